@@ -1,0 +1,392 @@
+//! Settings read once at start-up from environment variables (design §Configuration).
+//! Loading reports every missing or malformed variable at once, by name, so an operator fixes
+//! a deployment in one round instead of one variable per cold start.
+//!
+//! The environment is passed in as a lookup function: nothing here reads process state, so
+//! tests and the local server (which layers development defaults under the real environment)
+//! use the same code as the Lambda functions.
+
+use std::fmt;
+
+use crate::domain::IdentityStyle;
+
+/// Which parts of the configuration a binary needs; only those are required.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub app_auth: bool,
+    pub voice_tokens: bool,
+    pub webhooks: bool,
+    pub table: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: Option<String>,
+    pub presence: PresenceSettings,
+    pub app_auth: Option<AppAuthConfig>,
+    pub voice_tokens: Option<VoiceTokenConfig>,
+    pub webhooks: Option<WebhookConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PresenceSettings {
+    pub ttl_seconds: u32,
+    pub mobile_ttl_seconds: u32,
+    pub max_devices_per_identity: usize,
+    pub identity_style: IdentityStyle,
+    pub voice_token_ttl_seconds: u32,
+}
+
+impl Default for PresenceSettings {
+    fn default() -> Self {
+        Self {
+            ttl_seconds: 90,
+            mobile_ttl_seconds: 90,
+            max_devices_per_identity: 10,
+            identity_style: IdentityStyle::Safe,
+            voice_token_ttl_seconds: 3600,
+        }
+    }
+}
+
+impl PresenceSettings {
+    pub fn ttl_for(&self, platform: crate::domain::Platform) -> u32 {
+        if platform.is_mobile() {
+            self.mobile_ttl_seconds
+        } else {
+            self.ttl_seconds
+        }
+    }
+
+    /// Two thirds of the TTL: one lost heartbeat still leaves the device live.
+    pub fn heartbeat_interval_for(ttl_seconds: u32) -> u32 {
+        (ttl_seconds * 2 / 3).max(1)
+    }
+}
+
+#[derive(Clone)]
+pub enum AppJwtKey {
+    /// `APP_JWT_SECRET`, HS256.
+    Secret(String),
+    /// `APP_JWT_PUBLIC_KEY`, PEM; RS256 for RSA keys, ES256 for P-256 keys.
+    PublicKeyPem(String),
+}
+
+impl fmt::Debug for AppJwtKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Secret(_) => f.write_str("Secret(<redacted>)"),
+            Self::PublicKeyPem(_) => f.write_str("PublicKeyPem(..)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimNames {
+    pub email: String,
+    pub org: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum AppAuthConfig {
+    Jwt {
+        key: AppJwtKey,
+        issuer: Option<String>,
+        audience: Option<String>,
+        claims: ClaimNames,
+    },
+    /// `AUTH_MODE=gateway`: API Gateway's JWT authorizer already verified the token.
+    Gateway { claims: ClaimNames },
+}
+
+#[derive(Clone)]
+pub struct VoiceTokenConfig {
+    pub account_sid: String,
+    pub api_key_sid: String,
+    pub api_key_secret: String,
+    pub twiml_app_sid: Option<String>,
+    pub push_credential_sid_ios: Option<String>,
+    pub push_credential_sid_android: Option<String>,
+}
+
+impl fmt::Debug for VoiceTokenConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VoiceTokenConfig")
+            .field("account_sid", &self.account_sid)
+            .field("api_key_sid", &self.api_key_sid)
+            .field("api_key_secret", &"<redacted>")
+            .field("twiml_app_sid", &self.twiml_app_sid)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+pub struct WebhookConfig {
+    pub account_sid: String,
+    pub auth_token: String,
+    pub public_base_url: Option<String>,
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"<redacted>")
+            .field("public_base_url", &self.public_base_url)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "configuration invalid: {}", self.0.join("; "))
+    }
+}
+
+struct Reader<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+    problems: Vec<String>,
+}
+
+impl Reader<'_> {
+    fn optional(&self, name: &str) -> Option<String> {
+        (self.env)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&mut self, name: &str, why: &str) -> String {
+        self.optional(name).unwrap_or_else(|| {
+            self.problems.push(format!("{name} is required ({why})"));
+            String::new()
+        })
+    }
+
+    fn prefixed(&mut self, name: &str, prefix: &str, value: Option<String>) -> Option<String> {
+        let value = value?;
+        if !value.starts_with(prefix) {
+            self.problems
+                .push(format!("{name} must start with {prefix}"));
+        }
+        Some(value)
+    }
+
+    fn number(&mut self, name: &str, default: u32, min: u32, max: u32) -> u32 {
+        match self.optional(name) {
+            None => default,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(v) if (min..=max).contains(&v) => v,
+                _ => {
+                    self.problems.push(format!(
+                        "{name} must be a whole number from {min} to {max}, got {raw:?}"
+                    ));
+                    default
+                }
+            },
+        }
+    }
+}
+
+impl Config {
+    pub fn from_env(
+        env: &dyn Fn(&str) -> Option<String>,
+        needs: Needs,
+    ) -> Result<Self, ConfigError> {
+        let mut r = Reader {
+            env,
+            problems: Vec::new(),
+        };
+        let table_name = if needs.table {
+            Some(r.required("TABLE_NAME", "the DynamoDB table"))
+        } else {
+            r.optional("TABLE_NAME")
+        };
+
+        let ttl_seconds = r.number("PRESENCE_TTL_SECONDS", 90, 1, 86_400);
+        let presence = PresenceSettings {
+            ttl_seconds,
+            mobile_ttl_seconds: r.number("PRESENCE_TTL_SECONDS_MOBILE", ttl_seconds, 1, 86_400),
+            max_devices_per_identity: r.number("MAX_DEVICES_PER_IDENTITY", 10, 1, 100) as usize,
+            voice_token_ttl_seconds: r.number("VOICE_TOKEN_TTL_SECONDS", 3600, 60, 86_400),
+            identity_style: match r.optional("IDENTITY_STYLE") {
+                None => IdentityStyle::Safe,
+                Some(raw) => IdentityStyle::parse(&raw).unwrap_or_else(|| {
+                    r.problems.push(format!(
+                        "IDENTITY_STYLE must be \"safe\" or \"email\", got {raw:?}"
+                    ));
+                    IdentityStyle::Safe
+                }),
+            },
+        };
+
+        let app_auth = needs.app_auth.then(|| Self::app_auth(&mut r)).flatten();
+
+        let account_sid = if needs.voice_tokens || needs.webhooks {
+            let sid = r.required("TWILIO_ACCOUNT_SID", "your Twilio account, AC...");
+            r.prefixed("TWILIO_ACCOUNT_SID", "AC", Some(sid))
+        } else {
+            None
+        };
+
+        let voice_tokens = needs.voice_tokens.then(|| {
+            let api_key_sid = r.required(
+                "TWILIO_API_KEY_SID",
+                "the API key that signs voice tokens, SK...",
+            );
+            let api_key_sid = r
+                .prefixed("TWILIO_API_KEY_SID", "SK", Some(api_key_sid))
+                .unwrap_or_default();
+            let twiml = r.optional("TWILIO_TWIML_APP_SID");
+            let ios = r.optional("TWILIO_PUSH_CREDENTIAL_SID_IOS");
+            let android = r.optional("TWILIO_PUSH_CREDENTIAL_SID_ANDROID");
+            VoiceTokenConfig {
+                account_sid: account_sid.clone().unwrap_or_default(),
+                api_key_sid,
+                api_key_secret: r.required("TWILIO_API_KEY_SECRET", "the API key's secret"),
+                twiml_app_sid: r.prefixed("TWILIO_TWIML_APP_SID", "AP", twiml),
+                push_credential_sid_ios: r.prefixed("TWILIO_PUSH_CREDENTIAL_SID_IOS", "CR", ios),
+                push_credential_sid_android: r.prefixed(
+                    "TWILIO_PUSH_CREDENTIAL_SID_ANDROID",
+                    "CR",
+                    android,
+                ),
+            }
+        });
+
+        let webhooks = needs.webhooks.then(|| {
+            let public = r.optional("PUBLIC_BASE_URL");
+            if public
+                .as_deref()
+                .is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+            {
+                r.problems
+                    .push("PUBLIC_BASE_URL must start with https:// (or http://)".into());
+            }
+            WebhookConfig {
+                account_sid: account_sid.clone().unwrap_or_default(),
+                auth_token: r.required("TWILIO_AUTH_TOKEN", "verifies X-Twilio-Signature"),
+                public_base_url: public.map(|u| u.trim_end_matches('/').to_owned()),
+            }
+        });
+
+        if r.problems.is_empty() {
+            Ok(Self {
+                table_name,
+                presence,
+                app_auth,
+                voice_tokens,
+                webhooks,
+            })
+        } else {
+            Err(ConfigError(r.problems))
+        }
+    }
+
+    fn app_auth(r: &mut Reader<'_>) -> Option<AppAuthConfig> {
+        let claims = ClaimNames {
+            email: r
+                .optional("APP_JWT_EMAIL_CLAIM")
+                .unwrap_or_else(|| "email".into()),
+            org: r
+                .optional("APP_JWT_ORG_CLAIM")
+                .unwrap_or_else(|| "orgId".into()),
+        };
+        match r.optional("AUTH_MODE").as_deref() {
+            Some("gateway") => return Some(AppAuthConfig::Gateway { claims }),
+            None | Some("jwt") => {}
+            Some(other) => {
+                r.problems.push(format!(
+                    "AUTH_MODE must be \"jwt\" or \"gateway\", got {other:?}"
+                ));
+                return None;
+            }
+        }
+        let key = match (
+            r.optional("APP_JWT_SECRET"),
+            r.optional("APP_JWT_PUBLIC_KEY"),
+        ) {
+            (Some(secret), None) => AppJwtKey::Secret(secret),
+            // Lambda environment variables cannot hold newlines easily: accept `\n` escapes.
+            (None, Some(pem)) => AppJwtKey::PublicKeyPem(pem.replace("\\n", "\n")),
+            (Some(_), Some(_)) => {
+                r.problems.push(
+                    "set only one of APP_JWT_SECRET (HS256) and APP_JWT_PUBLIC_KEY (RS256/ES256)"
+                        .into(),
+                );
+                return None;
+            }
+            (None, None) => {
+                r.problems.push(
+                    "APP_JWT_SECRET or APP_JWT_PUBLIC_KEY is required to verify app tokens \
+                     (or AUTH_MODE=gateway behind an API Gateway JWT authorizer)"
+                        .into(),
+                );
+                return None;
+            }
+        };
+        Some(AppAuthConfig::Jwt {
+            key,
+            issuer: r.optional("APP_JWT_ISSUER"),
+            audience: r.optional("APP_JWT_AUDIENCE"),
+            claims,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn every_missing_variable_is_named_at_once() {
+        let needs = Needs {
+            app_auth: true,
+            voice_tokens: true,
+            webhooks: true,
+            table: true,
+        };
+        let err = Config::from_env(&env(&[]), needs).unwrap_err().to_string();
+        for name in [
+            "TABLE_NAME",
+            "TWILIO_ACCOUNT_SID",
+            "TWILIO_API_KEY_SID",
+            "TWILIO_API_KEY_SECRET",
+            "TWILIO_AUTH_TOKEN",
+            "APP_JWT_SECRET",
+        ] {
+            assert!(err.contains(name), "{name} not named in {err}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_range_checked_and_mobile_ttl_defaults_to_web_ttl() {
+        let needs = Needs::default();
+        let cfg = Config::from_env(&env(&[("PRESENCE_TTL_SECONDS", "120")]), needs).unwrap();
+        assert_eq!(cfg.presence.mobile_ttl_seconds, 120);
+        let err =
+            Config::from_env(&env(&[("VOICE_TOKEN_TTL_SECONDS", "90000")]), needs).unwrap_err();
+        assert!(err.to_string().contains("VOICE_TOKEN_TTL_SECONDS"));
+    }
+
+    #[test]
+    fn only_what_a_binary_needs_is_required() {
+        let needs = Needs {
+            app_auth: true,
+            ..Needs::default()
+        };
+        assert!(Config::from_env(&env(&[("APP_JWT_SECRET", "s")]), needs).is_ok());
+        assert!(Config::from_env(&env(&[("AUTH_MODE", "gateway")]), needs).is_ok());
+    }
+}
