@@ -1,0 +1,750 @@
+//! Phone numbers and forwarding groups per org: the file format of `design.md` §Directory,
+//! its validation (a bad file is refused whole, every problem listed), and the questions the
+//! service asks of it (which numbers ring a user; where a call to a number goes).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::domain::{E164, Email, OrgId};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Directory {
+    pub orgs: Vec<OrgDirectory>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgDirectory {
+    pub org_id: OrgId,
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    #[serde(default)]
+    pub phones: Vec<Phone>,
+}
+
+impl OrgDirectory {
+    pub fn empty(org_id: OrgId) -> Self {
+        Self {
+            org_id,
+            groups: Vec::new(),
+            phones: Vec::new(),
+        }
+    }
+
+    pub fn group(&self, id: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    /// The numbers that ring `email`, directly or through a group, in directory order.
+    pub fn assigned_phones(&self, email: &Email) -> Vec<AssignedPhone> {
+        self.phones
+            .iter()
+            .filter_map(|phone| match &phone.assignment {
+                Assignment::User(user) if user == email => Some(AssignedPhone {
+                    id: phone.id.clone(),
+                    phone_number: phone.phone_number.clone(),
+                    friendly_name: phone.friendly_name.clone(),
+                    assignment: "direct",
+                    group_id: None,
+                    group_name: None,
+                }),
+                Assignment::Group(group_id) => {
+                    let group = self.group(group_id)?;
+                    group.members.contains(email).then(|| AssignedPhone {
+                        id: phone.id.clone(),
+                        phone_number: phone.phone_number.clone(),
+                        friendly_name: phone.friendly_name.clone(),
+                        assignment: "group",
+                        group_id: Some(group.id.clone()),
+                        group_name: Some(group.name.clone()),
+                    })
+                }
+                Assignment::User(_) => None,
+            })
+            .collect()
+    }
+
+    /// The routing view of each of this org's numbers.
+    pub fn routes(&self) -> Vec<NumberRoute> {
+        self.phones
+            .iter()
+            .map(|phone| NumberRoute {
+                org_id: self.org_id.clone(),
+                phone: phone.clone(),
+                group: match &phone.assignment {
+                    Assignment::Group(id) => self.group(id).cloned(),
+                    Assignment::User(_) => None,
+                },
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<Email>,
+    pub ring_timeout_seconds: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Fallback>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Phone {
+    pub id: String,
+    pub phone_number: E164,
+    pub friendly_name: String,
+    #[serde(flatten)]
+    pub assignment: Assignment,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voicemail: Option<Voicemail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Assignment {
+    #[serde(rename = "userEmail")]
+    User(Email),
+    #[serde(rename = "groupId")]
+    Group(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Voicemail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transcribe: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_status_callback: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Fallback {
+    Voicemail(Voicemail),
+    AiAssistant {
+        url: String,
+    },
+    Automation {
+        url: String,
+    },
+    Hangup {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+}
+
+/// An entry of `assignedPhones[]` in register-device and user-phones responses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignedPhone {
+    pub id: String,
+    pub phone_number: E164,
+    pub friendly_name: String,
+    pub assignment: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+}
+
+/// Everything routing needs about one number: stored as one item so a call costs one read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberRoute {
+    pub org_id: OrgId,
+    pub phone: Phone,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<Group>,
+}
+
+/// What an import changed, by kind of record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportReport {
+    pub orgs: usize,
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+}
+
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} org(s): {} added, {} updated, {} removed, {} unchanged",
+            self.orgs, self.added, self.updated, self.removed, self.unchanged
+        )
+    }
+}
+
+/// One thing wrong with a directory file, at a JSON path such as `orgs[0].phones[1].groupId`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct DirectoryError(pub Vec<Problem>);
+
+impl fmt::Display for DirectoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "directory refused, {} problem(s):", self.0.len())?;
+        for problem in &self.0 {
+            writeln!(f, "  {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+pub const DEFAULT_RING_TIMEOUT_SECONDS: u32 = 30;
+
+impl Directory {
+    /// Parse and validate a directory file. Either every record is valid and the whole
+    /// directory is returned, or every problem found is.
+    pub fn parse(text: &str) -> Result<Self, DirectoryError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            DirectoryError(vec![Problem {
+                path: format!("line {} column {}", e.line(), e.column()),
+                message: format!("not valid JSON: {e}"),
+            }])
+        })?;
+        let mut v = Validator::default();
+        let directory = v.directory(&value);
+        if v.problems.is_empty() {
+            Ok(directory)
+        } else {
+            Err(DirectoryError(v.problems))
+        }
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        // Serializing plain data with string keys cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn org(&self, org: &OrgId) -> Option<&OrgDirectory> {
+        self.orgs.iter().find(|o| &o.org_id == org)
+    }
+}
+
+#[derive(Default)]
+struct Validator {
+    problems: Vec<Problem>,
+}
+
+fn is_https_url(s: &str) -> bool {
+    s.strip_prefix("https://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
+}
+
+impl Validator {
+    fn problem(&mut self, path: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn object<'v>(
+        &mut self,
+        value: &'v Value,
+        path: &str,
+        allowed: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
+        let Some(obj) = value.as_object() else {
+            self.problem(path, "must be an object");
+            return None;
+        };
+        for key in obj.keys() {
+            if !allowed.contains(&key.as_str()) {
+                self.problem(&format!("{path}.{key}"), "unknown field");
+            }
+        }
+        Some(obj)
+    }
+
+    fn array<'v>(
+        &mut self,
+        obj: &'v Map<String, Value>,
+        key: &str,
+        path: &str,
+        required: bool,
+    ) -> &'v [Value] {
+        match obj.get(key) {
+            Some(Value::Array(items)) => items,
+            None if !required => &[],
+            None => {
+                self.problem(&format!("{path}.{key}"), "is required");
+                &[]
+            }
+            Some(_) => {
+                self.problem(&format!("{path}.{key}"), "must be an array");
+                &[]
+            }
+        }
+    }
+
+    fn string(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        required: bool,
+    ) -> Option<String> {
+        match obj.get(key) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+            Some(Value::String(_)) => {
+                self.problem(&format!("{path}.{key}"), "must not be empty");
+                None
+            }
+            None | Some(Value::Null) if !required => None,
+            None => {
+                self.problem(&format!("{path}.{key}"), "is required");
+                None
+            }
+            Some(_) => {
+                self.problem(&format!("{path}.{key}"), "must be a string");
+                None
+            }
+        }
+    }
+
+    fn seconds(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        range: (u32, u32),
+    ) -> Option<u32> {
+        let value = obj.get(key)?;
+        let n = value
+            .as_u64()
+            .filter(|n| (u64::from(range.0)..=u64::from(range.1)).contains(n));
+        if n.is_none() {
+            self.problem(
+                &format!("{path}.{key}"),
+                format!("must be a whole number from {} to {}", range.0, range.1),
+            );
+        }
+        n.and_then(|n| u32::try_from(n).ok())
+    }
+
+    fn record_id(
+        &mut self,
+        obj: &Map<String, Value>,
+        path: &str,
+        seen: &mut BTreeSet<String>,
+    ) -> Option<String> {
+        let id = self.string(obj, "id", path, true)?;
+        let ok = id.len() <= 64
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !ok {
+            self.problem(
+                &format!("{path}.id"),
+                "must be 1-64 characters of letters, digits, '.', '_' or '-'",
+            );
+            return None;
+        }
+        if !seen.insert(id.clone()) {
+            self.problem(
+                &format!("{path}.id"),
+                format!("duplicate id {id:?} in this org"),
+            );
+            return None;
+        }
+        Some(id)
+    }
+
+    fn directory(&mut self, value: &Value) -> Directory {
+        let mut directory = Directory::default();
+        let Some(root) = self.object(value, "$", &["orgs"]) else {
+            return directory;
+        };
+        let mut org_ids = BTreeSet::new();
+        let mut numbers: HashMap<String, String> = HashMap::new();
+        for (i, org) in self.array(root, "orgs", "$", true).iter().enumerate() {
+            let path = format!("orgs[{i}]");
+            if let Some(org) = self.org(org, &path, &mut org_ids, &mut numbers) {
+                directory.orgs.push(org);
+            }
+        }
+        directory
+    }
+
+    fn org(
+        &mut self,
+        value: &Value,
+        path: &str,
+        org_ids: &mut BTreeSet<String>,
+        numbers: &mut HashMap<String, String>,
+    ) -> Option<OrgDirectory> {
+        let obj = self.object(value, path, &["orgId", "groups", "phones"])?;
+        let org_id =
+            self.string(obj, "orgId", path, true).and_then(|raw| {
+                match OrgId::parse_field(&raw, "orgId") {
+                    Ok(id) if org_ids.insert(raw.clone()) => Some(id),
+                    Ok(_) => {
+                        self.problem(&format!("{path}.orgId"), format!("duplicate org {raw:?}"));
+                        None
+                    }
+                    Err(e) => {
+                        self.problem(&format!("{path}.orgId"), e.message);
+                        None
+                    }
+                }
+            });
+
+        let mut group_ids = BTreeSet::new();
+        let mut groups = Vec::new();
+        for (i, group) in self.array(obj, "groups", path, false).iter().enumerate() {
+            if let Some(group) = self.group(group, &format!("{path}.groups[{i}]"), &mut group_ids) {
+                groups.push(group);
+            }
+        }
+        let mut phone_ids = BTreeSet::new();
+        let mut phones = Vec::new();
+        for (i, phone) in self.array(obj, "phones", path, false).iter().enumerate() {
+            let phone_path = format!("{path}.phones[{i}]");
+            if let Some(phone) = self.phone(phone, &phone_path, &mut phone_ids, &group_ids, numbers)
+            {
+                phones.push(phone);
+            }
+        }
+        Some(OrgDirectory {
+            org_id: org_id?,
+            groups,
+            phones,
+        })
+    }
+
+    fn group(&mut self, value: &Value, path: &str, ids: &mut BTreeSet<String>) -> Option<Group> {
+        let obj = self.object(
+            value,
+            path,
+            &["id", "name", "members", "ringTimeoutSeconds", "fallback"],
+        )?;
+        let id = self.record_id(obj, path, ids);
+        let name = self.string(obj, "name", path, true);
+        let mut members = Vec::new();
+        let member_values = self.array(obj, "members", path, true);
+        if member_values.is_empty() && obj.get("members").is_some_and(Value::is_array) {
+            self.problem(
+                &format!("{path}.members"),
+                "must list at least one member email",
+            );
+        }
+        for (i, member) in member_values.iter().enumerate() {
+            let member_path = format!("{path}.members[{i}]");
+            match member.as_str().map(|m| Email::parse_field(m, "member")) {
+                Some(Ok(email)) if members.contains(&email) => {
+                    self.problem(&member_path, format!("duplicate member {email}"));
+                }
+                Some(Ok(email)) => members.push(email),
+                _ => self.problem(&member_path, "must be an email address"),
+            }
+        }
+        let ring_timeout_seconds = self.seconds(obj, "ringTimeoutSeconds", path, (5, 600));
+        let fallback = match obj.get("fallback") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(self.fallback(value, &format!("{path}.fallback"))?),
+        };
+        Some(Group {
+            id: id?,
+            name: name?,
+            members,
+            ring_timeout_seconds: ring_timeout_seconds.unwrap_or(DEFAULT_RING_TIMEOUT_SECONDS),
+            fallback,
+        })
+    }
+
+    fn fallback(&mut self, value: &Value, path: &str) -> Option<Fallback> {
+        let kind = value.get("type").and_then(Value::as_str);
+        match kind {
+            Some("voicemail") => {
+                let obj = self.object(
+                    value,
+                    path,
+                    &[
+                        "type",
+                        "greeting",
+                        "greetingUrl",
+                        "maxLengthSeconds",
+                        "transcribe",
+                        "recordingStatusCallback",
+                    ],
+                )?;
+                Some(Fallback::Voicemail(self.voicemail_fields(obj, path)?))
+            }
+            Some("ai_assistant") => {
+                let obj = self.object(value, path, &["type", "url"])?;
+                let url = self.string(obj, "url", path, true)?;
+                if !(url.starts_with("wss://") || is_https_url(&url)) {
+                    self.problem(
+                        &format!("{path}.url"),
+                        "must start with wss:// (stream the call) or https:// (hand it over)",
+                    );
+                    return None;
+                }
+                Some(Fallback::AiAssistant { url })
+            }
+            Some("automation") => {
+                let obj = self.object(value, path, &["type", "url"])?;
+                let url = self.string(obj, "url", path, true)?;
+                if !is_https_url(&url) {
+                    self.problem(&format!("{path}.url"), "must be an https:// URL");
+                    return None;
+                }
+                Some(Fallback::Automation { url })
+            }
+            Some("hangup") => {
+                let obj = self.object(value, path, &["type", "message"])?;
+                let message = self.string(obj, "message", path, false);
+                Some(Fallback::Hangup { message })
+            }
+            _ => {
+                self.problem(
+                    &format!("{path}.type"),
+                    "must be one of \"voicemail\", \"ai_assistant\", \"automation\", \"hangup\"",
+                );
+                None
+            }
+        }
+    }
+
+    fn voicemail(&mut self, value: &Value, path: &str) -> Option<Voicemail> {
+        let obj = self.object(
+            value,
+            path,
+            &[
+                "greeting",
+                "greetingUrl",
+                "maxLengthSeconds",
+                "transcribe",
+                "recordingStatusCallback",
+            ],
+        )?;
+        self.voicemail_fields(obj, path)
+    }
+
+    fn voicemail_fields(&mut self, obj: &Map<String, Value>, path: &str) -> Option<Voicemail> {
+        let before = self.problems.len();
+        let greeting = self.string(obj, "greeting", path, false);
+        let greeting_url = self.string(obj, "greetingUrl", path, false);
+        if greeting_url.as_deref().is_some_and(|u| !is_https_url(u)) {
+            self.problem(&format!("{path}.greetingUrl"), "must be an https:// URL");
+        }
+        let max_length_seconds = self.seconds(obj, "maxLengthSeconds", path, (1, 14_400));
+        let transcribe = match obj.get("transcribe") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                self.problem(&format!("{path}.transcribe"), "must be true or false");
+                false
+            }
+        };
+        let recording_status_callback = self.string(obj, "recordingStatusCallback", path, false);
+        if recording_status_callback
+            .as_deref()
+            .is_some_and(|u| !is_https_url(u))
+        {
+            self.problem(
+                &format!("{path}.recordingStatusCallback"),
+                "must be an https:// URL",
+            );
+        }
+        (self.problems.len() == before).then_some(Voicemail {
+            greeting,
+            greeting_url,
+            max_length_seconds,
+            transcribe,
+            recording_status_callback,
+        })
+    }
+
+    fn phone(
+        &mut self,
+        value: &Value,
+        path: &str,
+        ids: &mut BTreeSet<String>,
+        group_ids: &BTreeSet<String>,
+        numbers: &mut HashMap<String, String>,
+    ) -> Option<Phone> {
+        let obj = self.object(
+            value,
+            path,
+            &[
+                "id",
+                "phoneNumber",
+                "friendlyName",
+                "groupId",
+                "userEmail",
+                "voicemail",
+            ],
+        )?;
+        let id = self.record_id(obj, path, ids);
+        let phone_number = self.string(obj, "phoneNumber", path, true).and_then(|raw| {
+            match E164::parse_field(&raw, "phoneNumber") {
+                Err(e) => {
+                    self.problem(&format!("{path}.phoneNumber"), e.message);
+                    None
+                }
+                Ok(number) => match numbers.insert(raw.clone(), path.to_owned()) {
+                    Some(first) => {
+                        self.problem(
+                            &format!("{path}.phoneNumber"),
+                            format!("{raw} is already listed at {first}: a number belongs to exactly one phone"),
+                        );
+                        None
+                    }
+                    None => Some(number),
+                },
+            }
+        });
+        let friendly_name = self.string(obj, "friendlyName", path, true);
+        let group_id = self.string(obj, "groupId", path, false);
+        let user_email = self.string(obj, "userEmail", path, false);
+        let assignment = match (group_id, user_email) {
+            (Some(group), None) => {
+                if group_ids.contains(&group) {
+                    Some(Assignment::Group(group))
+                } else {
+                    self.problem(
+                        &format!("{path}.groupId"),
+                        format!("no group {group:?} in this org"),
+                    );
+                    None
+                }
+            }
+            (None, Some(email)) => match Email::parse_field(&email, "userEmail") {
+                Ok(email) => Some(Assignment::User(email)),
+                Err(e) => {
+                    self.problem(&format!("{path}.userEmail"), e.message);
+                    None
+                }
+            },
+            (Some(_), Some(_)) => {
+                self.problem(path, "has both groupId and userEmail; give exactly one");
+                None
+            }
+            (None, None) => {
+                if !obj.contains_key("groupId") && !obj.contains_key("userEmail") {
+                    self.problem(path, "needs exactly one of groupId or userEmail");
+                }
+                None
+            }
+        };
+        let voicemail = match obj.get("voicemail") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(self.voicemail(value, &format!("{path}.voicemail"))?),
+        };
+        Some(Phone {
+            id: id?,
+            phone_number: phone_number?,
+            friendly_name: friendly_name?,
+            assignment: assignment?,
+            voicemail,
+        })
+    }
+}
+
+/// Count per-record differences between what is stored and what is wanted, keyed by any
+/// stable record key. Shared by both stores so their import reports agree.
+pub fn diff_records<T: PartialEq>(
+    existing: &BTreeMap<String, T>,
+    wanted: &BTreeMap<String, T>,
+    report: &mut ImportReport,
+) {
+    for (key, record) in wanted {
+        match existing.get(key) {
+            None => report.added += 1,
+            Some(old) if old == record => report.unchanged += 1,
+            Some(_) => report.updated += 1,
+        }
+    }
+    report.removed += existing.keys().filter(|k| !wanted.contains_key(*k)).count();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEMO: &str = include_str!("../../demo/directory.json");
+
+    #[test]
+    fn the_demo_directory_is_valid_and_answers_assigned_phones() {
+        let dir = Directory::parse(DEMO).unwrap();
+        let org = dir
+            .org(&OrgId::parse_field("org_demo", "o").unwrap())
+            .unwrap();
+        let alice = Email::parse_field("alice@example.com", "e").unwrap();
+        let phones = org.assigned_phones(&alice);
+        let kinds: Vec<_> = phones
+            .iter()
+            .map(|p| (p.id.as_str(), p.assignment))
+            .collect();
+        assert!(kinds.contains(&("phone-sales", "group")));
+        assert!(kinds.contains(&("phone-alice", "direct")));
+    }
+
+    #[test]
+    fn a_bad_file_lists_every_problem_with_its_path() {
+        let text = r#"{"orgs":[{"orgId":"bad:org","groups":[{"id":"g1","name":"","members":["nope"],
+            "fallback":{"type":"fax"}}],"phones":[{"id":"p1","phoneNumber":"555","friendlyName":"x",
+            "groupId":"missing"},{"id":"p1","phoneNumber":"+14155550000","friendlyName":"y",
+            "userEmail":"a@b.c","groupId":"g1","colour":"red"}]}]}"#;
+        let err = Directory::parse(text).unwrap_err();
+        let paths: Vec<_> = err.0.iter().map(|p| p.path.as_str()).collect();
+        for expected in [
+            "orgs[0].orgId",
+            "orgs[0].groups[0].name",
+            "orgs[0].groups[0].members[0]",
+            "orgs[0].groups[0].fallback.type",
+            "orgs[0].phones[0].phoneNumber",
+            "orgs[0].phones[0].groupId",
+            "orgs[0].phones[1].id",
+            "orgs[0].phones[1]",
+            "orgs[0].phones[1].colour",
+        ] {
+            assert!(paths.contains(&expected), "missing {expected} in {paths:?}");
+        }
+    }
+
+    #[test]
+    fn a_number_may_belong_to_only_one_phone_across_orgs() {
+        let text = r#"{"orgs":[
+            {"orgId":"a","phones":[{"id":"p","phoneNumber":"+14155550000","friendlyName":"A","userEmail":"a@x.io"}]},
+            {"orgId":"b","phones":[{"id":"p","phoneNumber":"+14155550000","friendlyName":"B","userEmail":"b@x.io"}]}]}"#;
+        let err = Directory::parse(text).unwrap_err();
+        assert_eq!(err.0.len(), 1);
+        assert_eq!(err.0[0].path, "orgs[1].phones[0].phoneNumber");
+    }
+
+    #[test]
+    fn a_directory_serializes_back_to_the_file_format() {
+        let dir = Directory::parse(DEMO).unwrap();
+        let again = Directory::parse(&dir.to_json_pretty()).unwrap();
+        assert_eq!(dir, again);
+    }
+}
