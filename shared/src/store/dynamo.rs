@@ -1,0 +1,707 @@
+//! DynamoDB store: one table, string keys `pk` and `sk`, native TTL on `expiresAt`.
+//!
+//! | item | pk | sk | attributes |
+//! |---|---|---|---|
+//! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `expiresAt` (s, TTL), `ttlSeconds` |
+//! | group | `org:{orgId}` | `group:{id}` | `doc` (JSON), `pos` |
+//! | phone | `org:{orgId}` | `phone:{id}` | `doc` (JSON), `pos` |
+//! | number route | `number:{e164}` | `route` | `doc` (JSON: org, phone, and its group) |
+//! | org index | `directory` | `org:{orgId}` | (none) |
+//!
+//! Device items stay well under 1 KB (ids, label and user agent are bounded), so a heartbeat
+//! costs one write unit. Routing reads one number-route item, then one query per target user.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, KeySchemaElement, KeyType,
+    PutRequest, ReturnValue, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    TimeToLiveStatus, WriteRequest,
+};
+use futures::future::try_join_all;
+
+use super::{
+    DeviceRecord, DirectoryStore, HeartbeatUpdate, PresenceKey, PresenceStore, Registered,
+    Registration, StoreError, eviction_candidates, expiry, sort_most_recent_first,
+};
+use crate::directory::{
+    Directory, Group, ImportReport, NumberRoute, OrgDirectory, Phone, diff_records,
+};
+use crate::domain::{Capabilities, DeviceId, E164, Email, Label, OrgId, Platform};
+
+pub const TTL_ATTRIBUTE: &str = "expiresAt";
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+/// A client from the standard AWS settings (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, …),
+/// with timeouts short enough that a webhook can still answer Twilio in time.
+pub async fn client_from_env() -> Client {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build();
+    let config = aws_config::from_env().timeout_config(timeouts).load().await;
+    Client::new(&config)
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn presence_pk(key: &PresenceKey) -> String {
+    format!("softphone:{}:{}", key.org, key.identity)
+}
+
+fn org_pk(org: &OrgId) -> String {
+    format!("org:{org}")
+}
+
+fn number_pk(number: &E164) -> String {
+    format!("number:{}", number.as_str())
+}
+
+const DIRECTORY_PK: &str = "directory";
+const ROUTE_SK: &str = "route";
+
+/// Sort SDK failures into "try again later" and "something is wrong here".
+fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    op: &str,
+    err: SdkError<E, R>,
+) -> StoreError {
+    let transient = match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or_default();
+            matches!(
+                code,
+                "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "ThrottlingException"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+            )
+        }
+        _ => false,
+    };
+    let detail = match &err {
+        SdkError::ServiceError(service) => format!(
+            "{op}: {} {}",
+            service.err().code().unwrap_or("unknown"),
+            service.err().message().unwrap_or_default()
+        ),
+        other => format!("{op}: {other:?}"),
+    };
+    if transient {
+        StoreError::Unavailable(detail)
+    } else {
+        StoreError::Internal(detail)
+    }
+}
+
+fn is_conditional_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+fn get_n(item: &Item, name: &str) -> Option<i64> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+fn bad_item(what: &str) -> StoreError {
+    StoreError::Internal(format!("malformed stored item: {what}"))
+}
+
+fn device_from_item(key: &PresenceKey, item: &Item) -> Result<DeviceRecord, StoreError> {
+    let device_id = get_s(item, "sk")
+        .and_then(|raw| DeviceId::parse(raw).ok())
+        .ok_or_else(|| bad_item("sk"))?;
+    let caps: Vec<&str> = item
+        .get("capabilities")
+        .and_then(|v| v.as_ss().ok())
+        .map(|v| v.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    Ok(DeviceRecord {
+        device_id,
+        identity: key.identity.clone(),
+        user_email: get_s(item, "userEmail")
+            .and_then(|raw| Email::parse_field(raw, "userEmail").ok())
+            .ok_or_else(|| bad_item("userEmail"))?,
+        platform: get_s(item, "platform")
+            .and_then(|raw| Platform::parse(raw).ok())
+            .ok_or_else(|| bad_item("platform"))?,
+        label: get_s(item, "label").and_then(|raw| Label::parse(raw).ok()),
+        capabilities: Capabilities::parse(&caps).map_err(|_| bad_item("capabilities"))?,
+        user_agent: get_s(item, "userAgent").map(str::to_owned),
+        ip: get_s(item, "ip").map(str::to_owned),
+        last_seen: get_n(item, "lastSeen").ok_or_else(|| bad_item("lastSeen"))?,
+        expires_at: get_n(item, TTL_ATTRIBUTE).ok_or_else(|| bad_item(TTL_ATTRIBUTE))?,
+        ttl_seconds: get_n(item, "ttlSeconds")
+            .and_then(|t| u32::try_from(t).ok())
+            .ok_or_else(|| bad_item("ttlSeconds"))?,
+    })
+}
+
+fn device_item(key: &PresenceKey, device: &DeviceRecord) -> Item {
+    let mut item = Item::from([
+        ("pk".to_owned(), s(presence_pk(key))),
+        ("sk".to_owned(), s(device.device_id.as_str())),
+        ("userEmail".to_owned(), s(device.user_email.as_str())),
+        ("platform".to_owned(), s(device.platform.as_str())),
+        ("capabilities".to_owned(), caps_value(&device.capabilities)),
+        ("lastSeen".to_owned(), n(device.last_seen)),
+        (TTL_ATTRIBUTE.to_owned(), n(device.expires_at)),
+        ("ttlSeconds".to_owned(), n(device.ttl_seconds)),
+    ]);
+    if let Some(label) = device.label.as_ref().filter(|l| !l.as_str().is_empty()) {
+        item.insert("label".to_owned(), s(label.as_str()));
+    }
+    if let Some(ua) = &device.user_agent {
+        item.insert("userAgent".to_owned(), s(ua));
+    }
+    if let Some(ip) = &device.ip {
+        item.insert("ip".to_owned(), s(ip));
+    }
+    item
+}
+
+fn caps_value(caps: &Capabilities) -> AttributeValue {
+    AttributeValue::Ss(caps.iter().map(|c| c.as_str().to_owned()).collect())
+}
+
+fn doc_item(pk: String, sk: String, doc: String, pos: usize) -> Item {
+    Item::from([
+        ("pk".to_owned(), s(pk)),
+        ("sk".to_owned(), s(sk)),
+        ("doc".to_owned(), s(doc)),
+        ("pos".to_owned(), n(pos)),
+    ])
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Internal(format!("serialize: {e}")))
+}
+
+fn from_doc<T: serde::de::DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+    let doc = get_s(item, "doc").ok_or_else(|| bad_item("doc"))?;
+    serde_json::from_str(doc).map_err(|e| bad_item(&format!("doc: {e}")))
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Create the table with TTL enabled if it does not exist; enable TTL if it is off.
+    /// Returns whether the table was created.
+    pub async fn create_table(&self) -> Result<bool, StoreError> {
+        let created = match self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr_def("pk")?)
+            .attribute_definitions(attr_def("sk")?)
+            .key_schema(key_elem("pk", KeyType::Hash)?)
+            .key_schema(key_elem("sk", KeyType::Range)?)
+            .send()
+            .await
+        {
+            Ok(_) => true,
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                false
+            }
+            Err(err) => return Err(classify("CreateTable", err)),
+        };
+        for _ in 0..120 {
+            let described = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| classify("DescribeTable", e))?;
+            if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let ttl = self
+            .client
+            .describe_time_to_live()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeTimeToLive", e))?;
+        let enabled = ttl
+            .time_to_live_description()
+            .and_then(|d| d.time_to_live_status())
+            .is_some_and(|s| matches!(s, TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling));
+        if !enabled {
+            let spec = TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(TTL_ATTRIBUTE)
+                .build()
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
+            self.client
+                .update_time_to_live()
+                .table_name(&self.table)
+                .time_to_live_specification(spec)
+                .send()
+                .await
+                .map_err(|e| classify("UpdateTimeToLive", e))?;
+        }
+        Ok(created)
+    }
+
+    /// Every row of one identity, expired ones included (what a raw table read shows).
+    pub async fn stored_rows(&self, key: &PresenceKey) -> Result<usize, StoreError> {
+        Ok(self.query_partition(presence_pk(key), None).await?.len())
+    }
+
+    /// All items of one partition, following pagination.
+    async fn query_partition(
+        &self,
+        pk: String,
+        live_after_s: Option<i64>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .set_exclusive_start_key(start.take());
+            if let Some(now_s) = live_after_s {
+                query = query
+                    .filter_expression("#exp > :now")
+                    .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+                    .expression_attribute_values(":now", n(now_s));
+            }
+            let page = query.send().await.map_err(|e| classify("Query", e))?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Write and delete in batches of 25, resubmitting what DynamoDB leaves unprocessed.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0u32.. {
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt == 8 {
+                    return Err(StoreError::Unavailable(
+                        "BatchWriteItem: items left unprocessed".into(),
+                    ));
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| classify("BatchWriteItem", e))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(&self.table))
+                    .unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn attr_def(name: &str) -> Result<AttributeDefinition, StoreError> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+fn key_elem(name: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+fn put(item: Item) -> Result<WriteRequest, StoreError> {
+    let put = PutRequest::builder()
+        .set_item(Some(item))
+        .build()
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
+    Ok(WriteRequest::builder().put_request(put).build())
+}
+
+fn delete(pk: String, sk: String) -> Result<WriteRequest, StoreError> {
+    let delete = DeleteRequest::builder()
+        .key("pk", s(pk))
+        .key("sk", s(sk))
+        .build()
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
+    Ok(WriteRequest::builder().delete_request(delete).build())
+}
+
+#[async_trait]
+impl PresenceStore for DynamoStore {
+    async fn register(&self, registration: Registration) -> Result<Registered, StoreError> {
+        let key = &registration.key;
+        let device = registration.record();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(device_item(key, &device)))
+            .send()
+            .await
+            .map_err(|e| classify("PutItem", e))?;
+
+        // Read after the write (consistently), so that of several racing registers the last
+        // to read sees all of them and trims to the limit.
+        let live = self.live_devices(key, registration.now_ms).await?;
+        if live.len() <= registration.max_live {
+            return Ok(Registered {
+                device,
+                evicted: Vec::new(),
+            });
+        }
+        let candidates = eviction_candidates(live, registration.max_live);
+        let pk = presence_pk(key);
+        let deletions = candidates.iter().map(|victim| {
+            let pk = pk.clone();
+            async move {
+                // Only if not seen since we read it: a device that just heartbeated stays.
+                let result = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .key("pk", s(pk))
+                    .key("sk", s(victim.device_id.as_str()))
+                    .condition_expression("lastSeen = :seen")
+                    .expression_attribute_values(":seen", n(victim.last_seen))
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => Ok(Some(victim.device_id.clone())),
+                    Err(err) if is_conditional_failure(&err) => Ok(None),
+                    Err(err) => Err(classify("DeleteItem", err)),
+                }
+            }
+        });
+        let evicted = try_join_all(deletions)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        Ok(Registered { device, evicted })
+    }
+
+    async fn heartbeat(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        update: HeartbeatUpdate,
+    ) -> Result<Option<DeviceRecord>, StoreError> {
+        let now_s = update.now_ms.div_euclid(1000);
+        let mut sets = vec!["#seen = :now".to_owned()];
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(presence_pk(key)))
+            .key("sk", s(device_id.as_str()))
+            // Exists and still live: an expired row waiting for TTL deletion must not revive.
+            .condition_expression("attribute_exists(pk) AND #exp > :nowFloor")
+            .expression_attribute_names("#seen", "lastSeen")
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_names("#ttl", "ttlSeconds")
+            .expression_attribute_values(":now", n(update.now_ms))
+            .expression_attribute_values(":nowFloor", n(now_s))
+            .return_values(ReturnValue::AllNew);
+        match update.platform {
+            Some((platform, ttl)) => {
+                sets.push("#exp = :exp, #ttl = :ttl, #platform = :platform".to_owned());
+                request = request
+                    .expression_attribute_names("#platform", "platform")
+                    .expression_attribute_values(":exp", n(expiry(update.now_ms, ttl)))
+                    .expression_attribute_values(":ttl", n(ttl))
+                    .expression_attribute_values(":platform", s(platform.as_str()));
+            }
+            None => {
+                // The stored TTL decides, so a phone keeps its longer mobile TTL.
+                sets.push("#exp = #ttl + :nowCeil".to_owned());
+                request = request.expression_attribute_values(
+                    ":nowCeil",
+                    n((update.now_ms + 999).div_euclid(1000)),
+                );
+            }
+        }
+        if let Some(caps) = &update.capabilities {
+            sets.push("#caps = :caps".to_owned());
+            request = request
+                .expression_attribute_names("#caps", "capabilities")
+                .expression_attribute_values(":caps", caps_value(caps));
+        }
+        if let Some(ua) = update.user_agent {
+            sets.push("#ua = :ua".to_owned());
+            request = request
+                .expression_attribute_names("#ua", "userAgent")
+                .expression_attribute_values(":ua", s(ua));
+        }
+        if let Some(ip) = update.ip {
+            sets.push("#ip = :ip".to_owned());
+            request = request
+                .expression_attribute_names("#ip", "ip")
+                .expression_attribute_values(":ip", s(ip));
+        }
+        let result = request
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let item = out.attributes.unwrap_or_default();
+                device_from_item(key, &item).map(Some)
+            }
+            Err(err) if is_conditional_failure(&err) => Ok(None),
+            Err(err) => Err(classify("UpdateItem", err)),
+        }
+    }
+
+    async fn unregister(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(presence_pk(key)))
+            .key("sk", s(device_id.as_str()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| classify("DeleteItem", e))?;
+        Ok(out
+            .attributes
+            .as_ref()
+            .and_then(|old| get_n(old, TTL_ATTRIBUTE))
+            .is_some_and(|exp| super::is_live(exp, now_ms)))
+    }
+
+    async fn live_devices(
+        &self,
+        key: &PresenceKey,
+        now_ms: i64,
+    ) -> Result<Vec<DeviceRecord>, StoreError> {
+        let items = self
+            .query_partition(presence_pk(key), Some(now_ms.div_euclid(1000)))
+            .await?;
+        let mut devices = items
+            .iter()
+            .map(|item| device_from_item(key, item))
+            .collect::<Result<Vec<_>, _>>()?;
+        // The filter expression already dropped expired rows; keep the rule in one place too.
+        devices.retain(|d| d.is_live(now_ms));
+        sort_most_recent_first(&mut devices);
+        Ok(devices)
+    }
+}
+
+/// The stored documents of one org, by sort key.
+struct OrgItems {
+    docs: BTreeMap<String, (usize, String)>,
+}
+
+impl OrgItems {
+    fn into_directory(self, org: &OrgId) -> Result<OrgDirectory, StoreError> {
+        let mut entries: Vec<_> = self.docs.into_iter().collect();
+        entries.sort_by_key(|(_, (pos, _))| *pos);
+        let mut dir = OrgDirectory::empty(org.clone());
+        for (sk, (_, doc)) in entries {
+            if sk.starts_with("group:") {
+                dir.groups.push(
+                    serde_json::from_str::<Group>(&doc)
+                        .map_err(|e| bad_item(&format!("{sk}: {e}")))?,
+                );
+            } else if sk.starts_with("phone:") {
+                dir.phones.push(
+                    serde_json::from_str::<Phone>(&doc)
+                        .map_err(|e| bad_item(&format!("{sk}: {e}")))?,
+                );
+            }
+        }
+        Ok(dir)
+    }
+}
+
+impl DynamoStore {
+    async fn org_items(&self, org: &OrgId) -> Result<OrgItems, StoreError> {
+        let items = self.query_partition(org_pk(org), None).await?;
+        let mut docs = BTreeMap::new();
+        for item in items {
+            let sk = get_s(&item, "sk").ok_or_else(|| bad_item("sk"))?.to_owned();
+            let doc = get_s(&item, "doc")
+                .ok_or_else(|| bad_item("doc"))?
+                .to_owned();
+            let pos = get_n(&item, "pos")
+                .and_then(|p| usize::try_from(p).ok())
+                .unwrap_or(usize::MAX);
+            docs.insert(sk, (pos, doc));
+        }
+        Ok(OrgItems { docs })
+    }
+
+    async fn import_org(
+        &self,
+        org: &OrgDirectory,
+        report: &mut ImportReport,
+    ) -> Result<(), StoreError> {
+        let existing = self.org_items(&org.org_id).await?;
+        let old_dir = OrgItems {
+            docs: existing.docs.clone(),
+        }
+        .into_directory(&org.org_id)?;
+
+        let mut wanted: BTreeMap<String, (usize, String)> = BTreeMap::new();
+        for (pos, group) in org.groups.iter().enumerate() {
+            wanted.insert(format!("group:{}", group.id), (pos, to_json(group)?));
+        }
+        for (pos, phone) in org.phones.iter().enumerate() {
+            wanted.insert(format!("phone:{}", phone.id), (pos, to_json(phone)?));
+        }
+        let docs_only = |m: &BTreeMap<String, (usize, String)>| -> BTreeMap<String, String> {
+            m.iter().map(|(k, (_, d))| (k.clone(), d.clone())).collect()
+        };
+        diff_records(&docs_only(&existing.docs), &docs_only(&wanted), report);
+
+        let pk = org_pk(&org.org_id);
+        let mut requests = Vec::new();
+        for (sk, (pos, doc)) in &wanted {
+            if existing.docs.get(sk) != Some(&(*pos, doc.clone())) {
+                requests.push(put(doc_item(pk.clone(), sk.clone(), doc.clone(), *pos))?);
+            }
+        }
+        for sk in existing.docs.keys().filter(|sk| !wanted.contains_key(*sk)) {
+            requests.push(delete(pk.clone(), sk.clone())?);
+        }
+        // Route items embed the phone and its group, so rewrite them all; drop the ones for
+        // numbers this org no longer has.
+        let routes = org.routes();
+        for route in &routes {
+            requests.push(put(doc_item(
+                number_pk(&route.phone.phone_number),
+                ROUTE_SK.to_owned(),
+                to_json(route)?,
+                0,
+            ))?);
+        }
+        for old in &old_dir.phones {
+            if !routes
+                .iter()
+                .any(|r| r.phone.phone_number == old.phone_number)
+            {
+                requests.push(delete(number_pk(&old.phone_number), ROUTE_SK.to_owned())?);
+            }
+        }
+        requests.push(put(Item::from([
+            ("pk".to_owned(), s(DIRECTORY_PK)),
+            ("sk".to_owned(), s(org_pk(&org.org_id))),
+        ]))?);
+        self.batch_write(requests).await
+    }
+}
+
+#[async_trait]
+impl DirectoryStore for DynamoStore {
+    async fn org_directory(&self, org: &OrgId) -> Result<OrgDirectory, StoreError> {
+        self.org_items(org).await?.into_directory(org)
+    }
+
+    async fn route_for_number(&self, number: &E164) -> Result<Option<NumberRoute>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(number_pk(number)))
+            .key("sk", s(ROUTE_SK))
+            .send()
+            .await
+            .map_err(|e| classify("GetItem", e))?;
+        out.item.as_ref().map(from_doc).transpose()
+    }
+
+    async fn import(&self, directory: &Directory) -> Result<ImportReport, StoreError> {
+        let mut report = ImportReport {
+            orgs: directory.orgs.len(),
+            ..ImportReport::default()
+        };
+        for org in &directory.orgs {
+            self.import_org(org, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn export(&self) -> Result<Directory, StoreError> {
+        let index = self.query_partition(DIRECTORY_PK.to_owned(), None).await?;
+        let orgs = index
+            .iter()
+            .filter_map(|item| get_s(item, "sk")?.strip_prefix("org:"))
+            .map(|raw| OrgId::parse_field(raw, "orgId").map_err(|_| bad_item("org index")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let dirs = try_join_all(orgs.iter().map(|org| self.org_directory(org))).await?;
+        Ok(Directory { orgs: dirs })
+    }
+}
