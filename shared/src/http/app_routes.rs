@@ -1,0 +1,252 @@
+//! The five app endpoints (design §API).
+
+use futures::future::try_join;
+use http::{StatusCode, header};
+use serde_json::{Map, Value, json};
+
+use super::{ApiError, Request, RequestMeta, Response, Route, json_response};
+use crate::app::App;
+use crate::config::PresenceSettings;
+use crate::domain::{Caller, Capabilities, DeviceId, FieldError, Label, Platform};
+use crate::store::{DeviceRecord, HeartbeatUpdate, PresenceKey, Registration};
+
+/// Stored user agents are cut to this many characters to keep each device item under 1 KB.
+const MAX_USER_AGENT_CHARS: usize = 160;
+
+pub(super) async fn dispatch(
+    app: &App,
+    route: Route,
+    request: &Request,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(app, request)?;
+    match route {
+        Route::RegisterDevice => register_device(app, &caller, request).await,
+        Route::Heartbeat => heartbeat(app, &caller, request).await,
+        Route::UnregisterDevice => unregister_device(app, &caller, request).await,
+        Route::ListDevices => list_devices(app, &caller).await,
+        Route::UserPhones => user_phones(app, &caller).await,
+    }
+}
+
+fn authenticate(app: &App, request: &Request) -> Result<Caller, ApiError> {
+    let auth = app
+        .auth
+        .as_ref()
+        .ok_or_else(|| ApiError::Internal("app authentication is not configured".into()))?;
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let claims = request
+        .extensions()
+        .get::<RequestMeta>()
+        .and_then(|m| m.gateway_claims.as_ref());
+    Ok(auth.authenticate(header, claims)?)
+}
+
+fn key(caller: &Caller) -> PresenceKey {
+    PresenceKey {
+        org: caller.org.clone(),
+        identity: caller.identity.clone(),
+    }
+}
+
+/// The JSON object in the body; anything else is a 400 that says what was expected.
+fn body_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
+    if request.body().is_empty() {
+        return Err(ApiError::MalformedBody(
+            "request body must be a JSON object".into(),
+        ));
+    }
+    match serde_json::from_slice::<Value>(request.body()) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::MalformedBody(
+            "request body must be a JSON object".into(),
+        )),
+        Err(e) => Err(ApiError::MalformedBody(format!(
+            "request body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+fn string_field<'a>(
+    body: &'a Map<String, Value>,
+    name: &str,
+) -> Result<Option<&'a str>, FieldError> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(FieldError::new(name, "must be a string")),
+    }
+}
+
+fn device_id(body: &Map<String, Value>) -> Result<DeviceId, FieldError> {
+    let raw = string_field(body, "deviceId")?
+        .ok_or_else(|| FieldError::new("deviceId", "is required"))?;
+    DeviceId::parse(raw)
+}
+
+fn platform(body: &Map<String, Value>) -> Result<Option<Platform>, FieldError> {
+    string_field(body, "platform")?
+        .map(Platform::parse)
+        .transpose()
+}
+
+fn capabilities(body: &Map<String, Value>) -> Result<Option<Capabilities>, FieldError> {
+    match body.get("capabilities") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => {
+            let names = items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .ok_or_else(|| FieldError::new("capabilities", "items must be strings"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Capabilities::parse(&names).map(Some)
+        }
+        Some(_) => Err(FieldError::new(
+            "capabilities",
+            "must be an array such as [\"voice\", \"sms\"]",
+        )),
+    }
+}
+
+fn user_agent(request: &Request) -> Option<String> {
+    let raw = request.headers().get(header::USER_AGENT)?.to_str().ok()?;
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_USER_AGENT_CHARS)
+        .collect();
+    (!cleaned.is_empty()).then_some(cleaned)
+}
+
+fn source_ip(request: &Request) -> Option<String> {
+    request.extensions().get::<RequestMeta>()?.source_ip.clone()
+}
+
+fn presence_json(ttl_seconds: u32) -> Value {
+    json!({
+        "ttlSeconds": ttl_seconds,
+        "heartbeatIntervalSeconds": PresenceSettings::heartbeat_interval_for(ttl_seconds),
+    })
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(|e| ApiError::Internal(format!("serialize response: {e}")))
+}
+
+async fn register_device(
+    app: &App,
+    caller: &Caller,
+    request: &Request,
+) -> Result<Response, ApiError> {
+    let body = body_object(request)?;
+    let device_id = device_id(&body)?;
+    let platform = platform(&body)?.ok_or_else(|| {
+        FieldError::new("platform", "is required (\"web\", \"ios\" or \"android\")")
+    })?;
+    let label = string_field(&body, "label")?
+        .map(Label::parse)
+        .transpose()?;
+    let capabilities = capabilities(&body)?.unwrap_or_else(Capabilities::voice_only);
+    let minter = app
+        .voice_tokens
+        .as_ref()
+        .ok_or_else(|| ApiError::Internal("voice tokens are not configured".into()))?;
+
+    let now_ms = app.now_ms();
+    let ttl_seconds = app.settings.ttl_for(platform);
+    let registration = Registration {
+        key: key(caller),
+        device_id,
+        user_email: caller.email.clone(),
+        platform,
+        label,
+        capabilities,
+        user_agent: user_agent(request),
+        ip: source_ip(request),
+        now_ms,
+        ttl_seconds,
+        max_live: app.settings.max_devices_per_identity,
+    };
+    // Independent reads and writes go out together: one round trip of latency, not two.
+    let (registered, directory) = try_join(
+        app.presence.register(registration),
+        app.directory.org_directory(&caller.org),
+    )
+    .await?;
+    let token = minter
+        .mint(&caller.identity, platform, now_ms.div_euclid(1000))
+        .map_err(ApiError::Internal)?;
+    let body = json!({
+        "identity": caller.identity,
+        "token": token,
+        "expiresIn": minter.ttl_seconds(),
+        "assignedPhones": to_value(&directory.assigned_phones(&caller.email))?,
+        "device": to_value(&registered.device)?,
+        "presence": presence_json(ttl_seconds),
+        "evictedDeviceIds": to_value(&registered.evicted)?,
+    });
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+async fn heartbeat(app: &App, caller: &Caller, request: &Request) -> Result<Response, ApiError> {
+    let body = body_object(request)?;
+    let device_id = device_id(&body)?;
+    let platform = platform(&body)?;
+    let update = HeartbeatUpdate {
+        now_ms: app.now_ms(),
+        platform: platform.map(|p| (p, app.settings.ttl_for(p))),
+        capabilities: capabilities(&body)?,
+        user_agent: user_agent(request),
+        ip: source_ip(request),
+    };
+    let device = app
+        .presence
+        .heartbeat(&key(caller), &device_id, update)
+        .await?
+        .ok_or(ApiError::DeviceNotRegistered)?;
+    let body = json!({
+        "device": to_value(&device)?,
+        "presence": presence_json(device.ttl_seconds),
+    });
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+async fn unregister_device(
+    app: &App,
+    caller: &Caller,
+    request: &Request,
+) -> Result<Response, ApiError> {
+    let body = body_object(request)?;
+    let device_id = device_id(&body)?;
+    let removed = app
+        .presence
+        .unregister(&key(caller), &device_id, app.now_ms())
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "deviceId": device_id, "removed": removed }),
+    ))
+}
+
+async fn list_devices(app: &App, caller: &Caller) -> Result<Response, ApiError> {
+    let devices: Vec<DeviceRecord> = app
+        .presence
+        .live_devices(&key(caller), app.now_ms())
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "identity": caller.identity, "devices": to_value(&devices)? }),
+    ))
+}
+
+async fn user_phones(app: &App, caller: &Caller) -> Result<Response, ApiError> {
+    let directory = app.directory.org_directory(&caller.org).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "assignedPhones": to_value(&directory.assigned_phones(&caller.email))? }),
+    ))
+}

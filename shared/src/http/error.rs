@@ -1,0 +1,117 @@
+//! The one mapping from failures to status codes and JSON error bodies.
+
+use http::{HeaderValue, Method, StatusCode, header};
+use serde_json::json;
+
+use super::{LoggedCause, Response, json_response};
+use crate::auth::AuthError;
+use crate::domain::FieldError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidField(#[from] FieldError),
+    #[error("{0}")]
+    MalformedBody(String),
+    #[error("{0}")]
+    Unauthorized(#[from] AuthError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("device not registered")]
+    DeviceNotRegistered,
+    #[error("method not allowed")]
+    MethodNotAllowed(Method),
+    #[error("body too large")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Seconds a client should wait before retrying after the store was unavailable.
+const RETRY_AFTER_SECONDS: &str = "2";
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidField(_) => "invalid_field",
+            Self::MalformedBody(_) => "malformed_body",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::NotFound(_) => "not_found",
+            Self::DeviceNotRegistered => "device_not_registered",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::Store(StoreError::Unavailable(_)) => "store_unavailable",
+            Self::Store(StoreError::Internal(_)) | Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidField(_) | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) | Self::DeviceNotRegistered => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(StoreError::Internal(_)) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// What the client reads: actionable, and free of internal detail.
+    fn message(&self) -> String {
+        match self {
+            Self::InvalidField(e) => format!("{}: {}", e.field, e.message),
+            Self::MalformedBody(m) | Self::NotFound(m) => m.clone(),
+            Self::Unauthorized(e) => e.to_string(),
+            Self::DeviceNotRegistered => {
+                "this device is not registered or its presence expired; call register-device again"
+                    .into()
+            }
+            Self::MethodNotAllowed(m) => format!("use {m} for this endpoint"),
+            Self::PayloadTooLarge(limit) => format!("request body must be at most {limit} bytes"),
+            Self::Store(StoreError::Unavailable(_)) => {
+                "presence store temporarily unavailable; retry shortly".into()
+            }
+            Self::Store(StoreError::Internal(_)) | Self::Internal(_) => "internal error".into(),
+        }
+    }
+
+    pub fn response(&self) -> Response {
+        let mut error = json!({ "code": self.code(), "message": self.message() });
+        if let Self::InvalidField(e) = self {
+            error["field"] = json!(e.field);
+        }
+        let mut response = json_response(self.status(), &json!({ "error": error }));
+        let headers = response.headers_mut();
+        match self {
+            Self::Store(StoreError::Unavailable(_)) => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(RETRY_AFTER_SECONDS),
+                );
+            }
+            Self::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::MethodNotAllowed(m) => {
+                if let Ok(v) = HeaderValue::from_str(m.as_str()) {
+                    headers.insert(header::ALLOW, v);
+                }
+            }
+            _ => {}
+        }
+        if let Self::Store(cause) = self {
+            response
+                .extensions_mut()
+                .insert(LoggedCause(cause.to_string()));
+        } else if let Self::Internal(cause) = self {
+            response.extensions_mut().insert(LoggedCause(cause.clone()));
+        }
+        response
+    }
+}

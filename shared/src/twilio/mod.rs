@@ -1,0 +1,3 @@
+//! Twilio protocol pieces: voice access tokens.
+
+pub mod token;
