@@ -1,0 +1,271 @@
+//! `softphone-presence`: the local server and the operator commands.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use shared::App;
+use shared::config::{Config, Needs};
+use shared::directory::Directory;
+use shared::local::{mint_app_jwt, with_dev_defaults};
+use shared::store::dynamo::{DynamoStore, client_from_env};
+use shared::store::memory::MemoryStore;
+use shared::store::{DirectoryStore, PresenceStore};
+use tokio::net::TcpListener;
+
+const DEMO_DIRECTORY: &str = include_str!("../demo/directory.json");
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Softphone presence for Twilio Voice: local server and operator commands"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every endpoint on 127.0.0.1 (in-memory store, demo directory, development
+    /// secrets unless the environment sets real ones).
+    Serve(ServeArgs),
+    /// Create the DynamoDB table (TABLE_NAME) with TTL enabled, if it is missing.
+    CreateTable,
+    /// Validate a directory file whole, then write it to DynamoDB (TABLE_NAME), reporting what changed.
+    ImportDirectory {
+        /// The directory JSON file (format in docs/directory.md).
+        file: PathBuf,
+    },
+    /// Print the directory stored in DynamoDB (TABLE_NAME) as JSON, in the import format.
+    ExportDirectory,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    port: u16,
+    /// Directory file (numbers and groups). Default: the built-in demo directory.
+    #[arg(long)]
+    directory: Option<PathBuf>,
+    /// Where presence and the directory live.
+    #[arg(long, value_enum, default_value_t = StoreKind::Memory)]
+    store: StoreKind,
+    /// With --store dynamodb: create TABLE_NAME (TTL enabled) when it is missing.
+    #[arg(long)]
+    create_table: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StoreKind {
+    Memory,
+    Dynamodb,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    shared::telemetry::init(shared::telemetry::Format::Text);
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::CreateTable => create_table().await,
+        Command::ImportDirectory { file } => import_directory(&file).await,
+        Command::ExportDirectory => export_directory().await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn read_directory(path: Option<&Path>) -> Result<Directory, String> {
+    let (text, source) = match path {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (
+            DEMO_DIRECTORY.to_owned(),
+            "built-in demo directory".to_owned(),
+        ),
+    };
+    Directory::parse(&text).map_err(|e| format!("{source}: {e}"))
+}
+
+async fn dynamo_store() -> Result<DynamoStore, String> {
+    let config = Config::from_env(
+        &process_env,
+        Needs {
+            table: true,
+            ..Needs::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(DynamoStore::new(
+        client_from_env().await,
+        config.table_name.unwrap_or_default(),
+    ))
+}
+
+async fn create_table() -> Result<(), String> {
+    let store = dynamo_store().await?;
+    let created = store.create_table().await.map_err(|e| e.to_string())?;
+    let verb = if created {
+        "created"
+    } else {
+        "already exists;"
+    };
+    println!(
+        "table {} {verb} TTL enabled on {}",
+        store.table(),
+        shared::store::dynamo::TTL_ATTRIBUTE
+    );
+    Ok(())
+}
+
+async fn import_directory(file: &Path) -> Result<(), String> {
+    // Validate before touching the table: a bad file writes nothing.
+    let directory = read_directory(Some(file))?;
+    let store = dynamo_store().await?;
+    let report = store.import(&directory).await.map_err(|e| e.to_string())?;
+    println!(
+        "imported {} into {}: {report}",
+        file.display(),
+        store.table()
+    );
+    Ok(())
+}
+
+async fn export_directory() -> Result<(), String> {
+    let store = dynamo_store().await?;
+    let directory = store.export().await.map_err(|e| e.to_string())?;
+    println!("{}", directory.to_json_pretty());
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let env = with_dev_defaults(process_env);
+    let needs = Needs {
+        app_auth: true,
+        voice_tokens: true,
+        webhooks: false,
+        table: args.store == StoreKind::Dynamodb,
+    };
+    let config = Config::from_env(&env, needs).map_err(|e| e.to_string())?;
+    let directory = read_directory(args.directory.as_deref())?;
+
+    let (presence, dir_store): (Arc<dyn PresenceStore>, Arc<dyn DirectoryStore>) = match args.store
+    {
+        StoreKind::Memory => {
+            let store = Arc::new(MemoryStore::new());
+            store.import(&directory).await.map_err(|e| e.to_string())?;
+            (store.clone(), store)
+        }
+        StoreKind::Dynamodb => {
+            let table = config.table_name.clone().unwrap_or_default();
+            let store = Arc::new(DynamoStore::new(client_from_env().await, table));
+            if args.create_table {
+                store.create_table().await.map_err(|e| e.to_string())?;
+            }
+            if args.directory.is_some() {
+                let report = store.import(&directory).await.map_err(|e| e.to_string())?;
+                println!("directory loaded into {}: {report}", store.table());
+            }
+            (store.clone(), store)
+        }
+    };
+    let app = Arc::new(App::new(&config, presence, dir_store)?);
+
+    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    print_banner(addr, &env, &directory);
+    shared::server::serve(listener, app, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
+    Ok(())
+}
+
+/// Print where the server listens, and for the development secret a token and curl lines.
+/// Write errors are ignored: a closed stdout must not stop the server.
+fn print_banner(addr: SocketAddr, env: &dyn Fn(&str) -> Option<String>, directory: &Directory) {
+    let text = banner(addr, env, directory);
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+fn banner(addr: SocketAddr, env: &dyn Fn(&str) -> Option<String>, directory: &Directory) -> String {
+    let mut out = String::new();
+    let base = format!("http://{addr}");
+    let _ = writeln!(out, "softphone-presence listening on {base}");
+    let dev_secret = shared::local::dev_default("APP_JWT_SECRET");
+    // Only mint a sample token with the development secret: never print one signed with a real key.
+    let secret = env("APP_JWT_SECRET");
+    let Some(secret) = secret.filter(|s| Some(s.as_str()) == dev_secret) else {
+        let _ = writeln!(
+            out,
+            "app tokens: signed by your own issuer (APP_JWT_SECRET / APP_JWT_PUBLIC_KEY is set)"
+        );
+        return out;
+    };
+    let (email, org) = directory
+        .orgs
+        .first()
+        .and_then(|org| {
+            let email = org.groups.iter().flat_map(|g| g.members.first()).next()?;
+            Some((email.to_string(), org.org_id.to_string()))
+        })
+        .unwrap_or_else(|| ("alice@example.com".into(), "org_demo".into()));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let Ok(jwt) = mint_app_jwt(&secret, &email, &org, now, 12 * 3600) else {
+        return out;
+    };
+    let _ = writeln!(
+        out,
+        "development app JWT for {email} in {org} (valid 12 h):"
+    );
+    let _ = writeln!(out, "export TOKEN={jwt}");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "try:");
+    let _ = writeln!(
+        out,
+        "  curl -s -X POST {base}/phone/voice/register-device -H \"Authorization: Bearer $TOKEN\" \
+         -H 'Content-Type: application/json' -d '{{\"deviceId\":\"dev_laptop\",\"platform\":\"web\",\"label\":\"Laptop\"}}'"
+    );
+    let _ = writeln!(
+        out,
+        "  curl -s -X POST {base}/phone/voice/heartbeat -H \"Authorization: Bearer $TOKEN\" -d '{{\"deviceId\":\"dev_laptop\"}}'"
+    );
+    let _ = writeln!(
+        out,
+        "  curl -s {base}/phone/voice/devices -H \"Authorization: Bearer $TOKEN\""
+    );
+    let _ = writeln!(
+        out,
+        "  curl -s {base}/phone/user-phones -H \"Authorization: Bearer $TOKEN\""
+    );
+    let _ = writeln!(
+        out,
+        "  curl -s -X POST {base}/phone/voice/unregister-device -H \"Authorization: Bearer $TOKEN\" -d '{{\"deviceId\":\"dev_laptop\"}}'"
+    );
+    out
+}
