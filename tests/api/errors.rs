@@ -1,0 +1,244 @@
+//! Bad input gets a clear error naming the field; nothing malformed panics or loses data.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::domain::DeviceId;
+use shared::store::{
+    DeviceRecord, HeartbeatUpdate, PresenceKey, PresenceStore, Registered, Registration, StoreError,
+};
+
+use crate::helpers::{StoreKind, Stores, alice, spawn_app, spawn_on, stores};
+
+#[tokio::test]
+async fn invalid_fields_are_named() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let token = alice();
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "/phone/voice/register-device",
+            json!({"platform": "web"}),
+            "deviceId",
+        ),
+        (
+            "/phone/voice/register-device",
+            json!({"deviceId": "has space", "platform": "web"}),
+            "deviceId",
+        ),
+        (
+            "/phone/voice/register-device",
+            json!({"deviceId": 42, "platform": "web"}),
+            "deviceId",
+        ),
+        (
+            "/phone/voice/register-device",
+            json!({"deviceId": "d"}),
+            "platform",
+        ),
+        (
+            "/phone/voice/register-device",
+            json!({"deviceId": "d", "platform": "windows"}),
+            "platform",
+        ),
+        (
+            "/phone/voice/register-device",
+            json!({"deviceId": "d", "platform": "web", "capabilities": []}),
+            "capabilities",
+        ),
+        (
+            "/phone/voice/register-device",
+            json!({"deviceId": "d", "platform": "web", "capabilities": ["fax"]}),
+            "capabilities",
+        ),
+        (
+            "/phone/voice/register-device",
+            json!({"deviceId": "d", "platform": "web", "capabilities": "voice"}),
+            "capabilities",
+        ),
+        (
+            "/phone/voice/register-device",
+            json!({"deviceId": "d", "platform": "web", "label": "x".repeat(65)}),
+            "label",
+        ),
+        ("/phone/voice/heartbeat", json!({}), "deviceId"),
+        (
+            "/phone/voice/heartbeat",
+            json!({"deviceId": "d", "platform": 7}),
+            "platform",
+        ),
+        (
+            "/phone/voice/unregister-device",
+            json!({"deviceId": ""}),
+            "deviceId",
+        ),
+    ];
+    for (path, body, field) in cases {
+        let (status, response) = app.post(path, &token, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}: {response}");
+        assert_eq!(response["error"]["code"], "invalid_field");
+        assert_eq!(
+            response["error"]["field"], field,
+            "{path} {body}: {response}"
+        );
+        assert!(
+            response["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(field)
+        );
+    }
+    assert!(
+        app.device_ids(&token).await.is_empty(),
+        "no bad request stored anything"
+    );
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_refused_without_harm() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let token = alice();
+    app.register(&token, "keep_me", "web").await;
+    for raw in [
+        "",
+        "not json",
+        "[1,2]",
+        "\"deviceId\"",
+        "{\"deviceId\":",
+        "null",
+        "{\"deviceId\":\"\u{0}\"}",
+    ] {
+        for path in [
+            "/phone/voice/register-device",
+            "/phone/voice/heartbeat",
+            "/phone/voice/unregister-device",
+        ] {
+            let (status, body) = app.post_raw(path, &token, raw.to_owned()).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {raw:?}: {body}");
+            assert!(body["error"]["code"].is_string());
+        }
+    }
+    assert_eq!(app.device_ids(&token).await, vec!["keep_me"]);
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let big = json!({"deviceId": "d", "platform": "web", "label": "x".repeat(20_000)}).to_string();
+    let (status, body) = app
+        .post_raw("/phone/voice/register-device", &alice(), big)
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    let huge = "x".repeat(200_000);
+    let (status, _) = app.post_raw("/phone/voice/heartbeat", &alice(), huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn wrong_method_and_unknown_path() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let (status, body) = app.get("/phone/voice/register-device", &alice()).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+    let (status, body) = app.get("/phone/voice/nothing-here", &alice()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+/// A presence store that is down: every call fails as an unreachable DynamoDB would.
+struct DownStore;
+
+#[async_trait]
+impl PresenceStore for DownStore {
+    async fn register(&self, _: Registration) -> Result<Registered, StoreError> {
+        Err(StoreError::Unavailable("injected".into()))
+    }
+    async fn heartbeat(
+        &self,
+        _: &PresenceKey,
+        _: &DeviceId,
+        _: HeartbeatUpdate,
+    ) -> Result<Option<DeviceRecord>, StoreError> {
+        Err(StoreError::Unavailable("injected".into()))
+    }
+    async fn unregister(&self, _: &PresenceKey, _: &DeviceId, _: i64) -> Result<bool, StoreError> {
+        Err(StoreError::Unavailable("injected".into()))
+    }
+    async fn live_devices(&self, _: &PresenceKey, _: i64) -> Result<Vec<DeviceRecord>, StoreError> {
+        Err(StoreError::Unavailable("injected".into()))
+    }
+}
+
+#[tokio::test]
+async fn an_unavailable_store_gets_503_with_retry_after() {
+    let memory = stores(StoreKind::Memory).await;
+    let app = spawn_on(
+        Stores {
+            presence: Arc::new(DownStore),
+            ..memory
+        },
+        &[],
+    )
+    .await;
+    let response = app
+        .http
+        .post(format!("{}/phone/voice/heartbeat", app.base))
+        .bearer_auth(alice())
+        .body(json!({"deviceId": "d"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().get("retry-after").is_some());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "store_unavailable");
+    assert!(
+        !body.to_string().contains("injected"),
+        "internal causes stay in the logs"
+    );
+    for (path, method) in [
+        ("/phone/voice/devices", "GET"),
+        ("/phone/voice/register-device", "POST"),
+    ] {
+        let (status, _) = if method == "GET" {
+            app.get(path, &alice()).await
+        } else {
+            app.register(&alice(), "d", "web").await
+        };
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_dynamodb_is_reported_as_unavailable() {
+    // Nothing listens on port 9 locally: connection refused, as when DynamoDB is unreachable.
+    let config = aws_config_for("http://127.0.0.1:9").await;
+    let store = Arc::new(shared::store::dynamo::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        "unreachable",
+    ));
+    let app = spawn_on(
+        Stores {
+            presence: store,
+            ..stores(StoreKind::Memory).await
+        },
+        &[],
+    )
+    .await;
+    let (status, body) = app.get("/phone/voice/devices", &alice()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+}
+
+async fn aws_config_for(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await
+}

@@ -1,0 +1,273 @@
+//! `spawn_app`: the real handlers on a real socket over a chosen store, plus small clients.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use shared::App;
+use shared::config::{Config, Needs};
+use shared::directory::Directory;
+use shared::store::dynamo::{DynamoStore, client_from_env};
+use shared::store::memory::MemoryStore;
+use shared::store::{DirectoryStore, PresenceStore};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub const DEMO_DIRECTORY: &str = include_str!("../../demo/directory.json");
+pub const APP_JWT_SECRET: &str = "test-app-jwt-secret";
+pub const API_KEY_SECRET: &str = "test-twilio-api-key-secret";
+pub const AUTH_TOKEN: &str = "test-twilio-auth-token";
+pub const ACCOUNT_SID: &str = "AC11111111111111111111111111111111";
+pub const API_KEY_SID: &str = "SK22222222222222222222222222222222";
+pub const ORG: &str = "org_demo";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Memory,
+    Dynamo,
+}
+
+/// Generates `mod name { memory, dynamodb }` tests that run `name(StoreKind)` on each store.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() {
+                super::$name($crate::helpers::StoreKind::Memory).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn dynamodb() {
+                super::$name($crate::helpers::StoreKind::Dynamo).await
+            }
+        }
+    )*};
+}
+
+fn unique_suffix() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A fresh table on the local DynamoDB server that `scripts/test` started.
+pub async fn dynamo_store() -> DynamoStore {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
+        "DynamoDB tests need a local DynamoDB-protocol server: run scripts/test, which starts \
+         moto and sets AWS_ENDPOINT_URL_DYNAMODB"
+    );
+    let store = DynamoStore::new(client_from_env().await, format!("test-{}", unique_suffix()));
+    assert!(store.create_table().await.expect("create table"));
+    store
+}
+
+pub fn test_env(overrides: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = [
+        ("APP_JWT_SECRET", APP_JWT_SECRET),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ("TWILIO_API_KEY_SID", API_KEY_SID),
+        ("TWILIO_API_KEY_SECRET", API_KEY_SECRET),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in overrides {
+        if v.is_empty() {
+            env.remove(*k);
+        } else {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+    }
+    env
+}
+
+pub struct Stores {
+    pub presence: Arc<dyn PresenceStore>,
+    pub directory: Arc<dyn DirectoryStore>,
+    pub memory: Option<Arc<MemoryStore>>,
+    pub dynamo: Option<DynamoStore>,
+}
+
+pub async fn stores(kind: StoreKind) -> Stores {
+    match kind {
+        StoreKind::Memory => {
+            let store = Arc::new(MemoryStore::new());
+            Stores {
+                presence: store.clone(),
+                directory: store.clone(),
+                memory: Some(store),
+                dynamo: None,
+            }
+        }
+        StoreKind::Dynamo => {
+            let store = dynamo_store().await;
+            Stores {
+                presence: Arc::new(store.clone()),
+                directory: Arc::new(store.clone()),
+                memory: None,
+                dynamo: Some(store),
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub stores: Stores,
+    _shutdown: oneshot::Sender<()>,
+}
+
+pub async fn spawn_app(kind: StoreKind) -> TestApp {
+    spawn_app_with(kind, &[]).await
+}
+
+/// Start the server with the test settings plus `overrides` (an empty value removes one).
+pub async fn spawn_app_with(kind: StoreKind, overrides: &[(&str, &str)]) -> TestApp {
+    let stores = stores(kind).await;
+    spawn_on(stores, overrides).await
+}
+
+pub async fn spawn_on(stores: Stores, overrides: &[(&str, &str)]) -> TestApp {
+    let env = test_env(overrides);
+    let needs = Needs {
+        app_auth: true,
+        voice_tokens: true,
+        webhooks: true,
+        table: false,
+    };
+    let config = Config::from_env(&|k| env.get(k).cloned(), needs).expect("test config");
+    let directory = Directory::parse(DEMO_DIRECTORY).expect("demo directory");
+    stores
+        .directory
+        .import(&directory)
+        .await
+        .expect("import demo directory");
+    let app = Arc::new(
+        App::new(&config, stores.presence.clone(), stores.directory.clone()).expect("app"),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(shared::server::serve(listener, app, async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        stores,
+        _shutdown: tx,
+    }
+}
+
+pub fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// An app token for `email` in `org`, as the app's sign-in would issue it.
+pub fn app_token(email: &str, org: &str) -> String {
+    shared::local::mint_app_jwt(APP_JWT_SECRET, email, org, now_s(), 3600).unwrap()
+}
+
+pub fn alice() -> String {
+    app_token("alice@example.com", ORG)
+}
+
+impl TestApp {
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.post_raw(path, token, body.to_string()).await
+    }
+
+    pub async fn post_raw(&self, path: &str, token: &str, body: String) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .header("user-agent", "TestAgent/1.0")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn register(
+        &self,
+        token: &str,
+        device_id: &str,
+        platform: &str,
+    ) -> (StatusCode, Value) {
+        let body = serde_json::json!({ "deviceId": device_id, "platform": platform });
+        self.post("/phone/voice/register-device", token, body).await
+    }
+
+    pub async fn heartbeat(&self, token: &str, device_id: &str) -> (StatusCode, Value) {
+        let body = serde_json::json!({ "deviceId": device_id });
+        self.post("/phone/voice/heartbeat", token, body).await
+    }
+
+    pub async fn unregister(&self, token: &str, device_id: &str) -> (StatusCode, Value) {
+        let body = serde_json::json!({ "deviceId": device_id });
+        self.post("/phone/voice/unregister-device", token, body)
+            .await
+    }
+
+    /// The ids of the caller's live devices, in the order the API returns them.
+    pub async fn device_ids(&self, token: &str) -> Vec<String> {
+        let (status, body) = self.get("/phone/voice/devices", token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["deviceId"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Rows stored for a user, expired ones included (what a raw table read shows).
+    pub async fn stored_rows(&self, email: &str) -> usize {
+        let email = shared::domain::Email::parse_field(email, "email").unwrap();
+        let key = shared::store::PresenceKey {
+            org: shared::domain::OrgId::parse_field(ORG, "org").unwrap(),
+            identity: shared::domain::Identity::for_email(
+                &email,
+                shared::domain::IdentityStyle::Safe,
+            )
+            .unwrap(),
+        };
+        if let Some(memory) = &self.stores.memory {
+            return memory.stored_rows(&key);
+        }
+        let dynamo = self.stores.dynamo.as_ref().unwrap();
+        dynamo.stored_rows(&key).await.unwrap()
+    }
+}

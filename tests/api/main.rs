@@ -1,0 +1,10 @@
+//! End-to-end tests: the real handlers over HTTP, on the memory store and on a real
+//! DynamoDB-protocol server (moto, started by `scripts/test`). One binary for all of them.
+
+mod auth;
+mod binary;
+mod errors;
+mod helpers;
+mod presence;
+mod store_contract;
+mod voice_token;

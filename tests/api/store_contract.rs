@@ -1,0 +1,325 @@
+//! One contract, both stores: what every `PresenceStore` and `DirectoryStore` must do.
+//! Time is passed in, so expiry is tested to the millisecond without sleeping.
+
+use shared::directory::Directory;
+use shared::domain::{
+    Capabilities, DeviceId, E164, Email, Identity, IdentityStyle, OrgId, Platform,
+};
+use shared::store::{HeartbeatUpdate, PresenceKey, Registration};
+
+use crate::helpers::{DEMO_DIRECTORY, StoreKind, stores};
+use crate::on_both_stores;
+
+on_both_stores!(
+    expiry_is_exact_and_filtered_on_every_read,
+    heartbeat_extends_only_live_devices,
+    heartbeat_keeps_the_stored_ttl_unless_the_platform_changes,
+    unregister_removes_only_the_named_device,
+    registering_beyond_the_limit_evicts_least_recently_seen,
+    directory_import_reports_changes_and_exports_what_it_stored,
+    routes_resolve_a_number_in_one_read,
+);
+
+const T0: i64 = 1_800_000_000_000;
+
+fn key(email: &str) -> PresenceKey {
+    let email = Email::parse_field(email, "email").unwrap();
+    PresenceKey {
+        org: OrgId::parse_field("org_demo", "org").unwrap(),
+        identity: Identity::for_email(&email, IdentityStyle::Safe).unwrap(),
+    }
+}
+
+fn registration(email: &str, device: &str, now_ms: i64, ttl_seconds: u32) -> Registration {
+    Registration {
+        key: key(email),
+        device_id: DeviceId::parse(device).unwrap(),
+        user_email: Email::parse_field(email, "email").unwrap(),
+        platform: Platform::Web,
+        label: None,
+        capabilities: Capabilities::voice_only(),
+        user_agent: Some("UA".into()),
+        ip: Some("198.51.100.7".into()),
+        now_ms,
+        ttl_seconds,
+        max_live: 10,
+    }
+}
+
+fn id(raw: &str) -> DeviceId {
+    DeviceId::parse(raw).unwrap()
+}
+
+async fn expiry_is_exact_and_filtered_on_every_read(kind: StoreKind) {
+    let s = stores(kind).await;
+    let reg = s
+        .presence
+        .register(registration("a@x.io", "d1", T0 + 500, 90))
+        .await
+        .unwrap();
+    // Registered at 1 800 000 000.5 s with 90 s: expires at ceil(…)+90.
+    assert_eq!(reg.device.expires_at, 1_800_000_091);
+    let k = key("a@x.io");
+    assert_eq!(
+        s.presence
+            .live_devices(&k, T0 + 90_999)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        s.presence
+            .live_devices(&k, T0 + 91_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Unregistering an expired device reports it was not live.
+    assert!(
+        !s.presence
+            .unregister(&k, &id("d1"), T0 + 91_000)
+            .await
+            .unwrap()
+    );
+}
+
+async fn heartbeat_extends_only_live_devices(kind: StoreKind) {
+    let s = stores(kind).await;
+    let k = key("a@x.io");
+    s.presence
+        .register(registration("a@x.io", "d1", T0, 90))
+        .await
+        .unwrap();
+    let update = |now_ms| HeartbeatUpdate {
+        now_ms,
+        ..HeartbeatUpdate::default()
+    };
+    let beat = s
+        .presence
+        .heartbeat(&k, &id("d1"), update(T0 + 60_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(beat.last_seen, T0 + 60_000);
+    assert_eq!(beat.expires_at, (T0 + 60_000) / 1000 + 90);
+    assert_eq!(
+        beat.user_agent.as_deref(),
+        Some("UA"),
+        "unchanged fields are kept"
+    );
+    // Expired: no resurrection, and still absent afterwards.
+    assert!(
+        s.presence
+            .heartbeat(&k, &id("d1"), update(T0 + 200_000))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.presence
+            .live_devices(&k, T0 + 200_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Unknown device: nothing is created.
+    assert!(
+        s.presence
+            .heartbeat(&k, &id("d2"), update(T0))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.presence
+            .live_devices(&k, T0)
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.device_id != id("d2"))
+    );
+}
+
+async fn heartbeat_keeps_the_stored_ttl_unless_the_platform_changes(kind: StoreKind) {
+    let s = stores(kind).await;
+    let k = key("a@x.io");
+    let mut reg = registration("a@x.io", "phone", T0, 600);
+    reg.platform = Platform::Ios;
+    s.presence.register(reg).await.unwrap();
+    let kept = s
+        .presence
+        .heartbeat(
+            &k,
+            &id("phone"),
+            HeartbeatUpdate {
+                now_ms: T0 + 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.expires_at, (T0 + 1000) / 1000 + 600);
+    let changed = s
+        .presence
+        .heartbeat(
+            &k,
+            &id("phone"),
+            HeartbeatUpdate {
+                now_ms: T0 + 2000,
+                platform: Some((Platform::Web, 90)),
+                capabilities: Some(Capabilities::parse(&["sms"]).unwrap()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.platform, Platform::Web);
+    assert_eq!(changed.expires_at, (T0 + 2000) / 1000 + 90);
+    assert_eq!(changed.capabilities, Capabilities::parse(&["sms"]).unwrap());
+}
+
+async fn unregister_removes_only_the_named_device(kind: StoreKind) {
+    let s = stores(kind).await;
+    let k = key("a@x.io");
+    s.presence
+        .register(registration("a@x.io", "d1", T0, 90))
+        .await
+        .unwrap();
+    s.presence
+        .register(registration("a@x.io", "d2", T0 + 1, 90))
+        .await
+        .unwrap();
+    s.presence
+        .register(registration("b@x.io", "d1", T0, 90))
+        .await
+        .unwrap();
+    assert!(s.presence.unregister(&k, &id("d1"), T0 + 2).await.unwrap());
+    assert!(!s.presence.unregister(&k, &id("d1"), T0 + 2).await.unwrap());
+    let left: Vec<_> = s
+        .presence
+        .live_devices(&k, T0 + 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.device_id)
+        .collect();
+    assert_eq!(left, vec![id("d2")]);
+    assert_eq!(
+        s.presence
+            .live_devices(&key("b@x.io"), T0 + 2)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn registering_beyond_the_limit_evicts_least_recently_seen(kind: StoreKind) {
+    let s = stores(kind).await;
+    let k = key("a@x.io");
+    // An expired row does not count against the limit.
+    s.presence
+        .register(registration("a@x.io", "stale", T0 - 200_000, 90))
+        .await
+        .unwrap();
+    for i in 0..4 {
+        let mut reg = registration("a@x.io", &format!("d{i}"), T0 + i * 1000, 90);
+        reg.max_live = 4;
+        assert!(s.presence.register(reg).await.unwrap().evicted.is_empty());
+    }
+    let mut reg = registration("a@x.io", "d4", T0 + 10_000, 90);
+    reg.max_live = 3;
+    let out = s.presence.register(reg).await.unwrap();
+    assert_eq!(out.evicted, vec![id("d0"), id("d1")]);
+    let live: Vec<_> = s
+        .presence
+        .live_devices(&k, T0 + 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.device_id)
+        .collect();
+    assert_eq!(live, vec![id("d4"), id("d3"), id("d2")]);
+}
+
+async fn directory_import_reports_changes_and_exports_what_it_stored(kind: StoreKind) {
+    let s = stores(kind).await;
+    let demo = Directory::parse(DEMO_DIRECTORY).unwrap();
+    let first = s.directory.import(&demo).await.unwrap();
+    assert_eq!(
+        (first.added, first.updated, first.removed, first.unchanged),
+        (8, 0, 0, 0)
+    );
+    let again = s.directory.import(&demo).await.unwrap();
+    assert_eq!(
+        (again.added, again.updated, again.removed, again.unchanged),
+        (0, 0, 0, 8)
+    );
+    assert_eq!(s.directory.export().await.unwrap(), demo);
+
+    let mut changed = demo.clone();
+    changed.orgs[0].phones.retain(|p| p.id != "phone-bob");
+    changed.orgs[0].groups[0].name = "Sales team".into();
+    let report = s.directory.import(&changed).await.unwrap();
+    assert_eq!(
+        (
+            report.added,
+            report.updated,
+            report.removed,
+            report.unchanged
+        ),
+        (0, 1, 1, 6)
+    );
+    assert_eq!(s.directory.export().await.unwrap(), changed);
+    let bob = E164::parse_field("+14155550002", "n").unwrap();
+    assert!(
+        s.directory.route_for_number(&bob).await.unwrap().is_none(),
+        "removed number no longer routes"
+    );
+    let sales = E164::parse_field("+14155551234", "n").unwrap();
+    let route = s.directory.route_for_number(&sales).await.unwrap().unwrap();
+    assert_eq!(
+        route.group.unwrap().name,
+        "Sales team",
+        "routes see group changes"
+    );
+}
+
+async fn routes_resolve_a_number_in_one_read(kind: StoreKind) {
+    let s = stores(kind).await;
+    s.directory
+        .import(&Directory::parse(DEMO_DIRECTORY).unwrap())
+        .await
+        .unwrap();
+    let alice = E164::parse_field("+14155550001", "n").unwrap();
+    let route = s.directory.route_for_number(&alice).await.unwrap().unwrap();
+    assert_eq!(route.org_id.as_str(), "org_demo");
+    assert_eq!(route.phone.id, "phone-alice");
+    assert!(route.group.is_none());
+    assert!(route.phone.voicemail.is_some());
+    let unknown = E164::parse_field("+19995550000", "n").unwrap();
+    assert!(
+        s.directory
+            .route_for_number(&unknown)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let org = OrgId::parse_field("org_demo", "o").unwrap();
+    assert_eq!(
+        s.directory.org_directory(&org).await.unwrap().phones.len(),
+        5
+    );
+    let none = OrgId::parse_field("org_none", "o").unwrap();
+    assert!(
+        s.directory
+            .org_directory(&none)
+            .await
+            .unwrap()
+            .phones
+            .is_empty()
+    );
+}
