@@ -1,3 +1,5 @@
-//! Twilio protocol pieces: voice access tokens.
+//! Twilio protocol pieces: voice access tokens, webhook signatures, TwiML.
 
+pub mod signature;
 pub mod token;
+pub mod twiml;

@@ -1,0 +1,180 @@
+//! TwiML documents. Every text and attribute value goes through [`escape`], so no caller can
+//! produce malformed XML whatever a directory or a caller id holds.
+
+use std::fmt::Write;
+
+/// XML-escape `& < > " '` (and drop characters XML 1.0 cannot carry at all).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A `<Response>` built verb by verb.
+#[derive(Debug, Default, Clone)]
+pub struct Twiml {
+    body: String,
+}
+
+/// One `<Client>` of a `<Dial>`.
+#[derive(Debug, Clone)]
+pub struct ClientNoun {
+    pub identity: String,
+    pub parameters: Vec<(&'static str, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DialVerb {
+    pub timeout_seconds: u32,
+    pub action_url: String,
+    pub caller_id: Option<String>,
+    pub clients: Vec<ClientNoun>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RecordVerb {
+    pub max_length_seconds: Option<u32>,
+    pub transcribe: bool,
+    pub recording_status_callback: Option<String>,
+    pub action_url: String,
+}
+
+impl Twiml {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn say(mut self, text: &str) -> Self {
+        let _ = write!(self.body, "<Say>{}</Say>", escape(text));
+        self
+    }
+
+    pub fn play(mut self, url: &str) -> Self {
+        let _ = write!(self.body, "<Play>{}</Play>", escape(url));
+        self
+    }
+
+    pub fn hangup(mut self) -> Self {
+        self.body.push_str("<Hangup/>");
+        self
+    }
+
+    pub fn redirect(mut self, url: &str) -> Self {
+        let _ = write!(
+            self.body,
+            "<Redirect method=\"POST\">{}</Redirect>",
+            escape(url)
+        );
+        self
+    }
+
+    pub fn connect_stream(mut self, url: &str) -> Self {
+        let _ = write!(
+            self.body,
+            "<Connect><Stream url=\"{}\"/></Connect>",
+            escape(url)
+        );
+        self
+    }
+
+    pub fn record(mut self, record: &RecordVerb) -> Self {
+        let _ = write!(
+            self.body,
+            "<Record action=\"{}\" playBeep=\"true\"",
+            escape(&record.action_url)
+        );
+        if let Some(max) = record.max_length_seconds {
+            let _ = write!(self.body, " maxLength=\"{max}\"");
+        }
+        if record.transcribe {
+            self.body.push_str(" transcribe=\"true\"");
+        }
+        if let Some(url) = &record.recording_status_callback {
+            let _ = write!(self.body, " recordingStatusCallback=\"{}\"", escape(url));
+        }
+        self.body.push_str("/>");
+        self
+    }
+
+    pub fn dial(mut self, dial: &DialVerb) -> Self {
+        let _ = write!(
+            self.body,
+            "<Dial answerOnBridge=\"true\" timeout=\"{}\" action=\"{}\"",
+            dial.timeout_seconds.clamp(5, 600),
+            escape(&dial.action_url)
+        );
+        if let Some(caller_id) = &dial.caller_id {
+            let _ = write!(self.body, " callerId=\"{}\"", escape(caller_id));
+        }
+        self.body.push('>');
+        for client in &dial.clients {
+            let _ = write!(
+                self.body,
+                "<Client><Identity>{}</Identity>",
+                escape(&client.identity)
+            );
+            for (name, value) in &client.parameters {
+                let _ = write!(
+                    self.body,
+                    "<Parameter name=\"{}\" value=\"{}\"/>",
+                    escape(name),
+                    escape(value)
+                );
+            }
+            self.body.push_str("</Client>");
+        }
+        self.body.push_str("</Dial>");
+        self
+    }
+
+    pub fn render(&self) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>{}</Response>",
+            self.body
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_every_special_character() {
+        assert_eq!(escape(r#"a&b<c>d"e'f"#), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
+        assert_eq!(escape("bell\u{7}"), "bell");
+    }
+
+    #[test]
+    fn renders_a_dial_like_the_protocol_example() {
+        let xml = Twiml::new()
+            .dial(&DialVerb {
+                timeout_seconds: 25,
+                action_url: "/phone/voice/dial-status".into(),
+                caller_id: Some("+14155550100".into()),
+                clients: vec![ClientNoun {
+                    identity: "user_jane".into(),
+                    parameters: vec![("timestamp", "1763683200000".into())],
+                }],
+            })
+            .render();
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial answerOnBridge=\"true\" \
+             timeout=\"25\" action=\"/phone/voice/dial-status\" callerId=\"+14155550100\"><Client>\
+             <Identity>user_jane</Identity><Parameter name=\"timestamp\" value=\"1763683200000\"/>\
+             </Client></Dial></Response>"
+        );
+    }
+}
