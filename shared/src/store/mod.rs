@@ -5,6 +5,7 @@
 //! Stores never read the clock: callers pass `now`, which keeps expiry testable without
 //! sleeping and keeps "what time is it" in one place (the handler).
 
+pub mod counting;
 pub mod dynamo;
 pub mod memory;
 
