@@ -19,6 +19,17 @@ pub struct Needs {
     pub table: bool,
 }
 
+impl Needs {
+    pub fn union(self, other: Needs) -> Needs {
+        Needs {
+            app_auth: self.app_auth || other.app_auth,
+            voice_tokens: self.voice_tokens || other.voice_tokens,
+            webhooks: self.webhooks || other.webhooks,
+            table: self.table || other.table,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: Option<String>,
@@ -125,6 +136,8 @@ pub struct WebhookConfig {
     pub account_sid: String,
     pub auth_token: String,
     pub public_base_url: Option<String>,
+    /// How long a webhook may wait on the store before it answers with a fallback.
+    pub deadline: std::time::Duration,
 }
 
 impl fmt::Debug for WebhookConfig {
@@ -133,6 +146,7 @@ impl fmt::Debug for WebhookConfig {
             .field("account_sid", &self.account_sid)
             .field("auth_token", &"<redacted>")
             .field("public_base_url", &self.public_base_url)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -269,6 +283,13 @@ impl Config {
                 account_sid: account_sid.clone().unwrap_or_default(),
                 auth_token: r.required("TWILIO_AUTH_TOKEN", "verifies X-Twilio-Signature"),
                 public_base_url: public.map(|u| u.trim_end_matches('/').to_owned()),
+                // Twilio gives up after 15 s; leave room for the Lambda cold start and reply.
+                deadline: std::time::Duration::from_millis(u64::from(r.number(
+                    "WEBHOOK_DEADLINE_MS",
+                    5000,
+                    100,
+                    12_000,
+                ))),
             }
         });
 

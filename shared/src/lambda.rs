@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use lambda_http::request::RequestContext;
-use lambda_http::{Body, service_fn};
+use lambda_http::{Body, RequestExt, service_fn};
 
 use crate::app::App;
 use crate::config::{Config, Needs};
@@ -18,18 +18,41 @@ pub use lambda_http::Error;
 /// Build everything once from the environment, then serve `route` for the life of the
 /// container. Bad configuration stops the cold start with every problem named.
 pub async fn run(route: Route) -> Result<(), Error> {
+    serve(&[route]).await
+}
+
+/// Serve several routes from one function (the Twilio webhooks), chosen by path.
+pub async fn serve(routes: &[Route]) -> Result<(), Error> {
+    let routes: Arc<[Route]> = routes.into();
     crate::telemetry::init(crate::telemetry::Format::Json);
-    let app = Arc::new(app_from_env(route.needs()).await.inspect_err(|e| {
+    let needs = routes
+        .iter()
+        .fold(Needs::default(), |acc, r| acc.union(r.needs()));
+    let app = Arc::new(app_from_env(needs).await.inspect_err(|e| {
         tracing::error!(error = %e, "start-up failed");
     })?);
     lambda_http::run(service_fn(move |event: lambda_http::Request| {
         let app = app.clone();
+        let routes = routes.clone();
         async move {
-            let response = http::handle(&app, route, from_lambda(event)).await;
-            Ok::<_, Infallible>(to_lambda(response))
+            Ok::<_, Infallible>(to_lambda(
+                serve_one(&app, &routes, from_lambda(event)).await,
+            ))
         }
     }))
     .await
+}
+
+/// One event for a function serving `routes`: the only route, or the one the path names.
+pub async fn serve_one(app: &App, routes: &[Route], request: http::Request) -> http::Response {
+    let route = match routes {
+        [only] => Some(*only),
+        _ => Route::for_path(request.uri().path()).filter(|r| routes.contains(r)),
+    };
+    match route {
+        Some(route) => http::handle(app, route, request).await,
+        None => http::not_found(request.uri().path()),
+    }
 }
 
 /// An [`App`] on DynamoDB configured from the process environment.
@@ -54,6 +77,8 @@ pub fn from_lambda(event: lambda_http::Request) -> http::Request {
     let meta = match parts.extensions.get::<RequestContext>() {
         Some(RequestContext::ApiGatewayV2(ctx)) => RequestMeta {
             source_ip: ctx.http.source_ip.clone(),
+            raw_path: Some(parts.extensions.raw_http_path().to_owned()),
+            stage: ctx.stage.clone(),
             gateway_claims: ctx
                 .authorizer
                 .as_ref()

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod http;
 pub mod lambda;
 pub mod local;
+pub mod routing;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -61,7 +61,7 @@ async fn respond(
         Ok(collected) => {
             parts.extensions.insert(RequestMeta {
                 source_ip: Some(peer.ip().to_string()),
-                gateway_claims: None,
+                ..RequestMeta::default()
             });
             let request = http::Request::from_parts(parts, collected.to_bytes());
             match Route::for_path(request.uri().path()) {

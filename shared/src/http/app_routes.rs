@@ -25,6 +25,9 @@ pub(super) async fn dispatch(
         Route::UnregisterDevice => unregister_device(app, &caller, request).await,
         Route::ListDevices => list_devices(app, &caller).await,
         Route::UserPhones => user_phones(app, &caller).await,
+        Route::VoiceIncoming | Route::DialStatus => {
+            Err(ApiError::NotFound("not an app endpoint".into()))
+        }
     }
 }
 

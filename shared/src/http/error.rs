@@ -3,7 +3,7 @@
 use http::{HeaderValue, Method, StatusCode, header};
 use serde_json::json;
 
-use super::{LoggedCause, Response, json_response};
+use super::{LogNote, Response, json_response};
 use crate::auth::AuthError;
 use crate::domain::FieldError;
 use crate::store::StoreError;
@@ -105,13 +105,16 @@ impl ApiError {
             }
             _ => {}
         }
-        if let Self::Store(cause) = self {
-            response
-                .extensions_mut()
-                .insert(LoggedCause(cause.to_string()));
-        } else if let Self::Internal(cause) = self {
-            response.extensions_mut().insert(LoggedCause(cause.clone()));
-        }
+        let cause = match self {
+            Self::Store(cause) => Some(cause.to_string()),
+            Self::Internal(cause) => Some(cause.clone()),
+            _ => None,
+        };
+        response.extensions_mut().insert(LogNote {
+            outcome: Some(self.code()),
+            cause,
+            ..LogNote::default()
+        });
         response
     }
 }

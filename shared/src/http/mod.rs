@@ -5,6 +5,7 @@
 
 mod app_routes;
 mod error;
+pub mod webhooks;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -27,10 +28,16 @@ pub struct RequestMeta {
     pub source_ip: Option<String>,
     /// Claims verified by an API Gateway JWT authorizer, when one is in front.
     pub gateway_claims: Option<HashMap<String, String>>,
+    /// The path exactly as the client sent it (API Gateway's `rawPath`), for signatures.
+    pub raw_path: Option<String>,
+    /// The API Gateway stage (`$default` for Function URLs and default stages).
+    pub stage: Option<String>,
 }
 
 /// Largest app request body accepted; a device registration is a few hundred bytes.
 pub const MAX_APP_BODY_BYTES: usize = 8 * 1024;
+/// Largest webhook body accepted; Twilio's voice parameters are a few kilobytes at most.
+pub const MAX_WEBHOOK_BODY_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -39,16 +46,23 @@ pub enum Route {
     UnregisterDevice,
     ListDevices,
     UserPhones,
+    /// Twilio: a call arrives on a number.
+    VoiceIncoming,
+    /// Twilio: the `<Dial action>` (and voicemail `<Record action>`) callback.
+    DialStatus,
 }
 
 impl Route {
-    pub const ALL: [Route; 5] = [
+    pub const ALL: [Route; 7] = [
         Route::RegisterDevice,
         Route::Heartbeat,
         Route::UnregisterDevice,
         Route::ListDevices,
         Route::UserPhones,
+        Route::VoiceIncoming,
+        Route::DialStatus,
     ];
+    pub const WEBHOOKS: [Route; 2] = [Route::VoiceIncoming, Route::DialStatus];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -57,6 +71,8 @@ impl Route {
             Self::UnregisterDevice => "/phone/voice/unregister-device",
             Self::ListDevices => "/phone/voice/devices",
             Self::UserPhones => "/phone/user-phones",
+            Self::VoiceIncoming => "/phone/voice/incoming",
+            Self::DialStatus => "/phone/voice/dial-status",
         }
     }
 
@@ -67,6 +83,23 @@ impl Route {
         }
     }
 
+    pub fn is_webhook(self) -> bool {
+        Self::WEBHOOKS.contains(&self)
+    }
+
+    /// Twilio may be configured to call webhooks with GET; app routes take one method.
+    fn accepts(self, method: &Method) -> bool {
+        *method == self.method() || (self.is_webhook() && *method == Method::GET)
+    }
+
+    fn max_body_bytes(self) -> usize {
+        if self.is_webhook() {
+            MAX_WEBHOOK_BODY_BYTES
+        } else {
+            MAX_APP_BODY_BYTES
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::RegisterDevice => "register-device",
@@ -74,15 +107,18 @@ impl Route {
             Self::UnregisterDevice => "unregister-device",
             Self::ListDevices => "list-devices",
             Self::UserPhones => "user-phones",
+            Self::VoiceIncoming => "voice-incoming",
+            Self::DialStatus => "dial-status",
         }
     }
 
     /// The configuration sections this route's binary must have.
     pub fn needs(self) -> crate::config::Needs {
         crate::config::Needs {
-            app_auth: true,
+            app_auth: !self.is_webhook(),
             voice_tokens: self == Self::RegisterDevice,
-            ..crate::config::Needs::default()
+            webhooks: self.is_webhook(),
+            table: true,
         }
     }
 
@@ -99,48 +135,59 @@ impl Route {
 /// Serve one request on `route`. Never panics on input; every outcome is a response.
 pub async fn handle(app: &App, route: Route, request: Request) -> Response {
     let started = Instant::now();
-    let result = if request.method() != route.method() {
-        Err(ApiError::MethodNotAllowed(route.method()))
-    } else if request.body().len() > MAX_APP_BODY_BYTES {
-        Err(ApiError::PayloadTooLarge(MAX_APP_BODY_BYTES))
+    let mut response = if !route.accepts(request.method()) {
+        ApiError::MethodNotAllowed(route.method()).response()
+    } else if request.body().len() > route.max_body_bytes() {
+        ApiError::PayloadTooLarge(route.max_body_bytes()).response()
+    } else if route.is_webhook() {
+        webhooks::dispatch(app, route, &request).await
     } else {
-        app_routes::dispatch(app, route, &request).await
+        app_routes::dispatch(app, route, &request)
+            .await
+            .unwrap_or_else(|err| err.response())
     };
-    let (response, outcome) = match result {
-        Ok(response) => (response, "ok"),
-        Err(err) => (err.response(), err.code()),
-    };
+    let note = response
+        .extensions_mut()
+        .remove::<LogNote>()
+        .unwrap_or_default();
     let status = response.status().as_u16();
+    let outcome = note.outcome.unwrap_or("ok");
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    if let Some(cause) = outcome_cause(&response) {
+    let call_sid = note.call_sid.as_deref();
+    let cause = note.cause.as_deref();
+    if status >= 500 || note.degraded {
         tracing::warn!(
             route = route.name(),
             status,
             outcome,
-            latency_ms,
+            call_sid,
             cause,
+            latency_ms,
             "request"
         );
     } else {
-        tracing::info!(route = route.name(), status, outcome, latency_ms, "request");
+        tracing::info!(
+            route = route.name(),
+            status,
+            outcome,
+            call_sid,
+            cause,
+            latency_ms,
+            "request"
+        );
     }
-    strip_cause(response)
+    response
 }
 
-/// Internal causes travel to the log line in an extension, never in the body.
-#[derive(Clone)]
-pub(crate) struct LoggedCause(pub String);
-
-fn outcome_cause(response: &Response) -> Option<&str> {
-    response
-        .extensions()
-        .get::<LoggedCause>()
-        .map(|c| c.0.as_str())
-}
-
-fn strip_cause(mut response: Response) -> Response {
-    response.extensions_mut().remove::<LoggedCause>();
-    response
+/// What the request's log line should say beyond route and status. Travels from a handler
+/// to [`handle`] in the response's extensions and is removed there: never sent.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LogNote {
+    pub outcome: Option<&'static str>,
+    pub cause: Option<String>,
+    pub call_sid: Option<String>,
+    /// Something failed on the way (the store): logged as a warning.
+    pub degraded: bool,
 }
 
 pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
