@@ -43,6 +43,14 @@ enum Command {
     },
     /// Print the directory stored in DynamoDB (TABLE_NAME) as JSON, in the import format.
     ExportDirectory,
+    /// Print the X-Twilio-Signature Twilio would send for a form POST, to curl the webhooks.
+    /// The auth token is TWILIO_AUTH_TOKEN, or the local server's development token.
+    SignWebhook {
+        /// The full URL Twilio would call, e.g. http://127.0.0.1:3000/phone/voice/incoming
+        url: String,
+        /// Form parameters as name=value, e.g. To=+14155551234 (repeat names as Twilio does).
+        params: Vec<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -76,6 +84,7 @@ async fn main() -> ExitCode {
         Command::CreateTable => create_table().await,
         Command::ImportDirectory { file } => import_directory(&file).await,
         Command::ExportDirectory => export_directory().await,
+        Command::SignWebhook { url, params } => sign_webhook(&url, &params),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -156,12 +165,27 @@ async fn export_directory() -> Result<(), String> {
     Ok(())
 }
 
+fn sign_webhook(url: &str, params: &[String]) -> Result<(), String> {
+    let pairs = params
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| format!("parameter {p:?} is not name=value"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let env = with_dev_defaults(process_env);
+    let token = env("TWILIO_AUTH_TOKEN").unwrap_or_default();
+    println!("{}", shared::twilio::signature::sign(&token, url, &pairs));
+    Ok(())
+}
+
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let env = with_dev_defaults(process_env);
     let needs = Needs {
         app_auth: true,
         voice_tokens: true,
-        webhooks: false,
+        webhooks: true,
         table: args.store == StoreKind::Dynamodb,
     };
     let config = Config::from_env(&env, needs).map_err(|e| e.to_string())?;
