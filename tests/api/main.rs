@@ -8,3 +8,4 @@ mod helpers;
 mod presence;
 mod store_contract;
 mod voice_token;
+mod webhooks;
