@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Regenerate events/: Lambda request fixtures as API Gateway (HTTP API, payload 2.0) and
+Lambda Function URLs deliver them, for `cargo lambda invoke --data-file`, `sam local invoke
+--event` and tests/api/events.rs (which runs every file here, so none can rot).
+
+App requests carry an HS256 app JWT signed with the local server's development secret and
+valid until 2100; webhooks carry an X-Twilio-Signature made with its development auth token.
+Standard library only. Run: python3 scripts/make-events.py
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import pathlib
+import urllib.parse
+
+# The development defaults of shared/src/local.rs.
+APP_JWT_SECRET = "dev-only-app-jwt-secret-never-deploy"
+TWILIO_AUTH_TOKEN = "dev-only-twilio-auth-token"
+TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000000"
+
+API_HOST = "abc123defg.execute-api.us-east-1.amazonaws.com"
+URL_HOST = "k2vbxr5ghqmzexample7uzvnve0vdqwe.lambda-url.us-east-1.on.aws"
+TIME = ("20/Nov/2026:12:00:00 +0000", 1795262400000)
+OUT = pathlib.Path(__file__).resolve().parent.parent / "events"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def app_jwt(email: str, org: str) -> str:
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    claims = {"sub": email, "email": email, "orgId": org, "iat": 1795262400, "exp": 4102444800}
+    payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = f"{header}.{payload}".encode()
+    signature = hmac.new(APP_JWT_SECRET.encode(), signing_input, hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(signature)}"
+
+
+def twilio_signature(url: str, params: list) -> str:
+    payload = url + "".join(k + v for k, v in sorted(set(params)))
+    digest = hmac.new(TWILIO_AUTH_TOKEN.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def event(method, host, path, headers, body=None, base64_body=False, stage="$default",
+          api_id="abc123defg", account="123456789012", authorizer=None, source_ip="203.0.113.10",
+          user_agent="Mozilla/5.0 (Macintosh) Chrome/131.0"):
+    headers = {"host": host, "x-forwarded-proto": "https", "x-forwarded-port": "443",
+               "user-agent": user_agent, **headers}
+    context = {
+        "accountId": account, "apiId": api_id, "domainName": host, "domainPrefix": host.split(".")[0],
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
+                 "userAgent": user_agent},
+        "requestId": f"req-{path.strip('/').replace('/', '-')}", "routeKey": f"{method} {path}",
+        "stage": stage, "time": TIME[0], "timeEpoch": TIME[1],
+    }
+    if authorizer is not None:
+        context["authorizer"] = authorizer
+    out = {"version": "2.0", "routeKey": f"{method} {path}", "rawPath": path, "rawQueryString": "",
+           "headers": headers, "requestContext": context, "isBase64Encoded": base64_body}
+    if body is not None:
+        out["body"] = base64.b64encode(body.encode()).decode() if base64_body else body
+    return out
+
+
+def app_request(method, path, body=None, email="alice@example.com", org="org_demo"):
+    headers = {"authorization": f"Bearer {app_jwt(email, org)}"}
+    if body is not None:
+        headers["content-type"] = "application/json"
+        body = json.dumps(body)
+    return event(method, API_HOST, path, headers, body)
+
+
+def call_params(to, extra=()):
+    return [("AccountSid", TWILIO_ACCOUNT_SID), ("ApiVersion", "2010-04-01"),
+            ("CallSid", "CA5f1d8c0e1b2a3948576a6b5c4d3e2f10"), ("CallStatus", "ringing"),
+            ("Called", to), ("Caller", "+14158675309"), ("Direction", "inbound"),
+            ("From", "+14158675309"), ("FromCity", "SAN FRANCISCO"), ("To", to), *extra]
+
+
+def webhook(host, path, params, signature=None, via="url"):
+    url = f"https://{host}{path}"
+    body = urllib.parse.urlencode(params)
+    headers = {"content-type": "application/x-www-form-urlencoded",
+               "x-twilio-signature": signature or twilio_signature(url, params),
+               "i-twilio-idempotency-token": "3f1c6e2a-0000-4000-8000-000000000001"}
+    if via == "url":
+        out = event("POST", host, path, headers, body, base64_body=True, api_id=host.split(".")[0],
+                    account="anonymous", source_ip="54.172.60.2", user_agent="TwilioProxy/1.1")
+        # Function URLs have no routes.
+        out["routeKey"] = out["requestContext"]["routeKey"] = "$default"
+        return out
+    return event("POST", host, path, headers, body, base64_body=True, source_ip="54.172.60.2",
+                 user_agent="TwilioProxy/1.1")
+
+
+def main():
+    device = {"deviceId": "dev_a1b2c3", "platform": "web", "label": "Chrome on MacBook",
+              "capabilities": ["voice", "sms"]}
+    gateway_claims = {"jwt": {"claims": {"sub": "bob", "email": "bob@example.com", "orgId": "org_demo",
+                                         "iss": "https://auth.example.com/", "aud": "softphone"},
+                              "scopes": None}}
+    register_gateway = event("POST", API_HOST, "/phone/voice/register-device",
+                             {"authorization": "Bearer (verified by the API Gateway authorizer)",
+                              "content-type": "application/json"},
+                             json.dumps({"deviceId": "bob_iphone", "platform": "ios", "label": "Bob's iPhone"}),
+                             authorizer=gateway_claims, user_agent="SoftphoneApp/2.3 (iPhone; iOS 18.1)")
+    fixtures = {
+        "register-device.json": app_request("POST", "/phone/voice/register-device", device),
+        "register-device-gateway-authorizer.json": register_gateway,
+        "heartbeat.json": app_request("POST", "/phone/voice/heartbeat", {"deviceId": "dev_a1b2c3"}),
+        "list-devices.json": app_request("GET", "/phone/voice/devices"),
+        "user-phones.json": app_request("GET", "/phone/user-phones"),
+        "unregister-device.json": app_request("POST", "/phone/voice/unregister-device", {"deviceId": "dev_a1b2c3"}),
+        "voice-incoming-function-url.json": webhook(URL_HOST, "/phone/voice/incoming", call_params("+14155551234")),
+        "voice-incoming-http-api.json": webhook(API_HOST, "/phone/voice/incoming", call_params("+14155550001"), via="api"),
+        "voice-incoming-bad-signature.json": webhook(URL_HOST, "/phone/voice/incoming", call_params("+14155551234"),
+                                                     signature="bm90IGEgdHdpbGlvIHNpZ25hdHVyZQ=="),
+        "dial-status-no-answer-function-url.json": webhook(
+            URL_HOST, "/phone/voice/dial-status",
+            call_params("+14155551234", [("DialCallStatus", "no-answer"), ("DialCallSid", "CA00000000000000000000000000000001"),
+                                         ("DialCallDuration", "0")])),
+        "dial-status-completed-function-url.json": webhook(
+            URL_HOST, "/phone/voice/dial-status",
+            call_params("+14155551234", [("DialCallStatus", "completed"), ("DialCallSid", "CA00000000000000000000000000000001"),
+                                         ("DialCallDuration", "42")])),
+    }
+    OUT.mkdir(exist_ok=True)
+    for name, content in fixtures.items():
+        (OUT / name).write_text(json.dumps(content, indent=2) + "\n")
+    print(f"wrote {len(fixtures)} fixtures to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
