@@ -4,7 +4,9 @@
 mod auth;
 mod binary;
 mod errors;
+mod events;
 mod helpers;
+mod operator;
 mod presence;
 mod store_contract;
 mod voice_token;
