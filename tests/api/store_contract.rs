@@ -18,6 +18,7 @@ on_both_stores!(
     registering_beyond_the_limit_evicts_least_recently_seen,
     directory_import_reports_changes_and_exports_what_it_stored,
     routes_resolve_a_number_in_one_read,
+    a_number_moved_between_orgs_in_one_import_keeps_routing,
 );
 
 const T0: i64 = 1_800_000_000_000;
@@ -322,4 +323,30 @@ async fn routes_resolve_a_number_in_one_read(kind: StoreKind) {
             .phones
             .is_empty()
     );
+}
+
+async fn a_number_moved_between_orgs_in_one_import_keeps_routing(kind: StoreKind) {
+    let s = stores(kind).await;
+    let before = r#"{"orgs": [
+        {"orgId": "org_b", "phones": [{"id": "p", "phoneNumber": "+14155550100", "friendlyName": "B", "userEmail": "b@x.io"}]}]}"#;
+    s.directory
+        .import(&Directory::parse(before).unwrap())
+        .await
+        .unwrap();
+    // The new owner comes first in the file, the old owner (now without it) second.
+    let after = r#"{"orgs": [
+        {"orgId": "org_a", "phones": [{"id": "p", "phoneNumber": "+14155550100", "friendlyName": "A", "userEmail": "a@x.io"}]},
+        {"orgId": "org_b", "phones": []}]}"#;
+    s.directory
+        .import(&Directory::parse(after).unwrap())
+        .await
+        .unwrap();
+    let number = E164::parse_field("+14155550100", "n").unwrap();
+    let route = s
+        .directory
+        .route_for_number(&number)
+        .await
+        .unwrap()
+        .expect("still routes");
+    assert_eq!(route.org_id.as_str(), "org_a");
 }

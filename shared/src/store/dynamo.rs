@@ -11,7 +11,7 @@
 //! Device items stay well under 1 KB (ids, label and user agent are bounded), so a heartbeat
 //! costs one write unit. Routing reads one number-route item, then one query per target user.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -604,9 +604,12 @@ impl DynamoStore {
         Ok(OrgItems { docs })
     }
 
+    /// `numbers_in_file`: every number of the whole import. A number that moves to another
+    /// org of the same file keeps its route, whichever org is written first.
     async fn import_org(
         &self,
         org: &OrgDirectory,
+        numbers_in_file: &BTreeSet<&E164>,
         report: &mut ImportReport,
     ) -> Result<(), StoreError> {
         let existing = self.org_items(&org.org_id).await?;
@@ -649,10 +652,7 @@ impl DynamoStore {
             ))?);
         }
         for old in &old_dir.phones {
-            if !routes
-                .iter()
-                .any(|r| r.phone.phone_number == old.phone_number)
-            {
+            if !numbers_in_file.contains(&old.phone_number) {
                 requests.push(delete(number_pk(&old.phone_number), ROUTE_SK.to_owned())?);
             }
         }
@@ -688,8 +688,13 @@ impl DirectoryStore for DynamoStore {
             orgs: directory.orgs.len(),
             ..ImportReport::default()
         };
+        let numbers_in_file: BTreeSet<&E164> = directory
+            .orgs
+            .iter()
+            .flat_map(|org| org.phones.iter().map(|p| &p.phone_number))
+            .collect();
         for org in &directory.orgs {
-            self.import_org(org, &mut report).await?;
+            self.import_org(org, &numbers_in_file, &mut report).await?;
         }
         Ok(report)
     }
