@@ -132,13 +132,9 @@ async fn dynamo_store() -> Result<DynamoStore, String> {
 async fn create_table() -> Result<(), String> {
     let store = dynamo_store().await?;
     let created = store.create_table().await.map_err(|e| e.to_string())?;
-    let verb = if created {
-        "created"
-    } else {
-        "already exists;"
-    };
+    let verb = if created { "created" } else { "already exists" };
     println!(
-        "table {} {verb} TTL enabled on {}",
+        "table {} {verb}; TTL enabled on {}",
         store.table(),
         shared::store::dynamo::TTL_ATTRIBUTE
     );

@@ -10,7 +10,7 @@ use shared::store::{
     DeviceRecord, HeartbeatUpdate, PresenceKey, PresenceStore, Registered, Registration, StoreError,
 };
 
-use crate::helpers::{StoreKind, Stores, alice, spawn_app, spawn_on, stores};
+use crate::helpers::{StoreKind, Stores, alice, spawn_app, spawn_on, stores, unreachable_dynamo};
 
 #[tokio::test]
 async fn invalid_fields_are_named() {
@@ -213,12 +213,7 @@ async fn an_unavailable_store_gets_503_with_retry_after() {
 
 #[tokio::test]
 async fn an_unreachable_dynamodb_is_reported_as_unavailable() {
-    // Nothing listens on port 9 locally: connection refused, as when DynamoDB is unreachable.
-    let config = aws_config_for("http://127.0.0.1:9").await;
-    let store = Arc::new(shared::store::dynamo::DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        "unreachable",
-    ));
+    let store = Arc::new(unreachable_dynamo().await);
     let app = spawn_on(
         Stores {
             presence: store,
@@ -229,16 +224,4 @@ async fn an_unreachable_dynamodb_is_reported_as_unavailable() {
     .await;
     let (status, body) = app.get("/phone/voice/devices", &alice()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-}
-
-async fn aws_config_for(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
-        .load()
-        .await
 }

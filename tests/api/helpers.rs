@@ -72,6 +72,21 @@ pub async fn dynamo_store() -> DynamoStore {
     store
 }
 
+/// A DynamoDB store whose endpoint refuses connections (nothing listens on port 9), as when
+/// DynamoDB is unreachable; one attempt per call so tests do not wait on retries.
+pub async fn unreachable_dynamo() -> DynamoStore {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url("http://127.0.0.1:9")
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await;
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), "unreachable")
+}
+
 pub fn test_env(overrides: &[(&str, &str)]) -> HashMap<String, String> {
     let mut env: HashMap<String, String> = [
         ("APP_JWT_SECRET", APP_JWT_SECRET),

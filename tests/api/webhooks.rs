@@ -19,7 +19,7 @@ use shared::twilio::signature::sign;
 
 use crate::helpers::{
     ACCOUNT_SID, AUTH_TOKEN, ORG, StoreKind, Stores, TestApp, app_token, spawn_app, spawn_app_with,
-    spawn_on, stores, test_env,
+    spawn_on, stores, test_env, unreachable_dynamo,
 };
 use crate::on_both_stores;
 
@@ -716,16 +716,7 @@ mod lambda_events {
 
 #[tokio::test]
 async fn an_unreachable_directory_still_answers_twiml() {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url("http://127.0.0.1:9")
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "t", "t", None, None, "t",
-        ))
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
-        .load()
-        .await;
-    let down = shared::store::dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), "t");
+    let down = unreachable_dynamo().await;
     let env = test_env(&[]);
     let needs = shared::config::Needs {
         webhooks: true,

@@ -155,7 +155,7 @@ pub async fn handle(app: &App, route: Route, request: Request) -> Response {
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let call_sid = note.call_sid.as_deref();
     let cause = note.cause.as_deref();
-    if status >= 500 || note.degraded {
+    if status >= 500 || note.warn {
         tracing::warn!(
             route = route.name(),
             status,
@@ -186,8 +186,8 @@ pub(crate) struct LogNote {
     pub outcome: Option<&'static str>,
     pub cause: Option<String>,
     pub call_sid: Option<String>,
-    /// Something failed on the way (the store): logged as a warning.
-    pub degraded: bool,
+    /// Worth an operator's attention (a store failure, a rejected webhook): logged as a warning.
+    pub warn: bool,
 }
 
 pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {

@@ -20,14 +20,15 @@ pub(super) async fn dispatch(app: &App, route: Route, request: &Request) -> Resp
     let Some(config) = app.webhooks.as_ref() else {
         // A deployment mistake, but the caller still hears something sensible.
         let decision = Decision {
-            twiml: routing::fallback(None, &callbacks(request, None)),
+            twiml: routing::fallback(None, &callbacks(&public_url(request, None))),
             outcome: "fallback",
             reason: Some("webhooks are not configured (TWILIO_AUTH_TOKEN)".into()),
             degraded: true,
         };
         return twiml_response(decision, None);
     };
-    let params = match verify(config, request) {
+    let url = public_url(request, config.public_base_url.as_deref());
+    let params = match verify(config, request, &url) {
         Ok(params) => params,
         Err(rejection) => return rejection,
     };
@@ -43,7 +44,7 @@ pub(super) async fn dispatch(app: &App, route: Route, request: &Request) -> Resp
         from: get("From"),
         dial_call_status: get("DialCallStatus"),
     };
-    let callbacks = callbacks(request, Some(config));
+    let callbacks = callbacks(&url);
     let deadline = started + config.deadline;
     let decision = match route {
         Route::DialStatus => routing::dial_status(app, &call, &callbacks, deadline).await,
@@ -62,7 +63,7 @@ fn twiml_response(decision: Decision, call_sid: Option<String>) -> Response {
         outcome: Some(decision.outcome),
         cause: decision.reason,
         call_sid,
-        degraded: decision.degraded,
+        warn: decision.degraded,
     });
     response
 }
@@ -72,8 +73,10 @@ fn reject(status: StatusCode, code: &'static str, message: &str) -> Response {
         status,
         &json!({ "error": { "code": code, "message": message } }),
     );
+    // Rejections mean a misconfigured URL or token, or someone who is not Twilio.
     response.extensions_mut().insert(LogNote {
         outcome: Some(code),
+        warn: true,
         ..LogNote::default()
     });
     response
@@ -81,7 +84,11 @@ fn reject(status: StatusCode, code: &'static str, message: &str) -> Response {
 
 /// Check the signature (and the account) and return the request's parameters.
 #[allow(clippy::result_large_err)]
-fn verify(config: &WebhookConfig, request: &Request) -> Result<Vec<(String, String)>, Response> {
+fn verify(
+    config: &WebhookConfig,
+    request: &Request,
+    url: &str,
+) -> Result<Vec<(String, String)>, Response> {
     let Some(signature) = request
         .headers()
         .get(SIGNATURE_HEADER)
@@ -93,7 +100,6 @@ fn verify(config: &WebhookConfig, request: &Request) -> Result<Vec<(String, Stri
             "X-Twilio-Signature header is required",
         ));
     };
-    let url = public_url(request, config.public_base_url.as_deref());
     let query_params = || -> Vec<(String, String)> {
         form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
             .into_owned()
@@ -101,18 +107,18 @@ fn verify(config: &WebhookConfig, request: &Request) -> Result<Vec<(String, Stri
     };
     let (valid, params) = if request.method() == Method::GET {
         (
-            signature::is_valid(&config.auth_token, &url, &[], signature),
+            signature::is_valid(&config.auth_token, url, &[], signature),
             query_params(),
         )
     } else if url.contains("bodySHA256=") {
-        let valid = signature::is_valid_json(&config.auth_token, &url, request.body(), signature);
+        let valid = signature::is_valid_json(&config.auth_token, url, request.body(), signature);
         (valid, query_params())
     } else {
         let form: Vec<(String, String)> = form_urlencoded::parse(request.body())
             .into_owned()
             .collect();
         (
-            signature::is_valid(&config.auth_token, &url, &form, signature),
+            signature::is_valid(&config.auth_token, url, &form, signature),
             form,
         )
     };
@@ -183,20 +189,17 @@ pub fn public_url(request: &Request, public_base_url: Option<&str>) -> String {
 }
 
 /// Callback URLs next to the current one: `…/incoming` → `…/dial-status`.
-fn callbacks(request: &Request, config: Option<&WebhookConfig>) -> Callbacks {
-    let url = public_url(request, config.and_then(|c| c.public_base_url.as_deref()));
-    let without_query = url.split('?').next().unwrap_or(&url);
+fn callbacks(public_url: &str) -> Callbacks {
+    let without_query = public_url.split('?').next().unwrap_or(public_url);
     let dir = without_query
         .rsplit_once('/')
         .map_or(without_query, |(dir, _)| dir);
+    let name = Route::DialStatus
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or("dial-status");
     Callbacks {
-        dial_status_url: format!(
-            "{dir}/{}",
-            Route::DialStatus
-                .path()
-                .rsplit('/')
-                .next()
-                .unwrap_or("dial-status")
-        ),
+        dial_status_url: format!("{dir}/{name}"),
     }
 }
