@@ -2,14 +2,10 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::domain::DeviceId;
-use shared::store::{
-    DeviceRecord, HeartbeatUpdate, PresenceKey, PresenceStore, Registered, Registration, StoreError,
-};
 
+use crate::helpers::{FaultyPresence, spawn_with_presence};
 use crate::helpers::{StoreKind, Stores, alice, spawn_app, spawn_on, stores, unreachable_dynamo};
 
 #[tokio::test]
@@ -147,41 +143,9 @@ async fn wrong_method_and_unknown_path() {
     assert_eq!(body["error"]["code"], "not_found");
 }
 
-/// A presence store that is down: every call fails as an unreachable DynamoDB would.
-struct DownStore;
-
-#[async_trait]
-impl PresenceStore for DownStore {
-    async fn register(&self, _: Registration) -> Result<Registered, StoreError> {
-        Err(StoreError::Unavailable("injected".into()))
-    }
-    async fn heartbeat(
-        &self,
-        _: &PresenceKey,
-        _: &DeviceId,
-        _: HeartbeatUpdate,
-    ) -> Result<Option<DeviceRecord>, StoreError> {
-        Err(StoreError::Unavailable("injected".into()))
-    }
-    async fn unregister(&self, _: &PresenceKey, _: &DeviceId, _: i64) -> Result<bool, StoreError> {
-        Err(StoreError::Unavailable("injected".into()))
-    }
-    async fn live_devices(&self, _: &PresenceKey, _: i64) -> Result<Vec<DeviceRecord>, StoreError> {
-        Err(StoreError::Unavailable("injected".into()))
-    }
-}
-
 #[tokio::test]
 async fn an_unavailable_store_gets_503_with_retry_after() {
-    let memory = stores(StoreKind::Memory).await;
-    let app = spawn_on(
-        Stores {
-            presence: Arc::new(DownStore),
-            ..memory
-        },
-        &[],
-    )
-    .await;
+    let app = spawn_with_presence(Arc::new(FaultyPresence::Unavailable), &[]).await;
     let response = app
         .http
         .post(format!("{}/phone/voice/heartbeat", app.base))

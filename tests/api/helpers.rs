@@ -4,14 +4,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde_json::Value;
 use shared::App;
 use shared::config::{Config, Needs};
 use shared::directory::Directory;
+use shared::domain::DeviceId;
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::memory::MemoryStore;
-use shared::store::{DirectoryStore, PresenceStore};
+use shared::store::{
+    DeviceRecord, DirectoryStore, HeartbeatUpdate, PresenceKey, PresenceStore, Registered,
+    Registration, StoreError,
+};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -136,6 +141,53 @@ pub async fn stores(kind: StoreKind) -> Stores {
             }
         }
     }
+}
+
+/// A presence store with a fault injected into every call.
+pub enum FaultyPresence {
+    /// Fails at once, as an unreachable or throttling DynamoDB does.
+    Unavailable,
+    /// Never answers, as a DynamoDB slower than any deadline.
+    Hangs,
+}
+
+impl FaultyPresence {
+    async fn fail<T>(&self) -> Result<T, StoreError> {
+        match self {
+            Self::Unavailable => Err(StoreError::Unavailable("injected fault".into())),
+            Self::Hangs => std::future::pending().await,
+        }
+    }
+}
+
+#[async_trait]
+impl PresenceStore for FaultyPresence {
+    async fn register(&self, _: Registration) -> Result<Registered, StoreError> {
+        self.fail().await
+    }
+    async fn heartbeat(
+        &self,
+        _: &PresenceKey,
+        _: &DeviceId,
+        _: HeartbeatUpdate,
+    ) -> Result<Option<DeviceRecord>, StoreError> {
+        self.fail().await
+    }
+    async fn unregister(&self, _: &PresenceKey, _: &DeviceId, _: i64) -> Result<bool, StoreError> {
+        self.fail().await
+    }
+    async fn live_devices(&self, _: &PresenceKey, _: i64) -> Result<Vec<DeviceRecord>, StoreError> {
+        self.fail().await
+    }
+}
+
+/// The server on the memory directory, with `presence` as its presence store.
+pub async fn spawn_with_presence(
+    presence: Arc<dyn PresenceStore>,
+    overrides: &[(&str, &str)],
+) -> TestApp {
+    let memory = stores(StoreKind::Memory).await;
+    spawn_on(Stores { presence, ..memory }, overrides).await
 }
 
 pub struct TestApp {

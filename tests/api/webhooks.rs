@@ -4,23 +4,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::json;
 use shared::directory::Directory;
-use shared::domain::DeviceId;
 use shared::http::Route;
 use shared::store::counting::CountingStore;
-use shared::store::{
-    DeviceRecord, HeartbeatUpdate, PresenceKey, PresenceStore, Registered, Registration, StoreError,
-};
 use shared::twilio::signature::sign;
 
 use crate::helpers::{
     ACCOUNT_SID, AUTH_TOKEN, ORG, StoreKind, Stores, TestApp, app_token, spawn_app, spawn_app_with,
     spawn_on, stores, test_env, unreachable_dynamo,
 };
+use crate::helpers::{FaultyPresence, spawn_with_presence};
 use crate::on_both_stores;
 
 const SALES: &str = "+14155551234";
@@ -503,39 +499,11 @@ async fn special_characters_in_the_directory_and_caller_make_well_formed_twiml()
     );
 }
 
-/// A presence store that never answers in time.
-struct StuckStore;
-
-#[async_trait]
-impl PresenceStore for StuckStore {
-    async fn register(&self, _: Registration) -> Result<Registered, StoreError> {
-        std::future::pending().await
-    }
-    async fn heartbeat(
-        &self,
-        _: &PresenceKey,
-        _: &DeviceId,
-        _: HeartbeatUpdate,
-    ) -> Result<Option<DeviceRecord>, StoreError> {
-        std::future::pending().await
-    }
-    async fn unregister(&self, _: &PresenceKey, _: &DeviceId, _: i64) -> Result<bool, StoreError> {
-        std::future::pending().await
-    }
-    async fn live_devices(&self, _: &PresenceKey, _: i64) -> Result<Vec<DeviceRecord>, StoreError> {
-        std::future::pending().await
-    }
-}
-
 #[tokio::test]
 async fn a_stuck_store_still_gets_200_twiml_by_the_deadline() {
     // Presence never answers; the directory is known, so the group's own fallback plays.
-    let inner = stores(StoreKind::Memory).await;
-    let app = spawn_on(
-        Stores {
-            presence: Arc::new(StuckStore),
-            ..inner
-        },
+    let app = spawn_with_presence(
+        Arc::new(FaultyPresence::Hangs),
         &[("WEBHOOK_DEADLINE_MS", "300")],
     )
     .await;
