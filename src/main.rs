@@ -253,9 +253,7 @@ fn banner(addr: SocketAddr, env: &dyn Fn(&str) -> Option<String>, directory: &Di
             Some((email.to_string(), org.org_id.to_string()))
         })
         .unwrap_or_else(|| ("alice@example.com".into(), "org_demo".into()));
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = shared::app::system_clock().div_euclid(1000);
     let Ok(jwt) = mint_app_jwt(&secret, &email, &org, now, 12 * 3600) else {
         return out;
     };

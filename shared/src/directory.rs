@@ -669,17 +669,57 @@ impl Validator {
     }
 }
 
-/// Count per-record differences between what is stored and what is wanted, keyed by any
-/// stable record key. Shared by both stores so their import reports agree.
-pub fn diff_records<T: PartialEq>(
-    existing: &BTreeMap<String, T>,
-    wanted: &BTreeMap<String, T>,
+/// One group or phone as a store keeps it: its place in the file (so export keeps the
+/// order) and its JSON document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub pos: usize,
+    pub doc: String,
+}
+
+impl OrgDirectory {
+    /// Every group and phone keyed `group:{id}` / `phone:{id}`: the sort keys of the
+    /// DynamoDB store, and what both stores diff an import against.
+    pub fn records(&self) -> BTreeMap<String, Record> {
+        let groups = self.groups.iter().enumerate().map(|(pos, g)| {
+            (
+                format!("group:{}", g.id),
+                Record {
+                    pos,
+                    doc: to_doc(g),
+                },
+            )
+        });
+        let phones = self.phones.iter().enumerate().map(|(pos, p)| {
+            (
+                format!("phone:{}", p.id),
+                Record {
+                    pos,
+                    doc: to_doc(p),
+                },
+            )
+        });
+        groups.chain(phones).collect()
+    }
+}
+
+fn to_doc<T: Serialize>(value: &T) -> String {
+    // Serializing plain data with string keys cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Count per-record differences between what is stored and what is wanted. Only documents
+/// count: a record that merely moved in the file is unchanged. Shared by both stores so their
+/// import reports agree.
+pub fn diff_records(
+    existing: &BTreeMap<String, Record>,
+    wanted: &BTreeMap<String, Record>,
     report: &mut ImportReport,
 ) {
     for (key, record) in wanted {
         match existing.get(key) {
             None => report.added += 1,
-            Some(old) if old == record => report.unchanged += 1,
+            Some(old) if old.doc == record.doc => report.unchanged += 1,
             Some(_) => report.updated += 1,
         }
     }

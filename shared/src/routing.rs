@@ -171,14 +171,11 @@ pub async fn incoming(
         Err(decision) => return decision,
     };
     let now_ms = app.now_ms();
-    let users: Vec<(Email, Identity)> = targets(&route)
-        .into_iter()
-        .filter_map(|email| {
-            let identity = Identity::for_email(&email, app.settings.identity_style).ok()?;
-            Some((email, identity))
-        })
+    let identities: Vec<Identity> = targets(&route)
+        .iter()
+        .filter_map(|email| Identity::for_email(email, app.settings.identity_style).ok())
         .collect();
-    let reads = users.iter().map(|(_, identity)| {
+    let reads = identities.iter().map(|identity| {
         let key = PresenceKey {
             org: route.org_id.clone(),
             identity: identity.clone(),
@@ -196,7 +193,7 @@ pub async fn incoming(
 
     let mut failures = Vec::new();
     let mut ringing: Vec<(i64, &Identity)> = Vec::new();
-    for ((_, identity), result) in users.iter().zip(results) {
+    for (identity, result) in identities.iter().zip(results) {
         match result {
             Ok(devices) => {
                 let newest_voice = devices

@@ -29,7 +29,7 @@ use super::{
     Registration, StoreError, eviction_candidates, expiry, sort_most_recent_first,
 };
 use crate::directory::{
-    Directory, Group, ImportReport, NumberRoute, OrgDirectory, Phone, diff_records,
+    Directory, Group, ImportReport, NumberRoute, OrgDirectory, Phone, Record, diff_records,
 };
 use crate::domain::{Capabilities, DeviceId, E164, Email, Label, OrgId, Platform};
 
@@ -562,23 +562,23 @@ impl PresenceStore for DynamoStore {
 
 /// The stored documents of one org, by sort key.
 struct OrgItems {
-    docs: BTreeMap<String, (usize, String)>,
+    docs: BTreeMap<String, Record>,
 }
 
 impl OrgItems {
-    fn into_directory(self, org: &OrgId) -> Result<OrgDirectory, StoreError> {
-        let mut entries: Vec<_> = self.docs.into_iter().collect();
-        entries.sort_by_key(|(_, (pos, _))| *pos);
+    fn directory(&self, org: &OrgId) -> Result<OrgDirectory, StoreError> {
+        let mut entries: Vec<_> = self.docs.iter().collect();
+        entries.sort_by_key(|(_, record)| record.pos);
         let mut dir = OrgDirectory::empty(org.clone());
-        for (sk, (_, doc)) in entries {
+        for (sk, Record { doc, .. }) in entries {
             if sk.starts_with("group:") {
                 dir.groups.push(
-                    serde_json::from_str::<Group>(&doc)
+                    serde_json::from_str::<Group>(doc)
                         .map_err(|e| bad_item(&format!("{sk}: {e}")))?,
                 );
             } else if sk.starts_with("phone:") {
                 dir.phones.push(
-                    serde_json::from_str::<Phone>(&doc)
+                    serde_json::from_str::<Phone>(doc)
                         .map_err(|e| bad_item(&format!("{sk}: {e}")))?,
                 );
             }
@@ -599,7 +599,7 @@ impl DynamoStore {
             let pos = get_n(&item, "pos")
                 .and_then(|p| usize::try_from(p).ok())
                 .unwrap_or(usize::MAX);
-            docs.insert(sk, (pos, doc));
+            docs.insert(sk, Record { pos, doc });
         }
         Ok(OrgItems { docs })
     }
@@ -613,28 +613,21 @@ impl DynamoStore {
         report: &mut ImportReport,
     ) -> Result<(), StoreError> {
         let existing = self.org_items(&org.org_id).await?;
-        let old_dir = OrgItems {
-            docs: existing.docs.clone(),
-        }
-        .into_directory(&org.org_id)?;
-
-        let mut wanted: BTreeMap<String, (usize, String)> = BTreeMap::new();
-        for (pos, group) in org.groups.iter().enumerate() {
-            wanted.insert(format!("group:{}", group.id), (pos, to_json(group)?));
-        }
-        for (pos, phone) in org.phones.iter().enumerate() {
-            wanted.insert(format!("phone:{}", phone.id), (pos, to_json(phone)?));
-        }
-        let docs_only = |m: &BTreeMap<String, (usize, String)>| -> BTreeMap<String, String> {
-            m.iter().map(|(k, (_, d))| (k.clone(), d.clone())).collect()
-        };
-        diff_records(&docs_only(&existing.docs), &docs_only(&wanted), report);
+        let old_dir = existing.directory(&org.org_id)?;
+        let wanted = org.records();
+        diff_records(&existing.docs, &wanted, report);
 
         let pk = org_pk(&org.org_id);
         let mut requests = Vec::new();
-        for (sk, (pos, doc)) in &wanted {
-            if existing.docs.get(sk) != Some(&(*pos, doc.clone())) {
-                requests.push(put(doc_item(pk.clone(), sk.clone(), doc.clone(), *pos))?);
+        for (sk, record) in &wanted {
+            // A record that only moved in the file is rewritten too: export keeps file order.
+            if existing.docs.get(sk) != Some(record) {
+                requests.push(put(doc_item(
+                    pk.clone(),
+                    sk.clone(),
+                    record.doc.clone(),
+                    record.pos,
+                ))?);
             }
         }
         for sk in existing.docs.keys().filter(|sk| !wanted.contains_key(*sk)) {
@@ -667,7 +660,7 @@ impl DynamoStore {
 #[async_trait]
 impl DirectoryStore for DynamoStore {
     async fn org_directory(&self, org: &OrgId) -> Result<OrgDirectory, StoreError> {
-        self.org_items(org).await?.into_directory(org)
+        self.org_items(org).await?.directory(org)
     }
 
     async fn route_for_number(&self, number: &E164) -> Result<Option<NumberRoute>, StoreError> {

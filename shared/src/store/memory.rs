@@ -152,8 +152,11 @@ impl DirectoryStore for MemoryStore {
             ..ImportReport::default()
         };
         for org in &directory.orgs {
-            let existing = stored.get(&org.org_id).map(records).unwrap_or_default();
-            diff_records(&existing, &records(org), &mut report);
+            let existing = stored
+                .get(&org.org_id)
+                .map(OrgDirectory::records)
+                .unwrap_or_default();
+            diff_records(&existing, &org.records(), &mut report);
             stored.insert(org.org_id.clone(), org.clone());
         }
         Ok(report)
@@ -164,23 +167,4 @@ impl DirectoryStore for MemoryStore {
             orgs: self.directory().values().cloned().collect(),
         })
     }
-}
-
-/// The records of one org keyed as the DynamoDB store keys them, so both stores report an
-/// import the same way.
-fn records(org: &OrgDirectory) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for group in &org.groups {
-        out.insert(
-            format!("group:{}", group.id),
-            serde_json::to_string(group).unwrap_or_default(),
-        );
-    }
-    for phone in &org.phones {
-        out.insert(
-            format!("phone:{}", phone.id),
-            serde_json::to_string(phone).unwrap_or_default(),
-        );
-    }
-    out
 }
