@@ -46,6 +46,10 @@ pub struct PresenceSettings {
     pub max_devices_per_identity: usize,
     pub identity_style: IdentityStyle,
     pub voice_token_ttl_seconds: u32,
+    /// How long a remote sign-out bars a device's automatic re-registers.
+    pub signed_out_ttl_seconds: u32,
+    /// How long call state counts without its `completed` callback.
+    pub max_call_seconds: u32,
 }
 
 impl Default for PresenceSettings {
@@ -56,6 +60,8 @@ impl Default for PresenceSettings {
             max_devices_per_identity: 10,
             identity_style: IdentityStyle::Safe,
             voice_token_ttl_seconds: 3600,
+            signed_out_ttl_seconds: 30 * 86_400,
+            max_call_seconds: 14_400,
         }
     }
 }
@@ -138,6 +144,11 @@ pub struct WebhookConfig {
     pub public_base_url: Option<String>,
     /// How long a webhook may wait on the store before it answers with a fallback.
     pub deadline: std::time::Duration,
+    /// The TwiML App whose Voice Request URL is the outgoing webhook; none refuses it.
+    pub twiml_app_sid: Option<String>,
+    /// E.164 prefixes outgoing calls may reach; `None`: the country codes of the org's own
+    /// numbers.
+    pub outbound_allowed_prefixes: Option<Vec<String>>,
 }
 
 impl fmt::Debug for WebhookConfig {
@@ -147,6 +158,8 @@ impl fmt::Debug for WebhookConfig {
             .field("auth_token", &"<redacted>")
             .field("public_base_url", &self.public_base_url)
             .field("deadline", &self.deadline)
+            .field("twiml_app_sid", &self.twiml_app_sid)
+            .field("outbound_allowed_prefixes", &self.outbound_allowed_prefixes)
             .finish()
     }
 }
@@ -225,6 +238,13 @@ impl Config {
             mobile_ttl_seconds: r.number("PRESENCE_TTL_SECONDS_MOBILE", ttl_seconds, 1, 86_400),
             max_devices_per_identity: r.number("MAX_DEVICES_PER_IDENTITY", 10, 1, 100) as usize,
             voice_token_ttl_seconds: r.number("VOICE_TOKEN_TTL_SECONDS", 3600, 60, 86_400),
+            signed_out_ttl_seconds: r.number(
+                "SIGNED_OUT_TTL_SECONDS",
+                30 * 86_400,
+                60,
+                366 * 86_400,
+            ),
+            max_call_seconds: r.number("MAX_CALL_SECONDS", 14_400, 1, 86_400),
             identity_style: match r.optional("IDENTITY_STYLE") {
                 None => IdentityStyle::Safe,
                 Some(raw) => IdentityStyle::parse(&raw).unwrap_or_else(|| {
@@ -279,7 +299,29 @@ impl Config {
                 r.problems
                     .push("PUBLIC_BASE_URL must start with https:// (or http://)".into());
             }
+            let twiml = r.optional("TWILIO_TWIML_APP_SID");
+            let twiml_app_sid = r.prefixed("TWILIO_TWIML_APP_SID", "AP", twiml);
+            let outbound_allowed_prefixes = r.optional("OUTBOUND_ALLOWED_PREFIXES").map(|raw| {
+                let prefixes: Vec<String> = raw
+                    .split(',')
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                let well_formed = |p: &String| {
+                    p.strip_prefix('+').is_some_and(|d| {
+                        (1..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit())
+                    })
+                };
+                if prefixes.is_empty() || !prefixes.iter().all(well_formed) {
+                    r.problems.push(format!(
+                        "OUTBOUND_ALLOWED_PREFIXES must be comma-separated E.164 prefixes such as +1,+44, got {raw:?}"
+                    ));
+                }
+                prefixes
+            });
             WebhookConfig {
+                twiml_app_sid,
+                outbound_allowed_prefixes,
                 account_sid: account_sid.clone().unwrap_or_default(),
                 auth_token: r.required("TWILIO_AUTH_TOKEN", "verifies X-Twilio-Signature"),
                 public_base_url: public.map(|u| u.trim_end_matches('/').to_owned()),
@@ -302,7 +344,11 @@ impl Config {
                 webhooks,
             })
         } else {
-            Err(ConfigError(r.problems))
+            // A setting two sections read (TWILIO_TWIML_APP_SID) is reported once.
+            let mut problems = r.problems;
+            let mut seen = std::collections::HashSet::new();
+            problems.retain(|p| seen.insert(p.clone()));
+            Err(ConfigError(problems))
         }
     }
 

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::domain::{E164, Email, OrgId};
+use crate::domain::{E164, Email, OrgId, UserKey};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Directory {
@@ -19,6 +19,9 @@ pub struct Directory {
 #[serde(rename_all = "camelCase")]
 pub struct OrgDirectory {
     pub org_id: OrgId,
+    /// People who place and take calls but need not own a number (and display names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<User>,
     #[serde(default)]
     pub groups: Vec<Group>,
     #[serde(default)]
@@ -29,9 +32,57 @@ impl OrgDirectory {
     pub fn empty(org_id: OrgId) -> Self {
         Self {
             org_id,
+            users: Vec::new(),
             groups: Vec::new(),
             phones: Vec::new(),
         }
+    }
+
+    /// Everyone this org's directory names: listed users, group members, direct-number
+    /// owners, each once, in file order.
+    pub fn emails(&self) -> Vec<&Email> {
+        let listed = self.users.iter().map(|u| &u.email);
+        let members = self.groups.iter().flat_map(|g| g.members.iter());
+        let owners = self.phones.iter().filter_map(|p| match &p.assignment {
+            Assignment::User(email) => Some(email),
+            Assignment::Group(_) => None,
+        });
+        let mut seen = BTreeSet::new();
+        listed
+            .chain(members)
+            .chain(owners)
+            .filter(|e| seen.insert(*e))
+            .collect()
+    }
+
+    /// What routing and outgoing calls need to know about each user, keyed for one read.
+    pub fn user_profiles(&self) -> Vec<UserProfile> {
+        let mut country_codes: Vec<String> = self
+            .phones
+            .iter()
+            .map(|p| country_code(&p.phone_number).to_owned())
+            .collect();
+        country_codes.sort();
+        country_codes.dedup();
+        self.emails()
+            .into_iter()
+            .map(|email| UserProfile {
+                org_id: self.org_id.clone(),
+                email: email.clone(),
+                name: self
+                    .users
+                    .iter()
+                    .find(|u| &u.email == email)
+                    .and_then(|u| u.name.clone()),
+                assigned_phones: self.assigned_phones(email),
+                direct_phone: self
+                    .phones
+                    .iter()
+                    .find(|p| matches!(&p.assignment, Assignment::User(owner) if owner == email))
+                    .cloned(),
+                org_country_codes: country_codes.clone(),
+            })
+            .collect()
     }
 
     pub fn group(&self, id: &str) -> Option<&Group> {
@@ -47,7 +98,7 @@ impl OrgDirectory {
                     id: phone.id.clone(),
                     phone_number: phone.phone_number.clone(),
                     friendly_name: phone.friendly_name.clone(),
-                    assignment: "direct",
+                    assignment: AssignmentKind::Direct,
                     group_id: None,
                     group_name: None,
                 }),
@@ -57,7 +108,7 @@ impl OrgDirectory {
                         id: phone.id.clone(),
                         phone_number: phone.phone_number.clone(),
                         friendly_name: phone.friendly_name.clone(),
-                        assignment: "group",
+                        assignment: AssignmentKind::Group,
                         group_id: Some(group.id.clone()),
                         group_name: Some(group.name.clone()),
                     })
@@ -83,6 +134,14 @@ impl OrgDirectory {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub email: Email,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Group {
@@ -92,6 +151,34 @@ pub struct Group {
     pub ring_timeout_seconds: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<Fallback>,
+    /// Members already on a call are not rung (a contact centre's queue rule).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub skip_busy_members: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+/// What a call to a direct number does while its user is on another call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhenBusy {
+    /// Ring anyway: the user decides (the Flex sample's rule for direct calls).
+    #[default]
+    Ring,
+    /// Straight to the number's voicemail or fallback.
+    Fallback,
+}
+
+impl WhenBusy {
+    fn is_ring(&self) -> bool {
+        *self == Self::Ring
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,6 +191,8 @@ pub struct Phone {
     pub assignment: Assignment,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voicemail: Option<Voicemail>,
+    #[serde(default, skip_serializing_if = "WhenBusy::is_ring")]
+    pub when_busy: WhenBusy,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,14 +234,21 @@ pub enum Fallback {
     },
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssignmentKind {
+    Direct,
+    Group,
+}
+
 /// An entry of `assignedPhones[]` in register-device and user-phones responses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignedPhone {
     pub id: String,
     pub phone_number: E164,
     pub friendly_name: String,
-    pub assignment: &'static str,
+    pub assignment: AssignmentKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,6 +263,57 @@ pub struct NumberRoute {
     pub phone: Phone,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<Group>,
+}
+
+/// One user as outgoing calls and internal calls see them: stored under the user's
+/// [`UserKey`] so that a Twilio identity resolves to org, numbers and voicemail in one read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserProfile {
+    pub org_id: OrgId,
+    pub email: Email,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The numbers that ring this user, in directory order: the caller IDs they may use.
+    pub assigned_phones: Vec<AssignedPhone>,
+    /// Their own number, whose voicemail takes internal calls they miss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_phone: Option<Phone>,
+    /// Country codes (`+1`, `+44`) of the org's numbers: where calls may go by default.
+    pub org_country_codes: Vec<String>,
+}
+
+impl UserProfile {
+    pub fn key(&self) -> UserKey {
+        UserKey::for_email(&self.email)
+    }
+
+    /// How the callee's app should show this caller.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(self.email.as_str())
+    }
+}
+
+/// Two-digit E.164 country codes; `+1` and `+7` are the only one-digit ones and every other
+/// code has three digits. The set is prefix-free, so this is enough to split any number.
+const TWO_DIGIT_COUNTRY_CODES: &[&str] = &[
+    "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47",
+    "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65",
+    "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+];
+
+/// The country calling code of a number, with its `+`: `+14155551234` → `+1`.
+pub fn country_code(number: &E164) -> &str {
+    let raw = number.as_str();
+    let digits = &raw[1..];
+    let len = if digits.starts_with('1') || digits.starts_with('7') {
+        1
+    } else if TWO_DIGIT_COUNTRY_CODES.contains(&&digits[..2.min(digits.len())]) {
+        2
+    } else {
+        3
+    };
+    &raw[..(1 + len).min(raw.len())]
 }
 
 /// What an import changed, by kind of record.
@@ -329,6 +476,17 @@ impl Validator {
         }
     }
 
+    fn boolean(&mut self, obj: &Map<String, Value>, key: &str, path: &str, default: bool) -> bool {
+        match obj.get(key) {
+            None | Some(Value::Null) => default,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                self.problem(&format!("{path}.{key}"), "must be true or false");
+                default
+            }
+        }
+    }
+
     fn seconds(
         &mut self,
         obj: &Map<String, Value>,
@@ -384,9 +542,10 @@ impl Validator {
         };
         let mut org_ids = BTreeSet::new();
         let mut numbers: HashMap<String, String> = HashMap::new();
+        let mut emails: HashMap<Email, OrgId> = HashMap::new();
         for (i, org) in self.array(root, "orgs", "$", true).iter().enumerate() {
             let path = format!("orgs[{i}]");
-            if let Some(org) = self.org(org, &path, &mut org_ids, &mut numbers) {
+            if let Some(org) = self.org(org, &path, &mut org_ids, &mut numbers, &mut emails) {
                 directory.orgs.push(org);
             }
         }
@@ -399,8 +558,9 @@ impl Validator {
         path: &str,
         org_ids: &mut BTreeSet<String>,
         numbers: &mut HashMap<String, String>,
+        emails: &mut HashMap<Email, OrgId>,
     ) -> Option<OrgDirectory> {
-        let obj = self.object(value, path, &["orgId", "groups", "phones"])?;
+        let obj = self.object(value, path, &["orgId", "users", "groups", "phones"])?;
         let org_id =
             self.string(obj, "orgId", path, true).and_then(|raw| {
                 match OrgId::parse_field(&raw, "orgId") {
@@ -416,6 +576,20 @@ impl Validator {
                 }
             });
 
+        let mut users: Vec<User> = Vec::new();
+        for (i, user) in self.array(obj, "users", path, false).iter().enumerate() {
+            let user_path = format!("{path}.users[{i}]");
+            if let Some(user) = self.user(user, &user_path) {
+                if users.iter().any(|u| u.email == user.email) {
+                    self.problem(
+                        &format!("{user_path}.email"),
+                        format!("duplicate user {}", user.email),
+                    );
+                } else {
+                    users.push(user);
+                }
+            }
+        }
         let mut group_ids = BTreeSet::new();
         let mut groups = Vec::new();
         for (i, group) in self.array(obj, "groups", path, false).iter().enumerate() {
@@ -432,10 +606,41 @@ impl Validator {
                 phones.push(phone);
             }
         }
-        Some(OrgDirectory {
+        let org = OrgDirectory {
             org_id: org_id?,
+            users,
             groups,
             phones,
+        };
+        // One email is one Twilio identity, so it can belong to only one org.
+        for email in org.emails() {
+            if let Some(first) = emails.insert(email.clone(), org.org_id.clone()) {
+                self.problem(
+                    path,
+                    format!(
+                        "{email} is already a user of org {first}: a user belongs to exactly one org"
+                    ),
+                );
+            }
+        }
+        Some(org)
+    }
+
+    fn user(&mut self, value: &Value, path: &str) -> Option<User> {
+        let obj = self.object(value, path, &["email", "name"])?;
+        let email = self.string(obj, "email", path, true).and_then(|raw| {
+            Email::parse_field(&raw, "email")
+                .map_err(|e| self.problem(&format!("{path}.email"), e.message))
+                .ok()
+        });
+        let name = self.string(obj, "name", path, false);
+        if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
+            self.problem(&format!("{path}.name"), "must be at most 100 characters");
+            return None;
+        }
+        Some(User {
+            email: email?,
+            name,
         })
     }
 
@@ -443,7 +648,14 @@ impl Validator {
         let obj = self.object(
             value,
             path,
-            &["id", "name", "members", "ringTimeoutSeconds", "fallback"],
+            &[
+                "id",
+                "name",
+                "members",
+                "ringTimeoutSeconds",
+                "fallback",
+                "skipBusyMembers",
+            ],
         )?;
         let id = self.record_id(obj, path, ids);
         let name = self.string(obj, "name", path, true);
@@ -466,6 +678,7 @@ impl Validator {
             }
         }
         let ring_timeout_seconds = self.seconds(obj, "ringTimeoutSeconds", path, (5, 600));
+        let skip_busy_members = self.boolean(obj, "skipBusyMembers", path, true);
         let fallback = match obj.get("fallback") {
             None | Some(Value::Null) => None,
             Some(value) => Some(self.fallback(value, &format!("{path}.fallback"))?),
@@ -476,6 +689,7 @@ impl Validator {
             members,
             ring_timeout_seconds: ring_timeout_seconds.unwrap_or(DEFAULT_RING_TIMEOUT_SECONDS),
             fallback,
+            skip_busy_members,
         })
     }
 
@@ -556,14 +770,7 @@ impl Validator {
             self.problem(&format!("{path}.greetingUrl"), "must be an https:// URL");
         }
         let max_length_seconds = self.seconds(obj, "maxLengthSeconds", path, (1, 14_400));
-        let transcribe = match obj.get("transcribe") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => {
-                self.problem(&format!("{path}.transcribe"), "must be true or false");
-                false
-            }
-        };
+        let transcribe = self.boolean(obj, "transcribe", path, false);
         let recording_status_callback = self.string(obj, "recordingStatusCallback", path, false);
         if recording_status_callback
             .as_deref()
@@ -601,6 +808,7 @@ impl Validator {
                 "groupId",
                 "userEmail",
                 "voicemail",
+                "whenBusy",
             ],
         )?;
         let id = self.record_id(obj, path, ids);
@@ -655,6 +863,18 @@ impl Validator {
                 None
             }
         };
+        let when_busy = match obj.get("whenBusy") {
+            None | Some(Value::Null) => Some(WhenBusy::Ring),
+            Some(Value::String(s)) if s == "ring" => Some(WhenBusy::Ring),
+            Some(Value::String(s)) if s == "fallback" => Some(WhenBusy::Fallback),
+            Some(_) => {
+                self.problem(
+                    &format!("{path}.whenBusy"),
+                    "must be \"ring\" or \"fallback\"",
+                );
+                None
+            }
+        };
         let voicemail = match obj.get("voicemail") {
             None | Some(Value::Null) => None,
             Some(value) => Some(self.voicemail(value, &format!("{path}.voicemail"))?),
@@ -665,6 +885,7 @@ impl Validator {
             friendly_name: friendly_name?,
             assignment: assignment?,
             voicemail,
+            when_busy: when_busy?,
         })
     }
 }
@@ -678,7 +899,7 @@ pub struct Record {
 }
 
 impl OrgDirectory {
-    /// Every group and phone keyed `group:{id}` / `phone:{id}`: the sort keys of the
+    /// Every user, group and phone keyed `user:{email}`, `group:{id}`, `phone:{id}`: the sort keys of the
     /// DynamoDB store, and what both stores diff an import against.
     pub fn records(&self) -> BTreeMap<String, Record> {
         let groups = self.groups.iter().enumerate().map(|(pos, g)| {
@@ -699,7 +920,16 @@ impl OrgDirectory {
                 },
             )
         });
-        groups.chain(phones).collect()
+        let users = self.users.iter().enumerate().map(|(pos, u)| {
+            (
+                format!("user:{}", u.email),
+                Record {
+                    pos,
+                    doc: to_doc(u),
+                },
+            )
+        });
+        users.chain(groups).chain(phones).collect()
     }
 }
 
@@ -744,8 +974,8 @@ mod tests {
             .iter()
             .map(|p| (p.id.as_str(), p.assignment))
             .collect();
-        assert!(kinds.contains(&("phone-sales", "group")));
-        assert!(kinds.contains(&("phone-alice", "direct")));
+        assert!(kinds.contains(&("phone-sales", AssignmentKind::Group)));
+        assert!(kinds.contains(&("phone-alice", AssignmentKind::Direct)));
     }
 
     #[test]
@@ -779,6 +1009,62 @@ mod tests {
         let err = Directory::parse(text).unwrap_err();
         assert_eq!(err.0.len(), 1);
         assert_eq!(err.0[0].path, "orgs[1].phones[0].phoneNumber");
+    }
+
+    #[test]
+    fn country_codes_split_every_kind_of_number() {
+        let cc = |n: &str| country_code(&E164::parse_field(n, "n").unwrap()).to_owned();
+        assert_eq!(cc("+14155551234"), "+1");
+        assert_eq!(cc("+447700900123"), "+44");
+        assert_eq!(cc("+35312345678"), "+353");
+        assert_eq!(cc("+79161234567"), "+7");
+        assert_eq!(cc("+862012345678"), "+86");
+    }
+
+    #[test]
+    fn busy_rules_and_users_are_validated_and_default_sensibly() {
+        let text = r#"{"orgs":[{"orgId":"o","users":[{"email":"a@x.io","name":"Ann"},{"email":"A@x.io"}],
+            "groups":[{"id":"g","name":"G","members":["b@x.io"],"skipBusyMembers":"no"}],
+            "phones":[{"id":"p","phoneNumber":"+14155550000","friendlyName":"P","userEmail":"c@x.io","whenBusy":"maybe"}]},
+            {"orgId":"o2","users":[{"email":"b@x.io"}]}]}"#;
+        let err = Directory::parse(text).unwrap_err();
+        let paths: Vec<_> = err.0.iter().map(|p| p.path.as_str()).collect();
+        for expected in [
+            "orgs[0].users[1].email",
+            "orgs[0].groups[0].skipBusyMembers",
+            "orgs[0].phones[0].whenBusy",
+            "orgs[1]",
+        ] {
+            assert!(paths.contains(&expected), "missing {expected} in {paths:?}");
+        }
+        let dir = Directory::parse(DEMO).unwrap();
+        assert!(dir.orgs[0].groups.iter().all(|g| g.skip_busy_members));
+        let fallback_when_busy: Vec<_> = dir.orgs[0]
+            .phones
+            .iter()
+            .filter(|p| p.when_busy == WhenBusy::Fallback)
+            .map(|p| p.id.as_str())
+            .collect();
+        assert_eq!(
+            fallback_when_busy,
+            ["phone-bob"],
+            "only where the file says so"
+        );
+    }
+
+    #[test]
+    fn every_user_gets_a_profile_with_numbers_and_voicemail() {
+        let dir = Directory::parse(DEMO).unwrap();
+        let profiles = dir.orgs[0].user_profiles();
+        let alice = profiles
+            .iter()
+            .find(|p| p.email.as_str() == "alice@example.com")
+            .unwrap();
+        assert_eq!(alice.org_country_codes, vec!["+1".to_owned()]);
+        assert_eq!(alice.direct_phone.as_ref().unwrap().id, "phone-alice");
+        assert_eq!(alice.assigned_phones.len(), 2);
+        let emails: BTreeSet<_> = profiles.iter().map(|p| p.email.as_str()).collect();
+        assert_eq!(emails.len(), profiles.len(), "each user once");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! re-checks a device id or an email.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,38 @@ impl FieldError {
 
 fn is_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')
+}
+
+/// What the Twilio Voice SDK on a device says about its own registration with Twilio: whether
+/// Twilio can actually reach the device, as opposed to whether the app is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TwilioState {
+    Registered,
+    Registering,
+    Unregistered,
+}
+
+impl TwilioState {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "registered" => Ok(Self::Registered),
+            "registering" => Ok(Self::Registering),
+            "unregistered" => Ok(Self::Unregistered),
+            _ => Err(FieldError::new(
+                "twilioState",
+                "must be \"registered\", \"registering\" or \"unregistered\"",
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Registered => "registered",
+            Self::Registering => "registering",
+            Self::Unregistered => "unregistered",
+        }
+    }
 }
 
 /// A client-chosen device id: 1–128 of `[A-Za-z0-9._:-]`, persisted by the app.
@@ -375,15 +408,30 @@ impl Identity {
             }
         }
         if out.len() > Self::MAX_LEN {
-            let digest =
-                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, email.as_str().as_bytes());
-            let mut hashed = String::from(Self::HASH_PREFIX);
-            for b in digest.as_ref() {
-                hashed.push_str(&format!("{b:02x}"));
-            }
-            return Self(hashed);
+            return Self(format!(
+                "{}{}",
+                Self::HASH_PREFIX,
+                UserKey::for_email(email).0
+            ));
         }
         Self(out)
+    }
+
+    /// An identity as Twilio reports it back (`client:<identity>`, a callback URL): any
+    /// identity this service could have minted, in either style.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let ok = !raw.is_empty()
+            && raw.len() <= Self::MAX_LEN
+            && raw.bytes().all(|b| b.is_ascii_graphic())
+            && (raw.starts_with(Self::SAFE_PREFIX) || raw.starts_with("user:"));
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(FieldError::new(
+                "identity",
+                "is not an identity this service mints",
+            ))
+        }
     }
 
     /// The email an escaped identity stands for; `None` for hashed or foreign identities.
@@ -423,6 +471,52 @@ impl Identity {
 }
 
 impl fmt::Display for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The directory key of one user: the lower-case hex SHA-256 of their email. Every identity
+/// style leads to it without a lookup (the escape and `user:<email>` decode to the email, the
+/// hash form carries it), so a Twilio `client:` identity resolves to its user in one read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UserKey(String);
+
+impl UserKey {
+    pub fn for_email(email: &Email) -> Self {
+        let digest =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, email.as_str().as_bytes());
+        let mut hex = String::with_capacity(64);
+        for b in digest.as_ref() {
+            let _ = write!(hex, "{b:02x}");
+        }
+        Self(hex)
+    }
+
+    /// A key as written into a URL by this service (64 lower-case hex digits).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = raw.len() == 64 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        ok.then(|| Self(raw.to_owned()))
+    }
+
+    /// The user an identity of any style stands for; `None` for identities this service
+    /// never mints.
+    pub fn for_identity(identity: &str) -> Option<Self> {
+        if let Some(hex) = identity.strip_prefix(Identity::HASH_PREFIX) {
+            return Self::parse(hex);
+        }
+        let email = Identity::decode_email(identity)?;
+        Email::parse_field(&email, "identity")
+            .ok()
+            .map(|e| Self::for_email(&e))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -487,6 +581,33 @@ mod tests {
             Identity::for_email(&email(&other), IdentityStyle::Safe).unwrap()
         );
         assert_eq!(Identity::decode_email(id.as_str()), None);
+    }
+
+    #[test]
+    fn every_identity_style_resolves_to_the_same_user_key() {
+        let short = email("Jane.Doe+sales@Example.com");
+        let long = email(&format!("{}@example.com", "a.".repeat(60)));
+        for e in [&short, &long] {
+            let want = UserKey::for_email(e);
+            for style in [IdentityStyle::Safe, IdentityStyle::Email] {
+                let Ok(id) = Identity::for_email(e, style) else {
+                    continue; // the literal style refuses overlong emails
+                };
+                assert_eq!(
+                    UserKey::for_identity(id.as_str()),
+                    Some(want.clone()),
+                    "{id}"
+                );
+            }
+        }
+        assert!(
+            Identity::for_email(&long, IdentityStyle::Safe)
+                .unwrap()
+                .as_str()
+                .starts_with("user__h")
+        );
+        assert_eq!(UserKey::for_identity("alice"), None);
+        assert_eq!(UserKey::for_identity("user__hnothex"), None);
     }
 
     #[test]

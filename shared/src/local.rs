@@ -12,6 +12,7 @@ pub const DEV_DEFAULTS: &[(&str, &str)] = &[
     ("TWILIO_API_KEY_SID", "SK00000000000000000000000000000000"),
     ("TWILIO_API_KEY_SECRET", "dev-only-twilio-api-key-secret"),
     ("TWILIO_AUTH_TOKEN", "dev-only-twilio-auth-token"),
+    ("TWILIO_TWIML_APP_SID", "AP00000000000000000000000000000000"),
     ("TABLE_NAME", "softphone-presence"),
 ];
 

@@ -14,8 +14,8 @@ use shared::domain::DeviceId;
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::memory::MemoryStore;
 use shared::store::{
-    DeviceRecord, DirectoryStore, HeartbeatUpdate, PresenceKey, PresenceStore, Registered,
-    Registration, StoreError,
+    CallEvent, DirectoryStore, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, PresenceStore,
+    RegisterOutcome, Registration, StoreError, Unregistration, UserPresence,
 };
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -162,7 +162,7 @@ impl FaultyPresence {
 
 #[async_trait]
 impl PresenceStore for FaultyPresence {
-    async fn register(&self, _: Registration) -> Result<Registered, StoreError> {
+    async fn register(&self, _: Registration) -> Result<RegisterOutcome, StoreError> {
         self.fail().await
     }
     async fn heartbeat(
@@ -170,13 +170,21 @@ impl PresenceStore for FaultyPresence {
         _: &PresenceKey,
         _: &DeviceId,
         _: HeartbeatUpdate,
-    ) -> Result<Option<DeviceRecord>, StoreError> {
+    ) -> Result<HeartbeatOutcome, StoreError> {
         self.fail().await
     }
-    async fn unregister(&self, _: &PresenceKey, _: &DeviceId, _: i64) -> Result<bool, StoreError> {
+    async fn unregister(
+        &self,
+        _: &PresenceKey,
+        _: &DeviceId,
+        _: Unregistration,
+    ) -> Result<bool, StoreError> {
         self.fail().await
     }
-    async fn live_devices(&self, _: &PresenceKey, _: i64) -> Result<Vec<DeviceRecord>, StoreError> {
+    async fn presence(&self, _: &PresenceKey, _: i64) -> Result<UserPresence, StoreError> {
+        self.fail().await
+    }
+    async fn record_call(&self, _: &PresenceKey, _: CallEvent) -> Result<(), StoreError> {
         self.fail().await
     }
 }

@@ -54,12 +54,12 @@ fn create_import_export_round_trips_and_reimport_changes_nothing() {
     let demo = demo_path();
     let first = stdout(&run(&table, &["import-directory", demo.to_str().unwrap()]));
     assert!(
-        first.contains("8 added, 0 updated, 0 removed, 0 unchanged"),
+        first.contains("13 added, 0 updated, 0 removed, 0 unchanged"),
         "{first}"
     );
     let second = stdout(&run(&table, &["import-directory", demo.to_str().unwrap()]));
     assert!(
-        second.contains("0 added, 0 updated, 0 removed, 8 unchanged"),
+        second.contains("0 added, 0 updated, 0 removed, 13 unchanged"),
         "{second}"
     );
 

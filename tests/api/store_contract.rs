@@ -5,7 +5,7 @@ use shared::directory::Directory;
 use shared::domain::{
     Capabilities, DeviceId, E164, Email, Identity, IdentityStyle, OrgId, Platform,
 };
-use shared::store::{HeartbeatUpdate, PresenceKey, Registration};
+use shared::store::{HeartbeatUpdate, PresenceKey, Registration, Unregistration};
 
 use crate::helpers::{DEMO_DIRECTORY, StoreKind, stores};
 use crate::on_both_stores;
@@ -44,6 +44,9 @@ fn registration(email: &str, device: &str, now_ms: i64, ttl_seconds: u32) -> Reg
         now_ms,
         ttl_seconds,
         max_live: 10,
+        twilio_state: None,
+        registration_id: format!("reg{device}"),
+        sign_in: false,
     }
 }
 
@@ -57,6 +60,8 @@ async fn expiry_is_exact_and_filtered_on_every_read(kind: StoreKind) {
         .presence
         .register(registration("a@x.io", "d1", T0 + 500, 90))
         .await
+        .unwrap()
+        .registered()
         .unwrap();
     // Registered at 1 800 000 000.5 s with 90 s: expires at ceil(…)+90.
     assert_eq!(reg.device.expires_at, 1_800_000_091);
@@ -79,7 +84,7 @@ async fn expiry_is_exact_and_filtered_on_every_read(kind: StoreKind) {
     // Unregistering an expired device reports it was not live.
     assert!(
         !s.presence
-            .unregister(&k, &id("d1"), T0 + 91_000)
+            .unregister(&k, &id("d1"), Unregistration::at(T0 + 91_000))
             .await
             .unwrap()
     );
@@ -101,6 +106,7 @@ async fn heartbeat_extends_only_live_devices(kind: StoreKind) {
         .heartbeat(&k, &id("d1"), update(T0 + 60_000))
         .await
         .unwrap()
+        .live()
         .unwrap();
     assert_eq!(beat.last_seen, T0 + 60_000);
     assert_eq!(beat.expires_at, (T0 + 60_000) / 1000 + 90);
@@ -115,6 +121,7 @@ async fn heartbeat_extends_only_live_devices(kind: StoreKind) {
             .heartbeat(&k, &id("d1"), update(T0 + 200_000))
             .await
             .unwrap()
+            .live()
             .is_none()
     );
     assert!(
@@ -130,6 +137,7 @@ async fn heartbeat_extends_only_live_devices(kind: StoreKind) {
             .heartbeat(&k, &id("d2"), update(T0))
             .await
             .unwrap()
+            .live()
             .is_none()
     );
     assert!(
@@ -160,6 +168,7 @@ async fn heartbeat_keeps_the_stored_ttl_unless_the_platform_changes(kind: StoreK
         )
         .await
         .unwrap()
+        .live()
         .unwrap();
     assert_eq!(kept.expires_at, (T0 + 1000) / 1000 + 600);
     let changed = s
@@ -176,6 +185,7 @@ async fn heartbeat_keeps_the_stored_ttl_unless_the_platform_changes(kind: StoreK
         )
         .await
         .unwrap()
+        .live()
         .unwrap();
     assert_eq!(changed.platform, Platform::Web);
     assert_eq!(changed.expires_at, (T0 + 2000) / 1000 + 90);
@@ -197,8 +207,18 @@ async fn unregister_removes_only_the_named_device(kind: StoreKind) {
         .register(registration("b@x.io", "d1", T0, 90))
         .await
         .unwrap();
-    assert!(s.presence.unregister(&k, &id("d1"), T0 + 2).await.unwrap());
-    assert!(!s.presence.unregister(&k, &id("d1"), T0 + 2).await.unwrap());
+    assert!(
+        s.presence
+            .unregister(&k, &id("d1"), Unregistration::at(T0 + 2))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.presence
+            .unregister(&k, &id("d1"), Unregistration::at(T0 + 2))
+            .await
+            .unwrap()
+    );
     let left: Vec<_> = s
         .presence
         .live_devices(&k, T0 + 2)
@@ -229,11 +249,24 @@ async fn registering_beyond_the_limit_evicts_least_recently_seen(kind: StoreKind
     for i in 0..4 {
         let mut reg = registration("a@x.io", &format!("d{i}"), T0 + i * 1000, 90);
         reg.max_live = 4;
-        assert!(s.presence.register(reg).await.unwrap().evicted.is_empty());
+        let out = s
+            .presence
+            .register(reg)
+            .await
+            .unwrap()
+            .registered()
+            .unwrap();
+        assert!(out.evicted.is_empty());
     }
     let mut reg = registration("a@x.io", "d4", T0 + 10_000, 90);
     reg.max_live = 3;
-    let out = s.presence.register(reg).await.unwrap();
+    let out = s
+        .presence
+        .register(reg)
+        .await
+        .unwrap()
+        .registered()
+        .unwrap();
     assert_eq!(out.evicted, vec![id("d0"), id("d1")]);
     let live: Vec<_> = s
         .presence
@@ -252,12 +285,12 @@ async fn directory_import_reports_changes_and_exports_what_it_stored(kind: Store
     let first = s.directory.import(&demo).await.unwrap();
     assert_eq!(
         (first.added, first.updated, first.removed, first.unchanged),
-        (8, 0, 0, 0)
+        (13, 0, 0, 0)
     );
     let again = s.directory.import(&demo).await.unwrap();
     assert_eq!(
         (again.added, again.updated, again.removed, again.unchanged),
-        (0, 0, 0, 8)
+        (0, 0, 0, 13)
     );
     assert_eq!(s.directory.export().await.unwrap(), demo);
 
@@ -272,7 +305,7 @@ async fn directory_import_reports_changes_and_exports_what_it_stored(kind: Store
             report.removed,
             report.unchanged
         ),
-        (0, 1, 1, 6)
+        (0, 1, 1, 11)
     );
     assert_eq!(s.directory.export().await.unwrap(), changed);
     let bob = E164::parse_field("+14155550002", "n").unwrap();

@@ -257,7 +257,10 @@ async fn nobody_live_in_a_group_gets_the_groups_fallback(kind: StoreKind) {
     assert_eq!(sales.attr("Record", "maxLength").as_deref(), Some("120"));
     assert_eq!(
         sales.attr("Record", "action"),
-        Some(format!("{}/phone/voice/dial-status", app.base))
+        Some(format!(
+            "{}/phone/voice/dial-status?kind=voicemail",
+            app.base
+        ))
     );
 
     let support = app.call(SUPPORT).await;
@@ -280,9 +283,12 @@ async fn a_direct_user_not_live_gets_the_numbers_voicemail(kind: StoreKind) {
     let twiml = app.call(ALICE_DIRECT).await;
     assert_eq!(twiml.verbs(), vec!["Say", "Record", "Hangup"]);
     assert_eq!(twiml.texts("Say"), vec!["Alice is away."]);
-    // Bob's number has no voicemail: a short message, then hang up.
     let twiml = app.call(BOB_DIRECT).await;
-    assert_eq!(twiml.verbs(), vec!["Say", "Hangup"]);
+    assert_eq!(twiml.verbs(), vec!["Say", "Record", "Hangup"]);
+    assert_eq!(
+        twiml.texts("Say"),
+        vec!["Bob is on another call. Please leave a message."]
+    );
 }
 
 async fn an_unknown_number_gets_a_polite_message(kind: StoreKind) {
@@ -603,7 +609,7 @@ mod lambda_events {
         assert_eq!(status, 200, "{xml}");
         assert!(xml.contains("Alice is away."));
         assert!(xml.contains(&format!(
-            "action=\"https://{host}/phone/voice/dial-status\""
+            "action=\"https://{host}/phone/voice/dial-status?kind=voicemail\""
         )));
         let (status, _) = invoke(
             &app,
@@ -635,7 +641,7 @@ mod lambda_events {
             assert_eq!(status, 200, "{raw_path}: {xml}");
             assert!(
                 xml.contains(&format!(
-                    "action=\"https://{host}/prod/phone/voice/dial-status\""
+                    "action=\"https://{host}/prod/phone/voice/dial-status?kind=voicemail\""
                 )),
                 "{xml}"
             );
@@ -678,7 +684,9 @@ mod lambda_events {
         );
         let (status, xml) = invoke(&app, &event).await;
         assert_eq!(status, 200, "{xml}");
-        assert!(xml.contains("action=\"https://voice.example.com/phone/voice/dial-status\""));
+        assert!(xml.contains(
+            "action=\"https://voice.example.com/phone/voice/dial-status?kind=voicemail\""
+        ));
     }
 }
 

@@ -7,8 +7,10 @@ use serde_json::{Map, Value, json};
 use super::{ApiError, Request, RequestMeta, Response, Route, json_response};
 use crate::app::App;
 use crate::config::PresenceSettings;
-use crate::domain::{Caller, Capabilities, DeviceId, FieldError, Label, Platform};
-use crate::store::{DeviceRecord, HeartbeatUpdate, PresenceKey, Registration};
+use crate::domain::{Caller, Capabilities, DeviceId, FieldError, Label, Platform, TwilioState};
+use crate::store::{
+    HeartbeatOutcome, HeartbeatUpdate, PresenceKey, RegisterOutcome, Registration, Unregistration,
+};
 
 /// Stored user agents are cut to this many characters to keep each device item under 1 KB.
 const MAX_USER_AGENT_CHARS: usize = 160;
@@ -25,7 +27,7 @@ pub(super) async fn dispatch(
         Route::UnregisterDevice => unregister_device(app, &caller, request).await,
         Route::ListDevices => list_devices(app, &caller).await,
         Route::UserPhones => user_phones(app, &caller).await,
-        Route::VoiceIncoming | Route::DialStatus => {
+        Route::VoiceIncoming | Route::DialStatus | Route::VoiceOutgoing | Route::CallStatus => {
             Err(ApiError::NotFound("not an app endpoint".into()))
         }
     }
@@ -87,6 +89,28 @@ fn device_id(body: &Map<String, Value>) -> Result<DeviceId, FieldError> {
     let raw = string_field(body, "deviceId")?
         .ok_or_else(|| FieldError::new("deviceId", "is required"))?;
     DeviceId::parse(raw)
+}
+
+fn bool_field(body: &Map<String, Value>, name: &str) -> Result<bool, FieldError> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(FieldError::new(name, "must be true or false")),
+    }
+}
+
+fn twilio_state(body: &Map<String, Value>) -> Result<Option<TwilioState>, FieldError> {
+    string_field(body, "twilioState")?
+        .map(TwilioState::parse)
+        .transpose()
+}
+
+/// A fresh registration id: unguessable, so a stale tab cannot forge the current one.
+fn new_registration_id() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 12];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| ApiError::Internal("no randomness for a registration id".into()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn platform(body: &Map<String, Value>) -> Result<Option<Platform>, FieldError> {
@@ -154,6 +178,8 @@ async fn register_device(
         .map(Label::parse)
         .transpose()?;
     let capabilities = capabilities(&body)?.unwrap_or_else(Capabilities::voice_only);
+    let twilio_state = twilio_state(&body)?;
+    let sign_in = bool_field(&body, "signIn")?;
     let minter = app
         .voice_tokens
         .as_ref()
@@ -173,13 +199,20 @@ async fn register_device(
         now_ms,
         ttl_seconds,
         max_live: app.settings.max_devices_per_identity,
+        twilio_state,
+        registration_id: new_registration_id()?,
+        sign_in,
     };
     // Independent reads and writes go out together: one round trip of latency, not two.
-    let (registered, directory) = try_join(
+    let (outcome, directory) = try_join(
         app.presence.register(registration),
         app.directory.org_directory(&caller.org),
     )
     .await?;
+    let registered = match outcome {
+        RegisterOutcome::Registered(registered) => registered,
+        RegisterOutcome::SignedOut => return Err(ApiError::DeviceSignedOut),
+    };
     let token = minter
         .mint(&caller.identity, platform, now_ms.div_euclid(1000))
         .map_err(ApiError::Internal)?;
@@ -191,6 +224,7 @@ async fn register_device(
         "device": to_value(&registered.device)?,
         "presence": presence_json(ttl_seconds),
         "evictedDeviceIds": to_value(&registered.evicted)?,
+        "registrationId": registered.device.registration_id,
     });
     Ok(json_response(StatusCode::OK, &body))
 }
@@ -205,12 +239,17 @@ async fn heartbeat(app: &App, caller: &Caller, request: &Request) -> Result<Resp
         capabilities: capabilities(&body)?,
         user_agent: user_agent(request),
         ip: source_ip(request),
+        twilio_state: twilio_state(&body)?,
     };
-    let device = app
+    let device = match app
         .presence
         .heartbeat(&key(caller), &device_id, update)
         .await?
-        .ok_or(ApiError::DeviceNotRegistered)?;
+    {
+        HeartbeatOutcome::Live(device) => device,
+        HeartbeatOutcome::NotRegistered => return Err(ApiError::DeviceNotRegistered),
+        HeartbeatOutcome::SignedOut => return Err(ApiError::DeviceSignedOut),
+    };
     let body = json!({
         "device": to_value(&device)?,
         "presence": presence_json(device.ttl_seconds),
@@ -225,9 +264,29 @@ async fn unregister_device(
 ) -> Result<Response, ApiError> {
     let body = body_object(request)?;
     let device_id = device_id(&body)?;
+    let registration_id = string_field(&body, "registrationId")?
+        .map(|id| {
+            if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Err(FieldError::new(
+                    "registrationId",
+                    "must be the registrationId that register-device returned",
+                ))
+            } else {
+                Ok(id.to_owned())
+            }
+        })
+        .transpose()?;
+    let now_ms = app.now_ms();
+    let signed_out_until = bool_field(&body, "signOut")?
+        .then(|| now_ms.div_euclid(1000) + i64::from(app.settings.signed_out_ttl_seconds));
+    let how = Unregistration {
+        now_ms,
+        registration_id,
+        signed_out_until,
+    };
     let removed = app
         .presence
-        .unregister(&key(caller), &device_id, app.now_ms())
+        .unregister(&key(caller), &device_id, how)
         .await?;
     Ok(json_response(
         StatusCode::OK,
@@ -236,13 +295,16 @@ async fn unregister_device(
 }
 
 async fn list_devices(app: &App, caller: &Caller) -> Result<Response, ApiError> {
-    let devices: Vec<DeviceRecord> = app
-        .presence
-        .live_devices(&key(caller), app.now_ms())
-        .await?;
+    let presence = app.presence.presence(&key(caller), app.now_ms()).await?;
+    let on_call_since = presence.on_call_since();
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "identity": caller.identity, "devices": to_value(&devices)? }),
+        &json!({
+            "identity": caller.identity,
+            "devices": to_value(&presence.devices)?,
+            "onCall": on_call_since.is_some(),
+            "onCallSince": on_call_since,
+        }),
     ))
 }
 

@@ -20,6 +20,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("device not registered")]
     DeviceNotRegistered,
+    #[error("device signed out")]
+    DeviceSignedOut,
     #[error("method not allowed")]
     MethodNotAllowed(Method),
     #[error("body too large")]
@@ -41,6 +43,7 @@ impl ApiError {
             Self::Unauthorized(_) => "unauthorized",
             Self::NotFound(_) => "not_found",
             Self::DeviceNotRegistered => "device_not_registered",
+            Self::DeviceSignedOut => "device_signed_out",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Store(StoreError::Unavailable(_)) => "store_unavailable",
@@ -53,6 +56,7 @@ impl ApiError {
             Self::InvalidField(_) | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) | Self::DeviceNotRegistered => StatusCode::NOT_FOUND,
+            Self::DeviceSignedOut => StatusCode::GONE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
@@ -72,6 +76,9 @@ impl ApiError {
                 "this device is not registered or its presence expired; call register-device again"
                     .into()
             }
+            Self::DeviceSignedOut => "this device was signed out from another device; only a new \
+                 sign-in (register-device with \"signIn\": true) registers it again"
+                .into(),
             Self::MethodNotAllowed(m) => format!("use {m} for this endpoint"),
             Self::PayloadTooLarge(limit) => format!("request body must be at most {limit} bytes"),
             Self::Store(StoreError::Unavailable(_)) => {

@@ -50,10 +50,14 @@ pub enum Route {
     VoiceIncoming,
     /// Twilio: the `<Dial action>` (and voicemail `<Record action>`) callback.
     DialStatus,
+    /// Twilio: the TwiML App's Voice Request URL, when a softphone places a call.
+    VoiceOutgoing,
+    /// Twilio: call-progress callbacks of every dialled leg.
+    CallStatus,
 }
 
 impl Route {
-    pub const ALL: [Route; 7] = [
+    pub const ALL: [Route; 9] = [
         Route::RegisterDevice,
         Route::Heartbeat,
         Route::UnregisterDevice,
@@ -61,8 +65,15 @@ impl Route {
         Route::UserPhones,
         Route::VoiceIncoming,
         Route::DialStatus,
+        Route::VoiceOutgoing,
+        Route::CallStatus,
     ];
-    pub const WEBHOOKS: [Route; 2] = [Route::VoiceIncoming, Route::DialStatus];
+    pub const WEBHOOKS: [Route; 4] = [
+        Route::VoiceIncoming,
+        Route::DialStatus,
+        Route::VoiceOutgoing,
+        Route::CallStatus,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -73,6 +84,8 @@ impl Route {
             Self::UserPhones => "/phone/user-phones",
             Self::VoiceIncoming => "/phone/voice/incoming",
             Self::DialStatus => "/phone/voice/dial-status",
+            Self::VoiceOutgoing => "/phone/voice/outgoing",
+            Self::CallStatus => "/phone/voice/call-status",
         }
     }
 
@@ -109,6 +122,8 @@ impl Route {
             Self::UserPhones => "user-phones",
             Self::VoiceIncoming => "voice-incoming",
             Self::DialStatus => "dial-status",
+            Self::VoiceOutgoing => "voice-outgoing",
+            Self::CallStatus => "call-status",
         }
     }
 
@@ -155,6 +170,7 @@ pub async fn handle(app: &App, route: Route, request: Request) -> Response {
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let call_sid = note.call_sid.as_deref();
     let cause = note.cause.as_deref();
+    let skipped_busy = note.skipped_busy;
     if status >= 500 || note.warn {
         tracing::warn!(
             route = route.name(),
@@ -162,6 +178,7 @@ pub async fn handle(app: &App, route: Route, request: Request) -> Response {
             outcome,
             call_sid,
             cause,
+            skipped_busy,
             latency_ms,
             "request"
         );
@@ -172,6 +189,7 @@ pub async fn handle(app: &App, route: Route, request: Request) -> Response {
             outcome,
             call_sid,
             cause,
+            skipped_busy,
             latency_ms,
             "request"
         );
@@ -186,6 +204,8 @@ pub(crate) struct LogNote {
     pub outcome: Option<&'static str>,
     pub cause: Option<String>,
     pub call_sid: Option<String>,
+    /// Users a call did not ring because they were on another call.
+    pub skipped_busy: Option<usize>,
     /// Worth an operator's attention (a store failure, a rejected webhook): logged as a warning.
     pub warn: bool,
 }

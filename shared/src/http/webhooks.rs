@@ -24,33 +24,56 @@ pub(super) async fn dispatch(app: &App, route: Route, request: &Request) -> Resp
             outcome: "fallback",
             reason: Some("webhooks are not configured (TWILIO_AUTH_TOKEN)".into()),
             degraded: true,
+            skipped_busy: 0,
         };
         return twiml_response(decision, None);
     };
     let url = public_url(request, config.public_base_url.as_deref());
-    let params = match verify(config, request, &url) {
+    let form = match verify(config, request, &url) {
         Ok(params) => params,
         Err(rejection) => return rejection,
     };
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let call_sid = get("CallSid");
     let call = CallParams {
-        to: get("To"),
-        from: get("From"),
-        dial_call_status: get("DialCallStatus"),
+        form,
+        query: form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect(),
     };
+    if route == Route::VoiceOutgoing
+        && let Err(rejection) = check_application(config, &call)
+    {
+        return rejection;
+    }
+    let call_sid = call.get("CallSid").map(str::to_owned);
     let callbacks = callbacks(&url);
     let deadline = started + config.deadline;
     let decision = match route {
         Route::DialStatus => routing::dial_status(app, &call, &callbacks, deadline).await,
+        Route::VoiceOutgoing => routing::outgoing(app, &call, &callbacks, deadline).await,
+        Route::CallStatus => routing::call_status(app, &call, deadline).await,
         _ => routing::incoming(app, &call, &callbacks, deadline).await,
     };
     twiml_response(decision, call_sid)
+}
+
+/// The outgoing webhook serves only this service's TwiML App: a token minted for another app
+/// (or a misconfigured URL) is refused like a bad signature.
+#[allow(clippy::result_large_err)]
+fn check_application(config: &WebhookConfig, call: &CallParams) -> Result<(), Response> {
+    let expected = config.twiml_app_sid.as_deref();
+    match (expected, call.get("ApplicationSid")) {
+        (Some(expected), Some(got)) if expected == got => Ok(()),
+        (None, _) => Err(reject(
+            StatusCode::FORBIDDEN,
+            "wrong_application",
+            "outgoing calls are not configured (TWILIO_TWIML_APP_SID)",
+        )),
+        _ => Err(reject(
+            StatusCode::FORBIDDEN,
+            "wrong_application",
+            "ApplicationSid is not this service's TwiML App",
+        )),
+    }
 }
 
 fn twiml_response(decision: Decision, call_sid: Option<String>) -> Response {
@@ -63,6 +86,7 @@ fn twiml_response(decision: Decision, call_sid: Option<String>) -> Response {
         outcome: Some(decision.outcome),
         cause: decision.reason,
         call_sid,
+        skipped_busy: (decision.skipped_busy > 0).then_some(decision.skipped_busy),
         warn: decision.degraded,
     });
     response
@@ -188,18 +212,18 @@ pub fn public_url(request: &Request, public_base_url: Option<&str>) -> String {
     }
 }
 
-/// Callback URLs next to the current one: `…/incoming` → `…/dial-status`.
+/// Callback URLs next to the current one: `…/incoming` → `…/dial-status`, `…/call-status`.
 fn callbacks(public_url: &str) -> Callbacks {
     let without_query = public_url.split('?').next().unwrap_or(public_url);
     let dir = without_query
         .rsplit_once('/')
         .map_or(without_query, |(dir, _)| dir);
-    let name = Route::DialStatus
-        .path()
-        .rsplit('/')
-        .next()
-        .unwrap_or("dial-status");
+    let sibling = |route: Route| {
+        let name = route.path().rsplit('/').next().unwrap_or_default();
+        format!("{dir}/{name}")
+    };
     Callbacks {
-        dial_status_url: format!("{dir}/{name}"),
+        dial_status_url: sibling(Route::DialStatus),
+        call_status_url: sibling(Route::CallStatus),
     }
 }

@@ -1,5 +1,9 @@
 //! A store wrapper that counts calls, for round-trip budgets and for tests that prove a
 //! request touched no store at all.
+//!
+//! Besides the number of calls it counts *sequential rounds*: calls issued together (joined
+//! futures) overlap and count as one round, a call issued after another finished starts a new
+//! one. That is the latency a request pays in DynamoDB round trips.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,16 +11,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 
 use super::{
-    DeviceRecord, DirectoryStore, HeartbeatUpdate, PresenceKey, PresenceStore, Registered,
-    Registration, StoreError,
+    CallEvent, DirectoryStore, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, PresenceStore,
+    RegisterOutcome, Registration, StoreError, Unregistration, UserPresence,
 };
-use crate::directory::{Directory, ImportReport, NumberRoute, OrgDirectory};
-use crate::domain::{DeviceId, E164, OrgId};
+use crate::directory::{Directory, ImportReport, NumberRoute, OrgDirectory, UserProfile};
+use crate::domain::{DeviceId, E164, OrgId, UserKey};
 
 pub struct CountingStore {
     presence: Arc<dyn PresenceStore>,
     directory: Arc<dyn DirectoryStore>,
     calls: AtomicUsize,
+    in_flight: AtomicUsize,
+    rounds: AtomicUsize,
 }
 
 impl CountingStore {
@@ -25,6 +31,8 @@ impl CountingStore {
             presence,
             directory,
             calls: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            rounds: AtomicUsize::new(0),
         }
     }
 
@@ -33,16 +41,36 @@ impl CountingStore {
         self.calls.load(Ordering::SeqCst)
     }
 
-    fn count(&self) {
+    /// Sequential rounds of store calls so far (see the module docs).
+    pub fn rounds(&self) -> usize {
+        self.rounds.load(Ordering::SeqCst)
+    }
+
+    /// Forget what was counted, to measure one request.
+    pub fn reset(&self) {
+        self.calls.store(0, Ordering::SeqCst);
+        self.rounds.store(0, Ordering::SeqCst);
+    }
+
+    async fn counted<T>(&self, call: impl Future<Output = T>) -> T {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.in_flight.fetch_add(1, Ordering::SeqCst) == 0 {
+            self.rounds.fetch_add(1, Ordering::SeqCst);
+        }
+        // Let every call joined with this one start before any finishes, as they would on a
+        // network: the wrapped store may answer on its first poll.
+        tokio::task::yield_now().await;
+        let out = call.await;
+        tokio::task::yield_now().await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        out
     }
 }
 
 #[async_trait]
 impl PresenceStore for CountingStore {
-    async fn register(&self, registration: Registration) -> Result<Registered, StoreError> {
-        self.count();
-        self.presence.register(registration).await
+    async fn register(&self, registration: Registration) -> Result<RegisterOutcome, StoreError> {
+        self.counted(self.presence.register(registration)).await
     }
 
     async fn heartbeat(
@@ -50,50 +78,49 @@ impl PresenceStore for CountingStore {
         key: &PresenceKey,
         device_id: &DeviceId,
         update: HeartbeatUpdate,
-    ) -> Result<Option<DeviceRecord>, StoreError> {
-        self.count();
-        self.presence.heartbeat(key, device_id, update).await
+    ) -> Result<HeartbeatOutcome, StoreError> {
+        self.counted(self.presence.heartbeat(key, device_id, update))
+            .await
     }
 
     async fn unregister(
         &self,
         key: &PresenceKey,
         device_id: &DeviceId,
-        now_ms: i64,
+        how: Unregistration,
     ) -> Result<bool, StoreError> {
-        self.count();
-        self.presence.unregister(key, device_id, now_ms).await
+        self.counted(self.presence.unregister(key, device_id, how))
+            .await
     }
 
-    async fn live_devices(
-        &self,
-        key: &PresenceKey,
-        now_ms: i64,
-    ) -> Result<Vec<DeviceRecord>, StoreError> {
-        self.count();
-        self.presence.live_devices(key, now_ms).await
+    async fn presence(&self, key: &PresenceKey, now_ms: i64) -> Result<UserPresence, StoreError> {
+        self.counted(self.presence.presence(key, now_ms)).await
+    }
+
+    async fn record_call(&self, key: &PresenceKey, event: CallEvent) -> Result<(), StoreError> {
+        self.counted(self.presence.record_call(key, event)).await
     }
 }
 
 #[async_trait]
 impl DirectoryStore for CountingStore {
     async fn org_directory(&self, org: &OrgId) -> Result<OrgDirectory, StoreError> {
-        self.count();
-        self.directory.org_directory(org).await
+        self.counted(self.directory.org_directory(org)).await
     }
 
     async fn route_for_number(&self, number: &E164) -> Result<Option<NumberRoute>, StoreError> {
-        self.count();
-        self.directory.route_for_number(number).await
+        self.counted(self.directory.route_for_number(number)).await
+    }
+
+    async fn user(&self, key: &UserKey) -> Result<Option<UserProfile>, StoreError> {
+        self.counted(self.directory.user(key)).await
     }
 
     async fn import(&self, directory: &Directory) -> Result<ImportReport, StoreError> {
-        self.count();
-        self.directory.import(directory).await
+        self.counted(self.directory.import(directory)).await
     }
 
     async fn export(&self) -> Result<Directory, StoreError> {
-        self.count();
-        self.directory.export().await
+        self.counted(self.directory.export()).await
     }
 }

@@ -2,14 +2,20 @@
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `expiresAt` (s, TTL), `ttlSeconds` |
+//! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `expiresAt` (s, TTL), `ttlSeconds`, `registrationId`, `twilioState`? |
+//! | signed-out device | `softphone:{orgId}:{identity}` | `{deviceId}` | `signedOutAt` (ms), `expiresAt` (s, TTL) |
+//! | call | `softphone:{orgId}:{identity}` | `#call:{CallSid}` | `since` (ms), `ended`?, `expiresAt` (s, TTL) |
+//! | user | `user:{sha256(email)}` | `profile` | `doc` (JSON: org, email, name, numbers, direct phone) |
+//! | user (in org) | `org:{orgId}` | `user:{email}` | `doc` (JSON), `pos` |
 //! | group | `org:{orgId}` | `group:{id}` | `doc` (JSON), `pos` |
 //! | phone | `org:{orgId}` | `phone:{id}` | `doc` (JSON), `pos` |
 //! | number route | `number:{e164}` | `route` | `doc` (JSON: org, phone, and its group) |
 //! | org index | `directory` | `org:{orgId}` | (none) |
 //!
 //! Device items stay well under 1 KB (ids, label and user agent are bounded), so a heartbeat
-//! costs one write unit. Routing reads one number-route item, then one query per target user.
+//! costs one write unit. Routing reads one number-route item, then one query per target user;
+//! that query returns the user's calls too, because they live in the same partition (`#` never
+//! occurs in a device id, so call rows cannot collide with devices).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
@@ -17,21 +23,27 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, KeySchemaElement, KeyType,
-    PutRequest, ReturnValue, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
-    TimeToLiveStatus, WriteRequest,
+    PutRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification, TimeToLiveStatus, WriteRequest,
 };
 use futures::future::try_join_all;
 
 use super::{
-    DeviceRecord, DirectoryStore, HeartbeatUpdate, PresenceKey, PresenceStore, Registered,
-    Registration, StoreError, eviction_candidates, expiry, sort_most_recent_first,
+    ActiveCall, CallEvent, CallProgress, DeviceRecord, DirectoryStore, HeartbeatOutcome,
+    HeartbeatUpdate, PresenceKey, PresenceStore, RegisterOutcome, Registered, Registration,
+    StoreError, Unregistration, UserPresence, eviction_candidates, expiry, is_live,
+    sort_most_recent_first,
 };
 use crate::directory::{
-    Directory, Group, ImportReport, NumberRoute, OrgDirectory, Phone, Record, diff_records,
+    Directory, Group, ImportReport, NumberRoute, OrgDirectory, Phone, Record, User, UserProfile,
+    diff_records,
 };
-use crate::domain::{Capabilities, DeviceId, E164, Email, Label, OrgId, Platform};
+use crate::domain::{
+    Capabilities, DeviceId, E164, Email, Label, OrgId, Platform, TwilioState, UserKey,
+};
 
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
@@ -75,8 +87,20 @@ fn number_pk(number: &E164) -> String {
     format!("number:{}", number.as_str())
 }
 
+fn user_pk(key: &UserKey) -> String {
+    format!("user:{key}")
+}
+
+fn call_sk(call_sid: &str) -> String {
+    format!("{CALL_SK_PREFIX}{call_sid}")
+}
+
 const DIRECTORY_PK: &str = "directory";
 const ROUTE_SK: &str = "route";
+const PROFILE_SK: &str = "profile";
+const CALL_SK_PREFIX: &str = "#call:";
+/// Present only on a remotely signed-out device's tombstone.
+const SIGNED_OUT: &str = "signedOutAt";
 
 /// Sort SDK failures into "try again later" and "something is wrong here".
 fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
@@ -164,7 +188,19 @@ fn device_from_item(key: &PresenceKey, item: &Item) -> Result<DeviceRecord, Stor
         ttl_seconds: get_n(item, "ttlSeconds")
             .and_then(|t| u32::try_from(t).ok())
             .ok_or_else(|| bad_item("ttlSeconds"))?,
+        twilio_state: get_s(item, "twilioState").and_then(|raw| TwilioState::parse(raw).ok()),
+        registration_id: get_s(item, "registrationId").unwrap_or_default().to_owned(),
     })
+}
+
+/// Whether a stored row (or what a write returned of it) is a device still live at `now_ms`.
+fn is_live_device(item: &Item, now_ms: i64) -> bool {
+    !item.contains_key(SIGNED_OUT) && get_n(item, TTL_ATTRIBUTE).is_some_and(|e| is_live(e, now_ms))
+}
+
+/// Whether a stored row is a remote sign-out still in force at `now_ms`.
+fn is_signed_out(item: &Item, now_ms: i64) -> bool {
+    item.contains_key(SIGNED_OUT) && get_n(item, TTL_ATTRIBUTE).is_some_and(|e| is_live(e, now_ms))
 }
 
 fn device_item(key: &PresenceKey, device: &DeviceRecord) -> Item {
@@ -177,7 +213,11 @@ fn device_item(key: &PresenceKey, device: &DeviceRecord) -> Item {
         ("lastSeen".to_owned(), n(device.last_seen)),
         (TTL_ATTRIBUTE.to_owned(), n(device.expires_at)),
         ("ttlSeconds".to_owned(), n(device.ttl_seconds)),
+        ("registrationId".to_owned(), s(&device.registration_id)),
     ]);
+    if let Some(state) = device.twilio_state {
+        item.insert("twilioState".to_owned(), s(state.as_str()));
+    }
     if let Some(label) = device.label.as_ref().filter(|l| !l.as_str().is_empty()) {
         item.insert("label".to_owned(), s(label.as_str()));
     }
@@ -395,25 +435,46 @@ fn delete(pk: String, sk: String) -> Result<WriteRequest, StoreError> {
 
 #[async_trait]
 impl PresenceStore for DynamoStore {
-    async fn register(&self, registration: Registration) -> Result<Registered, StoreError> {
+    async fn register(&self, registration: Registration) -> Result<RegisterOutcome, StoreError> {
         let key = &registration.key;
+        let now_ms = registration.now_ms;
         let device = registration.record();
-        self.client
+        let mut put = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(device_item(key, &device)))
-            .send()
-            .await
-            .map_err(|e| classify("PutItem", e))?;
+            .return_values(ReturnValue::AllOld);
+        if !registration.sign_in {
+            // Only an explicit sign-in may overwrite a remote sign-out still in force.
+            put = put
+                .condition_expression("attribute_not_exists(#out) OR #exp <= :nowFloor")
+                .expression_attribute_names("#out", SIGNED_OUT)
+                .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+                .expression_attribute_values(":nowFloor", n(now_ms.div_euclid(1000)));
+        }
+        let old = match put.send().await {
+            Ok(out) => out.attributes.unwrap_or_default(),
+            Err(err) if is_conditional_failure(&err) => return Ok(RegisterOutcome::SignedOut),
+            Err(err) => return Err(classify("PutItem", err)),
+        };
+        // Re-registering a live device (after a 404, a token renewal) leaves the count as it
+        // was: the write alone tells, so the common case costs one round trip.
+        if is_live_device(&old, now_ms) {
+            return Ok(RegisterOutcome::Registered(Registered {
+                device,
+                evicted: Vec::new(),
+            }));
+        }
 
         // Read after the write (consistently), so that of several racing registers the last
         // to read sees all of them and trims to the limit.
-        let live = self.live_devices(key, registration.now_ms).await?;
+        let live = self.live_devices(key, now_ms).await?;
         if live.len() <= registration.max_live {
-            return Ok(Registered {
+            return Ok(RegisterOutcome::Registered(Registered {
                 device,
                 evicted: Vec::new(),
-            });
+            }));
         }
         let candidates = eviction_candidates(live, registration.max_live);
         let pk = presence_pk(key);
@@ -443,7 +504,7 @@ impl PresenceStore for DynamoStore {
             .into_iter()
             .flatten()
             .collect();
-        Ok(Registered { device, evicted })
+        Ok(RegisterOutcome::Registered(Registered { device, evicted }))
     }
 
     async fn heartbeat(
@@ -451,7 +512,7 @@ impl PresenceStore for DynamoStore {
         key: &PresenceKey,
         device_id: &DeviceId,
         update: HeartbeatUpdate,
-    ) -> Result<Option<DeviceRecord>, StoreError> {
+    ) -> Result<HeartbeatOutcome, StoreError> {
         let now_s = update.now_ms.div_euclid(1000);
         let mut sets = vec!["#seen = :now".to_owned()];
         let mut request = self
@@ -460,8 +521,14 @@ impl PresenceStore for DynamoStore {
             .table_name(&self.table)
             .key("pk", s(presence_pk(key)))
             .key("sk", s(device_id.as_str()))
-            // Exists and still live: an expired row waiting for TTL deletion must not revive.
-            .condition_expression("attribute_exists(pk) AND #exp > :nowFloor")
+            // Exists and still live: an expired row waiting for TTL deletion must not revive,
+            // nor may a sign-out's tombstone become a device again.
+            .condition_expression(
+                "attribute_exists(pk) AND #exp > :nowFloor AND attribute_not_exists(#out)",
+            )
+            .expression_attribute_names("#out", SIGNED_OUT)
+            // On refusal the row comes back in the same round trip, to tell 404 from 410.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .expression_attribute_names("#seen", "lastSeen")
             .expression_attribute_names("#exp", TTL_ATTRIBUTE)
             .expression_attribute_names("#ttl", "ttlSeconds")
@@ -504,6 +571,12 @@ impl PresenceStore for DynamoStore {
                 .expression_attribute_names("#ip", "ip")
                 .expression_attribute_values(":ip", s(ip));
         }
+        if let Some(state) = update.twilio_state {
+            sets.push("#tw = :tw".to_owned());
+            request = request
+                .expression_attribute_names("#tw", "twilioState")
+                .expression_attribute_values(":tw", s(state.as_str()));
+        }
         let result = request
             .update_expression(format!("SET {}", sets.join(", ")))
             .send()
@@ -511,9 +584,23 @@ impl PresenceStore for DynamoStore {
         match result {
             Ok(out) => {
                 let item = out.attributes.unwrap_or_default();
-                device_from_item(key, &item).map(Some)
+                device_from_item(key, &item).map(HeartbeatOutcome::Live)
             }
-            Err(err) if is_conditional_failure(&err) => Ok(None),
+            Err(err) if is_conditional_failure(&err) => {
+                let old = err
+                    .as_service_error()
+                    .and_then(|e| match e {
+                        UpdateItemError::ConditionalCheckFailedException(c) => c.item(),
+                        _ => None,
+                    })
+                    .cloned()
+                    .unwrap_or_default();
+                Ok(if is_signed_out(&old, update.now_ms) {
+                    HeartbeatOutcome::SignedOut
+                } else {
+                    HeartbeatOutcome::NotRegistered
+                })
+            }
             Err(err) => Err(classify("UpdateItem", err)),
         }
     }
@@ -522,41 +609,104 @@ impl PresenceStore for DynamoStore {
         &self,
         key: &PresenceKey,
         device_id: &DeviceId,
-        now_ms: i64,
+        how: Unregistration,
     ) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(presence_pk(key)))
-            .key("sk", s(device_id.as_str()))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(|e| classify("DeleteItem", e))?;
-        Ok(out
-            .attributes
-            .as_ref()
-            .and_then(|old| get_n(old, TTL_ATTRIBUTE))
-            .is_some_and(|exp| super::is_live(exp, now_ms)))
+        let old = if let Some(until) = how.signed_out_until {
+            // The tombstone takes the device's place: one write removes it and bars its
+            // automatic re-registers, and TTL deletes the tombstone in time.
+            let tombstone = Item::from([
+                ("pk".to_owned(), s(presence_pk(key))),
+                ("sk".to_owned(), s(device_id.as_str())),
+                (SIGNED_OUT.to_owned(), n(how.now_ms)),
+                (TTL_ATTRIBUTE.to_owned(), n(until)),
+            ]);
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(tombstone))
+                .return_values(ReturnValue::AllOld)
+                .send()
+                .await
+                .map_err(|e| classify("PutItem", e))?
+                .attributes
+        } else {
+            let mut delete = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(presence_pk(key)))
+                .key("sk", s(device_id.as_str()))
+                .return_values(ReturnValue::AllOld)
+                .expression_attribute_names("#out", SIGNED_OUT);
+            delete = match &how.registration_id {
+                // A late unregister from a registration that was since replaced does nothing.
+                Some(id) => delete
+                    .condition_expression("attribute_not_exists(#out) AND registrationId = :rid")
+                    .expression_attribute_values(":rid", s(id)),
+                // A plain unregister never lifts a remote sign-out.
+                None => delete.condition_expression("attribute_not_exists(#out)"),
+            };
+            match delete.send().await {
+                Ok(out) => out.attributes,
+                Err(err) if is_conditional_failure(&err) => None,
+                Err(err) => return Err(classify("DeleteItem", err)),
+            }
+        };
+        Ok(old.is_some_and(|old| is_live_device(&old, how.now_ms)))
     }
 
-    async fn live_devices(
-        &self,
-        key: &PresenceKey,
-        now_ms: i64,
-    ) -> Result<Vec<DeviceRecord>, StoreError> {
+    async fn presence(&self, key: &PresenceKey, now_ms: i64) -> Result<UserPresence, StoreError> {
         let items = self
             .query_partition(presence_pk(key), Some(now_ms.div_euclid(1000)))
             .await?;
-        let mut devices = items
-            .iter()
-            .map(|item| device_from_item(key, item))
-            .collect::<Result<Vec<_>, _>>()?;
-        // The filter expression already dropped expired rows; keep the rule in one place too.
-        devices.retain(|d| d.is_live(now_ms));
-        sort_most_recent_first(&mut devices);
-        Ok(devices)
+        let mut presence = UserPresence::default();
+        for item in &items {
+            let sk = get_s(item, "sk").unwrap_or_default();
+            if let Some(call_sid) = sk.strip_prefix(CALL_SK_PREFIX) {
+                if !item.contains_key("ended")
+                    && get_n(item, TTL_ATTRIBUTE).is_some_and(|e| is_live(e, now_ms))
+                {
+                    presence.calls.push(ActiveCall {
+                        call_sid: call_sid.to_owned(),
+                        since_ms: get_n(item, "since").unwrap_or(now_ms),
+                    });
+                }
+            } else if is_live_device(item, now_ms) {
+                presence.devices.push(device_from_item(key, item)?);
+            }
+        }
+        sort_most_recent_first(&mut presence.devices);
+        Ok(presence)
+    }
+
+    async fn record_call(&self, key: &PresenceKey, event: CallEvent) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(presence_pk(key)))
+            .key("sk", s(call_sk(&event.call_sid)))
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":exp", n(event.expires_at))
+            .expression_attribute_values(":now", n(event.now_ms));
+        let request = match event.progress {
+            // First word wins: a duplicate, or an `answered` arriving after its end, finds the
+            // row and changes nothing.
+            CallProgress::Answered => request
+                .condition_expression("attribute_not_exists(pk)")
+                .update_expression("SET since = :now, #exp = :exp"),
+            // Final whatever came before; keeps `since` if the answer was seen.
+            CallProgress::Ended => request
+                .update_expression(
+                    "SET ended = :yes, #exp = :exp, since = if_not_exists(since, :now)",
+                )
+                .expression_attribute_values(":yes", AttributeValue::Bool(true)),
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(err) if is_conditional_failure(&err) => Ok(()),
+            Err(err) => Err(classify("UpdateItem", err)),
+        }
     }
 }
 
@@ -579,6 +729,11 @@ impl OrgItems {
             } else if sk.starts_with("phone:") {
                 dir.phones.push(
                     serde_json::from_str::<Phone>(doc)
+                        .map_err(|e| bad_item(&format!("{sk}: {e}")))?,
+                );
+            } else if sk.starts_with("user:") {
+                dir.users.push(
+                    serde_json::from_str::<User>(doc)
                         .map_err(|e| bad_item(&format!("{sk}: {e}")))?,
                 );
             }
@@ -610,6 +765,7 @@ impl DynamoStore {
         &self,
         org: &OrgDirectory,
         numbers_in_file: &BTreeSet<&E164>,
+        users_in_file: &BTreeSet<&Email>,
         report: &mut ImportReport,
     ) -> Result<(), StoreError> {
         let existing = self.org_items(&org.org_id).await?;
@@ -649,6 +805,23 @@ impl DynamoStore {
                 requests.push(delete(number_pk(&old.phone_number), ROUTE_SK.to_owned())?);
             }
         }
+        // Profiles embed numbers and the org's country codes: rewrite them all, like routes.
+        for profile in org.user_profiles() {
+            requests.push(put(doc_item(
+                user_pk(&profile.key()),
+                PROFILE_SK.to_owned(),
+                to_json(&profile)?,
+                0,
+            ))?);
+        }
+        for old in old_dir.emails() {
+            if !users_in_file.contains(old) {
+                requests.push(delete(
+                    user_pk(&UserKey::for_email(old)),
+                    PROFILE_SK.to_owned(),
+                )?);
+            }
+        }
         requests.push(put(Item::from([
             ("pk".to_owned(), s(DIRECTORY_PK)),
             ("sk".to_owned(), s(org_pk(&org.org_id))),
@@ -676,6 +849,19 @@ impl DirectoryStore for DynamoStore {
         out.item.as_ref().map(from_doc).transpose()
     }
 
+    async fn user(&self, key: &UserKey) -> Result<Option<UserProfile>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(user_pk(key)))
+            .key("sk", s(PROFILE_SK))
+            .send()
+            .await
+            .map_err(|e| classify("GetItem", e))?;
+        out.item.as_ref().map(from_doc).transpose()
+    }
+
     async fn import(&self, directory: &Directory) -> Result<ImportReport, StoreError> {
         let mut report = ImportReport {
             orgs: directory.orgs.len(),
@@ -686,8 +872,14 @@ impl DirectoryStore for DynamoStore {
             .iter()
             .flat_map(|org| org.phones.iter().map(|p| &p.phone_number))
             .collect();
+        let users_in_file: BTreeSet<&Email> = directory
+            .orgs
+            .iter()
+            .flat_map(OrgDirectory::emails)
+            .collect();
         for org in &directory.orgs {
-            self.import_org(org, &numbers_in_file, &mut report).await?;
+            self.import_org(org, &numbers_in_file, &users_in_file, &mut report)
+                .await?;
         }
         Ok(report)
     }

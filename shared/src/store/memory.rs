@@ -7,15 +7,42 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    DeviceRecord, DirectoryStore, HeartbeatUpdate, PresenceKey, PresenceStore, Registered,
-    Registration, StoreError, eviction_candidates, expiry, sort_most_recent_first,
+    ActiveCall, CallEvent, CallProgress, DeviceRecord, DirectoryStore, HeartbeatOutcome,
+    HeartbeatUpdate, PresenceKey, PresenceStore, RegisterOutcome, Registered, Registration,
+    StoreError, Unregistration, UserPresence, eviction_candidates, expiry, is_live,
+    sort_most_recent_first,
 };
-use crate::directory::{Directory, ImportReport, NumberRoute, OrgDirectory, diff_records};
-use crate::domain::{DeviceId, E164, OrgId};
+use crate::directory::{
+    Directory, ImportReport, NumberRoute, OrgDirectory, UserProfile, diff_records,
+};
+use crate::domain::{DeviceId, E164, OrgId, UserKey};
+
+/// One user's rows, as the DynamoDB store keeps them in one partition.
+#[derive(Default)]
+struct Partition {
+    devices: BTreeMap<DeviceId, DeviceRecord>,
+    /// Remote sign-outs: device → until when (epoch s).
+    signed_out: BTreeMap<DeviceId, i64>,
+    calls: BTreeMap<String, CallRow>,
+}
+
+struct CallRow {
+    since_ms: i64,
+    ended: bool,
+    expires_at: i64,
+}
+
+impl Partition {
+    fn signed_out(&self, device_id: &DeviceId, now_ms: i64) -> bool {
+        self.signed_out
+            .get(device_id)
+            .is_some_and(|until| is_live(*until, now_ms))
+    }
+}
 
 #[derive(Default)]
 pub struct MemoryStore {
-    presence: Mutex<HashMap<PresenceKey, BTreeMap<DeviceId, DeviceRecord>>>,
+    presence: Mutex<HashMap<PresenceKey, Partition>>,
     directory: Mutex<BTreeMap<OrgId, OrgDirectory>>,
 }
 
@@ -24,12 +51,13 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// Every row of one identity, expired ones included (what a raw table scan would show).
+    /// Every device row of one identity, expired ones included (what a raw table scan would
+    /// show).
     pub fn stored_rows(&self, key: &PresenceKey) -> usize {
-        self.presence().get(key).map_or(0, BTreeMap::len)
+        self.presence().get(key).map_or(0, |p| p.devices.len())
     }
 
-    fn presence(&self) -> MutexGuard<'_, HashMap<PresenceKey, BTreeMap<DeviceId, DeviceRecord>>> {
+    fn presence(&self) -> MutexGuard<'_, HashMap<PresenceKey, Partition>> {
         // A poisoned lock only means another request panicked mid-update of plain data;
         // the maps themselves are still consistent, so keep serving.
         self.presence.lock().unwrap_or_else(|e| e.into_inner())
@@ -42,24 +70,38 @@ impl MemoryStore {
 
 #[async_trait]
 impl PresenceStore for MemoryStore {
-    async fn register(&self, registration: Registration) -> Result<Registered, StoreError> {
+    async fn register(&self, registration: Registration) -> Result<RegisterOutcome, StoreError> {
+        let now_ms = registration.now_ms;
         let device = registration.record();
         let mut presence = self.presence();
-        let devices = presence.entry(registration.key.clone()).or_default();
-        devices.insert(device.device_id.clone(), device.clone());
-        let live = devices
-            .values()
-            .filter(|d| d.is_live(registration.now_ms))
-            .cloned()
-            .collect();
-        let evicted: Vec<DeviceId> = eviction_candidates(live, registration.max_live)
-            .into_iter()
-            .map(|d| d.device_id)
-            .collect();
-        for id in &evicted {
-            devices.remove(id);
+        let partition = presence.entry(registration.key.clone()).or_default();
+        if partition.signed_out(&device.device_id, now_ms) && !registration.sign_in {
+            return Ok(RegisterOutcome::SignedOut);
         }
-        Ok(Registered { device, evicted })
+        partition.signed_out.remove(&device.device_id);
+        let was_live = partition
+            .devices
+            .insert(device.device_id.clone(), device.clone())
+            .is_some_and(|old| old.is_live(now_ms));
+        // A device that was already live adds nothing to the count: no eviction to consider.
+        let evicted: Vec<DeviceId> = if was_live {
+            Vec::new()
+        } else {
+            let live = partition
+                .devices
+                .values()
+                .filter(|d| d.is_live(now_ms))
+                .cloned()
+                .collect();
+            eviction_candidates(live, registration.max_live)
+                .into_iter()
+                .map(|d| d.device_id)
+                .collect()
+        };
+        for id in &evicted {
+            partition.devices.remove(id);
+        }
+        Ok(RegisterOutcome::Registered(Registered { device, evicted }))
     }
 
     async fn heartbeat(
@@ -67,13 +109,19 @@ impl PresenceStore for MemoryStore {
         key: &PresenceKey,
         device_id: &DeviceId,
         update: HeartbeatUpdate,
-    ) -> Result<Option<DeviceRecord>, StoreError> {
+    ) -> Result<HeartbeatOutcome, StoreError> {
         let mut presence = self.presence();
-        let Some(device) = presence.get_mut(key).and_then(|d| d.get_mut(device_id)) else {
-            return Ok(None);
+        let Some(partition) = presence.get_mut(key) else {
+            return Ok(HeartbeatOutcome::NotRegistered);
+        };
+        if partition.signed_out(device_id, update.now_ms) {
+            return Ok(HeartbeatOutcome::SignedOut);
+        }
+        let Some(device) = partition.devices.get_mut(device_id) else {
+            return Ok(HeartbeatOutcome::NotRegistered);
         };
         if !device.is_live(update.now_ms) {
-            return Ok(None);
+            return Ok(HeartbeatOutcome::NotRegistered);
         }
         if let Some((platform, ttl)) = update.platform {
             device.platform = platform;
@@ -88,42 +136,85 @@ impl PresenceStore for MemoryStore {
         if update.ip.is_some() {
             device.ip = update.ip;
         }
+        if update.twilio_state.is_some() {
+            device.twilio_state = update.twilio_state;
+        }
         device.last_seen = update.now_ms;
         device.expires_at = expiry(update.now_ms, device.ttl_seconds);
-        Ok(Some(device.clone()))
+        Ok(HeartbeatOutcome::Live(device.clone()))
     }
 
     async fn unregister(
         &self,
         key: &PresenceKey,
         device_id: &DeviceId,
-        now_ms: i64,
+        how: Unregistration,
     ) -> Result<bool, StoreError> {
-        let removed = self
-            .presence()
-            .get_mut(key)
-            .and_then(|devices| devices.remove(device_id));
-        Ok(removed.is_some_and(|d| d.is_live(now_ms)))
+        let mut presence = self.presence();
+        let partition = presence.entry(key.clone()).or_default();
+        if let Some(until) = how.signed_out_until {
+            partition.signed_out.insert(device_id.clone(), until);
+        } else if let Some(wanted) = &how.registration_id {
+            let current = partition.devices.get(device_id).map(|d| &d.registration_id);
+            if current != Some(wanted) {
+                return Ok(false);
+            }
+        }
+        let removed = partition.devices.remove(device_id);
+        Ok(removed.is_some_and(|d| d.is_live(how.now_ms)))
     }
 
-    async fn live_devices(
-        &self,
-        key: &PresenceKey,
-        now_ms: i64,
-    ) -> Result<Vec<DeviceRecord>, StoreError> {
-        let mut live: Vec<DeviceRecord> = self
-            .presence()
-            .get(key)
-            .map(|devices| {
-                devices
-                    .values()
-                    .filter(|d| d.is_live(now_ms))
-                    .cloned()
-                    .collect()
+    async fn presence(&self, key: &PresenceKey, now_ms: i64) -> Result<UserPresence, StoreError> {
+        let presence = self.presence();
+        let Some(partition) = presence.get(key) else {
+            return Ok(UserPresence::default());
+        };
+        let mut devices: Vec<DeviceRecord> = partition
+            .devices
+            .values()
+            .filter(|d| d.is_live(now_ms))
+            .cloned()
+            .collect();
+        sort_most_recent_first(&mut devices);
+        let calls = partition
+            .calls
+            .iter()
+            .filter(|(_, row)| !row.ended && is_live(row.expires_at, now_ms))
+            .map(|(sid, row)| ActiveCall {
+                call_sid: sid.clone(),
+                since_ms: row.since_ms,
             })
-            .unwrap_or_default();
-        sort_most_recent_first(&mut live);
-        Ok(live)
+            .collect();
+        Ok(UserPresence { devices, calls })
+    }
+
+    async fn record_call(&self, key: &PresenceKey, event: CallEvent) -> Result<(), StoreError> {
+        let mut presence = self.presence();
+        let calls = &mut presence.entry(key.clone()).or_default().calls;
+        match event.progress {
+            // First word wins; a row that exists (answered before, or already ended) stays.
+            CallProgress::Answered => {
+                calls.entry(event.call_sid).or_insert(CallRow {
+                    since_ms: event.now_ms,
+                    ended: false,
+                    expires_at: event.expires_at,
+                });
+            }
+            CallProgress::Ended => {
+                let since_ms = calls
+                    .get(&event.call_sid)
+                    .map_or(event.now_ms, |r| r.since_ms);
+                calls.insert(
+                    event.call_sid,
+                    CallRow {
+                        since_ms,
+                        ended: true,
+                        expires_at: event.expires_at,
+                    },
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -143,6 +234,14 @@ impl DirectoryStore for MemoryStore {
             .values()
             .flat_map(OrgDirectory::routes)
             .find(|route| &route.phone.phone_number == number))
+    }
+
+    async fn user(&self, key: &UserKey) -> Result<Option<UserProfile>, StoreError> {
+        Ok(self
+            .directory()
+            .values()
+            .flat_map(OrgDirectory::user_profiles)
+            .find(|profile| &profile.key() == key))
     }
 
     async fn import(&self, directory: &Directory) -> Result<ImportReport, StoreError> {

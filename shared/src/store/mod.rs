@@ -12,8 +12,11 @@ pub mod memory;
 use async_trait::async_trait;
 use serde::Serialize;
 
+use crate::directory::UserProfile;
 use crate::directory::{Directory, ImportReport, NumberRoute, OrgDirectory};
-use crate::domain::{Capabilities, DeviceId, E164, Email, Identity, Label, OrgId, Platform};
+use crate::domain::{
+    Capabilities, DeviceId, E164, Email, Identity, Label, OrgId, Platform, TwilioState, UserKey,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -51,9 +54,16 @@ pub struct DeviceRecord {
     pub ip: Option<String>,
     pub last_seen: i64,
     pub expires_at: i64,
+    /// What the device's Twilio SDK last reported: can Twilio reach it?
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twilio_state: Option<TwilioState>,
     /// The TTL this device was registered with; a heartbeat extends by this much.
     #[serde(skip)]
     pub ttl_seconds: u32,
+    /// New on every register; an unregister that names an older one is ignored (a closing
+    /// tab's late `pagehide` must not remove the registration another tab just made).
+    #[serde(skip)]
+    pub registration_id: String,
 }
 
 impl DeviceRecord {
@@ -96,6 +106,11 @@ pub struct Registration {
     pub ttl_seconds: u32,
     /// Live devices allowed for this identity, the new one included.
     pub max_live: usize,
+    pub twilio_state: Option<TwilioState>,
+    pub registration_id: String,
+    /// An explicit sign-in by the user, which lifts a remote sign-out. Automatic registers
+    /// (after a 404, a token renewal, a tab taking over) are refused while one stands.
+    pub sign_in: bool,
 }
 
 impl Registration {
@@ -111,9 +126,111 @@ impl Registration {
             ip: self.ip.clone(),
             last_seen: self.now_ms,
             expires_at: expiry(self.now_ms, self.ttl_seconds),
+            twilio_state: self.twilio_state,
             ttl_seconds: self.ttl_seconds,
+            registration_id: self.registration_id.clone(),
         }
     }
+}
+
+// Returned once per request and matched at once: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum RegisterOutcome {
+    Registered(Registered),
+    /// The device was signed out remotely and this was not an explicit sign-in.
+    SignedOut,
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum HeartbeatOutcome {
+    Live(DeviceRecord),
+    /// Unknown, unregistered, evicted or expired: register again.
+    NotRegistered,
+    /// Signed out remotely: only an explicit sign-in brings it back.
+    SignedOut,
+}
+
+impl RegisterOutcome {
+    pub fn registered(self) -> Option<Registered> {
+        match self {
+            Self::Registered(registered) => Some(registered),
+            Self::SignedOut => None,
+        }
+    }
+}
+
+impl HeartbeatOutcome {
+    pub fn live(self) -> Option<DeviceRecord> {
+        match self {
+            Self::Live(device) => Some(device),
+            Self::NotRegistered | Self::SignedOut => None,
+        }
+    }
+}
+
+/// How an unregister should act beyond removing the device.
+#[derive(Debug, Clone, Default)]
+pub struct Unregistration {
+    pub now_ms: i64,
+    /// Remove only if the device's current registration is this one.
+    pub registration_id: Option<String>,
+    /// Remote sign-out: leave a tombstone until this epoch second, so the device's automatic
+    /// re-registers are refused until then (it expires like a device, so none pile up).
+    pub signed_out_until: Option<i64>,
+}
+
+impl Unregistration {
+    /// A plain unregister at `now_ms`.
+    pub fn at(now_ms: i64) -> Self {
+        Self {
+            now_ms,
+            ..Self::default()
+        }
+    }
+}
+
+/// A call one of the user's legs is on, known from Twilio's call-progress callbacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveCall {
+    pub call_sid: String,
+    /// When the leg was answered (epoch ms).
+    pub since_ms: i64,
+}
+
+/// Everything routing and the device list need about one user, read in one query.
+#[derive(Debug, Clone, Default)]
+pub struct UserPresence {
+    /// Live devices, most recently seen first.
+    pub devices: Vec<DeviceRecord>,
+    /// Calls answered and not yet over (nor expired).
+    pub calls: Vec<ActiveCall>,
+}
+
+impl UserPresence {
+    /// Since when the user has been on a call, if they are.
+    pub fn on_call_since(&self) -> Option<i64> {
+        self.calls.iter().map(|c| c.since_ms).min()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallProgress {
+    Answered,
+    /// completed, busy, no-answer, failed or canceled: final, whatever arrives after it.
+    Ended,
+}
+
+#[derive(Debug, Clone)]
+pub struct CallEvent {
+    /// The dialled leg's `CallSid`.
+    pub call_sid: String,
+    pub progress: CallProgress,
+    pub now_ms: i64,
+    /// When the state stops counting (epoch s): `MAX_CALL_SECONDS` after now, so a lost
+    /// `completed` cannot leave a user busy for ever.
+    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -148,36 +265,47 @@ pub struct HeartbeatUpdate {
     pub capabilities: Option<Capabilities>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    pub twilio_state: Option<TwilioState>,
 }
 
 #[async_trait]
 pub trait PresenceStore: Send + Sync {
-    /// Upsert the device as live, then evict beyond `max_live`.
-    async fn register(&self, registration: Registration) -> Result<Registered, StoreError>;
+    /// Upsert the device as live, then evict beyond `max_live`. Refused (`SignedOut`) for a
+    /// remotely signed-out device unless `sign_in` is set.
+    async fn register(&self, registration: Registration) -> Result<RegisterOutcome, StoreError>;
 
-    /// Extend a live device. `Ok(None)` when it is unknown or already expired: a heartbeat
-    /// never brings a device back.
+    /// Extend a live device. A heartbeat never brings a device back.
     async fn heartbeat(
         &self,
         key: &PresenceKey,
         device_id: &DeviceId,
         update: HeartbeatUpdate,
-    ) -> Result<Option<DeviceRecord>, StoreError>;
+    ) -> Result<HeartbeatOutcome, StoreError>;
 
-    /// Remove one device; `Ok(true)` if a live one was removed. Idempotent.
+    /// Remove one device; `Ok(true)` if a live one was removed. Idempotent. A plain
+    /// unregister never lifts a remote sign-out.
     async fn unregister(
         &self,
         key: &PresenceKey,
         device_id: &DeviceId,
-        now_ms: i64,
+        how: Unregistration,
     ) -> Result<bool, StoreError>;
+
+    /// The user's live devices and current calls, in one read.
+    async fn presence(&self, key: &PresenceKey, now_ms: i64) -> Result<UserPresence, StoreError>;
 
     /// Live devices, most recently seen first.
     async fn live_devices(
         &self,
         key: &PresenceKey,
         now_ms: i64,
-    ) -> Result<Vec<DeviceRecord>, StoreError>;
+    ) -> Result<Vec<DeviceRecord>, StoreError> {
+        Ok(self.presence(key, now_ms).await?.devices)
+    }
+
+    /// Apply one call-progress callback. Duplicates and late arrivals converge: an `Answered`
+    /// after its `Ended` changes nothing.
+    async fn record_call(&self, key: &PresenceKey, event: CallEvent) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -187,6 +315,9 @@ pub trait DirectoryStore: Send + Sync {
 
     /// Everything needed to route a call to `number`, in one read.
     async fn route_for_number(&self, number: &E164) -> Result<Option<NumberRoute>, StoreError>;
+
+    /// A user of the directory (their org, numbers, direct line), in one read.
+    async fn user(&self, key: &UserKey) -> Result<Option<UserProfile>, StoreError>;
 
     /// Replace the directories of the orgs in `directory` (other orgs are left alone).
     /// Idempotent: importing the same file twice changes nothing the second time.

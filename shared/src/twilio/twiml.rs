@@ -32,6 +32,21 @@ pub struct Twiml {
 pub struct ClientNoun {
     pub identity: String,
     pub parameters: Vec<(&'static str, String)>,
+    /// Where Twilio reports this leg's `answered` and `completed` events.
+    pub status_callback: Option<String>,
+}
+
+/// One `<Number>` of a `<Dial>`: a phone on the public network.
+#[derive(Debug, Clone)]
+pub struct NumberNoun {
+    pub number: String,
+    pub status_callback: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum DialNoun {
+    Client(ClientNoun),
+    Number(NumberNoun),
 }
 
 #[derive(Debug, Clone)]
@@ -39,8 +54,11 @@ pub struct DialVerb {
     pub timeout_seconds: u32,
     pub action_url: String,
     pub caller_id: Option<String>,
-    pub clients: Vec<ClientNoun>,
+    pub nouns: Vec<DialNoun>,
 }
+
+/// The call-progress events this service acts on: who is on a call, and when it ends.
+const STATUS_CALLBACK_EVENTS: &str = "answered completed";
 
 #[derive(Debug, Clone, Default)]
 pub struct RecordVerb {
@@ -118,24 +136,46 @@ impl Twiml {
             let _ = write!(self.body, " callerId=\"{}\"", escape(caller_id));
         }
         self.body.push('>');
-        for client in &dial.clients {
-            let _ = write!(
-                self.body,
-                "<Client><Identity>{}</Identity>",
-                escape(&client.identity)
-            );
-            for (name, value) in &client.parameters {
-                let _ = write!(
-                    self.body,
-                    "<Parameter name=\"{}\" value=\"{}\"/>",
-                    escape(name),
-                    escape(value)
-                );
+        for noun in &dial.nouns {
+            match noun {
+                DialNoun::Client(client) => {
+                    self.body.push_str("<Client");
+                    self.status_callback(client.status_callback.as_deref());
+                    let _ = write!(
+                        self.body,
+                        "><Identity>{}</Identity>",
+                        escape(&client.identity)
+                    );
+                    for (name, value) in &client.parameters {
+                        let _ = write!(
+                            self.body,
+                            "<Parameter name=\"{}\" value=\"{}\"/>",
+                            escape(name),
+                            escape(value)
+                        );
+                    }
+                    self.body.push_str("</Client>");
+                }
+                DialNoun::Number(number) => {
+                    self.body.push_str("<Number");
+                    self.status_callback(number.status_callback.as_deref());
+                    let _ = write!(self.body, ">{}</Number>", escape(&number.number));
+                }
             }
-            self.body.push_str("</Client>");
         }
         self.body.push_str("</Dial>");
         self
+    }
+
+    fn status_callback(&mut self, url: Option<&str>) {
+        if let Some(url) = url {
+            let _ = write!(
+                self.body,
+                " statusCallbackEvent=\"{STATUS_CALLBACK_EVENTS}\" statusCallback=\"{}\" \
+                 statusCallbackMethod=\"POST\"",
+                escape(url)
+            );
+        }
     }
 
     pub fn render(&self) -> String {
@@ -163,10 +203,11 @@ mod tests {
                 timeout_seconds: 25,
                 action_url: "/phone/voice/dial-status".into(),
                 caller_id: Some("+14155550100".into()),
-                clients: vec![ClientNoun {
+                nouns: vec![DialNoun::Client(ClientNoun {
                     identity: "user_jane".into(),
                     parameters: vec![("timestamp", "1763683200000".into())],
-                }],
+                    status_callback: None,
+                })],
             })
             .render();
         assert_eq!(
@@ -175,6 +216,29 @@ mod tests {
              timeout=\"25\" action=\"/phone/voice/dial-status\" callerId=\"+14155550100\"><Client>\
              <Identity>user_jane</Identity><Parameter name=\"timestamp\" value=\"1763683200000\"/>\
              </Client></Dial></Response>"
+        );
+    }
+
+    #[test]
+    fn dialled_legs_report_progress_to_the_status_callback() {
+        let xml = Twiml::new()
+            .dial(&DialVerb {
+                timeout_seconds: 30,
+                action_url: "https://x.io/dial-status".into(),
+                caller_id: Some("+14155550001".into()),
+                nouns: vec![DialNoun::Number(NumberNoun {
+                    number: "+442071234567".into(),
+                    status_callback: Some("https://x.io/call-status?org=o&identity=a".into()),
+                })],
+            })
+            .render();
+        assert!(
+            xml.contains(
+                "<Number statusCallbackEvent=\"answered completed\" \
+             statusCallback=\"https://x.io/call-status?org=o&amp;identity=a\" \
+             statusCallbackMethod=\"POST\">+442071234567</Number>"
+            ),
+            "{xml}"
         );
     }
 }

@@ -1,0 +1,105 @@
+//! `POST /phone/voice/call-status`: Twilio's call-progress callbacks for every leg this
+//! service dials. They tell who is on a call, so group calls can skip busy agents.
+//!
+//! The callback URL's query carries the org and the identities the leg makes busy (the callee,
+//! and the softphone that placed the call, if any); the signature covers it, so those values
+//! are as trustworthy as the TwiML that set them. State is keyed by the leg's `CallSid` and
+//! converges whatever the order of arrival: `answered` creates a row only if none exists, a
+//! terminal status marks it over for good, and every row expires after `MAX_CALL_SECONDS`, so
+//! a lost `completed` frees the user in the end.
+
+use futures::future::join_all;
+use tokio::time::{Instant, timeout_at};
+
+use super::{CallParams, Decision};
+use crate::app::App;
+use crate::domain::{Identity, OrgId};
+use crate::store::{CallEvent, CallProgress, PresenceKey};
+use crate::twilio::twiml::Twiml;
+
+/// The most identities one callback names: the callee and the caller.
+const MAX_IDENTITIES: usize = 2;
+
+fn progress(status: &str) -> Option<CallProgress> {
+    match status {
+        // The `answered` event reports the leg as in progress.
+        "in-progress" | "answered" => Some(CallProgress::Answered),
+        "completed" | "busy" | "no-answer" | "failed" | "canceled" => Some(CallProgress::Ended),
+        _ => None,
+    }
+}
+
+/// A Twilio call SID: `CA` and 32 hexadecimal digits.
+fn is_call_sid(sid: &str) -> bool {
+    sid.len() == 34 && sid.starts_with("CA") && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+pub async fn call_status(app: &App, params: &CallParams, deadline: Instant) -> Decision {
+    let ignore = |reason: String| Decision::new(Twiml::new(), "ignored", Some(reason));
+    let Some(call_sid) = params.get("CallSid").filter(|s| is_call_sid(s)) else {
+        return ignore("CallSid is missing or malformed".to_owned());
+    };
+    let status = params.get("CallStatus").unwrap_or_default();
+    let Some(progress) = progress(status) else {
+        return ignore(format!("status {status:?} changes nothing"));
+    };
+    let Some(org) = params
+        .query("org")
+        .and_then(|raw| OrgId::parse_field(raw, "org").ok())
+    else {
+        return ignore("callback URL carries no org".to_owned());
+    };
+    let identities: Vec<Identity> = params
+        .query_all("identity")
+        .filter_map(|raw| Identity::parse(raw).ok())
+        .take(MAX_IDENTITIES)
+        .collect();
+    if identities.is_empty() {
+        return ignore("callback URL carries no identity".to_owned());
+    }
+    let now_ms = app.now_ms();
+    let expires_at = now_ms.div_euclid(1000) + i64::from(app.settings.max_call_seconds);
+    let writes = identities.iter().map(|identity| {
+        let key = PresenceKey {
+            org: org.clone(),
+            identity: identity.clone(),
+        };
+        let event = CallEvent {
+            call_sid: call_sid.to_owned(),
+            progress,
+            now_ms,
+            expires_at,
+        };
+        async move { app.presence.record_call(&key, event).await }
+    });
+    let outcome = match progress {
+        CallProgress::Answered => "on_call",
+        CallProgress::Ended => "call_ended",
+    };
+    let reason = format!("{status} for {}", identities.len());
+    match timeout_at(deadline, join_all(writes)).await {
+        Err(_) => Decision::new(
+            Twiml::new(),
+            outcome,
+            Some(format!("{reason}; store: deadline passed")),
+        )
+        .degraded(),
+        Ok(results) => {
+            let failures: Vec<String> = results
+                .into_iter()
+                .filter_map(Result::err)
+                .map(|e| e.to_string())
+                .collect();
+            if failures.is_empty() {
+                Decision::new(Twiml::new(), outcome, Some(reason))
+            } else {
+                Decision::new(
+                    Twiml::new(),
+                    outcome,
+                    Some(format!("{reason}; store: {}", failures.join("; "))),
+                )
+                .degraded()
+            }
+        }
+    }
+}

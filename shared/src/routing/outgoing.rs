@@ -1,0 +1,411 @@
+//! Calls a softphone places (design §Placing a call): the TwiML App's Voice Request URL.
+//!
+//! Who calls comes only from `From` (`client:<identity>`), which Twilio copies from the voice
+//! token this service minted; org, email and numbers come from the directory, never from a
+//! parameter. `To` is user input: a phone number outside the org, a colleague (email or
+//! identity), or one of the org's own numbers.
+//!
+//! Round trips: the caller's profile is read together with what `To` needs (the number's
+//! route, or the colleague's profile); ringing softphones adds one presence round. A call to
+//! the public network costs one round, an internal call or a call to an org number two.
+
+use futures::future::join;
+use tokio::time::{Instant, timeout_at};
+
+use super::{
+    CallParams, Callbacks, Decision, RingPlan, deadline_passed, number_plan, ring, store_failed,
+    voicemail_twiml,
+};
+use crate::app::App;
+use crate::directory::{
+    AssignedPhone, AssignmentKind, DEFAULT_RING_TIMEOUT_SECONDS, UserProfile, WhenBusy,
+};
+use crate::domain::{E164, Email, Identity, UserKey};
+use crate::store::StoreError;
+use crate::twilio::twiml::{DialNoun, DialVerb, NumberNoun, Twiml};
+
+const CALLER_UNKNOWN: &str = "Sorry, this phone is not set up to place calls. Goodbye.";
+const BAD_DESTINATION: &str =
+    "Sorry, that number could not be dialled. Please check it and try again. Goodbye.";
+const NOT_A_COLLEAGUE: &str = "Sorry, that person cannot be reached from this phone. Goodbye.";
+const DESTINATION_REFUSED: &str =
+    "Sorry, calls to that destination are not allowed from this phone. Goodbye.";
+const CALLER_ID_REFUSED: &str = "Sorry, you cannot place calls from that number. Please choose one of your own numbers. Goodbye.";
+const NO_OUTBOUND_NUMBER: &str = "Sorry, you have no phone number to call out from. You can still call your colleagues. Goodbye.";
+const CALL_SELF: &str = "Sorry, you cannot call yourself. Goodbye.";
+const UNAVAILABLE: &str =
+    "Sorry, your call cannot be placed right now. Please try again in a moment. Goodbye.";
+const DIAL_FAILED: &str = "The call could not be completed. Goodbye.";
+const DIAL_BUSY: &str = "The number you called is busy. Goodbye.";
+const DIAL_NO_ANSWER: &str = "There was no answer. Goodbye.";
+
+fn refuse(text: &str, outcome: &'static str, reason: String) -> Decision {
+    Decision::new(Twiml::new().say(text).hangup(), outcome, Some(reason))
+}
+
+/// What `To` names, before anything is read.
+enum Destination {
+    Number(E164),
+    Colleague(UserKey),
+}
+
+fn destination(to: Option<&str>) -> Result<Destination, String> {
+    let to = to
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or("To is empty")?;
+    if to.starts_with('+') {
+        return E164::parse_field(to, "To")
+            .map(Destination::Number)
+            .map_err(|_| "To is not an E.164 number".to_owned());
+    }
+    let identity = to.strip_prefix("client:").unwrap_or(to);
+    if identity.contains('@') && !identity.starts_with("user:") {
+        let email = Email::parse_field(identity, "To").map_err(|_| "To is not an email")?;
+        return Ok(Destination::Colleague(UserKey::for_email(&email)));
+    }
+    UserKey::for_identity(identity)
+        .map(Destination::Colleague)
+        .ok_or_else(|| "To is neither a number, an email nor an identity".to_owned())
+}
+
+/// Run one directory read under the deadline; `Err` is the apology to answer.
+fn settle<T>(
+    result: Result<Result<T, StoreError>, tokio::time::error::Elapsed>,
+    what: &str,
+) -> Result<T, Decision> {
+    let apology = || Twiml::new().say(UNAVAILABLE).hangup();
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(store_failed(apology(), what, &err)),
+        Err(_) => Err(deadline_passed(apology(), what)),
+    }
+}
+
+/// `POST /phone/voice/outgoing`.
+pub async fn outgoing(
+    app: &App,
+    params: &CallParams,
+    callbacks: &Callbacks,
+    deadline: Instant,
+) -> Decision {
+    let from = params.get("From").unwrap_or_default();
+    let Some(caller_identity) = from.strip_prefix("client:") else {
+        return refuse(
+            CALLER_UNKNOWN,
+            "caller_unknown",
+            "From is not a softphone (client:<identity>)".to_owned(),
+        );
+    };
+    let Some(caller_key) = UserKey::for_identity(caller_identity) else {
+        return refuse(
+            CALLER_UNKNOWN,
+            "caller_unknown",
+            format!("identity {caller_identity} was not minted by this service"),
+        );
+    };
+    let Ok(caller_identity) = Identity::parse(caller_identity) else {
+        return refuse(
+            CALLER_UNKNOWN,
+            "caller_unknown",
+            "From carries a malformed identity".to_owned(),
+        );
+    };
+    let destination = match destination(params.get("To")) {
+        Ok(d) => d,
+        Err(reason) => return refuse(BAD_DESTINATION, "destination_refused", reason),
+    };
+
+    match destination {
+        Destination::Number(number) => {
+            let (caller, route) = join(
+                timeout_at(deadline, app.directory.user(&caller_key)),
+                timeout_at(deadline, app.directory.route_for_number(&number)),
+            )
+            .await;
+            let caller = match settle(caller, "directory") {
+                Ok(Some(caller)) => caller,
+                Ok(None) => return caller_not_in_directory(&caller_identity),
+                Err(decision) => return decision,
+            };
+            let route = match settle(route, "directory") {
+                Ok(route) => route,
+                Err(decision) => return decision,
+            };
+            let caller_id = match caller_id(params, &caller) {
+                Ok(id) => id,
+                Err(decision) => return decision,
+            };
+            match route {
+                // One of the org's own numbers: ring it as an incoming call would.
+                Some(route) if route.org_id == caller.org_id => {
+                    let extra = caller_parameters(&caller);
+                    let caller_id = caller_id.map(|p| p.phone_number.as_str().to_owned());
+                    let plan = number_plan(
+                        app,
+                        &route,
+                        callbacks,
+                        caller_id,
+                        Some(&caller_identity),
+                        extra,
+                    );
+                    ring(app, plan, callbacks, deadline).await
+                }
+                _ => dial_number(
+                    app,
+                    &caller,
+                    caller_id,
+                    &caller_identity,
+                    &number,
+                    callbacks,
+                ),
+            }
+        }
+        Destination::Colleague(callee_key) => {
+            if callee_key == caller_key {
+                return refuse(
+                    CALL_SELF,
+                    "destination_refused",
+                    "caller called themselves".into(),
+                );
+            }
+            let (caller, callee) = join(
+                timeout_at(deadline, app.directory.user(&caller_key)),
+                timeout_at(deadline, app.directory.user(&callee_key)),
+            )
+            .await;
+            let caller = match settle(caller, "directory") {
+                Ok(Some(caller)) => caller,
+                Ok(None) => return caller_not_in_directory(&caller_identity),
+                Err(decision) => return decision,
+            };
+            let callee = match settle(callee, "directory") {
+                Ok(Some(callee)) if callee.org_id == caller.org_id => callee,
+                Ok(_) => {
+                    return refuse(
+                        NOT_A_COLLEAGUE,
+                        "destination_refused",
+                        "To is not a user of the caller's org".to_owned(),
+                    );
+                }
+                Err(decision) => return decision,
+            };
+            call_colleague(app, &caller, &caller_identity, &callee, callbacks, deadline).await
+        }
+    }
+}
+
+fn caller_not_in_directory(identity: &Identity) -> Decision {
+    refuse(
+        CALLER_UNKNOWN,
+        "caller_unknown",
+        format!("{identity} is not a user of any org's directory"),
+    )
+}
+
+/// The caller's own number to show: the one asked for (`callerId` or `phoneId`), else their
+/// direct number, else their first group number; `Ok(None)` when they have none. A number
+/// that is not theirs is refused, never used.
+fn caller_id<'p>(
+    params: &CallParams,
+    caller: &'p UserProfile,
+) -> Result<Option<&'p AssignedPhone>, Decision> {
+    let phones = &caller.assigned_phones;
+    let by_number = params.get("callerId").map(|wanted| {
+        phones
+            .iter()
+            .find(|p| p.phone_number.as_str() == wanted)
+            .ok_or_else(|| format!("callerId {wanted} is not assigned to the caller"))
+    });
+    let by_id = params.get("phoneId").map(|wanted| {
+        phones
+            .iter()
+            .find(|p| p.id == wanted)
+            .ok_or_else(|| format!("phoneId {wanted} is not assigned to the caller"))
+    });
+    let chosen = match (by_number, by_id) {
+        (Some(Err(reason)), _) | (_, Some(Err(reason))) => {
+            return Err(refuse(CALLER_ID_REFUSED, "caller_id_refused", reason));
+        }
+        (Some(Ok(a)), Some(Ok(b))) if a.id != b.id => {
+            return Err(refuse(
+                CALLER_ID_REFUSED,
+                "caller_id_refused",
+                "callerId and phoneId name different numbers".to_owned(),
+            ));
+        }
+        (Some(Ok(phone)), _) | (None, Some(Ok(phone))) => Some(phone),
+        (None, None) => phones
+            .iter()
+            .find(|p| p.assignment == AssignmentKind::Direct)
+            .or_else(|| phones.first()),
+    };
+    Ok(chosen)
+}
+
+/// Who is calling, for the callee's app to show.
+fn caller_parameters(caller: &UserProfile) -> Vec<(&'static str, String)> {
+    vec![
+        ("callerName", caller.display_name().to_owned()),
+        ("callerEmail", caller.email.as_str().to_owned()),
+    ]
+}
+
+/// Whether the toll-fraud guard lets `number` through: the configured prefixes, else the
+/// country codes of the org's own numbers.
+fn allowed(app: &App, caller: &UserProfile, number: &E164) -> bool {
+    let configured = app
+        .webhooks
+        .as_ref()
+        .and_then(|w| w.outbound_allowed_prefixes.as_deref());
+    let prefixes = configured.unwrap_or(&caller.org_country_codes);
+    prefixes
+        .iter()
+        .any(|p| number.as_str().starts_with(p.as_str()))
+}
+
+fn dial_number(
+    app: &App,
+    caller: &UserProfile,
+    caller_id: Option<&AssignedPhone>,
+    caller_identity: &Identity,
+    number: &E164,
+    callbacks: &Callbacks,
+) -> Decision {
+    let Some(caller_id) = caller_id else {
+        return refuse(
+            NO_OUTBOUND_NUMBER,
+            "caller_id_refused",
+            format!("{} has no assigned number", caller.email),
+        );
+    };
+    if !allowed(app, caller, number) {
+        return refuse(
+            DESTINATION_REFUSED,
+            "destination_refused",
+            format!("{} is outside the allowed prefixes", number.as_str()),
+        );
+    }
+    let dial = DialVerb {
+        timeout_seconds: DEFAULT_RING_TIMEOUT_SECONDS,
+        action_url: callbacks.dial_status(&[("kind", "outgoing")]),
+        caller_id: Some(caller_id.phone_number.as_str().to_owned()),
+        nouns: vec![DialNoun::Number(NumberNoun {
+            number: number.as_str().to_owned(),
+            status_callback: Some(callbacks.call_status(&caller.org_id, &[caller_identity])),
+        })],
+    };
+    Decision::new(
+        Twiml::new().dial(&dial),
+        "dial",
+        Some("public network".to_owned()),
+    )
+}
+
+/// Ring a colleague's live softphones as a direct call to them would; when none is live (or
+/// they are busy and their number says so), their voicemail.
+async fn call_colleague(
+    app: &App,
+    caller: &UserProfile,
+    caller_identity: &Identity,
+    callee: &UserProfile,
+    callbacks: &Callbacks,
+    deadline: Instant,
+) -> Decision {
+    let Ok(callee_identity) = Identity::for_email(&callee.email, app.settings.identity_style)
+    else {
+        return refuse(
+            NOT_A_COLLEAGUE,
+            "destination_refused",
+            "the colleague's email has no identity in this style".to_owned(),
+        );
+    };
+    let callee_key = callee.key();
+    let plan = RingPlan {
+        org: &caller.org_id,
+        targets: vec![callee_identity],
+        skip_busy: false,
+        busy_to_fallback: callee
+            .direct_phone
+            .as_ref()
+            .is_some_and(|p| p.when_busy == WhenBusy::Fallback),
+        parameters: caller_parameters(caller),
+        timeout_seconds: DEFAULT_RING_TIMEOUT_SECONDS,
+        action_url: callbacks.dial_status(&[("kind", "internal"), ("user", callee_key.as_str())]),
+        caller_id: None,
+        caller: Some(caller_identity),
+        fallback: colleague_fallback(callee, callbacks),
+    };
+    ring(app, plan, callbacks, deadline).await
+}
+
+/// The colleague's direct number's voicemail, else a spoken "not available".
+fn colleague_fallback(callee: &UserProfile, callbacks: &Callbacks) -> Twiml {
+    match callee
+        .direct_phone
+        .as_ref()
+        .and_then(|p| p.voicemail.as_ref())
+    {
+        Some(voicemail) => voicemail_twiml(voicemail, callbacks),
+        None => Twiml::new()
+            .say(&format!(
+                "Sorry, {} is not available. Goodbye.",
+                callee.display_name()
+            ))
+            .hangup(),
+    }
+}
+
+/// A dial to the public network ended without a conversation: say why, hang up.
+pub(super) fn dial_ended(status: Option<&str>) -> Decision {
+    let text = match status {
+        Some("busy") => DIAL_BUSY,
+        Some("no-answer") => DIAL_NO_ANSWER,
+        _ => DIAL_FAILED,
+    };
+    Decision::new(
+        Twiml::new().say(text).hangup(),
+        "hangup",
+        Some(format!(
+            "outgoing dial ended {}",
+            status.unwrap_or("without a status")
+        )),
+    )
+}
+
+/// A colleague did not answer: their voicemail (the action URL names them).
+pub(super) async fn internal_dial_ended(
+    app: &App,
+    params: &CallParams,
+    status: Option<&str>,
+    callbacks: &Callbacks,
+    deadline: Instant,
+) -> Decision {
+    let reason = format!(
+        "internal dial ended {}",
+        status.unwrap_or("without a status")
+    );
+    let Some(key) = params.query("user").and_then(UserKey::parse) else {
+        return Decision::new(
+            Twiml::new().say(DIAL_NO_ANSWER).hangup(),
+            "hangup",
+            Some(reason),
+        );
+    };
+    match settle(
+        timeout_at(deadline, app.directory.user(&key)).await,
+        "directory",
+    ) {
+        Ok(Some(callee)) => Decision::new(
+            colleague_fallback(&callee, callbacks),
+            "fallback",
+            Some(reason),
+        ),
+        Ok(None) => Decision::new(
+            Twiml::new().say(DIAL_NO_ANSWER).hangup(),
+            "hangup",
+            Some(reason),
+        ),
+        Err(decision) => decision,
+    }
+}
