@@ -19,6 +19,7 @@ import urllib.parse
 APP_JWT_SECRET = "dev-only-app-jwt-secret-never-deploy"
 TWILIO_AUTH_TOKEN = "dev-only-twilio-auth-token"
 TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000000"
+TWILIO_TWIML_APP_SID = "AP00000000000000000000000000000000"
 
 API_HOST = "abc123defg.execute-api.us-east-1.amazonaws.com"
 URL_HOST = "k2vbxr5ghqmzexample7uzvnve0vdqwe.lambda-url.us-east-1.on.aws"
@@ -81,8 +82,8 @@ def call_params(to, extra=()):
             ("From", "+14158675309"), ("FromCity", "SAN FRANCISCO"), ("To", to), *extra]
 
 
-def webhook(host, path, params, signature=None, via="url"):
-    url = f"https://{host}{path}"
+def webhook(host, path, params, signature=None, via="url", query=""):
+    url = f"https://{host}{path}" + (f"?{query}" if query else "")
     body = urllib.parse.urlencode(params)
     headers = {"content-type": "application/x-www-form-urlencoded",
                "x-twilio-signature": signature or twilio_signature(url, params),
@@ -92,9 +93,29 @@ def webhook(host, path, params, signature=None, via="url"):
                     account="anonymous", source_ip="54.172.60.2", user_agent="TwilioProxy/1.1")
         # Function URLs have no routes.
         out["routeKey"] = out["requestContext"]["routeKey"] = "$default"
+        out["rawQueryString"] = query
         return out
     return event("POST", host, path, headers, body, base64_body=True, source_ip="54.172.60.2",
                  user_agent="TwilioProxy/1.1")
+
+
+def outgoing_params(to, extra=()):
+    """What Twilio posts to the TwiML App's Voice URL when Alice's softphone calls `to`."""
+    caller = "client:user_alice_40example_2Ecom"
+    return [("AccountSid", TWILIO_ACCOUNT_SID), ("ApiVersion", "2010-04-01"),
+            ("ApplicationSid", TWILIO_TWIML_APP_SID), ("CallSid", "CA7a6b5c4d3e2f10ab9c8d7e6f5a4b3c2d"),
+            ("CallStatus", "ringing"), ("Caller", caller), ("Direction", "inbound"),
+            ("From", caller), ("To", to), *extra]
+
+
+def call_progress(status, sequence):
+    """A call-progress callback of the leg that rang Alice, as Twilio posts it."""
+    return [("AccountSid", TWILIO_ACCOUNT_SID), ("ApiVersion", "2010-04-01"),
+            ("CallSid", "CA0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e"), ("CallStatus", status),
+            ("CallbackSource", "call-progress-events"), ("Direction", "outbound-dial"),
+            ("From", "+14158675309"), ("ParentCallSid", "CA5f1d8c0e1b2a3948576a6b5c4d3e2f10"),
+            ("SequenceNumber", str(sequence)), ("Timestamp", "Fri, 20 Nov 2026 12:00:05 +0000"),
+            ("To", "client:user_alice_40example_2Ecom")]
 
 
 def main():
@@ -123,6 +144,14 @@ def main():
             URL_HOST, "/phone/voice/dial-status",
             call_params("+14155551234", [("DialCallStatus", "no-answer"), ("DialCallSid", "CA00000000000000000000000000000001"),
                                          ("DialCallDuration", "0")])),
+        "voice-outgoing-function-url.json": webhook(
+            URL_HOST, "/phone/voice/outgoing", outgoing_params("+14155559999", [("callerId", "+14155551234")])),
+        "call-status-answered-function-url.json": webhook(
+            URL_HOST, "/phone/voice/call-status", call_progress("in-progress", 1),
+            query="org=org_demo&identity=user_alice_40example_2Ecom"),
+        "call-status-completed-function-url.json": webhook(
+            URL_HOST, "/phone/voice/call-status", call_progress("completed", 2) + [("CallDuration", "42")],
+            query="org=org_demo&identity=user_alice_40example_2Ecom"),
         "dial-status-completed-function-url.json": webhook(
             URL_HOST, "/phone/voice/dial-status",
             call_params("+14155551234", [("DialCallStatus", "completed"), ("DialCallSid", "CA00000000000000000000000000000001"),

@@ -35,6 +35,9 @@ const FIXTURES: &[(&str, &[Route])] = &[
     ("voice-incoming-bad-signature.json", &Route::WEBHOOKS),
     ("dial-status-no-answer-function-url.json", &Route::WEBHOOKS),
     ("dial-status-completed-function-url.json", &Route::WEBHOOKS),
+    ("voice-outgoing-function-url.json", &Route::WEBHOOKS),
+    ("call-status-answered-function-url.json", &Route::WEBHOOKS),
+    ("call-status-completed-function-url.json", &Route::WEBHOOKS),
 ];
 
 fn events_dir() -> PathBuf {
@@ -181,4 +184,37 @@ async fn the_gateway_fixture_authenticates_from_authorizer_claims() {
             .0,
         401
     );
+}
+
+#[tokio::test]
+async fn the_outgoing_and_call_status_fixtures_place_a_call_and_track_it() {
+    let app = dev_app(&[]).await;
+    let (status, xml) = invoke(&app, "voice-outgoing-function-url.json").await;
+    assert_eq!(status, 200, "{xml}");
+    assert!(xml.contains("callerId=\"+14155551234\""), "{xml}");
+    assert!(xml.contains(">+14155559999</Number>"), "{xml}");
+    assert!(
+        xml.contains(&format!("statusCallback=\"https://{URL_HOST}/phone/voice/call-status?org=org_demo&amp;identity=user_alice_40example_2Ecom\"")),
+        "{xml}"
+    );
+
+    assert!(!on_call(&app).await);
+    let (status, xml) = invoke(&app, "call-status-answered-function-url.json").await;
+    assert_eq!(status, 200, "{xml}");
+    assert!(on_call(&app).await, "answered: Alice is on a call");
+    let (status, _) = invoke(&app, "call-status-completed-function-url.json").await;
+    assert_eq!(status, 200);
+    assert!(!on_call(&app).await, "completed: free again");
+    // A duplicate, late answered changes nothing.
+    invoke(&app, "call-status-answered-function-url.json").await;
+    assert!(
+        !on_call(&app).await,
+        "a late answered after completed is ignored"
+    );
+}
+
+async fn on_call(app: &App) -> bool {
+    let (status, body) = invoke(app, "list-devices.json").await;
+    assert_eq!(status, 200, "{body}");
+    json(&body)["onCall"].as_bool().unwrap()
 }

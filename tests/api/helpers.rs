@@ -9,8 +9,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use shared::App;
 use shared::config::{Config, Needs};
-use shared::directory::Directory;
+use shared::directory::{Directory, ImportReport, NumberRoute, OrgDirectory, UserProfile};
 use shared::domain::DeviceId;
+use shared::domain::{E164, OrgId, UserKey};
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::memory::MemoryStore;
 use shared::store::{
@@ -26,6 +27,7 @@ pub const API_KEY_SECRET: &str = "test-twilio-api-key-secret";
 pub const AUTH_TOKEN: &str = "test-twilio-auth-token";
 pub const ACCOUNT_SID: &str = "AC11111111111111111111111111111111";
 pub const API_KEY_SID: &str = "SK22222222222222222222222222222222";
+pub const TWIML_APP_SID: &str = "AP33333333333333333333333333333333";
 pub const ORG: &str = "org_demo";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +101,7 @@ pub fn test_env(overrides: &[(&str, &str)]) -> HashMap<String, String> {
         ("TWILIO_API_KEY_SID", API_KEY_SID),
         ("TWILIO_API_KEY_SECRET", API_KEY_SECRET),
         ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("TWILIO_TWIML_APP_SID", TWIML_APP_SID),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -185,6 +188,26 @@ impl PresenceStore for FaultyPresence {
         self.fail().await
     }
     async fn record_call(&self, _: &PresenceKey, _: CallEvent) -> Result<(), StoreError> {
+        self.fail().await
+    }
+}
+
+#[async_trait]
+impl DirectoryStore for FaultyPresence {
+    async fn org_directory(&self, _: &OrgId) -> Result<OrgDirectory, StoreError> {
+        self.fail().await
+    }
+    async fn route_for_number(&self, _: &E164) -> Result<Option<NumberRoute>, StoreError> {
+        self.fail().await
+    }
+    async fn user(&self, _: &UserKey) -> Result<Option<UserProfile>, StoreError> {
+        self.fail().await
+    }
+    async fn import(&self, _: &Directory) -> Result<ImportReport, StoreError> {
+        // Lets spawn_on load the demo directory into a store that fails every read.
+        Ok(ImportReport::default())
+    }
+    async fn export(&self) -> Result<Directory, StoreError> {
         self.fail().await
     }
 }

@@ -7,6 +7,7 @@ mod errors;
 mod events;
 mod helpers;
 mod operator;
+mod outgoing;
 mod presence;
 mod store_contract;
 mod voice_token;

@@ -87,7 +87,14 @@ async fn the_token_has_twilios_header_and_claims_with_push_credentials_by_platfo
 
 #[tokio::test]
 async fn ttl_is_a_setting_and_outgoing_is_absent_without_a_twiml_app() {
-    let app = spawn_app_with(StoreKind::Memory, &[("VOICE_TOKEN_TTL_SECONDS", "600")]).await;
+    let app = spawn_app_with(
+        StoreKind::Memory,
+        &[
+            ("VOICE_TOKEN_TTL_SECONDS", "600"),
+            ("TWILIO_TWIML_APP_SID", ""),
+        ],
+    )
+    .await;
     let (_, body) = app.register(&alice(), "web_1", "web").await;
     assert_eq!(body["expiresIn"], 600);
     let (_, claims) = decode(body["token"].as_str().unwrap());

@@ -19,25 +19,25 @@ use crate::helpers::{
 use crate::helpers::{FaultyPresence, spawn_with_presence};
 use crate::on_both_stores;
 
-const SALES: &str = "+14155551234";
-const SUPPORT: &str = "+14155551235";
-const NIGHT: &str = "+14155551236";
-const ALICE_DIRECT: &str = "+14155550001";
-const BOB_DIRECT: &str = "+14155550002";
+pub(crate) const SALES: &str = "+14155551234";
+pub(crate) const SUPPORT: &str = "+14155551235";
+pub(crate) const NIGHT: &str = "+14155551236";
+pub(crate) const ALICE_DIRECT: &str = "+14155550001";
+pub(crate) const BOB_DIRECT: &str = "+14155550002";
 const CALLER: &str = "+14158675309";
 
 /// The TwiML of a response, parsed: proves it is well-formed XML.
-struct Twiml {
-    xml: String,
+pub(crate) struct Twiml {
+    pub xml: String,
 }
 
 impl Twiml {
-    fn doc(&self) -> roxmltree::Document<'_> {
+    pub(crate) fn doc(&self) -> roxmltree::Document<'_> {
         roxmltree::Document::parse(&self.xml)
             .unwrap_or_else(|e| panic!("malformed TwiML {e}: {}", self.xml))
     }
 
-    fn verbs(&self) -> Vec<String> {
+    pub(crate) fn verbs(&self) -> Vec<String> {
         let doc = self.doc();
         let root = doc.root_element();
         assert_eq!(root.tag_name().name(), "Response");
@@ -47,7 +47,7 @@ impl Twiml {
             .collect()
     }
 
-    fn clients(&self) -> Vec<String> {
+    pub(crate) fn clients(&self) -> Vec<String> {
         self.doc()
             .descendants()
             .filter(|n| n.has_tag_name("Identity"))
@@ -55,7 +55,7 @@ impl Twiml {
             .collect()
     }
 
-    fn texts(&self, tag: &str) -> Vec<String> {
+    pub(crate) fn texts(&self, tag: &str) -> Vec<String> {
         self.doc()
             .descendants()
             .filter(|n| n.has_tag_name(tag))
@@ -63,7 +63,7 @@ impl Twiml {
             .collect()
     }
 
-    fn attr(&self, tag: &str, name: &str) -> Option<String> {
+    pub(crate) fn attr(&self, tag: &str, name: &str) -> Option<String> {
         self.doc()
             .descendants()
             .find(|n| n.has_tag_name(tag))?
@@ -72,7 +72,7 @@ impl Twiml {
     }
 
     /// The `<Parameter>`s of the first `<Client>`, as (name, value).
-    fn parameters(&self) -> Vec<(String, String)> {
+    pub(crate) fn parameters(&self) -> Vec<(String, String)> {
         let doc = self.doc();
         let Some(client) = doc.descendants().find(|n| n.has_tag_name("Client")) else {
             return Vec::new();
@@ -90,7 +90,7 @@ impl Twiml {
     }
 }
 
-fn call_params(to: &str) -> Vec<(String, String)> {
+pub(crate) fn call_params(to: &str) -> Vec<(String, String)> {
     [
         ("AccountSid", ACCOUNT_SID),
         ("CallSid", "CA0123456789abcdef0123456789abcdef"),
@@ -107,7 +107,7 @@ fn call_params(to: &str) -> Vec<(String, String)> {
 }
 
 impl TestApp {
-    async fn webhook_with(
+    pub(crate) async fn webhook_with(
         &self,
         path: &str,
         params: &[(String, String)],
@@ -137,19 +137,19 @@ impl TestApp {
     }
 
     /// A correctly signed webhook call; panics unless it answers 200 TwiML.
-    async fn webhook(&self, path: &str, params: &[(String, String)]) -> Twiml {
+    pub(crate) async fn webhook(&self, path: &str, params: &[(String, String)]) -> Twiml {
         let signature = sign(AUTH_TOKEN, &format!("{}{path}", self.base), params);
         let (status, xml) = self.webhook_with(path, params, Some(signature)).await;
         assert_eq!(status, StatusCode::OK, "{xml}");
         Twiml { xml }
     }
 
-    async fn call(&self, to: &str) -> Twiml {
+    pub(crate) async fn call(&self, to: &str) -> Twiml {
         self.webhook("/phone/voice/incoming", &call_params(to))
             .await
     }
 
-    async fn dial_status(&self, to: &str, status: Option<&str>) -> Twiml {
+    pub(crate) async fn dial_status(&self, to: &str, status: Option<&str>) -> Twiml {
         let mut params = call_params(to);
         if let Some(status) = status {
             params.push(("DialCallStatus".into(), status.into()));
@@ -158,7 +158,7 @@ impl TestApp {
         self.webhook("/phone/voice/dial-status", &params).await
     }
 
-    async fn register_with(&self, email: &str, device: &str, capabilities: &[&str]) {
+    pub(crate) async fn register_with(&self, email: &str, device: &str, capabilities: &[&str]) {
         let body = json!({"deviceId": device, "platform": "web", "capabilities": capabilities});
         let (status, body) = self
             .post("/phone/voice/register-device", &app_token(email, ORG), body)
@@ -363,7 +363,7 @@ async fn dial_status_falls_back_or_hangs_up(kind: StoreKind) {
 }
 
 /// An app whose stores count calls, to prove rejected requests touch nothing.
-async fn counting_app() -> (TestApp, Arc<CountingStore>) {
+pub(crate) async fn counting_app() -> (TestApp, Arc<CountingStore>) {
     let inner = stores(StoreKind::Memory).await;
     let counting = Arc::new(CountingStore::new(
         inner.presence.clone(),

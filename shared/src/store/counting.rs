@@ -124,3 +124,25 @@ impl DirectoryStore for CountingStore {
         self.counted(self.directory.export()).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::memory::MemoryStore;
+
+    #[tokio::test]
+    async fn joined_calls_are_one_round_and_awaited_calls_one_each() {
+        let memory = Arc::new(MemoryStore::new());
+        let counting = CountingStore::new(memory.clone(), memory);
+        let org = OrgId::parse_field("org_a", "org").unwrap();
+        let (a, b) =
+            futures::future::join(counting.org_directory(&org), counting.org_directory(&org)).await;
+        assert!(a.is_ok() && b.is_ok());
+        assert_eq!((counting.calls(), counting.rounds()), (2, 1));
+        let _ = counting.org_directory(&org).await;
+        let _ = counting.org_directory(&org).await;
+        assert_eq!((counting.calls(), counting.rounds()), (4, 3));
+        counting.reset();
+        assert_eq!((counting.calls(), counting.rounds()), (0, 0));
+    }
+}
