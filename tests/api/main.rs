@@ -3,6 +3,7 @@
 
 mod auth;
 mod binary;
+mod call_state;
 mod errors;
 mod events;
 mod helpers;

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use shared::directory::Directory;
-use shared::store::DirectoryStore;
 use shared::twilio::signature::sign;
 
 use crate::helpers::{
