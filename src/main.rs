@@ -17,6 +17,8 @@ use shared::store::memory::MemoryStore;
 use shared::store::{DirectoryStore, PresenceStore};
 use tokio::net::TcpListener;
 
+mod local_pages;
+
 const DEMO_DIRECTORY: &str = include_str!("../demo/directory.json");
 
 #[derive(Parser)]
@@ -214,11 +216,25 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     print_banner(addr, &env, &directory);
-    shared::server::serve(listener, app, async {
+    let options = shared::server::Options {
+        cors: shared::server::Cors::from_setting(env("CORS_ALLOW_ORIGINS").as_deref()),
+        local: Some(Arc::new(local_pages::LocalPages::new(
+            app.clone(),
+            dev_secret_in_use(&env),
+        ))),
+    };
+    shared::server::serve_with(listener, app, options, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await;
     Ok(())
+}
+
+/// The development JWT secret when it is the one app tokens are checked with: only then may
+/// this server mint tokens (the banner's, the settings page's sign-in).
+fn dev_secret_in_use(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let dev_secret = shared::local::dev_default("APP_JWT_SECRET")?;
+    env("APP_JWT_SECRET").filter(|s| s == dev_secret)
 }
 
 /// Print where the server listens, and for the development secret a token and curl lines.
@@ -235,10 +251,9 @@ fn banner(addr: SocketAddr, env: &dyn Fn(&str) -> Option<String>, directory: &Di
     let mut out = String::new();
     let base = format!("http://{addr}");
     let _ = writeln!(out, "softphone-presence listening on {base}");
-    let dev_secret = shared::local::dev_default("APP_JWT_SECRET");
+    let _ = writeln!(out, "settings page: {base}/");
     // Only mint a sample token with the development secret: never print one signed with a real key.
-    let secret = env("APP_JWT_SECRET");
-    let Some(secret) = secret.filter(|s| Some(s.as_str()) == dev_secret) else {
+    let Some(secret) = dev_secret_in_use(env) else {
         let _ = writeln!(
             out,
             "app tokens: signed by your own issuer (APP_JWT_SECRET / APP_JWT_PUBLIC_KEY is set)"

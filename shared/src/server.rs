@@ -6,6 +6,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use ::http::{HeaderValue, Method, StatusCode, header};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -20,8 +21,110 @@ use crate::http::{self, ApiError, RequestMeta, Route};
 /// The socket layer refuses bodies past this before any handler runs.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Routes only the local server has (the settings page, development sign-in): the Lambda
+/// functions never link them.
+#[async_trait::async_trait]
+pub trait LocalRoutes: Send + Sync {
+    /// The response for `request`, or `None` when the path is not one of these routes.
+    async fn respond(&self, request: &http::Request) -> Option<http::Response>;
+}
+
+/// Which browser origins may call the API, as the template's `CorsAllowOrigins` says for API
+/// Gateway: `*` (the local default), or a list of exact origins.
+#[derive(Debug, Clone)]
+pub struct Cors {
+    origins: Vec<String>,
+}
+
+impl Default for Cors {
+    fn default() -> Self {
+        Self {
+            origins: vec!["*".to_owned()],
+        }
+    }
+}
+
+impl Cors {
+    /// `CORS_ALLOW_ORIGINS`: comma-separated origins, `*` for any; unset means `*`.
+    pub fn from_setting(raw: Option<&str>) -> Self {
+        let origins: Vec<String> = raw
+            .unwrap_or("*")
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        Self { origins }
+    }
+
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if allowed.
+    fn allow(&self, origin: &str) -> Option<HeaderValue> {
+        if self.origins.iter().any(|o| o == "*") {
+            return Some(HeaderValue::from_static("*"));
+        }
+        self.origins
+            .iter()
+            .any(|o| o == origin)
+            .then(|| HeaderValue::from_str(origin).ok())
+            .flatten()
+    }
+
+    fn apply(&self, request_origin: Option<&str>, response: &mut http::Response) {
+        let Some(allowed) = request_origin.and_then(|o| self.allow(o)) else {
+            return;
+        };
+        let headers = response.headers_mut();
+        if allowed != "*" {
+            headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        }
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
+        // A cross-origin client must read Retry-After to back off as asked.
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Retry-After"),
+        );
+    }
+
+    fn preflight(&self, request_origin: Option<&str>) -> http::Response {
+        let mut response = http::Response::new(Bytes::new());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        self.apply(request_origin, &mut response);
+        let headers = response.headers_mut();
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("Authorization, Content-Type"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+        response
+    }
+}
+
+/// What a server serves beyond the handlers Lambda serves too.
+#[derive(Default, Clone)]
+pub struct Options {
+    pub cors: Cors,
+    pub local: Option<Arc<dyn LocalRoutes>>,
+}
+
 /// Serve until `shutdown` resolves. Connections are handled concurrently.
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+    serve_with(listener, app, Options::default(), shutdown).await;
+}
+
+/// [`serve`] with CORS settings and local-only routes.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Arc<App>,
+    options: Options,
+    shutdown: impl Future<Output = ()>,
+) {
+    let options = Arc::new(options);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -35,10 +138,12 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
             () = &mut shutdown => return,
         };
         let app = app.clone();
+        let options = options.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let app = app.clone();
-                async move { Ok::<_, Infallible>(respond(&app, peer, request).await) }
+                let options = options.clone();
+                async move { Ok::<_, Infallible>(respond(&app, &options, peer, request).await) }
             });
             if let Err(err) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -52,11 +157,20 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
 
 async fn respond(
     app: &App,
+    options: &Options,
     peer: SocketAddr,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if request.method() == Method::OPTIONS {
+        return options.cors.preflight(origin.as_deref()).map(Full::new);
+    }
     let (mut parts, body) = request.into_parts();
-    let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+    let mut response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Err(_) => ApiError::PayloadTooLarge(MAX_BODY_BYTES).response(),
         Ok(collected) => {
             parts.extensions.insert(RequestMeta {
@@ -66,9 +180,16 @@ async fn respond(
             let request = http::Request::from_parts(parts, collected.to_bytes());
             match Route::for_path(request.uri().path()) {
                 Some(route) => http::handle(app, route, request).await,
-                None => http::not_found(request.uri().path()),
+                None => local(options, &request)
+                    .await
+                    .unwrap_or_else(|| http::not_found(request.uri().path())),
             }
         }
     };
+    options.cors.apply(origin.as_deref(), &mut response);
     response.map(Full::new)
+}
+
+async fn local(options: &Options, request: &http::Request) -> Option<http::Response> {
+    options.local.as_ref()?.respond(request).await
 }

@@ -16,6 +16,10 @@ impl Drop for Server {
 
 /// Start `serve --port 0` and read the banner for the address and the development token.
 fn start(args: &[&str]) -> (Server, String, String) {
+    start_with(args, &[])
+}
+
+fn start_with(args: &[&str], env: &[(&str, &str)]) -> (Server, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_softphone-presence"))
         .arg("serve")
         .args(["--port", "0"])
@@ -23,6 +27,8 @@ fn start(args: &[&str]) -> (Server, String, String) {
         .env_remove("APP_JWT_SECRET")
         .env_remove("APP_JWT_PUBLIC_KEY")
         .env_remove("AUTH_MODE")
+        .env_remove("CORS_ALLOW_ORIGINS")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -108,4 +114,177 @@ fn a_bad_directory_file_is_refused_with_every_problem() {
             "{expected} missing from:\n{stderr}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_settings_page_and_its_development_sign_in_are_served() {
+    let (_server, base, _) = start(&[]);
+    let http = reqwest::Client::new();
+    let page = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    for asset in ["/assets/settings.js", "/assets/settings.css"] {
+        assert!(html.contains(asset), "the page links {asset}");
+        let response = http.get(format!("{base}{asset}")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        assert!(!response.bytes().await.unwrap().is_empty());
+    }
+
+    let users: serde_json::Value = http
+        .get(format!("{base}/dev/users"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let erin = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "erin@example.com")
+        .expect("every directory user is listed");
+    assert_eq!(erin["name"], "Erin Evans");
+    assert_eq!(erin["orgId"], "org_demo");
+
+    let signed_in: serde_json::Value = http
+        .post(format!("{base}/dev/sign-in"))
+        .json(&json!({"email": "bob@example.com", "orgId": "org_demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = signed_in["token"].as_str().unwrap();
+    let register = http
+        .post(format!("{base}/phone/voice/register-device"))
+        .bearer_auth(token)
+        .json(&json!({"deviceId": "bob_laptop", "platform": "web"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(register.status(), 200, "the development token works");
+    let refused = http
+        .post(format!("{base}/dev/sign-in"))
+        .json(&json!({"email": "mallory@example.com", "orgId": "org_demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400, "only directory users");
+
+    // Bob is live: a simulated call to Sales would ring him.
+    let simulated: serde_json::Value = http
+        .post(format!("{base}/dev/simulate-call"))
+        .json(&json!({"phoneNumber": "+14155551234"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(simulated["outcome"], "dial", "{simulated}");
+    assert_eq!(simulated["ringing"], json!(["user_bob_40example_2Ecom"]));
+}
+
+#[tokio::test]
+async fn with_a_real_secret_there_is_no_development_sign_in() {
+    let (_server, base, _) = start_secret();
+    let http = reqwest::Client::new();
+    for path in ["/dev/users", "/dev/sign-in"] {
+        let response = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let page = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(page.status(), 200, "the page itself is still there");
+}
+
+/// `serve` with a real (non-development) JWT secret: no token banner.
+fn start_secret() -> (Server, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_softphone-presence"))
+        .args(["serve", "--port", "0"])
+        .env("APP_JWT_SECRET", "a-real-secret-from-the-environment")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start softphone-presence");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().unwrap().unwrap();
+    std::thread::spawn(move || lines.for_each(drop));
+    let base = first
+        .strip_prefix("softphone-presence listening on ")
+        .expect("address first")
+        .to_owned();
+    (server, base, String::new())
+}
+
+#[tokio::test]
+async fn browsers_on_other_origins_may_call_the_api_as_configured() {
+    let http = reqwest::Client::new();
+    let preflight = |base: String, origin: &'static str| {
+        let http = http.clone();
+        async move {
+            http.request(
+                reqwest::Method::OPTIONS,
+                format!("{base}/phone/voice/heartbeat"),
+            )
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+            .await
+            .unwrap()
+        }
+    };
+    // Locally any origin by default.
+    let (_server, base, token) = start(&[]);
+    let answer = preflight(base.clone(), "http://localhost:5173").await;
+    assert_eq!(answer.status(), 204);
+    let headers = answer.headers();
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert!(
+        headers["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("Authorization")
+    );
+    assert!(
+        headers["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    let list = http
+        .get(format!("{base}/phone/voice/devices"))
+        .bearer_auth(&token)
+        .header("origin", "http://localhost:5173")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.headers()["access-control-allow-origin"], "*");
+    assert_eq!(
+        list.headers()["access-control-expose-headers"],
+        "Retry-After"
+    );
+
+    // CORS_ALLOW_ORIGINS: only the listed origins.
+    let (_server, base, _) = start_with(&[], &[("CORS_ALLOW_ORIGINS", "https://app.example.com")]);
+    let allowed = preflight(base.clone(), "https://app.example.com").await;
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let other = preflight(base, "https://evil.example.net").await;
+    assert!(other.headers().get("access-control-allow-origin").is_none());
 }

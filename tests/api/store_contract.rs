@@ -5,7 +5,10 @@ use shared::directory::Directory;
 use shared::domain::{
     Capabilities, DeviceId, E164, Email, Identity, IdentityStyle, OrgId, Platform,
 };
-use shared::store::{HeartbeatUpdate, PresenceKey, Registration, Unregistration};
+use shared::store::{
+    CallEvent, CallProgress, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, RegisterOutcome,
+    Registration, Unregistration,
+};
 
 use crate::helpers::{DEMO_DIRECTORY, StoreKind, stores};
 use crate::on_both_stores;
@@ -19,6 +22,8 @@ on_both_stores!(
     directory_import_reports_changes_and_exports_what_it_stored,
     routes_resolve_a_number_in_one_read,
     a_number_moved_between_orgs_in_one_import_keeps_routing,
+    a_sign_out_bars_automatic_registers_until_it_expires,
+    calls_converge_whatever_the_order_and_expire,
 );
 
 const T0: i64 = 1_800_000_000_000;
@@ -382,4 +387,103 @@ async fn a_number_moved_between_orgs_in_one_import_keeps_routing(kind: StoreKind
         .unwrap()
         .expect("still routes");
     assert_eq!(route.org_id.as_str(), "org_a");
+}
+
+async fn a_sign_out_bars_automatic_registers_until_it_expires(kind: StoreKind) {
+    let s = stores(kind).await;
+    let k = key("a@x.io");
+    s.presence
+        .register(registration("a@x.io", "d1", T0, 90))
+        .await
+        .unwrap();
+    let sign_out = Unregistration {
+        now_ms: T0 + 1000,
+        registration_id: None,
+        signed_out_until: Some(T0 / 1000 + 60),
+    };
+    assert!(
+        s.presence
+            .unregister(&k, &id("d1"), sign_out)
+            .await
+            .unwrap()
+    );
+    let beat = s
+        .presence
+        .heartbeat(
+            &k,
+            &id("d1"),
+            HeartbeatUpdate {
+                now_ms: T0 + 2000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(beat, HeartbeatOutcome::SignedOut), "{beat:?}");
+    let again = s
+        .presence
+        .register(registration("a@x.io", "d1", T0 + 59_000, 90))
+        .await
+        .unwrap();
+    assert!(matches!(again, RegisterOutcome::SignedOut));
+    assert!(
+        s.presence
+            .live_devices(&k, T0 + 59_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Once the tombstone expires, the device is a stranger again: it may register.
+    let later = s
+        .presence
+        .register(registration("a@x.io", "d1", T0 + 60_000, 90))
+        .await
+        .unwrap();
+    assert!(later.registered().is_some(), "the sign-out expired");
+}
+
+async fn calls_converge_whatever_the_order_and_expire(kind: StoreKind) {
+    let s = stores(kind).await;
+    let k = key("a@x.io");
+    let event = |sid: &str, progress, now_ms: i64| CallEvent {
+        call_sid: sid.to_owned(),
+        progress,
+        now_ms,
+        expires_at: now_ms / 1000 + 100,
+    };
+    let calls = |now_ms| {
+        let presence = s.presence.clone();
+        let k = k.clone();
+        async move { presence.presence(&k, now_ms).await.unwrap().calls }
+    };
+    // Answered, duplicated: one call since the first answer.
+    s.presence
+        .record_call(&k, event("CAa", CallProgress::Answered, T0))
+        .await
+        .unwrap();
+    s.presence
+        .record_call(&k, event("CAa", CallProgress::Answered, T0 + 500))
+        .await
+        .unwrap();
+    let now = calls(T0 + 1000).await;
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0].since_ms, T0);
+    // Ended, then a late answered: over for good.
+    s.presence
+        .record_call(&k, event("CAa", CallProgress::Ended, T0 + 2000))
+        .await
+        .unwrap();
+    s.presence
+        .record_call(&k, event("CAa", CallProgress::Answered, T0 + 3000))
+        .await
+        .unwrap();
+    assert!(calls(T0 + 3000).await.is_empty());
+    // Never ended: gone at its expiry (and devices are untouched by call rows).
+    s.presence
+        .record_call(&k, event("CAb", CallProgress::Answered, T0))
+        .await
+        .unwrap();
+    assert_eq!(calls(T0 + 99_999).await.len(), 1);
+    assert!(calls(T0 + 100_000).await.is_empty());
+    assert!(s.presence.live_devices(&k, T0).await.unwrap().is_empty());
 }

@@ -895,3 +895,50 @@ impl DirectoryStore for DynamoStore {
         Ok(Directory { orgs: dirs })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Identity, IdentityStyle};
+
+    /// DynamoDB's item size: attribute names plus values (numbers counted generously).
+    fn item_size(item: &Item) -> usize {
+        item.iter()
+            .map(|(name, value)| {
+                name.len()
+                    + match value {
+                        AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+                        AttributeValue::Ss(set) => set.iter().map(|s| s.len() + 1).sum(),
+                        _ => 8,
+                    }
+            })
+            .sum()
+    }
+
+    #[test]
+    fn a_device_item_at_its_largest_stays_within_one_write_unit() {
+        // Every bounded field at its maximum; a long (100-character) email.
+        let email = Email::parse_field(&format!("{}@example.com", "e".repeat(88)), "e").unwrap();
+        let key = PresenceKey {
+            org: OrgId::parse_field(&"o".repeat(64), "o").unwrap(),
+            identity: Identity::for_email(&email, IdentityStyle::Safe).unwrap(),
+        };
+        let device = DeviceRecord {
+            device_id: DeviceId::parse(&"d".repeat(128)).unwrap(),
+            identity: key.identity.clone(),
+            user_email: email,
+            platform: Platform::Android,
+            label: Some(Label::parse(&"l".repeat(64)).unwrap()),
+            capabilities: Capabilities::parse(&["voice", "sms"]).unwrap(),
+            user_agent: Some("u".repeat(160)),
+            ip: Some("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255".into()),
+            last_seen: 1_800_000_000_000,
+            expires_at: 1_800_086_400,
+            twilio_state: Some(TwilioState::Unregistered),
+            ttl_seconds: 86_400,
+            registration_id: "f".repeat(24),
+        };
+        let size = item_size(&device_item(&key, &device));
+        assert!(size <= 1024, "{size} bytes");
+    }
+}

@@ -1,0 +1,259 @@
+//! What only the local server serves: the settings page and its assets, and, while the
+//! development JWT secret is in use, the development helpers it signs in with. The Lambda
+//! functions never link this module.
+//!
+//! | route | answers |
+//! |---|---|
+//! | `GET /` | the settings page (`clients/web/page/index.html`) |
+//! | `GET /assets/settings.js`, `/assets/settings.css` | its built script and style sheet |
+//! | `GET /dev/users` | the directory's users, to pick one to sign in as |
+//! | `POST /dev/sign-in` | `{email, orgId}` → an app JWT signed with the development secret |
+//! | `POST /dev/simulate-call` | `{phoneNumber}` → which identities a call to it would ring |
+
+// Handlers answer with a finished response on every path, early returns included.
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode, header};
+use serde_json::{Value, json};
+use shared::App;
+use shared::directory::Directory;
+use shared::domain::{Email, OrgId};
+use shared::http::{Request, Response};
+use shared::routing::{self, CallParams, Callbacks};
+use shared::server::LocalRoutes;
+
+// Built by `npm run build` in clients/web and committed, so `cargo run -- serve` needs only
+// Rust; `npm test` there fails when these are stale against their sources.
+const INDEX_HTML: &str = include_str!("../clients/web/page/index.html");
+const SETTINGS_JS: &str = include_str!("../clients/web/page/dist/settings.js");
+const SETTINGS_CSS: &str = include_str!("../clients/web/page/settings.css");
+
+/// How long a development token lasts: a working day.
+const DEV_TOKEN_SECONDS: i64 = 12 * 3600;
+
+pub struct LocalPages {
+    app: Arc<App>,
+    /// The development JWT secret, when it is the one in use; `None` disables `/dev/*`.
+    dev_secret: Option<String>,
+}
+
+impl LocalPages {
+    pub fn new(app: Arc<App>, dev_secret: Option<String>) -> Self {
+        Self { app, dev_secret }
+    }
+}
+
+fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    respond(status, "application/json", body.to_string())
+}
+
+fn error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> Response {
+    let mut error = json!({ "code": code, "message": message });
+    if let Some(field) = field {
+        error["field"] = json!(field);
+    }
+    json_response(status, &json!({ "error": error }))
+}
+
+fn body_field<'a>(body: &'a Value, name: &str) -> Result<&'a str, Response> {
+    body.get(name).and_then(Value::as_str).ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            &format!("{name} is required"),
+            Some(name),
+        )
+    })
+}
+
+#[async_trait::async_trait]
+impl LocalRoutes for LocalPages {
+    async fn respond(&self, request: &Request) -> Option<Response> {
+        let path = request.uri().path();
+        let get = request.method() == Method::GET;
+        let post = request.method() == Method::POST;
+        Some(match path {
+            "/" | "/index.html" if get => {
+                respond(StatusCode::OK, "text/html; charset=utf-8", INDEX_HTML)
+            }
+            "/assets/settings.js" if get => respond(
+                StatusCode::OK,
+                "text/javascript; charset=utf-8",
+                SETTINGS_JS,
+            ),
+            "/assets/settings.css" if get => {
+                respond(StatusCode::OK, "text/css; charset=utf-8", SETTINGS_CSS)
+            }
+            "/dev/users" | "/dev/sign-in" | "/dev/simulate-call" => {
+                let Some(secret) = &self.dev_secret else {
+                    return Some(error(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        "development sign-in is off: APP_JWT_SECRET is set to a real secret",
+                        None,
+                    ));
+                };
+                match path {
+                    "/dev/users" if get => self.users().await,
+                    "/dev/sign-in" if post => self.sign_in(secret, request).await,
+                    "/dev/simulate-call" if post => self.simulate_call(request).await,
+                    _ => error(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "method_not_allowed",
+                        "wrong method",
+                        None,
+                    ),
+                }
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl LocalPages {
+    async fn directory(&self) -> Result<Directory, Response> {
+        self.app.directory.export().await.map_err(|e| {
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                &e.to_string(),
+                None,
+            )
+        })
+    }
+
+    async fn users(&self) -> Response {
+        let directory = match self.directory().await {
+            Ok(d) => d,
+            Err(response) => return response,
+        };
+        let users: Vec<Value> = directory
+            .orgs
+            .iter()
+            .flat_map(|org| {
+                org.user_profiles()
+                    .into_iter()
+                    .map(|p| json!({ "email": p.email, "orgId": p.org_id, "name": p.name }))
+            })
+            .collect();
+        json_response(StatusCode::OK, &json!({ "users": users }))
+    }
+
+    async fn sign_in(&self, secret: &str, request: &Request) -> Response {
+        let body: Value = serde_json::from_slice(request.body()).unwrap_or(Value::Null);
+        let (email, org) = match (body_field(&body, "email"), body_field(&body, "orgId")) {
+            (Ok(e), Ok(o)) => (e, o),
+            (Err(r), _) | (_, Err(r)) => return r,
+        };
+        let (Ok(email), Ok(org)) = (
+            Email::parse_field(email, "email"),
+            OrgId::parse_field(org, "orgId"),
+        ) else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                "email and orgId must be valid",
+                Some("email"),
+            );
+        };
+        let directory = match self.directory().await {
+            Ok(d) => d,
+            Err(response) => return response,
+        };
+        let known = directory
+            .org(&org)
+            .is_some_and(|o| o.emails().contains(&&email));
+        if !known {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                "not a user of that org in the directory",
+                Some("email"),
+            );
+        }
+        let now = self.app.now_ms().div_euclid(1000);
+        match shared::local::mint_app_jwt(
+            secret,
+            email.as_str(),
+            org.as_str(),
+            now,
+            DEV_TOKEN_SECONDS,
+        ) {
+            Ok(token) => json_response(
+                StatusCode::OK,
+                &json!({ "token": token, "expiresIn": DEV_TOKEN_SECONDS }),
+            ),
+            Err(_) => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "could not mint a token",
+                None,
+            ),
+        }
+    }
+
+    /// Route a call to one of the directory's numbers exactly as the incoming webhook would,
+    /// without Twilio: which identities would ring, or which fallback would answer.
+    async fn simulate_call(&self, request: &Request) -> Response {
+        let body: Value = serde_json::from_slice(request.body()).unwrap_or(Value::Null);
+        let number = match body_field(&body, "phoneNumber") {
+            Ok(n) => n.to_owned(),
+            Err(response) => return response,
+        };
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        let base = format!("http://{host}/phone/voice");
+        let callbacks = Callbacks {
+            dial_status_url: format!("{base}/dial-status"),
+            call_status_url: format!("{base}/call-status"),
+        };
+        let params = CallParams {
+            form: vec![
+                ("From".to_owned(), "+15005550006".to_owned()),
+                ("To".to_owned(), number),
+            ],
+            query: Vec::new(),
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let decision = routing::incoming(&self.app, &params, &callbacks, deadline).await;
+        let twiml = decision.twiml.render();
+        json_response(
+            StatusCode::OK,
+            &json!({
+                "outcome": decision.outcome,
+                "reason": decision.reason,
+                "ringing": identities(&twiml),
+                "twiml": twiml,
+            }),
+        )
+    }
+}
+
+/// The `<Identity>` texts of a TwiML document (identities are plain `[A-Za-z0-9_]` or
+/// `user:<email>`, which need no unescaping beyond what XML escaping could add to an email).
+fn identities(twiml: &str) -> Vec<String> {
+    twiml
+        .split("<Identity>")
+        .skip(1)
+        .filter_map(|rest| {
+            rest.split_once("</Identity>")
+                .map(|(id, _)| id.replace("&amp;", "&"))
+        })
+        .collect()
+}
