@@ -10,6 +10,7 @@ mod helpers;
 mod operator;
 mod outgoing;
 mod presence;
+mod round_trips;
 mod sign_out;
 mod store_contract;
 mod voice_token;

@@ -1,0 +1,200 @@
+//! DynamoDB round trips per endpoint, counted on the wire: an interceptor in the SDK client
+//! sees every request the DynamoDB store sends to moto. A request's depth is one more than the
+//! deepest request that had finished when it was sent; the deepest is the number of
+//! sequential round trips, the latency a request pays (requests sent together share a depth).
+//!
+//! Budgets: heartbeat, unregister, list and user-phones one request each; register one round
+//! (the write and the directory read together) when the device is known, plus one consistent
+//! read when it is new; an incoming call at most 3 sequential steps; an outgoing call 1 round
+//! to the public network and 2 to a colleague.
+
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
+
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use serde_json::json;
+use shared::store::dynamo::DynamoStore;
+
+use crate::helpers::{Stores, TestApp, alice, app_token, spawn_on};
+use crate::webhooks::SALES;
+
+#[derive(Debug, Default)]
+struct Wire {
+    state: Mutex<WireState>,
+}
+
+#[derive(Debug, Default)]
+struct WireState {
+    /// The deepest request finished so far.
+    finished_depth: usize,
+    deepest: usize,
+    operations: Vec<String>,
+}
+
+/// One request's depth, kept in its own config bag from transmit to the end of the attempt.
+#[derive(Debug, Clone)]
+struct Depth(usize);
+
+impl Storable for Depth {
+    type Storer = StoreReplace<Self>;
+}
+
+#[derive(Debug, Clone)]
+struct Counter(Arc<Wire>);
+
+impl Intercept for Counter {
+    fn name(&self) -> &'static str {
+        "round-trip counter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or_default();
+        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
+        let mut state = self.0.state.lock().unwrap();
+        let depth = state.finished_depth + 1;
+        state.deepest = state.deepest.max(depth);
+        state.operations.push(operation);
+        cfg.interceptor_state().store_put(Depth(depth));
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        _: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(Depth(depth)) = cfg.load::<Depth>().cloned() {
+            let mut state = self.0.state.lock().unwrap();
+            state.finished_depth = state.finished_depth.max(depth);
+        }
+        Ok(())
+    }
+}
+
+impl Wire {
+    /// (sequential rounds, requests by operation) since the last call, then start afresh.
+    fn take(&self) -> (usize, Vec<String>) {
+        let mut state = self.state.lock().unwrap();
+        let mut operations = std::mem::take(&mut state.operations);
+        operations.sort();
+        let rounds = state.deepest;
+        *state = WireState::default();
+        (rounds, operations)
+    }
+}
+
+/// The server on a fresh moto table whose client counts what it sends.
+async fn counted_app() -> (TestApp, Arc<Wire>) {
+    let table = crate::helpers::dynamo_store().await;
+    let sdk = aws_config::from_env().load().await;
+    let wire = Arc::new(Wire::default());
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(Counter(wire.clone()))
+        .build();
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table.table());
+    let app = spawn_on(
+        Stores {
+            presence: Arc::new(store.clone()),
+            directory: Arc::new(store.clone()),
+            memory: None,
+            dynamo: Some(store),
+        },
+        &[],
+    )
+    .await;
+    wire.take();
+    (app, wire)
+}
+
+fn ops(names: &[&str]) -> Vec<String> {
+    let mut names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
+    let (app, wire) = counted_app().await;
+    let token = alice();
+
+    app.register(&token, "new_device", "web").await;
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["PutItem", "Query", "Query"])),
+        "a new device: the write and the directory read together, then the consistent count"
+    );
+    app.register(&token, "new_device", "web").await;
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["PutItem", "Query"])),
+        "a known live device: the write tells, no count needed"
+    );
+    app.heartbeat(&token, "new_device").await;
+    assert_eq!(wire.take(), (1, ops(&["UpdateItem"])), "heartbeat");
+    app.get("/phone/voice/devices", &token).await;
+    assert_eq!(wire.take(), (1, ops(&["Query"])), "list");
+    app.get("/phone/user-phones", &token).await;
+    assert_eq!(wire.take(), (1, ops(&["Query"])), "user-phones");
+
+    app.register_with("bob@example.com", "bob_web", &["voice"])
+        .await;
+    wire.take();
+    let twiml = app.call(SALES).await;
+    assert_eq!(twiml.clients().len(), 2);
+    let (rounds, requests) = wire.take();
+    assert_eq!(
+        (rounds, requests),
+        (2, ops(&["GetItem", "Query", "Query"])),
+        "incoming group call: the route, then every member's devices and calls together"
+    );
+    assert!(rounds <= 3);
+
+    app.place_call("client:user_alice_40example_2Ecom", "+14155559999", &[])
+        .await;
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["GetItem", "GetItem"])),
+        "outgoing, public network"
+    );
+    app.place_call("client:user_alice_40example_2Ecom", "bob@example.com", &[])
+        .await;
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["GetItem", "GetItem", "Query"])),
+        "outgoing to a colleague"
+    );
+
+    let (status, _) = app
+        .post(
+            "/phone/voice/unregister-device",
+            &token,
+            json!({"deviceId": "new_device"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(wire.take(), (1, ops(&["DeleteItem"])), "unregister");
+    let (status, _) = app
+        .post(
+            "/phone/voice/unregister-device",
+            &app_token("bob@example.com", "org_demo"),
+            json!({"deviceId": "bob_web", "signOut": true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(wire.take(), (1, ops(&["PutItem"])), "remote sign-out");
+}
