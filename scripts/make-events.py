@@ -152,6 +152,9 @@ def main():
         "call-status-completed-function-url.json": webhook(
             URL_HOST, "/phone/voice/call-status", call_progress("completed", 2) + [("CallDuration", "42")],
             query="org=org_demo&identity=user_alice_40example_2Ecom"),
+        "voice-fallback-function-url.json": webhook(
+            URL_HOST, "/phone/voice/fallback",
+            call_params("+14155551234", [("ErrorCode", "11200"), ("ErrorUrl", f"https://{URL_HOST}/phone/voice/incoming")])),
         "dial-status-completed-function-url.json": webhook(
             URL_HOST, "/phone/voice/dial-status",
             call_params("+14155551234", [("DialCallStatus", "completed"), ("DialCallSid", "CA00000000000000000000000000000001"),

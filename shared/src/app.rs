@@ -17,6 +17,8 @@ pub struct App {
     pub webhooks: Option<WebhookConfig>,
     /// Milliseconds since the epoch. A field, not a global, so tests can move time.
     pub clock: fn() -> i64,
+    /// Number routes seen lately, for Twilio's fallback URL (which must not read the store).
+    pub recent_routes: crate::routing::RecentRoutes,
 }
 
 pub fn system_clock() -> i64 {
@@ -50,6 +52,7 @@ impl App {
             voice_tokens,
             webhooks: config.webhooks.clone(),
             clock: system_clock,
+            recent_routes: Default::default(),
         })
     }
 

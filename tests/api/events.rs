@@ -38,6 +38,7 @@ const FIXTURES: &[(&str, &[Route])] = &[
     ("voice-outgoing-function-url.json", &Route::WEBHOOKS),
     ("call-status-answered-function-url.json", &Route::WEBHOOKS),
     ("call-status-completed-function-url.json", &Route::WEBHOOKS),
+    ("voice-fallback-function-url.json", &Route::WEBHOOKS),
 ];
 
 fn events_dir() -> PathBuf {
@@ -150,6 +151,13 @@ async fn the_app_and_webhook_fixtures_play_a_device_lifecycle_and_a_call() {
     assert_eq!(status, 200);
     assert!(
         xml.contains("<Say>Sales is busy. Please leave a message.</Say><Record"),
+        "{xml}"
+    );
+    // Twilio's fallback URL, after this process routed Sales: Sales' own voicemail.
+    let (status, xml) = invoke(&app, "voice-fallback-function-url.json").await;
+    assert_eq!(status, 200);
+    assert!(
+        xml.contains("<Say>Sales is busy. Please leave a message.</Say>"),
         "{xml}"
     );
     let (status, xml) = invoke(&app, "dial-status-completed-function-url.json").await;

@@ -6,6 +6,7 @@ mod binary;
 mod call_state;
 mod errors;
 mod events;
+mod fallback;
 mod helpers;
 mod operator;
 mod outgoing;

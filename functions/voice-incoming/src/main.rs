@@ -1,6 +1,6 @@
-//! Twilio's voice webhooks as one Lambda function: `POST /phone/voice/incoming` and
-//! `POST /phone/voice/dial-status`, behind API Gateway or a Function URL. The handlers live in
-//! `shared::http::webhooks`.
+//! Twilio's voice webhooks as one Lambda function, behind API Gateway or a Function URL:
+//! `POST /phone/voice/incoming`, `dial-status`, `outgoing`, `call-status` and `fallback`. The
+//! handlers live in `shared::http::webhooks` and `shared::routing`.
 
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda::Error> {

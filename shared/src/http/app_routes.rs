@@ -27,9 +27,11 @@ pub(super) async fn dispatch(
         Route::UnregisterDevice => unregister_device(app, &caller, request).await,
         Route::ListDevices => list_devices(app, &caller).await,
         Route::UserPhones => user_phones(app, &caller).await,
-        Route::VoiceIncoming | Route::DialStatus | Route::VoiceOutgoing | Route::CallStatus => {
-            Err(ApiError::NotFound("not an app endpoint".into()))
-        }
+        Route::VoiceIncoming
+        | Route::DialStatus
+        | Route::VoiceOutgoing
+        | Route::CallStatus
+        | Route::VoiceFallback => Err(ApiError::NotFound("not an app endpoint".into())),
     }
 }
 

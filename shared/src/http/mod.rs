@@ -54,10 +54,12 @@ pub enum Route {
     VoiceOutgoing,
     /// Twilio: call-progress callbacks of every dialled leg.
     CallStatus,
+    /// Twilio: the number's fallback URL, when the incoming webhook failed.
+    VoiceFallback,
 }
 
 impl Route {
-    pub const ALL: [Route; 9] = [
+    pub const ALL: [Route; 10] = [
         Route::RegisterDevice,
         Route::Heartbeat,
         Route::UnregisterDevice,
@@ -67,12 +69,14 @@ impl Route {
         Route::DialStatus,
         Route::VoiceOutgoing,
         Route::CallStatus,
+        Route::VoiceFallback,
     ];
-    pub const WEBHOOKS: [Route; 4] = [
+    pub const WEBHOOKS: [Route; 5] = [
         Route::VoiceIncoming,
         Route::DialStatus,
         Route::VoiceOutgoing,
         Route::CallStatus,
+        Route::VoiceFallback,
     ];
 
     pub fn path(self) -> &'static str {
@@ -86,6 +90,7 @@ impl Route {
             Self::DialStatus => "/phone/voice/dial-status",
             Self::VoiceOutgoing => "/phone/voice/outgoing",
             Self::CallStatus => "/phone/voice/call-status",
+            Self::VoiceFallback => "/phone/voice/fallback",
         }
     }
 
@@ -124,6 +129,7 @@ impl Route {
             Self::DialStatus => "dial-status",
             Self::VoiceOutgoing => "voice-outgoing",
             Self::CallStatus => "call-status",
+            Self::VoiceFallback => "voice-fallback",
         }
     }
 

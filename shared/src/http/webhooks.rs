@@ -51,6 +51,7 @@ pub(super) async fn dispatch(app: &App, route: Route, request: &Request) -> Resp
         Route::DialStatus => routing::dial_status(app, &call, &callbacks, deadline).await,
         Route::VoiceOutgoing => routing::outgoing(app, &call, &callbacks, deadline).await,
         Route::CallStatus => routing::call_status(app, &call, deadline).await,
+        Route::VoiceFallback => routing::primary_failed(app, &call, &callbacks),
         _ => routing::incoming(app, &call, &callbacks, deadline).await,
     };
     twiml_response(decision, call_sid)

@@ -8,6 +8,9 @@
 pub mod call_status;
 pub mod outgoing;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use futures::future::join_all;
 use tokio::time::{Instant, timeout_at};
 
@@ -34,8 +37,9 @@ const DEFAULT_VOICEMAIL_GREETING: &str = "Please leave a message after the tone.
 #[derive(Debug, Clone)]
 pub struct Decision {
     pub twiml: Twiml,
-    /// `dial`, `fallback`, `unknown_number`, `hangup`, `recorded`, or a refusal of an
-    /// outgoing call (`caller_unknown`, `destination_refused`, `caller_id_refused`).
+    /// `dial`, `fallback`, `unknown_number`, `hangup`; a refusal of an outgoing call
+    /// (`caller_unknown`, `destination_refused`, `caller_id_refused`); for call-progress
+    /// callbacks `on_call`, `call_ended` or `ignored`.
     pub outcome: &'static str,
     /// Why a fallback was chosen, or what failed.
     pub reason: Option<String>,
@@ -176,6 +180,32 @@ fn targets(route: &NumberRoute) -> Vec<Email> {
     }
 }
 
+/// Routes this process looked up lately, so Twilio's fallback URL can answer with a number's
+/// own fallback without touching the store (it is called when the store, or this function,
+/// failed). Bounded; possibly stale by as long as the process lives, which for a fallback is
+/// better than nothing.
+#[derive(Default)]
+pub struct RecentRoutes {
+    routes: Mutex<HashMap<E164, NumberRoute>>,
+}
+
+impl RecentRoutes {
+    const MAX_ROUTES: usize = 1024;
+
+    fn remember(&self, route: &NumberRoute) {
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        if routes.len() >= Self::MAX_ROUTES && !routes.contains_key(&route.phone.phone_number) {
+            routes.clear();
+        }
+        routes.insert(route.phone.phone_number.clone(), route.clone());
+    }
+
+    fn get(&self, number: &E164) -> Option<NumberRoute> {
+        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        routes.get(number).cloned()
+    }
+}
+
 /// Find the number's route within the deadline; `Err` is a finished decision (fallback).
 async fn lookup(
     app: &App,
@@ -192,7 +222,10 @@ async fn lookup(
         ));
     };
     match timeout_at(deadline, app.directory.route_for_number(&number)).await {
-        Ok(Ok(Some(route))) => Ok(route),
+        Ok(Ok(Some(route))) => {
+            app.recent_routes.remember(&route);
+            Ok(route)
+        }
         Ok(Ok(None)) => Err(unknown_number(&number)),
         Ok(Err(err)) => Err(store_failed(fallback(None, callbacks), "directory", &err)),
         Err(_) => Err(deadline_passed(fallback(None, callbacks), "directory")),
@@ -416,6 +449,43 @@ pub async fn incoming(
     let plan = number_plan(app, &route, callbacks, caller_id, None, Vec::new());
     ring(app, plan, callbacks, deadline).await
 }
+
+/// `POST /phone/voice/fallback`: Twilio's "primary handler fails" URL, called when the
+/// incoming webhook errored or timed out (a Lambda throttle, a store outage). It reads nothing:
+/// the number's own fallback if this process routed the number lately, else a voicemail
+/// that still takes the caller's message.
+pub fn primary_failed(app: &App, params: &CallParams, callbacks: &Callbacks) -> Decision {
+    let failure = format!(
+        "Twilio fallback after error {}",
+        params.get("ErrorCode").unwrap_or("unknown")
+    );
+    let number = params
+        .get("To")
+        .and_then(|to| E164::parse_field(to, "To").ok());
+    match number.and_then(|n| app.recent_routes.get(&n)) {
+        Some(route) => Decision::new(
+            fallback(Some(&route), callbacks),
+            "fallback",
+            Some(format!("{failure}; the number's own fallback")),
+        )
+        .degraded(),
+        None => Decision::new(
+            voicemail_twiml(
+                &Voicemail {
+                    greeting: Some(SERVICE_TROUBLE.to_owned()),
+                    ..Voicemail::default()
+                },
+                callbacks,
+            ),
+            "fallback",
+            Some(format!("{failure}; route unknown here, generic voicemail")),
+        )
+        .degraded(),
+    }
+}
+
+const SERVICE_TROUBLE: &str = "Sorry, we cannot connect your call right now. \
+    Please leave a message after the tone and we will call you back.";
 
 /// `POST /phone/voice/dial-status`: after an unanswered dial, the fallback; otherwise hang up.
 /// The action URL's `kind` says which call the dial belonged to.
