@@ -1,0 +1,55 @@
+export interface HttpResponse {
+    readonly status: number;
+    readonly headers: {
+        get(name: string): string | null;
+    };
+    json(): Promise<unknown>;
+}
+export interface HttpRequest {
+    method: 'GET' | 'POST';
+    headers: Record<string, string>;
+    body?: string;
+    keepalive?: boolean;
+}
+export type FetchLike = (url: string, init: HttpRequest) => Promise<HttpResponse>;
+export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+/** The part of `navigator.locks` (Web Locks API) used to elect one tab. */
+export interface LockManagerLike {
+    request(name: string, options: {
+        signal?: AbortSignal;
+    }, callback: (lock: unknown) => Promise<void> | void): Promise<unknown>;
+}
+export interface ChannelLike {
+    postMessage(message: unknown): void;
+    addEventListener(type: 'message', listener: (event: {
+        data: unknown;
+    }) => void): void;
+    close(): void;
+}
+export type ChannelConstructor = new (name: string) => ChannelLike;
+/** Where `pagehide` and `pageshow` arrive: the window. */
+export interface PageEvents {
+    addEventListener(type: 'pagehide' | 'pageshow', listener: (event: {
+        persisted?: boolean;
+    }) => void): void;
+}
+export interface Environment {
+    fetch: FetchLike;
+    /** `null` when storage is unavailable (then the device id lives as long as the page). */
+    storage: StorageLike | null;
+    /** `null` without the Web Locks API: every tab then runs its own Device. */
+    locks: LockManagerLike | null;
+    BroadcastChannel: ChannelConstructor | null;
+    page: PageEvents | null;
+    /** Epoch milliseconds. */
+    now(): number;
+    setTimeout(callback: () => void, ms: number): unknown;
+    clearTimeout(handle: unknown): void;
+    /** In [0, 1), like Math.random. */
+    random(): number;
+    randomUUID(): string;
+    userAgent: string;
+}
+export declare function browserEnvironment(): Environment;
+/** A short device label such as "Chrome on macOS", from the user agent string. */
+export declare function labelFromUserAgent(userAgent: string): string;

@@ -1,0 +1,79 @@
+// The server's wire format (README.md and docs/client-contract.md of softphone-presence).
+
+export type Capability = 'voice' | 'sms';
+
+/** What the Twilio `Device` says about its own registration with Twilio. */
+export type TwilioState = 'registered' | 'registering' | 'unregistered';
+
+export interface PresenceSettings {
+  /** How long a device stays live without a heartbeat. */
+  ttlSeconds: number;
+  /** How often to heartbeat (two thirds of the TTL). */
+  heartbeatIntervalSeconds: number;
+}
+
+export interface StoredDevice {
+  deviceId: string;
+  identity?: string;
+  platform: 'web' | 'ios' | 'android';
+  label?: string;
+  capabilities: Capability[];
+  userAgent?: string;
+  /** Epoch milliseconds. */
+  lastSeen: number;
+  /** Epoch seconds: the device is live until then. */
+  expiresAt: number;
+  twilioState?: TwilioState;
+}
+
+export interface AssignedPhone {
+  id: string;
+  phoneNumber: string;
+  friendlyName: string;
+  assignment: 'direct' | 'group';
+  groupId?: string;
+  groupName?: string;
+}
+
+export interface RegisterResponse {
+  identity: string;
+  /** The Twilio voice access token. */
+  token: string;
+  expiresIn: number;
+  /** New on every register; an unregister carrying an older one is ignored by the server. */
+  registrationId?: string;
+  assignedPhones: AssignedPhone[];
+  device: StoredDevice;
+  presence: PresenceSettings;
+  evictedDeviceIds: string[];
+}
+
+export interface HeartbeatResponse {
+  device: StoredDevice;
+  presence: PresenceSettings;
+}
+
+export interface DevicesResponse {
+  identity: string;
+  devices: StoredDevice[];
+  onCall: boolean;
+  onCallSince: number | null;
+}
+
+export interface UserPhonesResponse {
+  assignedPhones: AssignedPhone[];
+}
+
+/** Errors the service produces; API Gateway's own errors carry only `message`. */
+export interface ErrorBody {
+  error?: { code: string; message: string; field?: string };
+  message?: string;
+}
+
+export const PATHS = {
+  register: '/phone/voice/register-device',
+  heartbeat: '/phone/voice/heartbeat',
+  unregister: '/phone/voice/unregister-device',
+  devices: '/phone/voice/devices',
+  userPhones: '/phone/user-phones',
+} as const;

@@ -1,0 +1,751 @@
+// SoftphonePresence: the whole client lifecycle of docs/client-contract.md for one browser.
+//
+//   starting ──▶ live ◀──▶ reconnecting
+//      │          │             │
+//      └──────────┴─────────────┴──▶ signedOut | stopped
+//
+// One tab of a browser profile leads (Web Locks): it alone runs the Twilio Device and the
+// heartbeats; the other tabs wait for the lock and mirror the leader's state.
+
+import { Emitter } from './emitter.js';
+import { browserEnvironment, labelFromUserAgent } from './environment.js';
+import type { Environment, HttpResponse, ChannelLike } from './environment.js';
+import { PATHS } from './api.js';
+import type { Capability, ErrorBody, HeartbeatResponse, PresenceSettings, RegisterResponse, StoredDevice, TwilioState } from './api.js';
+
+export type * from './api.js';
+export type * from './environment.js';
+export { labelFromUserAgent } from './environment.js';
+export { Emitter } from './emitter.js';
+
+export type PresenceState = 'starting' | 'live' | 'reconnecting' | 'signedOut' | 'stopped';
+
+/** Which state may follow which, in the tab that leads. */
+export const TRANSITIONS: Readonly<Record<PresenceState, readonly PresenceState[]>> = {
+  stopped: ['starting'],
+  starting: ['live', 'reconnecting', 'signedOut', 'stopped'],
+  live: ['reconnecting', 'signedOut', 'stopped'],
+  reconnecting: ['live', 'signedOut', 'stopped'],
+  signedOut: ['starting', 'stopped'],
+};
+
+/** The part of the Twilio Voice SDK's `Device` this library uses. */
+export interface TwilioDeviceLike {
+  readonly state: string;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  register(): Promise<void>;
+  updateToken(token: string): void;
+  destroy(): void;
+}
+
+export type TwilioDeviceClass = new (token: string, options?: any) => TwilioDeviceLike;
+
+export interface SoftphonePresenceOptions {
+  /** The stack's `ApiUrl`, e.g. `https://abc123.execute-api.us-east-1.amazonaws.com`. */
+  apiBaseUrl: string;
+  /**
+   * The app's sign-in JWT. Called before every request, so it may refresh the token; after a
+   * 401 it is called once more with `{ refresh: true }` and the request retried. A rejection
+   * means the app cannot authenticate (presence stops with an `error` event).
+   */
+  getAppToken: (context: { refresh: boolean }) => Promise<string>;
+  /** Called when the service refused the app token twice in a row (after one refresh), or getAppToken rejected. */
+  onSignInRequired?: () => void;
+  /** Shown in the user's device list (at most 64 characters). Default: "Chrome on macOS" and so on. */
+  label?: string;
+  /** Default `['voice']`. */
+  capabilities?: Capability[];
+  /** The Twilio `Device` class. Default: `Device` of `@twilio/voice-sdk`, loaded on first use. */
+  Device?: TwilioDeviceClass;
+  /** Passed as the second argument of `new Device(token, options)`. */
+  deviceOptions?: Record<string, unknown>;
+  /** Replace the browser's clock, timers, fetch, storage, locks, channels or randomness (tests). */
+  environment?: Partial<Environment>;
+}
+
+export interface StateChange {
+  state: PresenceState;
+  previous: PresenceState;
+  /** Whether this tab runs the Twilio Device and the heartbeats. */
+  leader: boolean;
+  /** Why, when it is not obvious: an error code such as `store_unavailable` or `network`. */
+  reason?: string;
+}
+
+export interface TwilioStatus {
+  /** `undefined` until a Device exists. */
+  state: TwilioState | undefined;
+  /** The last error the Device reported since it was last registered with Twilio. */
+  error?: { code?: number; message: string };
+}
+
+export interface PresenceError {
+  /** The server's `error.code`, or `unauthorized`, `app_token`, `twilio_sdk`, `http_<status>`. */
+  code: string;
+  message: string;
+  status?: number;
+}
+
+export interface PresenceEvents {
+  state: StateChange;
+  /** Every successful register-device: token, assigned phones, stored device, presence settings. */
+  registered: RegisterResponse;
+  /** Devices of this user that the server removed to make room for this one. */
+  evicted: { deviceIds: string[] };
+  /** Presence stopped because of it (401 twice, a 400), or the Twilio SDK could not be loaded. */
+  error: PresenceError;
+  /** The Twilio Device's registration with Twilio changed, or it reported an error. */
+  twilio: TwilioStatus;
+  /** A new Twilio Device: attach `incoming` listeners here. */
+  device: TwilioDeviceLike;
+  /** This tab started or stopped leading (running the Device and the heartbeats). */
+  leader: { leader: boolean };
+}
+
+export const STORAGE_KEYS = {
+  deviceId: 'softphone.deviceId',
+  /** Set when this device was signed out (remotely or by `signOut()`): no automatic start. */
+  signedOut: 'softphone.signedOut',
+} as const;
+
+const JITTER = 0.1;
+const FIRST_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 30_000;
+const MIN_BACKOFF_MS = 500;
+/** How soon a changed Twilio state is reported, so that a flapping Device costs few requests. */
+const REPORT_DELAY_MS = 1_000;
+/** Twilio errors that mean the access token is invalid or expired: register again. */
+const TOKEN_ERROR_CODES = new Set([20101, 20104, 31204, 31205]);
+
+type Outcome =
+  | { kind: 'ok'; body: unknown }
+  | { kind: 'notRegistered' }
+  | { kind: 'signedOut' }
+  | { kind: 'unauthorized'; error: PresenceError }
+  | { kind: 'transient'; reason: string; retryAfterMs?: number }
+  | { kind: 'fatal'; error: PresenceError };
+
+type TabMessage =
+  | { type: 'hello' }
+  | { type: 'state'; state: PresenceState; twilio: TwilioStatus }
+  | { type: 'signIn' }
+  | { type: 'signedOut' };
+
+export class SoftphonePresence {
+  /** `web_` + a UUID, created once per browser profile and kept in localStorage. */
+  readonly deviceId: string;
+
+  private readonly env: Environment;
+  private readonly options: SoftphonePresenceOptions;
+  private readonly events = new Emitter<PresenceEvents>();
+  private readonly label: string;
+
+  private _state: PresenceState = 'stopped';
+  private _leader = false;
+  /** The `leader` flag last announced with a `leader` event. */
+  private announcedLeader = false;
+  private _registration: RegisterResponse | null = null;
+  private _device: TwilioDeviceLike | null = null;
+  private twilio: TwilioStatus = { state: undefined };
+
+  /** Bumped whenever the lifecycle is torn down: late answers of an older run are dropped. */
+  private run = 0;
+  private busy = false;
+  private timer: unknown = null;
+  private timerDue = 0;
+  private needsRegister = false;
+  /** A register was asked for while a request was in flight: run it right after, if live. */
+  private registerAfterStep = false;
+  private signInPending = false;
+  private failures = 0;
+  private expiresAtMs = 0;
+  private intervalSeconds = 60;
+  private reportedTwilioState: TwilioState | undefined;
+  /** Kept for `pagehide`, where nothing can be awaited. */
+  private appToken: string | null = null;
+  private releaseLock: (() => void) | null = null;
+  private lockRequest: AbortController | null = null;
+  private channel: ChannelLike | null = null;
+  /** Torn down by `pagehide`: a `pageshow` from the back/forward cache starts again. */
+  private suspended = false;
+
+  constructor(options: SoftphonePresenceOptions) {
+    this.options = options;
+    this.env = { ...browserEnvironment(), ...options.environment };
+    this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
+    this.deviceId = this.loadDeviceId();
+    this.env.page?.addEventListener('pagehide', () => this.onPageHide());
+    this.env.page?.addEventListener('pageshow', (event) => {
+      if (event.persisted && this.suspended) this.start();
+    });
+  }
+
+  get state(): PresenceState {
+    return this._state;
+  }
+
+  /** Whether this tab runs the Twilio Device and the heartbeats for the browser. */
+  get isLeader(): boolean {
+    return this._leader;
+  }
+
+  /** The last register-device response of this tab (token, assigned phones, device, presence). */
+  get registration(): RegisterResponse | null {
+    return this._registration;
+  }
+
+  /** The Twilio Device this tab runs, if it leads. */
+  get device(): TwilioDeviceLike | null {
+    return this._device;
+  }
+
+  get twilioStatus(): TwilioStatus {
+    return this.twilio;
+  }
+
+  on<K extends keyof PresenceEvents>(type: K, handler: (payload: PresenceEvents[K]) => void): () => void {
+    return this.events.on(type, handler);
+  }
+
+  off<K extends keyof PresenceEvents>(type: K, handler: (payload: PresenceEvents[K]) => void): void {
+    this.events.off(type, handler);
+  }
+
+  /**
+   * Start presence for this browser. Without `signIn` (a page load, a restored tab) a device that
+   * was signed out stays signed out; `signIn: true` means the user just signed in and brings it
+   * back. Calling it again while running only forwards a sign-in to the tab that leads.
+   */
+  start(options: { signIn?: boolean } = {}): void {
+    this.suspended = false;
+    if (options.signIn) {
+      this.env.storage?.removeItem(STORAGE_KEYS.signedOut);
+      this.signInPending = true;
+    }
+    if (this._state !== 'stopped') {
+      if (options.signIn) this.signInNow();
+      return;
+    }
+    this.setState('starting');
+    this.openChannel();
+    this.requestLead();
+  }
+
+  /**
+   * Stop presence in this tab: unregister the device (a normal request) and destroy the Twilio
+   * Device. Another open tab of this browser then takes over.
+   */
+  async stop(): Promise<void> {
+    if (this._state === 'stopped') return;
+    const unregister = this._leader && this._state !== 'signedOut';
+    const body = this.unregisterBody();
+    const release = this.takeLockRelease();
+    this.teardown('stopped');
+    try {
+      if (unregister) await this.call(PATHS.unregister, body);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Sign this browser out: the server removes the device and refuses its automatic registers
+   * (other tabs, reloads) until the user signs in again with `start({ signIn: true })`.
+   */
+  async signOut(): Promise<void> {
+    this.rememberSignedOut();
+    this.signInPending = false;
+    if (this._leader) this.enterSignedOut();
+    else this.post({ type: 'signedOut' });
+    if (this._state !== 'stopped' && !this._leader) this.setState('signedOut');
+    await this.call(PATHS.unregister, { deviceId: this.deviceId, signOut: true });
+  }
+
+  // ── leadership ────────────────────────────────────────────────────────────
+
+  private requestLead(): void {
+    const locks = this.env.locks;
+    if (!locks) {
+      this.lead();
+      return;
+    }
+    const run = this.run;
+    const request = new AbortController();
+    this.lockRequest = request;
+    locks
+      .request(`softphone-presence:${this.deviceId}`, { signal: request.signal }, () => {
+        if (run !== this.run) return;
+        // Held for as long as this tab runs presence: closing the tab releases it at once.
+        return new Promise<void>((release) => {
+          this.releaseLock = release;
+          this.lockRequest = null;
+          this.lead();
+        });
+      })
+      .catch(() => {
+        // Aborted by stop() or pagehide while another tab led.
+      });
+  }
+
+  private lead(): void {
+    this._leader = true;
+    this.twilio = { state: undefined };
+    if (this.isSignedOutStored() && !this.signInPending) {
+      this.forceState('signedOut');
+      return;
+    }
+    this.forceState('starting');
+    this.needsRegister = true;
+    this.setTimer(0);
+  }
+
+  private takeLockRelease(): () => void {
+    const release = this.releaseLock ?? (() => {});
+    this.releaseLock = null;
+    this.lockRequest?.abort();
+    this.lockRequest = null;
+    return release;
+  }
+
+  private signInNow(): void {
+    if (!this._leader) {
+      this.post({ type: 'signIn' });
+      return;
+    }
+    this.signInPending = true;
+    if (this._state === 'signedOut') this.setState('starting');
+    this.askRegister();
+  }
+
+  private askRegister(): void {
+    this.needsRegister = true;
+    if (this.busy) this.registerAfterStep = true;
+    else this.setTimer(0);
+  }
+
+  // ── the request loop ──────────────────────────────────────────────────────
+
+  private setTimer(ms: number): void {
+    if (this.timer !== null) this.env.clearTimeout(this.timer);
+    this.timerDue = this.env.now() + ms;
+    this.timer = this.env.setTimeout(() => {
+      this.timer = null;
+      void this.step();
+    }, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) this.env.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** One request: register when needed (or when the TTL has passed), else heartbeat. */
+  private async step(): Promise<void> {
+    if (this.busy || !this._leader || this._state === 'signedOut' || this._state === 'stopped') return;
+    const run = this.run;
+    this.busy = true;
+    try {
+      const ttlPassed = this.env.now() >= this.expiresAtMs;
+      if (this.needsRegister || ttlPassed) await this.register(run);
+      else await this.heartbeat(run);
+    } finally {
+      if (run === this.run) this.busy = false;
+    }
+    // tokenWillExpire or a sign-in came while the request was in flight. While reconnecting,
+    // the next try (after its backoff) registers anyway.
+    if (run === this.run && this.registerAfterStep && this.needsRegister && this._state === 'live') {
+      this.setTimer(0);
+    }
+    this.registerAfterStep = false;
+  }
+
+  private async register(run: number): Promise<void> {
+    const signIn = this.signInPending;
+    const outcome = await this.call(PATHS.register, {
+      deviceId: this.deviceId,
+      platform: 'web',
+      label: this.label,
+      capabilities: this.options.capabilities ?? ['voice'],
+      ...(this.twilio.state ? { twilioState: this.twilio.state } : {}),
+      ...(signIn ? { signIn: true } : {}),
+    });
+    if (run !== this.run) return;
+    if (outcome.kind !== 'ok') {
+      this.failed(outcome);
+      return;
+    }
+    const registration = outcome.body as RegisterResponse;
+    if (signIn) this.signInPending = false;
+    this.needsRegister = this.signInPending;
+    this._registration = registration;
+    this.reportedTwilioState = this.twilio.state;
+    this.noteDevice(registration.device, registration.presence);
+    this.events.emit('registered', registration);
+    if (registration.evictedDeviceIds?.length) {
+      this.events.emit('evicted', { deviceIds: registration.evictedDeviceIds });
+    }
+    await this.useToken(registration.token, run);
+    if (run !== this.run) return;
+    this.setState('live');
+    // A new Device has started registering with Twilio since: report that soon.
+    const changed = this._device !== null && this.twilio.state !== this.reportedTwilioState;
+    this.setTimer(changed ? REPORT_DELAY_MS : this.jittered(this.intervalSeconds));
+  }
+
+  private async heartbeat(run: number): Promise<void> {
+    const twilioState = this.twilio.state;
+    const outcome = await this.call(PATHS.heartbeat, {
+      deviceId: this.deviceId,
+      ...(twilioState ? { twilioState } : {}),
+    });
+    if (run !== this.run) return;
+    if (outcome.kind !== 'ok') {
+      this.failed(outcome);
+      return;
+    }
+    const beat = outcome.body as HeartbeatResponse;
+    this.reportedTwilioState = twilioState;
+    this.noteDevice(beat.device, beat.presence);
+    this.setState('live');
+    this.setTimer(this.jittered(this.intervalSeconds));
+  }
+
+  private noteDevice(device: StoredDevice | undefined, presence: PresenceSettings | undefined): void {
+    this.failures = 0;
+    if (device?.expiresAt) this.expiresAtMs = device.expiresAt * 1000;
+    if (presence?.heartbeatIntervalSeconds) this.intervalSeconds = presence.heartbeatIntervalSeconds;
+  }
+
+  private failed(outcome: Exclude<Outcome, { kind: 'ok' }>): void {
+    switch (outcome.kind) {
+      case 'notRegistered':
+        // Expired, evicted or unregistered (another tab's pagehide): only register brings it back.
+        this.needsRegister = true;
+        this.setState('reconnecting', 'device_not_registered');
+        this.setTimer(0);
+        return;
+      case 'signedOut':
+        this.rememberSignedOut();
+        this.enterSignedOut();
+        return;
+      case 'transient':
+        this.setState('reconnecting', outcome.reason);
+        this.setTimer(this.backoff(outcome.retryAfterMs));
+        return;
+      case 'unauthorized':
+        this.events.emit('error', outcome.error);
+        this.options.onSignInRequired?.();
+        this.takeLockRelease()();
+        this.teardown('stopped');
+        return;
+      case 'fatal':
+        this.events.emit('error', outcome.error);
+        this.takeLockRelease()();
+        this.teardown('stopped');
+        return;
+    }
+  }
+
+  private jittered(seconds: number): number {
+    return seconds * 1000 * (1 - JITTER + 2 * JITTER * this.env.random());
+  }
+
+  /** Retry-After when the server gave one, else exponential with jitter, inside the TTL. */
+  private backoff(retryAfterMs: number | undefined): number {
+    this.failures += 1;
+    if (retryAfterMs !== undefined) return retryAfterMs;
+    const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1));
+    const delay = base / 2 + (base / 2) * this.env.random();
+    const left = this.expiresAtMs - this.env.now();
+    // Try at least twice more before the TTL runs out; once it has, the next try registers.
+    return left > 0 ? Math.min(delay, Math.max(MIN_BACKOFF_MS, left / 2)) : delay;
+  }
+
+  // ── HTTP ──────────────────────────────────────────────────────────────────
+
+  /** POST with the app token; a 401 is retried once with a token asked for again. */
+  private async call(path: string, body: object, retryUnauthorized = true): Promise<Outcome> {
+    let token: string;
+    try {
+      token = await this.options.getAppToken({ refresh: !retryUnauthorized });
+    } catch (cause) {
+      return {
+        kind: 'unauthorized',
+        error: { code: 'app_token', message: `getAppToken failed: ${String(cause)}` },
+      };
+    }
+    this.appToken = token;
+    let response: HttpResponse;
+    try {
+      response = await this.env.fetch(this.url(path), {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    } catch {
+      return { kind: 'transient', reason: 'network' };
+    }
+    if (response.status === 401 && retryUnauthorized) return this.call(path, body, false);
+    return this.classify(response);
+  }
+
+  private async classify(response: HttpResponse): Promise<Outcome> {
+    const { status } = response;
+    const body = (await response.json().catch(() => undefined)) as ErrorBody | undefined;
+    if (status >= 200 && status < 300) {
+      return body === undefined ? { kind: 'transient', reason: 'malformed_response' } : { kind: 'ok', body };
+    }
+    const code = body?.error?.code ?? `http_${status}`;
+    const message = body?.error?.message ?? body?.message ?? `HTTP ${status}`;
+    if (status === 401) return { kind: 'unauthorized', error: { code: 'unauthorized', message, status } };
+    if (status === 404 && code === 'device_not_registered') return { kind: 'notRegistered' };
+    if (status === 410) return { kind: 'signedOut' };
+    if (status === 408 || status === 429 || status >= 500) {
+      return { kind: 'transient', reason: code, retryAfterMs: this.retryAfterMs(response) };
+    }
+    return { kind: 'fatal', error: { code, message, status } };
+  }
+
+  private retryAfterMs(response: HttpResponse): number | undefined {
+    const value = response.headers.get('Retry-After');
+    if (value === null || value.trim() === '') return undefined;
+    const seconds = Number(value);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - this.env.now());
+  }
+
+  private url(path: string): string {
+    return this.options.apiBaseUrl.replace(/\/+$/, '') + path;
+  }
+
+  private unregisterBody(): object {
+    const registrationId = this._registration?.registrationId;
+    return { deviceId: this.deviceId, ...(registrationId ? { registrationId } : {}) };
+  }
+
+  // ── the Twilio Device ─────────────────────────────────────────────────────
+
+  private async useToken(token: string, run: number): Promise<void> {
+    const current = this._device;
+    if (current && current.state !== 'destroyed') {
+      try {
+        current.updateToken(token);
+      } catch {
+        // A Device that cannot take the token is replaced below.
+        this.destroyDevice();
+      }
+      if (this._device) return;
+    }
+    let DeviceClass: TwilioDeviceClass;
+    try {
+      DeviceClass = this.options.Device ?? (await loadTwilioDevice());
+    } catch (cause) {
+      this.events.emit('error', { code: 'twilio_sdk', message: `cannot load @twilio/voice-sdk: ${String(cause)}` });
+      return;
+    }
+    if (run !== this.run) return;
+    let device: TwilioDeviceLike;
+    try {
+      device = new DeviceClass(token, this.options.deviceOptions);
+    } catch (cause) {
+      this.setTwilio({ state: undefined, error: { message: String(cause) } });
+      return;
+    }
+    this._device = device;
+    const mine = () => this._device === device;
+    for (const state of ['registered', 'registering', 'unregistered'] as const) {
+      device.on(state, () => {
+        if (mine()) this.setTwilio({ state, ...(state === 'registered' ? {} : { error: this.twilio.error }) });
+      });
+    }
+    device.on('error', (error: { code?: number; message?: string } | undefined) => {
+      if (!mine()) return;
+      this.setTwilio({
+        state: this.twilio.state,
+        error: { code: error?.code, message: error?.message ?? String(error) },
+      });
+      if (error?.code !== undefined && TOKEN_ERROR_CODES.has(error.code)) this.renew();
+    });
+    device.on('tokenWillExpire', () => {
+      if (mine()) this.renew();
+    });
+    this.events.emit('device', device);
+    try {
+      // Rejects when Twilio cannot be reached; the 'error' and 'unregistered' events say so.
+      device.register().catch(() => {});
+    } catch {
+      // A Device in the wrong state: its own events tell.
+    }
+  }
+
+  /** Register again for a fresh token, then `device.updateToken(token)`. */
+  private renew(): void {
+    if (!this._leader || this._state === 'signedOut' || this._state === 'stopped') return;
+    this.askRegister();
+  }
+
+  private setTwilio(status: TwilioStatus): void {
+    this.twilio = status;
+    this.events.emit('twilio', status);
+    this.broadcastState();
+    // Report a changed Twilio state soon rather than at the next heartbeat.
+    if (
+      this._device !== null &&
+      this._state === 'live' &&
+      status.state !== this.reportedTwilioState &&
+      !this.busy &&
+      this.timer !== null &&
+      this.timerDue > this.env.now() + REPORT_DELAY_MS
+    ) {
+      this.setTimer(REPORT_DELAY_MS);
+    }
+  }
+
+  private destroyDevice(): void {
+    const device = this._device;
+    this._device = null;
+    if (device && device.state !== 'destroyed') {
+      try {
+        device.destroy();
+      } catch {
+        // Already gone.
+      }
+    }
+    if (this.twilio.state !== undefined || this.twilio.error) this.setTwilio({ state: undefined });
+  }
+
+  // ── ending ────────────────────────────────────────────────────────────────
+
+  private enterSignedOut(): void {
+    this.run += 1;
+    this.busy = false;
+    this.clearTimer();
+    this.destroyDevice();
+    this._registration = null;
+    this.expiresAtMs = 0;
+    // The lock stays taken: the other tabs would only find the device signed out too.
+    this.setState('signedOut');
+  }
+
+  private teardown(to: 'stopped'): void {
+    this.run += 1;
+    this.busy = false;
+    this.needsRegister = false;
+    this.clearTimer();
+    this.destroyDevice();
+    this._registration = null;
+    this.expiresAtMs = 0;
+    this._leader = false;
+    this.setState(to);
+    this.channel?.close();
+    this.channel = null;
+  }
+
+  private onPageHide(): void {
+    if (this._state === 'stopped') return;
+    const token = this.appToken;
+    if (this._leader && this._state !== 'signedOut' && this._registration && token) {
+      // No await is possible here. keepalive lets the request outlive the page; the
+      // registrationId makes the server ignore it if another tab has registered since.
+      this.env
+        .fetch(this.url(PATHS.unregister), {
+          method: 'POST',
+          keepalive: true,
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(this.unregisterBody()),
+        })
+        .catch(() => {});
+    }
+    this.takeLockRelease()();
+    this.teardown('stopped');
+    this.suspended = true;
+  }
+
+  // ── state and the other tabs ──────────────────────────────────────────────
+
+  private setState(next: PresenceState, reason?: string): void {
+    if (next === this._state) return;
+    if (this._leader && !TRANSITIONS[this._state].includes(next)) {
+      throw new Error(`softphone-presence: no transition ${this._state} → ${next}`);
+    }
+    this.forceState(next, reason);
+  }
+
+  /** Change state without the leader's rules: a follower mirrors, a new leader starts over. */
+  private forceState(next: PresenceState, reason?: string): void {
+    const previous = this._state;
+    if (this._leader !== this.announcedLeader) {
+      this.announcedLeader = this._leader;
+      this.events.emit('leader', { leader: this._leader });
+    }
+    if (next === previous) return;
+    this._state = next;
+    this.events.emit('state', { state: next, previous, leader: this._leader, ...(reason ? { reason } : {}) });
+    this.broadcastState();
+  }
+
+  private openChannel(): void {
+    const Channel = this.env.BroadcastChannel;
+    if (!Channel || this.channel) return;
+    const channel = new Channel(`softphone-presence:${this.deviceId}`);
+    this.channel = channel;
+    channel.addEventListener('message', (event) => {
+      if (this.channel === channel) this.onTabMessage(event.data as TabMessage);
+    });
+    this.post({ type: 'hello' });
+  }
+
+  private post(message: TabMessage): void {
+    try {
+      this.channel?.postMessage(message);
+    } catch {
+      // A closed channel: nobody to tell.
+    }
+  }
+
+  private broadcastState(): void {
+    if (this._leader && this._state !== 'stopped') {
+      this.post({ type: 'state', state: this._state, twilio: this.twilio });
+    }
+  }
+
+  private onTabMessage(message: TabMessage): void {
+    if (this._leader) {
+      if (message.type === 'hello') this.broadcastState();
+      else if (message.type === 'signIn') this.signInNow();
+      else if (message.type === 'signedOut' && this._state !== 'signedOut') this.enterSignedOut();
+      return;
+    }
+    if (message.type === 'state' && message.state !== 'stopped' && this._state !== 'stopped') {
+      this.twilio = message.twilio;
+      this.events.emit('twilio', message.twilio);
+      if (message.state !== this._state) this.forceState(message.state);
+    }
+  }
+
+  // ── storage ───────────────────────────────────────────────────────────────
+
+  private loadDeviceId(): string {
+    const storage = this.env.storage;
+    const stored = storage?.getItem(STORAGE_KEYS.deviceId);
+    if (stored && /^[A-Za-z0-9._:-]{1,128}$/.test(stored)) return stored;
+    // Once per browser profile: a new id per load would push the user's other devices out.
+    const id = `web_${this.env.randomUUID()}`;
+    storage?.setItem(STORAGE_KEYS.deviceId, id);
+    return id;
+  }
+
+  private isSignedOutStored(): boolean {
+    return this.env.storage?.getItem(STORAGE_KEYS.signedOut) != null;
+  }
+
+  private rememberSignedOut(): void {
+    this.env.storage?.setItem(STORAGE_KEYS.signedOut, String(this.env.now()));
+  }
+}
+
+async function loadTwilioDevice(): Promise<TwilioDeviceClass> {
+  const sdk: { Device: unknown } = await import('@twilio/voice-sdk');
+  return sdk.Device as TwilioDeviceClass;
+}
