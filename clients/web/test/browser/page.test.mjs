@@ -1,0 +1,90 @@
+// The settings page with the real Twilio Voice SDK, which cannot reach Twilio from here: the
+// page says so, presence still works, calls can be simulated, and the page is usable by keyboard.
+// SETTINGS_SCREENSHOT=path saves a screenshot of it (docs/settings-page.png).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { appToken, deviceIds, launchBrowser, openSettings, pageDeviceId, post, startServer, waitFor, waitForState } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ ttlSeconds: 30 });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('real Voice SDK without Twilio: "Twilio unreachable", presence live, calls simulated', async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
+  const page = await openSettings(context, server.url, { device: null });
+
+  // Sign in with the keyboard only.
+  const select = page.getByLabel('User');
+  await select.waitFor();
+  await select.focus();
+  const alice = await select.locator('option', { hasText: 'alice@example.com' }).first().getAttribute('value');
+  await select.selectOption(alice);
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => document.activeElement?.textContent);
+  assert.equal(focused, 'Sign in', 'the sign-in button follows the user field');
+  await page.keyboard.press('Enter');
+
+  await waitForState(page, 'live', 10_000);
+  const notice = page.getByText('Twilio unreachable — calls cannot ring this browser, presence still works');
+  await notice.waitFor({ timeout: 15_000 });
+  assert.equal(await page.evaluate(() => window.softphone.presence.state), 'live', 'presence is unaffected');
+  const id = await pageDeviceId(page);
+  const token = await appToken(server.url);
+  assert.ok((await deviceIds(server.url, token)).includes(id));
+  await page.locator(`#device-rows tr[data-device-id="${id}"]`).getByText('this device').waitFor();
+
+  // The user's phone, registered through the API, shows up in the list within a refresh.
+  await post(server.url, '/phone/voice/register-device', { deviceId: 'ios_demo_phone', platform: 'ios', label: 'iPhone' }, token);
+  const phoneRow = page.locator('#device-rows tr[data-device-id="ios_demo_phone"]');
+  await phoneRow.getByText('iOS').waitFor({ timeout: 5000 });
+
+  // Every button has a name a screen reader can say.
+  const unnamed = await page.evaluate(() =>
+    [...document.querySelectorAll('button')]
+      .filter((b) => b.offsetParent !== null)
+      .filter((b) => !(b.getAttribute('aria-label') || b.textContent?.trim())).length,
+  );
+  assert.equal(unnamed, 0);
+
+  // A simulated call to the Sales group rings alice, who is live.
+  const button = page.getByRole('button', { name: /^Simulate an incoming call to Sales/ });
+  await button.focus();
+  await page.keyboard.press('Enter');
+  const result = page.locator('#call-result');
+  await result.getByText('user_alice_40example_2Ecom (you)').waitFor({ timeout: 5000 });
+  assert.match(await result.innerText(), /A call to Sales \(\+14155551234\) would ring/);
+
+  if (process.env.SETTINGS_SCREENSHOT) {
+    await page.screenshot({ path: process.env.SETTINGS_SCREENSHOT, fullPage: true });
+  }
+
+  // Signing the phone out from here removes it (and keeps it out until it signs in again).
+  await phoneRow.getByRole('button', { name: 'Sign out iPhone' }).click();
+  await phoneRow.waitFor({ state: 'detached', timeout: 5000 });
+  assert.deepEqual(await deviceIds(server.url, token), [id]);
+  await context.close();
+});
+
+test('?device=fake-offline shows the same notice through the fake Device', async () => {
+  const context = await browser.newContext();
+  const page = await openSettings(context, server.url, { device: 'fake-offline' });
+  const select = page.getByLabel('User');
+  await select.waitFor();
+  await select.selectOption(await select.locator('option', { hasText: 'bob@example.com' }).first().getAttribute('value'));
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await waitForState(page, 'live');
+  await page.getByText('Twilio unreachable — calls cannot ring this browser').waitFor({ timeout: 5000 });
+  await waitFor('Twilio state reported as unregistered', () =>
+    page.evaluate(() => window.softphone.presence.twilioStatus.state === 'unregistered'),
+  );
+  await context.close();
+});
