@@ -8,6 +8,7 @@ mod events;
 mod helpers;
 mod operator;
 mod presence;
+mod security;
 mod store_contract;
 mod voice_token;
 mod webhooks;
