@@ -5,6 +5,8 @@ mod auth;
 mod binary;
 mod errors;
 mod events;
+mod fault_proxy;
+mod faults;
 mod helpers;
 mod operator;
 mod presence;
