@@ -507,6 +507,9 @@ async fn no_user_reaches_another_users_or_orgs_devices(kind: StoreKind) {
     assert_eq!(status, StatusCode::OK);
 }
 
+/// What is sent (name, URL, parameters, signature) and the status expected.
+type WebhookCase = (String, String, Vec<(String, String)>, Option<String>, u16);
+
 /// Forged, tampered and replayed webhooks: refused (400 or 403) with no store access.
 #[tokio::test]
 async fn forged_or_replayed_webhooks_are_refused_without_store_access() {
@@ -546,7 +549,7 @@ async fn forged_or_replayed_webhooks_are_refused_without_store_access() {
         }
     };
 
-    let mut cases: Vec<(String, String, Vec<(String, String)>, Option<String>, u16)> = vec![
+    let mut cases: Vec<WebhookCase> = vec![
         (
             "unsigned".into(),
             incoming.clone(),
