@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `GET /` | the settings page (`clients/web/page/index.html`) |
 //! | `GET /assets/settings.js`, `/assets/settings.css` | its built script and style sheet |
+//! | `GET /openapi.yaml` | the API contract, `docs/openapi.yaml` |
 //! | `GET /dev/users` | the directory's users, to pick one to sign in as |
 //! | `POST /dev/sign-in` | `{email, orgId}` → an app JWT signed with the development secret |
 //! | `POST /dev/simulate-call` | `{phoneNumber}` → which identities a call to it would ring |
@@ -31,6 +32,8 @@ use shared::server::LocalRoutes;
 const INDEX_HTML: &str = include_str!("../clients/web/page/index.html");
 const SETTINGS_JS: &str = include_str!("../clients/web/page/dist/settings.js");
 const SETTINGS_CSS: &str = include_str!("../clients/web/page/settings.css");
+/// The API contract; tests/api/contract.rs holds it to the routes served.
+const OPENAPI_YAML: &str = include_str!("../docs/openapi.yaml");
 
 /// How long a development token lasts: a working day.
 const DEV_TOKEN_SECONDS: i64 = 12 * 3600;
@@ -97,6 +100,7 @@ impl LocalRoutes for LocalPages {
             "/assets/settings.css" if get => {
                 respond(StatusCode::OK, "text/css; charset=utf-8", SETTINGS_CSS)
             }
+            "/openapi.yaml" if get => respond(StatusCode::OK, "application/yaml", OPENAPI_YAML),
             "/dev/users" | "/dev/sign-in" | "/dev/simulate-call" => {
                 let Some(secret) = &self.dev_secret else {
                     return Some(error(

@@ -12,6 +12,10 @@ use crate::domain::{Caller, Email, Identity, IdentityStyle, OrgId};
 /// Leeway for `exp`/`nbf`: covers clock skew between the app's issuer and Lambda, nothing more.
 const LEEWAY_SECONDS: u64 = 30;
 
+/// Longest `Authorization` header looked at. Sign-in tokens are well under 2 KB; anything
+/// longer is refused before any base64 or JSON decoding, so a huge header costs nothing.
+pub const MAX_AUTHORIZATION_BYTES: usize = 8 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     #[error("missing Authorization: Bearer <token> header")]
@@ -119,6 +123,11 @@ impl Authenticator {
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect(),
             Mode::Jwt { key, validation } => {
+                if authorization.is_some_and(|h| h.len() > MAX_AUTHORIZATION_BYTES) {
+                    return Err(AuthError::InvalidToken(format!(
+                        "Authorization header longer than {MAX_AUTHORIZATION_BYTES} bytes"
+                    )));
+                }
                 let token = authorization
                     .and_then(|h| {
                         let (scheme, token) = h.trim().split_once(' ')?;

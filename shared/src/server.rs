@@ -166,7 +166,13 @@ async fn respond(
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    if request.method() == Method::OPTIONS {
+    // A CORS preflight names the method it asks for; any other OPTIONS is an ordinary request
+    // (and refused with 405 like every method a route does not serve).
+    if request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
         return options.cors.preflight(origin.as_deref()).map(Full::new);
     }
     let (mut parts, body) = request.into_parts();

@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
 
-struct Server(Child);
+pub(crate) struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -15,7 +15,7 @@ impl Drop for Server {
 }
 
 /// Start `serve --port 0` and read the banner for the address and the development token.
-fn start(args: &[&str]) -> (Server, String, String) {
+pub(crate) fn start(args: &[&str]) -> (Server, String, String) {
     start_with(args, &[])
 }
 

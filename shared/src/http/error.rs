@@ -1,6 +1,6 @@
 //! The one mapping from failures to status codes and JSON error bodies.
 
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{HeaderValue, StatusCode, header};
 use serde_json::json;
 
 use super::{LogNote, Response, json_response};
@@ -23,7 +23,8 @@ pub enum ApiError {
     #[error("device signed out")]
     DeviceSignedOut,
     #[error("method not allowed")]
-    MethodNotAllowed(Method),
+    /// The methods the endpoint does take, as the `Allow` header lists them.
+    MethodNotAllowed(&'static str),
     #[error("body too large")]
     PayloadTooLarge(usize),
     #[error("{0}")]
@@ -79,7 +80,7 @@ impl ApiError {
             Self::DeviceSignedOut => "this device was signed out from another device; only a new \
                  sign-in (register-device with \"signIn\": true) registers it again"
                 .into(),
-            Self::MethodNotAllowed(m) => format!("use {m} for this endpoint"),
+            Self::MethodNotAllowed(allow) => format!("use {allow} for this endpoint"),
             Self::PayloadTooLarge(limit) => format!("request body must be at most {limit} bytes"),
             Self::Store(StoreError::Unavailable(_)) => {
                 "presence store temporarily unavailable; retry shortly".into()
@@ -105,10 +106,8 @@ impl ApiError {
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::MethodNotAllowed(m) => {
-                if let Ok(v) = HeaderValue::from_str(m.as_str()) {
-                    headers.insert(header::ALLOW, v);
-                }
+            Self::MethodNotAllowed(allow) => {
+                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
             }
             _ => {}
         }

@@ -110,6 +110,15 @@ impl Route {
         *method == self.method() || (self.is_webhook() && *method == Method::GET)
     }
 
+    /// What a 405's `Allow` header says: exactly the methods [`Self::accepts`] takes.
+    fn allow(self) -> &'static str {
+        match (self.is_webhook(), self.method()) {
+            (true, _) => "GET, POST",
+            (false, m) if m == Method::GET => "GET",
+            (false, _) => "POST",
+        }
+    }
+
     fn max_body_bytes(self) -> usize {
         if self.is_webhook() {
             MAX_WEBHOOK_BODY_BYTES
@@ -157,7 +166,7 @@ impl Route {
 pub async fn handle(app: &App, route: Route, request: Request) -> Response {
     let started = Instant::now();
     let mut response = if !route.accepts(request.method()) {
-        ApiError::MethodNotAllowed(route.method()).response()
+        ApiError::MethodNotAllowed(route.allow()).response()
     } else if request.body().len() > route.max_body_bytes() {
         ApiError::PayloadTooLarge(route.max_body_bytes()).response()
     } else if route.is_webhook() {

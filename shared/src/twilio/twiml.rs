@@ -3,7 +3,10 @@
 
 use std::fmt::Write;
 
-/// XML-escape `& < > " '` (and drop characters XML 1.0 cannot carry at all).
+/// XML-escape `& < > " '` (and drop characters XML 1.0 cannot carry at all). Tab, line feed
+/// and carriage return become character references: written raw, an XML parser turns them
+/// into spaces inside attribute values and `\r` into `\n` in text, so the value Twilio reads
+/// would differ from the one written.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -13,7 +16,9 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
             c => out.push(c),
         }
