@@ -7,7 +7,6 @@
 //! Timings are printed (`cargo test --test api faults -- --nocapture`) and recorded in
 //! docs/reliability.md; the assertions check only the documented bounds, with slack.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
@@ -48,16 +47,7 @@ async fn proxied(overrides: &[(&str, &str)]) -> Proxied {
         .endpoint_url(proxy.url())
         .build();
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), direct.table());
-    let app = spawn_on(
-        Stores {
-            presence: Arc::new(store.clone()),
-            directory: Arc::new(store.clone()),
-            memory: None,
-            dynamo: Some(store),
-        },
-        overrides,
-    )
-    .await;
+    let app = spawn_on(Stores::on_dynamo(store), overrides).await;
     Proxied { app, proxy, direct }
 }
 

@@ -134,14 +134,18 @@ pub async fn stores(kind: StoreKind) -> Stores {
                 dynamo: None,
             }
         }
-        StoreKind::Dynamo => {
-            let store = dynamo_store().await;
-            Stores {
-                presence: Arc::new(store.clone()),
-                directory: Arc::new(store.clone()),
-                memory: None,
-                dynamo: Some(store),
-            }
+        StoreKind::Dynamo => Stores::on_dynamo(dynamo_store().await),
+    }
+}
+
+impl Stores {
+    /// Both stores on one DynamoDB table (and its client, which a test may have wrapped).
+    pub fn on_dynamo(store: DynamoStore) -> Self {
+        Stores {
+            presence: Arc::new(store.clone()),
+            directory: Arc::new(store.clone()),
+            memory: None,
+            dynamo: Some(store),
         }
     }
 }

@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::config::interceptors::{
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use serde_json::json;
-use shared::store::dynamo::DynamoStore;
+use shared::store::dynamo::{DynamoStore, client_from_env};
 
 use crate::helpers::{Stores, TestApp, alice, app_token, spawn_on};
 use crate::webhooks::SALES;
@@ -101,22 +101,16 @@ impl Wire {
 /// The server on a fresh moto table whose client counts what it sends.
 async fn counted_app() -> (TestApp, Arc<Wire>) {
     let table = crate::helpers::dynamo_store().await;
-    let sdk = aws_config::from_env().load().await;
     let wire = Arc::new(Wire::default());
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+    // The service's own client settings, plus the counter.
+    let config = client_from_env()
+        .await
+        .config()
+        .to_builder()
         .interceptor(Counter(wire.clone()))
         .build();
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table.table());
-    let app = spawn_on(
-        Stores {
-            presence: Arc::new(store.clone()),
-            directory: Arc::new(store.clone()),
-            memory: None,
-            dynamo: Some(store),
-        },
-        &[],
-    )
-    .await;
+    let app = spawn_on(Stores::on_dynamo(store), &[]).await;
     wire.take();
     (app, wire)
 }
