@@ -11,7 +11,7 @@ use lambda_http::{Body, RequestExt, service_fn};
 use crate::app::App;
 use crate::config::{Config, Needs};
 use crate::http::{self, RequestMeta, Route};
-use crate::store::dynamo::{DynamoStore, client_from_env};
+use crate::store::dynamo::DynamoStore;
 
 pub use lambda_http::Error;
 
@@ -67,8 +67,33 @@ pub async fn app_from_env(needs: Needs) -> Result<App, String> {
     )
     .map_err(|e| e.to_string())?;
     let table = config.table_name.clone().unwrap_or_default();
-    let store = Arc::new(DynamoStore::new(client_from_env().await, table));
+    let store = Arc::new(DynamoStore::new(lambda_client().await, table));
     App::new(&config, store.clone(), store)
+}
+
+/// A DynamoDB client with only the settings a Lambda has: credentials from the environment
+/// (or, with SnapStart, the container endpoint; web identity for completeness) and the region
+/// from `AWS_REGION`. No profile, SSO or instance-metadata credential lookups.
+pub async fn lambda_client() -> aws_sdk_dynamodb::Client {
+    use aws_config::ecs::EcsCredentialsProvider;
+    use aws_config::environment::{
+        EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+    };
+    use aws_config::meta::credentials::CredentialsProviderChain;
+    use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
+    let credentials = CredentialsProviderChain::first_try(
+        "Environment",
+        EnvironmentVariableCredentialsProvider::new(),
+    )
+    .or_else("EcsContainer", EcsCredentialsProvider::builder().build())
+    .or_else(
+        "WebIdentityToken",
+        WebIdentityTokenCredentialsProvider::builder().build(),
+    );
+    let loader = aws_config::from_env()
+        .credentials_provider(credentials)
+        .region(EnvironmentVariableRegionProvider::new());
+    crate::store::dynamo::client_from(loader).await
 }
 
 /// The plain request a handler sees, with what API Gateway knows in [`RequestMeta`].
