@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use lambda_http::request::RequestContext;
@@ -67,8 +68,11 @@ pub async fn app_from_env(needs: Needs) -> Result<App, String> {
     )
     .map_err(|e| e.to_string())?;
     let table = config.table_name.clone().unwrap_or_default();
-    let store = Arc::new(DynamoStore::new(lambda_client().await, table));
-    App::new(&config, store.clone(), store)
+    let client = lambda_client().await;
+    let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
+    let app = App::new(&config, store.clone(), store)?;
+    warm_up(&client, &table).await;
+    Ok(app)
 }
 
 /// A DynamoDB client with only the settings a Lambda has: credentials from the environment
@@ -94,6 +98,41 @@ pub async fn lambda_client() -> aws_sdk_dynamodb::Client {
         .credentials_provider(credentials)
         .region(EnvironmentVariableRegionProvider::new());
     crate::store::dynamo::client_from(loader).await
+}
+
+/// The key every function may read (template.yaml grants `GetItem` on it alone) and no
+/// record uses: reading it costs half a read unit and finds nothing.
+pub const WARMUP_KEY: &str = "warmup";
+/// Longest the cold start waits for the warm-up; a slow network just means no head start.
+const WARMUP_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Open the DynamoDB connection (DNS, TCP, TLS, credentials, signing) during init, so the
+/// first request does not pay for it: init runs at full CPU before the first invocation is
+/// fetched. A failure is only logged; the first request then connects as it would have.
+pub async fn warm_up(client: &aws_sdk_dynamodb::Client, table: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let started = Instant::now();
+    let get = client
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(WARMUP_KEY.into()))
+        .key("sk", AttributeValue::S(WARMUP_KEY.into()))
+        .projection_expression("pk")
+        .send();
+    let result = tokio::time::timeout(WARMUP_TIMEOUT, get).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(Ok(_)) => tracing::info!(latency_ms, "DynamoDB warm-up"),
+        Ok(Err(err)) => tracing::warn!(
+            error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err),
+            latency_ms,
+            "DynamoDB warm-up failed; the first request will connect"
+        ),
+        Err(_) => tracing::warn!(
+            latency_ms,
+            "DynamoDB warm-up timed out; the first request will connect"
+        ),
+    }
 }
 
 /// The plain request a handler sees, with what API Gateway knows in [`RequestMeta`].
@@ -128,4 +167,52 @@ pub fn to_lambda(response: http::Response) -> lambda_http::Response<Body> {
         Ok(text) => Body::Text(text),
         Err(e) => Body::Binary(e.into_bytes()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client_at(endpoint: &str) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .endpoint_url(endpoint)
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    #[tokio::test]
+    async fn a_refused_warm_up_returns_without_failing() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let started = Instant::now();
+        warm_up(&client_at(&closed), "t").await;
+        assert!(started.elapsed() <= WARMUP_TIMEOUT + Duration::from_millis(500));
+    }
+
+    #[tokio::test]
+    async fn a_silent_endpoint_costs_at_most_the_warm_up_timeout() {
+        // Accepts connections and never answers.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let silent = format!("http://{}", listener.local_addr().unwrap());
+        let _hold = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        let started = Instant::now();
+        warm_up(&client_at(&silent), "t").await;
+        let waited = started.elapsed();
+        assert!(waited >= WARMUP_TIMEOUT, "{waited:?}");
+        assert!(
+            waited < WARMUP_TIMEOUT + Duration::from_millis(500),
+            "{waited:?}"
+        );
+    }
 }
