@@ -3,7 +3,9 @@ DynamoDB request, free ports and the settings of scripts/lambda-local.env. Stand
 
 import pathlib
 import re
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -50,14 +52,40 @@ def start_moto(log_name):
     raise SystemExit(f"moto did not start; see target/{log_name}")
 
 
+def self_signed_tls(directory):
+    """A throw-away certificate for `localhost` and a CA bundle of the system's roots plus it,
+    for SSL_CERT_FILE, so clients load as many roots as they would in Lambda. None when the
+    openssl command is missing."""
+    if not shutil.which("openssl"):
+        return None
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key, bundle = directory / "proxy-cert.pem", directory / "proxy-key.pem", \
+        directory / "ca-bundle.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost", "-addext", "basicConstraints=critical,CA:FALSE",
+                    "-addext", "extendedKeyUsage=serverAuth", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    system = pathlib.Path("/etc/ssl/certs/ca-certificates.crt")
+    bundle.write_bytes((system.read_bytes() if system.exists() else b"") + cert.read_bytes())
+    return {"cert": cert, "key": key, "bundle": bundle}
+
+
 class DynamoProxy:
     """Forwards TCP to moto and notes, with clock(), when each connection opens and each
-    DynamoDB request starts (by its X-Amz-Target header)."""
+    DynamoDB request starts (by its X-Amz-Target header). With `tls` (from self_signed_tls) it
+    terminates TLS as DynamoDB's endpoint does, so a client's first request pays a handshake."""
 
     TARGET = re.compile(rb"x-amz-target:\s*DynamoDB_\d+\.(\w+)", re.I)
 
-    def __init__(self, upstream_port, clock=time.monotonic):
+    def __init__(self, upstream_port, clock=time.monotonic, tls=None):
         self.clock = clock
+        self.tls = None
+        if tls:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(tls["cert"], tls["key"])
+        self.url_scheme = "https" if tls else "http"
         self.upstream = ("127.0.0.1", upstream_port)
         self.events = []
         self.lock = threading.Lock()
@@ -81,9 +109,23 @@ class DynamoProxy:
         while True:
             client, _ = self.sock.accept()
             self.note("connect")
+            threading.Thread(target=self.connect, args=(client,), daemon=True).start()
+
+    @property
+    def endpoint(self):
+        host = "localhost" if self.tls else "127.0.0.1"
+        return f"{self.url_scheme}://{host}:{self.port}"
+
+    def connect(self, client):
+        try:
+            if self.tls:
+                client = self.tls.wrap_socket(client, server_side=True)
             server = socket.create_connection(self.upstream)
-            threading.Thread(target=self.pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self.pump, args=(server, client, False), daemon=True).start()
+        except OSError:
+            client.close()
+            return
+        threading.Thread(target=self.pump, args=(server, client, False), daemon=True).start()
+        self.pump(client, server, True)
 
     def pump(self, src, dst, requests):
         try:
