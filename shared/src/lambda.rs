@@ -11,48 +11,47 @@ use lambda_http::{Body, RequestExt, service_fn};
 
 use crate::app::App;
 use crate::config::{Config, Needs};
-use crate::http::{self, RequestMeta, Route};
+use crate::http::{self, Endpoint, RequestMeta, Route};
 use crate::store::dynamo::DynamoStore;
 
 pub use lambda_http::Error;
 
-/// Build everything once from the environment, then serve `route` for the life of the
-/// container. Bad configuration stops the cold start with every problem named.
-pub async fn run(route: Route) -> Result<(), Error> {
-    serve(&[route]).await
-}
-
-/// Serve several routes from one function (the Twilio webhooks), chosen by path.
-pub async fn serve(routes: &[Route]) -> Result<(), Error> {
-    let routes: Arc<[Route]> = routes.into();
+/// Build everything once from the environment, then serve `endpoint` (a constant from
+/// [`http::endpoints`]) for the life of the container. Bad configuration stops the cold start
+/// with every problem named.
+pub async fn run(endpoint: Endpoint) -> Result<(), Error> {
     crate::telemetry::init(crate::telemetry::Format::Json);
-    let needs = routes
-        .iter()
-        .fold(Needs::default(), |acc, r| acc.union(r.needs()));
-    let app = Arc::new(app_from_env(needs).await.inspect_err(|e| {
+    let app = Arc::new(app_from_env(endpoint.needs()).await.inspect_err(|e| {
         tracing::error!(error = %e, "start-up failed");
     })?);
     lambda_http::run(service_fn(move |event: lambda_http::Request| {
         let app = app.clone();
-        let routes = routes.clone();
-        async move {
-            Ok::<_, Infallible>(to_lambda(
-                serve_one(&app, &routes, from_lambda(event)).await,
-            ))
-        }
+        async move { Ok::<_, Infallible>(to_lambda(invoke(&app, endpoint, from_lambda(event)).await)) }
     }))
     .await
 }
 
-/// One event for a function serving `routes`: the only route, or the one the path names.
+/// One event for `endpoint`: its only route, or the one of its routes the path names.
+pub async fn invoke(app: &App, endpoint: Endpoint, request: http::Request) -> http::Response {
+    match pick(endpoint.routes, &request) {
+        Some(route) => endpoint.handle(app, route, request).await,
+        None => http::not_found(request.uri().path()),
+    }
+}
+
+/// One event for a function serving `routes`, through the every-route dispatcher (tests).
 pub async fn serve_one(app: &App, routes: &[Route], request: http::Request) -> http::Response {
-    let route = match routes {
-        [only] => Some(*only),
-        _ => Route::for_path(request.uri().path()).filter(|r| routes.contains(r)),
-    };
-    match route {
+    match pick(routes, &request) {
         Some(route) => http::handle(app, route, request).await,
         None => http::not_found(request.uri().path()),
+    }
+}
+
+/// The only route, or the one of `routes` the path names.
+fn pick(routes: &[Route], request: &http::Request) -> Option<Route> {
+    match routes {
+        [only] => Some(*only),
+        _ => Route::for_path(request.uri().path()).filter(|r| routes.contains(r)),
     }
 }
 
@@ -183,6 +182,48 @@ mod tests {
             .endpoint_url(endpoint)
             .build();
         aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    fn request(method: &str, path: &str) -> http::Request {
+        ::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Bytes::new())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_endpoint_serves_only_its_routes() {
+        use crate::http::endpoints;
+        let env = crate::local::with_dev_defaults(|_| None);
+        let needs = Needs {
+            app_auth: true,
+            voice_tokens: true,
+            webhooks: true,
+            table: false,
+        };
+        let config = Config::from_env(&env, needs).unwrap();
+        let store = Arc::new(crate::store::memory::MemoryStore::new());
+        let app = App::new(&config, store.clone(), store).unwrap();
+        let status = |endpoint, method, path| {
+            let app = &app;
+            async move { invoke(app, endpoint, request(method, path)).await.status() }
+        };
+        // A one-route function serves its route at whatever path the gateway forwards.
+        let heartbeat = status(endpoints::HEARTBEAT, "POST", "/stage/phone/voice/heartbeat");
+        assert_eq!(heartbeat.await, 401);
+        assert_eq!(status(endpoints::LIST_DEVICES, "POST", "/x").await, 405);
+        // The webhooks function picks by path, and knows no app route.
+        let incoming = status(endpoints::VOICE_WEBHOOKS, "POST", "/phone/voice/incoming");
+        assert_eq!(incoming.await, 400, "missing signature");
+        let dial_status = status(
+            endpoints::VOICE_WEBHOOKS,
+            "POST",
+            "/phone/voice/dial-status",
+        );
+        assert_eq!(dial_status.await, 400, "missing signature");
+        let app_route = status(endpoints::VOICE_WEBHOOKS, "POST", "/phone/voice/heartbeat");
+        assert_eq!(app_route.await, 404);
     }
 
     #[tokio::test]
