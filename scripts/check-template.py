@@ -44,6 +44,13 @@ for name, fn in functions.items():
     check(f"{name} runs on provided.al2023", runtime == "provided.al2023", runtime)
     check(f"{name} builds with cargo-lambda", fn.get("Metadata", {}).get("BuildMethod") == "rust-cargolambda")
     check(f"{name} has its own least-privilege policy", props.get("Policies"))
+    # The init-time warm-up (shared/src/lambda.rs) reads pk "warmup": allowed, and nothing else
+    # by that statement.
+    statements = [s for p in props.get("Policies") or [] if isinstance(p, dict) for s in p.get("Statement", [])]
+    warmup = [s for s in statements
+              if s.get("Action") == ["dynamodb:GetItem"]
+              and s.get("Condition", {}).get("ForAllValues:StringEquals", {}).get("dynamodb:LeadingKeys") == ["warmup"]]
+    check(f"{name} may GetItem only the warm-up key at init", len(warmup) == 1, statements)
 
 for name, param in template["Parameters"].items():
     if param.get("NoEcho"):

@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use lambda_http::request::RequestContext;
@@ -10,48 +11,47 @@ use lambda_http::{Body, RequestExt, service_fn};
 
 use crate::app::App;
 use crate::config::{Config, Needs};
-use crate::http::{self, RequestMeta, Route};
-use crate::store::dynamo::{DynamoStore, client_from_env};
+use crate::http::{self, Endpoint, RequestMeta, Route};
+use crate::store::dynamo::DynamoStore;
 
 pub use lambda_http::Error;
 
-/// Build everything once from the environment, then serve `route` for the life of the
-/// container. Bad configuration stops the cold start with every problem named.
-pub async fn run(route: Route) -> Result<(), Error> {
-    serve(&[route]).await
-}
-
-/// Serve several routes from one function (the Twilio webhooks), chosen by path.
-pub async fn serve(routes: &[Route]) -> Result<(), Error> {
-    let routes: Arc<[Route]> = routes.into();
+/// Build everything once from the environment, then serve `endpoint` (a constant from
+/// [`http::endpoints`]) for the life of the container. Bad configuration stops the cold start
+/// with every problem named.
+pub async fn run(endpoint: Endpoint) -> Result<(), Error> {
     crate::telemetry::init(crate::telemetry::Format::Json);
-    let needs = routes
-        .iter()
-        .fold(Needs::default(), |acc, r| acc.union(r.needs()));
-    let app = Arc::new(app_from_env(needs).await.inspect_err(|e| {
+    let app = Arc::new(app_from_env(endpoint.needs()).await.inspect_err(|e| {
         tracing::error!(error = %e, "start-up failed");
     })?);
     lambda_http::run(service_fn(move |event: lambda_http::Request| {
         let app = app.clone();
-        let routes = routes.clone();
-        async move {
-            Ok::<_, Infallible>(to_lambda(
-                serve_one(&app, &routes, from_lambda(event)).await,
-            ))
-        }
+        async move { Ok::<_, Infallible>(to_lambda(invoke(&app, endpoint, from_lambda(event)).await)) }
     }))
     .await
 }
 
-/// One event for a function serving `routes`: the only route, or the one the path names.
+/// One event for `endpoint`: its only route, or the one of its routes the path names.
+pub async fn invoke(app: &App, endpoint: Endpoint, request: http::Request) -> http::Response {
+    match pick(endpoint.routes, &request) {
+        Some(route) => endpoint.handle(app, route, request).await,
+        None => http::not_found(request.uri().path()),
+    }
+}
+
+/// One event for a function serving `routes`, through the every-route dispatcher (tests).
 pub async fn serve_one(app: &App, routes: &[Route], request: http::Request) -> http::Response {
-    let route = match routes {
-        [only] => Some(*only),
-        _ => Route::for_path(request.uri().path()).filter(|r| routes.contains(r)),
-    };
-    match route {
+    match pick(routes, &request) {
         Some(route) => http::handle(app, route, request).await,
         None => http::not_found(request.uri().path()),
+    }
+}
+
+/// The only route, or the one of `routes` the path names.
+fn pick(routes: &[Route], request: &http::Request) -> Option<Route> {
+    match routes {
+        [only] => Some(*only),
+        _ => Route::for_path(request.uri().path()).filter(|r| routes.contains(r)),
     }
 }
 
@@ -67,8 +67,71 @@ pub async fn app_from_env(needs: Needs) -> Result<App, String> {
     )
     .map_err(|e| e.to_string())?;
     let table = config.table_name.clone().unwrap_or_default();
-    let store = Arc::new(DynamoStore::new(client_from_env().await, table));
-    App::new(&config, store.clone(), store)
+    let client = lambda_client().await;
+    let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
+    let app = App::new(&config, store.clone(), store)?;
+    warm_up(&client, &table).await;
+    Ok(app)
+}
+
+/// A DynamoDB client with only the settings a Lambda has: credentials from the environment
+/// (or, with SnapStart, the container endpoint; web identity for completeness) and the region
+/// from `AWS_REGION`. No profile, SSO or instance-metadata credential lookups.
+pub async fn lambda_client() -> aws_sdk_dynamodb::Client {
+    use aws_config::ecs::EcsCredentialsProvider;
+    use aws_config::environment::{
+        EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+    };
+    use aws_config::meta::credentials::CredentialsProviderChain;
+    use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
+    let credentials = CredentialsProviderChain::first_try(
+        "Environment",
+        EnvironmentVariableCredentialsProvider::new(),
+    )
+    .or_else("EcsContainer", EcsCredentialsProvider::builder().build())
+    .or_else(
+        "WebIdentityToken",
+        WebIdentityTokenCredentialsProvider::builder().build(),
+    );
+    let loader = aws_config::from_env()
+        .credentials_provider(credentials)
+        .region(EnvironmentVariableRegionProvider::new());
+    crate::store::dynamo::client_from(loader).await
+}
+
+/// The key every function may read (template.yaml grants `GetItem` on it alone) and no
+/// record uses: reading it costs half a read unit and finds nothing.
+pub const WARMUP_KEY: &str = "warmup";
+/// Longest the cold start waits for the warm-up; a slow network just means no head start.
+const WARMUP_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Open the DynamoDB connection (DNS, TCP, TLS, credentials, signing) during init, so the
+/// first request does not pay for it: init runs at full CPU before the first invocation is
+/// fetched. A failure is only logged; the first request then connects as it would have.
+pub async fn warm_up(client: &aws_sdk_dynamodb::Client, table: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let started = Instant::now();
+    let get = client
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(WARMUP_KEY.into()))
+        .key("sk", AttributeValue::S(WARMUP_KEY.into()))
+        .projection_expression("pk")
+        .send();
+    let result = tokio::time::timeout(WARMUP_TIMEOUT, get).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(Ok(_)) => tracing::info!(latency_ms, "DynamoDB warm-up"),
+        Ok(Err(err)) => tracing::warn!(
+            error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err),
+            latency_ms,
+            "DynamoDB warm-up failed; the first request will connect"
+        ),
+        Err(_) => tracing::warn!(
+            latency_ms,
+            "DynamoDB warm-up timed out; the first request will connect"
+        ),
+    }
 }
 
 /// The plain request a handler sees, with what API Gateway knows in [`RequestMeta`].
@@ -103,4 +166,94 @@ pub fn to_lambda(response: http::Response) -> lambda_http::Response<Body> {
         Ok(text) => Body::Text(text),
         Err(e) => Body::Binary(e.into_bytes()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client_at(endpoint: &str) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .endpoint_url(endpoint)
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    fn request(method: &str, path: &str) -> http::Request {
+        ::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Bytes::new())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_endpoint_serves_only_its_routes() {
+        use crate::http::endpoints;
+        let env = crate::local::with_dev_defaults(|_| None);
+        let needs = Needs {
+            app_auth: true,
+            voice_tokens: true,
+            webhooks: true,
+            table: false,
+        };
+        let config = Config::from_env(&env, needs).unwrap();
+        let store = Arc::new(crate::store::memory::MemoryStore::new());
+        let app = App::new(&config, store.clone(), store).unwrap();
+        let status = |endpoint, method, path| {
+            let app = &app;
+            async move { invoke(app, endpoint, request(method, path)).await.status() }
+        };
+        // A one-route function serves its route at whatever path the gateway forwards.
+        let heartbeat = status(endpoints::HEARTBEAT, "POST", "/stage/phone/voice/heartbeat");
+        assert_eq!(heartbeat.await, 401);
+        assert_eq!(status(endpoints::LIST_DEVICES, "POST", "/x").await, 405);
+        // The webhooks function picks by path, and knows no app route.
+        let incoming = status(endpoints::VOICE_WEBHOOKS, "POST", "/phone/voice/incoming");
+        assert_eq!(incoming.await, 400, "missing signature");
+        let dial_status = status(
+            endpoints::VOICE_WEBHOOKS,
+            "POST",
+            "/phone/voice/dial-status",
+        );
+        assert_eq!(dial_status.await, 400, "missing signature");
+        let app_route = status(endpoints::VOICE_WEBHOOKS, "POST", "/phone/voice/heartbeat");
+        assert_eq!(app_route.await, 404);
+    }
+
+    #[tokio::test]
+    async fn a_refused_warm_up_returns_without_failing() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let started = Instant::now();
+        warm_up(&client_at(&closed), "t").await;
+        assert!(started.elapsed() <= WARMUP_TIMEOUT + Duration::from_millis(500));
+    }
+
+    #[tokio::test]
+    async fn a_silent_endpoint_costs_at_most_the_warm_up_timeout() {
+        // Accepts connections and never answers.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let silent = format!("http://{}", listener.local_addr().unwrap());
+        let _hold = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        let started = Instant::now();
+        warm_up(&client_at(&silent), "t").await;
+        let waited = started.elapsed();
+        assert!(waited >= WARMUP_TIMEOUT, "{waited:?}");
+        assert!(
+            waited < WARMUP_TIMEOUT + Duration::from_millis(500),
+            "{waited:?}"
+        );
+    }
 }

@@ -155,6 +155,24 @@ pub async fn serve_with(
     }
 }
 
+/// The operators' health check and the benchmarks' ceiling: a constant answer on the same
+/// HTTP stack as every route, without authentication, logging or the store.
+pub const HEALTHZ_PATH: &str = "/healthz";
+
+fn healthz(method: &Method) -> http::Response {
+    if method != Method::GET && method != Method::HEAD {
+        return ApiError::MethodNotAllowed("GET, HEAD").response();
+    }
+    let mut response = http::Response::new(Bytes::from_static(b"{\"status\":\"ok\"}"));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 async fn respond(
     app: &App,
     options: &Options,
@@ -174,6 +192,9 @@ async fn respond(
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
     {
         return options.cors.preflight(origin.as_deref()).map(Full::new);
+    }
+    if request.uri().path() == HEALTHZ_PATH {
+        return healthz(request.method()).map(Full::new);
     }
     let (mut parts, body) = request.into_parts();
     let mut response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
@@ -198,4 +219,53 @@ async fn respond(
 
 async fn local(options: &Options, request: &http::Request) -> Option<http::Response> {
     options.local.as_ref()?.respond(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::config::{Config, Needs};
+    use crate::store::counting::CountingStore;
+    use crate::store::memory::MemoryStore;
+
+    async fn exchange(raw_request: &str) -> (String, usize) {
+        let env = crate::local::with_dev_defaults(|_| None);
+        let config = Config::from_env(&env, Needs::default()).unwrap();
+        let memory = Arc::new(MemoryStore::new());
+        let counting = Arc::new(CountingStore::new(memory.clone(), memory));
+        let app = Arc::new(App::new(&config, counting.clone(), counting.clone()).unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, app, async {
+            let _ = stopped.await;
+        }));
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(raw_request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        let _ = stop.send(());
+        server.await.unwrap();
+        (answer, counting.calls())
+    }
+
+    #[tokio::test]
+    async fn healthz_answers_a_constant_without_the_store() {
+        let (answer, store_calls) =
+            exchange("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        assert!(answer.ends_with("{\"status\":\"ok\"}"), "{answer}");
+        assert_eq!(store_calls, 0);
+    }
+
+    #[tokio::test]
+    async fn healthz_takes_only_get() {
+        let (answer, _) = exchange(
+            "POST /healthz HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(answer.starts_with("HTTP/1.1 405 "), "{answer}");
+    }
 }

@@ -4,7 +4,7 @@ use futures::future::try_join;
 use http::{StatusCode, header};
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, Request, RequestMeta, Response, Route, json_response};
+use super::{ApiError, Request, RequestMeta, Response, Route, RouteKey, json_response};
 use crate::app::App;
 use crate::config::PresenceSettings;
 use crate::domain::{Caller, Capabilities, DeviceId, FieldError, Label, Platform, TwilioState};
@@ -15,13 +15,15 @@ use crate::store::{
 /// Stored user agents are cut to this many characters to keep each device item under 1 KB.
 const MAX_USER_AGENT_CHARS: usize = 160;
 
+/// `route` is a [`RouteKey`]: a compile-time marker in the function binaries, so this match
+/// keeps one arm there, or a runtime [`Route`] in the local server.
 pub(super) async fn dispatch(
     app: &App,
-    route: Route,
+    route: impl RouteKey,
     request: &Request,
 ) -> Result<Response, ApiError> {
     let caller = authenticate(app, request)?;
-    match route {
+    match route.route() {
         Route::RegisterDevice => register_device(app, &caller, request).await,
         Route::Heartbeat => heartbeat(app, &caller, request).await,
         Route::UnregisterDevice => unregister_device(app, &caller, request).await,

@@ -1,13 +1,17 @@
 //! Handlers as plain async functions from an HTTP request to an HTTP response, served by
 //! `lambda_http` in AWS ([`crate::lambda`]) and by the local server ([`crate::server`]).
-//! [`handle`] is the one entry point: it picks the handler, maps errors to responses in one
-//! place, and writes the one log line per request.
+//! Every request goes through one wrapper (method and size checks, error mapping, the one log
+//! line per request): [`handle`] for any route (the local server), or [`Endpoint::handle`] for
+//! the routes of one function binary, whose handler is fixed when the binary is compiled so
+//! that it links only what it serves.
 
 mod app_routes;
 mod error;
 pub mod webhooks;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -162,19 +166,162 @@ impl Route {
     }
 }
 
-/// Serve one request on `route`. Never panics on input; every outcome is a response.
+/// A route as a dispatcher sees it: fixed when a binary is compiled (a marker type from
+/// [`keys`]) or chosen per request (a [`Route`], as the local server does). Dispatchers
+/// `match` on [`RouteKey::route`]; for a marker that match folds to one arm, so the other
+/// routes' handlers are never referenced and never linked.
+pub trait RouteKey: Copy + Send + Sync + 'static {
+    fn route(self) -> Route;
+}
+
+impl RouteKey for Route {
+    fn route(self) -> Route {
+        self
+    }
+}
+
+/// One zero-sized marker per route, for [`RouteKey`].
+pub mod keys {
+    use super::{Route, RouteKey};
+
+    macro_rules! keys {
+        ($($name:ident),* $(,)?) => {$(
+            #[derive(Debug, Clone, Copy, Default)]
+            pub struct $name;
+            impl RouteKey for $name {
+                #[inline(always)]
+                fn route(self) -> Route {
+                    Route::$name
+                }
+            }
+        )*};
+    }
+
+    keys!(
+        RegisterDevice,
+        Heartbeat,
+        UnregisterDevice,
+        ListDevices,
+        UserPhones,
+        VoiceIncoming,
+        DialStatus,
+    );
+}
+
+/// A handler for requests already checked by the common wrapper.
+pub type Handler =
+    for<'a> fn(&'a App, Route, &'a Request) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>>;
+
+/// What one function binary serves: its routes and their handler, a constant from
+/// [`endpoints`], so each binary names, and links, exactly one handler.
+#[derive(Clone, Copy)]
+pub struct Endpoint {
+    pub routes: &'static [Route],
+    handler: Handler,
+}
+
+impl Endpoint {
+    /// Serve one request on `route` (one of [`Endpoint::routes`]) through the common wrapper.
+    pub async fn handle(self, app: &App, route: Route, request: Request) -> Response {
+        wrap(app, route, request, self.handler).await
+    }
+
+    /// The configuration sections its binary must have.
+    pub fn needs(self) -> crate::config::Needs {
+        self.routes
+            .iter()
+            .fold(crate::config::Needs::default(), |acc, r| {
+                acc.union(r.needs())
+            })
+    }
+}
+
+/// The function binaries' endpoints, and [`endpoints::ALL`] for the local server.
+pub mod endpoints {
+    use super::{Endpoint, Route, app_handler, every_route, keys, webhooks_handler};
+
+    pub const REGISTER_DEVICE: Endpoint = Endpoint {
+        routes: &[Route::RegisterDevice],
+        handler: app_handler::<keys::RegisterDevice>,
+    };
+    pub const HEARTBEAT: Endpoint = Endpoint {
+        routes: &[Route::Heartbeat],
+        handler: app_handler::<keys::Heartbeat>,
+    };
+    pub const UNREGISTER_DEVICE: Endpoint = Endpoint {
+        routes: &[Route::UnregisterDevice],
+        handler: app_handler::<keys::UnregisterDevice>,
+    };
+    pub const LIST_DEVICES: Endpoint = Endpoint {
+        routes: &[Route::ListDevices],
+        handler: app_handler::<keys::ListDevices>,
+    };
+    pub const USER_PHONES: Endpoint = Endpoint {
+        routes: &[Route::UserPhones],
+        handler: app_handler::<keys::UserPhones>,
+    };
+    /// Twilio's voice webhooks, one function chosen by path.
+    pub const VOICE_WEBHOOKS: Endpoint = Endpoint {
+        routes: &Route::WEBHOOKS,
+        handler: webhooks_handler,
+    };
+    /// Every route, dispatched per request: the local server and the tests.
+    pub const ALL: Endpoint = Endpoint {
+        routes: &Route::ALL,
+        handler: every_route,
+    };
+}
+
+fn app_handler<'a, K: RouteKey + Default>(
+    app: &'a App,
+    _route: Route,
+    request: &'a Request,
+) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>> {
+    Box::pin(async move {
+        app_routes::dispatch(app, K::default(), request)
+            .await
+            .unwrap_or_else(|err| err.response())
+    })
+}
+
+fn webhooks_handler<'a>(
+    app: &'a App,
+    route: Route,
+    request: &'a Request,
+) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>> {
+    Box::pin(webhooks::dispatch(app, route, request))
+}
+
+fn every_route<'a>(
+    app: &'a App,
+    route: Route,
+    request: &'a Request,
+) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>> {
+    Box::pin(async move {
+        if route.is_webhook() {
+            webhooks::dispatch(app, route, request).await
+        } else {
+            app_routes::dispatch(app, route, request)
+                .await
+                .unwrap_or_else(|err| err.response())
+        }
+    })
+}
+
+/// Serve one request on any `route`. Never panics on input; every outcome is a response.
 pub async fn handle(app: &App, route: Route, request: Request) -> Response {
+    endpoints::ALL.handle(app, route, request).await
+}
+
+/// The wrapper every request goes through: method and size checks, the handler, the log line.
+async fn wrap(app: &App, route: Route, request: Request, handler: Handler) -> Response {
     let started = Instant::now();
     let mut response = if !route.accepts(request.method()) {
         ApiError::MethodNotAllowed(route.allow()).response()
     } else if request.body().len() > route.max_body_bytes() {
         ApiError::PayloadTooLarge(route.max_body_bytes()).response()
-    } else if route.is_webhook() {
-        webhooks::dispatch(app, route, &request).await
     } else {
-        app_routes::dispatch(app, route, &request)
-            .await
-            .unwrap_or_else(|err| err.response())
+        handler(app, route, &request).await
     };
     let note = response
         .extensions_mut()

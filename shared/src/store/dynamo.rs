@@ -58,12 +58,17 @@ pub struct DynamoStore {
 /// A client from the standard AWS settings (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, …),
 /// with timeouts short enough that a webhook can still answer Twilio in time.
 pub async fn client_from_env() -> Client {
+    client_from(aws_config::from_env()).await
+}
+
+/// [`client_from_env`] with the caller's choice of credential and region sources.
+pub async fn client_from(loader: aws_config::ConfigLoader) -> Client {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(2))
         .operation_attempt_timeout(Duration::from_secs(2))
         .operation_timeout(Duration::from_secs(5))
         .build();
-    let config = aws_config::from_env().timeout_config(timeouts).load().await;
+    let config = loader.timeout_config(timeouts).load().await;
     Client::new(&config)
 }
 
