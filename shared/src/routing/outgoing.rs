@@ -82,6 +82,27 @@ fn settle<T>(
     }
 }
 
+/// The caller's profile, read together with what `To` needs (one round trip); `Err` is the
+/// answer to give: the caller is in no directory, or the store failed or was too slow.
+async fn with_caller<T>(
+    app: &App,
+    caller_key: &UserKey,
+    caller_identity: &Identity,
+    other: impl Future<Output = Result<T, StoreError>>,
+    deadline: Instant,
+) -> Result<(UserProfile, T), Decision> {
+    let (caller, other) = join(
+        timeout_at(deadline, app.directory.user(caller_key)),
+        timeout_at(deadline, other),
+    )
+    .await;
+    let caller = match settle(caller, "directory")? {
+        Some(caller) => caller,
+        None => return Err(caller_not_in_directory(caller_identity)),
+    };
+    Ok((caller, settle(other, "directory")?))
+}
+
 /// `POST /phone/voice/outgoing`.
 pub async fn outgoing(
     app: &App,
@@ -118,18 +139,15 @@ pub async fn outgoing(
 
     match destination {
         Destination::Number(number) => {
-            let (caller, route) = join(
-                timeout_at(deadline, app.directory.user(&caller_key)),
-                timeout_at(deadline, app.directory.route_for_number(&number)),
-            )
-            .await;
-            let caller = match settle(caller, "directory") {
-                Ok(Some(caller)) => caller,
-                Ok(None) => return caller_not_in_directory(&caller_identity),
-                Err(decision) => return decision,
-            };
-            let route = match settle(route, "directory") {
-                Ok(route) => route,
+            let read = with_caller(
+                app,
+                &caller_key,
+                &caller_identity,
+                app.directory.route_for_number(&number),
+                deadline,
+            );
+            let (caller, route) = match read.await {
+                Ok(both) => both,
                 Err(decision) => return decision,
             };
             let caller_id = match caller_id(params, &caller) {
@@ -169,26 +187,26 @@ pub async fn outgoing(
                     "caller called themselves".into(),
                 );
             }
-            let (caller, callee) = join(
-                timeout_at(deadline, app.directory.user(&caller_key)),
-                timeout_at(deadline, app.directory.user(&callee_key)),
-            )
-            .await;
-            let caller = match settle(caller, "directory") {
-                Ok(Some(caller)) => caller,
-                Ok(None) => return caller_not_in_directory(&caller_identity),
+            let read = with_caller(
+                app,
+                &caller_key,
+                &caller_identity,
+                app.directory.user(&callee_key),
+                deadline,
+            );
+            let (caller, callee) = match read.await {
+                Ok(both) => both,
                 Err(decision) => return decision,
             };
-            let callee = match settle(callee, "directory") {
-                Ok(Some(callee)) if callee.org_id == caller.org_id => callee,
-                Ok(_) => {
+            let callee = match callee {
+                Some(callee) if callee.org_id == caller.org_id => callee,
+                _ => {
                     return refuse(
                         NOT_A_COLLEAGUE,
                         "destination_refused",
                         "To is not a user of the caller's org".to_owned(),
                     );
                 }
-                Err(decision) => return decision,
             };
             call_colleague(app, &caller, &caller_identity, &callee, callbacks, deadline).await
         }

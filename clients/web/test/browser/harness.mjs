@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -13,6 +14,23 @@ export const repoRoot = resolve(webRoot, '../..');
 export const TTL_SECONDS = 3;
 
 /** Starts the server and resolves once it printed the address it listens on. */
+/**
+ * One server and one browser for a test file, started before its first test and stopped after
+ * its last: `const env = serverAndBrowser();`, then `env.server` and `env.browser`.
+ */
+export function serverAndBrowser(serverOptions) {
+  const env = { server: undefined, browser: undefined };
+  before(async () => {
+    env.server = await startServer(serverOptions);
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
+}
+
 export async function startServer({ ttlSeconds = TTL_SECONDS } = {}) {
   const bin = resolve(webRoot, process.env.SOFTPHONE_SERVER_BIN ?? '../../target/debug/softphone-presence');
   if (!existsSync(bin)) {

@@ -1,36 +1,24 @@
 // The service answers 503 for a while: the client backs off as told by Retry-After, shows
 // reconnecting, and recovers with the same device.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   appToken,
   deviceIds,
-  launchBrowser,
   openSettings,
   pageDeviceId,
+  serverAndBrowser,
   signIn,
-  startServer,
   waitFor,
   waitForState,
 } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 test('503 with Retry-After for 3 s: reconnecting, backs off, then live with the same device', async () => {
-  const token = await appToken(server.url);
-  const context = await browser.newContext();
-  const page = await openSettings(context, server.url);
+  const token = await appToken(env.server.url);
+  const context = await env.browser.newContext();
+  const page = await openSettings(context, env.server.url);
   await signIn(page);
   await waitForState(page, 'live');
   const id = await pageDeviceId(page);
@@ -65,6 +53,6 @@ test('503 with Retry-After for 3 s: reconnecting, backs off, then live with the 
   assert.deepEqual(states.slice(0, 1), ['reconnecting']);
   assert.equal(states.at(-1), 'live');
   assert.equal(await pageDeviceId(page), id, 'the same device id');
-  await waitFor('the device listed', async () => (await deviceIds(server.url, token)).includes(id));
+  await waitFor('the device listed', async () => (await deviceIds(env.server.url, token)).includes(id));
   await context.close();
 });

@@ -2,25 +2,14 @@
 // page says so, presence still works, calls can be simulated, and the page is usable by keyboard.
 // SETTINGS_SCREENSHOT=path saves a screenshot of it (docs/settings-page.png).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { appToken, deviceIds, launchBrowser, openSettings, pageDeviceId, post, startServer, waitFor, waitForState } from './harness.mjs';
+import { test } from 'node:test';
+import { appToken, deviceIds, openSettings, pageDeviceId, post, serverAndBrowser, waitFor, waitForState } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({ ttlSeconds: 30 });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser({ ttlSeconds: 30 });
 
 test('real Voice SDK without Twilio: "Twilio unreachable", presence live, calls simulated', async () => {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
-  const page = await openSettings(context, server.url, { device: null });
+  const context = await env.browser.newContext({ viewport: { width: 1100, height: 1000 } });
+  const page = await openSettings(context, env.server.url, { device: null });
 
   // Sign in with the keyboard only.
   const select = page.getByLabel('User');
@@ -38,12 +27,12 @@ test('real Voice SDK without Twilio: "Twilio unreachable", presence live, calls 
   await notice.waitFor({ timeout: 15_000 });
   assert.equal(await page.evaluate(() => window.softphone.presence.state), 'live', 'presence is unaffected');
   const id = await pageDeviceId(page);
-  const token = await appToken(server.url);
-  assert.ok((await deviceIds(server.url, token)).includes(id));
+  const token = await appToken(env.server.url);
+  assert.ok((await deviceIds(env.server.url, token)).includes(id));
   await page.locator(`#device-rows tr[data-device-id="${id}"]`).getByText('this device').waitFor();
 
   // The user's phone, registered through the API, shows up in the list within a refresh.
-  await post(server.url, '/phone/voice/register-device', { deviceId: 'ios_demo_phone', platform: 'ios', label: 'iPhone' }, token);
+  await post(env.server.url, '/phone/voice/register-device', { deviceId: 'ios_demo_phone', platform: 'ios', label: 'iPhone' }, token);
   const phoneRow = page.locator('#device-rows tr[data-device-id="ios_demo_phone"]');
   await phoneRow.getByText('iOS').waitFor({ timeout: 5000 });
 
@@ -70,13 +59,13 @@ test('real Voice SDK without Twilio: "Twilio unreachable", presence live, calls 
   // Signing the phone out from here removes it (and keeps it out until it signs in again).
   await phoneRow.getByRole('button', { name: 'Sign out iPhone' }).click();
   await phoneRow.waitFor({ state: 'detached', timeout: 5000 });
-  assert.deepEqual(await deviceIds(server.url, token), [id]);
+  assert.deepEqual(await deviceIds(env.server.url, token), [id]);
   await context.close();
 });
 
 test('?device=fake-offline shows the same notice through the fake Device', async () => {
-  const context = await browser.newContext();
-  const page = await openSettings(context, server.url, { device: 'fake-offline' });
+  const context = await env.browser.newContext();
+  const page = await openSettings(context, env.server.url, { device: 'fake-offline' });
   const select = page.getByLabel('User');
   await select.waitFor();
   await select.selectOption(await select.locator('option', { hasText: 'bob@example.com' }).first().getAttribute('value'));
