@@ -18,7 +18,11 @@ const BOB_ID: &str = "user_bob_40example_2Ecom";
 const CALL_A: &str = "CA0000000000000000000000000000000a";
 const CALL_B: &str = "CA0000000000000000000000000000000b";
 
-fn progress_params(call_sid: &str, status: &str, sequence: u32) -> Vec<(String, String)> {
+pub(crate) fn progress_params(
+    call_sid: &str,
+    status: &str,
+    sequence: u32,
+) -> Vec<(String, String)> {
     [
         ("AccountSid", ACCOUNT_SID),
         ("CallSid", call_sid),

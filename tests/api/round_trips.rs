@@ -20,6 +20,7 @@ use aws_sdk_dynamodb::error::BoxError;
 use serde_json::json;
 use shared::store::dynamo::{DynamoStore, client_from_env};
 
+use crate::call_state::progress_params;
 use crate::helpers::{Stores, TestApp, alice, app_token, spawn_on};
 use crate::webhooks::SALES;
 
@@ -191,4 +192,21 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(wire.take(), (1, ops(&["PutItem"])), "remote sign-out");
+
+    // A call-progress callback of an internal call names callee and caller: both rows are
+    // written together.
+    let callback = "/phone/voice/call-status?org=org_demo&identity=user_bob_40example_2Ecom\
+                    &identity=user_alice_40example_2Ecom";
+    let twiml = app
+        .webhook(
+            callback,
+            &progress_params("CA0000000000000000000000000000000a", "in-progress", 1),
+        )
+        .await;
+    assert!(twiml.verbs().is_empty());
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["UpdateItem", "UpdateItem"])),
+        "call-status"
+    );
 }
