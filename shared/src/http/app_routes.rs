@@ -2,14 +2,19 @@
 
 use futures::future::try_join;
 use http::{StatusCode, header};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::{ApiError, Request, RequestMeta, Response, Route, RouteKey, json_response};
 use crate::app::App;
 use crate::config::PresenceSettings;
-use crate::domain::{Caller, Capabilities, DeviceId, FieldError, Label, Platform, TwilioState};
+use crate::directory::AssignedPhone;
+use crate::domain::{
+    Caller, Capabilities, DeviceId, FieldError, Identity, Label, Platform, TwilioState,
+};
 use crate::store::{
-    HeartbeatOutcome, HeartbeatUpdate, PresenceKey, RegisterOutcome, Registration, Unregistration,
+    DeviceRecord, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, RegisterOutcome, Registration,
+    Unregistration,
 };
 
 /// Stored user agents are cut to this many characters to keep each device item under 1 KB.
@@ -157,15 +162,64 @@ fn source_ip(request: &Request) -> Option<String> {
     request.extensions().get::<RequestMeta>()?.source_ip.clone()
 }
 
-fn presence_json(ttl_seconds: u32) -> Value {
-    json!({
-        "ttlSeconds": ttl_seconds,
-        "heartbeatIntervalSeconds": PresenceSettings::heartbeat_interval_for(ttl_seconds),
-    })
+// The response bodies, serialized straight from these structs: no intermediate
+// `serde_json::Value` tree to build, sort and drop on every request.
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PresenceTiming {
+    ttl_seconds: u32,
+    heartbeat_interval_seconds: u32,
 }
 
-fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(value).map_err(|e| ApiError::Internal(format!("serialize response: {e}")))
+impl PresenceTiming {
+    fn for_ttl(ttl_seconds: u32) -> Self {
+        Self {
+            ttl_seconds,
+            heartbeat_interval_seconds: PresenceSettings::heartbeat_interval_for(ttl_seconds),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RegisterResponse<'a> {
+    identity: &'a Identity,
+    token: &'a str,
+    expires_in: u32,
+    assigned_phones: &'a [AssignedPhone],
+    device: &'a DeviceRecord,
+    presence: PresenceTiming,
+    evicted_device_ids: &'a [DeviceId],
+    registration_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct HeartbeatResponse<'a> {
+    device: &'a DeviceRecord,
+    presence: PresenceTiming,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UnregisterResponse<'a> {
+    device_id: &'a DeviceId,
+    removed: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DevicesResponse<'a> {
+    identity: &'a Identity,
+    devices: &'a [DeviceRecord],
+    on_call: bool,
+    on_call_since: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserPhonesResponse<'a> {
+    assigned_phones: &'a [AssignedPhone],
 }
 
 async fn register_device(
@@ -220,16 +274,16 @@ async fn register_device(
     let token = minter
         .mint(&caller.identity, platform, now_ms.div_euclid(1000))
         .map_err(ApiError::Internal)?;
-    let body = json!({
-        "identity": caller.identity,
-        "token": token,
-        "expiresIn": minter.ttl_seconds(),
-        "assignedPhones": to_value(&directory.assigned_phones(&caller.email))?,
-        "device": to_value(&registered.device)?,
-        "presence": presence_json(ttl_seconds),
-        "evictedDeviceIds": to_value(&registered.evicted)?,
-        "registrationId": registered.device.registration_id,
-    });
+    let body = RegisterResponse {
+        identity: &caller.identity,
+        token: &token,
+        expires_in: minter.ttl_seconds(),
+        assigned_phones: &directory.assigned_phones(&caller.email),
+        device: &registered.device,
+        presence: PresenceTiming::for_ttl(ttl_seconds),
+        evicted_device_ids: &registered.evicted,
+        registration_id: &registered.device.registration_id,
+    };
     Ok(json_response(StatusCode::OK, &body))
 }
 
@@ -254,10 +308,10 @@ async fn heartbeat(app: &App, caller: &Caller, request: &Request) -> Result<Resp
         HeartbeatOutcome::NotRegistered => return Err(ApiError::DeviceNotRegistered),
         HeartbeatOutcome::SignedOut => return Err(ApiError::DeviceSignedOut),
     };
-    let body = json!({
-        "device": to_value(&device)?,
-        "presence": presence_json(device.ttl_seconds),
-    });
+    let body = HeartbeatResponse {
+        device: &device,
+        presence: PresenceTiming::for_ttl(device.ttl_seconds),
+    };
     Ok(json_response(StatusCode::OK, &body))
 }
 
@@ -294,7 +348,10 @@ async fn unregister_device(
         .await?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "deviceId": device_id, "removed": removed }),
+        &UnregisterResponse {
+            device_id: &device_id,
+            removed,
+        },
     ))
 }
 
@@ -303,12 +360,12 @@ async fn list_devices(app: &App, caller: &Caller) -> Result<Response, ApiError> 
     let on_call_since = presence.on_call_since();
     Ok(json_response(
         StatusCode::OK,
-        &json!({
-            "identity": caller.identity,
-            "devices": to_value(&presence.devices)?,
-            "onCall": on_call_since.is_some(),
-            "onCallSince": on_call_since,
-        }),
+        &DevicesResponse {
+            identity: &caller.identity,
+            devices: &presence.devices,
+            on_call: on_call_since.is_some(),
+            on_call_since,
+        },
     ))
 }
 
@@ -316,6 +373,8 @@ async fn user_phones(app: &App, caller: &Caller) -> Result<Response, ApiError> {
     let directory = app.directory.org_directory(&caller.org).await?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "assignedPhones": to_value(&directory.assigned_phones(&caller.email))? }),
+        &UserPhonesResponse {
+            assigned_phones: &directory.assigned_phones(&caller.email),
+        },
     ))
 }

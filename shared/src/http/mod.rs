@@ -372,8 +372,20 @@ pub(crate) struct LogNote {
     pub warn: bool,
 }
 
-pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    let mut response = Response::new(Bytes::from(body.to_string()));
+/// `body` serialized as JSON. The bodies are plain structs whose serialization cannot fail;
+/// were it to, the client gets a 500 that says so rather than a truncated body.
+pub(crate) fn json_response<T: serde::Serialize + ?Sized>(
+    status: StatusCode,
+    body: &T,
+) -> Response {
+    let (status, bytes) = match serde_json::to_vec(body) {
+        Ok(bytes) => (status, bytes),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            br#"{"error":{"code":"internal_error","message":"internal error"}}"#.to_vec(),
+        ),
+    };
+    let mut response = Response::new(Bytes::from(bytes));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
