@@ -1,10 +1,12 @@
 //! Who is calling: the app's sign-in JWT, verified here or by API Gateway's JWT authorizer.
 //! The caller's org and email come only from verified claims, never from a request body.
 
-use std::collections::HashMap;
+mod jwt;
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, DecodingKey};
 
 use crate::config::{AppAuthConfig, AppJwtKey, ClaimNames};
 use crate::domain::{Caller, Email, Identity, IdentityStyle, OrgId};
@@ -26,11 +28,10 @@ pub enum AuthError {
     BadClaim { claim: String, reason: String },
 }
 
+pub use jwt::Verifier;
+
 enum Mode {
-    Jwt {
-        key: Box<DecodingKey>,
-        validation: Box<Validation>,
-    },
+    Jwt(Box<Verifier>),
     Gateway,
 }
 
@@ -75,31 +76,17 @@ impl Authenticator {
                         }
                     }
                 };
-                let mut validation = Validation::new(algorithm);
-                validation.leeway = LEEWAY_SECONDS;
-                validation.validate_nbf = true;
-                // jsonwebtoken checks iss/aud only when present: a configured one is required.
-                let mut required = vec!["exp"];
-                match issuer {
-                    Some(iss) => {
-                        validation.set_issuer(&[iss]);
-                        required.push("iss");
-                    }
-                    None => validation.iss = None,
-                }
-                match audience {
-                    Some(aud) => {
-                        validation.set_audience(&[aud]);
-                        required.push("aud");
-                    }
-                    None => validation.validate_aud = false,
-                }
-                validation.set_required_spec_claims(&required);
+                // A configured issuer or audience is required, not only checked when present.
+                let verifier = Verifier::new(
+                    algorithm,
+                    &key,
+                    issuer.as_deref(),
+                    audience.as_deref(),
+                    LEEWAY_SECONDS,
+                    [&claims.email, &claims.org],
+                )?;
                 Ok(Self {
-                    mode: Mode::Jwt {
-                        key: Box::new(key),
-                        validation: Box::new(validation),
-                    },
+                    mode: Mode::Jwt(Box::new(verifier)),
                     claims: claims.clone(),
                     identity_style,
                 })
@@ -114,15 +101,15 @@ impl Authenticator {
         authorization: Option<&str>,
         gateway_claims: Option<&HashMap<String, String>>,
     ) -> Result<Caller, AuthError> {
-        let claims: Map<String, Value> = match &self.mode {
-            Mode::Gateway => gateway_claims
-                .ok_or_else(|| {
+        let [email_raw, org_raw] = match &self.mode {
+            Mode::Gateway => {
+                let claims = gateway_claims.ok_or_else(|| {
                     AuthError::InvalidToken("no claims from the API Gateway authorizer".into())
-                })?
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect(),
-            Mode::Jwt { key, validation } => {
+                })?;
+                [&self.claims.email, &self.claims.org]
+                    .map(|name| claims.get(name).filter(|v| !v.is_empty()).cloned())
+            }
+            Mode::Jwt(verifier) => {
                 if authorization.is_some_and(|h| h.len() > MAX_AUTHORIZATION_BYTES) {
                     return Err(AuthError::InvalidToken(format!(
                         "Authorization header longer than {MAX_AUTHORIZATION_BYTES} bytes"
@@ -135,13 +122,13 @@ impl Authenticator {
                     })
                     .filter(|t| !t.is_empty())
                     .ok_or(AuthError::MissingToken)?;
-                jsonwebtoken::decode::<Map<String, Value>>(token, key, validation)
+                verifier
+                    .verify(token, now_seconds())
                     .map_err(|e| AuthError::InvalidToken(describe(&e)))?
-                    .claims
             }
         };
-        let email_raw = self.claim(&claims, &self.claims.email)?;
-        let org_raw = self.claim(&claims, &self.claims.org)?;
+        let email_raw = self.claim(email_raw, &self.claims.email)?;
+        let org_raw = self.claim(org_raw, &self.claims.org)?;
         let email = Email::parse_field(&email_raw, &self.claims.email).map_err(|e| {
             AuthError::BadClaim {
                 claim: self.claims.email.clone(),
@@ -165,16 +152,18 @@ impl Authenticator {
         })
     }
 
-    fn claim(&self, claims: &Map<String, Value>, name: &str) -> Result<String, AuthError> {
-        match claims.get(name) {
-            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-            Some(Value::Number(n)) => Ok(n.to_string()),
-            _ => Err(AuthError::BadClaim {
-                claim: name.to_owned(),
-                reason: "missing or not a string".into(),
-            }),
-        }
+    fn claim(&self, value: Option<String>, name: &str) -> Result<String, AuthError> {
+        value.ok_or_else(|| AuthError::BadClaim {
+            claim: name.to_owned(),
+            reason: "missing or not a string".into(),
+        })
     }
+}
+
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// A reason a client developer can act on, without echoing the token.
