@@ -9,7 +9,7 @@ pub mod call_status;
 pub mod outgoing;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures::future::join_all;
 use tokio::time::{Instant, timeout_at};
@@ -186,21 +186,27 @@ fn targets(route: &NumberRoute) -> Vec<Email> {
 /// better than nothing.
 #[derive(Default)]
 pub struct RecentRoutes {
-    routes: Mutex<HashMap<E164, NumberRoute>>,
+    /// Shared with the request that looked the route up: remembering costs a reference count,
+    /// not a copy of the route (a group's member list) on every call.
+    routes: Mutex<HashMap<E164, Arc<NumberRoute>>>,
 }
 
 impl RecentRoutes {
     const MAX_ROUTES: usize = 1024;
 
-    fn remember(&self, route: &NumberRoute) {
+    fn remember(&self, route: &Arc<NumberRoute>) {
         let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        if routes.len() >= Self::MAX_ROUTES && !routes.contains_key(&route.phone.phone_number) {
+        if let Some(known) = routes.get_mut(&route.phone.phone_number) {
+            *known = route.clone();
+            return;
+        }
+        if routes.len() >= Self::MAX_ROUTES {
             routes.clear();
         }
         routes.insert(route.phone.phone_number.clone(), route.clone());
     }
 
-    fn get(&self, number: &E164) -> Option<NumberRoute> {
+    fn get(&self, number: &E164) -> Option<Arc<NumberRoute>> {
         let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         routes.get(number).cloned()
     }
@@ -212,7 +218,7 @@ async fn lookup(
     to: Option<&str>,
     deadline: Instant,
     callbacks: &Callbacks,
-) -> Result<NumberRoute, Decision> {
+) -> Result<Arc<NumberRoute>, Decision> {
     let Some(number) = to.and_then(|to| E164::parse_field(to, "To").ok()) else {
         let twiml = Twiml::new().say(NOT_IN_SERVICE).hangup();
         return Err(Decision::new(
@@ -223,6 +229,7 @@ async fn lookup(
     };
     match timeout_at(deadline, app.directory.route_for_number(&number)).await {
         Ok(Ok(Some(route))) => {
+            let route = Arc::new(route);
             app.recent_routes.remember(&route);
             Ok(route)
         }
@@ -327,14 +334,15 @@ struct RingPlan<'a> {
     caller_id: Option<String>,
     /// A softphone placing the call: on the call too once a callee answers.
     caller: Option<&'a Identity>,
-    /// What the caller hears when nobody can be rung.
-    fallback: Twiml,
+    /// What the caller hears when nobody can be rung: built only then, since most calls
+    /// ring someone (a voicemail's TwiML is as long as the dial's).
+    fallback: Box<dyn FnOnce() -> Twiml + Send + 'a>,
 }
 
 async fn ring(app: &App, plan: RingPlan<'_>, callbacks: &Callbacks, deadline: Instant) -> Decision {
     let now_ms = app.now_ms();
     let Some(survey) = survey(app, plan.org, &plan.targets, now_ms, deadline).await else {
-        return deadline_passed(plan.fallback, "presence");
+        return deadline_passed((plan.fallback)(), "presence");
     };
     // A partial store failure still rings whoever could be read.
     let failure_note = (!survey.failures.is_empty()).then(|| survey.failures.join("; "));
@@ -359,7 +367,7 @@ async fn ring(app: &App, plan: RingPlan<'_>, callbacks: &Callbacks, deadline: In
         return Decision {
             degraded,
             skipped_busy,
-            ..Decision::new(plan.fallback, "fallback", Some(reason))
+            ..Decision::new((plan.fallback)(), "fallback", Some(reason))
         };
     }
     ringing.sort_by(|a, b| {
@@ -401,7 +409,7 @@ async fn ring(app: &App, plan: RingPlan<'_>, callbacks: &Callbacks, deadline: In
 fn number_plan<'a>(
     app: &App,
     route: &'a NumberRoute,
-    callbacks: &Callbacks,
+    callbacks: &'a Callbacks,
     caller_id: Option<String>,
     caller: Option<&'a Identity>,
     extra: Vec<(&'static str, String)>,
@@ -429,7 +437,7 @@ fn number_plan<'a>(
         action_url: callbacks.dial_status_url.clone(),
         caller_id,
         caller,
-        fallback: fallback(Some(route), callbacks),
+        fallback: Box::new(move || fallback(Some(route), callbacks)),
     }
 }
 

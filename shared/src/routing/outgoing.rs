@@ -352,7 +352,7 @@ async fn call_colleague(
         action_url: callbacks.dial_status(&[("kind", "internal"), ("user", callee_key.as_str())]),
         caller_id: None,
         caller: Some(caller_identity),
-        fallback: colleague_fallback(callee, callbacks),
+        fallback: Box::new(move || colleague_fallback(callee, callbacks)),
     };
     ring(app, plan, callbacks, deadline).await
 }

@@ -9,21 +9,32 @@ use std::fmt::Write;
 /// would differ from the one written.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
+    escape_into(&mut out, text);
     out
+}
+
+/// [`escape`], appended to `out`: the documents are written into one buffer, with no string
+/// per attribute, and runs that need no escaping (nearly all text) are copied whole.
+pub fn escape_into(out: &mut String, text: &str) {
+    let mut copied_to = 0;
+    for (at, c) in text.char_indices() {
+        let replacement = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => "&apos;",
+            '\t' => "&#9;",
+            '\n' => "&#10;",
+            '\r' => "&#13;",
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => "",
+            _ => continue,
+        };
+        out.push_str(&text[copied_to..at]);
+        out.push_str(replacement);
+        copied_to = at + c.len_utf8();
+    }
+    out.push_str(&text[copied_to..]);
 }
 
 /// A `<Response>` built verb by verb.
@@ -78,13 +89,35 @@ impl Twiml {
         Self::default()
     }
 
+    /// `<tag>text</tag>`, the text escaped.
+    fn element(&mut self, tag: &str, text: &str) {
+        let body = &mut self.body;
+        body.push('<');
+        body.push_str(tag);
+        body.push('>');
+        escape_into(body, text);
+        body.push_str("</");
+        body.push_str(tag);
+        body.push('>');
+    }
+
+    /// ` name="value"`, the value escaped.
+    fn attribute(&mut self, name: &str, value: &str) {
+        let body = &mut self.body;
+        body.push(' ');
+        body.push_str(name);
+        body.push_str("=\"");
+        escape_into(body, value);
+        body.push('"');
+    }
+
     pub fn say(mut self, text: &str) -> Self {
-        let _ = write!(self.body, "<Say>{}</Say>", escape(text));
+        self.element("Say", text);
         self
     }
 
     pub fn play(mut self, url: &str) -> Self {
-        let _ = write!(self.body, "<Play>{}</Play>", escape(url));
+        self.element("Play", url);
         self
     }
 
@@ -94,29 +127,23 @@ impl Twiml {
     }
 
     pub fn redirect(mut self, url: &str) -> Self {
-        let _ = write!(
-            self.body,
-            "<Redirect method=\"POST\">{}</Redirect>",
-            escape(url)
-        );
+        self.body.push_str("<Redirect method=\"POST\">");
+        escape_into(&mut self.body, url);
+        self.body.push_str("</Redirect>");
         self
     }
 
     pub fn connect_stream(mut self, url: &str) -> Self {
-        let _ = write!(
-            self.body,
-            "<Connect><Stream url=\"{}\"/></Connect>",
-            escape(url)
-        );
+        self.body.push_str("<Connect><Stream");
+        self.attribute("url", url);
+        self.body.push_str("/></Connect>");
         self
     }
 
     pub fn record(mut self, record: &RecordVerb) -> Self {
-        let _ = write!(
-            self.body,
-            "<Record action=\"{}\" playBeep=\"true\"",
-            escape(&record.action_url)
-        );
+        self.body.push_str("<Record");
+        self.attribute("action", &record.action_url);
+        self.body.push_str(" playBeep=\"true\"");
         if let Some(max) = record.max_length_seconds {
             let _ = write!(self.body, " maxLength=\"{max}\"");
         }
@@ -124,7 +151,7 @@ impl Twiml {
             self.body.push_str(" transcribe=\"true\"");
         }
         if let Some(url) = &record.recording_status_callback {
-            let _ = write!(self.body, " recordingStatusCallback=\"{}\"", escape(url));
+            self.attribute("recordingStatusCallback", url);
         }
         self.body.push_str("/>");
         self
@@ -133,12 +160,12 @@ impl Twiml {
     pub fn dial(mut self, dial: &DialVerb) -> Self {
         let _ = write!(
             self.body,
-            "<Dial answerOnBridge=\"true\" timeout=\"{}\" action=\"{}\"",
-            dial.timeout_seconds.clamp(5, 600),
-            escape(&dial.action_url)
+            "<Dial answerOnBridge=\"true\" timeout=\"{}\"",
+            dial.timeout_seconds.clamp(5, 600)
         );
+        self.attribute("action", &dial.action_url);
         if let Some(caller_id) = &dial.caller_id {
-            let _ = write!(self.body, " callerId=\"{}\"", escape(caller_id));
+            self.attribute("callerId", caller_id);
         }
         self.body.push('>');
         for noun in &dial.nouns {
@@ -146,25 +173,22 @@ impl Twiml {
                 DialNoun::Client(client) => {
                     self.body.push_str("<Client");
                     self.status_callback(client.status_callback.as_deref());
-                    let _ = write!(
-                        self.body,
-                        "><Identity>{}</Identity>",
-                        escape(&client.identity)
-                    );
+                    self.body.push('>');
+                    self.element("Identity", &client.identity);
                     for (name, value) in &client.parameters {
-                        let _ = write!(
-                            self.body,
-                            "<Parameter name=\"{}\" value=\"{}\"/>",
-                            escape(name),
-                            escape(value)
-                        );
+                        self.body.push_str("<Parameter");
+                        self.attribute("name", name);
+                        self.attribute("value", value);
+                        self.body.push_str("/>");
                     }
                     self.body.push_str("</Client>");
                 }
                 DialNoun::Number(number) => {
                     self.body.push_str("<Number");
                     self.status_callback(number.status_callback.as_deref());
-                    let _ = write!(self.body, ">{}</Number>", escape(&number.number));
+                    self.body.push('>');
+                    escape_into(&mut self.body, &number.number);
+                    self.body.push_str("</Number>");
                 }
             }
         }
@@ -174,20 +198,20 @@ impl Twiml {
 
     fn status_callback(&mut self, url: Option<&str>) {
         if let Some(url) = url {
-            let _ = write!(
-                self.body,
-                " statusCallbackEvent=\"{STATUS_CALLBACK_EVENTS}\" statusCallback=\"{}\" \
-                 statusCallbackMethod=\"POST\"",
-                escape(url)
-            );
+            self.attribute("statusCallbackEvent", STATUS_CALLBACK_EVENTS);
+            self.attribute("statusCallback", url);
+            self.body.push_str(" statusCallbackMethod=\"POST\"");
         }
     }
 
     pub fn render(&self) -> String {
-        format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>{}</Response>",
-            self.body
-        )
+        const HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>";
+        const TAIL: &str = "</Response>";
+        let mut xml = String::with_capacity(HEAD.len() + self.body.len() + TAIL.len());
+        xml.push_str(HEAD);
+        xml.push_str(&self.body);
+        xml.push_str(TAIL);
+        xml
     }
 }
 
