@@ -119,7 +119,13 @@ fn new_registration_id() -> Result<String, ApiError> {
     let mut bytes = [0u8; 12];
     aws_lc_rs::rand::fill(&mut bytes)
         .map_err(|_| ApiError::Internal("no randomness for a registration id".into()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        id.push(char::from(HEX[usize::from(b >> 4)]));
+        id.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    Ok(id)
 }
 
 fn platform(body: &Map<String, Value>) -> Result<Option<Platform>, FieldError> {

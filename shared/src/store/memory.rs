@@ -40,10 +40,39 @@ impl Partition {
     }
 }
 
+/// The imported directories, and what a call reads from them indexed the way the DynamoDB
+/// store keeps them (one item per number, one per user), so that a call costs a lookup here
+/// as it costs one read there, whatever the size of the directory.
+#[derive(Default)]
+struct DirectoryState {
+    orgs: BTreeMap<OrgId, OrgDirectory>,
+    routes: HashMap<E164, NumberRoute>,
+    profiles: HashMap<UserKey, UserProfile>,
+}
+
+impl DirectoryState {
+    /// Rebuilt after each import (rare): where two orgs list the same number or user, the
+    /// first org in id order wins, as a search through the orgs would find it.
+    fn reindex(&mut self) {
+        self.routes.clear();
+        self.profiles.clear();
+        for org in self.orgs.values() {
+            for route in org.routes() {
+                self.routes
+                    .entry(route.phone.phone_number.clone())
+                    .or_insert(route);
+            }
+            for profile in org.user_profiles() {
+                self.profiles.entry(profile.key()).or_insert(profile);
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct MemoryStore {
     presence: Mutex<HashMap<PresenceKey, Partition>>,
-    directory: Mutex<BTreeMap<OrgId, OrgDirectory>>,
+    directory: Mutex<DirectoryState>,
 }
 
 impl MemoryStore {
@@ -63,7 +92,7 @@ impl MemoryStore {
         self.presence.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn directory(&self) -> MutexGuard<'_, BTreeMap<OrgId, OrgDirectory>> {
+    fn directory(&self) -> MutexGuard<'_, DirectoryState> {
         self.directory.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -223,25 +252,18 @@ impl DirectoryStore for MemoryStore {
     async fn org_directory(&self, org: &OrgId) -> Result<OrgDirectory, StoreError> {
         Ok(self
             .directory()
+            .orgs
             .get(org)
             .cloned()
             .unwrap_or_else(|| OrgDirectory::empty(org.clone())))
     }
 
     async fn route_for_number(&self, number: &E164) -> Result<Option<NumberRoute>, StoreError> {
-        Ok(self
-            .directory()
-            .values()
-            .flat_map(OrgDirectory::routes)
-            .find(|route| &route.phone.phone_number == number))
+        Ok(self.directory().routes.get(number).cloned())
     }
 
     async fn user(&self, key: &UserKey) -> Result<Option<UserProfile>, StoreError> {
-        Ok(self
-            .directory()
-            .values()
-            .flat_map(OrgDirectory::user_profiles)
-            .find(|profile| &profile.key() == key))
+        Ok(self.directory().profiles.get(key).cloned())
     }
 
     async fn import(&self, directory: &Directory) -> Result<ImportReport, StoreError> {
@@ -252,18 +274,20 @@ impl DirectoryStore for MemoryStore {
         };
         for org in &directory.orgs {
             let existing = stored
+                .orgs
                 .get(&org.org_id)
                 .map(OrgDirectory::records)
                 .unwrap_or_default();
             diff_records(&existing, &org.records(), &mut report);
-            stored.insert(org.org_id.clone(), org.clone());
+            stored.orgs.insert(org.org_id.clone(), org.clone());
         }
+        stored.reindex();
         Ok(report)
     }
 
     async fn export(&self) -> Result<Directory, StoreError> {
         Ok(Directory {
-            orgs: self.directory().values().cloned().collect(),
+            orgs: self.directory().orgs.values().cloned().collect(),
         })
     }
 }
