@@ -73,11 +73,20 @@ def self_signed_tls(directory):
 
 
 class DynamoProxy:
-    """Forwards TCP to moto and notes, with clock(), when each connection opens and each
-    DynamoDB request starts (by its X-Amz-Target header). With `tls` (from self_signed_tls) it
-    terminates TLS as DynamoDB's endpoint does, so a client's first request pays a handshake."""
+    """DynamoDB's endpoint as a client sees it, in front of moto: notes, with clock(), when each
+    client connection opens and each DynamoDB request starts (by its X-Amz-Target header). With
+    `tls` (from self_signed_tls) it terminates TLS as DynamoDB's endpoint does, so a client's
+    first request pays a handshake.
+
+    It keeps client connections alive across requests, as DynamoDB does. moto's development
+    server (Werkzeug) answers every request with `Connection: close`, so without this each
+    request would pay a new connection and handshake, and a function that warmed its
+    connection up during init would still open another for its first request: the proxy
+    forwards each request over a fresh connection to moto and drops that header."""
 
     TARGET = re.compile(rb"x-amz-target:\s*DynamoDB_\d+\.(\w+)", re.I)
+    LENGTH = re.compile(rb"^content-length:\s*(\d+)\s*$", re.I | re.M)
+    CLOSE = re.compile(rb"^connection:\s*close\s*\r\n", re.I | re.M)
 
     def __init__(self, upstream_port, clock=time.monotonic, tls=None):
         self.clock = clock
@@ -118,32 +127,77 @@ class DynamoProxy:
 
     def connect(self, client):
         try:
+            # Answers go out at once, as from a server tuned for request/response traffic:
+            # with Nagle's algorithm, the answer would wait for the client to acknowledge the
+            # TLS session tickets sent after the handshake, which it delays by up to 40 ms.
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.tls:
                 client = self.tls.wrap_socket(client, server_side=True)
-            server = socket.create_connection(self.upstream)
-        except OSError:
-            client.close()
-            return
-        threading.Thread(target=self.pump, args=(server, client, False), daemon=True).start()
-        self.pump(client, server, True)
-
-    def pump(self, src, dst, requests):
-        try:
+            pending = b""
             while True:
-                data = src.recv(65536)
-                if not data:
+                request, pending = self.read_message(client, pending)
+                if request is None:
                     break
-                if requests:
-                    for match in self.TARGET.finditer(data):
-                        self.note(match.group(1).decode())
-                dst.sendall(data)
+                for match in self.TARGET.finditer(request.split(b"\r\n\r\n", 1)[0]):
+                    self.note(match.group(1).decode())
+                response, keep = self.exchange(request)
+                client.sendall(response)
+                if not keep:
+                    break
         except OSError:
             pass
         finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            try:
+                client.close()
+            except OSError:
+                pass
+
+    def exchange(self, request):
+        """One request over its own connection to moto; the response, and whether the client
+        connection can stay open (it can when the response says how long it is)."""
+        with socket.create_connection(self.upstream) as upstream:
+            upstream.sendall(request)
+            response, leftover = self.read_message(upstream, b"")
+            if response is None:
+                raise OSError("moto closed the connection without answering")
+            head, body = response.split(b"\r\n\r\n", 1)
+            if self.LENGTH.search(head):
+                return self.CLOSE.sub(b"", head + b"\r\n") + b"\r\n" + body, True
+            # No length: the body runs to the end of moto's answer; the client must see it end.
+            body += leftover
+            while chunk := upstream.recv(65536):
+                body += chunk
+            return head + b"\r\n\r\n" + body, False
+
+    @staticmethod
+    def ack_now(sock):
+        """Acknowledge what arrives at once, as a server that answers quickly does: a client
+        that writes a request's head and body separately (Nagle's algorithm on) otherwise
+        waits for Linux's delayed ACK (up to 40 ms) before sending the body."""
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        except (OSError, AttributeError):
+            pass
+
+    @classmethod
+    def read_message(cls, sock, pending):
+        """An HTTP/1.1 message (head and a Content-Length body) from `sock`, after `pending`
+        bytes already read; (None, b"") at the end of the stream."""
+        while b"\r\n\r\n" not in pending:
+            cls.ack_now(sock)
+            chunk = sock.recv(65536)
+            if not chunk:
+                return None, b""
+            pending += chunk
+        head, rest = pending.split(b"\r\n\r\n", 1)
+        length = cls.LENGTH.search(head)
+        size = int(length.group(1)) if length else 0
+        while len(rest) < size:
+            cls.ack_now(sock)
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return head + b"\r\n\r\n" + rest[:size], rest[size:]
 
 
