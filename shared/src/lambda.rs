@@ -21,9 +21,13 @@ pub use lambda_http::Error;
 /// with every problem named.
 pub async fn run(endpoint: Endpoint) -> Result<(), Error> {
     crate::telemetry::init(crate::telemetry::Format::Json);
-    let app = Arc::new(app_from_env(endpoint.needs()).await.inspect_err(|e| {
-        tracing::error!(error = %e, "start-up failed");
-    })?);
+    let app = Arc::new(
+        app_from_env(endpoint.needs(), endpoint.concurrent_store_calls())
+            .await
+            .inspect_err(|e| {
+                tracing::error!(error = %e, "start-up failed");
+            })?,
+    );
     lambda_http::run(service_fn(move |event: lambda_http::Request| {
         let app = app.clone();
         async move { Ok::<_, Infallible>(to_lambda(invoke(&app, endpoint, from_lambda(event)).await)) }
@@ -55,8 +59,9 @@ fn pick(routes: &[Route], request: &http::Request) -> Option<Route> {
     }
 }
 
-/// An [`App`] on DynamoDB configured from the process environment.
-pub async fn app_from_env(needs: Needs) -> Result<App, String> {
+/// An [`App`] on DynamoDB configured from the process environment, with `connections`
+/// connections to DynamoDB opened (see [`warm_up`]).
+pub async fn app_from_env(needs: Needs, connections: usize) -> Result<App, String> {
     let env = |name: &str| std::env::var(name).ok();
     let config = Config::from_env(
         &env,
@@ -70,7 +75,7 @@ pub async fn app_from_env(needs: Needs) -> Result<App, String> {
     let client = lambda_client().await;
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
     let app = App::new(&config, store.clone(), store)?;
-    warm_up(&client, &table).await;
+    warm_up(&client, &table, connections).await;
     Ok(app)
 }
 
@@ -105,29 +110,39 @@ pub const WARMUP_KEY: &str = "warmup";
 /// Longest the cold start waits for the warm-up; a slow network just means no head start.
 const WARMUP_TIMEOUT: Duration = Duration::from_millis(1500);
 
-/// Open the DynamoDB connection (DNS, TCP, TLS, credentials, signing) during init, so the
-/// first request does not pay for it: init runs at full CPU before the first invocation is
-/// fetched. A failure is only logged; the first request then connects as it would have.
-pub async fn warm_up(client: &aws_sdk_dynamodb::Client, table: &str) {
+/// Open the DynamoDB connections (DNS, TCP, TLS, credentials, signing) during init, so the
+/// first request does not pay for them: init runs at full CPU before the first invocation is
+/// fetched. `connections` reads go out together, and the client opens a connection for each:
+/// as many as the function's first request sends at once (a register's write and directory
+/// read), since a request that finds no idle connection opens its own. A failure is only
+/// logged; the first request then connects as it would have.
+pub async fn warm_up(client: &aws_sdk_dynamodb::Client, table: &str, connections: usize) {
     use aws_sdk_dynamodb::types::AttributeValue;
     let started = Instant::now();
-    let get = client
-        .get_item()
-        .table_name(table)
-        .key("pk", AttributeValue::S(WARMUP_KEY.into()))
-        .key("sk", AttributeValue::S(WARMUP_KEY.into()))
-        .projection_expression("pk")
-        .send();
-    let result = tokio::time::timeout(WARMUP_TIMEOUT, get).await;
+    let get = || {
+        client
+            .get_item()
+            .table_name(table)
+            .key("pk", AttributeValue::S(WARMUP_KEY.into()))
+            .key("sk", AttributeValue::S(WARMUP_KEY.into()))
+            .projection_expression("pk")
+            .send()
+    };
+    let gets = futures::future::join_all((0..connections.max(1)).map(|_| get()));
+    let result = tokio::time::timeout(WARMUP_TIMEOUT, gets).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {
-        Ok(Ok(_)) => tracing::info!(latency_ms, "DynamoDB warm-up"),
-        Ok(Err(err)) => tracing::warn!(
-            error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err),
-            latency_ms,
-            "DynamoDB warm-up failed; the first request will connect"
-        ),
+        Ok(results) => match results.into_iter().find_map(Result::err) {
+            None => tracing::info!(connections, latency_ms, "DynamoDB warm-up"),
+            Some(err) => tracing::warn!(
+                error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err),
+                connections,
+                latency_ms,
+                "DynamoDB warm-up failed; the first request will connect"
+            ),
+        },
         Err(_) => tracing::warn!(
+            connections,
             latency_ms,
             "DynamoDB warm-up timed out; the first request will connect"
         ),
@@ -226,13 +241,71 @@ mod tests {
         assert_eq!(app_route.await, 404);
     }
 
+    /// An endpoint that answers every GetItem with "no item" over keep-alive connections, and
+    /// counts the connections it was opened.
+    async fn dynamo_stub() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let opened = Arc::new(AtomicUsize::new(0));
+        let count = opened.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    // Each GetItem arrives in one read here (a few hundred bytes on loopback).
+                    while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {
+                        let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\n\
+                                      content-length: 2\r\n\r\n{}";
+                        if stream.write_all(answer.as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        (url, opened)
+    }
+
+    #[tokio::test]
+    async fn the_warm_up_opens_as_many_connections_as_asked_and_requests_reuse_them() {
+        use std::sync::atomic::Ordering;
+        for connections in [1, 2, 3] {
+            let (url, opened) = dynamo_stub().await;
+            let client = client_at(&url);
+            warm_up(&client, "t", connections).await;
+            assert_eq!(opened.load(Ordering::SeqCst), connections);
+            // The runtime fetches the first invocation in between; the client's pool takes
+            // back a connection only once its response is wholly read, just after.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            // As many requests at once as were warmed up find a connection each.
+            let gets = (0..connections).map(|_| {
+                client
+                    .get_item()
+                    .table_name("t")
+                    .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("x".into()))
+                    .send()
+            });
+            for result in futures::future::join_all(gets).await {
+                result.unwrap();
+            }
+            assert_eq!(
+                opened.load(Ordering::SeqCst),
+                connections,
+                "no new connection"
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_refused_warm_up_returns_without_failing() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let closed = format!("http://{}", listener.local_addr().unwrap());
         drop(listener);
         let started = Instant::now();
-        warm_up(&client_at(&closed), "t").await;
+        warm_up(&client_at(&closed), "t", 2).await;
         assert!(started.elapsed() <= WARMUP_TIMEOUT + Duration::from_millis(500));
     }
 
@@ -248,7 +321,7 @@ mod tests {
             }
         });
         let started = Instant::now();
-        warm_up(&client_at(&silent), "t").await;
+        warm_up(&client_at(&silent), "t", 2).await;
         let waited = started.elapsed();
         assert!(waited >= WARMUP_TIMEOUT, "{waited:?}");
         assert!(

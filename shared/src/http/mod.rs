@@ -146,6 +146,18 @@ impl Route {
         }
     }
 
+    /// How many store requests the route sends at once (at most, in the common case): the
+    /// DynamoDB connections its function opens during init, so that its first request finds
+    /// one idle for each. Register writes the device while it reads the directory; an
+    /// outgoing call reads the caller's profile and the destination's route together; an
+    /// incoming group call reads its members' presence together (two, a small group).
+    pub fn concurrent_store_calls(self) -> usize {
+        match self {
+            Self::RegisterDevice | Self::VoiceIncoming | Self::VoiceOutgoing => 2,
+            _ => 1,
+        }
+    }
+
     /// The configuration sections this route's binary must have.
     pub fn needs(self) -> crate::config::Needs {
         crate::config::Needs {
@@ -224,6 +236,16 @@ impl Endpoint {
     /// Serve one request on `route` (one of [`Endpoint::routes`]) through the common wrapper.
     pub async fn handle(self, app: &App, route: Route, request: Request) -> Response {
         wrap(app, route, request, self.handler).await
+    }
+
+    /// The DynamoDB connections its function opens during init: the most any of its routes
+    /// sends at once.
+    pub fn concurrent_store_calls(self) -> usize {
+        self.routes
+            .iter()
+            .map(|r| r.concurrent_store_calls())
+            .max()
+            .unwrap_or(1)
     }
 
     /// The configuration sections its binary must have.
