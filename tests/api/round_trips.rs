@@ -130,13 +130,13 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
     app.register(&token, "new_device", "web").await;
     assert_eq!(
         wire.take(),
-        (2, ops(&["PutItem", "Query", "Query"])),
-        "a new device: the write and the directory read together, then the consistent count"
+        (2, ops(&["PutItem", "GetItem", "Query"])),
+        "a new device: the write and the caller's profile read together, then the consistent count"
     );
     app.register(&token, "new_device", "web").await;
     assert_eq!(
         wire.take(),
-        (1, ops(&["PutItem", "Query"])),
+        (1, ops(&["PutItem", "GetItem"])),
         "a known live device: the write tells, no count needed"
     );
     app.heartbeat(&token, "new_device").await;
@@ -144,7 +144,11 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
     app.get("/phone/voice/devices", &token).await;
     assert_eq!(wire.take(), (1, ops(&["Query"])), "list");
     app.get("/phone/user-phones", &token).await;
-    assert_eq!(wire.take(), (1, ops(&["Query"])), "user-phones");
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["GetItem"])),
+        "user-phones: the caller's profile"
+    );
 
     app.register_with("bob@example.com", "bob_web", &["voice"])
         .await;

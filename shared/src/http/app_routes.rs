@@ -10,11 +10,11 @@ use crate::app::App;
 use crate::config::PresenceSettings;
 use crate::directory::AssignedPhone;
 use crate::domain::{
-    Caller, Capabilities, DeviceId, FieldError, Identity, Label, Platform, TwilioState,
+    Caller, Capabilities, DeviceId, FieldError, Identity, Label, Platform, TwilioState, UserKey,
 };
 use crate::store::{
     DeviceRecord, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, RegisterOutcome, Registration,
-    Unregistration,
+    StoreError, Unregistration,
 };
 
 /// Stored user agents are cut to this many characters to keep each device item under 1 KB.
@@ -268,9 +268,9 @@ async fn register_device(
         sign_in,
     };
     // Independent reads and writes go out together: one round trip of latency, not two.
-    let (outcome, directory) = try_join(
+    let (outcome, assigned_phones) = try_join(
         app.presence.register(registration),
-        app.directory.org_directory(&caller.org),
+        assigned_phones(app, caller),
     )
     .await?;
     let registered = match outcome {
@@ -284,7 +284,7 @@ async fn register_device(
         identity: &caller.identity,
         token: &token,
         expires_in: minter.ttl_seconds(),
-        assigned_phones: &directory.assigned_phones(&caller.email),
+        assigned_phones: &assigned_phones,
         device: &registered.device,
         presence: PresenceTiming::for_ttl(ttl_seconds),
         evicted_device_ids: &registered.evicted,
@@ -376,11 +376,25 @@ async fn list_devices(app: &App, caller: &Caller) -> Result<Response, ApiError> 
 }
 
 async fn user_phones(app: &App, caller: &Caller) -> Result<Response, ApiError> {
-    let directory = app.directory.org_directory(&caller.org).await?;
+    let assigned_phones = assigned_phones(app, caller).await?;
     Ok(json_response(
         StatusCode::OK,
         &UserPhonesResponse {
-            assigned_phones: &directory.assigned_phones(&caller.email),
+            assigned_phones: &assigned_phones,
         },
     ))
+}
+
+/// The caller's numbers, from their directory profile: one small item (the import writes it
+/// with the numbers already worked out), not the whole org's directory. A user the directory
+/// does not know, or knows in another org than the token says, has none.
+async fn assigned_phones(app: &App, caller: &Caller) -> Result<Vec<AssignedPhone>, StoreError> {
+    let profile = app
+        .directory
+        .user(&UserKey::for_email(&caller.email))
+        .await?;
+    Ok(profile
+        .filter(|p| p.org_id == caller.org)
+        .map(|p| p.assigned_phones)
+        .unwrap_or_default())
 }
