@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::auth::Authenticator;
 use crate::config::{Config, PresenceSettings, WebhookConfig};
 use crate::store::{DirectoryStore, PresenceStore};
+use crate::twilio::signature::SignatureKey;
 use crate::twilio::token::VoiceTokenMinter;
 
 pub struct App {
@@ -15,6 +16,8 @@ pub struct App {
     pub auth: Option<Authenticator>,
     pub voice_tokens: Option<VoiceTokenMinter>,
     pub webhooks: Option<WebhookConfig>,
+    /// The key of `webhooks`' auth token, for `X-Twilio-Signature`.
+    pub webhook_key: Option<SignatureKey>,
     /// Milliseconds since the epoch. A field, not a global, so tests can move time.
     pub clock: fn() -> i64,
     /// Number routes seen lately, for Twilio's fallback URL (which must not read the store).
@@ -51,6 +54,10 @@ impl App {
             auth,
             voice_tokens,
             webhooks: config.webhooks.clone(),
+            webhook_key: config
+                .webhooks
+                .as_ref()
+                .map(|w| SignatureKey::new(&w.auth_token)),
             clock: system_clock,
             recent_routes: Default::default(),
         })

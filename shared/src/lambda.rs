@@ -21,13 +21,9 @@ pub use lambda_http::Error;
 /// with every problem named.
 pub async fn run(endpoint: Endpoint) -> Result<(), Error> {
     crate::telemetry::init(crate::telemetry::Format::Json);
-    let app = Arc::new(
-        app_from_env(endpoint.needs(), endpoint.concurrent_store_calls())
-            .await
-            .inspect_err(|e| {
-                tracing::error!(error = %e, "start-up failed");
-            })?,
-    );
+    let app = Arc::new(app_from_env(endpoint).await.inspect_err(|e| {
+        tracing::error!(error = %e, "start-up failed");
+    })?);
     lambda_http::run(service_fn(move |event: lambda_http::Request| {
         let app = app.clone();
         async move { Ok::<_, Infallible>(to_lambda(invoke(&app, endpoint, from_lambda(event)).await)) }
@@ -59,15 +55,15 @@ fn pick(routes: &[Route], request: &http::Request) -> Option<Route> {
     }
 }
 
-/// An [`App`] on DynamoDB configured from the process environment, with `connections`
-/// connections to DynamoDB opened (see [`warm_up`]).
-pub async fn app_from_env(needs: Needs, connections: usize) -> Result<App, String> {
+/// An [`App`] for `endpoint` on DynamoDB, configured from the process environment, with as
+/// many DynamoDB connections open as the endpoint sends requests at once (see [`warm_up`]).
+pub async fn app_from_env(endpoint: Endpoint) -> Result<App, String> {
     let env = |name: &str| std::env::var(name).ok();
     let config = Config::from_env(
         &env,
         Needs {
             table: true,
-            ..needs
+            ..endpoint.needs()
         },
     )
     .map_err(|e| e.to_string())?;
@@ -75,7 +71,7 @@ pub async fn app_from_env(needs: Needs, connections: usize) -> Result<App, Strin
     let client = lambda_client().await;
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
     let app = App::new(&config, store.clone(), store)?;
-    warm_up(&client, &table, connections).await;
+    warm_up(&client, &table, endpoint.concurrent_store_calls()).await;
     Ok(app)
 }
 

@@ -11,13 +11,13 @@ use super::{LogNote, Request, RequestMeta, Response, Route, json_response};
 use crate::app::App;
 use crate::config::WebhookConfig;
 use crate::routing::{self, CallParams, Callbacks, Decision};
-use crate::twilio::signature;
+use crate::twilio::signature::SignatureKey;
 
 pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
 
 pub(super) async fn dispatch(app: &App, route: Route, request: &Request) -> Response {
     let started = Instant::now();
-    let Some(config) = app.webhooks.as_ref() else {
+    let (Some(config), Some(key)) = (app.webhooks.as_ref(), app.webhook_key.as_ref()) else {
         // A deployment mistake, but the caller still hears something sensible.
         let decision = Decision {
             twiml: routing::fallback(None, &callbacks(&public_url(request, None))),
@@ -29,7 +29,7 @@ pub(super) async fn dispatch(app: &App, route: Route, request: &Request) -> Resp
         return twiml_response(decision, None);
     };
     let url = public_url(request, config.public_base_url.as_deref());
-    let form = match verify(config, request, &url) {
+    let form = match verify(config, key, request, &url) {
         Ok(params) => params,
         Err(rejection) => return rejection,
     };
@@ -111,6 +111,7 @@ fn reject(status: StatusCode, code: &'static str, message: &str) -> Response {
 #[allow(clippy::result_large_err)]
 fn verify(
     config: &WebhookConfig,
+    key: &SignatureKey,
     request: &Request,
     url: &str,
 ) -> Result<Vec<(String, String)>, Response> {
@@ -131,21 +132,15 @@ fn verify(
             .collect()
     };
     let (valid, params) = if request.method() == Method::GET {
-        (
-            signature::is_valid(&config.auth_token, url, &[], signature),
-            query_params(),
-        )
+        (key.is_valid(url, &[], signature), query_params())
     } else if url.contains("bodySHA256=") {
-        let valid = signature::is_valid_json(&config.auth_token, url, request.body(), signature);
+        let valid = key.is_valid_json(url, request.body(), signature);
         (valid, query_params())
     } else {
         let form: Vec<(String, String)> = form_urlencoded::parse(request.body())
             .into_owned()
             .collect();
-        (
-            signature::is_valid(&config.auth_token, url, &form, signature),
-            form,
-        )
+        (key.is_valid(url, &form, signature), form)
     };
     if !valid {
         return Err(reject(

@@ -61,34 +61,58 @@ fn port_variant(url: &str) -> Option<String> {
     Some(format!("{scheme}://{userinfo}{new_hostport}{tail}"))
 }
 
-/// Whether `signature` is Twilio's for this URL and these parameters, trying both port forms.
-/// The comparison is constant-time.
-pub fn is_valid(auth_token: &str, url: &str, params: &[(String, String)], signature: &str) -> bool {
-    let Ok(tag) = STANDARD.decode(signature.trim()) else {
-        return false;
-    };
-    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, auth_token.as_bytes());
-    std::iter::once(url.to_owned())
-        .chain(port_variant(url))
-        .any(|candidate| hmac::verify(&key, &signed_payload(&candidate, params), &tag).is_ok())
+/// The auth token's HMAC key, derived once (at start-up for the webhooks) instead of for every
+/// request it checks.
+pub struct SignatureKey(hmac::Key);
+
+impl SignatureKey {
+    pub fn new(auth_token: &str) -> Self {
+        Self(hmac::Key::new(
+            hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+            auth_token.as_bytes(),
+        ))
+    }
+
+    /// Whether `signature` is Twilio's for this URL and these parameters, trying both port
+    /// forms. The comparison is constant-time.
+    pub fn is_valid(&self, url: &str, params: &[(String, String)], signature: &str) -> bool {
+        let Ok(tag) = STANDARD.decode(signature.trim()) else {
+            return false;
+        };
+        std::iter::once(url.to_owned())
+            .chain(port_variant(url))
+            .any(|candidate| {
+                hmac::verify(&self.0, &signed_payload(&candidate, params), &tag).is_ok()
+            })
+    }
+
+    /// For JSON bodies: the URL (which carries `bodySHA256`) is signed with no parameters, and
+    /// the body must hash to that value.
+    pub fn is_valid_json(&self, url: &str, body: &[u8], signature: &str) -> bool {
+        let claimed = url
+            .split_once('?')
+            .into_iter()
+            .flat_map(|(_, query)| form_urlencoded::parse(query.as_bytes()))
+            .find(|(k, _)| k == "bodySHA256")
+            .map(|(_, v)| v.into_owned());
+        let hash_ok = claimed.is_some_and(|claimed| {
+            let actual = body_sha256(body);
+            // Not secret, but compare in constant time anyway: it costs nothing.
+            aws_lc_rs::constant_time::verify_slices_are_equal(claimed.as_bytes(), actual.as_bytes())
+                .is_ok()
+        });
+        hash_ok && self.is_valid(url, &[], signature)
+    }
 }
 
-/// For JSON bodies: the URL (which carries `bodySHA256`) is signed with no parameters, and the
-/// body must hash to that value.
+/// [`SignatureKey::is_valid`] for a one-off check (tools and tests).
+pub fn is_valid(auth_token: &str, url: &str, params: &[(String, String)], signature: &str) -> bool {
+    SignatureKey::new(auth_token).is_valid(url, params, signature)
+}
+
+/// [`SignatureKey::is_valid_json`] for a one-off check (tools and tests).
 pub fn is_valid_json(auth_token: &str, url: &str, body: &[u8], signature: &str) -> bool {
-    let claimed = url
-        .split_once('?')
-        .into_iter()
-        .flat_map(|(_, query)| form_urlencoded::parse(query.as_bytes()))
-        .find(|(k, _)| k == "bodySHA256")
-        .map(|(_, v)| v.into_owned());
-    let hash_ok = claimed.is_some_and(|claimed| {
-        let actual = body_sha256(body);
-        // Not secret, but compare in constant time anyway: it costs nothing.
-        aws_lc_rs::constant_time::verify_slices_are_equal(claimed.as_bytes(), actual.as_bytes())
-            .is_ok()
-    });
-    hash_ok && is_valid(auth_token, url, &[], signature)
+    SignatureKey::new(auth_token).is_valid_json(url, body, signature)
 }
 
 #[cfg(test)]

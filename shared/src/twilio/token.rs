@@ -87,19 +87,14 @@ impl VoiceTokenMinter {
         self.ttl_seconds
     }
 
-    /// A token for `identity` on a device of `platform`, issued at `now_s` (unix seconds).
-    pub fn mint(
-        &self,
-        identity: &Identity,
-        platform: Platform,
-        now_s: i64,
-    ) -> Result<String, String> {
+    /// What the token says: its grants for `identity` on `platform`, valid from `now_s`.
+    fn claims<'a>(&'a self, identity: &'a Identity, platform: Platform, now_s: i64) -> Claims<'a> {
         let push_credential_sid = match platform {
             Platform::Ios => self.push_ios.as_deref(),
             Platform::Android => self.push_android.as_deref(),
             Platform::Web => None,
         };
-        let claims = Claims {
+        Claims {
             jti: format!("{}-{now_s}", self.api_key_sid),
             iss: &self.api_key_sid,
             sub: &self.account_sid,
@@ -117,9 +112,18 @@ impl VoiceTokenMinter {
                     push_credential_sid,
                 },
             },
-        };
-        let claims =
-            serde_json::to_vec(&claims).map_err(|e| format!("serialize voice token: {e}"))?;
+        }
+    }
+
+    /// A token for `identity` on a device of `platform`, issued at `now_s` (unix seconds).
+    pub fn mint(
+        &self,
+        identity: &Identity,
+        platform: Platform,
+        now_s: i64,
+    ) -> Result<String, String> {
+        let claims = serde_json::to_vec(&self.claims(identity, platform, now_s))
+            .map_err(|e| format!("serialize voice token: {e}"))?;
         let mut token = String::with_capacity(self.header_dot.len() + 4 * claims.len() / 3 + 48);
         token.push_str(&self.header_dot);
         URL_SAFE_NO_PAD.encode_string(&claims, &mut token);
@@ -172,29 +176,7 @@ mod tests {
             for platform in [Platform::Web, Platform::Ios, Platform::Android] {
                 let now_s = 1_795_215_395;
                 let ours = minter.mint(&identity, platform, now_s).unwrap();
-                let push = match platform {
-                    Platform::Ios => config.push_credential_sid_ios.as_deref(),
-                    _ => None,
-                };
-                let claims = Claims {
-                    jti: format!("{}-{now_s}", config.api_key_sid),
-                    iss: &config.api_key_sid,
-                    sub: &config.account_sid,
-                    iat: now_s,
-                    nbf: now_s,
-                    exp: now_s + 3600,
-                    grants: Grants {
-                        identity: identity.as_str(),
-                        voice: VoiceGrant {
-                            incoming: Incoming { allow: true },
-                            outgoing: config
-                                .twiml_app_sid
-                                .as_deref()
-                                .map(|application_sid| Outgoing { application_sid }),
-                            push_credential_sid: push,
-                        },
-                    },
-                };
+                let claims = minter.claims(&identity, platform, now_s);
                 let key = EncodingKey::from_secret(config.api_key_secret.as_bytes());
                 let reference = jsonwebtoken::encode(&header(), &claims, &key).unwrap();
                 assert_eq!(ours, reference, "{platform:?}, TwiML App {twiml_app}");
