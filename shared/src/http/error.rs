@@ -1,7 +1,7 @@
 //! The one mapping from failures to status codes and JSON error bodies.
 
 use http::{HeaderValue, StatusCode, header};
-use serde_json::json;
+use serde::Serialize;
 
 use super::{LogNote, Response, json_response};
 use crate::auth::AuthError;
@@ -31,6 +31,21 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Internal(String),
+}
+
+/// `{"error": {"code", "field"?, "message"}}`, serialized straight from these structs (no
+/// `serde_json::Value` map to build and sort for every refused request).
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    message: &'a str,
 }
 
 /// Seconds a client should wait before retrying after the store was unavailable.
@@ -90,11 +105,17 @@ impl ApiError {
     }
 
     pub fn response(&self) -> Response {
-        let mut error = json!({ "code": self.code(), "message": self.message() });
-        if let Self::InvalidField(e) = self {
-            error["field"] = json!(e.field);
-        }
-        let mut response = json_response(self.status(), &json!({ "error": error }));
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                field: match self {
+                    Self::InvalidField(e) => Some(&e.field),
+                    _ => None,
+                },
+                message: &self.message(),
+            },
+        };
+        let mut response = json_response(self.status(), &body);
         let headers = response.headers_mut();
         match self {
             Self::Store(StoreError::Unavailable(_)) => {
@@ -122,5 +143,28 @@ impl ApiError {
             ..LogNote::default()
         });
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(error: ApiError) -> String {
+        String::from_utf8(error.response().body().to_vec()).unwrap()
+    }
+
+    /// The documented error shape, byte for byte: `field` only when a field is at fault, and
+    /// the message escaped as JSON.
+    #[test]
+    fn error_bodies_keep_their_shape() {
+        assert_eq!(
+            body(FieldError::new("deviceId", "must be a string").into()),
+            r#"{"error":{"code":"invalid_field","field":"deviceId","message":"deviceId: must be a string"}}"#
+        );
+        assert_eq!(
+            body(ApiError::NotFound("no endpoint at /a\"b".into())),
+            r#"{"error":{"code":"not_found","message":"no endpoint at /a\"b"}}"#
+        );
     }
 }
