@@ -11,6 +11,7 @@ use crate::config::PresenceSettings;
 use crate::directory::AssignedPhone;
 use crate::domain::{
     Caller, Capabilities, DeviceId, FieldError, Identity, Label, Platform, TwilioState, UserKey,
+    lower_hex,
 };
 use crate::store::{
     DeviceRecord, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, RegisterOutcome, Registration,
@@ -119,13 +120,7 @@ fn new_registration_id() -> Result<String, ApiError> {
     let mut bytes = [0u8; 12];
     aws_lc_rs::rand::fill(&mut bytes)
         .map_err(|_| ApiError::Internal("no randomness for a registration id".into()))?;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut id = String::with_capacity(2 * bytes.len());
-    for b in bytes {
-        id.push(char::from(HEX[usize::from(b >> 4)]));
-        id.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    Ok(id)
+    Ok(lower_hex(&bytes))
 }
 
 fn platform(body: &Map<String, Value>) -> Result<Option<Platform>, FieldError> {

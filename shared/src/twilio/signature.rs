@@ -30,11 +30,7 @@ pub fn sign(auth_token: &str, url: &str, params: &[(String, String)]) -> String 
 
 /// Lower-case hex SHA-256 of a JSON body, as Twilio puts in `bodySHA256`.
 pub fn body_sha256(body: &[u8]) -> String {
-    digest::digest(&digest::SHA256, body)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::domain::lower_hex(digest::digest(&digest::SHA256, body).as_ref())
 }
 
 /// The URL with its port toggled: the default port added when absent, removed when present.
