@@ -400,8 +400,11 @@ pub(crate) fn json_response<T: serde::Serialize + ?Sized>(
     status: StatusCode,
     body: &T,
 ) -> Response {
-    let (status, bytes) = match serde_json::to_vec(body) {
-        Ok(bytes) => (status, bytes),
+    // Most bodies are a few hundred bytes to 1.5 KB (a registration, with its voice token):
+    // starting there spares `to_vec`'s doubling from 128 bytes, a copy each time.
+    let mut bytes = Vec::with_capacity(1536);
+    let (status, bytes) = match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => (status, bytes),
         Err(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             br#"{"error":{"code":"internal_error","message":"internal error"}}"#.to_vec(),
