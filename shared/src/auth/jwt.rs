@@ -5,7 +5,8 @@
 //! its own validation struct), and hands the claims back as a map the caller then searches.
 //! On the heartbeat path that was a fifth of the server's CPU per request. This verifier
 //! keeps the key ready (`hmac::Key`, `ParsedPublicKey`), parses the header once with
-//! `jsonwebtoken::Header`, and reads the claims in one pass, keeping only the registered
+//! `jsonwebtoken::Header` (and not at all when its segment is one a verified token already
+//! carried), and reads the claims in one pass, keeping only the registered
 //! claims it validates and the two it was configured to return (borrowed where unescaped).
 //!
 //! What it accepts and refuses, and why (the `ErrorKind` it reports), is exactly
@@ -15,6 +16,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::RwLock;
 
 use aws_lc_rs::{hmac, signature};
 use base64::Engine;
@@ -39,7 +41,15 @@ pub struct Verifier {
     leeway_seconds: u64,
     /// The two claims handed back, by the names the configuration gives them.
     wanted: [String; 2],
+    /// Header segments (base64url, as sent) of tokens that passed: an issuer sends the same
+    /// one or two (a `kid` per signing key) in every token, and a segment seen to decode,
+    /// parse and name the pinned algorithm does so again, so it is compared, not re-parsed
+    /// (a fifth of a verification). Only verified tokens add to it, and at most a few.
+    known_headers: RwLock<Vec<Box<str>>>,
 }
+
+/// How many header segments [`Verifier`] remembers.
+const KNOWN_HEADERS: usize = 4;
 
 /// A claim's value as the caller receives it: a non-empty string, or a number's decimal form.
 /// Anything else (absent, null, empty, a bool, an object, an array) is `None`.
@@ -77,6 +87,7 @@ impl Verifier {
             audience: audience.map(str::to_owned),
             leeway_seconds,
             wanted: wanted.map(str::to_owned),
+            known_headers: RwLock::new(Vec::new()),
         })
     }
 
@@ -88,9 +99,12 @@ impl Verifier {
         // Split as jsonwebtoken does: from the right, so any extra dot lands in the header.
         let (signature, message) = split_last_dot(token)?;
         let (payload, header) = split_last_dot(message)?;
-        let header: Header = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header)?)?;
-        if header.alg != self.algorithm {
-            return Err(ErrorKind::InvalidAlgorithm.into());
+        let known_header = self.knows_header(header);
+        if !known_header {
+            let parsed: Header = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header)?)?;
+            if parsed.alg != self.algorithm {
+                return Err(ErrorKind::InvalidAlgorithm.into());
+            }
         }
         let signature = URL_SAFE_NO_PAD.decode(signature)?;
         let verified = match &self.key {
@@ -103,7 +117,26 @@ impl Verifier {
         let payload = URL_SAFE_NO_PAD.decode(payload)?;
         let claims = Claims::parse(&payload, &self.wanted)?;
         self.validate(&claims, now)?;
+        if !known_header {
+            self.remember_header(header);
+        }
         Ok(claims.wanted.map(|c| c.map(Cow::into_owned)))
+    }
+
+    fn knows_header(&self, segment: &str) -> bool {
+        // A poisoned lock only means a panic elsewhere mid-push; parsing again is always right.
+        self.known_headers
+            .read()
+            .is_ok_and(|known| known.iter().any(|h| **h == *segment))
+    }
+
+    fn remember_header(&self, segment: &str) {
+        if let Ok(mut known) = self.known_headers.write()
+            && known.len() < KNOWN_HEADERS
+            && !known.iter().any(|h| **h == *segment)
+        {
+            known.push(segment.into());
+        }
     }
 
     fn validate(&self, claims: &Claims<'_>, now: u64) -> Result<(), Error> {
