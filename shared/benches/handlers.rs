@@ -4,8 +4,9 @@
 //! wrk's req/s drift by 10-20 % between runs; these are the steady figures to compare two
 //! builds of a handler by. Run: cargo bench -p shared --bench handlers.
 //!
-//! The log line is formatted and written to a sink (`io::sink`) at `info`, as the local server
-//! formats it for a file; only the terminal's `write` is left out.
+//! The log line is formatted by the local server's subscriber (`telemetry::subscriber`; the
+//! Lambda functions' JSON with `LOG_FORMAT=json`) at `info` and written to `io::sink`: only
+//! the `write` itself is left out.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use shared::http::{Request, Route, handle};
 use shared::local::{mint_app_jwt, with_dev_defaults};
 use shared::store::DirectoryStore;
 use shared::store::memory::MemoryStore;
+use shared::telemetry::{self, Format};
 use shared::twilio::signature;
 
 const DEMO_DIRECTORY: &str = include_str!("../../demo/directory.json");
@@ -79,12 +81,15 @@ fn webhook(route: Route, params: &[(&str, &str)]) -> Request {
 }
 
 fn handlers(c: &mut Criterion) {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::sink)
-        .with_target(false)
-        .with_ansi(false)
-        .compact()
-        .try_init();
+    let format = match std::env::var("LOG_FORMAT").as_deref() {
+        Ok("json") => Format::Json,
+        _ => Format::Text,
+    };
+    let _ = tracing::subscriber::set_global_default(telemetry::subscriber(
+        format,
+        std::io::sink,
+        false,
+    ));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
