@@ -126,7 +126,7 @@ pub async fn warm_up(client: &aws_sdk_dynamodb::Client, table: &str, connections
     };
     let gets = futures::future::join_all((0..connections.max(1)).map(|_| get()));
     let result = tokio::time::timeout(WARMUP_TIMEOUT, gets).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
     match result {
         Ok(results) => match results.into_iter().find_map(Result::err) {
             None => tracing::info!(connections, latency_ms, "DynamoDB warm-up"),

