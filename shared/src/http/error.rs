@@ -151,7 +151,7 @@ mod tests {
     use super::*;
 
     fn body(error: ApiError) -> String {
-        String::from_utf8(error.response().body().to_vec()).unwrap()
+        String::from_utf8_lossy(error.response().body()).into_owned()
     }
 
     /// The documented error shape, byte for byte: `field` only when a field is at fault, and

@@ -299,8 +299,18 @@ fn app_handler<'a, K: RouteKey + Default>(
     _route: Route,
     request: &'a Request,
 ) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>> {
+    app_route(app, K::default(), request)
+}
+
+/// An app route's answer, its error mapped to a response: for a compile-time key (the
+/// function binaries) or a route chosen per request (the local server).
+fn app_route<'a>(
+    app: &'a App,
+    route: impl RouteKey,
+    request: &'a Request,
+) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>> {
     Box::pin(async move {
-        app_routes::dispatch(app, K::default(), request)
+        app_routes::dispatch(app, route, request)
             .await
             .unwrap_or_else(|err| err.response())
     })
@@ -324,11 +334,7 @@ fn every_route<'a>(
     if route.is_webhook() {
         Box::pin(webhooks::dispatch(app, route, request))
     } else {
-        Box::pin(async move {
-            app_routes::dispatch(app, route, request)
-                .await
-                .unwrap_or_else(|err| err.response())
-        })
+        app_route(app, route, request)
     }
 }
 
