@@ -22,8 +22,8 @@ use http::{HeaderValue, Method, StatusCode, header};
 use serde_json::{Value, json};
 use shared::App;
 use shared::directory::Directory;
-use shared::domain::{Email, OrgId};
-use shared::http::{Request, Response};
+use shared::domain::{Email, FieldError, OrgId};
+use shared::http::{ApiError, Request, Response};
 use shared::routing::{self, CallParams, Callbacks};
 use shared::server::LocalRoutes;
 
@@ -63,23 +63,10 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     respond(status, "application/json", body.to_string())
 }
 
-fn error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> Response {
-    let mut error = json!({ "code": code, "message": message });
-    if let Some(field) = field {
-        error["field"] = json!(field);
-    }
-    json_response(status, &json!({ "error": error }))
-}
-
 fn body_field<'a>(body: &'a Value, name: &str) -> Result<&'a str, Response> {
-    body.get(name).and_then(Value::as_str).ok_or_else(|| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "invalid_field",
-            &format!("{name} is required"),
-            Some(name),
-        )
-    })
+    body.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::from(FieldError::new(name, "is required")).response())
 }
 
 #[async_trait::async_trait]
@@ -103,23 +90,15 @@ impl LocalRoutes for LocalPages {
             "/openapi.yaml" if get => respond(StatusCode::OK, "application/yaml", OPENAPI_YAML),
             "/dev/users" | "/dev/sign-in" | "/dev/simulate-call" => {
                 let Some(secret) = &self.dev_secret else {
-                    return Some(error(
-                        StatusCode::NOT_FOUND,
-                        "not_found",
-                        "development sign-in is off: APP_JWT_SECRET is set to a real secret",
-                        None,
-                    ));
+                    let off = "development sign-in is off: APP_JWT_SECRET is set to a real secret";
+                    return Some(ApiError::NotFound(off.into()).response());
                 };
                 match path {
                     "/dev/users" if get => self.users().await,
                     "/dev/sign-in" if post => self.sign_in(secret, request).await,
                     "/dev/simulate-call" if post => self.simulate_call(request).await,
-                    _ => error(
-                        StatusCode::METHOD_NOT_ALLOWED,
-                        "method_not_allowed",
-                        "wrong method",
-                        None,
-                    ),
+                    "/dev/users" => ApiError::MethodNotAllowed("GET").response(),
+                    _ => ApiError::MethodNotAllowed("POST").response(),
                 }
             }
             _ => return None,
@@ -129,14 +108,8 @@ impl LocalRoutes for LocalPages {
 
 impl LocalPages {
     async fn directory(&self) -> Result<Directory, Response> {
-        self.app.directory.export().await.map_err(|e| {
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "store_unavailable",
-                &e.to_string(),
-                None,
-            )
-        })
+        let exported = self.app.core().directory.export().await;
+        exported.map_err(|e| ApiError::from(e).response())
     }
 
     async fn users(&self) -> Response {
@@ -166,12 +139,8 @@ impl LocalPages {
             Email::parse_field(email, "email"),
             OrgId::parse_field(org, "orgId"),
         ) else {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_field",
-                "email and orgId must be valid",
-                Some("email"),
-            );
+            let invalid = FieldError::new("email", "email and orgId must be valid");
+            return ApiError::from(invalid).response();
         };
         let directory = match self.directory().await {
             Ok(d) => d,
@@ -181,14 +150,10 @@ impl LocalPages {
             .org(&org)
             .is_some_and(|o| o.emails().contains(&&email));
         if !known {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_field",
-                "not a user of that org in the directory",
-                Some("email"),
-            );
+            let unknown = FieldError::new("email", "not a user of that org in the directory");
+            return ApiError::from(unknown).response();
         }
-        let now = self.app.now_ms().div_euclid(1000);
+        let now = self.app.core().now_ms().div_euclid(1000);
         match shared::local::mint_app_jwt(
             secret,
             email.as_str(),
@@ -200,12 +165,7 @@ impl LocalPages {
                 StatusCode::OK,
                 &json!({ "token": token, "expiresIn": DEV_TOKEN_SECONDS }),
             ),
-            Err(_) => error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "could not mint a token",
-                None,
-            ),
+            Err(_) => ApiError::Internal("could not mint a token".into()).response(),
         }
     }
 
@@ -235,12 +195,13 @@ impl LocalPages {
             query: Vec::new(),
         };
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        let decision = routing::incoming(&self.app, &params, &callbacks, deadline).await;
+        let ctx = self.app.webhooks().context(&callbacks, deadline);
+        let decision = routing::incoming(&ctx, &params).await;
         let twiml = decision.twiml.render();
         json_response(
             StatusCode::OK,
             &json!({
-                "outcome": decision.outcome,
+                "outcome": decision.outcome.as_str(),
                 "reason": decision.reason,
                 "ringing": identities(&twiml),
                 "twiml": twiml,

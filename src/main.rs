@@ -9,17 +9,43 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use shared::App;
-use shared::config::{Config, Needs};
-use shared::directory::Directory;
+use shared::app::StartupError;
+use shared::config::{Config, ConfigError, Needs};
+use shared::directory::{Directory, DirectoryError};
 use shared::local::{mint_app_jwt, with_dev_defaults};
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::memory::MemoryStore;
-use shared::store::{DirectoryStore, PresenceStore};
+use shared::store::{DirectoryStore, PresenceStore, StoreError};
 use tokio::net::TcpListener;
 
 mod local_pages;
 
 const DEMO_DIRECTORY: &str = include_str!("../demo/directory.json");
+
+/// Why a command failed, said in one line on stderr.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{origin}: {problems}")]
+    Directory {
+        origin: String,
+        problems: DirectoryError,
+    },
+    #[error("cannot read {}: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot listen on 127.0.0.1:{port}: {error}")]
+    Listen { port: u16, error: std::io::Error },
+    #[error("parameter {0:?} is not name=value")]
+    Parameter(String),
+}
 
 #[derive(Parser)]
 #[command(
@@ -90,8 +116,8 @@ async fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(error) => {
+            eprintln!("error: {error}");
             ExitCode::FAILURE
         }
     }
@@ -101,11 +127,13 @@ fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-fn read_directory(path: Option<&Path>) -> Result<Directory, String> {
-    let (text, source) = match path {
+fn read_directory(path: Option<&Path>) -> Result<Directory, CliError> {
+    let (text, origin) = match path {
         Some(path) => (
-            std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            std::fs::read_to_string(path).map_err(|error| CliError::Read {
+                path: path.to_owned(),
+                error,
+            })?,
             path.display().to_string(),
         ),
         None => (
@@ -113,27 +141,26 @@ fn read_directory(path: Option<&Path>) -> Result<Directory, String> {
             "built-in demo directory".to_owned(),
         ),
     };
-    Directory::parse(&text).map_err(|e| format!("{source}: {e}"))
+    Directory::parse(&text).map_err(|problems| CliError::Directory { origin, problems })
 }
 
-async fn dynamo_store() -> Result<DynamoStore, String> {
+async fn dynamo_store() -> Result<DynamoStore, CliError> {
     let config = Config::from_env(
         &process_env,
         Needs {
             table: true,
             ..Needs::default()
         },
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     Ok(DynamoStore::new(
         client_from_env().await,
         config.table_name.unwrap_or_default(),
     ))
 }
 
-async fn create_table() -> Result<(), String> {
+async fn create_table() -> Result<(), CliError> {
     let store = dynamo_store().await?;
-    let created = store.create_table().await.map_err(|e| e.to_string())?;
+    let created = store.create_table().await?;
     let verb = if created { "created" } else { "already exists" };
     println!(
         "table {} {verb}; TTL enabled on {}",
@@ -143,11 +170,11 @@ async fn create_table() -> Result<(), String> {
     Ok(())
 }
 
-async fn import_directory(file: &Path) -> Result<(), String> {
+async fn import_directory(file: &Path) -> Result<(), CliError> {
     // Validate before touching the table: a bad file writes nothing.
     let directory = read_directory(Some(file))?;
     let store = dynamo_store().await?;
-    let report = store.import(&directory).await.map_err(|e| e.to_string())?;
+    let report = store.import(&directory).await?;
     println!(
         "imported {} into {}: {report}",
         file.display(),
@@ -156,20 +183,20 @@ async fn import_directory(file: &Path) -> Result<(), String> {
     Ok(())
 }
 
-async fn export_directory() -> Result<(), String> {
+async fn export_directory() -> Result<(), CliError> {
     let store = dynamo_store().await?;
-    let directory = store.export().await.map_err(|e| e.to_string())?;
+    let directory = store.export().await?;
     println!("{}", directory.to_json_pretty());
     Ok(())
 }
 
-fn sign_webhook(url: &str, params: &[String]) -> Result<(), String> {
+fn sign_webhook(url: &str, params: &[String]) -> Result<(), CliError> {
     let pairs = params
         .iter()
         .map(|p| {
             p.split_once('=')
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .ok_or_else(|| format!("parameter {p:?} is not name=value"))
+                .ok_or_else(|| CliError::Parameter(p.clone()))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let env = with_dev_defaults(process_env);
@@ -178,7 +205,7 @@ fn sign_webhook(url: &str, params: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-async fn serve(args: ServeArgs) -> Result<(), String> {
+async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let env = with_dev_defaults(process_env);
     let needs = Needs {
         app_auth: true,
@@ -186,24 +213,24 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         webhooks: true,
         table: args.store == StoreKind::Dynamodb,
     };
-    let config = Config::from_env(&env, needs).map_err(|e| e.to_string())?;
+    let config = Config::from_env(&env, needs)?;
     let directory = read_directory(args.directory.as_deref())?;
 
     let (presence, dir_store): (Arc<dyn PresenceStore>, Arc<dyn DirectoryStore>) = match args.store
     {
         StoreKind::Memory => {
             let store = Arc::new(MemoryStore::new());
-            store.import(&directory).await.map_err(|e| e.to_string())?;
+            store.import(&directory).await?;
             (store.clone(), store)
         }
         StoreKind::Dynamodb => {
             let table = config.table_name.clone().unwrap_or_default();
             let store = Arc::new(DynamoStore::new(client_from_env().await, table));
             if args.create_table {
-                store.create_table().await.map_err(|e| e.to_string())?;
+                store.create_table().await?;
             }
             if args.directory.is_some() {
-                let report = store.import(&directory).await.map_err(|e| e.to_string())?;
+                let report = store.import(&directory).await?;
                 println!("directory loaded into {}: {report}", store.table());
             }
             (store.clone(), store)
@@ -211,10 +238,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let app = Arc::new(App::new(&config, presence, dir_store)?);
 
+    let listen = |error| CliError::Listen {
+        port: args.port,
+        error,
+    };
     let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
         .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
     print_banner(addr, &env, &directory);
     let options = shared::server::Options {
         cors: shared::server::Cors::from_setting(env("CORS_ALLOW_ORIGINS").as_deref()),

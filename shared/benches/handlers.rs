@@ -14,7 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::{Method, header};
-use shared::app::App;
+use shared::App;
 use shared::config::{Config, Needs};
 use shared::directory::Directory;
 use shared::http::{Request, Route, handle};

@@ -1,5 +1,6 @@
-//! The Lambda side: turn `lambda_http` events into plain HTTP requests for [`crate::http`] and
-//! back. A function's `main` is one call to [`run`].
+//! The Lambda side: build a function's [`Endpoint`] from the environment, open its DynamoDB
+//! connections during init, and turn `lambda_http` events into plain HTTP requests for
+//! [`crate::http`] and back. A function's `main` is one call to [`run`].
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -9,38 +10,44 @@ use bytes::Bytes;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt, service_fn};
 
-use crate::app::App;
+use crate::app::{Core, StartupError};
 use crate::config::{Config, Needs};
 use crate::http::{self, Endpoint, RequestMeta, Route};
 use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::keys::{PK, SK, WARMUP_KEY};
 
 pub use lambda_http::Error;
 
-/// Build everything once from the environment, then serve `endpoint` (a constant from
-/// [`http::endpoints`]) for the life of the container. Bad configuration stops the cold start
-/// with every problem named.
-pub async fn run(endpoint: Endpoint) -> Result<(), Error> {
+/// Build `E` once from the environment, then serve it for the life of the container. Bad
+/// configuration stops the cold start with every problem named.
+pub async fn run<E: Endpoint>() -> Result<(), Error> {
     crate::telemetry::init(crate::telemetry::Format::Json);
-    let app = Arc::new(app_from_env(endpoint).await.inspect_err(|e| {
+    let endpoint = Arc::new(endpoint_from_env::<E>().await.inspect_err(|e| {
         tracing::error!(error = %e, "start-up failed");
     })?);
     lambda_http::run(service_fn(move |event: lambda_http::Request| {
-        let app = app.clone();
-        async move { Ok::<_, Infallible>(to_lambda(invoke(&app, endpoint, from_lambda(event)).await)) }
+        let endpoint = endpoint.clone();
+        async move { Ok::<_, Infallible>(to_lambda(invoke(&*endpoint, from_lambda(event)).await)) }
     }))
     .await
 }
 
 /// One event for `endpoint`: its only route, or the one of its routes the path names.
-pub async fn invoke(app: &App, endpoint: Endpoint, request: http::Request) -> http::Response {
-    match pick(endpoint.routes, &request) {
-        Some(route) => endpoint.handle(app, route, request).await,
+pub async fn invoke<E: Endpoint>(endpoint: &E, request: http::Request) -> http::Response {
+    match pick(E::ROUTES, &request) {
+        Some(route) => http::handle(endpoint, route, request).await,
         None => http::not_found(request.uri().path()),
     }
 }
 
-/// One event for a function serving `routes`, through the every-route dispatcher (tests).
-pub async fn serve_one(app: &App, routes: &[Route], request: http::Request) -> http::Response {
+/// One event for a function serving `routes`, answered by the every-route [`http::App`]
+/// (tests of what one function's path picking does).
+#[cfg(feature = "test-util")]
+pub async fn serve_one(
+    app: &http::App,
+    routes: &[Route],
+    request: http::Request,
+) -> http::Response {
     match pick(routes, &request) {
         Some(route) => http::handle(app, route, request).await,
         None => http::not_found(request.uri().path()),
@@ -55,24 +62,21 @@ fn pick(routes: &[Route], request: &http::Request) -> Option<Route> {
     }
 }
 
-/// An [`App`] for `endpoint` on DynamoDB, configured from the process environment, with as
-/// many DynamoDB connections open as the endpoint sends requests at once (see [`warm_up`]).
-pub async fn app_from_env(endpoint: Endpoint) -> Result<App, String> {
+/// `E` on DynamoDB, configured from the process environment, with as many DynamoDB
+/// connections open as its routes send requests at once (see [`warm_up`]).
+pub async fn endpoint_from_env<E: Endpoint>() -> Result<E, StartupError> {
     let env = |name: &str| std::env::var(name).ok();
-    let config = Config::from_env(
-        &env,
-        Needs {
-            table: true,
-            ..endpoint.needs()
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    let needs = Needs {
+        table: true,
+        ..Route::needs_of(E::ROUTES)
+    };
+    let config = Config::from_env(&env, needs)?;
     let table = config.table_name.clone().unwrap_or_default();
     let client = lambda_client().await;
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
-    let app = App::new(&config, store.clone(), store)?;
-    warm_up(&client, &table, endpoint.concurrent_store_calls()).await;
-    Ok(app)
+    let endpoint = E::build(Core::new(config.presence, store.clone(), store), &config)?;
+    warm_up(&client, &table, Route::concurrent_store_calls_of(E::ROUTES)).await;
+    Ok(endpoint)
 }
 
 /// A DynamoDB client with only the settings a Lambda has: credentials from the environment
@@ -100,9 +104,6 @@ pub async fn lambda_client() -> aws_sdk_dynamodb::Client {
     crate::store::dynamo::client_from(loader).await
 }
 
-/// The key every function may read (template.yaml grants `GetItem` on it alone) and no
-/// record uses: reading it costs half a read unit and finds nothing.
-pub const WARMUP_KEY: &str = "warmup";
 /// Longest the cold start waits for the warm-up; a slow network just means no head start.
 const WARMUP_TIMEOUT: Duration = Duration::from_millis(1500);
 
@@ -119,9 +120,10 @@ pub async fn warm_up(client: &aws_sdk_dynamodb::Client, table: &str, connections
         client
             .get_item()
             .table_name(table)
-            .key("pk", AttributeValue::S(WARMUP_KEY.into()))
-            .key("sk", AttributeValue::S(WARMUP_KEY.into()))
-            .projection_expression("pk")
+            .key(PK, AttributeValue::S(WARMUP_KEY.into()))
+            .key(SK, AttributeValue::S(WARMUP_KEY.into()))
+            .projection_expression("#pk")
+            .expression_attribute_names("#pk", PK)
             .send()
     };
     let gets = futures::future::join_all((0..connections.max(1)).map(|_| get()));
@@ -205,36 +207,26 @@ mod tests {
 
     #[tokio::test]
     async fn each_endpoint_serves_only_its_routes() {
-        use crate::http::endpoints;
+        use crate::http::endpoints::{Heartbeat, ListDevices, VoiceWebhooks};
         let env = crate::local::with_dev_defaults(|_| None);
-        let needs = Needs {
-            app_auth: true,
-            voice_tokens: true,
-            webhooks: true,
-            table: false,
-        };
-        let config = Config::from_env(&env, needs).unwrap();
+        let config = Config::from_env(&env, Route::needs_of(&Route::ALL)).unwrap();
         let store = Arc::new(crate::store::memory::MemoryStore::new());
-        let app = App::new(&config, store.clone(), store).unwrap();
-        let status = |endpoint, method, path| {
-            let app = &app;
-            async move { invoke(app, endpoint, request(method, path)).await.status() }
-        };
+        let core = Core::new(config.presence, store.clone(), store);
+        let heartbeat = Heartbeat::build(core.clone(), &config).unwrap();
+        let list = ListDevices::build(core.clone(), &config).unwrap();
+        let webhooks = VoiceWebhooks::build(core, &config).unwrap();
+        let status = |response: http::Response| response.status();
         // A one-route function serves its route at whatever path the gateway forwards.
-        let heartbeat = status(endpoints::HEARTBEAT, "POST", "/stage/phone/voice/heartbeat");
-        assert_eq!(heartbeat.await, 401);
-        assert_eq!(status(endpoints::LIST_DEVICES, "POST", "/x").await, 405);
+        let answer = invoke(&heartbeat, request("POST", "/stage/phone/voice/heartbeat")).await;
+        assert_eq!(status(answer), 401);
+        assert_eq!(status(invoke(&list, request("POST", "/x")).await), 405);
         // The webhooks function picks by path, and knows no app route.
-        let incoming = status(endpoints::VOICE_WEBHOOKS, "POST", "/phone/voice/incoming");
-        assert_eq!(incoming.await, 400, "missing signature");
-        let dial_status = status(
-            endpoints::VOICE_WEBHOOKS,
-            "POST",
-            "/phone/voice/dial-status",
-        );
-        assert_eq!(dial_status.await, 400, "missing signature");
-        let app_route = status(endpoints::VOICE_WEBHOOKS, "POST", "/phone/voice/heartbeat");
-        assert_eq!(app_route.await, 404);
+        let incoming = invoke(&webhooks, request("POST", "/phone/voice/incoming")).await;
+        assert_eq!(status(incoming), 400, "missing signature");
+        let dial_status = invoke(&webhooks, request("POST", "/phone/voice/dial-status")).await;
+        assert_eq!(status(dial_status), 400, "missing signature");
+        let app_route = invoke(&webhooks, request("POST", "/phone/voice/heartbeat")).await;
+        assert_eq!(status(app_route), 404);
     }
 
     /// An endpoint that answers every GetItem with "no item" over keep-alive connections, and

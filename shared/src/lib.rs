@@ -1,6 +1,7 @@
 //! Softphone presence for Twilio Voice: which softphones are online, and calls that ring only
-//! those. Read top-down: [`domain`], [`auth`], [`twilio`], [`directory`], [`store`], [`http`],
-//! [`config`]; [`lambda`] and [`server`] are the two ways the handlers are served.
+//! those. Read top-down: [`domain`], [`config`], [`auth`], [`twilio`], [`directory`],
+//! [`store`], [`routing`], [`http`]; [`lambda`] and [`server`] are the two ways the handlers
+//! are served. docs/architecture.md maps the modules and how a request crosses them.
 
 pub mod app;
 pub mod auth;
@@ -9,6 +10,7 @@ pub mod directory;
 pub mod domain;
 pub mod http;
 pub mod lambda;
+#[cfg(any(test, feature = "local"))]
 pub mod local;
 pub mod routing;
 pub mod server;
@@ -16,7 +18,7 @@ pub mod store;
 pub mod telemetry;
 pub mod twilio;
 
-pub use app::App;
+pub use http::App;
 
 /// Every binary (the Lambda functions, the local server, the tests) allocates through
 /// mimalloc: a request is dozens of small allocations, and glibc's malloc spent a quarter of

@@ -1,6 +1,7 @@
 //! Development defaults for the local server: fixed, obviously fake secrets so that one command
 //! starts a working service, and app tokens for trying it. Real values in the environment
-//! always win, so the same server runs with production settings.
+//! always win, so the same server runs with production settings. Behind the `local` feature:
+//! only the operator CLI and the tests enable it, never a function binary (scripts/check-deps).
 
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::json;

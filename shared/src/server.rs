@@ -15,8 +15,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::app::App;
-use crate::http::{self, ApiError, RequestMeta, Route};
+use crate::http::{self, ApiError, App, RequestMeta, Route};
 
 /// The socket layer refuses bodies past this before any handler runs.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -226,13 +225,13 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
-    use crate::config::{Config, Needs};
+    use crate::config::Config;
     use crate::store::counting::CountingStore;
     use crate::store::memory::MemoryStore;
 
     async fn exchange(raw_request: &str) -> (String, usize) {
         let env = crate::local::with_dev_defaults(|_| None);
-        let config = Config::from_env(&env, Needs::default()).unwrap();
+        let config = Config::from_env(&env, Route::needs_of(&Route::ALL)).unwrap();
         let memory = Arc::new(MemoryStore::new());
         let counting = Arc::new(CountingStore::new(memory.clone(), memory));
         let app = Arc::new(App::new(&config, counting.clone(), counting.clone()).unwrap());

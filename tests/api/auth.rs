@@ -7,9 +7,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::App;
+use shared::app::Core;
 use shared::config::{Config, Needs};
-use shared::http::{Route, handle};
+use shared::http::endpoints::ListDevices;
+use shared::http::{Endpoint, Route, handle};
 use shared::store::memory::MemoryStore;
 
 use crate::helpers::{APP_JWT_SECRET, ORG, StoreKind, now_s, spawn_app, spawn_app_with, test_env};
@@ -201,7 +202,8 @@ async fn claim_names_and_identity_style_are_settings() {
     );
 }
 
-fn gateway_app() -> App {
+/// The list-devices function as a Lambda builds it: only what its route needs configured.
+fn gateway_app() -> ListDevices {
     let env = test_env(&[("APP_JWT_SECRET", ""), ("AUTH_MODE", "gateway")]);
     let config = Config::from_env(
         &|k| env.get(k).cloned(),
@@ -212,7 +214,8 @@ fn gateway_app() -> App {
     )
     .unwrap();
     let store = Arc::new(MemoryStore::new());
-    App::new(&config, store.clone(), store).unwrap()
+    let core = Core::new(config.presence, store.clone(), store);
+    ListDevices::build(core, &config).unwrap()
 }
 
 fn gateway_event(claims: Option<Value>) -> String {

@@ -9,9 +9,10 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use shared::App;
 use shared::config::{Config, Needs};
-use shared::directory::{Directory, ImportReport, NumberRoute, OrgDirectory, UserProfile};
+use shared::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use shared::domain::DeviceId;
 use shared::domain::{E164, OrgId, UserKey};
+use shared::store::ImportReport;
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::memory::MemoryStore;
 use shared::store::{

@@ -7,8 +7,10 @@ use std::time::Duration;
 use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::json;
+use shared::app::Core;
 use shared::directory::Directory;
-use shared::http::Route;
+use shared::http::endpoints::VoiceWebhooks;
+use shared::http::{Endpoint, Route};
 use shared::store::counting::CountingStore;
 use shared::twilio::signature::sign;
 
@@ -526,10 +528,10 @@ async fn a_stuck_store_still_gets_200_twiml_by_the_deadline() {
 /// Through the Lambda adapter: events as a Function URL and as API Gateway deliver them.
 mod lambda_events {
     use super::*;
-    use shared::App;
     use shared::config::{Config, Needs};
 
-    async fn app(overrides: &[(&str, &str)]) -> App {
+    /// The webhooks function as a Lambda builds it: only the webhook section configured.
+    async fn app(overrides: &[(&str, &str)]) -> VoiceWebhooks {
         let env = test_env(overrides);
         let needs = Needs {
             webhooks: true,
@@ -541,7 +543,8 @@ mod lambda_events {
         shared::store::DirectoryStore::import(store.as_ref(), &demo)
             .await
             .unwrap();
-        App::new(&config, store.clone(), store).unwrap()
+        let core = Core::new(config.presence, store.clone(), store);
+        VoiceWebhooks::build(core, &config).unwrap()
     }
 
     fn event(host: &str, stage: &str, raw_path: &str, signature: &str, body: &str) -> String {
@@ -570,9 +573,9 @@ mod lambda_events {
         .to_string()
     }
 
-    async fn invoke(app: &App, event: &str) -> (u16, String) {
+    async fn invoke(app: &VoiceWebhooks, event: &str) -> (u16, String) {
         let request = shared::lambda::from_lambda(lambda_http::request::from_str(event).unwrap());
-        let response = shared::lambda::serve_one(app, &Route::WEBHOOKS, request).await;
+        let response = shared::lambda::invoke(app, request).await;
         (
             response.status().as_u16(),
             String::from_utf8(response.body().to_vec()).unwrap(),
@@ -699,7 +702,8 @@ async fn an_unreachable_directory_still_answers_twiml() {
         ..Default::default()
     };
     let cfg = shared::config::Config::from_env(&|k| env.get(k).cloned(), needs).unwrap();
-    let app = shared::App::new(&cfg, Arc::new(down.clone()), Arc::new(down)).unwrap();
+    let core = Core::new(cfg.presence, Arc::new(down.clone()), Arc::new(down));
+    let app = VoiceWebhooks::build(core, &cfg).unwrap();
     let params = call_params(SALES);
     let url = "http://localhost/phone/voice/incoming";
     let body = form_urlencoded::Serializer::new(String::new())

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda::Error> {
-    shared::lambda::run(shared::http::endpoints::LIST_DEVICES).await
+    shared::lambda::run::<shared::http::endpoints::ListDevices>().await
 }

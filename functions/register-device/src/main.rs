@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda::Error> {
-    shared::lambda::run(shared::http::endpoints::REGISTER_DEVICE).await
+    shared::lambda::run::<shared::http::endpoints::RegisterDevice>().await
 }

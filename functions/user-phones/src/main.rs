@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda::Error> {
-    shared::lambda::run(shared::http::endpoints::USER_PHONES).await
+    shared::lambda::run::<shared::http::endpoints::UserPhones>().await
 }

@@ -4,5 +4,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda::Error> {
-    shared::lambda::run(shared::http::endpoints::VOICE_WEBHOOKS).await
+    shared::lambda::run::<shared::http::endpoints::VoiceWebhooks>().await
 }

@@ -65,20 +65,28 @@ impl Verifier {
         audience: Option<&str>,
         leeway_seconds: u64,
         wanted: [&str; 2],
-    ) -> Result<Self, String> {
+    ) -> Result<Self, super::KeyError> {
         let bytes = key
             .try_get_as_bytes()
-            .map_err(|_| "the app JWT key has no usable key bytes".to_owned())?;
+            .map_err(|_| super::KeyError("the app JWT key has no usable key bytes".to_owned()))?;
         let public = |alg: &'static dyn signature::VerificationAlgorithm| {
             signature::ParsedPublicKey::new(alg, bytes)
                 .map(Key::Public)
-                .map_err(|e| format!("APP_JWT_PUBLIC_KEY is not a usable public key: {e}"))
+                .map_err(|e| {
+                    super::KeyError(format!(
+                        "APP_JWT_PUBLIC_KEY is not a usable public key: {e}"
+                    ))
+                })
         };
         let key = match algorithm {
             Algorithm::HS256 => Key::Hmac(Box::new(hmac::Key::new(hmac::HMAC_SHA256, bytes))),
             Algorithm::RS256 => public(&signature::RSA_PKCS1_2048_8192_SHA256)?,
             Algorithm::ES256 => public(&signature::ECDSA_P256_SHA256_FIXED)?,
-            other => return Err(format!("app JWT algorithm {other:?} is not supported")),
+            other => {
+                return Err(super::KeyError(format!(
+                    "app JWT algorithm {other:?} is not supported"
+                )));
+            }
         };
         Ok(Self {
             algorithm,

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-use crate::config::{AppAuthConfig, AppJwtKey, ClaimNames};
+use crate::config::{AppAuthConfig, AppJwtKey, ClaimNames, ExposeSecret};
 use crate::domain::{Caller, Email, Identity, IdentityStyle, OrgId};
 
 /// Leeway for `exp`/`nbf`: covers clock skew between the app's issuer and Lambda, nothing more.
@@ -30,6 +30,11 @@ pub enum AuthError {
 
 pub use jwt::Verifier;
 
+/// An app JWT key from the configuration that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KeyError(pub String);
+
 enum Mode {
     Jwt(Box<Verifier>),
     Gateway,
@@ -43,7 +48,7 @@ pub struct Authenticator {
 
 impl Authenticator {
     /// Build the verifier once at start-up; a key that does not parse stops the binary.
-    pub fn new(config: &AppAuthConfig, identity_style: IdentityStyle) -> Result<Self, String> {
+    pub fn new(config: &AppAuthConfig, identity_style: IdentityStyle) -> Result<Self, KeyError> {
         match config {
             AppAuthConfig::Gateway { claims } => Ok(Self {
                 mode: Mode::Gateway,
@@ -60,7 +65,7 @@ impl Authenticator {
                 // that is what rejects `alg: none` and HS256-signed-with-the-public-key tokens.
                 let (key, algorithm) = match key {
                     AppJwtKey::Secret(secret) => (
-                        DecodingKey::from_secret(secret.as_bytes()),
+                        DecodingKey::from_secret(secret.expose_secret().as_bytes()),
                         Algorithm::HS256,
                     ),
                     AppJwtKey::PublicKeyPem(pem) => {
@@ -69,10 +74,10 @@ impl Authenticator {
                         } else if let Ok(key) = DecodingKey::from_ec_pem(pem.as_bytes()) {
                             (key, Algorithm::ES256)
                         } else {
-                            return Err(
+                            return Err(KeyError(
                                 "APP_JWT_PUBLIC_KEY is not an RSA or EC public key in PEM form"
                                     .into(),
-                            );
+                            ));
                         }
                     }
                 };

@@ -1,4 +1,5 @@
-//! The one mapping from failures to status codes and JSON error bodies.
+//! Every HTTP refusal the service makes (app routes, webhooks, the local server's pages) and its
+//! one mapping to a status code, a JSON error body and the request's log line.
 
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
@@ -31,6 +32,18 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Internal(String),
+    /// A webhook without `X-Twilio-Signature`.
+    #[error("missing signature")]
+    MissingSignature,
+    /// A webhook whose signature does not match: not Twilio, or the wrong URL or auth token.
+    #[error("invalid signature")]
+    InvalidSignature,
+    /// A signed webhook for another Twilio account.
+    #[error("wrong account")]
+    WrongAccount,
+    /// The outgoing-call webhook for another TwiML App (or none configured): why.
+    #[error("wrong application")]
+    WrongApplication(&'static str),
 }
 
 /// `{"error": {"code", "field"?, "message"}}`, serialized straight from these structs (no
@@ -64,12 +77,21 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Store(StoreError::Unavailable(_)) => "store_unavailable",
             Self::Store(StoreError::Internal(_)) | Self::Internal(_) => "internal_error",
+            Self::MissingSignature => "missing_signature",
+            Self::InvalidSignature => "invalid_signature",
+            Self::WrongAccount => "wrong_account",
+            Self::WrongApplication(_) => "wrong_application",
         }
     }
 
     fn status(&self) -> StatusCode {
         match self {
-            Self::InvalidField(_) | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidField(_) | Self::MalformedBody(_) | Self::MissingSignature => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::InvalidSignature | Self::WrongAccount | Self::WrongApplication(_) => {
+                StatusCode::FORBIDDEN
+            }
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) | Self::DeviceNotRegistered => StatusCode::NOT_FOUND,
             Self::DeviceSignedOut => StatusCode::GONE,
@@ -101,7 +123,23 @@ impl ApiError {
                 "presence store temporarily unavailable; retry shortly".into()
             }
             Self::Store(StoreError::Internal(_)) | Self::Internal(_) => "internal error".into(),
+            Self::MissingSignature => "X-Twilio-Signature header is required".into(),
+            Self::InvalidSignature => "X-Twilio-Signature does not match this request".into(),
+            Self::WrongAccount => "AccountSid is not this service's Twilio account".into(),
+            Self::WrongApplication(why) => (*why).into(),
         }
+    }
+
+    /// Refusals an operator should look at: a misconfigured webhook URL or token, or someone
+    /// who is not Twilio.
+    fn is_webhook_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::MissingSignature
+                | Self::InvalidSignature
+                | Self::WrongAccount
+                | Self::WrongApplication(_)
+        )
     }
 
     pub fn response(&self) -> Response {
@@ -140,6 +178,7 @@ impl ApiError {
         response.extensions_mut().insert(LogNote {
             outcome: Some(self.code()),
             cause,
+            warn: self.is_webhook_refusal(),
             ..LogNote::default()
         });
         response

@@ -1,77 +1,104 @@
-//! Twilio's voice webhooks. The signature is checked before anything else runs; after that,
+//! Twilio's webhooks. The signature is checked before anything else runs; after that,
 //! every outcome is `200 text/xml` TwiML, because Twilio plays an application error to the
-//! caller on anything else.
+//! caller on anything else. The webhook layer builds routing's [`Context`] from [`Webhooks`].
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use serde_json::json;
+use http::{HeaderMap, HeaderValue, Method, header};
 use tokio::time::Instant;
 
-use super::{LogNote, Request, RequestMeta, Response, Route, json_response};
-use crate::app::App;
-use crate::config::WebhookConfig;
-use crate::routing::{self, CallParams, Callbacks, Decision};
+use super::{ApiError, LogNote, Request, RequestMeta, Response, Route};
+use crate::app::{Core, StartupError};
+use crate::config::{Config, ExposeSecret, WebhookConfig};
+use crate::routing::{self, CallParams, Callbacks, Context, Decision, RecentRoutes, Settings};
 use crate::twilio::signature::SignatureKey;
 
 pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
 
-pub(super) async fn dispatch(app: &App, route: Route, request: &Request) -> Response {
-    let started = Instant::now();
-    let (Some(config), Some(key)) = (app.webhooks.as_ref(), app.webhook_key.as_ref()) else {
-        // A deployment mistake, but the caller still hears something sensible.
-        let decision = Decision {
-            twiml: routing::fallback(None, &callbacks(&public_url(request, None))),
-            outcome: "fallback",
-            reason: Some("webhooks are not configured (TWILIO_AUTH_TOKEN)".into()),
-            degraded: true,
-            skipped_busy: 0,
-        };
-        return twiml_response(decision, None);
-    };
-    let url = public_url(request, config.public_base_url.as_deref());
-    let form = match verify(config, key, request, &url) {
-        Ok(params) => params,
-        Err(rejection) => return rejection,
-    };
-    let call = CallParams {
-        form,
-        query: form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect(),
-    };
-    if route == Route::VoiceOutgoing
-        && let Err(rejection) = check_application(config, &call)
-    {
-        return rejection;
+/// What the webhooks borrow: built at start-up only where the configuration has the webhook
+/// section, so no request finds it missing.
+pub struct Webhooks {
+    pub core: Core,
+    config: WebhookConfig,
+    /// The key of the auth token, for `X-Twilio-Signature`, derived once.
+    key: SignatureKey,
+    /// Number routes seen lately, for Twilio's fallback URL (which must not read the store).
+    recent_routes: RecentRoutes,
+}
+
+impl Webhooks {
+    pub fn new(core: Core, config: &Config) -> Result<Self, StartupError> {
+        let config = config
+            .webhooks
+            .clone()
+            .ok_or(StartupError::Missing("the webhooks (TWILIO_AUTH_TOKEN)"))?;
+        Ok(Self {
+            key: SignatureKey::new(config.auth_token.expose_secret()),
+            config,
+            core,
+            recent_routes: RecentRoutes::default(),
+        })
     }
-    let call_sid = call.get("CallSid").map(str::to_owned);
-    let callbacks = callbacks(&url);
-    let deadline = started + config.deadline;
-    let decision = match route {
-        Route::DialStatus => routing::dial_status(app, &call, &callbacks, deadline).await,
-        Route::VoiceOutgoing => routing::outgoing(app, &call, &callbacks, deadline).await,
-        Route::CallStatus => routing::call_status(app, &call, deadline).await,
-        Route::VoiceFallback => routing::primary_failed(app, &call, &callbacks),
-        _ => routing::incoming(app, &call, &callbacks, deadline).await,
-    };
-    twiml_response(decision, call_sid)
+
+    /// What routing reads for one webhook: the stores, the recent routes, the settings, the
+    /// time, the deadline and where Twilio calls back.
+    pub fn context<'a>(&'a self, callbacks: &'a Callbacks, deadline: Instant) -> Context<'a> {
+        Context {
+            presence: self.core.presence.as_ref(),
+            directory: self.core.directory.as_ref(),
+            recent_routes: &self.recent_routes,
+            settings: Settings {
+                identity_style: self.core.settings.identity_style,
+                max_call_seconds: self.core.settings.max_call_seconds,
+                outbound_allowed_prefixes: self.config.outbound_allowed_prefixes.as_deref(),
+            },
+            callbacks,
+            now_ms: self.core.now_ms(),
+            deadline,
+        }
+    }
+
+    /// One webhook on `route`: verified, then answered with TwiML.
+    pub async fn dispatch(&self, route: Route, request: &Request) -> Response {
+        let started = Instant::now();
+        let url = public_url(request, self.config.public_base_url.as_deref());
+        let form = match verify(&self.config, &self.key, request, &url) {
+            Ok(params) => params,
+            Err(refusal) => return refusal.response(),
+        };
+        let call = CallParams {
+            form,
+            query: form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect(),
+        };
+        if route == Route::VoiceOutgoing
+            && let Err(refusal) = check_application(&self.config, &call)
+        {
+            return refusal.response();
+        }
+        let call_sid = call.get("CallSid").map(str::to_owned);
+        let callbacks = callbacks(&url);
+        let ctx = self.context(&callbacks, started + self.config.deadline);
+        let decision = match route {
+            Route::DialStatus => routing::dial_status(&ctx, &call).await,
+            Route::VoiceOutgoing => routing::outgoing(&ctx, &call).await,
+            Route::CallStatus => routing::call_status(&ctx, &call).await,
+            Route::VoiceFallback => routing::primary_failed(&ctx, &call),
+            _ => routing::incoming(&ctx, &call).await,
+        };
+        twiml_response(decision, call_sid)
+    }
 }
 
 /// The outgoing webhook serves only this service's TwiML App: a token minted for another app
 /// (or a misconfigured URL) is refused like a bad signature.
-#[allow(clippy::result_large_err)]
-fn check_application(config: &WebhookConfig, call: &CallParams) -> Result<(), Response> {
-    let expected = config.twiml_app_sid.as_deref();
-    match (expected, call.get("ApplicationSid")) {
+fn check_application(config: &WebhookConfig, call: &CallParams) -> Result<(), ApiError> {
+    match (config.twiml_app_sid.as_deref(), call.get("ApplicationSid")) {
         (Some(expected), Some(got)) if expected == got => Ok(()),
-        (None, _) => Err(reject(
-            StatusCode::FORBIDDEN,
-            "wrong_application",
+        (None, _) => Err(ApiError::WrongApplication(
             "outgoing calls are not configured (TWILIO_TWIML_APP_SID)",
         )),
-        _ => Err(reject(
-            StatusCode::FORBIDDEN,
-            "wrong_application",
+        _ => Err(ApiError::WrongApplication(
             "ApplicationSid is not this service's TwiML App",
         )),
     }
@@ -84,7 +111,7 @@ fn twiml_response(decision: Decision, call_sid: Option<String>) -> Response {
         HeaderValue::from_static("text/xml; charset=utf-8"),
     );
     response.extensions_mut().insert(LogNote {
-        outcome: Some(decision.outcome),
+        outcome: Some(decision.outcome.as_str()),
         cause: decision.reason,
         call_sid,
         skipped_busy: (decision.skipped_busy > 0).then_some(decision.skipped_busy),
@@ -93,38 +120,19 @@ fn twiml_response(decision: Decision, call_sid: Option<String>) -> Response {
     response
 }
 
-fn reject(status: StatusCode, code: &'static str, message: &str) -> Response {
-    let mut response = json_response(
-        status,
-        &json!({ "error": { "code": code, "message": message } }),
-    );
-    // Rejections mean a misconfigured URL or token, or someone who is not Twilio.
-    response.extensions_mut().insert(LogNote {
-        outcome: Some(code),
-        warn: true,
-        ..LogNote::default()
-    });
-    response
-}
-
 /// Check the signature (and the account) and return the request's parameters.
-#[allow(clippy::result_large_err)]
 fn verify(
     config: &WebhookConfig,
     key: &SignatureKey,
     request: &Request,
     url: &str,
-) -> Result<Vec<(String, String)>, Response> {
+) -> Result<Vec<(String, String)>, ApiError> {
     let Some(signature) = request
         .headers()
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
     else {
-        return Err(reject(
-            StatusCode::BAD_REQUEST,
-            "missing_signature",
-            "X-Twilio-Signature header is required",
-        ));
+        return Err(ApiError::MissingSignature);
     };
     let query_params = || -> Vec<(String, String)> {
         form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
@@ -143,22 +151,14 @@ fn verify(
         (key.is_valid(url, &form, signature), form)
     };
     if !valid {
-        return Err(reject(
-            StatusCode::FORBIDDEN,
-            "invalid_signature",
-            "X-Twilio-Signature does not match this request",
-        ));
+        return Err(ApiError::InvalidSignature);
     }
     let account = params
         .iter()
         .find(|(k, _)| k == "AccountSid")
         .map(|(_, v)| v.as_str());
     if account != Some(config.account_sid.as_str()) {
-        return Err(reject(
-            StatusCode::FORBIDDEN,
-            "wrong_account",
-            "AccountSid is not this service's Twilio account",
-        ));
+        return Err(ApiError::WrongAccount);
     }
     Ok(params)
 }

@@ -9,10 +9,9 @@
 //! a lost `completed` frees the user in the end.
 
 use futures::future::join_all;
-use tokio::time::{Instant, timeout_at};
+use tokio::time::timeout_at;
 
-use super::{CallParams, Decision};
-use crate::app::App;
+use super::{CallParams, Context, Decision, Outcome};
 use crate::domain::{Identity, OrgId};
 use crate::store::{CallEvent, CallProgress, PresenceKey};
 use crate::twilio::twiml::Twiml;
@@ -34,8 +33,8 @@ fn is_call_sid(sid: &str) -> bool {
     sid.len() == 34 && sid.starts_with("CA") && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-pub async fn call_status(app: &App, params: &CallParams, deadline: Instant) -> Decision {
-    let ignore = |reason: String| Decision::new(Twiml::new(), "ignored", Some(reason));
+pub async fn call_status(ctx: &Context<'_>, params: &CallParams) -> Decision {
+    let ignore = |reason: String| Decision::new(Twiml::new(), Outcome::Ignored, Some(reason));
     let Some(call_sid) = params.get("CallSid").filter(|s| is_call_sid(s)) else {
         return ignore("CallSid is missing or malformed".to_owned());
     };
@@ -57,8 +56,8 @@ pub async fn call_status(app: &App, params: &CallParams, deadline: Instant) -> D
     if identities.is_empty() {
         return ignore("callback URL carries no identity".to_owned());
     }
-    let now_ms = app.now_ms();
-    let expires_at = now_ms.div_euclid(1000) + i64::from(app.settings.max_call_seconds);
+    let now_ms = ctx.now_ms;
+    let expires_at = now_ms.div_euclid(1000) + i64::from(ctx.settings.max_call_seconds);
     let writes = identities.iter().map(|identity| {
         let key = PresenceKey {
             org: org.clone(),
@@ -70,14 +69,14 @@ pub async fn call_status(app: &App, params: &CallParams, deadline: Instant) -> D
             now_ms,
             expires_at,
         };
-        async move { app.presence.record_call(&key, event).await }
+        async move { ctx.presence.record_call(&key, event).await }
     });
     let outcome = match progress {
-        CallProgress::Answered => "on_call",
-        CallProgress::Ended => "call_ended",
+        CallProgress::Answered => Outcome::OnCall,
+        CallProgress::Ended => Outcome::CallEnded,
     };
     let reason = format!("{status} for {}", identities.len());
-    match timeout_at(deadline, join_all(writes)).await {
+    match timeout_at(ctx.deadline, join_all(writes)).await {
         Err(_) => Decision::new(
             Twiml::new(),
             outcome,

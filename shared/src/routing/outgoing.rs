@@ -1,4 +1,4 @@
-//! Calls a softphone places (design §Placing a call): the TwiML App's Voice Request URL.
+//! Calls a softphone places: the TwiML App's Voice Request URL (README, "Placing calls").
 //!
 //! Who calls comes only from `From` (`client:<identity>`), which Twilio copies from the voice
 //! token this service minted; org, email and numbers come from the directory, never from a
@@ -10,13 +10,12 @@
 //! the public network costs one round, an internal call or a call to an org number two.
 
 use futures::future::join;
-use tokio::time::{Instant, timeout_at};
+use tokio::time::timeout_at;
 
-use super::{
-    CallParams, Callbacks, Decision, RingPlan, deadline_passed, number_plan, ring, store_failed,
-    voicemail_twiml,
-};
-use crate::app::App;
+use super::fallback::voicemail_twiml;
+use super::incoming::{deadline_passed, store_failed};
+use super::ring::{RingPlan, number_plan, ring};
+use super::{CallParams, Callbacks, Context, Decision, Outcome};
 use crate::directory::{
     AssignedPhone, AssignmentKind, DEFAULT_RING_TIMEOUT_SECONDS, UserProfile, WhenBusy,
 };
@@ -39,7 +38,7 @@ const DIAL_FAILED: &str = "The call could not be completed. Goodbye.";
 const DIAL_BUSY: &str = "The number you called is busy. Goodbye.";
 const DIAL_NO_ANSWER: &str = "There was no answer. Goodbye.";
 
-fn refuse(text: &str, outcome: &'static str, reason: String) -> Decision {
+fn refuse(text: &str, outcome: Outcome, reason: String) -> Decision {
     Decision::new(Twiml::new().say(text).hangup(), outcome, Some(reason))
 }
 
@@ -85,15 +84,14 @@ fn settle<T>(
 /// The caller's profile, read together with what `To` needs (one round trip); `Err` is the
 /// answer to give: the caller is in no directory, or the store failed or was too slow.
 async fn with_caller<T>(
-    app: &App,
+    ctx: &Context<'_>,
     caller_key: &UserKey,
     caller_identity: &Identity,
     other: impl Future<Output = Result<T, StoreError>>,
-    deadline: Instant,
 ) -> Result<(UserProfile, T), Decision> {
     let (caller, other) = join(
-        timeout_at(deadline, app.directory.user(caller_key)),
-        timeout_at(deadline, other),
+        timeout_at(ctx.deadline, ctx.directory.user(caller_key)),
+        timeout_at(ctx.deadline, other),
     )
     .await;
     let caller = match settle(caller, "directory")? {
@@ -104,47 +102,41 @@ async fn with_caller<T>(
 }
 
 /// `POST /phone/voice/outgoing`.
-pub async fn outgoing(
-    app: &App,
-    params: &CallParams,
-    callbacks: &Callbacks,
-    deadline: Instant,
-) -> Decision {
+pub async fn outgoing(ctx: &Context<'_>, params: &CallParams) -> Decision {
     let from = params.get("From").unwrap_or_default();
     let Some(caller_identity) = from.strip_prefix("client:") else {
         return refuse(
             CALLER_UNKNOWN,
-            "caller_unknown",
+            Outcome::CallerUnknown,
             "From is not a softphone (client:<identity>)".to_owned(),
         );
     };
     let Some(caller_key) = UserKey::for_identity(caller_identity) else {
         return refuse(
             CALLER_UNKNOWN,
-            "caller_unknown",
+            Outcome::CallerUnknown,
             format!("identity {caller_identity} was not minted by this service"),
         );
     };
     let Ok(caller_identity) = Identity::parse(caller_identity) else {
         return refuse(
             CALLER_UNKNOWN,
-            "caller_unknown",
+            Outcome::CallerUnknown,
             "From carries a malformed identity".to_owned(),
         );
     };
     let destination = match destination(params.get("To")) {
         Ok(d) => d,
-        Err(reason) => return refuse(BAD_DESTINATION, "destination_refused", reason),
+        Err(reason) => return refuse(BAD_DESTINATION, Outcome::DestinationRefused, reason),
     };
 
     match destination {
         Destination::Number(number) => {
             let read = with_caller(
-                app,
+                ctx,
                 &caller_key,
                 &caller_identity,
-                app.directory.route_for_number(&number),
-                deadline,
+                ctx.directory.route_for_number(&number),
             );
             let (caller, route) = match read.await {
                 Ok(both) => both,
@@ -159,40 +151,25 @@ pub async fn outgoing(
                 Some(route) if route.org_id == caller.org_id => {
                     let extra = caller_parameters(&caller);
                     let caller_id = caller_id.map(|p| p.phone_number.as_str().to_owned());
-                    let plan = number_plan(
-                        app,
-                        &route,
-                        callbacks,
-                        caller_id,
-                        Some(&caller_identity),
-                        extra,
-                    );
-                    ring(app, plan, callbacks, deadline).await
+                    let plan = number_plan(ctx, &route, caller_id, Some(&caller_identity), extra);
+                    ring(ctx, plan).await
                 }
-                _ => dial_number(
-                    app,
-                    &caller,
-                    caller_id,
-                    &caller_identity,
-                    &number,
-                    callbacks,
-                ),
+                _ => dial_number(ctx, &caller, caller_id, &caller_identity, &number),
             }
         }
         Destination::Colleague(callee_key) => {
             if callee_key == caller_key {
                 return refuse(
                     CALL_SELF,
-                    "destination_refused",
+                    Outcome::DestinationRefused,
                     "caller called themselves".into(),
                 );
             }
             let read = with_caller(
-                app,
+                ctx,
                 &caller_key,
                 &caller_identity,
-                app.directory.user(&callee_key),
-                deadline,
+                ctx.directory.user(&callee_key),
             );
             let (caller, callee) = match read.await {
                 Ok(both) => both,
@@ -203,12 +180,12 @@ pub async fn outgoing(
                 _ => {
                     return refuse(
                         NOT_A_COLLEAGUE,
-                        "destination_refused",
+                        Outcome::DestinationRefused,
                         "To is not a user of the caller's org".to_owned(),
                     );
                 }
             };
-            call_colleague(app, &caller, &caller_identity, &callee, callbacks, deadline).await
+            call_colleague(ctx, &caller, &caller_identity, &callee).await
         }
     }
 }
@@ -216,7 +193,7 @@ pub async fn outgoing(
 fn caller_not_in_directory(identity: &Identity) -> Decision {
     refuse(
         CALLER_UNKNOWN,
-        "caller_unknown",
+        Outcome::CallerUnknown,
         format!("{identity} is not a user of any org's directory"),
     )
 }
@@ -243,12 +220,12 @@ fn caller_id<'p>(
     });
     let chosen = match (by_number, by_id) {
         (Some(Err(reason)), _) | (_, Some(Err(reason))) => {
-            return Err(refuse(CALLER_ID_REFUSED, "caller_id_refused", reason));
+            return Err(refuse(CALLER_ID_REFUSED, Outcome::CallerIdRefused, reason));
         }
         (Some(Ok(a)), Some(Ok(b))) if a.id != b.id => {
             return Err(refuse(
                 CALLER_ID_REFUSED,
-                "caller_id_refused",
+                Outcome::CallerIdRefused,
                 "callerId and phoneId name different numbers".to_owned(),
             ));
         }
@@ -271,70 +248,70 @@ fn caller_parameters(caller: &UserProfile) -> Vec<(&'static str, String)> {
 
 /// Whether the toll-fraud guard lets `number` through: the configured prefixes, else the
 /// country codes of the org's own numbers.
-fn allowed(app: &App, caller: &UserProfile, number: &E164) -> bool {
-    let configured = app
-        .webhooks
-        .as_ref()
-        .and_then(|w| w.outbound_allowed_prefixes.as_deref());
-    let prefixes = configured.unwrap_or(&caller.org_country_codes);
+fn allowed(ctx: &Context<'_>, caller: &UserProfile, number: &E164) -> bool {
+    let prefixes = ctx
+        .settings
+        .outbound_allowed_prefixes
+        .unwrap_or(&caller.org_country_codes);
     prefixes
         .iter()
         .any(|p| number.as_str().starts_with(p.as_str()))
 }
 
 fn dial_number(
-    app: &App,
+    ctx: &Context<'_>,
     caller: &UserProfile,
     caller_id: Option<&AssignedPhone>,
     caller_identity: &Identity,
     number: &E164,
-    callbacks: &Callbacks,
 ) -> Decision {
     let Some(caller_id) = caller_id else {
         return refuse(
             NO_OUTBOUND_NUMBER,
-            "caller_id_refused",
+            Outcome::CallerIdRefused,
             format!("{} has no assigned number", caller.email),
         );
     };
-    if !allowed(app, caller, number) {
+    if !allowed(ctx, caller, number) {
         return refuse(
             DESTINATION_REFUSED,
-            "destination_refused",
+            Outcome::DestinationRefused,
             format!("{} is outside the allowed prefixes", number.as_str()),
         );
     }
     let dial = DialVerb {
         timeout_seconds: DEFAULT_RING_TIMEOUT_SECONDS,
-        action_url: callbacks.dial_status(&[("kind", "outgoing")]),
+        action_url: ctx.callbacks.dial_status(&[("kind", "outgoing")]),
         caller_id: Some(caller_id.phone_number.as_str().to_owned()),
         nouns: vec![DialNoun::Number(NumberNoun {
             number: number.as_str().to_owned(),
-            status_callback: Some(callbacks.call_status(&caller.org_id, &[caller_identity])),
+            status_callback: Some(
+                ctx.callbacks
+                    .call_status(&caller.org_id, &[caller_identity]),
+            ),
         })],
     };
     Decision::new(
         Twiml::new().dial(&dial),
-        "dial",
+        Outcome::Dial,
         Some("public network".to_owned()),
     )
 }
 
 /// Ring a colleague's live softphones as a direct call to them would; when none is live (or
 /// they are busy and their number says so), their voicemail.
-async fn call_colleague(
-    app: &App,
-    caller: &UserProfile,
-    caller_identity: &Identity,
-    callee: &UserProfile,
-    callbacks: &Callbacks,
-    deadline: Instant,
+async fn call_colleague<'a>(
+    ctx: &Context<'a>,
+    caller: &'a UserProfile,
+    caller_identity: &'a Identity,
+    callee: &'a UserProfile,
 ) -> Decision {
-    let Ok(callee_identity) = Identity::for_email(&callee.email, app.settings.identity_style)
+    let callbacks = ctx.callbacks;
+    let Ok(callee_identity) = Identity::for_email(&callee.email, ctx.settings.identity_style)
     else {
         return refuse(
             NOT_A_COLLEAGUE,
-            "destination_refused",
+            Outcome::DestinationRefused,
             "the colleague's email has no identity in this style".to_owned(),
         );
     };
@@ -354,7 +331,7 @@ async fn call_colleague(
         caller: Some(caller_identity),
         fallback: Box::new(move || colleague_fallback(callee, callbacks)),
     };
-    ring(app, plan, callbacks, deadline).await
+    ring(ctx, plan).await
 }
 
 /// The colleague's direct number's voicemail, else a spoken "not available".
@@ -383,7 +360,7 @@ pub(super) fn dial_ended(status: Option<&str>) -> Decision {
     };
     Decision::new(
         Twiml::new().say(text).hangup(),
-        "hangup",
+        Outcome::Hangup,
         Some(format!(
             "outgoing dial ended {}",
             status.unwrap_or("without a status")
@@ -393,11 +370,9 @@ pub(super) fn dial_ended(status: Option<&str>) -> Decision {
 
 /// A colleague did not answer: their voicemail (the action URL names them).
 pub(super) async fn internal_dial_ended(
-    app: &App,
+    ctx: &Context<'_>,
     params: &CallParams,
     status: Option<&str>,
-    callbacks: &Callbacks,
-    deadline: Instant,
 ) -> Decision {
     let reason = format!(
         "internal dial ended {}",
@@ -406,22 +381,22 @@ pub(super) async fn internal_dial_ended(
     let Some(key) = params.query("user").and_then(UserKey::parse) else {
         return Decision::new(
             Twiml::new().say(DIAL_NO_ANSWER).hangup(),
-            "hangup",
+            Outcome::Hangup,
             Some(reason),
         );
     };
     match settle(
-        timeout_at(deadline, app.directory.user(&key)).await,
+        timeout_at(ctx.deadline, ctx.directory.user(&key)).await,
         "directory",
     ) {
         Ok(Some(callee)) => Decision::new(
-            colleague_fallback(&callee, callbacks),
-            "fallback",
+            colleague_fallback(&callee, ctx.callbacks),
+            Outcome::Fallback,
             Some(reason),
         ),
         Ok(None) => Decision::new(
             Twiml::new().say(DIAL_NO_ANSWER).hangup(),
-            "hangup",
+            Outcome::Hangup,
             Some(reason),
         ),
         Err(decision) => decision,

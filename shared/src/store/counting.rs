@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
+use super::ImportReport;
 use super::{
     CallEvent, DirectoryStore, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, PresenceStore,
     RegisterOutcome, Registration, StoreError, Unregistration, UserPresence,
 };
-use crate::directory::{Directory, ImportReport, NumberRoute, OrgDirectory, UserProfile};
+use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{DeviceId, E164, OrgId, UserKey};
 
 pub struct CountingStore {

@@ -6,15 +6,14 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
+use super::import::{ImportReport, diff_records};
 use super::{
     ActiveCall, CallEvent, CallProgress, DeviceRecord, DirectoryStore, HeartbeatOutcome,
     HeartbeatUpdate, PresenceKey, PresenceStore, RegisterOutcome, Registered, Registration,
     StoreError, Unregistration, UserPresence, eviction_candidates, expiry, is_live,
     sort_most_recent_first,
 };
-use crate::directory::{
-    Directory, ImportReport, NumberRoute, OrgDirectory, UserProfile, diff_records,
-};
+use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{DeviceId, E164, OrgId, UserKey};
 
 /// One user's rows, as the DynamoDB store keeps them in one partition.
@@ -82,6 +81,7 @@ impl MemoryStore {
 
     /// Every device row of one identity, expired ones included (what a raw table scan would
     /// show).
+    #[cfg(feature = "test-util")]
     pub fn stored_rows(&self, key: &PresenceKey) -> usize {
         self.presence().get(key).map_or(0, |p| p.devices.len())
     }

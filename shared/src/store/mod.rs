@@ -1,21 +1,29 @@
 //! Storage behind narrow traits, so a handler asks only for what it uses and a wrapper can
 //! count calls or inject faults. Two implementations: [`memory`] (local server, tests) and
 //! [`dynamo`] (production). Both pass the same contract suite in `tests/api/store_contract.rs`.
+//! The records the presence store reads and writes are in [`presence`]; how an import is
+//! diffed, in [`import`].
 //!
 //! Stores never read the clock: callers pass `now`, which keeps expiry testable without
 //! sleeping and keeps "what time is it" in one place (the handler).
 
+#[cfg(any(test, feature = "test-util"))]
 pub mod counting;
 pub mod dynamo;
+pub mod import;
 pub mod memory;
+pub mod presence;
 
 use async_trait::async_trait;
-use serde::Serialize;
 
-use crate::directory::UserProfile;
-use crate::directory::{Directory, ImportReport, NumberRoute, OrgDirectory};
-use crate::domain::{
-    Capabilities, DeviceId, E164, Email, Identity, Label, OrgId, Platform, TwilioState, UserKey,
+use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
+use crate::domain::{DeviceId, E164, OrgId, UserKey};
+
+pub use import::ImportReport;
+pub use presence::{
+    ActiveCall, CallEvent, CallProgress, DeviceRecord, HeartbeatOutcome, HeartbeatUpdate,
+    PresenceKey, RegisterOutcome, Registered, Registration, Unregistration, UserPresence,
+    eviction_candidates, expiry, is_live, sort_most_recent_first,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -27,245 +35,6 @@ pub enum StoreError {
     /// Anything else: a bug, a malformed stored item, a misconfigured table.
     #[error("store error: {0}")]
     Internal(String),
-}
-
-/// The partition that holds one user's devices.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PresenceKey {
-    pub org: OrgId,
-    pub identity: Identity,
-}
-
-/// A device as stored. `lastSeen` is epoch milliseconds (the unit of Twilio's `timestamp`
-/// parameter); `expiresAt` is epoch seconds (the unit of DynamoDB TTL).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeviceRecord {
-    pub device_id: DeviceId,
-    pub identity: Identity,
-    pub user_email: Email,
-    pub platform: Platform,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<Label>,
-    pub capabilities: Capabilities,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
-    pub last_seen: i64,
-    pub expires_at: i64,
-    /// What the device's Twilio SDK last reported: can Twilio reach it?
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub twilio_state: Option<TwilioState>,
-    /// The TTL this device was registered with; a heartbeat extends by this much.
-    #[serde(skip)]
-    pub ttl_seconds: u32,
-    /// New on every register; an unregister that names an older one is ignored (a closing
-    /// tab's late `pagehide` must not remove the registration another tab just made).
-    #[serde(skip)]
-    pub registration_id: String,
-}
-
-impl DeviceRecord {
-    pub fn is_live(&self, now_ms: i64) -> bool {
-        is_live(self.expires_at, now_ms)
-    }
-}
-
-/// `expiresAt > floor(now)`: the single definition of "live" that both stores and every
-/// read use, because DynamoDB's TTL deletion lags by hours or days.
-pub fn is_live(expires_at: i64, now_ms: i64) -> bool {
-    expires_at > now_ms.div_euclid(1000)
-}
-
-/// Expiry in epoch seconds: rounded up, so a device lives at least its full TTL.
-pub fn expiry(now_ms: i64, ttl_seconds: u32) -> i64 {
-    (now_ms + 999).div_euclid(1000) + i64::from(ttl_seconds)
-}
-
-/// Most recently seen first; device id breaks ties so every reader agrees on the order.
-pub fn sort_most_recent_first(devices: &mut [DeviceRecord]) {
-    devices.sort_by(|a, b| {
-        b.last_seen
-            .cmp(&a.last_seen)
-            .then_with(|| b.device_id.cmp(&a.device_id))
-    });
-}
-
-#[derive(Debug, Clone)]
-pub struct Registration {
-    pub key: PresenceKey,
-    pub device_id: DeviceId,
-    pub user_email: Email,
-    pub platform: Platform,
-    pub label: Option<Label>,
-    pub capabilities: Capabilities,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    pub now_ms: i64,
-    pub ttl_seconds: u32,
-    /// Live devices allowed for this identity, the new one included.
-    pub max_live: usize,
-    pub twilio_state: Option<TwilioState>,
-    pub registration_id: String,
-    /// An explicit sign-in by the user, which lifts a remote sign-out. Automatic registers
-    /// (after a 404, a token renewal, a tab taking over) are refused while one stands.
-    pub sign_in: bool,
-}
-
-impl Registration {
-    pub fn record(&self) -> DeviceRecord {
-        DeviceRecord {
-            device_id: self.device_id.clone(),
-            identity: self.key.identity.clone(),
-            user_email: self.user_email.clone(),
-            platform: self.platform,
-            label: self.label.clone(),
-            capabilities: self.capabilities.clone(),
-            user_agent: self.user_agent.clone(),
-            ip: self.ip.clone(),
-            last_seen: self.now_ms,
-            expires_at: expiry(self.now_ms, self.ttl_seconds),
-            twilio_state: self.twilio_state,
-            ttl_seconds: self.ttl_seconds,
-            registration_id: self.registration_id.clone(),
-        }
-    }
-}
-
-// Returned once per request and matched at once: boxing would only add an allocation.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum RegisterOutcome {
-    Registered(Registered),
-    /// The device was signed out remotely and this was not an explicit sign-in.
-    SignedOut,
-}
-
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum HeartbeatOutcome {
-    Live(DeviceRecord),
-    /// Unknown, unregistered, evicted or expired: register again.
-    NotRegistered,
-    /// Signed out remotely: only an explicit sign-in brings it back.
-    SignedOut,
-}
-
-impl RegisterOutcome {
-    pub fn registered(self) -> Option<Registered> {
-        match self {
-            Self::Registered(registered) => Some(registered),
-            Self::SignedOut => None,
-        }
-    }
-}
-
-impl HeartbeatOutcome {
-    pub fn live(self) -> Option<DeviceRecord> {
-        match self {
-            Self::Live(device) => Some(device),
-            Self::NotRegistered | Self::SignedOut => None,
-        }
-    }
-}
-
-/// How an unregister should act beyond removing the device.
-#[derive(Debug, Clone, Default)]
-pub struct Unregistration {
-    pub now_ms: i64,
-    /// Remove only if the device's current registration is this one.
-    pub registration_id: Option<String>,
-    /// Remote sign-out: leave a tombstone until this epoch second, so the device's automatic
-    /// re-registers are refused until then (it expires like a device, so none pile up).
-    pub signed_out_until: Option<i64>,
-}
-
-impl Unregistration {
-    /// A plain unregister at `now_ms`.
-    pub fn at(now_ms: i64) -> Self {
-        Self {
-            now_ms,
-            ..Self::default()
-        }
-    }
-}
-
-/// A call one of the user's legs is on, known from Twilio's call-progress callbacks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActiveCall {
-    pub call_sid: String,
-    /// When the leg was answered (epoch ms).
-    pub since_ms: i64,
-}
-
-/// Everything routing and the device list need about one user, read in one query.
-#[derive(Debug, Clone, Default)]
-pub struct UserPresence {
-    /// Live devices, most recently seen first.
-    pub devices: Vec<DeviceRecord>,
-    /// Calls answered and not yet over (nor expired).
-    pub calls: Vec<ActiveCall>,
-}
-
-impl UserPresence {
-    /// Since when the user has been on a call, if they are.
-    pub fn on_call_since(&self) -> Option<i64> {
-        self.calls.iter().map(|c| c.since_ms).min()
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallProgress {
-    Answered,
-    /// completed, busy, no-answer, failed or canceled: final, whatever arrives after it.
-    Ended,
-}
-
-#[derive(Debug, Clone)]
-pub struct CallEvent {
-    /// The dialled leg's `CallSid`.
-    pub call_sid: String,
-    pub progress: CallProgress,
-    pub now_ms: i64,
-    /// When the state stops counting (epoch s): `MAX_CALL_SECONDS` after now, so a lost
-    /// `completed` cannot leave a user busy for ever.
-    pub expires_at: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct Registered {
-    pub device: DeviceRecord,
-    /// Devices removed to stay within the per-identity limit, least recently seen first. Holds
-    /// the registered device itself only if a racing register with a later clock outranked it.
-    pub evicted: Vec<DeviceId>,
-}
-
-/// Which live devices to evict: everything beyond the `max_live` most recently seen, least
-/// recently seen first.
-///
-/// Every register runs this on a consistent read taken after its own write, and ranks by one
-/// total order (`lastSeen`, then device id) with no exception for the device just written.
-/// That is what makes racing registers converge on exactly `max_live`: a device is evicted
-/// only when `max_live` devices outrank it, so the overall top `max_live` are never evicted,
-/// and the last register to read sees every write and evicts everything else. (Favouring the
-/// caller's own device would let two registers each evict a different top device.)
-pub fn eviction_candidates(mut live: Vec<DeviceRecord>, max_live: usize) -> Vec<DeviceRecord> {
-    sort_most_recent_first(&mut live);
-    let mut evict = live.split_off(max_live.min(live.len()));
-    evict.reverse();
-    evict
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct HeartbeatUpdate {
-    pub now_ms: i64,
-    /// Set when the platform changes, since mobile and web may have different TTLs.
-    pub platform: Option<(Platform, u32)>,
-    pub capabilities: Option<Capabilities>,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    pub twilio_state: Option<TwilioState>,
 }
 
 #[async_trait]

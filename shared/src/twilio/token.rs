@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Header};
 use serde::Serialize;
 
-use crate::config::VoiceTokenConfig;
+use crate::config::{ExposeSecret, VoiceTokenConfig};
 use crate::domain::{Identity, Platform};
 
 /// Twilio refuses tokens that live longer than a day.
@@ -73,7 +73,7 @@ impl VoiceTokenMinter {
             api_key_sid: config.api_key_sid.clone(),
             key: Box::new(hmac::Key::new(
                 hmac::HMAC_SHA256,
-                config.api_key_secret.as_bytes(),
+                config.api_key_secret.expose_secret().as_bytes(),
             )),
             header_dot: format!("{}.", URL_SAFE_NO_PAD.encode(header_json())),
             twiml_app_sid: config.twiml_app_sid.clone(),
@@ -177,7 +177,8 @@ mod tests {
                 let now_s = 1_795_215_395;
                 let ours = minter.mint(&identity, platform, now_s).unwrap();
                 let claims = minter.claims(&identity, platform, now_s);
-                let key = EncodingKey::from_secret(config.api_key_secret.as_bytes());
+                let key =
+                    EncodingKey::from_secret(config.api_key_secret.expose_secret().as_bytes());
                 let reference = jsonwebtoken::encode(&header(), &claims, &key).unwrap();
                 assert_eq!(ours, reference, "{platform:?}, TwiML App {twiml_app}");
             }

@@ -1,177 +1,11 @@
-//! Settings read once at start-up from environment variables (design §Configuration).
-//! Loading reports every missing or malformed variable at once, by name, so an operator fixes
-//! a deployment in one round instead of one variable per cold start.
-//!
-//! The environment is passed in as a lookup function: nothing here reads process state, so
-//! tests and the local server (which layers development defaults under the real environment)
-//! use the same code as the Lambda functions.
+//! Reading [`Config`] from an environment lookup: every problem collected, then reported
+//! together.
 
-use std::fmt;
-
+use super::{
+    AppAuthConfig, AppJwtKey, ClaimNames, Config, ConfigError, Needs, PresenceSettings,
+    VoiceTokenConfig, WebhookConfig,
+};
 use crate::domain::IdentityStyle;
-
-/// Which parts of the configuration a binary needs; only those are required.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Needs {
-    pub app_auth: bool,
-    pub voice_tokens: bool,
-    pub webhooks: bool,
-    pub table: bool,
-}
-
-impl Needs {
-    pub fn union(self, other: Needs) -> Needs {
-        Needs {
-            app_auth: self.app_auth || other.app_auth,
-            voice_tokens: self.voice_tokens || other.voice_tokens,
-            webhooks: self.webhooks || other.webhooks,
-            table: self.table || other.table,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub table_name: Option<String>,
-    pub presence: PresenceSettings,
-    pub app_auth: Option<AppAuthConfig>,
-    pub voice_tokens: Option<VoiceTokenConfig>,
-    pub webhooks: Option<WebhookConfig>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PresenceSettings {
-    pub ttl_seconds: u32,
-    pub mobile_ttl_seconds: u32,
-    pub max_devices_per_identity: usize,
-    pub identity_style: IdentityStyle,
-    pub voice_token_ttl_seconds: u32,
-    /// How long a remote sign-out bars a device's automatic re-registers.
-    pub signed_out_ttl_seconds: u32,
-    /// How long call state counts without its `completed` callback.
-    pub max_call_seconds: u32,
-}
-
-impl Default for PresenceSettings {
-    fn default() -> Self {
-        Self {
-            ttl_seconds: 90,
-            mobile_ttl_seconds: 90,
-            max_devices_per_identity: 10,
-            identity_style: IdentityStyle::Safe,
-            voice_token_ttl_seconds: 3600,
-            signed_out_ttl_seconds: 30 * 86_400,
-            max_call_seconds: 14_400,
-        }
-    }
-}
-
-impl PresenceSettings {
-    pub fn ttl_for(&self, platform: crate::domain::Platform) -> u32 {
-        if platform.is_mobile() {
-            self.mobile_ttl_seconds
-        } else {
-            self.ttl_seconds
-        }
-    }
-
-    /// Two thirds of the TTL: one lost heartbeat still leaves the device live.
-    pub fn heartbeat_interval_for(ttl_seconds: u32) -> u32 {
-        (ttl_seconds * 2 / 3).max(1)
-    }
-}
-
-#[derive(Clone)]
-pub enum AppJwtKey {
-    /// `APP_JWT_SECRET`, HS256.
-    Secret(String),
-    /// `APP_JWT_PUBLIC_KEY`, PEM; RS256 for RSA keys, ES256 for P-256 keys.
-    PublicKeyPem(String),
-}
-
-impl fmt::Debug for AppJwtKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Secret(_) => f.write_str("Secret(<redacted>)"),
-            Self::PublicKeyPem(_) => f.write_str("PublicKeyPem(..)"),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct ClaimNames {
-    pub email: String,
-    pub org: String,
-}
-
-#[derive(Debug, Clone)]
-pub enum AppAuthConfig {
-    Jwt {
-        key: AppJwtKey,
-        issuer: Option<String>,
-        audience: Option<String>,
-        claims: ClaimNames,
-    },
-    /// `AUTH_MODE=gateway`: API Gateway's JWT authorizer already verified the token.
-    Gateway { claims: ClaimNames },
-}
-
-#[derive(Clone)]
-pub struct VoiceTokenConfig {
-    pub account_sid: String,
-    pub api_key_sid: String,
-    pub api_key_secret: String,
-    pub twiml_app_sid: Option<String>,
-    pub push_credential_sid_ios: Option<String>,
-    pub push_credential_sid_android: Option<String>,
-}
-
-impl fmt::Debug for VoiceTokenConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VoiceTokenConfig")
-            .field("account_sid", &self.account_sid)
-            .field("api_key_sid", &self.api_key_sid)
-            .field("api_key_secret", &"<redacted>")
-            .field("twiml_app_sid", &self.twiml_app_sid)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Clone)]
-pub struct WebhookConfig {
-    pub account_sid: String,
-    pub auth_token: String,
-    pub public_base_url: Option<String>,
-    /// How long a webhook may wait on the store before it answers with a fallback.
-    pub deadline: std::time::Duration,
-    /// The TwiML App whose Voice Request URL is the outgoing webhook; none refuses it.
-    pub twiml_app_sid: Option<String>,
-    /// E.164 prefixes outgoing calls may reach; `None`: the country codes of the org's own
-    /// numbers.
-    pub outbound_allowed_prefixes: Option<Vec<String>>,
-}
-
-impl fmt::Debug for WebhookConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebhookConfig")
-            .field("account_sid", &self.account_sid)
-            .field("auth_token", &"<redacted>")
-            .field("public_base_url", &self.public_base_url)
-            .field("deadline", &self.deadline)
-            .field("twiml_app_sid", &self.twiml_app_sid)
-            .field("outbound_allowed_prefixes", &self.outbound_allowed_prefixes)
-            .finish()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError(pub Vec<String>);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "configuration invalid: {}", self.0.join("; "))
-    }
-}
 
 struct Reader<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
@@ -279,7 +113,9 @@ impl Config {
             VoiceTokenConfig {
                 account_sid: account_sid.clone().unwrap_or_default(),
                 api_key_sid,
-                api_key_secret: r.required("TWILIO_API_KEY_SECRET", "the API key's secret"),
+                api_key_secret: r
+                    .required("TWILIO_API_KEY_SECRET", "the API key's secret")
+                    .into(),
                 twiml_app_sid: r.prefixed("TWILIO_TWIML_APP_SID", "AP", twiml),
                 push_credential_sid_ios: r.prefixed("TWILIO_PUSH_CREDENTIAL_SID_IOS", "CR", ios),
                 push_credential_sid_android: r.prefixed(
@@ -323,7 +159,9 @@ impl Config {
                 twiml_app_sid,
                 outbound_allowed_prefixes,
                 account_sid: account_sid.clone().unwrap_or_default(),
-                auth_token: r.required("TWILIO_AUTH_TOKEN", "verifies X-Twilio-Signature"),
+                auth_token: r
+                    .required("TWILIO_AUTH_TOKEN", "verifies X-Twilio-Signature")
+                    .into(),
                 public_base_url: public.map(|u| u.trim_end_matches('/').to_owned()),
                 // Twilio gives up after 15 s; leave room for the Lambda cold start and reply.
                 deadline: std::time::Duration::from_millis(u64::from(r.number(
@@ -375,7 +213,7 @@ impl Config {
             r.optional("APP_JWT_SECRET"),
             r.optional("APP_JWT_PUBLIC_KEY"),
         ) {
-            (Some(secret), None) => AppJwtKey::Secret(secret),
+            (Some(secret), None) => AppJwtKey::Secret(secret.into()),
             // Lambda environment variables cannot hold newlines easily: accept `\n` escapes.
             (None, Some(pem)) => AppJwtKey::PublicKeyPem(pem.replace("\\n", "\n")),
             (Some(_), Some(_)) => {

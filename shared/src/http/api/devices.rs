@@ -1,122 +1,25 @@
-//! The five app endpoints (design §API).
+//! The device endpoints: register, heartbeat, unregister, list; and the caller's numbers.
 
 use futures::future::try_join;
-use http::{StatusCode, header};
+use http::StatusCode;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
-use super::{ApiError, Request, RequestMeta, Response, Route, RouteKey, json_response};
-use crate::app::App;
+use super::body::{
+    body_object, bool_field, capabilities, device_id, platform, source_ip, string_field,
+    twilio_state, user_agent,
+};
+use super::{Api, key};
 use crate::config::PresenceSettings;
 use crate::directory::AssignedPhone;
 use crate::domain::{
-    Caller, Capabilities, DeviceId, FieldError, Identity, Label, Platform, TwilioState, UserKey,
-    lower_hex,
+    Caller, Capabilities, DeviceId, FieldError, Identity, Label, UserKey, lower_hex,
 };
+use crate::http::{ApiError, Request, Response, json_response};
 use crate::store::{
-    DeviceRecord, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, RegisterOutcome, Registration,
-    StoreError, Unregistration,
+    DeviceRecord, HeartbeatOutcome, HeartbeatUpdate, RegisterOutcome, Registration, StoreError,
+    Unregistration,
 };
-
-/// Stored user agents are cut to this many characters to keep each device item under 1 KB.
-const MAX_USER_AGENT_CHARS: usize = 160;
-
-/// `route` is a [`RouteKey`]: a compile-time marker in the function binaries, so this match
-/// keeps one arm there, or a runtime [`Route`] in the local server.
-pub(super) async fn dispatch(
-    app: &App,
-    route: impl RouteKey,
-    request: &Request,
-) -> Result<Response, ApiError> {
-    let caller = authenticate(app, request)?;
-    match route.route() {
-        Route::RegisterDevice => register_device(app, &caller, request).await,
-        Route::Heartbeat => heartbeat(app, &caller, request).await,
-        Route::UnregisterDevice => unregister_device(app, &caller, request).await,
-        Route::ListDevices => list_devices(app, &caller).await,
-        Route::UserPhones => user_phones(app, &caller).await,
-        Route::VoiceIncoming
-        | Route::DialStatus
-        | Route::VoiceOutgoing
-        | Route::CallStatus
-        | Route::VoiceFallback => Err(ApiError::NotFound("not an app endpoint".into())),
-    }
-}
-
-fn authenticate(app: &App, request: &Request) -> Result<Caller, ApiError> {
-    let auth = app
-        .auth
-        .as_ref()
-        .ok_or_else(|| ApiError::Internal("app authentication is not configured".into()))?;
-    let header = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        // UTF-8 rather than `to_str`'s visible-ASCII check: the same verdict for any token
-        // (the verifier refuses what is not base64url), a word at a time instead of a byte
-        // (4 % of a heartbeat).
-        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok());
-    let claims = request
-        .extensions()
-        .get::<RequestMeta>()
-        .and_then(|m| m.gateway_claims.as_ref());
-    Ok(auth.authenticate(header, claims)?)
-}
-
-fn key(caller: &Caller) -> PresenceKey {
-    PresenceKey {
-        org: caller.org.clone(),
-        identity: caller.identity.clone(),
-    }
-}
-
-/// The JSON object in the body; anything else is a 400 that says what was expected.
-fn body_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
-    if request.body().is_empty() {
-        return Err(ApiError::MalformedBody(
-            "request body must be a JSON object".into(),
-        ));
-    }
-    match serde_json::from_slice::<Value>(request.body()) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::MalformedBody(
-            "request body must be a JSON object".into(),
-        )),
-        Err(e) => Err(ApiError::MalformedBody(format!(
-            "request body is not valid JSON: {e}"
-        ))),
-    }
-}
-
-fn string_field<'a>(
-    body: &'a Map<String, Value>,
-    name: &str,
-) -> Result<Option<&'a str>, FieldError> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(FieldError::new(name, "must be a string")),
-    }
-}
-
-fn device_id(body: &Map<String, Value>) -> Result<DeviceId, FieldError> {
-    let raw = string_field(body, "deviceId")?
-        .ok_or_else(|| FieldError::new("deviceId", "is required"))?;
-    DeviceId::parse(raw)
-}
-
-fn bool_field(body: &Map<String, Value>, name: &str) -> Result<bool, FieldError> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(FieldError::new(name, "must be true or false")),
-    }
-}
-
-fn twilio_state(body: &Map<String, Value>) -> Result<Option<TwilioState>, FieldError> {
-    string_field(body, "twilioState")?
-        .map(TwilioState::parse)
-        .transpose()
-}
+use crate::twilio::token::VoiceTokenMinter;
 
 /// A fresh registration id: unguessable, so a stale tab cannot forge the current one.
 fn new_registration_id() -> Result<String, ApiError> {
@@ -124,46 +27,6 @@ fn new_registration_id() -> Result<String, ApiError> {
     aws_lc_rs::rand::fill(&mut bytes)
         .map_err(|_| ApiError::Internal("no randomness for a registration id".into()))?;
     Ok(lower_hex(&bytes))
-}
-
-fn platform(body: &Map<String, Value>) -> Result<Option<Platform>, FieldError> {
-    string_field(body, "platform")?
-        .map(Platform::parse)
-        .transpose()
-}
-
-fn capabilities(body: &Map<String, Value>) -> Result<Option<Capabilities>, FieldError> {
-    match body.get("capabilities") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => {
-            let names = items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .ok_or_else(|| FieldError::new("capabilities", "items must be strings"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Capabilities::parse(&names).map(Some)
-        }
-        Some(_) => Err(FieldError::new(
-            "capabilities",
-            "must be an array such as [\"voice\", \"sms\"]",
-        )),
-    }
-}
-
-fn user_agent(request: &Request) -> Option<String> {
-    let raw = request.headers().get(header::USER_AGENT)?.to_str().ok()?;
-    let cleaned: String = raw
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_USER_AGENT_CHARS)
-        .collect();
-    (!cleaned.is_empty()).then_some(cleaned)
-}
-
-fn source_ip(request: &Request) -> Option<String> {
-    request.extensions().get::<RequestMeta>()?.source_ip.clone()
 }
 
 // The response bodies, serialized straight from these structs: no intermediate
@@ -226,8 +89,9 @@ struct UserPhonesResponse<'a> {
     assigned_phones: &'a [AssignedPhone],
 }
 
-async fn register_device(
-    app: &App,
+pub async fn register_device(
+    app: &Api,
+    minter: &VoiceTokenMinter,
     caller: &Caller,
     request: &Request,
 ) -> Result<Response, ApiError> {
@@ -242,13 +106,8 @@ async fn register_device(
     let capabilities = capabilities(&body)?.unwrap_or_else(Capabilities::voice_only);
     let twilio_state = twilio_state(&body)?;
     let sign_in = bool_field(&body, "signIn")?;
-    let minter = app
-        .voice_tokens
-        .as_ref()
-        .ok_or_else(|| ApiError::Internal("voice tokens are not configured".into()))?;
-
-    let now_ms = app.now_ms();
-    let ttl_seconds = app.settings.ttl_for(platform);
+    let now_ms = app.core.now_ms();
+    let ttl_seconds = app.core.settings.ttl_for(platform);
     let registration = Registration {
         key: key(caller),
         device_id,
@@ -260,14 +119,14 @@ async fn register_device(
         ip: source_ip(request),
         now_ms,
         ttl_seconds,
-        max_live: app.settings.max_devices_per_identity,
+        max_live: app.core.settings.max_devices_per_identity,
         twilio_state,
         registration_id: new_registration_id()?,
         sign_in,
     };
     // Independent reads and writes go out together: one round trip of latency, not two.
     let (outcome, assigned_phones) = try_join(
-        app.presence.register(registration),
+        app.core.presence.register(registration),
         assigned_phones(app, caller),
     )
     .await?;
@@ -291,19 +150,24 @@ async fn register_device(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-async fn heartbeat(app: &App, caller: &Caller, request: &Request) -> Result<Response, ApiError> {
+pub async fn heartbeat(
+    app: &Api,
+    caller: &Caller,
+    request: &Request,
+) -> Result<Response, ApiError> {
     let body = body_object(request)?;
     let device_id = device_id(&body)?;
     let platform = platform(&body)?;
     let update = HeartbeatUpdate {
-        now_ms: app.now_ms(),
-        platform: platform.map(|p| (p, app.settings.ttl_for(p))),
+        now_ms: app.core.now_ms(),
+        platform: platform.map(|p| (p, app.core.settings.ttl_for(p))),
         capabilities: capabilities(&body)?,
         user_agent: user_agent(request),
         ip: source_ip(request),
         twilio_state: twilio_state(&body)?,
     };
     let device = match app
+        .core
         .presence
         .heartbeat(&key(caller), &device_id, update)
         .await?
@@ -319,8 +183,8 @@ async fn heartbeat(app: &App, caller: &Caller, request: &Request) -> Result<Resp
     Ok(json_response(StatusCode::OK, &body))
 }
 
-async fn unregister_device(
-    app: &App,
+pub async fn unregister_device(
+    app: &Api,
     caller: &Caller,
     request: &Request,
 ) -> Result<Response, ApiError> {
@@ -338,15 +202,16 @@ async fn unregister_device(
             }
         })
         .transpose()?;
-    let now_ms = app.now_ms();
+    let now_ms = app.core.now_ms();
     let signed_out_until = bool_field(&body, "signOut")?
-        .then(|| now_ms.div_euclid(1000) + i64::from(app.settings.signed_out_ttl_seconds));
+        .then(|| now_ms.div_euclid(1000) + i64::from(app.core.settings.signed_out_ttl_seconds));
     let how = Unregistration {
         now_ms,
         registration_id,
         signed_out_until,
     };
     let removed = app
+        .core
         .presence
         .unregister(&key(caller), &device_id, how)
         .await?;
@@ -359,8 +224,16 @@ async fn unregister_device(
     ))
 }
 
-async fn list_devices(app: &App, caller: &Caller) -> Result<Response, ApiError> {
-    let presence = app.presence.presence(&key(caller), app.now_ms()).await?;
+pub async fn list_devices(
+    app: &Api,
+    caller: &Caller,
+    _request: &Request,
+) -> Result<Response, ApiError> {
+    let presence = app
+        .core
+        .presence
+        .presence(&key(caller), app.core.now_ms())
+        .await?;
     let on_call_since = presence.on_call_since();
     Ok(json_response(
         StatusCode::OK,
@@ -373,7 +246,11 @@ async fn list_devices(app: &App, caller: &Caller) -> Result<Response, ApiError> 
     ))
 }
 
-async fn user_phones(app: &App, caller: &Caller) -> Result<Response, ApiError> {
+pub async fn user_phones(
+    app: &Api,
+    caller: &Caller,
+    _request: &Request,
+) -> Result<Response, ApiError> {
     let assigned_phones = assigned_phones(app, caller).await?;
     Ok(json_response(
         StatusCode::OK,
@@ -386,8 +263,9 @@ async fn user_phones(app: &App, caller: &Caller) -> Result<Response, ApiError> {
 /// The caller's numbers, from their directory profile: one small item (the import writes it
 /// with the numbers already worked out), not the whole org's directory. A user the directory
 /// does not know, or knows in another org than the token says, has none.
-async fn assigned_phones(app: &App, caller: &Caller) -> Result<Vec<AssignedPhone>, StoreError> {
+async fn assigned_phones(app: &Api, caller: &Caller) -> Result<Vec<AssignedPhone>, StoreError> {
     let profile = app
+        .core
         .directory
         .user(&UserKey::for_email(&caller.email))
         .await?;

@@ -1,0 +1,140 @@
+//! Settings read once at start-up from environment variables (the README's Configuration
+//! table). Loading ([`env`]) reports every missing or malformed variable at once, by name, so
+//! an operator fixes a deployment in one round instead of one variable per cold start.
+//!
+//! The environment is passed in as a lookup function: nothing here reads process state, so
+//! tests and the local server (which layers development defaults under the real environment)
+//! use the same code as the Lambda functions. Secrets are [`SecretString`]s: no `Debug` or
+//! log line can print them.
+
+mod env;
+
+pub use secrecy::{ExposeSecret, SecretString};
+
+use crate::domain::IdentityStyle;
+
+/// Which parts of the configuration a binary needs; only those are required.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub app_auth: bool,
+    pub voice_tokens: bool,
+    pub webhooks: bool,
+    pub table: bool,
+}
+
+impl Needs {
+    pub fn union(self, other: Needs) -> Needs {
+        Needs {
+            app_auth: self.app_auth || other.app_auth,
+            voice_tokens: self.voice_tokens || other.voice_tokens,
+            webhooks: self.webhooks || other.webhooks,
+            table: self.table || other.table,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: Option<String>,
+    pub presence: PresenceSettings,
+    pub app_auth: Option<AppAuthConfig>,
+    pub voice_tokens: Option<VoiceTokenConfig>,
+    pub webhooks: Option<WebhookConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PresenceSettings {
+    pub ttl_seconds: u32,
+    pub mobile_ttl_seconds: u32,
+    pub max_devices_per_identity: usize,
+    pub identity_style: IdentityStyle,
+    pub voice_token_ttl_seconds: u32,
+    /// How long a remote sign-out bars a device's automatic re-registers.
+    pub signed_out_ttl_seconds: u32,
+    /// How long call state counts without its `completed` callback.
+    pub max_call_seconds: u32,
+}
+
+impl Default for PresenceSettings {
+    fn default() -> Self {
+        Self {
+            ttl_seconds: 90,
+            mobile_ttl_seconds: 90,
+            max_devices_per_identity: 10,
+            identity_style: IdentityStyle::Safe,
+            voice_token_ttl_seconds: 3600,
+            signed_out_ttl_seconds: 30 * 86_400,
+            max_call_seconds: 14_400,
+        }
+    }
+}
+
+impl PresenceSettings {
+    pub fn ttl_for(&self, platform: crate::domain::Platform) -> u32 {
+        if platform.is_mobile() {
+            self.mobile_ttl_seconds
+        } else {
+            self.ttl_seconds
+        }
+    }
+
+    /// Two thirds of the TTL: one lost heartbeat still leaves the device live.
+    pub fn heartbeat_interval_for(ttl_seconds: u32) -> u32 {
+        (ttl_seconds * 2 / 3).max(1)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum AppJwtKey {
+    /// `APP_JWT_SECRET`, HS256.
+    Secret(SecretString),
+    /// `APP_JWT_PUBLIC_KEY`, PEM; RS256 for RSA keys, ES256 for P-256 keys.
+    PublicKeyPem(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimNames {
+    pub email: String,
+    pub org: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum AppAuthConfig {
+    Jwt {
+        key: AppJwtKey,
+        issuer: Option<String>,
+        audience: Option<String>,
+        claims: ClaimNames,
+    },
+    /// `AUTH_MODE=gateway`: API Gateway's JWT authorizer already verified the token.
+    Gateway { claims: ClaimNames },
+}
+
+#[derive(Debug, Clone)]
+pub struct VoiceTokenConfig {
+    pub account_sid: String,
+    pub api_key_sid: String,
+    pub api_key_secret: SecretString,
+    pub twiml_app_sid: Option<String>,
+    pub push_credential_sid_ios: Option<String>,
+    pub push_credential_sid_android: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub account_sid: String,
+    pub auth_token: SecretString,
+    pub public_base_url: Option<String>,
+    /// How long a webhook may wait on the store before it answers with a fallback.
+    pub deadline: std::time::Duration,
+    /// The TwiML App whose Voice Request URL is the outgoing webhook; none refuses it.
+    pub twiml_app_sid: Option<String>,
+    /// E.164 prefixes outgoing calls may reach; `None`: the country codes of the org's own
+    /// numbers.
+    pub outbound_allowed_prefixes: Option<Vec<String>>,
+}
+
+/// Every problem with the configuration, each naming its variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration invalid: {}", .0.join("; "))]
+pub struct ConfigError(pub Vec<String>);

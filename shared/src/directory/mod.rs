@@ -1,0 +1,219 @@
+//! Phone numbers and forwarding groups per org: the model of the directory file
+//! (docs/directory.md), its views ([`views`]: which numbers ring a user, where a call to a
+//! number goes) and its validation ([`validate`]: a bad file is refused whole, every problem
+//! listed). How the stores diff an import is in `store/import.rs`.
+
+mod validate;
+mod views;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{E164, Email, OrgId, UserKey};
+
+pub use validate::{DirectoryError, Problem};
+pub use views::country_code;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Directory {
+    pub orgs: Vec<OrgDirectory>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgDirectory {
+    pub org_id: OrgId,
+    /// People who place and take calls but need not own a number (and display names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    #[serde(default)]
+    pub phones: Vec<Phone>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub email: Email,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<Email>,
+    pub ring_timeout_seconds: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Fallback>,
+    /// Members already on a call are not rung (a contact centre's queue rule).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub skip_busy_members: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+/// What a call to a direct number does while its user is on another call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhenBusy {
+    /// Ring anyway: the user decides (the Flex sample's rule for direct calls).
+    #[default]
+    Ring,
+    /// Straight to the number's voicemail or fallback.
+    Fallback,
+}
+
+impl WhenBusy {
+    fn is_ring(&self) -> bool {
+        *self == Self::Ring
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Phone {
+    pub id: String,
+    pub phone_number: E164,
+    pub friendly_name: String,
+    #[serde(flatten)]
+    pub assignment: Assignment,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voicemail: Option<Voicemail>,
+    #[serde(default, skip_serializing_if = "WhenBusy::is_ring")]
+    pub when_busy: WhenBusy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Assignment {
+    #[serde(rename = "userEmail")]
+    User(Email),
+    #[serde(rename = "groupId")]
+    Group(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Voicemail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transcribe: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_status_callback: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Fallback {
+    Voicemail(Voicemail),
+    AiAssistant {
+        url: String,
+    },
+    Automation {
+        url: String,
+    },
+    Hangup {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssignmentKind {
+    Direct,
+    Group,
+}
+
+/// An entry of `assignedPhones[]` in register-device and user-phones responses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignedPhone {
+    pub id: String,
+    pub phone_number: E164,
+    pub friendly_name: String,
+    pub assignment: AssignmentKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+}
+
+/// Everything routing needs about one number: stored as one item so a call costs one read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberRoute {
+    pub org_id: OrgId,
+    pub phone: Phone,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<Group>,
+}
+
+/// One user as outgoing calls and internal calls see them: stored under the user's
+/// [`UserKey`] so that a Twilio identity resolves to org, numbers and voicemail in one read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserProfile {
+    pub org_id: OrgId,
+    pub email: Email,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The numbers that ring this user, in directory order: the caller IDs they may use.
+    pub assigned_phones: Vec<AssignedPhone>,
+    /// Their own number, whose voicemail takes internal calls they miss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_phone: Option<Phone>,
+    /// Country codes (`+1`, `+44`) of the org's numbers: where calls may go by default.
+    pub org_country_codes: Vec<String>,
+}
+
+impl UserProfile {
+    pub fn key(&self) -> UserKey {
+        UserKey::for_email(&self.email)
+    }
+
+    /// How the callee's app should show this caller.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(self.email.as_str())
+    }
+}
+
+pub const DEFAULT_RING_TIMEOUT_SECONDS: u32 = 30;
+
+impl Directory {
+    pub fn to_json_pretty(&self) -> String {
+        // Serializing plain data with string keys cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn org(&self, org: &OrgId) -> Option<&OrgDirectory> {
+        self.orgs.iter().find(|o| &o.org_id == org)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEMO: &str = include_str!("../../../demo/directory.json");
+
+    #[test]
+    fn a_directory_serializes_back_to_the_file_format() {
+        let dir = Directory::parse(DEMO).unwrap();
+        let again = Directory::parse(&dir.to_json_pretty()).unwrap();
+        assert_eq!(dir, again);
+    }
+}

@@ -1,0 +1,272 @@
+//! Validation of a directory file: either every record is valid and the whole directory is
+//! returned, or every problem found is, each at its JSON path. The field readers are here;
+//! the record readers (org, group, phone, fallback) are in [`records`].
+
+mod records;
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use super::Directory;
+
+/// One thing wrong with a directory file, at a JSON path such as `orgs[0].phones[1].groupId`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct DirectoryError(pub Vec<Problem>);
+
+impl fmt::Display for DirectoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "directory refused, {} problem(s):", self.0.len())?;
+        for problem in &self.0 {
+            writeln!(f, "  {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Directory {
+    /// Parse and validate a directory file. Either every record is valid and the whole
+    /// directory is returned, or every problem found is.
+    pub fn parse(text: &str) -> Result<Self, DirectoryError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            DirectoryError(vec![Problem {
+                path: format!("line {} column {}", e.line(), e.column()),
+                message: format!("not valid JSON: {e}"),
+            }])
+        })?;
+        let mut v = Validator::default();
+        let directory = v.directory(&value);
+        if v.problems.is_empty() {
+            Ok(directory)
+        } else {
+            Err(DirectoryError(v.problems))
+        }
+    }
+}
+
+#[derive(Default)]
+struct Validator {
+    problems: Vec<Problem>,
+}
+
+fn is_https_url(s: &str) -> bool {
+    s.strip_prefix("https://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
+}
+
+impl Validator {
+    fn problem(&mut self, path: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn object<'v>(
+        &mut self,
+        value: &'v Value,
+        path: &str,
+        allowed: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
+        let Some(obj) = value.as_object() else {
+            self.problem(path, "must be an object");
+            return None;
+        };
+        for key in obj.keys() {
+            if !allowed.contains(&key.as_str()) {
+                self.problem(&format!("{path}.{key}"), "unknown field");
+            }
+        }
+        Some(obj)
+    }
+
+    fn array<'v>(
+        &mut self,
+        obj: &'v Map<String, Value>,
+        key: &str,
+        path: &str,
+        required: bool,
+    ) -> &'v [Value] {
+        match obj.get(key) {
+            Some(Value::Array(items)) => items,
+            None if !required => &[],
+            None => {
+                self.problem(&format!("{path}.{key}"), "is required");
+                &[]
+            }
+            Some(_) => {
+                self.problem(&format!("{path}.{key}"), "must be an array");
+                &[]
+            }
+        }
+    }
+
+    fn string(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        required: bool,
+    ) -> Option<String> {
+        match obj.get(key) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+            Some(Value::String(_)) => {
+                self.problem(&format!("{path}.{key}"), "must not be empty");
+                None
+            }
+            None | Some(Value::Null) if !required => None,
+            None => {
+                self.problem(&format!("{path}.{key}"), "is required");
+                None
+            }
+            Some(_) => {
+                self.problem(&format!("{path}.{key}"), "must be a string");
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, obj: &Map<String, Value>, key: &str, path: &str, default: bool) -> bool {
+        match obj.get(key) {
+            None | Some(Value::Null) => default,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                self.problem(&format!("{path}.{key}"), "must be true or false");
+                default
+            }
+        }
+    }
+
+    fn seconds(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: &str,
+        range: (u32, u32),
+    ) -> Option<u32> {
+        let value = obj.get(key)?;
+        let n = value
+            .as_u64()
+            .filter(|n| (u64::from(range.0)..=u64::from(range.1)).contains(n));
+        if n.is_none() {
+            self.problem(
+                &format!("{path}.{key}"),
+                format!("must be a whole number from {} to {}", range.0, range.1),
+            );
+        }
+        n.and_then(|n| u32::try_from(n).ok())
+    }
+
+    fn record_id(
+        &mut self,
+        obj: &Map<String, Value>,
+        path: &str,
+        seen: &mut BTreeSet<String>,
+    ) -> Option<String> {
+        let id = self.string(obj, "id", path, true)?;
+        let ok = id.len() <= 64
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !ok {
+            self.problem(
+                &format!("{path}.id"),
+                "must be 1-64 characters of letters, digits, '.', '_' or '-'",
+            );
+            return None;
+        }
+        if !seen.insert(id.clone()) {
+            self.problem(
+                &format!("{path}.id"),
+                format!("duplicate id {id:?} in this org"),
+            );
+            return None;
+        }
+        Some(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::WhenBusy;
+
+    const DEMO: &str = include_str!("../../../../demo/directory.json");
+
+    #[test]
+    fn a_bad_file_lists_every_problem_with_its_path() {
+        let text = r#"{"orgs":[{"orgId":"bad:org","groups":[{"id":"g1","name":"","members":["nope"],
+            "fallback":{"type":"fax"}}],"phones":[{"id":"p1","phoneNumber":"555","friendlyName":"x",
+            "groupId":"missing"},{"id":"p1","phoneNumber":"+14155550000","friendlyName":"y",
+            "userEmail":"a@b.c","groupId":"g1","colour":"red"}]}]}"#;
+        let err = Directory::parse(text).unwrap_err();
+        let paths: Vec<_> = err.0.iter().map(|p| p.path.as_str()).collect();
+        for expected in [
+            "orgs[0].orgId",
+            "orgs[0].groups[0].name",
+            "orgs[0].groups[0].members[0]",
+            "orgs[0].groups[0].fallback.type",
+            "orgs[0].phones[0].phoneNumber",
+            "orgs[0].phones[0].groupId",
+            "orgs[0].phones[1].id",
+            "orgs[0].phones[1]",
+            "orgs[0].phones[1].colour",
+        ] {
+            assert!(paths.contains(&expected), "missing {expected} in {paths:?}");
+        }
+    }
+
+    #[test]
+    fn a_number_may_belong_to_only_one_phone_across_orgs() {
+        let text = r#"{"orgs":[
+            {"orgId":"a","phones":[{"id":"p","phoneNumber":"+14155550000","friendlyName":"A","userEmail":"a@x.io"}]},
+            {"orgId":"b","phones":[{"id":"p","phoneNumber":"+14155550000","friendlyName":"B","userEmail":"b@x.io"}]}]}"#;
+        let err = Directory::parse(text).unwrap_err();
+        assert_eq!(err.0.len(), 1);
+        assert_eq!(err.0[0].path, "orgs[1].phones[0].phoneNumber");
+    }
+
+    #[test]
+    fn busy_rules_and_users_are_validated_and_default_sensibly() {
+        let text = r#"{"orgs":[{"orgId":"o","users":[{"email":"a@x.io","name":"Ann"},{"email":"A@x.io"}],
+            "groups":[{"id":"g","name":"G","members":["b@x.io"],"skipBusyMembers":"no"}],
+            "phones":[{"id":"p","phoneNumber":"+14155550000","friendlyName":"P","userEmail":"c@x.io","whenBusy":"maybe"}]},
+            {"orgId":"o2","users":[{"email":"b@x.io"}]}]}"#;
+        let err = Directory::parse(text).unwrap_err();
+        let paths: Vec<_> = err.0.iter().map(|p| p.path.as_str()).collect();
+        for expected in [
+            "orgs[0].users[1].email",
+            "orgs[0].groups[0].skipBusyMembers",
+            "orgs[0].phones[0].whenBusy",
+            "orgs[1]",
+        ] {
+            assert!(paths.contains(&expected), "missing {expected} in {paths:?}");
+        }
+        let dir = Directory::parse(DEMO).unwrap();
+        assert!(dir.orgs[0].groups.iter().all(|g| g.skip_busy_members));
+        let fallback_when_busy: Vec<_> = dir.orgs[0]
+            .phones
+            .iter()
+            .filter(|p| p.when_busy == WhenBusy::Fallback)
+            .map(|p| p.id.as_str())
+            .collect();
+        assert_eq!(
+            fallback_when_busy,
+            ["phone-bob"],
+            "only where the file says so"
+        );
+    }
+}

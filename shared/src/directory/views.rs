@@ -1,0 +1,186 @@
+//! The questions the service asks of an org's directory: who a number rings, which numbers
+//! ring a user, what each user's profile holds; and the country code of a number.
+
+use std::collections::BTreeSet;
+
+use super::{
+    AssignedPhone, Assignment, AssignmentKind, Group, NumberRoute, OrgDirectory, UserProfile,
+};
+use crate::domain::{E164, Email, OrgId};
+
+impl OrgDirectory {
+    pub fn empty(org_id: OrgId) -> Self {
+        Self {
+            org_id,
+            users: Vec::new(),
+            groups: Vec::new(),
+            phones: Vec::new(),
+        }
+    }
+
+    /// Everyone this org's directory names: listed users, group members, direct-number
+    /// owners, each once, in file order.
+    pub fn emails(&self) -> Vec<&Email> {
+        let listed = self.users.iter().map(|u| &u.email);
+        let members = self.groups.iter().flat_map(|g| g.members.iter());
+        let owners = self.phones.iter().filter_map(|p| match &p.assignment {
+            Assignment::User(email) => Some(email),
+            Assignment::Group(_) => None,
+        });
+        let mut seen = BTreeSet::new();
+        listed
+            .chain(members)
+            .chain(owners)
+            .filter(|e| seen.insert(*e))
+            .collect()
+    }
+
+    /// What routing and outgoing calls need to know about each user, keyed for one read.
+    pub fn user_profiles(&self) -> Vec<UserProfile> {
+        let mut country_codes: Vec<String> = self
+            .phones
+            .iter()
+            .map(|p| country_code(&p.phone_number).to_owned())
+            .collect();
+        country_codes.sort();
+        country_codes.dedup();
+        self.emails()
+            .into_iter()
+            .map(|email| UserProfile {
+                org_id: self.org_id.clone(),
+                email: email.clone(),
+                name: self
+                    .users
+                    .iter()
+                    .find(|u| &u.email == email)
+                    .and_then(|u| u.name.clone()),
+                assigned_phones: self.assigned_phones(email),
+                direct_phone: self
+                    .phones
+                    .iter()
+                    .find(|p| matches!(&p.assignment, Assignment::User(owner) if owner == email))
+                    .cloned(),
+                org_country_codes: country_codes.clone(),
+            })
+            .collect()
+    }
+
+    pub fn group(&self, id: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    /// The numbers that ring `email`, directly or through a group, in directory order.
+    pub fn assigned_phones(&self, email: &Email) -> Vec<AssignedPhone> {
+        self.phones
+            .iter()
+            .filter_map(|phone| match &phone.assignment {
+                Assignment::User(user) if user == email => Some(AssignedPhone {
+                    id: phone.id.clone(),
+                    phone_number: phone.phone_number.clone(),
+                    friendly_name: phone.friendly_name.clone(),
+                    assignment: AssignmentKind::Direct,
+                    group_id: None,
+                    group_name: None,
+                }),
+                Assignment::Group(group_id) => {
+                    let group = self.group(group_id)?;
+                    group.members.contains(email).then(|| AssignedPhone {
+                        id: phone.id.clone(),
+                        phone_number: phone.phone_number.clone(),
+                        friendly_name: phone.friendly_name.clone(),
+                        assignment: AssignmentKind::Group,
+                        group_id: Some(group.id.clone()),
+                        group_name: Some(group.name.clone()),
+                    })
+                }
+                Assignment::User(_) => None,
+            })
+            .collect()
+    }
+
+    /// The routing view of each of this org's numbers.
+    pub fn routes(&self) -> Vec<NumberRoute> {
+        self.phones
+            .iter()
+            .map(|phone| NumberRoute {
+                org_id: self.org_id.clone(),
+                phone: phone.clone(),
+                group: match &phone.assignment {
+                    Assignment::Group(id) => self.group(id).cloned(),
+                    Assignment::User(_) => None,
+                },
+            })
+            .collect()
+    }
+}
+
+/// Two-digit E.164 country codes; `+1` and `+7` are the only one-digit ones and every other
+/// code has three digits. The set is prefix-free, so this is enough to split any number.
+const TWO_DIGIT_COUNTRY_CODES: &[&str] = &[
+    "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47",
+    "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65",
+    "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+];
+
+/// The country calling code of a number, with its `+`: `+14155551234` → `+1`.
+pub fn country_code(number: &E164) -> &str {
+    let raw = number.as_str();
+    let digits = &raw[1..];
+    let len = if digits.starts_with('1') || digits.starts_with('7') {
+        1
+    } else if TWO_DIGIT_COUNTRY_CODES.contains(&&digits[..2.min(digits.len())]) {
+        2
+    } else {
+        3
+    };
+    &raw[..(1 + len).min(raw.len())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::Directory;
+
+    const DEMO: &str = include_str!("../../../demo/directory.json");
+
+    #[test]
+    fn the_demo_directory_is_valid_and_answers_assigned_phones() {
+        let dir = Directory::parse(DEMO).unwrap();
+        let org = dir
+            .org(&OrgId::parse_field("org_demo", "o").unwrap())
+            .unwrap();
+        let alice = Email::parse_field("alice@example.com", "e").unwrap();
+        let phones = org.assigned_phones(&alice);
+        let kinds: Vec<_> = phones
+            .iter()
+            .map(|p| (p.id.as_str(), p.assignment))
+            .collect();
+        assert!(kinds.contains(&("phone-sales", AssignmentKind::Group)));
+        assert!(kinds.contains(&("phone-alice", AssignmentKind::Direct)));
+    }
+
+    #[test]
+    fn country_codes_split_every_kind_of_number() {
+        let cc = |n: &str| country_code(&E164::parse_field(n, "n").unwrap()).to_owned();
+        assert_eq!(cc("+14155551234"), "+1");
+        assert_eq!(cc("+447700900123"), "+44");
+        assert_eq!(cc("+35312345678"), "+353");
+        assert_eq!(cc("+79161234567"), "+7");
+        assert_eq!(cc("+862012345678"), "+86");
+    }
+
+    #[test]
+    fn every_user_gets_a_profile_with_numbers_and_voicemail() {
+        let dir = Directory::parse(DEMO).unwrap();
+        let profiles = dir.orgs[0].user_profiles();
+        let alice = profiles
+            .iter()
+            .find(|p| p.email.as_str() == "alice@example.com")
+            .unwrap();
+        assert_eq!(alice.org_country_codes, vec!["+1".to_owned()]);
+        assert_eq!(alice.direct_phone.as_ref().unwrap().id, "phone-alice");
+        assert_eq!(alice.assigned_phones.len(), 2);
+        let emails: BTreeSet<_> = profiles.iter().map(|p| p.email.as_str()).collect();
+        assert_eq!(emails.len(), profiles.len(), "each user once");
+    }
+}

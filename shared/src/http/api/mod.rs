@@ -1,0 +1,66 @@
+//! The app endpoints, authenticated by the app's sign-in JWT: what they share ([`Api`]), how a
+//! request becomes a [`Caller`] and an answer ([`answer`]), reading bodies ([`body`]) and the
+//! device endpoints ([`devices`]).
+
+pub mod body;
+pub mod devices;
+
+use http::header;
+
+use super::{ApiError, Request, RequestMeta, Response};
+use crate::app::{Core, StartupError};
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::domain::Caller;
+use crate::store::PresenceKey;
+
+/// What every app endpoint borrows: the core and the verifier of app tokens.
+pub struct Api {
+    pub core: Core,
+    auth: Authenticator,
+}
+
+impl Api {
+    pub fn new(core: Core, config: &Config) -> Result<Self, StartupError> {
+        let auth_config = config
+            .app_auth
+            .as_ref()
+            .ok_or(StartupError::Missing("app authentication"))?;
+        let auth = Authenticator::new(auth_config, core.settings.identity_style)?;
+        Ok(Self { core, auth })
+    }
+
+    fn authenticate(&self, request: &Request) -> Result<Caller, ApiError> {
+        let header = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            // Any UTF-8 reaches the verifier, which names what is wrong with it.
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok());
+        let claims = request
+            .extensions()
+            .get::<RequestMeta>()
+            .and_then(|m| m.gateway_claims.as_ref());
+        Ok(self.auth.authenticate(header, claims)?)
+    }
+}
+
+/// Authenticate the request, run `handler` for the caller, and map its error to a response.
+pub async fn answer<F, Fut>(api: &Api, request: &Request, handler: F) -> Response
+where
+    F: FnOnce(Caller) -> Fut,
+    Fut: Future<Output = Result<Response, ApiError>>,
+{
+    let result = match api.authenticate(request) {
+        Ok(caller) => handler(caller).await,
+        Err(err) => Err(err),
+    };
+    result.unwrap_or_else(|err| err.response())
+}
+
+/// The partition of the caller's devices.
+pub fn key(caller: &Caller) -> PresenceKey {
+    PresenceKey {
+        org: caller.org.clone(),
+        identity: caller.identity.clone(),
+    }
+}

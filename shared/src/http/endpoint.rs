@@ -1,0 +1,176 @@
+//! What one function binary serves. Each [`Endpoint`] is built once at start-up from the
+//! configuration and holds exactly what its routes use, so that what start-up proved (a
+//! webhook function has its auth token, register-device its API key) is a field, not an
+//! `Option` tested per request; and each binary names, and links, only its own handlers.
+//! [`App`] serves every route: the local server and the tests.
+
+use futures::future::BoxFuture;
+
+use super::api::{self, Api, devices};
+use super::webhooks::Webhooks;
+use super::{Request, Response, Route};
+use crate::app::{Core, StartupError};
+use crate::config::Config;
+use crate::twilio::token::VoiceTokenMinter;
+
+pub trait Endpoint: Send + Sync + Sized + 'static {
+    /// The routes served; a function serving several picks one by path.
+    const ROUTES: &'static [Route];
+
+    /// Everything the routes use, from the configuration `Route::needs_of(ROUTES)` loaded.
+    fn build(core: Core, config: &Config) -> Result<Self, StartupError>;
+
+    /// The answer on `route` (one of [`Self::ROUTES`]), method and size already checked.
+    fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response>;
+}
+
+/// The endpoints of the function binaries.
+pub mod endpoints {
+    use super::*;
+
+    /// An app endpoint whose handler needs nothing beyond [`Api`].
+    macro_rules! app_endpoint {
+        ($(#[$doc:meta])* $name:ident: $route:ident => $handler:path) => {
+            $(#[$doc])*
+            pub struct $name(Api);
+
+            impl Endpoint for $name {
+                const ROUTES: &'static [Route] = &[Route::$route];
+
+                fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
+                    Api::new(core, config).map(Self)
+                }
+
+                fn serve<'a>(&'a self, _: Route, request: &'a Request) -> BoxFuture<'a, Response> {
+                    Box::pin(api::answer(&self.0, request, move |caller| async move {
+                        $handler(&self.0, &caller, request).await
+                    }))
+                }
+            }
+        };
+    }
+
+    /// `POST /phone/voice/register-device`: the only app endpoint that mints voice tokens.
+    pub struct RegisterDevice {
+        api: Api,
+        tokens: VoiceTokenMinter,
+    }
+
+    impl Endpoint for RegisterDevice {
+        const ROUTES: &'static [Route] = &[Route::RegisterDevice];
+
+        fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
+            let tokens = config
+                .voice_tokens
+                .as_ref()
+                .ok_or(StartupError::Missing("voice tokens (TWILIO_API_KEY_SID)"))?;
+            let tokens = VoiceTokenMinter::new(tokens, core.settings.voice_token_ttl_seconds);
+            Ok(Self {
+                api: Api::new(core, config)?,
+                tokens,
+            })
+        }
+
+        fn serve<'a>(&'a self, _: Route, request: &'a Request) -> BoxFuture<'a, Response> {
+            Box::pin(api::answer(&self.api, request, move |caller| async move {
+                devices::register_device(&self.api, &self.tokens, &caller, request).await
+            }))
+        }
+    }
+
+    app_endpoint!(
+        /// `POST /phone/voice/heartbeat`.
+        Heartbeat: Heartbeat => devices::heartbeat
+    );
+    app_endpoint!(
+        /// `POST /phone/voice/unregister-device`.
+        UnregisterDevice: UnregisterDevice => devices::unregister_device
+    );
+    app_endpoint!(
+        /// `GET /phone/voice/devices`.
+        ListDevices: ListDevices => devices::list_devices
+    );
+    app_endpoint!(
+        /// `GET /phone/user-phones`.
+        UserPhones: UserPhones => devices::user_phones
+    );
+
+    /// Twilio's voice webhooks, one function chosen by path.
+    pub struct VoiceWebhooks(pub Webhooks);
+
+    impl Endpoint for VoiceWebhooks {
+        const ROUTES: &'static [Route] = &Route::WEBHOOKS;
+
+        fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
+            Webhooks::new(core, config).map(Self)
+        }
+
+        fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
+            Box::pin(self.0.dispatch(route, request))
+        }
+    }
+}
+
+use endpoints::{
+    Heartbeat, ListDevices, RegisterDevice, UnregisterDevice, UserPhones, VoiceWebhooks,
+};
+
+/// Every route: the function binaries' endpoints side by side, for the local server and the
+/// tests. It needs every section of the configuration.
+pub struct App {
+    register_device: RegisterDevice,
+    heartbeat: Heartbeat,
+    unregister_device: UnregisterDevice,
+    list_devices: ListDevices,
+    user_phones: UserPhones,
+    webhooks: VoiceWebhooks,
+}
+
+impl App {
+    /// Every endpoint over `presence` and `directory`, as `config` configures them.
+    pub fn new(
+        config: &Config,
+        presence: std::sync::Arc<dyn crate::store::PresenceStore>,
+        directory: std::sync::Arc<dyn crate::store::DirectoryStore>,
+    ) -> Result<Self, StartupError> {
+        Self::build(Core::new(config.presence, presence, directory), config)
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.webhooks.0.core
+    }
+
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.webhooks.0
+    }
+}
+
+impl Endpoint for App {
+    const ROUTES: &'static [Route] = &Route::ALL;
+
+    fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
+        Ok(Self {
+            register_device: RegisterDevice::build(core.clone(), config)?,
+            heartbeat: Heartbeat::build(core.clone(), config)?,
+            unregister_device: UnregisterDevice::build(core.clone(), config)?,
+            list_devices: ListDevices::build(core.clone(), config)?,
+            user_phones: UserPhones::build(core.clone(), config)?,
+            webhooks: VoiceWebhooks::build(core, config)?,
+        })
+    }
+
+    fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
+        match route {
+            Route::RegisterDevice => self.register_device.serve(route, request),
+            Route::Heartbeat => self.heartbeat.serve(route, request),
+            Route::UnregisterDevice => self.unregister_device.serve(route, request),
+            Route::ListDevices => self.list_devices.serve(route, request),
+            Route::UserPhones => self.user_phones.serve(route, request),
+            Route::VoiceIncoming
+            | Route::DialStatus
+            | Route::VoiceOutgoing
+            | Route::CallStatus
+            | Route::VoiceFallback => self.webhooks.serve(route, request),
+        }
+    }
+}

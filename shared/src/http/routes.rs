@@ -1,0 +1,163 @@
+//! The route table: every path the service answers, its method, its body limit, its name in
+//! the log, the configuration its function needs and how many store calls it sends at once.
+
+use http::Method;
+
+use crate::config::Needs;
+
+/// Largest app request body accepted; a device registration is a few hundred bytes.
+pub const MAX_APP_BODY_BYTES: usize = 8 * 1024;
+/// Largest webhook body accepted; Twilio's voice parameters are a few kilobytes at most.
+pub const MAX_WEBHOOK_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    RegisterDevice,
+    Heartbeat,
+    UnregisterDevice,
+    ListDevices,
+    UserPhones,
+    /// Twilio: a call arrives on a number.
+    VoiceIncoming,
+    /// Twilio: the `<Dial action>` (and voicemail `<Record action>`) callback.
+    DialStatus,
+    /// Twilio: the TwiML App's Voice Request URL, when a softphone places a call.
+    VoiceOutgoing,
+    /// Twilio: call-progress callbacks of every dialled leg.
+    CallStatus,
+    /// Twilio: the number's fallback URL, when the incoming webhook failed.
+    VoiceFallback,
+}
+
+impl Route {
+    pub const ALL: [Route; 10] = [
+        Route::RegisterDevice,
+        Route::Heartbeat,
+        Route::UnregisterDevice,
+        Route::ListDevices,
+        Route::UserPhones,
+        Route::VoiceIncoming,
+        Route::DialStatus,
+        Route::VoiceOutgoing,
+        Route::CallStatus,
+        Route::VoiceFallback,
+    ];
+    pub const WEBHOOKS: [Route; 5] = [
+        Route::VoiceIncoming,
+        Route::DialStatus,
+        Route::VoiceOutgoing,
+        Route::CallStatus,
+        Route::VoiceFallback,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::RegisterDevice => "/phone/voice/register-device",
+            Self::Heartbeat => "/phone/voice/heartbeat",
+            Self::UnregisterDevice => "/phone/voice/unregister-device",
+            Self::ListDevices => "/phone/voice/devices",
+            Self::UserPhones => "/phone/user-phones",
+            Self::VoiceIncoming => "/phone/voice/incoming",
+            Self::DialStatus => "/phone/voice/dial-status",
+            Self::VoiceOutgoing => "/phone/voice/outgoing",
+            Self::CallStatus => "/phone/voice/call-status",
+            Self::VoiceFallback => "/phone/voice/fallback",
+        }
+    }
+
+    pub fn method(self) -> Method {
+        match self {
+            Self::ListDevices | Self::UserPhones => Method::GET,
+            _ => Method::POST,
+        }
+    }
+
+    pub fn is_webhook(self) -> bool {
+        Self::WEBHOOKS.contains(&self)
+    }
+
+    /// Twilio may be configured to call webhooks with GET; app routes take one method.
+    pub(super) fn accepts(self, method: &Method) -> bool {
+        *method == self.method() || (self.is_webhook() && *method == Method::GET)
+    }
+
+    /// What a 405's `Allow` header says: exactly the methods [`Self::accepts`] takes.
+    pub(super) fn allow(self) -> &'static str {
+        match (self.is_webhook(), self.method()) {
+            (true, _) => "GET, POST",
+            (false, m) if m == Method::GET => "GET",
+            (false, _) => "POST",
+        }
+    }
+
+    pub(super) fn max_body_bytes(self) -> usize {
+        if self.is_webhook() {
+            MAX_WEBHOOK_BODY_BYTES
+        } else {
+            MAX_APP_BODY_BYTES
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RegisterDevice => "register-device",
+            Self::Heartbeat => "heartbeat",
+            Self::UnregisterDevice => "unregister-device",
+            Self::ListDevices => "list-devices",
+            Self::UserPhones => "user-phones",
+            Self::VoiceIncoming => "voice-incoming",
+            Self::DialStatus => "dial-status",
+            Self::VoiceOutgoing => "voice-outgoing",
+            Self::CallStatus => "call-status",
+            Self::VoiceFallback => "voice-fallback",
+        }
+    }
+
+    /// How many store requests the route sends at once (at most, in the common case): the
+    /// DynamoDB connections its function opens during init, so that its first request finds
+    /// one idle for each. Register writes the device while it reads the directory; an
+    /// outgoing call reads the caller's profile and the destination's route together; an
+    /// incoming group call reads its members' presence together (two, a small group).
+    pub fn concurrent_store_calls(self) -> usize {
+        match self {
+            Self::RegisterDevice | Self::VoiceIncoming | Self::VoiceOutgoing => 2,
+            _ => 1,
+        }
+    }
+
+    /// The configuration sections this route's binary must have.
+    pub fn needs(self) -> Needs {
+        Needs {
+            app_auth: !self.is_webhook(),
+            voice_tokens: self == Self::RegisterDevice,
+            webhooks: self.is_webhook(),
+            table: true,
+        }
+    }
+
+    /// The route whose path `path` is or ends with: API Gateway stages and custom-domain base
+    /// paths put a prefix in front.
+    pub fn for_path(path: &str) -> Option<Self> {
+        let path = path.trim_end_matches('/');
+        Self::ALL
+            .into_iter()
+            .find(|r| path == r.path() || path.ends_with(r.path()))
+    }
+
+    /// The configuration sections a function serving `routes` must have.
+    pub fn needs_of(routes: &[Route]) -> Needs {
+        routes
+            .iter()
+            .fold(Needs::default(), |acc, r| acc.union(r.needs()))
+    }
+
+    /// The DynamoDB connections a function serving `routes` opens during init: the most any
+    /// of them sends at once.
+    pub fn concurrent_store_calls_of(routes: &[Route]) -> usize {
+        routes
+            .iter()
+            .map(|r| r.concurrent_store_calls())
+            .max()
+            .unwrap_or(1)
+    }
+}

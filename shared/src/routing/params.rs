@@ -1,0 +1,65 @@
+//! A Twilio webhook's parameters, and the callback URLs the service writes into its TwiML.
+
+use crate::domain::{Identity, OrgId};
+
+/// A Twilio webhook's parameters: the form Twilio posted, and the query string of the URL
+/// it called (which carries what this service put there, authenticated by the signature).
+#[derive(Debug, Clone, Default)]
+pub struct CallParams {
+    pub form: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+}
+
+impl CallParams {
+    /// A form parameter; an empty value counts as absent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn query<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.query_all(name).next()
+    }
+
+    pub fn query_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.query
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// URLs Twilio should call back, absolute so API Gateway stages and base paths survive.
+#[derive(Debug, Clone)]
+pub struct Callbacks {
+    pub dial_status_url: String,
+    pub call_status_url: String,
+}
+
+impl Callbacks {
+    /// The dial-status URL with `query` appended (values encoded).
+    pub fn dial_status(&self, query: &[(&str, &str)]) -> String {
+        with_query(&self.dial_status_url, query)
+    }
+
+    /// Where a dialled leg reports progress: the org and the identities the leg makes busy
+    /// travel in the query string, which the signature covers.
+    pub fn call_status(&self, org: &OrgId, identities: &[&Identity]) -> String {
+        let mut query = vec![("org", org.as_str())];
+        query.extend(identities.iter().map(|i| ("identity", i.as_str())));
+        with_query(&self.call_status_url, &query)
+    }
+}
+
+fn with_query(url: &str, query: &[(&str, &str)]) -> String {
+    if query.is_empty() {
+        return url.to_owned();
+    }
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query)
+        .finish();
+    format!("{url}?{encoded}")
+}

@@ -1,0 +1,204 @@
+//! Ringing softphones: who a call may ring (users with a live voice device, read in one
+//! concurrent round), the busy rules, and the `<Dial>` of at most ten `<Client>`s, or the
+//! fallback when nobody can be rung.
+
+use futures::future::join_all;
+use tokio::time::timeout_at;
+
+use super::fallback::fallback;
+use super::incoming::deadline_passed;
+use super::{Callbacks, Context, Decision, Outcome};
+use crate::directory::{Assignment, DEFAULT_RING_TIMEOUT_SECONDS, NumberRoute, WhenBusy};
+use crate::domain::{Capability, Email, Identity, OrgId};
+use crate::store::{PresenceKey, UserPresence};
+use crate::twilio::twiml::{ClientNoun, DialNoun, DialVerb, Twiml};
+
+/// Twilio allows at most 10 nouns in one `<Dial>`.
+pub const MAX_CLIENTS_PER_DIAL: usize = 10;
+
+/// One user a call may ring, as presence saw them.
+#[derive(Debug)]
+struct Candidate {
+    identity: Identity,
+    /// When their most recently seen voice device was seen.
+    last_seen: i64,
+    busy: bool,
+}
+
+/// The users with a live voice device, read in one concurrent round.
+struct Survey {
+    live: Vec<Candidate>,
+    /// Users whose presence could not be read.
+    failures: Vec<String>,
+}
+
+async fn survey(ctx: &Context<'_>, org: &OrgId, identities: &[Identity]) -> Option<Survey> {
+    let reads = identities.iter().map(|identity| {
+        let key = PresenceKey {
+            org: org.clone(),
+            identity: identity.clone(),
+        };
+        async move { ctx.presence.presence(&key, ctx.now_ms).await }
+    });
+    let results = timeout_at(ctx.deadline, join_all(reads)).await.ok()?;
+    let mut survey = Survey {
+        live: Vec::new(),
+        failures: Vec::new(),
+    };
+    for (identity, result) in identities.iter().zip(results) {
+        match result {
+            Ok(presence) => {
+                if let Some(candidate) = candidate(identity, &presence) {
+                    survey.live.push(candidate);
+                }
+            }
+            Err(err) => survey
+                .failures
+                .push(format!("presence of {identity}: {err}")),
+        }
+    }
+    Some(survey)
+}
+
+fn candidate(identity: &Identity, presence: &UserPresence) -> Option<Candidate> {
+    let last_seen = presence
+        .devices
+        .iter()
+        .filter(|d| d.capabilities.contains(Capability::Voice))
+        .map(|d| d.last_seen)
+        .max()?;
+    Some(Candidate {
+        identity: identity.clone(),
+        last_seen,
+        busy: !presence.calls.is_empty(),
+    })
+}
+
+/// Who to ring and how: built by each kind of call, carried out by [`ring`].
+pub struct RingPlan<'a> {
+    pub org: &'a OrgId,
+    pub targets: Vec<Identity>,
+    /// A group call: members on a call are not rung.
+    pub skip_busy: bool,
+    /// A direct call whose number sends callers to the fallback while its user is busy.
+    pub busy_to_fallback: bool,
+    /// `<Parameter>`s every `<Client>` carries (after `timestamp`).
+    pub parameters: Vec<(&'static str, String)>,
+    pub timeout_seconds: u32,
+    pub action_url: String,
+    pub caller_id: Option<String>,
+    /// A softphone placing the call: on the call too once a callee answers.
+    pub caller: Option<&'a Identity>,
+    /// What the caller hears when nobody can be rung: built only then, since most calls
+    /// ring someone (a voicemail's TwiML is as long as the dial's).
+    pub fallback: Box<dyn FnOnce() -> Twiml + Send + 'a>,
+}
+
+pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
+    let Some(survey) = survey(ctx, plan.org, &plan.targets).await else {
+        return deadline_passed((plan.fallback)(), "presence");
+    };
+    // A partial store failure still rings whoever could be read.
+    let failure_note = (!survey.failures.is_empty()).then(|| survey.failures.join("; "));
+    let degraded = failure_note.is_some();
+    let live_count = survey.live.len();
+    let mut ringing: Vec<Candidate> = survey.live;
+    let any_busy = ringing.iter().any(|c| c.busy);
+    if plan.skip_busy {
+        ringing.retain(|c| !c.busy);
+    } else if plan.busy_to_fallback && any_busy {
+        ringing.clear();
+    }
+    let skipped_busy = live_count - ringing.len();
+
+    if ringing.is_empty() {
+        let reason = match (live_count, &failure_note) {
+            (0, Some(note)) => note.clone(),
+            (0, None) => "no live voice device".to_owned(),
+            _ if plan.skip_busy => "all members busy".to_owned(),
+            _ => "user busy".to_owned(),
+        };
+        return Decision {
+            degraded,
+            skipped_busy,
+            ..Decision::new((plan.fallback)(), Outcome::Fallback, Some(reason))
+        };
+    }
+    ringing.sort_by(|a, b| {
+        b.last_seen
+            .cmp(&a.last_seen)
+            .then_with(|| a.identity.cmp(&b.identity))
+    });
+    ringing.truncate(MAX_CLIENTS_PER_DIAL);
+
+    let timestamp = ctx.now_ms.to_string();
+    let nouns = ringing
+        .iter()
+        .map(|c| {
+            let mut parameters = vec![("timestamp", timestamp.clone())];
+            parameters.extend(plan.parameters.iter().cloned());
+            let mut busy: Vec<&Identity> = vec![&c.identity];
+            busy.extend(plan.caller);
+            DialNoun::Client(ClientNoun {
+                identity: c.identity.to_string(),
+                parameters,
+                status_callback: Some(ctx.callbacks.call_status(plan.org, &busy)),
+            })
+        })
+        .collect();
+    let dial = DialVerb {
+        timeout_seconds: plan.timeout_seconds,
+        action_url: plan.action_url,
+        caller_id: plan.caller_id,
+        nouns,
+    };
+    Decision {
+        degraded,
+        skipped_busy,
+        ..Decision::new(Twiml::new().dial(&dial), Outcome::Dial, failure_note)
+    }
+}
+
+fn targets(route: &NumberRoute) -> Vec<Email> {
+    match (&route.phone.assignment, &route.group) {
+        (Assignment::User(email), _) => vec![email.clone()],
+        (Assignment::Group(_), Some(group)) => group.members.clone(),
+        (Assignment::Group(_), None) => Vec::new(),
+    }
+}
+
+/// The plan for a call to one of the org's numbers: its group, or its user.
+pub fn number_plan<'a>(
+    ctx: &Context<'a>,
+    route: &'a NumberRoute,
+    caller_id: Option<String>,
+    caller: Option<&'a Identity>,
+    extra: Vec<(&'static str, String)>,
+) -> RingPlan<'a> {
+    let phone = &route.phone;
+    let mut parameters = vec![
+        ("phoneId", phone.id.clone()),
+        ("phoneNumber", phone.phone_number.as_str().to_owned()),
+        ("friendlyName", phone.friendly_name.clone()),
+    ];
+    parameters.extend(extra);
+    let callbacks: &'a Callbacks = ctx.callbacks;
+    RingPlan {
+        org: &route.org_id,
+        targets: targets(route)
+            .iter()
+            .filter_map(|email| Identity::for_email(email, ctx.settings.identity_style).ok())
+            .collect(),
+        skip_busy: route.group.as_ref().is_some_and(|g| g.skip_busy_members),
+        busy_to_fallback: route.group.is_none() && phone.when_busy == WhenBusy::Fallback,
+        parameters,
+        timeout_seconds: route
+            .group
+            .as_ref()
+            .map_or(DEFAULT_RING_TIMEOUT_SECONDS, |g| g.ring_timeout_seconds),
+        action_url: callbacks.dial_status_url.clone(),
+        caller_id,
+        caller,
+        fallback: Box::new(move || fallback(Some(route), callbacks)),
+    }
+}

@@ -1,0 +1,97 @@
+//! Creating the table (with TTL on), for a local DynamoDB or a stack-less setup; the template
+//! declares the same table for AWS.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification, TimeToLiveStatus,
+};
+
+use super::keys::{PK, SK, TTL_ATTRIBUTE};
+use super::{DynamoStore, classify};
+use crate::store::StoreError;
+
+impl DynamoStore {
+    /// Create the table with TTL enabled if it does not exist; enable TTL if it is off.
+    /// Returns whether the table was created.
+    pub async fn create_table(&self) -> Result<bool, StoreError> {
+        let created = match self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr_def(PK)?)
+            .attribute_definitions(attr_def(SK)?)
+            .key_schema(key_elem(PK, KeyType::Hash)?)
+            .key_schema(key_elem(SK, KeyType::Range)?)
+            .send()
+            .await
+        {
+            Ok(_) => true,
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                false
+            }
+            Err(err) => return Err(classify("CreateTable", err)),
+        };
+        for _ in 0..120 {
+            let described = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| classify("DescribeTable", e))?;
+            if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let ttl = self
+            .client
+            .describe_time_to_live()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeTimeToLive", e))?;
+        let enabled = ttl
+            .time_to_live_description()
+            .and_then(|d| d.time_to_live_status())
+            .is_some_and(|s| matches!(s, TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling));
+        if !enabled {
+            let spec = TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(TTL_ATTRIBUTE)
+                .build()
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
+            self.client
+                .update_time_to_live()
+                .table_name(&self.table)
+                .time_to_live_specification(spec)
+                .send()
+                .await
+                .map_err(|e| classify("UpdateTimeToLive", e))?;
+        }
+        Ok(created)
+    }
+}
+
+fn attr_def(name: &str) -> Result<AttributeDefinition, StoreError> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+fn key_elem(name: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .map_err(|e| StoreError::Internal(e.to_string()))
+}

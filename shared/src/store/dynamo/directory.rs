@@ -1,0 +1,251 @@
+//! The directory store on DynamoDB: each org's records in its partition (for import and
+//! export), and the two views a request reads in one `GetItem`: a number's route and a user's
+//! profile, both rewritten whole by every import.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use futures::future::try_join_all;
+use serde::de::DeserializeOwned;
+
+use super::codec::{Item, bad_item, doc_item, from_doc, get_n, get_s, keyed, s, to_json};
+use super::keys::{
+    DIRECTORY_PK, GROUP_SK_PREFIX, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX, PK, PROFILE_SK, ROUTE_SK,
+    SK, doc, number_pk, org_pk, user_pk,
+};
+use super::{DynamoStore, classify};
+use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
+use crate::domain::{E164, Email, OrgId, UserKey};
+use crate::store::import::{ImportReport, Record, diff_records};
+use crate::store::{DirectoryStore, StoreError};
+
+/// The stored documents of one org, by sort key.
+struct OrgItems {
+    docs: BTreeMap<String, Record>,
+}
+
+impl OrgItems {
+    fn directory(&self, org: &OrgId) -> Result<OrgDirectory, StoreError> {
+        let mut entries: Vec<_> = self.docs.iter().collect();
+        entries.sort_by_key(|(_, record)| record.pos);
+        let mut dir = OrgDirectory::empty(org.clone());
+        for (sk, Record { doc, .. }) in entries {
+            if sk.starts_with(GROUP_SK_PREFIX) {
+                dir.groups.push(parse_record(sk, doc)?);
+            } else if sk.starts_with(PHONE_SK_PREFIX) {
+                dir.phones.push(parse_record(sk, doc)?);
+            } else if sk.starts_with(ORG_USER_SK_PREFIX) {
+                dir.users.push(parse_record(sk, doc)?);
+            }
+        }
+        Ok(dir)
+    }
+}
+
+fn parse_record<T: DeserializeOwned>(sk: &str, json: &str) -> Result<T, StoreError> {
+    serde_json::from_str(json).map_err(|e| bad_item(&format!("{sk}: {e}")))
+}
+
+impl DynamoStore {
+    async fn org_items(&self, org: &OrgId) -> Result<OrgItems, StoreError> {
+        let items = self.query_partition(org_pk(org), None).await?;
+        let mut docs = BTreeMap::new();
+        for item in items {
+            let sk = get_s(&item, SK).ok_or_else(|| bad_item(SK))?.to_owned();
+            let doc = get_s(&item, doc::DOC)
+                .ok_or_else(|| bad_item(doc::DOC))?
+                .to_owned();
+            let pos = get_n(&item, doc::POS)
+                .and_then(|p| usize::try_from(p).ok())
+                .unwrap_or(usize::MAX);
+            docs.insert(sk, Record { pos, doc });
+        }
+        Ok(OrgItems { docs })
+    }
+
+    /// `numbers_in_file`: every number of the whole import. A number that moves to another
+    /// org of the same file keeps its route, whichever org is written first.
+    async fn import_org(
+        &self,
+        org: &OrgDirectory,
+        numbers_in_file: &BTreeSet<&E164>,
+        users_in_file: &BTreeSet<&Email>,
+        report: &mut ImportReport,
+    ) -> Result<(), StoreError> {
+        let existing = self.org_items(&org.org_id).await?;
+        let old_dir = existing.directory(&org.org_id)?;
+        let wanted = org.records();
+        diff_records(&existing.docs, &wanted, report);
+
+        let pk = org_pk(&org.org_id);
+        let mut requests = Vec::new();
+        for (sk, record) in &wanted {
+            // A record that only moved in the file is rewritten too: export keeps file order.
+            if existing.docs.get(sk) != Some(record) {
+                requests.push(put(doc_item(
+                    pk.clone(),
+                    sk.clone(),
+                    record.doc.clone(),
+                    record.pos,
+                ))?);
+            }
+        }
+        for sk in existing.docs.keys().filter(|sk| !wanted.contains_key(*sk)) {
+            requests.push(delete(pk.clone(), sk.clone())?);
+        }
+        // Route items embed the phone and its group, so rewrite them all; drop the ones for
+        // numbers this org no longer has.
+        let routes = org.routes();
+        for route in &routes {
+            requests.push(put(doc_item(
+                number_pk(&route.phone.phone_number),
+                ROUTE_SK.to_owned(),
+                to_json(route)?,
+                0,
+            ))?);
+        }
+        for old in &old_dir.phones {
+            if !numbers_in_file.contains(&old.phone_number) {
+                requests.push(delete(number_pk(&old.phone_number), ROUTE_SK.to_owned())?);
+            }
+        }
+        // Profiles embed numbers and the org's country codes: rewrite them all, like routes.
+        for profile in org.user_profiles() {
+            requests.push(put(doc_item(
+                user_pk(&profile.key()),
+                PROFILE_SK.to_owned(),
+                to_json(&profile)?,
+                0,
+            ))?);
+        }
+        for old in old_dir.emails() {
+            if !users_in_file.contains(old) {
+                requests.push(delete(
+                    user_pk(&UserKey::for_email(old)),
+                    PROFILE_SK.to_owned(),
+                )?);
+            }
+        }
+        requests.push(put(keyed(DIRECTORY_PK, org_pk(&org.org_id)))?);
+        self.batch_write(requests).await
+    }
+}
+
+#[async_trait]
+impl DirectoryStore for DynamoStore {
+    async fn org_directory(&self, org: &OrgId) -> Result<OrgDirectory, StoreError> {
+        self.org_items(org).await?.directory(org)
+    }
+
+    async fn route_for_number(&self, number: &E164) -> Result<Option<NumberRoute>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(number_pk(number)))
+            .key(SK, s(ROUTE_SK))
+            .send()
+            .await
+            .map_err(|e| classify("GetItem", e))?;
+        out.item.as_ref().map(from_doc).transpose()
+    }
+
+    async fn user(&self, key: &UserKey) -> Result<Option<UserProfile>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(user_pk(key)))
+            .key(SK, s(PROFILE_SK))
+            .send()
+            .await
+            .map_err(|e| classify("GetItem", e))?;
+        out.item.as_ref().map(from_doc).transpose()
+    }
+
+    async fn import(&self, directory: &Directory) -> Result<ImportReport, StoreError> {
+        let mut report = ImportReport {
+            orgs: directory.orgs.len(),
+            ..ImportReport::default()
+        };
+        let numbers_in_file: BTreeSet<&E164> = directory
+            .orgs
+            .iter()
+            .flat_map(|org| org.phones.iter().map(|p| &p.phone_number))
+            .collect();
+        let users_in_file: BTreeSet<&Email> = directory
+            .orgs
+            .iter()
+            .flat_map(OrgDirectory::emails)
+            .collect();
+        for org in &directory.orgs {
+            self.import_org(org, &numbers_in_file, &users_in_file, &mut report)
+                .await?;
+        }
+        Ok(report)
+    }
+
+    async fn export(&self) -> Result<Directory, StoreError> {
+        let index = self.query_partition(DIRECTORY_PK.to_owned(), None).await?;
+        let orgs = index
+            .iter()
+            .filter_map(|item| get_s(item, SK)?.strip_prefix(super::keys::ORG_PREFIX))
+            .map(|raw| OrgId::parse_field(raw, "orgId").map_err(|_| bad_item("org index")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let dirs = try_join_all(orgs.iter().map(|org| self.org_directory(org))).await?;
+        Ok(Directory { orgs: dirs })
+    }
+}
+
+impl DynamoStore {
+    /// Write and delete in batches of 25, resubmitting what DynamoDB leaves unprocessed.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0u32.. {
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt == 8 {
+                    return Err(StoreError::Unavailable(
+                        "BatchWriteItem: items left unprocessed".into(),
+                    ));
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| classify("BatchWriteItem", e))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(&self.table))
+                    .unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn put(item: Item) -> Result<WriteRequest, StoreError> {
+    let put = PutRequest::builder()
+        .set_item(Some(item))
+        .build()
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
+    Ok(WriteRequest::builder().put_request(put).build())
+}
+
+fn delete(pk: String, sk: String) -> Result<WriteRequest, StoreError> {
+    let delete = DeleteRequest::builder()
+        .key(PK, s(pk))
+        .key(SK, s(sk))
+        .build()
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
+    Ok(WriteRequest::builder().delete_request(delete).build())
+}

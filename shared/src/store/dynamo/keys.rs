@@ -1,0 +1,107 @@
+//! The table's key schema and attribute names: the only place they are spelled. The template's
+//! IAM conditions (`dynamodb:LeadingKeys`) name the same partition prefixes; the test
+//! `template_keys_match_the_key_schema` in `tests/api/contract.rs` holds them together.
+//!
+//! | item | pk | sk | attributes |
+//! |---|---|---|---|
+//! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `expiresAt` (s, TTL), `ttlSeconds`, `registrationId`, `twilioState`? |
+//! | signed-out device | `softphone:{orgId}:{identity}` | `{deviceId}` | `signedOutAt` (ms), `expiresAt` (s, TTL) |
+//! | call | `softphone:{orgId}:{identity}` | `#call:{CallSid}` | `since` (ms), `ended`?, `expiresAt` (s, TTL) |
+//! | user | `user:{sha256(email)}` | `profile` | `doc` (JSON: org, email, name, numbers, direct phone) |
+//! | user (in org) | `org:{orgId}` | `user:{email}` | `doc` (JSON), `pos` |
+//! | group | `org:{orgId}` | `group:{id}` | `doc` (JSON), `pos` |
+//! | phone | `org:{orgId}` | `phone:{id}` | `doc` (JSON), `pos` |
+//! | number route | `number:{e164}` | `route` | `doc` (JSON: org, phone, and its group) |
+//! | org index | `directory` | `org:{orgId}` | (none) |
+//! | warm-up | `warmup` | `warmup` | (never written) |
+//!
+//! Device ids are `[A-Za-z0-9._:-]`, so no device's sort key starts with `#`: call rows share
+//! the user's partition (one query reads devices and calls) without colliding.
+
+use crate::domain::{E164, OrgId, UserKey};
+use crate::store::PresenceKey;
+
+/// The partition key attribute.
+pub const PK: &str = "pk";
+/// The sort key attribute.
+pub const SK: &str = "sk";
+/// Epoch seconds after which an item is gone: the table's TTL attribute, filtered on by every
+/// read because DynamoDB deletes expired items days late.
+pub const TTL_ATTRIBUTE: &str = "expiresAt";
+
+/// Partition key prefixes, as the template's IAM conditions name them (`softphone:*`, …).
+pub const PRESENCE_PREFIX: &str = "softphone:";
+pub const USER_PREFIX: &str = "user:";
+pub const ORG_PREFIX: &str = "org:";
+pub const NUMBER_PREFIX: &str = "number:";
+/// The partition listing every org that has a directory.
+pub const DIRECTORY_PK: &str = "directory";
+/// The key every function may read at init (template.yaml grants `GetItem` on it alone) and no
+/// record uses: reading it opens a connection, costs half a read unit and finds nothing.
+pub const WARMUP_KEY: &str = "warmup";
+
+/// Every partition key or prefix an IAM condition may name.
+pub const PARTITIONS: &[&str] = &[
+    PRESENCE_PREFIX,
+    USER_PREFIX,
+    ORG_PREFIX,
+    NUMBER_PREFIX,
+    DIRECTORY_PK,
+    WARMUP_KEY,
+];
+
+pub const ROUTE_SK: &str = "route";
+pub const PROFILE_SK: &str = "profile";
+pub const CALL_SK_PREFIX: &str = "#call:";
+/// Sort key prefixes of the records in an org's partition.
+pub const ORG_USER_SK_PREFIX: &str = "user:";
+pub const GROUP_SK_PREFIX: &str = "group:";
+pub const PHONE_SK_PREFIX: &str = "phone:";
+
+/// Attribute names of device items.
+pub mod device {
+    pub const USER_EMAIL: &str = "userEmail";
+    pub const PLATFORM: &str = "platform";
+    pub const LABEL: &str = "label";
+    pub const CAPABILITIES: &str = "capabilities";
+    pub const USER_AGENT: &str = "userAgent";
+    pub const IP: &str = "ip";
+    pub const LAST_SEEN: &str = "lastSeen";
+    pub const TTL_SECONDS: &str = "ttlSeconds";
+    pub const REGISTRATION_ID: &str = "registrationId";
+    pub const TWILIO_STATE: &str = "twilioState";
+    /// Present only on a remotely signed-out device's tombstone.
+    pub const SIGNED_OUT_AT: &str = "signedOutAt";
+}
+
+/// Attribute names of call items.
+pub mod call {
+    pub const SINCE: &str = "since";
+    pub const ENDED: &str = "ended";
+}
+
+/// Attribute names of directory items (a JSON document and its place in the file).
+pub mod doc {
+    pub const DOC: &str = "doc";
+    pub const POS: &str = "pos";
+}
+
+pub fn presence_pk(key: &PresenceKey) -> String {
+    format!("{PRESENCE_PREFIX}{}:{}", key.org, key.identity)
+}
+
+pub fn org_pk(org: &OrgId) -> String {
+    format!("{ORG_PREFIX}{org}")
+}
+
+pub fn number_pk(number: &E164) -> String {
+    format!("{NUMBER_PREFIX}{}", number.as_str())
+}
+
+pub fn user_pk(key: &UserKey) -> String {
+    format!("{USER_PREFIX}{key}")
+}
+
+pub fn call_sk(call_sid: &str) -> String {
+    format!("{CALL_SK_PREFIX}{call_sid}")
+}

@@ -1,0 +1,148 @@
+//! The DynamoDB store: one table, string keys `pk` and `sk`, native TTL on `expiresAt`. The key
+//! schema is in [`keys`], the item codecs in [`codec`], table creation in [`admin`], and the two
+//! stores' operations in [`presence`] and [`directory`].
+//!
+//! Device items stay well under 1 KB (ids, label and user agent are bounded), so a heartbeat
+//! costs one write unit. Routing reads one number-route item, then one query per target user;
+//! that query returns the user's calls too, because they live in the same partition.
+
+mod admin;
+pub mod codec;
+mod directory;
+pub mod keys;
+mod presence;
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+use self::codec::{Item, n, s};
+use self::keys::PK;
+use super::StoreError;
+
+pub use self::keys::TTL_ATTRIBUTE;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+/// A client from the standard AWS settings (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, …),
+/// with timeouts short enough that a webhook can still answer Twilio in time.
+pub async fn client_from_env() -> Client {
+    client_from(aws_config::from_env()).await
+}
+
+/// [`client_from_env`] with the caller's choice of credential and region sources.
+pub async fn client_from(loader: aws_config::ConfigLoader) -> Client {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build();
+    let config = loader.timeout_config(timeouts).load().await;
+    Client::new(&config)
+}
+
+/// Sort SDK failures into "try again later" and "something is wrong here".
+fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    op: &str,
+    err: SdkError<E, R>,
+) -> StoreError {
+    let transient = match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or_default();
+            matches!(
+                code,
+                "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "ThrottlingException"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+            )
+        }
+        _ => false,
+    };
+    let detail = match &err {
+        SdkError::ServiceError(service) => format!(
+            "{op}: {} {}",
+            service.err().code().unwrap_or("unknown"),
+            service.err().message().unwrap_or_default()
+        ),
+        other => format!("{op}: {other:?}"),
+    };
+    if transient {
+        StoreError::Unavailable(detail)
+    } else {
+        StoreError::Internal(detail)
+    }
+}
+
+fn is_conditional_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Every row of one identity, expired ones included (what a raw table read shows).
+    #[cfg(feature = "test-util")]
+    pub async fn stored_rows(&self, key: &super::PresenceKey) -> Result<usize, StoreError> {
+        let pk = keys::presence_pk(key);
+        Ok(self.query_partition(pk, None).await?.len())
+    }
+
+    /// All items of one partition, following pagination; with `live_after_s`, only those that
+    /// expire after it.
+    async fn query_partition(
+        &self,
+        pk: String,
+        live_after_s: Option<i64>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .set_exclusive_start_key(start.take());
+            if let Some(now_s) = live_after_s {
+                query = query
+                    .filter_expression("#exp > :now")
+                    .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+                    .expression_attribute_values(":now", n(now_s));
+            }
+            let page = query.send().await.map_err(|e| classify("Query", e))?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
