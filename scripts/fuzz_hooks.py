@@ -2,7 +2,7 @@
 
 For every webhook case that carries an X-Twilio-Signature header (schemathesis leaves it out
 when it tests what happens without auth), set AccountSid to the server's account and replace
-the header with the real signature (twilio-protocol.md section 3): base64 HMAC-SHA1, keyed
+the header with the real signature (Twilio's algorithm, shared/src/twilio/signature.rs): base64 HMAC-SHA1, keyed
 with the auth token, of the full URL followed by every form parameter sorted by name, each
 as name + value (a repeated name's distinct values sorted). GET webhooks sign the URL alone.
 """

@@ -57,3 +57,11 @@ pub enum StartupError {
     #[error("{0} is not configured")]
     Missing(&'static str),
 }
+
+impl StartupError {
+    /// `section`, which the routes need and start-up loaded: its absence is a bug in `Needs`,
+    /// refused at start-up like any other configuration problem.
+    pub fn require<'a, T>(section: &'a Option<T>, what: &'static str) -> Result<&'a T, Self> {
+        section.as_ref().ok_or(Self::Missing(what))
+    }
+}

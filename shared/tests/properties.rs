@@ -149,7 +149,7 @@ proptest! {
 // Webhook signatures
 // ------------------------------------------------------------------------------------------
 
-/// Twilio's algorithm, written from twilio-protocol.md §3 and nothing in the crate: the URL,
+/// Twilio's algorithm, written from Twilio's documentation and nothing in the crate: the URL,
 /// then for every parameter name in byte order each of its distinct values in byte order, as
 /// `name` + `value`; HMAC-SHA1 with the auth token; base64.
 fn reference_payload(url: &str, params: &[(String, String)]) -> Vec<u8> {

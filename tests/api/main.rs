@@ -18,5 +18,6 @@ mod round_trips;
 mod security;
 mod sign_out;
 mod store_contract;
+mod template;
 mod voice_token;
 mod webhooks;

@@ -1,4 +1,4 @@
-//! The voice token register-device returns, decoded as Twilio would (twilio-protocol.md §1).
+//! The voice token register-device returns, decoded as Twilio would.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};

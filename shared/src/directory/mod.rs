@@ -203,17 +203,3 @@ impl Directory {
         self.orgs.iter().find(|o| &o.org_id == org)
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const DEMO: &str = include_str!("../../../demo/directory.json");
-
-    #[test]
-    fn a_directory_serializes_back_to_the_file_format() {
-        let dir = Directory::parse(DEMO).unwrap();
-        let again = Directory::parse(&dir.to_json_pretty()).unwrap();
-        assert_eq!(dir, again);
-    }
-}

@@ -1,7 +1,5 @@
 //! What a device reports about itself: its id, platform, label, capabilities and Twilio state.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::FieldError;
@@ -56,16 +54,6 @@ impl DeviceId {
             ));
         }
         Ok(Self(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DeviceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -189,11 +177,10 @@ impl Label {
         }
         Ok(Self(trimmed.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
+
+string_value!(DeviceId);
+string_value!(Label);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,5 @@
 //! How a user's email becomes a Twilio client identity, and the directory key both lead to.
 
-use std::fmt;
-
 use serde::Serialize;
 
 use super::{Email, FieldError, lower_hex};
@@ -129,16 +127,6 @@ impl Identity {
         }
         String::from_utf8(out).ok()
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Identity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// The directory key of one user: the lower-case hex SHA-256 of their email. Every identity
@@ -171,17 +159,10 @@ impl UserKey {
             .ok()
             .map(|e| Self::for_email(&e))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for UserKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_value!(Identity);
+string_value!(UserKey);
 
 #[cfg(test)]
 mod tests {

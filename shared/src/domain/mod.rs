@@ -5,6 +5,40 @@
 //! [`device`]: what a device reports about itself; [`values`]: emails, org ids and phone
 //! numbers; [`identity`]: how an email becomes a Twilio client identity and a directory key.
 
+/// What every string value shares: `as_str` and `Display`; and for values read from JSON,
+/// `TryFrom<String>` through its parser (errors naming `$field`) and back into a `String`.
+macro_rules! string_value {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+    ($name:ident, parsed as $field:literal) => {
+        string_value!($name);
+
+        impl TryFrom<String> for $name {
+            type Error = FieldError;
+            fn try_from(raw: String) -> Result<Self, FieldError> {
+                Self::parse_field(&raw, $field)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+    };
+}
+
 mod device;
 mod identity;
 mod values;

@@ -1,7 +1,5 @@
 //! Emails, org ids and E.164 numbers: the names of people, tenants and lines.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::FieldError;
@@ -12,19 +10,6 @@ use super::FieldError;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
-
-impl TryFrom<String> for Email {
-    type Error = FieldError;
-    fn try_from(raw: String) -> Result<Self, FieldError> {
-        Email::parse_field(&raw, "email")
-    }
-}
-
-impl From<Email> for String {
-    fn from(value: Email) -> String {
-        value.0
-    }
-}
 
 impl Email {
     pub fn parse_field(raw: &str, field: &str) -> Result<Self, FieldError> {
@@ -38,35 +23,12 @@ impl Email {
         }
         Ok(Self(lower))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// A tenant id. `:` is excluded because it separates the parts of storage keys.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct OrgId(String);
-
-impl TryFrom<String> for OrgId {
-    type Error = FieldError;
-    fn try_from(raw: String) -> Result<Self, FieldError> {
-        OrgId::parse_field(&raw, "orgId")
-    }
-}
-
-impl From<OrgId> for String {
-    fn from(value: OrgId) -> String {
-        value.0
-    }
-}
 
 impl OrgId {
     pub fn parse_field(raw: &str, field: &str) -> Result<Self, FieldError> {
@@ -83,35 +45,12 @@ impl OrgId {
         }
         Ok(Self(raw.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for OrgId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// An E.164 phone number: `+`, then 2-15 digits, the first not zero.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct E164(String);
-
-impl TryFrom<String> for E164 {
-    type Error = FieldError;
-    fn try_from(raw: String) -> Result<Self, FieldError> {
-        E164::parse_field(&raw, "phoneNumber")
-    }
-}
-
-impl From<E164> for String {
-    fn from(value: E164) -> String {
-        value.0
-    }
-}
 
 impl E164 {
     pub fn parse_field(raw: &str, field: &str) -> Result<Self, FieldError> {
@@ -128,11 +67,11 @@ impl E164 {
         }
         Ok(Self(raw.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
+
+string_value!(Email, parsed as "email");
+string_value!(OrgId, parsed as "orgId");
+string_value!(E164, parsed as "phoneNumber");
 
 #[cfg(test)]
 mod tests {

@@ -60,10 +60,7 @@ pub mod endpoints {
         const ROUTES: &'static [Route] = &[Route::RegisterDevice];
 
         fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
-            let tokens = config
-                .voice_tokens
-                .as_ref()
-                .ok_or(StartupError::Missing("voice tokens (TWILIO_API_KEY_SID)"))?;
+            let tokens = StartupError::require(&config.voice_tokens, "voice tokens")?;
             let tokens = VoiceTokenMinter::new(tokens, core.settings.voice_token_ttl_seconds);
             Ok(Self {
                 api: Api::new(core, config)?,

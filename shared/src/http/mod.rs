@@ -61,28 +61,25 @@ pub async fn handle<E: Endpoint>(endpoint: &E, route: Route, request: Request) -
     let call_sid = note.call_sid.as_deref();
     let cause = note.cause.as_deref();
     let skipped_busy = note.skipped_busy;
+    // One line per request; tracing's level is part of the call site, hence two sites.
+    macro_rules! log_request {
+        ($level:ident) => {
+            tracing::$level!(
+                route = route.name(),
+                status,
+                outcome,
+                call_sid,
+                cause,
+                skipped_busy,
+                latency_ms,
+                "request"
+            )
+        };
+    }
     if status >= 500 || note.warn {
-        tracing::warn!(
-            route = route.name(),
-            status,
-            outcome,
-            call_sid,
-            cause,
-            skipped_busy,
-            latency_ms,
-            "request"
-        );
+        log_request!(warn);
     } else {
-        tracing::info!(
-            route = route.name(),
-            status,
-            outcome,
-            call_sid,
-            cause,
-            skipped_busy,
-            latency_ms,
-            "request"
-        );
+        log_request!(info);
     }
     response
 }

@@ -27,10 +27,7 @@ pub struct Webhooks {
 
 impl Webhooks {
     pub fn new(core: Core, config: &Config) -> Result<Self, StartupError> {
-        let config = config
-            .webhooks
-            .clone()
-            .ok_or(StartupError::Missing("the webhooks (TWILIO_AUTH_TOKEN)"))?;
+        let config = StartupError::require(&config.webhooks, "the webhooks")?.clone();
         Ok(Self {
             key: SignatureKey::new(config.auth_token.expose_secret()),
             config,

@@ -1,5 +1,6 @@
-//! `X-Twilio-Signature`, computed and checked as Twilio's helper libraries do
-//! (`twilio-protocol.md` §3).
+//! `X-Twilio-Signature`, computed and checked as Twilio's helper libraries do: HMAC-SHA1 of
+//! the public URL followed by the sorted POST parameters, keyed with the auth token, base64;
+//! both port forms of the URL accepted; JSON bodies by their `bodySHA256`.
 
 use aws_lc_rs::{digest, hmac};
 use base64::Engine;

@@ -1,4 +1,6 @@
-//! Twilio Voice access tokens, exactly as `twilio-protocol.md` §1 describes them.
+//! Twilio Voice access tokens: an HS256 JWT signed with the API key secret, `iss` the key SID,
+//! `sub` the account SID, the identity inside `grants`, and the voice grant (incoming, the
+//! TwiML App for outgoing calls, the push credential of the device's platform).
 //!
 //! A token is `jsonwebtoken::encode` of the claims below with an HS256 header carrying `typ`
 //! and `cty`, written out here with what never changes prepared once: the header is constant

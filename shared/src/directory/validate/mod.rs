@@ -206,15 +206,29 @@ mod tests {
 
     const DEMO: &str = include_str!("../../../../demo/directory.json");
 
+    /// Every `expected` path is among the problems found in `text`.
+    fn assert_problems_at(text: &str, expected: &[&str]) {
+        let err = Directory::parse(text).unwrap_err();
+        let paths: Vec<_> = err.0.iter().map(|p| p.path.as_str()).collect();
+        for path in expected {
+            assert!(paths.contains(path), "missing {path} in {paths:?}");
+        }
+    }
+
+    #[test]
+    fn a_directory_serializes_back_to_the_file_format() {
+        let dir = Directory::parse(DEMO).unwrap();
+        let again = Directory::parse(&dir.to_json_pretty()).unwrap();
+        assert_eq!(dir, again);
+    }
+
     #[test]
     fn a_bad_file_lists_every_problem_with_its_path() {
         let text = r#"{"orgs":[{"orgId":"bad:org","groups":[{"id":"g1","name":"","members":["nope"],
             "fallback":{"type":"fax"}}],"phones":[{"id":"p1","phoneNumber":"555","friendlyName":"x",
             "groupId":"missing"},{"id":"p1","phoneNumber":"+14155550000","friendlyName":"y",
             "userEmail":"a@b.c","groupId":"g1","colour":"red"}]}]}"#;
-        let err = Directory::parse(text).unwrap_err();
-        let paths: Vec<_> = err.0.iter().map(|p| p.path.as_str()).collect();
-        for expected in [
+        let expected = [
             "orgs[0].orgId",
             "orgs[0].groups[0].name",
             "orgs[0].groups[0].members[0]",
@@ -224,9 +238,8 @@ mod tests {
             "orgs[0].phones[1].id",
             "orgs[0].phones[1]",
             "orgs[0].phones[1].colour",
-        ] {
-            assert!(paths.contains(&expected), "missing {expected} in {paths:?}");
-        }
+        ];
+        assert_problems_at(text, &expected);
     }
 
     #[test]
@@ -245,16 +258,13 @@ mod tests {
             "groups":[{"id":"g","name":"G","members":["b@x.io"],"skipBusyMembers":"no"}],
             "phones":[{"id":"p","phoneNumber":"+14155550000","friendlyName":"P","userEmail":"c@x.io","whenBusy":"maybe"}]},
             {"orgId":"o2","users":[{"email":"b@x.io"}]}]}"#;
-        let err = Directory::parse(text).unwrap_err();
-        let paths: Vec<_> = err.0.iter().map(|p| p.path.as_str()).collect();
-        for expected in [
+        let expected = [
             "orgs[0].users[1].email",
             "orgs[0].groups[0].skipBusyMembers",
             "orgs[0].phones[0].whenBusy",
             "orgs[1]",
-        ] {
-            assert!(paths.contains(&expected), "missing {expected} in {paths:?}");
-        }
+        ];
+        assert_problems_at(text, &expected);
         let dir = Directory::parse(DEMO).unwrap();
         assert!(dir.orgs[0].groups.iter().all(|g| g.skip_busy_members));
         let fallback_when_busy: Vec<_> = dir.orgs[0]

@@ -45,6 +45,13 @@ pub fn device_id(body: &Map<String, Value>) -> Result<DeviceId, FieldError> {
     DeviceId::parse(raw)
 }
 
+/// The body of a request about one device: the JSON object and its `deviceId`.
+pub fn device_body(request: &Request) -> Result<(Map<String, Value>, DeviceId), ApiError> {
+    let body = body_object(request)?;
+    let device_id = device_id(&body)?;
+    Ok((body, device_id))
+}
+
 pub fn bool_field(body: &Map<String, Value>, name: &str) -> Result<bool, FieldError> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(false),

@@ -5,16 +5,16 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::body::{
-    body_object, bool_field, capabilities, device_id, platform, source_ip, string_field,
-    twilio_state, user_agent,
+    bool_field, capabilities, device_body, platform, source_ip, string_field, twilio_state,
+    user_agent,
 };
-use super::{Api, key};
+use super::{Answer, Api, key};
 use crate::config::PresenceSettings;
 use crate::directory::AssignedPhone;
 use crate::domain::{
     Caller, Capabilities, DeviceId, FieldError, Identity, Label, UserKey, lower_hex,
 };
-use crate::http::{ApiError, Request, Response, json_response};
+use crate::http::{ApiError, Request, json_response};
 use crate::store::{
     DeviceRecord, HeartbeatOutcome, HeartbeatUpdate, RegisterOutcome, Registration, StoreError,
     Unregistration,
@@ -94,9 +94,8 @@ pub async fn register_device(
     minter: &VoiceTokenMinter,
     caller: &Caller,
     request: &Request,
-) -> Result<Response, ApiError> {
-    let body = body_object(request)?;
-    let device_id = device_id(&body)?;
+) -> Answer {
+    let (body, device_id) = device_body(request)?;
     let platform = platform(&body)?.ok_or_else(|| {
         FieldError::new("platform", "is required (\"web\", \"ios\" or \"android\")")
     })?;
@@ -150,13 +149,8 @@ pub async fn register_device(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-pub async fn heartbeat(
-    app: &Api,
-    caller: &Caller,
-    request: &Request,
-) -> Result<Response, ApiError> {
-    let body = body_object(request)?;
-    let device_id = device_id(&body)?;
+pub async fn heartbeat(app: &Api, caller: &Caller, request: &Request) -> Answer {
+    let (body, device_id) = device_body(request)?;
     let platform = platform(&body)?;
     let update = HeartbeatUpdate {
         now_ms: app.core.now_ms(),
@@ -183,13 +177,8 @@ pub async fn heartbeat(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-pub async fn unregister_device(
-    app: &Api,
-    caller: &Caller,
-    request: &Request,
-) -> Result<Response, ApiError> {
-    let body = body_object(request)?;
-    let device_id = device_id(&body)?;
+pub async fn unregister_device(app: &Api, caller: &Caller, request: &Request) -> Answer {
+    let (body, device_id) = device_body(request)?;
     let registration_id = string_field(&body, "registrationId")?
         .map(|id| {
             if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -224,11 +213,7 @@ pub async fn unregister_device(
     ))
 }
 
-pub async fn list_devices(
-    app: &Api,
-    caller: &Caller,
-    _request: &Request,
-) -> Result<Response, ApiError> {
+pub async fn list_devices(app: &Api, caller: &Caller, _request: &Request) -> Answer {
     let presence = app
         .core
         .presence
@@ -246,11 +231,7 @@ pub async fn list_devices(
     ))
 }
 
-pub async fn user_phones(
-    app: &Api,
-    caller: &Caller,
-    _request: &Request,
-) -> Result<Response, ApiError> {
+pub async fn user_phones(app: &Api, caller: &Caller, _request: &Request) -> Answer {
     let assigned_phones = assigned_phones(app, caller).await?;
     Ok(json_response(
         StatusCode::OK,

@@ -14,6 +14,9 @@ use crate::config::Config;
 use crate::domain::Caller;
 use crate::store::PresenceKey;
 
+/// What an app handler returns: its response, or the refusal [`answer`] turns into one.
+pub type Answer = Result<Response, ApiError>;
+
 /// What every app endpoint borrows: the core and the verifier of app tokens.
 pub struct Api {
     pub core: Core,
@@ -22,10 +25,7 @@ pub struct Api {
 
 impl Api {
     pub fn new(core: Core, config: &Config) -> Result<Self, StartupError> {
-        let auth_config = config
-            .app_auth
-            .as_ref()
-            .ok_or(StartupError::Missing("app authentication"))?;
+        let auth_config = StartupError::require(&config.app_auth, "app authentication")?;
         let auth = Authenticator::new(auth_config, core.settings.identity_style)?;
         Ok(Self { core, auth })
     }
@@ -48,7 +48,7 @@ impl Api {
 pub async fn answer<F, Fut>(api: &Api, request: &Request, handler: F) -> Response
 where
     F: FnOnce(Caller) -> Fut,
-    Fut: Future<Output = Result<Response, ApiError>>,
+    Fut: Future<Output = Answer>,
 {
     let result = match api.authenticate(request) {
         Ok(caller) => handler(caller).await,

@@ -16,15 +16,24 @@ impl DynamoStore {
     /// Create the table with TTL enabled if it does not exist; enable TTL if it is off.
     /// Returns whether the table was created.
     pub async fn create_table(&self) -> Result<bool, StoreError> {
+        let internal = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Internal(e.to_string());
+        let string = |name| {
+            let attribute = AttributeDefinition::builder().attribute_name(name);
+            attribute.attribute_type(ScalarAttributeType::S).build()
+        };
+        let key = |name, key_type| {
+            let element = KeySchemaElement::builder().attribute_name(name);
+            element.key_type(key_type).build()
+        };
         let created = match self
             .client
             .create_table()
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attr_def(PK)?)
-            .attribute_definitions(attr_def(SK)?)
-            .key_schema(key_elem(PK, KeyType::Hash)?)
-            .key_schema(key_elem(SK, KeyType::Range)?)
+            .attribute_definitions(string(PK).map_err(internal)?)
+            .attribute_definitions(string(SK).map_err(internal)?)
+            .key_schema(key(PK, KeyType::Hash).map_err(internal)?)
+            .key_schema(key(SK, KeyType::Range).map_err(internal)?)
             .send()
             .await
         {
@@ -78,20 +87,4 @@ impl DynamoStore {
         }
         Ok(created)
     }
-}
-
-fn attr_def(name: &str) -> Result<AttributeDefinition, StoreError> {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ScalarAttributeType::S)
-        .build()
-        .map_err(|e| StoreError::Internal(e.to_string()))
-}
-
-fn key_elem(name: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(key_type)
-        .build()
-        .map_err(|e| StoreError::Internal(e.to_string()))
 }

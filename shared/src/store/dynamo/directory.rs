@@ -10,10 +10,10 @@ use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use futures::future::try_join_all;
 use serde::de::DeserializeOwned;
 
-use super::codec::{Item, bad_item, doc_item, from_doc, get_n, get_s, keyed, s, to_json};
+use super::codec::{Item, bad_item, doc_item, from_doc, get_n, get_s, keyed, to_json};
 use super::keys::{
-    DIRECTORY_PK, GROUP_SK_PREFIX, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX, PK, PROFILE_SK, ROUTE_SK,
-    SK, doc, number_pk, org_pk, user_pk,
+    DIRECTORY_PK, GROUP_SK_PREFIX, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX, PROFILE_SK, ROUTE_SK, SK,
+    doc, number_pk, org_pk, user_pk,
 };
 use super::{DynamoStore, classify};
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
@@ -144,8 +144,7 @@ impl DirectoryStore for DynamoStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(number_pk(number)))
-            .key(SK, s(ROUTE_SK))
+            .set_key(Some(keyed(number_pk(number), ROUTE_SK)))
             .send()
             .await
             .map_err(|e| classify("GetItem", e))?;
@@ -157,8 +156,7 @@ impl DirectoryStore for DynamoStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(user_pk(key)))
-            .key(SK, s(PROFILE_SK))
+            .set_key(Some(keyed(user_pk(key), PROFILE_SK)))
             .send()
             .await
             .map_err(|e| classify("GetItem", e))?;
@@ -243,8 +241,7 @@ fn put(item: Item) -> Result<WriteRequest, StoreError> {
 
 fn delete(pk: String, sk: String) -> Result<WriteRequest, StoreError> {
     let delete = DeleteRequest::builder()
-        .key(PK, s(pk))
-        .key(SK, s(sk))
+        .set_key(Some(keyed(pk, sk)))
         .build()
         .map_err(|e| StoreError::Internal(e.to_string()))?;
     Ok(WriteRequest::builder().delete_request(delete).build())

@@ -29,12 +29,46 @@ pub const SK: &str = "sk";
 /// read because DynamoDB deletes expired items days late.
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
-/// Partition key prefixes, as the template's IAM conditions name them (`softphone:*`, …).
+/// One user's devices, remote sign-outs and calls.
 pub const PRESENCE_PREFIX: &str = "softphone:";
+
+pub fn presence_pk(key: &PresenceKey) -> String {
+    format!("{PRESENCE_PREFIX}{}:{}", key.org, key.identity)
+}
+
+pub const CALL_SK_PREFIX: &str = "#call:";
+
+pub fn call_sk(call_sid: &str) -> String {
+    format!("{CALL_SK_PREFIX}{call_sid}")
+}
+
+/// One user's directory profile, under the hash of their email.
 pub const USER_PREFIX: &str = "user:";
+pub const PROFILE_SK: &str = "profile";
+
+pub fn user_pk(key: &UserKey) -> String {
+    format!("{USER_PREFIX}{key}")
+}
+
+/// One org's directory records, each under a prefix of its kind.
 pub const ORG_PREFIX: &str = "org:";
+pub const ORG_USER_SK_PREFIX: &str = "user:";
+pub const GROUP_SK_PREFIX: &str = "group:";
+pub const PHONE_SK_PREFIX: &str = "phone:";
+
+pub fn org_pk(org: &OrgId) -> String {
+    format!("{ORG_PREFIX}{org}")
+}
+
+/// Everything routing needs about one number.
 pub const NUMBER_PREFIX: &str = "number:";
-/// The partition listing every org that has a directory.
+pub const ROUTE_SK: &str = "route";
+
+pub fn number_pk(number: &E164) -> String {
+    format!("{NUMBER_PREFIX}{}", number.as_str())
+}
+
+/// The partition listing every org that has a directory (sort keys `org:{orgId}`).
 pub const DIRECTORY_PK: &str = "directory";
 /// The key every function may read at init (template.yaml grants `GetItem` on it alone) and no
 /// record uses: reading it opens a connection, costs half a read unit and finds nothing.
@@ -49,14 +83,6 @@ pub const PARTITIONS: &[&str] = &[
     DIRECTORY_PK,
     WARMUP_KEY,
 ];
-
-pub const ROUTE_SK: &str = "route";
-pub const PROFILE_SK: &str = "profile";
-pub const CALL_SK_PREFIX: &str = "#call:";
-/// Sort key prefixes of the records in an org's partition.
-pub const ORG_USER_SK_PREFIX: &str = "user:";
-pub const GROUP_SK_PREFIX: &str = "group:";
-pub const PHONE_SK_PREFIX: &str = "phone:";
 
 /// Attribute names of device items.
 pub mod device {
@@ -84,24 +110,4 @@ pub mod call {
 pub mod doc {
     pub const DOC: &str = "doc";
     pub const POS: &str = "pos";
-}
-
-pub fn presence_pk(key: &PresenceKey) -> String {
-    format!("{PRESENCE_PREFIX}{}:{}", key.org, key.identity)
-}
-
-pub fn org_pk(org: &OrgId) -> String {
-    format!("{ORG_PREFIX}{org}")
-}
-
-pub fn number_pk(number: &E164) -> String {
-    format!("{NUMBER_PREFIX}{}", number.as_str())
-}
-
-pub fn user_pk(key: &UserKey) -> String {
-    format!("{USER_PREFIX}{key}")
-}
-
-pub fn call_sk(call_sid: &str) -> String {
-    format!("{CALL_SK_PREFIX}{call_sid}")
 }

@@ -72,8 +72,7 @@ impl PresenceStore for DynamoStore {
                     .client
                     .delete_item()
                     .table_name(&self.table)
-                    .key(PK, s(pk))
-                    .key(SK, s(victim.device_id.as_str()))
+                    .set_key(Some(keyed(pk, victim.device_id.as_str())))
                     .condition_expression("#seen = :seen")
                     .expression_attribute_names("#seen", device::LAST_SEEN)
                     .expression_attribute_values(":seen", n(victim.last_seen))
@@ -106,8 +105,7 @@ impl PresenceStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(presence_pk(key)))
-            .key(SK, s(device_id.as_str()))
+            .set_key(Some(keyed(presence_pk(key), device_id.as_str())))
             // Exists and still live: an expired row waiting for TTL deletion must not revive,
             // nor may a sign-out's tombstone become a device again.
             .condition_expression(
@@ -141,29 +139,26 @@ impl PresenceStore for DynamoStore {
                 );
             }
         }
-        if let Some(caps) = &update.capabilities {
-            sets.push("#caps = :caps".to_owned());
-            request = request
-                .expression_attribute_names("#caps", device::CAPABILITIES)
-                .expression_attribute_values(":caps", caps_value(caps));
-        }
-        if let Some(ua) = update.user_agent {
-            sets.push("#ua = :ua".to_owned());
-            request = request
-                .expression_attribute_names("#ua", device::USER_AGENT)
-                .expression_attribute_values(":ua", s(ua));
-        }
-        if let Some(ip) = update.ip {
-            sets.push("#ip = :ip".to_owned());
-            request = request
-                .expression_attribute_names("#ip", device::IP)
-                .expression_attribute_values(":ip", s(ip));
-        }
-        if let Some(state) = update.twilio_state {
-            sets.push("#tw = :tw".to_owned());
-            request = request
-                .expression_attribute_names("#tw", device::TWILIO_STATE)
-                .expression_attribute_values(":tw", s(state.as_str()));
+        // What else the heartbeat reports replaces what was stored.
+        let optional = [
+            (
+                device::CAPABILITIES,
+                update.capabilities.as_ref().map(caps_value),
+            ),
+            (device::USER_AGENT, update.user_agent.map(s)),
+            (device::IP, update.ip.map(s)),
+            (
+                device::TWILIO_STATE,
+                update.twilio_state.map(|t| s(t.as_str())),
+            ),
+        ];
+        for (n, (attribute, value)) in optional.into_iter().enumerate() {
+            if let Some(value) = value {
+                sets.push(format!("#a{n} = :a{n}"));
+                request = request
+                    .expression_attribute_names(format!("#a{n}"), attribute)
+                    .expression_attribute_values(format!(":a{n}"), value);
+            }
         }
         let result = request
             .update_expression(format!("SET {}", sets.join(", ")))
@@ -219,8 +214,7 @@ impl PresenceStore for DynamoStore {
                 .client
                 .delete_item()
                 .table_name(&self.table)
-                .key(PK, s(presence_pk(key)))
-                .key(SK, s(device_id.as_str()))
+                .set_key(Some(keyed(presence_pk(key), device_id.as_str())))
                 .return_values(ReturnValue::AllOld)
                 .expression_attribute_names("#out", device::SIGNED_OUT_AT);
             delete = match &how.registration_id {
@@ -270,8 +264,7 @@ impl PresenceStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(presence_pk(key)))
-            .key(SK, s(call_sk(&event.call_sid)))
+            .set_key(Some(keyed(presence_pk(key), call_sk(&event.call_sid))))
             .expression_attribute_names("#exp", TTL_ATTRIBUTE)
             .expression_attribute_values(":exp", n(event.expires_at))
             .expression_attribute_values(":now", n(event.now_ms));
