@@ -246,7 +246,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -293,5 +293,28 @@ mod tests {
         };
         assert!(Config::from_env(&env(&[("APP_JWT_SECRET", "s")]), needs).is_ok());
         assert!(Config::from_env(&env(&[("AUTH_MODE", "gateway")]), needs).is_ok());
+    }
+
+    #[test]
+    fn no_secret_is_printed_by_debug() {
+        let secrets = ["jwt-s3cret", "api-key-s3cret", "auth-token-s3cret"];
+        let env = env(&[
+            ("APP_JWT_SECRET", secrets[0]),
+            ("TWILIO_API_KEY_SECRET", secrets[1]),
+            ("TWILIO_AUTH_TOKEN", secrets[2]),
+            ("TWILIO_ACCOUNT_SID", "AC1"),
+            ("TWILIO_API_KEY_SID", "SK1"),
+        ]);
+        let needs = Needs {
+            app_auth: true,
+            voice_tokens: true,
+            webhooks: true,
+            table: false,
+        };
+        let printed = format!("{:?}", Config::from_env(&env, needs).unwrap());
+        assert!(printed.contains("AC1"), "the rest is printed: {printed}");
+        for secret in secrets {
+            assert!(!printed.contains(secret), "{secret} printed in {printed}");
+        }
     }
 }
