@@ -41,7 +41,7 @@ def start_moto(log_name):
                         "moto[server]>=5.1,<6"], check=True)
     port = free_port()
     log = open(ROOT / "target" / log_name, "w")
-    moto = subprocess.Popen([str(venv / "bin/moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+    moto = subprocess.Popen([str(venv / "bin/python"), str(ROOT / "scripts/moto_server.py"), "-H", "127.0.0.1", "-p", str(port)],
                             stdout=log, stderr=log)
     for _ in range(150):
         try:

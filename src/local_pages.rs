@@ -10,6 +10,7 @@
 //! | `GET /dev/users` | the directory's users, to pick one to sign in as |
 //! | `POST /dev/sign-in` | `{email, orgId}` → an app JWT signed with the development secret |
 //! | `POST /dev/simulate-call` | `{phoneNumber}` → which identities a call to it would ring |
+//! | `GET /phone/events/connect` | the realtime channel's WebSocket (`realtime/`) |
 
 // Handlers answer with a finished response on every path, early returns included.
 #![allow(clippy::result_large_err)]
@@ -23,9 +24,12 @@ use serde_json::{Value, json};
 use shared::App;
 use shared::directory::Directory;
 use shared::domain::{Email, FieldError, OrgId};
+use shared::http::api::events::CONNECT_PATH;
 use shared::http::{ApiError, Request, Response};
 use shared::routing::{self, CallParams, Callbacks};
 use shared::server::LocalRoutes;
+
+use crate::realtime::{self, Hub};
 
 // Built by `npm run build` in clients/web and committed, so `cargo run -- serve` needs only
 // Rust; `npm test` there fails when these are stale against their sources.
@@ -40,13 +44,18 @@ const DEV_TOKEN_SECONDS: i64 = 12 * 3600;
 
 pub struct LocalPages {
     app: Arc<App>,
+    hub: Arc<Hub>,
     /// The development JWT secret, when it is the one in use; `None` disables `/dev/*`.
     dev_secret: Option<String>,
 }
 
 impl LocalPages {
-    pub fn new(app: Arc<App>, dev_secret: Option<String>) -> Self {
-        Self { app, dev_secret }
+    pub fn new(app: Arc<App>, hub: Arc<Hub>, dev_secret: Option<String>) -> Self {
+        Self {
+            app,
+            hub,
+            dev_secret,
+        }
     }
 }
 
@@ -71,7 +80,11 @@ fn body_field<'a>(body: &'a Value, name: &str) -> Result<&'a str, Response> {
 
 #[async_trait::async_trait]
 impl LocalRoutes for LocalPages {
-    async fn respond(&self, request: &Request) -> Option<Response> {
+    async fn respond(&self, request: &mut Request) -> Option<Response> {
+        if request.uri().path() == CONNECT_PATH {
+            return Some(realtime::connect(&self.hub, request).await);
+        }
+        let request = &*request;
         let path = request.uri().path();
         let get = request.method() == Method::GET;
         let post = request.method() == Method::POST;

@@ -5,20 +5,16 @@ use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use shared::App;
 use shared::app::StartupError;
 use shared::config::{Config, ConfigError, Needs};
 use shared::directory::{Directory, DirectoryError};
 use shared::local::{mint_app_jwt, with_dev_defaults};
 use shared::store::dynamo::{DynamoStore, client_from_env};
-use shared::store::memory::MemoryStore;
-use shared::store::{DirectoryStore, PresenceStore, StoreError};
+use shared::store::{DirectoryStore, StoreError};
+use softphone_presence::{Backend, local_app, local_routes};
 use tokio::net::TcpListener;
-
-mod local_pages;
 
 const DEMO_DIRECTORY: &str = include_str!("../demo/directory.json");
 
@@ -208,35 +204,34 @@ fn sign_webhook(url: &str, params: &[String]) -> Result<(), CliError> {
 async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let env = with_dev_defaults(process_env);
     let needs = Needs {
-        app_auth: true,
-        voice_tokens: true,
-        webhooks: true,
         table: args.store == StoreKind::Dynamodb,
+        ..shared::http::Route::needs_of(&shared::http::Route::ALL)
     };
     let config = Config::from_env(&env, needs)?;
     let directory = read_directory(args.directory.as_deref())?;
 
-    let (presence, dir_store): (Arc<dyn PresenceStore>, Arc<dyn DirectoryStore>) = match args.store
-    {
-        StoreKind::Memory => {
-            let store = Arc::new(MemoryStore::new());
-            store.import(&directory).await?;
-            (store.clone(), store)
-        }
+    let backend = match args.store {
+        StoreKind::Memory => Backend::Memory,
         StoreKind::Dynamodb => {
             let table = config.table_name.clone().unwrap_or_default();
-            let store = Arc::new(DynamoStore::new(client_from_env().await, table));
+            let store = DynamoStore::new(client_from_env().await, table);
             if args.create_table {
                 store.create_table().await?;
             }
-            if args.directory.is_some() {
-                let report = store.import(&directory).await?;
-                println!("directory loaded into {}: {report}", store.table());
-            }
-            (store.clone(), store)
+            Backend::Dynamo(store)
         }
     };
-    let app = Arc::new(App::new(&config, presence, dir_store)?);
+    let load_directory = args.store == StoreKind::Memory || args.directory.is_some();
+    let (app, hub) = local_app(&config, backend)?;
+    if load_directory {
+        let report = app.core().directory.import(&directory).await?;
+        if args.store == StoreKind::Dynamodb {
+            println!(
+                "directory loaded into {}: {report}",
+                config.table_name.as_deref().unwrap_or_default()
+            );
+        }
+    }
 
     let listen = |error| CliError::Listen {
         port: args.port,
@@ -249,10 +244,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     print_banner(addr, &env, &directory);
     let options = shared::server::Options {
         cors: shared::server::Cors::from_setting(env("CORS_ALLOW_ORIGINS").as_deref()),
-        local: Some(Arc::new(local_pages::LocalPages::new(
-            app.clone(),
-            dev_secret_in_use(&env),
-        ))),
+        local: Some(local_routes(app.clone(), hub, dev_secret_in_use(&env))),
     };
     shared::server::serve_with(listener, app, options, async {
         let _ = tokio::signal::ctrl_c().await;

@@ -15,7 +15,8 @@ use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::{Method, header};
 use shared::App;
-use shared::config::{Config, Needs};
+use shared::app::Stores;
+use shared::config::Config;
 use shared::directory::Directory;
 use shared::http::{Request, Route, handle};
 use shared::local::{mint_app_jwt, with_dev_defaults};
@@ -29,11 +30,9 @@ const HOST: &str = "127.0.0.1:8080";
 
 fn app(runtime: &tokio::runtime::Runtime) -> App {
     let env = with_dev_defaults(|_| None);
-    let needs = Needs {
-        app_auth: true,
-        voice_tokens: true,
-        webhooks: true,
+    let needs = shared::config::Needs {
         table: false,
+        ..shared::http::Route::needs_of(&shared::http::Route::ALL)
     };
     let config = Config::from_env(&env, needs).expect("development configuration");
     let store = Arc::new(MemoryStore::new());
@@ -41,7 +40,7 @@ fn app(runtime: &tokio::runtime::Runtime) -> App {
     runtime
         .block_on(store.import(&directory))
         .expect("demo directory imports");
-    App::new(&config, store.clone(), store).expect("app")
+    App::new(&config, Stores::of(store)).expect("app")
 }
 
 fn request(method: Method, route: Route, headers: &[(&str, &str)], body: &str) -> Request {

@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use shared::auth::Authenticator;
-use shared::config::{Config, Needs};
+use shared::config::Config;
 use shared::directory::Directory;
 use shared::domain::{Email, Identity, IdentityStyle, OrgId, Platform};
 use shared::local::{mint_app_jwt, with_dev_defaults};
@@ -32,11 +32,9 @@ fn config(overrides: &[(&str, &str)]) -> Config {
             .map(|(_, v)| (*v).to_owned())
     };
     let env = with_dev_defaults(env);
-    let needs = Needs {
-        app_auth: true,
-        voice_tokens: true,
-        webhooks: true,
+    let needs = shared::config::Needs {
         table: false,
+        ..shared::http::Route::needs_of(&shared::http::Route::ALL)
     };
     Config::from_env(&env, needs).expect("development configuration")
 }

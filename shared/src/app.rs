@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::auth::KeyError;
 use crate::config::{ConfigError, PresenceSettings};
-use crate::store::{DirectoryStore, PresenceStore, StoreError};
+use crate::store::{DirectoryStore, EventStore, PresenceStore, StoreError};
 
 /// Milliseconds since the epoch. A value, not a global, so tests can move time.
 pub type Clock = fn() -> i64;
@@ -17,23 +17,44 @@ pub fn system_clock() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// The stores a process serves from: one table (or the memory store) behind each trait, or,
+/// in tests, a wrapper that counts or fails behind any of them.
+#[derive(Clone)]
+pub struct Stores {
+    pub presence: Arc<dyn PresenceStore>,
+    pub directory: Arc<dyn DirectoryStore>,
+    pub events: Arc<dyn EventStore>,
+}
+
+impl Stores {
+    /// Every store from one that implements them all (the memory store, the DynamoDB store).
+    pub fn of<S>(store: Arc<S>) -> Self
+    where
+        S: PresenceStore + DirectoryStore + EventStore + 'static,
+    {
+        Self {
+            presence: store.clone(),
+            directory: store.clone(),
+            events: store,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Core {
     pub presence: Arc<dyn PresenceStore>,
     pub directory: Arc<dyn DirectoryStore>,
+    pub events: Arc<dyn EventStore>,
     pub settings: PresenceSettings,
     pub clock: Clock,
 }
 
 impl Core {
-    pub fn new(
-        settings: PresenceSettings,
-        presence: Arc<dyn PresenceStore>,
-        directory: Arc<dyn DirectoryStore>,
-    ) -> Self {
+    pub fn new(settings: PresenceSettings, stores: Stores) -> Self {
         Self {
-            presence,
-            directory,
+            presence: stores.presence,
+            directory: stores.directory,
+            events: stores.events,
             settings,
             clock: system_clock,
         }

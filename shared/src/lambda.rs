@@ -10,7 +10,7 @@ use bytes::Bytes;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt, service_fn};
 
-use crate::app::{Core, StartupError};
+use crate::app::{Core, StartupError, Stores};
 use crate::config::{Config, Needs};
 use crate::http::{self, Endpoint, RequestMeta, Route};
 use crate::store::dynamo::DynamoStore;
@@ -74,7 +74,7 @@ pub async fn endpoint_from_env<E: Endpoint>() -> Result<E, StartupError> {
     let table = config.table_name.clone().unwrap_or_default();
     let client = lambda_client().await;
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
-    let endpoint = E::build(Core::new(config.presence, store.clone(), store), &config)?;
+    let endpoint = E::build(Core::new(config.presence, Stores::of(store)), &config)?;
     warm_up(&client, &table, Route::concurrent_store_calls_of(E::ROUTES)).await;
     Ok(endpoint)
 }
@@ -211,7 +211,7 @@ mod tests {
         let env = crate::local::with_dev_defaults(|_| None);
         let config = Config::from_env(&env, Route::needs_of(&Route::ALL)).unwrap();
         let store = Arc::new(crate::store::memory::MemoryStore::new());
-        let core = Core::new(config.presence, store.clone(), store);
+        let core = Core::new(config.presence, Stores::of(store));
         let heartbeat = Heartbeat::build(core.clone(), &config).unwrap();
         let list = ListDevices::build(core.clone(), &config).unwrap();
         let webhooks = VoiceWebhooks::build(core, &config).unwrap();

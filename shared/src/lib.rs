@@ -8,10 +8,12 @@ pub mod auth;
 pub mod config;
 pub mod directory;
 pub mod domain;
+pub mod events;
 pub mod http;
 pub mod lambda;
 #[cfg(any(test, feature = "local"))]
 pub mod local;
+pub mod realtime;
 pub mod routing;
 pub mod server;
 pub mod store;

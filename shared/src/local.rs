@@ -15,6 +15,10 @@ pub const DEV_DEFAULTS: &[(&str, &str)] = &[
     ("TWILIO_AUTH_TOKEN", "dev-only-twilio-auth-token"),
     ("TWILIO_TWIML_APP_SID", "AP00000000000000000000000000000000"),
     ("TABLE_NAME", "softphone-presence"),
+    (
+        "REALTIME_TICKET_SECRET",
+        "dev-only-realtime-ticket-secret-never-deploy",
+    ),
 ];
 
 /// Look up `name` in `env` first, then in the development defaults. The JWT secret default is

@@ -20,12 +20,13 @@ use crate::http::{self, ApiError, App, RequestMeta, Route};
 /// The socket layer refuses bodies past this before any handler runs.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Routes only the local server has (the settings page, development sign-in): the Lambda
-/// functions never link them.
+/// Routes only the local server has (the settings page, development sign-in, the realtime
+/// channel's WebSocket): the Lambda functions never link them. The request keeps hyper's
+/// upgrade handle in its extensions, for a route that takes the connection over.
 #[async_trait::async_trait]
 pub trait LocalRoutes: Send + Sync {
     /// The response for `request`, or `None` when the path is not one of these routes.
-    async fn respond(&self, request: &http::Request) -> Option<http::Response>;
+    async fn respond(&self, request: &mut http::Request) -> Option<http::Response>;
 }
 
 /// Which browser origins may call the API, as the template's `CorsAllowOrigins` says for API
@@ -203,10 +204,10 @@ async fn respond(
                 source_ip: Some(peer.ip().to_string()),
                 ..RequestMeta::default()
             });
-            let request = http::Request::from_parts(parts, collected.to_bytes());
+            let mut request = http::Request::from_parts(parts, collected.to_bytes());
             match Route::for_path(request.uri().path()) {
                 Some(route) => http::handle(app, route, request).await,
-                None => local(options, &request)
+                None => local(options, &mut request)
                     .await
                     .unwrap_or_else(|| http::not_found(request.uri().path())),
             }
@@ -216,7 +217,7 @@ async fn respond(
     response.map(Full::new)
 }
 
-async fn local(options: &Options, request: &http::Request) -> Option<http::Response> {
+async fn local(options: &Options, request: &mut http::Request) -> Option<http::Response> {
     options.local.as_ref()?.respond(request).await
 }
 
@@ -233,8 +234,8 @@ mod tests {
         let env = crate::local::with_dev_defaults(|_| None);
         let config = Config::from_env(&env, Route::needs_of(&Route::ALL)).unwrap();
         let memory = Arc::new(MemoryStore::new());
-        let counting = Arc::new(CountingStore::new(memory.clone(), memory));
-        let app = Arc::new(App::new(&config, counting.clone(), counting.clone()).unwrap());
+        let counting = Arc::new(CountingStore::new(memory.clone(), memory.clone(), memory));
+        let app = Arc::new(App::new(&config, crate::app::Stores::of(counting.clone())).unwrap());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

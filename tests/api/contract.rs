@@ -18,6 +18,10 @@ const NOT_SERVED_YET: &[(&str, &str)] = &[];
 /// Lambda functions run: checked against the binary below.
 const LOCAL_ONLY: &[(&str, &str)] = &[("GET", "/"), ("GET", "/openapi.yaml")];
 
+/// The local server's WebSocket (API Gateway's WebSocket API in AWS): a plain GET is refused
+/// with a 400 that says to upgrade.
+const LOCAL_WEBSOCKET: &str = "/phone/events/connect";
+
 const METHODS: [&str; 7] = ["get", "post", "put", "patch", "delete", "options", "head"];
 
 /// (METHOD, path) of every operation under `paths:`. The file keeps the usual layout: a path
@@ -92,6 +96,7 @@ async fn the_spec_and_the_served_routes_agree() {
     let pending: BTreeSet<(String, String)> = NOT_SERVED_YET
         .iter()
         .chain(LOCAL_ONLY)
+        .chain(&[("GET", LOCAL_WEBSOCKET)])
         .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
         .collect();
     for (method, path) in &spec {
@@ -133,6 +138,13 @@ async fn the_local_server_serves_its_own_pages_and_this_spec() {
             .unwrap();
         assert_eq!(response.status(), 200, "{method} {path}");
     }
+    let plain = http
+        .get(format!("{base}{LOCAL_WEBSOCKET}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 400);
+    assert!(plain.text().await.unwrap().contains("WebSocket upgrade"));
     let served = http
         .get(format!("{base}/openapi.yaml"))
         .send()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use shared::App;
-use shared::config::{Config, Needs};
+use shared::config::Config;
 use shared::directory::Directory;
 use shared::http::Route;
 use shared::local::with_dev_defaults;
@@ -53,11 +53,9 @@ async fn dev_app(overrides: &[(&'static str, &'static str)]) -> App {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| (*v).to_owned())
     });
-    let needs = Needs {
-        app_auth: true,
-        voice_tokens: true,
-        webhooks: true,
+    let needs = shared::config::Needs {
         table: false,
+        ..shared::http::Route::needs_of(&shared::http::Route::ALL)
     };
     let config = Config::from_env(&env, needs).unwrap();
     let store = Arc::new(MemoryStore::new());
@@ -65,7 +63,7 @@ async fn dev_app(overrides: &[(&'static str, &'static str)]) -> App {
         .import(&Directory::parse(DEMO_DIRECTORY).unwrap())
         .await
         .unwrap();
-    App::new(&config, store.clone(), store).unwrap()
+    App::new(&config, shared::app::Stores::of(store)).unwrap()
 }
 
 /// Invoke a fixture; the status and the body (JSON or TwiML text).

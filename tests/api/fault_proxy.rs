@@ -31,8 +31,6 @@ pub enum Fault {
 /// When the armed fault starts.
 #[derive(Debug, Clone)]
 enum Trigger {
-    /// The first request for this operation, and every request after it.
-    FromOp(String),
     /// Every request after the first one for this operation (which itself passes).
     AfterOp(String),
 }
@@ -105,13 +103,6 @@ impl FaultProxy {
         state.active = (fault != Fault::Pass).then_some(fault);
     }
 
-    /// The first request for `op` (e.g. `DeleteItem`) and every later one get `fault`.
-    pub fn fault_from_op(&self, op: &str, fault: Fault) {
-        let mut state = self.state.lock().unwrap();
-        state.active = None;
-        state.armed = Some((Trigger::FromOp(op.to_owned()), fault));
-    }
-
     /// The first request for `op` passes; every request after it gets `fault`.
     pub fn fault_after_op(&self, op: &str, fault: Fault) {
         let mut state = self.state.lock().unwrap();
@@ -137,11 +128,6 @@ fn decide(state: &Mutex<State>, op: &str) -> Fault {
         return fault;
     }
     match state.armed.clone() {
-        Some((Trigger::FromOp(target), fault)) if target == op => {
-            state.armed = None;
-            state.active = Some(fault);
-            fault
-        }
         Some((Trigger::AfterOp(target), fault)) if target == op => {
             state.armed = None;
             state.active = Some(fault);

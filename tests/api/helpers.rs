@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde_json::Value;
 use shared::App;
-use shared::config::{Config, Needs};
+use shared::config::Config;
 use shared::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use shared::domain::DeviceId;
 use shared::domain::{E164, OrgId, UserKey};
@@ -16,8 +16,8 @@ use shared::store::ImportReport;
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::memory::MemoryStore;
 use shared::store::{
-    CallEvent, DirectoryStore, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, PresenceStore,
-    RegisterOutcome, Registration, StoreError, Unregistration, UserPresence,
+    CallEvent, DirectoryStore, EventStore, HeartbeatOutcome, HeartbeatUpdate, PresenceKey,
+    PresenceStore, RegisterOutcome, Registration, StoreError, Unregistration, UserPresence,
 };
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -30,6 +30,7 @@ pub const ACCOUNT_SID: &str = "AC11111111111111111111111111111111";
 pub const API_KEY_SID: &str = "SK22222222222222222222222222222222";
 pub const TWIML_APP_SID: &str = "AP33333333333333333333333333333333";
 pub const ORG: &str = "org_demo";
+pub const REALTIME_TICKET_SECRET: &str = "test-realtime-ticket-secret-of-32-bytes";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
@@ -103,6 +104,7 @@ pub fn test_env(overrides: &[(&str, &str)]) -> HashMap<String, String> {
         ("TWILIO_API_KEY_SECRET", API_KEY_SECRET),
         ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
         ("TWILIO_TWIML_APP_SID", TWIML_APP_SID),
+        ("REALTIME_TICKET_SECRET", REALTIME_TICKET_SECRET),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -120,6 +122,7 @@ pub fn test_env(overrides: &[(&str, &str)]) -> HashMap<String, String> {
 pub struct Stores {
     pub presence: Arc<dyn PresenceStore>,
     pub directory: Arc<dyn DirectoryStore>,
+    pub events: Arc<dyn EventStore>,
     pub memory: Option<Arc<MemoryStore>>,
     pub dynamo: Option<DynamoStore>,
 }
@@ -131,6 +134,7 @@ pub async fn stores(kind: StoreKind) -> Stores {
             Stores {
                 presence: store.clone(),
                 directory: store.clone(),
+                events: store.clone(),
                 memory: Some(store),
                 dynamo: None,
             }
@@ -140,11 +144,21 @@ pub async fn stores(kind: StoreKind) -> Stores {
 }
 
 impl Stores {
+    /// The stores as the app takes them.
+    pub fn shared(&self) -> shared::app::Stores {
+        shared::app::Stores {
+            presence: self.presence.clone(),
+            directory: self.directory.clone(),
+            events: self.events.clone(),
+        }
+    }
+
     /// Both stores on one DynamoDB table (and its client, which a test may have wrapped).
     pub fn on_dynamo(store: DynamoStore) -> Self {
         Stores {
             presence: Arc::new(store.clone()),
             directory: Arc::new(store.clone()),
+            events: Arc::new(store.clone()),
             memory: None,
             dynamo: Some(store),
         }
@@ -245,11 +259,9 @@ pub async fn spawn_app_with(kind: StoreKind, overrides: &[(&str, &str)]) -> Test
 
 pub async fn spawn_on(stores: Stores, overrides: &[(&str, &str)]) -> TestApp {
     let env = test_env(overrides);
-    let needs = Needs {
-        app_auth: true,
-        voice_tokens: true,
-        webhooks: true,
+    let needs = shared::config::Needs {
         table: false,
+        ..shared::http::Route::needs_of(&shared::http::Route::ALL)
     };
     let config = Config::from_env(&|k| env.get(k).cloned(), needs).expect("test config");
     let directory = Directory::parse(DEMO_DIRECTORY).expect("demo directory");
@@ -258,9 +270,7 @@ pub async fn spawn_on(stores: Stores, overrides: &[(&str, &str)]) -> TestApp {
         .import(&directory)
         .await
         .expect("import demo directory");
-    let app = Arc::new(
-        App::new(&config, stores.presence.clone(), stores.directory.clone()).expect("app"),
-    );
+    let app = Arc::new(App::new(&config, stores.shared()).expect("app"));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel();

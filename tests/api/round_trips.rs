@@ -6,7 +6,11 @@
 //! Budgets: heartbeat, unregister, list and user-phones one request each; register one round
 //! (the write and the directory read together) when the device is known, plus one consistent
 //! read when it is new; an incoming call at most 3 sequential steps; an outgoing call 1 round
-//! to the public network and 2 to a colleague.
+//! to the public network and 2 to a colleague; catch-up and a realtime ticket one read.
+//!
+//! Events never add a round: each is written in the same transaction as its change (a device's
+//! state, an unregister, a call row), sent together with the change's own write, or with the
+//! consistent read a new device makes anyway.
 
 use std::sync::{Arc, Mutex};
 
@@ -130,17 +134,41 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
     app.register(&token, "new_device", "web").await;
     assert_eq!(
         wire.take(),
-        (2, ops(&["PutItem", "GetItem", "Query"])),
-        "a new device: the write and the caller's profile read together, then the consistent count"
+        (
+            2,
+            ops(&["PutItem", "TransactWriteItems", "GetItem", "Query"])
+        ),
+        "a new device: the write, its state and event, and the caller's profile read together, \
+         then the consistent count"
     );
     app.register(&token, "new_device", "web").await;
     assert_eq!(
         wire.take(),
-        (1, ops(&["PutItem", "GetItem"])),
-        "a known live device: the write tells, no count needed"
+        (1, ops(&["PutItem", "TransactWriteItems", "GetItem"])),
+        "a known live device: the write tells, no count needed (its unchanged state logs nothing)"
     );
     app.heartbeat(&token, "new_device").await;
     assert_eq!(wire.take(), (1, ops(&["UpdateItem"])), "heartbeat");
+    let changed = json!({"deviceId": "new_device", "twilioState": "registered"});
+    app.post("/phone/voice/heartbeat", &token, changed).await;
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["UpdateItem", "TransactWriteItems"])),
+        "a heartbeat that reports state: its change and event beside the write"
+    );
+    let (_, start) = app.get("/phone/events", &token).await;
+    assert_eq!(wire.take(), (0, ops(&[])), "where to start reads nothing");
+    let cursor = start["cursor"].as_str().unwrap();
+    app.get(&format!("/phone/events?after={cursor}"), &token)
+        .await;
+    assert_eq!(wire.take(), (1, ops(&["Query"])), "catch-up");
+    let ticket = json!({"deviceId": "new_device"});
+    app.post("/phone/events/ticket", &token, ticket).await;
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["Query"])),
+        "a realtime ticket: the device is live"
+    );
     app.get("/phone/voice/devices", &token).await;
     assert_eq!(wire.take(), (1, ops(&["Query"])), "list");
     app.get("/phone/user-phones", &token).await;
@@ -186,7 +214,11 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(wire.take(), (1, ops(&["DeleteItem"])), "unregister");
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["TransactWriteItems"])),
+        "unregister: the device, its state and the event together"
+    );
     let (status, _) = app
         .post(
             "/phone/voice/unregister-device",
@@ -195,7 +227,11 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(wire.take(), (1, ops(&["PutItem"])), "remote sign-out");
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["PutItem", "TransactWriteItems"])),
+        "remote sign-out: the tombstone, and the events beside it"
+    );
 
     // A call-progress callback of an internal call names callee and caller: both rows are
     // written together.
@@ -210,7 +246,7 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
     assert!(twiml.verbs().is_empty());
     assert_eq!(
         wire.take(),
-        (1, ops(&["UpdateItem", "UpdateItem"])),
-        "call-status"
+        (1, ops(&["TransactWriteItems", "TransactWriteItems"])),
+        "call-status: each row with its event"
     );
 }

@@ -68,11 +68,13 @@ async fn counting_app(overrides: &[(&str, &str)]) -> (TestApp, Counter) {
     let counting = Arc::new(CountingStore::new(
         inner.presence.clone(),
         inner.directory.clone(),
+        inner.events.clone(),
     ));
     let app = spawn_on(
         Stores {
             presence: counting.clone(),
             directory: counting.clone(),
+            events: counting.clone(),
             ..inner
         },
         overrides,

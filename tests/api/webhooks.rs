@@ -370,11 +370,13 @@ pub(crate) async fn counting_app() -> (TestApp, Arc<CountingStore>) {
     let counting = Arc::new(CountingStore::new(
         inner.presence.clone(),
         inner.directory.clone(),
+        inner.events.clone(),
     ));
     let app = spawn_on(
         Stores {
             presence: counting.clone(),
             directory: counting.clone(),
+            events: counting.clone(),
             ..inner
         },
         &[],
@@ -543,7 +545,7 @@ mod lambda_events {
         shared::store::DirectoryStore::import(store.as_ref(), &demo)
             .await
             .unwrap();
-        let core = Core::new(config.presence, store.clone(), store);
+        let core = Core::new(config.presence, shared::app::Stores::of(store));
         VoiceWebhooks::build(core, &config).unwrap()
     }
 
@@ -702,7 +704,7 @@ async fn an_unreachable_directory_still_answers_twiml() {
         ..Default::default()
     };
     let cfg = shared::config::Config::from_env(&|k| env.get(k).cloned(), needs).unwrap();
-    let core = Core::new(cfg.presence, Arc::new(down.clone()), Arc::new(down));
+    let core = Core::new(cfg.presence, shared::app::Stores::of(Arc::new(down)));
     let app = VoiceWebhooks::build(core, &cfg).unwrap();
     let params = call_params(SALES);
     let url = "http://localhost/phone/voice/incoming";

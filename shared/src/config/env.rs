@@ -3,7 +3,7 @@
 
 use super::{
     AppAuthConfig, AppJwtKey, ClaimNames, Config, ConfigError, Needs, PresenceSettings,
-    VoiceTokenConfig, WebhookConfig,
+    RealtimeConfig, VoiceTokenConfig, WebhookConfig,
 };
 use crate::domain::IdentityStyle;
 
@@ -79,6 +79,12 @@ impl Config {
                 366 * 86_400,
             ),
             max_call_seconds: r.number("MAX_CALL_SECONDS", 14_400, 1, 86_400),
+            event_retention_seconds: r.number(
+                "EVENT_RETENTION_SECONDS",
+                crate::events::DEFAULT_RETENTION_SECONDS,
+                60,
+                30 * 86_400,
+            ),
             identity_style: match r.optional("IDENTITY_STYLE") {
                 None => IdentityStyle::Safe,
                 Some(raw) => IdentityStyle::parse(&raw).unwrap_or_else(|| {
@@ -173,6 +179,30 @@ impl Config {
             }
         });
 
+        let realtime = needs.realtime.then(|| {
+            let url = |name: &str, schemes: &[&str], r: &mut Reader<'_>| {
+                let value = r.optional(name)?;
+                if !schemes.iter().any(|s| value.starts_with(s)) {
+                    r.problems
+                        .push(format!("{name} must start with {}", schemes.join(" or ")));
+                }
+                Some(value.trim_end_matches('/').to_owned())
+            };
+            let secret = r.required(
+                "REALTIME_TICKET_SECRET",
+                "signs the realtime channel's connection tickets",
+            );
+            if !secret.is_empty() && secret.len() < 32 {
+                r.problems
+                    .push("REALTIME_TICKET_SECRET must be at least 32 characters".into());
+            }
+            RealtimeConfig {
+                ticket_secret: secret.into(),
+                url: url("REALTIME_URL", &["wss://", "ws://"], &mut r),
+                management_url: url("REALTIME_MANAGEMENT_URL", &["https://", "http://"], &mut r),
+            }
+        });
+
         if r.problems.is_empty() {
             Ok(Self {
                 table_name,
@@ -180,6 +210,7 @@ impl Config {
                 app_auth,
                 voice_tokens,
                 webhooks,
+                realtime,
             })
         } else {
             // A setting two sections read (TWILIO_TWIML_APP_SID) is reported once.
@@ -260,6 +291,7 @@ mod tests {
             app_auth: true,
             voice_tokens: true,
             webhooks: true,
+            realtime: true,
             table: true,
         };
         let err = Config::from_env(&env(&[]), needs).unwrap_err().to_string();
@@ -309,6 +341,7 @@ mod tests {
             app_auth: true,
             voice_tokens: true,
             webhooks: true,
+            realtime: false,
             table: false,
         };
         let printed = format!("{:?}", Config::from_env(&env, needs).unwrap());

@@ -19,6 +19,8 @@ pub struct Needs {
     pub app_auth: bool,
     pub voice_tokens: bool,
     pub webhooks: bool,
+    /// The realtime channel's tickets: issued by the events endpoint, checked on connect.
+    pub realtime: bool,
     pub table: bool,
 }
 
@@ -28,6 +30,7 @@ impl Needs {
             app_auth: self.app_auth || other.app_auth,
             voice_tokens: self.voice_tokens || other.voice_tokens,
             webhooks: self.webhooks || other.webhooks,
+            realtime: self.realtime || other.realtime,
             table: self.table || other.table,
         }
     }
@@ -40,6 +43,7 @@ pub struct Config {
     pub app_auth: Option<AppAuthConfig>,
     pub voice_tokens: Option<VoiceTokenConfig>,
     pub webhooks: Option<WebhookConfig>,
+    pub realtime: Option<RealtimeConfig>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +57,8 @@ pub struct PresenceSettings {
     pub signed_out_ttl_seconds: u32,
     /// How long call state counts without its `completed` callback.
     pub max_call_seconds: u32,
+    /// How long events stay readable by catch-up.
+    pub event_retention_seconds: u32,
 }
 
 impl Default for PresenceSettings {
@@ -65,6 +71,7 @@ impl Default for PresenceSettings {
             voice_token_ttl_seconds: 3600,
             signed_out_ttl_seconds: 30 * 86_400,
             max_call_seconds: 14_400,
+            event_retention_seconds: crate::events::DEFAULT_RETENTION_SECONDS,
         }
     }
 }
@@ -138,3 +145,16 @@ pub struct WebhookConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration invalid: {}", .0.join("; "))]
 pub struct ConfigError(pub Vec<String>);
+
+/// The realtime channel: the key of its connection tickets and where clients connect.
+#[derive(Debug, Clone)]
+pub struct RealtimeConfig {
+    /// `REALTIME_TICKET_SECRET`: signs the short-lived tickets a device connects with.
+    pub ticket_secret: SecretString,
+    /// `REALTIME_URL`: the WebSocket API's `wss://…/{stage}` URL; unset on the local server,
+    /// which answers with its own address.
+    pub url: Option<String>,
+    /// `REALTIME_MANAGEMENT_URL`: the API's `https://…/{stage}` URL for `@connections`, where
+    /// the push function posts events.
+    pub management_url: Option<String>,
+}

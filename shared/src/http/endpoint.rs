@@ -6,11 +6,12 @@
 
 use futures::future::BoxFuture;
 
-use super::api::{self, Api, devices};
+use super::api::{self, Api, devices, events};
 use super::webhooks::Webhooks;
 use super::{Request, Response, Route};
-use crate::app::{Core, StartupError};
+use crate::app::{Core, StartupError, Stores};
 use crate::config::Config;
+use crate::realtime::Tickets;
 use crate::twilio::token::VoiceTokenMinter;
 
 pub trait Endpoint: Send + Sync + Sized + 'static {
@@ -92,6 +93,39 @@ pub mod endpoints {
         UserPhones: UserPhones => devices::user_phones
     );
 
+    /// The realtime channel's app routes: catch-up and connection tickets, chosen by path.
+    pub struct Events {
+        api: Api,
+        tickets: Tickets,
+        /// The WebSocket API's URL; none on the local server (its own address).
+        url: Option<String>,
+    }
+
+    impl Endpoint for Events {
+        const ROUTES: &'static [Route] = &[Route::Events, Route::EventsTicket];
+
+        fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
+            let realtime = StartupError::require(&config.realtime, "the realtime channel")?;
+            Ok(Self {
+                tickets: Tickets::new(&realtime.ticket_secret),
+                url: realtime.url.clone(),
+                api: Api::new(core, config)?,
+            })
+        }
+
+        fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
+            let api = &self.api;
+            Box::pin(api::answer(api, request, move |caller| async move {
+                if route == Route::Events {
+                    events::catch_up(api, &caller, request).await
+                } else {
+                    let url = self.url.as_deref();
+                    events::issue_ticket(api, &self.tickets, url, &caller, request).await
+                }
+            }))
+        }
+    }
+
     /// Twilio's voice webhooks, one function chosen by path.
     pub struct VoiceWebhooks(pub Webhooks);
 
@@ -109,7 +143,7 @@ pub mod endpoints {
 }
 
 use endpoints::{
-    Heartbeat, ListDevices, RegisterDevice, UnregisterDevice, UserPhones, VoiceWebhooks,
+    Events, Heartbeat, ListDevices, RegisterDevice, UnregisterDevice, UserPhones, VoiceWebhooks,
 };
 
 /// Every route: the function binaries' endpoints side by side, for the local server and the
@@ -120,17 +154,14 @@ pub struct App {
     unregister_device: UnregisterDevice,
     list_devices: ListDevices,
     user_phones: UserPhones,
+    events: Events,
     webhooks: VoiceWebhooks,
 }
 
 impl App {
     /// Every endpoint over `presence` and `directory`, as `config` configures them.
-    pub fn new(
-        config: &Config,
-        presence: std::sync::Arc<dyn crate::store::PresenceStore>,
-        directory: std::sync::Arc<dyn crate::store::DirectoryStore>,
-    ) -> Result<Self, StartupError> {
-        Self::build(Core::new(config.presence, presence, directory), config)
+    pub fn new(config: &Config, stores: Stores) -> Result<Self, StartupError> {
+        Self::build(Core::new(config.presence, stores), config)
     }
 
     pub fn core(&self) -> &Core {
@@ -152,6 +183,7 @@ impl Endpoint for App {
             unregister_device: UnregisterDevice::build(core.clone(), config)?,
             list_devices: ListDevices::build(core.clone(), config)?,
             user_phones: UserPhones::build(core.clone(), config)?,
+            events: Events::build(core.clone(), config)?,
             webhooks: VoiceWebhooks::build(core, config)?,
         })
     }
@@ -163,6 +195,7 @@ impl Endpoint for App {
             Route::UnregisterDevice => self.unregister_device.serve(route, request),
             Route::ListDevices => self.list_devices.serve(route, request),
             Route::UserPhones => self.user_phones.serve(route, request),
+            Route::Events | Route::EventsTicket => self.events.serve(route, request),
             Route::VoiceIncoming
             | Route::DialStatus
             | Route::VoiceOutgoing

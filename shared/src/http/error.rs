@@ -23,6 +23,12 @@ pub enum ApiError {
     DeviceNotRegistered,
     #[error("device signed out")]
     DeviceSignedOut,
+    /// Authenticated, but not allowed to do this: why.
+    #[error("forbidden")]
+    Forbidden(&'static str),
+    /// A catch-up cursor older than the event log keeps.
+    #[error("cursor expired")]
+    CursorExpired,
     #[error("method not allowed")]
     /// The methods the endpoint does take, as the `Allow` header lists them.
     MethodNotAllowed(&'static str),
@@ -73,6 +79,8 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::DeviceNotRegistered => "device_not_registered",
             Self::DeviceSignedOut => "device_signed_out",
+            Self::CursorExpired => "cursor_expired",
+            Self::Forbidden(_) => "forbidden",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Store(StoreError::Unavailable(_)) => "store_unavailable",
@@ -89,12 +97,13 @@ impl ApiError {
             Self::InvalidField(_) | Self::MalformedBody(_) | Self::MissingSignature => {
                 StatusCode::BAD_REQUEST
             }
-            Self::InvalidSignature | Self::WrongAccount | Self::WrongApplication(_) => {
-                StatusCode::FORBIDDEN
-            }
+            Self::InvalidSignature
+            | Self::WrongAccount
+            | Self::WrongApplication(_)
+            | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) | Self::DeviceNotRegistered => StatusCode::NOT_FOUND,
-            Self::DeviceSignedOut => StatusCode::GONE,
+            Self::DeviceSignedOut | Self::CursorExpired => StatusCode::GONE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
@@ -117,6 +126,10 @@ impl ApiError {
             Self::DeviceSignedOut => "this device was signed out from another device; only a new \
                  sign-in (register-device with \"signIn\": true) registers it again"
                 .into(),
+            Self::CursorExpired => "the cursor is older than the event log keeps; reload \
+                 everything (devices, calls, inbox), then catch up from the cursor \
+                 GET /phone/events returns without `after`"
+                .into(),
             Self::MethodNotAllowed(allow) => format!("use {allow} for this endpoint"),
             Self::PayloadTooLarge(limit) => format!("request body must be at most {limit} bytes"),
             Self::Store(StoreError::Unavailable(_)) => {
@@ -126,7 +139,7 @@ impl ApiError {
             Self::MissingSignature => "X-Twilio-Signature header is required".into(),
             Self::InvalidSignature => "X-Twilio-Signature does not match this request".into(),
             Self::WrongAccount => "AccountSid is not this service's Twilio account".into(),
-            Self::WrongApplication(why) => (*why).into(),
+            Self::WrongApplication(why) | Self::Forbidden(why) => (*why).into(),
         }
     }
 

@@ -17,6 +17,10 @@ pub enum Route {
     UnregisterDevice,
     ListDevices,
     UserPhones,
+    /// The caller's events after a cursor (catch-up).
+    Events,
+    /// A ticket to open the realtime channel with.
+    EventsTicket,
     /// Twilio: a call arrives on a number.
     VoiceIncoming,
     /// Twilio: the `<Dial action>` (and voicemail `<Record action>`) callback.
@@ -30,12 +34,14 @@ pub enum Route {
 }
 
 impl Route {
-    pub const ALL: [Route; 10] = [
+    pub const ALL: [Route; 12] = [
         Route::RegisterDevice,
         Route::Heartbeat,
         Route::UnregisterDevice,
         Route::ListDevices,
         Route::UserPhones,
+        Route::Events,
+        Route::EventsTicket,
         Route::VoiceIncoming,
         Route::DialStatus,
         Route::VoiceOutgoing,
@@ -57,6 +63,8 @@ impl Route {
             Self::UnregisterDevice => "/phone/voice/unregister-device",
             Self::ListDevices => "/phone/voice/devices",
             Self::UserPhones => "/phone/user-phones",
+            Self::Events => "/phone/events",
+            Self::EventsTicket => "/phone/events/ticket",
             Self::VoiceIncoming => "/phone/voice/incoming",
             Self::DialStatus => "/phone/voice/dial-status",
             Self::VoiceOutgoing => "/phone/voice/outgoing",
@@ -67,7 +75,7 @@ impl Route {
 
     pub fn method(self) -> Method {
         match self {
-            Self::ListDevices | Self::UserPhones => Method::GET,
+            Self::ListDevices | Self::UserPhones | Self::Events => Method::GET,
             _ => Method::POST,
         }
     }
@@ -105,6 +113,8 @@ impl Route {
             Self::UnregisterDevice => "unregister-device",
             Self::ListDevices => "list-devices",
             Self::UserPhones => "user-phones",
+            Self::Events => "events",
+            Self::EventsTicket => "events-ticket",
             Self::VoiceIncoming => "voice-incoming",
             Self::DialStatus => "dial-status",
             Self::VoiceOutgoing => "voice-outgoing",
@@ -131,6 +141,7 @@ impl Route {
             app_auth: !self.is_webhook(),
             voice_tokens: self == Self::RegisterDevice,
             webhooks: self.is_webhook(),
+            realtime: self == Self::EventsTicket,
             table: true,
         }
     }
@@ -141,7 +152,8 @@ impl Route {
         let path = path.trim_end_matches('/');
         Self::ALL
             .into_iter()
-            .find(|r| path == r.path() || path.ends_with(r.path()))
+            .filter(|r| path == r.path() || path.ends_with(r.path()))
+            .max_by_key(|r| r.path().len())
     }
 
     /// The configuration sections a function serving `routes` must have.

@@ -12,25 +12,33 @@ use async_trait::async_trait;
 
 use super::ImportReport;
 use super::{
-    CallEvent, DirectoryStore, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, PresenceStore,
-    RegisterOutcome, Registration, StoreError, Unregistration, UserPresence,
+    CallEvent, Connection, DirectoryStore, EventStore, HeartbeatOutcome, HeartbeatUpdate,
+    PresenceKey, PresenceStore, RegisterOutcome, Registration, StoreError, Unregistration,
+    UserPresence,
 };
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{DeviceId, E164, OrgId, UserKey};
+use crate::events::{Cursor, Event};
 
 pub struct CountingStore {
     presence: Arc<dyn PresenceStore>,
     directory: Arc<dyn DirectoryStore>,
+    events: Arc<dyn EventStore>,
     calls: AtomicUsize,
     in_flight: AtomicUsize,
     rounds: AtomicUsize,
 }
 
 impl CountingStore {
-    pub fn new(presence: Arc<dyn PresenceStore>, directory: Arc<dyn DirectoryStore>) -> Self {
+    pub fn new(
+        presence: Arc<dyn PresenceStore>,
+        directory: Arc<dyn DirectoryStore>,
+        events: Arc<dyn EventStore>,
+    ) -> Self {
         Self {
             presence,
             directory,
+            events,
             calls: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
             rounds: AtomicUsize::new(0),
@@ -126,6 +134,37 @@ impl DirectoryStore for CountingStore {
     }
 }
 
+#[async_trait]
+impl EventStore for CountingStore {
+    async fn events_after(
+        &self,
+        user: &PresenceKey,
+        after: &Cursor,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.counted(self.events.events_after(user, after, limit, now_ms))
+            .await
+    }
+
+    async fn connect(&self, user: &PresenceKey, connection: &Connection) -> Result<(), StoreError> {
+        self.counted(self.events.connect(user, connection)).await
+    }
+
+    async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError> {
+        self.counted(self.events.disconnect(user, connection_id))
+            .await
+    }
+
+    async fn connections(
+        &self,
+        user: &PresenceKey,
+        now_ms: i64,
+    ) -> Result<Vec<Connection>, StoreError> {
+        self.counted(self.events.connections(user, now_ms)).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,7 +173,7 @@ mod tests {
     #[tokio::test]
     async fn joined_calls_are_one_round_and_awaited_calls_one_each() {
         let memory = Arc::new(MemoryStore::new());
-        let counting = CountingStore::new(memory.clone(), memory);
+        let counting = CountingStore::new(memory.clone(), memory.clone(), memory);
         let org = OrgId::parse_field("org_a", "org").unwrap();
         let (a, b) =
             futures::future::join(counting.org_directory(&org), counting.org_directory(&org)).await;

@@ -10,6 +10,7 @@
 #[cfg(any(test, feature = "test-util"))]
 pub mod counting;
 pub mod dynamo;
+pub mod events;
 pub mod import;
 pub mod memory;
 pub mod presence;
@@ -18,7 +19,9 @@ use async_trait::async_trait;
 
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{DeviceId, E164, OrgId, UserKey};
+use crate::events::{Cursor, Event};
 
+pub use events::{CONNECTION_MAX_SECONDS, Connection, EventSink};
 pub use import::ImportReport;
 pub use presence::{
     ActiveCall, CallEvent, CallProgress, DeviceRecord, HeartbeatOutcome, HeartbeatUpdate,
@@ -93,4 +96,31 @@ pub trait DirectoryStore: Send + Sync {
     async fn import(&self, directory: &Directory) -> Result<ImportReport, StoreError>;
 
     async fn export(&self) -> Result<Directory, StoreError>;
+}
+
+/// The user's event log (written by the other stores' operations with the changes that cause
+/// events) and their devices' realtime connections.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Events after `after`, oldest first, at most `limit`; expired ones never.
+    async fn events_after(
+        &self,
+        user: &PresenceKey,
+        after: &Cursor,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<Vec<Event>, StoreError>;
+
+    /// Remember an open connection until it closes or expires.
+    async fn connect(&self, user: &PresenceKey, connection: &Connection) -> Result<(), StoreError>;
+
+    /// Forget a connection; idempotent.
+    async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError>;
+
+    /// The user's connections still open at `now_ms`.
+    async fn connections(
+        &self,
+        user: &PresenceKey,
+        now_ms: i64,
+    ) -> Result<Vec<Connection>, StoreError>;
 }

@@ -47,6 +47,19 @@ impl DeviceRecord {
     pub fn is_live(&self, now_ms: i64) -> bool {
         is_live(self.expires_at, now_ms)
     }
+
+    /// What the user's device list shows of this device beyond its presence: a change in it
+    /// is a `devices.changed` event, a plain heartbeat is not.
+    pub fn state(&self) -> String {
+        let capabilities: Vec<&str> = self.capabilities.iter().map(|c| c.as_str()).collect();
+        format!(
+            "{}|{}|{}|{}",
+            self.platform.as_str(),
+            capabilities.join(","),
+            self.twilio_state.map_or("", |s| s.as_str()),
+            self.label.as_ref().map_or("", |l| l.as_str()),
+        )
+    }
 }
 
 /// `expiresAt > floor(now)`: the single definition of "live" that both stores and every
@@ -243,4 +256,11 @@ pub struct HeartbeatUpdate {
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub twilio_state: Option<TwilioState>,
+}
+
+impl HeartbeatUpdate {
+    /// Whether it carries anything the device list shows, so it may change the device's state.
+    pub fn reports_state(&self) -> bool {
+        self.platform.is_some() || self.capabilities.is_some() || self.twilio_state.is_some()
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod devices;
+pub mod events;
 
 use http::header;
 

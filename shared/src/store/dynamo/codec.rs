@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::keys::{self, PK, SK, TTL_ATTRIBUTE, device, doc};
+use super::keys::{self, PK, SK, TTL_ATTRIBUTE, device, doc, event, state};
 use crate::domain::{Capabilities, DeviceId, Email, Label, Platform, TwilioState};
-use crate::store::{DeviceRecord, PresenceKey, StoreError, is_live};
+use crate::events::{Cursor, Event, EventKind};
+use crate::store::{Connection, DeviceRecord, PresenceKey, StoreError, is_live};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -133,6 +134,69 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 pub fn from_doc<T: serde::de::DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
     let json = get_s(item, doc::DOC).ok_or_else(|| bad_item(doc::DOC))?;
     serde_json::from_str(json).map_err(|e| bad_item(&format!("{}: {e}", doc::DOC)))
+}
+
+/// An event of the user's log, expiring `retention_seconds` after it happened.
+pub fn event_item(key: &PresenceKey, event: &Event, retention_seconds: u32) -> Item {
+    let mut item = keyed(keys::presence_pk(key), keys::event_sk(&event.cursor));
+    item.insert(event::TYPE.to_owned(), s(event.kind.as_str()));
+    item.insert(event::AT.to_owned(), n(event.at));
+    item.insert(event::DATA.to_owned(), s(event.data.to_string()));
+    let expires_at = event.at.div_euclid(1000) + i64::from(retention_seconds);
+    item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at));
+    item
+}
+
+pub fn event_from_item(item: &Item) -> Result<Event, StoreError> {
+    let cursor = get_s(item, SK)
+        .and_then(|sk| sk.strip_prefix(keys::EVENT_SK_PREFIX))
+        .and_then(Cursor::parse)
+        .ok_or_else(|| bad_item(SK))?;
+    let kind = get_s(item, event::TYPE)
+        .and_then(EventKind::parse)
+        .ok_or_else(|| bad_item(event::TYPE))?;
+    let data = get_s(item, event::DATA)
+        .and_then(|raw| serde_json::from_str(raw).ok())
+        .ok_or_else(|| bad_item(event::DATA))?;
+    Ok(Event {
+        cursor,
+        kind,
+        at: get_n(item, event::AT).ok_or_else(|| bad_item(event::AT))?,
+        data,
+    })
+}
+
+pub fn connection_item(key: &PresenceKey, connection: &Connection) -> Item {
+    let mut item = keyed(keys::presence_pk(key), keys::connection_sk(&connection.id));
+    item.insert(
+        state::DEVICE_ID.to_owned(),
+        s(connection.device_id.as_str()),
+    );
+    item.insert(
+        device::CAPABILITIES.to_owned(),
+        caps_value(&connection.capabilities),
+    );
+    item.insert(TTL_ATTRIBUTE.to_owned(), n(connection.expires_at));
+    item
+}
+
+pub fn connection_from_item(item: &Item) -> Result<Connection, StoreError> {
+    let id = get_s(item, SK)
+        .and_then(|sk| sk.strip_prefix(keys::CONNECTION_SK_PREFIX))
+        .ok_or_else(|| bad_item(SK))?;
+    let caps: Vec<&str> = item
+        .get(device::CAPABILITIES)
+        .and_then(|v| v.as_ss().ok())
+        .map(|v| v.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    Ok(Connection {
+        id: id.to_owned(),
+        device_id: get_s(item, state::DEVICE_ID)
+            .and_then(|raw| DeviceId::parse(raw).ok())
+            .ok_or_else(|| bad_item(state::DEVICE_ID))?,
+        capabilities: Capabilities::parse(&caps).map_err(|_| bad_item(device::CAPABILITIES))?,
+        expires_at: get_n(item, TTL_ATTRIBUTE).ok_or_else(|| bad_item(TTL_ATTRIBUTE))?,
+    })
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ fn parse_record<T: DeserializeOwned>(sk: &str, json: &str) -> Result<T, StoreErr
 
 impl DynamoStore {
     async fn org_items(&self, org: &OrgId) -> Result<OrgItems, StoreError> {
-        let items = self.query_partition(org_pk(org), None).await?;
+        let items = self.query_partition(org_pk(org)).await?;
         let mut docs = BTreeMap::new();
         for item in items {
             let sk = get_s(&item, SK).ok_or_else(|| bad_item(SK))?.to_owned();
@@ -186,7 +186,7 @@ impl DirectoryStore for DynamoStore {
     }
 
     async fn export(&self) -> Result<Directory, StoreError> {
-        let index = self.query_partition(DIRECTORY_PK.to_owned(), None).await?;
+        let index = self.query_partition(DIRECTORY_PK.to_owned()).await?;
         let orgs = index
             .iter()
             .filter_map(|item| get_s(item, SK)?.strip_prefix(super::keys::ORG_PREFIX))

@@ -13,12 +13,17 @@
 //! | phone | `org:{orgId}` | `phone:{id}` | `doc` (JSON), `pos` |
 //! | number route | `number:{e164}` | `route` | `doc` (JSON: org, phone, and its group) |
 //! | org index | `directory` | `org:{orgId}` | (none) |
+//! | event | `softphone:{orgId}:{identity}` | `~evt:{cursor}` | `type`, `at` (ms), `data` (JSON), `expiresAt` (s, TTL: `EVENT_RETENTION_SECONDS`) |
+//! | device state | `softphone:{orgId}:{identity}` | `~state:{deviceId}` | `platform`, `capabilities`, `twilioState`, `label`, `expiresAt` (s, TTL) |
+//! | connection | `softphone:{orgId}:{identity}` | `~conn:{connectionId}` | `deviceId`, `capabilities` (string set), `expiresAt` (s, TTL: two hours) |
 //! | warm-up | `warmup` | `warmup` | (never written) |
 //!
-//! Device ids are `[A-Za-z0-9._:-]`, so no device's sort key starts with `#`: call rows share
-//! the user's partition (one query reads devices and calls) without colliding.
+//! Device ids are `[A-Za-z0-9._:-]`, so no device's sort key starts with `#` or `~`: call rows
+//! share the user's partition (one query reads devices and calls) without colliding, and
+//! everything presence does not read sorts after `~`, outside its query's range.
 
-use crate::domain::{E164, OrgId, UserKey};
+use crate::domain::{DeviceId, E164, OrgId, UserKey};
+use crate::events::Cursor;
 use crate::store::PresenceKey;
 
 /// The partition key attribute.
@@ -40,6 +45,27 @@ pub const CALL_SK_PREFIX: &str = "#call:";
 
 pub fn call_sk(call_sid: &str) -> String {
     format!("{CALL_SK_PREFIX}{call_sid}")
+}
+
+/// Presence reads the sort keys below this: devices, sign-outs and calls.
+pub const PRESENCE_SK_END: &str = "~";
+pub const EVENT_SK_PREFIX: &str = "~evt:";
+pub const STATE_SK_PREFIX: &str = "~state:";
+pub const CONNECTION_SK_PREFIX: &str = "~conn:";
+
+pub fn event_sk(cursor: &Cursor) -> String {
+    format!("{EVENT_SK_PREFIX}{cursor}")
+}
+
+/// The last event sort key of any partition: cursors are hex, `~` sorts after them.
+pub const EVENT_SK_END: &str = "~evt:~";
+
+pub fn state_sk(device_id: &DeviceId) -> String {
+    format!("{STATE_SK_PREFIX}{device_id}")
+}
+
+pub fn connection_sk(connection_id: &str) -> String {
+    format!("{CONNECTION_SK_PREFIX}{connection_id}")
 }
 
 /// One user's directory profile, under the hash of their email.
@@ -98,6 +124,19 @@ pub mod device {
     pub const TWILIO_STATE: &str = "twilioState";
     /// Present only on a remotely signed-out device's tombstone.
     pub const SIGNED_OUT_AT: &str = "signedOutAt";
+}
+
+/// Attribute names of event items.
+pub mod event {
+    pub const TYPE: &str = "type";
+    pub const AT: &str = "at";
+    pub const DATA: &str = "data";
+}
+
+/// Attribute names of device-state and connection items beyond the device's own.
+pub mod state {
+    /// A connection's device.
+    pub const DEVICE_ID: &str = "deviceId";
 }
 
 /// Attribute names of call items.

@@ -7,19 +7,25 @@
 //! that query returns the user's calls too, because they live in the same partition.
 
 mod admin;
+mod calls;
 pub mod codec;
+mod devices;
 mod directory;
+mod events;
 pub mod keys;
 mod presence;
+mod tx;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use self::codec::{Item, n, s};
-use self::keys::PK;
-use super::StoreError;
+use self::keys::{PK, SK};
+use super::{EventSink, StoreError};
+use crate::events::DEFAULT_RETENTION_SECONDS;
 
 pub use self::keys::TTL_ATTRIBUTE;
 
@@ -27,6 +33,17 @@ pub use self::keys::TTL_ATTRIBUTE;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    event_retention_seconds: u32,
+    sink: Option<Arc<dyn EventSink>>,
+}
+
+/// Which sort keys of a partition a query reads.
+#[derive(Clone, Copy)]
+enum SkRange<'a> {
+    All,
+    /// Sort keys below this one.
+    Below(&'a str),
+    Prefix(&'a str),
 }
 
 /// A client from the standard AWS settings (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, …),
@@ -94,7 +111,22 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            event_retention_seconds: DEFAULT_RETENTION_SECONDS,
+            sink: None,
         }
+    }
+
+    /// How long events stay in the log.
+    pub fn with_event_retention(mut self, seconds: u32) -> Self {
+        self.event_retention_seconds = seconds;
+        self
+    }
+
+    /// Where the events this store writes are handed, in this process (the local server's
+    /// realtime hub). Without one, only the table's stream carries them.
+    pub fn with_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.sink = Some(sink);
+        self
     }
 
     pub fn table(&self) -> &str {
@@ -105,18 +137,41 @@ impl DynamoStore {
         &self.client
     }
 
-    /// Every row of one identity, expired ones included (what a raw table read shows).
+    /// Every device row of one identity, expired ones included (what a raw table read shows).
     #[cfg(feature = "test-util")]
     pub async fn stored_rows(&self, key: &super::PresenceKey) -> Result<usize, StoreError> {
         let pk = keys::presence_pk(key);
-        Ok(self.query_partition(pk, None).await?.len())
+        let rows = self
+            .query(pk, SkRange::Below(keys::PRESENCE_SK_END), None)
+            .await?;
+        let devices = rows.iter().filter(|item| {
+            codec::get_s(item, SK).is_some_and(|sk| !sk.starts_with(keys::CALL_SK_PREFIX))
+        });
+        Ok(devices.count())
     }
 
-    /// All items of one partition, following pagination; with `live_after_s`, only those that
-    /// expire after it.
-    async fn query_partition(
+    /// All items of one partition, following pagination.
+    async fn query_partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
+        self.query(pk, SkRange::All, None).await
+    }
+
+    /// The items of a partition whose sort key starts with `prefix`; with `live_after_s`,
+    /// only those that expire after it.
+    async fn query_prefix(
         &self,
         pk: String,
+        prefix: &str,
+        live_after_s: Option<i64>,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.query(pk, SkRange::Prefix(prefix), live_after_s).await
+    }
+
+    /// The items of a partition in `range`, following pagination; with `live_after_s`, only
+    /// those that expire after it.
+    async fn query(
+        &self,
+        pk: String,
+        range: SkRange<'_>,
         live_after_s: Option<i64>,
     ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
@@ -127,10 +182,20 @@ impl DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .consistent_read(true)
-                .key_condition_expression("#pk = :pk")
                 .expression_attribute_names("#pk", PK)
                 .expression_attribute_values(":pk", s(pk.clone()))
                 .set_exclusive_start_key(start.take());
+            query = match range {
+                SkRange::All => query.key_condition_expression("#pk = :pk"),
+                SkRange::Below(end) => query
+                    .key_condition_expression("#pk = :pk AND #sk < :sk")
+                    .expression_attribute_names("#sk", SK)
+                    .expression_attribute_values(":sk", s(end)),
+                SkRange::Prefix(prefix) => query
+                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :sk)")
+                    .expression_attribute_names("#sk", SK)
+                    .expression_attribute_values(":sk", s(prefix)),
+            };
             if let Some(now_s) = live_after_s {
                 query = query
                     .filter_expression("#exp > :now")

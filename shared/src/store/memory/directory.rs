@@ -1,0 +1,73 @@
+//! The directory in memory: each org's directory as imported, indexed by number and by user.
+
+use async_trait::async_trait;
+
+use super::{DirectoryState, MemoryStore};
+use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
+use crate::domain::{E164, OrgId, UserKey};
+use crate::store::import::{ImportReport, diff_records};
+use crate::store::{DirectoryStore, StoreError};
+
+impl DirectoryState {
+    /// Rebuilt after each import (rare): where two orgs list the same number or user, the
+    /// first org in id order wins, as a search through the orgs would find it.
+    fn reindex(&mut self) {
+        self.routes.clear();
+        self.profiles.clear();
+        for org in self.orgs.values() {
+            for route in org.routes() {
+                self.routes
+                    .entry(route.phone.phone_number.clone())
+                    .or_insert(route);
+            }
+            for profile in org.user_profiles() {
+                self.profiles.entry(profile.key()).or_insert(profile);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl DirectoryStore for MemoryStore {
+    async fn org_directory(&self, org: &OrgId) -> Result<OrgDirectory, StoreError> {
+        Ok(self
+            .directory()
+            .orgs
+            .get(org)
+            .cloned()
+            .unwrap_or_else(|| OrgDirectory::empty(org.clone())))
+    }
+
+    async fn route_for_number(&self, number: &E164) -> Result<Option<NumberRoute>, StoreError> {
+        Ok(self.directory().routes.get(number).cloned())
+    }
+
+    async fn user(&self, key: &UserKey) -> Result<Option<UserProfile>, StoreError> {
+        Ok(self.directory().profiles.get(key).cloned())
+    }
+
+    async fn import(&self, directory: &Directory) -> Result<ImportReport, StoreError> {
+        let mut stored = self.directory();
+        let mut report = ImportReport {
+            orgs: directory.orgs.len(),
+            ..ImportReport::default()
+        };
+        for org in &directory.orgs {
+            let existing = stored
+                .orgs
+                .get(&org.org_id)
+                .map(OrgDirectory::records)
+                .unwrap_or_default();
+            diff_records(&existing, &org.records(), &mut report);
+            stored.orgs.insert(org.org_id.clone(), org.clone());
+        }
+        stored.reindex();
+        Ok(report)
+    }
+
+    async fn export(&self) -> Result<Directory, StoreError> {
+        Ok(Directory {
+            orgs: self.directory().orgs.values().cloned().collect(),
+        })
+    }
+}

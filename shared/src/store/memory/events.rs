@@ -1,0 +1,60 @@
+//! The event log and realtime connections in memory.
+
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::events::{Cursor, Event};
+use crate::store::{Connection, EventStore, PresenceKey, StoreError, is_live};
+
+#[async_trait]
+impl EventStore for MemoryStore {
+    async fn events_after(
+        &self,
+        user: &PresenceKey,
+        after: &Cursor,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        let presence = self.presence();
+        let Some(partition) = presence.get(user) else {
+            return Ok(Vec::new());
+        };
+        let later = partition
+            .events
+            .range(after.clone()..)
+            .skip_while(|(c, _)| *c == after);
+        Ok(later
+            .filter(|(_, (_, expires_at))| is_live(*expires_at, now_ms))
+            .map(|(_, (event, _))| event.clone())
+            .take(limit)
+            .collect())
+    }
+
+    async fn connect(&self, user: &PresenceKey, connection: &Connection) -> Result<(), StoreError> {
+        let mut presence = self.presence();
+        let connections = &mut presence.entry(user.clone()).or_default().connections;
+        connections.insert(connection.id.clone(), connection.clone());
+        Ok(())
+    }
+
+    async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError> {
+        if let Some(partition) = self.presence().get_mut(user) {
+            partition.connections.remove(connection_id);
+        }
+        Ok(())
+    }
+
+    async fn connections(
+        &self,
+        user: &PresenceKey,
+        now_ms: i64,
+    ) -> Result<Vec<Connection>, StoreError> {
+        let presence = self.presence();
+        Ok(presence.get(user).map_or_else(Vec::new, |partition| {
+            let open = partition.connections.values();
+            open.filter(|c| is_live(c.expires_at, now_ms))
+                .cloned()
+                .collect()
+        }))
+    }
+}

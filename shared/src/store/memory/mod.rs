@@ -1,0 +1,122 @@
+//! The embedded store of the local server and of fast tests. It keeps expired rows until they
+//! are overwritten, like DynamoDB, so reads must filter on expiry exactly as in production.
+//! One user's rows live in a [`Partition`], as in the DynamoDB store; the three stores'
+//! operations are in [`presence`], [`events`] and [`directory`].
+
+mod directory;
+mod events;
+mod presence;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::{Connection, DeviceRecord, EventSink, PresenceKey, is_live};
+use crate::directory::{NumberRoute, OrgDirectory, UserProfile};
+use crate::domain::{DeviceId, E164, OrgId, UserKey};
+use crate::events::{Cursor, DEFAULT_RETENTION_SECONDS, Event};
+
+/// One user's rows, as the DynamoDB store keeps them in one partition.
+#[derive(Default)]
+struct Partition {
+    devices: BTreeMap<DeviceId, DeviceRecord>,
+    /// Remote sign-outs: device → until when (epoch s).
+    signed_out: BTreeMap<DeviceId, i64>,
+    calls: BTreeMap<String, CallRow>,
+    /// The event log: event and when it expires (epoch s).
+    events: BTreeMap<Cursor, (Event, i64)>,
+    connections: BTreeMap<String, Connection>,
+}
+
+struct CallRow {
+    since_ms: i64,
+    ended: bool,
+    expires_at: i64,
+}
+
+impl Partition {
+    fn signed_out(&self, device_id: &DeviceId, now_ms: i64) -> bool {
+        self.signed_out
+            .get(device_id)
+            .is_some_and(|until| is_live(*until, now_ms))
+    }
+}
+
+/// The imported directories, and what a call reads from them indexed the way the DynamoDB
+/// store keeps them (one item per number, one per user), so that a call costs a lookup here
+/// as it costs one read there, whatever the size of the directory.
+#[derive(Default)]
+struct DirectoryState {
+    orgs: BTreeMap<OrgId, OrgDirectory>,
+    routes: HashMap<E164, NumberRoute>,
+    profiles: HashMap<UserKey, UserProfile>,
+}
+
+pub struct MemoryStore {
+    presence: Mutex<HashMap<PresenceKey, Partition>>,
+    directory: Mutex<DirectoryState>,
+    event_retention_seconds: u32,
+    sink: Option<Arc<dyn EventSink>>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            presence: Mutex::default(),
+            directory: Mutex::default(),
+            event_retention_seconds: DEFAULT_RETENTION_SECONDS,
+            sink: None,
+        }
+    }
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How long events stay in the log.
+    pub fn with_event_retention(mut self, seconds: u32) -> Self {
+        self.event_retention_seconds = seconds;
+        self
+    }
+
+    /// Where the events this store writes are handed, once written.
+    pub fn with_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// Every device row of one identity, expired ones included (what a raw table scan would
+    /// show).
+    #[cfg(feature = "test-util")]
+    pub fn stored_rows(&self, key: &PresenceKey) -> usize {
+        self.presence().get(key).map_or(0, |p| p.devices.len())
+    }
+
+    fn presence(&self) -> MutexGuard<'_, HashMap<PresenceKey, Partition>> {
+        // A poisoned lock only means another request panicked mid-update of plain data;
+        // the maps themselves are still consistent, so keep serving.
+        self.presence.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn directory(&self) -> MutexGuard<'_, DirectoryState> {
+        self.directory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Append `events` to the partition's log (under the caller's lock).
+    fn log(&self, partition: &mut Partition, events: &[Event]) {
+        for event in events {
+            let expires_at = event.at.div_euclid(1000) + i64::from(self.event_retention_seconds);
+            partition
+                .events
+                .insert(event.cursor.clone(), (event.clone(), expires_at));
+        }
+    }
+
+    /// Hand written events to the sink, after the lock is released.
+    async fn publish(&self, user: &PresenceKey, events: Vec<Event>) {
+        if let (Some(sink), false) = (&self.sink, events.is_empty()) {
+            sink.published(user, &events).await;
+        }
+    }
+}

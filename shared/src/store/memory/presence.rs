@@ -1,0 +1,231 @@
+//! Presence in memory: devices, remote sign-outs and call rows, with the events each change
+//! writes to the user's log (the same ones the DynamoDB store writes).
+
+use std::collections::btree_map::Entry;
+
+use async_trait::async_trait;
+
+use super::{CallRow, MemoryStore};
+use crate::domain::DeviceId;
+use crate::events::{DeviceChange, Event};
+use crate::store::{
+    ActiveCall, CallEvent, CallProgress, DeviceRecord, HeartbeatOutcome, HeartbeatUpdate,
+    PresenceKey, PresenceStore, RegisterOutcome, Registered, Registration, StoreError,
+    Unregistration, UserPresence, eviction_candidates, expiry, is_live, sort_most_recent_first,
+};
+
+#[async_trait]
+impl PresenceStore for MemoryStore {
+    async fn register(&self, registration: Registration) -> Result<RegisterOutcome, StoreError> {
+        let now_ms = registration.now_ms;
+        let device = registration.record();
+        let (registered, events) = {
+            let mut presence = self.presence();
+            let partition = presence.entry(registration.key.clone()).or_default();
+            if partition.signed_out(&device.device_id, now_ms) && !registration.sign_in {
+                return Ok(RegisterOutcome::SignedOut);
+            }
+            partition.signed_out.remove(&device.device_id);
+            let old = partition
+                .devices
+                .insert(device.device_id.clone(), device.clone())
+                .filter(|old| old.is_live(now_ms));
+            let mut events = Vec::new();
+            let change = match &old {
+                None => Some(DeviceChange::Registered),
+                Some(old) if old.state() != device.state() => Some(DeviceChange::Updated),
+                Some(_) => None,
+            };
+            if let Some(change) = change {
+                events.push(Event::devices_changed(&device.device_id, change, now_ms));
+            }
+            // A device that was already live adds nothing to the count: no eviction to consider.
+            let evicted: Vec<DeviceId> = if old.is_some() {
+                Vec::new()
+            } else {
+                let live = partition
+                    .devices
+                    .values()
+                    .filter(|d| d.is_live(now_ms))
+                    .cloned()
+                    .collect();
+                eviction_candidates(live, registration.max_live)
+                    .into_iter()
+                    .map(|d| d.device_id)
+                    .collect()
+            };
+            for id in &evicted {
+                partition.devices.remove(id);
+                events.push(Event::devices_changed(id, DeviceChange::Evicted, now_ms));
+            }
+            self.log(partition, &events);
+            (Registered { device, evicted }, events)
+        };
+        self.publish(&registration.key, events).await;
+        Ok(RegisterOutcome::Registered(registered))
+    }
+
+    async fn heartbeat(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        update: HeartbeatUpdate,
+    ) -> Result<HeartbeatOutcome, StoreError> {
+        let now_ms = update.now_ms;
+        let (device, events) = {
+            let mut presence = self.presence();
+            let Some(partition) = presence.get_mut(key) else {
+                return Ok(HeartbeatOutcome::NotRegistered);
+            };
+            if partition.signed_out(device_id, now_ms) {
+                return Ok(HeartbeatOutcome::SignedOut);
+            }
+            let Some(device) = partition.devices.get_mut(device_id) else {
+                return Ok(HeartbeatOutcome::NotRegistered);
+            };
+            if !device.is_live(now_ms) {
+                return Ok(HeartbeatOutcome::NotRegistered);
+            }
+            let before = device.state();
+            apply(device, update);
+            let device = device.clone();
+            let mut events = Vec::new();
+            if device.state() != before {
+                events.push(Event::devices_changed(
+                    device_id,
+                    DeviceChange::Updated,
+                    now_ms,
+                ));
+            }
+            self.log(partition, &events);
+            (device, events)
+        };
+        self.publish(key, events).await;
+        Ok(HeartbeatOutcome::Live(device))
+    }
+
+    async fn unregister(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        how: Unregistration,
+    ) -> Result<bool, StoreError> {
+        let now_ms = how.now_ms;
+        let (removed, events) = {
+            let mut presence = self.presence();
+            let partition = presence.entry(key.clone()).or_default();
+            let mut events = Vec::new();
+            if let Some(until) = how.signed_out_until {
+                partition.signed_out.insert(device_id.clone(), until);
+                events.push(Event::devices_changed(
+                    device_id,
+                    DeviceChange::SignedOut,
+                    now_ms,
+                ));
+                events.push(Event::device_signed_out(device_id, now_ms));
+            } else if let Some(wanted) = &how.registration_id {
+                let current = partition.devices.get(device_id).map(|d| &d.registration_id);
+                if current != Some(wanted) {
+                    return Ok(false);
+                }
+            }
+            let removed = partition
+                .devices
+                .remove(device_id)
+                .is_some_and(|d| d.is_live(now_ms));
+            if removed && how.signed_out_until.is_none() {
+                let change = DeviceChange::Unregistered;
+                events.push(Event::devices_changed(device_id, change, now_ms));
+            }
+            self.log(partition, &events);
+            (removed, events)
+        };
+        self.publish(key, events).await;
+        Ok(removed)
+    }
+
+    async fn presence(&self, key: &PresenceKey, now_ms: i64) -> Result<UserPresence, StoreError> {
+        let presence = self.presence();
+        let Some(partition) = presence.get(key) else {
+            return Ok(UserPresence::default());
+        };
+        let mut devices: Vec<DeviceRecord> = partition
+            .devices
+            .values()
+            .filter(|d| d.is_live(now_ms))
+            .cloned()
+            .collect();
+        sort_most_recent_first(&mut devices);
+        let calls = partition
+            .calls
+            .iter()
+            .filter(|(_, row)| !row.ended && is_live(row.expires_at, now_ms))
+            .map(|(sid, row)| ActiveCall {
+                call_sid: sid.clone(),
+                since_ms: row.since_ms,
+            })
+            .collect();
+        Ok(UserPresence { devices, calls })
+    }
+
+    async fn record_call(&self, key: &PresenceKey, call: CallEvent) -> Result<(), StoreError> {
+        let now_ms = call.now_ms;
+        let events = {
+            let mut presence = self.presence();
+            let partition = presence.entry(key.clone()).or_default();
+            let calls = &mut partition.calls;
+            let mut events = Vec::new();
+            match call.progress {
+                // First word wins; a row that exists (answered before, or already ended) stays.
+                CallProgress::Answered => {
+                    if let Entry::Vacant(vacant) = calls.entry(call.call_sid) {
+                        events.push(Event::call_state(vacant.key(), Some(now_ms), now_ms));
+                        vacant.insert(CallRow {
+                            since_ms: now_ms,
+                            ended: false,
+                            expires_at: call.expires_at,
+                        });
+                    }
+                }
+                CallProgress::Ended => {
+                    let old = calls.get(&call.call_sid);
+                    if !old.is_some_and(|r| r.ended) {
+                        events.push(Event::call_state(&call.call_sid, None, now_ms));
+                    }
+                    let row = CallRow {
+                        since_ms: old.map_or(now_ms, |r| r.since_ms),
+                        ended: true,
+                        expires_at: call.expires_at,
+                    };
+                    calls.insert(call.call_sid, row);
+                }
+            }
+            self.log(partition, &events);
+            events
+        };
+        self.publish(key, events).await;
+        Ok(())
+    }
+}
+
+/// What a heartbeat changes of a live device.
+fn apply(device: &mut DeviceRecord, update: HeartbeatUpdate) {
+    if let Some((platform, ttl)) = update.platform {
+        device.platform = platform;
+        device.ttl_seconds = ttl;
+    }
+    if let Some(capabilities) = update.capabilities {
+        device.capabilities = capabilities;
+    }
+    if update.user_agent.is_some() {
+        device.user_agent = update.user_agent;
+    }
+    if update.ip.is_some() {
+        device.ip = update.ip;
+    }
+    if update.twilio_state.is_some() {
+        device.twilio_state = update.twilio_state;
+    }
+    device.last_seen = update.now_ms;
+    device.expires_at = expiry(update.now_ms, device.ttl_seconds);
+}

@@ -1,0 +1,57 @@
+//! The local server: every endpoint the Lambda functions serve, plus what only a developer's
+//! machine has (the settings page, development sign-in, the realtime channel's WebSocket),
+//! over the memory store or a DynamoDB table. `main.rs` is its command line; the end-to-end
+//! tests start it through [`local_app`] and [`local_routes`].
+
+pub mod local_pages;
+pub mod realtime;
+
+use std::sync::Arc;
+
+use shared::App;
+use shared::app::{StartupError, Stores};
+use shared::config::Config;
+use shared::realtime::Tickets;
+use shared::server::LocalRoutes;
+use shared::store::dynamo::DynamoStore;
+use shared::store::memory::MemoryStore;
+
+pub use realtime::Hub;
+
+/// Where the local server keeps its state.
+pub enum Backend {
+    /// In memory, gone when the server stops.
+    Memory,
+    /// A DynamoDB table (or moto's).
+    Dynamo(DynamoStore),
+}
+
+/// The app over `backend`'s stores, with the realtime hub as their event sink, so that what
+/// they write reaches open connections at once.
+pub fn local_app(config: &Config, backend: Backend) -> Result<(Arc<App>, Arc<Hub>), StartupError> {
+    let realtime = StartupError::require(&config.realtime, "the realtime channel")?;
+    let hub = Hub::new(Tickets::new(&realtime.ticket_secret));
+    let retention = config.presence.event_retention_seconds;
+    let stores = match backend {
+        Backend::Memory => Stores::of(Arc::new(
+            MemoryStore::new()
+                .with_event_retention(retention)
+                .with_sink(hub.clone()),
+        )),
+        Backend::Dynamo(store) => Stores::of(Arc::new(
+            store.with_event_retention(retention).with_sink(hub.clone()),
+        )),
+    };
+    hub.attach(stores.events.clone(), stores.presence.clone());
+    Ok((Arc::new(App::new(config, stores)?), hub))
+}
+
+/// The routes only the local server has. `dev_secret`: the development JWT secret when it is
+/// the one in use (only then does `/dev/*` sign in).
+pub fn local_routes(
+    app: Arc<App>,
+    hub: Arc<Hub>,
+    dev_secret: Option<String>,
+) -> Arc<dyn LocalRoutes> {
+    Arc::new(local_pages::LocalPages::new(app, hub, dev_secret))
+}

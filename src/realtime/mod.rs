@@ -1,0 +1,97 @@
+//! The realtime channel on the local server: WebSocket connections ([`socket`]) and the hub
+//! that pushes events to them. The hub is the stores' event sink: what a store writes is
+//! delivered at once by `shared::realtime::push::deliver`, the code the stream consumer runs in
+//! AWS, with the hub as its sender. Connections are recorded in the store as in AWS.
+
+mod socket;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use async_trait::async_trait;
+use shared::events::Event;
+use shared::realtime::Tickets;
+use shared::realtime::push::{self, SendError, Sender};
+use shared::store::{EventSink, EventStore, PresenceKey, PresenceStore};
+use tokio::sync::mpsc;
+
+pub use socket::connect;
+
+/// Frames waiting for a slow connection before it is dropped (it catches up when it comes
+/// back).
+const QUEUE_FRAMES: usize = 256;
+
+/// One open local connection: where its outgoing frames go, and whose it is.
+struct Socket {
+    frames: mpsc::Sender<String>,
+    user: PresenceKey,
+    device: String,
+    /// When it opened (ms): the oldest of a device's is closed for a sixth.
+    opened_ms: i64,
+}
+
+pub struct Hub {
+    events: OnceLock<Arc<dyn EventStore>>,
+    presence: OnceLock<Arc<dyn PresenceStore>>,
+    tickets: Tickets,
+    sockets: Mutex<HashMap<String, Socket>>,
+    clock: fn() -> i64,
+}
+
+impl Hub {
+    pub fn new(tickets: Tickets) -> Arc<Self> {
+        Arc::new(Self {
+            events: OnceLock::new(),
+            presence: OnceLock::new(),
+            tickets,
+            sockets: Mutex::default(),
+            clock: shared::app::system_clock,
+        })
+    }
+
+    /// The stores the hub records connections in and checks devices against: the ones whose
+    /// sink it is (set once, after they are built with it).
+    pub fn attach(&self, events: Arc<dyn EventStore>, presence: Arc<dyn PresenceStore>) {
+        let _ = self.events.set(events);
+        let _ = self.presence.set(presence);
+    }
+
+    fn sockets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
+        self.sockets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Open connections now (for the benchmark and the banner).
+    pub fn open_connections(&self) -> usize {
+        self.sockets().len()
+    }
+}
+
+#[async_trait]
+impl Sender for Hub {
+    async fn send(&self, connection_id: &str, frame: &str) -> Result<(), SendError> {
+        let sockets = self.sockets();
+        let socket = sockets.get(connection_id).ok_or(SendError::Gone)?;
+        // A connection that does not keep up is treated as gone: it reconnects and catches up.
+        socket
+            .frames
+            .try_send(frame.to_owned())
+            .map_err(|_| SendError::Gone)
+    }
+}
+
+#[async_trait]
+impl EventSink for Hub {
+    async fn published(&self, user: &PresenceKey, events: &[Event]) {
+        let Some(store) = self.events.get() else {
+            return;
+        };
+        let now_ms = (self.clock)();
+        match push::deliver(store.as_ref(), self, user, events, now_ms).await {
+            Ok(delivery) if !delivery.failed.is_empty() => {
+                tracing::warn!(failed = ?delivery.failed, "realtime push failed");
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "realtime push: connections unreadable"),
+        }
+    }
+}

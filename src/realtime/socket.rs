@@ -1,0 +1,235 @@
+//! `GET /phone/events/connect`: the WebSocket handshake (the ticket checked, the subprotocol
+//! echoed, or the upgrade refused with nothing stored) and each connection's life, with API
+//! Gateway's limits: 32 KB frames and 128 KB messages (larger closes with 1009), ten minutes
+//! idle, two hours at most, five connections per device (a sixth closes the oldest). A frame
+//! that is not a ping is ignored; nothing a client sends can affect another connection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use hyper_util::rt::TokioIo;
+use shared::auth::AuthError;
+use shared::http::{ApiError, Request, Response};
+use shared::realtime::protocol::{
+    self, IDLE_SECONDS, MAX_CONNECTIONS_PER_DEVICE, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, SUBPROTOCOL,
+};
+use shared::realtime::{Ticket, TicketError};
+use shared::store::{CONNECTION_MAX_SECONDS, Connection};
+use tokio::sync::mpsc;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, handshake::derive_accept_key};
+
+use super::{Hub, QUEUE_FRAMES, Socket};
+
+/// Upgrade `request` to a realtime connection, or refuse it.
+pub async fn connect(hub: &Arc<Hub>, request: &mut Request) -> Response {
+    match accept(hub, request).await {
+        Ok(response) => response,
+        Err(refusal) => refusal.response(),
+    }
+}
+
+fn header(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn accept(hub: &Arc<Hub>, request: &mut Request) -> Result<Response, ApiError> {
+    let headers = request.headers();
+    let upgrade =
+        header(headers, header::UPGRADE).is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+    let key = header(headers, header::SEC_WEBSOCKET_KEY).map(str::to_owned);
+    let (true, Some(key)) = (upgrade, key) else {
+        return Err(ApiError::MalformedBody(
+            "this endpoint takes a WebSocket upgrade (new WebSocket(url, [\"softphone-presence.v1\", ticket]))".into(),
+        ));
+    };
+    let offered = header(headers, header::SEC_WEBSOCKET_PROTOCOL).unwrap_or_default();
+    let ticket = protocol::offered_ticket(offered).ok_or_else(|| {
+        unauthorized("offer the subprotocol softphone-presence.v1 and a ticket from POST /phone/events/ticket")
+    })?;
+    let ticket = hub.tickets.verify(ticket).map_err(|e| match e {
+        TicketError::Expired => unauthorized("the ticket has expired; ask for a new one"),
+        TicketError::Invalid => unauthorized("not a ticket of this service"),
+    })?;
+    let now_ms = (hub.clock)();
+    live_device(hub, &ticket, now_ms).await?;
+    let upgrade = hyper::upgrade::on(&mut *request);
+
+    let (frames, queue) = mpsc::channel(QUEUE_FRAMES);
+    let id = connection_id();
+    let connection = Connection {
+        id: id.clone(),
+        device_id: ticket.device_id.clone(),
+        capabilities: ticket.capabilities.clone(),
+        expires_at: now_ms.div_euclid(1000) + i64::from(CONNECTION_MAX_SECONDS),
+    };
+    let events = hub
+        .events
+        .get()
+        .ok_or_else(|| ApiError::Internal("no store".into()))?;
+    events.connect(&ticket.user, &connection).await?;
+    let replaced = hub.open(&id, &ticket, frames, now_ms);
+    for old in replaced {
+        let _ = events.disconnect(&ticket.user, &old).await;
+    }
+
+    let hub = hub.clone();
+    let user = ticket.user.clone();
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(upgraded) => {
+                let config = WebSocketConfig::default()
+                    .max_frame_size(Some(MAX_FRAME_BYTES))
+                    .max_message_size(Some(MAX_MESSAGE_BYTES));
+                let io = TokioIo::new(upgraded);
+                let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+                serve(socket, queue).await;
+            }
+            Err(err) => tracing::debug!(error = %err, "realtime upgrade failed"),
+        }
+        hub.sockets().remove(&id);
+        if let Some(events) = hub.events.get() {
+            let _ = events.disconnect(&user, &id).await;
+        }
+    });
+
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    let accept = HeaderValue::from_str(&derive_accept_key(key.as_bytes()))
+        .map_err(|_| ApiError::Internal("accept key".into()))?;
+    headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    headers.insert(
+        header::SEC_WEBSOCKET_PROTOCOL,
+        HeaderValue::from_static(SUBPROTOCOL),
+    );
+    Ok(response)
+}
+
+fn unauthorized(why: &str) -> ApiError {
+    ApiError::Unauthorized(AuthError::InvalidToken(why.to_owned()))
+}
+
+/// The ticket's device must still be live: a device signed out or unregistered since its
+/// ticket was issued does not connect.
+async fn live_device(hub: &Hub, ticket: &Ticket, now_ms: i64) -> Result<(), ApiError> {
+    let presence = hub
+        .presence
+        .get()
+        .ok_or_else(|| ApiError::Internal("no store".into()))?;
+    let devices = presence.live_devices(&ticket.user, now_ms).await?;
+    if devices.iter().any(|d| d.device_id == ticket.device_id) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "the ticket's device is no longer registered; register it and ask for a new ticket",
+        ))
+    }
+}
+
+/// An unguessable id: the `@connections` id of API Gateway plays the same part.
+fn connection_id() -> String {
+    let mut bytes = [0u8; 12];
+    // Without randomness the id is still unique enough for one local process.
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        bytes[..8].copy_from_slice(&std::process::id().to_be_bytes().repeat(2));
+    }
+    shared::domain::lower_hex(&bytes)
+}
+
+impl Hub {
+    /// Add a connection; the ids of the device's oldest ones it closes to stay within the
+    /// limit.
+    fn open(
+        &self,
+        id: &str,
+        ticket: &Ticket,
+        frames: mpsc::Sender<String>,
+        now_ms: i64,
+    ) -> Vec<String> {
+        let mut sockets = self.sockets();
+        let device = ticket.device_id.to_string();
+        let mut same: Vec<(i64, String)> = sockets
+            .iter()
+            .filter(|(_, s)| s.user == ticket.user && s.device == device)
+            .map(|(id, s)| (s.opened_ms, id.clone()))
+            .collect();
+        same.sort();
+        let excess = (same.len() + 1).saturating_sub(MAX_CONNECTIONS_PER_DEVICE);
+        let closed: Vec<String> = same.into_iter().take(excess).map(|(_, id)| id).collect();
+        for old in &closed {
+            // Dropping its queue ends the connection (closed with "replaced").
+            sockets.remove(old);
+        }
+        sockets.insert(
+            id.to_owned(),
+            Socket {
+                frames,
+                user: ticket.user.clone(),
+                device,
+                opened_ms: now_ms,
+            },
+        );
+        closed
+    }
+}
+
+fn close(code: CloseCode, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+/// One connection's life: answer pings, send what the hub queues, close at the limits.
+async fn serve<S>(socket: WebSocketStream<S>, mut queue: mpsc::Receiver<String>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let (mut outgoing, mut incoming) = socket.split();
+    let idle = Duration::from_secs(IDLE_SECONDS);
+    let cap = tokio::time::sleep(Duration::from_secs(u64::from(CONNECTION_MAX_SECONDS)));
+    tokio::pin!(cap);
+    loop {
+        let goodbye = tokio::select! {
+            frame = tokio::time::timeout(idle, incoming.next()) => match frame {
+                Err(_) => Some(close(CloseCode::Away, "idle")),
+                Ok(None | Some(Ok(Message::Close(_)))) => break,
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    if let Some(pong) = protocol::answer(&text)
+                        && outgoing.send(Message::text(pong)).await.is_err()
+                    {
+                        break;
+                    }
+                    None
+                }
+                // Binary frames are not part of the protocol; pings tungstenite answers.
+                Ok(Some(Ok(_))) => None,
+                Ok(Some(Err(WsError::Capacity(_)))) => Some(close(CloseCode::Size, "too large")),
+                Ok(Some(Err(_))) => break,
+            },
+            frame = queue.recv() => match frame {
+                Some(frame) => {
+                    if outgoing.send(Message::text(frame)).await.is_err() {
+                        break;
+                    }
+                    None
+                }
+                None => Some(close(CloseCode::Policy, "replaced by a newer connection")),
+            },
+            () = &mut cap => Some(close(CloseCode::Away, "connection time limit")),
+        };
+        if let Some(goodbye) = goodbye {
+            let _ = outgoing.send(goodbye).await;
+            let _ = outgoing.close().await;
+            break;
+        }
+    }
+}
