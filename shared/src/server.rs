@@ -145,8 +145,10 @@ pub async fn serve_with(
                 let options = options.clone();
                 async move { Ok::<_, Infallible>(respond(&app, &options, peer, request).await) }
             });
+            // Upgrades on: the realtime channel's WebSocket takes its connection over.
             if let Err(err) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades()
                 .await
             {
                 tracing::debug!(error = %err, "connection closed with error");

@@ -247,6 +247,18 @@ pub struct TestApp {
     _shutdown: oneshot::Sender<()>,
 }
 
+impl TestApp {
+    /// A server already listening at `base`, stopped when `shutdown` is dropped.
+    pub fn new(base: String, stores: Stores, shutdown: oneshot::Sender<()>) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            stores,
+            _shutdown: shutdown,
+        }
+    }
+}
+
 pub async fn spawn_app(kind: StoreKind) -> TestApp {
     spawn_app_with(kind, &[]).await
 }

@@ -14,6 +14,7 @@ mod helpers;
 mod operator;
 mod outgoing;
 mod presence;
+mod realtime;
 mod round_trips;
 mod security;
 mod sign_out;
