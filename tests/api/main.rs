@@ -15,6 +15,7 @@ mod operator;
 mod outgoing;
 mod presence;
 mod realtime;
+mod realtime_aws;
 mod round_trips;
 mod security;
 mod sign_out;

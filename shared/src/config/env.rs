@@ -2,7 +2,7 @@
 //! together.
 
 use super::{
-    AppAuthConfig, AppJwtKey, ClaimNames, Config, ConfigError, Needs, PresenceSettings,
+    AppAuthConfig, AppJwtKey, ClaimNames, Config, ConfigError, Needs, PresenceSettings, PushConfig,
     RealtimeConfig, VoiceTokenConfig, WebhookConfig,
 };
 use crate::domain::IdentityStyle;
@@ -179,15 +179,15 @@ impl Config {
             }
         });
 
+        let url = |name: &str, schemes: &[&str], r: &mut Reader<'_>| {
+            let value = r.optional(name)?;
+            if !schemes.iter().any(|s| value.starts_with(s)) {
+                r.problems
+                    .push(format!("{name} must start with {}", schemes.join(" or ")));
+            }
+            Some(value.trim_end_matches('/').to_owned())
+        };
         let realtime = needs.realtime.then(|| {
-            let url = |name: &str, schemes: &[&str], r: &mut Reader<'_>| {
-                let value = r.optional(name)?;
-                if !schemes.iter().any(|s| value.starts_with(s)) {
-                    r.problems
-                        .push(format!("{name} must start with {}", schemes.join(" or ")));
-                }
-                Some(value.trim_end_matches('/').to_owned())
-            };
             let secret = r.required(
                 "REALTIME_TICKET_SECRET",
                 "signs the realtime channel's connection tickets",
@@ -199,7 +199,18 @@ impl Config {
             RealtimeConfig {
                 ticket_secret: secret.into(),
                 url: url("REALTIME_URL", &["wss://", "ws://"], &mut r),
-                management_url: url("REALTIME_MANAGEMENT_URL", &["https://", "http://"], &mut r),
+            }
+        });
+        let push = needs.push.then(|| {
+            let management = url("REALTIME_MANAGEMENT_URL", &["https://", "http://"], &mut r);
+            if management.is_none() {
+                r.problems.push(
+                    "REALTIME_MANAGEMENT_URL is required (the WebSocket API's https:// stage URL)"
+                        .into(),
+                );
+            }
+            PushConfig {
+                management_url: management.unwrap_or_default(),
             }
         });
 
@@ -211,6 +222,7 @@ impl Config {
                 voice_tokens,
                 webhooks,
                 realtime,
+                push,
             })
         } else {
             // A setting two sections read (TWILIO_TWIML_APP_SID) is reported once.
@@ -292,6 +304,7 @@ mod tests {
             voice_tokens: true,
             webhooks: true,
             realtime: true,
+            push: false,
             table: true,
         };
         let err = Config::from_env(&env(&[]), needs).unwrap_err().to_string();
@@ -329,11 +342,17 @@ mod tests {
 
     #[test]
     fn no_secret_is_printed_by_debug() {
-        let secrets = ["jwt-s3cret", "api-key-s3cret", "auth-token-s3cret"];
+        let secrets = [
+            "jwt-s3cret",
+            "api-key-s3cret",
+            "auth-token-s3cret",
+            "realtime-ticket-s3cret-of-32-characters",
+        ];
         let env = env(&[
             ("APP_JWT_SECRET", secrets[0]),
             ("TWILIO_API_KEY_SECRET", secrets[1]),
             ("TWILIO_AUTH_TOKEN", secrets[2]),
+            ("REALTIME_TICKET_SECRET", secrets[3]),
             ("TWILIO_ACCOUNT_SID", "AC1"),
             ("TWILIO_API_KEY_SID", "SK1"),
         ]);
@@ -341,7 +360,8 @@ mod tests {
             app_auth: true,
             voice_tokens: true,
             webhooks: true,
-            realtime: false,
+            realtime: true,
+            push: false,
             table: false,
         };
         let printed = format!("{:?}", Config::from_env(&env, needs).unwrap());

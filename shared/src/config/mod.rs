@@ -21,6 +21,8 @@ pub struct Needs {
     pub webhooks: bool,
     /// The realtime channel's tickets: issued by the events endpoint, checked on connect.
     pub realtime: bool,
+    /// Where the push function posts events (API Gateway's `@connections`).
+    pub push: bool,
     pub table: bool,
 }
 
@@ -31,6 +33,7 @@ impl Needs {
             voice_tokens: self.voice_tokens || other.voice_tokens,
             webhooks: self.webhooks || other.webhooks,
             realtime: self.realtime || other.realtime,
+            push: self.push || other.push,
             table: self.table || other.table,
         }
     }
@@ -44,6 +47,7 @@ pub struct Config {
     pub voice_tokens: Option<VoiceTokenConfig>,
     pub webhooks: Option<WebhookConfig>,
     pub realtime: Option<RealtimeConfig>,
+    pub push: Option<PushConfig>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +158,12 @@ pub struct RealtimeConfig {
     /// `REALTIME_URL`: the WebSocket API's `wss://…/{stage}` URL; unset on the local server,
     /// which answers with its own address.
     pub url: Option<String>,
-    /// `REALTIME_MANAGEMENT_URL`: the API's `https://…/{stage}` URL for `@connections`, where
-    /// the push function posts events.
-    pub management_url: Option<String>,
+}
+
+/// Where the push function posts events.
+#[derive(Debug, Clone)]
+pub struct PushConfig {
+    /// `REALTIME_MANAGEMENT_URL`: the WebSocket API's `https://…/{stage}` URL, whose
+    /// `@connections` take the frames.
+    pub management_url: String,
 }

@@ -142,6 +142,7 @@ impl Route {
             voice_tokens: self == Self::RegisterDevice,
             webhooks: self.is_webhook(),
             realtime: self == Self::EventsTicket,
+            push: false,
             table: true,
         }
     }

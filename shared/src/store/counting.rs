@@ -163,6 +163,14 @@ impl EventStore for CountingStore {
     ) -> Result<Vec<Connection>, StoreError> {
         self.counted(self.events.connections(user, now_ms)).await
     }
+
+    async fn connection_owner(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<PresenceKey>, StoreError> {
+        self.counted(self.events.connection_owner(connection_id))
+            .await
+    }
 }
 
 #[cfg(test)]

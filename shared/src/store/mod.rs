@@ -117,6 +117,12 @@ pub trait EventStore: Send + Sync {
     /// Forget a connection; idempotent.
     async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError>;
 
+    /// Whose a connection is (API Gateway's `$disconnect` names only the connection).
+    async fn connection_owner(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<PresenceKey>, StoreError>;
+
     /// The user's connections still open at `now_ms`.
     async fn connections(
         &self,

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
-    TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 
 use super::keys::{PK, SK, TTL_ATTRIBUTE};
@@ -86,5 +86,28 @@ impl DynamoStore {
                 .map_err(|e| classify("UpdateTimeToLive", e))?;
         }
         Ok(created)
+    }
+
+    /// Turn on the table's stream of new images, as the template does for the realtime push;
+    /// the stream's ARN.
+    pub async fn enable_stream(&self) -> Result<String, StoreError> {
+        let spec = StreamSpecification::builder()
+            .stream_enabled(true)
+            .stream_view_type(StreamViewType::NewImage)
+            .build()
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let updated = self
+            .client
+            .update_table()
+            .table_name(&self.table)
+            .stream_specification(spec)
+            .send()
+            .await
+            .map_err(|e| classify("UpdateTable", e))?;
+        updated
+            .table_description()
+            .and_then(|t| t.latest_stream_arn())
+            .map(str::to_owned)
+            .ok_or_else(|| StoreError::Internal("UpdateTable returned no stream".into()))
     }
 }

@@ -4,13 +4,14 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use futures::future::join;
 
 use super::codec::{
     Item, connection_from_item, connection_item, event_from_item, event_item, keyed, n, s,
 };
 use super::keys::{
-    CONNECTION_SK_PREFIX, EVENT_SK_END, PK, TTL_ATTRIBUTE, connection_sk, event_sk, presence_pk,
-    state_sk,
+    CONNECTION_SK_PREFIX, EVENT_SK_END, OWNER_SK, PK, TTL_ATTRIBUTE, connection_pk, connection_sk,
+    event_sk, presence_key_of, presence_pk, state, state_sk,
 };
 use super::tx::{TxOutcome, built};
 use super::{DynamoStore, classify};
@@ -172,26 +173,59 @@ impl EventStore for DynamoStore {
         }
     }
 
+    /// The connection in its user's partition, and who owns it under its own id: one round.
     async fn connect(&self, user: &PresenceKey, connection: &Connection) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(connection_item(user, connection)))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| classify("PutItem", e))
+        let mut owner = keyed(connection_pk(&connection.id), OWNER_SK);
+        owner.insert(state::USER.to_owned(), s(presence_pk(user)));
+        owner.insert(TTL_ATTRIBUTE.to_owned(), n(connection.expires_at));
+        let put = |item: Item| {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .send()
+        };
+        let (listed, owned) = join(put(connection_item(user, connection)), put(owner)).await;
+        listed.map_err(|e| classify("PutItem", e))?;
+        owned.map_err(|e| classify("PutItem", e))?;
+        Ok(())
     }
 
     async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
+        let delete = |pk: String, sk: String| {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(keyed(pk, sk)))
+                .send()
+        };
+        let (listed, owned) = join(
+            delete(presence_pk(user), connection_sk(connection_id)),
+            delete(connection_pk(connection_id), OWNER_SK.to_owned()),
+        )
+        .await;
+        listed.map_err(|e| classify("DeleteItem", e))?;
+        owned.map_err(|e| classify("DeleteItem", e))?;
+        Ok(())
+    }
+
+    async fn connection_owner(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<PresenceKey>, StoreError> {
+        let out = self
+            .client
+            .get_item()
             .table_name(&self.table)
-            .set_key(Some(keyed(presence_pk(user), connection_sk(connection_id))))
+            .set_key(Some(keyed(connection_pk(connection_id), OWNER_SK)))
             .send()
             .await
-            .map(|_| ())
-            .map_err(|e| classify("DeleteItem", e))
+            .map_err(|e| classify("GetItem", e))?;
+        Ok(out
+            .item
+            .as_ref()
+            .and_then(|item| super::codec::get_s(item, state::USER))
+            .and_then(presence_key_of))
     }
 
     async fn connections(

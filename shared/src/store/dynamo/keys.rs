@@ -16,6 +16,7 @@
 //! | event | `softphone:{orgId}:{identity}` | `~evt:{cursor}` | `type`, `at` (ms), `data` (JSON), `expiresAt` (s, TTL: `EVENT_RETENTION_SECONDS`) |
 //! | device state | `softphone:{orgId}:{identity}` | `~state:{deviceId}` | `platform`, `capabilities`, `twilioState`, `label`, `expiresAt` (s, TTL) |
 //! | connection | `softphone:{orgId}:{identity}` | `~conn:{connectionId}` | `deviceId`, `capabilities` (string set), `expiresAt` (s, TTL: two hours) |
+//! | connection owner | `connection:{connectionId}` | `owner` | `user` (the user's `pk`), `expiresAt` (s, TTL: two hours) |
 //! | warm-up | `warmup` | `warmup` | (never written) |
 //!
 //! Device ids are `[A-Za-z0-9._:-]`, so no device's sort key starts with `#` or `~`: call rows
@@ -94,6 +95,24 @@ pub fn number_pk(number: &E164) -> String {
     format!("{NUMBER_PREFIX}{}", number.as_str())
 }
 
+/// Whose a realtime connection is: API Gateway's `$disconnect` names only the connection.
+pub const CONNECTION_PREFIX: &str = "connection:";
+pub const OWNER_SK: &str = "owner";
+
+pub fn connection_pk(connection_id: &str) -> String {
+    format!("{CONNECTION_PREFIX}{connection_id}")
+}
+
+/// The user of a presence partition key (the inverse of [`presence_pk`]): org ids never hold
+/// `:`, identities may.
+pub fn presence_key_of(pk: &str) -> Option<PresenceKey> {
+    let (org, identity) = pk.strip_prefix(PRESENCE_PREFIX)?.split_once(':')?;
+    Some(PresenceKey {
+        org: OrgId::parse_field(org, "org").ok()?,
+        identity: crate::domain::Identity::parse(identity).ok()?,
+    })
+}
+
 /// The partition listing every org that has a directory (sort keys `org:{orgId}`).
 pub const DIRECTORY_PK: &str = "directory";
 /// The key every function may read at init (template.yaml grants `GetItem` on it alone) and no
@@ -103,6 +122,7 @@ pub const WARMUP_KEY: &str = "warmup";
 /// Every partition key or prefix an IAM condition may name.
 pub const PARTITIONS: &[&str] = &[
     PRESENCE_PREFIX,
+    CONNECTION_PREFIX,
     USER_PREFIX,
     ORG_PREFIX,
     NUMBER_PREFIX,
@@ -137,6 +157,8 @@ pub mod event {
 pub mod state {
     /// A connection's device.
     pub const DEVICE_ID: &str = "deviceId";
+    /// A connection's owner: the user's partition key.
+    pub const USER: &str = "user";
 }
 
 /// Attribute names of call items.

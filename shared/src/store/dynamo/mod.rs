@@ -54,13 +54,18 @@ pub async fn client_from_env() -> Client {
 
 /// [`client_from_env`] with the caller's choice of credential and region sources.
 pub async fn client_from(loader: aws_config::ConfigLoader) -> Client {
+    Client::new(&sdk_config(loader).await)
+}
+
+/// The AWS settings of `loader` with timeouts short enough that a webhook can still answer
+/// Twilio in time: what every client of the service is built from.
+pub async fn sdk_config(loader: aws_config::ConfigLoader) -> aws_config::SdkConfig {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(2))
         .operation_attempt_timeout(Duration::from_secs(2))
         .operation_timeout(Duration::from_secs(5))
         .build();
-    let config = loader.timeout_config(timeouts).load().await;
-    Client::new(&config)
+    loader.timeout_config(timeouts).load().await
 }
 
 /// Sort SDK failures into "try again later" and "something is wrong here".

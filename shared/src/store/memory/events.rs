@@ -44,6 +44,17 @@ impl EventStore for MemoryStore {
         Ok(())
     }
 
+    async fn connection_owner(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<PresenceKey>, StoreError> {
+        let presence = self.presence();
+        let owner = presence
+            .iter()
+            .find(|(_, partition)| partition.connections.contains_key(connection_id));
+        Ok(owner.map(|(user, _)| user.clone()))
+    }
+
     async fn connections(
         &self,
         user: &PresenceKey,

@@ -18,6 +18,8 @@ use crate::store::dynamo::keys::{PK, SK, WARMUP_KEY};
 
 pub use lambda_http::Error;
 
+pub mod realtime;
+
 /// Build `E` once from the environment, then serve it for the life of the container. Bad
 /// configuration stops the cold start with every problem named.
 pub async fn run<E: Endpoint>() -> Result<(), Error> {
@@ -79,10 +81,15 @@ pub async fn endpoint_from_env<E: Endpoint>() -> Result<E, StartupError> {
     Ok(endpoint)
 }
 
-/// A DynamoDB client with only the settings a Lambda has: credentials from the environment
-/// (or, with SnapStart, the container endpoint; web identity for completeness) and the region
-/// from `AWS_REGION`. No profile, SSO or instance-metadata credential lookups.
+/// A DynamoDB client with only the settings a Lambda has ([`lambda_sdk_config`]).
 pub async fn lambda_client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&lambda_sdk_config().await)
+}
+
+/// The AWS settings a Lambda has: credentials from the environment (or, with SnapStart, the
+/// container endpoint; web identity for completeness) and the region from `AWS_REGION`. No
+/// profile, SSO or instance-metadata credential lookups.
+pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
     use aws_config::ecs::EcsCredentialsProvider;
     use aws_config::environment::{
         EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
@@ -101,7 +108,7 @@ pub async fn lambda_client() -> aws_sdk_dynamodb::Client {
     let loader = aws_config::from_env()
         .credentials_provider(credentials)
         .region(EnvironmentVariableRegionProvider::new());
-    crate::store::dynamo::client_from(loader).await
+    crate::store::dynamo::sdk_config(loader).await
 }
 
 /// Longest the cold start waits for the warm-up; a slow network just means no head start.

@@ -1,0 +1,142 @@
+//! The realtime channel's two functions, which API Gateway's WebSocket API and the table's
+//! stream call with their own event types rather than HTTP requests: [`run_websocket`] (the
+//! `realtime` function) and [`run_push`] (`realtime-push`). Both built on `lambda_runtime`,
+//! so no function turns on `lambda_http`'s WebSocket support.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use lambda_http::aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+
+use super::{Error, lambda_sdk_config, warm_up};
+use crate::app::{StartupError, system_clock};
+use crate::config::{Config, Needs};
+use crate::realtime::Tickets;
+use crate::realtime::websocket::Gateway;
+use crate::store::dynamo::DynamoStore;
+
+/// The environment's configuration for `needs`, and the table's store.
+async fn start(needs: Needs) -> Result<(Config, DynamoStore, aws_config::SdkConfig), StartupError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let config = Config::from_env(
+        &env,
+        Needs {
+            table: true,
+            ..needs
+        },
+    )?;
+    let sdk = lambda_sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = config.table_name.clone().unwrap_or_default();
+    warm_up(&client, &table, 1).await;
+    let store = DynamoStore::new(client, table)
+        .with_event_retention(config.presence.event_retention_seconds);
+    Ok((config, store, sdk))
+}
+
+/// `$connect`, `$disconnect` and `$default` of the WebSocket API.
+pub async fn run_websocket() -> Result<(), Error> {
+    crate::telemetry::init(crate::telemetry::Format::Json);
+    let needs = Needs {
+        realtime: true,
+        ..Needs::default()
+    };
+    let gateway = start(needs).await.and_then(|(config, store, _)| {
+        let realtime = StartupError::require(&config.realtime, "the realtime channel")?;
+        let store = Arc::new(store);
+        Ok(Gateway {
+            presence: store.clone(),
+            events: store,
+            tickets: Tickets::new(&realtime.ticket_secret),
+            clock: system_clock,
+        })
+    });
+    let gateway = Arc::new(gateway.inspect_err(|e| {
+        tracing::error!(error = %e, "start-up failed");
+    })?);
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
+            let gateway = gateway.clone();
+            async move {
+                let started = Instant::now();
+                let route = event.payload.request_context.route_key.clone();
+                let (response, outcome) = gateway.handle(&event.payload).await;
+                let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
+                let route = route.as_deref().unwrap_or("$default");
+                let cause = outcome.cause.as_deref();
+                tracing::info!(
+                    route,
+                    status = outcome.status,
+                    outcome = outcome.what,
+                    cause,
+                    latency_ms,
+                    "request"
+                );
+                Ok::<_, Infallible>(response)
+            }
+        },
+    ))
+    .await
+}
+
+/// The table's stream: new events to their users' connections.
+#[cfg(feature = "push")]
+pub async fn run_push() -> Result<(), Error> {
+    use crate::realtime::gateway::ConnectionsApi;
+    use crate::realtime::stream::{StreamBatch, consume};
+    crate::telemetry::init(crate::telemetry::Format::Json);
+    let needs = Needs {
+        push: true,
+        ..Needs::default()
+    };
+    let started = start(needs).await.and_then(|(config, store, sdk)| {
+        let push = StartupError::require(&config.push, "the push endpoint")?;
+        Ok((store, ConnectionsApi::new(&sdk, &push.management_url)))
+    });
+    let (store, sender) = started.inspect_err(|e| {
+        tracing::error!(error = %e, "start-up failed");
+    })?;
+    let (store, sender) = (Arc::new(store), Arc::new(sender));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamBatch>| {
+        let (store, sender) = (store.clone(), sender.clone());
+        async move {
+            let started = Instant::now();
+            let records = event.payload.records.len();
+            let now_ms = system_clock();
+            let (response, summary) =
+                consume(store.as_ref(), sender.as_ref(), &event.payload, now_ms).await;
+            let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
+            let failed = summary.delivery.failed.len();
+            let cause = (failed > 0).then(|| summary.delivery.failed.join("; "));
+            let retried = response.batch_item_failures.len();
+            if failed > 0 {
+                tracing::warn!(
+                    route = "realtime-push",
+                    records,
+                    events = summary.events,
+                    sent = summary.delivery.sent,
+                    gone = summary.delivery.gone,
+                    failed,
+                    retried,
+                    cause,
+                    latency_ms,
+                    "request"
+                );
+            } else {
+                tracing::info!(
+                    route = "realtime-push",
+                    records,
+                    events = summary.events,
+                    sent = summary.delivery.sent,
+                    gone = summary.delivery.gone,
+                    latency_ms,
+                    "request"
+                );
+            }
+            Ok::<_, Infallible>(response)
+        }
+    }))
+    .await
+}

@@ -1,0 +1,145 @@
+//! API Gateway's WebSocket routes (the `realtime` function): `$connect` checks the ticket the
+//! client offers in `Sec-WebSocket-Protocol` (and that its device is still registered), records
+//! the connection and echoes the subprotocol, or refuses before anything is stored; `$disconnect`
+//! forgets the connection; `$default` answers a ping. The local server does the same in the
+//! CLI (`src/realtime/`).
+
+use std::sync::Arc;
+
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest,
+};
+use lambda_http::aws_lambda_events::encodings::Body;
+use lambda_http::http::HeaderValue;
+
+use super::protocol::{self, SUBPROTOCOL};
+use super::{TicketError, Tickets};
+use crate::store::{CONNECTION_MAX_SECONDS, Connection, EventStore, PresenceStore};
+
+/// What the `realtime` function holds: the stores and the ticket key.
+pub struct Gateway {
+    pub presence: Arc<dyn PresenceStore>,
+    pub events: Arc<dyn EventStore>,
+    pub tickets: Tickets,
+    pub clock: fn() -> i64,
+}
+
+/// What a route did, for its log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: i64,
+    pub what: &'static str,
+    pub cause: Option<String>,
+}
+
+fn response(status: i64, body: Option<&str>) -> ApiGatewayProxyResponse {
+    let mut response = ApiGatewayProxyResponse::default();
+    response.status_code = status;
+    response.body = body.map(|b| Body::Text(b.to_owned()));
+    response
+}
+
+fn outcome(status: i64, what: &'static str, cause: Option<String>) -> Outcome {
+    Outcome {
+        status,
+        what,
+        cause,
+    }
+}
+
+impl Gateway {
+    /// One route's event: the answer API Gateway relays, and what happened.
+    pub async fn handle(
+        &self,
+        event: &ApiGatewayWebsocketProxyRequest,
+    ) -> (ApiGatewayProxyResponse, Outcome) {
+        let context = &event.request_context;
+        let Some(connection_id) = context.connection_id.as_deref() else {
+            return (response(400, None), outcome(400, "no_connection_id", None));
+        };
+        match context.event_type.as_deref() {
+            Some("CONNECT") => self.connect(event, connection_id).await,
+            Some("DISCONNECT") => self.disconnect(connection_id).await,
+            _ => {
+                let answer = event.body.as_deref().and_then(protocol::answer);
+                let what = if answer.is_some() { "pong" } else { "ignored" };
+                (response(200, answer), outcome(200, what, None))
+            }
+        }
+    }
+
+    async fn connect(
+        &self,
+        event: &ApiGatewayWebsocketProxyRequest,
+        connection_id: &str,
+    ) -> (ApiGatewayProxyResponse, Outcome) {
+        let offered = event
+            .headers
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let Some(ticket) = protocol::offered_ticket(offered) else {
+            return (response(401, None), outcome(401, "no_ticket", None));
+        };
+        let ticket = match self.tickets.verify(ticket) {
+            Ok(ticket) => ticket,
+            Err(TicketError::Expired) => {
+                return (response(401, None), outcome(401, "ticket_expired", None));
+            }
+            Err(TicketError::Invalid) => {
+                return (response(401, None), outcome(401, "ticket_invalid", None));
+            }
+        };
+        let now_ms = (self.clock)();
+        match self.presence.live_devices(&ticket.user, now_ms).await {
+            Ok(devices) if devices.iter().any(|d| d.device_id == ticket.device_id) => {}
+            Ok(_) => return (response(403, None), outcome(403, "device_gone", None)),
+            Err(err) => {
+                let cause = Some(err.to_string());
+                return (
+                    response(503, None),
+                    outcome(503, "store_unavailable", cause),
+                );
+            }
+        }
+        let connection = Connection {
+            id: connection_id.to_owned(),
+            device_id: ticket.device_id,
+            capabilities: ticket.capabilities,
+            expires_at: now_ms.div_euclid(1000) + i64::from(CONNECTION_MAX_SECONDS),
+        };
+        if let Err(err) = self.events.connect(&ticket.user, &connection).await {
+            let cause = Some(err.to_string());
+            return (
+                response(503, None),
+                outcome(503, "store_unavailable", cause),
+            );
+        }
+        let mut answer = response(200, None);
+        answer.headers.insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static(SUBPROTOCOL),
+        );
+        (answer, outcome(200, "connected", None))
+    }
+
+    /// Best effort, as API Gateway's `$disconnect` itself: a connection not forgotten here
+    /// expires, and a push to it finds it gone.
+    async fn disconnect(&self, connection_id: &str) -> (ApiGatewayProxyResponse, Outcome) {
+        let forgotten = match self.events.connection_owner(connection_id).await {
+            Ok(Some(user)) => self.events.disconnect(&user, connection_id).await,
+            Ok(None) => Ok(()),
+            Err(err) => Err(err),
+        };
+        match forgotten {
+            Ok(()) => (response(200, None), outcome(200, "disconnected", None)),
+            Err(err) => {
+                let cause = Some(err.to_string());
+                (
+                    response(200, None),
+                    outcome(200, "disconnect_unrecorded", cause),
+                )
+            }
+        }
+    }
+}

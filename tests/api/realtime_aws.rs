@@ -1,0 +1,465 @@
+//! The realtime channel's AWS side: the push function consuming moto's real stream records and
+//! posting to a local fake of API Gateway's `@connections` (which checks the request is SigV4
+//! signed for `execute-api` and answers 410 for connections that are gone), and the WebSocket
+//! routes' handler on API Gateway's event shapes.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use serde_json::{Value, json};
+use shared::app::system_clock;
+use shared::domain::{Capabilities, DeviceId, Email, Identity, IdentityStyle, OrgId, Platform};
+use shared::realtime::Tickets;
+use shared::realtime::gateway::ConnectionsApi;
+use shared::realtime::stream::{StreamBatch, consume};
+use shared::realtime::websocket::Gateway;
+use shared::store::dynamo::DynamoStore;
+use shared::store::{Connection, EventStore, PresenceKey, PresenceStore, Registration};
+use tokio::net::TcpListener;
+
+use crate::helpers::{REALTIME_TICKET_SECRET, dynamo_store};
+
+/// What the fake `@connections` received: (connection id, frame).
+type Posts = Arc<Mutex<Vec<(String, String)>>>;
+
+/// API Gateway's management API, as far as a push uses it: `POST /@connections/{id}`, signed.
+/// Ids starting with `gone` answer 410 as for a closed connection, `broken` 500.
+async fn fake_connections_api() -> (String, Posts) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/prod", listener.local_addr().unwrap());
+    let posts: Posts = Arc::default();
+    let seen = posts.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request: hyper::Request<Incoming>| {
+                    let seen = seen.clone();
+                    async move { Ok::<_, Infallible>(answer(request, &seen).await) }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (url, posts)
+}
+
+async fn answer(request: hyper::Request<Incoming>, seen: &Posts) -> hyper::Response<Full<Bytes>> {
+    // API Gateway names the error in a header, as the AWS REST-JSON protocol does.
+    let reply = |status: u16, body: &str| {
+        let kind = match status {
+            403 => "ForbiddenException",
+            410 => "GoneException",
+            _ => "InternalServerErrorException",
+        };
+        let mut response = hyper::Response::builder()
+            .status(status)
+            .header("content-type", "application/json");
+        if status >= 400 {
+            response = response.header("x-amzn-errortype", kind);
+        }
+        response
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .unwrap()
+    };
+    let signed = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| {
+            a.starts_with("AWS4-HMAC-SHA256") && a.contains("/execute-api/aws4_request")
+        });
+    if !signed {
+        return reply(403, r#"{"message":"Missing Authentication Token"}"#);
+    }
+    let path = request.uri().path().to_owned();
+    let Some(id) = path.strip_prefix("/prod/@connections/") else {
+        return reply(404, r#"{"message":"Not Found"}"#);
+    };
+    let id = id.to_owned();
+    if request.method() != hyper::Method::POST {
+        return reply(405, "{}");
+    }
+    let body = request.into_body().collect().await.unwrap().to_bytes();
+    if id.starts_with("gone") {
+        return reply(410, r#"{"message":null}"#);
+    }
+    if id.starts_with("broken") {
+        return reply(500, r#"{"message":"Internal server error"}"#);
+    }
+    seen.lock()
+        .unwrap()
+        .push((id, String::from_utf8(body.to_vec()).unwrap()));
+    reply(200, "")
+}
+
+fn user(email: &str) -> PresenceKey {
+    let email = Email::parse_field(email, "email").unwrap();
+    PresenceKey {
+        org: OrgId::parse_field("org_demo", "org").unwrap(),
+        identity: Identity::for_email(&email, IdentityStyle::Safe).unwrap(),
+    }
+}
+
+async fn register(store: &DynamoStore, email: &str, device: &str, now_ms: i64) {
+    let registration = Registration {
+        key: user(email),
+        device_id: DeviceId::parse(device).unwrap(),
+        user_email: Email::parse_field(email, "email").unwrap(),
+        platform: Platform::Web,
+        label: None,
+        capabilities: Capabilities::voice_only(),
+        user_agent: None,
+        ip: None,
+        now_ms,
+        ttl_seconds: 90,
+        max_live: 10,
+        twilio_state: None,
+        registration_id: format!("r{device}"),
+        sign_in: false,
+    };
+    store.register(registration).await.unwrap();
+}
+
+async fn connect(store: &DynamoStore, email: &str, id: &str, device: &str, caps: &[&str]) {
+    let connection = Connection {
+        id: id.to_owned(),
+        device_id: DeviceId::parse(device).unwrap(),
+        capabilities: Capabilities::parse(caps).unwrap(),
+        expires_at: system_clock() / 1000 + 7200,
+    };
+    store.connect(&user(email), &connection).await.unwrap();
+}
+
+/// The table's stream as Lambda would deliver it: moto's GetRecords answer, read over its
+/// DynamoDB Streams API (whose records are the shape of Lambda's event).
+async fn stream_batch(stream_arn: &str) -> Value {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap();
+    let http = reqwest::Client::new();
+    let call = |target: &'static str, body: Value| {
+        let http = http.clone();
+        let endpoint = endpoint.clone();
+        async move {
+            let response = http
+                .post(&endpoint)
+                .header("x-amz-target", format!("DynamoDBStreams_20120810.{target}"))
+                .header("content-type", "application/x-amz-json-1.0")
+                .header(
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=test/20261201/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00",
+                )
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let described = call("DescribeStream", json!({"StreamArn": stream_arn})).await;
+    let shard = described["StreamDescription"]["Shards"][0]["ShardId"].clone();
+    let iterator = call(
+        "GetShardIterator",
+        json!({"StreamArn": stream_arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}),
+    )
+    .await;
+    let records = call(
+        "GetRecords",
+        json!({"ShardIterator": iterator["ShardIterator"]}),
+    )
+    .await;
+    json!({ "Records": records["Records"] })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_push_function_delivers_stream_events_and_forgets_gone_connections() {
+    let store = dynamo_store().await;
+    let stream = store.enable_stream().await.unwrap();
+    let (url, posts) = fake_connections_api().await;
+    let now = system_clock();
+    register(&store, "alice@example.com", "laptop", now).await;
+    register(&store, "bob@example.com", "desk", now).await;
+    connect(
+        &store,
+        "alice@example.com",
+        "c-laptop",
+        "laptop",
+        &["voice"],
+    )
+    .await;
+    connect(
+        &store,
+        "alice@example.com",
+        "gone-tablet",
+        "laptop",
+        &["voice"],
+    )
+    .await;
+    connect(&store, "bob@example.com", "c-desk", "desk", &["voice"]).await;
+    // What happens while they are connected: Alice gains a device, Bob loses his.
+    register(&store, "alice@example.com", "phone", now + 1).await;
+    let how = shared::store::Unregistration::at(now + 2);
+    store
+        .unregister(
+            &user("bob@example.com"),
+            &DeviceId::parse("desk").unwrap(),
+            how,
+        )
+        .await
+        .unwrap();
+
+    let batch: StreamBatch = serde_json::from_value(stream_batch(&stream).await).unwrap();
+    assert!(
+        batch.records.len() > 5,
+        "devices, states and events all stream"
+    );
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await;
+    let sender = ConnectionsApi::new(&sdk, &url);
+    let (response, summary) = consume(&store, &sender, &batch, system_clock()).await;
+    assert!(response.batch_item_failures.is_empty(), "{summary:?}");
+    assert_eq!(
+        summary.events, 4,
+        "laptop, desk, phone registered; desk unregistered"
+    );
+
+    let posts = posts.lock().unwrap().clone();
+    let frames = |id: &str| -> Vec<Value> {
+        posts
+            .iter()
+            .filter(|(to, _)| to == id)
+            .map(|(_, frame)| serde_json::from_str(frame).unwrap())
+            .collect()
+    };
+    let changes =
+        |id: &str| -> Vec<Value> { frames(id).into_iter().map(|f| f["data"].clone()).collect() };
+    assert_eq!(
+        changes("c-laptop"),
+        [
+            json!({"deviceId": "laptop", "change": "registered"}),
+            json!({"deviceId": "phone", "change": "registered"}),
+        ],
+        "Alice's events, in order, to Alice's connection only"
+    );
+    assert_eq!(
+        changes("c-desk"),
+        [
+            json!({"deviceId": "desk", "change": "registered"}),
+            json!({"deviceId": "desk", "change": "unregistered"}),
+        ]
+    );
+    assert!(
+        frames("c-laptop")
+            .iter()
+            .all(|f| f["cursor"].is_string() && f["type"] == "devices.changed")
+    );
+    // The connection API Gateway called gone is forgotten.
+    let open: Vec<String> = store
+        .connections(&user("alice@example.com"), system_clock())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(open, ["c-laptop"]);
+    assert_eq!(summary.delivery.gone, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_post_asks_lambda_to_retry_from_that_users_events() {
+    let store = dynamo_store().await;
+    let stream = store.enable_stream().await.unwrap();
+    let (url, _) = fake_connections_api().await;
+    let now = system_clock();
+    register(&store, "alice@example.com", "laptop", now).await;
+    connect(
+        &store,
+        "alice@example.com",
+        "broken-1",
+        "laptop",
+        &["voice"],
+    )
+    .await;
+    register(&store, "alice@example.com", "phone", now + 1).await;
+    let raw = stream_batch(&stream).await;
+    let batch: StreamBatch = serde_json::from_value(raw.clone()).unwrap();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await;
+    let sender = ConnectionsApi::new(&sdk, &url);
+    let (response, summary) = consume(&store, &sender, &batch, system_clock()).await;
+    assert_eq!(response.batch_item_failures.len(), 1, "{summary:?}");
+    // The record Lambda retries from is Alice's first event.
+    let first_event = raw["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["eventName"] == "INSERT"
+                && r["dynamodb"]["Keys"]["sk"]["S"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("~evt:")
+        })
+        .unwrap();
+    let expected = first_event["dynamodb"]["SequenceNumber"].as_str().unwrap();
+    assert_eq!(response.batch_item_failures[0].item_identifier, expected);
+    let as_lambda_reads = serde_json::to_value(&response).unwrap();
+    assert_eq!(
+        as_lambda_reads,
+        json!({"batchItemFailures": [{"itemIdentifier": expected}]})
+    );
+}
+
+/// An API Gateway WebSocket event for `route` on connection `id`.
+fn websocket_event(
+    route: &str,
+    id: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> ApiGatewayWebsocketProxyRequest {
+    let event_type = match route {
+        "$connect" => "CONNECT",
+        "$disconnect" => "DISCONNECT",
+        _ => "MESSAGE",
+    };
+    let headers: HashMap<&str, &str> = headers.iter().copied().collect();
+    serde_json::from_value(json!({
+        "headers": headers,
+        "requestContext": {
+            "routeKey": route, "eventType": event_type, "connectionId": id,
+            "domainName": "abc.execute-api.us-east-1.amazonaws.com", "stage": "prod",
+            "apiId": "abc", "connectedAt": 1_800_000_000_000i64, "requestTimeEpoch": 1_800_000_000_000i64,
+            "requestId": "r1", "identity": {"sourceIp": "203.0.113.9"}
+        },
+        "body": body,
+        "isBase64Encoded": false
+    }))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_disconnect() {
+    let store = Arc::new(dynamo_store().await);
+    let secret = REALTIME_TICKET_SECRET.to_owned().into();
+    let gateway = Gateway {
+        presence: store.clone(),
+        events: store.clone(),
+        tickets: Tickets::new(&secret),
+        clock: system_clock,
+    };
+    let now = system_clock();
+    register(&store, "alice@example.com", "laptop", now).await;
+    let device = store
+        .live_devices(&user("alice@example.com"), now)
+        .await
+        .unwrap()
+        .remove(0);
+    let ticket = gateway
+        .tickets
+        .issue(&user("alice@example.com"), &device, now / 1000)
+        .unwrap();
+    let offer = format!("softphone-presence.v1, {ticket}");
+
+    let (refused, _) = gateway
+        .handle(&websocket_event(
+            "$connect",
+            "c1",
+            &[("Sec-WebSocket-Protocol", "softphone-presence.v1, forged")],
+            None,
+        ))
+        .await;
+    assert_eq!(refused.status_code, 401);
+    let (refused, _) = gateway
+        .handle(&websocket_event("$connect", "c1", &[], None))
+        .await;
+    assert_eq!(refused.status_code, 401);
+    assert!(
+        store
+            .connections(&user("alice@example.com"), now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let (accepted, outcome) = gateway
+        .handle(&websocket_event(
+            "$connect",
+            "c1",
+            &[("Sec-WebSocket-Protocol", offer.as_str())],
+            None,
+        ))
+        .await;
+    assert_eq!(accepted.status_code, 200, "{outcome:?}");
+    assert_eq!(
+        accepted.headers["sec-websocket-protocol"],
+        "softphone-presence.v1"
+    );
+    let open = store
+        .connections(&user("alice@example.com"), now)
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].device_id.as_str(), "laptop");
+
+    let (pong, _) = gateway
+        .handle(&websocket_event(
+            "$default",
+            "c1",
+            &[],
+            Some(r#"{"type":"ping"}"#),
+        ))
+        .await;
+    let body = serde_json::to_value(&pong).unwrap();
+    assert_eq!(body["body"], r#"{"type":"pong"}"#);
+    let (ignored, _) = gateway
+        .handle(&websocket_event("$default", "c1", &[], Some("not json")))
+        .await;
+    assert_eq!((ignored.status_code, ignored.body.is_none()), (200, true));
+
+    let (gone, _) = gateway
+        .handle(&websocket_event("$disconnect", "c1", &[], None))
+        .await;
+    assert_eq!(gone.status_code, 200);
+    assert!(
+        store
+            .connections(&user("alice@example.com"), now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.connection_owner("c1").await.unwrap(), None);
+    // A device signed out since its ticket was issued does not connect.
+    let how = shared::store::Unregistration::at(system_clock());
+    store
+        .unregister(&user("alice@example.com"), &device.device_id, how)
+        .await
+        .unwrap();
+    let (refused, _) = gateway
+        .handle(&websocket_event(
+            "$connect",
+            "c2",
+            &[("Sec-WebSocket-Protocol", offer.as_str())],
+            None,
+        ))
+        .await;
+    assert_eq!(refused.status_code, 403);
+}
