@@ -31,12 +31,12 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def app_jwt(email: str, org: str) -> str:
+def app_jwt(email: str, org: str, secret: str = APP_JWT_SECRET) -> str:
     header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
     claims = {"sub": email, "email": email, "orgId": org, "iat": 1795262400, "exp": 4102444800}
     payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
     signing_input = f"{header}.{payload}".encode()
-    signature = hmac.new(APP_JWT_SECRET.encode(), signing_input, hashlib.sha256).digest()
+    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
     return f"{header}.{payload}.{b64url(signature)}"
 
 
@@ -67,8 +67,8 @@ def event(method, host, path, headers, body=None, base64_body=False, stage="$def
     return out
 
 
-def app_request(method, path, body=None, email="alice@example.com", org="org_demo"):
-    headers = {"authorization": f"Bearer {app_jwt(email, org)}"}
+def app_request(method, path, body=None, email="alice@example.com", org="org_demo", secret=APP_JWT_SECRET):
+    headers = {"authorization": f"Bearer {app_jwt(email, org, secret)}"}
     if body is not None:
         headers["content-type"] = "application/json"
         body = json.dumps(body)
@@ -135,6 +135,8 @@ def main():
         "heartbeat.json": app_request("POST", "/phone/voice/heartbeat", {"deviceId": "dev_a1b2c3"}),
         "list-devices.json": app_request("GET", "/phone/voice/devices"),
         "user-phones.json": app_request("GET", "/phone/user-phones"),
+        # Well-formed and unexpired, but signed with another secret: 401 unauthorized.
+        "list-devices-bad-jwt.json": app_request("GET", "/phone/voice/devices", secret="not-the-development-secret"),
         "unregister-device.json": app_request("POST", "/phone/voice/unregister-device", {"deviceId": "dev_a1b2c3"}),
         "voice-incoming-function-url.json": webhook(URL_HOST, "/phone/voice/incoming", call_params("+14155551234")),
         "voice-incoming-http-api.json": webhook(API_HOST, "/phone/voice/incoming", call_params("+14155550001"), via="api"),
