@@ -52,6 +52,33 @@ for name, fn in functions.items():
               and s.get("Condition", {}).get("ForAllValues:StringEquals", {}).get("dynamodb:LeadingKeys") == ["warmup"]]
     check(f"{name} may GetItem only the warm-up key at init", len(warmup) == 1, statements)
 
+# The realtime channel (docs/deploying.md): a WebSocket API whose stage follows its routes, a
+# $default route that returns the function's pong, a push fed only new events by the stream.
+apis = {k: v for k, v in resources.items() if v["Type"] == "AWS::ApiGatewayV2::Api"}
+websocket = [k for k, v in apis.items() if v["Properties"].get("ProtocolType") == "WEBSOCKET"]
+check("one WebSocket API", len(websocket) == 1, websocket)
+stages = [v for v in resources.values() if v["Type"] == "AWS::ApiGatewayV2::Stage"
+          and v["Properties"].get("ApiId") == {"Ref": websocket[0] if websocket else "?"}]
+check("the WebSocket stage auto-deploys (no pinned DeploymentId)",
+      len(stages) == 1 and stages[0]["Properties"].get("AutoDeploy") is True
+      and "DeploymentId" not in stages[0]["Properties"], stages)
+routes = {v["Properties"]["RouteKey"]: k for k, v in resources.items() if v["Type"] == "AWS::ApiGatewayV2::Route"}
+for key in ["$connect", "$disconnect", "$default"]:
+    check(f"WebSocket route {key}", key in routes)
+responses = [v for v in resources.values() if v["Type"] == "AWS::ApiGatewayV2::RouteResponse"]
+check("$default returns the function's answer (a pong)",
+      any(r["Properties"].get("RouteId") == {"Ref": routes.get("$default")} for r in responses))
+streams = [(k, e) for k, f in functions.items() for e in (f["Properties"].get("Events") or {}).values()
+           if e.get("Type") == "DynamoDB"]
+check("one stream consumer", len(streams) == 1, streams)
+if streams:
+    props = streams[0][1]["Properties"]
+    check("the push reports batch item failures", props.get("FunctionResponseTypes") == ["ReportBatchItemFailures"])
+    patterns = " ".join(f["Pattern"] for f in props.get("FilterCriteria", {}).get("Filters", []))
+    check("the push is sent only new event items", '"INSERT"' in patterns and '"~evt:"' in patterns, patterns)
+stream_view = tables[0]["Properties"].get("StreamSpecification", {}).get("StreamViewType") if tables else None
+check("the table streams new images", stream_view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"), stream_view)
+
 for name, param in template["Parameters"].items():
     if param.get("NoEcho"):
         check(f"secret {name} has no non-empty default", not param.get("Default"))

@@ -20,6 +20,8 @@ APP_JWT_SECRET = "dev-only-app-jwt-secret-never-deploy"
 TWILIO_AUTH_TOKEN = "dev-only-twilio-auth-token"
 TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000000"
 TWILIO_TWIML_APP_SID = "AP00000000000000000000000000000000"
+REALTIME_TICKET_SECRET = "dev-only-realtime-ticket-secret-never-deploy"
+REALTIME_HOST = "rt123abcde.execute-api.us-east-1.amazonaws.com"
 
 API_HOST = "abc123defg.execute-api.us-east-1.amazonaws.com"
 URL_HOST = "k2vbxr5ghqmzexample7uzvnve0vdqwe.lambda-url.us-east-1.on.aws"
@@ -40,6 +42,60 @@ def app_jwt(email: str, org: str, secret: str = APP_JWT_SECRET) -> str:
     return f"{header}.{payload}.{b64url(signature)}"
 
 
+def realtime_ticket(device: str, email_identity: str = "user_alice_40example_2Ecom", org: str = "org_demo") -> str:
+    """A realtime ticket as POST /phone/events/ticket issues them, but valid until 2100, so the
+    fixture keeps working (a real one lasts a minute)."""
+    header = b64url(json.dumps({"typ": "JWT", "alg": "HS256"}, separators=(",", ":")).encode())
+    claims = {"iss": "softphone-presence", "aud": "softphone-presence/realtime", "sub": email_identity,
+              "org": org, "dev": device, "caps": ["sms", "voice"], "iat": 1795262400, "exp": 4102444800}
+    payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = f"{header}.{payload}".encode()
+    signature = hmac.new(REALTIME_TICKET_SECRET.encode(), signing_input, hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(signature)}"
+
+
+def websocket(route, connection_id, headers=None, body=None):
+    """An API Gateway WebSocket event of the realtime API (Lambda proxy integration)."""
+    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
+    context = {"routeKey": route, "eventType": event_type, "connectionId": connection_id,
+               "domainName": REALTIME_HOST, "stage": "live", "apiId": REALTIME_HOST.split(".")[0],
+               "connectedAt": TIME[1], "requestTimeEpoch": TIME[1], "requestTime": TIME[0],
+               "requestId": f"rt-{event_type.lower()}", "messageDirection": "IN",
+               "extendedRequestId": f"rt-{event_type.lower()}", "identity": {"sourceIp": "203.0.113.10"}}
+    if event_type == "DISCONNECT":
+        context["disconnectStatusCode"] = 1001
+        context["disconnectReason"] = "Going away"
+    out = {"requestContext": context, "isBase64Encoded": False}
+    if headers is not None:
+        out["headers"] = {"Host": REALTIME_HOST, **headers}
+    if body is not None:
+        out["body"] = body
+    return out
+
+
+def stream_batch():
+    """What the table's stream hands realtime-push: a new event of Alice's log, and (filtered
+    out in AWS, skipped if it comes) a device's change."""
+    pk = {"S": "softphone:org_demo:user_alice_40example_2Ecom"}
+    event_image = {"pk": pk, "sk": {"S": "~evt:000662d2fa000000a1b2"}, "type": {"S": "devices.changed"},
+                   "at": {"N": str(TIME[1])}, "data": {"S": '{"deviceId":"dev_phone","change":"registered"}'},
+                   "expiresAt": {"N": str(TIME[1] // 1000 + 604800)}}
+    device_image = {"pk": pk, "sk": {"S": "dev_phone"}, "userEmail": {"S": "alice@example.com"},
+                    "platform": {"S": "ios"}, "capabilities": {"SS": ["voice"]},
+                    "lastSeen": {"N": str(TIME[1])}, "expiresAt": {"N": str(TIME[1] // 1000 + 90)},
+                    "ttlSeconds": {"N": "90"}, "registrationId": {"S": "0123456789abcdef01234567"}}
+    arn = "arn:aws:dynamodb:us-east-1:123456789012:table/softphone-presence/stream/2026-11-20T12:00:00.000"
+
+    def record(n, image):
+        keys = {"pk": image["pk"], "sk": image["sk"]}
+        return {"eventID": f"e{n}", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1", "eventSourceARN": arn,
+                "dynamodb": {"ApproximateCreationDateTime": TIME[1] // 1000, "Keys": keys, "NewImage": image,
+                             "SequenceNumber": f"11000000000000000000{n:02d}", "SizeBytes": 256,
+                             "StreamViewType": "NEW_IMAGE"}}
+    return {"Records": [record(1, device_image), record(2, event_image)]}
+
+
 def twilio_signature(url: str, params: list) -> str:
     payload = url + "".join(k + v for k, v in sorted(set(params)))
     digest = hmac.new(TWILIO_AUTH_TOKEN.encode(), payload.encode(), hashlib.sha1).digest()
@@ -48,7 +104,7 @@ def twilio_signature(url: str, params: list) -> str:
 
 def event(method, host, path, headers, body=None, base64_body=False, stage="$default",
           api_id="abc123defg", account="123456789012", authorizer=None, source_ip="203.0.113.10",
-          user_agent="Mozilla/5.0 (Macintosh) Chrome/131.0"):
+          user_agent="Mozilla/5.0 (Macintosh) Chrome/131.0", query=""):
     headers = {"host": host, "x-forwarded-proto": "https", "x-forwarded-port": "443",
                "user-agent": user_agent, **headers}
     context = {
@@ -60,19 +116,22 @@ def event(method, host, path, headers, body=None, base64_body=False, stage="$def
     }
     if authorizer is not None:
         context["authorizer"] = authorizer
-    out = {"version": "2.0", "routeKey": f"{method} {path}", "rawPath": path, "rawQueryString": "",
+    out = {"version": "2.0", "routeKey": f"{method} {path}", "rawPath": path, "rawQueryString": query,
            "headers": headers, "requestContext": context, "isBase64Encoded": base64_body}
+    if query:
+        out["queryStringParameters"] = dict(urllib.parse.parse_qsl(query))
     if body is not None:
         out["body"] = base64.b64encode(body.encode()).decode() if base64_body else body
     return out
 
 
-def app_request(method, path, body=None, email="alice@example.com", org="org_demo", secret=APP_JWT_SECRET):
+def app_request(method, path, body=None, email="alice@example.com", org="org_demo", secret=APP_JWT_SECRET,
+                query=""):
     headers = {"authorization": f"Bearer {app_jwt(email, org, secret)}"}
     if body is not None:
         headers["content-type"] = "application/json"
         body = json.dumps(body)
-    return event(method, API_HOST, path, headers, body)
+    return event(method, API_HOST, path, headers, body, query=query)
 
 
 def call_params(to, extra=()):
@@ -157,6 +216,21 @@ def main():
         "voice-fallback-function-url.json": webhook(
             URL_HOST, "/phone/voice/fallback",
             call_params("+14155551234", [("ErrorCode", "11200"), ("ErrorUrl", f"https://{URL_HOST}/phone/voice/incoming")])),
+        "events-catch-up.json": app_request("GET", "/phone/events"),
+        # A cursor from 2020: older than any retention, 410 cursor_expired.
+        "events-expired-cursor.json": app_request("GET", "/phone/events", query="after=0005a1b2c3d4e5f60000"),
+        "events-ticket.json": app_request("POST", "/phone/events/ticket", {"deviceId": "dev_a1b2c3"}),
+        "realtime-connect.json": websocket(
+            "$connect", "Jk1cXdwKoAMCEfw=",
+            {"Sec-WebSocket-Protocol": f"softphone-presence.v1, {realtime_ticket('dev_a1b2c3')}",
+             "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}),
+        "realtime-connect-bad-ticket.json": websocket(
+            "$connect", "Jk1cXdwKoAMCEfx=",
+            {"Sec-WebSocket-Protocol": "softphone-presence.v1, not.a.ticket",
+             "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}),
+        "realtime-ping.json": websocket("$default", "Jk1cXdwKoAMCEfw=", body='{"type":"ping"}'),
+        "realtime-disconnect.json": websocket("$disconnect", "Jk1cXdwKoAMCEfw=", {}),
+        "realtime-push-stream.json": stream_batch(),
         "dial-status-completed-function-url.json": webhook(
             URL_HOST, "/phone/voice/dial-status",
             call_params("+14155551234", [("DialCallStatus", "completed"), ("DialCallSid", "CA00000000000000000000000000000001"),

@@ -28,6 +28,16 @@ const FIXTURES: &[(&str, &[Route])] = &[
     ),
     ("heartbeat.json", &[Route::Heartbeat]),
     ("list-devices.json", &[Route::ListDevices]),
+    ("list-devices-bad-jwt.json", &[Route::ListDevices]),
+    (
+        "events-catch-up.json",
+        &[Route::Events, Route::EventsTicket],
+    ),
+    (
+        "events-expired-cursor.json",
+        &[Route::Events, Route::EventsTicket],
+    ),
+    ("events-ticket.json", &[Route::Events, Route::EventsTicket]),
     ("user-phones.json", &[Route::UserPhones]),
     ("unregister-device.json", &[Route::UnregisterDevice]),
     ("voice-incoming-function-url.json", &Route::WEBHOOKS),
@@ -39,6 +49,16 @@ const FIXTURES: &[(&str, &[Route])] = &[
     ("call-status-answered-function-url.json", &Route::WEBHOOKS),
     ("call-status-completed-function-url.json", &Route::WEBHOOKS),
     ("voice-fallback-function-url.json", &Route::WEBHOOKS),
+];
+
+/// Fixtures that are not HTTP requests: API Gateway's WebSocket events (the `realtime`
+/// function) and a stream batch (`realtime-push`).
+const REALTIME_FIXTURES: &[&str] = &[
+    "realtime-connect.json",
+    "realtime-connect-bad-ticket.json",
+    "realtime-ping.json",
+    "realtime-disconnect.json",
+    "realtime-push-stream.json",
 ];
 
 fn events_dir() -> PathBuf {
@@ -95,7 +115,12 @@ fn every_fixture_is_exercised() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    let checked: BTreeSet<String> = FIXTURES.iter().map(|(n, _)| (*n).to_owned()).collect();
+    let checked: BTreeSet<String> = FIXTURES
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(REALTIME_FIXTURES.iter().copied())
+        .map(str::to_owned)
+        .collect();
     assert_eq!(on_disk, checked);
 }
 
@@ -223,4 +248,110 @@ async fn on_call(app: &App) -> bool {
     let (status, body) = invoke(app, "list-devices.json").await;
     assert_eq!(status, 200, "{body}");
     json(&body)["onCall"].as_bool().unwrap()
+}
+
+#[tokio::test]
+async fn a_bad_jwt_fixture_is_refused() {
+    let app = dev_app(&[]).await;
+    let (status, body) = invoke(&app, "list-devices-bad-jwt.json").await;
+    assert_eq!(status, 401, "{body}");
+}
+
+/// The sender of a push that records what it would post, per connection.
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<Vec<(String, String)>>);
+
+#[async_trait::async_trait]
+impl shared::realtime::push::Sender for Recorded {
+    async fn send(
+        &self,
+        connection_id: &str,
+        frame: &str,
+    ) -> Result<(), shared::realtime::push::SendError> {
+        let sent = (connection_id.to_owned(), frame.to_owned());
+        self.0.lock().unwrap().push(sent);
+        Ok(())
+    }
+}
+
+fn websocket_fixture(
+    name: &str,
+) -> lambda_http::aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest {
+    let text = std::fs::read_to_string(events_dir().join(name)).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[tokio::test]
+async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect() {
+    use shared::realtime::stream::{StreamBatch, consume};
+    use shared::realtime::websocket::Gateway;
+    let app = dev_app(&[]).await;
+    let core = app.core();
+    let secret = shared::local::dev_default("REALTIME_TICKET_SECRET").unwrap();
+    let gateway = Gateway {
+        presence: core.presence.clone(),
+        events: core.events.clone(),
+        tickets: shared::realtime::Tickets::new(&secret.to_owned().into()),
+        clock: shared::app::system_clock,
+    };
+    assert_eq!(invoke(&app, "register-device.json").await.0, 200);
+    let (status, body) = invoke(&app, "events-ticket.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["expiresIn"], 60);
+    let (status, body) = invoke(&app, "events-catch-up.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["events"], serde_json::json!([]));
+    let (status, body) = invoke(&app, "events-expired-cursor.json").await;
+    assert_eq!(status, 410, "{body}");
+    assert_eq!(json(&body)["error"]["code"], "cursor_expired");
+
+    let (refused, _) = gateway
+        .handle(&websocket_fixture("realtime-connect-bad-ticket.json"))
+        .await;
+    assert_eq!(refused.status_code, 401);
+    let (connected, outcome) = gateway
+        .handle(&websocket_fixture("realtime-connect.json"))
+        .await;
+    assert_eq!(connected.status_code, 200, "{outcome:?}");
+    assert_eq!(
+        connected.headers["sec-websocket-protocol"],
+        "softphone-presence.v1"
+    );
+    let (pong, _) = gateway
+        .handle(&websocket_fixture("realtime-ping.json"))
+        .await;
+    let pong = serde_json::to_value(&pong).unwrap();
+    assert_eq!(pong["body"], r#"{"type":"pong"}"#);
+
+    let text = std::fs::read_to_string(events_dir().join("realtime-push-stream.json")).unwrap();
+    let batch: StreamBatch = serde_json::from_str(&text).unwrap();
+    let sent = Recorded::default();
+    let now = shared::app::system_clock();
+    let (response, summary) = consume(core.events.as_ref(), &sent, &batch, now).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(
+        (summary.events, summary.skipped),
+        (1, 1),
+        "the device record is skipped"
+    );
+    let frames = sent.0.lock().unwrap().clone();
+    assert_eq!(frames.len(), 1, "{frames:?}");
+    assert_eq!(frames[0].0, "Jk1cXdwKoAMCEfw=");
+    assert_eq!(json(&frames[0].1)["data"]["deviceId"], "dev_phone");
+
+    let (gone, _) = gateway
+        .handle(&websocket_fixture("realtime-disconnect.json"))
+        .await;
+    assert_eq!(gone.status_code, 200);
+    let user = shared::store::PresenceKey {
+        org: shared::domain::OrgId::parse_field("org_demo", "org").unwrap(),
+        identity: shared::domain::Identity::parse("user_alice_40example_2Ecom").unwrap(),
+    };
+    assert!(
+        core.events
+            .connections(&user, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
