@@ -20,11 +20,12 @@ Commands (run with the .venv's python, which has PyYAML and boto3 through the SA
       `<LogicalId> <fixture> -> <statusCode>` each (logs in LOG_DIR), and the device the
       register -> heartbeat -> list sequence stored, read back from moto; exits non-zero on
       any failed check.
-  settings TEMPLATE ENV_FILE OUT_JSON [Param=value ...]
+  settings TEMPLATE ENV_FILE OUT_JSON MOTO_ENDPOINT [Param=value ...]
       The development settings of ENV_FILE as parameter overrides (printed) and an --env-vars
-      file, through the template's own wiring.
+      file, through the template's own wiring; a WebSocket API's @connections endpoint is moto.
   start-api-template BUILT_TEMPLATE OUT
-      The built template with its AWS::ApiGatewayV2 resources first, for `sam local start-api`.
+      The built template with its AWS::ApiGatewayV2 resources first and no WebSocket routes, for
+      `sam local start-api`.
   bootstraps TEMPLATE BUILD_DIR
       Every built bootstrap is an ELF for the template's architecture needing no glibc newer
       than Amazon Linux 2023's.
@@ -61,6 +62,16 @@ EXPECT = [
     ("list-devices.json", 30, {}, [("json-contains", "devices[].deviceId", "dev_a1b2c3"),
                                    ("moto", f"softphone:org_demo:{ALICE}", "dev_a1b2c3")]),
     ("user-phones.json", 40, {}, [("json-len", "assignedPhones", 2)]),
+    # The realtime channel while Alice's device is live: a ticket, the event log, then the
+    # WebSocket connect, ping, a stream batch pushed to the connection, and disconnect.
+    ("events-ticket.json", 41, {}, [("json", "expiresIn", 60)]),
+    ("events-catch-up.json", 42, {}, [("json-type", "events", list)]),
+    ("events-expired-cursor.json", 43, {}, [("status", 410), ("json", "error.code", "cursor_expired")]),
+    ("realtime-connect-bad-ticket.json", 44, {}, []),
+    ("realtime-connect.json", 45, {}, [("header", "sec-websocket-protocol", "softphone-presence.v1")]),
+    ("realtime-ping.json", 46, {}, [("json", "type", "pong")]),
+    ("realtime-push-stream.json", 47, {}, []),
+    ("realtime-disconnect.json", 48, {}, []),
     # The gateway fixture carries claims an API Gateway JWT authorizer verified (AuthMode=gateway).
     ("register-device-gateway-authorizer.json", 50, {"AUTH_MODE": "gateway"},
      [("json", "identity", "user_bob_40example_2Ecom")]),
@@ -80,10 +91,13 @@ EXPECT = [
 UNLISTED_ORDER = 70
 
 
-def expected_status(name):
+def expected_status(name, checks=()):
+    for check in checks:
+        if check[0] == "status":
+            return check[1]
     if "bad-signature" in name:
         return 403
-    if "bad-jwt" in name or "unauthorized" in name:
+    if "bad-jwt" in name or "bad-ticket" in name or "unauthorized" in name:
         return 401
     return 200
 
@@ -374,19 +388,25 @@ def check_answer(name, kind, response, checks, is_webhook):
     if not isinstance(response, dict) or "statusCode" not in response:
         return [f"not a Lambda HTTP response: {str(response)[:300]}"]
     status = response["statusCode"]
-    want = expected_status(name)
+    want = expected_status(name, checks)
     if status != want:
         wrong.append(f"status {status}, expected {want}")
-    if kind == "websocket" and not response.get("body"):
-        # $connect and $disconnect answer a bare status.
-        return wrong
     headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
     ctype = headers.get("content-type", "")
     body = response.get("body") or ""
     if response.get("isBase64Encoded"):
         import base64
         body = base64.b64decode(body).decode("utf-8", "replace")
-    if status == 200 and is_webhook:
+    if kind == "websocket":
+        # $connect and $disconnect may answer a bare status; a message a JSON frame.
+        if body:
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                doc = None
+            if not isinstance(doc, dict):
+                wrong.append(f"frame is not a JSON object: {body[:120]!r}")
+    elif status == 200 and is_webhook:
         if not ctype.startswith("text/xml"):
             wrong.append(f"content-type {ctype!r}, expected text/xml TwiML")
         if not (body.startswith("<?xml") or body.startswith("<Response")):
@@ -417,6 +437,10 @@ def check_answer(name, kind, response, checks, is_webhook):
                 wrong.append(f"{check[1]} {values} lacks {check[2]!r}")
             if what == "json-len" and not (len(values) == 1 and isinstance(values[0], list) and len(values[0]) == check[2]):
                 wrong.append(f"{check[1]} is not a list of {check[2]}: {values}")
+            if what == "json-type" and not (len(values) == 1 and isinstance(values[0], check[2])):
+                wrong.append(f"{check[1]} is {values}, not a {check[2].__name__}")
+        elif what == "header" and check[2] not in str(headers.get(check[1], "")):
+            wrong.append(f"header {check[1]} is {headers.get(check[1])!r}, expected {check[2]!r}")
     return wrong
 
 
@@ -513,11 +537,22 @@ def read_env_file(path):
     return out
 
 
-def cmd_settings(template_path, env_file, out_json, *extra):
+def is_connections_endpoint(template, value):
+    """A variable the template builds as https://${<WebSocket API>}...: the @connections API
+    a function pushes to, which moto serves as well."""
+    text = value.get("Fn::Sub") if isinstance(value, dict) else None
+    text = text[0] if isinstance(text, list) else text
+    if not isinstance(text, str) or not text.startswith("https://"):
+        return False
+    return api_protocol(template, value) == "WEBSOCKET"
+
+
+def cmd_settings(template_path, env_file, out_json, moto, *extra):
     """Parameter overrides and an --env-vars file that give the functions the development
     settings of ENV_FILE through the template's own wiring: a variable the template sets from
     a parameter (TWILIO_AUTH_TOKEN: !Ref TwilioAuthToken) gets it as that parameter; one it sets
-    otherwise (TABLE_NAME: !Ref Table) through --env-vars. Prints the overrides."""
+    otherwise (TABLE_NAME: !Ref Table) through --env-vars, and so does a WebSocket API's
+    @connections endpoint, pointed at moto. Prints the overrides."""
     template = load_template(template_path)
     params = template.get("Parameters") or {}
     envs = [((template.get("Globals") or {}).get("Function") or {}).get("Environment")]
@@ -529,6 +564,9 @@ def cmd_settings(template_path, env_file, out_json, *extra):
     dev = read_env_file(env_file)
     overrides, env_vars = {}, {}
     for var, value in declared.items():
+        if is_connections_endpoint(template, value):
+            env_vars[var] = moto
+            continue
         if var not in dev:
             continue
         if isinstance(value, dict) and value.get("Ref") in params:
@@ -552,9 +590,18 @@ def cmd_start_api_template(built, out):
     AWS::ApiGatewayV2 resources. Resource order means nothing to CloudFormation."""
     template = yaml.safe_load(pathlib.Path(built).read_text())
     resources = template["Resources"]
+    # The SAM CLI serves no WebSocket API and stops on a route key such as $connect: leave those
+    # routes out (sam local invoke exercises them).
+    websocket_routes = [k for k, v in resources.items()
+                        if v.get("Type") in ("AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::RouteResponse")
+                        and api_protocol(template, (v.get("Properties") or {}).get("ApiId")) == "WEBSOCKET"]
+    for k in websocket_routes:
+        del resources[k]
     first = {k: v for k, v in resources.items() if str(v.get("Type", "")).startswith("AWS::ApiGatewayV2::")}
     template["Resources"] = {**first, **{k: v for k, v in resources.items() if k not in first}}
     pathlib.Path(out).write_text(yaml.safe_dump(template, sort_keys=False))
+    if websocket_routes:
+        print(f"start-api: without the WebSocket routes {', '.join(websocket_routes)}", file=sys.stderr)
 
 
 ELF_MACHINE = {0xB7: "arm64", 0x3E: "x86_64"}
@@ -710,7 +757,7 @@ def main(argv):
         return cmd_plan(*args)
     if cmd == "invoke" and len(args) == 9:
         return cmd_invoke(*args)
-    if cmd == "settings" and len(args) >= 3:
+    if cmd == "settings" and len(args) >= 4:
         cmd_settings(*args)
         return 0
     if cmd == "start-api-template" and len(args) == 2:
