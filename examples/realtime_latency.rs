@@ -33,7 +33,8 @@ fn token(email: &str) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let claims = json!({"sub": email, "email": email, "orgId": "org_bench", "iat": now, "exp": now + 3600});
+    let claims =
+        json!({"sub": email, "email": email, "orgId": "org_bench", "iat": now, "exp": now + 3600});
     jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
         &claims,
@@ -55,12 +56,16 @@ fn summary(mut ms: Vec<f64>) -> Value {
     })
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let base = args.get(1).cloned().expect("usage: realtime_latency BASE [--users N]");
+    let base = args
+        .get(1)
+        .cloned()
+        .expect("usage: realtime_latency BASE [--users N]");
     let users = arg(&args, "--users", 100);
     let devices = arg(&args, "--devices", 10);
     let samples = arg(&args, "--samples", 500);
@@ -83,14 +88,30 @@ async fn main() {
             async move {
                 let device = format!("dev{d}");
                 let body = json!({"deviceId": device, "platform": "web"});
-                let r = post("/phone/voice/register-device", token, body).await.unwrap();
+                let r = post("/phone/voice/register-device", token, body)
+                    .await
+                    .unwrap();
                 assert!(r.status().is_success(), "register {}", r.status());
-                let r = post("/phone/events/ticket", token, json!({"deviceId": device})).await.unwrap();
+                let r = post("/phone/events/ticket", token, json!({"deviceId": device}))
+                    .await
+                    .unwrap();
                 let ticket: Value = r.json().await.unwrap();
-                let mut request = ticket["url"].as_str().unwrap().into_client_request().unwrap();
-                let protocols = format!("softphone-presence.v1, {}", ticket["ticket"].as_str().unwrap());
-                request.headers_mut().insert("sec-websocket-protocol", protocols.parse().unwrap());
-                tokio_tungstenite::connect_async(request).await.expect("connect").0
+                let mut request = ticket["url"]
+                    .as_str()
+                    .unwrap()
+                    .into_client_request()
+                    .unwrap();
+                let protocols = format!(
+                    "softphone-presence.v1, {}",
+                    ticket["ticket"].as_str().unwrap()
+                );
+                request
+                    .headers_mut()
+                    .insert("sec-websocket-protocol", protocols.parse().unwrap());
+                tokio_tungstenite::connect_async(request)
+                    .await
+                    .expect("connect")
+                    .0
             }
         });
         sockets.push(join_all(connects).await);
@@ -101,7 +122,9 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     for user in &mut sockets {
         for ws in user.iter_mut() {
-            while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(1), ws.next()).await {}
+            while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(1), ws.next()).await
+            {
+            }
         }
     }
 
@@ -109,7 +132,11 @@ async fn main() {
     let mut last = Vec::with_capacity(samples);
     for s in 0..samples {
         let u = s % users;
-        let state = if (s / users) % 2 == 0 { "registered" } else { "unregistered" };
+        let state = if (s / users).is_multiple_of(2) {
+            "registered"
+        } else {
+            "unregistered"
+        };
         let body = json!({"deviceId": "dev0", "twilioState": state});
         let sent = Instant::now();
         let request = post("/phone/voice/heartbeat", &tokens[u], body);

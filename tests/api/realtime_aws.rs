@@ -379,6 +379,12 @@ async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_d
         .unwrap();
     let offer = format!("softphone-presence.v1, {ticket}");
 
+    let alice_connections = || async {
+        store
+            .connections(&user("alice@example.com"), now)
+            .await
+            .unwrap()
+    };
     let (refused, _) = gateway
         .handle(&websocket_event(
             "$connect",
@@ -392,13 +398,7 @@ async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_d
         .handle(&websocket_event("$connect", "c1", &[], None))
         .await;
     assert_eq!(refused.status_code, 401);
-    assert!(
-        store
-            .connections(&user("alice@example.com"), now)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(alice_connections().await.is_empty());
 
     let (accepted, outcome) = gateway
         .handle(&websocket_event(
@@ -413,10 +413,7 @@ async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_d
         accepted.headers["sec-websocket-protocol"],
         "softphone-presence.v1"
     );
-    let open = store
-        .connections(&user("alice@example.com"), now)
-        .await
-        .unwrap();
+    let open = alice_connections().await;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].device_id.as_str(), "laptop");
 
@@ -439,13 +436,7 @@ async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_d
         .handle(&websocket_event("$disconnect", "c1", &[], None))
         .await;
     assert_eq!(gone.status_code, 200);
-    assert!(
-        store
-            .connections(&user("alice@example.com"), now)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(alice_connections().await.is_empty());
     assert_eq!(store.connection_owner("c1").await.unwrap(), None);
     // A device signed out since its ticket was issued does not connect.
     let how = shared::store::Unregistration::at(system_clock());

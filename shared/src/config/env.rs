@@ -297,16 +297,22 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
+    /// What the local server needs but the table and the push endpoint.
+    const EVERY_APP_NEED: Needs = Needs {
+        app_auth: true,
+        voice_tokens: true,
+        webhooks: true,
+        realtime: true,
+        push: false,
+        table: false,
+    };
+
     #[test]
     fn every_missing_variable_is_named_at_once() {
-        let needs = Needs {
-            app_auth: true,
-            voice_tokens: true,
-            webhooks: true,
-            realtime: true,
-            push: false,
+        let needs = EVERY_APP_NEED.union(Needs {
             table: true,
-        };
+            ..Needs::default()
+        });
         let err = Config::from_env(&env(&[]), needs).unwrap_err().to_string();
         for name in [
             "TABLE_NAME",
@@ -356,14 +362,7 @@ mod tests {
             ("TWILIO_ACCOUNT_SID", "AC1"),
             ("TWILIO_API_KEY_SID", "SK1"),
         ]);
-        let needs = Needs {
-            app_auth: true,
-            voice_tokens: true,
-            webhooks: true,
-            realtime: true,
-            push: false,
-            table: false,
-        };
+        let needs = EVERY_APP_NEED;
         let printed = format!("{:?}", Config::from_env(&env, needs).unwrap());
         assert!(printed.contains("AC1"), "the rest is printed: {printed}");
         for secret in secrets {

@@ -17,45 +17,54 @@ use crate::realtime::Tickets;
 use crate::realtime::websocket::Gateway;
 use crate::store::dynamo::DynamoStore;
 
-/// The environment's configuration for `needs`, and the table's store.
-async fn start(needs: Needs) -> Result<(Config, DynamoStore, aws_config::SdkConfig), StartupError> {
+/// Logging, the environment's configuration for `needs` and the table's store, handed to
+/// `build` for what the function serves; a failure is logged before the runtime reports it.
+async fn start<T>(
+    needs: Needs,
+    build: impl FnOnce(Config, DynamoStore, aws_config::SdkConfig) -> Result<T, StartupError>,
+) -> Result<T, Error> {
+    crate::telemetry::init(crate::telemetry::Format::Json);
     let env = |name: &str| std::env::var(name).ok();
-    let config = Config::from_env(
-        &env,
-        Needs {
-            table: true,
-            ..needs
-        },
-    )?;
-    let sdk = lambda_sdk_config().await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let table = config.table_name.clone().unwrap_or_default();
-    warm_up(&client, &table, 1).await;
-    let store = DynamoStore::new(client, table)
-        .with_event_retention(config.presence.event_retention_seconds);
-    Ok((config, store, sdk))
+    let needs = Needs {
+        table: true,
+        ..needs
+    };
+    let built = match Config::from_env(&env, needs) {
+        Ok(config) => {
+            let sdk = lambda_sdk_config().await;
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
+            let table = config.table_name.clone().unwrap_or_default();
+            warm_up(&client, &table, 1).await;
+            let store = DynamoStore::new(client, table)
+                .with_event_retention(config.presence.event_retention_seconds);
+            build(config, store, sdk)
+        }
+        Err(e) => Err(e.into()),
+    };
+    Ok(built.inspect_err(|e| {
+        tracing::error!(error = %e, "start-up failed");
+    })?)
 }
 
 /// `$connect`, `$disconnect` and `$default` of the WebSocket API.
 pub async fn run_websocket() -> Result<(), Error> {
-    crate::telemetry::init(crate::telemetry::Format::Json);
     let needs = Needs {
         realtime: true,
         ..Needs::default()
     };
-    let gateway = start(needs).await.and_then(|(config, store, _)| {
-        let realtime = StartupError::require(&config.realtime, "the realtime channel")?;
-        let store = Arc::new(store);
-        Ok(Gateway {
-            presence: store.clone(),
-            events: store,
-            tickets: Tickets::new(&realtime.ticket_secret),
-            clock: system_clock,
+    let gateway = Arc::new(
+        start(needs, |config, store, _| {
+            let realtime = StartupError::require(&config.realtime, "the realtime channel")?;
+            let store = Arc::new(store);
+            Ok(Gateway {
+                presence: store.clone(),
+                events: store,
+                tickets: Tickets::new(&realtime.ticket_secret),
+                clock: system_clock,
+            })
         })
-    });
-    let gateway = Arc::new(gateway.inspect_err(|e| {
-        tracing::error!(error = %e, "start-up failed");
-    })?);
+        .await?,
+    );
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
             let gateway = gateway.clone();
@@ -86,18 +95,15 @@ pub async fn run_websocket() -> Result<(), Error> {
 pub async fn run_push() -> Result<(), Error> {
     use crate::realtime::gateway::ConnectionsApi;
     use crate::realtime::stream::{StreamBatch, consume};
-    crate::telemetry::init(crate::telemetry::Format::Json);
     let needs = Needs {
         push: true,
         ..Needs::default()
     };
-    let started = start(needs).await.and_then(|(config, store, sdk)| {
+    let (store, sender) = start(needs, |config, store, sdk| {
         let push = StartupError::require(&config.push, "the push endpoint")?;
         Ok((store, ConnectionsApi::new(&sdk, &push.management_url)))
-    });
-    let (store, sender) = started.inspect_err(|e| {
-        tracing::error!(error = %e, "start-up failed");
-    })?;
+    })
+    .await?;
     let (store, sender) = (Arc::new(store), Arc::new(sender));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamBatch>| {
         let (store, sender) = (store.clone(), sender.clone());
@@ -111,29 +117,29 @@ pub async fn run_push() -> Result<(), Error> {
             let failed = summary.delivery.failed.len();
             let cause = (failed > 0).then(|| summary.delivery.failed.join("; "));
             let retried = response.batch_item_failures.len();
+            let (events, sent, gone) =
+                (summary.events, summary.delivery.sent, summary.delivery.gone);
+            // One line per batch; tracing's level is part of the call site, hence two sites.
+            macro_rules! log_batch {
+                ($level:ident) => {
+                    tracing::$level!(
+                        route = "realtime-push",
+                        records,
+                        events,
+                        sent,
+                        gone,
+                        failed,
+                        retried,
+                        cause,
+                        latency_ms,
+                        "request"
+                    )
+                };
+            }
             if failed > 0 {
-                tracing::warn!(
-                    route = "realtime-push",
-                    records,
-                    events = summary.events,
-                    sent = summary.delivery.sent,
-                    gone = summary.delivery.gone,
-                    failed,
-                    retried,
-                    cause,
-                    latency_ms,
-                    "request"
-                );
+                log_batch!(warn);
             } else {
-                tracing::info!(
-                    route = "realtime-push",
-                    records,
-                    events = summary.events,
-                    sent = summary.delivery.sent,
-                    gone = summary.delivery.gone,
-                    latency_ms,
-                    "request"
-                );
+                log_batch!(info);
             }
             Ok::<_, Infallible>(response)
         }

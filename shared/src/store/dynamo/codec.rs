@@ -26,6 +26,14 @@ pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+/// A string set's members; none when the attribute is absent (DynamoDB stores no empty set).
+pub fn get_ss<'a>(item: &'a Item, name: &str) -> Vec<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_ss().ok())
+        .map(|v| v.iter().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
 pub fn get_n(item: &Item, name: &str) -> Option<i64> {
     item.get(name)
         .and_then(|v| v.as_n().ok())
@@ -45,11 +53,7 @@ pub fn device_from_item(key: &PresenceKey, item: &Item) -> Result<DeviceRecord, 
     let device_id = get_s(item, SK)
         .and_then(|raw| DeviceId::parse(raw).ok())
         .ok_or_else(|| bad_item(SK))?;
-    let caps: Vec<&str> = item
-        .get(device::CAPABILITIES)
-        .and_then(|v| v.as_ss().ok())
-        .map(|v| v.iter().map(String::as_str).collect())
-        .unwrap_or_default();
+    let caps = get_ss(item, device::CAPABILITIES);
     Ok(DeviceRecord {
         device_id,
         identity: key.identity.clone(),
@@ -184,11 +188,7 @@ pub fn connection_from_item(item: &Item) -> Result<Connection, StoreError> {
     let id = get_s(item, SK)
         .and_then(|sk| sk.strip_prefix(keys::CONNECTION_SK_PREFIX))
         .ok_or_else(|| bad_item(SK))?;
-    let caps: Vec<&str> = item
-        .get(device::CAPABILITIES)
-        .and_then(|v| v.as_ss().ok())
-        .map(|v| v.iter().map(String::as_str).collect())
-        .unwrap_or_default();
+    let caps = get_ss(item, device::CAPABILITIES);
     Ok(Connection {
         id: id.to_owned(),
         device_id: get_s(item, state::DEVICE_ID)
