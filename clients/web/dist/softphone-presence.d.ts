@@ -136,6 +136,12 @@ export declare class SoftphonePresence {
     private channel;
     /** Torn down by `pagehide`: a `pageshow` from the back/forward cache starts again. */
     private suspended;
+    /** This tab, to the other tabs. */
+    private readonly tabId;
+    /** The other started tabs of this browser profile (they said hello or here, not yet bye). */
+    private readonly peers;
+    /** The leader closed and left the device registered for the next one: until a new one leads. */
+    private handover;
     /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
     private registeredAt;
     /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
@@ -204,6 +210,12 @@ export declare class SoftphonePresence {
     private destroyDevice;
     private enterSignedOut;
     private teardown;
+    /**
+     * The page goes away. The leading tab hands over when other tabs of this browser stay open:
+     * the next one takes the lock and registers the same device id at once, and an unregister
+     * racing that register could drop the device from the user's list (calls in that moment
+     * would go to voicemail). The last tab unregisters, with `keepalive`.
+     */
     private onPageHide;
     private setState;
     /** Change state without the leader's rules: a follower mirrors, a new leader starts over. */

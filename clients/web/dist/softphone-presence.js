@@ -471,6 +471,12 @@ var SoftphonePresence = class {
   channel = null;
   /** Torn down by `pagehide`: a `pageshow` from the back/forward cache starts again. */
   suspended = false;
+  /** This tab, to the other tabs. */
+  tabId;
+  /** The other started tabs of this browser profile (they said hello or here, not yet bye). */
+  peers = /* @__PURE__ */ new Set();
+  /** The leader closed and left the device registered for the next one: until a new one leads. */
+  handover = null;
   /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
   registeredAt = 0;
   /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
@@ -483,6 +489,7 @@ var SoftphonePresence = class {
     this.env = { ...browserEnvironment(), ...options.environment };
     this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
     this.deviceId = this.loadDeviceId();
+    this.tabId = this.env.randomUUID();
     this.realtime = this.env.WebSocket ? new RealtimeChannel({
       env: this.env,
       deviceId: this.deviceId,
@@ -684,6 +691,7 @@ var SoftphonePresence = class {
     if (signIn) this.signInPending = false;
     this.needsRegister = this.signInPending;
     this._registration = registration;
+    this.handover = null;
     this.registeredAt = registration.device?.lastSeen ?? 0;
     this.reportedTwilioState = this.twilio.state;
     this.noteDevice(registration.device, registration.presence);
@@ -921,18 +929,36 @@ var SoftphonePresence = class {
     this._leader = false;
     this.setState(to);
     this.setRealtimeState("closed");
+    this.post({ type: "bye", tab: this.tabId });
+    this.peers.clear();
+    this.handover = null;
     this.channel?.close();
     this.channel = null;
   }
+  /**
+   * The page goes away. The leading tab hands over when other tabs of this browser stay open:
+   * the next one takes the lock and registers the same device id at once, and an unregister
+   * racing that register could drop the device from the user's list (calls in that moment
+   * would go to voicemail). The last tab unregisters, with `keepalive`.
+   */
   onPageHide() {
     if (this._state === "stopped") return;
-    const token = this.appToken;
-    if (this._leader && this._state !== "signedOut" && this._registration && token) {
+    const registrationId = this._registration?.registrationId ?? this.handover?.registrationId;
+    const token = this.appToken ?? this.handover?.appToken;
+    const running = this._leader && this._state !== "signedOut";
+    if (running && this.peers.size > 0) {
+      this.post({
+        type: "handover",
+        tab: this.tabId,
+        ...registrationId ? { registrationId } : {},
+        ...token ? { appToken: token } : {}
+      });
+    } else if (this.peers.size === 0 && token && (running ? this._registration || this.handover : this.handover)) {
       this.env.fetch(this.url(PATHS.unregister), {
         method: "POST",
         keepalive: true,
         headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-        body: JSON.stringify(this.unregisterBody())
+        body: JSON.stringify(this.unregisterBody(registrationId))
       }).catch(() => {
       });
     }
@@ -968,7 +994,7 @@ var SoftphonePresence = class {
     channel.addEventListener("message", (event) => {
       if (this.channel === channel) this.onTabMessage(event.data);
     });
-    this.post({ type: "hello" });
+    this.post({ type: "hello", tab: this.tabId });
   }
   post(message) {
     try {
@@ -978,20 +1004,42 @@ var SoftphonePresence = class {
   }
   broadcastState() {
     if (this._leader && this._state !== "stopped") {
-      this.post({ type: "state", state: this._state, twilio: this.twilio, realtime: this._realtimeState });
+      this.post({ type: "state", tab: this.tabId, state: this._state, twilio: this.twilio, realtime: this._realtimeState });
     }
   }
   onTabMessage(message) {
+    switch (message.type) {
+      case "hello":
+        this.peers.add(message.tab);
+        this.post({ type: "here", tab: this.tabId });
+        if (this._leader) {
+          this.broadcastState();
+          this.post({ type: "log", ...this.log.snapshot() });
+        }
+        return;
+      case "here":
+        this.peers.add(message.tab);
+        return;
+      case "bye":
+        this.peers.delete(message.tab);
+        return;
+      case "handover":
+        this.peers.delete(message.tab);
+        this.handover = {
+          from: message.tab,
+          ...message.registrationId ? { registrationId: message.registrationId } : {},
+          ...message.appToken ? { appToken: message.appToken } : {}
+        };
+        return;
+    }
     if (this._leader) {
-      if (message.type === "hello") {
-        this.broadcastState();
-        this.post({ type: "log", ...this.log.snapshot() });
-      } else if (message.type === "signIn") this.signInNow();
+      if (message.type === "signIn") this.signInNow();
       else if (message.type === "signedOut" && this._state !== "signedOut") this.enterSignedOut();
       return;
     }
     switch (message.type) {
       case "state":
+        if (this.handover && message.tab !== this.handover.from) this.handover = null;
         if (message.state === "stopped" || this._state === "stopped") return;
         this.twilio = message.twilio;
         this.events.emit("twilio", message.twilio);

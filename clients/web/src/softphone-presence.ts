@@ -144,9 +144,17 @@ const TOKEN_ERROR_CODES = new Set([20101, 20104, 31204, 31205]);
 
 /** What the tabs of one browser profile tell each other over the BroadcastChannel. */
 type TabMessage =
-  /** A tab started: the leader answers with its state and log. */
-  | { type: 'hello' }
-  | { type: 'state'; state: PresenceState; twilio: TwilioStatus; realtime: RealtimeState }
+  /** A tab started: every other started tab answers `here`, the leader its state and log. */
+  | { type: 'hello'; tab: string }
+  | { type: 'here'; tab: string }
+  /** A tab stopped or closed. */
+  | { type: 'bye'; tab: string }
+  /**
+   * The leader is closing while other tabs stay: it did not unregister, the next leader
+   * registers the same device. What the last tab needs to unregister if it closes before that.
+   */
+  | { type: 'handover'; tab: string; registrationId?: string; appToken?: string }
+  | { type: 'state'; tab: string; state: PresenceState; twilio: TwilioStatus; realtime: RealtimeState }
   | { type: 'signIn' }
   | { type: 'signedOut' }
   /** From the leader: events new to the app, to hand over in every tab. */
@@ -156,6 +164,12 @@ type TabMessage =
   /** From the leader to a tab that said hello: its whole log. */
   | { type: 'log'; cursor: string | null; seen: string[] }
   | { type: 'resync' };
+
+interface Handover {
+  from: string;
+  registrationId?: string;
+  appToken?: string;
+}
 
 export class SoftphonePresence {
   /** `web_` + a UUID, created once per browser profile and kept in localStorage. */
@@ -194,6 +208,12 @@ export class SoftphonePresence {
   private channel: ChannelLike | null = null;
   /** Torn down by `pagehide`: a `pageshow` from the back/forward cache starts again. */
   private suspended = false;
+  /** This tab, to the other tabs. */
+  private readonly tabId: string;
+  /** The other started tabs of this browser profile (they said hello or here, not yet bye). */
+  private readonly peers = new Set<string>();
+  /** The leader closed and left the device registered for the next one: until a new one leads. */
+  private handover: Handover | null = null;
   /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
   private registeredAt = 0;
   /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
@@ -207,6 +227,7 @@ export class SoftphonePresence {
     this.env = { ...browserEnvironment(), ...options.environment };
     this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
     this.deviceId = this.loadDeviceId();
+    this.tabId = this.env.randomUUID();
     this.realtime = this.env.WebSocket
       ? new RealtimeChannel({
           env: this.env,
@@ -439,6 +460,7 @@ export class SoftphonePresence {
     if (signIn) this.signInPending = false;
     this.needsRegister = this.signInPending;
     this._registration = registration;
+    this.handover = null;
     this.registeredAt = registration.device?.lastSeen ?? 0;
     this.reportedTwilioState = this.twilio.state;
     this.noteDevice(registration.device, registration.presence);
@@ -718,22 +740,42 @@ export class SoftphonePresence {
     this._leader = false;
     this.setState(to);
     this.setRealtimeState('closed');
+    this.post({ type: 'bye', tab: this.tabId });
+    this.peers.clear();
+    this.handover = null;
     this.channel?.close();
     this.channel = null;
   }
 
+  /**
+   * The page goes away. The leading tab hands over when other tabs of this browser stay open:
+   * the next one takes the lock and registers the same device id at once, and an unregister
+   * racing that register could drop the device from the user's list (calls in that moment
+   * would go to voicemail). The last tab unregisters, with `keepalive`.
+   */
   private onPageHide(): void {
     if (this._state === 'stopped') return;
-    const token = this.appToken;
-    if (this._leader && this._state !== 'signedOut' && this._registration && token) {
+    const registrationId = this._registration?.registrationId ?? this.handover?.registrationId;
+    const token = this.appToken ?? this.handover?.appToken;
+    const running = this._leader && this._state !== 'signedOut';
+    if (running && this.peers.size > 0) {
+      // Same-origin tabs of one profile: each of them could ask the app for the token itself.
+      this.post({
+        type: 'handover',
+        tab: this.tabId,
+        ...(registrationId ? { registrationId } : {}),
+        ...(token ? { appToken: token } : {}),
+      });
+    } else if (this.peers.size === 0 && token && (running ? this._registration || this.handover : this.handover)) {
+      // The last tab: the leader, or a tab handed over to that closes before it registered.
       // No await is possible here. keepalive lets the request outlive the page; the
-      // registrationId makes the server ignore it if another tab has registered since.
+      // registrationId makes the server ignore it if a tab has registered since.
       this.env
         .fetch(this.url(PATHS.unregister), {
           method: 'POST',
           keepalive: true,
           headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify(this.unregisterBody()),
+          body: JSON.stringify(this.unregisterBody(registrationId)),
         })
         .catch(() => {});
     }
@@ -773,7 +815,7 @@ export class SoftphonePresence {
     channel.addEventListener('message', (event) => {
       if (this.channel === channel) this.onTabMessage(event.data as TabMessage);
     });
-    this.post({ type: 'hello' });
+    this.post({ type: 'hello', tab: this.tabId });
   }
 
   private post(message: TabMessage): void {
@@ -786,21 +828,46 @@ export class SoftphonePresence {
 
   private broadcastState(): void {
     if (this._leader && this._state !== 'stopped') {
-      this.post({ type: 'state', state: this._state, twilio: this.twilio, realtime: this._realtimeState });
+      this.post({ type: 'state', tab: this.tabId, state: this._state, twilio: this.twilio, realtime: this._realtimeState });
     }
   }
 
   private onTabMessage(message: TabMessage): void {
+    switch (message.type) {
+      case 'hello':
+        this.peers.add(message.tab);
+        this.post({ type: 'here', tab: this.tabId });
+        if (this._leader) {
+          this.broadcastState();
+          this.post({ type: 'log', ...this.log.snapshot() });
+        }
+        return;
+      case 'here':
+        this.peers.add(message.tab);
+        return;
+      case 'bye':
+        this.peers.delete(message.tab);
+        return;
+      case 'handover':
+        // Kept even by a tab that leads already: until it has registered, that registration
+        // is the device's.
+        this.peers.delete(message.tab);
+        this.handover = {
+          from: message.tab,
+          ...(message.registrationId ? { registrationId: message.registrationId } : {}),
+          ...(message.appToken ? { appToken: message.appToken } : {}),
+        };
+        return;
+    }
     if (this._leader) {
-      if (message.type === 'hello') {
-        this.broadcastState();
-        this.post({ type: 'log', ...this.log.snapshot() });
-      } else if (message.type === 'signIn') this.signInNow();
+      if (message.type === 'signIn') this.signInNow();
       else if (message.type === 'signedOut' && this._state !== 'signedOut') this.enterSignedOut();
       return;
     }
     switch (message.type) {
       case 'state':
+        // Another tab leads now: the one that handed over is gone for good.
+        if (this.handover && message.tab !== this.handover.from) this.handover = null;
         if (message.state === 'stopped' || this._state === 'stopped') return;
         this.twilio = message.twilio;
         this.events.emit('twilio', message.twilio);
