@@ -62,10 +62,24 @@ export interface ErrorBody {
     };
     message?: string;
 }
+/** `GET /phone/events`: the events after `after`, oldest first, and where to resume. */
+export interface EventsResponse {
+    events: unknown[];
+    cursor: string;
+}
+/** `POST /phone/events/ticket`: what to open the realtime channel with, within `expiresIn` seconds. */
+export interface TicketResponse {
+    ticket: string;
+    /** `wss://…` in AWS (the stack's `RealtimeUrl`), `ws://host/phone/events/connect` locally. */
+    url: string;
+    expiresIn: number;
+}
 export declare const PATHS: {
     readonly register: '/phone/voice/register-device';
     readonly heartbeat: '/phone/voice/heartbeat';
     readonly unregister: '/phone/voice/unregister-device';
     readonly devices: '/phone/voice/devices';
     readonly userPhones: '/phone/user-phones';
+    readonly events: '/phone/events';
+    readonly ticket: '/phone/events/ticket';
 };

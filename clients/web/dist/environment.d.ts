@@ -27,6 +27,22 @@ export interface ChannelLike {
     close(): void;
 }
 export type ChannelConstructor = new (name: string) => ChannelLike;
+/** The part of the browser's `WebSocket` the realtime channel uses. */
+export interface WebSocketLike {
+    /** The subprotocol the server chose, once open. */
+    readonly protocol: string;
+    send(data: string): void;
+    close(code?: number, reason?: string): void;
+    addEventListener(type: 'open' | 'error', listener: () => void): void;
+    addEventListener(type: 'message', listener: (event: {
+        data: unknown;
+    }) => void): void;
+    addEventListener(type: 'close', listener: (event: {
+        code: number;
+        reason: string;
+    }) => void): void;
+}
+export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
 /** Where `pagehide` and `pageshow` arrive: the window. */
 export interface PageEvents {
     addEventListener(type: 'pagehide' | 'pageshow', listener: (event: {
@@ -40,6 +56,8 @@ export interface Environment {
     /** `null` without the Web Locks API: every tab then runs its own Device. */
     locks: LockManagerLike | null;
     BroadcastChannel: ChannelConstructor | null;
+    /** `null` without WebSockets: no realtime channel, and no server events. */
+    WebSocket: WebSocketConstructor | null;
     page: PageEvents | null;
     /** Epoch milliseconds. */
     now(): number;

@@ -1,7 +1,14 @@
 import type { Environment } from './environment.js';
 import type { Capability, RegisterResponse, TwilioState } from './api.js';
+import type { ServerEvent, ServerEventsByType } from './events.js';
+import type { PresenceError } from './outcome.js';
+import type { RealtimeState } from './realtime.js';
 export type * from './api.js';
 export type * from './environment.js';
+export type { CallStateEvent, DeviceChange, DeviceSignedOutEvent, DevicesChangedEvent, EventDataByType, KnownEventType, KnownServerEvent, ServerEvent, ServerEventOf, ServerEventsByType, UnknownServerEvent, } from './events.js';
+export type { PresenceError } from './outcome.js';
+export type { RealtimeState } from './realtime.js';
+export { EVENT_TYPES, isEventOf } from './events.js';
 export { labelFromUserAgent } from './environment.js';
 export { Emitter } from './emitter.js';
 export type PresenceState = 'starting' | 'live' | 'reconnecting' | 'signedOut' | 'stopped';
@@ -57,13 +64,11 @@ export interface TwilioStatus {
         message: string;
     };
 }
-export interface PresenceError {
-    /** The server's `error.code`, or `unauthorized`, `app_token`, `twilio_sdk`, `http_<status>`. */
-    code: string;
-    message: string;
-    status?: number;
-}
-export interface PresenceEvents {
+/**
+ * The library's events. Beside the lifecycle's own, every event of the user's log arrives as
+ * `event` and, for the types this version knows, under its type too (`'call.state'`, …).
+ */
+export interface PresenceEvents extends ServerEventsByType {
     state: StateChange;
     /** Every successful register-device: token, assigned phones, stored device, presence settings. */
     registered: RegisterResponse;
@@ -80,6 +85,16 @@ export interface PresenceEvents {
     /** This tab started or stopped leading (running the Device and the heartbeats). */
     leader: {
         leader: boolean;
+    };
+    /** Every event of the user's log, once, in every tab: known types typed, others as they came. */
+    event: ServerEvent;
+    /** The log no longer reaches back to where this browser left off: reload what you show from the API. */
+    resync: {
+        reason: 'cursor_expired';
+    };
+    /** The realtime channel (run by the leading tab) is connecting, connected or closed. */
+    realtime: {
+        state: RealtimeState;
     };
 }
 export declare const STORAGE_KEYS: {
@@ -121,6 +136,19 @@ export declare class SoftphonePresence {
     private channel;
     /** Torn down by `pagehide`: a `pageshow` from the back/forward cache starts again. */
     private suspended;
+    /** This tab, to the other tabs. */
+    private readonly tabId;
+    /** The other started tabs of this browser profile (they said hello or here, not yet bye). */
+    private readonly peers;
+    /** The leader closed and left the device registered for the next one: until a new one leads. */
+    private handover;
+    /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
+    private registeredAt;
+    /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
+    private readonly log;
+    /** Runs in the leading tab while it is registered; `null` without WebSockets. */
+    private readonly realtime;
+    private _realtimeState;
     constructor(options: SoftphonePresenceOptions);
     get state(): PresenceState;
     /** Whether this tab runs the Twilio Device and the heartbeats for the browser. */
@@ -130,6 +158,8 @@ export declare class SoftphonePresence {
     /** The Twilio Device this tab runs, if it leads. */
     get device(): TwilioDeviceLike | null;
     get twilioStatus(): TwilioStatus;
+    /** The realtime channel's state; in a tab that does not lead, the leader's. */
+    get realtimeState(): RealtimeState;
     on<K extends keyof PresenceEvents>(type: K, handler: (payload: PresenceEvents[K]) => void): () => void;
     off<K extends keyof PresenceEvents>(type: K, handler: (payload: PresenceEvents[K]) => void): void;
     /**
@@ -166,8 +196,9 @@ export declare class SoftphonePresence {
     private jittered;
     /** Retry-After when the server gave one, else exponential with jitter, inside the TTL. */
     private backoff;
-    /** POST with the app token; a 401 is retried once with a token asked for again. */
     private call;
+    /** A request with the app token; a 401 is retried once with a token asked for again. */
+    private request;
     private classify;
     private retryAfterMs;
     private url;
@@ -179,6 +210,12 @@ export declare class SoftphonePresence {
     private destroyDevice;
     private enterSignedOut;
     private teardown;
+    /**
+     * The page goes away. The leading tab hands over when other tabs of this browser stay open:
+     * the next one takes the lock and registers the same device id at once, and an unregister
+     * racing that register could drop the device from the user's list (calls in that moment
+     * would go to voicemail). The last tab unregisters, with `keepalive`.
+     */
     private onPageHide;
     private setState;
     /** Change state without the leader's rules: a follower mirrors, a new leader starts over. */
@@ -187,6 +224,15 @@ export declare class SoftphonePresence {
     private post;
     private broadcastState;
     private onTabMessage;
+    /**
+     * Events from the realtime channel (leader) or relayed by the leader (the other tabs): each
+     * one the app has not had goes to it, in every tab. This device signed out from another one
+     * signs out here, as a 410 `device_signed_out` would.
+     */
+    private deliverEvents;
+    /** Signed out after its latest register: an older sign-out was lifted by a sign-in since. */
+    private signsThisDeviceOut;
+    private setRealtimeState;
     private loadDeviceId;
     private isSignedOutStored;
     private rememberSignedOut;

@@ -49,6 +49,7 @@ function browserEnvironment() {
     storage: browserStorage(),
     locks: nav?.locks ?? null,
     BroadcastChannel: g.BroadcastChannel ?? null,
+    WebSocket: g.WebSocket ?? null,
     page: g.window ?? null,
     now: () => Date.now(),
     setTimeout: (callback, ms) => g.setTimeout(callback, ms),
@@ -70,7 +71,351 @@ var PATHS = {
   heartbeat: "/phone/voice/heartbeat",
   unregister: "/phone/voice/unregister-device",
   devices: "/phone/voice/devices",
-  userPhones: "/phone/user-phones"
+  userPhones: "/phone/user-phones",
+  events: "/phone/events",
+  ticket: "/phone/events/ticket"
+};
+
+// src/events.ts
+var EVENT_TYPES = ["devices.changed", "device.signedOut", "call.state"];
+function isEventOf(event, type) {
+  return event.type === type;
+}
+var CURSOR = /^[0-9a-f]{20}$/;
+function isCursor(value) {
+  return typeof value === "string" && CURSOR.test(value);
+}
+function parseEvent(value) {
+  if (typeof value !== "object" || value === null) return null;
+  const { cursor, type, at, data } = value;
+  if (!isCursor(cursor) || typeof type !== "string" || type === "" || typeof at !== "number") return null;
+  if (typeof data !== "object" || data === null) return null;
+  return { cursor, type, at, data };
+}
+var EventLog = class {
+  _cursor = null;
+  seen = /* @__PURE__ */ new Set();
+  get cursor() {
+    return this._cursor;
+  }
+  /** Whether `event` is new; a new one is remembered. */
+  accept(event) {
+    if (this._cursor !== null && event.cursor <= this._cursor) return false;
+    if (this.seen.has(event.cursor)) return false;
+    this.seen.add(event.cursor);
+    return true;
+  }
+  /** Everything up to `cursor` has been handed over (it never moves back). */
+  advance(cursor) {
+    if (this._cursor !== null && cursor <= this._cursor) return;
+    this._cursor = cursor;
+    for (const seen of this.seen) if (seen <= cursor) this.seen.delete(seen);
+  }
+  snapshot() {
+    return { cursor: this._cursor, seen: [...this.seen] };
+  }
+  /** Take over another tab's log (a tab that just opened, from the leader). */
+  merge(snapshot) {
+    for (const seen of snapshot.seen) if (isCursor(seen)) this.seen.add(seen);
+    if (isCursor(snapshot.cursor)) this.advance(snapshot.cursor);
+  }
+};
+
+// src/realtime.ts
+var SUBPROTOCOL = "softphone-presence.v1";
+var PAGE_LIMIT = 100;
+var PING_MS = 4 * 6e4;
+var PING_JITTER_MS = 6e4;
+var PONG_TIMEOUT_MS = 1e4;
+var OPEN_TIMEOUT_MS = 15e3;
+var REFRESH_MS = 110 * 6e4;
+var REFRESH_JITTER_MS = 5 * 6e4;
+var FIRST_BACKOFF_MS = 1e3;
+var MAX_BACKOFF_MS = 3e4;
+var STABLE_MS = 6e4;
+var CLOSE_LOST = 4e3;
+var RealtimeChannel = class {
+  host;
+  running = false;
+  /** Bumped by `stop()`: answers to requests of an earlier run are dropped. */
+  run = 0;
+  /** The connection events come through. */
+  link = null;
+  /** A connection being opened: the first, one after a loss, or the replacement of `link`. */
+  pending = null;
+  /** A start cursor or a ticket is being asked for. */
+  asking = false;
+  waitingForRegister = false;
+  /** Tickets refused with 404 since a connection last opened. */
+  refusals = 0;
+  failures = 0;
+  retryTimer = null;
+  catchingUp = false;
+  catchUpAgain = false;
+  catchUpFailures = 0;
+  catchUpTimer = null;
+  /** Pushed while a catch-up runs: delivered after it, so that events come in order. */
+  buffered = [];
+  _state = "closed";
+  constructor(host) {
+    this.host = host;
+  }
+  get state() {
+    return this._state;
+  }
+  /** Open the channel (once the device is registered); nothing if it runs already. */
+  start() {
+    if (this.running) return;
+    this.running = true;
+    this.failures = 0;
+    this.refusals = 0;
+    this.catchUpFailures = 0;
+    this.setState("connecting");
+    void this.connect();
+  }
+  /** Close it: sign-out, stop, `pagehide`, or this tab no longer leads. The log is kept. */
+  stop() {
+    if (!this.running) return;
+    this.running = false;
+    this.run += 1;
+    this.asking = false;
+    this.waitingForRegister = false;
+    this.catchingUp = false;
+    this.buffered = [];
+    this.cancel(this.retryTimer);
+    this.cancel(this.catchUpTimer);
+    this.retryTimer = null;
+    this.catchUpTimer = null;
+    for (const link of [this.link, this.pending]) if (link) this.drop(link, 1e3, "stopped");
+    this.link = null;
+    this.pending = null;
+    this.setState("closed");
+  }
+  /** The device registered again: a ticket refused with 404 may now be asked for again. */
+  registered() {
+    if (!this.running || !this.waitingForRegister) return;
+    this.waitingForRegister = false;
+    this.schedule(this.refusals > 1 ? this.backoff(this.refusals - 1) : 0);
+  }
+  // ── connecting ────────────────────────────────────────────────────────────
+  async connect() {
+    if (!this.running || this.asking || this.pending || this.waitingForRegister) return;
+    const run = this.run;
+    this.asking = true;
+    const ticket = await this.ticket(run);
+    if (run !== this.run) return;
+    this.asking = false;
+    if (ticket.kind === "notRegistered") {
+      this.refusals += 1;
+      this.waitingForRegister = true;
+      this.host.notRegistered();
+    } else if (ticket.kind === "failed") {
+      this.retry();
+    } else {
+      this.open(ticket.ticket);
+    }
+  }
+  /** The start cursor when there is none yet (before the socket, so nothing falls between), then a ticket. */
+  async ticket(run) {
+    if (this.host.log.cursor === null) {
+      const start = await this.host.request("GET", PATHS.events);
+      if (run !== this.run) return { kind: "failed" };
+      const cursor = start.kind === "ok" ? start.body.cursor : void 0;
+      if (!isCursor(cursor)) return { kind: "failed" };
+      this.host.advance(cursor);
+    }
+    const outcome = await this.host.request("POST", PATHS.ticket, { deviceId: this.host.deviceId });
+    if (outcome.kind === "notRegistered") return outcome;
+    if (outcome.kind !== "ok") return { kind: "failed" };
+    const body = outcome.body;
+    if (typeof body.ticket !== "string" || typeof body.url !== "string") return { kind: "failed" };
+    return { kind: "ok", ticket: body };
+  }
+  open({ url, ticket }) {
+    const WebSocketClass = this.host.env.WebSocket;
+    let ws;
+    try {
+      if (!WebSocketClass) throw new Error("no WebSocket");
+      ws = new WebSocketClass(url, [SUBPROTOCOL, ticket]);
+    } catch {
+      this.retry();
+      return;
+    }
+    const link = {
+      ws,
+      openedAt: null,
+      closed: false,
+      openTimer: null,
+      pingTimer: null,
+      pongTimer: null,
+      refreshTimer: null
+    };
+    this.pending = link;
+    link.openTimer = this.later(OPEN_TIMEOUT_MS, () => this.lost(link));
+    ws.addEventListener("open", () => this.opened(link));
+    ws.addEventListener("message", (event) => this.received(link, event.data));
+    ws.addEventListener("error", () => this.lost(link));
+    ws.addEventListener("close", () => this.lost(link));
+  }
+  opened(link) {
+    if (link.closed || link !== this.pending) return;
+    this.pending = null;
+    this.refusals = 0;
+    this.cancel(link.openTimer);
+    link.openedAt = this.host.env.now();
+    const previous = this.link;
+    this.link = link;
+    if (previous) this.drop(previous, 1e3, "replaced");
+    this.schedulePing(link);
+    const refreshIn = REFRESH_MS - REFRESH_JITTER_MS * this.host.env.random();
+    link.refreshTimer = this.later(refreshIn, () => void this.connect());
+    this.setState("connected");
+    void this.catchUp();
+  }
+  received(link, data) {
+    if (link.closed || typeof data !== "string") return;
+    this.cancel(link.pongTimer);
+    link.pongTimer = null;
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    const event = parseEvent(message);
+    if (!event) return;
+    if (this.catchingUp) this.buffered.push(event);
+    else this.host.deliver([event]);
+  }
+  schedulePing(link) {
+    const delay = PING_MS + PING_JITTER_MS * this.host.env.random();
+    link.pingTimer = this.later(delay, () => {
+      if (link.closed) return;
+      try {
+        link.ws.send(JSON.stringify({ type: "ping" }));
+      } catch {
+        this.lost(link);
+        return;
+      }
+      this.cancel(link.pongTimer);
+      link.pongTimer = this.later(PONG_TIMEOUT_MS, () => this.lost(link));
+      this.schedulePing(link);
+    });
+  }
+  /** Closed by the server or the network, refused, silent after a ping, or too slow to open. */
+  lost(link) {
+    if (link.closed) return;
+    this.drop(link, CLOSE_LOST, "lost");
+    if (!this.running) return;
+    if (link === this.pending) {
+      this.pending = null;
+      this.retry();
+      return;
+    }
+    if (link !== this.link) return;
+    this.link = null;
+    if (link.openedAt !== null && this.host.env.now() - link.openedAt >= STABLE_MS) this.failures = 0;
+    this.setState("connecting");
+    if (!this.pending && !this.asking) this.retry();
+  }
+  drop(link, code, reason) {
+    link.closed = true;
+    for (const timer of [link.openTimer, link.pingTimer, link.pongTimer, link.refreshTimer]) this.cancel(timer);
+    try {
+      link.ws.close(code, reason);
+    } catch {
+    }
+  }
+  retry() {
+    this.failures += 1;
+    this.schedule(this.backoff(this.failures));
+  }
+  schedule(ms) {
+    this.cancel(this.retryTimer);
+    this.retryTimer = this.later(ms, () => {
+      this.retryTimer = null;
+      void this.connect();
+    });
+  }
+  /** 1, 2, 4 … 30 s, each time between half and all of it, at random. */
+  backoff(failures) {
+    const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, failures - 1));
+    return base / 2 + base / 2 * this.host.env.random();
+  }
+  // ── catch-up ──────────────────────────────────────────────────────────────
+  /** After every connect: the events after the log's cursor, page after page. */
+  async catchUp() {
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return;
+    }
+    const run = this.run;
+    this.catchingUp = true;
+    this.cancel(this.catchUpTimer);
+    this.catchUpTimer = null;
+    let ok;
+    do {
+      this.catchUpAgain = false;
+      ok = await this.catchUpPages(run);
+      if (run !== this.run) return;
+    } while (ok && this.catchUpAgain);
+    this.catchingUp = false;
+    const buffered = this.buffered;
+    this.buffered = [];
+    if (buffered.length > 0) this.host.deliver(buffered);
+    if (run !== this.run) return;
+    if (ok) {
+      this.catchUpFailures = 0;
+      return;
+    }
+    this.catchUpFailures += 1;
+    this.catchUpTimer = this.later(this.backoff(this.catchUpFailures), () => {
+      this.catchUpTimer = null;
+      if (this.link) void this.catchUp();
+    });
+  }
+  /** `false` when a request failed (try again later). */
+  async catchUpPages(run) {
+    let resynced = false;
+    for (; ; ) {
+      const after = this.host.log.cursor;
+      if (after === null) return false;
+      const outcome = await this.host.request("GET", `${PATHS.events}?after=${after}&limit=${PAGE_LIMIT}`);
+      if (run !== this.run) return false;
+      if (outcome.kind === "cursorExpired" || outcome.kind === "fatal") {
+        if (resynced) return false;
+        resynced = true;
+        const fresh = await this.host.request("GET", PATHS.events);
+        if (run !== this.run) return false;
+        const cursor = fresh.kind === "ok" ? fresh.body.cursor : void 0;
+        if (!isCursor(cursor)) return false;
+        this.host.advance(cursor);
+        this.host.resync();
+        if (run !== this.run) return false;
+        continue;
+      }
+      if (outcome.kind !== "ok") return false;
+      const body = outcome.body;
+      if (!Array.isArray(body.events) || !isCursor(body.cursor)) return false;
+      const events = body.events.map(parseEvent).filter((event) => event !== null);
+      this.host.deliver(events);
+      if (run !== this.run) return false;
+      this.host.advance(body.cursor);
+      if (body.events.length < PAGE_LIMIT) return true;
+    }
+  }
+  // ── helpers ───────────────────────────────────────────────────────────────
+  setState(state) {
+    if (state === this._state) return;
+    this._state = state;
+    this.host.state(state);
+  }
+  later(ms, callback) {
+    return this.host.env.setTimeout(callback, ms);
+  }
+  cancel(timer) {
+    if (timer !== null && timer !== void 0) this.host.env.clearTimeout(timer);
+  }
 };
 
 // src/softphone-presence.ts
@@ -87,8 +432,8 @@ var STORAGE_KEYS = {
   signedOut: "softphone.signedOut"
 };
 var JITTER = 0.1;
-var FIRST_BACKOFF_MS = 1e3;
-var MAX_BACKOFF_MS = 3e4;
+var FIRST_BACKOFF_MS2 = 1e3;
+var MAX_BACKOFF_MS2 = 3e4;
 var MIN_BACKOFF_MS = 500;
 var REPORT_DELAY_MS = 1e3;
 var TOKEN_ERROR_CODES = /* @__PURE__ */ new Set([20101, 20104, 31204, 31205]);
@@ -126,11 +471,42 @@ var SoftphonePresence = class {
   channel = null;
   /** Torn down by `pagehide`: a `pageshow` from the back/forward cache starts again. */
   suspended = false;
+  /** This tab, to the other tabs. */
+  tabId;
+  /** The other started tabs of this browser profile (they said hello or here, not yet bye). */
+  peers = /* @__PURE__ */ new Set();
+  /** The leader closed and left the device registered for the next one: until a new one leads. */
+  handover = null;
+  /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
+  registeredAt = 0;
+  /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
+  log = new EventLog();
+  /** Runs in the leading tab while it is registered; `null` without WebSockets. */
+  realtime;
+  _realtimeState = "closed";
   constructor(options) {
     this.options = options;
     this.env = { ...browserEnvironment(), ...options.environment };
     this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
     this.deviceId = this.loadDeviceId();
+    this.tabId = this.env.randomUUID();
+    this.realtime = this.env.WebSocket ? new RealtimeChannel({
+      env: this.env,
+      deviceId: this.deviceId,
+      log: this.log,
+      request: (method, path, body) => this.request(method, path, body),
+      deliver: (events) => this.deliverEvents(events),
+      advance: (cursor) => {
+        this.log.advance(cursor);
+        this.post({ type: "cursor", cursor });
+      },
+      resync: () => {
+        this.post({ type: "resync" });
+        this.events.emit("resync", { reason: "cursor_expired" });
+      },
+      notRegistered: () => this.renew(),
+      state: (state) => this.setRealtimeState(state)
+    }) : null;
     this.env.page?.addEventListener("pagehide", () => this.onPageHide());
     this.env.page?.addEventListener("pageshow", (event) => {
       if (event.persisted && this.suspended) this.start();
@@ -153,6 +529,10 @@ var SoftphonePresence = class {
   }
   get twilioStatus() {
     return this.twilio;
+  }
+  /** The realtime channel's state; in a tab that does not lead, the leader's. */
+  get realtimeState() {
+    return this._realtimeState;
   }
   on(type, handler) {
     return this.events.on(type, handler);
@@ -230,13 +610,15 @@ var SoftphonePresence = class {
   lead() {
     this._leader = true;
     this.twilio = { state: void 0 };
+    this.setRealtimeState("closed", false);
     if (this.isSignedOutStored() && !this.signInPending) {
       this.forceState("signedOut");
-      return;
+    } else {
+      this.forceState("starting");
+      this.needsRegister = true;
+      this.setTimer(0);
     }
-    this.forceState("starting");
-    this.needsRegister = true;
-    this.setTimer(0);
+    this.broadcastState();
   }
   takeLockRelease() {
     const release = this.releaseLock ?? (() => {
@@ -309,6 +691,8 @@ var SoftphonePresence = class {
     if (signIn) this.signInPending = false;
     this.needsRegister = this.signInPending;
     this._registration = registration;
+    this.handover = null;
+    this.registeredAt = registration.device?.lastSeen ?? 0;
     this.reportedTwilioState = this.twilio.state;
     this.noteDevice(registration.device, registration.presence);
     this.events.emit("registered", registration);
@@ -318,6 +702,8 @@ var SoftphonePresence = class {
     await this.useToken(registration.token, run);
     if (run !== this.run) return;
     this.setState("live");
+    this.realtime?.start();
+    this.realtime?.registered();
     const changed = this._device !== null && this.twilio.state !== this.reportedTwilioState;
     this.setTimer(changed ? REPORT_DELAY_MS : this.jittered(this.intervalSeconds));
   }
@@ -378,14 +764,17 @@ var SoftphonePresence = class {
   backoff(retryAfterMs) {
     this.failures += 1;
     if (retryAfterMs !== void 0) return retryAfterMs;
-    const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1));
+    const base = Math.min(MAX_BACKOFF_MS2, FIRST_BACKOFF_MS2 * 2 ** (this.failures - 1));
     const delay = base / 2 + base / 2 * this.env.random();
     const left = this.expiresAtMs - this.env.now();
     return left > 0 ? Math.min(delay, Math.max(MIN_BACKOFF_MS, left / 2)) : delay;
   }
   // ── HTTP ──────────────────────────────────────────────────────────────────
-  /** POST with the app token; a 401 is retried once with a token asked for again. */
-  async call(path, body, retryUnauthorized = true) {
+  call(path, body) {
+    return this.request("POST", path, body);
+  }
+  /** A request with the app token; a 401 is retried once with a token asked for again. */
+  async request(method, path, body, retryUnauthorized = true) {
     let token;
     try {
       token = await this.options.getAppToken({ refresh: !retryUnauthorized });
@@ -398,15 +787,18 @@ var SoftphonePresence = class {
     this.appToken = token;
     let response;
     try {
-      response = await this.env.fetch(this.url(path), {
-        method: "POST",
-        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-        body: JSON.stringify(body)
-      });
+      response = await this.env.fetch(
+        this.url(path),
+        body === void 0 ? { method, headers: { Authorization: `Bearer ${token}` } } : {
+          method,
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+          body: JSON.stringify(body)
+        }
+      );
     } catch {
       return { kind: "transient", reason: "network" };
     }
-    if (response.status === 401 && retryUnauthorized) return this.call(path, body, false);
+    if (response.status === 401 && retryUnauthorized) return this.request(method, path, body, false);
     return this.classify(response);
   }
   async classify(response) {
@@ -419,7 +811,7 @@ var SoftphonePresence = class {
     const message = body?.error?.message ?? body?.message ?? `HTTP ${status}`;
     if (status === 401) return { kind: "unauthorized", error: { code: "unauthorized", message, status } };
     if (status === 404 && code === "device_not_registered") return { kind: "notRegistered" };
-    if (status === 410) return { kind: "signedOut" };
+    if (status === 410) return code === "cursor_expired" ? { kind: "cursorExpired" } : { kind: "signedOut" };
     if (status === 408 || status === 429 || status >= 500) {
       return { kind: "transient", reason: code, retryAfterMs: this.retryAfterMs(response) };
     }
@@ -436,8 +828,7 @@ var SoftphonePresence = class {
   url(path) {
     return this.options.apiBaseUrl.replace(/\/+$/, "") + path;
   }
-  unregisterBody() {
-    const registrationId = this._registration?.registrationId;
+  unregisterBody(registrationId = this._registration?.registrationId) {
     return { deviceId: this.deviceId, ...registrationId ? { registrationId } : {} };
   }
   // ── the Twilio Device ─────────────────────────────────────────────────────
@@ -520,6 +911,7 @@ var SoftphonePresence = class {
     this.run += 1;
     this.busy = false;
     this.clearTimer();
+    this.realtime?.stop();
     this.destroyDevice();
     this._registration = null;
     this.expiresAtMs = 0;
@@ -530,23 +922,43 @@ var SoftphonePresence = class {
     this.busy = false;
     this.needsRegister = false;
     this.clearTimer();
+    this.realtime?.stop();
     this.destroyDevice();
     this._registration = null;
     this.expiresAtMs = 0;
     this._leader = false;
     this.setState(to);
+    this.setRealtimeState("closed");
+    this.post({ type: "bye", tab: this.tabId });
+    this.peers.clear();
+    this.handover = null;
     this.channel?.close();
     this.channel = null;
   }
+  /**
+   * The page goes away. The leading tab hands over when other tabs of this browser stay open:
+   * the next one takes the lock and registers the same device id at once, and an unregister
+   * racing that register could drop the device from the user's list (calls in that moment
+   * would go to voicemail). The last tab unregisters, with `keepalive`.
+   */
   onPageHide() {
     if (this._state === "stopped") return;
-    const token = this.appToken;
-    if (this._leader && this._state !== "signedOut" && this._registration && token) {
+    const registrationId = this._registration?.registrationId ?? this.handover?.registrationId;
+    const token = this.appToken ?? this.handover?.appToken;
+    const running = this._leader && this._state !== "signedOut";
+    if (running && this.peers.size > 0) {
+      this.post({
+        type: "handover",
+        tab: this.tabId,
+        ...registrationId ? { registrationId } : {},
+        ...token ? { appToken: token } : {}
+      });
+    } else if (this.peers.size === 0 && token && (running ? this._registration || this.handover : this.handover)) {
       this.env.fetch(this.url(PATHS.unregister), {
         method: "POST",
         keepalive: true,
         headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-        body: JSON.stringify(this.unregisterBody())
+        body: JSON.stringify(this.unregisterBody(registrationId))
       }).catch(() => {
       });
     }
@@ -582,7 +994,7 @@ var SoftphonePresence = class {
     channel.addEventListener("message", (event) => {
       if (this.channel === channel) this.onTabMessage(event.data);
     });
-    this.post({ type: "hello" });
+    this.post({ type: "hello", tab: this.tabId });
   }
   post(message) {
     try {
@@ -592,21 +1004,92 @@ var SoftphonePresence = class {
   }
   broadcastState() {
     if (this._leader && this._state !== "stopped") {
-      this.post({ type: "state", state: this._state, twilio: this.twilio });
+      this.post({ type: "state", tab: this.tabId, state: this._state, twilio: this.twilio, realtime: this._realtimeState });
     }
   }
   onTabMessage(message) {
+    switch (message.type) {
+      case "hello":
+        this.peers.add(message.tab);
+        this.post({ type: "here", tab: this.tabId });
+        if (this._leader) {
+          this.broadcastState();
+          this.post({ type: "log", ...this.log.snapshot() });
+        }
+        return;
+      case "here":
+        this.peers.add(message.tab);
+        return;
+      case "bye":
+        this.peers.delete(message.tab);
+        return;
+      case "handover":
+        this.peers.delete(message.tab);
+        this.handover = {
+          from: message.tab,
+          ...message.registrationId ? { registrationId: message.registrationId } : {},
+          ...message.appToken ? { appToken: message.appToken } : {}
+        };
+        return;
+    }
     if (this._leader) {
-      if (message.type === "hello") this.broadcastState();
-      else if (message.type === "signIn") this.signInNow();
+      if (message.type === "signIn") this.signInNow();
       else if (message.type === "signedOut" && this._state !== "signedOut") this.enterSignedOut();
       return;
     }
-    if (message.type === "state" && message.state !== "stopped" && this._state !== "stopped") {
-      this.twilio = message.twilio;
-      this.events.emit("twilio", message.twilio);
-      if (message.state !== this._state) this.forceState(message.state);
+    switch (message.type) {
+      case "state":
+        if (this.handover && message.tab !== this.handover.from) this.handover = null;
+        if (message.state === "stopped" || this._state === "stopped") return;
+        this.twilio = message.twilio;
+        this.events.emit("twilio", message.twilio);
+        this.setRealtimeState(message.realtime);
+        if (message.state !== this._state) this.forceState(message.state);
+        return;
+      case "events":
+        if (this._state !== "stopped") this.deliverEvents(message.events);
+        return;
+      case "cursor":
+        this.log.advance(message.cursor);
+        return;
+      case "log":
+        this.log.merge(message);
+        return;
+      case "resync":
+        if (this._state !== "stopped") this.events.emit("resync", { reason: "cursor_expired" });
+        return;
     }
+  }
+  // ── the server's events ───────────────────────────────────────────────────
+  /**
+   * Events from the realtime channel (leader) or relayed by the leader (the other tabs): each
+   * one the app has not had goes to it, in every tab. This device signed out from another one
+   * signs out here, as a 410 `device_signed_out` would.
+   */
+  deliverEvents(events) {
+    const fresh = events.filter((event) => this.log.accept(event));
+    if (fresh.length === 0) return;
+    if (this._leader) this.post({ type: "events", events: fresh });
+    for (const event of fresh) {
+      this.events.emit("event", event);
+      if (EVENT_TYPES.includes(event.type)) {
+        this.events.emit(event.type, event);
+      }
+      if (this.signsThisDeviceOut(event)) {
+        this.rememberSignedOut();
+        this.enterSignedOut();
+      }
+    }
+  }
+  /** Signed out after its latest register: an older sign-out was lifted by a sign-in since. */
+  signsThisDeviceOut(event) {
+    return isEventOf(event, "device.signedOut") && event.data.deviceId === this.deviceId && event.at >= this.registeredAt && this._leader && this._state !== "signedOut" && this._state !== "stopped";
+  }
+  setRealtimeState(state, broadcast = true) {
+    if (state === this._realtimeState) return;
+    this._realtimeState = state;
+    this.events.emit("realtime", { state });
+    if (broadcast) this.broadcastState();
   }
   // ── storage ───────────────────────────────────────────────────────────────
   loadDeviceId() {
@@ -629,9 +1112,11 @@ async function loadTwilioDevice() {
   return sdk.Device;
 }
 export {
+  EVENT_TYPES,
   Emitter,
   STORAGE_KEYS,
   SoftphonePresence,
   TRANSITIONS,
+  isEventOf,
   labelFromUserAgent
 };

@@ -70,10 +70,26 @@ export interface ErrorBody {
   message?: string;
 }
 
+/** `GET /phone/events`: the events after `after`, oldest first, and where to resume. */
+export interface EventsResponse {
+  events: unknown[];
+  cursor: string;
+}
+
+/** `POST /phone/events/ticket`: what to open the realtime channel with, within `expiresIn` seconds. */
+export interface TicketResponse {
+  ticket: string;
+  /** `wss://…` in AWS (the stack's `RealtimeUrl`), `ws://host/phone/events/connect` locally. */
+  url: string;
+  expiresIn: number;
+}
+
 export const PATHS = {
   register: '/phone/voice/register-device',
   heartbeat: '/phone/voice/heartbeat',
   unregister: '/phone/voice/unregister-device',
   devices: '/phone/voice/devices',
   userPhones: '/phone/user-phones',
+  events: '/phone/events',
+  ticket: '/phone/events/ticket',
 } as const;

@@ -35,6 +35,19 @@ export interface ChannelLike {
 
 export type ChannelConstructor = new (name: string) => ChannelLike;
 
+/** The part of the browser's `WebSocket` the realtime channel uses. */
+export interface WebSocketLike {
+  /** The subprotocol the server chose, once open. */
+  readonly protocol: string;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'error', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void;
+}
+
+export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
+
 /** Where `pagehide` and `pageshow` arrive: the window. */
 export interface PageEvents {
   addEventListener(type: 'pagehide' | 'pageshow', listener: (event: { persisted?: boolean }) => void): void;
@@ -47,6 +60,8 @@ export interface Environment {
   /** `null` without the Web Locks API: every tab then runs its own Device. */
   locks: LockManagerLike | null;
   BroadcastChannel: ChannelConstructor | null;
+  /** `null` without WebSockets: no realtime channel, and no server events. */
+  WebSocket: WebSocketConstructor | null;
   page: PageEvents | null;
   /** Epoch milliseconds. */
   now(): number;
@@ -83,6 +98,7 @@ export function browserEnvironment(): Environment {
     storage: browserStorage(),
     locks: (nav?.locks as LockManagerLike | undefined) ?? null,
     BroadcastChannel: (g.BroadcastChannel as ChannelConstructor | undefined) ?? null,
+    WebSocket: (g.WebSocket as unknown as WebSocketConstructor | undefined) ?? null,
     page: g.window ?? null,
     now: () => Date.now(),
     setTimeout: (callback, ms) => g.setTimeout(callback, ms),

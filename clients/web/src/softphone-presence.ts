@@ -4,17 +4,39 @@
 //      │          │             │
 //      └──────────┴─────────────┴──▶ signedOut | stopped
 //
-// One tab of a browser profile leads (Web Locks): it alone runs the Twilio Device and the
-// heartbeats; the other tabs wait for the lock and mirror the leader's state.
+// One tab of a browser profile leads (Web Locks): it alone runs the Twilio Device, the
+// heartbeats and the realtime channel; the other tabs wait for the lock, mirror the leader's
+// state and get the server's events from it over a BroadcastChannel.
 
 import { Emitter } from './emitter.js';
 import { browserEnvironment, labelFromUserAgent } from './environment.js';
 import type { Environment, HttpResponse, ChannelLike } from './environment.js';
 import { PATHS } from './api.js';
 import type { Capability, ErrorBody, HeartbeatResponse, PresenceSettings, RegisterResponse, StoredDevice, TwilioState } from './api.js';
+import { EVENT_TYPES, EventLog, isEventOf } from './events.js';
+import type { KnownEventType, ServerEvent, ServerEventsByType } from './events.js';
+import type { Outcome, PresenceError } from './outcome.js';
+import { RealtimeChannel } from './realtime.js';
+import type { RealtimeState } from './realtime.js';
 
 export type * from './api.js';
 export type * from './environment.js';
+export type {
+  CallStateEvent,
+  DeviceChange,
+  DeviceSignedOutEvent,
+  DevicesChangedEvent,
+  EventDataByType,
+  KnownEventType,
+  KnownServerEvent,
+  ServerEvent,
+  ServerEventOf,
+  ServerEventsByType,
+  UnknownServerEvent,
+} from './events.js';
+export type { PresenceError } from './outcome.js';
+export type { RealtimeState } from './realtime.js';
+export { EVENT_TYPES, isEventOf } from './events.js';
 export { labelFromUserAgent } from './environment.js';
 export { Emitter } from './emitter.js';
 
@@ -79,14 +101,11 @@ export interface TwilioStatus {
   error?: { code?: number; message: string };
 }
 
-export interface PresenceError {
-  /** The server's `error.code`, or `unauthorized`, `app_token`, `twilio_sdk`, `http_<status>`. */
-  code: string;
-  message: string;
-  status?: number;
-}
-
-export interface PresenceEvents {
+/**
+ * The library's events. Beside the lifecycle's own, every event of the user's log arrives as
+ * `event` and, for the types this version knows, under its type too (`'call.state'`, …).
+ */
+export interface PresenceEvents extends ServerEventsByType {
   state: StateChange;
   /** Every successful register-device: token, assigned phones, stored device, presence settings. */
   registered: RegisterResponse;
@@ -100,6 +119,12 @@ export interface PresenceEvents {
   device: TwilioDeviceLike;
   /** This tab started or stopped leading (running the Device and the heartbeats). */
   leader: { leader: boolean };
+  /** Every event of the user's log, once, in every tab: known types typed, others as they came. */
+  event: ServerEvent;
+  /** The log no longer reaches back to where this browser left off: reload what you show from the API. */
+  resync: { reason: 'cursor_expired' };
+  /** The realtime channel (run by the leading tab) is connecting, connected or closed. */
+  realtime: { state: RealtimeState };
 }
 
 export const STORAGE_KEYS = {
@@ -117,19 +142,34 @@ const REPORT_DELAY_MS = 1_000;
 /** Twilio errors that mean the access token is invalid or expired: register again. */
 const TOKEN_ERROR_CODES = new Set([20101, 20104, 31204, 31205]);
 
-type Outcome =
-  | { kind: 'ok'; body: unknown }
-  | { kind: 'notRegistered' }
-  | { kind: 'signedOut' }
-  | { kind: 'unauthorized'; error: PresenceError }
-  | { kind: 'transient'; reason: string; retryAfterMs?: number }
-  | { kind: 'fatal'; error: PresenceError };
-
+/** What the tabs of one browser profile tell each other over the BroadcastChannel. */
 type TabMessage =
-  | { type: 'hello' }
-  | { type: 'state'; state: PresenceState; twilio: TwilioStatus }
+  /** A tab started: every other started tab answers `here`, the leader its state and log. */
+  | { type: 'hello'; tab: string }
+  | { type: 'here'; tab: string }
+  /** A tab stopped or closed. */
+  | { type: 'bye'; tab: string }
+  /**
+   * The leader is closing while other tabs stay: it did not unregister, the next leader
+   * registers the same device. What the last tab needs to unregister if it closes before that.
+   */
+  | { type: 'handover'; tab: string; registrationId?: string; appToken?: string }
+  | { type: 'state'; tab: string; state: PresenceState; twilio: TwilioStatus; realtime: RealtimeState }
   | { type: 'signIn' }
-  | { type: 'signedOut' };
+  | { type: 'signedOut' }
+  /** From the leader: events new to the app, to hand over in every tab. */
+  | { type: 'events'; events: ServerEvent[] }
+  /** From the leader: everything up to `cursor` was handed over. */
+  | { type: 'cursor'; cursor: string }
+  /** From the leader to a tab that said hello: its whole log. */
+  | { type: 'log'; cursor: string | null; seen: string[] }
+  | { type: 'resync' };
+
+interface Handover {
+  from: string;
+  registrationId?: string;
+  appToken?: string;
+}
 
 export class SoftphonePresence {
   /** `web_` + a UUID, created once per browser profile and kept in localStorage. */
@@ -168,12 +208,45 @@ export class SoftphonePresence {
   private channel: ChannelLike | null = null;
   /** Torn down by `pagehide`: a `pageshow` from the back/forward cache starts again. */
   private suspended = false;
+  /** This tab, to the other tabs. */
+  private readonly tabId: string;
+  /** The other started tabs of this browser profile (they said hello or here, not yet bye). */
+  private readonly peers = new Set<string>();
+  /** The leader closed and left the device registered for the next one: until a new one leads. */
+  private handover: Handover | null = null;
+  /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
+  private registeredAt = 0;
+  /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
+  private readonly log = new EventLog();
+  /** Runs in the leading tab while it is registered; `null` without WebSockets. */
+  private readonly realtime: RealtimeChannel | null;
+  private _realtimeState: RealtimeState = 'closed';
 
   constructor(options: SoftphonePresenceOptions) {
     this.options = options;
     this.env = { ...browserEnvironment(), ...options.environment };
     this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
     this.deviceId = this.loadDeviceId();
+    this.tabId = this.env.randomUUID();
+    this.realtime = this.env.WebSocket
+      ? new RealtimeChannel({
+          env: this.env,
+          deviceId: this.deviceId,
+          log: this.log,
+          request: (method, path, body) => this.request(method, path, body),
+          deliver: (events) => this.deliverEvents(events),
+          advance: (cursor) => {
+            this.log.advance(cursor);
+            this.post({ type: 'cursor', cursor });
+          },
+          resync: () => {
+            this.post({ type: 'resync' });
+            this.events.emit('resync', { reason: 'cursor_expired' });
+          },
+          notRegistered: () => this.renew(),
+          state: (state) => this.setRealtimeState(state),
+        })
+      : null;
     this.env.page?.addEventListener('pagehide', () => this.onPageHide());
     this.env.page?.addEventListener('pageshow', (event) => {
       if (event.persisted && this.suspended) this.start();
@@ -201,6 +274,11 @@ export class SoftphonePresence {
 
   get twilioStatus(): TwilioStatus {
     return this.twilio;
+  }
+
+  /** The realtime channel's state; in a tab that does not lead, the leader's. */
+  get realtimeState(): RealtimeState {
+    return this._realtimeState;
   }
 
   on<K extends keyof PresenceEvents>(type: K, handler: (payload: PresenceEvents[K]) => void): () => void {
@@ -290,13 +368,17 @@ export class SoftphonePresence {
   private lead(): void {
     this._leader = true;
     this.twilio = { state: undefined };
+    // What it mirrored was the previous leader's channel; its own opens once it is live.
+    this.setRealtimeState('closed', false);
     if (this.isSignedOutStored() && !this.signInPending) {
       this.forceState('signedOut');
-      return;
+    } else {
+      this.forceState('starting');
+      this.needsRegister = true;
+      this.setTimer(0);
     }
-    this.forceState('starting');
-    this.needsRegister = true;
-    this.setTimer(0);
+    // The other tabs learn who leads now, even when the state did not change.
+    this.broadcastState();
   }
 
   private takeLockRelease(): () => void {
@@ -378,6 +460,8 @@ export class SoftphonePresence {
     if (signIn) this.signInPending = false;
     this.needsRegister = this.signInPending;
     this._registration = registration;
+    this.handover = null;
+    this.registeredAt = registration.device?.lastSeen ?? 0;
     this.reportedTwilioState = this.twilio.state;
     this.noteDevice(registration.device, registration.presence);
     this.events.emit('registered', registration);
@@ -387,6 +471,8 @@ export class SoftphonePresence {
     await this.useToken(registration.token, run);
     if (run !== this.run) return;
     this.setState('live');
+    this.realtime?.start();
+    this.realtime?.registered();
     // A new Device has started registering with Twilio since: report that soon.
     const changed = this._device !== null && this.twilio.state !== this.reportedTwilioState;
     this.setTimer(changed ? REPORT_DELAY_MS : this.jittered(this.intervalSeconds));
@@ -463,8 +549,17 @@ export class SoftphonePresence {
 
   // ── HTTP ──────────────────────────────────────────────────────────────────
 
-  /** POST with the app token; a 401 is retried once with a token asked for again. */
-  private async call(path: string, body: object, retryUnauthorized = true): Promise<Outcome> {
+  private call(path: string, body: object): Promise<Outcome> {
+    return this.request('POST', path, body);
+  }
+
+  /** A request with the app token; a 401 is retried once with a token asked for again. */
+  private async request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: object,
+    retryUnauthorized = true,
+  ): Promise<Outcome> {
     let token: string;
     try {
       token = await this.options.getAppToken({ refresh: !retryUnauthorized });
@@ -477,15 +572,20 @@ export class SoftphonePresence {
     this.appToken = token;
     let response: HttpResponse;
     try {
-      response = await this.env.fetch(this.url(path), {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+      response = await this.env.fetch(
+        this.url(path),
+        body === undefined
+          ? { method, headers: { Authorization: `Bearer ${token}` } }
+          : {
+              method,
+              headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+              body: JSON.stringify(body),
+            },
+      );
     } catch {
       return { kind: 'transient', reason: 'network' };
     }
-    if (response.status === 401 && retryUnauthorized) return this.call(path, body, false);
+    if (response.status === 401 && retryUnauthorized) return this.request(method, path, body, false);
     return this.classify(response);
   }
 
@@ -499,7 +599,7 @@ export class SoftphonePresence {
     const message = body?.error?.message ?? body?.message ?? `HTTP ${status}`;
     if (status === 401) return { kind: 'unauthorized', error: { code: 'unauthorized', message, status } };
     if (status === 404 && code === 'device_not_registered') return { kind: 'notRegistered' };
-    if (status === 410) return { kind: 'signedOut' };
+    if (status === 410) return code === 'cursor_expired' ? { kind: 'cursorExpired' } : { kind: 'signedOut' };
     if (status === 408 || status === 429 || status >= 500) {
       return { kind: 'transient', reason: code, retryAfterMs: this.retryAfterMs(response) };
     }
@@ -519,8 +619,7 @@ export class SoftphonePresence {
     return this.options.apiBaseUrl.replace(/\/+$/, '') + path;
   }
 
-  private unregisterBody(): object {
-    const registrationId = this._registration?.registrationId;
+  private unregisterBody(registrationId = this._registration?.registrationId): object {
     return { deviceId: this.deviceId, ...(registrationId ? { registrationId } : {}) };
   }
 
@@ -621,6 +720,7 @@ export class SoftphonePresence {
     this.run += 1;
     this.busy = false;
     this.clearTimer();
+    this.realtime?.stop();
     this.destroyDevice();
     this._registration = null;
     this.expiresAtMs = 0;
@@ -633,27 +733,49 @@ export class SoftphonePresence {
     this.busy = false;
     this.needsRegister = false;
     this.clearTimer();
+    this.realtime?.stop();
     this.destroyDevice();
     this._registration = null;
     this.expiresAtMs = 0;
     this._leader = false;
     this.setState(to);
+    this.setRealtimeState('closed');
+    this.post({ type: 'bye', tab: this.tabId });
+    this.peers.clear();
+    this.handover = null;
     this.channel?.close();
     this.channel = null;
   }
 
+  /**
+   * The page goes away. The leading tab hands over when other tabs of this browser stay open:
+   * the next one takes the lock and registers the same device id at once, and an unregister
+   * racing that register could drop the device from the user's list (calls in that moment
+   * would go to voicemail). The last tab unregisters, with `keepalive`.
+   */
   private onPageHide(): void {
     if (this._state === 'stopped') return;
-    const token = this.appToken;
-    if (this._leader && this._state !== 'signedOut' && this._registration && token) {
+    const registrationId = this._registration?.registrationId ?? this.handover?.registrationId;
+    const token = this.appToken ?? this.handover?.appToken;
+    const running = this._leader && this._state !== 'signedOut';
+    if (running && this.peers.size > 0) {
+      // Same-origin tabs of one profile: each of them could ask the app for the token itself.
+      this.post({
+        type: 'handover',
+        tab: this.tabId,
+        ...(registrationId ? { registrationId } : {}),
+        ...(token ? { appToken: token } : {}),
+      });
+    } else if (this.peers.size === 0 && token && (running ? this._registration || this.handover : this.handover)) {
+      // The last tab: the leader, or a tab handed over to that closes before it registered.
       // No await is possible here. keepalive lets the request outlive the page; the
-      // registrationId makes the server ignore it if another tab has registered since.
+      // registrationId makes the server ignore it if a tab has registered since.
       this.env
         .fetch(this.url(PATHS.unregister), {
           method: 'POST',
           keepalive: true,
           headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify(this.unregisterBody()),
+          body: JSON.stringify(this.unregisterBody(registrationId)),
         })
         .catch(() => {});
     }
@@ -693,7 +815,7 @@ export class SoftphonePresence {
     channel.addEventListener('message', (event) => {
       if (this.channel === channel) this.onTabMessage(event.data as TabMessage);
     });
-    this.post({ type: 'hello' });
+    this.post({ type: 'hello', tab: this.tabId });
   }
 
   private post(message: TabMessage): void {
@@ -706,22 +828,107 @@ export class SoftphonePresence {
 
   private broadcastState(): void {
     if (this._leader && this._state !== 'stopped') {
-      this.post({ type: 'state', state: this._state, twilio: this.twilio });
+      this.post({ type: 'state', tab: this.tabId, state: this._state, twilio: this.twilio, realtime: this._realtimeState });
     }
   }
 
   private onTabMessage(message: TabMessage): void {
+    switch (message.type) {
+      case 'hello':
+        this.peers.add(message.tab);
+        this.post({ type: 'here', tab: this.tabId });
+        if (this._leader) {
+          this.broadcastState();
+          this.post({ type: 'log', ...this.log.snapshot() });
+        }
+        return;
+      case 'here':
+        this.peers.add(message.tab);
+        return;
+      case 'bye':
+        this.peers.delete(message.tab);
+        return;
+      case 'handover':
+        // Kept even by a tab that leads already: until it has registered, that registration
+        // is the device's.
+        this.peers.delete(message.tab);
+        this.handover = {
+          from: message.tab,
+          ...(message.registrationId ? { registrationId: message.registrationId } : {}),
+          ...(message.appToken ? { appToken: message.appToken } : {}),
+        };
+        return;
+    }
     if (this._leader) {
-      if (message.type === 'hello') this.broadcastState();
-      else if (message.type === 'signIn') this.signInNow();
+      if (message.type === 'signIn') this.signInNow();
       else if (message.type === 'signedOut' && this._state !== 'signedOut') this.enterSignedOut();
       return;
     }
-    if (message.type === 'state' && message.state !== 'stopped' && this._state !== 'stopped') {
-      this.twilio = message.twilio;
-      this.events.emit('twilio', message.twilio);
-      if (message.state !== this._state) this.forceState(message.state);
+    switch (message.type) {
+      case 'state':
+        // Another tab leads now: the one that handed over is gone for good.
+        if (this.handover && message.tab !== this.handover.from) this.handover = null;
+        if (message.state === 'stopped' || this._state === 'stopped') return;
+        this.twilio = message.twilio;
+        this.events.emit('twilio', message.twilio);
+        this.setRealtimeState(message.realtime);
+        if (message.state !== this._state) this.forceState(message.state);
+        return;
+      case 'events':
+        if (this._state !== 'stopped') this.deliverEvents(message.events);
+        return;
+      case 'cursor':
+        this.log.advance(message.cursor);
+        return;
+      case 'log':
+        this.log.merge(message);
+        return;
+      case 'resync':
+        if (this._state !== 'stopped') this.events.emit('resync', { reason: 'cursor_expired' });
+        return;
     }
+  }
+
+  // ── the server's events ───────────────────────────────────────────────────
+
+  /**
+   * Events from the realtime channel (leader) or relayed by the leader (the other tabs): each
+   * one the app has not had goes to it, in every tab. This device signed out from another one
+   * signs out here, as a 410 `device_signed_out` would.
+   */
+  private deliverEvents(events: ServerEvent[]): void {
+    const fresh = events.filter((event) => this.log.accept(event));
+    if (fresh.length === 0) return;
+    if (this._leader) this.post({ type: 'events', events: fresh });
+    for (const event of fresh) {
+      this.events.emit('event', event);
+      if ((EVENT_TYPES as readonly string[]).includes(event.type)) {
+        this.events.emit(event.type as KnownEventType, event as never);
+      }
+      if (this.signsThisDeviceOut(event)) {
+        this.rememberSignedOut();
+        this.enterSignedOut();
+      }
+    }
+  }
+
+  /** Signed out after its latest register: an older sign-out was lifted by a sign-in since. */
+  private signsThisDeviceOut(event: ServerEvent): boolean {
+    return (
+      isEventOf(event, 'device.signedOut') &&
+      event.data.deviceId === this.deviceId &&
+      event.at >= this.registeredAt &&
+      this._leader &&
+      this._state !== 'signedOut' &&
+      this._state !== 'stopped'
+    );
+  }
+
+  private setRealtimeState(state: RealtimeState, broadcast = true): void {
+    if (state === this._realtimeState) return;
+    this._realtimeState = state;
+    this.events.emit('realtime', { state });
+    if (broadcast) this.broadcastState();
   }
 
   // ── storage ───────────────────────────────────────────────────────────────

@@ -1,15 +1,18 @@
 // The settings page of the local server (`softphone-presence serve`, GET /): sign in as a user
 // of the demo directory, then watch this browser's presence, the user's devices and numbers.
+// Nothing polls: the device list and the call state change with the server's events.
 //
 // Query parameters (for tests and demos):
 //   ?device=fake          a stand-in Twilio Device that registers at once (nothing can reach Twilio)
 //   ?device=fake-offline  a stand-in that fails as a Device does when Twilio is unreachable
 //   ?api=URL              another API base URL than this page's origin (it must allow the origin in CORS)
-import { SoftphonePresence } from '../../src/softphone-presence.js';
+import { SoftphonePresence, isEventOf } from '../../src/softphone-presence.js';
 import type {
   AssignedPhone,
   DevicesResponse,
   PresenceState,
+  RealtimeState,
+  ServerEvent,
   StoredDevice,
   UserPhonesResponse,
 } from '../../src/softphone-presence.js';
@@ -36,7 +39,8 @@ interface SimulatedCall {
 }
 
 const SESSION_KEY = 'softphone.demoSession';
-const REFRESH_MS = 3_000;
+/** How often the page redraws what depends on time alone (no request). */
+const RENDER_MS = 1_000;
 /** A Device that has not registered with Twilio after this long is taken as cut off from it. */
 const TWILIO_PATIENCE_MS = 10_000;
 
@@ -136,6 +140,12 @@ const EXPLANATIONS: Record<PresenceState, string> = {
   stopped: 'Presence is not running in this tab.',
 };
 
+const REALTIME_TEXT: Record<RealtimeState, string> = {
+  connected: 'Connected: devices and calls update as they change',
+  connecting: 'Connecting…',
+  closed: 'Off',
+};
+
 let notRegisteredSince: number | null = null;
 
 function renderPresence(): void {
@@ -146,11 +156,14 @@ function renderPresence(): void {
   $('presence-explanation').textContent = EXPLANATIONS[state];
   $('device-id').textContent = presence.deviceId;
   $('tab-role').textContent = presence.isLeader
-    ? 'this tab (it runs the Twilio Device and the heartbeats)'
+    ? 'this tab (it runs the Twilio Device, the heartbeats and the live updates)'
     : state === 'stopped'
       ? '—'
       : 'another tab of this browser (this one waits to take over)';
   $('signed-out').hidden = state !== 'signedOut';
+  const realtime = $('realtime-state');
+  realtime.textContent = REALTIME_TEXT[presence.realtimeState];
+  realtime.dataset.realtime = presence.realtimeState;
 
   const twilio = presence.twilioStatus;
   const running = state === 'live' || state === 'reconnecting';
@@ -202,17 +215,48 @@ presence.on('registered', (registration) => {
 });
 presence.on('evicted', ({ deviceIds }) => log(`Signed out to make room: ${deviceIds.join(', ')}`));
 presence.on('error', (error) => log(`Error: ${error.message} (${error.code})`));
+presence.on('realtime', ({ state }) => {
+  renderPresence();
+  if (state === 'connected') log('Live updates connected.');
+});
+
+// ── the server's events ─────────────────────────────────────────────────────
+
+presence.on('event', (event) => log(describe(event)));
+presence.on('devices.changed', () => void refreshDevices());
+presence.on('call.state', ({ at, data: { callSid, onCall, onCallSince } }) => {
+  if (onCall) {
+    callLegs.set(callSid, { since: onCallSince ?? at, learnt: Date.now() });
+  } else {
+    callLegs.delete(callSid);
+    // The list counted a call no event named: was it this one?
+    if (unnamedCallSince !== null) void refreshDevices();
+  }
+  renderCallState();
+});
+presence.on('resync', () => {
+  log('This browser was away longer than the server keeps events: reloading.');
+  void refreshDevices();
+  void refreshPhones();
+});
+
+function describe(event: ServerEvent): string {
+  const who = (deviceId: string) =>
+    deviceId === presence.deviceId ? 'This browser' : `Device ${currentDevices.get(deviceId)?.label ?? deviceId}`;
+  if (isEventOf(event, 'devices.changed')) return `${who(event.data.deviceId)}: ${event.data.change}.`;
+  if (isEventOf(event, 'device.signedOut')) return `${who(event.data.deviceId)} was signed out from another device.`;
+  if (isEventOf(event, 'call.state')) return `Call …${event.data.callSid.slice(-6)} ${event.data.onCall ? 'answered' : 'ended'}.`;
+  return `Event ${event.type}.`;
+}
 
 // ── devices ─────────────────────────────────────────────────────────────────
 
 const PLATFORMS: Record<string, string> = { web: 'Web', ios: 'iOS', android: 'Android' };
 
-function ago(epochMs: number): string {
-  const seconds = Math.max(0, Math.round((Date.now() - epochMs) / 1000));
-  if (seconds < 5) return 'just now';
-  if (seconds < 60) return `${seconds} s ago`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
-  return new Date(epochMs).toLocaleString();
+/** A time, not "N s ago": heartbeats are no events, so the list is not refetched for them. */
+function seen(epochMs: number): string {
+  const date = new Date(epochMs);
+  return date.toDateString() === new Date().toDateString() ? date.toLocaleTimeString() : date.toLocaleString();
 }
 
 function deviceName(device: StoredDevice): string {
@@ -275,7 +319,7 @@ function renderDevices(list: DevicesResponse): void {
       nameCell!.append(marker);
     }
     platformCell!.textContent = PLATFORMS[device.platform] ?? device.platform;
-    seenCell!.textContent = ago(device.lastSeen);
+    seenCell!.textContent = seen(device.lastSeen);
     twilioCell!.textContent = device.twilioState ?? '—';
     actionCell!.querySelector('button')!.setAttribute('aria-label', `Sign out ${deviceName(device)}${mine ? ' (this device)' : ''}`);
     row.classList.toggle('mine', mine);
@@ -285,32 +329,77 @@ function renderDevices(list: DevicesResponse): void {
   }
   for (const [id, row] of rows) if (!keep.has(id)) row.remove();
   $('devices-empty').hidden = list.devices.length > 0;
-  $('on-call').textContent = list.onCall
-    ? `On a call${list.onCallSince ? ` since ${new Date(list.onCallSince).toLocaleTimeString()}` : ''}.`
-    : 'Not on a call.';
+}
+
+// ── the call state ──────────────────────────────────────────────────────────
+//
+// The device list says whether the user is on a call (any leg); each call.state event is about
+// one leg. The user is on a call while any leg is: legs named by events, by CallSid, and one
+// the last list counted that no event has named yet.
+
+const callLegs = new Map<string, { since: number; learnt: number }>();
+let unnamedCallSince: number | null = null;
+
+/** The list as of `asked` (when it was requested): legs learnt before then it has the last word on. */
+function applyListCallState(list: DevicesResponse, asked: number): void {
+  if (!list.onCall) {
+    for (const [sid, leg] of callLegs) if (leg.learnt < asked) callLegs.delete(sid);
+    unnamedCallSince = null;
+  } else {
+    const earliest = Math.min(...[...callLegs.values()].map((leg) => leg.since));
+    const since = list.onCallSince ?? Date.now();
+    unnamedCallSince = callLegs.size === 0 || since < earliest ? since : null;
+  }
+  renderCallState();
+}
+
+function renderCallState(): void {
+  const starts = [...callLegs.values()].map((leg) => leg.since);
+  if (unnamedCallSince !== null) starts.push(unnamedCallSince);
+  const element = $('on-call');
+  element.dataset.onCall = String(starts.length > 0);
+  element.textContent =
+    starts.length > 0 ? `On a call since ${new Date(Math.min(...starts)).toLocaleTimeString()}.` : 'Not on a call.';
 }
 
 const currentDevices = new Map<string, StoredDevice>();
 let identity: string | null = null;
 let refreshing = false;
+let refreshAgain = false;
 
+/** GET the device list (and the call state with it); one more time if asked for meanwhile. */
 async function refreshDevices(): Promise<void> {
-  if (!session || refreshing) return;
+  if (!session) return;
+  if (refreshing) {
+    refreshAgain = true;
+    return;
+  }
   refreshing = true;
   try {
+    do {
+      refreshAgain = false;
+      await loadDevices();
+    } while (refreshAgain && session);
+  } finally {
+    refreshing = false;
+    renderPresence();
+  }
+}
+
+async function loadDevices(): Promise<void> {
+  try {
+    const asked = Date.now();
     const list = await request<DevicesResponse>('GET', '/phone/voice/devices', undefined, await getAppToken({ refresh: false }));
     identity = list.identity;
     currentDevices.clear();
     for (const device of list.devices) currentDevices.set(device.deviceId, device);
     renderDevices(list);
+    applyListCallState(list, asked);
     $('devices-error').hidden = true;
   } catch (error) {
     const errorElement = $('devices-error');
     errorElement.textContent = `Cannot load your devices: ${(error as Error).message}`;
     errorElement.hidden = false;
-  } finally {
-    refreshing = false;
-    renderPresence();
   }
 }
 
@@ -409,7 +498,7 @@ function log(text: string): void {
 
 // ── sign-in and the page's two faces ────────────────────────────────────────
 
-let refreshTimer: number | undefined;
+let renderTimer: number | undefined;
 
 function showSignedIn(current: Session): void {
   $('sign-in').hidden = true;
@@ -419,15 +508,13 @@ function showSignedIn(current: Session): void {
   renderPresence();
   void refreshDevices();
   void refreshPhones();
-  clearInterval(refreshTimer);
-  refreshTimer = window.setInterval(() => {
-    if (document.visibilityState === 'visible') void refreshDevices();
-    else renderPresence();
-  }, REFRESH_MS);
+  // Only what time changes ("Twilio unreachable" after a while): no request.
+  clearInterval(renderTimer);
+  renderTimer = window.setInterval(renderPresence, RENDER_MS);
 }
 
 async function showSignIn(message?: string): Promise<void> {
-  clearInterval(refreshTimer);
+  clearInterval(renderTimer);
   for (const id of ['account', 'presence', 'devices', 'phones', 'activity']) $(id).hidden = true;
   $('sign-in').hidden = false;
   const error = $('sign-in-error');

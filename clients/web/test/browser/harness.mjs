@@ -1,6 +1,7 @@
 // Shared by the browser tests: the real local server (`softphone-presence serve --port 0` with a
 // short presence TTL), headless Chromium through playwright-core, and small API helpers.
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +114,28 @@ export async function post(base, path, body, token) {
   return data;
 }
 
+/**
+ * POSTs a Twilio webhook signed as Twilio signs it (X-Twilio-Signature: base64 HMAC-SHA1 of the
+ * URL and the sorted parameters, with the local server's development auth token).
+ */
+export async function webhook(base, path, params) {
+  const url = base + path;
+  const signed = url + Object.keys(params).sort().map((key) => key + params[key]).join('');
+  const authToken = process.env.TWILIO_AUTH_TOKEN ?? 'dev-only-twilio-auth-token';
+  const signature = createHmac('sha1', authToken).update(signed).digest('base64');
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature },
+    body: new URLSearchParams(params).toString(),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${text}`);
+  return text;
+}
+
+/** The development account of the local server. */
+export const ACCOUNT_SID = 'AC00000000000000000000000000000000';
+
 export async function appToken(base, email = 'alice@example.com', orgId = 'org_demo') {
   return (await post(base, '/dev/sign-in', { email, orgId })).token;
 }
@@ -158,6 +181,11 @@ export async function presenceState(page) {
 
 export async function waitForState(page, state, timeout = 5000) {
   await page.waitForFunction((s) => window.softphone?.presence.state === s, state, { timeout });
+}
+
+/** Waits for the realtime channel of the page's browser to be connected. */
+export async function waitForRealtime(page, timeout = 5000) {
+  await page.waitForFunction(() => window.softphone?.presence.realtimeState === 'connected', null, { timeout });
 }
 
 export async function pageDeviceId(page) {

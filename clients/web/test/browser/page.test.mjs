@@ -31,7 +31,7 @@ test('real Voice SDK without Twilio: "Twilio unreachable", presence live, calls 
   assert.ok((await deviceIds(env.server.url, token)).includes(id));
   await page.locator(`#device-rows tr[data-device-id="${id}"]`).getByText('this device').waitFor();
 
-  // The user's phone, registered through the API, shows up in the list within a refresh.
+  // The user's phone, registered through the API, shows up in the list (its devices.changed event).
   await post(env.server.url, '/phone/voice/register-device', { deviceId: 'ios_demo_phone', platform: 'ios', label: 'iPhone' }, token);
   const phoneRow = page.locator('#device-rows tr[data-device-id="ios_demo_phone"]');
   await phoneRow.getByText('iOS').waitFor({ timeout: 5000 });

@@ -41,7 +41,8 @@ test('signed out from another browser: signedOut, and it never comes back on its
   await row.waitFor({ timeout: 5000 });
   await row.getByRole('button', { name: /^Sign out/ }).click();
 
-  // The laptop learns it from its next heartbeat (410 device_signed_out).
+  // The laptop learns it from the realtime channel (device.signedOut), else from its next
+  // heartbeat (410 device_signed_out).
   await waitForState(laptopPage, 'signedOut', 2 * TTL_SECONDS * 1000);
   await laptopPage.getByRole('button', { name: 'Sign in again on this browser' }).waitFor();
   const signedOutAt = Date.now();

@@ -1,5 +1,6 @@
-// Fakes for every input of SoftphonePresence: clock and timers, the server, storage, Web Locks,
-// BroadcastChannel, the page's pagehide/pageshow and the Twilio Device. Nothing here sleeps.
+// Fakes for every input of SoftphonePresence: clock and timers, the server (with its event log
+// and realtime WebSockets), storage, Web Locks, BroadcastChannel, the page's pagehide/pageshow
+// and the Twilio Device. Nothing here sleeps.
 import { SoftphonePresence } from '../../dist/softphone-presence.js';
 
 /** Lets every pending promise continuation run (fetch answers, awaits), without advancing time. */
@@ -74,9 +75,22 @@ function error(status, code, headers) {
   return json(status, { error: { code, message: code } }, headers);
 }
 
+const SETTLE_MS = 10_000;
+
+/** A cursor as the service makes them: the time in microseconds (16 hex digits) and 4 more. */
+export function cursorAt(ms, tail = 0) {
+  return Math.round(ms * 1000).toString(16).padStart(16, '0') + tail.toString(16).padStart(4, '0');
+}
+
+function cursorMs(cursor) {
+  return parseInt(cursor.slice(0, 16), 16) / 1000;
+}
+
 /**
  * The presence API as the contract describes it, in memory: register (signIn, tombstones,
- * registrationId), heartbeat (404 past the TTL, 410 when signed out), unregister.
+ * registrationId), heartbeat (404 past the TTL, 410 when signed out), unregister; the user's
+ * event log (catch-up trailing the newest events by 10 s, 410 cursor_expired past the
+ * retention) and realtime tickets. `publish` adds an event and pushes it to the open sockets.
  * `intercept(request)` may answer instead (return a Response, or throw for a network error).
  */
 export class FakeServer {
@@ -88,6 +102,18 @@ export class FakeServer {
   rejectedTokens = new Set();
   intercept = null;
   count = 0;
+  /** The user's events, oldest first. */
+  log = [];
+  lastMicros = 0;
+  eventRetentionMs = 7 * 24 * 3600 * 1000;
+  /** Every WebSocket ever opened to the server (FakeWebSocket). */
+  sockets = [];
+  tickets = new Map();
+  /** Refuse this many handshakes (401 to the browser: an error, then close 1006). */
+  refuseHandshakes = 0;
+  /** Leave handshakes unanswered. */
+  holdHandshakes = false;
+  answerPings = true;
 
   constructor(clock) {
     this.clock = clock;
@@ -100,6 +126,7 @@ export class FakeServer {
       const request = {
         tab,
         path: u.pathname,
+        query: u.searchParams,
         body: init.body ? JSON.parse(init.body) : undefined,
         token: init.headers?.Authorization?.replace(/^Bearer /, ''),
         init,
@@ -117,13 +144,56 @@ export class FakeServer {
     return this.requests.filter((r) => r.path.endsWith(path) && (tab === undefined || r.tab === tab));
   }
 
-  handle({ path, body, token }) {
+  /** The device, if it is live now. */
+  live(id) {
+    const d = this.devices.get(id);
+    return d && d.expiresAt > Math.floor(this.clock.now() / 1000) ? d : undefined;
+  }
+
+  /** Add an event to the log; `push: false` leaves it to catch-up (a push that got lost). */
+  publish(type, data, { push = true } = {}) {
+    const micros = Math.max(this.clock.now() * 1000, this.lastMicros + 1);
+    this.lastMicros = micros;
+    const event = { cursor: cursorAt(micros / 1000, 1), type, at: this.clock.now(), data };
+    this.log.push(event);
+    if (push) for (const socket of this.openSockets()) socket.push(event);
+    return event;
+  }
+
+  openSockets() {
+    return this.sockets.filter((s) => s.readyState === 1);
+  }
+
+  /** Another device of the user signs `deviceId` out, as POST unregister-device with signOut. */
+  signOut(deviceId) {
+    this.devices.delete(deviceId);
+    this.tombstones.add(deviceId);
+    this.publish('device.signedOut', { deviceId });
+    this.publish('devices.changed', { deviceId, change: 'signedOut' });
+  }
+
+  handle({ path, body, token, query }) {
     if (this.rejectedTokens.has(token)) return error(401, 'unauthorized');
     const nowS = Math.floor(this.clock.now() / 1000);
-    const live = (id) => {
-      const d = this.devices.get(id);
-      return d && d.expiresAt > nowS ? d : undefined;
-    };
+    const live = (id) => this.live(id);
+    if (path === '/phone/events') {
+      const settled = cursorAt(this.clock.now() - SETTLE_MS);
+      const after = query?.get('after') ?? null;
+      if (after === null) return json(200, { events: [], cursor: settled });
+      if (!/^[0-9a-f]{20}$/.test(after)) return error(400, 'invalid_field');
+      if (cursorMs(after) < this.clock.now() - this.eventRetentionMs) return error(410, 'cursor_expired');
+      const limit = Number(query.get('limit') ?? 100);
+      const events = this.log.filter((e) => e.cursor > after).slice(0, limit);
+      const full = events.length === limit;
+      const cursor = full ? events.at(-1).cursor : after > settled ? after : settled;
+      return json(200, { events, cursor });
+    }
+    if (path === '/phone/events/ticket') {
+      if (!live(body.deviceId)) return error(404, 'device_not_registered');
+      const ticket = `ticket-${this.tickets.size + 1}`;
+      this.tickets.set(ticket, body.deviceId);
+      return json(200, { ticket, url: 'wss://realtime.test/', expiresIn: 60 });
+    }
     if (path === '/phone/voice/register-device') {
       if (this.tombstones.has(body.deviceId)) {
         if (!body.signIn) return error(410, 'device_signed_out');
@@ -176,6 +246,83 @@ export class FakeServer {
 }
 
 export { json as jsonResponse, error as errorResponse };
+
+/**
+ * A WebSocket class whose instances connect to `server`: the handshake (next microtask) checks
+ * the subprotocol and the ticket as the service does; pings get pongs; `push` and
+ * `serverClose` act as the server.
+ */
+export function webSocketClass(server) {
+  return class FakeWebSocket {
+    static instances = [];
+    protocol = '';
+    readyState = 0;
+    sent = [];
+    /** `{ code, reason, by: 'client' | 'server' }` once closed. */
+    closed = null;
+    listeners = new Map();
+    constructor(url, protocols) {
+      this.url = url;
+      this.protocols = protocols;
+      this.createdAt = server.clock.now();
+      FakeWebSocket.instances.push(this);
+      server.sockets.push(this);
+      queueMicrotask(() => this.handshake());
+    }
+    handshake() {
+      if (this.readyState !== 0 || server.holdHandshakes) return;
+      const [protocol, ticket] = this.protocols;
+      const deviceId = server.tickets.get(ticket);
+      const refused = server.refuseHandshakes > 0;
+      if (refused) server.refuseHandshakes -= 1;
+      if (refused || protocol !== 'softphone-presence.v1' || !deviceId || !server.live(deviceId)) {
+        // A browser learns nothing of the 401 or 403: an error, then close 1006.
+        this.readyState = 3;
+        this.closed = { code: 1006, reason: '', by: 'server' };
+        this.emit('error', {});
+        this.emit('close', { code: 1006, reason: '' });
+        return;
+      }
+      this.deviceId = deviceId;
+      this.protocol = protocol;
+      this.readyState = 1;
+      this.emit('open', {});
+    }
+    send(data) {
+      if (this.readyState === 0) throw new DOMException('Still in CONNECTING state.', 'InvalidStateError');
+      if (this.readyState !== 1) return;
+      this.sent.push(data);
+      if (server.answerPings && JSON.parse(data).type === 'ping') queueMicrotask(() => this.frame('{"type":"pong"}'));
+    }
+    close(code = 1000, reason = '') {
+      if (this.readyState >= 2) return;
+      this.readyState = 3;
+      this.closed = { code, reason, by: 'client' };
+      queueMicrotask(() => this.emit('close', { code, reason }));
+    }
+    /** A text frame from the server. */
+    frame(text) {
+      if (this.readyState === 1) this.emit('message', { data: text });
+    }
+    push(event) {
+      this.frame(JSON.stringify(event));
+    }
+    /** The server or the network closes it (1006: no close frame). */
+    serverClose(code = 1006, reason = '') {
+      if (this.readyState >= 2) return;
+      this.readyState = 3;
+      this.closed = { code, reason, by: 'server' };
+      this.emit('close', { code, reason });
+    }
+    addEventListener(type, listener) {
+      if (!this.listeners.has(type)) this.listeners.set(type, []);
+      this.listeners.get(type).push(listener);
+    }
+    emit(type, event) {
+      for (const listener of this.listeners.get(type) ?? []) listener(event);
+    }
+  };
+}
 
 export class FakeStorage {
   map = new Map();
@@ -304,10 +451,14 @@ function pageEvent(type, persisted) {
   return event;
 }
 
-/** One browser profile: shared storage, locks and channels; `tab()` opens a tab in it. */
-export function browser({ locks = true } = {}) {
+/**
+ * One browser profile: shared storage, locks and channels; `tab()` opens a tab in it. With
+ * `realtime: true` the tabs have a WebSocket (connected to the fake server), else none.
+ */
+export function browser({ locks = true, realtime = false } = {}) {
   const clock = new FakeClock();
   const server = new FakeServer(clock);
+  const WebSocket = realtime ? webSocketClass(server) : null;
   const storage = new FakeStorage();
   const lockManager = locks ? new FakeLocks() : null;
   const Channel = channelClass();
@@ -320,6 +471,7 @@ export function browser({ locks = true } = {}) {
     storage,
     locks: lockManager,
     Device,
+    WebSocket,
     tab({ name = `tab${++tabs}`, random = () => 0.5, appTokens = ['app-jwt'], ...options } = {}) {
       const page = new EventTarget();
       const tokensAsked = [];
@@ -338,6 +490,7 @@ export function browser({ locks = true } = {}) {
           storage,
           locks: lockManager,
           BroadcastChannel: Channel,
+          WebSocket,
           page,
           now: clock.now,
           setTimeout: clock.setTimeout,
@@ -349,7 +502,20 @@ export function browser({ locks = true } = {}) {
         },
       });
       const states = [];
-      const events = { registered: [], error: [], evicted: [], twilio: [], device: [], leader: [] };
+      const events = {
+        registered: [],
+        error: [],
+        evicted: [],
+        twilio: [],
+        device: [],
+        leader: [],
+        event: [],
+        resync: [],
+        realtime: [],
+        'devices.changed': [],
+        'device.signedOut': [],
+        'call.state': [],
+      };
       presence.on('state', (change) => states.push(change));
       for (const type of Object.keys(events)) presence.on(type, (payload) => events[type].push(payload));
       return {

@@ -398,7 +398,8 @@ test('tabs: one leads (Device, heartbeats), the others mirror it and take over w
   assert.equal(server.of('/heartbeat', 'a').length, 5);
   assert.equal(Device.instances.length, 1);
 
-  a.hide(); // the leading tab closes: keepalive unregister, lock released
+  a.hide(); // the leading tab closes: it hands over (no unregister) and releases the lock
+  assert.ok(server.devices.has(b.presence.deviceId), 'still registered while nobody leads');
   await clock.advance(0);
   assert.equal(b.presence.isLeader, true);
   assert.equal(b.presence.state, 'live');
@@ -407,12 +408,83 @@ test('tabs: one leads (Device, heartbeats), the others mirror it and take over w
   assert.equal(takeover[0].body.signIn, undefined, 'a takeover is an automatic register');
   assert.equal(Device.instances.length, 2);
   assert.equal(Device.instances[0].state, 'destroyed');
-  // a's unregister carried reg-1; b registered reg-2, so the server kept the device.
-  assert.deepEqual(server.of('/unregister-device', 'a')[0].body.registrationId, 'reg-1');
-  assert.ok(server.devices.has(b.presence.deviceId));
+  assert.deepEqual(server.of('/unregister-device'), [], 'handed over: nothing unregistered');
+  assert.equal(server.devices.get(b.presence.deviceId).registrationId, 'reg-2');
   await clock.advance(300 * SECOND);
   assert.equal(server.of('/heartbeat', 'a').length, 5);
   assert.ok(server.of('/heartbeat', 'b').length >= 4);
+});
+
+/** Two tabs of one profile, a leading and b following, both live. */
+async function twoTabs() {
+  const profile = browser();
+  const a = profile.tab({ name: 'a' });
+  const b = profile.tab({ name: 'b' });
+  a.presence.start();
+  await profile.clock.advance(0);
+  b.presence.start();
+  await profile.clock.advance(0);
+  assert.equal(a.presence.isLeader, true);
+  assert.equal(b.presence.state, 'live');
+  return { ...profile, profile, a, b };
+}
+
+test('hand-over: the device stays registered through it; the last tab to close unregisters', async () => {
+  const { server, clock, a, b } = await twoTabs();
+  const id = a.presence.deviceId;
+  // Whatever runs between a's pagehide and b's register, the device is listed.
+  const listed = [];
+  const sample = () => listed.push(Boolean(server.live(id)));
+  server.intercept = () => (sample(), null);
+  a.hide();
+  sample();
+  await clock.advance(0);
+  sample();
+  assert.deepEqual(listed, [true, true, true], "after pagehide, when b registers, after it");
+  assert.deepEqual(server.of('/unregister-device'), []);
+  assert.equal(b.presence.isLeader, true);
+  assert.equal(server.of('/register-device', 'b').length, 1);
+
+  b.hide(); // the last tab: unregisters its own registration, keepalive
+  await settle();
+  const [unregister] = server.of('/unregister-device');
+  assert.equal(unregister.tab, 'b');
+  assert.deepEqual(unregister.body, { deviceId: id, registrationId: 'reg-2' });
+  assert.equal(unregister.init.keepalive, true);
+  assert.equal(server.devices.size, 0);
+});
+
+test('hand-over: followers that closed or stopped first leave the leader the last tab', async () => {
+  const { server, clock, a, b, profile } = await twoTabs();
+  const c = profile.tab({ name: 'c' });
+  c.presence.start();
+  await clock.advance(0);
+  b.hide();
+  await c.presence.stop();
+  await clock.advance(0);
+  assert.equal(a.presence.isLeader, true);
+  a.hide();
+  await settle();
+  assert.deepEqual(server.of('/unregister-device').map((r) => [r.tab, r.body.registrationId]), [['a', 'reg-1']]);
+  assert.equal(server.devices.size, 0);
+});
+
+test('hand-over: a tab that closes before it registered in the leader\'s place unregisters for it', async () => {
+  const { server, clock, a, b } = await twoTabs();
+  let hold;
+  server.intercept = (r) => (r.tab === 'b' && r.path.endsWith('/register-device') ? new Promise((resolve) => (hold = resolve)) : null);
+  a.hide();
+  await clock.advance(0);
+  assert.equal(b.presence.isLeader, true);
+  assert.equal(b.presence.state, 'starting', 'its register is in flight');
+  b.hide(); // the browser window closes
+  await settle();
+  const [unregister] = server.of('/unregister-device');
+  assert.equal(unregister.tab, 'b');
+  assert.deepEqual(unregister.body, { deviceId: a.presence.deviceId, registrationId: 'reg-1' }, "a's registration");
+  assert.equal(unregister.token, 'app-jwt', "with the token a handed over");
+  assert.equal(unregister.init.keepalive, true);
+  hold(new Response('{}', { status: 503 }));
 });
 
 test('tabs: a follower that stops or hides leaves the queue; the leader is untouched', async () => {

@@ -1,0 +1,82 @@
+/** Why a user's device list changed, in `devices.changed`. */
+export type DeviceChange = 'registered' | 'updated' | 'unregistered' | 'evicted' | 'signedOut';
+/**
+ * The `data` of each event type this version knows. A new type is one entry here and one in
+ * `EVENT_TYPES`; a type missing here still reaches the app, untyped, through `on('event')`.
+ */
+export interface EventDataByType {
+    /** A device of the user registered, changed (label, capabilities, Twilio state), unregistered, was evicted or signed out. Never a plain heartbeat. */
+    'devices.changed': {
+        deviceId: string;
+        change: DeviceChange;
+    };
+    /** `deviceId` was signed out from another device of the user. */
+    'device.signedOut': {
+        deviceId: string;
+    };
+    /** One call leg of the user was answered (`onCall`, since `onCallSince`, epoch ms) or ended. */
+    'call.state': {
+        callSid: string;
+        onCall: boolean;
+        onCallSince: number | null;
+    };
+}
+export type KnownEventType = keyof EventDataByType;
+/** The types `EventDataByType` describes, at run time: each is also emitted under its own name. */
+export declare const EVENT_TYPES: readonly ["devices.changed", "device.signedOut", "call.state"];
+/** One event of a known type: `{ cursor, type, at, data }`. */
+export interface ServerEventOf<T extends KnownEventType> {
+    /** 20 lower-case hex characters; their string order is the events' order. */
+    cursor: string;
+    type: T;
+    /** When it happened, epoch milliseconds (the server's clock). */
+    at: number;
+    data: EventDataByType[T];
+}
+export type DevicesChangedEvent = ServerEventOf<'devices.changed'>;
+export type DeviceSignedOutEvent = ServerEventOf<'device.signedOut'>;
+export type CallStateEvent = ServerEventOf<'call.state'>;
+export type KnownServerEvent = {
+    [T in KnownEventType]: ServerEventOf<T>;
+}[KnownEventType];
+/** An event of a type this version does not know (a newer server): passed on as it came. */
+export interface UnknownServerEvent {
+    cursor: string;
+    type: string;
+    at: number;
+    data: unknown;
+}
+/** What `on('event')` hands over. Narrow it with `isEventOf(event, 'call.state')`. */
+export type ServerEvent = KnownServerEvent | UnknownServerEvent;
+/** Handlers per known type, merged into the library's events: `on('call.state', …)`. */
+export type ServerEventsByType = {
+    [T in KnownEventType]: ServerEventOf<T>;
+};
+export declare function isEventOf<T extends KnownEventType>(event: ServerEvent, type: T): event is ServerEventOf<T>;
+export declare function isCursor(value: unknown): value is string;
+/** An event as the wire carries it, or `null` for anything that is not one. */
+export declare function parseEvent(value: unknown): ServerEvent | null;
+/**
+ * Which events the app has been given. `cursor` is where the next catch-up starts: every event
+ * up to it has been handed over. Catch-up's cursor trails the newest events (by 10 s), so the
+ * events after it may come again, as may a pushed event in a catch-up: `seen` remembers the
+ * cursors after `cursor`, and an event at or before `cursor` or in `seen` is not new.
+ */
+export declare class EventLog {
+    private _cursor;
+    private readonly seen;
+    get cursor(): string | null;
+    /** Whether `event` is new; a new one is remembered. */
+    accept(event: ServerEvent): boolean;
+    /** Everything up to `cursor` has been handed over (it never moves back). */
+    advance(cursor: string): void;
+    snapshot(): {
+        cursor: string | null;
+        seen: string[];
+    };
+    /** Take over another tab's log (a tab that just opened, from the leader). */
+    merge(snapshot: {
+        cursor: string | null;
+        seen: string[];
+    }): void;
+}

@@ -1,0 +1,18 @@
+// What one request to the service came to, as the lifecycle and the realtime channel act on it.
+
+export interface PresenceError {
+  /** The server's `error.code`, or `unauthorized`, `app_token`, `twilio_sdk`, `http_<status>`. */
+  code: string;
+  message: string;
+  status?: number;
+}
+
+export type Outcome =
+  | { kind: 'ok'; body: unknown }
+  | { kind: 'notRegistered' }
+  | { kind: 'signedOut' }
+  // 410 cursor_expired: the event log no longer reaches back to the cursor.
+  | { kind: 'cursorExpired' }
+  | { kind: 'unauthorized'; error: PresenceError }
+  | { kind: 'transient'; reason: string; retryAfterMs?: number }
+  | { kind: 'fatal'; error: PresenceError };
