@@ -709,9 +709,10 @@ var SoftphonePresence = class {
   }
   async heartbeat(run) {
     const twilioState = this.twilio.state;
+    const report = twilioState !== void 0 && twilioState !== this.reportedTwilioState;
     const outcome = await this.call(PATHS.heartbeat, {
       deviceId: this.deviceId,
-      ...twilioState ? { twilioState } : {}
+      ...report ? { twilioState } : {}
     });
     if (run !== this.run) return;
     if (outcome.kind !== "ok") {

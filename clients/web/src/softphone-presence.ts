@@ -480,9 +480,12 @@ export class SoftphonePresence {
 
   private async heartbeat(run: number): Promise<void> {
     const twilioState = this.twilio.state;
+    // Only a changed state is sent: the server writes the device's state (and an event for the
+    // user's other devices) in a transaction whenever a heartbeat reports one.
+    const report = twilioState !== undefined && twilioState !== this.reportedTwilioState;
     const outcome = await this.call(PATHS.heartbeat, {
       deviceId: this.deviceId,
-      ...(twilioState ? { twilioState } : {}),
+      ...(report ? { twilioState } : {}),
     });
     if (run !== this.run) return;
     if (outcome.kind !== 'ok') {

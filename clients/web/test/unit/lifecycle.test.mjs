@@ -53,7 +53,7 @@ test('start registers, creates the Twilio Device with the token, registers it an
   assert.equal(tab.presence.device, device);
 });
 
-test('the Twilio state is reported with the heartbeats, soon after it changes', async () => {
+test('the Twilio state is reported with the heartbeats, soon after it changes, and only when it changed', async () => {
   const { tab, server, clock, Device } = await liveTab();
   assert.equal(tab.presence.twilioStatus.state, 'registering');
   assert.equal(server.of('/heartbeat').length, 1, 'the new Device was reported a second after register');
@@ -62,6 +62,11 @@ test('the Twilio state is reported with the heartbeats, soon after it changes', 
   await clock.advance(1 * SECOND);
   assert.equal(server.of('/heartbeat').length, 2, 'a changed state is reported within a second');
   assert.equal(server.of('/heartbeat')[1].body.twilioState, 'registered');
+  assert.equal(server.devices.get(tab.presence.deviceId).twilioState, 'registered');
+  // An unchanged state is not sent again (each report costs the server a transaction).
+  await clock.fireNext();
+  assert.equal(server.of('/heartbeat').length, 3);
+  assert.equal(server.of('/heartbeat')[2].body.twilioState, undefined);
   assert.equal(server.devices.get(tab.presence.deviceId).twilioState, 'registered');
 });
 
