@@ -13,6 +13,7 @@ pub mod http;
 pub mod lambda;
 #[cfg(any(test, feature = "local"))]
 pub mod local;
+pub mod outbound;
 pub mod realtime;
 pub mod routing;
 pub mod server;

@@ -2,10 +2,12 @@
 //! together.
 
 use super::{
-    AppAuthConfig, AppJwtKey, ClaimNames, Config, ConfigError, Needs, PresenceSettings, PushConfig,
-    RealtimeConfig, VoiceTokenConfig, WebhookConfig,
+    AppAuthConfig, AppJwtKey, ClaimNames, Config, ConfigError, DEFAULT_TWILIO_API_BASE_URL, Needs,
+    PresenceSettings, PushConfig, RealtimeConfig, SecretString, TwilioApiConfig, VoiceTokenConfig,
+    WebhookConfig,
 };
 use crate::domain::IdentityStyle;
+use crate::twilio::rest::RestConfig;
 
 struct Reader<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
@@ -33,6 +35,37 @@ impl Reader<'_> {
                 .push(format!("{name} must start with {prefix}"));
         }
         Some(value)
+    }
+
+    /// `PUBLIC_BASE_URL`: the scheme and host Twilio reaches the webhooks at.
+    fn public_base_url(&mut self) -> Option<String> {
+        let public = self.optional("PUBLIC_BASE_URL")?;
+        if !(public.starts_with("https://") || public.starts_with("http://")) {
+            self.problems
+                .push("PUBLIC_BASE_URL must start with https:// (or http://)".into());
+        }
+        Some(public.trim_end_matches('/').to_owned())
+    }
+
+    /// `OUTBOUND_ALLOWED_PREFIXES`: the E.164 prefixes calls and texts may reach.
+    fn outbound_allowed_prefixes(&mut self) -> Option<Vec<String>> {
+        let raw = self.optional("OUTBOUND_ALLOWED_PREFIXES")?;
+        let prefixes: Vec<String> = raw
+            .split(',')
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let well_formed = |p: &String| {
+            p.strip_prefix('+').is_some_and(|d| {
+                (1..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit())
+            })
+        };
+        if prefixes.is_empty() || !prefixes.iter().all(well_formed) {
+            self.problems.push(format!(
+                "OUTBOUND_ALLOWED_PREFIXES must be comma-separated E.164 prefixes such as +1,+44, got {raw:?}"
+            ));
+        }
+        Some(prefixes)
     }
 
     fn number(&mut self, name: &str, default: u32, min: u32, max: u32) -> u32 {
@@ -98,30 +131,36 @@ impl Config {
 
         let app_auth = needs.app_auth.then(|| Self::app_auth(&mut r)).flatten();
 
-        let account_sid = if needs.voice_tokens || needs.webhooks {
+        let account_sid = if needs.voice_tokens || needs.webhooks || needs.twilio_api {
             let sid = r.required("TWILIO_ACCOUNT_SID", "your Twilio account, AC...");
             r.prefixed("TWILIO_ACCOUNT_SID", "AC", Some(sid))
         } else {
             None
         };
 
-        let voice_tokens = needs.voice_tokens.then(|| {
-            let api_key_sid = r.required(
+        // The API key signs voice tokens and authenticates REST calls.
+        let api_key = (needs.voice_tokens || needs.twilio_api).then(|| {
+            let sid = r.required(
                 "TWILIO_API_KEY_SID",
-                "the API key that signs voice tokens, SK...",
+                "the API key that signs voice tokens and calls Twilio's REST API, SK...",
             );
-            let api_key_sid = r
-                .prefixed("TWILIO_API_KEY_SID", "SK", Some(api_key_sid))
+            let sid = r
+                .prefixed("TWILIO_API_KEY_SID", "SK", Some(sid))
                 .unwrap_or_default();
+            let secret: SecretString = r
+                .required("TWILIO_API_KEY_SECRET", "the API key's secret")
+                .into();
+            (sid, secret)
+        });
+        let voice_tokens = needs.voice_tokens.then(|| {
+            let (api_key_sid, api_key_secret) = api_key.clone().unwrap_or_default();
             let twiml = r.optional("TWILIO_TWIML_APP_SID");
             let ios = r.optional("TWILIO_PUSH_CREDENTIAL_SID_IOS");
             let android = r.optional("TWILIO_PUSH_CREDENTIAL_SID_ANDROID");
             VoiceTokenConfig {
                 account_sid: account_sid.clone().unwrap_or_default(),
                 api_key_sid,
-                api_key_secret: r
-                    .required("TWILIO_API_KEY_SECRET", "the API key's secret")
-                    .into(),
+                api_key_secret,
                 twiml_app_sid: r.prefixed("TWILIO_TWIML_APP_SID", "AP", twiml),
                 push_credential_sid_ios: r.prefixed("TWILIO_PUSH_CREDENTIAL_SID_IOS", "CR", ios),
                 push_credential_sid_android: r.prefixed(
@@ -133,34 +172,10 @@ impl Config {
         });
 
         let webhooks = needs.webhooks.then(|| {
-            let public = r.optional("PUBLIC_BASE_URL");
-            if public
-                .as_deref()
-                .is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://")))
-            {
-                r.problems
-                    .push("PUBLIC_BASE_URL must start with https:// (or http://)".into());
-            }
+            let public = r.public_base_url();
             let twiml = r.optional("TWILIO_TWIML_APP_SID");
             let twiml_app_sid = r.prefixed("TWILIO_TWIML_APP_SID", "AP", twiml);
-            let outbound_allowed_prefixes = r.optional("OUTBOUND_ALLOWED_PREFIXES").map(|raw| {
-                let prefixes: Vec<String> = raw
-                    .split(',')
-                    .map(|p| p.trim().to_owned())
-                    .filter(|p| !p.is_empty())
-                    .collect();
-                let well_formed = |p: &String| {
-                    p.strip_prefix('+').is_some_and(|d| {
-                        (1..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit())
-                    })
-                };
-                if prefixes.is_empty() || !prefixes.iter().all(well_formed) {
-                    r.problems.push(format!(
-                        "OUTBOUND_ALLOWED_PREFIXES must be comma-separated E.164 prefixes such as +1,+44, got {raw:?}"
-                    ));
-                }
-                prefixes
-            });
+            let outbound_allowed_prefixes = r.outbound_allowed_prefixes();
             WebhookConfig {
                 twiml_app_sid,
                 outbound_allowed_prefixes,
@@ -168,7 +183,7 @@ impl Config {
                 auth_token: r
                     .required("TWILIO_AUTH_TOKEN", "verifies X-Twilio-Signature")
                     .into(),
-                public_base_url: public.map(|u| u.trim_end_matches('/').to_owned()),
+                public_base_url: public,
                 // Twilio gives up after 15 s; leave room for the Lambda cold start and reply.
                 deadline: std::time::Duration::from_millis(u64::from(r.number(
                     "WEBHOOK_DEADLINE_MS",
@@ -176,6 +191,27 @@ impl Config {
                     100,
                     12_000,
                 ))),
+            }
+        });
+
+        let twilio_api = needs.twilio_api.then(|| {
+            let base = r
+                .optional("TWILIO_API_BASE_URL")
+                .unwrap_or_else(|| DEFAULT_TWILIO_API_BASE_URL.to_owned());
+            if !(base.starts_with("https://") || base.starts_with("http://")) {
+                r.problems
+                    .push("TWILIO_API_BASE_URL must start with https:// (or http://)".into());
+            }
+            let (api_key_sid, api_key_secret) = api_key.clone().unwrap_or_default();
+            TwilioApiConfig {
+                rest: RestConfig {
+                    base_url: base.trim_end_matches('/').to_owned(),
+                    account_sid: account_sid.clone().unwrap_or_default(),
+                    api_key_sid,
+                    api_key_secret,
+                },
+                public_base_url: r.public_base_url(),
+                outbound_allowed_prefixes: r.outbound_allowed_prefixes(),
             }
         });
 
@@ -223,6 +259,7 @@ impl Config {
                 webhooks,
                 realtime,
                 push,
+                twilio_api,
             })
         } else {
             // A setting two sections read (TWILIO_TWIML_APP_SID) is reported once.
@@ -304,6 +341,7 @@ mod tests {
         webhooks: true,
         realtime: true,
         push: false,
+        twilio_api: true,
         table: false,
     };
 

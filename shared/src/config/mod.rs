@@ -23,6 +23,8 @@ pub struct Needs {
     pub realtime: bool,
     /// Where the push function posts events (API Gateway's `@connections`).
     pub push: bool,
+    /// Twilio's REST API (sending texts, fetching media and recordings).
+    pub twilio_api: bool,
     pub table: bool,
 }
 
@@ -34,6 +36,7 @@ impl Needs {
             webhooks: self.webhooks || other.webhooks,
             realtime: self.realtime || other.realtime,
             push: self.push || other.push,
+            twilio_api: self.twilio_api || other.twilio_api,
             table: self.table || other.table,
         }
     }
@@ -48,6 +51,7 @@ pub struct Config {
     pub webhooks: Option<WebhookConfig>,
     pub realtime: Option<RealtimeConfig>,
     pub push: Option<PushConfig>,
+    pub twilio_api: Option<TwilioApiConfig>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +162,19 @@ pub struct RealtimeConfig {
     /// `REALTIME_URL`: the WebSocket API's `wss://…/{stage}` URL; unset on the local server,
     /// which answers with its own address.
     pub url: Option<String>,
+}
+
+/// Where Twilio's REST API is when `TWILIO_API_BASE_URL` is unset.
+pub const DEFAULT_TWILIO_API_BASE_URL: &str = "https://api.twilio.com";
+
+/// Calling Twilio's REST API: its address and the API key, and what outgoing texts need.
+#[derive(Debug, Clone)]
+pub struct TwilioApiConfig {
+    pub rest: crate::twilio::rest::RestConfig,
+    /// Where Twilio reaches the status-callback webhook; `None`: the request's own host.
+    pub public_base_url: Option<String>,
+    /// E.164 prefixes texts may reach; `None`: the country codes of the org's own numbers.
+    pub outbound_allowed_prefixes: Option<Vec<String>>,
 }
 
 /// Where the push function posts events.

@@ -39,10 +39,12 @@ macro_rules! string_value {
     };
 }
 
+pub mod dates;
 mod device;
 mod identity;
 mod values;
 
+pub use dates::days_from_civil;
 pub use device::{Capabilities, Capability, DeviceId, Label, Platform, TwilioState};
 pub use identity::{Identity, IdentityStyle, UserKey};
 pub use values::{E164, Email, OrgId};

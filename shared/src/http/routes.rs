@@ -143,6 +143,7 @@ impl Route {
             webhooks: self.is_webhook(),
             realtime: self == Self::EventsTicket,
             push: false,
+            twilio_api: false,
             table: true,
         }
     }

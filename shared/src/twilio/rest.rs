@@ -1,0 +1,548 @@
+//! Twilio's REST API, the parts this service calls: send a message, list messages (the SMS
+//! reconciler), fetch message media and recordings, delete a recording. Authenticated with the
+//! API key (SID and secret as HTTP Basic auth), at `TWILIO_API_BASE_URL`, over
+//! [`crate::outbound`].
+//!
+//! Only URLs under the configured base and this account are ever fetched with credentials: a
+//! media or recording URL that a webhook or a stored row names is checked against it first.
+//! Twilio answers a media request with a redirect to its CDN; that hop is followed without
+//! credentials.
+
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::outbound::{Answer, Outbound, OutboundError};
+
+/// The largest JSON answer read (a page of the message list).
+const MAX_JSON: usize = 4 << 20;
+/// Media of one MMS is at most 5 MB in all (Twilio's limit).
+pub const MAX_MEDIA: usize = 5 << 20;
+/// Redirects followed from a media or recording URL.
+const MAX_REDIRECTS: usize = 3;
+/// Messages per page of the list (Twilio allows up to 1,000; 200 keeps a page near 300 KB).
+const LIST_PAGE_SIZE: u32 = 200;
+
+/// Where Twilio's REST API is and the credentials it takes.
+#[derive(Clone, Debug)]
+pub struct RestConfig {
+    /// `TWILIO_API_BASE_URL` without a trailing slash: `https://api.twilio.com` in production,
+    /// a local fake in tests.
+    pub base_url: String,
+    pub account_sid: String,
+    pub api_key_sid: String,
+    pub api_key_secret: SecretString,
+}
+
+/// Why a call to Twilio did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestError {
+    /// Twilio answered with an error it means (4xx but 429): its HTTP status, its error code
+    /// (21610, 21211, …) and message.
+    #[error("Twilio refused the request ({status}, code {code:?}): {message}")]
+    Refused {
+        status: u16,
+        code: Option<u32>,
+        message: String,
+    },
+    /// 429, 5xx, a timeout or no connection: worth trying again later.
+    #[error("Twilio unavailable: {cause}")]
+    Unavailable {
+        retry_after_seconds: Option<u32>,
+        cause: String,
+    },
+    /// An answer this client does not understand.
+    #[error("unexpected answer from Twilio: {0}")]
+    Malformed(String),
+    /// A URL outside Twilio's API for this account: never fetched.
+    #[error("not a URL of this account's Twilio API")]
+    ForeignUrl,
+}
+
+impl From<OutboundError> for RestError {
+    fn from(error: OutboundError) -> Self {
+        RestError::Unavailable {
+            retry_after_seconds: None,
+            cause: error.to_string(),
+        }
+    }
+}
+
+/// A message as Twilio's REST API describes it (the fields this service reads).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct MessageResource {
+    pub sid: String,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `inbound`, `outbound-api`, `outbound-reply`, `outbound-call`.
+    #[serde(default)]
+    pub direction: Option<String>,
+    /// A string in Twilio's JSON ("1").
+    #[serde(default)]
+    pub num_segments: Option<String>,
+    #[serde(default)]
+    pub num_media: Option<String>,
+    #[serde(default)]
+    pub error_code: Option<u32>,
+    /// RFC 2822, e.g. `Tue, 01 Dec 2026 12:00:00 +0000`.
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub date_sent: Option<String>,
+}
+
+impl MessageResource {
+    pub fn segments(&self) -> Option<u32> {
+        self.num_segments.as_deref().and_then(|n| n.parse().ok())
+    }
+    pub fn media_count(&self) -> u32 {
+        self.num_media
+            .as_deref()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// One page of the message list and where the next one is.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MessagePage {
+    pub messages: Vec<MessageResource>,
+    #[serde(default)]
+    pub next_page_uri: Option<String>,
+}
+
+/// One media file of a message, as the Media list gives it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MediaResource {
+    pub sid: String,
+    pub content_type: String,
+    /// `/2010-04-01/Accounts/AC…/Messages/MM…/Media/ME….json`; the file is this without `.json`.
+    pub uri: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct MediaPage {
+    media_list: Vec<MediaResource>,
+}
+
+/// A message to send.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub body: &'a str,
+    pub status_callback: Option<&'a str>,
+}
+
+/// A fetched file and its type.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub content_type: String,
+    pub bytes: Bytes,
+}
+
+#[derive(Clone, Debug)]
+pub struct TwilioRest {
+    config: RestConfig,
+    http: Outbound,
+}
+
+#[derive(Deserialize)]
+struct TwilioErrorBody {
+    #[serde(default)]
+    code: Option<u32>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl TwilioRest {
+    pub fn new(config: RestConfig, deadline: Duration) -> Self {
+        Self {
+            config,
+            http: Outbound::new(deadline),
+        }
+    }
+
+    fn account_path(&self) -> String {
+        format!("/2010-04-01/Accounts/{}", self.config.account_sid)
+    }
+
+    /// `{base}/2010-04-01/Accounts/{AccountSid}/`: every URL this client sends credentials to
+    /// starts so.
+    fn account_prefix(&self) -> String {
+        format!("{}{}/", self.config.base_url, self.account_path())
+    }
+
+    fn basic_auth(&self) -> http::HeaderValue {
+        let pair = format!(
+            "{}:{}",
+            self.config.api_key_sid,
+            self.config.api_key_secret.expose_secret()
+        );
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        let mut value = http::HeaderValue::from_str(&format!("Basic {encoded}"))
+            .unwrap_or_else(|_| http::HeaderValue::from_static(""));
+        value.set_sensitive(true);
+        value
+    }
+
+    async fn request(
+        &self,
+        method: http::Method,
+        url: &str,
+        form: Option<String>,
+        max_body: usize,
+    ) -> Result<Answer, RestError> {
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(url)
+            .header(http::header::AUTHORIZATION, self.basic_auth())
+            .header(http::header::ACCEPT, "application/json");
+        if form.is_some() {
+            builder = builder.header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            );
+        }
+        let request = builder
+            .body(Bytes::from(form.unwrap_or_default()))
+            .map_err(|e| RestError::Malformed(format!("request not built: {e}")))?;
+        Ok(self.http.send(request, max_body).await?)
+    }
+
+    /// `POST …/Messages.json`.
+    pub async fn send_message(
+        &self,
+        message: &NewMessage<'_>,
+    ) -> Result<MessageResource, RestError> {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("To", message.to)
+            .append_pair("From", message.from)
+            .append_pair("Body", message.body);
+        if let Some(callback) = message.status_callback {
+            form.append_pair("StatusCallback", callback);
+        }
+        let url = format!(
+            "{}{}/Messages.json",
+            self.config.base_url,
+            self.account_path()
+        );
+        let answer = self
+            .request(http::Method::POST, &url, Some(form.finish()), MAX_JSON)
+            .await?;
+        json_of(&answer)
+    }
+
+    /// `GET …/Messages.json?To=…&DateSent>=…`, the first page; then [`Self::next_page`].
+    pub async fn list_messages_to(
+        &self,
+        to: &str,
+        sent_on_or_after: &str,
+    ) -> Result<MessagePage, RestError> {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("To", to)
+            .append_pair("DateSent>", sent_on_or_after)
+            .append_pair("PageSize", &LIST_PAGE_SIZE.to_string())
+            .finish();
+        let url = format!(
+            "{}{}/Messages.json?{query}",
+            self.config.base_url,
+            self.account_path()
+        );
+        let answer = self
+            .request(http::Method::GET, &url, None, MAX_JSON)
+            .await?;
+        json_of(&answer)
+    }
+
+    /// The page a list's `next_page_uri` names (a path under the base URL).
+    pub async fn next_page(&self, next_page_uri: &str) -> Result<MessagePage, RestError> {
+        let url = self.checked_url(next_page_uri)?;
+        let answer = self
+            .request(http::Method::GET, &url, None, MAX_JSON)
+            .await?;
+        json_of(&answer)
+    }
+
+    /// `GET …/Messages/{sid}/Media.json`: the files of an MMS, with their types.
+    pub async fn list_media(&self, message_sid: &str) -> Result<Vec<MediaResource>, RestError> {
+        let url = format!(
+            "{}{}/Messages/{message_sid}/Media.json",
+            self.config.base_url,
+            self.account_path()
+        );
+        let answer = self
+            .request(http::Method::GET, &url, None, MAX_JSON)
+            .await?;
+        Ok(json_of::<MediaPage>(&answer)?.media_list)
+    }
+
+    /// The media file at `url` (a `MediaUrlN` of a webhook, or a Media list `uri` without
+    /// `.json`), which must be under this account's API.
+    pub async fn fetch_media(&self, url: &str) -> Result<Download, RestError> {
+        let url = self.checked_url(url)?;
+        self.download(&url, MAX_MEDIA).await
+    }
+
+    /// A recording, `mp3` or `wav`.
+    pub async fn fetch_recording(
+        &self,
+        recording_sid: &str,
+        format: &str,
+    ) -> Result<Download, RestError> {
+        let url = format!(
+            "{}{}/Recordings/{recording_sid}.{format}",
+            self.config.base_url,
+            self.account_path()
+        );
+        self.download(&url, MAX_RECORDING).await
+    }
+
+    /// `DELETE …/Recordings/{sid}.json`: 204, or 404 when it is already gone (both fine).
+    pub async fn delete_recording(&self, recording_sid: &str) -> Result<(), RestError> {
+        let url = format!(
+            "{}{}/Recordings/{recording_sid}.json",
+            self.config.base_url,
+            self.account_path()
+        );
+        let answer = self
+            .request(http::Method::DELETE, &url, None, MAX_JSON)
+            .await?;
+        match answer.status {
+            200..=299 | 404 => Ok(()),
+            _ => Err(error_of(&answer)),
+        }
+    }
+
+    /// `url` as an absolute URL under this account's API, or [`RestError::ForeignUrl`]. A path
+    /// (`/2010-04-01/…`) is taken as relative to the base.
+    pub fn checked_url(&self, url: &str) -> Result<String, RestError> {
+        let absolute = if url.starts_with('/') {
+            format!("{}{url}", self.config.base_url)
+        } else {
+            url.to_owned()
+        };
+        let prefix = self.account_prefix();
+        // No step out of the account's path, spelled plainly or percent-encoded.
+        let inside = absolute.starts_with(&prefix)
+            && !absolute[prefix.len()..]
+                .split(['/', '?'])
+                .any(|s| s == ".." || s.to_ascii_lowercase().contains("%2e"));
+        if inside {
+            Ok(absolute)
+        } else {
+            Err(RestError::ForeignUrl)
+        }
+    }
+
+    /// GET with credentials, then any redirect (to Twilio's CDN) without them.
+    async fn download(&self, url: &str, max: usize) -> Result<Download, RestError> {
+        let mut answer = self.request(http::Method::GET, url, None, max).await?;
+        for _ in 0..MAX_REDIRECTS {
+            if !(300..400).contains(&answer.status) {
+                break;
+            }
+            let location = answer
+                .header("location")
+                .ok_or_else(|| RestError::Malformed("redirect without Location".into()))?;
+            let next = self.redirect_target(url, location)?;
+            let request = http::Request::get(next.as_str())
+                .body(Bytes::new())
+                .map_err(|e| RestError::Malformed(format!("redirect not followed: {e}")))?;
+            answer = self.http.send(request, max).await?;
+        }
+        if !(200..300).contains(&answer.status) {
+            return Err(error_of(&answer));
+        }
+        let content_type = answer
+            .header("content-type")
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        Ok(Download {
+            content_type,
+            bytes: answer.body,
+        })
+    }
+
+    /// A redirect is followed to HTTPS anywhere (Twilio's CDN URLs are pre-signed) or to the
+    /// base URL's own origin (a local fake), never to plain HTTP elsewhere.
+    fn redirect_target(&self, from: &str, location: &str) -> Result<String, RestError> {
+        let origin = origin_of(&self.config.base_url);
+        let target = if location.starts_with('/') {
+            format!("{}{location}", origin_of(from))
+        } else {
+            location.to_owned()
+        };
+        if target.starts_with("https://") || target.starts_with(&format!("{origin}/")) {
+            Ok(target)
+        } else {
+            Err(RestError::ForeignUrl)
+        }
+    }
+}
+
+/// The largest recording read (a 10-minute WAV at 8 kHz, 16 bit is 9.6 MB; mp3 far less).
+pub const MAX_RECORDING: usize = 12 << 20;
+
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    match url[after_scheme..].find('/') {
+        Some(i) => &url[..after_scheme + i],
+        None => url,
+    }
+}
+
+fn json_of<T: serde::de::DeserializeOwned>(answer: &Answer) -> Result<T, RestError> {
+    if !(200..300).contains(&answer.status) {
+        return Err(error_of(answer));
+    }
+    serde_json::from_slice(&answer.body).map_err(|e| RestError::Malformed(e.to_string()))
+}
+
+/// An error answer as a [`RestError`]: 429 and 5xx are worth retrying, the rest is Twilio's
+/// refusal with its code.
+fn error_of(answer: &Answer) -> RestError {
+    let parsed: Option<TwilioErrorBody> = serde_json::from_slice(&answer.body).ok();
+    let message = parsed
+        .as_ref()
+        .and_then(|b| b.message.clone())
+        .unwrap_or_else(|| format!("HTTP {}", answer.status));
+    if answer.status == 429 || answer.status >= 500 {
+        return RestError::Unavailable {
+            retry_after_seconds: answer.header("retry-after").and_then(|v| v.parse().ok()),
+            cause: format!("HTTP {}: {message}", answer.status),
+        };
+    }
+    RestError::Refused {
+        status: answer.status,
+        code: parsed.and_then(|b| b.code),
+        message,
+    }
+}
+
+/// Epoch milliseconds of an RFC 2822 date as Twilio writes them
+/// (`Tue, 01 Dec 2026 12:00:00 +0000`).
+pub fn parse_rfc2822(text: &str) -> Option<i64> {
+    let rest = text.split_once(", ").map_or(text, |(_, r)| r);
+    let mut parts = rest.split_whitespace();
+    let day: i64 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut clock = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
+    let zone = parts.next().unwrap_or("+0000");
+    let sign = if zone.starts_with('-') { -1 } else { 1 };
+    let digits = zone.trim_start_matches(['+', '-']);
+    let offset_min = if digits.len() == 4 {
+        sign * (digits[..2].parse::<i64>().ok()? * 60 + digits[2..].parse::<i64>().ok()?)
+    } else {
+        0
+    };
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let days = crate::domain::days_from_civil(year, month, day);
+    Some(((days * 86_400 + h * 3600 + m * 60 + s) - offset_min * 60) * 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> TwilioRest {
+        TwilioRest::new(
+            RestConfig {
+                base_url: "https://api.twilio.com".into(),
+                account_sid: "AC1".into(),
+                api_key_sid: "SK1".into(),
+                api_key_secret: SecretString::from("s"),
+            },
+            Duration::from_secs(1),
+        )
+    }
+
+    #[test]
+    fn only_this_accounts_api_urls_are_fetched() {
+        let rest = client();
+        let media = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1";
+        assert_eq!(rest.checked_url(media).unwrap(), media);
+        assert_eq!(
+            rest.checked_url("/2010-04-01/Accounts/AC1/Messages.json?Page=1")
+                .unwrap(),
+            "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?Page=1"
+        );
+        for foreign in [
+            "https://api.twilio.com/2010-04-01/Accounts/AC2/Messages/MM1/Media/ME1",
+            "https://api.twilio.com.evil.example/2010-04-01/Accounts/AC1/x",
+            "http://api.twilio.com/2010-04-01/Accounts/AC1/x",
+            "https://evil.example/https://api.twilio.com/2010-04-01/Accounts/AC1/",
+            "https://api.twilio.com/2010-04-01/Accounts/AC1/../AC2/Messages.json",
+            "/2010-04-01/Accounts/AC12/Messages.json",
+            "https://api.twilio.com/2010-04-01/Accounts/AC1/%2E%2E/AC2/Messages.json",
+        ] {
+            assert_eq!(
+                rest.checked_url(foreign),
+                Err(RestError::ForeignUrl),
+                "{foreign}"
+            );
+        }
+    }
+
+    #[test]
+    fn redirects_go_to_https_or_the_base_origin_only() {
+        let rest = client();
+        let from = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1";
+        assert!(
+            rest.redirect_target(from, "https://s3.amazonaws.com/x?sig=1")
+                .is_ok()
+        );
+        assert_eq!(
+            rest.redirect_target(from, "/cdn/ME1").unwrap(),
+            "https://api.twilio.com/cdn/ME1"
+        );
+        assert_eq!(
+            rest.redirect_target(from, "http://169.254.169.254/latest/meta-data"),
+            Err(RestError::ForeignUrl)
+        );
+    }
+
+    #[test]
+    fn twilio_dates_are_read() {
+        assert_eq!(
+            parse_rfc2822("Thu, 01 Jan 1970 00:00:10 +0000"),
+            Some(10_000)
+        );
+        assert_eq!(
+            parse_rfc2822("Tue, 01 Dec 2026 12:00:00 +0000"),
+            Some(1_796_126_400_000)
+        );
+        assert_eq!(
+            parse_rfc2822("Tue, 01 Dec 2026 13:00:00 +0100"),
+            Some(1_796_126_400_000)
+        );
+        assert_eq!(parse_rfc2822("yesterday"), None);
+    }
+}
