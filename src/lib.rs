@@ -9,9 +9,11 @@ pub mod realtime;
 use std::sync::Arc;
 
 use shared::App;
-use shared::app::{StartupError, Stores};
+use shared::app::{Core, StartupError, Stores};
 use shared::config::Config;
+use shared::http::Endpoint;
 use shared::realtime::Tickets;
+use shared::secrets::Secrets;
 use shared::server::LocalRoutes;
 use shared::store::dynamo::DynamoStore;
 use shared::store::memory::MemoryStore;
@@ -27,10 +29,16 @@ pub enum Backend {
 }
 
 /// The app over `backend`'s stores, with the realtime hub as their event sink, so that what
-/// they write reaches open connections at once.
-pub fn local_app(config: &Config, backend: Backend) -> Result<(Arc<App>, Arc<Hub>), StartupError> {
-    let realtime = StartupError::require(&config.realtime, "the realtime channel")?;
-    let hub = Hub::new(Tickets::new(&realtime.ticket_secret));
+/// they write reaches open connections at once. Keys made from secrets follow `secrets`' re-reads
+/// (when the secrets come from `SECRETS_ARN`).
+pub fn local_app(
+    config: &Config,
+    backend: Backend,
+    secrets: Option<Secrets>,
+) -> Result<(Arc<App>, Arc<Hub>), StartupError> {
+    let tickets = Tickets::rotating(config, secrets.as_ref())
+        .ok_or(StartupError::Missing("the realtime channel"))?;
+    let hub = Hub::new(tickets);
     let retention = config.presence.event_retention_seconds;
     let stores = match backend {
         Backend::Memory => Stores::of(Arc::new(
@@ -43,7 +51,8 @@ pub fn local_app(config: &Config, backend: Backend) -> Result<(Arc<App>, Arc<Hub
         )),
     };
     hub.attach(stores.events.clone(), stores.presence.clone());
-    Ok((Arc::new(App::new(config, stores)?), hub))
+    let core = Core::new(config.presence, stores).with_secrets(secrets);
+    Ok((Arc::new(App::build(core, config)?), hub))
 }
 
 /// The routes only the local server has. `dev_secret`: the development JWT secret when it is

@@ -5,12 +5,15 @@ use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use shared::app::StartupError;
-use shared::config::{Config, ConfigError, Needs};
+use shared::config::{AppAuthConfig, AppJwtKey, Config, ConfigError, ExposeSecret, Needs};
 use shared::directory::{Directory, DirectoryError};
+use shared::http::Endpoint;
 use shared::local::{mint_app_jwt, with_dev_defaults};
+use shared::secrets::Env;
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::{DirectoryStore, StoreError};
 use softphone_presence::{Backend, local_app, local_routes};
@@ -202,12 +205,14 @@ fn sign_webhook(url: &str, params: &[String]) -> Result<(), CliError> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), CliError> {
-    let env = with_dev_defaults(process_env);
+    let env: Env = Arc::new(with_dev_defaults(process_env));
     let needs = Needs {
         table: args.store == StoreKind::Dynamodb,
         ..shared::http::Route::needs_of(&shared::http::Route::ALL)
     };
-    let config = Config::from_env(&env, needs)?;
+    // With SECRETS_ARN, the secrets come from Secrets Manager (the SDK's usual settings apply,
+    // AWS_ENDPOINT_URL_SECRETS_MANAGER among them), as in the functions.
+    let (config, secrets) = shared::secrets::configure_from_env(env.clone(), needs).await?;
     let directory = read_directory(args.directory.as_deref())?;
 
     let backend = match args.store {
@@ -222,7 +227,9 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         }
     };
     let load_directory = args.store == StoreKind::Memory || args.directory.is_some();
-    let (app, hub) = local_app(&config, backend)?;
+    let (app, hub) = local_app(&config, backend, secrets)?;
+    // An identity provider's keys, fetched before the first request as in a cold start.
+    app.warm().await;
     if load_directory {
         let report = app.core().directory.import(&directory).await?;
         if args.store == StoreKind::Dynamodb {
@@ -241,10 +248,11 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(listen)?;
     let addr = listener.local_addr().map_err(listen)?;
-    print_banner(addr, &env, &directory);
+    let dev_secret = dev_secret_in_use(&config);
+    print_banner(addr, dev_secret.as_deref(), &directory);
     let options = shared::server::Options {
         cors: shared::server::Cors::from_setting(env("CORS_ALLOW_ORIGINS").as_deref()),
-        local: Some(local_routes(app.clone(), hub, dev_secret_in_use(&env))),
+        local: Some(local_routes(app.clone(), hub, dev_secret)),
     };
     shared::server::serve_with(listener, app, options, async {
         let _ = tokio::signal::ctrl_c().await;
@@ -255,31 +263,37 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
 
 /// The development JWT secret when it is the one app tokens are checked with: only then may
 /// this server mint tokens (the banner's, the settings page's sign-in).
-fn dev_secret_in_use(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+fn dev_secret_in_use(config: &Config) -> Option<String> {
     let dev_secret = shared::local::dev_default("APP_JWT_SECRET")?;
-    env("APP_JWT_SECRET").filter(|s| s == dev_secret)
+    match config.app_auth.as_ref()? {
+        AppAuthConfig::Jwt {
+            key: AppJwtKey::Secret(secret),
+            ..
+        } if secret.expose_secret() == dev_secret => Some(dev_secret.to_owned()),
+        _ => None,
+    }
 }
 
 /// Print where the server listens, and for the development secret a token and curl lines.
 /// Write errors are ignored: a closed stdout must not stop the server.
-fn print_banner(addr: SocketAddr, env: &dyn Fn(&str) -> Option<String>, directory: &Directory) {
-    let text = banner(addr, env, directory);
+fn print_banner(addr: SocketAddr, dev_secret: Option<&str>, directory: &Directory) {
+    let text = banner(addr, dev_secret, directory);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush());
 }
 
-fn banner(addr: SocketAddr, env: &dyn Fn(&str) -> Option<String>, directory: &Directory) -> String {
+fn banner(addr: SocketAddr, dev_secret: Option<&str>, directory: &Directory) -> String {
     let mut out = String::new();
     let base = format!("http://{addr}");
     let _ = writeln!(out, "softphone-presence listening on {base}");
     let _ = writeln!(out, "settings page: {base}/");
     // Only mint a sample token with the development secret: never print one signed with a real key.
-    let Some(secret) = dev_secret_in_use(env) else {
+    let Some(secret) = dev_secret else {
         let _ = writeln!(
             out,
-            "app tokens: signed by your own issuer (APP_JWT_SECRET / APP_JWT_PUBLIC_KEY is set)"
+            "app tokens: signed by your own issuer (APP_JWT_SECRET, APP_JWT_PUBLIC_KEY or APP_JWT_JWKS_URL is set)"
         );
         return out;
     };
@@ -292,7 +306,7 @@ fn banner(addr: SocketAddr, env: &dyn Fn(&str) -> Option<String>, directory: &Di
         })
         .unwrap_or_else(|| ("alice@example.com".into(), "org_demo".into()));
     let now = shared::app::system_clock().div_euclid(1000);
-    let Ok(jwt) = mint_app_jwt(&secret, &email, &org, now, 12 * 3600) else {
+    let Ok(jwt) = mint_app_jwt(secret, &email, &org, now, 12 * 3600) else {
         return out;
     };
     let _ = writeln!(

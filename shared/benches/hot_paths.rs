@@ -1,10 +1,14 @@
 //! Micro-benchmarks of the per-request work that does not wait on DynamoDB: app JWT
-//! verification (HS256, and RS256/ES256 with the test keys), voice token minting, Twilio
+//! verification (HS256, and RS256/ES256 with the test keys, from a PEM key or an identity
+//! provider's key set), voice token minting, Twilio
 //! signature validation, identity encoding, TwiML for 1 and 10 clients, directory lookups.
 //! Every key is parsed once, outside the measured loop, as the functions do at start-up.
 //! Run: cargo bench -p shared (add `-- <filter>` for one).
 
+use std::future::Future;
 use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -40,8 +44,43 @@ fn config(overrides: &[(&str, &str)]) -> Config {
 }
 
 fn authenticator(overrides: &[(&str, &str)]) -> Authenticator {
-    let config = config(overrides);
-    Authenticator::new(config.app_auth.as_ref().unwrap(), IdentityStyle::Safe).unwrap()
+    Authenticator::new(&config(overrides), IdentityStyle::Safe, None).unwrap()
+}
+
+/// The output of a future that needs no waiting: verification with its keys at hand.
+fn ready<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("verification waited"),
+    }
+}
+
+/// An authenticator of `APP_JWT_JWKS_URL`, its key set fetched (as during init) from a
+/// one-shot local server publishing `key` under `kid`.
+fn jwks_authenticator(key: &EncodingKey, algorithm: Algorithm, kid: &str) -> Authenticator {
+    let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(key, algorithm).unwrap();
+    jwk.common.key_id = Some(kid.into());
+    let body = serde_json::to_string(&json!({ "keys": [jwk] })).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request);
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(answer.as_bytes()).unwrap();
+    });
+    let authenticator = authenticator(&[("APP_JWT_JWKS_URL", &url)]);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(authenticator.prefetch());
+    authenticator
 }
 
 fn asymmetric_jwt(algorithm: Algorithm, key: &EncodingKey) -> String {
@@ -63,21 +102,34 @@ fn jwt(c: &mut Criterion) {
     let header = format!("Bearer {token}");
     let hs256 = authenticator(&[]);
     c.bench_function("jwt verify HS256", |b| {
-        b.iter(|| hs256.authenticate(black_box(Some(&header)), None).unwrap())
+        b.iter(|| ready(hs256.authenticate(black_box(Some(&header)), None)).unwrap())
     });
 
     let rsa = EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes()).unwrap();
     let header = format!("Bearer {}", asymmetric_jwt(Algorithm::RS256, &rsa));
     let rs256 = authenticator(&[("APP_JWT_PUBLIC_KEY", RSA_PUBLIC)]);
     c.bench_function("jwt verify RS256", |b| {
-        b.iter(|| rs256.authenticate(black_box(Some(&header)), None).unwrap())
+        b.iter(|| ready(rs256.authenticate(black_box(Some(&header)), None)).unwrap())
+    });
+
+    let mut kid_header = Header::new(Algorithm::RS256);
+    kid_header.kid = Some("rsa-1".into());
+    let claims = json!({"sub": "alice@example.com", "email": "alice@example.com",
+        "orgId": "org_demo", "iat": 1_795_262_400, "exp": 4_102_444_800_i64});
+    let header = format!(
+        "Bearer {}",
+        jsonwebtoken::encode(&kid_header, &claims, &rsa).unwrap()
+    );
+    let jwks = jwks_authenticator(&rsa, Algorithm::RS256, "rsa-1");
+    c.bench_function("jwt verify RS256 (JWKS)", |b| {
+        b.iter(|| ready(jwks.authenticate(black_box(Some(&header)), None)).unwrap())
     });
 
     let ec = EncodingKey::from_ec_pem(EC_PRIVATE.as_bytes()).unwrap();
     let header = format!("Bearer {}", asymmetric_jwt(Algorithm::ES256, &ec));
     let es256 = authenticator(&[("APP_JWT_PUBLIC_KEY", EC_PUBLIC)]);
     c.bench_function("jwt verify ES256", |b| {
-        b.iter(|| es256.authenticate(black_box(Some(&header)), None).unwrap())
+        b.iter(|| ready(es256.authenticate(black_box(Some(&header)), None)).unwrap())
     });
 }
 

@@ -1,11 +1,12 @@
 //! What every handler shares, built once per process (a Lambda cold start, or the local
-//! server's start), never per request: the stores, the presence settings and the clock; and
-//! what can stop that start.
+//! server's start), never per request: the stores, the presence settings, the clock and, when
+//! the secrets come from Secrets Manager, their source; and what can stop that start.
 
 use std::sync::Arc;
 
 use crate::auth::KeyError;
 use crate::config::{ConfigError, PresenceSettings};
+use crate::secrets::Secrets;
 use crate::store::{DirectoryStore, EventStore, PresenceStore, StoreError};
 
 /// Milliseconds since the epoch. A value, not a global, so tests can move time.
@@ -47,6 +48,9 @@ pub struct Core {
     pub events: Arc<dyn EventStore>,
     pub settings: PresenceSettings,
     pub clock: Clock,
+    /// `SECRETS_ARN`'s secret, re-read when due: what keys made from secrets are remade from
+    /// ([`crate::secrets::Rotating`]). `None`: the secrets are environment variables.
+    pub secrets: Option<Secrets>,
 }
 
 impl Core {
@@ -57,7 +61,12 @@ impl Core {
             events: stores.events,
             settings,
             clock: system_clock,
+            secrets: None,
         }
+    }
+
+    pub fn with_secrets(self, secrets: Option<Secrets>) -> Self {
+        Self { secrets, ..self }
     }
 
     pub fn now_ms(&self) -> i64 {

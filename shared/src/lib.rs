@@ -16,6 +16,7 @@ pub mod local;
 pub mod outbound;
 pub mod realtime;
 pub mod routing;
+pub mod secrets;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -22,15 +22,21 @@ pub const DEV_DEFAULTS: &[(&str, &str)] = &[
 ];
 
 /// Look up `name` in `env` first, then in the development defaults. The JWT secret default is
-/// used only when no other app-auth setting is given, so a public key or gateway mode is not
-/// overridden by it.
+/// used only when no other app-auth setting is given, so a public key, a key set or gateway
+/// mode is not overridden by it; and no secret has a default when `SECRETS_ARN` names where
+/// the secrets are.
 pub fn with_dev_defaults(env: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
     move |name: &str| {
         if let Some(value) = env(name) {
             return Some(value);
         }
+        if crate::config::SECRET_NAMES.contains(&name) && env("SECRETS_ARN").is_some() {
+            return None;
+        }
         if name == "APP_JWT_SECRET"
-            && (env("APP_JWT_PUBLIC_KEY").is_some() || env("AUTH_MODE").is_some())
+            && ["APP_JWT_PUBLIC_KEY", "APP_JWT_JWKS_URL", "AUTH_MODE"]
+                .iter()
+                .any(|other| env(other).is_some())
         {
             return None;
         }

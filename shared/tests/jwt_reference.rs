@@ -1,11 +1,17 @@
-//! `auth::Verifier` (the app-JWT check on every app request) against `jsonwebtoken::decode`
-//! as the reference: over generated tokens (claims of every type, duplicated claims, wrong
-//! algorithms and keys, altered signatures, broken shapes) both must accept the same tokens,
-//! return the same claims and refuse for the same reason.
+//! The app-JWT check on every app request (`auth::Authenticator`) against a reference:
+//! `jsonwebtoken::decode` with the `Validation` the configuration describes (the algorithm of
+//! the key, `exp` required, `nbf` when present, 30 s of leeway, a configured issuer and
+//! audience required), and the caller made of the email and org claims. Over generated tokens
+//! (claims of every type, duplicated claims, wrong algorithms and keys, altered signatures,
+//! broken shapes) both must accept the same tokens with the same caller, and refuse the rest
+//! for the same reason.
 //!
 //! Reproduce with `cargo test -p shared --test jwt_reference`; docs/reliability.md has the
 //! case counts.
 
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -15,7 +21,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Value};
-use shared::auth::Verifier;
+use shared::auth::{AuthError, Authenticator};
+use shared::domain::{Email, IdentityStyle, OrgId};
 
 const CASES: u32 = 3000;
 const LEEWAY: u64 = 30;
@@ -52,7 +59,7 @@ impl Setup {
         }
     }
 
-    /// What `Authenticator` built before it had its own verifier.
+    /// The reference's validation: what the configuration asks of a token.
     fn validation(self) -> Validation {
         let mut validation = Validation::new(self.algorithm);
         validation.leeway = LEEWAY;
@@ -74,16 +81,31 @@ impl Setup {
         validation
     }
 
-    fn verifier(self) -> Verifier {
-        Verifier::new(
-            self.algorithm,
-            &self.decoding_key(),
-            self.issuer.then_some(ISSUER),
-            self.audience.then_some(AUDIENCE),
-            LEEWAY,
-            [EMAIL, ORG],
-        )
-        .unwrap()
+    /// The service's verifier, configured as an operator would.
+    fn authenticator(self) -> Authenticator {
+        let secret = std::str::from_utf8(SECRET).unwrap();
+        let mut env = vec![match self.algorithm {
+            Algorithm::HS256 => ("APP_JWT_SECRET", secret),
+            Algorithm::RS256 => ("APP_JWT_PUBLIC_KEY", RSA_PUBLIC),
+            _ => ("APP_JWT_PUBLIC_KEY", EC_PUBLIC),
+        }];
+        if self.issuer {
+            env.push(("APP_JWT_ISSUER", ISSUER));
+        }
+        if self.audience {
+            env.push(("APP_JWT_AUDIENCE", AUDIENCE));
+        }
+        let lookup = |name: &str| {
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        let needs = shared::config::Needs {
+            app_auth: true,
+            ..Default::default()
+        };
+        let config = shared::config::Config::from_env(&lookup, needs).unwrap();
+        Authenticator::new(&config, IdentityStyle::Safe, None).unwrap()
     }
 }
 
@@ -326,21 +348,88 @@ fn token(setup: Setup, shape: &Shape, claims: &str) -> String {
     }
 }
 
-/// What the reference says: the two claims as the service reads them from its claim map, or
-/// the refusal's kind. Missing-claim refusals compare without the name: jsonwebtoken checks
-/// required claims in a `HashSet`'s order, so with two missing it names either.
-fn reference(setup: Setup, token: &str) -> Result<[Option<String>; 2], String> {
-    match jsonwebtoken::decode::<Map<String, Value>>(
+/// What a verifier decided about a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Verdict {
+    /// The caller's email and org.
+    Accepted(String, String),
+    /// Verified, but this claim does not name a caller.
+    BadClaim(String),
+    /// Refused, for this reason (the 401's message).
+    Refused(String),
+}
+
+/// What the reference decides: `decode`'s verdict, and the caller of its claims.
+fn reference(setup: Setup, token: &str) -> Verdict {
+    let claims = match jsonwebtoken::decode::<Map<String, Value>>(
         token,
         &setup.decoding_key(),
         &setup.validation(),
     ) {
-        Ok(data) => Ok([EMAIL, ORG].map(|name| match data.claims.get(name) {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        })),
-        Err(e) => Err(kind(e.kind())),
+        Ok(data) => data.claims,
+        Err(e) => return Verdict::Refused(reason(e.kind())),
+    };
+    // A claim names a caller when it is a non-empty string or a number, and parses.
+    let text = |name: &str| match claims.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    // Both present first, then each parsed: the first claim found wanting is named.
+    let (Some(email), Some(org)) = (text(EMAIL), text(ORG)) else {
+        let missing = if text(EMAIL).is_none() { EMAIL } else { ORG };
+        return Verdict::BadClaim(missing.into());
+    };
+    match (
+        Email::parse_field(&email, EMAIL),
+        OrgId::parse_field(&org, ORG),
+    ) {
+        (Ok(email), Ok(org)) => Verdict::Accepted(email.to_string(), org.to_string()),
+        (Err(_), _) => Verdict::BadClaim(EMAIL.into()),
+        (_, Err(_)) => Verdict::BadClaim(ORG.into()),
+    }
+}
+
+/// The reason a 401 gives for each of `decode`'s refusals. Missing-claim refusals compare
+/// without the name: jsonwebtoken checks required claims in a `HashSet`'s order, so with two
+/// missing it names either.
+fn reason(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::ExpiredSignature => "expired",
+        ErrorKind::ImmatureSignature => "not valid yet (nbf)",
+        ErrorKind::InvalidSignature => "bad signature",
+        ErrorKind::InvalidAlgorithm => "algorithm not accepted",
+        ErrorKind::InvalidIssuer => "wrong issuer",
+        ErrorKind::InvalidAudience => "wrong audience",
+        ErrorKind::MissingRequiredClaim(_) => "missing claim",
+        _ => "malformed",
+    }
+    .into()
+}
+
+/// What the service decides.
+fn service(authenticator: &Authenticator, token: &str) -> Verdict {
+    let header = format!("Bearer {token}");
+    match ready(authenticator.authenticate(Some(&header), None)) {
+        Ok(caller) => Verdict::Accepted(caller.email.to_string(), caller.org.to_string()),
+        Err(AuthError::BadClaim { claim, .. }) => Verdict::BadClaim(claim),
+        Err(AuthError::InvalidToken(reason)) => {
+            let missing = reason.starts_with("missing ") && reason.ends_with(" claim");
+            Verdict::Refused(if missing {
+                "missing claim".into()
+            } else {
+                reason
+            })
+        }
+        Err(AuthError::MissingToken) => Verdict::Refused("no token".into()),
+    }
+}
+
+/// The output of a future that needs no waiting (no key set to fetch here).
+fn ready<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the verifier waited with no key set to fetch"),
     }
 }
 
@@ -357,23 +446,23 @@ proptest! {
     #![proptest_config(Config { cases: CASES, failure_persistence: None, ..Config::default() })]
 
     #[test]
-    fn jwt_verifier_agrees_with_jsonwebtoken(
+    fn the_service_decides_as_the_reference(
         setup in any_setup(),
         shape in any_shape(),
         claims in any_claims(),
     ) {
         let token = token(setup, &shape, &claims);
         let expected = reference(setup, &token);
-        let ours = setup.verifier().verify(&token, now()).map_err(|e| kind(e.kind()));
-        prop_assert_eq!(&ours, &expected, "fresh verifier: {} / {}", claims, token);
-        // The same token after the verifier has accepted one of this server's own tokens, so
-        // that the header segment they share is remembered and not parsed again.
-        let warm = setup.verifier();
-        prop_assert!(warm.verify(&valid_token(setup), now()).is_ok());
-        // Twice: whatever the first call remembered must not change the second's verdict.
+        let authenticator = setup.authenticator();
+        prop_assert_eq!(&service(&authenticator, &token), &expected, "{} / {}", claims, token);
+        // The verifier keeps nothing between tokens: after one of the server's own tokens,
+        // the same verdict, twice.
+        prop_assert!(matches!(
+            service(&authenticator, &valid_token(setup)),
+            Verdict::Accepted(..)
+        ));
         for _ in 0..2 {
-            let ours = warm.verify(&token, now()).map_err(|e| kind(e.kind()));
-            prop_assert_eq!(&ours, &expected, "warm verifier: {} / {}", claims, token);
+            prop_assert_eq!(&service(&authenticator, &token), &expected, "{} / {}", claims, token);
         }
     }
 }
@@ -397,9 +486,14 @@ fn the_generated_tokens_cover_acceptance_and_every_refusal() {
     let mut seen = std::collections::BTreeMap::<String, usize>::new();
     for _ in 0..CASES {
         let (setup, shape, claims) = strategy.new_tree(&mut runner).unwrap().current();
-        let outcome = match reference(setup, &token(setup, &shape, &claims)) {
+        let token = token(setup, &shape, &claims);
+        let outcome = match jsonwebtoken::decode::<Map<String, Value>>(
+            &token,
+            &setup.decoding_key(),
+            &setup.validation(),
+        ) {
             Ok(_) => "accepted".to_owned(),
-            Err(kind) => kind,
+            Err(e) => kind(e.kind()),
         };
         *seen.entry(outcome).or_default() += 1;
     }

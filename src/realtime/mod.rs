@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use shared::events::Event;
 use shared::realtime::Tickets;
 use shared::realtime::push::{self, SendError, Sender};
+use shared::secrets::Rotating;
 use shared::store::{EventSink, EventStore, PresenceKey, PresenceStore};
 use tokio::sync::mpsc;
 
@@ -33,13 +34,13 @@ struct Socket {
 pub struct Hub {
     events: OnceLock<Arc<dyn EventStore>>,
     presence: OnceLock<Arc<dyn PresenceStore>>,
-    tickets: Tickets,
+    tickets: Rotating<Tickets>,
     sockets: Mutex<HashMap<String, Socket>>,
     clock: fn() -> i64,
 }
 
 impl Hub {
-    pub fn new(tickets: Tickets) -> Arc<Self> {
+    pub fn new(tickets: Rotating<Tickets>) -> Arc<Self> {
         Arc::new(Self {
             events: OnceLock::new(),
             presence: OnceLock::new(),

@@ -52,7 +52,7 @@ async fn accept(hub: &Arc<Hub>, request: &mut Request) -> Result<Response, ApiEr
     let ticket = protocol::offered_ticket(offered).ok_or_else(|| {
         unauthorized("offer the subprotocol softphone-presence.v1 and a ticket from POST /phone/events/ticket")
     })?;
-    let ticket = hub.tickets.verify(ticket).map_err(|e| match e {
+    let ticket = hub.tickets.get().verify(ticket).map_err(|e| match e {
         TicketError::Expired => unauthorized("the ticket has expired; ask for a new one"),
         TicketError::Invalid => unauthorized("not a ticket of this service"),
     })?;

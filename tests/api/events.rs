@@ -291,7 +291,9 @@ async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect()
     let gateway = Gateway {
         presence: core.presence.clone(),
         events: core.events.clone(),
-        tickets: shared::realtime::Tickets::new(&secret.to_owned().into()),
+        tickets: shared::secrets::Rotating::fixed(shared::realtime::Tickets::new(
+            &secret.to_owned().into(),
+        )),
         clock: shared::app::system_clock,
     };
     assert_eq!(invoke(&app, "register-device.json").await.0, 200);

@@ -283,6 +283,8 @@ pub async fn spawn_on(stores: Stores, overrides: &[(&str, &str)]) -> TestApp {
         .await
         .expect("import demo directory");
     let app = Arc::new(App::new(&config, stores.shared()).expect("app"));
+    // As the server's start does: an identity provider's keys before the first request.
+    shared::http::Endpoint::warm(app.as_ref()).await;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel();

@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::config::Config;
 use shared::directory::Directory;
+use shared::secrets::Secrets;
 use softphone_presence::{Backend, Hub, local_app, local_routes};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -43,11 +44,21 @@ pub(crate) async fn spawn_realtime(kind: StoreKind) -> (TestApp, Arc<Hub>) {
         ..shared::http::Route::needs_of(&shared::http::Route::ALL)
     };
     let config = Config::from_env(&|k| env.get(k).cloned(), needs).expect("test config");
+    spawn_local(&config, None, kind).await
+}
+
+/// The local server of `config` (and of `secrets`, when they come from Secrets Manager), as
+/// `softphone-presence serve` runs it.
+pub(crate) async fn spawn_local(
+    config: &Config,
+    secrets: Option<Secrets>,
+    kind: StoreKind,
+) -> (TestApp, Arc<Hub>) {
     let backend = match kind {
         StoreKind::Memory => Backend::Memory,
         StoreKind::Dynamo => Backend::Dynamo(dynamo_store().await),
     };
-    let (app, hub) = local_app(&config, backend).expect("app");
+    let (app, hub) = local_app(config, backend, secrets).expect("app");
     let directory = Directory::parse(DEMO_DIRECTORY).expect("demo directory");
     app.core().directory.import(&directory).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -119,7 +130,7 @@ impl Socket {
     }
 
     /// Send a ping frame of the protocol and wait for its pong.
-    async fn ping(&mut self) -> bool {
+    pub(crate) async fn ping(&mut self) -> bool {
         if self
             .ws
             .send(Message::text(r#"{"type":"ping"}"#))

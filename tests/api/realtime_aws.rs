@@ -363,7 +363,7 @@ async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_d
     let gateway = Gateway {
         presence: store.clone(),
         events: store.clone(),
-        tickets: Tickets::new(&secret),
+        tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
         clock: system_clock,
     };
     let now = system_clock();
@@ -375,6 +375,7 @@ async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_d
         .remove(0);
     let ticket = gateway
         .tickets
+        .get()
         .issue(&user("alice@example.com"), &device, now / 1000)
         .unwrap();
     let offer = format!("softphone-presence.v1, {ticket}");

@@ -468,6 +468,28 @@ async fn webhooks_configured_as_get_work_too() {
 }
 
 #[tokio::test]
+async fn during_an_auth_token_rotation_either_token_signs() {
+    let next = "the-next-twilio-auth-token";
+    let app = spawn_app_with(StoreKind::Memory, &[("TWILIO_AUTH_TOKEN_SECONDARY", next)]).await;
+    let path = "/phone/voice/incoming";
+    let params = call_params(SALES);
+    for (token, expected) in [
+        (AUTH_TOKEN, StatusCode::OK),
+        (next, StatusCode::OK),
+        ("neither-of-the-tokens", StatusCode::FORBIDDEN),
+    ] {
+        let signature = sign(token, &format!("{}{path}", app.base), &params);
+        let (status, body) = app.webhook_with(path, &params, Some(signature)).await;
+        assert_eq!(status, expected, "{token}: {body}");
+    }
+    // Without the secondary, only the auth token signs.
+    let app = spawn_app(StoreKind::Memory).await;
+    let signature = sign(next, &format!("{}{path}", app.base), &params);
+    let (status, _) = app.webhook_with(path, &params, Some(signature)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
 async fn special_characters_in_the_directory_and_caller_make_well_formed_twiml() {
     let app = spawn_app(StoreKind::Memory).await;
     let tricky_email = "o'brien&co<x>@example.com";

@@ -1,18 +1,18 @@
-//! Who is calling: the app's sign-in JWT, verified here or by API Gateway's JWT authorizer.
-//! The caller's org and email come only from verified claims, never from a request body.
+//! Who is calling: the app's sign-in JWT, verified here (`jwt.rs`: `jsonwebtoken::decode`
+//! with keys prepared once; `jwks.rs`: an identity provider's published keys) or by API
+//! Gateway's JWT authorizer. The caller's org and email come only from verified claims, never
+//! from a request body, and only from a token carrying every required claim value.
 
+mod jwks;
 mod jwt;
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::{Algorithm, DecodingKey};
-
-use crate::config::{AppAuthConfig, AppJwtKey, ClaimNames, ExposeSecret};
+use crate::config::{AppAuthConfig, ClaimNames, Config};
 use crate::domain::{Caller, Email, Identity, IdentityStyle, OrgId};
+use crate::secrets::Secrets;
 
-/// Leeway for `exp`/`nbf`: covers clock skew between the app's issuer and Lambda, nothing more.
-const LEEWAY_SECONDS: u64 = 30;
+pub use jwt::LEEWAY_SECONDS;
 
 /// Longest `Authorization` header looked at. Sign-in tokens are well under 2 KB; anything
 /// longer is refused before any base64 or JSON decoding, so a huge header costs nothing.
@@ -28,15 +28,13 @@ pub enum AuthError {
     BadClaim { claim: String, reason: String },
 }
 
-pub use jwt::Verifier;
-
 /// An app JWT key from the configuration that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct KeyError(pub String);
 
 enum Mode {
-    Jwt(Box<Verifier>),
+    Jwt(Box<jwt::Verifier>),
     Gateway,
 }
 
@@ -46,129 +44,125 @@ pub struct Authenticator {
     identity_style: IdentityStyle,
 }
 
+/// The claims a caller is made of, however they were verified.
+enum Verified<'a> {
+    Token(jwt::Claims),
+    Gateway(&'a HashMap<String, String>),
+}
+
 impl Authenticator {
-    /// Build the verifier once at start-up; a key that does not parse stops the binary.
-    pub fn new(config: &AppAuthConfig, identity_style: IdentityStyle) -> Result<Self, KeyError> {
-        match config {
-            AppAuthConfig::Gateway { claims } => Ok(Self {
-                mode: Mode::Gateway,
-                claims: claims.clone(),
-                identity_style,
-            }),
+    /// Build the verifier once at start-up from `config`'s app-auth section (an HS256 key is
+    /// remade from each re-read of `secrets`); a key that does not parse stops the binary.
+    pub fn new(
+        config: &Config,
+        identity_style: IdentityStyle,
+        secrets: Option<&Secrets>,
+    ) -> Result<Self, KeyError> {
+        let auth = config
+            .app_auth
+            .as_ref()
+            .ok_or_else(|| KeyError("app authentication is not configured".into()))?;
+        let (mode, claims) = match auth {
+            AppAuthConfig::Gateway { claims } => (Mode::Gateway, claims),
             AppAuthConfig::Jwt {
                 key,
-                issuer,
+                issuers,
                 audience,
                 claims,
             } => {
-                // The algorithm is pinned by the key type, never taken from the token header:
-                // that is what rejects `alg: none` and HS256-signed-with-the-public-key tokens.
-                let (key, algorithm) = match key {
-                    AppJwtKey::Secret(secret) => (
-                        DecodingKey::from_secret(secret.expose_secret().as_bytes()),
-                        Algorithm::HS256,
-                    ),
-                    AppJwtKey::PublicKeyPem(pem) => {
-                        if let Ok(key) = DecodingKey::from_rsa_pem(pem.as_bytes()) {
-                            (key, Algorithm::RS256)
-                        } else if let Ok(key) = DecodingKey::from_ec_pem(pem.as_bytes()) {
-                            (key, Algorithm::ES256)
-                        } else {
-                            return Err(KeyError(
-                                "APP_JWT_PUBLIC_KEY is not an RSA or EC public key in PEM form"
-                                    .into(),
-                            ));
-                        }
-                    }
+                let rules = jwt::Rules {
+                    issuers,
+                    audience: audience.as_deref(),
                 };
-                // A configured issuer or audience is required, not only checked when present.
-                let verifier = Verifier::new(
-                    algorithm,
-                    &key,
-                    issuer.as_deref(),
-                    audience.as_deref(),
-                    LEEWAY_SECONDS,
-                    [&claims.email, &claims.org],
-                )?;
-                Ok(Self {
-                    mode: Mode::Jwt(Box::new(verifier)),
-                    claims: claims.clone(),
-                    identity_style,
-                })
+                let verifier = jwt::Verifier::new(key, &rules, config, secrets)?;
+                (Mode::Jwt(Box::new(verifier)), claims)
             }
+        };
+        Ok(Self {
+            mode,
+            claims: claims.clone(),
+            identity_style,
+        })
+    }
+
+    /// What to fetch during init: an identity provider's keys, concurrently with the DynamoDB
+    /// warm-up. A failure is logged and leaves the fetch to the first token.
+    pub async fn prefetch(&self) {
+        if let Mode::Jwt(verifier) = &self.mode {
+            verifier.prefetch().await;
         }
     }
 
     /// `authorization` is the raw header value; `gateway_claims` what API Gateway's JWT
     /// authorizer put in the request context (used only in gateway mode).
-    pub fn authenticate(
+    pub async fn authenticate(
         &self,
         authorization: Option<&str>,
         gateway_claims: Option<&HashMap<String, String>>,
     ) -> Result<Caller, AuthError> {
-        let [email_raw, org_raw] = match &self.mode {
-            Mode::Gateway => {
-                let claims = gateway_claims.ok_or_else(|| {
-                    AuthError::InvalidToken("no claims from the API Gateway authorizer".into())
-                })?;
-                [&self.claims.email, &self.claims.org]
-                    .map(|name| claims.get(name).filter(|v| !v.is_empty()).cloned())
+        let verified = match &self.mode {
+            Mode::Gateway => Verified::Gateway(gateway_claims.ok_or_else(|| {
+                AuthError::InvalidToken("no claims from the API Gateway authorizer".into())
+            })?),
+            Mode::Jwt(verifier) => Verified::Token(verifier.verify(bearer(authorization)?).await?),
+        };
+        for required in &self.claims.required {
+            let holds = match &verified {
+                Verified::Token(claims) => jwt::holds(claims.get(&required.name), required),
+                Verified::Gateway(claims) => claims.get(&required.name) == Some(&required.value),
+            };
+            if !holds {
+                return Err(AuthError::BadClaim {
+                    claim: required.name.clone(),
+                    reason: format!("must be {:?}", required.value),
+                });
             }
-            Mode::Jwt(verifier) => {
-                if authorization.is_some_and(|h| h.len() > MAX_AUTHORIZATION_BYTES) {
-                    return Err(AuthError::InvalidToken(format!(
-                        "Authorization header longer than {MAX_AUTHORIZATION_BYTES} bytes"
-                    )));
-                }
-                let token = authorization
-                    .and_then(|h| {
-                        let (scheme, token) = h.trim().split_once(' ')?;
-                        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-                    })
-                    .filter(|t| !t.is_empty())
-                    .ok_or(AuthError::MissingToken)?;
-                verifier
-                    .verify(token, now_seconds())
-                    .map_err(|e| AuthError::InvalidToken(describe(&e)))?
+        }
+        let [email_raw, org_raw] = [&self.claims.email, &self.claims.org].map(|name| {
+            match &verified {
+                Verified::Token(claims) => jwt::text(claims, name),
+                Verified::Gateway(claims) => claims.get(name).filter(|v| !v.is_empty()).cloned(),
+            }
+            .ok_or_else(|| AuthError::BadClaim {
+                claim: name.clone(),
+                reason: "missing or not a string".into(),
+            })
+        });
+        let (email_raw, org_raw) = (email_raw?, org_raw?);
+        let bad = |claim: &String| {
+            let claim = claim.clone();
+            move |e: crate::domain::FieldError| AuthError::BadClaim {
+                claim,
+                reason: e.message,
             }
         };
-        let email_raw = self.claim(email_raw, &self.claims.email)?;
-        let org_raw = self.claim(org_raw, &self.claims.org)?;
-        let email = Email::parse_field(&email_raw, &self.claims.email).map_err(|e| {
-            AuthError::BadClaim {
-                claim: self.claims.email.clone(),
-                reason: e.message,
-            }
-        })?;
-        let org =
-            OrgId::parse_field(&org_raw, &self.claims.org).map_err(|e| AuthError::BadClaim {
-                claim: self.claims.org.clone(),
-                reason: e.message,
-            })?;
+        let email =
+            Email::parse_field(&email_raw, &self.claims.email).map_err(bad(&self.claims.email))?;
+        let org = OrgId::parse_field(&org_raw, &self.claims.org).map_err(bad(&self.claims.org))?;
         let identity =
-            Identity::for_email(&email, self.identity_style).map_err(|e| AuthError::BadClaim {
-                claim: self.claims.email.clone(),
-                reason: e.message,
-            })?;
+            Identity::for_email(&email, self.identity_style).map_err(bad(&self.claims.email))?;
         Ok(Caller {
             org,
             email,
             identity,
         })
     }
-
-    fn claim(&self, value: Option<String>, name: &str) -> Result<String, AuthError> {
-        value.ok_or_else(|| AuthError::BadClaim {
-            claim: name.to_owned(),
-            reason: "missing or not a string".into(),
-        })
-    }
 }
 
-fn now_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(authorization: Option<&str>) -> Result<&str, AuthError> {
+    if authorization.is_some_and(|h| h.len() > MAX_AUTHORIZATION_BYTES) {
+        return Err(AuthError::InvalidToken(format!(
+            "Authorization header longer than {MAX_AUTHORIZATION_BYTES} bytes"
+        )));
+    }
+    authorization
+        .and_then(|h| {
+            let (scheme, token) = h.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthError::MissingToken)
 }
 
 /// A reason a client developer can act on, without echoing the token.
@@ -185,3 +179,6 @@ fn describe(err: &jsonwebtoken::errors::Error) -> String {
         _ => "malformed".into(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,27 +1,34 @@
 //! Reading [`Config`] from an environment lookup: every problem collected, then reported
-//! together.
+//! together. The app-auth section is read in `app_auth.rs`.
 
 use super::{
-    AppAuthConfig, AppJwtKey, ClaimNames, Config, ConfigError, DEFAULT_TWILIO_API_BASE_URL, Needs,
-    PresenceSettings, PushConfig, RealtimeConfig, SecretString, TwilioApiConfig, VoiceTokenConfig,
-    WebhookConfig,
+    Config, ConfigError, DEFAULT_TWILIO_API_BASE_URL, Needs, PresenceSettings, PushConfig,
+    RealtimeConfig, SecretString, TwilioApiConfig, VoiceTokenConfig, WebhookConfig,
 };
 use crate::domain::IdentityStyle;
 use crate::twilio::rest::RestConfig;
 
-struct Reader<'a> {
+/// An environment lookup and the problems found so far.
+pub(super) struct Reader<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
-    problems: Vec<String>,
+    pub(super) problems: Vec<String>,
 }
 
-impl Reader<'_> {
-    fn optional(&self, name: &str) -> Option<String> {
+impl<'a> Reader<'a> {
+    pub(super) fn new(env: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Self {
+            env,
+            problems: Vec::new(),
+        }
+    }
+
+    pub(super) fn optional(&self, name: &str) -> Option<String> {
         (self.env)(name)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     }
 
-    fn required(&mut self, name: &str, why: &str) -> String {
+    pub(super) fn required(&mut self, name: &str, why: &str) -> String {
         self.optional(name).unwrap_or_else(|| {
             self.problems.push(format!("{name} is required ({why})"));
             String::new()
@@ -68,7 +75,7 @@ impl Reader<'_> {
         Some(prefixes)
     }
 
-    fn number(&mut self, name: &str, default: u32, min: u32, max: u32) -> u32 {
+    pub(super) fn number(&mut self, name: &str, default: u32, min: u32, max: u32) -> u32 {
         match self.optional(name) {
             None => default,
             Some(raw) => match raw.parse::<u32>() {
@@ -89,10 +96,7 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
         needs: Needs,
     ) -> Result<Self, ConfigError> {
-        let mut r = Reader {
-            env,
-            problems: Vec::new(),
-        };
+        let mut r = Reader::new(env);
         let table_name = if needs.table {
             Some(r.required("TABLE_NAME", "the DynamoDB table"))
         } else {
@@ -129,7 +133,10 @@ impl Config {
             },
         };
 
-        let app_auth = needs.app_auth.then(|| Self::app_auth(&mut r)).flatten();
+        let app_auth = needs
+            .app_auth
+            .then(|| super::app_auth::read(&mut r))
+            .flatten();
 
         let account_sid = if needs.voice_tokens || needs.webhooks || needs.twilio_api {
             let sid = r.required("TWILIO_ACCOUNT_SID", "your Twilio account, AC...");
@@ -183,6 +190,8 @@ impl Config {
                 auth_token: r
                     .required("TWILIO_AUTH_TOKEN", "verifies X-Twilio-Signature")
                     .into(),
+                // Accepted beside it while the auth token is rotated (docs/operations.md).
+                auth_token_secondary: r.optional("TWILIO_AUTH_TOKEN_SECONDARY").map(Into::into),
                 public_base_url: public,
                 // Twilio gives up after 15 s; leave room for the Lambda cold start and reply.
                 deadline: std::time::Duration::from_millis(u64::from(r.number(
@@ -267,144 +276,6 @@ impl Config {
             let mut seen = std::collections::HashSet::new();
             problems.retain(|p| seen.insert(p.clone()));
             Err(ConfigError(problems))
-        }
-    }
-
-    fn app_auth(r: &mut Reader<'_>) -> Option<AppAuthConfig> {
-        let claims = ClaimNames {
-            email: r
-                .optional("APP_JWT_EMAIL_CLAIM")
-                .unwrap_or_else(|| "email".into()),
-            org: r
-                .optional("APP_JWT_ORG_CLAIM")
-                .unwrap_or_else(|| "orgId".into()),
-        };
-        match r.optional("AUTH_MODE").as_deref() {
-            Some("gateway") => return Some(AppAuthConfig::Gateway { claims }),
-            None | Some("jwt") => {}
-            Some(other) => {
-                r.problems.push(format!(
-                    "AUTH_MODE must be \"jwt\" or \"gateway\", got {other:?}"
-                ));
-                return None;
-            }
-        }
-        let key = match (
-            r.optional("APP_JWT_SECRET"),
-            r.optional("APP_JWT_PUBLIC_KEY"),
-        ) {
-            (Some(secret), None) => AppJwtKey::Secret(secret.into()),
-            // Lambda environment variables cannot hold newlines easily: accept `\n` escapes.
-            (None, Some(pem)) => AppJwtKey::PublicKeyPem(pem.replace("\\n", "\n")),
-            (Some(_), Some(_)) => {
-                r.problems.push(
-                    "set only one of APP_JWT_SECRET (HS256) and APP_JWT_PUBLIC_KEY (RS256/ES256)"
-                        .into(),
-                );
-                return None;
-            }
-            (None, None) => {
-                r.problems.push(
-                    "APP_JWT_SECRET or APP_JWT_PUBLIC_KEY is required to verify app tokens \
-                     (or AUTH_MODE=gateway behind an API Gateway JWT authorizer)"
-                        .into(),
-                );
-                return None;
-            }
-        };
-        Some(AppAuthConfig::Jwt {
-            key,
-            issuer: r.optional("APP_JWT_ISSUER"),
-            audience: r.optional("APP_JWT_AUDIENCE"),
-            claims,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
-
-    /// What the local server needs but the table and the push endpoint.
-    const EVERY_APP_NEED: Needs = Needs {
-        app_auth: true,
-        voice_tokens: true,
-        webhooks: true,
-        realtime: true,
-        push: false,
-        twilio_api: true,
-        table: false,
-    };
-
-    #[test]
-    fn every_missing_variable_is_named_at_once() {
-        let needs = EVERY_APP_NEED.union(Needs {
-            table: true,
-            ..Needs::default()
-        });
-        let err = Config::from_env(&env(&[]), needs).unwrap_err().to_string();
-        for name in [
-            "TABLE_NAME",
-            "TWILIO_ACCOUNT_SID",
-            "TWILIO_API_KEY_SID",
-            "TWILIO_API_KEY_SECRET",
-            "TWILIO_AUTH_TOKEN",
-            "APP_JWT_SECRET",
-        ] {
-            assert!(err.contains(name), "{name} not named in {err}");
-        }
-    }
-
-    #[test]
-    fn numbers_are_range_checked_and_mobile_ttl_defaults_to_web_ttl() {
-        let needs = Needs::default();
-        let cfg = Config::from_env(&env(&[("PRESENCE_TTL_SECONDS", "120")]), needs).unwrap();
-        assert_eq!(cfg.presence.mobile_ttl_seconds, 120);
-        let err =
-            Config::from_env(&env(&[("VOICE_TOKEN_TTL_SECONDS", "90000")]), needs).unwrap_err();
-        assert!(err.to_string().contains("VOICE_TOKEN_TTL_SECONDS"));
-    }
-
-    #[test]
-    fn only_what_a_binary_needs_is_required() {
-        let needs = Needs {
-            app_auth: true,
-            ..Needs::default()
-        };
-        assert!(Config::from_env(&env(&[("APP_JWT_SECRET", "s")]), needs).is_ok());
-        assert!(Config::from_env(&env(&[("AUTH_MODE", "gateway")]), needs).is_ok());
-    }
-
-    #[test]
-    fn no_secret_is_printed_by_debug() {
-        let secrets = [
-            "jwt-s3cret",
-            "api-key-s3cret",
-            "auth-token-s3cret",
-            "realtime-ticket-s3cret-of-32-characters",
-        ];
-        let env = env(&[
-            ("APP_JWT_SECRET", secrets[0]),
-            ("TWILIO_API_KEY_SECRET", secrets[1]),
-            ("TWILIO_AUTH_TOKEN", secrets[2]),
-            ("REALTIME_TICKET_SECRET", secrets[3]),
-            ("TWILIO_ACCOUNT_SID", "AC1"),
-            ("TWILIO_API_KEY_SID", "SK1"),
-        ]);
-        let needs = EVERY_APP_NEED;
-        let printed = format!("{:?}", Config::from_env(&env, needs).unwrap());
-        assert!(printed.contains("AC1"), "the rest is printed: {printed}");
-        for secret in secrets {
-            assert!(!printed.contains(secret), "{secret} printed in {printed}");
         }
     }
 }

@@ -7,9 +7,16 @@
 //! use the same code as the Lambda functions. Secrets are [`SecretString`]s: no `Debug` or
 //! log line can print them.
 
+mod app_auth;
 mod env;
+mod secrets;
+#[cfg(test)]
+mod tests;
 
 pub use secrecy::{ExposeSecret, SecretString};
+pub use secrets::{
+    ROTATED_WITH_SECRETS, SECRET_NAMES, SecretValues, SecretsSource, with_secret_values,
+};
 
 use crate::domain::IdentityStyle;
 
@@ -105,19 +112,44 @@ pub enum AppJwtKey {
     Secret(SecretString),
     /// `APP_JWT_PUBLIC_KEY`, PEM; RS256 for RSA keys, ES256 for P-256 keys.
     PublicKeyPem(String),
+    /// `APP_JWT_JWKS_URL`: an identity provider's key set, RS256 and ES256 keys by `kid`.
+    Jwks(JwksConfig),
 }
 
+/// Where an identity provider publishes its signing keys, and how often an unknown `kid` may
+/// fetch them again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwksConfig {
+    pub url: String,
+    /// `APP_JWT_JWKS_MIN_REFRESH_SECONDS`: the least time between two fetches an unknown
+    /// `kid` causes.
+    pub min_refresh_seconds: u32,
+}
+
+/// Where the caller is in the token's claims, and the claim values a token must carry.
 #[derive(Debug, Clone)]
 pub struct ClaimNames {
     pub email: String,
     pub org: String,
+    /// `APP_JWT_REQUIRED_CLAIMS`: each claim must hold exactly this value.
+    pub required: Vec<RequiredClaim>,
+}
+
+/// A claim a token must carry with this value (`token_use=id`). `true` and `false` also match
+/// the JSON booleans: providers write `email_verified` either way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredClaim {
+    pub name: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone)]
 pub enum AppAuthConfig {
     Jwt {
         key: AppJwtKey,
-        issuer: Option<String>,
+        /// `APP_JWT_ISSUER`, comma-separated: a token's `iss` must be one of them; none
+        /// skips the check.
+        issuers: Vec<String>,
         audience: Option<String>,
         claims: ClaimNames,
     },
@@ -139,6 +171,8 @@ pub struct VoiceTokenConfig {
 pub struct WebhookConfig {
     pub account_sid: String,
     pub auth_token: SecretString,
+    /// `TWILIO_AUTH_TOKEN_SECONDARY`: also accepted while the auth token is rotated.
+    pub auth_token_secondary: Option<SecretString>,
     pub public_base_url: Option<String>,
     /// How long a webhook may wait on the store before it answers with a fallback.
     pub deadline: std::time::Duration,

@@ -2,7 +2,8 @@
 //! configuration and holds exactly what its routes use, so that what start-up proved (a
 //! webhook function has its auth token, register-device its API key) is a field, not an
 //! `Option` tested per request; and each binary names, and links, only its own handlers.
-//! [`App`] serves every route: the local server and the tests.
+//! Keys made from secrets are [`Rotating`]: remade when a re-read of `SECRETS_ARN`'s secret
+//! changes them. [`App`] serves every route: the local server and the tests.
 
 use futures::future::BoxFuture;
 
@@ -12,6 +13,7 @@ use super::{Request, Response, Route};
 use crate::app::{Core, StartupError, Stores};
 use crate::config::Config;
 use crate::realtime::Tickets;
+use crate::secrets::Rotating;
 use crate::twilio::token::VoiceTokenMinter;
 
 pub trait Endpoint: Send + Sync + Sized + 'static {
@@ -23,6 +25,12 @@ pub trait Endpoint: Send + Sync + Sized + 'static {
 
     /// The answer on `route` (one of [`Self::ROUTES`]), method and size already checked.
     fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response>;
+
+    /// What to fetch during init besides the DynamoDB warm-up (and concurrently with it): an
+    /// identity provider's keys. Failures are logged, never fatal.
+    fn warm(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// The endpoints of the function binaries.
@@ -33,7 +41,7 @@ pub mod endpoints {
     macro_rules! app_endpoint {
         ($(#[$doc:meta])* $name:ident: $route:ident => $handler:path) => {
             $(#[$doc])*
-            pub struct $name(Api);
+            pub struct $name(pub(in crate::http) Api);
 
             impl Endpoint for $name {
                 const ROUTES: &'static [Route] = &[Route::$route];
@@ -47,6 +55,10 @@ pub mod endpoints {
                         $handler(&self.0, &caller, request).await
                     }))
                 }
+
+                fn warm(&self) -> BoxFuture<'_, ()> {
+                    Box::pin(self.0.warm())
+                }
             }
         };
     }
@@ -54,25 +66,37 @@ pub mod endpoints {
     /// `POST /phone/voice/register-device`: the only app endpoint that mints voice tokens.
     pub struct RegisterDevice {
         api: Api,
-        tokens: VoiceTokenMinter,
+        tokens: Rotating<VoiceTokenMinter>,
+    }
+
+    impl RegisterDevice {
+        pub(in crate::http) fn with_api(api: Api, config: &Config) -> Result<Self, StartupError> {
+            let ttl = api.core.settings.voice_token_ttl_seconds;
+            let tokens = Rotating::new(config, api.core.secrets.as_ref(), move |config| {
+                let tokens = config.voice_tokens.as_ref()?;
+                Some(VoiceTokenMinter::new(tokens, ttl))
+            })
+            .ok_or(StartupError::Missing("voice tokens"))?;
+            Ok(Self { api, tokens })
+        }
     }
 
     impl Endpoint for RegisterDevice {
         const ROUTES: &'static [Route] = &[Route::RegisterDevice];
 
         fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
-            let tokens = StartupError::require(&config.voice_tokens, "voice tokens")?;
-            let tokens = VoiceTokenMinter::new(tokens, core.settings.voice_token_ttl_seconds);
-            Ok(Self {
-                api: Api::new(core, config)?,
-                tokens,
-            })
+            Self::with_api(Api::new(core, config)?, config)
         }
 
         fn serve<'a>(&'a self, _: Route, request: &'a Request) -> BoxFuture<'a, Response> {
             Box::pin(api::answer(&self.api, request, move |caller| async move {
-                devices::register_device(&self.api, &self.tokens, &caller, request).await
+                let tokens = self.tokens.get();
+                devices::register_device(&self.api, &tokens, &caller, request).await
             }))
+        }
+
+        fn warm(&self) -> BoxFuture<'_, ()> {
+            Box::pin(self.api.warm())
         }
     }
 
@@ -96,21 +120,32 @@ pub mod endpoints {
     /// The realtime channel's app routes: catch-up and connection tickets, chosen by path.
     pub struct Events {
         api: Api,
-        tickets: Tickets,
+        tickets: Rotating<Tickets>,
         /// The WebSocket API's URL; none on the local server (its own address).
         url: Option<String>,
+    }
+
+    impl Events {
+        pub(in crate::http) fn with_api(api: Api, config: &Config) -> Result<Self, StartupError> {
+            let realtime = StartupError::require(&config.realtime, "the realtime channel")?;
+            Ok(Self {
+                tickets: Tickets::rotating(config, api.core.secrets.as_ref())
+                    .ok_or(StartupError::Missing("the realtime channel"))?,
+                url: realtime.url.clone(),
+                api,
+            })
+        }
     }
 
     impl Endpoint for Events {
         const ROUTES: &'static [Route] = &[Route::Events, Route::EventsTicket];
 
         fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
-            let realtime = StartupError::require(&config.realtime, "the realtime channel")?;
-            Ok(Self {
-                tickets: Tickets::new(&realtime.ticket_secret),
-                url: realtime.url.clone(),
-                api: Api::new(core, config)?,
-            })
+            Self::with_api(Api::new(core, config)?, config)
+        }
+
+        fn warm(&self) -> BoxFuture<'_, ()> {
+            Box::pin(self.api.warm())
         }
 
         fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
@@ -120,7 +155,8 @@ pub mod endpoints {
                     events::catch_up(api, &caller, request).await
                 } else {
                     let url = self.url.as_deref();
-                    events::issue_ticket(api, &self.tickets, url, &caller, request).await
+                    let tickets = self.tickets.get();
+                    events::issue_ticket(api, &tickets, url, &caller, request).await
                 }
             }))
         }
@@ -177,15 +213,21 @@ impl Endpoint for App {
     const ROUTES: &'static [Route] = &Route::ALL;
 
     fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
+        // One verifier for every app endpoint: one key set to fetch and keep.
+        let api = Api::new(core.clone(), config)?;
         Ok(Self {
-            register_device: RegisterDevice::build(core.clone(), config)?,
-            heartbeat: Heartbeat::build(core.clone(), config)?,
-            unregister_device: UnregisterDevice::build(core.clone(), config)?,
-            list_devices: ListDevices::build(core.clone(), config)?,
-            user_phones: UserPhones::build(core.clone(), config)?,
-            events: Events::build(core.clone(), config)?,
+            register_device: RegisterDevice::with_api(api.clone(), config)?,
+            heartbeat: Heartbeat(api.clone()),
+            unregister_device: UnregisterDevice(api.clone()),
+            list_devices: ListDevices(api.clone()),
+            user_phones: UserPhones(api.clone()),
+            events: Events::with_api(api, config)?,
             webhooks: VoiceWebhooks::build(core, config)?,
         })
+    }
+
+    fn warm(&self) -> BoxFuture<'_, ()> {
+        self.heartbeat.warm()
     }
 
     fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {

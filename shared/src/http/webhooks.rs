@@ -10,7 +10,8 @@ use super::{ApiError, LogNote, Request, RequestMeta, Response, Route};
 use crate::app::{Core, StartupError};
 use crate::config::{Config, ExposeSecret, WebhookConfig};
 use crate::routing::{self, CallParams, Callbacks, Context, Decision, RecentRoutes, Settings};
-use crate::twilio::signature::SignatureKey;
+use crate::secrets::Rotating;
+use crate::twilio::signature::SignatureKeys;
 
 pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
 
@@ -19,17 +20,27 @@ pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
 pub struct Webhooks {
     pub core: Core,
     config: WebhookConfig,
-    /// The key of the auth token, for `X-Twilio-Signature`, derived once.
-    key: SignatureKey,
+    /// The keys of the auth token (and of the secondary one during a rotation), for
+    /// `X-Twilio-Signature`: derived once, and again when a re-read of the secret changes them.
+    keys: Rotating<SignatureKeys>,
     /// Number routes seen lately, for Twilio's fallback URL (which must not read the store).
     recent_routes: RecentRoutes,
 }
 
 impl Webhooks {
     pub fn new(core: Core, config: &Config) -> Result<Self, StartupError> {
+        let keys = Rotating::new(config, core.secrets.as_ref(), |config| {
+            let webhooks = config.webhooks.as_ref()?;
+            let secondary = webhooks.auth_token_secondary.as_ref();
+            Some(SignatureKeys::new(
+                webhooks.auth_token.expose_secret(),
+                secondary.map(|token| token.expose_secret()),
+            ))
+        })
+        .ok_or(StartupError::Missing("the webhooks"))?;
         let config = StartupError::require(&config.webhooks, "the webhooks")?.clone();
         Ok(Self {
-            key: SignatureKey::new(config.auth_token.expose_secret()),
+            keys,
             config,
             core,
             recent_routes: RecentRoutes::default(),
@@ -58,7 +69,7 @@ impl Webhooks {
     pub async fn dispatch(&self, route: Route, request: &Request) -> Response {
         let started = Instant::now();
         let url = public_url(request, self.config.public_base_url.as_deref());
-        let form = match verify(&self.config, &self.key, request, &url) {
+        let form = match verify(&self.config, &self.keys.get(), request, &url) {
             Ok(params) => params,
             Err(refusal) => return refusal.response(),
         };
@@ -120,7 +131,7 @@ fn twiml_response(decision: Decision, call_sid: Option<String>) -> Response {
 /// Check the signature (and the account) and return the request's parameters.
 fn verify(
     config: &WebhookConfig,
-    key: &SignatureKey,
+    key: &SignatureKeys,
     request: &Request,
     url: &str,
 ) -> Result<Vec<(String, String)>, ApiError> {

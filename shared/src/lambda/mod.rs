@@ -1,5 +1,6 @@
-//! The Lambda side: build a function's [`Endpoint`] from the environment, open its DynamoDB
-//! connections during init, and turn `lambda_http` events into plain HTTP requests for
+//! The Lambda side: build a function's [`Endpoint`] from the environment (and `SECRETS_ARN`'s
+//! secret), open its DynamoDB connections during init (while the secret and an identity
+//! provider's keys are fetched), and turn `lambda_http` events into plain HTTP requests for
 //! [`crate::http`] and back. A function's `main` is one call to [`run`].
 
 use std::convert::Infallible;
@@ -11,8 +12,9 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt, service_fn};
 
 use crate::app::{Core, StartupError, Stores};
-use crate::config::{Config, Needs};
+use crate::config::Needs;
 use crate::http::{self, Endpoint, RequestMeta, Route};
+use crate::secrets::{self, Env};
 use crate::store::dynamo::DynamoStore;
 use crate::store::dynamo::keys::{PK, SK, WARMUP_KEY};
 
@@ -64,51 +66,74 @@ fn pick(routes: &[Route], request: &http::Request) -> Option<Route> {
     }
 }
 
-/// `E` on DynamoDB, configured from the process environment, with as many DynamoDB
-/// connections open as its routes send requests at once (see [`warm_up`]).
+/// `E` on DynamoDB, configured from the process environment (and `SECRETS_ARN`'s secret), with
+/// as many DynamoDB connections open as its routes send requests at once (see [`warm_up`]).
+/// The warm-up runs while the secret is read, `E` built and its own fetches made (an identity
+/// provider's keys): init lasts as long as the longer of the two.
 pub async fn endpoint_from_env<E: Endpoint>() -> Result<E, StartupError> {
-    let env = |name: &str| std::env::var(name).ok();
+    let env: Env = Arc::new(|name: &str| std::env::var(name).ok());
     let needs = Needs {
         table: true,
         ..Route::needs_of(E::ROUTES)
     };
-    let config = Config::from_env(&env, needs)?;
-    let table = config.table_name.clone().unwrap_or_default();
-    let client = lambda_client().await;
-    let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
-    let endpoint = E::build(Core::new(config.presence, Stores::of(store)), &config)?;
-    warm_up(&client, &table, Route::concurrent_store_calls_of(E::ROUTES)).await;
+    let sdk = lambda_sdk_config();
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    // The table's name is no secret: the warm-up need not wait for the configuration.
+    let table = env("TABLE_NAME").unwrap_or_default().trim().to_owned();
+    let start = async {
+        let (config, secrets) = secrets::configure(env, needs, async { sdk.clone() }).await?;
+        let table = config.table_name.clone().unwrap_or_default();
+        let store = Arc::new(DynamoStore::new(client.clone(), table));
+        let core = Core::new(config.presence, Stores::of(store)).with_secrets(secrets);
+        let endpoint = E::build(core, &config)?;
+        endpoint.warm().await;
+        Ok::<_, StartupError>(endpoint)
+    };
+    let connections = Route::concurrent_store_calls_of(E::ROUTES);
+    let warm = async {
+        warm_up(&client, &table, connections).await;
+        Ok(())
+    };
+    // A start-up failure ends the wait for the warm-up.
+    let (endpoint, ()) = tokio::try_join!(start, warm)?;
     Ok(endpoint)
 }
 
-/// A DynamoDB client with only the settings a Lambda has ([`lambda_sdk_config`]).
-pub async fn lambda_client() -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(&lambda_sdk_config().await)
+/// The AWS settings a Lambda has, and nothing else: credentials from the variables Lambda sets
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), the region from
+/// `AWS_REGION`, endpoints from `AWS_ENDPOINT_URL_<SERVICE>` or `AWS_ENDPOINT_URL` (local runs
+/// against moto), standard retries and [`timeouts`](crate::store::dynamo::timeouts). Built
+/// without aws-config's loader: its fallbacks (profile files, instance metadata, SSO, STS web
+/// identity and assume-role, the container endpoint) are compiled in wherever it is called,
+/// and a Lambda uses none of them; leaving them out is about 0.1 MiB of every bootstrap.
+pub fn lambda_sdk_config() -> aws_config::SdkConfig {
+    use aws_config::environment::EnvironmentVariableCredentialsProvider;
+    use aws_config::retry::RetryConfig;
+    use aws_config::{BehaviorVersion, Region};
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    let credentials = EnvironmentVariableCredentialsProvider::new();
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(std::env::var("AWS_REGION").ok().map(Region::new))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .retry_config(RetryConfig::standard())
+        .timeout_config(crate::store::dynamo::timeouts())
+        .service_config(EndpointsFromEnv(|name| std::env::var(name).ok()))
+        .build()
 }
 
-/// The AWS settings a Lambda has: credentials from the environment (or, with SnapStart, the
-/// container endpoint; web identity for completeness) and the region from `AWS_REGION`. No
-/// profile, SSO or instance-metadata credential lookups.
-pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
-    use aws_config::ecs::EcsCredentialsProvider;
-    use aws_config::environment::{
-        EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
-    };
-    use aws_config::meta::credentials::CredentialsProviderChain;
-    use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
-    let credentials = CredentialsProviderChain::first_try(
-        "Environment",
-        EnvironmentVariableCredentialsProvider::new(),
-    )
-    .or_else("EcsContainer", EcsCredentialsProvider::builder().build())
-    .or_else(
-        "WebIdentityToken",
-        WebIdentityTokenCredentialsProvider::builder().build(),
-    );
-    let loader = aws_config::from_env()
-        .credentials_provider(credentials)
-        .region(EnvironmentVariableRegionProvider::new());
-    crate::store::dynamo::sdk_config(loader).await
+/// The endpoint of a service from the environment: `AWS_ENDPOINT_URL_<SERVICE ID>` (upper
+/// case, spaces as `_`: `AWS_ENDPOINT_URL_SECRETS_MANAGER`), else `AWS_ENDPOINT_URL`, as the
+/// SDK's own loader reads them; no profile file.
+#[derive(Debug)]
+struct EndpointsFromEnv(fn(&str) -> Option<String>);
+
+impl aws_types::service_config::LoadServiceConfig for EndpointsFromEnv {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        let service = key.service_id().to_ascii_uppercase().replace(' ', "_");
+        let set = |name: &str| (self.0)(name).filter(|v| !v.trim().is_empty());
+        set(&format!("{}_{service}", key.env())).or_else(|| set(key.env()))
+    }
 }
 
 /// Longest the cold start waits for the warm-up; a slow network just means no head start.
@@ -191,6 +216,7 @@ pub fn to_lambda(response: http::Response) -> lambda_http::Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     fn client_at(endpoint: &str) -> aws_sdk_dynamodb::Client {
         let config = aws_sdk_dynamodb::Config::builder()
@@ -292,6 +318,32 @@ mod tests {
                 "no new connection"
             );
         }
+    }
+
+    #[test]
+    fn endpoints_come_from_the_services_variable_then_the_global_one() {
+        use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
+        let key = |service| {
+            ServiceConfigKey::builder()
+                .service_id(service)
+                .env("AWS_ENDPOINT_URL")
+                .profile("endpoint_url")
+                .build()
+                .unwrap()
+        };
+        let moto = EndpointsFromEnv(|name| match name {
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER" => Some("http://127.0.0.1:5000".into()),
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:9000".into()),
+            _ => None,
+        });
+        let secrets = moto.load_config(key("Secrets Manager"));
+        assert_eq!(secrets.as_deref(), Some("http://127.0.0.1:5000"));
+        let dynamodb = moto.load_config(key("DynamoDB"));
+        assert_eq!(dynamodb.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(
+            EndpointsFromEnv(|_| None).load_config(key("DynamoDB")),
+            None
+        );
     }
 
     #[tokio::test]

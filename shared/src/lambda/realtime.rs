@@ -15,35 +15,47 @@ use crate::app::{StartupError, system_clock};
 use crate::config::{Config, Needs};
 use crate::realtime::Tickets;
 use crate::realtime::websocket::Gateway;
+use crate::secrets::{self, Env, Secrets};
 use crate::store::dynamo::DynamoStore;
 
-/// Logging, the environment's configuration for `needs` and the table's store, handed to
-/// `build` for what the function serves; a failure is logged before the runtime reports it.
+/// Logging, the configuration for `needs` (from the environment and `SECRETS_ARN`'s secret)
+/// and the table's store, handed to `build` for what the function serves, while the DynamoDB
+/// connection is warmed up; a failure is logged before the runtime reports it.
 async fn start<T>(
     needs: Needs,
-    build: impl FnOnce(Config, DynamoStore, aws_config::SdkConfig) -> Result<T, StartupError>,
+    build: impl FnOnce(
+        Config,
+        Option<Secrets>,
+        DynamoStore,
+        &aws_config::SdkConfig,
+    ) -> Result<T, StartupError>,
 ) -> Result<T, Error> {
     crate::telemetry::init(crate::telemetry::Format::Json);
-    let env = |name: &str| std::env::var(name).ok();
+    let env: Env = Arc::new(|name: &str| std::env::var(name).ok());
     let needs = Needs {
         table: true,
         ..needs
     };
-    let built = match Config::from_env(&env, needs) {
-        Ok(config) => {
-            let sdk = lambda_sdk_config().await;
-            let client = aws_sdk_dynamodb::Client::new(&sdk);
-            let table = config.table_name.clone().unwrap_or_default();
-            warm_up(&client, &table, 1).await;
-            let store = DynamoStore::new(client, table)
-                .with_event_retention(config.presence.event_retention_seconds);
-            build(config, store, sdk)
-        }
-        Err(e) => Err(e.into()),
+    let sdk = lambda_sdk_config();
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = env("TABLE_NAME").unwrap_or_default().trim().to_owned();
+    let built = async {
+        let (config, secrets) = secrets::configure(env, needs, async { sdk.clone() }).await?;
+        let store = DynamoStore::new(
+            client.clone(),
+            config.table_name.clone().unwrap_or_default(),
+        )
+        .with_event_retention(config.presence.event_retention_seconds);
+        build(config, secrets, store, &sdk)
     };
-    Ok(built.inspect_err(|e| {
+    let warm = async {
+        warm_up(&client, &table, 1).await;
+        Ok(())
+    };
+    let (built, ()) = tokio::try_join!(built, warm).inspect_err(|e| {
         tracing::error!(error = %e, "start-up failed");
-    })?)
+    })?;
+    Ok(built)
 }
 
 /// `$connect`, `$disconnect` and `$default` of the WebSocket API.
@@ -53,13 +65,14 @@ pub async fn run_websocket() -> Result<(), Error> {
         ..Needs::default()
     };
     let gateway = Arc::new(
-        start(needs, |config, store, _| {
-            let realtime = StartupError::require(&config.realtime, "the realtime channel")?;
+        start(needs, |config, secrets, store, _| {
+            let tickets = Tickets::rotating(&config, secrets.as_ref())
+                .ok_or(StartupError::Missing("the realtime channel"))?;
             let store = Arc::new(store);
             Ok(Gateway {
                 presence: store.clone(),
                 events: store,
-                tickets: Tickets::new(&realtime.ticket_secret),
+                tickets,
                 clock: system_clock,
             })
         })
@@ -99,9 +112,9 @@ pub async fn run_push() -> Result<(), Error> {
         push: true,
         ..Needs::default()
     };
-    let (store, sender) = start(needs, |config, store, sdk| {
+    let (store, sender) = start(needs, |config, _, store, sdk| {
         let push = StartupError::require(&config.push, "the push endpoint")?;
-        Ok((store, ConnectionsApi::new(&sdk, &push.management_url)))
+        Ok((store, ConnectionsApi::new(sdk, &push.management_url)))
     })
     .await?;
     let (store, sender) = (Arc::new(store), Arc::new(sender));

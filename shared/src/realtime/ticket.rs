@@ -8,8 +8,9 @@
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ExposeSecret, SecretString};
+use crate::config::{Config, ExposeSecret, SecretString};
 use crate::domain::{Capabilities, DeviceId, Identity, OrgId};
+use crate::secrets::{Rotating, Secrets};
 use crate::store::{DeviceRecord, PresenceKey};
 
 /// How long a ticket may be used to connect.
@@ -68,6 +69,14 @@ impl Tickets {
             decoding: DecodingKey::from_secret(bytes),
             validation,
         }
+    }
+
+    /// Tickets keyed with the configuration's `REALTIME_TICKET_SECRET`, rekeyed when a re-read
+    /// of `secrets` changes it; `None` without the realtime section.
+    pub fn rotating(config: &Config, secrets: Option<&Secrets>) -> Option<Rotating<Self>> {
+        Rotating::new(config, secrets, |config| {
+            Some(Self::new(&config.realtime.as_ref()?.ticket_secret))
+        })
     }
 
     /// A ticket for `device` of `user`, issued at `now_s`.

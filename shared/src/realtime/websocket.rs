@@ -14,13 +14,15 @@ use lambda_http::http::HeaderValue;
 
 use super::protocol::{self, SUBPROTOCOL};
 use super::{TicketError, Tickets};
+use crate::secrets::Rotating;
 use crate::store::{CONNECTION_MAX_SECONDS, Connection, EventStore, PresenceStore};
 
 /// What the `realtime` function holds: the stores and the ticket key.
 pub struct Gateway {
     pub presence: Arc<dyn PresenceStore>,
     pub events: Arc<dyn EventStore>,
-    pub tickets: Tickets,
+    /// Rekeyed when a re-read of `SECRETS_ARN`'s secret changes the ticket secret.
+    pub tickets: Rotating<Tickets>,
     pub clock: fn() -> i64,
 }
 
@@ -81,7 +83,7 @@ impl Gateway {
         let Some(ticket) = protocol::offered_ticket(offered) else {
             return (response(401, None), outcome(401, "no_ticket", None));
         };
-        let ticket = match self.tickets.verify(ticket) {
+        let ticket = match self.tickets.get().verify(ticket) {
             Ok(ticket) => ticket,
             Err(TicketError::Expired) => {
                 return (response(401, None), outcome(401, "ticket_expired", None));

@@ -1,6 +1,7 @@
 //! `X-Twilio-Signature`, computed and checked as Twilio's helper libraries do: HMAC-SHA1 of
 //! the public URL followed by the sorted POST parameters, keyed with the auth token, base64;
-//! both port forms of the URL accepted; JSON bodies by their `bodySHA256`.
+//! both port forms of the URL accepted; JSON bodies by their `bodySHA256`. While the auth token
+//! is rotated, a signature by the secondary token is accepted too ([`SignatureKeys`]).
 
 use aws_lc_rs::{digest, hmac};
 use base64::Engine;
@@ -99,6 +100,35 @@ impl SignatureKey {
                 .is_ok()
         });
         hash_ok && self.is_valid(url, &[], signature)
+    }
+}
+
+/// The auth token's key and, while the token is rotated, the secondary token's: Twilio signs
+/// with its primary token, which is ours until the secondary is promoted, then the secondary.
+pub struct SignatureKeys(Vec<SignatureKey>);
+
+impl SignatureKeys {
+    pub fn new(auth_token: &str, secondary: Option<&str>) -> Self {
+        Self(
+            std::iter::once(auth_token)
+                .chain(secondary)
+                .map(SignatureKey::new)
+                .collect(),
+        )
+    }
+
+    /// [`SignatureKey::is_valid`] by either key.
+    pub fn is_valid(&self, url: &str, params: &[(String, String)], signature: &str) -> bool {
+        self.0
+            .iter()
+            .any(|key| key.is_valid(url, params, signature))
+    }
+
+    /// [`SignatureKey::is_valid_json`] by either key.
+    pub fn is_valid_json(&self, url: &str, body: &[u8], signature: &str) -> bool {
+        self.0
+            .iter()
+            .any(|key| key.is_valid_json(url, body, signature))
     }
 }
 
@@ -221,6 +251,22 @@ mod tests {
         assert!(!is_valid("12345", URL, &tampered, good));
         assert!(!is_valid("12345", URL, &voice_params(), "not base64!"));
         assert!(!is_valid("12345", URL, &voice_params(), ""));
+    }
+
+    #[test]
+    fn either_token_of_a_rotation_validates_and_no_other() {
+        let signed_by = |token: &str| sign(token, URL, &voice_params());
+        let keys = SignatureKeys::new("old-token", Some("new-token"));
+        assert!(keys.is_valid(URL, &voice_params(), &signed_by("old-token")));
+        assert!(keys.is_valid(URL, &voice_params(), &signed_by("new-token")));
+        assert!(!keys.is_valid(URL, &voice_params(), &signed_by("other-token")));
+        let primary_only = SignatureKeys::new("old-token", None);
+        assert!(!primary_only.is_valid(URL, &voice_params(), &signed_by("new-token")));
+        let body = br#"{"property": "value", "boolean": true}"#;
+        let url = format!("{URL}&bodySHA256={}", body_sha256(body));
+        let json_signature = sign("new-token", &url, &[]);
+        assert!(keys.is_valid_json(&url, body, &json_signature));
+        assert!(!primary_only.is_valid_json(&url, body, &json_signature));
     }
 
     #[test]

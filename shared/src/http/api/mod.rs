@@ -6,6 +6,8 @@ pub mod body;
 pub mod devices;
 pub mod events;
 
+use std::sync::Arc;
+
 use http::header;
 
 use super::{ApiError, Request, RequestMeta, Response};
@@ -18,20 +20,31 @@ use crate::store::PresenceKey;
 /// What an app handler returns: its response, or the refusal [`answer`] turns into one.
 pub type Answer = Result<Response, ApiError>;
 
-/// What every app endpoint borrows: the core and the verifier of app tokens.
+/// What every app endpoint borrows: the core and the verifier of app tokens. Cheap to clone:
+/// the local server's endpoints share one verifier (and one identity provider key set).
+#[derive(Clone)]
 pub struct Api {
     pub core: Core,
-    auth: Authenticator,
+    auth: Arc<Authenticator>,
 }
 
 impl Api {
     pub fn new(core: Core, config: &Config) -> Result<Self, StartupError> {
-        let auth_config = StartupError::require(&config.app_auth, "app authentication")?;
-        let auth = Authenticator::new(auth_config, core.settings.identity_style)?;
-        Ok(Self { core, auth })
+        StartupError::require(&config.app_auth, "app authentication")?;
+        let style = core.settings.identity_style;
+        let auth = Authenticator::new(config, style, core.secrets.as_ref())?;
+        Ok(Self {
+            core,
+            auth: Arc::new(auth),
+        })
     }
 
-    fn authenticate(&self, request: &Request) -> Result<Caller, ApiError> {
+    /// What to fetch during init, beside the DynamoDB warm-up: the identity provider's keys.
+    pub async fn warm(&self) {
+        self.auth.prefetch().await;
+    }
+
+    async fn authenticate(&self, request: &Request) -> Result<Caller, ApiError> {
         let header = request
             .headers()
             .get(header::AUTHORIZATION)
@@ -41,7 +54,7 @@ impl Api {
             .extensions()
             .get::<RequestMeta>()
             .and_then(|m| m.gateway_claims.as_ref());
-        Ok(self.auth.authenticate(header, claims)?)
+        Ok(self.auth.authenticate(header, claims).await?)
     }
 }
 
@@ -51,7 +64,7 @@ where
     F: FnOnce(Caller) -> Fut,
     Fut: Future<Output = Answer>,
 {
-    let result = match api.authenticate(request) {
+    let result = match api.authenticate(request).await {
         Ok(caller) => handler(caller).await,
         Err(err) => Err(err),
     };

@@ -57,15 +57,19 @@ pub async fn client_from(loader: aws_config::ConfigLoader) -> Client {
     Client::new(&sdk_config(loader).await)
 }
 
-/// The AWS settings of `loader` with timeouts short enough that a webhook can still answer
-/// Twilio in time: what every client of the service is built from.
+/// The AWS settings of `loader` with [`timeouts`]: what every client of the service is built
+/// from, but in the Lambda functions (`lambda::lambda_sdk_config`).
 pub async fn sdk_config(loader: aws_config::ConfigLoader) -> aws_config::SdkConfig {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+    loader.timeout_config(timeouts()).load().await
+}
+
+/// Timeouts short enough that a webhook can still answer Twilio in time.
+pub fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(2))
         .operation_attempt_timeout(Duration::from_secs(2))
         .operation_timeout(Duration::from_secs(5))
-        .build();
-    loader.timeout_config(timeouts).load().await
+        .build()
 }
 
 /// Sort SDK failures into "try again later" and "something is wrong here".

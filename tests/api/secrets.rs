@@ -1,0 +1,316 @@
+//! Secrets from Secrets Manager (`SECRETS_ARN`), against moto's (the same server as DynamoDB,
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`), through the local server as `serve` runs it: read at
+//! start-up in place of the environment's values, a rotation landing after the refresh period
+//! (app tokens, webhooks with the auth token and its secondary, voice tokens, realtime
+//! tickets), the last good values kept when a read fails, a start refused without the secret.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_secretsmanager::Client;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::config::Needs;
+use shared::http::Route;
+use shared::local::mint_app_jwt;
+use shared::secrets::{Env, configure_from_env};
+use shared::twilio::signature::sign;
+
+use crate::helpers::{ORG, StoreKind, TestApp, now_s, test_env};
+use crate::realtime::spawn_local;
+use crate::webhooks::{SALES, call_params};
+
+/// How often the tests' servers re-read the secret.
+const REFRESH: Duration = Duration::from_secs(2);
+
+/// Values as the secret holds them: every secret of the service, and the API key's SID that
+/// changes with its secret.
+fn values(jwt: &str, auth_token: &str, secondary: Option<&str>) -> Value {
+    let mut values = json!({
+        "APP_JWT_SECRET": jwt,
+        "TWILIO_API_KEY_SID": format!("SK{jwt}"),
+        "TWILIO_API_KEY_SECRET": format!("api-key-secret-{jwt}"),
+        "TWILIO_AUTH_TOKEN": auth_token,
+        "REALTIME_TICKET_SECRET": format!("realtime-ticket-secret-of-32-bytes-{jwt}"),
+    });
+    if let Some(secondary) = secondary {
+        values["TWILIO_AUTH_TOKEN_SECONDARY"] = json!(secondary);
+    }
+    values
+}
+
+/// A secret in moto's Secrets Manager.
+struct Secret {
+    client: Client,
+    arn: String,
+}
+
+impl Secret {
+    async fn create(values: &Value) -> Self {
+        assert!(
+            std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").is_ok(),
+            "Secrets Manager tests need moto: set AWS_ENDPOINT_URL_SECRETS_MANAGER as \
+             AWS_ENDPOINT_URL_DYNAMODB (scripts/test does)"
+        );
+        let client = Client::new(&aws_config::load_from_env().await);
+        let name = format!("softphone-test-{}-{}", std::process::id(), now_nanos());
+        let created = client
+            .create_secret()
+            .name(name)
+            .secret_string(values.to_string())
+            .send()
+            .await
+            .expect("create secret");
+        Self {
+            client,
+            arn: created.arn.unwrap(),
+        }
+    }
+
+    async fn put(&self, text: &str) {
+        self.client
+            .put_secret_value()
+            .secret_id(&self.arn)
+            .secret_string(text)
+            .send()
+            .await
+            .expect("put secret value");
+    }
+
+    async fn delete(&self) {
+        self.client
+            .delete_secret()
+            .secret_id(&self.arn)
+            .force_delete_without_recovery(true)
+            .send()
+            .await
+            .expect("delete secret");
+    }
+}
+
+fn now_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+/// The environment of the tests' servers (their own development secrets included, which
+/// `SECRETS_ARN` must override) pointing at `arn`.
+fn env_for(arn: &str) -> Env {
+    let refresh = REFRESH.as_secs().to_string();
+    let env = test_env(&[("SECRETS_ARN", arn), ("SECRETS_REFRESH_SECONDS", &refresh)]);
+    Arc::new(move |name: &str| env.get(name).cloned())
+}
+
+fn needs() -> Needs {
+    Needs {
+        table: false,
+        ..Route::needs_of(&Route::ALL)
+    }
+}
+
+async fn serve(secret: &Secret) -> TestApp {
+    let (config, secrets) = configure_from_env(env_for(&secret.arn), needs())
+        .await
+        .expect("configured from the secret");
+    assert!(secrets.is_some());
+    spawn_local(&config, secrets, StoreKind::Memory).await.0
+}
+
+fn app_token(jwt_secret: &str) -> String {
+    mint_app_jwt(jwt_secret, "alice@example.com", ORG, now_s(), 600).unwrap()
+}
+
+impl TestApp {
+    async fn devices_status(&self, jwt_secret: &str) -> StatusCode {
+        self.get("/phone/voice/devices", &app_token(jwt_secret))
+            .await
+            .0
+    }
+
+    /// The status of an incoming call signed with `auth_token`.
+    async fn call_signed_with(&self, auth_token: &str) -> StatusCode {
+        let path = "/phone/voice/incoming";
+        let params = call_params(SALES);
+        let signature = sign(auth_token, &format!("{}{path}", self.base), &params);
+        self.webhook_with(path, &params, Some(signature)).await.0
+    }
+
+    /// Whether a voice token minted now is of the API key of `jwt`'s values: its SID, signed
+    /// with its secret.
+    async fn voice_token_signed_for(&self, jwt: &str) -> bool {
+        let (status, body) = self.register(&app_token(jwt), "dev_secrets", "web").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let token = body["token"].as_str().expect("a voice token");
+        let key = format!("api-key-secret-{jwt}");
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp"]);
+        jsonwebtoken::decode::<Value>(
+            token,
+            &jsonwebtoken::DecodingKey::from_secret(key.as_bytes()),
+            &validation,
+        )
+        .is_ok_and(|data| data.claims["iss"] == format!("SK{jwt}"))
+    }
+}
+
+/// Polls `check` (each poll a request, which starts the re-read when it is due) until it
+/// holds, for at most two refresh periods.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + REFRESH * 2 + Duration::from_secs(1);
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what} did not happen in time");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_secret_replaces_the_environments_secrets_at_start_up() {
+    let secret = Secret::create(&values("jwt-one", "token-one", None)).await;
+    let app = serve(&secret).await;
+    assert_eq!(app.devices_status("jwt-one").await, StatusCode::OK);
+    // The environment's development secrets are not in use.
+    let env_jwt = crate::helpers::APP_JWT_SECRET;
+    assert_eq!(app.devices_status(env_jwt).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.call_signed_with("token-one").await, StatusCode::OK);
+    let env_token = crate::helpers::AUTH_TOKEN;
+    assert_eq!(app.call_signed_with(env_token).await, StatusCode::FORBIDDEN);
+    assert!(app.voice_token_signed_for("jwt-one").await);
+}
+
+#[tokio::test]
+async fn a_rotation_lands_after_the_refresh_period_without_a_restart() {
+    let secret = Secret::create(&values("jwt-one", "token-one", None)).await;
+    let started = Instant::now();
+    let app = serve(&secret).await;
+    let token = app_token("jwt-one");
+    let connected = app.connected(&token, "dev_before", &["voice"]).await;
+    drop(connected);
+
+    secret
+        .put(&values("jwt-two", "token-two", None).to_string())
+        .await;
+    if started.elapsed() < REFRESH {
+        // Not yet due: the old values are still in use.
+        assert_eq!(app.devices_status("jwt-one").await, StatusCode::OK);
+        assert_eq!(
+            app.devices_status("jwt-two").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    eventually("the new app JWT secret", || async {
+        app.devices_status("jwt-two").await == StatusCode::OK
+    })
+    .await;
+    assert_eq!(
+        app.devices_status("jwt-one").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.call_signed_with("token-two").await, StatusCode::OK);
+    assert_eq!(
+        app.call_signed_with("token-one").await,
+        StatusCode::FORBIDDEN
+    );
+    assert!(app.voice_token_signed_for("jwt-two").await);
+    // Tickets are issued and checked with the new ticket secret alike.
+    let token = app_token("jwt-two");
+    let mut socket = app.connected(&token, "dev_after", &["voice"]).await;
+    assert!(socket.ping().await);
+}
+
+#[tokio::test]
+async fn an_auth_token_rotation_accepts_both_tokens_until_the_old_one_is_removed() {
+    let secret = Secret::create(&values("jwt", "token-old", None)).await;
+    let app = serve(&secret).await;
+    assert_eq!(
+        app.call_signed_with("token-new").await,
+        StatusCode::FORBIDDEN
+    );
+
+    // 1. The new token as the secondary: both are accepted (Twilio still signs with the old).
+    secret
+        .put(&values("jwt", "token-old", Some("token-new")).to_string())
+        .await;
+    eventually("the secondary token", || async {
+        app.call_signed_with("token-new").await == StatusCode::OK
+    })
+    .await;
+    assert_eq!(app.call_signed_with("token-old").await, StatusCode::OK);
+
+    // 2. Promoted in Twilio, the new token alone: the old one is refused.
+    secret
+        .put(&values("jwt", "token-new", None).to_string())
+        .await;
+    eventually("the old token's removal", || async {
+        app.call_signed_with("token-old").await == StatusCode::FORBIDDEN
+    })
+    .await;
+    assert_eq!(app.call_signed_with("token-new").await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_failed_read_keeps_the_last_good_values() {
+    let secret = Secret::create(&values("jwt-one", "token-one", None)).await;
+    let app = serve(&secret).await;
+
+    // Values the configuration refuses (a ticket secret too short, no auth token) are not
+    // taken; nor is text that is not JSON.
+    let mut refused = values("jwt-two", "", None);
+    refused["REALTIME_TICKET_SECRET"] = json!("short");
+    for bad in [refused.to_string(), "not json".to_owned()] {
+        secret.put(&bad).await;
+        tokio::time::sleep(REFRESH + Duration::from_millis(200)).await;
+        // This request starts the re-read; the next ones see its outcome.
+        for _ in 0..3 {
+            assert_eq!(app.devices_status("jwt-one").await, StatusCode::OK);
+            assert_eq!(app.call_signed_with("token-one").await, StatusCode::OK);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert_eq!(
+            app.devices_status("jwt-two").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+
+    // The secret gone (a failed GetSecretValue): still the last good values.
+    secret.delete().await;
+    tokio::time::sleep(REFRESH + Duration::from_millis(200)).await;
+    for _ in 0..3 {
+        assert_eq!(app.devices_status("jwt-one").await, StatusCode::OK);
+        assert_eq!(app.call_signed_with("token-one").await, StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_start_without_the_secret_fails_naming_secrets_arn() {
+    let secret = Secret::create(&values("jwt", "token", None)).await;
+    let missing = format!("{}-gone", secret.arn);
+    let err = configure_from_env(env_for(&missing), needs())
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("SECRETS_ARN"), "{err}");
+
+    // A secret without a value the server needs names that variable.
+    let partial = Secret::create(&json!({"APP_JWT_SECRET": "jwt"})).await;
+    let err = configure_from_env(env_for(&partial.arn), needs())
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    for name in [
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_API_KEY_SECRET",
+        "REALTIME_TICKET_SECRET",
+    ] {
+        assert!(err.contains(name), "{name} not named in {err}");
+    }
+    assert!(!err.contains("jwt\""), "{err}");
+}
