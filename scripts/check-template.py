@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Structural checks on template.yaml that linting cannot express: the table has TTL on the
 attribute the code writes, every function is arm64 on provided.al2023 and built by
-cargo-lambda, and there is exactly one function per crate under functions/.
+cargo-lambda, and there is exactly one function per crate under functions/; no secret reaches a
+function as an environment variable, and each function that holds a secret may read the stack's
+secret and nothing else of Secrets Manager; every function logs JSON and has its Errors and
+Throttles alarms; every alarm and dashboard metric carries the dimensions CloudWatch publishes it
+with (an alarm on a dimension set that does not exist never fires, and nothing reports it).
 
 Runs with the .venv that scripts/test creates (cfn-lint parses CloudFormation's YAML tags).
 """
@@ -82,6 +86,155 @@ check("the table streams new images", stream_view in ("NEW_IMAGE", "NEW_AND_OLD_
 for name, param in template["Parameters"].items():
     if param.get("NoEcho"):
         check(f"secret {name} has no non-empty default", not param.get("Default"))
+
+# ---- Secrets: never in the environment; read from the stack's secret by those that hold one.
+SECRET_NAMES = {"APP_JWT_SECRET", "TWILIO_API_KEY_SECRET", "TWILIO_AUTH_TOKEN",
+                "TWILIO_AUTH_TOKEN_SECONDARY", "REALTIME_TICKET_SECRET"}
+no_echo = {k for k, v in template["Parameters"].items() if v.get("NoEcho")}
+
+
+def refs(value):
+    """Every Ref and Fn::Sub name in a value."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "Ref" and isinstance(v, str):
+                yield v
+            elif k == "Fn::Sub":
+                text = v[0] if isinstance(v, list) else v
+                if isinstance(text, str):
+                    import re
+                    yield from re.findall(r"\$\{([^}!.]+)", text)
+                yield from refs(v)
+            else:
+                yield from refs(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from refs(v)
+
+
+environments = {"Globals": globals_fn.get("Environment", {}).get("Variables", {})}
+environments.update({k: f["Properties"].get("Environment", {}).get("Variables", {}) for k, f in functions.items()})
+for where, variables in environments.items():
+    for var, value in variables.items():
+        check(f"{where}: no secret variable {var}", var not in SECRET_NAMES)
+        leaked = no_echo.intersection(refs(value))
+        check(f"{where}: {var} carries no NoEcho parameter", not leaked, leaked)
+secret_arn = {"Fn::If": ["CreateSecret", {"Ref": "Secrets"}, {"Ref": "SecretsArn"}]}
+check("SECRETS_ARN names the stack's secret", environments["Globals"].get("SECRETS_ARN") == secret_arn,
+      environments["Globals"].get("SECRETS_ARN"))
+
+
+def holds_secret(fn):
+    """A function holds a secret when its crate turns on shared's `secrets` feature."""
+    binary = fn.get("Metadata", {}).get("BuildProperties", {}).get("Binary", "")
+    manifest = ROOT / "functions" / binary / "Cargo.toml"
+    text = manifest.read_text() if manifest.exists() else ""
+    return any(line.startswith("shared") and '"secrets"' in line for line in text.splitlines())
+
+
+for name, fn in functions.items():
+    statements = [s for p in fn["Properties"].get("Policies") or [] if isinstance(p, dict)
+                  for s in p.get("Statement", [])]
+    reads = [s for s in statements if any(str(a).startswith("secretsmanager:") for a in s.get("Action", []))]
+    if holds_secret(fn):
+        check(f"{name} may read the stack's secret, and only that",
+              len(reads) == 1 and reads[0]["Action"] == ["secretsmanager:GetSecretValue"]
+              and reads[0]["Resource"] == secret_arn, reads)
+    else:
+        check(f"{name} holds no secret and may read none", not reads, reads)
+
+# ---- Logs and alarms.
+alarms = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+for name, fn in functions.items():
+    logging = fn["Properties"].get("LoggingConfig", {})
+    check(f"{name} logs in Lambda's JSON format", logging.get("LogFormat") == "JSON", logging)
+    for metric in ["Errors", "Throttles"]:
+        found = [a for a, p in alarms.items()
+                 if p.get("Namespace") == "AWS/Lambda" and p.get("MetricName") == metric
+                 and p.get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": name}}]]
+        check(f"{name} has its {metric} alarm", len(found) == 1, found)
+topic = {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}], {"Ref": "AWS::NoValue"}]}
+for name, props in alarms.items():
+    check(f"{name} notifies the alarm topic", props.get("AlarmActions") == topic, props.get("AlarmActions"))
+    check(f"{name} treats missing data as fine", props.get("TreatMissingData") == "notBreaching")
+
+# What CloudWatch publishes, by namespace and metric: the dimension sets it exists with.
+LAMBDA = [{"FunctionName"}, {"FunctionName", "Resource"}, {"FunctionName", "ExecutedVersion"}]
+PUBLISHED = {
+    **{("AWS/Lambda", m): LAMBDA for m in ["Errors", "Throttles", "Duration", "Invocations", "ConcurrentExecutions"]},
+    **{("AWS/Lambda", m): [{"FunctionName"}, {"FunctionName", "Resource"}]
+       for m in ["Url5xxCount", "Url4xxCount", "UrlRequestCount", "UrlRequestLatency"]},
+    # HTTP APIs; REST APIs' 5XXError/4XXError (by ApiName) never exist for them.
+    **{("AWS/ApiGateway", m): [{"ApiId"}, {"ApiId", "Stage"}] for m in ["5xx", "4xx", "Count", "Latency", "IntegrationLatency"]},
+    **{("AWS/DynamoDB", m): [{"TableName"}, {"TableName", "GlobalSecondaryIndexName"}]
+       for m in ["ReadThrottleEvents", "WriteThrottleEvents", "ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits"]},
+    # Only per operation: an alarm on TableName alone never gets data.
+    **{("AWS/DynamoDB", m): [{"TableName", "Operation"}]
+       for m in ["ThrottledRequests", "SystemErrors", "SuccessfulRequestLatency", "ReturnedItemCount"]},
+    ("AWS/DynamoDB", "UserErrors"): [set()],
+}
+filters = [t for v in resources.values() if v["Type"] == "AWS::Logs::MetricFilter"
+           for t in v["Properties"]["MetricTransformations"]]
+DIMENSION_TARGETS = {"FunctionName": "AWS::Serverless::Function", "TableName": "AWS::DynamoDB::Table",
+                     "ApiId": "AWS::ApiGatewayV2::Api"}
+
+
+def check_metric(where, namespace, metric, dimensions):
+    """dimensions: {name: value}."""
+    if isinstance(namespace, str) and namespace.startswith("AWS/"):
+        sets = PUBLISHED.get((namespace, metric))
+        check(f"{where}: {namespace} {metric} is a metric this check knows", sets is not None)
+        check(f"{where}: {namespace} {metric} has the dimensions it is published with",
+              sets is not None and set(dimensions) in sets, sorted(dimensions))
+    else:
+        made = [t for t in filters if t["MetricNamespace"] == namespace and t["MetricName"] == metric]
+        check(f"{where}: {metric} is made by a metric filter", made, (namespace, metric))
+        check(f"{where}: {metric} has no dimensions (its filter sets none)", not dimensions, dimensions)
+    for dim, value in dimensions.items():
+        target = DIMENSION_TARGETS.get(dim)
+        if target:
+            ref = value.get("Ref") if isinstance(value, dict) else value.strip("${}") if isinstance(value, str) else None
+            check(f"{where}: {dim} names a {target}", resources.get(ref, {}).get("Type") == target, value)
+    if dimensions.get("Stage") is not None:
+        check(f"{where}: the HTTP API's stage", dimensions["Stage"] == "$default", dimensions["Stage"])
+
+
+for name, props in alarms.items():
+    if "MetricName" in props:
+        dims = {d["Name"]: d["Value"] for d in props.get("Dimensions", [])}
+        check_metric(name, props.get("Namespace"), props["MetricName"], dims)
+    for query in props.get("Metrics", []):
+        stat = query.get("MetricStat")
+        if stat:
+            m = stat["Metric"]
+            check_metric(f"{name}/{query['Id']}", m["Namespace"], m["MetricName"],
+                         {d["Name"]: d["Value"] for d in m.get("Dimensions", [])})
+for filter_ in filters:
+    namespace = filter_["MetricNamespace"]
+    used = [a for a, p in alarms.items() if p.get("MetricName") == filter_["MetricName"] and p.get("Namespace") == namespace]
+    check(f"metric filter {filter_['MetricName']} has an alarm", used)
+
+dashboards = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::CloudWatch::Dashboard"]
+check("one dashboard", len(dashboards) == 1)
+for dashboard in dashboards:
+    import json
+    body = dashboard["DashboardBody"]
+    text = body.get("Fn::Sub") if isinstance(body, dict) else body
+    widgets = json.loads(text)["widgets"]
+    for widget in widgets:
+        for metric in widget.get("properties", {}).get("metrics", []):
+            fields = [f for f in metric if not isinstance(f, dict)]
+            namespace, name, rest = fields[0], fields[1], fields[2:]
+            if namespace == "SoftphonePresence/${AWS::StackName}":
+                namespace = {"Fn::Sub": namespace}
+            dims = dict(zip(rest[::2], rest[1::2]))
+            check_metric(f"dashboard {widget['properties']['title']!r}", namespace, name, dims)
+    shown = {(f[0], f[1]) for w in widgets for f in w.get("properties", {}).get("metrics", [])}
+    for name, props in alarms.items():
+        if "MetricName" in props:
+            namespace = props["Namespace"]
+            key = (namespace.get("Fn::Sub") if isinstance(namespace, dict) else namespace, props["MetricName"])
+            check(f"the dashboard shows {name}'s metric", key in shown, key)
 
 failed = [c for c in checks if not c[1]]
 for name, ok, detail in checks:

@@ -8,7 +8,8 @@ Commands (run with the .venv's python, which has PyYAML and boto3 through the SA
       Writes a `docker load` archive of two images sharing one layer: the stand-in for the
       provided.al2023 base image (the C library and libgcc_s from Debian's packages for ARCH,
       a static busybox for the shell, the CA bundle) as softphone-presence/al2023-standin:ARCH,
-      and the same with AWS_ENDPOINT_URL_DYNAMODB=ENDPOINT as softphone-presence/sam-local:ARCH.
+      and the same with AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SECRETS_MANAGER=ENDPOINT
+      as softphone-presence/sam-local:ARCH.
   functions TEMPLATE
       One line per function of the template: logical id, binary, architecture.
   plan TEMPLATE EVENTS_DIR
@@ -22,7 +23,9 @@ Commands (run with the .venv's python, which has PyYAML and boto3 through the SA
       any failed check.
   settings TEMPLATE ENV_FILE OUT_JSON MOTO_ENDPOINT [Param=value ...]
       The development settings of ENV_FILE as parameter overrides (printed) and an --env-vars
-      file, through the template's own wiring; a WebSocket API's @connections endpoint is moto.
+      file, through the template's own wiring; a WebSocket API's @connections endpoint is moto,
+      and the secrets of ENV_FILE go into a secret in moto's Secrets Manager that SECRETS_ARN
+      names, as the template's own secret in AWS.
   start-api-template BUILT_TEMPLATE OUT
       The built template with its AWS::ApiGatewayV2 resources first and no WebSocket routes, for
       `sam local start-api`.
@@ -573,6 +576,10 @@ def cmd_settings(template_path, env_file, out_json, moto, *extra):
             overrides[value["Ref"]] = dev[var]
         else:
             env_vars[var] = dev[var]
+    if "SECRETS_ARN" in declared:
+        arn = moto_secret(moto, {k: v for k, v in dev.items() if k in SECRET_NAMES})
+        env_vars["SECRETS_ARN"] = arn
+        overrides["SecretsArn"] = arn
     for item in extra:
         k, v = item.split("=", 1)
         overrides[k] = v
@@ -580,6 +587,20 @@ def cmd_settings(template_path, env_file, out_json, moto, *extra):
     print(f"settings: parameters {', '.join(sorted(overrides))}; --env-vars {', '.join(sorted(env_vars))}",
           file=sys.stderr)
     print(" ".join(f"{k}={v}" for k, v in sorted(overrides.items())))
+
+
+# The settings the functions read from SECRETS_ARN's secret, never from the environment.
+SECRET_NAMES = {"APP_JWT_SECRET", "TWILIO_API_KEY_SECRET", "TWILIO_AUTH_TOKEN",
+                "TWILIO_AUTH_TOKEN_SECONDARY", "REALTIME_TICKET_SECRET"}
+
+
+def moto_secret(endpoint, values):
+    """A new secret in moto's Secrets Manager holding `values` as JSON; its ARN."""
+    import boto3
+    client = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    name = f"softphone-presence-sam-local-{int(time.time() * 1000)}"
+    return client.create_secret(Name=name, SecretString=json.dumps(values))["ARN"]
 
 
 def cmd_start_api_template(built, out):
@@ -717,8 +738,9 @@ def cmd_image(arch, debs_dir, ca_bundle, out_tar, endpoint):
            "LD_LIBRARY_PATH=/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
            "LAMBDA_TASK_ROOT=/var/task", "LAMBDA_RUNTIME_DIR=/var/runtime"]
     images = [("softphone-presence/al2023-standin", env, "a local stand-in for public.ecr.aws/lambda/provided:al2023"),
-              ("softphone-presence/sam-local", env + [f"AWS_ENDPOINT_URL_DYNAMODB={endpoint}"],
-               "the stand-in, with the functions' DynamoDB endpoint pointing at moto")]
+              ("softphone-presence/sam-local", env + [f"AWS_ENDPOINT_URL_DYNAMODB={endpoint}",
+                                                       f"AWS_ENDPOINT_URL_SECRETS_MANAGER={endpoint}"],
+               "the stand-in, with the functions' DynamoDB and Secrets Manager pointing at moto")]
     manifest, files = [], {"layer.tar": layer}
     for repo, image_env, comment in images:
         config = {
