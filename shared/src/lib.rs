@@ -17,6 +17,7 @@ pub mod outbound;
 pub mod realtime;
 pub mod routing;
 pub mod server;
+pub mod sms;
 pub mod store;
 pub mod telemetry;
 pub mod twilio;

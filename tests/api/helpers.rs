@@ -16,8 +16,9 @@ use shared::store::ImportReport;
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::memory::MemoryStore;
 use shared::store::{
-    CallEvent, DirectoryStore, EventStore, HeartbeatOutcome, HeartbeatUpdate, PresenceKey,
-    PresenceStore, RegisterOutcome, Registration, StoreError, Unregistration, UserPresence,
+    CallEvent, DirectoryStore, EventStore, HeartbeatOutcome, HeartbeatUpdate, MessageStore,
+    PresenceKey, PresenceStore, RegisterOutcome, Registration, StoreError, Unregistration,
+    UserPresence,
 };
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -123,6 +124,7 @@ pub struct Stores {
     pub presence: Arc<dyn PresenceStore>,
     pub directory: Arc<dyn DirectoryStore>,
     pub events: Arc<dyn EventStore>,
+    pub messages: Arc<dyn MessageStore>,
     pub memory: Option<Arc<MemoryStore>>,
     pub dynamo: Option<DynamoStore>,
 }
@@ -135,6 +137,7 @@ pub async fn stores(kind: StoreKind) -> Stores {
                 presence: store.clone(),
                 directory: store.clone(),
                 events: store.clone(),
+                messages: store.clone(),
                 memory: Some(store),
                 dynamo: None,
             }
@@ -150,6 +153,7 @@ impl Stores {
             presence: self.presence.clone(),
             directory: self.directory.clone(),
             events: self.events.clone(),
+            messages: self.messages.clone(),
         }
     }
 
@@ -159,6 +163,7 @@ impl Stores {
             presence: Arc::new(store.clone()),
             directory: Arc::new(store.clone()),
             events: Arc::new(store.clone()),
+            messages: Arc::new(store.clone()),
             memory: None,
             dynamo: Some(store),
         }

@@ -65,6 +65,7 @@ pub(crate) async fn spawn_realtime(kind: StoreKind) -> (TestApp, Arc<Hub>) {
         presence: core.presence,
         directory: core.directory,
         events: core.events,
+        messages: core.messages,
         memory: None,
         dynamo: None,
     };

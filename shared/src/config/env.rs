@@ -212,6 +212,12 @@ impl Config {
                 },
                 public_base_url: r.public_base_url(),
                 outbound_allowed_prefixes: r.outbound_allowed_prefixes(),
+                timeout: std::time::Duration::from_millis(u64::from(r.number(
+                    "TWILIO_API_TIMEOUT_MS",
+                    8000,
+                    100,
+                    25_000,
+                ))),
             }
         });
 

@@ -175,6 +175,8 @@ pub struct TwilioApiConfig {
     pub public_base_url: Option<String>,
     /// E.164 prefixes texts may reach; `None`: the country codes of the org's own numbers.
     pub outbound_allowed_prefixes: Option<Vec<String>>,
+    /// `TWILIO_API_TIMEOUT_MS`: how long a request to Twilio may take, answer read.
+    pub timeout: std::time::Duration,
 }
 
 /// Where the push function posts events.

@@ -19,7 +19,7 @@ use crate::store::dynamo::DynamoStore;
 
 /// Logging, the environment's configuration for `needs` and the table's store, handed to
 /// `build` for what the function serves; a failure is logged before the runtime reports it.
-async fn start<T>(
+pub(super) async fn start<T>(
     needs: Needs,
     build: impl FnOnce(Config, DynamoStore, aws_config::SdkConfig) -> Result<T, StartupError>,
 ) -> Result<T, Error> {

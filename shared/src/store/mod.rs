@@ -13,6 +13,7 @@ pub mod dynamo;
 pub mod events;
 pub mod import;
 pub mod memory;
+pub mod messages;
 pub mod presence;
 
 use async_trait::async_trait;
@@ -23,6 +24,7 @@ use crate::events::{Cursor, Event};
 
 pub use events::{CONNECTION_MAX_SECONDS, Connection, EventSink};
 pub use import::ImportReport;
+pub use messages::MessageStore;
 pub use presence::{
     ActiveCall, CallEvent, CallProgress, DeviceRecord, HeartbeatOutcome, HeartbeatUpdate,
     PresenceKey, RegisterOutcome, Registered, Registration, Unregistration, UserPresence,

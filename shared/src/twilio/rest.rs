@@ -224,20 +224,24 @@ impl TwilioRest {
         &self,
         message: &NewMessage<'_>,
     ) -> Result<MessageResource, RestError> {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("To", message.to)
-            .append_pair("From", message.from)
-            .append_pair("Body", message.body);
-        if let Some(callback) = message.status_callback {
-            form.append_pair("StatusCallback", callback);
-        }
+        // Built before the await: the serializer is not `Send`.
+        let form = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("To", message.to)
+                .append_pair("From", message.from)
+                .append_pair("Body", message.body);
+            if let Some(callback) = message.status_callback {
+                form.append_pair("StatusCallback", callback);
+            }
+            form.finish()
+        };
         let url = format!(
             "{}{}/Messages.json",
             self.config.base_url,
             self.account_path()
         );
         let answer = self
-            .request(http::Method::POST, &url, Some(form.finish()), MAX_JSON)
+            .request(http::Method::POST, &url, Some(form), MAX_JSON)
             .await?;
         json_of(&answer)
     }

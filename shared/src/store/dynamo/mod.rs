@@ -13,6 +13,8 @@ mod devices;
 mod directory;
 mod events;
 pub mod keys;
+mod message_codec;
+mod messages;
 mod presence;
 mod tx;
 
