@@ -46,7 +46,11 @@ impl Received {
 /// How the fake answers a send to a number.
 #[derive(Debug, Clone)]
 enum Behaviour {
-    Refuse { status: u16, code: u32, message: String },
+    Refuse {
+        status: u16,
+        code: u32,
+        message: String,
+    },
     Slow(Duration),
 }
 
@@ -143,7 +147,14 @@ impl FakeTwilio {
     }
 
     /// An inbound text Twilio has (for the reconciler to find), with media files; its sid.
-    pub fn add_inbound(&self, from: &str, to: &str, body: &str, date_sent: &str, media: &[(&str, &[u8])]) -> String {
+    pub fn add_inbound(
+        &self,
+        from: &str,
+        to: &str,
+        body: &str,
+        date_sent: &str,
+        media: &[(&str, &[u8])],
+    ) -> String {
         let mut state = self.state.lock().unwrap();
         let sid = Self::sid(&mut state, if media.is_empty() { "SM" } else { "MM" });
         for (i, (content_type, bytes)) in media.iter().enumerate() {
@@ -170,8 +181,17 @@ impl FakeTwilio {
     }
 
     /// A media file at a `MediaUrlN` this fake serves; its URL.
-    pub fn add_media(&self, message_sid: &str, index: usize, content_type: &str, bytes: &[u8]) -> String {
-        let path = format!("{}/Messages/{message_sid}/Media/ME{index:032x}", account_path());
+    pub fn add_media(
+        &self,
+        message_sid: &str,
+        index: usize,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> String {
+        let path = format!(
+            "{}/Messages/{message_sid}/Media/ME{index:032x}",
+            account_path()
+        );
         self.state
             .lock()
             .unwrap()
@@ -232,7 +252,8 @@ impl FakeTwilio {
         }
         let expected = format!(
             "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{API_KEY_SID}:{API_KEY_SECRET}"))
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{API_KEY_SID}:{API_KEY_SECRET}"))
         );
         if authorization.as_deref() != Some(expected.as_str()) {
             return error(401, 20003, "Authenticate");
@@ -322,7 +343,12 @@ impl FakeTwilio {
                 message,
             }) => {
                 return match status {
-                    429 | 500..=599 => raw(status, "application/json", format!(r#"{{"code":{code},"message":"{message}","status":{status}}}"#).into_bytes()),
+                    429 | 500..=599 => raw(
+                        status,
+                        "application/json",
+                        format!(r#"{{"code":{code},"message":"{message}","status":{status}}}"#)
+                            .into_bytes(),
+                    ),
                     _ => error(status, code, &message),
                 };
             }
@@ -350,7 +376,12 @@ impl FakeTwilio {
     }
 
     fn list_messages(&self, query: &[(String, String)]) -> hyper::Response<Full<Bytes>> {
-        let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let get = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
         let page_size: usize = get("PageSize").and_then(|s| s.parse().ok()).unwrap_or(50);
         let page: usize = get("Page").and_then(|s| s.parse().ok()).unwrap_or(0);
         let to = get("To");

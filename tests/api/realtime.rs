@@ -37,7 +37,15 @@ on_both_stores!(
 
 /// The local server with its realtime hub, as `softphone-presence serve` runs it.
 pub(crate) async fn spawn_realtime(kind: StoreKind) -> (TestApp, Arc<Hub>) {
-    let env = test_env(&[]);
+    spawn_realtime_with(kind, &[]).await
+}
+
+/// [`spawn_realtime`] with settings beyond the tests' own.
+pub(crate) async fn spawn_realtime_with(
+    kind: StoreKind,
+    overrides: &[(&str, &str)],
+) -> (TestApp, Arc<Hub>) {
+    let env = test_env(overrides);
     let needs = shared::config::Needs {
         table: false,
         ..shared::http::Route::needs_of(&shared::http::Route::ALL)

@@ -238,33 +238,40 @@ impl DynamoStore {
         changes.update(&self.table, keyed(inbox_pk(inbox), conversation_sk(with)))
     }
 
-    /// One event of `notice` per user, as transaction writes.
-    fn notice_writes(&self, notice: &Notice) -> Result<Vec<TransactWriteItem>, StoreError> {
-        notice
-            .to
-            .iter()
-            .map(|user| {
-                let event = Event::new(notice.kind, notice.at, notice.data.clone());
-                self.put_event(user, &event)
-            })
-            .collect()
-    }
-
-    /// `writes` and the notice's events together; events beyond one transaction's limit go in
-    /// further transactions once the first has succeeded (a group of more than 90 members).
+    /// `writes` and the notice's events (one per user) together; events beyond one
+    /// transaction's limit go in further transactions once the first has succeeded (a group of
+    /// more than 90 members). Written events are handed to this process's sink, if any.
     async fn transact_noticed(
         &self,
         mut writes: Vec<TransactWriteItem>,
         notice: &Notice,
     ) -> Result<TxOutcome, StoreError> {
-        let mut events = self.notice_writes(notice)?;
-        let room = MAX_TX_ITEMS.saturating_sub(writes.len()).min(events.len());
-        let rest = events.split_off(room);
-        writes.extend(events);
+        let events: Vec<(&PresenceKey, Event)> = notice
+            .to
+            .iter()
+            .map(|user| {
+                (
+                    user,
+                    Event::new(notice.kind, notice.at, notice.data.clone()),
+                )
+            })
+            .collect();
+        let mut puts = events
+            .iter()
+            .map(|(user, event)| self.put_event(user, event))
+            .collect::<Result<Vec<_>, _>>()?;
+        let room = MAX_TX_ITEMS.saturating_sub(writes.len()).min(puts.len());
+        let rest = puts.split_off(room);
+        writes.extend(puts);
         let outcome = self.transact(writes).await?;
-        if matches!(outcome, TxOutcome::Written) && !rest.is_empty() {
-            let chunks = rest.chunks(MAX_TX_ITEMS).map(|c| self.transact(c.to_vec()));
-            try_join_all(chunks).await?;
+        if matches!(outcome, TxOutcome::Written) {
+            if !rest.is_empty() {
+                let chunks = rest.chunks(MAX_TX_ITEMS).map(|c| self.transact(c.to_vec()));
+                try_join_all(chunks).await?;
+            }
+            for (user, event) in events {
+                self.publish(user, vec![event]).await;
+            }
         }
         Ok(outcome)
     }
