@@ -43,7 +43,7 @@ mod device;
 mod identity;
 mod values;
 
-pub use device::{Capabilities, Capability, DeviceId, Label, Platform, TwilioState};
+pub use device::{Capabilities, Capability, DeviceId, Label, Platform, Reachability, TwilioState};
 pub use identity::{Identity, IdentityStyle, UserKey};
 pub use values::{E164, Email, OrgId};
 
