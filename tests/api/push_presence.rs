@@ -11,9 +11,7 @@ use shared::domain::{
     Capabilities, DeviceId, Email, Identity, IdentityStyle, OrgId, Platform, Reachability,
     TwilioState,
 };
-use shared::store::{
-    DeviceTtls, HeartbeatUpdate, PresenceKey, Registration, Unregistration, UserPresence,
-};
+use shared::store::{DeviceTtls, HeartbeatUpdate, PresenceKey, Registration, Unregistration};
 
 use crate::helpers::{
     StoreKind, Stores, TestApp, alice, dynamo_store, spawn_app_with, spawn_on, stores,
@@ -70,7 +68,31 @@ fn phone(device: &str, now_ms: i64, state: Option<TwilioState>) -> Registration 
     }
 }
 
-fn beat(now_ms: i64, state: Option<TwilioState>) -> HeartbeatUpdate {
+/// `seconds` after T0, in epoch ms.
+fn at(seconds: i64) -> i64 {
+    T0 + seconds * 1000
+}
+
+/// The live devices at `now_ms`, with how a call reaches each.
+async fn listed(s: &Stores, now_ms: i64) -> Vec<(String, Reachability)> {
+    let presence = s.presence.presence(&key(), now_ms).await.unwrap();
+    let devices = presence.devices.iter();
+    devices
+        .map(|d| (d.device_id.as_str().to_owned(), d.reachability(now_ms)))
+        .collect()
+}
+
+/// A heartbeat of `device`: the device while it is live, else `None`.
+async fn beat(
+    s: &Stores,
+    device: &str,
+    update: HeartbeatUpdate,
+) -> Option<shared::store::DeviceRecord> {
+    let outcome = s.presence.heartbeat(&key(), &id(device), update).await;
+    outcome.unwrap().live()
+}
+
+fn update(now_ms: i64, state: Option<TwilioState>) -> HeartbeatUpdate {
     HeartbeatUpdate {
         now_ms,
         twilio_state: state,
@@ -78,168 +100,92 @@ fn beat(now_ms: i64, state: Option<TwilioState>) -> HeartbeatUpdate {
     }
 }
 
-/// The live devices at `now_ms` with how a call reaches each.
-fn reach(presence: &UserPresence, now_ms: i64) -> Vec<(String, Reachability)> {
-    presence
-        .devices
-        .iter()
-        .map(|d| (d.device_id.as_str().to_owned(), d.reachability(now_ms)))
-        .collect()
+async fn unregister(s: &Stores, device: &str, now_ms: i64) -> bool {
+    let how = Unregistration::at(now_ms);
+    s.presence
+        .unregister(&key(), &id(device), how)
+        .await
+        .unwrap()
 }
 
 const REGISTERED: Option<TwilioState> = Some(TwilioState::Registered);
 const UNREGISTERED: Option<TwilioState> = Some(TwilioState::Unregistered);
+const ONLINE: Reachability = Reachability::Online;
+const PUSH: Reachability = Reachability::Push;
+
+fn only(device: &str, reachability: Reachability) -> Vec<(String, Reachability)> {
+    vec![(device.to_owned(), reachability)]
+}
 
 async fn a_push_registered_phone_is_callable_until_its_push_ttl(kind: StoreKind) {
     let s = stores(kind).await;
-    let k = key();
     let reg = s.presence.register(phone("iphone", T0, REGISTERED)).await;
     let device = reg.unwrap().registered().unwrap().device;
     assert_eq!(device.expires_at, T0_S + 3600, "callable for the push TTL");
-    assert_eq!(device.reachability(T0), Reachability::Online);
-
-    let at = |s_after: i64| T0 + s_after * 1000;
-    let live = s.presence.presence(&k, at(89)).await.unwrap();
-    assert_eq!(
-        reach(&live, at(89)),
-        [("iphone".into(), Reachability::Online)]
-    );
-    let asleep = s.presence.presence(&k, at(90)).await.unwrap();
-    assert_eq!(
-        reach(&asleep, at(90)),
-        [("iphone".into(), Reachability::Push)]
-    );
-    let last = s.presence.presence(&k, at(3599)).await.unwrap();
-    assert_eq!(
-        reach(&last, at(3599)),
-        [("iphone".into(), Reachability::Push)]
-    );
-    assert!(
-        s.presence
-            .presence(&k, at(3600))
-            .await
-            .unwrap()
-            .devices
-            .is_empty()
-    );
+    assert_eq!(device.reachability(T0), ONLINE);
+    assert_eq!(listed(&s, at(89)).await, only("iphone", ONLINE));
+    assert_eq!(listed(&s, at(90)).await, only("iphone", PUSH));
+    assert_eq!(listed(&s, at(3599)).await, only("iphone", PUSH));
+    assert!(listed(&s, at(3600)).await.is_empty());
 
     // Opening the app within the push TTL starts both TTLs again, from then.
-    let opened = s
-        .presence
-        .heartbeat(&k, &id("iphone"), beat(at(3000), None))
-        .await;
-    let opened = opened.unwrap().live().expect("still registered");
+    let opened = beat(&s, "iphone", update(at(3000), None)).await;
+    let opened = opened.expect("still registered");
     assert_eq!(opened.expires_at, T0_S + 3000 + 3600);
-    assert_eq!(opened.reachability(at(3089)), Reachability::Online);
-    assert_eq!(opened.reachability(at(3090)), Reachability::Push);
+    assert_eq!(opened.reachability(at(3089)), ONLINE);
+    assert_eq!(opened.reachability(at(3090)), PUSH);
 
     // After the push TTL nothing brings it back but a register.
-    let late = s
-        .presence
-        .heartbeat(&k, &id("iphone"), beat(at(6600), REGISTERED))
-        .await;
-    assert!(late.unwrap().live().is_none(), "a heartbeat revived it");
-    assert!(
-        s.presence
-            .presence(&k, at(6600))
-            .await
-            .unwrap()
-            .devices
-            .is_empty()
-    );
-    let gone = Unregistration::at(at(6600));
-    assert!(
-        !s.presence
-            .unregister(&k, &id("iphone"), gone)
-            .await
-            .unwrap()
-    );
+    let late = beat(&s, "iphone", update(at(6600), REGISTERED)).await;
+    assert!(late.is_none(), "a heartbeat revived it");
+    assert!(listed(&s, at(6600)).await.is_empty());
+    assert!(!unregister(&s, "iphone", at(6600)).await);
 }
 
 async fn unregistered_returns_a_phone_to_its_foreground_ttl_and_nothing_revives_it(
     kind: StoreKind,
 ) {
     let s = stores(kind).await;
-    let k = key();
-    let at = |s_after: i64| T0 + s_after * 1000;
-    s.presence
-        .register(phone("pixel", T0, REGISTERED))
-        .await
-        .unwrap();
-    // The SDK lost its push registration (say, the user turned notifications off).
-    let lost = s
-        .presence
-        .heartbeat(&k, &id("pixel"), beat(at(10), UNREGISTERED))
-        .await;
-    let lost = lost.unwrap().live().unwrap();
+    let reg = s.presence.register(phone("pixel", T0, REGISTERED)).await;
+    reg.unwrap();
+    // The SDK lost its push registration (its push token was invalidated, say).
+    let lost = beat(&s, "pixel", update(at(10), UNREGISTERED)).await;
     assert_eq!(
-        lost.expires_at,
+        lost.unwrap().expires_at,
         T0_S + 10 + 90,
         "back to the foreground TTL"
     );
-    assert!(
-        s.presence
-            .presence(&k, at(100))
-            .await
-            .unwrap()
-            .devices
-            .is_empty()
-    );
+    assert!(listed(&s, at(100)).await.is_empty());
     // Its row outlives that in DynamoDB (expiresAt is its push reach), yet it is not live:
     // no heartbeat, not even one that reports `registered` again, and no unregister finds it.
     for state in [None, REGISTERED] {
-        let again = s
-            .presence
-            .heartbeat(&k, &id("pixel"), beat(at(100), state))
-            .await;
-        assert!(again.unwrap().live().is_none(), "revived by {state:?}");
+        let again = beat(&s, "pixel", update(at(100), state)).await;
+        assert!(again.is_none(), "revived by {state:?}");
     }
-    let how = Unregistration::at(at(100));
-    assert!(!s.presence.unregister(&k, &id("pixel"), how).await.unwrap());
+    assert!(!unregister(&s, "pixel", at(100)).await);
 
     // Within its foreground TTL, `registered` again makes it push-reachable again.
-    s.presence
-        .register(phone("pixel", at(200), UNREGISTERED))
-        .await
-        .unwrap();
-    let back = s
+    let reg = s
         .presence
-        .heartbeat(&k, &id("pixel"), beat(at(250), REGISTERED))
+        .register(phone("pixel", at(200), UNREGISTERED))
         .await;
-    assert_eq!(back.unwrap().live().unwrap().expires_at, T0_S + 250 + 3600);
-    let asleep = s.presence.presence(&k, at(1000)).await.unwrap();
-    assert_eq!(
-        reach(&asleep, at(1000)),
-        [("pixel".into(), Reachability::Push)]
-    );
+    reg.unwrap();
+    let back = beat(&s, "pixel", update(at(250), REGISTERED)).await;
+    assert_eq!(back.unwrap().expires_at, T0_S + 250 + 3600);
+    assert_eq!(listed(&s, at(1000)).await, only("pixel", PUSH));
 
     // A heartbeat that makes it a browser takes the push TTL away with the platform.
     let web = HeartbeatUpdate {
         platform: Some((Platform::Web, DeviceTtls::foreground_only(90))),
-        ..beat(at(1000), None)
+        ..update(at(1000), None)
     };
-    let web = s
-        .presence
-        .heartbeat(&k, &id("pixel"), web)
-        .await
-        .unwrap()
-        .live()
-        .unwrap();
-    assert_eq!(web.expires_at, T0_S + 1000 + 90);
-    assert!(
-        s.presence
-            .presence(&k, at(1090))
-            .await
-            .unwrap()
-            .devices
-            .is_empty()
-    );
+    let web = beat(&s, "pixel", web).await;
+    assert_eq!(web.unwrap().expires_at, T0_S + 1000 + 90);
+    assert!(listed(&s, at(1090)).await.is_empty());
 }
 
 async fn eviction_counts_push_reachable_phones(kind: StoreKind) {
     let s = stores(kind).await;
-    let k = key();
-    let at = |s_after: i64| T0 + s_after * 1000;
     s.presence
         .register(phone("asleep", T0, REGISTERED))
         .await
@@ -256,24 +202,16 @@ async fn eviction_counts_push_reachable_phones(kind: StoreKind) {
         ..phone(device, now_ms, REGISTERED)
     };
     let first = s.presence.register(browser("desk", at(600))).await.unwrap();
-    assert!(
-        first.registered().unwrap().evicted.is_empty(),
-        "the lapsed phone counts not"
-    );
+    let first = first.registered().unwrap();
+    assert!(first.evicted.is_empty(), "the lapsed phone counts not");
     let second = s
         .presence
         .register(browser("laptop", at(601)))
         .await
         .unwrap();
     assert_eq!(second.registered().unwrap().evicted, vec![id("asleep")]);
-    let live = s.presence.presence(&k, at(601)).await.unwrap();
-    assert_eq!(
-        reach(&live, at(601)),
-        [
-            ("laptop".into(), Reachability::Online),
-            ("desk".into(), Reachability::Online)
-        ]
-    );
+    let live = listed(&s, at(601)).await;
+    assert_eq!(live, [("laptop".into(), ONLINE), ("desk".into(), ONLINE)]);
 }
 
 // ── over HTTP, with short TTLs ──────────────────────────────────────────────
