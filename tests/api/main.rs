@@ -15,6 +15,7 @@ mod helpers;
 mod operator;
 mod outgoing;
 mod presence;
+mod push_presence;
 mod realtime;
 mod realtime_aws;
 mod round_trips;

@@ -239,7 +239,7 @@ async fn a_register_on_another_device_reaches_an_open_socket(kind: StoreKind) {
     let event = laptop.next_of("devices.changed").await;
     assert_eq!(
         event["data"],
-        json!({"deviceId": "phone", "change": "registered"})
+        json!({"deviceId": "phone", "change": "registered", "reachability": "online"})
     );
     assert!(event["at"].as_i64().unwrap() > 0);
     // A plain heartbeat is no event; a change of Twilio state is.
@@ -256,7 +256,7 @@ async fn a_register_on_another_device_reaches_an_open_socket(kind: StoreKind) {
     let event = laptop.next_event().await;
     assert_eq!(
         event["data"],
-        json!({"deviceId": "phone", "change": "updated"})
+        json!({"deviceId": "phone", "change": "updated", "reachability": "online"})
     );
     // Re-registering as it is now changes nothing; an unregister does.
     let same = json!({"deviceId": "phone", "platform": "ios", "twilioState": "registered"});

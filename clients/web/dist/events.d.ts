@@ -5,10 +5,11 @@ export type DeviceChange = 'registered' | 'updated' | 'unregistered' | 'evicted'
  * `EVENT_TYPES`; a type missing here still reaches the app, untyped, through `on('event')`.
  */
 export interface EventDataByType {
-    /** A device of the user registered, changed (label, capabilities, Twilio state), unregistered, was evicted or signed out. Never a plain heartbeat. */
+    /** A device of the user registered, changed (label, capabilities, Twilio state), unregistered, was evicted or signed out. Never a plain heartbeat, nor a phone passing from online to push (`reachability` is `online` with `registered` and `updated`). */
     'devices.changed': {
         deviceId: string;
         change: DeviceChange;
+        reachability?: 'online';
     };
     /** `deviceId` was signed out from another device of the user. */
     'device.signedOut': {

@@ -5,6 +5,12 @@ export type Capability = 'voice' | 'sms';
 /** What the Twilio `Device` says about its own registration with Twilio. */
 export type TwilioState = 'registered' | 'registering' | 'unregistered';
 
+/**
+ * How a call reaches a listed device: `online` (heard from within its foreground TTL), or `push`
+ * (a phone whose app was last opened longer ago, reached through its Twilio push registration).
+ */
+export type Reachability = 'online' | 'push';
+
 export interface PresenceSettings {
   /** How long a device stays live without a heartbeat. */
   ttlSeconds: number;
@@ -24,6 +30,7 @@ export interface StoredDevice {
   /** Epoch seconds: the device is live until then. */
   expiresAt: number;
   twilioState?: TwilioState;
+  reachability: Reachability;
 }
 
 export interface AssignedPhone {

@@ -2,9 +2,9 @@
 //! together.
 
 use super::{
-    AppAuthConfig, AppJwtKey, ClaimNames, Config, ConfigError, DEFAULT_TWILIO_API_BASE_URL, Needs,
-    PresenceSettings, PushConfig, RealtimeConfig, SecretString, TwilioApiConfig, VoiceTokenConfig,
-    WebhookConfig,
+    AppAuthConfig, AppJwtKey, ClaimNames, Config, ConfigError, DEFAULT_PUSH_TTL_SECONDS,
+    DEFAULT_TWILIO_API_BASE_URL, Needs, PresenceSettings, PushConfig, RealtimeConfig, SecretString,
+    TwilioApiConfig, VoiceTokenConfig, WebhookConfig,
 };
 use crate::domain::IdentityStyle;
 use crate::twilio::rest::RestConfig;
@@ -100,9 +100,24 @@ impl Config {
         };
 
         let ttl_seconds = r.number("PRESENCE_TTL_SECONDS", 90, 1, 86_400);
+        let mobile_ttl_seconds = r.number("PRESENCE_TTL_SECONDS_MOBILE", ttl_seconds, 1, 86_400);
+        let push_ttl_seconds = r.number(
+            "PRESENCE_TTL_SECONDS_PUSH",
+            DEFAULT_PUSH_TTL_SECONDS,
+            1,
+            366 * 86_400,
+        );
+        if push_ttl_seconds < mobile_ttl_seconds {
+            r.problems.push(format!(
+                "PRESENCE_TTL_SECONDS_PUSH ({push_ttl_seconds}) must be at least \
+                 PRESENCE_TTL_SECONDS_MOBILE ({mobile_ttl_seconds}): a push registration \
+                 extends a phone's presence, never shortens it"
+            ));
+        }
         let presence = PresenceSettings {
             ttl_seconds,
-            mobile_ttl_seconds: r.number("PRESENCE_TTL_SECONDS_MOBILE", ttl_seconds, 1, 86_400),
+            mobile_ttl_seconds,
+            push_ttl_seconds,
             max_devices_per_identity: r.number("MAX_DEVICES_PER_IDENTITY", 10, 1, 100) as usize,
             voice_token_ttl_seconds: r.number("VOICE_TOKEN_TTL_SECONDS", 3600, 60, 86_400),
             signed_out_ttl_seconds: r.number(
@@ -378,6 +393,33 @@ mod tests {
         let err =
             Config::from_env(&env(&[("VOICE_TOKEN_TTL_SECONDS", "90000")]), needs).unwrap_err();
         assert!(err.to_string().contains("VOICE_TOKEN_TTL_SECONDS"));
+    }
+
+    #[test]
+    fn push_ttl_defaults_to_a_week_and_is_range_checked() {
+        let needs = Needs::default();
+        let cfg = Config::from_env(&env(&[]), needs).unwrap();
+        assert_eq!(cfg.presence.push_ttl_seconds, 604_800);
+        let cfg = Config::from_env(&env(&[("PRESENCE_TTL_SECONDS_PUSH", "3600")]), needs).unwrap();
+        assert_eq!(cfg.presence.push_ttl_seconds, 3600);
+        for bad in ["0", "31622401", "a week"] {
+            let err = Config::from_env(&env(&[("PRESENCE_TTL_SECONDS_PUSH", bad)]), needs)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("PRESENCE_TTL_SECONDS_PUSH must be a whole number"),
+                "{err}"
+            );
+        }
+        let shorter = env(&[
+            ("PRESENCE_TTL_SECONDS_MOBILE", "600"),
+            ("PRESENCE_TTL_SECONDS_PUSH", "300"),
+        ]);
+        let err = Config::from_env(&shorter, needs).unwrap_err().to_string();
+        assert!(
+            err.contains("at least PRESENCE_TTL_SECONDS_MOBILE"),
+            "{err}"
+        );
     }
 
     #[test]

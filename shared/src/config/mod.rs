@@ -54,10 +54,17 @@ pub struct Config {
     pub twilio_api: Option<TwilioApiConfig>,
 }
 
+/// `PRESENCE_TTL_SECONDS_PUSH` unless set: a week. A user who has not opened the app for that
+/// long stops ringing it (calls go to the fallback) until they open it again.
+pub const DEFAULT_PUSH_TTL_SECONDS: u32 = 7 * 86_400;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PresenceSettings {
     pub ttl_seconds: u32,
     pub mobile_ttl_seconds: u32,
+    /// How long a phone whose Twilio SDK is registered for push stays callable after it was
+    /// last heard from (at least `mobile_ttl_seconds`).
+    pub push_ttl_seconds: u32,
     pub max_devices_per_identity: usize,
     pub identity_style: IdentityStyle,
     pub voice_token_ttl_seconds: u32,
@@ -74,6 +81,7 @@ impl Default for PresenceSettings {
         Self {
             ttl_seconds: 90,
             mobile_ttl_seconds: 90,
+            push_ttl_seconds: DEFAULT_PUSH_TTL_SECONDS,
             max_devices_per_identity: 10,
             identity_style: IdentityStyle::Safe,
             voice_token_ttl_seconds: 3600,
@@ -88,6 +96,16 @@ impl PresenceSettings {
     pub fn ttl_for(&self, platform: crate::domain::Platform) -> u32 {
         if platform.is_mobile() {
             self.mobile_ttl_seconds
+        } else {
+            self.ttl_seconds
+        }
+    }
+
+    /// The TTL of a device on `platform` while its Twilio SDK reports `registered`: a phone's
+    /// push registration rings it with the app asleep; a browser has none.
+    pub fn push_ttl_for(&self, platform: crate::domain::Platform) -> u32 {
+        if platform.is_mobile() {
+            self.push_ttl_seconds.max(self.mobile_ttl_seconds)
         } else {
             self.ttl_seconds
         }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Cursor;
-use crate::domain::DeviceId;
+use crate::domain::{DeviceId, Reachability};
 
 /// The kinds of events, as their `type` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -118,7 +118,12 @@ impl Event {
     }
 
     pub fn devices_changed(device_id: &DeviceId, change: DeviceChange, now_ms: i64) -> Self {
-        let data = json!({ "deviceId": device_id, "change": change.as_str() });
+        let mut data = json!({ "deviceId": device_id, "change": change.as_str() });
+        // A register or a heartbeat is the device itself speaking: online at that moment. Its
+        // passing from online to push later is no write, and so no event.
+        if matches!(change, DeviceChange::Registered | DeviceChange::Updated) {
+            data["reachability"] = Reachability::Online.as_str().into();
+        }
         Self::new(EventKind::DevicesChanged, now_ms, data)
     }
 

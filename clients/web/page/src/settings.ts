@@ -259,6 +259,21 @@ function seen(epochMs: number): string {
   return date.toDateString() === new Date().toDateString() ? date.toLocaleTimeString() : date.toLocaleString();
 }
 
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** "2 days ago": a phone asleep was last opened minutes to days ago, which a time of day hides. */
+function ago(epochMs: number): string {
+  const minutes = Math.round((epochMs - Date.now()) / 60_000);
+  if (Math.abs(minutes) < 60) return RELATIVE.format(minutes, 'minute');
+  if (Math.abs(minutes) < 48 * 60) return RELATIVE.format(Math.round(minutes / 60), 'hour');
+  return RELATIVE.format(Math.round(minutes / (24 * 60)), 'day');
+}
+
+/** When a device was last heard from; for a phone asleep, that Twilio's push still reaches it. */
+function lastSeenText(device: StoredDevice): string {
+  return device.reachability === 'push' ? `Reachable by push, last opened ${ago(device.lastSeen)}` : seen(device.lastSeen);
+}
+
 function deviceName(device: StoredDevice): string {
   return device.label ?? device.deviceId;
 }
@@ -319,7 +334,8 @@ function renderDevices(list: DevicesResponse): void {
       nameCell!.append(marker);
     }
     platformCell!.textContent = PLATFORMS[device.platform] ?? device.platform;
-    seenCell!.textContent = seen(device.lastSeen);
+    seenCell!.textContent = lastSeenText(device);
+    row.dataset.reachability = device.reachability;
     twilioCell!.textContent = device.twilioState ?? '—';
     actionCell!.querySelector('button')!.setAttribute('aria-label', `Sign out ${deviceName(device)}${mine ? ' (this device)' : ''}`);
     row.classList.toggle('mine', mine);

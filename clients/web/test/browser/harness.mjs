@@ -32,14 +32,15 @@ export function serverAndBrowser(serverOptions) {
   return env;
 }
 
-export async function startServer({ ttlSeconds = TTL_SECONDS } = {}) {
+/** `env`: more settings for the server, such as `PRESENCE_TTL_SECONDS_MOBILE`. */
+export async function startServer({ ttlSeconds = TTL_SECONDS, env = {} } = {}) {
   const bin = resolve(webRoot, process.env.SOFTPHONE_SERVER_BIN ?? '../../target/debug/softphone-presence');
   if (!existsSync(bin)) {
     throw new Error(`no server binary at ${bin}: run \`cargo build\` at the repository root, or set SOFTPHONE_SERVER_BIN`);
   }
   const child = spawn(bin, ['serve', '--port', '0'], {
     cwd: repoRoot,
-    env: { ...process.env, PRESENCE_TTL_SECONDS: String(ttlSeconds), RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+    env: { ...process.env, PRESENCE_TTL_SECONDS: String(ttlSeconds), RUST_LOG: process.env.RUST_LOG ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

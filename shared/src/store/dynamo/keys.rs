@@ -4,7 +4,7 @@
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `expiresAt` (s, TTL), `ttlSeconds`, `registrationId`, `twilioState`? |
+//! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `onlineUntil` (s), `expiresAt` (s, TTL: the end of its push reach), `ttlSeconds`, `pushTtlSeconds`, `registrationId`, `twilioState`? |
 //! | signed-out device | `softphone:{orgId}:{identity}` | `{deviceId}` | `signedOutAt` (ms), `expiresAt` (s, TTL) |
 //! | call | `softphone:{orgId}:{identity}` | `#call:{CallSid}` | `since` (ms), `ended`?, `expiresAt` (s, TTL) |
 //! | user | `user:{sha256(email)}` | `profile` | `doc` (JSON: org, email, name, numbers, direct phone) |
@@ -192,7 +192,14 @@ pub mod device {
     pub const USER_AGENT: &str = "userAgent";
     pub const IP: &str = "ip";
     pub const LAST_SEEN: &str = "lastSeen";
+    /// Epoch seconds: `lastSeen` plus the foreground TTL. Rows written before push
+    /// reachability lack it; their `expiresAt` is that time.
+    pub const ONLINE_UNTIL: &str = "onlineUntil";
+    /// The foreground TTL.
     pub const TTL_SECONDS: &str = "ttlSeconds";
+    /// The TTL while push-registered; `expiresAt` is always `lastSeen` plus this, so the row
+    /// outlives every way the device may still be called.
+    pub const PUSH_TTL_SECONDS: &str = "pushTtlSeconds";
     pub const REGISTRATION_ID: &str = "registrationId";
     pub const TWILIO_STATE: &str = "twilioState";
     /// Present only on a remotely signed-out device's tombstone.
