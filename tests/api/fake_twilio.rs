@@ -66,6 +66,8 @@ struct State {
     /// CDN fetches that carried credentials (must stay empty).
     leaked_credentials: usize,
     next_sid: u64,
+    /// The sid the next created message gets, instead of a counted one.
+    forced_sid: Option<String>,
 }
 
 #[derive(Clone)]
@@ -123,6 +125,16 @@ impl FakeTwilio {
             .unwrap()
             .behaviours
             .insert(to.to_owned(), Behaviour::Slow(delay));
+    }
+
+    /// Sends to `to` succeed again.
+    pub fn clear(&self, to: &str) {
+        self.state.lock().unwrap().behaviours.remove(to);
+    }
+
+    /// The next message created gets `sid` (to send a status callback for it first).
+    pub fn next_message_sid(&self, sid: &str) {
+        self.state.lock().unwrap().forced_sid = Some(sid.to_owned());
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -356,7 +368,10 @@ impl FakeTwilio {
             None => {}
         }
         let mut state = self.state.lock().unwrap();
-        let sid = Self::sid(&mut state, "SM");
+        let sid = match state.forced_sid.take() {
+            Some(sid) => sid,
+            None => Self::sid(&mut state, "SM"),
+        };
         let message = json!({
             "sid": sid,
             "account_sid": ACCOUNT_SID,

@@ -22,6 +22,8 @@ mod round_trips;
 mod security;
 mod sign_out;
 mod sms;
+mod sms_reconcile;
+mod sms_send;
 mod store_contract;
 mod template;
 mod voice_token;
