@@ -280,7 +280,8 @@ async fn every_sms_endpoint_keeps_its_dynamodb_round_trip_budget() {
         (2, ops(&["GetItem", "TransactWriteItems"])),
         "a repeated webhook: the same two rounds, refused"
     );
-    app.text(2, customer, crate::webhooks::SUPPORT, "help").await;
+    app.text(2, customer, crate::webhooks::SUPPORT, "help")
+        .await;
     assert_eq!(
         wire.take(),
         (2, ops(&["GetItem", "TransactWriteItems", "Query", "Query"])),
@@ -295,14 +296,28 @@ async fn every_sms_endpoint_keeps_its_dynamodb_round_trip_budget() {
     );
     app.conversations(&token).await;
     let (rounds, requests) = wire.take();
-    assert_eq!(rounds, 2, "conversations: the profile, then each number's index and the marks");
+    assert_eq!(
+        rounds, 2,
+        "conversations: the profile, then each number's index and the marks"
+    );
     assert_eq!(requests.iter().filter(|r| *r == "GetItem").count(), 1);
 
-    let (status, body) = app.read_up_to(&token, crate::sms::SALES_ID, customer, &sid).await;
+    let (status, body) = app
+        .read_up_to(&token, crate::sms::SALES_ID, customer, &sid)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         wire.take(),
-        (3, ops(&["GetItem", "GetItem", "GetItem", "Query", "TransactWriteItems"])),
+        (
+            3,
+            ops(&[
+                "GetItem",
+                "GetItem",
+                "GetItem",
+                "Query",
+                "TransactWriteItems"
+            ])
+        ),
         "read: profile, pointer and conversation; the count; the mark and its event"
     );
 
@@ -310,7 +325,10 @@ async fn every_sms_endpoint_keeps_its_dynamodb_round_trip_budget() {
     assert_eq!(status, 200, "{sent}");
     assert_eq!(
         wire.take(),
-        (2, ops(&["GetItem", "GetItem", "PutItem", "TransactWriteItems"])),
+        (
+            2,
+            ops(&["GetItem", "GetItem", "PutItem", "TransactWriteItems"])
+        ),
         "send: profile, conversation and claim; then the message and everything it changes"
     );
     let sent_sid = sent["messageSid"].as_str().unwrap();
@@ -328,7 +346,10 @@ async fn every_sms_endpoint_keeps_its_dynamodb_round_trip_budget() {
     assert_eq!(status, 200);
     assert_eq!(
         wire.take(),
-        (2, ops(&["GetItem", "GetItem", "TransactWriteItems", "UpdateItem"])),
+        (
+            2,
+            ops(&["GetItem", "GetItem", "TransactWriteItems", "UpdateItem"])
+        ),
         "status: pointer and route; the message with its events, and the conversation's copy"
     );
 }
