@@ -44,7 +44,7 @@ enum CliError {
     #[error("--since {0:?} is not a date (YYYY-MM-DD)")]
     Since(String),
     #[error(transparent)]
-    Reconcile(#[from] shared::sms::reconcile::ReconcileError),
+    Reconcile(#[from] shared::inbox::reconcile::ReconcileError),
 }
 
 #[derive(Parser)]
@@ -218,7 +218,7 @@ async fn reconcile_sms(since: &str) -> Result<(), CliError> {
     let now_ms = shared::app::system_clock();
     let style = config.presence.identity_style;
     let report =
-        shared::sms::reconcile::reconcile(&store, &store, &rest, style, since, now_ms).await?;
+        shared::inbox::reconcile::reconcile(&store, &store, &rest, style, since, now_ms).await?;
     println!(
         "reconciled SMS since {since} into {}: {report}",
         store.table()

@@ -10,6 +10,7 @@ pub mod directory;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod inbox;
 pub mod lambda;
 #[cfg(any(test, feature = "local"))]
 pub mod local;

@@ -212,22 +212,6 @@ impl FakeTwilio {
         format!("{}{path}", self.base)
     }
 
-    pub fn add_recording(&self, recording_sid: &str, mp3: &[u8]) {
-        self.state
-            .lock()
-            .unwrap()
-            .recordings
-            .insert(recording_sid.to_owned(), mp3.to_vec());
-    }
-
-    pub fn has_recording(&self, recording_sid: &str) -> bool {
-        self.state
-            .lock()
-            .unwrap()
-            .recordings
-            .contains_key(recording_sid)
-    }
-
     async fn answer(&self, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
         let method = request.method().to_string();
         let path = request.uri().path().to_owned();

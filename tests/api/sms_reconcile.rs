@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 use shared::domain::IdentityStyle;
-use shared::sms::reconcile::reconcile;
+use shared::inbox::reconcile::reconcile;
 use shared::twilio::rest::{RestConfig, TwilioRest};
 
 use crate::fake_twilio::FakeTwilio;

@@ -239,7 +239,16 @@ async fn refusals_come_before_twilio_and_send_nothing(kind: StoreKind) {
 
 async fn twilio_errors_become_clear_errors_and_a_failed_send_can_be_retried(kind: StoreKind) {
     let (app, twilio) = sending_app(kind).await;
-    let cases: [(&str, u16, u32, StatusCode, &str, Option<&str>); 5] = [
+    // To, Twilio's status and code; the API's status, error code and field.
+    type Case = (
+        &'static str,
+        u16,
+        u32,
+        StatusCode,
+        &'static str,
+        Option<&'static str>,
+    );
+    let cases: [Case; 5] = [
         (
             "+14155550101",
             400,

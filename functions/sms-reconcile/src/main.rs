@@ -1,5 +1,5 @@
 //! The scheduled SMS reconciler as one Lambda function: stores the inbound texts Twilio has
-//! that neither webhook URL stored. The work lives in `shared::sms::reconcile`.
+//! that neither webhook URL stored. The work lives in `shared::inbox::reconcile`.
 
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda::Error> {

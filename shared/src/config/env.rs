@@ -3,11 +3,10 @@
 
 use super::{
     AppAuthConfig, AppJwtKey, ClaimNames, Config, ConfigError, DEFAULT_PUSH_TTL_SECONDS,
-    DEFAULT_TWILIO_API_BASE_URL, Needs, PresenceSettings, PushConfig, RealtimeConfig, SecretString,
-    TwilioApiConfig, VoiceTokenConfig, WebhookConfig,
+    DEFAULT_TWILIO_API_BASE_URL, Needs, PresenceSettings, PushConfig, RealtimeConfig, RestConfig,
+    SecretString, TwilioApiConfig, VoiceTokenConfig, WebhookConfig,
 };
 use crate::domain::IdentityStyle;
-use crate::twilio::rest::RestConfig;
 
 struct Reader<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,

@@ -188,13 +188,24 @@ pub const DEFAULT_TWILIO_API_BASE_URL: &str = "https://api.twilio.com";
 /// Calling Twilio's REST API: its address and the API key, and what outgoing texts need.
 #[derive(Debug, Clone)]
 pub struct TwilioApiConfig {
-    pub rest: crate::twilio::rest::RestConfig,
+    pub rest: RestConfig,
     /// Where Twilio reaches the status-callback webhook; `None`: the request's own host.
     pub public_base_url: Option<String>,
     /// E.164 prefixes texts may reach; `None`: the country codes of the org's own numbers.
     pub outbound_allowed_prefixes: Option<Vec<String>>,
     /// `TWILIO_API_TIMEOUT_MS`: how long a request to Twilio may take, answer read.
     pub timeout: std::time::Duration,
+}
+
+/// Where Twilio's REST API is and the credentials it takes.
+#[derive(Clone, Debug)]
+pub struct RestConfig {
+    /// `TWILIO_API_BASE_URL` without a trailing slash: `https://api.twilio.com` in production,
+    /// a local fake in tests.
+    pub base_url: String,
+    pub account_sid: String,
+    pub api_key_sid: String,
+    pub api_key_secret: SecretString,
 }
 
 /// Where the push function posts events.

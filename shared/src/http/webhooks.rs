@@ -9,8 +9,8 @@ use tokio::time::Instant;
 use super::{ApiError, LogNote, Request, RequestMeta, Response, Route};
 use crate::app::{Core, StartupError};
 use crate::config::{Config, ExposeSecret, WebhookConfig};
+use crate::inbox::webhook::{self, Params, Reply, SmsContext};
 use crate::routing::{self, CallParams, Callbacks, Context, Decision, RecentRoutes, Settings};
-use crate::sms::webhook::{self, Params, Reply, SmsContext};
 use crate::twilio::signature::SignatureKey;
 use crate::twilio::twiml::Twiml;
 

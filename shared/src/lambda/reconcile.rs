@@ -1,5 +1,5 @@
 //! The `sms-reconcile` function: on a schedule, store the inbound texts Twilio has that the
-//! webhooks missed (`crate::sms::reconcile`). It lists from the start of yesterday (GMT), so
+//! webhooks missed (`crate::inbox::reconcile`). It lists from the start of yesterday (GMT), so
 //! every run overlaps the last and a text missed just before midnight is still found.
 
 use std::time::Instant;
@@ -13,7 +13,7 @@ use crate::app::{StartupError, system_clock};
 use crate::config::Needs;
 use crate::domain::IdentityStyle;
 use crate::domain::dates::day_of;
-use crate::sms::reconcile::reconcile;
+use crate::inbox::reconcile::reconcile;
 use crate::store::{DirectoryStore, MessageStore};
 use crate::twilio::rest::TwilioRest;
 

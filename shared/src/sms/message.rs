@@ -165,7 +165,7 @@ impl Conversation {
 pub struct MessageLocation {
     pub inbox: Inbox,
     pub with: Party,
-    /// The message's position (a [`crate::events::Cursor`]): messages sort by it.
+    /// The message's position (a cursor of the `events` module): messages sort by it.
     pub position: String,
 }
 

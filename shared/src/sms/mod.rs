@@ -1,13 +1,8 @@
-//! The SMS inbox of a user's numbers: texts to a number reach every user of it (its direct
-//! user, or each member of its group) on their `sms` devices; replies go out from the number.
-//! [`message`]: the records and views; [`segments`]: how Twilio counts a text's segments;
-//! [`keywords`]: opt-out and opt-in words; [`notices`]: who is told what; [`webhook`]:
-//! Twilio's Messaging webhooks; [`send`]: replies through Twilio's REST API; [`reconcile`]:
-//! recovering texts both webhook URLs missed.
+//! The SMS inbox's records and rules, which the stores and the inbox's handlers share:
+//! [`message`]: messages, conversations, parties and how statuses move; [`segments`]: how
+//! Twilio counts a text's segments; [`keywords`]: opt-out and opt-in words. What happens to a
+//! text (the webhooks, who is told, reconciliation) is in the `inbox` module.
 
 pub mod keywords;
 pub mod message;
-pub mod notices;
-pub mod reconcile;
 pub mod segments;
-pub mod webhook;

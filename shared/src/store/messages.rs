@@ -101,6 +101,23 @@ pub struct ReadWrite {
     pub now_ms: i64,
 }
 
+impl ReadWrite {
+    /// `sms.read`, for the reader's own devices: how far they read and what is left unread.
+    pub fn notice(&self, reader: &PresenceKey, read_inbound: u64) -> Notice {
+        Notice {
+            kind: EventKind::SmsRead,
+            data: serde_json::json!({
+                "phoneId": self.up_to.inbox.phone_id,
+                "with": self.up_to.with,
+                "upTo": self.up_to_sid,
+                "unread": self.inbound.saturating_sub(read_inbound),
+            }),
+            at: self.now_ms,
+            to: vec![reader.clone()],
+        }
+    }
+}
+
 /// A user's read mark in one conversation: how many inbound messages they have read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadMark {

@@ -1,33 +1,32 @@
 //! The SMS inbox on DynamoDB. Each write that users see is one transaction with its events:
 //! a received text is its pointer (conditioned on the `MessageSid` being new), the message,
 //! the conversation's update and an event per user of the number, so a repeated webhook
-//! writes and tells nothing. Conversations are listed by the sparse `inbox-activity` index.
-
-use std::collections::HashMap;
+//! writes and tells nothing. Here: the trait, received texts, send claims, read marks and
+//! opt-outs; sent texts and statuses in `sent_messages.rs`; the reads (conversations by the
+//! sparse `inbox-activity` index, pages of messages) in `inbox_reads.rs`.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, Select, TransactWriteItem, Update,
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use futures::future::try_join_all;
 
-use super::codec::{Item, get_s, keyed, n, s};
+use super::changes::Changes;
+use super::codec::{Item, keyed, n, s};
 use super::keys::{
-    INBOX_INDEX, PK, READ_MARK_SK_PREFIX, SK, TTL_ATTRIBUTE, conversation_sk, inbox_pk, message_sk,
-    messages_sk_prefix, presence_pk, read_mark_sk, send_claim_sk, sms,
+    PK, READ_MARK_SK_PREFIX, TTL_ATTRIBUTE, conversation_sk, inbox_pk, message_sk, presence_pk,
+    read_mark_sk, send_claim_sk, sms,
 };
 use super::message_codec::{
     conversation_from_item, last_message_values, location_from_item, location_values,
-    message_from_item, message_item, pointer_key, position_of, read_mark_from_item, sid_state_of,
+    message_from_item, message_item, pointer_key, read_mark_from_item, sid_state_of,
 };
 use super::tx::{TxOutcome, built};
 use super::{DynamoStore, classify, is_conditional_failure};
 use crate::events::Event;
 use crate::sms::keywords::OptChange;
-use crate::sms::message::{Conversation, Inbox, Message, MessageLocation, Party, status_rank};
-use crate::sms::notices::read_notice;
+use crate::sms::message::{Conversation, Inbox, Message, MessageLocation, Party};
 use crate::store::messages::{
     InboundWrite, MessageStore, Notice, ReadMark, ReadWrite, SendClaim, SentWrite, SidState,
     StatusWrite,
@@ -37,174 +36,16 @@ use crate::store::{PresenceKey, StoreError};
 /// How long a `clientMessageId` is remembered.
 const CLAIM_SECONDS: i64 = 86_400;
 /// How long a status waits for the message it belongs to.
-const HELD_STATUS_SECONDS: i64 = 2 * 86_400;
+pub(super) const HELD_STATUS_SECONDS: i64 = 2 * 86_400;
 /// DynamoDB's limit of writes per transaction.
 const MAX_TX_ITEMS: usize = 100;
-
-/// An update built from named values: `SET #a = :a, …` (or `if_not_exists` ones), `ADD`s,
-/// `REMOVE`s and a condition over the same names; sent alone or in a transaction.
-#[derive(Default)]
-struct Changes {
-    sets: Vec<(&'static str, AttributeValue)>,
-    keep: Vec<(&'static str, AttributeValue)>,
-    adds: Vec<(&'static str, AttributeValue)>,
-    removes: Vec<&'static str>,
-    condition: Option<String>,
-    values: Vec<(&'static str, AttributeValue)>,
-    /// On a failed condition, return the item as it was.
-    return_old: bool,
-}
-
-/// A [`Changes`] as DynamoDB takes it.
-struct Expression {
-    update: String,
-    condition: Option<String>,
-    names: HashMap<String, String>,
-    values: HashMap<String, AttributeValue>,
-}
-
-impl Changes {
-    fn set(mut self, name: &'static str, value: AttributeValue) -> Self {
-        self.sets.push((name, value));
-        self
-    }
-    /// Set only where the item has no value yet.
-    fn keep(mut self, name: &'static str, value: AttributeValue) -> Self {
-        self.keep.push((name, value));
-        self
-    }
-    fn add(mut self, name: &'static str, value: AttributeValue) -> Self {
-        self.adds.push((name, value));
-        self
-    }
-    fn remove(mut self, name: &'static str) -> Self {
-        self.removes.push(name);
-        self
-    }
-    /// A condition naming attributes as `#name` and extra values as `:name`.
-    fn when(mut self, condition: &str, values: Vec<(&'static str, AttributeValue)>) -> Self {
-        self.condition = Some(condition.to_owned());
-        self.values = values;
-        self
-    }
-    fn returning_old(mut self) -> Self {
-        self.return_old = true;
-        self
-    }
-
-    fn expression(self) -> Expression {
-        let mut names = HashMap::new();
-        let mut values = HashMap::new();
-        let mut name = |n: &str| {
-            names.insert(format!("#{n}"), n.to_owned());
-        };
-        let mut clauses = Vec::new();
-        let mut set_parts: Vec<String> = Vec::new();
-        for (n, value) in self.sets {
-            set_parts.push(format!("#{n} = :{n}"));
-            values.insert(format!(":{n}"), value);
-            name(n);
-        }
-        for (n, value) in self.keep {
-            set_parts.push(format!("#{n} = if_not_exists(#{n}, :{n})"));
-            values.insert(format!(":{n}"), value);
-            name(n);
-        }
-        if !set_parts.is_empty() {
-            clauses.push(format!("SET {}", set_parts.join(", ")));
-        }
-        if !self.adds.is_empty() {
-            let adds: Vec<String> = self
-                .adds
-                .iter()
-                .map(|(n, _)| format!("#{n} :{n}"))
-                .collect();
-            clauses.push(format!("ADD {}", adds.join(", ")));
-            for (n, value) in self.adds {
-                values.insert(format!(":{n}"), value);
-                name(n);
-            }
-        }
-        if !self.removes.is_empty() {
-            let removes: Vec<String> = self.removes.iter().map(|n| format!("#{n}")).collect();
-            clauses.push(format!("REMOVE {}", removes.join(", ")));
-            for n in self.removes {
-                name(n);
-            }
-        }
-        if let Some(condition) = &self.condition {
-            for (n, value) in self.values {
-                values.insert(format!(":{n}"), value);
-            }
-            // Every `#name` the condition uses names the attribute of that name.
-            for word in condition.split(|c: char| !(c.is_alphanumeric() || c == '#')) {
-                if let Some(n) = word.strip_prefix('#') {
-                    name(n);
-                }
-            }
-        }
-        Expression {
-            update: clauses.join(" "),
-            condition: self.condition,
-            names,
-            values,
-        }
-    }
-
-    /// As a write of a transaction.
-    fn update(self, table: &str, key: Item) -> Result<TransactWriteItem, StoreError> {
-        let return_old = self.return_old;
-        let e = self.expression();
-        let mut update = Update::builder()
-            .table_name(table)
-            .set_key(Some(key))
-            .update_expression(e.update)
-            .set_condition_expression(e.condition)
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values).filter(|v| !v.is_empty()));
-        if return_old {
-            update = update.return_values_on_condition_check_failure(
-                ReturnValuesOnConditionCheckFailure::AllOld,
-            );
-        }
-        Ok(TransactWriteItem::builder()
-            .update(built(update.build())?)
-            .build())
-    }
-
-    /// As a request of its own.
-    fn update_item(
-        self,
-        store: &DynamoStore,
-        key: Item,
-    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        let return_old = self.return_old;
-        let e = self.expression();
-        let request = store
-            .client
-            .update_item()
-            .table_name(&store.table)
-            .set_key(Some(key))
-            .update_expression(e.update)
-            .set_condition_expression(e.condition)
-            .set_expression_attribute_names(Some(e.names))
-            .set_expression_attribute_values(Some(e.values).filter(|v| !v.is_empty()));
-        if return_old {
-            request.return_values_on_condition_check_failure(
-                ReturnValuesOnConditionCheckFailure::AllOld,
-            )
-        } else {
-            request
-        }
-    }
-}
 
 impl DynamoStore {
     /// The conversation's update for a new message: created on first use, the latest message
     /// replaced (or, for a text older than what it shows, kept), the inbound count moved and
     /// the sender's opt-out set.
     #[allow(clippy::too_many_arguments)]
-    fn conversation_update(
+    pub(super) fn conversation_update(
         &self,
         inbox: &Inbox,
         phone_number: &str,
@@ -241,7 +82,7 @@ impl DynamoStore {
     /// `writes` and the notice's events (one per user) together; events beyond one
     /// transaction's limit go in further transactions once the first has succeeded (a group of
     /// more than 90 members). Written events are handed to this process's sink, if any.
-    async fn transact_noticed(
+    pub(super) async fn transact_noticed(
         &self,
         mut writes: Vec<TransactWriteItem>,
         notice: &Notice,
@@ -276,7 +117,11 @@ impl DynamoStore {
         Ok(outcome)
     }
 
-    fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+    pub(super) fn put(
+        &self,
+        item: Item,
+        condition: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
         if let Some(condition) = condition {
             put = put
@@ -288,7 +133,7 @@ impl DynamoStore {
             .build())
     }
 
-    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         self.client
             .get_item()
             .table_name(&self.table)
@@ -301,43 +146,12 @@ impl DynamoStore {
     }
 
     /// The pointer of a stored message.
-    fn pointer_item(&self, message_sid: &str, location: &MessageLocation) -> Item {
+    pub(super) fn pointer_item(&self, message_sid: &str, location: &MessageLocation) -> Item {
         let mut item = pointer_key(message_sid);
         for (name, value) in location_values(location) {
             item.insert(name.to_owned(), s(value));
         }
         item
-    }
-
-    /// How many inbound messages of the conversation sort at or before `up_to`.
-    async fn inbound_up_to(&self, up_to: &MessageLocation) -> Result<u64, StoreError> {
-        let mut count = 0u64;
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
-                .filter_expression("#dir = :inbound")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_names("#dir", sms::DIRECTION)
-                .expression_attribute_values(":pk", s(inbox_pk(&up_to.inbox)))
-                .expression_attribute_values(":from", s(messages_sk_prefix(&up_to.with)))
-                .expression_attribute_values(":to", s(message_sk(&up_to.with, &up_to.position)))
-                .expression_attribute_values(":inbound", s("inbound"))
-                .select(Select::Count)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| classify("Query", e))?;
-            count += u64::try_from(page.count).unwrap_or(0);
-            match page.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(count),
-            }
-        }
     }
 }
 
@@ -439,82 +253,7 @@ impl MessageStore for DynamoStore {
     }
 
     async fn store_sent(&self, write: &SentWrite) -> Result<Message, StoreError> {
-        let location = MessageLocation {
-            inbox: write.inbox.clone(),
-            with: write.with.clone(),
-            position: write.position.clone(),
-        };
-        let mut message = write.message.clone();
-        // A status callback may have come before this write: then the pointer holds it, the
-        // first attempt is refused with the pointer as it is, and the second folds it in.
-        for first in [true, false] {
-            let mut pointer = Changes::default()
-                .remove(sms::PENDING_STATUS)
-                .remove(sms::PENDING_RANK)
-                .remove(sms::PENDING_ERROR_CODE)
-                .remove(TTL_ATTRIBUTE)
-                .returning_old();
-            if first {
-                pointer = pointer.when("attribute_not_exists(#pendingRank)", Vec::new());
-            }
-            let mut claim = Changes::default();
-            for (name, value) in location_values(&location) {
-                pointer = pointer.set(name, s(value.clone()));
-                claim = claim.set(name, s(value));
-            }
-            let pointer = pointer.update(&self.table, pointer_key(&message.message_sid))?;
-            let claim = claim.update(
-                &self.table,
-                keyed(
-                    presence_pk(&write.sender),
-                    send_claim_sk(&write.client_message_id),
-                ),
-            )?;
-            let conversation = self.conversation_update(
-                &write.inbox,
-                &write.phone_number,
-                &write.with,
-                &message,
-                &write.position,
-                true,
-                None,
-            )?;
-            let mut notice = write.notice.clone();
-            if let Some(data) = notice.data.get_mut("message") {
-                *data = serde_json::to_value(&message).unwrap_or_default();
-            }
-            let writes = vec![
-                self.put(
-                    message_item(&write.inbox, &write.with, &write.position, &message),
-                    None,
-                )?,
-                pointer,
-                claim,
-                conversation,
-            ];
-            match self.transact_noticed(writes, &notice).await? {
-                TxOutcome::Written => return Ok(message),
-                TxOutcome::Refused(items) => {
-                    let held = items.get(1).cloned().flatten();
-                    if let SidState::Pending {
-                        status,
-                        rank,
-                        error_code,
-                    } = sid_state_of(held.as_ref(), write.message.at)
-                    {
-                        if status_rank(&message.status).is_none_or(|current| rank > current) {
-                            message.status = status;
-                            message.error_code = error_code.or(message.error_code);
-                        }
-                    }
-                    // The next attempt clears the held status without a condition.
-                }
-            }
-        }
-        Err(StoreError::Internal(format!(
-            "the sent message {} could not be stored",
-            message.message_sid
-        )))
+        self.store_sent_message(write).await
     }
 
     async fn sid_state(&self, message_sid: &str, now_ms: i64) -> Result<SidState, StoreError> {
@@ -523,52 +262,7 @@ impl MessageStore for DynamoStore {
     }
 
     async fn apply_status(&self, write: &StatusWrite) -> Result<bool, StoreError> {
-        let key = keyed(
-            inbox_pk(&write.location.inbox),
-            message_sk(&write.location.with, &write.location.position),
-        );
-        let mut changes = Changes::default()
-            .set(sms::STATUS, s(&write.status))
-            .set(sms::STATUS_RANK, n(write.rank))
-            .when(
-                "attribute_exists(#pk) AND #statusRank < :rank",
-                vec![("rank", n(write.rank))],
-            );
-        if let Some(code) = write.error_code {
-            changes = changes.set(sms::ERROR_CODE, n(code));
-        }
-        let message = changes.update(&self.table, key)?;
-        // The conversation's copy of its latest message follows, if this is still it.
-        let mut last = Changes::default()
-            .set(sms::LAST_STATUS, s(&write.status))
-            .set(sms::LAST_RANK, n(write.rank))
-            .when(
-                "#lastSid = :sid AND #lastRank < :rank",
-                vec![("sid", s(&write.message_sid)), ("rank", n(write.rank))],
-            );
-        if let Some(code) = write.error_code {
-            last = last.set(sms::LAST_ERROR_CODE, n(code));
-        }
-        let conversation = last
-            .update_item(
-                self,
-                keyed(
-                    inbox_pk(&write.location.inbox),
-                    conversation_sk(&write.location.with),
-                ),
-            )
-            .send();
-        let (outcome, conversation) = futures::future::join(
-            self.transact_noticed(vec![message], &write.notice),
-            conversation,
-        )
-        .await;
-        if let Err(err) = conversation
-            && !is_conditional_failure(&err)
-        {
-            return Err(classify("UpdateItem", err));
-        }
-        Ok(matches!(outcome?, TxOutcome::Written))
+        self.apply_message_status(write).await
     }
 
     async fn hold_status(
@@ -579,43 +273,8 @@ impl MessageStore for DynamoStore {
         error_code: Option<u32>,
         now_ms: i64,
     ) -> Result<SidState, StoreError> {
-        let mut changes = Changes::default()
-            .set(sms::PENDING_STATUS, s(status))
-            .set(sms::PENDING_RANK, n(rank))
-            .set(
-                TTL_ATTRIBUTE,
-                n(now_ms.div_euclid(1000) + HELD_STATUS_SECONDS),
-            )
-            .when(
-                "attribute_not_exists(#inbox) AND (attribute_not_exists(#pendingRank) OR #pendingRank < :rank)",
-                vec![("rank", n(rank))],
-            );
-        if let Some(code) = error_code {
-            changes = changes.set(sms::PENDING_ERROR_CODE, n(code));
-        }
-        let result = changes
-            .returning_old()
-            .update_item(self, pointer_key(message_sid))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(SidState::Pending {
-                status: status.to_owned(),
-                rank,
-                error_code,
-            }),
-            Err(err) if is_conditional_failure(&err) => {
-                let old = err
-                    .as_service_error()
-                    .and_then(|e| match e {
-                        UpdateItemError::ConditionalCheckFailedException(c) => c.item(),
-                        _ => None,
-                    })
-                    .cloned();
-                Ok(sid_state_of(old.as_ref(), now_ms))
-            }
-            Err(err) => Err(classify("UpdateItem", err)),
-        }
+        self.hold_message_status(message_sid, status, rank, error_code, now_ms)
+            .await
     }
 
     async fn message(&self, location: &MessageLocation) -> Result<Option<Message>, StoreError> {
@@ -646,36 +305,7 @@ impl MessageStore for DynamoStore {
         before: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Conversation>, StoreError> {
-        let page_size = i32::try_from(limit).unwrap_or(i32::MAX);
-        let queries = inboxes.iter().map(|inbox| {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(INBOX_INDEX)
-                .scan_index_forward(false)
-                .limit(page_size)
-                .expression_attribute_names("#inbox", sms::INBOX)
-                .expression_attribute_values(":inbox", s(inbox_pk(inbox)));
-            query = match before {
-                Some(before) => query
-                    .key_condition_expression("#inbox = :inbox AND #activity < :before")
-                    .expression_attribute_names("#activity", sms::ACTIVITY)
-                    .expression_attribute_values(":before", s(before)),
-                None => query.key_condition_expression("#inbox = :inbox"),
-            };
-            async move { query.send().await.map_err(|e| classify("Query", e)) }
-        });
-        let pages = try_join_all(queries).await?;
-        let mut found = Vec::new();
-        for page in pages {
-            for item in page.items() {
-                found.push(conversation_from_item(item)?);
-            }
-        }
-        found.sort_by(|a, b| b.activity.cmp(&a.activity));
-        found.truncate(limit);
-        Ok(found)
+        self.inbox_conversations(inboxes, before, limit).await
     }
 
     async fn messages(
@@ -685,38 +315,7 @@ impl MessageStore for DynamoStore {
         before: Option<&str>,
         limit: usize,
     ) -> Result<Vec<(String, Message)>, StoreError> {
-        let prefix = messages_sk_prefix(with);
-        // BETWEEN is inclusive: one more than wanted, since `before` itself may be there.
-        let upper = match before {
-            Some(before) => message_sk(with, before),
-            None => format!("{prefix}~"),
-        };
-        let page_size = i32::try_from(limit + 1).unwrap_or(i32::MAX);
-        let page = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(inbox_pk(inbox)))
-            .expression_attribute_values(":from", s(prefix))
-            .expression_attribute_values(":to", s(upper.clone()))
-            .scan_index_forward(false)
-            .limit(page_size)
-            .send()
-            .await
-            .map_err(|e| classify("Query", e))?;
-        let mut messages = Vec::new();
-        for item in page.items() {
-            if get_s(item, SK) == Some(upper.as_str()) || messages.len() == limit {
-                continue;
-            }
-            let position = position_of(item).unwrap_or_default();
-            messages.push((position, message_from_item(item)?));
-        }
-        Ok(messages)
+        self.inbox_messages(inbox, with, before, limit).await
     }
 
     async fn read_marks(&self, user: &PresenceKey) -> Result<Vec<ReadMark>, StoreError> {
@@ -749,7 +348,7 @@ impl MessageStore for DynamoStore {
                     read_mark_sk(&up_to.inbox.phone_id, &up_to.with),
                 ),
             )?;
-        let notice = read_notice(user, read, count);
+        let notice = read.notice(user, count);
         let read_inbound = match self.transact_noticed(vec![mark], &notice).await? {
             TxOutcome::Written => count,
             // Already read further (on another device): that stays.

@@ -12,7 +12,6 @@ use crate::sms::keywords::OptChange;
 use crate::sms::message::{
     Conversation, Direction, Inbox, Message, MessageLocation, Party, advances, status_rank,
 };
-use crate::sms::notices::read_notice;
 use crate::store::messages::{
     InboundWrite, MessageStore, Notice, ReadMark, ReadWrite, SendClaim, SentWrite, SidState,
     StatusWrite,
@@ -383,7 +382,7 @@ impl MessageStore for MemoryStore {
             (moved, *mark)
         };
         if moved {
-            self.notify(&read_notice(user, read, read_inbound)).await;
+            self.notify(&read.notice(user, read_inbound)).await;
         }
         Ok(ReadMark {
             phone_id: up_to.inbox.phone_id.clone(),

@@ -6,10 +6,10 @@
 
 use std::fmt;
 
-use super::message::{Direction, MAX_BODY_CHARS, Media, Message, Party};
 use super::webhook::{Received, store_received};
 use crate::directory::NumberRoute;
 use crate::domain::{E164, IdentityStyle};
+use crate::sms::message::{Direction, MAX_BODY_CHARS, Media, Message, Party};
 use crate::store::{DirectoryStore, MessageStore, StoreError};
 use crate::twilio::rest::{MessageResource, RestError, TwilioRest, parse_rfc2822};
 

@@ -10,13 +10,13 @@ use futures::future::{join, join_all};
 use serde_json::json;
 use tokio::time::{Instant, timeout_at};
 
-use super::keywords::opt_change;
-use super::message::{Direction, Inbox, MAX_BODY_CHARS, Media, Message, Party, status_rank};
 use super::notices::{received_notice, recipients, status_notice};
 use crate::directory::NumberRoute;
 use crate::domain::{Capability, E164, FieldError, IdentityStyle};
 use crate::events::Cursor;
 use crate::routing::RecentRoutes;
+use crate::sms::keywords::opt_change;
+use crate::sms::message::{Direction, Inbox, MAX_BODY_CHARS, Media, Message, Party, status_rank};
 use crate::store::messages::{InboundWrite, SidState, StatusWrite};
 use crate::store::{DirectoryStore, MessageStore, PresenceKey, PresenceStore, StoreError};
 use crate::twilio::twiml::Twiml;

@@ -3,13 +3,13 @@
 
 use serde_json::{Value, json};
 
-use super::keywords::OptChange;
-use super::message::{Inbox, Message};
 use crate::directory::NumberRoute;
 use crate::domain::{Email, Identity, IdentityStyle, OrgId};
 use crate::events::EventKind;
+use crate::sms::keywords::OptChange;
+use crate::sms::message::{Inbox, Message};
 use crate::store::PresenceKey;
-use crate::store::messages::{Notice, ReadWrite};
+use crate::store::messages::Notice;
 
 /// The presence keys of `emails` in `org` (an email that makes no identity is skipped: the
 /// directory's validation refuses those).
@@ -83,20 +83,5 @@ pub fn status_notice(data: Value, to: Vec<PresenceKey>, now_ms: i64) -> Notice {
         data,
         at: now_ms,
         to,
-    }
-}
-
-/// `sms.read`, for the reader's own devices: how far they read and what is left unread.
-pub fn read_notice(reader: &PresenceKey, read: &ReadWrite, read_inbound: u64) -> Notice {
-    Notice {
-        kind: EventKind::SmsRead,
-        data: json!({
-            "phoneId": read.up_to.inbox.phone_id,
-            "with": read.up_to.with,
-            "upTo": read.up_to_sid,
-            "unread": read.inbound.saturating_sub(read_inbound),
-        }),
-        at: read.now_ms,
-        to: vec![reader.clone()],
     }
 }
