@@ -14,20 +14,14 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use futures::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::local::{DEV_DEFAULTS, mint_app_jwt};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+mod common;
+use common::{Ws, arg, connect, summary};
 
 const SALES: &str = "+14155551234";
-
-fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn dev(name: &str) -> &'static str {
     DEV_DEFAULTS
@@ -35,58 +29,6 @@ fn dev(name: &str) -> &'static str {
         .find(|(k, _)| *k == name)
         .map(|(_, v)| *v)
         .expect("a development default")
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn summary(mut ms: Vec<f64>) -> Value {
-    ms.sort_by(|a, b| a.total_cmp(b));
-    json!({
-        "p50": percentile(&ms, 0.5), "p90": percentile(&ms, 0.9),
-        "p99": percentile(&ms, 0.99), "max": ms.last().copied().unwrap_or(0.0),
-    })
-}
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(http: &reqwest::Client, base: &str, token: &str, device: &str) -> Ws {
-    let body = json!({"deviceId": device, "platform": "web", "capabilities": ["voice", "sms"]});
-    let r = http
-        .post(format!("{base}/phone/voice/register-device"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "register {}", r.status());
-    let r = http
-        .post(format!("{base}/phone/events/ticket"))
-        .bearer_auth(token)
-        .json(&json!({"deviceId": device}))
-        .send()
-        .await
-        .unwrap();
-    let ticket: Value = r.json().await.unwrap();
-    let mut request = ticket["url"]
-        .as_str()
-        .unwrap()
-        .into_client_request()
-        .unwrap();
-    let protocols = format!(
-        "softphone-presence.v1, {}",
-        ticket["ticket"].as_str().unwrap()
-    );
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", protocols.parse().unwrap());
-    tokio_tungstenite::connect_async(request)
-        .await
-        .expect("connect")
-        .0
 }
 
 #[tokio::main]
@@ -107,7 +49,8 @@ async fn main() {
     for email in ["alice@example.com", "bob@example.com"] {
         let token = mint_app_jwt(secret, email, "org_demo", now, 3600).expect("token");
         for d in 0..devices {
-            sockets.push(connect(&http, &base, &token, &format!("sms{d}")).await);
+            let device = format!("sms{d}");
+            sockets.push(connect(&http, &base, &token, &device, &["voice", "sms"]).await);
         }
     }
     tokio::time::sleep(Duration::from_millis(300)).await;

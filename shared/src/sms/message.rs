@@ -111,6 +111,15 @@ pub struct Message {
 }
 
 impl Message {
+    /// Take a status that came (from a callback) before this message was stored, if it is
+    /// further along than the message's own.
+    pub fn fold_status(&mut self, status: String, rank: u8, error_code: Option<u32>) {
+        if status_rank(&self.status).is_none_or(|current| advances(current, rank)) {
+            self.status = status;
+            self.error_code = error_code.or(self.error_code);
+        }
+    }
+
     /// The remote party: `from` of an inbound text, `to` of an outbound one.
     pub fn party(&self) -> &str {
         match self.direction {
@@ -148,6 +157,19 @@ pub struct ConversationView<'a> {
 }
 
 impl Conversation {
+    /// A conversation with nothing in it yet.
+    pub fn empty(inbox: &Inbox, phone_number: &str, with: &Party) -> Self {
+        Self {
+            phone_id: inbox.phone_id.clone(),
+            phone_number: phone_number.to_owned(),
+            with: with.clone(),
+            last_message: None,
+            inbound: 0,
+            opted_out: false,
+            activity: String::new(),
+        }
+    }
+
     pub fn view(&self, read_inbound: u64) -> ConversationView<'_> {
         ConversationView {
             phone_id: &self.phone_id,

@@ -14,7 +14,7 @@ use super::message_codec::{location_values, message_item, pointer_key, sid_state
 use super::messages::HELD_STATUS_SECONDS;
 use super::tx::TxOutcome;
 use super::{DynamoStore, classify, is_conditional_failure};
-use crate::sms::message::{Message, MessageLocation, status_rank};
+use crate::sms::message::{Message, MessageLocation};
 use crate::store::StoreError;
 use crate::store::messages::{SentWrite, SidState, StatusWrite};
 
@@ -85,10 +85,8 @@ impl DynamoStore {
                         rank,
                         error_code,
                     } = sid_state_of(held.as_ref(), write.message.at)
-                        && status_rank(&message.status).is_none_or(|current| rank > current)
                     {
-                        message.status = status;
-                        message.error_code = error_code.or(message.error_code);
+                        message.fold_status(status, rank, error_code);
                     }
                     // The next attempt clears the held status without a condition.
                 }

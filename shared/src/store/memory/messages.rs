@@ -43,15 +43,7 @@ impl SmsState {
         let conversation = self
             .conversations
             .entry((inbox.clone(), with.clone()))
-            .or_insert_with(|| Conversation {
-                phone_id: inbox.phone_id.clone(),
-                phone_number: phone_number.to_owned(),
-                with: with.clone(),
-                last_message: None,
-                inbound: 0,
-                opted_out: false,
-                activity: String::new(),
-            });
+            .or_insert_with(|| Conversation::empty(inbox, phone_number, with));
         if conversation.last_message.is_none()
             || latest && conversation.activity.as_str() < position
         {
@@ -180,10 +172,8 @@ impl MessageStore for MemoryStore {
                 rank,
                 error_code,
             }) = sms.sids.get(&message.message_sid)
-                && status_rank(&message.status).is_none_or(|current| advances(current, *rank))
             {
-                message.status = status.clone();
-                message.error_code = error_code.or(message.error_code);
+                message.fold_status(status.clone(), *rank, *error_code);
             }
             let location = sms.put_message(&write.inbox, &write.with, &write.position, &message);
             sms.sids.insert(
@@ -401,15 +391,7 @@ impl MessageStore for MemoryStore {
         let mut sms = self.sms();
         sms.conversations
             .entry((inbox.clone(), with.clone()))
-            .or_insert_with(|| Conversation {
-                phone_id: inbox.phone_id.clone(),
-                phone_number: phone_number.to_owned(),
-                with: with.clone(),
-                last_message: None,
-                inbound: 0,
-                opted_out,
-                activity: String::new(),
-            })
+            .or_insert_with(|| Conversation::empty(inbox, phone_number, with))
             .opted_out = opted_out;
         Ok(())
     }
