@@ -6,18 +6,20 @@
 //
 // One tab of a browser profile leads (Web Locks): it alone runs the Twilio Device, the
 // heartbeats and the realtime channel; the other tabs wait for the lock, mirror the leader's
-// state and get the server's events from it over a BroadcastChannel.
+// state and get the server's events from it over a BroadcastChannel. This file holds the
+// leader's part (the lock, the register and heartbeat loop, the Device, closing the page) and
+// the package's exports; tab-presence.ts what every tab has (state, events, the other tabs).
 
-import { Emitter } from './emitter.js';
-import { browserEnvironment, labelFromUserAgent } from './environment.js';
-import type { Environment, HttpResponse, ChannelLike } from './environment.js';
+import { labelFromUserAgent } from './environment.js';
 import { PATHS } from './api.js';
-import type { Capability, ErrorBody, HeartbeatResponse, PresenceSettings, RegisterResponse, StoredDevice, TwilioState } from './api.js';
-import { EVENT_TYPES, EventLog, isEventOf } from './events.js';
-import type { KnownEventType, ServerEvent, ServerEventsByType } from './events.js';
-import type { Outcome, PresenceError } from './outcome.js';
+import type { HeartbeatResponse, PresenceSettings, RegisterResponse, StoredDevice, TwilioState } from './api.js';
+import { backoffMs } from './backoff.js';
+import type { SoftphonePresenceOptions, TwilioDeviceLike, TwilioStatus } from './options.js';
+import type { Outcome } from './outcome.js';
 import { RealtimeChannel } from './realtime.js';
-import type { RealtimeState } from './realtime.js';
+import { forgetSignedOut, isSignedOutStored } from './storage.js';
+import { TabPresence } from './tab-presence.js';
+import { TwilioDeviceRunner } from './twilio-device.js';
 
 export type * from './api.js';
 export type * from './environment.js';
@@ -40,153 +42,18 @@ export { EVENT_TYPES, isEventOf } from './events.js';
 export { labelFromUserAgent } from './environment.js';
 export { Emitter } from './emitter.js';
 
-export type PresenceState = 'starting' | 'live' | 'reconnecting' | 'signedOut' | 'stopped';
-
-/** Which state may follow which, in the tab that leads. */
-export const TRANSITIONS: Readonly<Record<PresenceState, readonly PresenceState[]>> = {
-  stopped: ['starting'],
-  starting: ['live', 'reconnecting', 'signedOut', 'stopped'],
-  live: ['reconnecting', 'signedOut', 'stopped'],
-  reconnecting: ['live', 'signedOut', 'stopped'],
-  signedOut: ['starting', 'stopped'],
-};
-
-/** The part of the Twilio Voice SDK's `Device` this library uses. */
-export interface TwilioDeviceLike {
-  readonly state: string;
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  register(): Promise<void>;
-  updateToken(token: string): void;
-  destroy(): void;
-}
-
-export type TwilioDeviceClass = new (token: string, options?: any) => TwilioDeviceLike;
-
-export interface SoftphonePresenceOptions {
-  /** The stack's `ApiUrl`, e.g. `https://abc123.execute-api.us-east-1.amazonaws.com`. */
-  apiBaseUrl: string;
-  /**
-   * The app's sign-in JWT. Called before every request, so it may refresh the token; after a
-   * 401 it is called once more with `{ refresh: true }` and the request retried. A rejection
-   * means the app cannot authenticate (presence stops with an `error` event).
-   */
-  getAppToken: (context: { refresh: boolean }) => Promise<string>;
-  /** Called when the service refused the app token twice in a row (after one refresh), or getAppToken rejected. */
-  onSignInRequired?: () => void;
-  /** Shown in the user's device list (at most 64 characters). Default: "Chrome on macOS" and so on. */
-  label?: string;
-  /** Default `['voice']`. */
-  capabilities?: Capability[];
-  /** The Twilio `Device` class. Default: `Device` of `@twilio/voice-sdk`, loaded on first use. */
-  Device?: TwilioDeviceClass;
-  /** Passed as the second argument of `new Device(token, options)`. */
-  deviceOptions?: Record<string, unknown>;
-  /** Replace the browser's clock, timers, fetch, storage, locks, channels or randomness (tests). */
-  environment?: Partial<Environment>;
-}
-
-export interface StateChange {
-  state: PresenceState;
-  previous: PresenceState;
-  /** Whether this tab runs the Twilio Device and the heartbeats. */
-  leader: boolean;
-  /** Why, when it is not obvious: an error code such as `store_unavailable` or `network`. */
-  reason?: string;
-}
-
-export interface TwilioStatus {
-  /** `undefined` until a Device exists. */
-  state: TwilioState | undefined;
-  /** The last error the Device reported since it was last registered with Twilio. */
-  error?: { code?: number; message: string };
-}
-
-/**
- * The library's events. Beside the lifecycle's own, every event of the user's log arrives as
- * `event` and, for the types this version knows, under its type too (`'call.state'`, …).
- */
-export interface PresenceEvents extends ServerEventsByType {
-  state: StateChange;
-  /** Every successful register-device: token, assigned phones, stored device, presence settings. */
-  registered: RegisterResponse;
-  /** Devices of this user that the server removed to make room for this one. */
-  evicted: { deviceIds: string[] };
-  /** Presence stopped because of it (401 twice, a 400), or the Twilio SDK could not be loaded. */
-  error: PresenceError;
-  /** The Twilio Device's registration with Twilio changed, or it reported an error. */
-  twilio: TwilioStatus;
-  /** A new Twilio Device: attach `incoming` listeners here. */
-  device: TwilioDeviceLike;
-  /** This tab started or stopped leading (running the Device and the heartbeats). */
-  leader: { leader: boolean };
-  /** Every event of the user's log, once, in every tab: known types typed, others as they came. */
-  event: ServerEvent;
-  /** The log no longer reaches back to where this browser left off: reload what you show from the API. */
-  resync: { reason: 'cursor_expired' };
-  /** The realtime channel (run by the leading tab) is connecting, connected or closed. */
-  realtime: { state: RealtimeState };
-}
-
-export const STORAGE_KEYS = {
-  deviceId: 'softphone.deviceId',
-  /** Set when this device was signed out (remotely or by `signOut()`): no automatic start. */
-  signedOut: 'softphone.signedOut',
-} as const;
+export type * from './options.js';
+export { TRANSITIONS } from './options.js';
+export { STORAGE_KEYS } from './storage.js';
 
 const JITTER = 0.1;
-const FIRST_BACKOFF_MS = 1_000;
-const MAX_BACKOFF_MS = 30_000;
 const MIN_BACKOFF_MS = 500;
 /** How soon a changed Twilio state is reported, so that a flapping Device costs few requests. */
 const REPORT_DELAY_MS = 1_000;
-/** Twilio errors that mean the access token is invalid or expired: register again. */
-const TOKEN_ERROR_CODES = new Set([20101, 20104, 31204, 31205]);
 
-/** What the tabs of one browser profile tell each other over the BroadcastChannel. */
-type TabMessage =
-  /** A tab started: every other started tab answers `here`, the leader its state and log. */
-  | { type: 'hello'; tab: string }
-  | { type: 'here'; tab: string }
-  /** A tab stopped or closed. */
-  | { type: 'bye'; tab: string }
-  /**
-   * The leader is closing while other tabs stay: it did not unregister, the next leader
-   * registers the same device. What the last tab needs to unregister if it closes before that.
-   */
-  | { type: 'handover'; tab: string; registrationId?: string; appToken?: string }
-  | { type: 'state'; tab: string; state: PresenceState; twilio: TwilioStatus; realtime: RealtimeState }
-  | { type: 'signIn' }
-  | { type: 'signedOut' }
-  /** From the leader: events new to the app, to hand over in every tab. */
-  | { type: 'events'; events: ServerEvent[] }
-  /** From the leader: everything up to `cursor` was handed over. */
-  | { type: 'cursor'; cursor: string }
-  /** From the leader to a tab that said hello: its whole log. */
-  | { type: 'log'; cursor: string | null; seen: string[] }
-  | { type: 'resync' };
-
-interface Handover {
-  from: string;
-  registrationId?: string;
-  appToken?: string;
-}
-
-export class SoftphonePresence {
-  /** `web_` + a UUID, created once per browser profile and kept in localStorage. */
-  readonly deviceId: string;
-
-  private readonly env: Environment;
-  private readonly options: SoftphonePresenceOptions;
-  private readonly events = new Emitter<PresenceEvents>();
+export class SoftphonePresence extends TabPresence {
   private readonly label: string;
-
-  private _state: PresenceState = 'stopped';
-  private _leader = false;
-  /** The `leader` flag last announced with a `leader` event. */
-  private announcedLeader = false;
   private _registration: RegisterResponse | null = null;
-  private _device: TwilioDeviceLike | null = null;
-  private twilio: TwilioStatus = { state: undefined };
 
   /** Bumped whenever the lifecycle is torn down: late answers of an older run are dropped. */
   private run = 0;
@@ -201,39 +68,33 @@ export class SoftphonePresence {
   private expiresAtMs = 0;
   private intervalSeconds = 60;
   private reportedTwilioState: TwilioState | undefined;
-  /** Kept for `pagehide`, where nothing can be awaited. */
-  private appToken: string | null = null;
   private releaseLock: (() => void) | null = null;
   private lockRequest: AbortController | null = null;
-  private channel: ChannelLike | null = null;
   /** Torn down by `pagehide`: a `pageshow` from the back/forward cache starts again. */
   private suspended = false;
-  /** This tab, to the other tabs. */
-  private readonly tabId: string;
-  /** The other started tabs of this browser profile (they said hello or here, not yet bye). */
-  private readonly peers = new Set<string>();
-  /** The leader closed and left the device registered for the next one: until a new one leads. */
-  private handover: Handover | null = null;
-  /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
-  private registeredAt = 0;
-  /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
-  private readonly log = new EventLog();
+  /** The Twilio Device, run by the leading tab. */
+  private readonly runner: TwilioDeviceRunner;
   /** Runs in the leading tab while it is registered; `null` without WebSockets. */
   private readonly realtime: RealtimeChannel | null;
-  private _realtimeState: RealtimeState = 'closed';
 
   constructor(options: SoftphonePresenceOptions) {
-    this.options = options;
-    this.env = { ...browserEnvironment(), ...options.environment };
+    super(options);
     this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
-    this.deviceId = this.loadDeviceId();
-    this.tabId = this.env.randomUUID();
+    this.runner = new TwilioDeviceRunner({
+      Device: options.Device,
+      deviceOptions: options.deviceOptions,
+      status: () => this.twilio,
+      setStatus: (status) => this.setTwilio(status),
+      created: (device) => this.events.emit('device', device),
+      failed: (error) => this.events.emit('error', error),
+      renew: () => this.renew(),
+    });
     this.realtime = this.env.WebSocket
       ? new RealtimeChannel({
           env: this.env,
           deviceId: this.deviceId,
           log: this.log,
-          request: (method, path, body) => this.request(method, path, body),
+          request: (method, path, body) => this.api.request(method, path, body),
           deliver: (events) => this.deliverEvents(events),
           advance: (cursor) => {
             this.log.advance(cursor);
@@ -253,15 +114,6 @@ export class SoftphonePresence {
     });
   }
 
-  get state(): PresenceState {
-    return this._state;
-  }
-
-  /** Whether this tab runs the Twilio Device and the heartbeats for the browser. */
-  get isLeader(): boolean {
-    return this._leader;
-  }
-
   /** The last register-device response of this tab (token, assigned phones, device, presence). */
   get registration(): RegisterResponse | null {
     return this._registration;
@@ -269,24 +121,7 @@ export class SoftphonePresence {
 
   /** The Twilio Device this tab runs, if it leads. */
   get device(): TwilioDeviceLike | null {
-    return this._device;
-  }
-
-  get twilioStatus(): TwilioStatus {
-    return this.twilio;
-  }
-
-  /** The realtime channel's state; in a tab that does not lead, the leader's. */
-  get realtimeState(): RealtimeState {
-    return this._realtimeState;
-  }
-
-  on<K extends keyof PresenceEvents>(type: K, handler: (payload: PresenceEvents[K]) => void): () => void {
-    return this.events.on(type, handler);
-  }
-
-  off<K extends keyof PresenceEvents>(type: K, handler: (payload: PresenceEvents[K]) => void): void {
-    this.events.off(type, handler);
+    return this.runner.device;
   }
 
   /**
@@ -297,7 +132,7 @@ export class SoftphonePresence {
   start(options: { signIn?: boolean } = {}): void {
     this.suspended = false;
     if (options.signIn) {
-      this.env.storage?.removeItem(STORAGE_KEYS.signedOut);
+      forgetSignedOut(this.env.storage);
       this.signInPending = true;
     }
     if (this._state !== 'stopped') {
@@ -305,7 +140,7 @@ export class SoftphonePresence {
       return;
     }
     this.setState('starting');
-    this.openChannel();
+    this.tabs.open();
     this.requestLead();
   }
 
@@ -370,7 +205,7 @@ export class SoftphonePresence {
     this.twilio = { state: undefined };
     // What it mirrored was the previous leader's channel; its own opens once it is live.
     this.setRealtimeState('closed', false);
-    if (this.isSignedOutStored() && !this.signInPending) {
+    if (isSignedOutStored(this.env.storage) && !this.signInPending) {
       this.forceState('signedOut');
     } else {
       this.forceState('starting');
@@ -389,7 +224,7 @@ export class SoftphonePresence {
     return release;
   }
 
-  private signInNow(): void {
+  protected signInNow(): void {
     if (!this._leader) {
       this.post({ type: 'signIn' });
       return;
@@ -460,7 +295,7 @@ export class SoftphonePresence {
     if (signIn) this.signInPending = false;
     this.needsRegister = this.signInPending;
     this._registration = registration;
-    this.handover = null;
+    this.tabs.handover = null;
     this.registeredAt = registration.device?.lastSeen ?? 0;
     this.reportedTwilioState = this.twilio.state;
     this.noteDevice(registration.device, registration.presence);
@@ -468,13 +303,13 @@ export class SoftphonePresence {
     if (registration.evictedDeviceIds?.length) {
       this.events.emit('evicted', { deviceIds: registration.evictedDeviceIds });
     }
-    await this.useToken(registration.token, run);
+    await this.runner.use(registration.token, () => run === this.run);
     if (run !== this.run) return;
     this.setState('live');
     this.realtime?.start();
     this.realtime?.registered();
     // A new Device has started registering with Twilio since: report that soon.
-    const changed = this._device !== null && this.twilio.state !== this.reportedTwilioState;
+    const changed = this.runner.device !== null && this.twilio.state !== this.reportedTwilioState;
     this.setTimer(changed ? REPORT_DELAY_MS : this.jittered(this.intervalSeconds));
   }
 
@@ -543,8 +378,7 @@ export class SoftphonePresence {
   private backoff(retryAfterMs: number | undefined): number {
     this.failures += 1;
     if (retryAfterMs !== undefined) return retryAfterMs;
-    const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.failures - 1));
-    const delay = base / 2 + (base / 2) * this.env.random();
+    const delay = backoffMs(this.failures, () => this.env.random());
     const left = this.expiresAtMs - this.env.now();
     // Try at least twice more before the TTL runs out; once it has, the next try registers.
     return left > 0 ? Math.min(delay, Math.max(MIN_BACKOFF_MS, left / 2)) : delay;
@@ -553,73 +387,7 @@ export class SoftphonePresence {
   // ── HTTP ──────────────────────────────────────────────────────────────────
 
   private call(path: string, body: object): Promise<Outcome> {
-    return this.request('POST', path, body);
-  }
-
-  /** A request with the app token; a 401 is retried once with a token asked for again. */
-  private async request(
-    method: 'GET' | 'POST',
-    path: string,
-    body?: object,
-    retryUnauthorized = true,
-  ): Promise<Outcome> {
-    let token: string;
-    try {
-      token = await this.options.getAppToken({ refresh: !retryUnauthorized });
-    } catch (cause) {
-      return {
-        kind: 'unauthorized',
-        error: { code: 'app_token', message: `getAppToken failed: ${String(cause)}` },
-      };
-    }
-    this.appToken = token;
-    let response: HttpResponse;
-    try {
-      response = await this.env.fetch(
-        this.url(path),
-        body === undefined
-          ? { method, headers: { Authorization: `Bearer ${token}` } }
-          : {
-              method,
-              headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-              body: JSON.stringify(body),
-            },
-      );
-    } catch {
-      return { kind: 'transient', reason: 'network' };
-    }
-    if (response.status === 401 && retryUnauthorized) return this.request(method, path, body, false);
-    return this.classify(response);
-  }
-
-  private async classify(response: HttpResponse): Promise<Outcome> {
-    const { status } = response;
-    const body = (await response.json().catch(() => undefined)) as ErrorBody | undefined;
-    if (status >= 200 && status < 300) {
-      return body === undefined ? { kind: 'transient', reason: 'malformed_response' } : { kind: 'ok', body };
-    }
-    const code = body?.error?.code ?? `http_${status}`;
-    const message = body?.error?.message ?? body?.message ?? `HTTP ${status}`;
-    if (status === 401) return { kind: 'unauthorized', error: { code: 'unauthorized', message, status } };
-    if (status === 404 && code === 'device_not_registered') return { kind: 'notRegistered' };
-    if (status === 410) return code === 'cursor_expired' ? { kind: 'cursorExpired' } : { kind: 'signedOut' };
-    if (status === 408 || status === 429 || status >= 500) {
-      return { kind: 'transient', reason: code, retryAfterMs: this.retryAfterMs(response) };
-    }
-    return { kind: 'fatal', error: { code, message, status } };
-  }
-
-  private retryAfterMs(response: HttpResponse): number | undefined {
-    const value = response.headers.get('Retry-After');
-    if (value === null || value.trim() === '') return undefined;
-    const seconds = Number(value);
-    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-    const date = Date.parse(value);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - this.env.now());
-  }
-
-  private url(path: string): string {
-    return this.options.apiBaseUrl.replace(/\/+$/, '') + path;
+    return this.api.request('POST', path, body);
   }
 
   private unregisterBody(registrationId = this._registration?.registrationId): object {
@@ -627,59 +395,6 @@ export class SoftphonePresence {
   }
 
   // ── the Twilio Device ─────────────────────────────────────────────────────
-
-  private async useToken(token: string, run: number): Promise<void> {
-    const current = this._device;
-    if (current && current.state !== 'destroyed') {
-      try {
-        current.updateToken(token);
-      } catch {
-        // A Device that cannot take the token is replaced below.
-        this.destroyDevice();
-      }
-      if (this._device) return;
-    }
-    let DeviceClass: TwilioDeviceClass;
-    try {
-      DeviceClass = this.options.Device ?? (await loadTwilioDevice());
-    } catch (cause) {
-      this.events.emit('error', { code: 'twilio_sdk', message: `cannot load @twilio/voice-sdk: ${String(cause)}` });
-      return;
-    }
-    if (run !== this.run) return;
-    let device: TwilioDeviceLike;
-    try {
-      device = new DeviceClass(token, this.options.deviceOptions);
-    } catch (cause) {
-      this.setTwilio({ state: undefined, error: { message: String(cause) } });
-      return;
-    }
-    this._device = device;
-    const mine = () => this._device === device;
-    for (const state of ['registered', 'registering', 'unregistered'] as const) {
-      device.on(state, () => {
-        if (mine()) this.setTwilio({ state, ...(state === 'registered' ? {} : { error: this.twilio.error }) });
-      });
-    }
-    device.on('error', (error: { code?: number; message?: string } | undefined) => {
-      if (!mine()) return;
-      this.setTwilio({
-        state: this.twilio.state,
-        error: { code: error?.code, message: error?.message ?? String(error) },
-      });
-      if (error?.code !== undefined && TOKEN_ERROR_CODES.has(error.code)) this.renew();
-    });
-    device.on('tokenWillExpire', () => {
-      if (mine()) this.renew();
-    });
-    this.events.emit('device', device);
-    try {
-      // Rejects when Twilio cannot be reached; the 'error' and 'unregistered' events say so.
-      device.register().catch(() => {});
-    } catch {
-      // A Device in the wrong state: its own events tell.
-    }
-  }
 
   /** Register again for a fresh token, then `device.updateToken(token)`. */
   private renew(): void {
@@ -693,7 +408,7 @@ export class SoftphonePresence {
     this.broadcastState();
     // Report a changed Twilio state soon rather than at the next heartbeat.
     if (
-      this._device !== null &&
+      this.runner.device !== null &&
       this._state === 'live' &&
       status.state !== this.reportedTwilioState &&
       !this.busy &&
@@ -704,27 +419,14 @@ export class SoftphonePresence {
     }
   }
 
-  private destroyDevice(): void {
-    const device = this._device;
-    this._device = null;
-    if (device && device.state !== 'destroyed') {
-      try {
-        device.destroy();
-      } catch {
-        // Already gone.
-      }
-    }
-    if (this.twilio.state !== undefined || this.twilio.error) this.setTwilio({ state: undefined });
-  }
-
   // ── ending ────────────────────────────────────────────────────────────────
 
-  private enterSignedOut(): void {
+  protected enterSignedOut(): void {
     this.run += 1;
     this.busy = false;
     this.clearTimer();
     this.realtime?.stop();
-    this.destroyDevice();
+    this.runner.destroy();
     this._registration = null;
     this.expiresAtMs = 0;
     // The lock stays taken: the other tabs would only find the device signed out too.
@@ -737,17 +439,13 @@ export class SoftphonePresence {
     this.needsRegister = false;
     this.clearTimer();
     this.realtime?.stop();
-    this.destroyDevice();
+    this.runner.destroy();
     this._registration = null;
     this.expiresAtMs = 0;
     this._leader = false;
     this.setState(to);
     this.setRealtimeState('closed');
-    this.post({ type: 'bye', tab: this.tabId });
-    this.peers.clear();
-    this.handover = null;
-    this.channel?.close();
-    this.channel = null;
+    this.tabs.close();
   }
 
   /**
@@ -758,23 +456,24 @@ export class SoftphonePresence {
    */
   private onPageHide(): void {
     if (this._state === 'stopped') return;
-    const registrationId = this._registration?.registrationId ?? this.handover?.registrationId;
-    const token = this.appToken ?? this.handover?.appToken;
+    const { handover, peers } = this.tabs;
+    const registrationId = this._registration?.registrationId ?? handover?.registrationId;
+    const token = this.api.lastToken ?? handover?.appToken;
     const running = this._leader && this._state !== 'signedOut';
-    if (running && this.peers.size > 0) {
+    if (running && peers.size > 0) {
       // Same-origin tabs of one profile: each of them could ask the app for the token itself.
       this.post({
         type: 'handover',
-        tab: this.tabId,
+        tab: this.tabs.tabId,
         ...(registrationId ? { registrationId } : {}),
         ...(token ? { appToken: token } : {}),
       });
-    } else if (this.peers.size === 0 && token && (running ? this._registration || this.handover : this.handover)) {
+    } else if (peers.size === 0 && token && (running ? this._registration || handover : handover)) {
       // The last tab: the leader, or a tab handed over to that closes before it registered.
       // No await is possible here. keepalive lets the request outlive the page; the
       // registrationId makes the server ignore it if a tab has registered since.
       this.env
-        .fetch(this.url(PATHS.unregister), {
+        .fetch(this.api.url(PATHS.unregister), {
           method: 'POST',
           keepalive: true,
           headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
@@ -786,176 +485,4 @@ export class SoftphonePresence {
     this.teardown('stopped');
     this.suspended = true;
   }
-
-  // ── state and the other tabs ──────────────────────────────────────────────
-
-  private setState(next: PresenceState, reason?: string): void {
-    if (next === this._state) return;
-    if (this._leader && !TRANSITIONS[this._state].includes(next)) {
-      throw new Error(`softphone-presence: no transition ${this._state} → ${next}`);
-    }
-    this.forceState(next, reason);
-  }
-
-  /** Change state without the leader's rules: a follower mirrors, a new leader starts over. */
-  private forceState(next: PresenceState, reason?: string): void {
-    const previous = this._state;
-    if (this._leader !== this.announcedLeader) {
-      this.announcedLeader = this._leader;
-      this.events.emit('leader', { leader: this._leader });
-    }
-    if (next === previous) return;
-    this._state = next;
-    this.events.emit('state', { state: next, previous, leader: this._leader, ...(reason ? { reason } : {}) });
-    this.broadcastState();
-  }
-
-  private openChannel(): void {
-    const Channel = this.env.BroadcastChannel;
-    if (!Channel || this.channel) return;
-    const channel = new Channel(`softphone-presence:${this.deviceId}`);
-    this.channel = channel;
-    channel.addEventListener('message', (event) => {
-      if (this.channel === channel) this.onTabMessage(event.data as TabMessage);
-    });
-    this.post({ type: 'hello', tab: this.tabId });
-  }
-
-  private post(message: TabMessage): void {
-    try {
-      this.channel?.postMessage(message);
-    } catch {
-      // A closed channel: nobody to tell.
-    }
-  }
-
-  private broadcastState(): void {
-    if (this._leader && this._state !== 'stopped') {
-      this.post({ type: 'state', tab: this.tabId, state: this._state, twilio: this.twilio, realtime: this._realtimeState });
-    }
-  }
-
-  private onTabMessage(message: TabMessage): void {
-    switch (message.type) {
-      case 'hello':
-        this.peers.add(message.tab);
-        this.post({ type: 'here', tab: this.tabId });
-        if (this._leader) {
-          this.broadcastState();
-          this.post({ type: 'log', ...this.log.snapshot() });
-        }
-        return;
-      case 'here':
-        this.peers.add(message.tab);
-        return;
-      case 'bye':
-        this.peers.delete(message.tab);
-        return;
-      case 'handover':
-        // Kept even by a tab that leads already: until it has registered, that registration
-        // is the device's.
-        this.peers.delete(message.tab);
-        this.handover = {
-          from: message.tab,
-          ...(message.registrationId ? { registrationId: message.registrationId } : {}),
-          ...(message.appToken ? { appToken: message.appToken } : {}),
-        };
-        return;
-    }
-    if (this._leader) {
-      if (message.type === 'signIn') this.signInNow();
-      else if (message.type === 'signedOut' && this._state !== 'signedOut') this.enterSignedOut();
-      return;
-    }
-    switch (message.type) {
-      case 'state':
-        // Another tab leads now: the one that handed over is gone for good.
-        if (this.handover && message.tab !== this.handover.from) this.handover = null;
-        if (message.state === 'stopped' || this._state === 'stopped') return;
-        this.twilio = message.twilio;
-        this.events.emit('twilio', message.twilio);
-        this.setRealtimeState(message.realtime);
-        if (message.state !== this._state) this.forceState(message.state);
-        return;
-      case 'events':
-        if (this._state !== 'stopped') this.deliverEvents(message.events);
-        return;
-      case 'cursor':
-        this.log.advance(message.cursor);
-        return;
-      case 'log':
-        this.log.merge(message);
-        return;
-      case 'resync':
-        if (this._state !== 'stopped') this.events.emit('resync', { reason: 'cursor_expired' });
-        return;
-    }
-  }
-
-  // ── the server's events ───────────────────────────────────────────────────
-
-  /**
-   * Events from the realtime channel (leader) or relayed by the leader (the other tabs): each
-   * one the app has not had goes to it, in every tab. This device signed out from another one
-   * signs out here, as a 410 `device_signed_out` would.
-   */
-  private deliverEvents(events: ServerEvent[]): void {
-    const fresh = events.filter((event) => this.log.accept(event));
-    if (fresh.length === 0) return;
-    if (this._leader) this.post({ type: 'events', events: fresh });
-    for (const event of fresh) {
-      this.events.emit('event', event);
-      if ((EVENT_TYPES as readonly string[]).includes(event.type)) {
-        this.events.emit(event.type as KnownEventType, event as never);
-      }
-      if (this.signsThisDeviceOut(event)) {
-        this.rememberSignedOut();
-        this.enterSignedOut();
-      }
-    }
-  }
-
-  /** Signed out after its latest register: an older sign-out was lifted by a sign-in since. */
-  private signsThisDeviceOut(event: ServerEvent): boolean {
-    return (
-      isEventOf(event, 'device.signedOut') &&
-      event.data.deviceId === this.deviceId &&
-      event.at >= this.registeredAt &&
-      this._leader &&
-      this._state !== 'signedOut' &&
-      this._state !== 'stopped'
-    );
-  }
-
-  private setRealtimeState(state: RealtimeState, broadcast = true): void {
-    if (state === this._realtimeState) return;
-    this._realtimeState = state;
-    this.events.emit('realtime', { state });
-    if (broadcast) this.broadcastState();
-  }
-
-  // ── storage ───────────────────────────────────────────────────────────────
-
-  private loadDeviceId(): string {
-    const storage = this.env.storage;
-    const stored = storage?.getItem(STORAGE_KEYS.deviceId);
-    if (stored && /^[A-Za-z0-9._:-]{1,128}$/.test(stored)) return stored;
-    // Once per browser profile: a new id per load would push the user's other devices out.
-    const id = `web_${this.env.randomUUID()}`;
-    storage?.setItem(STORAGE_KEYS.deviceId, id);
-    return id;
-  }
-
-  private isSignedOutStored(): boolean {
-    return this.env.storage?.getItem(STORAGE_KEYS.signedOut) != null;
-  }
-
-  private rememberSignedOut(): void {
-    this.env.storage?.setItem(STORAGE_KEYS.signedOut, String(this.env.now()));
-  }
-}
-
-async function loadTwilioDevice(): Promise<TwilioDeviceClass> {
-  const sdk: { Device: unknown } = await import('@twilio/voice-sdk');
-  return sdk.Device as TwilioDeviceClass;
 }
