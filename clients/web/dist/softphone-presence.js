@@ -45,7 +45,12 @@ var PATHS = {
   devices: "/phone/voice/devices",
   userPhones: "/phone/user-phones",
   events: "/phone/events",
-  ticket: "/phone/events/ticket"
+  ticket: "/phone/events/ticket",
+  smsConversations: "/phone/sms/conversations",
+  smsMessages: "/phone/sms/messages",
+  smsRead: "/phone/sms/read",
+  smsSend: "/phone/sms/send",
+  smsMedia: "/phone/sms/media"
 };
 
 // src/backoff.ts
@@ -64,7 +69,15 @@ function retryAfterMs(value, now) {
 }
 
 // src/events.ts
-var EVENT_TYPES = ["devices.changed", "device.signedOut", "call.state"];
+var EVENT_TYPES = [
+  "devices.changed",
+  "device.signedOut",
+  "call.state",
+  "sms.received",
+  "sms.sent",
+  "sms.status",
+  "sms.read"
+];
 function isEventOf(event, type) {
   return event.type === type;
 }
@@ -337,18 +350,18 @@ var RealtimeChannel = class {
     this.catchingUp = true;
     this.cancel(this.catchUpTimer);
     this.catchUpTimer = null;
-    let ok;
+    let ok2;
     do {
       this.catchUpAgain = false;
-      ok = await this.catchUpPages(run);
+      ok2 = await this.catchUpPages(run);
       if (run !== this.run) return;
-    } while (ok && this.catchUpAgain);
+    } while (ok2 && this.catchUpAgain);
     this.catchingUp = false;
     const buffered = this.buffered;
     this.buffered = [];
     if (buffered.length > 0) this.host.deliver(buffered);
     if (run !== this.run) return;
-    if (ok) {
+    if (ok2) {
       this.catchUpFailures = 0;
       return;
     }
@@ -401,6 +414,175 @@ var RealtimeChannel = class {
     if (timer !== null && timer !== void 0) this.host.env.clearTimeout(timer);
   }
 };
+
+// src/segments.ts
+var MAX_SMS_CHARS = 1600;
+var GSM_BASIC = new Set(
+  `@£$¥èéùìòÇ
+Øø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà`
+);
+var GSM_EXTENDED = new Set("^{}\\[~]|€\f");
+function segments(body) {
+  const characters = [...body].length;
+  const sendable = characters > 0 && characters <= MAX_SMS_CHARS;
+  let septets = 0;
+  for (const c of body) {
+    if (GSM_BASIC.has(c)) {
+      septets += 1;
+    } else if (GSM_EXTENDED.has(c)) {
+      septets += 2;
+    } else {
+      return { encoding: "UCS-2", segments: parts(body.length, 70, 67), characters, sendable };
+    }
+  }
+  return { encoding: "GSM-7", segments: parts(septets, 160, 153), characters, sendable };
+}
+function parts(units, single, each) {
+  return units <= single ? 1 : Math.ceil(units / each);
+}
+
+// src/inbox.ts
+var SmsError = class extends Error {
+  name = "SmsError";
+  code;
+  /** The HTTP status, when the server answered. */
+  status;
+  /** The request field at fault, with `invalid_field` (`body`, `to`, …). */
+  field;
+  /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
+  retryAfterMs;
+  /** With `send`: the id the text was sent with. Pass it again to retry without texting twice. */
+  clientMessageId;
+  constructor(code, message, details = {}) {
+    super(message);
+    this.code = code;
+    this.status = details.status;
+    this.field = details.field;
+    this.retryAfterMs = details.retryAfterMs;
+    this.clientMessageId = details.clientMessageId;
+  }
+};
+var DEFAULT_ATTEMPTS = 4;
+var MAX_RETRY_AFTER_MS = 6e4;
+var SmsInbox = class {
+  constructor(env, api) {
+    this.env = env;
+    this.api = api;
+  }
+  env;
+  api;
+  /** The user's conversations on all their numbers, newest activity first, with their own unread counts. */
+  conversations(options = {}) {
+    return this.get(PATHS.smsConversations, page(options));
+  }
+  /** One conversation's messages, newest first. */
+  messages(phoneId, withParty, options = {}) {
+    return this.get(PATHS.smsMessages, { phoneId, with: withParty, ...page(options) });
+  }
+  /**
+   * Move this user's read mark up to the message `upTo` (a messageSid; never back). Their other
+   * devices hear `sms.read`; colleagues sharing the number keep their own count.
+   */
+  async markRead(phoneId, withParty, upTo) {
+    return await this.answer(await this.api.exchange("POST", PATHS.smsRead, { phoneId, with: withParty, upTo }));
+  }
+  /**
+   * Text `to` from the number `phoneId`. Resolves to the stored message (also announced to
+   * every user of the number as `sms.sent`). Rejects with an `SmsError`: `recipient_opted_out`
+   * (409), `destination_refused` or `phone_not_assigned` (403), `invalid_field` with `field`
+   * (400; an empty or too long body is refused here, without a request), or, once the tries
+   * are used up, `twilio_unavailable` (503) or `network`.
+   */
+  async send(phoneId, to, body, options = {}) {
+    const clientMessageId = options.clientMessageId ?? this.env.randomUUID();
+    const characters = [...body].length;
+    if (characters === 0 || characters > MAX_SMS_CHARS) {
+      throw new SmsError("invalid_field", `body must be 1 to ${MAX_SMS_CHARS} characters`, { field: "body", clientMessageId });
+    }
+    const attempts = Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const exchange = await this.api.exchange("POST", PATHS.smsSend, { phoneId, to, body, clientMessageId });
+        return await this.answer(exchange);
+      } catch (error) {
+        if (!(error instanceof SmsError)) throw error;
+        error.clientMessageId = clientMessageId;
+        const wait = error.retryAfterMs ?? backoffMs(attempt, () => this.env.random());
+        if (attempt >= attempts || !retriable(error) || wait > MAX_RETRY_AFTER_MS) throw error;
+        await this.sleep(wait, options.signal, clientMessageId);
+      }
+    }
+  }
+  /** A file of an MMS (`message.media[i].index`), fetched through the service with the app token. */
+  async media(messageSid, index) {
+    const exchange = await this.api.exchange("GET", withQuery(PATHS.smsMedia, { messageSid, index: String(index) }));
+    if (exchange.kind === "response" && ok(exchange.response)) return exchange.response.blob();
+    throw await this.failure(exchange);
+  }
+  async get(path, query) {
+    return this.answer(await this.api.exchange("GET", withQuery(path, query)));
+  }
+  /** The JSON of a 2xx answer, else the `SmsError` it means. */
+  async answer(exchange) {
+    if (exchange.kind === "response" && ok(exchange.response)) {
+      const body = await exchange.response.json().catch(() => void 0);
+      if (typeof body === "object" && body !== null) return body;
+      throw new SmsError("malformed_response", "the service answered with no JSON object", { status: exchange.response.status });
+    }
+    throw await this.failure(exchange);
+  }
+  async failure(exchange) {
+    switch (exchange.kind) {
+      case "network":
+        return new SmsError("network", "the service could not be reached");
+      case "appToken":
+        return new SmsError("app_token", exchange.message);
+      case "response": {
+        const { status } = exchange.response;
+        const body = await exchange.response.json().catch(() => void 0);
+        const retryAfterMs2 = this.api.retryAfter(exchange.response);
+        return new SmsError(body?.error?.code ?? `http_${status}`, body?.error?.message ?? body?.message ?? `HTTP ${status}`, {
+          status,
+          ...body?.error?.field ? { field: body.error.field } : {},
+          ...retryAfterMs2 !== void 0 ? { retryAfterMs: retryAfterMs2 } : {}
+        });
+      }
+    }
+  }
+  sleep(ms, signal, clientMessageId) {
+    return new Promise((resolve, reject) => {
+      const aborted = () => new SmsError("aborted", "the send was given up before it succeeded", { clientMessageId });
+      if (signal?.aborted) {
+        reject(aborted());
+        return;
+      }
+      const timer = this.env.setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        this.env.clearTimeout(timer);
+        reject(aborted());
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+};
+function ok(response) {
+  return response.status >= 200 && response.status < 300;
+}
+function retriable(error) {
+  if (error.code === "network" || error.code === "send_in_progress") return true;
+  const status = error.status ?? 0;
+  return status === 408 || status === 429 || status >= 500 && status !== 502;
+}
+function page({ before, limit }) {
+  return { ...before ? { before } : {}, ...limit !== void 0 ? { limit: String(limit) } : {} };
+}
+function withQuery(path, query) {
+  const search = new URLSearchParams(query).toString();
+  return search ? `${path}?${search}` : path;
+}
 
 // src/storage.ts
 var STORAGE_KEYS = {
@@ -835,11 +1017,13 @@ async function loadTwilioDevice() {
   return sdk.Device;
 }
 
-// src/softphone-presence.ts
+// src/presence.ts
 var JITTER = 0.1;
 var MIN_BACKOFF_MS = 500;
 var REPORT_DELAY_MS = 1e3;
 var SoftphonePresence = class extends TabPresence {
+  /** The user's SMS inbox: conversations, messages, read marks, sending, media. Usable in any tab. */
+  inbox;
   label;
   _registration = null;
   /** Bumped whenever the lifecycle is torn down: late answers of an older run are dropped. */
@@ -866,6 +1050,7 @@ var SoftphonePresence = class extends TabPresence {
   constructor(options) {
     super(options);
     this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
+    this.inbox = new SmsInbox(this.env, this.api);
     this.runner = new TwilioDeviceRunner({
       Device: options.Device,
       deviceOptions: options.deviceOptions,
@@ -1213,12 +1398,58 @@ var SoftphonePresence = class extends TabPresence {
     this.suspended = true;
   }
 };
+
+// src/sms.ts
+function statusRank(status) {
+  switch (status) {
+    case "queued":
+    case "accepted":
+    case "scheduled":
+      return 0;
+    case "sending":
+      return 1;
+    case "sent":
+      return 2;
+    case "delivered":
+    case "undelivered":
+    case "failed":
+    case "canceled":
+    case "partially_delivered":
+      return 3;
+    case "read":
+      return 4;
+    default:
+      return void 0;
+  }
+}
+function advancesStatus(current, next) {
+  const to = statusRank(next);
+  if (to === void 0) return false;
+  const from = statusRank(current);
+  return from === void 0 || to > from;
+}
+function withStatus(message, update) {
+  if (!advancesStatus(message.status, update.status)) return message;
+  return { ...message, status: update.status, errorCode: update.errorCode ?? message.errorCode };
+}
+function mergeMessage(known, incoming) {
+  if (!known) return incoming;
+  return withStatus(known, incoming) === known ? known : incoming;
+}
 export {
   EVENT_TYPES,
   Emitter,
+  MAX_SMS_CHARS,
   STORAGE_KEYS,
+  SmsError,
+  SmsInbox,
   SoftphonePresence,
   TRANSITIONS,
+  advancesStatus,
   isEventOf,
-  labelFromUserAgent
+  labelFromUserAgent,
+  mergeMessage,
+  segments,
+  statusRank,
+  withStatus
 };
