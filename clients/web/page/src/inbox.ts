@@ -43,6 +43,8 @@ function explain(error: SmsError, thread: Thread, number: string): string {
       return 'Twilio is not answering right now, so the text was not sent. Try again in a minute: sending it again never texts twice.';
     case 'network':
       return 'The service cannot be reached. Try again: sending it again never texts twice.';
+    case 'send_in_progress':
+      return 'This text is still on its way. Send it again in a moment to learn whether it went: it is never texted twice.';
     case 'invalid_field':
       return `Not sent: ${error.field === 'to' ? `${thread.with} is not a number that can be texted` : `the ${error.field ?? 'text'} is not valid`} (${error.message}).`;
     default:
