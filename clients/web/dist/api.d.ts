@@ -88,4 +88,9 @@ export declare const PATHS: {
     readonly userPhones: '/phone/user-phones';
     readonly events: '/phone/events';
     readonly ticket: '/phone/events/ticket';
+    readonly smsConversations: '/phone/sms/conversations';
+    readonly smsMessages: '/phone/sms/messages';
+    readonly smsRead: '/phone/sms/read';
+    readonly smsSend: '/phone/sms/send';
+    readonly smsMedia: '/phone/sms/media';
 };

@@ -99,4 +99,9 @@ export const PATHS = {
   userPhones: '/phone/user-phones',
   events: '/phone/events',
   ticket: '/phone/events/ticket',
+  smsConversations: '/phone/sms/conversations',
+  smsMessages: '/phone/sms/messages',
+  smsRead: '/phone/sms/read',
+  smsSend: '/phone/sms/send',
+  smsMedia: '/phone/sms/media',
 } as const;
