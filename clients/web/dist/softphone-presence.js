@@ -377,7 +377,8 @@ var RealtimeChannel = class {
     for (; ; ) {
       const after = this.host.log.cursor;
       if (after === null) return false;
-      const outcome = await this.host.request("GET", `${PATHS.events}?after=${after}&limit=${PAGE_LIMIT}`);
+      const device = encodeURIComponent(this.host.deviceId);
+      const outcome = await this.host.request("GET", `${PATHS.events}?after=${after}&limit=${PAGE_LIMIT}&deviceId=${device}`);
       if (run !== this.run) return false;
       if (outcome.kind === "cursorExpired" || outcome.kind === "fatal") {
         if (resynced) return false;
@@ -398,7 +399,8 @@ var RealtimeChannel = class {
       this.host.deliver(events);
       if (run !== this.run) return false;
       this.host.advance(body.cursor);
-      if (body.events.length < PAGE_LIMIT) return true;
+      const more = typeof body.more === "boolean" ? body.more : body.events.length >= PAGE_LIMIT;
+      if (!more) return true;
     }
   }
   // ── helpers ───────────────────────────────────────────────────────────────

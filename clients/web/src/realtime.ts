@@ -345,7 +345,10 @@ export class RealtimeChannel {
     for (;;) {
       const after = this.host.log.cursor;
       if (after === null) return false;
-      const outcome = await this.host.request('GET', `${PATHS.events}?after=${after}&limit=${PAGE_LIMIT}`);
+      // With the device's id, a voice-only device is not given the inbox's events (as the push
+      // never sends them to it).
+      const device = encodeURIComponent(this.host.deviceId);
+      const outcome = await this.host.request('GET', `${PATHS.events}?after=${after}&limit=${PAGE_LIMIT}&deviceId=${device}`);
       if (run !== this.run) return false;
       if (outcome.kind === 'cursorExpired' || outcome.kind === 'fatal') {
         // Older than the log keeps (or a cursor the server does not take): start over from a
@@ -369,8 +372,9 @@ export class RealtimeChannel {
       this.host.deliver(events);
       if (run !== this.run) return false;
       this.host.advance(body.cursor);
-      // A full page: more are waiting.
-      if (body.events.length < PAGE_LIMIT) return true;
+      // A full page: more are waiting (`more` counts the events this device is not given).
+      const more = typeof body.more === 'boolean' ? body.more : body.events.length >= PAGE_LIMIT;
+      if (!more) return true;
     }
   }
 

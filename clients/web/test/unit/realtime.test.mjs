@@ -50,7 +50,7 @@ test('once live, the leading tab takes a start cursor, a ticket, opens the WebSo
     '/phone/voice/register-device',
     '/phone/events',
     '/phone/events/ticket',
-    `/phone/events?after=${start}&limit=100`,
+    `/phone/events?after=${start}&limit=100&deviceId=${encodeURIComponent(tab.presence.deviceId)}`,
   ]);
   const [startRequest] = starts(server);
   assert.equal(startRequest.init.method, 'GET');
