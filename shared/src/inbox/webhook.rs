@@ -346,7 +346,7 @@ pub fn fallback(ctx: &SmsContext<'_>, params: &Params<'_>) -> Answer {
     answer.warn = true;
     answer.cause = params
         .get("ErrorCode")
-        .map(|code| format!("Twilio error {code}; reconcile-sms stores the text later"));
+        .map(|code| format!("Twilio error {code}; the reconciler (sms-reconcile) stores the text later"));
     answer.with_sid(Some(&sid))
 }
 
