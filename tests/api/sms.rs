@@ -512,7 +512,10 @@ async fn catch_up_leaves_the_inbox_out_for_a_voice_only_device(kind: StoreKind) 
     let first = app.start_cursor(&token).await;
     // After the registers' own events.
     let (registered, _) = app.catch_up(&token, &first).await;
-    let start = registered.last().unwrap()["cursor"].as_str().unwrap().to_owned();
+    let start = registered.last().unwrap()["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.text(1, CUSTOMER, SALES, "hello").await;
     let types = |body: &Value| -> Vec<String> {
         body["events"]
