@@ -17,17 +17,11 @@ use futures::future::join_all;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+mod common;
+use common::{Ws, arg, connect, summary};
 
 const DEV_SECRET: &str = "dev-only-app-jwt-secret-never-deploy";
-
-fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn token(email: &str) -> String {
     let now = std::time::SystemTime::now()
@@ -42,22 +36,6 @@ fn token(email: &str) -> String {
     )
     .expect("token")
 }
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn summary(mut ms: Vec<f64>) -> Value {
-    ms.sort_by(|a, b| a.total_cmp(b));
-    json!({
-        "p50": percentile(&ms, 0.5), "p90": percentile(&ms, 0.9),
-        "p99": percentile(&ms, 0.99), "max": ms.last().copied().unwrap_or(0.0),
-    })
-}
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 #[tokio::main]
 async fn main() {
@@ -84,35 +62,8 @@ async fn main() {
     for u in 0..users {
         let token = token(&format!("bench{u}@example.com"));
         let connects = (0..devices).map(|d| {
-            let (post, token) = (&post, &token);
-            async move {
-                let device = format!("dev{d}");
-                let body = json!({"deviceId": device, "platform": "web"});
-                let r = post("/phone/voice/register-device", token, body)
-                    .await
-                    .unwrap();
-                assert!(r.status().is_success(), "register {}", r.status());
-                let r = post("/phone/events/ticket", token, json!({"deviceId": device}))
-                    .await
-                    .unwrap();
-                let ticket: Value = r.json().await.unwrap();
-                let mut request = ticket["url"]
-                    .as_str()
-                    .unwrap()
-                    .into_client_request()
-                    .unwrap();
-                let protocols = format!(
-                    "softphone-presence.v1, {}",
-                    ticket["ticket"].as_str().unwrap()
-                );
-                request
-                    .headers_mut()
-                    .insert("sec-websocket-protocol", protocols.parse().unwrap());
-                tokio_tungstenite::connect_async(request)
-                    .await
-                    .expect("connect")
-                    .0
-            }
+            let (http, base, token) = (&http, &base, &token);
+            async move { connect(http, base, token, &format!("dev{d}"), &["voice"]).await }
         });
         sockets.push(join_all(connects).await);
         tokens.push(token);

@@ -177,6 +177,22 @@ def call_progress(status, sequence):
             ("To", "client:user_alice_40example_2Ecom")]
 
 
+def sms_params(to, body, sid="SM7c1b0d9a8e2f4c3b6a5d4e3f2a1b0c9d", extra=()):
+    """What Twilio posts to a number's Messaging webhook for a text from a customer."""
+    return [("AccountSid", TWILIO_ACCOUNT_SID), ("ApiVersion", "2010-04-01"), ("Body", body),
+            ("From", "+14155550199"), ("FromCountry", "US"), ("MessageSid", sid),
+            ("NumMedia", "0"), ("NumSegments", "1"), ("SmsMessageSid", sid), ("SmsSid", sid),
+            ("SmsStatus", "received"), ("To", to), ("ToCountry", "US"), *extra]
+
+
+def scheduled_event():
+    """What EventBridge Scheduler delivers to the reconciler."""
+    return {"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012", "time": TIME[0], "region": "us-east-1",
+            "resources": ["arn:aws:events:us-east-1:123456789012:rule/softphone-presence-SmsReconcile"],
+            "detail": {}}
+
+
 def main():
     device = {"deviceId": "dev_a1b2c3", "platform": "web", "label": "Chrome on MacBook",
               "capabilities": ["voice", "sms"]}
@@ -231,6 +247,32 @@ def main():
         "realtime-ping.json": websocket("$default", "Jk1cXdwKoAMCEfw=", body='{"type":"ping"}'),
         "realtime-disconnect.json": websocket("$disconnect", "Jk1cXdwKoAMCEfw=", {}),
         "realtime-push-stream.json": stream_batch(),
+        # The SMS inbox: a customer texts Sales (Alice and Bob), Alice lists, reads and replies.
+        "sms-incoming-function-url.json": webhook(
+            URL_HOST, "/phone/sms/incoming", sms_params("+14155551234", "Is the blue one in stock?")),
+        "sms-conversations.json": app_request("GET", "/phone/sms/conversations"),
+        "sms-messages.json": app_request("GET", "/phone/sms/messages",
+                                         query="phoneId=phone-sales&with=%2B14155550199&limit=20"),
+        "sms-read.json": app_request("POST", "/phone/sms/read",
+                                     {"phoneId": "phone-sales", "with": "+14155550199",
+                                      "upTo": "SM7c1b0d9a8e2f4c3b6a5d4e3f2a1b0c9d"}),
+        # The text has no media: 404 not_found.
+        "sms-media-not-found.json": app_request("GET", "/phone/sms/media",
+                                                query="messageSid=SM7c1b0d9a8e2f4c3b6a5d4e3f2a1b0c9d&index=0"),
+        # Twilio's REST API cannot be reached: 503 twilio_unavailable, nothing stored.
+        "sms-send-twilio-unreachable.json": app_request(
+            "POST", "/phone/sms/send",
+            {"phoneId": "phone-sales", "to": "+14155550199", "body": "Yes, in stock.", "clientMessageId": "c0ffee-1"}),
+        "sms-status-function-url.json": webhook(
+            URL_HOST, "/phone/sms/status",
+            [("AccountSid", TWILIO_ACCOUNT_SID), ("ApiVersion", "2010-04-01"), ("From", "+14155551234"),
+             ("MessageSid", "SM0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"), ("MessageStatus", "delivered"),
+             ("SmsSid", "SM0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"), ("SmsStatus", "delivered"), ("To", "+14155550199")]),
+        "sms-fallback-function-url.json": webhook(
+            URL_HOST, "/phone/sms/fallback",
+            sms_params("+14155551235", "Help!", sid="SM1f2e3d4c5b6a79880716253443526170",
+                       extra=[("ErrorCode", "11200"), ("ErrorUrl", f"https://{URL_HOST}/phone/sms/incoming")])),
+        "sms-reconcile-schedule.json": scheduled_event(),
         "dial-status-completed-function-url.json": webhook(
             URL_HOST, "/phone/voice/dial-status",
             call_params("+14155551234", [("DialCallStatus", "completed"), ("DialCallSid", "CA00000000000000000000000000000001"),

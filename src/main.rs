@@ -44,6 +44,10 @@ enum CliError {
     Listen { port: u16, error: std::io::Error },
     #[error("parameter {0:?} is not name=value")]
     Parameter(String),
+    #[error("--since {0:?} is not a date (YYYY-MM-DD)")]
+    Since(String),
+    #[error(transparent)]
+    Reconcile(#[from] shared::inbox::reconcile::ReconcileError),
 }
 
 #[derive(Parser)]
@@ -77,6 +81,14 @@ enum Command {
         url: String,
         /// Form parameters as name=value, e.g. To=+14155551234 (repeat names as Twilio does).
         params: Vec<String>,
+    },
+    /// Store the inbound texts Twilio has that neither SMS webhook URL stored (DynamoDB
+    /// TABLE_NAME; Twilio's REST API with TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID and
+    /// TWILIO_API_KEY_SECRET), each told to its number's users once.
+    ReconcileSms {
+        /// The first GMT day to list (Twilio's DateSent filter), e.g. 2026-11-30.
+        #[arg(long)]
+        since: String,
     },
 }
 
@@ -112,6 +124,7 @@ async fn main() -> ExitCode {
         Command::ImportDirectory { file } => import_directory(&file).await,
         Command::ExportDirectory => export_directory().await,
         Command::SignWebhook { url, params } => sign_webhook(&url, &params),
+        Command::ReconcileSms { since } => reconcile_sms(&since).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -186,6 +199,33 @@ async fn export_directory() -> Result<(), CliError> {
     let store = dynamo_store().await?;
     let directory = store.export().await?;
     println!("{}", directory.to_json_pretty());
+    Ok(())
+}
+
+async fn reconcile_sms(since: &str) -> Result<(), CliError> {
+    if shared::domain::dates::parse_day(since).is_none() {
+        return Err(CliError::Since(since.to_owned()));
+    }
+    let needs = Needs {
+        table: true,
+        twilio_api: true,
+        ..Needs::default()
+    };
+    let config = Config::from_env(&process_env, needs)?;
+    let twilio = StartupError::require(&config.twilio_api, "Twilio's REST API")?;
+    let rest = shared::twilio::rest::TwilioRest::new(twilio.rest.clone(), twilio.timeout);
+    let store = DynamoStore::new(
+        client_from_env().await,
+        config.table_name.clone().unwrap_or_default(),
+    );
+    let now_ms = shared::app::system_clock();
+    let style = config.presence.identity_style;
+    let report =
+        shared::inbox::reconcile::reconcile(&store, &store, &rest, style, since, now_ms).await?;
+    println!(
+        "reconciled SMS since {since} into {}: {report}",
+        store.table()
+    );
     Ok(())
 }
 

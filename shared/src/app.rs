@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::auth::KeyError;
 use crate::config::{ConfigError, PresenceSettings};
 use crate::secrets::Secrets;
-use crate::store::{DirectoryStore, EventStore, PresenceStore, StoreError};
+use crate::store::{DirectoryStore, EventStore, MessageStore, PresenceStore, StoreError};
 
 /// Milliseconds since the epoch. A value, not a global, so tests can move time.
 pub type Clock = fn() -> i64;
@@ -25,18 +25,20 @@ pub struct Stores {
     pub presence: Arc<dyn PresenceStore>,
     pub directory: Arc<dyn DirectoryStore>,
     pub events: Arc<dyn EventStore>,
+    pub messages: Arc<dyn MessageStore>,
 }
 
 impl Stores {
     /// Every store from one that implements them all (the memory store, the DynamoDB store).
     pub fn of<S>(store: Arc<S>) -> Self
     where
-        S: PresenceStore + DirectoryStore + EventStore + 'static,
+        S: PresenceStore + DirectoryStore + EventStore + MessageStore + 'static,
     {
         Self {
             presence: store.clone(),
             directory: store.clone(),
-            events: store,
+            events: store.clone(),
+            messages: store,
         }
     }
 }
@@ -46,6 +48,7 @@ pub struct Core {
     pub presence: Arc<dyn PresenceStore>,
     pub directory: Arc<dyn DirectoryStore>,
     pub events: Arc<dyn EventStore>,
+    pub messages: Arc<dyn MessageStore>,
     pub settings: PresenceSettings,
     pub clock: Clock,
     /// `SECRETS_ARN`'s secret, re-read when due: what keys made from secrets are remade from
@@ -59,6 +62,7 @@ impl Core {
             presence: stores.presence,
             directory: stores.directory,
             events: stores.events,
+            messages: stores.messages,
             settings,
             clock: system_clock,
             secrets: None,

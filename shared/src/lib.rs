@@ -10,6 +10,7 @@ pub mod directory;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod inbox;
 pub mod lambda;
 #[cfg(any(test, feature = "local"))]
 pub mod local;
@@ -18,6 +19,7 @@ pub mod realtime;
 pub mod routing;
 pub mod secrets;
 pub mod server;
+pub mod sms;
 pub mod store;
 pub mod telemetry;
 pub mod twilio;

@@ -236,7 +236,7 @@ mod tests {
         let env = crate::local::with_dev_defaults(|_| None);
         let config = Config::from_env(&env, Route::needs_of(&Route::ALL)).unwrap();
         let memory = Arc::new(MemoryStore::new());
-        let counting = Arc::new(CountingStore::new(memory.clone(), memory.clone(), memory));
+        let counting = Arc::new(CountingStore::wrapping(memory));
         let app = Arc::new(App::new(&config, crate::app::Stores::of(counting.clone())).unwrap());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

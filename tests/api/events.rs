@@ -49,16 +49,25 @@ const FIXTURES: &[(&str, &[Route])] = &[
     ("call-status-answered-function-url.json", &Route::WEBHOOKS),
     ("call-status-completed-function-url.json", &Route::WEBHOOKS),
     ("voice-fallback-function-url.json", &Route::WEBHOOKS),
+    ("sms-incoming-function-url.json", &Route::WEBHOOKS),
+    ("sms-status-function-url.json", &Route::WEBHOOKS),
+    ("sms-fallback-function-url.json", &Route::WEBHOOKS),
+    ("sms-conversations.json", &Route::SMS),
+    ("sms-messages.json", &Route::SMS),
+    ("sms-read.json", &Route::SMS),
+    ("sms-media-not-found.json", &Route::SMS),
+    ("sms-send-twilio-unreachable.json", &Route::SMS),
 ];
 
 /// Fixtures that are not HTTP requests: API Gateway's WebSocket events (the `realtime`
-/// function) and a stream batch (`realtime-push`).
-const REALTIME_FIXTURES: &[&str] = &[
+/// function), a stream batch (`realtime-push`) and a schedule's event (`sms-reconcile`).
+const OTHER_FIXTURES: &[&str] = &[
     "realtime-connect.json",
     "realtime-connect-bad-ticket.json",
     "realtime-ping.json",
     "realtime-disconnect.json",
     "realtime-push-stream.json",
+    "sms-reconcile-schedule.json",
 ];
 
 fn events_dir() -> PathBuf {
@@ -118,7 +127,7 @@ fn every_fixture_is_exercised() {
     let checked: BTreeSet<String> = FIXTURES
         .iter()
         .map(|(n, _)| *n)
-        .chain(REALTIME_FIXTURES.iter().copied())
+        .chain(OTHER_FIXTURES.iter().copied())
         .map(str::to_owned)
         .collect();
     assert_eq!(on_disk, checked);
@@ -356,4 +365,91 @@ async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect()
             .unwrap()
             .is_empty()
     );
+}
+
+/// The SMS fixtures in order: a customer texts Sales, Alice lists, reads, finds no media, and
+/// cannot reply while Twilio is unreachable; a status callback for a text not stored yet is
+/// kept; the SMS fallback of a number this process has not seen forwards nothing.
+#[tokio::test]
+async fn the_sms_fixtures_play_a_text_and_a_reply() {
+    let app = dev_app(&[("TWILIO_API_BASE_URL", "http://127.0.0.1:9")]).await;
+    let (status, xml) = invoke(&app, "sms-incoming-function-url.json").await;
+    assert_eq!(status, 200, "{xml}");
+    assert!(xml.ends_with("<Response></Response>"), "{xml}");
+    let (status, body) = invoke(&app, "sms-conversations.json").await;
+    assert_eq!(status, 200, "{body}");
+    let list = json(&body);
+    assert_eq!(list["conversations"][0]["with"], "+14155550199");
+    assert_eq!(list["conversations"][0]["unread"], 1);
+    let (status, body) = invoke(&app, "sms-messages.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        json(&body)["messages"][0]["body"],
+        "Is the blue one in stock?"
+    );
+    let (status, body) = invoke(&app, "sms-read.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["unread"], 0);
+    let (status, body) = invoke(&app, "sms-media-not-found.json").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = invoke(&app, "sms-send-twilio-unreachable.json").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(json(&body)["error"]["code"], "twilio_unavailable");
+    let (status, xml) = invoke(&app, "sms-status-function-url.json").await;
+    assert_eq!(status, 200, "{xml}");
+    let (status, xml) = invoke(&app, "sms-fallback-function-url.json").await;
+    assert_eq!(status, 200, "{xml}");
+    assert!(xml.ends_with("<Response></Response>"), "{xml}");
+}
+
+/// The reconciler's schedule event: one run against the fake Twilio, which has a text the
+/// webhooks missed.
+#[tokio::test]
+async fn the_reconcile_schedule_fixture_recovers_a_missed_text() {
+    let text = std::fs::read_to_string(events_dir().join("sms-reconcile-schedule.json")).unwrap();
+    let schedule: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(schedule["detail-type"], "Scheduled Event");
+    let twilio = crate::fake_twilio::FakeTwilio::start().await;
+    let now = shared::app::system_clock();
+    twilio.add_inbound(
+        "+14155550199",
+        "+14155551234",
+        "missed",
+        "Tue, 01 Dec 2026 09:00:00 +0000",
+        &[],
+    );
+    let store = MemoryStore::new();
+    store
+        .import(&Directory::parse(DEMO_DIRECTORY).unwrap())
+        .await
+        .unwrap();
+    let rest = shared::twilio::rest::TwilioRest::new(
+        shared::twilio::rest::RestConfig {
+            base_url: twilio.base.clone(),
+            account_sid: crate::helpers::ACCOUNT_SID.into(),
+            api_key_sid: crate::helpers::API_KEY_SID.into(),
+            api_key_secret: crate::helpers::API_KEY_SECRET.to_owned().into(),
+        },
+        std::time::Duration::from_secs(5),
+    );
+    let style = shared::domain::IdentityStyle::Safe;
+    let outcome = shared::lambda::reconcile::reconcile_scheduled(&store, &store, &rest, style, now)
+        .await
+        .unwrap();
+    assert_eq!(outcome["recovered"], 1, "{outcome}");
+    // From the start of yesterday (GMT): runs overlap, so a text just before midnight is found.
+    let yesterday = shared::domain::dates::day_of(now - 86_400_000);
+    let lists: Vec<_> = twilio
+        .received()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/Messages.json"))
+        .collect();
+    assert_eq!(lists.len(), 5, "one list per number of the demo directory");
+    for list in lists {
+        assert!(
+            list.query
+                .contains(&("DateSent>".to_owned(), yesterday.clone())),
+            "{list:?}"
+        );
+    }
 }

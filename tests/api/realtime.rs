@@ -38,7 +38,15 @@ on_both_stores!(
 
 /// The local server with its realtime hub, as `softphone-presence serve` runs it.
 pub(crate) async fn spawn_realtime(kind: StoreKind) -> (TestApp, Arc<Hub>) {
-    let env = test_env(&[]);
+    spawn_realtime_with(kind, &[]).await
+}
+
+/// [`spawn_realtime`] with settings beyond the tests' own.
+pub(crate) async fn spawn_realtime_with(
+    kind: StoreKind,
+    overrides: &[(&str, &str)],
+) -> (TestApp, Arc<Hub>) {
+    let env = test_env(overrides);
     let needs = shared::config::Needs {
         table: false,
         ..shared::http::Route::needs_of(&shared::http::Route::ALL)
@@ -76,6 +84,7 @@ pub(crate) async fn spawn_local(
         presence: core.presence,
         directory: core.directory,
         events: core.events,
+        messages: core.messages,
         memory: None,
         dynamo: None,
     };
@@ -241,7 +250,7 @@ async fn a_register_on_another_device_reaches_an_open_socket(kind: StoreKind) {
     let event = laptop.next_of("devices.changed").await;
     assert_eq!(
         event["data"],
-        json!({"deviceId": "phone", "change": "registered"})
+        json!({"deviceId": "phone", "change": "registered", "reachability": "online"})
     );
     assert!(event["at"].as_i64().unwrap() > 0);
     // A plain heartbeat is no event; a change of Twilio state is.
@@ -258,7 +267,7 @@ async fn a_register_on_another_device_reaches_an_open_socket(kind: StoreKind) {
     let event = laptop.next_event().await;
     assert_eq!(
         event["data"],
-        json!({"deviceId": "phone", "change": "updated"})
+        json!({"deviceId": "phone", "change": "updated", "reachability": "online"})
     );
     // Re-registering as it is now changes nothing; an unregister does.
     let same = json!({"deviceId": "phone", "platform": "ios", "twilioState": "registered"});

@@ -22,7 +22,7 @@ use shared::realtime::gateway::ConnectionsApi;
 use shared::realtime::stream::{StreamBatch, consume};
 use shared::realtime::websocket::Gateway;
 use shared::store::dynamo::DynamoStore;
-use shared::store::{Connection, EventStore, PresenceKey, PresenceStore, Registration};
+use shared::store::{Connection, DeviceTtls, EventStore, PresenceKey, PresenceStore, Registration};
 use tokio::net::TcpListener;
 
 use crate::helpers::{REALTIME_TICKET_SECRET, dynamo_store};
@@ -122,7 +122,7 @@ async fn register(store: &DynamoStore, email: &str, device: &str, now_ms: i64) {
         user_agent: None,
         ip: None,
         now_ms,
-        ttl_seconds: 90,
+        ttls: DeviceTtls::foreground_only(90),
         max_live: 10,
         twilio_state: None,
         registration_id: format!("r{device}"),
@@ -250,15 +250,15 @@ async fn the_push_function_delivers_stream_events_and_forgets_gone_connections()
     assert_eq!(
         changes("c-laptop"),
         [
-            json!({"deviceId": "laptop", "change": "registered"}),
-            json!({"deviceId": "phone", "change": "registered"}),
+            json!({"deviceId": "laptop", "change": "registered", "reachability": "online"}),
+            json!({"deviceId": "phone", "change": "registered", "reachability": "online"}),
         ],
         "Alice's events, in order, to Alice's connection only"
     );
     assert_eq!(
         changes("c-desk"),
         [
-            json!({"deviceId": "desk", "change": "registered"}),
+            json!({"deviceId": "desk", "change": "registered", "reachability": "online"}),
             json!({"deviceId": "desk", "change": "unregistered"}),
         ]
     );

@@ -8,6 +8,11 @@
 //! read when it is new; an incoming call at most 3 sequential steps; an outgoing call 1 round
 //! to the public network and 2 to a colleague; catch-up and a realtime ticket one read.
 //!
+//! The SMS inbox: an inbound text 2 rounds before it answers (the number's route, then the
+//! message with its conversation and events in one transaction beside the presence reads a
+//! forward needs); a send 2 around the Twilio request; a page of messages 1; the conversation
+//! list 2; a status callback 2; a read mark 3 (the caller and the message, the count, the mark).
+//!
 //! Events never add a round: each is written in the same transaction as its change (a device's
 //! state, an unregister, a call row), sent together with the change's own write, or with the
 //! consistent read a new device makes anyway.
@@ -105,6 +110,10 @@ impl Wire {
 
 /// The server on a fresh moto table whose client counts what it sends.
 async fn counted_app() -> (TestApp, Arc<Wire>) {
+    counted_app_with(&[]).await
+}
+
+async fn counted_app_with(overrides: &[(&str, &str)]) -> (TestApp, Arc<Wire>) {
     let table = crate::helpers::dynamo_store().await;
     let wire = Arc::new(Wire::default());
     // The service's own client settings, plus the counter.
@@ -115,7 +124,7 @@ async fn counted_app() -> (TestApp, Arc<Wire>) {
         .interceptor(Counter(wire.clone()))
         .build();
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table.table());
-    let app = spawn_on(Stores::on_dynamo(store), &[]).await;
+    let app = spawn_on(Stores::on_dynamo(store), overrides).await;
     wire.take();
     (app, wire)
 }
@@ -248,5 +257,99 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
         wire.take(),
         (1, ops(&["TransactWriteItems", "TransactWriteItems"])),
         "call-status: each row with its event"
+    );
+}
+
+#[tokio::test]
+async fn every_sms_endpoint_keeps_its_dynamodb_round_trip_budget() {
+    let twilio = crate::fake_twilio::FakeTwilio::start().await;
+    let (app, wire) = counted_app_with(&[("TWILIO_API_BASE_URL", &twilio.base)]).await;
+    let token = alice();
+    let customer = crate::sms::CUSTOMER;
+    let sid = crate::sms::message_sid(1);
+
+    app.text(1, customer, SALES, "hello").await;
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["GetItem", "TransactWriteItems"])),
+        "inbound text: the route, then the message, its pointer, conversation and events"
+    );
+    app.text(1, customer, SALES, "hello").await;
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["GetItem", "TransactWriteItems"])),
+        "a repeated webhook: the same two rounds, refused"
+    );
+    app.text(2, customer, crate::webhooks::SUPPORT, "help")
+        .await;
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["GetItem", "TransactWriteItems", "Query", "Query"])),
+        "a number that forwards: its users' devices read beside the write"
+    );
+
+    app.thread(&token, crate::sms::SALES_ID, customer).await;
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["GetItem", "Query"])),
+        "a page of messages: the caller's profile and the page together"
+    );
+    app.conversations(&token).await;
+    let (rounds, requests) = wire.take();
+    assert_eq!(
+        rounds, 2,
+        "conversations: the profile, then each number's index and the marks"
+    );
+    assert_eq!(requests.iter().filter(|r| *r == "GetItem").count(), 1);
+
+    let (status, body) = app
+        .read_up_to(&token, crate::sms::SALES_ID, customer, &sid)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        wire.take(),
+        (
+            3,
+            ops(&[
+                "GetItem",
+                "GetItem",
+                "GetItem",
+                "Query",
+                "TransactWriteItems"
+            ])
+        ),
+        "read: profile, pointer and conversation; the count; the mark and its event"
+    );
+
+    let (status, sent) = app.send_text(&token, customer, "on it", "rt-1").await;
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(
+        wire.take(),
+        (
+            2,
+            ops(&["GetItem", "GetItem", "PutItem", "TransactWriteItems"])
+        ),
+        "send: profile, conversation and claim; then the message and everything it changes"
+    );
+    let sent_sid = sent["messageSid"].as_str().unwrap();
+    let params: Vec<(String, String)> = [
+        ("AccountSid", crate::helpers::ACCOUNT_SID),
+        ("MessageSid", sent_sid),
+        ("MessageStatus", "delivered"),
+        ("From", SALES),
+        ("To", customer),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let (status, _) = app.sms_webhook("/phone/sms/status", &params).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        wire.take(),
+        (
+            2,
+            ops(&["GetItem", "GetItem", "TransactWriteItems", "UpdateItem"])
+        ),
+        "status: pointer and route; the message with its events, and the conversation's copy"
     );
 }

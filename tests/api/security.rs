@@ -69,12 +69,14 @@ async fn counting_app(overrides: &[(&str, &str)]) -> (TestApp, Counter) {
         inner.presence.clone(),
         inner.directory.clone(),
         inner.events.clone(),
+        inner.messages.clone(),
     ));
     let app = spawn_on(
         Stores {
             presence: counting.clone(),
             directory: counting.clone(),
             events: counting.clone(),
+            messages: counting.clone(),
             ..inner
         },
         overrides,

@@ -6,8 +6,8 @@ use shared::domain::{
     Capabilities, DeviceId, E164, Email, Identity, IdentityStyle, OrgId, Platform,
 };
 use shared::store::{
-    CallEvent, CallProgress, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, RegisterOutcome,
-    Registration, Unregistration,
+    CallEvent, CallProgress, DeviceTtls, HeartbeatOutcome, HeartbeatUpdate, PresenceKey,
+    RegisterOutcome, Registration, Unregistration,
 };
 
 use crate::helpers::{DEMO_DIRECTORY, StoreKind, stores};
@@ -47,7 +47,7 @@ fn registration(email: &str, device: &str, now_ms: i64, ttl_seconds: u32) -> Reg
         user_agent: Some("UA".into()),
         ip: Some("198.51.100.7".into()),
         now_ms,
-        ttl_seconds,
+        ttls: DeviceTtls::foreground_only(ttl_seconds),
         max_live: 10,
         twilio_state: None,
         registration_id: format!("reg{device}"),
@@ -183,7 +183,7 @@ async fn heartbeat_keeps_the_stored_ttl_unless_the_platform_changes(kind: StoreK
             &id("phone"),
             HeartbeatUpdate {
                 now_ms: T0 + 2000,
-                platform: Some((Platform::Web, 90)),
+                platform: Some((Platform::Web, DeviceTtls::foreground_only(90))),
                 capabilities: Some(Capabilities::parse(&["sms"]).unwrap()),
                 ..Default::default()
             },

@@ -122,7 +122,8 @@ async fn log_lines(presence: Arc<dyn PresenceStore>, params: &[(String, String)]
     let stores = shared::app::Stores {
         presence,
         directory: directory.clone(),
-        events: directory,
+        events: directory.clone(),
+        messages: directory,
     };
     let webhooks = VoiceWebhooks::build(Core::new(config.presence, stores), &config).unwrap();
     let url = "https://voice.example.com/phone/voice/incoming";

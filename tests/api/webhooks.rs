@@ -371,12 +371,14 @@ pub(crate) async fn counting_app() -> (TestApp, Arc<CountingStore>) {
         inner.presence.clone(),
         inner.directory.clone(),
         inner.events.clone(),
+        inner.messages.clone(),
     ));
     let app = spawn_on(
         Stores {
             presence: counting.clone(),
             directory: counting.clone(),
             events: counting.clone(),
+            messages: counting.clone(),
             ..inner
         },
         &[],

@@ -1,6 +1,11 @@
 export type Capability = 'voice' | 'sms';
 /** What the Twilio `Device` says about its own registration with Twilio. */
 export type TwilioState = 'registered' | 'registering' | 'unregistered';
+/**
+ * How a call reaches a listed device: `online` (heard from within its foreground TTL), or `push`
+ * (a phone whose app was last opened longer ago, reached through its Twilio push registration).
+ */
+export type Reachability = 'online' | 'push';
 export interface PresenceSettings {
     /** How long a device stays live without a heartbeat. */
     ttlSeconds: number;
@@ -19,6 +24,7 @@ export interface StoredDevice {
     /** Epoch seconds: the device is live until then. */
     expiresAt: number;
     twilioState?: TwilioState;
+    reachability: Reachability;
 }
 export interface AssignedPhone {
     id: string;
@@ -66,6 +72,8 @@ export interface ErrorBody {
 export interface EventsResponse {
     events: unknown[];
     cursor: string;
+    /** The page was full (before leaving out what this device is not given): catch up again. */
+    more?: boolean;
 }
 /** `POST /phone/events/ticket`: what to open the realtime channel with, within `expiresIn` seconds. */
 export interface TicketResponse {
@@ -82,4 +90,9 @@ export declare const PATHS: {
     readonly userPhones: '/phone/user-phones';
     readonly events: '/phone/events';
     readonly ticket: '/phone/events/ticket';
+    readonly smsConversations: '/phone/sms/conversations';
+    readonly smsMessages: '/phone/sms/messages';
+    readonly smsRead: '/phone/sms/read';
+    readonly smsSend: '/phone/sms/send';
+    readonly smsMedia: '/phone/sms/media';
 };

@@ -5,6 +5,12 @@ export type Capability = 'voice' | 'sms';
 /** What the Twilio `Device` says about its own registration with Twilio. */
 export type TwilioState = 'registered' | 'registering' | 'unregistered';
 
+/**
+ * How a call reaches a listed device: `online` (heard from within its foreground TTL), or `push`
+ * (a phone whose app was last opened longer ago, reached through its Twilio push registration).
+ */
+export type Reachability = 'online' | 'push';
+
 export interface PresenceSettings {
   /** How long a device stays live without a heartbeat. */
   ttlSeconds: number;
@@ -24,6 +30,7 @@ export interface StoredDevice {
   /** Epoch seconds: the device is live until then. */
   expiresAt: number;
   twilioState?: TwilioState;
+  reachability: Reachability;
 }
 
 export interface AssignedPhone {
@@ -74,6 +81,8 @@ export interface ErrorBody {
 export interface EventsResponse {
   events: unknown[];
   cursor: string;
+  /** The page was full (before leaving out what this device is not given): catch up again. */
+  more?: boolean;
 }
 
 /** `POST /phone/events/ticket`: what to open the realtime channel with, within `expiresIn` seconds. */
@@ -92,4 +101,9 @@ export const PATHS = {
   userPhones: '/phone/user-phones',
   events: '/phone/events',
   ticket: '/phone/events/ticket',
+  smsConversations: '/phone/sms/conversations',
+  smsMessages: '/phone/sms/messages',
+  smsRead: '/phone/sms/read',
+  smsSend: '/phone/sms/send',
+  smsMedia: '/phone/sms/media',
 } as const;

@@ -1,6 +1,7 @@
-//! Twilio's voice webhooks as one Lambda function, behind API Gateway or a Function URL:
-//! `POST /phone/voice/incoming`, `dial-status`, `outgoing`, `call-status` and `fallback`. The
-//! handlers live in `shared::http::webhooks` and `shared::routing`.
+//! Twilio's webhooks as one Lambda function, behind API Gateway or a Function URL: voice
+//! (`POST /phone/voice/incoming`, `dial-status`, `outgoing`, `call-status`, `fallback`) and
+//! messaging (`POST /phone/sms/incoming`, `status`, `fallback`). The handlers live in
+//! `shared::http::webhooks`, `shared::routing` and `shared::inbox::webhook`.
 
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda::Error> {

@@ -2,11 +2,11 @@
 //! together. The app-auth section is read in `app_auth.rs`.
 
 use super::{
-    Config, ConfigError, DEFAULT_TWILIO_API_BASE_URL, Needs, PresenceSettings, PushConfig,
-    RealtimeConfig, SecretString, TwilioApiConfig, VoiceTokenConfig, WebhookConfig,
+    Config, ConfigError, DEFAULT_PUSH_TTL_SECONDS, DEFAULT_TWILIO_API_BASE_URL, Needs,
+    PresenceSettings, PushConfig, RealtimeConfig, RestConfig, SecretString, TwilioApiConfig,
+    VoiceTokenConfig, WebhookConfig,
 };
 use crate::domain::IdentityStyle;
-use crate::twilio::rest::RestConfig;
 
 /// An environment lookup and the problems found so far.
 pub(super) struct Reader<'a> {
@@ -104,9 +104,24 @@ impl Config {
         };
 
         let ttl_seconds = r.number("PRESENCE_TTL_SECONDS", 90, 1, 86_400);
+        let mobile_ttl_seconds = r.number("PRESENCE_TTL_SECONDS_MOBILE", ttl_seconds, 1, 86_400);
+        let push_ttl_seconds = r.number(
+            "PRESENCE_TTL_SECONDS_PUSH",
+            DEFAULT_PUSH_TTL_SECONDS,
+            1,
+            366 * 86_400,
+        );
+        if push_ttl_seconds < mobile_ttl_seconds {
+            r.problems.push(format!(
+                "PRESENCE_TTL_SECONDS_PUSH ({push_ttl_seconds}) must be at least \
+                 PRESENCE_TTL_SECONDS_MOBILE ({mobile_ttl_seconds}): a push registration \
+                 extends a phone's presence, never shortens it"
+            ));
+        }
         let presence = PresenceSettings {
             ttl_seconds,
-            mobile_ttl_seconds: r.number("PRESENCE_TTL_SECONDS_MOBILE", ttl_seconds, 1, 86_400),
+            mobile_ttl_seconds,
+            push_ttl_seconds,
             max_devices_per_identity: r.number("MAX_DEVICES_PER_IDENTITY", 10, 1, 100) as usize,
             voice_token_ttl_seconds: r.number("VOICE_TOKEN_TTL_SECONDS", 3600, 60, 86_400),
             signed_out_ttl_seconds: r.number(
@@ -221,6 +236,12 @@ impl Config {
                 },
                 public_base_url: r.public_base_url(),
                 outbound_allowed_prefixes: r.outbound_allowed_prefixes(),
+                timeout: std::time::Duration::from_millis(u64::from(r.number(
+                    "TWILIO_API_TIMEOUT_MS",
+                    8000,
+                    100,
+                    25_000,
+                ))),
             }
         });
 

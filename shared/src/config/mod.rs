@@ -61,10 +61,17 @@ pub struct Config {
     pub twilio_api: Option<TwilioApiConfig>,
 }
 
+/// `PRESENCE_TTL_SECONDS_PUSH` unless set: a week. A user who has not opened the app for that
+/// long stops ringing it (calls go to the fallback) until they open it again.
+pub const DEFAULT_PUSH_TTL_SECONDS: u32 = 7 * 86_400;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PresenceSettings {
     pub ttl_seconds: u32,
     pub mobile_ttl_seconds: u32,
+    /// How long a phone whose Twilio SDK is registered for push stays callable after it was
+    /// last heard from (at least `mobile_ttl_seconds`).
+    pub push_ttl_seconds: u32,
     pub max_devices_per_identity: usize,
     pub identity_style: IdentityStyle,
     pub voice_token_ttl_seconds: u32,
@@ -81,6 +88,7 @@ impl Default for PresenceSettings {
         Self {
             ttl_seconds: 90,
             mobile_ttl_seconds: 90,
+            push_ttl_seconds: DEFAULT_PUSH_TTL_SECONDS,
             max_devices_per_identity: 10,
             identity_style: IdentityStyle::Safe,
             voice_token_ttl_seconds: 3600,
@@ -95,6 +103,16 @@ impl PresenceSettings {
     pub fn ttl_for(&self, platform: crate::domain::Platform) -> u32 {
         if platform.is_mobile() {
             self.mobile_ttl_seconds
+        } else {
+            self.ttl_seconds
+        }
+    }
+
+    /// The TTL of a device on `platform` while its Twilio SDK reports `registered`: a phone's
+    /// push registration rings it with the app asleep; a browser has none.
+    pub fn push_ttl_for(&self, platform: crate::domain::Platform) -> u32 {
+        if platform.is_mobile() {
+            self.push_ttl_seconds.max(self.mobile_ttl_seconds)
         } else {
             self.ttl_seconds
         }
@@ -204,11 +222,24 @@ pub const DEFAULT_TWILIO_API_BASE_URL: &str = "https://api.twilio.com";
 /// Calling Twilio's REST API: its address and the API key, and what outgoing texts need.
 #[derive(Debug, Clone)]
 pub struct TwilioApiConfig {
-    pub rest: crate::twilio::rest::RestConfig,
+    pub rest: RestConfig,
     /// Where Twilio reaches the status-callback webhook; `None`: the request's own host.
     pub public_base_url: Option<String>,
     /// E.164 prefixes texts may reach; `None`: the country codes of the org's own numbers.
     pub outbound_allowed_prefixes: Option<Vec<String>>,
+    /// `TWILIO_API_TIMEOUT_MS`: how long a request to Twilio may take, answer read.
+    pub timeout: std::time::Duration,
+}
+
+/// Where Twilio's REST API is and the credentials it takes.
+#[derive(Clone, Debug)]
+pub struct RestConfig {
+    /// `TWILIO_API_BASE_URL` without a trailing slash: `https://api.twilio.com` in production,
+    /// a local fake in tests.
+    pub base_url: String,
+    pub account_sid: String,
+    pub api_key_sid: String,
+    pub api_key_secret: SecretString,
 }
 
 /// Where the push function posts events.

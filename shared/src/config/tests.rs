@@ -52,6 +52,33 @@ fn numbers_are_range_checked_and_mobile_ttl_defaults_to_web_ttl() {
 }
 
 #[test]
+fn push_ttl_defaults_to_a_week_and_is_range_checked() {
+    let needs = Needs::default();
+    let cfg = Config::from_env(&env(&[]), needs).unwrap();
+    assert_eq!(cfg.presence.push_ttl_seconds, 604_800);
+    let cfg = Config::from_env(&env(&[("PRESENCE_TTL_SECONDS_PUSH", "3600")]), needs).unwrap();
+    assert_eq!(cfg.presence.push_ttl_seconds, 3600);
+    for bad in ["0", "31622401", "a week"] {
+        let err = Config::from_env(&env(&[("PRESENCE_TTL_SECONDS_PUSH", bad)]), needs)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("PRESENCE_TTL_SECONDS_PUSH must be a whole number"),
+            "{err}"
+        );
+    }
+    let shorter = env(&[
+        ("PRESENCE_TTL_SECONDS_MOBILE", "600"),
+        ("PRESENCE_TTL_SECONDS_PUSH", "300"),
+    ]);
+    let err = Config::from_env(&shorter, needs).unwrap_err().to_string();
+    assert!(
+        err.contains("at least PRESENCE_TTL_SECONDS_MOBILE"),
+        "{err}"
+    );
+}
+
+#[test]
 fn only_what_a_binary_needs_is_required() {
     let needs = Needs {
         app_auth: true,

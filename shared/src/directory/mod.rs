@@ -90,6 +90,17 @@ pub struct Phone {
     pub voicemail: Option<Voicemail>,
     #[serde(default, skip_serializing_if = "WhenBusy::is_ring")]
     pub when_busy: WhenBusy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<SmsSettings>,
+}
+
+/// A number's texts beyond the app's inbox.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsSettings {
+    /// Where a text goes (as a text) when none of the number's users has a live `sms` device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_to: Option<E164>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,6 +189,10 @@ pub struct UserProfile {
     pub direct_phone: Option<Phone>,
     /// Country codes (`+1`, `+44`) of the org's numbers: where calls may go by default.
     pub org_country_codes: Vec<String>,
+    /// The users of each of `assigned_phones` by phone id (the user, or the group's members):
+    /// who hears of a text sent from it. Never shown by the API.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub phone_users: std::collections::BTreeMap<String, Vec<Email>>,
 }
 
 impl UserProfile {

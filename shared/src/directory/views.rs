@@ -8,6 +8,17 @@ use super::{
 };
 use crate::domain::{E164, Email, OrgId};
 
+impl NumberRoute {
+    /// Who the number belongs to: its user, or each member of its group.
+    pub fn users(&self) -> Vec<&Email> {
+        match (&self.phone.assignment, &self.group) {
+            (Assignment::User(email), _) => vec![email],
+            (Assignment::Group(_), Some(group)) => group.members.iter().collect(),
+            (Assignment::Group(_), None) => Vec::new(),
+        }
+    }
+}
+
 impl OrgDirectory {
     pub fn empty(org_id: OrgId) -> Self {
         Self {
@@ -44,6 +55,7 @@ impl OrgDirectory {
             .collect();
         country_codes.sort();
         country_codes.dedup();
+        let routes = self.routes();
         self.emails()
             .into_iter()
             .map(|email| UserProfile {
@@ -55,6 +67,14 @@ impl OrgDirectory {
                     .find(|u| &u.email == email)
                     .and_then(|u| u.name.clone()),
                 assigned_phones: self.assigned_phones(email),
+                phone_users: self
+                    .assigned_phones(email)
+                    .iter()
+                    .filter_map(|phone| {
+                        let users = routes.iter().find(|r| r.phone.id == phone.id)?.users();
+                        Some((phone.id.clone(), users.into_iter().cloned().collect()))
+                    })
+                    .collect(),
                 direct_phone: self
                     .phones
                     .iter()

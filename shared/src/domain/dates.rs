@@ -45,6 +45,45 @@ pub fn day_of(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Epoch milliseconds of an RFC 2822 date as Twilio writes them
+/// (`Tue, 01 Dec 2026 12:00:00 +0000`).
+pub fn parse_rfc2822(text: &str) -> Option<i64> {
+    let rest = text.split_once(", ").map_or(text, |(_, r)| r);
+    let mut parts = rest.split_whitespace();
+    let day: i64 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut clock = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
+    let zone = parts.next().unwrap_or("+0000");
+    let sign = if zone.starts_with('-') { -1 } else { 1 };
+    let digits = zone.trim_start_matches(['+', '-']);
+    let offset_min = if digits.len() == 4 {
+        sign * (digits[..2].parse::<i64>().ok()? * 60 + digits[2..].parse::<i64>().ok()?)
+    } else {
+        0
+    };
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some(((days * 86_400 + h * 3600 + m * 60 + s) - offset_min * 60) * 1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +107,22 @@ mod tests {
         ] {
             assert_eq!(parse_day(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn twilio_dates_are_read() {
+        assert_eq!(
+            parse_rfc2822("Thu, 01 Jan 1970 00:00:10 +0000"),
+            Some(10_000)
+        );
+        assert_eq!(
+            parse_rfc2822("Tue, 01 Dec 2026 12:00:00 +0000"),
+            Some(1_796_126_400_000)
+        );
+        assert_eq!(
+            parse_rfc2822("Tue, 01 Dec 2026 13:00:00 +0100"),
+            Some(1_796_126_400_000)
+        );
+        assert_eq!(parse_rfc2822("yesterday"), None);
     }
 }

@@ -1,4 +1,5 @@
-//! What a device reports about itself: its id, platform, label, capabilities and Twilio state.
+//! What a device reports about itself: its id, platform, label, capabilities and Twilio state;
+//! and how a call can reach it.
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +37,26 @@ impl TwilioState {
             Self::Registered => "registered",
             Self::Registering => "registering",
             Self::Unregistered => "unregistered",
+        }
+    }
+}
+
+/// How a call reaches a live device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reachability {
+    /// Heard from within its foreground TTL: the app is open, or was moments ago.
+    Online,
+    /// Heard from longer ago, but its Twilio SDK is registered for push (a phone): Twilio's
+    /// push wakes the app when a call comes in.
+    Push,
+}
+
+impl Reachability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Online => "online",
+            Self::Push => "push",
         }
     }
 }

@@ -45,7 +45,7 @@ mod identity;
 mod values;
 
 pub use dates::days_from_civil;
-pub use device::{Capabilities, Capability, DeviceId, Label, Platform, TwilioState};
+pub use device::{Capabilities, Capability, DeviceId, Label, Platform, Reachability, TwilioState};
 pub use identity::{Identity, IdentityStyle, UserKey};
 pub use values::{E164, Email, OrgId};
 

@@ -74,6 +74,16 @@ impl Cursors {
 }
 
 impl Cursor {
+    /// A cursor at `at_ms` (with a random tail), outside the process's sequence: for a record
+    /// from the past (a reconciled text), which must neither jump ahead nor hold the sequence
+    /// back.
+    pub fn stamped(at_ms: i64) -> Self {
+        let micros = u64::try_from(at_ms).unwrap_or(0).saturating_mul(1000);
+        let mut tail = [0u8; 2];
+        let _ = aws_lc_rs::rand::fill(&mut tail);
+        Self(format!("{micros:016x}{:04x}", u16::from_be_bytes(tail)))
+    }
+
     /// The cursor before every event at or after `at_ms`: what a read that has seen
     /// everything up to `at_ms` resumes from.
     pub fn at(at_ms: i64) -> Self {

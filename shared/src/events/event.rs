@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Cursor;
-use crate::domain::DeviceId;
+use crate::domain::{DeviceId, Reachability};
 
 /// The kinds of events, as their `type` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,13 +18,28 @@ pub enum EventKind {
     DeviceSignedOut,
     /// A leg of the user's calls was answered or ended (`data.onCall`, `data.onCallSince`).
     CallState,
+    /// A text reached one of the user's numbers (`data.conversation`, `data.message`).
+    SmsReceived,
+    /// A user of one of the user's numbers sent a text from it (`data.conversation`,
+    /// `data.message`).
+    SmsSent,
+    /// A sent text's delivery status moved (`data.phoneId`, `data.with`, `data.messageSid`,
+    /// `data.status`, `data.errorCode`).
+    SmsStatus,
+    /// The user read a conversation up to a message on another device (`data.phoneId`,
+    /// `data.with`, `data.upTo`, `data.unread`).
+    SmsRead,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 3] = [
+    pub const ALL: [EventKind; 7] = [
         EventKind::DevicesChanged,
         EventKind::DeviceSignedOut,
         EventKind::CallState,
+        EventKind::SmsReceived,
+        EventKind::SmsSent,
+        EventKind::SmsStatus,
+        EventKind::SmsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +47,10 @@ impl EventKind {
             Self::DevicesChanged => "devices.changed",
             Self::DeviceSignedOut => "device.signedOut",
             Self::CallState => "call.state",
+            Self::SmsReceived => "sms.received",
+            Self::SmsSent => "sms.sent",
+            Self::SmsStatus => "sms.status",
+            Self::SmsRead => "sms.read",
         }
     }
 
@@ -41,7 +60,10 @@ impl EventKind {
 
     /// Whether only devices with the `sms` capability are told (the inbox's events).
     pub fn for_sms_devices(self) -> bool {
-        false
+        matches!(
+            self,
+            Self::SmsReceived | Self::SmsSent | Self::SmsStatus | Self::SmsRead
+        )
     }
 }
 
@@ -96,7 +118,12 @@ impl Event {
     }
 
     pub fn devices_changed(device_id: &DeviceId, change: DeviceChange, now_ms: i64) -> Self {
-        let data = json!({ "deviceId": device_id, "change": change.as_str() });
+        let mut data = json!({ "deviceId": device_id, "change": change.as_str() });
+        // A register or a heartbeat is the device itself speaking: online at that moment. Its
+        // passing from online to push later is no write, and so no event.
+        if matches!(change, DeviceChange::Registered | DeviceChange::Updated) {
+            data["reachability"] = Reachability::Online.as_str().into();
+        }
         Self::new(EventKind::DevicesChanged, now_ms, data)
     }
 

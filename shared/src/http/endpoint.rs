@@ -7,7 +7,8 @@
 
 use futures::future::BoxFuture;
 
-use super::api::{self, Api, devices, events};
+use super::api::sms_send::{self, Sending};
+use super::api::{self, Api, devices, events, sms};
 use super::webhooks::Webhooks;
 use super::{Request, Response, Route};
 use crate::app::{Core, StartupError, Stores};
@@ -162,7 +163,38 @@ pub mod endpoints {
         }
     }
 
-    /// Twilio's voice webhooks, one function chosen by path.
+    /// The SMS inbox's app routes, one function chosen by path.
+    pub struct Sms {
+        api: Api,
+        sending: Sending,
+    }
+
+    impl Endpoint for Sms {
+        const ROUTES: &'static [Route] = &Route::SMS;
+
+        fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
+            let twilio = StartupError::require(&config.twilio_api, "Twilio's REST API")?;
+            Ok(Self {
+                sending: Sending::new(twilio),
+                api: Api::new(core, config)?,
+            })
+        }
+
+        fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
+            let api = &self.api;
+            Box::pin(api::answer(api, request, move |caller| async move {
+                match route {
+                    Route::SmsConversations => sms::conversations(api, &caller, request).await,
+                    Route::SmsMessages => sms::messages(api, &caller, request).await,
+                    Route::SmsRead => sms::read(api, &caller, request).await,
+                    Route::SmsMedia => sms::media(api, &self.sending.rest, &caller, request).await,
+                    _ => sms_send::send(api, &self.sending, &caller, request).await,
+                }
+            }))
+        }
+    }
+
+    /// Twilio's webhooks (voice and SMS), one function chosen by path.
     pub struct VoiceWebhooks(pub Webhooks);
 
     impl Endpoint for VoiceWebhooks {
@@ -179,7 +211,8 @@ pub mod endpoints {
 }
 
 use endpoints::{
-    Events, Heartbeat, ListDevices, RegisterDevice, UnregisterDevice, UserPhones, VoiceWebhooks,
+    Events, Heartbeat, ListDevices, RegisterDevice, Sms, UnregisterDevice, UserPhones,
+    VoiceWebhooks,
 };
 
 /// Every route: the function binaries' endpoints side by side, for the local server and the
@@ -191,6 +224,7 @@ pub struct App {
     list_devices: ListDevices,
     user_phones: UserPhones,
     events: Events,
+    sms: Sms,
     webhooks: VoiceWebhooks,
 }
 
@@ -222,6 +256,7 @@ impl Endpoint for App {
             list_devices: ListDevices(api.clone()),
             user_phones: UserPhones(api.clone()),
             events: Events::with_api(api, config)?,
+            sms: Sms::build(core.clone(), config)?,
             webhooks: VoiceWebhooks::build(core, config)?,
         })
     }
@@ -238,11 +273,19 @@ impl Endpoint for App {
             Route::ListDevices => self.list_devices.serve(route, request),
             Route::UserPhones => self.user_phones.serve(route, request),
             Route::Events | Route::EventsTicket => self.events.serve(route, request),
+            Route::SmsConversations
+            | Route::SmsMessages
+            | Route::SmsRead
+            | Route::SmsMedia
+            | Route::SmsSend => self.sms.serve(route, request),
             Route::VoiceIncoming
             | Route::DialStatus
             | Route::VoiceOutgoing
             | Route::CallStatus
-            | Route::VoiceFallback => self.webhooks.serve(route, request),
+            | Route::VoiceFallback
+            | Route::SmsIncoming
+            | Route::SmsStatus
+            | Route::SmsFallback => self.webhooks.serve(route, request),
         }
     }
 }

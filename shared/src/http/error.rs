@@ -50,6 +50,31 @@ pub enum ApiError {
     /// The outgoing-call webhook for another TwiML App (or none configured): why.
     #[error("wrong application")]
     WrongApplication(&'static str),
+    /// Authenticated and well-formed, but refused for a reason with its own code
+    /// (`phone_not_assigned`, `destination_refused`: 403; `recipient_opted_out`,
+    /// `send_in_progress`: 409; `twilio_refused`: 400).
+    #[error("{message}")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    /// Twilio's REST API failed, throttled or timed out: try again after this many seconds.
+    #[error("Twilio unavailable: {cause}")]
+    TwilioUnavailable {
+        retry_after_seconds: u32,
+        cause: String,
+    },
+}
+
+impl ApiError {
+    pub fn refused(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::Refused {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
 }
 
 /// `{"error": {"code", "field"?, "message"}}`, serialized straight from these structs (no
@@ -89,6 +114,8 @@ impl ApiError {
             Self::InvalidSignature => "invalid_signature",
             Self::WrongAccount => "wrong_account",
             Self::WrongApplication(_) => "wrong_application",
+            Self::Refused { code, .. } => code,
+            Self::TwilioUnavailable { .. } => "twilio_unavailable",
         }
     }
 
@@ -110,6 +137,8 @@ impl ApiError {
             Self::Store(StoreError::Internal(_)) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            Self::Refused { status, .. } => *status,
+            Self::TwilioUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -140,6 +169,10 @@ impl ApiError {
             Self::InvalidSignature => "X-Twilio-Signature does not match this request".into(),
             Self::WrongAccount => "AccountSid is not this service's Twilio account".into(),
             Self::WrongApplication(why) | Self::Forbidden(why) => (*why).into(),
+            Self::Refused { message, .. } => message.clone(),
+            Self::TwilioUnavailable { .. } => {
+                "Twilio is not answering or is throttling; nothing was sent, retry later".into()
+            }
         }
     }
 
@@ -181,11 +214,18 @@ impl ApiError {
             Self::MethodNotAllowed(allow) => {
                 headers.insert(header::ALLOW, HeaderValue::from_static(allow));
             }
+            Self::TwilioUnavailable {
+                retry_after_seconds,
+                ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+            }
             _ => {}
         }
         let cause = match self {
             Self::Store(cause) => Some(cause.to_string()),
             Self::Internal(cause) => Some(cause.clone()),
+            Self::TwilioUnavailable { cause, .. } => Some(cause.clone()),
             _ => None,
         };
         response.extensions_mut().insert(LogNote {

@@ -59,6 +59,7 @@ pub async fn handle<E: Endpoint>(endpoint: &E, route: Route, request: Request) -
     // Whole microseconds: `0.356`, not `0.35590099999999997`.
     let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
     let call_sid = note.call_sid.as_deref();
+    let message_sid = note.message_sid.as_deref();
     let cause = note.cause.as_deref();
     let skipped_busy = note.skipped_busy;
     // One line per request; tracing's level is part of the call site, hence two sites.
@@ -69,6 +70,7 @@ pub async fn handle<E: Endpoint>(endpoint: &E, route: Route, request: Request) -
                 status,
                 outcome,
                 call_sid,
+                message_sid,
                 cause,
                 skipped_busy,
                 latency_ms,
@@ -91,6 +93,8 @@ pub(crate) struct LogNote {
     pub outcome: Option<&'static str>,
     pub cause: Option<String>,
     pub call_sid: Option<String>,
+    /// The text a Messaging webhook was about.
+    pub message_sid: Option<String>,
     /// Users a call did not ring because they were on another call.
     pub skipped_busy: Option<usize>,
     /// Worth an operator's attention (a store failure, a rejected webhook): logged as a warning.

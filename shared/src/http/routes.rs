@@ -7,6 +7,8 @@ use crate::config::Needs;
 
 /// Largest app request body accepted; a device registration is a few hundred bytes.
 pub const MAX_APP_BODY_BYTES: usize = 8 * 1024;
+/// Largest text to send: 1,600 characters, each up to 6 bytes as a JSON escape.
+pub const MAX_SMS_SEND_BODY_BYTES: usize = 16 * 1024;
 /// Largest webhook body accepted; Twilio's voice parameters are a few kilobytes at most.
 pub const MAX_WEBHOOK_BODY_BYTES: usize = 64 * 1024;
 
@@ -31,10 +33,26 @@ pub enum Route {
     CallStatus,
     /// Twilio: the number's fallback URL, when the incoming webhook failed.
     VoiceFallback,
+    /// The caller's SMS conversations.
+    SmsConversations,
+    /// A conversation's messages.
+    SmsMessages,
+    /// The caller's read mark in a conversation.
+    SmsRead,
+    /// A received MMS's media file.
+    SmsMedia,
+    /// A text from one of the caller's numbers.
+    SmsSend,
+    /// Twilio: a text arrives on a number.
+    SmsIncoming,
+    /// Twilio: a sent text's status callback.
+    SmsStatus,
+    /// Twilio: the number's SMS fallback URL, when the incoming webhook failed.
+    SmsFallback,
 }
 
 impl Route {
-    pub const ALL: [Route; 12] = [
+    pub const ALL: [Route; 20] = [
         Route::RegisterDevice,
         Route::Heartbeat,
         Route::UnregisterDevice,
@@ -47,13 +65,33 @@ impl Route {
         Route::VoiceOutgoing,
         Route::CallStatus,
         Route::VoiceFallback,
+        Route::SmsConversations,
+        Route::SmsMessages,
+        Route::SmsRead,
+        Route::SmsMedia,
+        Route::SmsSend,
+        Route::SmsIncoming,
+        Route::SmsStatus,
+        Route::SmsFallback,
     ];
-    pub const WEBHOOKS: [Route; 5] = [
+    /// Twilio's webhooks: one function (the webhook Function URL) serves them all.
+    pub const WEBHOOKS: [Route; 8] = [
         Route::VoiceIncoming,
         Route::DialStatus,
         Route::VoiceOutgoing,
         Route::CallStatus,
         Route::VoiceFallback,
+        Route::SmsIncoming,
+        Route::SmsStatus,
+        Route::SmsFallback,
+    ];
+    /// The SMS inbox's app routes: one function.
+    pub const SMS: [Route; 5] = [
+        Route::SmsConversations,
+        Route::SmsMessages,
+        Route::SmsRead,
+        Route::SmsMedia,
+        Route::SmsSend,
     ];
 
     pub fn path(self) -> &'static str {
@@ -70,18 +108,38 @@ impl Route {
             Self::VoiceOutgoing => "/phone/voice/outgoing",
             Self::CallStatus => "/phone/voice/call-status",
             Self::VoiceFallback => "/phone/voice/fallback",
+            Self::SmsConversations => "/phone/sms/conversations",
+            Self::SmsMessages => "/phone/sms/messages",
+            Self::SmsRead => "/phone/sms/read",
+            Self::SmsMedia => "/phone/sms/media",
+            Self::SmsSend => "/phone/sms/send",
+            Self::SmsIncoming => "/phone/sms/incoming",
+            Self::SmsStatus => "/phone/sms/status",
+            Self::SmsFallback => "/phone/sms/fallback",
         }
     }
 
     pub fn method(self) -> Method {
         match self {
-            Self::ListDevices | Self::UserPhones | Self::Events => Method::GET,
+            Self::ListDevices
+            | Self::UserPhones
+            | Self::Events
+            | Self::SmsConversations
+            | Self::SmsMessages
+            | Self::SmsMedia => Method::GET,
             _ => Method::POST,
         }
     }
 
     pub fn is_webhook(self) -> bool {
         Self::WEBHOOKS.contains(&self)
+    }
+
+    pub fn is_sms_webhook(self) -> bool {
+        matches!(
+            self,
+            Self::SmsIncoming | Self::SmsStatus | Self::SmsFallback
+        )
     }
 
     /// Twilio may be configured to call webhooks with GET; app routes take one method.
@@ -99,10 +157,10 @@ impl Route {
     }
 
     pub(super) fn max_body_bytes(self) -> usize {
-        if self.is_webhook() {
-            MAX_WEBHOOK_BODY_BYTES
-        } else {
-            MAX_APP_BODY_BYTES
+        match self {
+            _ if self.is_webhook() => MAX_WEBHOOK_BODY_BYTES,
+            Self::SmsSend => MAX_SMS_SEND_BODY_BYTES,
+            _ => MAX_APP_BODY_BYTES,
         }
     }
 
@@ -120,6 +178,14 @@ impl Route {
             Self::VoiceOutgoing => "voice-outgoing",
             Self::CallStatus => "call-status",
             Self::VoiceFallback => "voice-fallback",
+            Self::SmsConversations => "sms-conversations",
+            Self::SmsMessages => "sms-messages",
+            Self::SmsRead => "sms-read",
+            Self::SmsMedia => "sms-media",
+            Self::SmsSend => "sms-send",
+            Self::SmsIncoming => "sms-incoming",
+            Self::SmsStatus => "sms-status",
+            Self::SmsFallback => "sms-fallback",
         }
     }
 
@@ -127,10 +193,19 @@ impl Route {
     /// DynamoDB connections its function opens during init, so that its first request finds
     /// one idle for each. Register writes the device while it reads the directory; an
     /// outgoing call reads the caller's profile and the destination's route together; an
-    /// incoming group call reads its members' presence together (two, a small group).
+    /// incoming group call reads its members' presence together (two, a small group); a
+    /// send reads the profile and the conversation and claims its id together.
     pub fn concurrent_store_calls(self) -> usize {
         match self {
-            Self::RegisterDevice | Self::VoiceIncoming | Self::VoiceOutgoing => 2,
+            Self::SmsSend | Self::SmsRead => 3,
+            Self::RegisterDevice
+            | Self::VoiceIncoming
+            | Self::VoiceOutgoing
+            | Self::SmsIncoming
+            | Self::SmsStatus
+            | Self::SmsConversations
+            | Self::SmsMessages
+            | Self::SmsMedia => 2,
             _ => 1,
         }
     }
@@ -143,7 +218,7 @@ impl Route {
             webhooks: self.is_webhook(),
             realtime: self == Self::EventsTicket,
             push: false,
-            twilio_api: false,
+            twilio_api: matches!(self, Self::SmsSend | Self::SmsMedia),
             table: true,
         }
     }

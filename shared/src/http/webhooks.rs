@@ -3,15 +3,17 @@
 //! caller on anything else. The webhook layer builds routing's [`Context`] from [`Webhooks`].
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, header};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use tokio::time::Instant;
 
 use super::{ApiError, LogNote, Request, RequestMeta, Response, Route};
 use crate::app::{Core, StartupError};
 use crate::config::{Config, ExposeSecret, WebhookConfig};
+use crate::inbox::webhook::{self, Params, Reply, SmsContext};
 use crate::routing::{self, CallParams, Callbacks, Context, Decision, RecentRoutes, Settings};
 use crate::secrets::Rotating;
 use crate::twilio::signature::SignatureKeys;
+use crate::twilio::twiml::Twiml;
 
 pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
 
@@ -73,6 +75,9 @@ impl Webhooks {
             Ok(params) => params,
             Err(refusal) => return refusal.response(),
         };
+        if route.is_sms_webhook() {
+            return self.sms(route, &form, started).await;
+        }
         let call = CallParams {
             form,
             query: form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
@@ -98,6 +103,51 @@ impl Webhooks {
     }
 }
 
+impl Webhooks {
+    /// One SMS webhook, its signature checked.
+    async fn sms(&self, route: Route, form: &[(String, String)], started: Instant) -> Response {
+        let ctx = SmsContext {
+            directory: self.core.directory.as_ref(),
+            presence: self.core.presence.as_ref(),
+            messages: self.core.messages.as_ref(),
+            recent_routes: &self.recent_routes,
+            identity_style: self.core.settings.identity_style,
+            now_ms: self.core.now_ms(),
+            deadline: started + self.config.deadline,
+        };
+        let params = Params(form);
+        let answer = match route {
+            Route::SmsStatus => webhook::status(&ctx, &params).await,
+            Route::SmsFallback => webhook::fallback(&ctx, &params),
+            _ => webhook::incoming(&ctx, &params).await,
+        };
+        let mut response = match answer.reply {
+            Reply::Twiml(twiml) => twiml_body(StatusCode::OK, &twiml),
+            // Twilio takes any failure as the cue for the fallback URL.
+            Reply::Unavailable => twiml_body(StatusCode::SERVICE_UNAVAILABLE, &Twiml::new()),
+            Reply::Invalid(error) => ApiError::InvalidField(error).response(),
+        };
+        response.extensions_mut().insert(LogNote {
+            outcome: Some(answer.outcome),
+            cause: answer.cause,
+            message_sid: answer.message_sid,
+            warn: answer.warn,
+            ..LogNote::default()
+        });
+        response
+    }
+}
+
+fn twiml_body(status: StatusCode, twiml: &Twiml) -> Response {
+    let mut response = Response::new(Bytes::from(twiml.render()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    response
+}
+
 /// The outgoing webhook serves only this service's TwiML App: a token minted for another app
 /// (or a misconfigured URL) is refused like a bad signature.
 fn check_application(config: &WebhookConfig, call: &CallParams) -> Result<(), ApiError> {
@@ -113,17 +163,14 @@ fn check_application(config: &WebhookConfig, call: &CallParams) -> Result<(), Ap
 }
 
 fn twiml_response(decision: Decision, call_sid: Option<String>) -> Response {
-    let mut response = Response::new(Bytes::from(decision.twiml.render()));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/xml; charset=utf-8"),
-    );
+    let mut response = twiml_body(StatusCode::OK, &decision.twiml);
     response.extensions_mut().insert(LogNote {
         outcome: Some(decision.outcome.as_str()),
         cause: decision.reason,
         call_sid,
         skipped_busy: (decision.skipped_busy > 0).then_some(decision.skipped_busy),
         warn: decision.degraded,
+        ..LogNote::default()
     });
     response
 }
@@ -214,6 +261,23 @@ pub fn public_url(request: &Request, public_base_url: Option<&str>) -> String {
         Some(query) if !query.is_empty() => format!("{base}{path}?{query}"),
         _ => format!("{base}{path}"),
     }
+}
+
+/// Where this service's webhooks are reached from Twilio: `PUBLIC_BASE_URL`, else the
+/// scheme and host (and stage) the current request came in on.
+pub fn public_base(request: &Request, public_base_url: Option<&str>) -> String {
+    let url = public_url(request, public_base_url);
+    let without_query = url.split('?').next().unwrap_or(&url);
+    let path = request
+        .extensions()
+        .get::<RequestMeta>()
+        .and_then(|m| m.raw_path.as_deref())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| request.uri().path());
+    without_query
+        .strip_suffix(path)
+        .unwrap_or(without_query)
+        .to_owned()
 }
 
 /// Callback URLs next to the current one: `…/incoming` → `…/dial-status`, `…/call-status`.

@@ -21,6 +21,7 @@ use crate::store::dynamo::keys::{PK, SK, WARMUP_KEY};
 pub use lambda_http::Error;
 
 pub mod realtime;
+pub mod reconcile;
 
 /// Build `E` once from the environment, then serve it for the life of the container. Bad
 /// configuration stops the cold start with every problem named.

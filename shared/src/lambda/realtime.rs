@@ -21,7 +21,7 @@ use crate::store::dynamo::DynamoStore;
 /// Logging, the configuration for `needs` (from the environment and `SECRETS_ARN`'s secret)
 /// and the table's store, handed to `build` for what the function serves, while the DynamoDB
 /// connection is warmed up; a failure is logged before the runtime reports it.
-async fn start<T>(
+pub(super) async fn start<T>(
     needs: Needs,
     build: impl FnOnce(
         Config,

@@ -9,10 +9,12 @@ use tokio::time::Instant;
 
 use super::{CallParams, Callbacks, Context, Decision, Outcome, RecentRoutes, Settings};
 use crate::directory::Directory;
-use crate::domain::{Capabilities, DeviceId, Email, Identity, IdentityStyle, OrgId, Platform};
+use crate::domain::{
+    Capabilities, DeviceId, Email, Identity, IdentityStyle, OrgId, Platform, TwilioState,
+};
 use crate::store::memory::MemoryStore;
 use crate::store::{
-    CallEvent, CallProgress, DirectoryStore, PresenceKey, PresenceStore, Registration,
+    CallEvent, CallProgress, DeviceTtls, DirectoryStore, PresenceKey, PresenceStore, Registration,
 };
 
 const NOW_MS: i64 = 1_800_000_000_000;
@@ -79,11 +81,13 @@ fn key(org: &str, email: &str) -> PresenceKey {
     }
 }
 
-/// A device somebody has, and how long ago it was last seen.
+/// A device somebody has, how long ago it was last seen, and whether it is a phone whose
+/// Twilio SDK is registered for push (`Some(true)`) or not (`Some(false)`); `None`: a browser.
 struct Device {
     email: &'static str,
     capabilities: &'static [&'static str],
     seen_ms_ago: i64,
+    push_registered: Option<bool>,
 }
 
 const fn voice(email: &'static str, seen_ms_ago: i64) -> Device {
@@ -91,8 +95,19 @@ const fn voice(email: &'static str, seen_ms_ago: i64) -> Device {
         email,
         capabilities: &["voice"],
         seen_ms_ago,
+        push_registered: None,
     }
 }
+
+/// An iPhone: foreground TTL 90 s, a week while push-registered.
+const fn iphone(email: &'static str, seen_ms_ago: i64, push_registered: bool) -> Device {
+    Device {
+        push_registered: Some(push_registered),
+        ..voice(email, seen_ms_ago)
+    }
+}
+
+const DAY_MS: i64 = 86_400_000;
 
 /// The world a case routes in: the directory, live devices, and who is on a call.
 struct World {
@@ -111,19 +126,34 @@ impl World {
             .unwrap();
         for (n, device) in devices.iter().enumerate() {
             let email = Email::parse_field(device.email, "email").unwrap();
+            let (platform, ttls, twilio_state) = match device.push_registered {
+                None => (Platform::Web, DeviceTtls::foreground_only(90), None),
+                Some(push) => (
+                    Platform::Ios,
+                    DeviceTtls {
+                        foreground: 90,
+                        push: 7 * 86_400,
+                    },
+                    Some(if push {
+                        TwilioState::Registered
+                    } else {
+                        TwilioState::Unregistered
+                    }),
+                ),
+            };
             let registration = Registration {
                 key: key("o", device.email),
                 device_id: DeviceId::parse(&format!("dev{n}")).unwrap(),
                 user_email: email,
-                platform: Platform::Web,
+                platform,
                 label: None,
                 capabilities: Capabilities::parse(device.capabilities).unwrap(),
                 user_agent: None,
                 ip: None,
                 now_ms: NOW_MS - device.seen_ms_ago,
-                ttl_seconds: 90,
+                ttls,
                 max_live: 10,
-                twilio_state: None,
+                twilio_state,
                 registration_id: format!("r{n}"),
                 sign_in: false,
             };
@@ -264,9 +294,8 @@ async fn incoming_calls_ring_whoever_is_live_and_free_else_the_fallback() {
         (
             "an sms-only device is not rung",
             &[Device {
-                email: "alice@x.io",
                 capabilities: &["sms"],
-                seen_ms_ago: 1_000,
+                ..voice("alice@x.io", 1_000)
             }],
             &[],
             "+14155550100",
@@ -278,6 +307,40 @@ async fn incoming_calls_ring_whoever_is_live_and_free_else_the_fallback() {
             &[],
             "+14155550100",
             fallback("Sales voicemail."),
+        ),
+        (
+            "a phone asleep but registered for push is rung, after those online",
+            &[
+                iphone("alice@x.io", 2 * DAY_MS, true),
+                voice("bob@x.io", 5_000),
+            ],
+            &[],
+            "+14155550100",
+            dial(&["bob@x.io", "alice@x.io"]),
+        ),
+        (
+            "a phone silent past its push TTL is not rung",
+            &[iphone("alice@x.io", 7 * DAY_MS + 1_000, true)],
+            &[],
+            "+14155550100",
+            fallback("Sales voicemail."),
+        ),
+        (
+            "a phone whose push registration is gone rings only within its foreground TTL",
+            &[
+                iphone("alice@x.io", 91_000, false),
+                iphone("bob@x.io", 5_000, false),
+            ],
+            &[],
+            "+14155550100",
+            dial(&["bob@x.io"]),
+        ),
+        (
+            "a busy member is skipped whether online or push-reachable",
+            &[iphone("alice@x.io", DAY_MS, true), voice("bob@x.io", 5_000)],
+            &["alice@x.io"],
+            "+14155550100",
+            dial(&["bob@x.io"]),
         ),
         (
             "a group that rings busy members rings them",

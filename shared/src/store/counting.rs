@@ -19,26 +19,42 @@ use super::{
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{DeviceId, E164, OrgId, UserKey};
 use crate::events::{Cursor, Event};
+use crate::sms::message::{Conversation, Inbox, Message, MessageLocation, Party};
+use crate::store::MessageStore;
+use crate::store::messages::{
+    InboundWrite, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
+};
 
 pub struct CountingStore {
     presence: Arc<dyn PresenceStore>,
     directory: Arc<dyn DirectoryStore>,
     events: Arc<dyn EventStore>,
+    messages: Arc<dyn MessageStore>,
     calls: AtomicUsize,
     in_flight: AtomicUsize,
     rounds: AtomicUsize,
 }
 
 impl CountingStore {
+    /// Counts the calls to every store of `store`.
+    pub fn wrapping<S>(store: Arc<S>) -> Self
+    where
+        S: PresenceStore + DirectoryStore + EventStore + MessageStore + 'static,
+    {
+        Self::new(store.clone(), store.clone(), store.clone(), store)
+    }
+
     pub fn new(
         presence: Arc<dyn PresenceStore>,
         directory: Arc<dyn DirectoryStore>,
         events: Arc<dyn EventStore>,
+        messages: Arc<dyn MessageStore>,
     ) -> Self {
         Self {
             presence,
             directory,
             events,
+            messages,
             calls: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
             rounds: AtomicUsize::new(0),
@@ -173,6 +189,117 @@ impl EventStore for CountingStore {
     }
 }
 
+#[async_trait]
+impl MessageStore for CountingStore {
+    async fn store_inbound(&self, write: &InboundWrite) -> Result<bool, StoreError> {
+        self.counted(self.messages.store_inbound(write)).await
+    }
+
+    async fn claim_send(
+        &self,
+        sender: &PresenceKey,
+        client_message_id: &str,
+        now_ms: i64,
+    ) -> Result<SendClaim, StoreError> {
+        self.counted(self.messages.claim_send(sender, client_message_id, now_ms))
+            .await
+    }
+
+    async fn release_send(
+        &self,
+        sender: &PresenceKey,
+        client_message_id: &str,
+    ) -> Result<(), StoreError> {
+        self.counted(self.messages.release_send(sender, client_message_id))
+            .await
+    }
+
+    async fn store_sent(&self, write: &SentWrite) -> Result<Message, StoreError> {
+        self.counted(self.messages.store_sent(write)).await
+    }
+
+    async fn sid_state(&self, message_sid: &str, now_ms: i64) -> Result<SidState, StoreError> {
+        self.counted(self.messages.sid_state(message_sid, now_ms))
+            .await
+    }
+
+    async fn apply_status(&self, write: &StatusWrite) -> Result<bool, StoreError> {
+        self.counted(self.messages.apply_status(write)).await
+    }
+
+    async fn hold_status(
+        &self,
+        message_sid: &str,
+        status: &str,
+        rank: u8,
+        error_code: Option<u32>,
+        now_ms: i64,
+    ) -> Result<SidState, StoreError> {
+        let held = self
+            .messages
+            .hold_status(message_sid, status, rank, error_code, now_ms);
+        self.counted(held).await
+    }
+
+    async fn message(&self, location: &MessageLocation) -> Result<Option<Message>, StoreError> {
+        self.counted(self.messages.message(location)).await
+    }
+
+    async fn conversation(
+        &self,
+        inbox: &Inbox,
+        with: &Party,
+    ) -> Result<Option<Conversation>, StoreError> {
+        self.counted(self.messages.conversation(inbox, with)).await
+    }
+
+    async fn conversations(
+        &self,
+        inboxes: &[Inbox],
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        self.counted(self.messages.conversations(inboxes, before, limit))
+            .await
+    }
+
+    async fn messages(
+        &self,
+        inbox: &Inbox,
+        with: &Party,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Message)>, StoreError> {
+        self.counted(self.messages.messages(inbox, with, before, limit))
+            .await
+    }
+
+    async fn read_marks(&self, user: &PresenceKey) -> Result<Vec<ReadMark>, StoreError> {
+        self.counted(self.messages.read_marks(user)).await
+    }
+
+    async fn mark_read(
+        &self,
+        user: &PresenceKey,
+        read: &ReadWrite,
+    ) -> Result<ReadMark, StoreError> {
+        self.counted(self.messages.mark_read(user, read)).await
+    }
+
+    async fn set_opted_out(
+        &self,
+        inbox: &Inbox,
+        phone_number: &str,
+        with: &Party,
+        opted_out: bool,
+    ) -> Result<(), StoreError> {
+        let set = self
+            .messages
+            .set_opted_out(inbox, phone_number, with, opted_out);
+        self.counted(set).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,7 +308,7 @@ mod tests {
     #[tokio::test]
     async fn joined_calls_are_one_round_and_awaited_calls_one_each() {
         let memory = Arc::new(MemoryStore::new());
-        let counting = CountingStore::new(memory.clone(), memory.clone(), memory);
+        let counting = CountingStore::wrapping(memory);
         let org = OrgId::parse_field("org_a", "org").unwrap();
         let (a, b) =
             futures::future::join(counting.org_directory(&org), counting.org_directory(&org)).await;

@@ -13,6 +13,7 @@ pub mod dynamo;
 pub mod events;
 pub mod import;
 pub mod memory;
+pub mod messages;
 pub mod presence;
 
 use async_trait::async_trait;
@@ -23,10 +24,11 @@ use crate::events::{Cursor, Event};
 
 pub use events::{CONNECTION_MAX_SECONDS, Connection, EventSink};
 pub use import::ImportReport;
+pub use messages::MessageStore;
 pub use presence::{
-    ActiveCall, CallEvent, CallProgress, DeviceRecord, HeartbeatOutcome, HeartbeatUpdate,
-    PresenceKey, RegisterOutcome, Registered, Registration, Unregistration, UserPresence,
-    eviction_candidates, expiry, is_live, sort_most_recent_first,
+    ActiveCall, CallEvent, CallProgress, DeviceRecord, DeviceTtls, HeartbeatOutcome,
+    HeartbeatUpdate, PresenceKey, RegisterOutcome, Registered, Registration, Unregistration,
+    UserPresence, callable_until, eviction_candidates, expiry, is_live, sort_most_recent_first,
 };
 
 #[derive(Debug, thiserror::Error)]

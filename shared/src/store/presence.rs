@@ -1,10 +1,12 @@
 //! The records of presence: a user's devices and current calls, and what a register,
 //! heartbeat, unregister or call-progress callback asks of the store. Expiry is decided here
-//! once ([`is_live`]) for both stores and every read.
+//! once ([`is_live`], [`callable_until`]) for both stores and every read.
 
 use serde::Serialize;
 
-use crate::domain::{Capabilities, DeviceId, Email, Identity, Label, OrgId, Platform, TwilioState};
+use crate::domain::{
+    Capabilities, DeviceId, Email, Identity, Label, OrgId, Platform, Reachability, TwilioState,
+};
 
 /// The partition that holds one user's devices.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -30,13 +32,17 @@ pub struct DeviceRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
     pub last_seen: i64,
+    /// Until when the device may be called: [`callable_until`].
     pub expires_at: i64,
+    /// Until when it counts as online: its foreground TTL after `lastSeen`.
+    #[serde(skip)]
+    pub online_until: i64,
     /// What the device's Twilio SDK last reported: can Twilio reach it?
     #[serde(skip_serializing_if = "Option::is_none")]
     pub twilio_state: Option<TwilioState>,
-    /// The TTL this device was registered with; a heartbeat extends by this much.
+    /// The TTLs this device was registered with; a heartbeat extends by these.
     #[serde(skip)]
-    pub ttl_seconds: u32,
+    pub ttls: DeviceTtls,
     /// New on every register; an unregister that names an older one is ignored (a closing
     /// tab's late `pagehide` must not remove the registration another tab just made).
     #[serde(skip)]
@@ -46,6 +52,27 @@ pub struct DeviceRecord {
 impl DeviceRecord {
     pub fn is_live(&self, now_ms: i64) -> bool {
         is_live(self.expires_at, now_ms)
+    }
+
+    /// How a call reaches this (live) device at `now_ms`.
+    pub fn reachability(&self, now_ms: i64) -> Reachability {
+        if is_live(self.online_until, now_ms) {
+            Reachability::Online
+        } else {
+            Reachability::Push
+        }
+    }
+
+    /// Heard from at `now_ms` (a register or heartbeat): both expiries start again, from the
+    /// TTLs and Twilio state it now has.
+    pub fn seen_at(&mut self, now_ms: i64) {
+        self.last_seen = now_ms;
+        self.online_until = expiry(now_ms, self.ttls.foreground);
+        self.expires_at = callable_until(
+            self.online_until,
+            self.ttls.reach_until(now_ms),
+            self.twilio_state,
+        );
     }
 
     /// What the user's device list shows of this device beyond its presence: a change in it
@@ -73,6 +100,49 @@ pub fn expiry(now_ms: i64, ttl_seconds: u32) -> i64 {
     (now_ms + 999).div_euclid(1000) + i64::from(ttl_seconds)
 }
 
+/// How long a device stays callable after it was last heard from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceTtls {
+    /// While it heartbeats (an open app, a browser tab): `PRESENCE_TTL_SECONDS`, or
+    /// `PRESENCE_TTL_SECONDS_MOBILE` on a phone. Within it the device is online.
+    pub foreground: u32,
+    /// While its Twilio SDK reports `registered`: `PRESENCE_TTL_SECONDS_PUSH` on a phone, whose
+    /// push registration rings it asleep; the foreground TTL on the web, which has no push.
+    pub push: u32,
+}
+
+impl DeviceTtls {
+    /// One TTL whatever the Twilio state: no push reachability (the web).
+    pub fn foreground_only(ttl_seconds: u32) -> Self {
+        Self {
+            foreground: ttl_seconds,
+            push: ttl_seconds,
+        }
+    }
+
+    /// Until when (epoch s) a push registration keeps a device heard from at `now_ms`
+    /// callable; never before its foreground TTL ends. The DynamoDB row's `expiresAt` (its
+    /// TTL attribute): no later read can need the row after it.
+    pub fn reach_until(&self, now_ms: i64) -> i64 {
+        expiry(now_ms, self.push.max(self.foreground))
+    }
+}
+
+/// Until when (epoch s) a device may be called, the one rule both stores and every read use:
+/// while online (`online_until`, its foreground TTL after it was last heard from), and
+/// beyond that while its Twilio SDK reports `registered`, until `reach_until` (its push TTL,
+/// [`DeviceTtls::reach_until`]). `unregistered`, `registering` or no state: online only.
+pub fn callable_until(
+    online_until: i64,
+    reach_until: i64,
+    twilio_state: Option<TwilioState>,
+) -> i64 {
+    match twilio_state {
+        Some(TwilioState::Registered) => online_until.max(reach_until),
+        _ => online_until,
+    }
+}
+
 /// Most recently seen first; device id breaks ties so every reader agrees on the order.
 pub fn sort_most_recent_first(devices: &mut [DeviceRecord]) {
     devices.sort_by(|a, b| {
@@ -93,7 +163,7 @@ pub struct Registration {
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub now_ms: i64,
-    pub ttl_seconds: u32,
+    pub ttls: DeviceTtls,
     /// Live devices allowed for this identity, the new one included.
     pub max_live: usize,
     pub twilio_state: Option<TwilioState>,
@@ -105,7 +175,7 @@ pub struct Registration {
 
 impl Registration {
     pub fn record(&self) -> DeviceRecord {
-        DeviceRecord {
+        let mut record = DeviceRecord {
             device_id: self.device_id.clone(),
             identity: self.key.identity.clone(),
             user_email: self.user_email.clone(),
@@ -115,11 +185,14 @@ impl Registration {
             user_agent: self.user_agent.clone(),
             ip: self.ip.clone(),
             last_seen: self.now_ms,
-            expires_at: expiry(self.now_ms, self.ttl_seconds),
+            expires_at: 0,
+            online_until: 0,
             twilio_state: self.twilio_state,
-            ttl_seconds: self.ttl_seconds,
+            ttls: self.ttls,
             registration_id: self.registration_id.clone(),
-        }
+        };
+        record.seen_at(self.now_ms);
+        record
     }
 }
 
@@ -251,7 +324,7 @@ pub fn eviction_candidates(mut live: Vec<DeviceRecord>, max_live: usize) -> Vec<
 pub struct HeartbeatUpdate {
     pub now_ms: i64,
     /// Set when the platform changes, since mobile and web may have different TTLs.
-    pub platform: Option<(Platform, u32)>,
+    pub platform: Option<(Platform, DeviceTtls)>,
     pub capabilities: Option<Capabilities>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,

@@ -12,10 +12,15 @@ use std::time::Duration;
 
 use base64::Engine;
 use bytes::Bytes;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+pub use crate::config::RestConfig;
 use crate::outbound::{Answer, Outbound, OutboundError};
+
+use super::resources::MediaPage;
+pub use super::resources::{Download, MediaResource, MessagePage, MessageResource};
+pub use crate::domain::dates::parse_rfc2822;
 
 /// The largest JSON answer read (a page of the message list).
 const MAX_JSON: usize = 4 << 20;
@@ -25,17 +30,6 @@ pub const MAX_MEDIA: usize = 5 << 20;
 const MAX_REDIRECTS: usize = 3;
 /// Messages per page of the list (Twilio allows up to 1,000; 200 keeps a page near 300 KB).
 const LIST_PAGE_SIZE: u32 = 200;
-
-/// Where Twilio's REST API is and the credentials it takes.
-#[derive(Clone, Debug)]
-pub struct RestConfig {
-    /// `TWILIO_API_BASE_URL` without a trailing slash: `https://api.twilio.com` in production,
-    /// a local fake in tests.
-    pub base_url: String,
-    pub account_sid: String,
-    pub api_key_sid: String,
-    pub api_key_secret: SecretString,
-}
 
 /// Why a call to Twilio did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -71,69 +65,6 @@ impl From<OutboundError> for RestError {
     }
 }
 
-/// A message as Twilio's REST API describes it (the fields this service reads).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct MessageResource {
-    pub sid: String,
-    #[serde(default)]
-    pub from: Option<String>,
-    #[serde(default)]
-    pub to: Option<String>,
-    #[serde(default)]
-    pub body: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-    /// `inbound`, `outbound-api`, `outbound-reply`, `outbound-call`.
-    #[serde(default)]
-    pub direction: Option<String>,
-    /// A string in Twilio's JSON ("1").
-    #[serde(default)]
-    pub num_segments: Option<String>,
-    #[serde(default)]
-    pub num_media: Option<String>,
-    #[serde(default)]
-    pub error_code: Option<u32>,
-    /// RFC 2822, e.g. `Tue, 01 Dec 2026 12:00:00 +0000`.
-    #[serde(default)]
-    pub date_created: Option<String>,
-    #[serde(default)]
-    pub date_sent: Option<String>,
-}
-
-impl MessageResource {
-    pub fn segments(&self) -> Option<u32> {
-        self.num_segments.as_deref().and_then(|n| n.parse().ok())
-    }
-    pub fn media_count(&self) -> u32 {
-        self.num_media
-            .as_deref()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-/// One page of the message list and where the next one is.
-#[derive(Debug, Clone, Deserialize)]
-pub struct MessagePage {
-    pub messages: Vec<MessageResource>,
-    #[serde(default)]
-    pub next_page_uri: Option<String>,
-}
-
-/// One media file of a message, as the Media list gives it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct MediaResource {
-    pub sid: String,
-    pub content_type: String,
-    /// `/2010-04-01/Accounts/AC…/Messages/MM…/Media/ME….json`; the file is this without `.json`.
-    pub uri: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct MediaPage {
-    media_list: Vec<MediaResource>,
-}
-
 /// A message to send.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
@@ -141,13 +72,6 @@ pub struct NewMessage<'a> {
     pub to: &'a str,
     pub body: &'a str,
     pub status_callback: Option<&'a str>,
-}
-
-/// A fetched file and its type.
-#[derive(Debug, Clone)]
-pub struct Download {
-    pub content_type: String,
-    pub bytes: Bytes,
 }
 
 #[derive(Clone, Debug)]
@@ -224,20 +148,24 @@ impl TwilioRest {
         &self,
         message: &NewMessage<'_>,
     ) -> Result<MessageResource, RestError> {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("To", message.to)
-            .append_pair("From", message.from)
-            .append_pair("Body", message.body);
-        if let Some(callback) = message.status_callback {
-            form.append_pair("StatusCallback", callback);
-        }
+        // Built before the await: the serializer is not `Send`.
+        let form = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("To", message.to)
+                .append_pair("From", message.from)
+                .append_pair("Body", message.body);
+            if let Some(callback) = message.status_callback {
+                form.append_pair("StatusCallback", callback);
+            }
+            form.finish()
+        };
         let url = format!(
             "{}{}/Messages.json",
             self.config.base_url,
             self.account_path()
         );
         let answer = self
-            .request(http::Method::POST, &url, Some(form.finish()), MAX_JSON)
+            .request(http::Method::POST, &url, Some(form), MAX_JSON)
             .await?;
         json_of(&answer)
     }
@@ -429,47 +357,10 @@ fn error_of(answer: &Answer) -> RestError {
     }
 }
 
-/// Epoch milliseconds of an RFC 2822 date as Twilio writes them
-/// (`Tue, 01 Dec 2026 12:00:00 +0000`).
-pub fn parse_rfc2822(text: &str) -> Option<i64> {
-    let rest = text.split_once(", ").map_or(text, |(_, r)| r);
-    let mut parts = rest.split_whitespace();
-    let day: i64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: i64 = parts.next()?.parse().ok()?;
-    let mut clock = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
-    let zone = parts.next().unwrap_or("+0000");
-    let sign = if zone.starts_with('-') { -1 } else { 1 };
-    let digits = zone.trim_start_matches(['+', '-']);
-    let offset_min = if digits.len() == 4 {
-        sign * (digits[..2].parse::<i64>().ok()? * 60 + digits[2..].parse::<i64>().ok()?)
-    } else {
-        0
-    };
-    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    let days = crate::domain::days_from_civil(year, month, day);
-    Some(((days * 86_400 + h * 3600 + m * 60 + s) - offset_min * 60) * 1000)
-}
-
 #[cfg(test)]
 mod tests {
+    use secrecy::SecretString;
+
     use super::*;
 
     fn client() -> TwilioRest {
@@ -527,22 +418,5 @@ mod tests {
             rest.redirect_target(from, "http://169.254.169.254/latest/meta-data"),
             Err(RestError::ForeignUrl)
         );
-    }
-
-    #[test]
-    fn twilio_dates_are_read() {
-        assert_eq!(
-            parse_rfc2822("Thu, 01 Jan 1970 00:00:10 +0000"),
-            Some(10_000)
-        );
-        assert_eq!(
-            parse_rfc2822("Tue, 01 Dec 2026 12:00:00 +0000"),
-            Some(1_796_126_400_000)
-        );
-        assert_eq!(
-            parse_rfc2822("Tue, 01 Dec 2026 13:00:00 +0100"),
-            Some(1_796_126_400_000)
-        );
-        assert_eq!(parse_rfc2822("yesterday"), None);
     }
 }

@@ -153,6 +153,16 @@ impl Twiml {
         self
     }
 
+    /// `<Message to="…">body</Message>`: a text sent in reply to a Messaging webhook.
+    pub fn message(mut self, to: &str, body: &str) -> Self {
+        self.body.push_str("<Message");
+        self.attribute("to", to);
+        self.body.push('>');
+        escape_into(&mut self.body, body);
+        self.body.push_str("</Message>");
+        self
+    }
+
     pub fn record(mut self, record: &RecordVerb) -> Self {
         self.body.push_str("<Record");
         self.attribute("action", &record.action_url);

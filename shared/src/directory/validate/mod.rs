@@ -243,6 +243,31 @@ mod tests {
     }
 
     #[test]
+    fn sms_forwarding_is_validated_with_the_rest() {
+        let text = r#"{"orgs":[{"orgId":"o","phones":[
+            {"id":"p1","phoneNumber":"+14155550001","friendlyName":"A","userEmail":"a@x.io","sms":{"forwardTo":"555-0100"}},
+            {"id":"p2","phoneNumber":"+14155550002","friendlyName":"B","userEmail":"a@x.io","sms":{"forwardTo":"+14155550100","copyTo":"x"}},
+            {"id":"p3","phoneNumber":"+14155550003","friendlyName":"C","userEmail":"a@x.io","sms":"yes"}]}]}"#;
+        assert_problems_at(
+            text,
+            &[
+                "orgs[0].phones[0].sms.forwardTo",
+                "orgs[0].phones[1].sms.copyTo",
+                "orgs[0].phones[2].sms",
+            ],
+        );
+        let good = r#"{"orgs":[{"orgId":"o","phones":[{"id":"p","phoneNumber":"+14155550001",
+            "friendlyName":"A","userEmail":"a@x.io","sms":{"forwardTo":"+14155550100"}}]}]}"#;
+        let dir = Directory::parse(good).unwrap();
+        let forward = dir.orgs[0].phones[0]
+            .sms
+            .as_ref()
+            .and_then(|s| s.forward_to.as_ref());
+        assert_eq!(forward.map(|n| n.as_str()), Some("+14155550100"));
+        assert_eq!(Directory::parse(&dir.to_json_pretty()).unwrap(), dir);
+    }
+
+    #[test]
     fn a_number_may_belong_to_only_one_phone_across_orgs() {
         let text = r#"{"orgs":[
             {"orgId":"a","phones":[{"id":"p","phoneNumber":"+14155550000","friendlyName":"A","userEmail":"a@x.io"}]},

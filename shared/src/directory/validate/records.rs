@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::{Validator, is_https_url};
 use crate::directory::{
     Assignment, DEFAULT_RING_TIMEOUT_SECONDS, Directory, Fallback, Group, OrgDirectory, Phone,
-    User, Voicemail, WhenBusy,
+    SmsSettings, User, Voicemail, WhenBusy,
 };
 use crate::domain::{E164, Email, OrgId};
 
@@ -287,6 +287,7 @@ impl Validator {
                 "userEmail",
                 "voicemail",
                 "whenBusy",
+                "sms",
             ],
         )?;
         let id = self.record_id(obj, path, ids);
@@ -357,6 +358,10 @@ impl Validator {
             None | Some(Value::Null) => None,
             Some(value) => Some(self.voicemail(value, &format!("{path}.voicemail"))?),
         };
+        let sms = match obj.get("sms") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(self.sms(value, &format!("{path}.sms"))?),
+        };
         Some(Phone {
             id: id?,
             phone_number: phone_number?,
@@ -364,6 +369,23 @@ impl Validator {
             assignment: assignment?,
             voicemail,
             when_busy: when_busy?,
+            sms,
         })
+    }
+
+    /// `"sms": {"forwardTo": "+1…"}`: where texts go when nobody can read them in the app.
+    fn sms(&mut self, value: &Value, path: &str) -> Option<SmsSettings> {
+        let obj = self.object(value, path, &["forwardTo"])?;
+        let forward_to = match self.string(obj, "forwardTo", path, false) {
+            None => None,
+            Some(raw) => match E164::parse_field(&raw, "forwardTo") {
+                Ok(number) => Some(number),
+                Err(e) => {
+                    self.problem(&format!("{path}.forwardTo"), e.message);
+                    return None;
+                }
+            },
+        };
+        Some(SmsSettings { forward_to })
     }
 }

@@ -12,12 +12,13 @@ use super::{Answer, Api, key};
 use crate::config::PresenceSettings;
 use crate::directory::AssignedPhone;
 use crate::domain::{
-    Caller, Capabilities, DeviceId, FieldError, Identity, Label, UserKey, lower_hex,
+    Caller, Capabilities, DeviceId, FieldError, Identity, Label, Platform, Reachability, UserKey,
+    lower_hex,
 };
 use crate::http::{ApiError, Request, json_response};
 use crate::store::{
-    DeviceRecord, HeartbeatOutcome, HeartbeatUpdate, RegisterOutcome, Registration, StoreError,
-    Unregistration,
+    DeviceRecord, DeviceTtls, HeartbeatOutcome, HeartbeatUpdate, RegisterOutcome, Registration,
+    StoreError, Unregistration,
 };
 use crate::twilio::token::VoiceTokenMinter;
 
@@ -29,8 +30,33 @@ fn new_registration_id() -> Result<String, ApiError> {
     Ok(lower_hex(&bytes))
 }
 
+/// The TTLs a device on `platform` gets.
+fn ttls_for(settings: &PresenceSettings, platform: Platform) -> DeviceTtls {
+    DeviceTtls {
+        foreground: settings.ttl_for(platform),
+        push: settings.push_ttl_for(platform),
+    }
+}
+
 // The response bodies, serialized straight from these structs: no intermediate
 // `serde_json::Value` tree to build, sort and drop on every request.
+
+/// A device as the API shows it: as stored, and how a call reaches it now.
+#[derive(Serialize)]
+struct DeviceView<'a> {
+    #[serde(flatten)]
+    device: &'a DeviceRecord,
+    reachability: Reachability,
+}
+
+impl<'a> DeviceView<'a> {
+    fn at(device: &'a DeviceRecord, now_ms: i64) -> Self {
+        Self {
+            device,
+            reachability: device.reachability(now_ms),
+        }
+    }
+}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -55,7 +81,7 @@ struct RegisterResponse<'a> {
     token: &'a str,
     expires_in: u32,
     assigned_phones: &'a [AssignedPhone],
-    device: &'a DeviceRecord,
+    device: DeviceView<'a>,
     presence: PresenceTiming,
     evicted_device_ids: &'a [DeviceId],
     registration_id: &'a str,
@@ -63,7 +89,7 @@ struct RegisterResponse<'a> {
 
 #[derive(Serialize)]
 struct HeartbeatResponse<'a> {
-    device: &'a DeviceRecord,
+    device: DeviceView<'a>,
     presence: PresenceTiming,
 }
 
@@ -78,7 +104,7 @@ struct UnregisterResponse<'a> {
 #[serde(rename_all = "camelCase")]
 struct DevicesResponse<'a> {
     identity: &'a Identity,
-    devices: &'a [DeviceRecord],
+    devices: Vec<DeviceView<'a>>,
     on_call: bool,
     on_call_since: Option<i64>,
 }
@@ -106,7 +132,7 @@ pub async fn register_device(
     let twilio_state = twilio_state(&body)?;
     let sign_in = bool_field(&body, "signIn")?;
     let now_ms = app.core.now_ms();
-    let ttl_seconds = app.core.settings.ttl_for(platform);
+    let ttls = ttls_for(&app.core.settings, platform);
     let registration = Registration {
         key: key(caller),
         device_id,
@@ -117,7 +143,7 @@ pub async fn register_device(
         user_agent: user_agent(request),
         ip: source_ip(request),
         now_ms,
-        ttl_seconds,
+        ttls,
         max_live: app.core.settings.max_devices_per_identity,
         twilio_state,
         registration_id: new_registration_id()?,
@@ -141,8 +167,8 @@ pub async fn register_device(
         token: &token,
         expires_in: minter.ttl_seconds(),
         assigned_phones: &assigned_phones,
-        device: &registered.device,
-        presence: PresenceTiming::for_ttl(ttl_seconds),
+        device: DeviceView::at(&registered.device, now_ms),
+        presence: PresenceTiming::for_ttl(ttls.foreground),
         evicted_device_ids: &registered.evicted,
         registration_id: &registered.device.registration_id,
     };
@@ -152,9 +178,10 @@ pub async fn register_device(
 pub async fn heartbeat(app: &Api, caller: &Caller, request: &Request) -> Answer {
     let (body, device_id) = device_body(request)?;
     let platform = platform(&body)?;
+    let now_ms = app.core.now_ms();
     let update = HeartbeatUpdate {
-        now_ms: app.core.now_ms(),
-        platform: platform.map(|p| (p, app.core.settings.ttl_for(p))),
+        now_ms,
+        platform: platform.map(|p| (p, ttls_for(&app.core.settings, p))),
         capabilities: capabilities(&body)?,
         user_agent: user_agent(request),
         ip: source_ip(request),
@@ -171,8 +198,8 @@ pub async fn heartbeat(app: &Api, caller: &Caller, request: &Request) -> Answer 
         HeartbeatOutcome::SignedOut => return Err(ApiError::DeviceSignedOut),
     };
     let body = HeartbeatResponse {
-        device: &device,
-        presence: PresenceTiming::for_ttl(device.ttl_seconds),
+        device: DeviceView::at(&device, now_ms),
+        presence: PresenceTiming::for_ttl(device.ttls.foreground),
     };
     Ok(json_response(StatusCode::OK, &body))
 }
@@ -214,17 +241,18 @@ pub async fn unregister_device(app: &Api, caller: &Caller, request: &Request) ->
 }
 
 pub async fn list_devices(app: &Api, caller: &Caller, _request: &Request) -> Answer {
-    let presence = app
-        .core
-        .presence
-        .presence(&key(caller), app.core.now_ms())
-        .await?;
+    let now_ms = app.core.now_ms();
+    let presence = app.core.presence.presence(&key(caller), now_ms).await?;
     let on_call_since = presence.on_call_since();
     Ok(json_response(
         StatusCode::OK,
         &DevicesResponse {
             identity: &caller.identity,
-            devices: &presence.devices,
+            devices: presence
+                .devices
+                .iter()
+                .map(|d| DeviceView::at(d, now_ms))
+                .collect(),
             on_call: on_call_since.is_some(),
             on_call_since,
         },

@@ -5,6 +5,8 @@
 pub mod body;
 pub mod devices;
 pub mod events;
+pub mod sms;
+pub mod sms_send;
 
 use std::sync::Arc;
 

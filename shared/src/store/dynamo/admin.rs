@@ -4,17 +4,19 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification,
+    TimeToLiveStatus,
 };
 
-use super::keys::{PK, SK, TTL_ATTRIBUTE};
+use super::keys::{INBOX_INDEX, PK, SK, TTL_ATTRIBUTE, sms};
 use super::{DynamoStore, classify};
 use crate::store::StoreError;
 
 impl DynamoStore {
-    /// Create the table with TTL enabled if it does not exist; enable TTL if it is off.
-    /// Returns whether the table was created.
+    /// Create the table with TTL enabled and the inbox index if it does not exist; enable TTL
+    /// and add the index if they are missing. Returns whether the table was created.
     pub async fn create_table(&self) -> Result<bool, StoreError> {
         let internal = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Internal(e.to_string());
         let string = |name| {
@@ -25,6 +27,19 @@ impl DynamoStore {
             let element = KeySchemaElement::builder().attribute_name(name);
             element.key_type(key_type).build()
         };
+        let index_keys = vec![
+            key(sms::INBOX, KeyType::Hash).map_err(internal)?,
+            key(sms::ACTIVITY, KeyType::Range).map_err(internal)?,
+        ];
+        let all = Projection::builder()
+            .projection_type(ProjectionType::All)
+            .build();
+        let index = GlobalSecondaryIndex::builder()
+            .index_name(INBOX_INDEX)
+            .set_key_schema(Some(index_keys.clone()))
+            .projection(all.clone())
+            .build()
+            .map_err(internal)?;
         let created = match self
             .client
             .create_table()
@@ -32,8 +47,11 @@ impl DynamoStore {
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(string(PK).map_err(internal)?)
             .attribute_definitions(string(SK).map_err(internal)?)
+            .attribute_definitions(string(sms::INBOX).map_err(internal)?)
+            .attribute_definitions(string(sms::ACTIVITY).map_err(internal)?)
             .key_schema(key(PK, KeyType::Hash).map_err(internal)?)
             .key_schema(key(SK, KeyType::Range).map_err(internal)?)
+            .global_secondary_indexes(index)
             .send()
             .await
         {
@@ -56,6 +74,32 @@ impl DynamoStore {
                 .await
                 .map_err(|e| classify("DescribeTable", e))?;
             if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+                let indexed = described
+                    .table()
+                    .map(|t| t.global_secondary_indexes())
+                    .is_some_and(|indexes| {
+                        indexes.iter().any(|i| i.index_name() == Some(INBOX_INDEX))
+                    });
+                if !indexed {
+                    // A table made before the SMS inbox: add its index.
+                    let create = CreateGlobalSecondaryIndexAction::builder()
+                        .index_name(INBOX_INDEX)
+                        .set_key_schema(Some(index_keys.clone()))
+                        .projection(all.clone())
+                        .build()
+                        .map_err(internal)?;
+                    self.client
+                        .update_table()
+                        .table_name(&self.table)
+                        .attribute_definitions(string(sms::INBOX).map_err(internal)?)
+                        .attribute_definitions(string(sms::ACTIVITY).map_err(internal)?)
+                        .global_secondary_index_updates(
+                            GlobalSecondaryIndexUpdate::builder().create(create).build(),
+                        )
+                        .send()
+                        .await
+                        .map_err(|e| classify("UpdateTable", e))?;
+                }
                 break;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;

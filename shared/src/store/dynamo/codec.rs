@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::keys::{self, PK, SK, TTL_ATTRIBUTE, device, doc, event, state};
 use crate::domain::{Capabilities, DeviceId, Email, Label, Platform, TwilioState};
 use crate::events::{Cursor, Event, EventKind};
-use crate::store::{Connection, DeviceRecord, PresenceKey, StoreError, is_live};
+use crate::store::{
+    Connection, DeviceRecord, DeviceTtls, PresenceKey, StoreError, callable_until, is_live,
+};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -54,6 +56,16 @@ pub fn device_from_item(key: &PresenceKey, item: &Item) -> Result<DeviceRecord, 
         .and_then(|raw| DeviceId::parse(raw).ok())
         .ok_or_else(|| bad_item(SK))?;
     let caps = get_ss(item, device::CAPABILITIES);
+    let foreground = get_n(item, device::TTL_SECONDS)
+        .and_then(|t| u32::try_from(t).ok())
+        .ok_or_else(|| bad_item(device::TTL_SECONDS))?;
+    let push = get_n(item, device::PUSH_TTL_SECONDS)
+        .and_then(|t| u32::try_from(t).ok())
+        .unwrap_or(foreground);
+    let twilio_state =
+        get_s(item, device::TWILIO_STATE).and_then(|raw| TwilioState::parse(raw).ok());
+    let reach_until = get_n(item, TTL_ATTRIBUTE).ok_or_else(|| bad_item(TTL_ATTRIBUTE))?;
+    let online_until = get_n(item, device::ONLINE_UNTIL).unwrap_or(reach_until);
     Ok(DeviceRecord {
         device_id,
         identity: key.identity.clone(),
@@ -68,22 +80,28 @@ pub fn device_from_item(key: &PresenceKey, item: &Item) -> Result<DeviceRecord, 
         user_agent: get_s(item, device::USER_AGENT).map(str::to_owned),
         ip: get_s(item, device::IP).map(str::to_owned),
         last_seen: get_n(item, device::LAST_SEEN).ok_or_else(|| bad_item(device::LAST_SEEN))?,
-        expires_at: get_n(item, TTL_ATTRIBUTE).ok_or_else(|| bad_item(TTL_ATTRIBUTE))?,
-        ttl_seconds: get_n(item, device::TTL_SECONDS)
-            .and_then(|t| u32::try_from(t).ok())
-            .ok_or_else(|| bad_item(device::TTL_SECONDS))?,
-        twilio_state: get_s(item, device::TWILIO_STATE)
-            .and_then(|raw| TwilioState::parse(raw).ok()),
+        expires_at: callable_until(online_until, reach_until, twilio_state),
+        online_until,
+        ttls: DeviceTtls { foreground, push },
+        twilio_state,
         registration_id: get_s(item, device::REGISTRATION_ID)
             .unwrap_or_default()
             .to_owned(),
     })
 }
 
-/// Whether a stored row (or what a write returned of it) is a device still live at `now_ms`.
+/// Whether a stored row (or what a write returned of it) is a device still live at `now_ms`:
+/// [`callable_until`], as in [`device_from_item`] and the writes' `LIVE` condition.
 pub fn is_live_device(item: &Item, now_ms: i64) -> bool {
-    !item.contains_key(device::SIGNED_OUT_AT)
-        && get_n(item, TTL_ATTRIBUTE).is_some_and(|e| is_live(e, now_ms))
+    if item.contains_key(device::SIGNED_OUT_AT) {
+        return false;
+    }
+    let Some(reach_until) = get_n(item, TTL_ATTRIBUTE) else {
+        return false;
+    };
+    let online_until = get_n(item, device::ONLINE_UNTIL).unwrap_or(reach_until);
+    let state = get_s(item, device::TWILIO_STATE).and_then(|raw| TwilioState::parse(raw).ok());
+    is_live(callable_until(online_until, reach_until, state), now_ms)
 }
 
 /// Whether a stored row is a remote sign-out still in force at `now_ms`.
@@ -101,8 +119,13 @@ pub fn device_item(key: &PresenceKey, record: &DeviceRecord) -> Item {
     put(device::PLATFORM, s(record.platform.as_str()));
     put(device::CAPABILITIES, caps_value(&record.capabilities));
     put(device::LAST_SEEN, n(record.last_seen));
-    put(TTL_ATTRIBUTE, n(record.expires_at));
-    put(device::TTL_SECONDS, n(record.ttl_seconds));
+    put(device::ONLINE_UNTIL, n(record.online_until));
+    // The row lasts as long as a push registration could keep the device callable, whatever
+    // its state now: whether it is callable after `onlineUntil` is `twilioState`'s to say at
+    // every read, so no write has to know the stored state or platform to set the TTL.
+    put(TTL_ATTRIBUTE, n(record.ttls.reach_until(record.last_seen)));
+    put(device::TTL_SECONDS, n(record.ttls.foreground));
+    put(device::PUSH_TTL_SECONDS, n(record.ttls.push));
     put(device::REGISTRATION_ID, s(&record.registration_id));
     if let Some(state) = record.twilio_state {
         put(device::TWILIO_STATE, s(state.as_str()));
@@ -236,9 +259,13 @@ mod tests {
             user_agent: Some("u".repeat(160)),
             ip: Some("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255".into()),
             last_seen: 1_800_000_000_000,
-            expires_at: 1_800_086_400,
-            twilio_state: Some(TwilioState::Unregistered),
-            ttl_seconds: 86_400,
+            expires_at: 1_831_622_400,
+            online_until: 1_800_086_400,
+            twilio_state: Some(TwilioState::Registered),
+            ttls: DeviceTtls {
+                foreground: 86_400,
+                push: 31_622_400,
+            },
             registration_id: "f".repeat(24),
         };
         let size = item_size(&device_item(&key, &device));

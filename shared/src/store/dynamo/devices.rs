@@ -9,7 +9,7 @@
 
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use futures::future::{OptionFuture, join, try_join_all};
 
@@ -19,12 +19,31 @@ use super::codec::{
 use super::keys::{PK, TTL_ATTRIBUTE, device, presence_pk};
 use super::tx::{TxOutcome, built};
 use super::{DynamoStore, classify, is_conditional_failure};
-use crate::domain::DeviceId;
+use crate::domain::{DeviceId, TwilioState};
 use crate::events::{DeviceChange, Event};
 use crate::store::{
     DeviceRecord, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, PresenceStore, RegisterOutcome,
     Registered, Registration, StoreError, Unregistration, eviction_candidates, expiry,
 };
+
+/// "The device is live" as a condition on its row, what [`super::codec::is_live_device`] says in
+/// code: online, or push-registered within its push reach (`expiresAt`). A row written before
+/// `onlineUntil` existed is live until its `expiresAt`. Binds `#online`, `#state`, `#exp`,
+/// `:registered` and `:nowFloor` ([`LIVE_NAMES`], [`registered`]).
+const LIVE: &str = "(#online > :nowFloor OR \
+     ((#state = :registered OR attribute_not_exists(#online)) AND #exp > :nowFloor))";
+
+/// The attribute names [`LIVE`] uses.
+const LIVE_NAMES: [(&str, &str); 3] = [
+    ("#online", device::ONLINE_UNTIL),
+    ("#state", device::TWILIO_STATE),
+    ("#exp", TTL_ATTRIBUTE),
+];
+
+/// `:registered` of [`LIVE`].
+fn registered() -> AttributeValue {
+    s(TwilioState::Registered.as_str())
+}
 
 /// The state fields a device record shows, for its state item.
 fn state_fields(record: &DeviceRecord) -> Vec<(&'static str, String)> {
@@ -226,33 +245,50 @@ impl DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(keyed(presence_pk(key), device_id.as_str())))
-            // Exists and still live: an expired row waiting for TTL deletion must not revive,
-            // nor may a sign-out's tombstone become a device again.
-            .condition_expression(
-                "attribute_exists(#pk) AND #exp > :nowFloor AND attribute_not_exists(#out)",
-            )
-            .expression_attribute_names("#pk", PK)
+            // A device row and still live: an expired row waiting for TTL deletion must not
+            // revive, nor may a sign-out's tombstone become a device again. A row from before
+            // `pushTtlSeconds` (which the update reads) is refused too: the client registers
+            // again, as after any 404, and writes a row of today's shape.
+            .condition_expression(format!(
+                "attribute_exists(#pushTtl) AND attribute_not_exists(#out) AND {LIVE}"
+            ))
             .expression_attribute_names("#out", device::SIGNED_OUT_AT)
             // On refusal the row comes back in the same round trip, to tell 404 from 410.
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .expression_attribute_names("#seen", device::LAST_SEEN)
-            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
             .expression_attribute_names("#ttl", device::TTL_SECONDS)
+            .expression_attribute_names("#pushTtl", device::PUSH_TTL_SECONDS)
+            .expression_attribute_values(":registered", registered())
             .expression_attribute_values(":now", n(update.now_ms))
             .expression_attribute_values(":nowFloor", n(now_s))
             .return_values(ReturnValue::AllNew);
+        for (name, attribute) in LIVE_NAMES {
+            request = request.expression_attribute_names(name, attribute);
+        }
+        // Both expiries start again. Whether the device is still callable after
+        // `onlineUntil` is its Twilio state's to say, at every read, so reporting a state
+        // needs no TTL of its own here.
         match update.platform {
-            Some((platform, ttl)) => {
-                sets.push("#exp = :exp, #ttl = :ttl, #platform = :platform".to_owned());
+            Some((platform, ttls)) => {
+                sets.push(
+                    "#online = :online, #exp = :exp, #ttl = :ttl, #pushTtl = :pushTtl, \
+                     #platform = :platform"
+                        .to_owned(),
+                );
                 request = request
                     .expression_attribute_names("#platform", device::PLATFORM)
-                    .expression_attribute_values(":exp", n(expiry(update.now_ms, ttl)))
-                    .expression_attribute_values(":ttl", n(ttl))
+                    .expression_attribute_values(
+                        ":online",
+                        n(expiry(update.now_ms, ttls.foreground)),
+                    )
+                    .expression_attribute_values(":exp", n(ttls.reach_until(update.now_ms)))
+                    .expression_attribute_values(":ttl", n(ttls.foreground))
+                    .expression_attribute_values(":pushTtl", n(ttls.push))
                     .expression_attribute_values(":platform", s(platform.as_str()));
             }
             None => {
-                // The stored TTL decides, so a phone keeps its longer mobile TTL.
-                sets.push("#exp = #ttl + :nowCeil".to_owned());
+                // The stored TTLs decide, so a phone keeps its mobile and push TTLs.
+                sets.push("#online = #ttl + :nowCeil, #exp = #pushTtl + :nowCeil".to_owned());
                 request = request.expression_attribute_values(
                     ":nowCeil",
                     n((update.now_ms + 999).div_euclid(1000)),
@@ -340,15 +376,18 @@ impl DynamoStore {
         how: &Unregistration,
     ) -> Result<bool, StoreError> {
         let mut condition =
-            "attribute_exists(#pk) AND attribute_not_exists(#out) AND #exp > :nowFloor".to_owned();
+            format!("attribute_exists(#pk) AND attribute_not_exists(#out) AND {LIVE}");
         let mut delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(keyed(presence_pk(key), device_id.as_str())))
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#out", device::SIGNED_OUT_AT)
-            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":registered", registered())
             .expression_attribute_values(":nowFloor", n(how.now_ms.div_euclid(1000)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        for (name, attribute) in LIVE_NAMES {
+            delete = delete.expression_attribute_names(name, attribute);
+        }
         if let Some(id) = &how.registration_id {
             condition.push_str(" AND #rid = :rid");
             delete = delete

@@ -4,7 +4,7 @@
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `expiresAt` (s, TTL), `ttlSeconds`, `registrationId`, `twilioState`? |
+//! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `onlineUntil` (s), `expiresAt` (s, TTL: the end of its push reach), `ttlSeconds`, `pushTtlSeconds`, `registrationId`, `twilioState`? |
 //! | signed-out device | `softphone:{orgId}:{identity}` | `{deviceId}` | `signedOutAt` (ms), `expiresAt` (s, TTL) |
 //! | call | `softphone:{orgId}:{identity}` | `#call:{CallSid}` | `since` (ms), `ended`?, `expiresAt` (s, TTL) |
 //! | user | `user:{sha256(email)}` | `profile` | `doc` (JSON: org, email, name, numbers, direct phone) |
@@ -17,6 +17,11 @@
 //! | device state | `softphone:{orgId}:{identity}` | `~state:{deviceId}` | `platform`, `capabilities`, `twilioState`, `label`, `expiresAt` (s, TTL) |
 //! | connection | `softphone:{orgId}:{identity}` | `~conn:{connectionId}` | `deviceId`, `capabilities` (string set), `expiresAt` (s, TTL: two hours) |
 //! | connection owner | `connection:{connectionId}` | `owner` | `user` (the user's `pk`), `expiresAt` (s, TTL: two hours) |
+//! | conversation | `sms:{orgId}:{phoneId}` | `conv:{with}` | `phoneId`, `phoneNumber`, `with`, `inbound` (count), `optedOut`?, `last` (JSON), `lastSid`, `lastStatus`, `lastRank`, `lastErrorCode`?; once it has a message: `inbox` (= pk) and `activity` (the newest position), the keys of the `inbox-activity` index |
+//! | message | `sms:{orgId}:{phoneId}` | `msg:{with}:{position}` | `doc` (JSON), `direction`, `status`, `statusRank`, `errorCode`? |
+//! | message pointer | `smsid:{MessageSid}` | `msg` | `inbox`, `with`, `position`; or, before its message is stored, `pendingStatus`, `pendingRank`, `pendingErrorCode`?, `expiresAt` (s, TTL) |
+//! | read mark | `softphone:{orgId}:{identity}` | `~smsread:{phoneId}:{with}` | `phoneId`, `with`, `readInbound` |
+//! | send claim | `softphone:{orgId}:{identity}` | `~smssend:{clientMessageId}` | `inbox`, `with`, `position` once sent; `expiresAt` (s, TTL: a day) |
 //! | warm-up | `warmup` | `warmup` | (never written) |
 //!
 //! Device ids are `[A-Za-z0-9._:-]`, so no device's sort key starts with `#` or `~`: call rows
@@ -25,6 +30,7 @@
 
 use crate::domain::{DeviceId, E164, OrgId, UserKey};
 use crate::events::Cursor;
+use crate::sms::message::{Inbox, Party};
 use crate::store::PresenceKey;
 
 /// The partition key attribute.
@@ -95,6 +101,51 @@ pub fn number_pk(number: &E164) -> String {
     format!("{NUMBER_PREFIX}{}", number.as_str())
 }
 
+/// One number's SMS inbox: its conversations and their messages.
+pub const SMS_PREFIX: &str = "sms:";
+pub const CONVERSATION_SK_PREFIX: &str = "conv:";
+pub const MESSAGE_SK_PREFIX: &str = "msg:";
+/// The index of conversations by latest activity, per inbox (sparse: only conversations with
+/// a message carry its keys).
+pub const INBOX_INDEX: &str = "inbox-activity";
+
+pub fn inbox_pk(inbox: &Inbox) -> String {
+    format!("{SMS_PREFIX}{}:{}", inbox.org, inbox.phone_id)
+}
+
+pub fn conversation_sk(with: &Party) -> String {
+    format!("{CONVERSATION_SK_PREFIX}{with}")
+}
+
+/// A conversation's messages sort by position under this prefix (parties hold no `:`).
+pub fn messages_sk_prefix(with: &Party) -> String {
+    format!("{MESSAGE_SK_PREFIX}{with}:")
+}
+
+pub fn message_sk(with: &Party, position: &str) -> String {
+    format!("{MESSAGE_SK_PREFIX}{with}:{position}")
+}
+
+/// Where a `MessageSid` is stored: what status callbacks and media requests name.
+pub const SMSID_PREFIX: &str = "smsid:";
+pub const SMSID_SK: &str = "msg";
+
+pub fn smsid_pk(message_sid: &str) -> String {
+    format!("{SMSID_PREFIX}{message_sid}")
+}
+
+/// In a user's partition, after `~` like everything presence does not read.
+pub const READ_MARK_SK_PREFIX: &str = "~smsread:";
+pub const SEND_CLAIM_SK_PREFIX: &str = "~smssend:";
+
+pub fn read_mark_sk(phone_id: &str, with: &Party) -> String {
+    format!("{READ_MARK_SK_PREFIX}{phone_id}:{with}")
+}
+
+pub fn send_claim_sk(client_message_id: &str) -> String {
+    format!("{SEND_CLAIM_SK_PREFIX}{client_message_id}")
+}
+
 /// Whose a realtime connection is: API Gateway's `$disconnect` names only the connection.
 pub const CONNECTION_PREFIX: &str = "connection:";
 pub const OWNER_SK: &str = "owner";
@@ -126,6 +177,8 @@ pub const PARTITIONS: &[&str] = &[
     USER_PREFIX,
     ORG_PREFIX,
     NUMBER_PREFIX,
+    SMS_PREFIX,
+    SMSID_PREFIX,
     DIRECTORY_PK,
     WARMUP_KEY,
 ];
@@ -139,7 +192,14 @@ pub mod device {
     pub const USER_AGENT: &str = "userAgent";
     pub const IP: &str = "ip";
     pub const LAST_SEEN: &str = "lastSeen";
+    /// Epoch seconds: `lastSeen` plus the foreground TTL. Rows written before push
+    /// reachability lack it; their `expiresAt` is that time.
+    pub const ONLINE_UNTIL: &str = "onlineUntil";
+    /// The foreground TTL.
     pub const TTL_SECONDS: &str = "ttlSeconds";
+    /// The TTL while push-registered; `expiresAt` is always `lastSeen` plus this, so the row
+    /// outlives every way the device may still be called.
+    pub const PUSH_TTL_SECONDS: &str = "pushTtlSeconds";
     pub const REGISTRATION_ID: &str = "registrationId";
     pub const TWILIO_STATE: &str = "twilioState";
     /// Present only on a remotely signed-out device's tombstone.
@@ -171,4 +231,30 @@ pub mod call {
 pub mod doc {
     pub const DOC: &str = "doc";
     pub const POS: &str = "pos";
+}
+
+/// Attribute names of the SMS inbox's items.
+pub mod sms {
+    pub const PHONE_ID: &str = "phoneId";
+    pub const PHONE_NUMBER: &str = "phoneNumber";
+    pub const WITH: &str = "with";
+    pub const INBOUND: &str = "inbound";
+    pub const OPTED_OUT: &str = "optedOut";
+    pub const LAST: &str = "last";
+    pub const LAST_SID: &str = "lastSid";
+    pub const LAST_STATUS: &str = "lastStatus";
+    pub const LAST_RANK: &str = "lastRank";
+    pub const LAST_ERROR_CODE: &str = "lastErrorCode";
+    /// The index keys: the inbox's partition key and the newest position.
+    pub const INBOX: &str = "inbox";
+    pub const ACTIVITY: &str = "activity";
+    pub const DIRECTION: &str = "direction";
+    pub const STATUS: &str = "status";
+    pub const STATUS_RANK: &str = "statusRank";
+    pub const ERROR_CODE: &str = "errorCode";
+    pub const POSITION: &str = "position";
+    pub const PENDING_STATUS: &str = "pendingStatus";
+    pub const PENDING_RANK: &str = "pendingRank";
+    pub const PENDING_ERROR_CODE: &str = "pendingErrorCode";
+    pub const READ_INBOUND: &str = "readInbound";
 }

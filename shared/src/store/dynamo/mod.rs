@@ -8,12 +8,17 @@
 
 mod admin;
 mod calls;
+mod changes;
 pub mod codec;
 mod devices;
 mod directory;
 mod events;
+mod inbox_reads;
 pub mod keys;
+mod message_codec;
+mod messages;
 mod presence;
+mod sent_messages;
 mod tx;
 
 use std::sync::Arc;

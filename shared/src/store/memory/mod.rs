@@ -1,10 +1,11 @@
 //! The embedded store of the local server and of fast tests. It keeps expired rows until they
 //! are overwritten, like DynamoDB, so reads must filter on expiry exactly as in production.
-//! One user's rows live in a [`Partition`], as in the DynamoDB store; the three stores'
-//! operations are in [`presence`], [`events`] and [`directory`].
+//! One user's rows live in a [`Partition`], as in the DynamoDB store; the four stores'
+//! operations are in [`presence`], [`events`], [`directory`] and [`messages`] (the SMS inbox).
 
 mod directory;
 mod events;
+mod messages;
 mod presence;
 
 use std::collections::{BTreeMap, HashMap};
@@ -54,6 +55,7 @@ struct DirectoryState {
 pub struct MemoryStore {
     presence: Mutex<HashMap<PresenceKey, Partition>>,
     directory: Mutex<DirectoryState>,
+    sms: Mutex<messages::SmsState>,
     event_retention_seconds: u32,
     sink: Option<Arc<dyn EventSink>>,
 }
@@ -63,6 +65,7 @@ impl Default for MemoryStore {
         Self {
             presence: Mutex::default(),
             directory: Mutex::default(),
+            sms: Mutex::default(),
             event_retention_seconds: DEFAULT_RETENTION_SECONDS,
             sink: None,
         }
@@ -101,6 +104,10 @@ impl MemoryStore {
 
     fn directory(&self) -> MutexGuard<'_, DirectoryState> {
         self.directory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn sms(&self) -> MutexGuard<'_, messages::SmsState> {
+        self.sms.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Append `events` to the partition's log (under the caller's lock).

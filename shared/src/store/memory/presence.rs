@@ -11,7 +11,7 @@ use crate::events::{DeviceChange, Event};
 use crate::store::{
     ActiveCall, CallEvent, CallProgress, DeviceRecord, HeartbeatOutcome, HeartbeatUpdate,
     PresenceKey, PresenceStore, RegisterOutcome, Registered, Registration, StoreError,
-    Unregistration, UserPresence, eviction_candidates, expiry, is_live, sort_most_recent_first,
+    Unregistration, UserPresence, eviction_candidates, is_live, sort_most_recent_first,
 };
 
 #[async_trait]
@@ -210,9 +210,9 @@ impl PresenceStore for MemoryStore {
 
 /// What a heartbeat changes of a live device.
 fn apply(device: &mut DeviceRecord, update: HeartbeatUpdate) {
-    if let Some((platform, ttl)) = update.platform {
+    if let Some((platform, ttls)) = update.platform {
         device.platform = platform;
-        device.ttl_seconds = ttl;
+        device.ttls = ttls;
     }
     if let Some(capabilities) = update.capabilities {
         device.capabilities = capabilities;
@@ -226,6 +226,5 @@ fn apply(device: &mut DeviceRecord, update: HeartbeatUpdate) {
     if update.twilio_state.is_some() {
         device.twilio_state = update.twilio_state;
     }
-    device.last_seen = update.now_ms;
-    device.expires_at = expiry(update.now_ms, device.ttl_seconds);
+    device.seen_at(update.now_ms);
 }

@@ -1,0 +1,398 @@
+//! The SMS inbox in memory, with the DynamoDB store's semantics: a message is stored once per
+//! `MessageSid`, a status only moves forward, a read mark never moves back, and events are
+//! logged only for writes that happened.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::events::Event;
+use crate::sms::keywords::OptChange;
+use crate::sms::message::{
+    Conversation, Direction, Inbox, Message, MessageLocation, Party, advances, status_rank,
+};
+use crate::store::messages::{
+    InboundWrite, MessageStore, Notice, ReadMark, ReadWrite, SendClaim, SentWrite, SidState,
+    StatusWrite,
+};
+use crate::store::{PresenceKey, StoreError};
+
+#[derive(Default)]
+pub(super) struct SmsState {
+    conversations: HashMap<(Inbox, Party), Conversation>,
+    /// Each conversation's messages by position.
+    messages: HashMap<(Inbox, Party), BTreeMap<String, Message>>,
+    sids: HashMap<String, SidState>,
+    claims: HashMap<(PresenceKey, String), SendClaim>,
+    marks: HashMap<(PresenceKey, String, Party), u64>,
+}
+
+impl SmsState {
+    /// The conversation after `message` at `position`: created if new, its latest message
+    /// replaced only by a later one.
+    fn touch(
+        &mut self,
+        inbox: &Inbox,
+        phone_number: &str,
+        with: &Party,
+        message: &Message,
+        position: &str,
+        latest: bool,
+    ) -> &mut Conversation {
+        let conversation = self
+            .conversations
+            .entry((inbox.clone(), with.clone()))
+            .or_insert_with(|| Conversation::empty(inbox, phone_number, with));
+        if conversation.last_message.is_none()
+            || latest && conversation.activity.as_str() < position
+        {
+            conversation.activity = position.to_owned();
+            conversation.last_message = Some(message.clone());
+        }
+        conversation
+    }
+
+    fn put_message(
+        &mut self,
+        inbox: &Inbox,
+        with: &Party,
+        position: &str,
+        message: &Message,
+    ) -> MessageLocation {
+        self.messages
+            .entry((inbox.clone(), with.clone()))
+            .or_default()
+            .insert(position.to_owned(), message.clone());
+        MessageLocation {
+            inbox: inbox.clone(),
+            with: with.clone(),
+            position: position.to_owned(),
+        }
+    }
+
+    fn message_mut(&mut self, location: &MessageLocation) -> Option<&mut Message> {
+        self.messages
+            .get_mut(&(location.inbox.clone(), location.with.clone()))?
+            .get_mut(&location.position)
+    }
+}
+
+impl MemoryStore {
+    /// Log a notice's events in each user's log, then hand them to the sink.
+    async fn notify(&self, notice: &Notice) {
+        let mut written = Vec::new();
+        {
+            let mut presence = self.presence();
+            for user in &notice.to {
+                let event = Event::new(notice.kind, notice.at, notice.data.clone());
+                self.log(
+                    presence.entry(user.clone()).or_default(),
+                    std::slice::from_ref(&event),
+                );
+                written.push((user.clone(), event));
+            }
+        }
+        for (user, event) in written {
+            self.publish(&user, vec![event]).await;
+        }
+    }
+}
+
+#[async_trait]
+impl MessageStore for MemoryStore {
+    async fn store_inbound(&self, write: &InboundWrite) -> Result<bool, StoreError> {
+        {
+            let mut sms = self.sms();
+            if sms.sids.contains_key(&write.message.message_sid) {
+                return Ok(false);
+            }
+            let location =
+                sms.put_message(&write.inbox, &write.with, &write.position, &write.message);
+            sms.sids.insert(
+                write.message.message_sid.clone(),
+                SidState::Stored(location),
+            );
+            let conversation = sms.touch(
+                &write.inbox,
+                &write.phone_number,
+                &write.with,
+                &write.message,
+                &write.position,
+                write.latest,
+            );
+            conversation.inbound += 1;
+            match write.opt_change {
+                Some(OptChange::OptOut) => conversation.opted_out = true,
+                Some(OptChange::OptIn) => conversation.opted_out = false,
+                None => {}
+            }
+        }
+        self.notify(&write.notice).await;
+        Ok(true)
+    }
+
+    async fn claim_send(
+        &self,
+        sender: &PresenceKey,
+        client_message_id: &str,
+        _now_ms: i64,
+    ) -> Result<SendClaim, StoreError> {
+        let mut sms = self.sms();
+        let key = (sender.clone(), client_message_id.to_owned());
+        Ok(match sms.claims.get(&key) {
+            Some(existing) => existing.clone(),
+            None => {
+                sms.claims.insert(key, SendClaim::InFlight);
+                SendClaim::Claimed
+            }
+        })
+    }
+
+    async fn release_send(
+        &self,
+        sender: &PresenceKey,
+        client_message_id: &str,
+    ) -> Result<(), StoreError> {
+        let key = (sender.clone(), client_message_id.to_owned());
+        let mut sms = self.sms();
+        if sms.claims.get(&key) == Some(&SendClaim::InFlight) {
+            sms.claims.remove(&key);
+        }
+        Ok(())
+    }
+
+    async fn store_sent(&self, write: &SentWrite) -> Result<Message, StoreError> {
+        let mut notice = write.notice.clone();
+        let message = {
+            let mut sms = self.sms();
+            let mut message = write.message.clone();
+            if let Some(SidState::Pending {
+                status,
+                rank,
+                error_code,
+            }) = sms.sids.get(&message.message_sid)
+            {
+                message.fold_status(status.clone(), *rank, *error_code);
+            }
+            let location = sms.put_message(&write.inbox, &write.with, &write.position, &message);
+            sms.sids.insert(
+                message.message_sid.clone(),
+                SidState::Stored(location.clone()),
+            );
+            sms.touch(
+                &write.inbox,
+                &write.phone_number,
+                &write.with,
+                &message,
+                &write.position,
+                true,
+            );
+            sms.claims.insert(
+                (write.sender.clone(), write.client_message_id.clone()),
+                SendClaim::Sent(location),
+            );
+            message
+        };
+        if let Some(data) = notice.data.get_mut("message") {
+            *data = serde_json::to_value(&message).unwrap_or_default();
+        }
+        self.notify(&notice).await;
+        Ok(message)
+    }
+
+    async fn sid_state(&self, message_sid: &str, _now_ms: i64) -> Result<SidState, StoreError> {
+        Ok(self
+            .sms()
+            .sids
+            .get(message_sid)
+            .cloned()
+            .unwrap_or(SidState::Unknown))
+    }
+
+    async fn apply_status(&self, write: &StatusWrite) -> Result<bool, StoreError> {
+        {
+            let mut sms = self.sms();
+            let Some(message) = sms.message_mut(&write.location) else {
+                return Ok(false);
+            };
+            let current = status_rank(&message.status).unwrap_or(0);
+            if !advances(current, write.rank) {
+                return Ok(false);
+            }
+            message.status = write.status.clone();
+            if write.error_code.is_some() {
+                message.error_code = write.error_code;
+            }
+            let updated = message.clone();
+            let key = (write.location.inbox.clone(), write.location.with.clone());
+            if let Some(conversation) = sms.conversations.get_mut(&key)
+                && conversation.activity == write.location.position
+            {
+                conversation.last_message = Some(updated);
+            }
+        }
+        self.notify(&write.notice).await;
+        Ok(true)
+    }
+
+    async fn hold_status(
+        &self,
+        message_sid: &str,
+        status: &str,
+        rank: u8,
+        error_code: Option<u32>,
+        _now_ms: i64,
+    ) -> Result<SidState, StoreError> {
+        let mut sms = self.sms();
+        let held = match sms.sids.get(message_sid) {
+            Some(stored @ SidState::Stored(_)) => return Ok(stored.clone()),
+            Some(SidState::Pending { rank: current, .. }) => advances(*current, rank),
+            _ => true,
+        };
+        if held {
+            sms.sids.insert(
+                message_sid.to_owned(),
+                SidState::Pending {
+                    status: status.to_owned(),
+                    rank,
+                    error_code,
+                },
+            );
+        }
+        Ok(sms
+            .sids
+            .get(message_sid)
+            .cloned()
+            .unwrap_or(SidState::Unknown))
+    }
+
+    async fn message(&self, location: &MessageLocation) -> Result<Option<Message>, StoreError> {
+        Ok(self
+            .sms()
+            .messages
+            .get(&(location.inbox.clone(), location.with.clone()))
+            .and_then(|m| m.get(&location.position))
+            .cloned())
+    }
+
+    async fn conversation(
+        &self,
+        inbox: &Inbox,
+        with: &Party,
+    ) -> Result<Option<Conversation>, StoreError> {
+        Ok(self
+            .sms()
+            .conversations
+            .get(&(inbox.clone(), with.clone()))
+            .cloned())
+    }
+
+    async fn conversations(
+        &self,
+        inboxes: &[Inbox],
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let sms = self.sms();
+        let mut found: Vec<Conversation> = sms
+            .conversations
+            .iter()
+            .filter(|((inbox, _), c)| {
+                inboxes.contains(inbox)
+                    && c.last_message.is_some()
+                    && before.is_none_or(|b| c.activity.as_str() < b)
+            })
+            .map(|(_, c)| c.clone())
+            .collect();
+        found.sort_by(|a, b| b.activity.cmp(&a.activity));
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn messages(
+        &self,
+        inbox: &Inbox,
+        with: &Party,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Message)>, StoreError> {
+        let sms = self.sms();
+        let Some(messages) = sms.messages.get(&(inbox.clone(), with.clone())) else {
+            return Ok(Vec::new());
+        };
+        Ok(messages
+            .iter()
+            .rev()
+            .filter(|(position, _)| before.is_none_or(|b| position.as_str() < b))
+            .take(limit)
+            .map(|(p, m)| (p.clone(), m.clone()))
+            .collect())
+    }
+
+    async fn read_marks(&self, user: &PresenceKey) -> Result<Vec<ReadMark>, StoreError> {
+        Ok(self
+            .sms()
+            .marks
+            .iter()
+            .filter(|((u, _, _), _)| u == user)
+            .map(|((_, phone_id, with), read)| ReadMark {
+                phone_id: phone_id.clone(),
+                with: with.clone(),
+                read_inbound: *read,
+            })
+            .collect())
+    }
+
+    async fn mark_read(
+        &self,
+        user: &PresenceKey,
+        read: &ReadWrite,
+    ) -> Result<ReadMark, StoreError> {
+        let up_to = &read.up_to;
+        let (moved, read_inbound) = {
+            let mut sms = self.sms();
+            let position = sms
+                .messages
+                .get(&(up_to.inbox.clone(), up_to.with.clone()))
+                .map_or(0, |messages| {
+                    messages
+                        .range(..=up_to.position.clone())
+                        .filter(|(_, m)| m.direction == Direction::Inbound)
+                        .count() as u64
+                });
+            let key = (
+                user.clone(),
+                up_to.inbox.phone_id.clone(),
+                up_to.with.clone(),
+            );
+            let mark = sms.marks.entry(key).or_insert(0);
+            let moved = position > *mark;
+            *mark = (*mark).max(position);
+            (moved, *mark)
+        };
+        if moved {
+            self.notify(&read.notice(user, read_inbound)).await;
+        }
+        Ok(ReadMark {
+            phone_id: up_to.inbox.phone_id.clone(),
+            with: up_to.with.clone(),
+            read_inbound,
+        })
+    }
+
+    async fn set_opted_out(
+        &self,
+        inbox: &Inbox,
+        phone_number: &str,
+        with: &Party,
+        opted_out: bool,
+    ) -> Result<(), StoreError> {
+        let mut sms = self.sms();
+        sms.conversations
+            .entry((inbox.clone(), with.clone()))
+            .or_insert_with(|| Conversation::empty(inbox, phone_number, with))
+            .opted_out = opted_out;
+        Ok(())
+    }
+}
