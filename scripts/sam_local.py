@@ -21,8 +21,8 @@ Commands (run with the .venv's python, which has PyYAML and boto3 through the SA
       `<LogicalId> <fixture> -> <statusCode>` each (logs in LOG_DIR), and the device the
       register -> heartbeat -> list sequence stored, read back from moto; exits non-zero on
       any failed check. Starts a fake of Twilio's REST API on MOTO_ENDPOINT's host for the
-      Twilio credentials in PARAMETER_OVERRIDES and points TWILIO_API_BASE_URL's parameter at
-      it.
+      Twilio credentials the functions get (PARAMETER_OVERRIDES, and the API key's secret from
+      the SecretsArn secret there) and points TWILIO_API_BASE_URL's parameter at it.
   settings TEMPLATE ENV_FILE OUT_JSON MOTO_ENDPOINT [Param=value ...]
       The development settings of ENV_FILE as parameter overrides (printed) and an --env-vars
       file, through the template's own wiring; a WebSocket API's @connections endpoint is moto,
@@ -567,15 +567,24 @@ def parameter_of(template, var):
 
 
 def start_fake_twilio(template, overrides, moto):
-    """A FakeTwilio on moto's host for the credentials the functions get, and the overrides
+    """A FakeTwilio on moto's host for the credentials the functions get (the API key's secret
+    from the SecretsArn secret, as they read it; the rest from parameters), and the overrides
     with TWILIO_API_BASE_URL's parameter pointing at it."""
     given = dict(item.split("=", 1) for item in overrides.split())
-    credentials = [given.get(parameter_of(template, var) or "", "")
-                   for var in ("TWILIO_ACCOUNT_SID", "TWILIO_API_KEY_SID", "TWILIO_API_KEY_SECRET")]
+    secret = secret_values(moto, given["SecretsArn"]) if given.get("SecretsArn") else {}
+
+    def setting(var):
+        # As the functions layer the secret over the environment (shared/src/config/secrets.rs).
+        if var in SECRET_NAMES and given.get("SecretsArn"):
+            return secret.get(var, "")
+        return secret.get(var) or given.get(parameter_of(template, var) or "", "")
+
+    credentials = [setting(var) for var in ("TWILIO_ACCOUNT_SID", "TWILIO_API_KEY_SID", "TWILIO_API_KEY_SECRET")]
     base_param = parameter_of(template, "TWILIO_API_BASE_URL")
     if not all(credentials) or not base_param:
-        raise SystemExit("sam-local: the template sets TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, "
-                         "TWILIO_API_KEY_SECRET and TWILIO_API_BASE_URL from parameters no longer")
+        raise SystemExit("sam-local: the functions get TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID and "
+                         "TWILIO_API_KEY_SECRET (parameters or the SecretsArn secret) and "
+                         "TWILIO_API_BASE_URL (a parameter) no longer")
     twilio = FakeTwilio(urllib.parse.urlsplit(moto).hostname, *credentials)
     given[base_param] = twilio.url
     print(f"fake Twilio REST API on {twilio.url} ({base_param})", flush=True)
@@ -733,13 +742,22 @@ SECRET_NAMES = {"APP_JWT_SECRET", "TWILIO_API_KEY_SECRET", "TWILIO_AUTH_TOKEN",
                 "TWILIO_AUTH_TOKEN_SECONDARY", "REALTIME_TICKET_SECRET"}
 
 
+def secrets_client(endpoint):
+    """moto's Secrets Manager."""
+    import boto3
+    return boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
 def moto_secret(endpoint, values):
     """A new secret in moto's Secrets Manager holding `values` as JSON; its ARN."""
-    import boto3
-    client = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
     name = f"softphone-presence-sam-local-{int(time.time() * 1000)}"
-    return client.create_secret(Name=name, SecretString=json.dumps(values))["ARN"]
+    return secrets_client(endpoint).create_secret(Name=name, SecretString=json.dumps(values))["ARN"]
+
+
+def secret_values(endpoint, arn):
+    """The JSON object of the secret `arn` in moto's Secrets Manager."""
+    return json.loads(secrets_client(endpoint).get_secret_value(SecretId=arn)["SecretString"])
 
 
 def cmd_start_api_template(built, out):

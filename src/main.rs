@@ -211,7 +211,8 @@ async fn reconcile_sms(since: &str) -> Result<(), CliError> {
         twilio_api: true,
         ..Needs::default()
     };
-    let config = Config::from_env(&process_env, needs)?;
+    // With SECRETS_ARN, the API key comes from Secrets Manager, as in the function.
+    let (config, _) = shared::secrets::configure_from_env(Arc::new(process_env), needs).await?;
     let twilio = StartupError::require(&config.twilio_api, "Twilio's REST API")?;
     let rest = shared::twilio::rest::TwilioRest::new(twilio.rest.clone(), twilio.timeout);
     let store = DynamoStore::new(

@@ -68,6 +68,8 @@ struct State {
     next_sid: u64,
     /// The sid the next created message gets, instead of a counted one.
     forced_sid: Option<String>,
+    /// The API key it accepts, when not the tests' own (`API_KEY_SID`, `API_KEY_SECRET`).
+    key: Option<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -130,6 +132,11 @@ impl FakeTwilio {
     /// Sends to `to` succeed again.
     pub fn clear(&self, to: &str) {
         self.state.lock().unwrap().behaviours.remove(to);
+    }
+
+    /// Only this API key is accepted from now on, as after a key rotation in Twilio's console.
+    pub fn accept_only_key(&self, sid: &str, secret: &str) {
+        self.state.lock().unwrap().key = Some((sid.to_owned(), secret.to_owned()));
     }
 
     /// The next message created gets `sid` (to send a status callback for it first).
@@ -246,10 +253,11 @@ impl FakeTwilio {
                 None => raw(404, "text/plain", b"gone".to_vec()),
             };
         }
+        let key = self.state.lock().unwrap().key.clone();
+        let (sid, secret) = key.unwrap_or_else(|| (API_KEY_SID.into(), API_KEY_SECRET.into()));
         let expected = format!(
             "Basic {}",
-            base64::engine::general_purpose::STANDARD
-                .encode(format!("{API_KEY_SID}:{API_KEY_SECRET}"))
+            base64::engine::general_purpose::STANDARD.encode(format!("{sid}:{secret}"))
         );
         if authorization.as_deref() != Some(expected.as_str()) {
             return error(401, 20003, "Authenticate");

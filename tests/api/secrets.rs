@@ -2,12 +2,14 @@
 //! `AWS_ENDPOINT_URL_SECRETS_MANAGER`), through the local server as `serve` runs it: read at
 //! start-up in place of the environment's values, a rotation landing after the refresh period
 //! (app tokens, webhooks with the auth token and its secondary, voice tokens, realtime
-//! tickets), the last good values kept when a read fails, a start refused without the secret.
+//! tickets, the API key of texts sent through Twilio's REST API), the last good values kept
+//! when a read fails, a start refused without the secret.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_secretsmanager::Client;
+use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::config::Needs;
@@ -16,8 +18,10 @@ use shared::local::mint_app_jwt;
 use shared::secrets::{Env, configure_from_env};
 use shared::twilio::signature::sign;
 
+use crate::fake_twilio::FakeTwilio;
 use crate::helpers::{ORG, StoreKind, TestApp, now_s, test_env};
 use crate::realtime::spawn_local;
+use crate::sms::CUSTOMER;
 use crate::webhooks::{SALES, call_params};
 
 /// How often the tests' servers re-read the secret.
@@ -98,8 +102,15 @@ fn now_nanos() -> u128 {
 /// The environment of the tests' servers (their own development secrets included, which
 /// `SECRETS_ARN` must override) pointing at `arn`.
 fn env_for(arn: &str) -> Env {
+    env_with(arn, &[])
+}
+
+/// [`env_for`] with `overrides`.
+fn env_with(arn: &str, overrides: &[(&str, &str)]) -> Env {
     let refresh = REFRESH.as_secs().to_string();
-    let env = test_env(&[("SECRETS_ARN", arn), ("SECRETS_REFRESH_SECONDS", &refresh)]);
+    let mut settings = vec![("SECRETS_ARN", arn), ("SECRETS_REFRESH_SECONDS", &refresh)];
+    settings.extend_from_slice(overrides);
+    let env = test_env(&settings);
     Arc::new(move |name: &str| env.get(name).cloned())
 }
 
@@ -111,7 +122,11 @@ fn needs() -> Needs {
 }
 
 async fn serve(secret: &Secret) -> TestApp {
-    let (config, secrets) = configure_from_env(env_for(&secret.arn), needs())
+    serve_with(secret, &[]).await
+}
+
+async fn serve_with(secret: &Secret, overrides: &[(&str, &str)]) -> TestApp {
+    let (config, secrets) = configure_from_env(env_with(&secret.arn, overrides), needs())
         .await
         .expect("configured from the secret");
     assert!(secrets.is_some());
@@ -251,6 +266,40 @@ async fn an_auth_token_rotation_accepts_both_tokens_until_the_old_one_is_removed
     })
     .await;
     assert_eq!(app.call_signed_with("token-new").await, StatusCode::OK);
+}
+
+/// Texts go out with the API key of the secret; a new key written into the secret reaches
+/// the sends without a restart.
+#[tokio::test]
+async fn texts_are_sent_with_the_secrets_api_key_and_its_rotation() {
+    let secret = Secret::create(&values("jwt", "token", None)).await;
+    let twilio = FakeTwilio::start().await;
+    twilio.accept_only_key("SKjwt", "api-key-secret-jwt");
+    let app = serve_with(&secret, &[("TWILIO_API_BASE_URL", &twilio.base)]).await;
+    let token = app_token("jwt");
+    let (status, body) = app.send_text(&token, CUSTOMER, "one", "text-1").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // A new key: written into the secret, then the old one deleted in Twilio.
+    let mut rotated = values("jwt", "token", None);
+    rotated["TWILIO_API_KEY_SID"] = json!("SKnext");
+    rotated["TWILIO_API_KEY_SECRET"] = json!("api-key-secret-next");
+    secret.put(&rotated.to_string()).await;
+    twilio.accept_only_key("SKnext", "api-key-secret-next");
+    let mut n = 1;
+    eventually("sends with the new API key", || {
+        n += 1;
+        let (app, token) = (&app, &token);
+        async move {
+            let id = format!("text-{n}");
+            app.send_text(token, CUSTOMER, "two", &id).await.0 == StatusCode::OK
+        }
+    })
+    .await;
+    let sends = twilio.sends();
+    let last = sends.last().and_then(|s| s.authorization.clone());
+    let expected = base64::engine::general_purpose::STANDARD.encode("SKnext:api-key-secret-next");
+    assert_eq!(last, Some(format!("Basic {expected}")));
 }
 
 #[tokio::test]

@@ -166,18 +166,26 @@ pub mod endpoints {
     /// The SMS inbox's app routes, one function chosen by path.
     pub struct Sms {
         api: Api,
-        sending: Sending,
+        /// Twilio's REST API with the API key: remade when a re-read of the secret brings a
+        /// new key.
+        sending: Rotating<Sending>,
+    }
+
+    impl Sms {
+        pub(in crate::http) fn with_api(api: Api, config: &Config) -> Result<Self, StartupError> {
+            let sending = Rotating::new(config, api.core.secrets.as_ref(), |config| {
+                config.twilio_api.as_ref().map(Sending::new)
+            })
+            .ok_or(StartupError::Missing("Twilio's REST API"))?;
+            Ok(Self { api, sending })
+        }
     }
 
     impl Endpoint for Sms {
         const ROUTES: &'static [Route] = &Route::SMS;
 
         fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
-            let twilio = StartupError::require(&config.twilio_api, "Twilio's REST API")?;
-            Ok(Self {
-                sending: Sending::new(twilio),
-                api: Api::new(core, config)?,
-            })
+            Self::with_api(Api::new(core, config)?, config)
         }
 
         fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
@@ -187,10 +195,17 @@ pub mod endpoints {
                     Route::SmsConversations => sms::conversations(api, &caller, request).await,
                     Route::SmsMessages => sms::messages(api, &caller, request).await,
                     Route::SmsRead => sms::read(api, &caller, request).await,
-                    Route::SmsMedia => sms::media(api, &self.sending.rest, &caller, request).await,
-                    _ => sms_send::send(api, &self.sending, &caller, request).await,
+                    Route::SmsMedia => {
+                        let sending = self.sending.get();
+                        sms::media(api, &sending.rest, &caller, request).await
+                    }
+                    _ => sms_send::send(api, &self.sending.get(), &caller, request).await,
                 }
             }))
+        }
+
+        fn warm(&self) -> BoxFuture<'_, ()> {
+            Box::pin(self.api.warm())
         }
     }
 
@@ -255,8 +270,8 @@ impl Endpoint for App {
             unregister_device: UnregisterDevice(api.clone()),
             list_devices: ListDevices(api.clone()),
             user_phones: UserPhones(api.clone()),
-            events: Events::with_api(api, config)?,
-            sms: Sms::build(core.clone(), config)?,
+            events: Events::with_api(api.clone(), config)?,
+            sms: Sms::with_api(api, config)?,
             webhooks: VoiceWebhooks::build(core, config)?,
         })
     }

@@ -14,6 +14,7 @@ use crate::config::Needs;
 use crate::domain::IdentityStyle;
 use crate::domain::dates::day_of;
 use crate::inbox::reconcile::reconcile;
+use crate::secrets::Rotating;
 use crate::store::{DirectoryStore, MessageStore};
 use crate::twilio::rest::TwilioRest;
 
@@ -24,14 +25,18 @@ pub async fn run_reconcile() -> Result<(), Error> {
         twilio_api: true,
         ..Needs::default()
     };
-    let (store, rest, style) = start(needs, |config, _, store, _| {
-        let twilio = StartupError::require(&config.twilio_api, "Twilio's REST API")?;
-        let rest = TwilioRest::new(twilio.rest.clone(), twilio.timeout);
+    let (store, rest, style) = start(needs, |config, secrets, store, _| {
+        // The API key is remade when a re-read of the secret brings a new one.
+        let rest = Rotating::new(&config, secrets.as_ref(), |config| {
+            let twilio = config.twilio_api.as_ref()?;
+            Some(TwilioRest::new(twilio.rest.clone(), twilio.timeout))
+        })
+        .ok_or(StartupError::Missing("Twilio's REST API"))?;
         Ok((store, rest, config.presence.identity_style))
     })
     .await?;
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
-        let (store, rest) = (store.clone(), rest.clone());
+        let (store, rest) = (store.clone(), rest.get());
         async move { reconcile_scheduled(&store, &store, &rest, style, system_clock()).await }
     }))
     .await
