@@ -1,8 +1,8 @@
 //! template.yaml against the code: the table's key and TTL attributes, and every partition an
 //! IAM condition (`dynamodb:LeadingKeys`) names, are the ones the store writes
 //! (`shared/src/store/dynamo/keys.rs`), so a renamed prefix that the template still grants fails
-//! here, not as an AccessDenied in production; and the fallback alarm's metric filter matches the
-//! log line the webhook layer writes when the store fails.
+//! here, not as an AccessDenied in production; and the fallback alarm's metric filters match the
+//! log lines the webhook layer writes when the store fails, for calls and for texts.
 
 use std::sync::Arc;
 
@@ -12,13 +12,14 @@ use shared::config::{Config, Needs};
 use shared::directory::Directory;
 use shared::http::endpoints::VoiceWebhooks;
 use shared::http::{Endpoint, Route, handle};
+use shared::store::DirectoryStore;
 use shared::store::dynamo::keys::{PARTITIONS, PK, SK, TTL_ATTRIBUTE, WARMUP_KEY};
 use shared::store::memory::MemoryStore;
-use shared::store::{DirectoryStore, PresenceStore};
 use shared::telemetry::{Captured, Format};
 use shared::twilio::signature::sign;
 
 use crate::helpers::{AUTH_TOKEN, DEMO_DIRECTORY, FaultyPresence, test_env};
+use crate::sms::{CUSTOMER, message_sid, sms_params};
 use crate::webhooks::{SALES, call_params};
 
 const TEMPLATE: &str = include_str!("../../template.yaml");
@@ -79,18 +80,22 @@ fn template_keys_match_the_key_schema() {
     );
 }
 
-/// The `FilterPattern` of the metric filter named `resource`: a conjunction of
-/// `($.field = "value")` terms, as (field, value).
-fn filter_terms(resource: &str) -> Vec<(String, String)> {
+/// The first value of the property `name` in the template's resource `resource`, as written.
+fn property(resource: &str, name: &str) -> &'static str {
     let section = TEMPLATE
         .split(&format!("\n  {resource}:\n"))
         .nth(1)
         .unwrap_or_else(|| panic!("no {resource} in the template"));
-    let pattern = section
+    section
         .lines()
-        .find_map(|line| line.trim().strip_prefix("FilterPattern: "))
-        .expect("a FilterPattern")
-        .trim_matches('\'');
+        .find_map(|line| line.trim().strip_prefix(name)?.strip_prefix(": "))
+        .unwrap_or_else(|| panic!("no {name} in {resource}"))
+}
+
+/// The `FilterPattern` of the metric filter named `resource`: a conjunction of
+/// `($.field = "value")` terms, as (field, value).
+fn filter_terms(resource: &str) -> Vec<(String, String)> {
+    let pattern = property(resource, "FilterPattern").trim_matches('\'');
     let inner = pattern
         .trim()
         .strip_prefix('{')
@@ -107,45 +112,54 @@ fn filter_terms(resource: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The JSON log lines `request` produces on the webhooks function over `presence`, as the
-/// Lambda functions write them.
-async fn log_lines(presence: Arc<dyn PresenceStore>, params: &[(String, String)]) -> Vec<Value> {
+/// The demo directory in a memory store: every store of the webhooks function.
+async fn demo_stores() -> shared::app::Stores {
+    let memory = Arc::new(MemoryStore::new());
+    let demo = Directory::parse(DEMO_DIRECTORY).unwrap();
+    memory.import(&demo).await.unwrap();
+    shared::app::Stores {
+        presence: memory.clone(),
+        directory: memory.clone(),
+        events: memory.clone(),
+        messages: memory,
+    }
+}
+
+/// The status and the JSON log lines of one signed webhook on `route` of the webhooks function
+/// over `stores`, as the Lambda functions write them.
+async fn log_lines(
+    stores: shared::app::Stores,
+    route: Route,
+    params: &[(String, String)],
+) -> (u16, Vec<Value>) {
     let env = test_env(&[]);
     let needs = Needs {
         webhooks: true,
         ..Needs::default()
     };
     let config = Config::from_env(&|k| env.get(k).cloned(), needs).unwrap();
-    let directory = Arc::new(MemoryStore::new());
-    let demo = Directory::parse(DEMO_DIRECTORY).unwrap();
-    directory.import(&demo).await.unwrap();
-    let stores = shared::app::Stores {
-        presence,
-        directory: directory.clone(),
-        events: directory.clone(),
-        messages: directory,
-    };
     let webhooks = VoiceWebhooks::build(Core::new(config.presence, stores), &config).unwrap();
-    let url = "https://voice.example.com/phone/voice/incoming";
+    let url = format!("https://voice.example.com{}", route.path());
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params)
         .finish();
-    let request = http::Request::post("/phone/voice/incoming")
+    let request = http::Request::post(route.path())
         .header("host", "voice.example.com")
         .header("x-forwarded-proto", "https")
-        .header("x-twilio-signature", sign(AUTH_TOKEN, url, params))
+        .header("x-twilio-signature", sign(AUTH_TOKEN, &url, params))
         .body(bytes::Bytes::from(body))
         .unwrap();
     let buffer = Captured::default();
     let writer = buffer.clone();
     let subscriber = shared::telemetry::subscriber(Format::Json, move || writer.clone(), false);
     let _guard = tracing::subscriber::set_default(subscriber);
-    let response = handle(&webhooks, Route::VoiceIncoming, request).await;
-    assert_eq!(response.status(), 200);
+    let response = handle(&webhooks, route, request).await;
     let text = buffer.text();
-    text.lines()
+    let lines = text
+        .lines()
         .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+        .collect();
+    (response.status().as_u16(), lines)
 }
 
 fn matches(line: &Value, terms: &[(String, String)]) -> bool {
@@ -154,25 +168,66 @@ fn matches(line: &Value, terms: &[(String, String)]) -> bool {
         .all(|(field, value)| line[field].as_str() == Some(value))
 }
 
-/// The fallback alarm counts exactly the requests answered by a fallback because the store
+/// How many of `lines` the metric filter `resource` counts.
+fn counted(resource: &str, lines: &[Value]) -> usize {
+    let terms = filter_terms(resource);
+    lines.iter().filter(|l| matches(l, &terms)).count()
+}
+
+/// The fallback alarm counts exactly the calls answered by a fallback because the store
 /// failed: its filter matches that line of the webhook layer, and not a call that rang.
 #[tokio::test(flavor = "current_thread")]
 async fn the_fallback_alarms_filter_matches_the_webhooks_store_failure_line() {
-    let terms = filter_terms("WebhookFallbackMetricFilter");
+    let filter = "WebhookFallbackMetricFilter";
     let params = call_params(SALES);
-    let failed = log_lines(Arc::new(FaultyPresence::Unavailable), &params).await;
-    assert_eq!(
-        failed.iter().filter(|l| matches(l, &terms)).count(),
-        1,
-        "{terms:?} in {failed:?}"
-    );
-    let healthy = log_lines(Arc::new(MemoryStore::new()), &params).await;
+    let faulty = shared::app::Stores {
+        presence: Arc::new(FaultyPresence::Unavailable),
+        ..demo_stores().await
+    };
+    let (status, failed) = log_lines(faulty, Route::VoiceIncoming, &params).await;
+    assert_eq!(status, 200);
+    assert_eq!(counted(filter, &failed), 1, "{filter} in {failed:?}");
+    let (status, healthy) = log_lines(demo_stores().await, Route::VoiceIncoming, &params).await;
+    assert_eq!(status, 200);
     assert!(
         healthy.iter().any(|l| l["message"] == "request"),
         "{healthy:?}"
     );
+    assert_eq!(counted(filter, &healthy), 0, "{filter} in {healthy:?}");
+}
+
+/// A text whose store failed is answered 503 (Twilio then posts it to the SMS fallback URL)
+/// and counted by the SMS filter into the same alarm; a stored text is not, and neither
+/// filter counts the other's line.
+#[tokio::test(flavor = "current_thread")]
+async fn the_sms_fallback_filter_matches_the_sms_webhooks_store_failure_line() {
+    let filter = "SmsWebhookFallbackMetricFilter";
+    let params = sms_params(&message_sid(1), CUSTOMER, SALES, "hello");
+    let faulty = shared::app::Stores {
+        directory: Arc::new(FaultyPresence::Unavailable),
+        ..demo_stores().await
+    };
+    let (status, failed) = log_lines(faulty, Route::SmsIncoming, &params).await;
+    assert_eq!(status, 503, "{failed:?}");
+    assert_eq!(counted(filter, &failed), 1, "{filter} in {failed:?}");
+    assert_eq!(counted("WebhookFallbackMetricFilter", &failed), 0);
+    let (status, stored) = log_lines(demo_stores().await, Route::SmsIncoming, &params).await;
+    assert_eq!(status, 200, "{stored:?}");
     assert!(
-        !healthy.iter().any(|l| matches(l, &terms)),
-        "{terms:?} in {healthy:?}"
+        stored.iter().any(|l| l["message"] == "request"),
+        "{stored:?}"
+    );
+    assert_eq!(counted(filter, &stored), 0, "{filter} in {stored:?}");
+    // A call whose store failed is the other filter's, not this one's.
+    let faulty = shared::app::Stores {
+        presence: Arc::new(FaultyPresence::Unavailable),
+        ..demo_stores().await
+    };
+    let (_, call) = log_lines(faulty, Route::VoiceIncoming, &call_params(SALES)).await;
+    assert_eq!(counted(filter, &call), 0, "{filter} in {call:?}");
+    // Both filters feed the one alarm's metric.
+    assert_eq!(
+        property(filter, "MetricName"),
+        property("WebhookFallbackMetricFilter", "MetricName")
     );
 }
