@@ -20,6 +20,7 @@ use crate::helpers::{
 };
 use crate::helpers::{FaultyPresence, spawn_with_presence};
 use crate::on_both_stores;
+use crate::sms::{CUSTOMER, message_sid, sms_params};
 
 pub(crate) const SALES: &str = "+14155551234";
 pub(crate) const SUPPORT: &str = "+14155551235";
@@ -469,26 +470,51 @@ async fn webhooks_configured_as_get_work_too() {
     assert_eq!(twiml.texts("Say"), vec!["Alice is away."]);
 }
 
-#[tokio::test]
-async fn during_an_auth_token_rotation_either_token_signs() {
+/// During an auth-token rotation a signature by either token is accepted on `path`, and one by
+/// any other token refused; without the secondary, only the auth token signs.
+async fn either_token_signs(path: &str, params: &[(String, String)]) {
     let next = "the-next-twilio-auth-token";
     let app = spawn_app_with(StoreKind::Memory, &[("TWILIO_AUTH_TOKEN_SECONDARY", next)]).await;
-    let path = "/phone/voice/incoming";
-    let params = call_params(SALES);
     for (token, expected) in [
         (AUTH_TOKEN, StatusCode::OK),
         (next, StatusCode::OK),
         ("neither-of-the-tokens", StatusCode::FORBIDDEN),
     ] {
-        let signature = sign(token, &format!("{}{path}", app.base), &params);
-        let (status, body) = app.webhook_with(path, &params, Some(signature)).await;
-        assert_eq!(status, expected, "{token}: {body}");
+        let signature = sign(token, &format!("{}{path}", app.base), params);
+        let (status, body) = app.webhook_with(path, params, Some(signature)).await;
+        assert_eq!(status, expected, "{path}, {token}: {body}");
     }
-    // Without the secondary, only the auth token signs.
     let app = spawn_app(StoreKind::Memory).await;
-    let signature = sign(next, &format!("{}{path}", app.base), &params);
-    let (status, _) = app.webhook_with(path, &params, Some(signature)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    let signature = sign(next, &format!("{}{path}", app.base), params);
+    let (status, _) = app.webhook_with(path, params, Some(signature)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+}
+
+#[tokio::test]
+async fn during_an_auth_token_rotation_either_token_signs() {
+    either_token_signs("/phone/voice/incoming", &call_params(SALES)).await;
+}
+
+#[tokio::test]
+async fn during_an_auth_token_rotation_either_token_signs_the_sms_webhooks() {
+    let text = sms_params(&message_sid(1), CUSTOMER, SALES, "hello");
+    let delivered: Vec<(String, String)> = [
+        ("MessageSid", message_sid(2).as_str()),
+        ("MessageStatus", "delivered"),
+        ("AccountSid", ACCOUNT_SID),
+        ("From", SALES),
+        ("To", CUSTOMER),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (path, params) in [
+        ("/phone/sms/incoming", &text),
+        ("/phone/sms/status", &delivered),
+        ("/phone/sms/fallback", &text),
+    ] {
+        either_token_signs(path, params).await;
+    }
 }
 
 #[tokio::test]
