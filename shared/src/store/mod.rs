@@ -11,6 +11,7 @@
 pub mod counting;
 pub mod dynamo;
 pub mod events;
+pub mod history;
 pub mod import;
 pub mod memory;
 pub mod messages;
@@ -24,6 +25,7 @@ use crate::events::{Cursor, Event};
 
 pub use events::{CONNECTION_MAX_SECONDS, Connection, EventSink};
 pub use import::ImportReport;
+pub use history::HistoryStore;
 pub use messages::MessageStore;
 pub use presence::{
     ActiveCall, CallEvent, CallProgress, DeviceRecord, DeviceTtls, HeartbeatOutcome,
