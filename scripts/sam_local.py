@@ -19,7 +19,9 @@ Commands (run with the .venv's python, which has PyYAML and boto3 through the SA
       `sam local invoke` of every fixture with its function, each answer checked, one line
       `<LogicalId> <fixture> -> <statusCode>` each (logs in LOG_DIR), and the device the
       register -> heartbeat -> list sequence stored, read back from moto; exits non-zero on
-      any failed check.
+      any failed check. Starts a fake of Twilio's REST API on MOTO_ENDPOINT's host for the
+      Twilio credentials in PARAMETER_OVERRIDES and points TWILIO_API_BASE_URL's parameter at
+      it.
   settings TEMPLATE ENV_FILE OUT_JSON MOTO_ENDPOINT [Param=value ...]
       The development settings of ENV_FILE as parameter overrides (printed) and an --env-vars
       file, through the template's own wiring; a WebSocket API's @connections endpoint is moto.
@@ -29,11 +31,16 @@ Commands (run with the .venv's python, which has PyYAML and boto3 through the SA
   bootstraps TEMPLATE BUILD_DIR
       Every built bootstrap is an ELF for the template's architecture needing no glibc newer
       than Amazon Linux 2023's.
+  table-indexes TEMPLATE MOTO_ENDPOINT TABLE
+      The table in moto has every global secondary index of the template's table.
 """
 
+import base64
 import fnmatch
 import gzip
 import hashlib
+import hmac
+import http.server
 import io
 import json
 import os
@@ -42,7 +49,9 @@ import re
 import subprocess
 import sys
 import tarfile
+import threading
 import time
+import urllib.parse
 
 import yaml
 
@@ -50,9 +59,10 @@ import yaml
 # Expected answers. Status, body shape and run order are derived from a fixture's name and kind
 # (app route: a JSON object; Twilio webhook: 200 TwiML, text/xml). This table only orders the
 # fixtures into a story (register -> heartbeat -> list shows the device stored in moto; the
-# call webhooks while Alice is live; unregister last), adds content checks, and gives the
-# function a setting the fixture needs. A fixture it does not name runs after the named ones
-# with the derived checks alone. First match wins.
+# call webhooks and the SMS inbox while Alice is live; unregister last), adds content checks
+# (on the answer, in moto, and the requests the fake Twilio got), and gives the function a
+# setting the fixture needs. A fixture it does not name runs after the named ones with the
+# derived checks alone. First match wins.
 # ---------------------------------------------------------------------------------------------
 ALICE = "user_alice_40example_2Ecom"
 EXPECT = [
@@ -83,12 +93,33 @@ EXPECT = [
     ("dial-status-no-answer-function-url.json", 65, {}, [("text", "<Record")]),
     ("dial-status-completed-function-url.json", 66, {}, [("text", "<Hangup/>")]),
     ("voice-fallback-function-url.json", 67, {}, [("text", "<Record")]),
+    # The SMS inbox while Alice is live: a customer texts Sales (Alice and Bob), Alice lists,
+    # reads, finds no media, and cannot reply while Twilio's REST API is unreachable (nothing
+    # listens on port 9 of the container; the fake Twilio sees no request); a status callback
+    # for a text not stored; the fallback of a number this cold process has not seen forwards
+    # nothing; the reconciler lists each demo number from the fake Twilio and finds nothing.
+    ("sms-incoming-function-url.json", 70, {}, [("text-end", "<Response></Response>"),
+                                                ("moto", "smsid:SM7c1b0d9a8e2f4c3b6a5d4e3f2a1b0c9d", "msg"),
+                                                ("moto", "sms:org_demo:phone-sales", "conv:+14155550199")]),
+    ("sms-conversations.json", 71, {}, [("json", "conversations[].with", "+14155550199"),
+                                        ("json", "conversations[].unread", 1)]),
+    ("sms-messages.json", 72, {}, [("json", "messages[].body", "Is the blue one in stock?")]),
+    ("sms-read.json", 73, {}, [("json", "unread", 0)]),
+    ("sms-media-not-found.json", 74, {}, [("status", 404), ("json", "error.code", "not_found")]),
+    ("sms-send-twilio-unreachable.json", 75, {"TWILIO_API_BASE_URL": "http://127.0.0.1:9"},
+     [("status", 503), ("json", "error.code", "twilio_unavailable"), ("twilio", "*", 0),
+      ("moto-absent", f"softphone:org_demo:{ALICE}", "~smssend:c0ffee-1")]),
+    ("sms-status-function-url.json", 76, {}, [("text-end", "<Response></Response>")]),
+    ("sms-fallback-function-url.json", 77, {}, [("text-end", "<Response></Response>")]),
+    ("sms-reconcile-schedule.json", 78, {}, [("json", "numbers", 5), ("json", "listed", 0),
+                                             ("json", "recovered", 0), ("json", "failed", []),
+                                             ("twilio", "GET /2010-04-01/Accounts/*/Messages.json", 5)]),
     ("*bad-signature*", 80, {}, []),
     ("*bad-jwt*", 81, {}, []),
     ("*unauthorized*", 82, {}, []),
     ("unregister-device.json", 90, {}, [("json", "removed", True)]),
 ]
-UNLISTED_ORDER = 70
+UNLISTED_ORDER = 79
 
 
 def expected_status(name, checks=()):
@@ -381,9 +412,10 @@ def check_answer(name, kind, response, checks, is_webhook):
     if is_error(response):
         return [f"the function failed: {json.dumps(response)[:300]}"]
     if kind in ("dynamodb", "schedule"):
-        # A stream batch answers null or {"batchItemFailures": [...]}; a schedule anything.
+        # A stream batch answers null or {"batchItemFailures": [...]}; a schedule anything, its
+        # JSON result checked as an HTTP answer's body is.
         failures = response.get("batchItemFailures") if isinstance(response, dict) else None
-        return [f"batchItemFailures: {failures}"] if failures else []
+        return ([f"batchItemFailures: {failures}"] if failures else []) + json_checks(response, checks)
     wrong = []
     if not isinstance(response, dict) or "statusCode" not in response:
         return [f"not a Lambda HTTP response: {str(response)[:300]}"]
@@ -420,33 +452,131 @@ def check_answer(name, kind, response, checks, is_webhook):
             wrong.append(f"body is not a JSON object: {body[:120]!r}")
         elif status >= 400 and not (isinstance(doc.get("error"), dict) and doc["error"].get("code")):
             wrong.append(f"error body without error.code: {body[:160]!r}")
+    if any(check[0].startswith("json") for check in checks):
+        try:
+            wrong += json_checks(json.loads(body), checks)
+        except ValueError:
+            wrong.append(f"json checks: body is not JSON: {body[:120]!r}")
     for check in checks:
         what = check[0]
         if what == "text" and check[1] not in body:
             wrong.append(f"body lacks {check[1]!r}: {body[:400]!r}")
-        elif what.startswith("json"):
-            try:
-                doc = json.loads(body)
-            except ValueError:
-                wrong.append(f"{what} {check[1]}: body is not JSON")
-                continue
-            values = get_path(doc, check[1])
-            if what == "json" and values != [check[2]]:
-                wrong.append(f"{check[1]} is {values}, expected {check[2]!r}")
-            if what == "json-contains" and check[2] not in values:
-                wrong.append(f"{check[1]} {values} lacks {check[2]!r}")
-            if what == "json-len" and not (len(values) == 1 and isinstance(values[0], list) and len(values[0]) == check[2]):
-                wrong.append(f"{check[1]} is not a list of {check[2]}: {values}")
-            if what == "json-type" and not (len(values) == 1 and isinstance(values[0], check[2])):
-                wrong.append(f"{check[1]} is {values}, not a {check[2].__name__}")
+        elif what == "text-end" and not body.endswith(check[1]):
+            wrong.append(f"body does not end {check[1]!r}: {body[-400:]!r}")
         elif what == "header" and check[2] not in str(headers.get(check[1], "")):
             wrong.append(f"header {check[1]} is {headers.get(check[1])!r}, expected {check[2]!r}")
+    return wrong
+
+
+def json_checks(doc, checks):
+    """What is wrong with a JSON document by the json* checks (`conversations[].with` is
+    every conversation's `with`: `json` wants exactly one, equal)."""
+    wrong = []
+    for what, path, want in (c for c in checks if c[0].startswith("json")):
+        values = get_path(doc, path)
+        if what == "json" and values != [want]:
+            wrong.append(f"{path} is {values}, expected {want!r}")
+        if what == "json-contains" and want not in values:
+            wrong.append(f"{path} {values} lacks {want!r}")
+        if what == "json-len" and not (len(values) == 1 and isinstance(values[0], list) and len(values[0]) == want):
+            wrong.append(f"{path} is not a list of {want}: {values}")
+        if what == "json-type" and not (len(values) == 1 and isinstance(values[0], want)):
+            wrong.append(f"{path} is {values}, not a {want.__name__}")
     return wrong
 
 
 def is_webhook_fixture(event):
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     return "x-twilio-signature" in headers
+
+
+# ---------------------------------------------------------------------------------------------
+# A fake of Twilio's REST API: the functions in their containers cannot reach Twilio.
+# ---------------------------------------------------------------------------------------------
+class FakeTwilio:
+    """Twilio's REST API as far as the reconciler reads it, on HOST (where the containers
+    reach this machine), in a thread: `GET /2010-04-01/Accounts/{AccountSid}/Messages.json`
+    answers an empty page; a request without the development API key as HTTP Basic auth 401,
+    anything else 404, both in Twilio's error shape. Keeps every request as (method, path,
+    query, authorized)."""
+
+    def __init__(self, host, account_sid, api_key_sid, api_key_secret):
+        self.requests = []
+        lock = threading.Lock()
+        expected = "Basic " + base64.b64encode(f"{api_key_sid}:{api_key_secret}".encode()).decode()
+        messages = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        requests = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                url = urllib.parse.urlsplit(self.path)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                authorized = hmac.compare_digest(self.headers.get("Authorization", "").encode(), expected.encode())
+                query = urllib.parse.parse_qs(url.query)
+                with lock:
+                    requests.append((self.command, url.path, query, authorized))
+                if not authorized:
+                    status, body = 401, {"code": 20003, "message": "Authenticate", "status": 401}
+                elif self.command == "GET" and url.path == messages:
+                    status, body = 200, {"messages": [], "next_page_uri": None, "page": 0, "start": 0, "end": 0,
+                                         "uri": self.path, "first_page_uri": self.path, "previous_page_uri": None}
+                else:
+                    status, body = 404, {"code": 20404, "message": "The requested resource was not found",
+                                         "status": 404}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_DELETE = answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer((host, 0), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def check(self, checks, since):
+        """What is wrong with the requests since the SINCE'th by the `twilio` checks (pattern
+        on "METHOD path", count), and a note on them."""
+        seen = self.requests[since:]
+        wrong = [f"fake Twilio: {m} {p} without the development API key" for m, p, _, ok in seen if not ok]
+        for _, pattern, count in (c for c in checks if c[0] == "twilio"):
+            matching = [r for r in seen if fnmatch.fnmatch(f"{r[0]} {r[1]}", pattern)]
+            if len(matching) != count:
+                wrong.append(f"fake Twilio: {len(matching)} requests {pattern}, expected {count}")
+        tos = sorted(t for _, _, q, _ in seen for t in q.get("To", []))
+        note = f"  fake Twilio: {len(seen)} requests" + (f", To {' '.join(tos)}" if tos else "") if seen else None
+        return wrong, note
+
+
+def parameter_of(template, var):
+    """The template parameter a function's environment variable VAR is `!Ref`, or None."""
+    params = template.get("Parameters") or {}
+    for fn in functions(template).values():
+        value = ((fn.get("Properties", {}).get("Environment") or {}).get("Variables") or {}).get(var)
+        if isinstance(value, dict) and value.get("Ref") in params:
+            return value["Ref"]
+    return None
+
+
+def start_fake_twilio(template, overrides, moto):
+    """A FakeTwilio on moto's host for the credentials the functions get, and the overrides
+    with TWILIO_API_BASE_URL's parameter pointing at it."""
+    given = dict(item.split("=", 1) for item in overrides.split())
+    credentials = [given.get(parameter_of(template, var) or "", "")
+                   for var in ("TWILIO_ACCOUNT_SID", "TWILIO_API_KEY_SID", "TWILIO_API_KEY_SECRET")]
+    base_param = parameter_of(template, "TWILIO_API_BASE_URL")
+    if not all(credentials) or not base_param:
+        raise SystemExit("sam-local: the template sets TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, "
+                         "TWILIO_API_KEY_SECRET and TWILIO_API_BASE_URL from parameters no longer")
+    twilio = FakeTwilio(urllib.parse.urlsplit(moto).hostname, *credentials)
+    given[base_param] = twilio.url
+    print(f"fake Twilio REST API on {twilio.url} ({base_param})", flush=True)
+    return twilio, " ".join(f"{k}={v}" for k, v in given.items())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -475,6 +605,7 @@ def cmd_invoke(template_path, events_dir, built_template, image, env_vars_path, 
     if problems:
         return 1
     base_env = json.loads(pathlib.Path(env_vars_path).read_text())
+    twilio, overrides = start_fake_twilio(template, overrides, moto)
     log_dir = pathlib.Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     failed, slowest = 0, 0.0
@@ -490,6 +621,7 @@ def cmd_invoke(template_path, events_dir, built_template, image, env_vars_path, 
                "--template", built_template, "--invoke-image", image, "--skip-pull-image",
                "--env-vars", env_file, "--parameter-overrides", overrides, "--beta-features"]
         t0 = time.monotonic()
+        twilio_seen = len(twilio.requests)
         proc = subprocess.run(cmd, capture_output=True, text=True)
         seconds = time.monotonic() - t0
         (log_dir / f"{fn}-{name}.log").write_text(proc.stderr)
@@ -512,6 +644,13 @@ def cmd_invoke(template_path, events_dir, built_template, image, env_vars_path, 
                     notes.append(f"  stored in moto: {item}")
                 else:
                     wrong.append(f"no item {check[1]} / {check[2]} in moto")
+            if check[0] == "moto-absent" and moto_item(moto, table, check[1], check[2]):
+                wrong.append(f"item {check[1]} / {check[2]} in moto, expected none")
+        twilio_wrong, twilio_note = twilio.check(checks, twilio_seen)
+        wrong += twilio_wrong
+        notes += [twilio_note] if twilio_note else []
+        if kind == "schedule" and isinstance(response, dict) and not is_error(response):
+            notes.append(f"  result: {json.dumps(response)}")
         print(f"{fn} {name} -> {status}" + (f"  FAILED: {'; '.join(wrong)}" if wrong else ""), flush=True)
         for note in notes:
             print(note, flush=True)
@@ -637,6 +776,25 @@ def cmd_bootstraps(template_path, build_dir):
     return 1 if bad else 0
 
 
+def cmd_table_indexes(template_path, endpoint, table):
+    """The table the operator command created in moto has every secondary index of the
+    template's table, with the same keys."""
+    import boto3
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    created = client.describe_table(TableName=table)["Table"]
+    keys = lambda index: [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]]
+    have = {i["IndexName"]: keys(i) for i in created.get("GlobalSecondaryIndexes") or []}
+    want = {}
+    for res in load_template(template_path)["Resources"].values():
+        if res.get("Type") == "AWS::DynamoDB::Table":
+            want.update({i["IndexName"]: keys(i) for i in res["Properties"].get("GlobalSecondaryIndexes") or []})
+    wrong = [f"{name} {key}: the table has {have.get(name)}" for name, key in want.items() if have.get(name) != key]
+    listed = ", ".join(f"{n} ({' + '.join(a for a, _ in k)})" for n, k in have.items()) or "none"
+    print(f"table {table}: indexes {listed}" + (f"  FAILED: {'; '.join(wrong)}" if wrong else ""))
+    return 1 if wrong else 0
+
+
 def moto_item(endpoint, table, pk, sk):
     """The item at (pk, sk) as one line of its keys and presence attributes, or None."""
     import boto3
@@ -646,7 +804,7 @@ def moto_item(endpoint, table, pk, sk):
     if not item:
         return None
     flat = {k: next(iter(v.values())) for k, v in item.items()}
-    keep = ["pk", "sk", "platform", "label", "lastSeen", "expiresAt", "ttlSeconds"]
+    keep = ["pk", "sk", "platform", "label", "lastSeen", "expiresAt", "ttlSeconds", "inbox", "activity"]
     return " ".join(f"{k}={flat[k]}" for k in keep if k in flat)
 
 
@@ -765,6 +923,8 @@ def main(argv):
         return 0
     if cmd == "bootstraps" and len(args) == 2:
         return cmd_bootstraps(*args)
+    if cmd == "table-indexes" and len(args) == 3:
+        return cmd_table_indexes(*args)
     print(__doc__, file=sys.stderr)
     return 2
 

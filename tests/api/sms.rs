@@ -31,6 +31,7 @@ on_both_stores!(
     opt_out_words_mark_the_sender_and_start_lifts_it,
     media_is_fetched_with_the_api_key_from_twilio_only,
     messages_and_conversations_are_paged_newest_first,
+    catch_up_leaves_the_inbox_out_for_a_voice_only_device,
 );
 
 /// A Messaging webhook's parameters, as Twilio posts them.
@@ -500,6 +501,71 @@ async fn messages_and_conversations_are_paged_newest_first(kind: StoreKind) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
         assert_eq!(body["error"]["field"], field, "{path}");
     }
+}
+
+async fn catch_up_leaves_the_inbox_out_for_a_voice_only_device(kind: StoreKind) {
+    let app = spawn_app(kind).await;
+    let token = alice();
+    app.register(&token, "desk-phone", "web").await;
+    let body = json!({"deviceId": "inbox", "platform": "web", "capabilities": ["sms"]});
+    app.post("/phone/voice/register-device", &token, body).await;
+    let first = app.start_cursor(&token).await;
+    // After the registers' own events.
+    let (registered, _) = app.catch_up(&token, &first).await;
+    let start = registered.last().unwrap()["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.text(1, CUSTOMER, SALES, "hello").await;
+    let types = |body: &Value| -> Vec<String> {
+        body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, everyone) = app
+        .get(&format!("/phone/events?after={start}"), &token)
+        .await;
+    assert_eq!(types(&everyone), vec!["sms.received"]);
+    let (_, inbox) = app
+        .get(
+            &format!("/phone/events?after={start}&deviceId=inbox"),
+            &token,
+        )
+        .await;
+    assert_eq!(types(&inbox), vec!["sms.received"]);
+    let (status, voice) = app
+        .get(
+            &format!("/phone/events?after={start}&deviceId=desk-phone&limit=1"),
+            &token,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{voice}");
+    assert_eq!(
+        types(&voice),
+        Vec::<String>::new(),
+        "never to a voice-only device"
+    );
+    assert_eq!(
+        voice["more"], true,
+        "the page was full before the text was left out"
+    );
+    assert_eq!(
+        voice["cursor"], everyone["events"][0]["cursor"],
+        "and resumes past the text it left out"
+    );
+    let (status, bad) = app
+        .get(
+            &format!("/phone/events?after={start}&deviceId=a%20b"),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        (status, bad["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("deviceId"))
+    );
 }
 
 /// The store fails or hangs: Twilio gets a 503 (and goes to the fallback URL), never a 200

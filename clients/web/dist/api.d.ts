@@ -72,6 +72,8 @@ export interface ErrorBody {
 export interface EventsResponse {
     events: unknown[];
     cursor: string;
+    /** The page was full (before leaving out what this device is not given): catch up again. */
+    more?: boolean;
 }
 /** `POST /phone/events/ticket`: what to open the realtime channel with, within `expiresIn` seconds. */
 export interface TicketResponse {
@@ -88,4 +90,9 @@ export declare const PATHS: {
     readonly userPhones: '/phone/user-phones';
     readonly events: '/phone/events';
     readonly ticket: '/phone/events/ticket';
+    readonly smsConversations: '/phone/sms/conversations';
+    readonly smsMessages: '/phone/sms/messages';
+    readonly smsRead: '/phone/sms/read';
+    readonly smsSend: '/phone/sms/send';
+    readonly smsMedia: '/phone/sms/media';
 };

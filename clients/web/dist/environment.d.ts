@@ -4,6 +4,8 @@ export interface HttpResponse {
         get(name: string): string | null;
     };
     json(): Promise<unknown>;
+    /** The body as a file (MMS media). */
+    blob(): Promise<Blob>;
 }
 export interface HttpRequest {
     method: 'GET' | 'POST';

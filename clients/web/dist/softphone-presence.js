@@ -1,31 +1,3 @@
-// src/emitter.ts
-var Emitter = class {
-  handlers = /* @__PURE__ */ new Map();
-  on(type, handler) {
-    let set = this.handlers.get(type);
-    if (!set) {
-      set = /* @__PURE__ */ new Set();
-      this.handlers.set(type, set);
-    }
-    set.add(handler);
-    return () => this.off(type, handler);
-  }
-  off(type, handler) {
-    this.handlers.get(type)?.delete(handler);
-  }
-  emit(type, payload) {
-    for (const handler of [...this.handlers.get(type) ?? []]) {
-      try {
-        handler(payload);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
-  }
-};
-
 // src/environment.ts
 function browserStorage() {
   try {
@@ -73,11 +45,39 @@ var PATHS = {
   devices: "/phone/voice/devices",
   userPhones: "/phone/user-phones",
   events: "/phone/events",
-  ticket: "/phone/events/ticket"
+  ticket: "/phone/events/ticket",
+  smsConversations: "/phone/sms/conversations",
+  smsMessages: "/phone/sms/messages",
+  smsRead: "/phone/sms/read",
+  smsSend: "/phone/sms/send",
+  smsMedia: "/phone/sms/media"
 };
 
+// src/backoff.ts
+var FIRST_BACKOFF_MS = 1e3;
+var MAX_BACKOFF_MS = 3e4;
+function backoffMs(failures, random) {
+  const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, failures - 1));
+  return base / 2 + base / 2 * random();
+}
+function retryAfterMs(value, now) {
+  if (value === null || value.trim() === "") return void 0;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1e3;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? void 0 : Math.max(0, date - now);
+}
+
 // src/events.ts
-var EVENT_TYPES = ["devices.changed", "device.signedOut", "call.state"];
+var EVENT_TYPES = [
+  "devices.changed",
+  "device.signedOut",
+  "call.state",
+  "sms.received",
+  "sms.sent",
+  "sms.status",
+  "sms.read"
+];
 function isEventOf(event, type) {
   return event.type === type;
 }
@@ -130,8 +130,6 @@ var PONG_TIMEOUT_MS = 1e4;
 var OPEN_TIMEOUT_MS = 15e3;
 var REFRESH_MS = 110 * 6e4;
 var REFRESH_JITTER_MS = 5 * 6e4;
-var FIRST_BACKOFF_MS = 1e3;
-var MAX_BACKOFF_MS = 3e4;
 var STABLE_MS = 6e4;
 var CLOSE_LOST = 4e3;
 var RealtimeChannel = class {
@@ -339,8 +337,7 @@ var RealtimeChannel = class {
   }
   /** 1, 2, 4 … 30 s, each time between half and all of it, at random. */
   backoff(failures) {
-    const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, failures - 1));
-    return base / 2 + base / 2 * this.host.env.random();
+    return backoffMs(failures, () => this.host.env.random());
   }
   // ── catch-up ──────────────────────────────────────────────────────────────
   /** After every connect: the events after the log's cursor, page after page. */
@@ -353,18 +350,18 @@ var RealtimeChannel = class {
     this.catchingUp = true;
     this.cancel(this.catchUpTimer);
     this.catchUpTimer = null;
-    let ok;
+    let ok2;
     do {
       this.catchUpAgain = false;
-      ok = await this.catchUpPages(run);
+      ok2 = await this.catchUpPages(run);
       if (run !== this.run) return;
-    } while (ok && this.catchUpAgain);
+    } while (ok2 && this.catchUpAgain);
     this.catchingUp = false;
     const buffered = this.buffered;
     this.buffered = [];
     if (buffered.length > 0) this.host.deliver(buffered);
     if (run !== this.run) return;
-    if (ok) {
+    if (ok2) {
       this.catchUpFailures = 0;
       return;
     }
@@ -380,7 +377,8 @@ var RealtimeChannel = class {
     for (; ; ) {
       const after = this.host.log.cursor;
       if (after === null) return false;
-      const outcome = await this.host.request("GET", `${PATHS.events}?after=${after}&limit=${PAGE_LIMIT}`);
+      const device = encodeURIComponent(this.host.deviceId);
+      const outcome = await this.host.request("GET", `${PATHS.events}?after=${after}&limit=${PAGE_LIMIT}&deviceId=${device}`);
       if (run !== this.run) return false;
       if (outcome.kind === "cursorExpired" || outcome.kind === "fatal") {
         if (resynced) return false;
@@ -401,7 +399,8 @@ var RealtimeChannel = class {
       this.host.deliver(events);
       if (run !== this.run) return false;
       this.host.advance(body.cursor);
-      if (body.events.length < PAGE_LIMIT) return true;
+      const more = typeof body.more === "boolean" ? body.more : body.events.length >= PAGE_LIMIT;
+      if (!more) return true;
     }
   }
   // ── helpers ───────────────────────────────────────────────────────────────
@@ -418,7 +417,301 @@ var RealtimeChannel = class {
   }
 };
 
-// src/softphone-presence.ts
+// src/segments.ts
+var MAX_SMS_CHARS = 1600;
+var GSM_BASIC = new Set(
+  `@£$¥èéùìòÇ
+Øø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà`
+);
+var GSM_EXTENDED = new Set("^{}\\[~]|€\f");
+function segments(body) {
+  const characters = [...body].length;
+  const sendable = characters > 0 && characters <= MAX_SMS_CHARS;
+  let septets = 0;
+  for (const c of body) {
+    if (GSM_BASIC.has(c)) {
+      septets += 1;
+    } else if (GSM_EXTENDED.has(c)) {
+      septets += 2;
+    } else {
+      return { encoding: "UCS-2", segments: parts(body.length, 70, 67), characters, sendable };
+    }
+  }
+  return { encoding: "GSM-7", segments: parts(septets, 160, 153), characters, sendable };
+}
+function parts(units, single, each) {
+  return units <= single ? 1 : Math.ceil(units / each);
+}
+
+// src/inbox.ts
+var SmsError = class extends Error {
+  name = "SmsError";
+  code;
+  /** The HTTP status, when the server answered. */
+  status;
+  /** The request field at fault, with `invalid_field` (`body`, `to`, …). */
+  field;
+  /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
+  retryAfterMs;
+  /** With `send`: the id the text was sent with. Pass it again to retry without texting twice. */
+  clientMessageId;
+  constructor(code, message, details = {}) {
+    super(message);
+    this.code = code;
+    this.status = details.status;
+    this.field = details.field;
+    this.retryAfterMs = details.retryAfterMs;
+    this.clientMessageId = details.clientMessageId;
+  }
+};
+var DEFAULT_ATTEMPTS = 4;
+var MAX_RETRY_AFTER_MS = 6e4;
+var SmsInbox = class {
+  constructor(env, api) {
+    this.env = env;
+    this.api = api;
+  }
+  env;
+  api;
+  /** The user's conversations on all their numbers, newest activity first, with their own unread counts. */
+  conversations(options = {}) {
+    return this.get(PATHS.smsConversations, page(options));
+  }
+  /** One conversation's messages, newest first. */
+  messages(phoneId, withParty, options = {}) {
+    return this.get(PATHS.smsMessages, { phoneId, with: withParty, ...page(options) });
+  }
+  /**
+   * Move this user's read mark up to the message `upTo` (a messageSid; never back). Their other
+   * devices hear `sms.read`; colleagues sharing the number keep their own count.
+   */
+  async markRead(phoneId, withParty, upTo) {
+    return await this.answer(await this.api.exchange("POST", PATHS.smsRead, { phoneId, with: withParty, upTo }));
+  }
+  /**
+   * Text `to` from the number `phoneId`. Resolves to the stored message (also announced to
+   * every user of the number as `sms.sent`). Rejects with an `SmsError`: `recipient_opted_out`
+   * (409), `destination_refused` or `phone_not_assigned` (403), `invalid_field` with `field`
+   * (400; an empty or too long body is refused here, without a request), or, once the tries
+   * are used up, `twilio_unavailable` (503) or `network`.
+   */
+  async send(phoneId, to, body, options = {}) {
+    const clientMessageId = options.clientMessageId ?? this.env.randomUUID();
+    const characters = [...body].length;
+    if (characters === 0 || characters > MAX_SMS_CHARS) {
+      throw new SmsError("invalid_field", `body must be 1 to ${MAX_SMS_CHARS} characters`, { field: "body", clientMessageId });
+    }
+    const attempts = Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const exchange = await this.api.exchange("POST", PATHS.smsSend, { phoneId, to, body, clientMessageId });
+        return await this.answer(exchange);
+      } catch (error) {
+        if (!(error instanceof SmsError)) throw error;
+        error.clientMessageId = clientMessageId;
+        const wait = error.retryAfterMs ?? backoffMs(attempt, () => this.env.random());
+        if (attempt >= attempts || !retriable(error) || wait > MAX_RETRY_AFTER_MS) throw error;
+        await this.sleep(wait, options.signal, clientMessageId);
+      }
+    }
+  }
+  /** A file of an MMS (`message.media[i].index`), fetched through the service with the app token. */
+  async media(messageSid, index) {
+    const exchange = await this.api.exchange("GET", withQuery(PATHS.smsMedia, { messageSid, index: String(index) }));
+    if (exchange.kind === "response" && ok(exchange.response)) return exchange.response.blob();
+    throw await this.failure(exchange);
+  }
+  async get(path, query) {
+    return this.answer(await this.api.exchange("GET", withQuery(path, query)));
+  }
+  /** The JSON of a 2xx answer, else the `SmsError` it means. */
+  async answer(exchange) {
+    if (exchange.kind === "response" && ok(exchange.response)) {
+      const body = await exchange.response.json().catch(() => void 0);
+      if (typeof body === "object" && body !== null) return body;
+      throw new SmsError("malformed_response", "the service answered with no JSON object", { status: exchange.response.status });
+    }
+    throw await this.failure(exchange);
+  }
+  async failure(exchange) {
+    switch (exchange.kind) {
+      case "network":
+        return new SmsError("network", "the service could not be reached");
+      case "appToken":
+        return new SmsError("app_token", exchange.message);
+      case "response": {
+        const { status } = exchange.response;
+        const body = await exchange.response.json().catch(() => void 0);
+        const retryAfterMs2 = this.api.retryAfter(exchange.response);
+        return new SmsError(body?.error?.code ?? `http_${status}`, body?.error?.message ?? body?.message ?? `HTTP ${status}`, {
+          status,
+          ...body?.error?.field ? { field: body.error.field } : {},
+          ...retryAfterMs2 !== void 0 ? { retryAfterMs: retryAfterMs2 } : {}
+        });
+      }
+    }
+  }
+  sleep(ms, signal, clientMessageId) {
+    return new Promise((resolve, reject) => {
+      const aborted = () => new SmsError("aborted", "the send was given up before it succeeded", { clientMessageId });
+      if (signal?.aborted) {
+        reject(aborted());
+        return;
+      }
+      const timer = this.env.setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        this.env.clearTimeout(timer);
+        reject(aborted());
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+};
+function ok(response) {
+  return response.status >= 200 && response.status < 300;
+}
+function retriable(error) {
+  if (error.code === "network" || error.code === "send_in_progress") return true;
+  const status = error.status ?? 0;
+  return status === 408 || status === 429 || status >= 500 && status !== 502;
+}
+function page({ before, limit }) {
+  return { ...before ? { before } : {}, ...limit !== void 0 ? { limit: String(limit) } : {} };
+}
+function withQuery(path, query) {
+  const search = new URLSearchParams(query).toString();
+  return search ? `${path}?${search}` : path;
+}
+
+// src/storage.ts
+var STORAGE_KEYS = {
+  deviceId: "softphone.deviceId",
+  /** Set when this device was signed out (remotely or by `signOut()`): no automatic start. */
+  signedOut: "softphone.signedOut"
+};
+function loadDeviceId(storage, randomUUID) {
+  const stored = storage?.getItem(STORAGE_KEYS.deviceId);
+  if (stored && /^[A-Za-z0-9._:-]{1,128}$/.test(stored)) return stored;
+  const id = `web_${randomUUID()}`;
+  storage?.setItem(STORAGE_KEYS.deviceId, id);
+  return id;
+}
+function isSignedOutStored(storage) {
+  return storage?.getItem(STORAGE_KEYS.signedOut) != null;
+}
+function rememberSignedOut(storage, now) {
+  storage?.setItem(STORAGE_KEYS.signedOut, String(now));
+}
+function forgetSignedOut(storage) {
+  storage?.removeItem(STORAGE_KEYS.signedOut);
+}
+
+// src/emitter.ts
+var Emitter = class {
+  handlers = /* @__PURE__ */ new Map();
+  on(type, handler) {
+    let set = this.handlers.get(type);
+    if (!set) {
+      set = /* @__PURE__ */ new Set();
+      this.handlers.set(type, set);
+    }
+    set.add(handler);
+    return () => this.off(type, handler);
+  }
+  off(type, handler) {
+    this.handlers.get(type)?.delete(handler);
+  }
+  emit(type, payload) {
+    for (const handler of [...this.handlers.get(type) ?? []]) {
+      try {
+        handler(payload);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+};
+
+// src/http.ts
+var ApiClient = class {
+  constructor(env, baseUrl, getAppToken) {
+    this.env = env;
+    this.baseUrl = baseUrl;
+    this.getAppToken = getAppToken;
+  }
+  env;
+  baseUrl;
+  getAppToken;
+  /** The last app token used, kept for `pagehide`, where nothing can be awaited. */
+  lastToken = null;
+  url(path) {
+    return this.baseUrl.replace(/\/+$/, "") + path;
+  }
+  /** A request with the app token; a 401 is retried once with a token asked for again. */
+  async exchange(method, path, body, retryUnauthorized = true) {
+    let token;
+    try {
+      token = await this.getAppToken({ refresh: !retryUnauthorized });
+    } catch (cause) {
+      return { kind: "appToken", message: `getAppToken failed: ${String(cause)}` };
+    }
+    this.lastToken = token;
+    let response;
+    try {
+      response = await this.env.fetch(
+        this.url(path),
+        body === void 0 ? { method, headers: { Authorization: `Bearer ${token}` } } : {
+          method,
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+          body: JSON.stringify(body)
+        }
+      );
+    } catch {
+      return { kind: "network" };
+    }
+    if (response.status === 401 && retryUnauthorized) return this.exchange(method, path, body, false);
+    return { kind: "response", response };
+  }
+  /** The same request, as the lifecycle and the realtime channel act on it. */
+  async request(method, path, body) {
+    const exchange = await this.exchange(method, path, body);
+    switch (exchange.kind) {
+      case "appToken":
+        return { kind: "unauthorized", error: { code: "app_token", message: exchange.message } };
+      case "network":
+        return { kind: "transient", reason: "network" };
+      case "response":
+        return this.classify(exchange.response);
+    }
+  }
+  async classify(response) {
+    const { status } = response;
+    const body = await response.json().catch(() => void 0);
+    if (status >= 200 && status < 300) {
+      return body === void 0 ? { kind: "transient", reason: "malformed_response" } : { kind: "ok", body };
+    }
+    const code = body?.error?.code ?? `http_${status}`;
+    const message = body?.error?.message ?? body?.message ?? `HTTP ${status}`;
+    if (status === 401) return { kind: "unauthorized", error: { code: "unauthorized", message, status } };
+    if (status === 404 && code === "device_not_registered") return { kind: "notRegistered" };
+    if (status === 410) return code === "cursor_expired" ? { kind: "cursorExpired" } : { kind: "signedOut" };
+    if (status === 408 || status === 429 || status >= 500) {
+      return { kind: "transient", reason: code, retryAfterMs: this.retryAfter(response) };
+    }
+    return { kind: "fatal", error: { code, message, status } };
+  }
+  /** The answer's `Retry-After`, in milliseconds. */
+  retryAfter(response) {
+    return retryAfterMs(response.headers.get("Retry-After"), this.env.now());
+  }
+};
+
+// src/options.ts
 var TRANSITIONS = {
   stopped: ["starting"],
   starting: ["live", "reconnecting", "signedOut", "stopped"],
@@ -426,31 +719,315 @@ var TRANSITIONS = {
   reconnecting: ["live", "signedOut", "stopped"],
   signedOut: ["starting", "stopped"]
 };
-var STORAGE_KEYS = {
-  deviceId: "softphone.deviceId",
-  /** Set when this device was signed out (remotely or by `signOut()`): no automatic start. */
-  signedOut: "softphone.signedOut"
+
+// src/tabs.ts
+var Tabs = class {
+  constructor(Channel, name, tabId, host) {
+    this.Channel = Channel;
+    this.name = name;
+    this.tabId = tabId;
+    this.host = host;
+  }
+  Channel;
+  name;
+  tabId;
+  host;
+  /** The other started tabs of this browser profile (they said hello or here, not yet bye). */
+  peers = /* @__PURE__ */ new Set();
+  /** The leader closed and left the device registered for the next one: until a new one leads. */
+  handover = null;
+  channel = null;
+  /** Join the channel and say hello (once; again after `close()`). */
+  open() {
+    if (!this.Channel || this.channel) return;
+    const channel = new this.Channel(this.name);
+    this.channel = channel;
+    channel.addEventListener("message", (event) => {
+      if (this.channel === channel) this.receive(event.data);
+    });
+    this.post({ type: "hello", tab: this.tabId });
+  }
+  post(message) {
+    try {
+      this.channel?.postMessage(message);
+    } catch {
+    }
+  }
+  /** Say bye and leave the channel. */
+  close() {
+    this.post({ type: "bye", tab: this.tabId });
+    this.peers.clear();
+    this.handover = null;
+    this.channel?.close();
+    this.channel = null;
+  }
+  receive(message) {
+    switch (message.type) {
+      case "hello":
+        this.peers.add(message.tab);
+        this.post({ type: "here", tab: this.tabId });
+        this.host.greet();
+        return;
+      case "here":
+        this.peers.add(message.tab);
+        return;
+      case "bye":
+        this.peers.delete(message.tab);
+        return;
+      case "handover":
+        this.peers.delete(message.tab);
+        this.handover = {
+          from: message.tab,
+          ...message.registrationId ? { registrationId: message.registrationId } : {},
+          ...message.appToken ? { appToken: message.appToken } : {}
+        };
+        return;
+      default:
+        this.host.message(message);
+    }
+  }
 };
-var JITTER = 0.1;
-var FIRST_BACKOFF_MS2 = 1e3;
-var MAX_BACKOFF_MS2 = 3e4;
-var MIN_BACKOFF_MS = 500;
-var REPORT_DELAY_MS = 1e3;
-var TOKEN_ERROR_CODES = /* @__PURE__ */ new Set([20101, 20104, 31204, 31205]);
-var SoftphonePresence = class {
+
+// src/tab-presence.ts
+var TabPresence = class {
   /** `web_` + a UUID, created once per browser profile and kept in localStorage. */
   deviceId;
   env;
   options;
   events = new Emitter();
-  label;
+  api;
+  /** The other tabs of this browser profile. */
+  tabs;
   _state = "stopped";
   _leader = false;
   /** The `leader` flag last announced with a `leader` event. */
   announcedLeader = false;
-  _registration = null;
-  _device = null;
   twilio = { state: void 0 };
+  _realtimeState = "closed";
+  /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
+  log = new EventLog();
+  /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
+  registeredAt = 0;
+  constructor(options) {
+    this.options = options;
+    this.env = { ...browserEnvironment(), ...options.environment };
+    this.deviceId = loadDeviceId(this.env.storage, () => this.env.randomUUID());
+    this.api = new ApiClient(this.env, options.apiBaseUrl, options.getAppToken);
+    this.tabs = new Tabs(this.env.BroadcastChannel, `softphone-presence:${this.deviceId}`, this.env.randomUUID(), {
+      greet: () => {
+        if (!this._leader) return;
+        this.broadcastState();
+        this.post({ type: "log", ...this.log.snapshot() });
+      },
+      message: (message) => this.onTabMessage(message)
+    });
+  }
+  get state() {
+    return this._state;
+  }
+  /** Whether this tab runs the Twilio Device and the heartbeats for the browser. */
+  get isLeader() {
+    return this._leader;
+  }
+  get twilioStatus() {
+    return this.twilio;
+  }
+  /** The realtime channel's state; in a tab that does not lead, the leader's. */
+  get realtimeState() {
+    return this._realtimeState;
+  }
+  on(type, handler) {
+    return this.events.on(type, handler);
+  }
+  off(type, handler) {
+    this.events.off(type, handler);
+  }
+  // ── state and the other tabs ──────────────────────────────────────────────
+  setState(next, reason) {
+    if (next === this._state) return;
+    if (this._leader && !TRANSITIONS[this._state].includes(next)) {
+      throw new Error(`softphone-presence: no transition ${this._state} → ${next}`);
+    }
+    this.forceState(next, reason);
+  }
+  /** Change state without the leader's rules: a follower mirrors, a new leader starts over. */
+  forceState(next, reason) {
+    const previous = this._state;
+    if (this._leader !== this.announcedLeader) {
+      this.announcedLeader = this._leader;
+      this.events.emit("leader", { leader: this._leader });
+    }
+    if (next === previous) return;
+    this._state = next;
+    this.events.emit("state", { state: next, previous, leader: this._leader, ...reason ? { reason } : {} });
+    this.broadcastState();
+  }
+  post(message) {
+    this.tabs.post(message);
+  }
+  broadcastState() {
+    if (this._leader && this._state !== "stopped") {
+      this.post({ type: "state", tab: this.tabs.tabId, state: this._state, twilio: this.twilio, realtime: this._realtimeState });
+    }
+  }
+  onTabMessage(message) {
+    if (this._leader) {
+      if (message.type === "signIn") this.signInNow();
+      else if (message.type === "signedOut" && this._state !== "signedOut") this.enterSignedOut();
+      return;
+    }
+    switch (message.type) {
+      case "state":
+        if (this.tabs.handover && message.tab !== this.tabs.handover.from) this.tabs.handover = null;
+        if (message.state === "stopped" || this._state === "stopped") return;
+        this.twilio = message.twilio;
+        this.events.emit("twilio", message.twilio);
+        this.setRealtimeState(message.realtime);
+        if (message.state !== this._state) this.forceState(message.state);
+        return;
+      case "events":
+        if (this._state !== "stopped") this.deliverEvents(message.events);
+        return;
+      case "cursor":
+        this.log.advance(message.cursor);
+        return;
+      case "log":
+        this.log.merge(message);
+        return;
+      case "resync":
+        if (this._state !== "stopped") this.events.emit("resync", { reason: "cursor_expired" });
+        return;
+    }
+  }
+  // ── the server's events ───────────────────────────────────────────────────
+  /**
+   * Events from the realtime channel (leader) or relayed by the leader (the other tabs): each
+   * one the app has not had goes to it, in every tab. This device signed out from another one
+   * signs out here, as a 410 `device_signed_out` would.
+   */
+  deliverEvents(events) {
+    const fresh = events.filter((event) => this.log.accept(event));
+    if (fresh.length === 0) return;
+    if (this._leader) this.post({ type: "events", events: fresh });
+    for (const event of fresh) {
+      this.events.emit("event", event);
+      if (EVENT_TYPES.includes(event.type)) {
+        this.events.emit(event.type, event);
+      }
+      if (this.signsThisDeviceOut(event)) {
+        this.rememberSignedOut();
+        this.enterSignedOut();
+      }
+    }
+  }
+  /** Signed out after its latest register: an older sign-out was lifted by a sign-in since. */
+  signsThisDeviceOut(event) {
+    return isEventOf(event, "device.signedOut") && event.data.deviceId === this.deviceId && event.at >= this.registeredAt && this._leader && this._state !== "signedOut" && this._state !== "stopped";
+  }
+  setRealtimeState(state, broadcast = true) {
+    if (state === this._realtimeState) return;
+    this._realtimeState = state;
+    this.events.emit("realtime", { state });
+    if (broadcast) this.broadcastState();
+  }
+  // ── storage ───────────────────────────────────────────────────────────────
+  rememberSignedOut() {
+    rememberSignedOut(this.env.storage, this.env.now());
+  }
+};
+
+// src/twilio-device.ts
+var TOKEN_ERROR_CODES = /* @__PURE__ */ new Set([20101, 20104, 31204, 31205]);
+var TwilioDeviceRunner = class {
+  constructor(host) {
+    this.host = host;
+  }
+  host;
+  _device = null;
+  get device() {
+    return this._device;
+  }
+  /** Hand `token` to the Device, creating it first if there is none; `current()` false drops a late one. */
+  async use(token, current) {
+    const existing = this._device;
+    if (existing && existing.state !== "destroyed") {
+      try {
+        existing.updateToken(token);
+      } catch {
+        this.destroy();
+      }
+      if (this._device) return;
+    }
+    let DeviceClass;
+    try {
+      DeviceClass = this.host.Device ?? await loadTwilioDevice();
+    } catch (cause) {
+      this.host.failed({ code: "twilio_sdk", message: `cannot load @twilio/voice-sdk: ${String(cause)}` });
+      return;
+    }
+    if (!current()) return;
+    let device;
+    try {
+      device = new DeviceClass(token, this.host.deviceOptions);
+    } catch (cause) {
+      this.host.setStatus({ state: void 0, error: { message: String(cause) } });
+      return;
+    }
+    this._device = device;
+    this.listen(device);
+    this.host.created(device);
+    try {
+      device.register().catch(() => {
+      });
+    } catch {
+    }
+  }
+  destroy() {
+    const device = this._device;
+    this._device = null;
+    if (device && device.state !== "destroyed") {
+      try {
+        device.destroy();
+      } catch {
+      }
+    }
+    const status = this.host.status();
+    if (status.state !== void 0 || status.error) this.host.setStatus({ state: void 0 });
+  }
+  listen(device) {
+    const mine = () => this._device === device;
+    for (const state of ["registered", "registering", "unregistered"]) {
+      device.on(state, () => {
+        if (mine()) this.host.setStatus({ state, ...state === "registered" ? {} : { error: this.host.status().error } });
+      });
+    }
+    device.on("error", (error) => {
+      if (!mine()) return;
+      this.host.setStatus({
+        state: this.host.status().state,
+        error: { code: error?.code, message: error?.message ?? String(error) }
+      });
+      if (error?.code !== void 0 && TOKEN_ERROR_CODES.has(error.code)) this.host.renew();
+    });
+    device.on("tokenWillExpire", () => {
+      if (mine()) this.host.renew();
+    });
+  }
+};
+async function loadTwilioDevice() {
+  const sdk = await import("@twilio/voice-sdk");
+  return sdk.Device;
+}
+
+// src/presence.ts
+var JITTER = 0.1;
+var MIN_BACKOFF_MS = 500;
+var REPORT_DELAY_MS = 1e3;
+var SoftphonePresence = class extends TabPresence {
+  /** The user's SMS inbox: conversations, messages, read marks, sending, media. Usable in any tab. */
+  inbox;
+  label;
+  _registration = null;
   /** Bumped whenever the lifecycle is torn down: late answers of an older run are dropped. */
   run = 0;
   busy = false;
@@ -464,37 +1041,32 @@ var SoftphonePresence = class {
   expiresAtMs = 0;
   intervalSeconds = 60;
   reportedTwilioState;
-  /** Kept for `pagehide`, where nothing can be awaited. */
-  appToken = null;
   releaseLock = null;
   lockRequest = null;
-  channel = null;
   /** Torn down by `pagehide`: a `pageshow` from the back/forward cache starts again. */
   suspended = false;
-  /** This tab, to the other tabs. */
-  tabId;
-  /** The other started tabs of this browser profile (they said hello or here, not yet bye). */
-  peers = /* @__PURE__ */ new Set();
-  /** The leader closed and left the device registered for the next one: until a new one leads. */
-  handover = null;
-  /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
-  registeredAt = 0;
-  /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
-  log = new EventLog();
+  /** The Twilio Device, run by the leading tab. */
+  runner;
   /** Runs in the leading tab while it is registered; `null` without WebSockets. */
   realtime;
-  _realtimeState = "closed";
   constructor(options) {
-    this.options = options;
-    this.env = { ...browserEnvironment(), ...options.environment };
+    super(options);
     this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
-    this.deviceId = this.loadDeviceId();
-    this.tabId = this.env.randomUUID();
+    this.inbox = new SmsInbox(this.env, this.api);
+    this.runner = new TwilioDeviceRunner({
+      Device: options.Device,
+      deviceOptions: options.deviceOptions,
+      status: () => this.twilio,
+      setStatus: (status) => this.setTwilio(status),
+      created: (device) => this.events.emit("device", device),
+      failed: (error) => this.events.emit("error", error),
+      renew: () => this.renew()
+    });
     this.realtime = this.env.WebSocket ? new RealtimeChannel({
       env: this.env,
       deviceId: this.deviceId,
       log: this.log,
-      request: (method, path, body) => this.request(method, path, body),
+      request: (method, path, body) => this.api.request(method, path, body),
       deliver: (events) => this.deliverEvents(events),
       advance: (cursor) => {
         this.log.advance(cursor);
@@ -512,33 +1084,13 @@ var SoftphonePresence = class {
       if (event.persisted && this.suspended) this.start();
     });
   }
-  get state() {
-    return this._state;
-  }
-  /** Whether this tab runs the Twilio Device and the heartbeats for the browser. */
-  get isLeader() {
-    return this._leader;
-  }
   /** The last register-device response of this tab (token, assigned phones, device, presence). */
   get registration() {
     return this._registration;
   }
   /** The Twilio Device this tab runs, if it leads. */
   get device() {
-    return this._device;
-  }
-  get twilioStatus() {
-    return this.twilio;
-  }
-  /** The realtime channel's state; in a tab that does not lead, the leader's. */
-  get realtimeState() {
-    return this._realtimeState;
-  }
-  on(type, handler) {
-    return this.events.on(type, handler);
-  }
-  off(type, handler) {
-    this.events.off(type, handler);
+    return this.runner.device;
   }
   /**
    * Start presence for this browser. Without `signIn` (a page load, a restored tab) a device that
@@ -548,7 +1100,7 @@ var SoftphonePresence = class {
   start(options = {}) {
     this.suspended = false;
     if (options.signIn) {
-      this.env.storage?.removeItem(STORAGE_KEYS.signedOut);
+      forgetSignedOut(this.env.storage);
       this.signInPending = true;
     }
     if (this._state !== "stopped") {
@@ -556,7 +1108,7 @@ var SoftphonePresence = class {
       return;
     }
     this.setState("starting");
-    this.openChannel();
+    this.tabs.open();
     this.requestLead();
   }
   /**
@@ -611,7 +1163,7 @@ var SoftphonePresence = class {
     this._leader = true;
     this.twilio = { state: void 0 };
     this.setRealtimeState("closed", false);
-    if (this.isSignedOutStored() && !this.signInPending) {
+    if (isSignedOutStored(this.env.storage) && !this.signInPending) {
       this.forceState("signedOut");
     } else {
       this.forceState("starting");
@@ -691,7 +1243,7 @@ var SoftphonePresence = class {
     if (signIn) this.signInPending = false;
     this.needsRegister = this.signInPending;
     this._registration = registration;
-    this.handover = null;
+    this.tabs.handover = null;
     this.registeredAt = registration.device?.lastSeen ?? 0;
     this.reportedTwilioState = this.twilio.state;
     this.noteDevice(registration.device, registration.presence);
@@ -699,12 +1251,12 @@ var SoftphonePresence = class {
     if (registration.evictedDeviceIds?.length) {
       this.events.emit("evicted", { deviceIds: registration.evictedDeviceIds });
     }
-    await this.useToken(registration.token, run);
+    await this.runner.use(registration.token, () => run === this.run);
     if (run !== this.run) return;
     this.setState("live");
     this.realtime?.start();
     this.realtime?.registered();
-    const changed = this._device !== null && this.twilio.state !== this.reportedTwilioState;
+    const changed = this.runner.device !== null && this.twilio.state !== this.reportedTwilioState;
     this.setTimer(changed ? REPORT_DELAY_MS : this.jittered(this.intervalSeconds));
   }
   async heartbeat(run) {
@@ -762,127 +1314,21 @@ var SoftphonePresence = class {
     return seconds * 1e3 * (1 - JITTER + 2 * JITTER * this.env.random());
   }
   /** Retry-After when the server gave one, else exponential with jitter, inside the TTL. */
-  backoff(retryAfterMs) {
+  backoff(retryAfterMs2) {
     this.failures += 1;
-    if (retryAfterMs !== void 0) return retryAfterMs;
-    const base = Math.min(MAX_BACKOFF_MS2, FIRST_BACKOFF_MS2 * 2 ** (this.failures - 1));
-    const delay = base / 2 + base / 2 * this.env.random();
+    if (retryAfterMs2 !== void 0) return retryAfterMs2;
+    const delay = backoffMs(this.failures, () => this.env.random());
     const left = this.expiresAtMs - this.env.now();
     return left > 0 ? Math.min(delay, Math.max(MIN_BACKOFF_MS, left / 2)) : delay;
   }
   // ── HTTP ──────────────────────────────────────────────────────────────────
   call(path, body) {
-    return this.request("POST", path, body);
-  }
-  /** A request with the app token; a 401 is retried once with a token asked for again. */
-  async request(method, path, body, retryUnauthorized = true) {
-    let token;
-    try {
-      token = await this.options.getAppToken({ refresh: !retryUnauthorized });
-    } catch (cause) {
-      return {
-        kind: "unauthorized",
-        error: { code: "app_token", message: `getAppToken failed: ${String(cause)}` }
-      };
-    }
-    this.appToken = token;
-    let response;
-    try {
-      response = await this.env.fetch(
-        this.url(path),
-        body === void 0 ? { method, headers: { Authorization: `Bearer ${token}` } } : {
-          method,
-          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-          body: JSON.stringify(body)
-        }
-      );
-    } catch {
-      return { kind: "transient", reason: "network" };
-    }
-    if (response.status === 401 && retryUnauthorized) return this.request(method, path, body, false);
-    return this.classify(response);
-  }
-  async classify(response) {
-    const { status } = response;
-    const body = await response.json().catch(() => void 0);
-    if (status >= 200 && status < 300) {
-      return body === void 0 ? { kind: "transient", reason: "malformed_response" } : { kind: "ok", body };
-    }
-    const code = body?.error?.code ?? `http_${status}`;
-    const message = body?.error?.message ?? body?.message ?? `HTTP ${status}`;
-    if (status === 401) return { kind: "unauthorized", error: { code: "unauthorized", message, status } };
-    if (status === 404 && code === "device_not_registered") return { kind: "notRegistered" };
-    if (status === 410) return code === "cursor_expired" ? { kind: "cursorExpired" } : { kind: "signedOut" };
-    if (status === 408 || status === 429 || status >= 500) {
-      return { kind: "transient", reason: code, retryAfterMs: this.retryAfterMs(response) };
-    }
-    return { kind: "fatal", error: { code, message, status } };
-  }
-  retryAfterMs(response) {
-    const value = response.headers.get("Retry-After");
-    if (value === null || value.trim() === "") return void 0;
-    const seconds = Number(value);
-    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1e3;
-    const date = Date.parse(value);
-    return Number.isNaN(date) ? void 0 : Math.max(0, date - this.env.now());
-  }
-  url(path) {
-    return this.options.apiBaseUrl.replace(/\/+$/, "") + path;
+    return this.api.request("POST", path, body);
   }
   unregisterBody(registrationId = this._registration?.registrationId) {
     return { deviceId: this.deviceId, ...registrationId ? { registrationId } : {} };
   }
   // ── the Twilio Device ─────────────────────────────────────────────────────
-  async useToken(token, run) {
-    const current = this._device;
-    if (current && current.state !== "destroyed") {
-      try {
-        current.updateToken(token);
-      } catch {
-        this.destroyDevice();
-      }
-      if (this._device) return;
-    }
-    let DeviceClass;
-    try {
-      DeviceClass = this.options.Device ?? await loadTwilioDevice();
-    } catch (cause) {
-      this.events.emit("error", { code: "twilio_sdk", message: `cannot load @twilio/voice-sdk: ${String(cause)}` });
-      return;
-    }
-    if (run !== this.run) return;
-    let device;
-    try {
-      device = new DeviceClass(token, this.options.deviceOptions);
-    } catch (cause) {
-      this.setTwilio({ state: void 0, error: { message: String(cause) } });
-      return;
-    }
-    this._device = device;
-    const mine = () => this._device === device;
-    for (const state of ["registered", "registering", "unregistered"]) {
-      device.on(state, () => {
-        if (mine()) this.setTwilio({ state, ...state === "registered" ? {} : { error: this.twilio.error } });
-      });
-    }
-    device.on("error", (error) => {
-      if (!mine()) return;
-      this.setTwilio({
-        state: this.twilio.state,
-        error: { code: error?.code, message: error?.message ?? String(error) }
-      });
-      if (error?.code !== void 0 && TOKEN_ERROR_CODES.has(error.code)) this.renew();
-    });
-    device.on("tokenWillExpire", () => {
-      if (mine()) this.renew();
-    });
-    this.events.emit("device", device);
-    try {
-      device.register().catch(() => {
-      });
-    } catch {
-    }
-  }
   /** Register again for a fresh token, then `device.updateToken(token)`. */
   renew() {
     if (!this._leader || this._state === "signedOut" || this._state === "stopped") return;
@@ -892,20 +1338,9 @@ var SoftphonePresence = class {
     this.twilio = status;
     this.events.emit("twilio", status);
     this.broadcastState();
-    if (this._device !== null && this._state === "live" && status.state !== this.reportedTwilioState && !this.busy && this.timer !== null && this.timerDue > this.env.now() + REPORT_DELAY_MS) {
+    if (this.runner.device !== null && this._state === "live" && status.state !== this.reportedTwilioState && !this.busy && this.timer !== null && this.timerDue > this.env.now() + REPORT_DELAY_MS) {
       this.setTimer(REPORT_DELAY_MS);
     }
-  }
-  destroyDevice() {
-    const device = this._device;
-    this._device = null;
-    if (device && device.state !== "destroyed") {
-      try {
-        device.destroy();
-      } catch {
-      }
-    }
-    if (this.twilio.state !== void 0 || this.twilio.error) this.setTwilio({ state: void 0 });
   }
   // ── ending ────────────────────────────────────────────────────────────────
   enterSignedOut() {
@@ -913,7 +1348,7 @@ var SoftphonePresence = class {
     this.busy = false;
     this.clearTimer();
     this.realtime?.stop();
-    this.destroyDevice();
+    this.runner.destroy();
     this._registration = null;
     this.expiresAtMs = 0;
     this.setState("signedOut");
@@ -924,17 +1359,13 @@ var SoftphonePresence = class {
     this.needsRegister = false;
     this.clearTimer();
     this.realtime?.stop();
-    this.destroyDevice();
+    this.runner.destroy();
     this._registration = null;
     this.expiresAtMs = 0;
     this._leader = false;
     this.setState(to);
     this.setRealtimeState("closed");
-    this.post({ type: "bye", tab: this.tabId });
-    this.peers.clear();
-    this.handover = null;
-    this.channel?.close();
-    this.channel = null;
+    this.tabs.close();
   }
   /**
    * The page goes away. The leading tab hands over when other tabs of this browser stay open:
@@ -944,18 +1375,19 @@ var SoftphonePresence = class {
    */
   onPageHide() {
     if (this._state === "stopped") return;
-    const registrationId = this._registration?.registrationId ?? this.handover?.registrationId;
-    const token = this.appToken ?? this.handover?.appToken;
+    const { handover, peers } = this.tabs;
+    const registrationId = this._registration?.registrationId ?? handover?.registrationId;
+    const token = this.api.lastToken ?? handover?.appToken;
     const running = this._leader && this._state !== "signedOut";
-    if (running && this.peers.size > 0) {
+    if (running && peers.size > 0) {
       this.post({
         type: "handover",
-        tab: this.tabId,
+        tab: this.tabs.tabId,
         ...registrationId ? { registrationId } : {},
         ...token ? { appToken: token } : {}
       });
-    } else if (this.peers.size === 0 && token && (running ? this._registration || this.handover : this.handover)) {
-      this.env.fetch(this.url(PATHS.unregister), {
+    } else if (peers.size === 0 && token && (running ? this._registration || handover : handover)) {
+      this.env.fetch(this.api.url(PATHS.unregister), {
         method: "POST",
         keepalive: true,
         headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
@@ -967,157 +1399,59 @@ var SoftphonePresence = class {
     this.teardown("stopped");
     this.suspended = true;
   }
-  // ── state and the other tabs ──────────────────────────────────────────────
-  setState(next, reason) {
-    if (next === this._state) return;
-    if (this._leader && !TRANSITIONS[this._state].includes(next)) {
-      throw new Error(`softphone-presence: no transition ${this._state} → ${next}`);
-    }
-    this.forceState(next, reason);
-  }
-  /** Change state without the leader's rules: a follower mirrors, a new leader starts over. */
-  forceState(next, reason) {
-    const previous = this._state;
-    if (this._leader !== this.announcedLeader) {
-      this.announcedLeader = this._leader;
-      this.events.emit("leader", { leader: this._leader });
-    }
-    if (next === previous) return;
-    this._state = next;
-    this.events.emit("state", { state: next, previous, leader: this._leader, ...reason ? { reason } : {} });
-    this.broadcastState();
-  }
-  openChannel() {
-    const Channel = this.env.BroadcastChannel;
-    if (!Channel || this.channel) return;
-    const channel = new Channel(`softphone-presence:${this.deviceId}`);
-    this.channel = channel;
-    channel.addEventListener("message", (event) => {
-      if (this.channel === channel) this.onTabMessage(event.data);
-    });
-    this.post({ type: "hello", tab: this.tabId });
-  }
-  post(message) {
-    try {
-      this.channel?.postMessage(message);
-    } catch {
-    }
-  }
-  broadcastState() {
-    if (this._leader && this._state !== "stopped") {
-      this.post({ type: "state", tab: this.tabId, state: this._state, twilio: this.twilio, realtime: this._realtimeState });
-    }
-  }
-  onTabMessage(message) {
-    switch (message.type) {
-      case "hello":
-        this.peers.add(message.tab);
-        this.post({ type: "here", tab: this.tabId });
-        if (this._leader) {
-          this.broadcastState();
-          this.post({ type: "log", ...this.log.snapshot() });
-        }
-        return;
-      case "here":
-        this.peers.add(message.tab);
-        return;
-      case "bye":
-        this.peers.delete(message.tab);
-        return;
-      case "handover":
-        this.peers.delete(message.tab);
-        this.handover = {
-          from: message.tab,
-          ...message.registrationId ? { registrationId: message.registrationId } : {},
-          ...message.appToken ? { appToken: message.appToken } : {}
-        };
-        return;
-    }
-    if (this._leader) {
-      if (message.type === "signIn") this.signInNow();
-      else if (message.type === "signedOut" && this._state !== "signedOut") this.enterSignedOut();
-      return;
-    }
-    switch (message.type) {
-      case "state":
-        if (this.handover && message.tab !== this.handover.from) this.handover = null;
-        if (message.state === "stopped" || this._state === "stopped") return;
-        this.twilio = message.twilio;
-        this.events.emit("twilio", message.twilio);
-        this.setRealtimeState(message.realtime);
-        if (message.state !== this._state) this.forceState(message.state);
-        return;
-      case "events":
-        if (this._state !== "stopped") this.deliverEvents(message.events);
-        return;
-      case "cursor":
-        this.log.advance(message.cursor);
-        return;
-      case "log":
-        this.log.merge(message);
-        return;
-      case "resync":
-        if (this._state !== "stopped") this.events.emit("resync", { reason: "cursor_expired" });
-        return;
-    }
-  }
-  // ── the server's events ───────────────────────────────────────────────────
-  /**
-   * Events from the realtime channel (leader) or relayed by the leader (the other tabs): each
-   * one the app has not had goes to it, in every tab. This device signed out from another one
-   * signs out here, as a 410 `device_signed_out` would.
-   */
-  deliverEvents(events) {
-    const fresh = events.filter((event) => this.log.accept(event));
-    if (fresh.length === 0) return;
-    if (this._leader) this.post({ type: "events", events: fresh });
-    for (const event of fresh) {
-      this.events.emit("event", event);
-      if (EVENT_TYPES.includes(event.type)) {
-        this.events.emit(event.type, event);
-      }
-      if (this.signsThisDeviceOut(event)) {
-        this.rememberSignedOut();
-        this.enterSignedOut();
-      }
-    }
-  }
-  /** Signed out after its latest register: an older sign-out was lifted by a sign-in since. */
-  signsThisDeviceOut(event) {
-    return isEventOf(event, "device.signedOut") && event.data.deviceId === this.deviceId && event.at >= this.registeredAt && this._leader && this._state !== "signedOut" && this._state !== "stopped";
-  }
-  setRealtimeState(state, broadcast = true) {
-    if (state === this._realtimeState) return;
-    this._realtimeState = state;
-    this.events.emit("realtime", { state });
-    if (broadcast) this.broadcastState();
-  }
-  // ── storage ───────────────────────────────────────────────────────────────
-  loadDeviceId() {
-    const storage = this.env.storage;
-    const stored = storage?.getItem(STORAGE_KEYS.deviceId);
-    if (stored && /^[A-Za-z0-9._:-]{1,128}$/.test(stored)) return stored;
-    const id = `web_${this.env.randomUUID()}`;
-    storage?.setItem(STORAGE_KEYS.deviceId, id);
-    return id;
-  }
-  isSignedOutStored() {
-    return this.env.storage?.getItem(STORAGE_KEYS.signedOut) != null;
-  }
-  rememberSignedOut() {
-    this.env.storage?.setItem(STORAGE_KEYS.signedOut, String(this.env.now()));
-  }
 };
-async function loadTwilioDevice() {
-  const sdk = await import("@twilio/voice-sdk");
-  return sdk.Device;
+
+// src/sms.ts
+function statusRank(status) {
+  switch (status) {
+    case "queued":
+    case "accepted":
+    case "scheduled":
+      return 0;
+    case "sending":
+      return 1;
+    case "sent":
+      return 2;
+    case "delivered":
+    case "undelivered":
+    case "failed":
+    case "canceled":
+    case "partially_delivered":
+      return 3;
+    case "read":
+      return 4;
+    default:
+      return void 0;
+  }
+}
+function advancesStatus(current, next) {
+  const to = statusRank(next);
+  if (to === void 0) return false;
+  const from = statusRank(current);
+  return from === void 0 || to > from;
+}
+function withStatus(message, update) {
+  if (!advancesStatus(message.status, update.status)) return message;
+  return { ...message, status: update.status, errorCode: update.errorCode ?? message.errorCode };
+}
+function mergeMessage(known, incoming) {
+  if (!known) return incoming;
+  return withStatus(known, incoming) === known ? known : incoming;
 }
 export {
   EVENT_TYPES,
   Emitter,
+  MAX_SMS_CHARS,
   STORAGE_KEYS,
+  SmsError,
+  SmsInbox,
   SoftphonePresence,
   TRANSITIONS,
+  advancesStatus,
   isEventOf,
-  labelFromUserAgent
+  labelFromUserAgent,
+  mergeMessage,
+  segments,
+  statusRank,
+  withStatus
 };

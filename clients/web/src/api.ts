@@ -81,6 +81,8 @@ export interface ErrorBody {
 export interface EventsResponse {
   events: unknown[];
   cursor: string;
+  /** The page was full (before leaving out what this device is not given): catch up again. */
+  more?: boolean;
 }
 
 /** `POST /phone/events/ticket`: what to open the realtime channel with, within `expiresIn` seconds. */
@@ -99,4 +101,9 @@ export const PATHS = {
   userPhones: '/phone/user-phones',
   events: '/phone/events',
   ticket: '/phone/events/ticket',
+  smsConversations: '/phone/sms/conversations',
+  smsMessages: '/phone/sms/messages',
+  smsRead: '/phone/sms/read',
+  smsSend: '/phone/sms/send',
+  smsMedia: '/phone/sms/media',
 } as const;

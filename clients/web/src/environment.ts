@@ -5,6 +5,8 @@ export interface HttpResponse {
   readonly status: number;
   readonly headers: { get(name: string): string | null };
   json(): Promise<unknown>;
+  /** The body as a file (MMS media). */
+  blob(): Promise<Blob>;
 }
 
 export interface HttpRequest {

@@ -2,14 +2,17 @@
 // channel pushes and catch-up returns, typed by `type`, and the cursor bookkeeping that hands
 // each one to the app once.
 
+import type { SmsEventData } from './sms.js';
+
 /** Why a user's device list changed, in `devices.changed`. */
 export type DeviceChange = 'registered' | 'updated' | 'unregistered' | 'evicted' | 'signedOut';
 
 /**
  * The `data` of each event type this version knows. A new type is one entry here and one in
  * `EVENT_TYPES`; a type missing here still reaches the app, untyped, through `on('event')`.
+ * The inbox's (`sms.*`, in sms.ts) reach only a device registered with the `sms` capability.
  */
-export interface EventDataByType {
+export interface EventDataByType extends SmsEventData {
   /** A device of the user registered, changed (label, capabilities, Twilio state), unregistered, was evicted or signed out. Never a plain heartbeat, nor a phone passing from online to push (`reachability` is `online` with `registered` and `updated`). */
   'devices.changed': { deviceId: string; change: DeviceChange; reachability?: 'online' };
   /** `deviceId` was signed out from another device of the user. */
@@ -21,7 +24,15 @@ export interface EventDataByType {
 export type KnownEventType = keyof EventDataByType;
 
 /** The types `EventDataByType` describes, at run time: each is also emitted under its own name. */
-export const EVENT_TYPES = ['devices.changed', 'device.signedOut', 'call.state'] as const satisfies readonly KnownEventType[];
+export const EVENT_TYPES = [
+  'devices.changed',
+  'device.signedOut',
+  'call.state',
+  'sms.received',
+  'sms.sent',
+  'sms.status',
+  'sms.read',
+] as const satisfies readonly KnownEventType[];
 
 /** Does not compile while a type of `EventDataByType` is missing from `EVENT_TYPES`. */
 type EveryTypeListed<Unlisted extends never> = Unlisted;
@@ -40,6 +51,10 @@ export interface ServerEventOf<T extends KnownEventType> {
 export type DevicesChangedEvent = ServerEventOf<'devices.changed'>;
 export type DeviceSignedOutEvent = ServerEventOf<'device.signedOut'>;
 export type CallStateEvent = ServerEventOf<'call.state'>;
+export type SmsReceivedEvent = ServerEventOf<'sms.received'>;
+export type SmsSentEvent = ServerEventOf<'sms.sent'>;
+export type SmsStatusEvent = ServerEventOf<'sms.status'>;
+export type SmsReadEvent = ServerEventOf<'sms.read'>;
 
 export type KnownServerEvent = { [T in KnownEventType]: ServerEventOf<T> }[KnownEventType];
 

@@ -11,6 +11,7 @@
 // Every event, pushed or caught up, goes to the host, which drops those it has seen (by cursor).
 
 import { PATHS } from './api.js';
+import { backoffMs } from './backoff.js';
 import type { EventsResponse, TicketResponse } from './api.js';
 import type { Environment, WebSocketLike } from './environment.js';
 import { isCursor, parseEvent } from './events.js';
@@ -33,8 +34,6 @@ const OPEN_TIMEOUT_MS = 15_000;
 /** API Gateway closes every connection after 2 hours: replace it after 105 to 110 minutes. */
 const REFRESH_MS = 110 * 60_000;
 const REFRESH_JITTER_MS = 5 * 60_000;
-const FIRST_BACKOFF_MS = 1_000;
-const MAX_BACKOFF_MS = 30_000;
 /** A connection that lasted this long was a good one: after it, the backoff starts over. */
 const STABLE_MS = 60_000;
 /** Close code of a connection this side gives up on (no pong, handshake too slow). */
@@ -302,8 +301,7 @@ export class RealtimeChannel {
 
   /** 1, 2, 4 … 30 s, each time between half and all of it, at random. */
   private backoff(failures: number): number {
-    const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, failures - 1));
-    return base / 2 + (base / 2) * this.host.env.random();
+    return backoffMs(failures, () => this.host.env.random());
   }
 
   // ── catch-up ──────────────────────────────────────────────────────────────
@@ -347,7 +345,10 @@ export class RealtimeChannel {
     for (;;) {
       const after = this.host.log.cursor;
       if (after === null) return false;
-      const outcome = await this.host.request('GET', `${PATHS.events}?after=${after}&limit=${PAGE_LIMIT}`);
+      // With the device's id, a voice-only device is not given the inbox's events (as the push
+      // never sends them to it).
+      const device = encodeURIComponent(this.host.deviceId);
+      const outcome = await this.host.request('GET', `${PATHS.events}?after=${after}&limit=${PAGE_LIMIT}&deviceId=${device}`);
       if (run !== this.run) return false;
       if (outcome.kind === 'cursorExpired' || outcome.kind === 'fatal') {
         // Older than the log keeps (or a cursor the server does not take): start over from a
@@ -371,8 +372,9 @@ export class RealtimeChannel {
       this.host.deliver(events);
       if (run !== this.run) return false;
       this.host.advance(body.cursor);
-      // A full page: more are waiting.
-      if (body.events.length < PAGE_LIMIT) return true;
+      // A full page: more are waiting (`more` counts the events this device is not given).
+      const more = typeof body.more === 'boolean' ? body.more : body.events.length >= PAGE_LIMIT;
+      if (!more) return true;
     }
   }
 

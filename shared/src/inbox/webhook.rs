@@ -344,9 +344,9 @@ pub fn fallback(ctx: &SmsContext<'_>, params: &Params<'_>) -> Answer {
         None => Answer::twiml(Twiml::new(), "fallback_unforwarded"),
     };
     answer.warn = true;
-    answer.cause = params
-        .get("ErrorCode")
-        .map(|code| format!("Twilio error {code}; reconcile-sms stores the text later"));
+    answer.cause = params.get("ErrorCode").map(|code| {
+        format!("Twilio error {code}; the reconciler (sms-reconcile) stores the text later")
+    });
     answer.with_sid(Some(&sid))
 }
 

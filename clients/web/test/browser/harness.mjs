@@ -1,7 +1,9 @@
 // Shared by the browser tests: the real local server (`softphone-presence serve --port 0` with a
-// short presence TTL), headless Chromium through playwright-core, and small API helpers.
+// short presence TTL), headless Chromium through playwright-core, small API helpers, signed
+// Twilio webhooks, and a fake of Twilio's REST API for the server to send texts through.
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -210,4 +212,95 @@ export function recordRequests(context) {
     requests.push({ path, page, at: Date.now(), body: request.postData() });
   });
   return requests;
+}
+
+/** The local server's development API key (shared/src/local.rs): what it calls Twilio's REST API with. */
+export const API_KEY_SID = 'SK00000000000000000000000000000000';
+export const API_KEY_SECRET = 'dev-only-twilio-api-key-secret';
+
+const hex = (n) => [...randomBytes(n)].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+/** A new Message SID as Twilio makes them: SM and 32 hex digits. */
+export const messageSid = () => `SM${hex(16)}`;
+
+/**
+ * A fake of Twilio's REST API for the server's TWILIO_API_BASE_URL. It checks what Twilio
+ * checks: HTTP Basic auth with the development API key SID and secret (else 401 with code
+ * 20003), and on `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` a form with `To`,
+ * `From` (E.164), `Body` and `StatusCallback` (an absolute URL), answering 201 with the
+ * message's JSON (`sid`: SM + 32 hex, `status: "queued"`) as Twilio does. It serves the
+ * media put in `media` (path → { type, bytes }) the same way, and a test can queue answers
+ * for the next sends in `sendAnswers` ({ status, body, headers }). Whatever it refuses is
+ * listed in `problems`; `sent` holds the accepted forms.
+ */
+export async function startFakeTwilio() {
+  const fake = { url: '', sent: [], attempts: [], problems: [], sendAnswers: [], media: new Map() };
+  const expected = `Basic ${Buffer.from(`${API_KEY_SID}:${API_KEY_SECRET}`).toString('base64')}`;
+  const account = `/2010-04-01/Accounts/${ACCOUNT_SID}`;
+  const answer = (res, status, body, headers = {}) => {
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+  const refuse = (res, status, code, message) => {
+    fake.problems.push(`${status} ${code}: ${message}`);
+    answer(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+  };
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const path = new URL(req.url, 'http://fake').pathname;
+      if (req.headers.authorization !== expected) return refuse(res, 401, 20003, `Authenticate (${req.method} ${path})`);
+      if (req.method === 'POST' && path === `${account}/Messages.json`) {
+        if (!String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
+          return refuse(res, 400, 20001, `not a form: ${req.headers['content-type']}`);
+        }
+        const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+        fake.attempts.push(form);
+        for (const field of ['To', 'From']) {
+          if (!/^\+[1-9]\d{6,14}$/.test(form[field] ?? '')) return refuse(res, 400, 21604, `'${field}' must be an E.164 number: ${form[field]}`);
+        }
+        if (!form.Body) return refuse(res, 400, 21602, 'Message body is required');
+        if (!/^https?:\/\/[^/]+\/phone\/sms\/status$/.test(form.StatusCallback ?? '')) {
+          return refuse(res, 400, 21609, `StatusCallback is not this service's: ${form.StatusCallback}`);
+        }
+        const scripted = fake.sendAnswers.shift();
+        if (scripted) return answer(res, scripted.status, scripted.body, scripted.headers);
+        const sid = messageSid();
+        fake.sent.push({ ...form, sid });
+        return answer(res, 201, {
+          sid,
+          account_sid: ACCOUNT_SID,
+          from: form.From,
+          to: form.To,
+          body: form.Body,
+          status: 'queued',
+          direction: 'outbound-api',
+          num_segments: '1',
+          num_media: '0',
+          error_code: null,
+          error_message: null,
+          api_version: '2010-04-01',
+          date_created: new Date().toUTCString().replace('GMT', '+0000'),
+          uri: `${account}/Messages/${sid}.json`,
+        });
+      }
+      const file = req.method === 'GET' ? fake.media.get(path) : undefined;
+      if (file) {
+        res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': file.bytes.length });
+        return res.end(file.bytes);
+      }
+      return refuse(res, 404, 20404, `The requested resource ${path} was not found`);
+    });
+  });
+  await new Promise((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+  fake.url = `http://127.0.0.1:${server.address().port}`;
+  fake.stop = () => new Promise((resolveClose) => server.close(resolveClose));
+  /** A media URL of this account, as a webhook's MediaUrlN names it, serving `bytes`. */
+  fake.mediaUrl = (sid, type, bytes) => {
+    const path = `${account}/Messages/${sid}/Media/ME${hex(16)}`;
+    fake.media.set(path, { type, bytes });
+    return fake.url + path;
+  };
+  return fake;
 }

@@ -114,9 +114,12 @@ export class FakeServer {
   /** Leave handshakes unanswered. */
   holdHandshakes = false;
   answerPings = true;
+  /** The SMS inbox's endpoints. */
+  sms;
 
   constructor(clock) {
     this.clock = clock;
+    this.sms = new FakeSms(clock);
   }
 
   /** A fetch bound to one tab, so requests can be told apart. */
@@ -172,8 +175,10 @@ export class FakeServer {
     this.publish('devices.changed', { deviceId, change: 'signedOut' });
   }
 
-  handle({ path, body, token, query }) {
+  handle(request) {
+    const { path, body, token, query } = request;
     if (this.rejectedTokens.has(token)) return error(401, 'unauthorized');
+    if (path.startsWith('/phone/sms/')) return this.sms.handle(request);
     const nowS = Math.floor(this.clock.now() / 1000);
     const live = (id) => this.live(id);
     if (path === '/phone/events') {
@@ -240,6 +245,65 @@ export class FakeServer {
       if (matches) this.devices.delete(body.deviceId);
       if (body.signOut) this.tombstones.add(body.deviceId);
       return json(200, { deviceId: body.deviceId, removed: Boolean(matches) });
+    }
+    return error(404, 'not_found');
+  }
+}
+
+/**
+ * The inbox's endpoints as the service answers them: send stores one message per
+ * clientMessageId and texts once (a retry with the same id gets the same message), the lists
+ * answer what a test put in `conversations` and `messages`, media what it put in `media`.
+ * `sendAnswers` are answers for the next sends, in order: a Response instead of sending, or
+ * 'lost' to send and then fail as the network does, the answer lost on its way.
+ */
+export class FakeSms {
+  byClientMessageId = new Map();
+  /** What reached "Twilio": one entry per text sent. */
+  texted = [];
+  sendAnswers = [];
+  conversations = [];
+  messages = [];
+  /** `${messageSid}/${index}` → { type, bytes }. */
+  media = new Map();
+  unread = 0;
+
+  constructor(clock) {
+    this.clock = clock;
+  }
+
+  handle({ path, body, query }) {
+    if (path === '/phone/sms/send') {
+      const next = this.sendAnswers.shift();
+      if (next instanceof Response) return next;
+      let message = this.byClientMessageId.get(body.clientMessageId);
+      if (!message) {
+        message = {
+          messageSid: `SM${String(this.texted.length + 1).padStart(32, '0')}`,
+          direction: 'outbound',
+          from: '+14155551234',
+          to: body.to,
+          body: body.body,
+          media: [],
+          segments: 1,
+          status: 'queued',
+          errorCode: null,
+          at: this.clock.now(),
+          sentBy: 'alice@example.com',
+        };
+        this.byClientMessageId.set(body.clientMessageId, message);
+        this.texted.push(message);
+      }
+      if (next === 'lost') throw new TypeError('Failed to fetch');
+      return json(200, message);
+    }
+    if (path === '/phone/sms/conversations') return json(200, { conversations: this.conversations, cursor: null });
+    if (path === '/phone/sms/messages') return json(200, { messages: this.messages, cursor: null });
+    if (path === '/phone/sms/read') return json(200, { phoneId: body.phoneId, with: body.with, unread: this.unread });
+    if (path === '/phone/sms/media') {
+      const file = this.media.get(`${query.get('messageSid')}/${query.get('index')}`);
+      if (!file) return error(404, 'not_found');
+      return new Response(file.bytes, { status: 200, headers: { 'Content-Type': file.type } });
     }
     return error(404, 'not_found');
   }
@@ -515,6 +579,10 @@ export function browser({ locks = true, realtime = false } = {}) {
         'devices.changed': [],
         'device.signedOut': [],
         'call.state': [],
+        'sms.received': [],
+        'sms.sent': [],
+        'sms.status': [],
+        'sms.read': [],
       };
       presence.on('state', (change) => states.push(change));
       for (const type of Object.keys(events)) presence.on(type, (payload) => events[type].push(payload));

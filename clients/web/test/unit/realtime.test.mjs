@@ -50,7 +50,7 @@ test('once live, the leading tab takes a start cursor, a ticket, opens the WebSo
     '/phone/voice/register-device',
     '/phone/events',
     '/phone/events/ticket',
-    `/phone/events?after=${start}&limit=100`,
+    `/phone/events?after=${start}&limit=100&deviceId=${encodeURIComponent(tab.presence.deviceId)}`,
   ]);
   const [startRequest] = starts(server);
   assert.equal(startRequest.init.method, 'GET');
@@ -68,10 +68,10 @@ test('pushed events reach the app as `event` and under their type; unknown types
   const { tab, server, socket, clock } = await connectedTab();
   const changed = server.publish('devices.changed', { deviceId: 'ios_1', change: 'registered' });
   const call = server.publish('call.state', { callSid: 'CA1', onCall: true, onCallSince: clock.now() });
-  const sms = server.publish('sms.received', { messageSid: 'SM1', body: 'hi' });
+  const newer = server.publish('voicemail.received', { voicemailSid: 'VM1' });
   for (const junk of ['not json', '{"type":"pong"}', '{"cursor":"nope","type":"x","at":1,"data":{}}', '[]']) socket.frame(junk);
   await settle();
-  assert.deepEqual(tab.events.event, [changed, call, sms]);
+  assert.deepEqual(tab.events.event, [changed, call, newer]);
   assert.deepEqual(tab.events['devices.changed'], [changed]);
   assert.deepEqual(tab.events['call.state'], [call]);
   assert.ok(isEventOf(tab.events.event[1], 'call.state'));

@@ -12,11 +12,12 @@ use serde::Serialize;
 
 use super::body::device_body;
 use super::{Answer, Api, key};
-use crate::domain::{Caller, FieldError};
+use crate::domain::{Caller, Capabilities, Capability, DeviceId, FieldError};
 use crate::events::{Cursor, Event, SETTLE_MS};
 use crate::http::{ApiError, Request, json_response};
 use crate::realtime::Tickets;
 use crate::realtime::ticket::TICKET_SECONDS;
+use crate::store::StoreError;
 
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 500;
@@ -27,6 +28,8 @@ pub const CONNECT_PATH: &str = "/phone/events/connect";
 struct EventsResponse<'a> {
     events: &'a [Event],
     cursor: &'a Cursor,
+    /// The page was full before a voice-only device's inbox events were left out: more wait.
+    more: bool,
 }
 
 #[derive(Serialize)]
@@ -37,13 +40,24 @@ struct TicketResponse<'a> {
     expires_in: i64,
 }
 
-/// `after` and `limit` from the query string, each checked.
-fn catch_up_query(request: &Request) -> Result<(Option<Cursor>, usize), FieldError> {
+/// What a catch-up asks for: events after a cursor, how many, and for which device.
+struct CatchUp {
+    after: Option<Cursor>,
+    limit: usize,
+    /// The asking device: a device without the `sms` capability is not given the inbox's
+    /// events, as the push never sends it them.
+    device_id: Option<DeviceId>,
+}
+
+/// `after`, `limit` and `deviceId` from the query string, each checked.
+fn catch_up_query(request: &Request) -> Result<CatchUp, FieldError> {
     let query = request.uri().query().unwrap_or_default();
     let mut after = None;
     let mut limit = DEFAULT_LIMIT;
+    let mut device_id = None;
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         match name.as_ref() {
+            "deviceId" => device_id = Some(DeviceId::parse(&value)?),
             "after" => {
                 let cursor = Cursor::parse(&value).ok_or_else(|| {
                     FieldError::new("after", "must be a cursor this service returned")
@@ -65,7 +79,11 @@ fn catch_up_query(request: &Request) -> Result<(Option<Cursor>, usize), FieldErr
             _ => {}
         }
     }
-    Ok((after, limit))
+    Ok(CatchUp {
+        after,
+        limit,
+        device_id,
+    })
 }
 
 /// Where the client resumes: past everything that cannot change any more (all but the last
@@ -80,13 +98,18 @@ pub fn resume_cursor(after: &Cursor, events: &[Event], full: bool, now_ms: i64) 
 /// `GET /phone/events?after=<cursor>&limit=<n>`: the caller's events after the cursor, oldest
 /// first. Without `after`, no events and the cursor to start from.
 pub async fn catch_up(app: &Api, caller: &Caller, request: &Request) -> Answer {
-    let (after, limit) = catch_up_query(request)?;
+    let CatchUp {
+        after,
+        limit,
+        device_id,
+    } = catch_up_query(request)?;
     let now_ms = app.core.now_ms();
     let Some(after) = after else {
         let start = Cursor::at(now_ms - SETTLE_MS);
         let body = EventsResponse {
             events: &[],
             cursor: &start,
+            more: false,
         };
         return Ok(json_response(StatusCode::OK, &body));
     };
@@ -94,15 +117,36 @@ pub async fn catch_up(app: &Api, caller: &Caller, request: &Request) -> Answer {
     if after.time_ms() < now_ms - retention_ms {
         return Err(ApiError::CursorExpired);
     }
-    let events = app
-        .core
-        .events
-        .events_after(&key(caller), &after, limit, now_ms)
-        .await?;
-    let cursor = resume_cursor(&after, &events, events.len() == limit, now_ms);
+    let user = key(caller);
+    let events = app.core.events.events_after(&user, &after, limit, now_ms);
+    // The device's capabilities, read beside the events (the same round).
+    let capabilities = async {
+        match &device_id {
+            Some(id) => {
+                let devices = app.core.presence.live_devices(&user, now_ms).await?;
+                Ok(devices
+                    .into_iter()
+                    .find(|d| &d.device_id == id)
+                    .map(|d| d.capabilities))
+            }
+            None => Ok::<_, StoreError>(None),
+        }
+    };
+    let (events, capabilities) = futures::future::join(events, capabilities).await;
+    let events = events?;
+    let capabilities: Option<Capabilities> = capabilities?;
+    let full = events.len() == limit;
+    let cursor = resume_cursor(&after, &events, full, now_ms);
+    let voice_only = capabilities.is_some_and(|c| !c.contains(Capability::Sms));
+    let shown: Vec<Event> = events
+        .iter()
+        .filter(|e| !(voice_only && e.kind.for_sms_devices()))
+        .cloned()
+        .collect();
     let body = EventsResponse {
-        events: &events,
+        events: &shown,
         cursor: &cursor,
+        more: full,
     };
     Ok(json_response(StatusCode::OK, &body))
 }

@@ -222,7 +222,13 @@ pub async fn send(api: &Api, sending: &Sending, caller: &Caller, request: &Reque
         client_message_id: asked.client_message_id,
         message,
     };
-    let stored = messages.store_sent(&write).await?;
+    // Twilio has the text now: the claim is never given up from here (a retry must not text
+    // again), so a store that fails is tried once more before the error is answered; the
+    // retries then answer send_in_progress until the claim expires (docs/client-contract.md).
+    let stored = match messages.store_sent(&write).await {
+        Ok(stored) => stored,
+        Err(_) => messages.store_sent(&write).await?,
+    };
     Ok(json_response(StatusCode::OK, &stored))
 }
 

@@ -1,0 +1,58 @@
+import { Emitter } from './emitter.js';
+import type { Environment } from './environment.js';
+import { EventLog } from './events.js';
+import type { ServerEvent } from './events.js';
+import { ApiClient } from './http.js';
+import type { PresenceEvents, PresenceState, SoftphonePresenceOptions, TwilioStatus } from './options.js';
+import type { RealtimeState } from './realtime.js';
+import { Tabs } from './tabs.js';
+import type { TabMessage } from './tabs.js';
+export declare abstract class TabPresence {
+    /** `web_` + a UUID, created once per browser profile and kept in localStorage. */
+    readonly deviceId: string;
+    protected readonly env: Environment;
+    protected readonly options: SoftphonePresenceOptions;
+    protected readonly events: Emitter<PresenceEvents>;
+    protected readonly api: ApiClient;
+    /** The other tabs of this browser profile. */
+    protected readonly tabs: Tabs;
+    protected _state: PresenceState;
+    protected _leader: boolean;
+    /** The `leader` flag last announced with a `leader` event. */
+    private announcedLeader;
+    protected twilio: TwilioStatus;
+    protected _realtimeState: RealtimeState;
+    /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
+    protected readonly log: EventLog;
+    /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
+    protected registeredAt: number;
+    constructor(options: SoftphonePresenceOptions);
+    get state(): PresenceState;
+    /** Whether this tab runs the Twilio Device and the heartbeats for the browser. */
+    get isLeader(): boolean;
+    get twilioStatus(): TwilioStatus;
+    /** The realtime channel's state; in a tab that does not lead, the leader's. */
+    get realtimeState(): RealtimeState;
+    on<K extends keyof PresenceEvents>(type: K, handler: (payload: PresenceEvents[K]) => void): () => void;
+    off<K extends keyof PresenceEvents>(type: K, handler: (payload: PresenceEvents[K]) => void): void;
+    /** In the leading tab: sign in (register with `signIn: true`); elsewhere, ask the leader to. */
+    protected abstract signInNow(): void;
+    /** In the leading tab: stop everything, the device was signed out. */
+    protected abstract enterSignedOut(): void;
+    protected setState(next: PresenceState, reason?: string): void;
+    /** Change state without the leader's rules: a follower mirrors, a new leader starts over. */
+    protected forceState(next: PresenceState, reason?: string): void;
+    protected post(message: TabMessage): void;
+    protected broadcastState(): void;
+    private onTabMessage;
+    /**
+     * Events from the realtime channel (leader) or relayed by the leader (the other tabs): each
+     * one the app has not had goes to it, in every tab. This device signed out from another one
+     * signs out here, as a 410 `device_signed_out` would.
+     */
+    protected deliverEvents(events: ServerEvent[]): void;
+    /** Signed out after its latest register: an older sign-out was lifted by a sign-in since. */
+    private signsThisDeviceOut;
+    protected setRealtimeState(state: RealtimeState, broadcast?: boolean): void;
+    protected rememberSignedOut(): void;
+}
