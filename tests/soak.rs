@@ -10,7 +10,8 @@
 //! | `SOAK_USERS`, `SOAK_DEVICES` | 100, 1000 | memory run size |
 //! | `SOAK_DYNAMO_USERS`, `SOAK_DYNAMO_DEVICES` | 20, 100 | DynamoDB (moto) run size |
 //! | `SOAK_SECONDS` | 15 | how long traffic runs, after the initial registrations |
-//! | `SOAK_TTL` | 4 | `PRESENCE_TTL_SECONDS`; devices heartbeat every TTL/2 |
+//! | `SOAK_TTL` | 4 | `PRESENCE_TTL_SECONDS` of the memory run; devices heartbeat every TTL/2 |
+//! | `SOAK_DYNAMO_TTL` | 8 | the same for the DynamoDB run: moto (a Python server, here beside the memory run and the build) answers in hundreds of milliseconds under load, and every table carries the inbox's index |
 //! | `SOAK_CONCURRENCY` | 32 | requests in flight at most |
 //!
 //! The checker's rules. A device's liveness comes from the `expiresAt` (epoch seconds) the
@@ -555,9 +556,8 @@ fn start_server(store: &str, directory_file: &std::path::Path, ttl: u64) -> (Ser
     panic!("the server exited before listening");
 }
 
-async fn soak(store: &str, users: usize, devices: usize) {
+async fn soak(store: &str, users: usize, devices: usize, ttl: u64) {
     let seconds: u64 = env_or("SOAK_SECONDS", 15);
-    let ttl: u64 = env_or("SOAK_TTL", 4);
     let concurrency: usize = env_or("SOAK_CONCURRENCY", 32);
     assert!(
         devices >= users && devices / users < 100,
@@ -706,6 +706,7 @@ async fn soak_memory() {
         "memory",
         env_or("SOAK_USERS", 100),
         env_or("SOAK_DEVICES", 1000),
+        env_or("SOAK_TTL", 4),
     )
     .await;
 }
@@ -719,6 +720,7 @@ async fn soak_dynamodb() {
         "dynamodb",
         env_or("SOAK_DYNAMO_USERS", 20),
         env_or("SOAK_DYNAMO_DEVICES", 100),
+        env_or("SOAK_DYNAMO_TTL", 8),
     )
     .await;
 }
