@@ -173,8 +173,14 @@ pub struct Voicemail {
 pub enum Fact {
     /// Only that the call exists (an outgoing call's first callback).
     Placed,
-    Answered { by: AnsweredBy, at: i64 },
-    Ended { at: i64, duration_seconds: u32 },
+    Answered {
+        by: AnsweredBy,
+        at: i64,
+    },
+    Ended {
+        at: i64,
+        duration_seconds: u32,
+    },
     Missed(MissedReason),
     /// The caller hung up while it rang.
     Canceled,
@@ -348,7 +354,12 @@ mod tests {
             number: E164::parse_field("+14155551234", "n").ok(),
         };
         let query = r.query();
-        let get = |name: &str| query.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(HistoryRef::from_query(get), Some(r));
         assert_eq!(HistoryRef::from_query(|n| (n == "hk").then_some("n")), None);
         assert_eq!(

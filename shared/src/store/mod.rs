@@ -24,8 +24,8 @@ use crate::domain::{DeviceId, E164, OrgId, UserKey};
 use crate::events::{Cursor, Event};
 
 pub use events::{CONNECTION_MAX_SECONDS, Connection, EventSink};
-pub use import::ImportReport;
 pub use history::HistoryStore;
+pub use import::ImportReport;
 pub use messages::MessageStore;
 pub use presence::{
     ActiveCall, CallEvent, CallProgress, DeviceRecord, DeviceTtls, HeartbeatOutcome,

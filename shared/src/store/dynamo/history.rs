@@ -9,13 +9,13 @@ use futures::future::join;
 
 use super::DynamoStore;
 use super::changes::Changes;
+use super::classify;
 use super::codec::{Item, get_n, get_s, get_ss, keyed, n, s};
 use super::keys::{
     CALLHIST_SK, HISTORY_SK_PREFIX, PK, SEEN_SK, SK, TTL_ATTRIBUTE, VOICEMAIL_SK, callhist_pk,
     hist, history_sk, presence_key_of, presence_pk, voicemail_pk,
 };
 use super::tx::TxOutcome;
-use super::classify;
 use crate::domain::OrgId;
 use crate::history::{AnsweredBy, Direction, Entry, Fact, MissedReason, Voicemail};
 use crate::store::history::{HistoryPage, HistoryStore, HistoryWrite, VoicemailRef, position};
@@ -254,7 +254,9 @@ impl HistoryStore for DynamoStore {
     }
 
     async fn voicemail(&self, recording_sid: &str) -> Result<Option<VoicemailRef>, StoreError> {
-        let item = self.get(keyed(voicemail_pk(recording_sid), VOICEMAIL_SK)).await?;
+        let item = self
+            .get(keyed(voicemail_pk(recording_sid), VOICEMAIL_SK))
+            .await?;
         Ok(item.and_then(|item| voicemail_from_item(recording_sid, &item)))
     }
 
@@ -274,7 +276,10 @@ impl HistoryStore for DynamoStore {
             .collect::<Result<_, _>>()?;
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&self.table)
-            .set_key(Some(keyed(voicemail_pk(&voicemail.recording_sid), VOICEMAIL_SK)));
+            .set_key(Some(keyed(
+                voicemail_pk(&voicemail.recording_sid),
+                VOICEMAIL_SK,
+            )));
         writes.push(
             TransactWriteItem::builder()
                 .delete(super::tx::built(delete.build())?)

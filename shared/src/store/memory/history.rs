@@ -46,7 +46,9 @@ impl HistoryStore for MemoryStore {
                     .insert(write.base.call_sid.clone(), (org, write.base.started_at));
             }
             if let (Some(vm), true) = (voicemail, new) {
-                state.voicemails.insert(vm.recording_sid.clone(), vm.clone());
+                state
+                    .voicemails
+                    .insert(vm.recording_sid.clone(), vm.clone());
             }
             new
         };

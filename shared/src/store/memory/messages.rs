@@ -12,8 +12,7 @@ use crate::sms::message::{
     Conversation, Direction, Inbox, Message, MessageLocation, Party, advances, status_rank,
 };
 use crate::store::messages::{
-    InboundWrite, MessageStore, ReadMark, ReadWrite, SendClaim, SentWrite, SidState,
-    StatusWrite,
+    InboundWrite, MessageStore, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
 };
 use crate::store::{PresenceKey, StoreError};
 
