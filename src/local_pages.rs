@@ -199,6 +199,8 @@ impl LocalPages {
         let callbacks = Callbacks {
             dial_status_url: format!("{base}/dial-status"),
             call_status_url: format!("{base}/call-status"),
+            recording_status_url: format!("{base}/recording-status"),
+            history: None,
         };
         let params = CallParams {
             form: vec![

@@ -168,7 +168,7 @@ async fn the_app_and_webhook_fixtures_play_a_device_lifecycle_and_a_call() {
     );
     assert!(
         xml.contains(&format!(
-            "action=\"https://{URL_HOST}/phone/voice/dial-status\""
+            "action=\"https://{URL_HOST}/phone/voice/dial-status?ho=org_demo&amp;hk=n&amp;hs="
         )),
         "{xml}"
     );
@@ -234,7 +234,7 @@ async fn the_outgoing_and_call_status_fixtures_place_a_call_and_track_it() {
     assert!(xml.contains("callerId=\"+14155551234\""), "{xml}");
     assert!(xml.contains(">+14155559999</Number>"), "{xml}");
     assert!(
-        xml.contains(&format!("statusCallback=\"https://{URL_HOST}/phone/voice/call-status?org=org_demo&amp;identity=user_alice_40example_2Ecom\"")),
+        xml.contains(&format!("statusCallback=\"https://{URL_HOST}/phone/voice/call-status?org=org_demo&amp;identity=user_alice_40example_2Ecom&amp;ho=org_demo&amp;hk=o&amp;hs=")),
         "{xml}"
     );
 

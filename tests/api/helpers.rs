@@ -16,9 +16,9 @@ use shared::store::ImportReport;
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::memory::MemoryStore;
 use shared::store::{
-    CallEvent, DirectoryStore, EventStore, HeartbeatOutcome, HeartbeatUpdate, MessageStore,
-    PresenceKey, PresenceStore, RegisterOutcome, Registration, StoreError, Unregistration,
-    UserPresence,
+    CallEvent, DirectoryStore, EventStore, HeartbeatOutcome, HeartbeatUpdate, HistoryStore,
+    MessageStore, PresenceKey, PresenceStore, RegisterOutcome, Registration, StoreError,
+    Unregistration, UserPresence,
 };
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -127,6 +127,7 @@ pub struct Stores {
     pub directory: Arc<dyn DirectoryStore>,
     pub events: Arc<dyn EventStore>,
     pub messages: Arc<dyn MessageStore>,
+    pub history: Arc<dyn HistoryStore>,
     pub memory: Option<Arc<MemoryStore>>,
     pub dynamo: Option<DynamoStore>,
 }
@@ -140,6 +141,7 @@ pub async fn stores(kind: StoreKind) -> Stores {
                 directory: store.clone(),
                 events: store.clone(),
                 messages: store.clone(),
+                history: store.clone(),
                 memory: Some(store),
                 dynamo: None,
             }
@@ -156,6 +158,7 @@ impl Stores {
             directory: self.directory.clone(),
             events: self.events.clone(),
             messages: self.messages.clone(),
+            history: self.history.clone(),
         }
     }
 
@@ -166,6 +169,7 @@ impl Stores {
             directory: Arc::new(store.clone()),
             events: Arc::new(store.clone()),
             messages: Arc::new(store.clone()),
+            history: Arc::new(store.clone()),
             memory: None,
             dynamo: Some(store),
         }
@@ -402,4 +406,23 @@ impl TestApp {
         let dynamo = self.stores.dynamo.as_ref().unwrap();
         dynamo.stored_rows(&key).await.unwrap()
     }
+}
+
+/// A callback URL without the call-history reference every callback URL carries
+/// (`ho`, `hk`, `hs`, `hn`, `hu`), to compare the rest exactly.
+pub fn without_history(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .filter(|(k, _)| !matches!(k.as_str(), "ho" | "hk" | "hs" | "hn" | "hu"))
+        .collect();
+    if kept.is_empty() {
+        return base.to_owned();
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(kept)
+        .finish();
+    format!("{base}?{query}")
 }

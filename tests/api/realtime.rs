@@ -74,6 +74,7 @@ pub(crate) async fn spawn_realtime_with(
         directory: core.directory,
         events: core.events,
         messages: core.messages,
+        history: core.history,
         memory: None,
         dynamo: None,
     };

@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use crate::domain::E164;
+use crate::domain::{E164, Identity, OrgId};
 
 /// How long entries are kept when `CALL_HISTORY_RETENTION_DAYS` is unset.
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
@@ -62,43 +62,65 @@ impl Direction {
 /// TwiML, so as trustworthy as Twilio's signature over the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRef {
+    pub org: OrgId,
     pub direction: Direction,
     /// When the call reached the service, epoch ms: the entries' order.
     pub started_at: i64,
-    /// The org's number the call came in on (inbound only).
+    /// The org's number the call came in on (inbound only): whose users' history it is in.
     pub number: Option<E164>,
+    /// The people of the call by identity: for an outbound call its caller; for an internal
+    /// one the callee, then the caller; for a softphone's call to an org number, its caller.
+    pub people: Vec<Identity>,
 }
 
 impl HistoryRef {
-    /// `hk`, `hs` and `hn` for a callback URL's query.
+    /// `ho`, `hk`, `hs`, `hn` and `hu` for a callback URL's query.
     pub fn query(&self) -> Vec<(&'static str, String)> {
         let mut query = vec![
+            ("ho", self.org.to_string()),
             ("hk", self.direction.code().to_owned()),
             ("hs", self.started_at.to_string()),
         ];
         if let Some(number) = &self.number {
             query.push(("hn", number.as_str().to_owned()));
         }
+        query.extend(self.people.iter().map(|p| ("hu", p.as_str().to_owned())));
         query
     }
 
-    /// The reference a callback URL carries, if it carries a whole one.
-    pub fn from_query<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Option<Self> {
-        let direction = match get("hk")? {
+    /// The reference a callback URL's query carries, if it carries a whole one.
+    pub fn from_query(query: &[(String, String)]) -> Option<Self> {
+        let all = |name: &'static str| {
+            query
+                .iter()
+                .filter(move |(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let one = |name: &'static str| all(name).next();
+        let org = OrgId::parse_field(one("ho")?, "ho").ok()?;
+        let direction = match one("hk")? {
             "n" => Direction::Inbound,
             "o" => Direction::Outbound,
             "i" => Direction::Internal,
             _ => return None,
         };
-        let started_at = get("hs")?.parse::<i64>().ok().filter(|t| *t > 0)?;
-        let number = get("hn").and_then(|n| E164::parse_field(n, "hn").ok());
-        if direction == Direction::Inbound && number.is_none() {
-            return None;
-        }
-        Some(Self {
+        let started_at = one("hs")?.parse::<i64>().ok().filter(|t| *t > 0)?;
+        let number = one("hn").and_then(|n| E164::parse_field(n, "hn").ok());
+        let people: Vec<Identity> = all("hu")
+            .filter_map(|raw| Identity::parse(raw).ok())
+            .take(2)
+            .collect();
+        let whole = match direction {
+            Direction::Inbound => number.is_some(),
+            Direction::Outbound => people.len() == 1,
+            Direction::Internal => people.len() == 2,
+        };
+        whole.then_some(Self {
+            org,
             direction,
             started_at,
             number,
+            people,
         })
     }
 }
@@ -348,28 +370,56 @@ mod tests {
 
     #[test]
     fn a_history_ref_survives_its_url() {
-        let r = HistoryRef {
-            direction: Direction::Inbound,
-            started_at: 1_796_126_400_000,
-            number: E164::parse_field("+14155551234", "n").ok(),
-        };
-        let query = r.query();
-        let get = |name: &str| {
-            query
+        let alice = Identity::parse("user_alice_40example_2Ecom").unwrap();
+        let bob = Identity::parse("user_bob_40example_2Ecom").unwrap();
+        let refs = [
+            HistoryRef {
+                org: OrgId::parse_field("org_demo", "o").unwrap(),
+                direction: Direction::Inbound,
+                started_at: 1_796_126_400_000,
+                number: E164::parse_field("+14155551234", "n").ok(),
+                people: vec![alice.clone()],
+            },
+            HistoryRef {
+                org: OrgId::parse_field("org_demo", "o").unwrap(),
+                direction: Direction::Internal,
+                started_at: 5,
+                number: None,
+                people: vec![bob, alice.clone()],
+            },
+        ];
+        for r in refs {
+            let query: Vec<(String, String)> = r
+                .query()
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
+            assert_eq!(HistoryRef::from_query(&query), Some(r));
+        }
+        let partial = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
                 .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.as_str())
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
         };
-        assert_eq!(HistoryRef::from_query(get), Some(r));
-        assert_eq!(HistoryRef::from_query(|n| (n == "hk").then_some("n")), None);
         assert_eq!(
-            HistoryRef::from_query(|n| match n {
-                "hk" => Some("n"),
-                "hs" => Some("5"),
-                _ => None,
-            }),
+            HistoryRef::from_query(&partial(&[("ho", "o"), ("hk", "n"), ("hs", "5")])),
             None,
             "an inbound reference names its number"
+        );
+        assert_eq!(
+            HistoryRef::from_query(&partial(&[
+                ("ho", "o"),
+                ("hk", "i"),
+                ("hs", "5"),
+                ("hu", "user_a")
+            ])),
+            None,
+            "an internal one both people"
+        );
+        assert_eq!(
+            HistoryRef::from_query(&partial(&[("ho", "o"), ("hk", "x"), ("hs", "5")])),
+            None
         );
     }
 }
