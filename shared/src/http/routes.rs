@@ -184,7 +184,7 @@ impl Route {
     }
 
     /// What a 405's `Allow` header says: exactly the methods [`Self::accepts`] takes.
-    pub(super) fn allow(self) -> &'static str {
+    pub fn allow(self) -> &'static str {
         match (self.is_webhook(), self.method()) {
             _ if self == Self::Voicemail => "GET, DELETE",
             (true, _) => "GET, POST",
