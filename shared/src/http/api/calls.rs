@@ -183,8 +183,10 @@ async fn allowed_voicemail(
         .ok_or_else(|| FieldError::new("recordingSid", "must be RE and 32 hex digits"))?;
     let (profile, voicemail) = join(profile(api, caller), api.core.history.voicemail(sid)).await;
     let (profile, voicemail) = (profile?, voicemail?);
+    // Past the retention it is gone, whether or not DynamoDB's TTL has deleted it yet.
+    let now_s = api.core.now_ms().div_euclid(1000);
     let voicemail = voicemail
-        .filter(|vm| vm.org == caller.org)
+        .filter(|vm| vm.org == caller.org && vm.expires_at > now_s)
         .ok_or_else(not_found)?;
     let allowed = match &voicemail.phone_id {
         Some(phone_id) => profile
