@@ -344,22 +344,23 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .delete(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.bodiless(reqwest::Method::GET, path, token).await
     }
 
-    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.bodiless(reqwest::Method::DELETE, path, token).await
+    }
+
+    async fn bodiless(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> (StatusCode, Value) {
         let response = self
             .http
-            .get(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .bearer_auth(token)
             .send()
             .await
