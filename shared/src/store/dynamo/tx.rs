@@ -22,11 +22,53 @@ pub fn built<T>(result: Result<T, BuildError>) -> Result<T, StoreError> {
     result.map_err(|e| StoreError::Internal(e.to_string()))
 }
 
+const CONFLICT_ATTEMPTS: u32 = 4;
+
+enum Attempt {
+    Done(TxOutcome),
+    /// Cancelled because another write held an item: nothing was written.
+    Conflict(String),
+}
+
+/// 10, 20, 40 ms, each stretched by up to half again from the clock's nanoseconds, so that the
+/// transactions that conflicted do not all come back at the same instant.
+fn conflict_pause(attempt: u32) -> std::time::Duration {
+    let base_ms = 10u64 << (attempt - 1).min(4);
+    let spread = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()))
+        .unwrap_or(0)
+        % (base_ms / 2 + 1);
+    std::time::Duration::from_millis(base_ms + spread)
+}
+
 impl DynamoStore {
+    /// Runs the transaction, again (up to `CONFLICT_ATTEMPTS` in all, after a short pause) when
+    /// DynamoDB cancelled it only because another transaction held one of its items: racing
+    /// registers evicting the same device do that, and the SDK does not retry a cancellation.
     pub(super) async fn transact(
         &self,
         writes: Vec<TransactWriteItem>,
     ) -> Result<TxOutcome, StoreError> {
+        let mut attempt = 1;
+        loop {
+            match self.transact_once(writes.clone()).await? {
+                Attempt::Done(outcome) => return Ok(outcome),
+                Attempt::Conflict(message) if attempt >= CONFLICT_ATTEMPTS => {
+                    // Nothing was written, and the caller may try again.
+                    return Err(StoreError::Unavailable(format!(
+                        "TransactWriteItems cancelled {attempt} times: {message}"
+                    )));
+                }
+                Attempt::Conflict(_) => {
+                    tokio::time::sleep(conflict_pause(attempt)).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn transact_once(&self, writes: Vec<TransactWriteItem>) -> Result<Attempt, StoreError> {
         let result = self
             .client
             .transact_write_items()
@@ -34,7 +76,7 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(TxOutcome::Written),
+            Ok(_) => Ok(Attempt::Done(TxOutcome::Written)),
             Err(err) => {
                 let refused = match err.as_service_error() {
                     Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
@@ -48,14 +90,12 @@ impl DynamoStore {
                     _ => None,
                 };
                 match refused {
-                    Some(items) => Ok(TxOutcome::Refused(items)),
+                    Some(items) => Ok(Attempt::Done(TxOutcome::Refused(items))),
                     None if err.code() == Some("TransactionCanceledException") => {
-                        // Cancelled for another reason (a conflicting write in flight):
-                        // nothing was written, and the caller may try again.
-                        Err(StoreError::Unavailable(format!(
-                            "TransactWriteItems cancelled: {}",
-                            err.message().unwrap_or_default()
-                        )))
+                        // Cancelled for another reason (a conflicting write in flight).
+                        Ok(Attempt::Conflict(
+                            err.message().unwrap_or_default().to_owned(),
+                        ))
                     }
                     None => Err(classify("TransactWriteItems", err)),
                 }
