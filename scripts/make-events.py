@@ -286,16 +286,16 @@ def main():
         # Call history: a voicemail left on Sales (Alice and Bob) is in Alice's recent calls;
         # she marks it seen; playing it needs Twilio's REST API (unreachable: 503); another
         # recording is none of hers (404). The query is the call's reference, as the
-        # service's <Record recordingStatusCallback> carries it (started 2026-11-21).
+        # service's <Record recordingStatusCallback> carries it (started 2026-11-21), with the
+        # call's From and To, which Twilio's recording callbacks lack.
         "recording-status-function-url.json": webhook(
             URL_HOST, "/phone/voice/recording-status",
             [("AccountSid", TWILIO_ACCOUNT_SID), ("CallSid", "CA5f1d8c0e1b2a3948576a6b5c4d3e2f10"),
-             ("From", "+14158675309"), ("To", "+14155551234"),
              ("RecordingSid", "RE1a2b3c4d5e6f708192a3b4c5d6e7f809"), ("RecordingStatus", "completed"),
              ("RecordingDuration", "17"), ("RecordingChannels", "1"), ("RecordingSource", "RecordVerb"),
              ("RecordingUrl", f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}"
                               "/Recordings/RE1a2b3c4d5e6f708192a3b4c5d6e7f809")],
-            query="ho=org_demo&hk=n&hs=1795262400000&hn=%2B14155551234"),
+            query="ho=org_demo&hk=n&hs=1795262400000&hn=%2B14155551234&hf=%2B14158675309&ht=%2B14155551234"),
         "calls-history.json": app_request("GET", "/phone/calls", query="limit=20"),
         "calls-seen.json": app_request("POST", "/phone/calls/seen",
                                        {"upTo": "CA5f1d8c0e1b2a3948576a6b5c4d3e2f10"}),

@@ -201,6 +201,7 @@ impl LocalPages {
             call_status_url: format!("{base}/call-status"),
             recording_status_url: format!("{base}/recording-status"),
             history: None,
+            parties: None,
         };
         let params = CallParams {
             form: vec![

@@ -269,6 +269,23 @@ impl Entry {
         }
     }
 
+    /// Fill in what an earlier callback could not tell (a caller it did not name, a number it
+    /// did not know), as the DynamoDB store does with `if_not_exists`.
+    pub fn describe(&mut self, base: &CallBase) {
+        if self.from.is_empty() {
+            self.from.clone_from(&base.from);
+        }
+        if self.to.is_empty() {
+            self.to.clone_from(&base.to);
+        }
+        if self.phone_id.is_none() {
+            self.phone_id.clone_from(&base.phone_id);
+        }
+        if self.phone_number.is_none() {
+            self.phone_number.clone_from(&base.phone_number);
+        }
+    }
+
     /// Add a fact; whether it was new. A fact already known stays as first learnt.
     pub fn apply(&mut self, fact: &Fact) -> bool {
         match fact {

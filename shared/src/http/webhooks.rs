@@ -87,7 +87,10 @@ impl Webhooks {
         }
         let call_sid = call.get("CallSid").map(str::to_owned);
         let history = HistoryRef::from_query(&call.query);
-        let callbacks = callbacks(&url, history);
+        let (from, to) = call.parties();
+        let parties =
+            Some((from.to_owned(), to.to_owned())).filter(|(f, t)| !f.is_empty() || !t.is_empty());
+        let callbacks = callbacks(&url, history, parties);
         let ctx = self.context(&callbacks, started + self.config.deadline);
         let decision = match route {
             Route::DialStatus => routing::dial_status(&ctx, &call).await,
@@ -287,7 +290,11 @@ pub fn public_base(request: &Request, public_base_url: Option<&str>) -> String {
 /// Callback URLs next to the current one: `…/incoming` → `…/dial-status`, `…/call-status`,
 /// `…/recording-status`, with the call's history reference when this webhook's URL carries
 /// one (a callback reporting on a call this service routed).
-fn callbacks(public_url: &str, history: Option<HistoryRef>) -> Callbacks {
+fn callbacks(
+    public_url: &str,
+    history: Option<HistoryRef>,
+    parties: Option<(String, String)>,
+) -> Callbacks {
     let without_query = public_url.split('?').next().unwrap_or(public_url);
     let dir = without_query
         .rsplit_once('/')
@@ -301,5 +308,6 @@ fn callbacks(public_url: &str, history: Option<HistoryRef>) -> Callbacks {
         call_status_url: sibling(Route::CallStatus),
         recording_status_url: sibling(Route::RecordingStatus),
         history,
+        parties,
     }
 }

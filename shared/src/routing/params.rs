@@ -21,6 +21,17 @@ impl CallParams {
             .filter(|v| !v.is_empty())
     }
 
+    /// `From` and `To` of the call: posted by Twilio, else (a recording callback) as the
+    /// service wrote them into the callback URL.
+    pub fn parties(&self) -> (&str, &str) {
+        let of = |form: &'static str, query: &'static str| {
+            self.get(form)
+                .or_else(|| self.query(query).filter(|v| !v.is_empty()))
+                .unwrap_or_default()
+        };
+        (of("From", "hf"), of("To", "ht"))
+    }
+
     pub fn query<'a>(&'a self, name: &'a str) -> Option<&'a str> {
         self.query_all(name).next()
     }
@@ -42,6 +53,9 @@ pub struct Callbacks {
     pub call_status_url: String,
     pub recording_status_url: String,
     pub history: Option<HistoryRef>,
+    /// The call's `From` and `To`, which Twilio's recording callbacks do not carry: written
+    /// into the recording-status URL (`hf`, `ht`) so a voicemail names its caller.
+    pub parties: Option<(String, String)>,
 }
 
 impl Callbacks {
@@ -81,7 +95,10 @@ impl Callbacks {
     /// Where a voicemail's recording reports that it is complete.
     pub fn recording_status(&self) -> String {
         let history = self.history_query();
-        let query: Vec<(&str, &str)> = history.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut query: Vec<(&str, &str)> = history.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if let Some((from, to)) = &self.parties {
+            query.extend([("hf", from.as_str()), ("ht", to.as_str())]);
+        }
         with_query(&self.recording_status_url, &query)
     }
 }

@@ -123,8 +123,7 @@ pub async fn recording_status(
         let decision = ignore("no voicemail: the recording is absent or empty");
         return failed.map_or(decision.clone(), |f| noted(decision, f));
     };
-    let from = params.get("From").unwrap_or_default();
-    let to = params.get("To").unwrap_or_default();
+    let (from, to) = params.parties();
     let parties = history::parties(ctx, reference, call_sid, from, to, route.as_ref());
     let told = parties.iter().find(|p| p.told);
     let retention = i64::from(ctx.settings.call_history_retention_days) * DAY_MS;

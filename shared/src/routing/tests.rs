@@ -176,6 +176,7 @@ impl World {
                 call_status_url: "https://h.example/phone/voice/call-status".into(),
                 recording_status_url: "https://h.example/phone/voice/recording-status".into(),
                 history: None,
+                parties: None,
             },
             prefixes: None,
         }

@@ -29,10 +29,14 @@ fn entry_update(write: &HistoryWrite) -> Changes {
     let mut changes = Changes::default()
         .keep(hist::CALL_SID, s(&base.call_sid))
         .keep(hist::DIRECTION, s(base.direction.as_str()))
-        .keep(hist::FROM, s(&base.from))
-        .keep(hist::TO, s(&base.to))
         .keep(hist::STARTED_AT, n(base.started_at))
         .keep(TTL_ATTRIBUTE, n(write.expires_at));
+    // An empty party is left unwritten, so that a later callback that names it fills it in.
+    for (name, value) in [(hist::FROM, &base.from), (hist::TO, &base.to)] {
+        if !value.is_empty() {
+            changes = changes.keep(name, s(value));
+        }
+    }
     if let Some(id) = &base.phone_id {
         changes = changes.keep(hist::PHONE_ID, s(id));
     }

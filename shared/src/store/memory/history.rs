@@ -37,6 +37,7 @@ impl HistoryStore for MemoryStore {
                 let (entry, _) = entries
                     .entry(key.clone())
                     .or_insert_with(|| (Entry::of(&write.base), write.expires_at));
+                entry.describe(&write.base);
                 new |= entry.apply(&write.fact);
             }
             let org = write.users.first().map(|u| u.org.clone());
