@@ -14,5 +14,7 @@ export type * from './sms.js';
 export { advancesStatus, mergeMessage, statusRank, withStatus } from './sms.js';
 export type { SmsEncoding, SegmentCount } from './segments.js';
 export { MAX_SMS_CHARS, segments } from './segments.js';
-export type { PageOptions, SendOptions } from './inbox.js';
+export type { ErrorDetails, PageOptions } from './requests.js';
+export { ServiceError } from './requests.js';
+export type { SendOptions } from './inbox.js';
 export { SmsError, SmsInbox } from './inbox.js';

@@ -417,6 +417,79 @@ var RealtimeChannel = class {
   }
 };
 
+// src/requests.ts
+var ServiceError = class extends Error {
+  name = "ServiceError";
+  code;
+  /** The HTTP status, when the server answered. */
+  status;
+  /** The request field at fault, with `invalid_field`. */
+  field;
+  /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
+  retryAfterMs;
+  constructor(code, message, details = {}) {
+    super(message);
+    this.code = code;
+    this.status = details.status;
+    this.field = details.field;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+};
+function pageQuery({ before, limit }) {
+  return { ...before ? { before } : {}, ...limit !== void 0 ? { limit: String(limit) } : {} };
+}
+function withQuery(path, query) {
+  const search = new URLSearchParams(query).toString();
+  return search ? `${path}?${search}` : path;
+}
+function ok(response) {
+  return response.status >= 200 && response.status < 300;
+}
+var DataRequests = class {
+  constructor(api, make) {
+    this.api = api;
+    this.make = make;
+  }
+  api;
+  make;
+  /** The JSON object a 2xx answer carries; else rejects with the error it means. */
+  async json(method, path, body) {
+    return this.answer(await this.api.exchange(method, path, body));
+  }
+  /** The file a 2xx answer carries, with its type; else rejects with the error it means. */
+  async blob(path) {
+    const exchange = await this.api.exchange("GET", path);
+    if (exchange.kind === "response" && ok(exchange.response)) return exchange.response.blob();
+    throw await this.failure(exchange);
+  }
+  async answer(exchange) {
+    if (exchange.kind === "response" && ok(exchange.response)) {
+      const body = await exchange.response.json().catch(() => void 0);
+      if (typeof body === "object" && body !== null) return body;
+      throw this.make("malformed_response", "the service answered with no JSON object", { status: exchange.response.status });
+    }
+    throw await this.failure(exchange);
+  }
+  async failure(exchange) {
+    switch (exchange.kind) {
+      case "network":
+        return this.make("network", "the service could not be reached", {});
+      case "appToken":
+        return this.make("app_token", exchange.message, {});
+      case "response": {
+        const { status } = exchange.response;
+        const body = await exchange.response.json().catch(() => void 0);
+        const retryAfterMs2 = this.api.retryAfter(exchange.response);
+        return this.make(body?.error?.code ?? `http_${status}`, body?.error?.message ?? body?.message ?? `HTTP ${status}`, {
+          status,
+          ...body?.error?.field ? { field: body.error.field } : {},
+          ...retryAfterMs2 !== void 0 ? { retryAfterMs: retryAfterMs2 } : {}
+        });
+      }
+    }
+  }
+};
+
 // src/segments.ts
 var MAX_SMS_CHARS = 1600;
 var GSM_BASIC = new Set(
@@ -444,23 +517,12 @@ function parts(units, single, each) {
 }
 
 // src/inbox.ts
-var SmsError = class extends Error {
+var SmsError = class extends ServiceError {
   name = "SmsError";
-  code;
-  /** The HTTP status, when the server answered. */
-  status;
-  /** The request field at fault, with `invalid_field` (`body`, `to`, …). */
-  field;
-  /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
-  retryAfterMs;
   /** With `send`: the id the text was sent with. Pass it again to retry without texting twice. */
   clientMessageId;
   constructor(code, message, details = {}) {
-    super(message);
-    this.code = code;
-    this.status = details.status;
-    this.field = details.field;
-    this.retryAfterMs = details.retryAfterMs;
+    super(code, message, details);
     this.clientMessageId = details.clientMessageId;
   }
 };
@@ -469,24 +531,24 @@ var MAX_RETRY_AFTER_MS = 6e4;
 var SmsInbox = class {
   constructor(env, api) {
     this.env = env;
-    this.api = api;
+    this.requests = new DataRequests(api, (code, message, details) => new SmsError(code, message, details));
   }
   env;
-  api;
+  requests;
   /** The user's conversations on all their numbers, newest activity first, with their own unread counts. */
   conversations(options = {}) {
-    return this.get(PATHS.smsConversations, page(options));
+    return this.get(PATHS.smsConversations, pageQuery(options));
   }
   /** One conversation's messages, newest first. */
   messages(phoneId, withParty, options = {}) {
-    return this.get(PATHS.smsMessages, { phoneId, with: withParty, ...page(options) });
+    return this.get(PATHS.smsMessages, { phoneId, with: withParty, ...pageQuery(options) });
   }
   /**
    * Move this user's read mark up to the message `upTo` (a messageSid; never back). Their other
    * devices hear `sms.read`; colleagues sharing the number keep their own count.
    */
   async markRead(phoneId, withParty, upTo) {
-    return await this.answer(await this.api.exchange("POST", PATHS.smsRead, { phoneId, with: withParty, upTo }));
+    return await this.requests.json("POST", PATHS.smsRead, { phoneId, with: withParty, upTo });
   }
   /**
    * Text `to` from the number `phoneId`. Resolves to the stored message (also announced to
@@ -504,8 +566,7 @@ var SmsInbox = class {
     const attempts = Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const exchange = await this.api.exchange("POST", PATHS.smsSend, { phoneId, to, body, clientMessageId });
-        return await this.answer(exchange);
+        return await this.requests.json("POST", PATHS.smsSend, { phoneId, to, body, clientMessageId });
       } catch (error) {
         if (!(error instanceof SmsError)) throw error;
         error.clientMessageId = clientMessageId;
@@ -516,40 +577,11 @@ var SmsInbox = class {
     }
   }
   /** A file of an MMS (`message.media[i].index`), fetched through the service with the app token. */
-  async media(messageSid, index) {
-    const exchange = await this.api.exchange("GET", withQuery(PATHS.smsMedia, { messageSid, index: String(index) }));
-    if (exchange.kind === "response" && ok(exchange.response)) return exchange.response.blob();
-    throw await this.failure(exchange);
+  media(messageSid, index) {
+    return this.requests.blob(withQuery(PATHS.smsMedia, { messageSid, index: String(index) }));
   }
-  async get(path, query) {
-    return this.answer(await this.api.exchange("GET", withQuery(path, query)));
-  }
-  /** The JSON of a 2xx answer, else the `SmsError` it means. */
-  async answer(exchange) {
-    if (exchange.kind === "response" && ok(exchange.response)) {
-      const body = await exchange.response.json().catch(() => void 0);
-      if (typeof body === "object" && body !== null) return body;
-      throw new SmsError("malformed_response", "the service answered with no JSON object", { status: exchange.response.status });
-    }
-    throw await this.failure(exchange);
-  }
-  async failure(exchange) {
-    switch (exchange.kind) {
-      case "network":
-        return new SmsError("network", "the service could not be reached");
-      case "appToken":
-        return new SmsError("app_token", exchange.message);
-      case "response": {
-        const { status } = exchange.response;
-        const body = await exchange.response.json().catch(() => void 0);
-        const retryAfterMs2 = this.api.retryAfter(exchange.response);
-        return new SmsError(body?.error?.code ?? `http_${status}`, body?.error?.message ?? body?.message ?? `HTTP ${status}`, {
-          status,
-          ...body?.error?.field ? { field: body.error.field } : {},
-          ...retryAfterMs2 !== void 0 ? { retryAfterMs: retryAfterMs2 } : {}
-        });
-      }
-    }
+  get(path, query) {
+    return this.requests.json("GET", withQuery(path, query));
   }
   sleep(ms, signal, clientMessageId) {
     return new Promise((resolve, reject) => {
@@ -570,20 +602,10 @@ var SmsInbox = class {
     });
   }
 };
-function ok(response) {
-  return response.status >= 200 && response.status < 300;
-}
 function retriable(error) {
   if (error.code === "network" || error.code === "send_in_progress") return true;
   const status = error.status ?? 0;
   return status === 408 || status === 429 || status >= 500 && status !== 502;
-}
-function page({ before, limit }) {
-  return { ...before ? { before } : {}, ...limit !== void 0 ? { limit: String(limit) } : {} };
-}
-function withQuery(path, query) {
-  const search = new URLSearchParams(query).toString();
-  return search ? `${path}?${search}` : path;
 }
 
 // src/storage.ts
@@ -1443,6 +1465,7 @@ export {
   Emitter,
   MAX_SMS_CHARS,
   STORAGE_KEYS,
+  ServiceError,
   SmsError,
   SmsInbox,
   SoftphonePresence,
