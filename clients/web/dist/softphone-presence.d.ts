@@ -1,7 +1,7 @@
 export { SoftphonePresence } from './presence.js';
 export type * from './api.js';
 export type * from './environment.js';
-export type { CallStateEvent, DeviceChange, DeviceSignedOutEvent, DevicesChangedEvent, EventDataByType, KnownEventType, KnownServerEvent, ServerEvent, ServerEventOf, ServerEventsByType, SmsReadEvent, SmsReceivedEvent, SmsSentEvent, SmsStatusEvent, UnknownServerEvent, } from './events.js';
+export type { CallMissedEvent, CallsSeenEvent, CallStateEvent, DeviceChange, DeviceSignedOutEvent, DevicesChangedEvent, EventDataByType, KnownEventType, KnownServerEvent, ServerEvent, ServerEventOf, ServerEventsByType, SmsReadEvent, SmsReceivedEvent, SmsSentEvent, SmsStatusEvent, UnknownServerEvent, VoicemailReceivedEvent, } from './events.js';
 export type { PresenceError } from './outcome.js';
 export type { RealtimeState } from './realtime.js';
 export { EVENT_TYPES, isEventOf } from './events.js';
@@ -18,3 +18,9 @@ export type { ErrorDetails, PageOptions } from './requests.js';
 export { ServiceError } from './requests.js';
 export type { SendOptions } from './inbox.js';
 export { SmsError, SmsInbox } from './inbox.js';
+export type * from './calls.js';
+export { callPosition, isMissed, mergeCall, outcomeRank } from './calls.js';
+export type { DeletedVoicemail, SeenMark, VoicemailFormat } from './call-history.js';
+export { CallHistory, CallsError } from './call-history.js';
+export type { CallsSource, RecentCallsOptions, RecentCallsView } from './recent-calls.js';
+export { RecentCalls } from './recent-calls.js';

@@ -50,7 +50,11 @@ var PATHS = {
   smsMessages: "/phone/sms/messages",
   smsRead: "/phone/sms/read",
   smsSend: "/phone/sms/send",
-  smsMedia: "/phone/sms/media"
+  smsMedia: "/phone/sms/media",
+  calls: "/phone/calls",
+  callsSeen: "/phone/calls/seen",
+  /** `/{recordingSid}` follows. */
+  voicemail: "/phone/voicemail"
 };
 
 // src/backoff.ts
@@ -76,7 +80,10 @@ var EVENT_TYPES = [
   "sms.received",
   "sms.sent",
   "sms.status",
-  "sms.read"
+  "sms.read",
+  "call.missed",
+  "voicemail.received",
+  "calls.seen"
 ];
 function isEventOf(event, type) {
   return event.type === type;
@@ -608,6 +615,38 @@ function retriable(error) {
   return status === 408 || status === 429 || status >= 500 && status !== 502;
 }
 
+// src/call-history.ts
+var CallsError = class extends ServiceError {
+  name = "CallsError";
+};
+var CallHistory = class {
+  requests;
+  constructor(api) {
+    this.requests = new DataRequests(api, (code, message, details) => new CallsError(code, message, details));
+  }
+  /** The user's calls, newest first, with `unseenMissed` (missed calls and voicemails to them after their seen mark, in this page). */
+  async calls(options = {}) {
+    return await this.requests.json("GET", withQuery(PATHS.calls, pageQuery(options)));
+  }
+  /** Move this user's seen mark up to the call `upTo` (a callSid; never back). Their devices hear `calls.seen`. */
+  async markCallsSeen(upTo) {
+    return await this.requests.json("POST", PATHS.callsSeen, { upTo });
+  }
+  /**
+   * A voicemail's recording (`audio/mpeg`, or `audio/wav` with `{ format: 'wav' }`), fetched
+   * with the app token in a header: play it from `URL.createObjectURL(blob)`. Rejects with
+   * `not_found` when it is not on one of the user's calls, or is gone at Twilio.
+   */
+  voicemail(recordingSid, options = {}) {
+    const path = `${PATHS.voicemail}/${encodeURIComponent(recordingSid)}`;
+    return this.requests.blob(withQuery(path, options.format === "wav" ? { format: "wav" } : {}));
+  }
+  /** Delete a voicemail at Twilio and from every entry that shows it (for a group's number, any member may). */
+  async deleteVoicemail(recordingSid) {
+    return await this.requests.json("DELETE", `${PATHS.voicemail}/${encodeURIComponent(recordingSid)}`);
+  }
+};
+
 // src/storage.ts
 var STORAGE_KEYS = {
   deviceId: "softphone.deviceId",
@@ -1048,6 +1087,8 @@ var REPORT_DELAY_MS = 1e3;
 var SoftphonePresence = class extends TabPresence {
   /** The user's SMS inbox: conversations, messages, read marks, sending, media. Usable in any tab. */
   inbox;
+  /** The user's call history: recent calls, their seen mark, voicemail. Usable in any tab. */
+  history;
   label;
   _registration = null;
   /** Bumped whenever the lifecycle is torn down: late answers of an older run are dropped. */
@@ -1075,6 +1116,7 @@ var SoftphonePresence = class extends TabPresence {
     super(options);
     this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
     this.inbox = new SmsInbox(this.env, this.api);
+    this.history = new CallHistory(this.api);
     this.runner = new TwilioDeviceRunner({
       Device: options.Device,
       deviceOptions: options.deviceOptions,
@@ -1460,10 +1502,218 @@ function mergeMessage(known, incoming) {
   if (!known) return incoming;
   return withStatus(known, incoming) === known ? known : incoming;
 }
+
+// src/calls.ts
+function callPosition(call) {
+  return `${Math.max(0, Math.trunc(call.startedAt)).toString(16).padStart(16, "0")}:${call.callSid}`;
+}
+var OUTCOME_RANK = { ringing: 0, missed: 1, canceled: 2, answered: 3, voicemail: 4 };
+function outcomeRank(outcome) {
+  return OUTCOME_RANK[outcome] ?? 0;
+}
+function isMissed(call) {
+  return call.outcome === "missed" || call.outcome === "voicemail";
+}
+function mergeCall(known, incoming) {
+  if (!known) return incoming;
+  return {
+    ...known,
+    outcome: outcomeRank(incoming.outcome) > outcomeRank(known.outcome) ? incoming.outcome : known.outcome,
+    reason: known.reason ?? incoming.reason,
+    answeredBy: known.answeredBy ?? incoming.answeredBy,
+    answeredAt: known.answeredAt ?? incoming.answeredAt,
+    endedAt: known.endedAt ?? incoming.endedAt,
+    durationSeconds: known.durationSeconds ?? incoming.durationSeconds,
+    voicemail: known.voicemail ?? incoming.voicemail,
+    phoneId: known.phoneId ?? incoming.phoneId,
+    phoneNumber: known.phoneNumber ?? incoming.phoneNumber,
+    seen: known.seen || incoming.seen
+  };
+}
+function callFromEvent(ref, facts) {
+  return {
+    callSid: ref.callSid,
+    direction: ref.direction,
+    from: ref.from,
+    to: ref.to,
+    phoneId: ref.phoneId ?? null,
+    phoneNumber: ref.phoneNumber ?? null,
+    outcome: facts.outcome ?? "ringing",
+    reason: facts.reason ?? null,
+    answeredBy: null,
+    startedAt: ref.startedAt,
+    answeredAt: null,
+    endedAt: null,
+    durationSeconds: null,
+    voicemail: facts.voicemail ?? null,
+    seen: false
+  };
+}
+function withoutVoicemail(call, recordingSid) {
+  if (call.voicemail?.recordingSid !== recordingSid) return call;
+  const outcome = call.outcome !== "voicemail" ? call.outcome : call.answeredAt !== null || call.answeredBy !== null ? "answered" : "missed";
+  return { ...call, voicemail: null, outcome };
+}
+
+// src/recent-calls.ts
+var DEFAULT_PAGE_SIZE = 50;
+var RecentCalls = class {
+  constructor(source, options = {}) {
+    this.source = source;
+    this.options = options;
+    this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.detach = [
+      source.on("call.missed", ({ data }) => this.learn(callFromEvent(data, { outcome: "missed", reason: data.reason }))),
+      source.on("voicemail.received", ({ data }) => this.learn(callFromEvent(data, { outcome: "voicemail", voicemail: data.voicemail }))),
+      source.on("calls.seen", ({ data }) => this.seen(data.upTo)),
+      source.on("resync", () => void this.load().catch(() => void 0))
+    ];
+  }
+  source;
+  options;
+  known = /* @__PURE__ */ new Map();
+  /** The position of the newest call the user has seen ('' for none). */
+  seenUpTo = "";
+  /** A `calls.seen` for calls not loaded yet: applied when they come. */
+  seenPending = /* @__PURE__ */ new Set();
+  deleted = /* @__PURE__ */ new Set();
+  /** `before` of the next older page; `undefined` until the first page, `null` once all are here. */
+  _cursor = void 0;
+  queue = Promise.resolve();
+  changes = new Emitter();
+  detach;
+  pageSize;
+  /** `change` fires after anything the list or the count shows changed. */
+  on(type, handler) {
+    return this.changes.on(type, handler);
+  }
+  get calls() {
+    return this.sorted().map(([position, { call }]) => call.seen || position > this.seenUpTo ? call : { ...call, seen: true });
+  }
+  get unseenMissed() {
+    let count = 0;
+    for (const [position, { call, toMe }] of this.sorted()) if (toMe && isMissed(call) && position > this.seenUpTo) count += 1;
+    return count;
+  }
+  /** Whether older calls are left to load. */
+  get hasOlder() {
+    return typeof this._cursor === "string";
+  }
+  /** The newest calls (again); rejects with a `CallsError`. */
+  load() {
+    return this.page(true);
+  }
+  /** The next older page, if any. */
+  loadOlder() {
+    return this.page(false);
+  }
+  /** Mark every call shown seen (up to the newest); nothing is asked when the newest is seen already. */
+  async markSeen() {
+    const [newest] = this.sorted();
+    if (!newest || newest[0] <= this.seenUpTo) return;
+    const { upTo } = await this.source.history.markCallsSeen(newest[1].call.callSid);
+    this.seen(upTo);
+  }
+  /** A voicemail's recording, to play from a `blob:` URL; one that is gone (404) leaves the list. */
+  voicemail(recordingSid, options = {}) {
+    return this.unlessGone(recordingSid, this.source.history.voicemail(recordingSid, options));
+  }
+  /** Delete a voicemail (at Twilio and in the history); it never comes back to this list. */
+  async deleteVoicemail(recordingSid) {
+    const answer = await this.unlessGone(recordingSid, this.source.history.deleteVoicemail(recordingSid));
+    this.forget(recordingSid);
+    this.changed();
+    return answer;
+  }
+  /** Stop following the events; what is shown stays as it is. */
+  close() {
+    for (const off of this.detach) off();
+  }
+  page(first) {
+    const run = this.queue.then(async () => {
+      if (!first && !this.hasOlder) return;
+      const page = await this.source.history.calls({ before: first ? null : this._cursor, limit: this.pageSize });
+      this.applyPage(page, first);
+    });
+    this.queue = run.catch(() => void 0);
+    return run;
+  }
+  applyPage(page, first) {
+    for (const call of page.calls) {
+      const known = this.known.get(call.callSid);
+      const shown = known?.call.voicemail?.recordingSid;
+      if (shown && known.paged === shown && call.voicemail?.recordingSid !== shown) this.forget(shown);
+      this.keep(mergeCall(known?.call, call), known?.toMe || this.toMe(call));
+      this.known.get(call.callSid).paged = call.voicemail?.recordingSid ?? null;
+      if (call.seen) this.raiseSeen(callPosition(call));
+    }
+    if (!first || this._cursor === void 0) this._cursor = page.cursor;
+    this.changed();
+  }
+  /** What an event said of a call: merged into what is known (only the callee's events come). */
+  learn(call) {
+    if (this.keep(mergeCall(this.known.get(call.callSid)?.call, call), true)) this.changed();
+  }
+  /** Keep `call` as the user's entry (without any voicemail deleted); whether that changed it. */
+  keep(call, toMe) {
+    let shown = call;
+    for (const recordingSid of this.deleted) shown = withoutVoicemail(shown, recordingSid);
+    const known = this.known.get(call.callSid);
+    const same = known !== void 0 && known.toMe === toMe && JSON.stringify(known.call) === JSON.stringify(shown);
+    if (!same) this.known.set(call.callSid, { ...known, call: shown, toMe });
+    const seen = this.seenPending.delete(call.callSid) && this.raiseSeen(callPosition(shown));
+    return !same || seen;
+  }
+  /** A 404 about a voicemail: it was deleted on another device (or Twilio no longer has it). */
+  async unlessGone(recordingSid, request) {
+    try {
+      return await request;
+    } catch (error) {
+      if (error instanceof CallsError && error.code === "not_found") {
+        this.forget(recordingSid);
+        this.changed();
+      }
+      throw error;
+    }
+  }
+  /** A voicemail deleted (here or on another device): off every entry, for good. */
+  forget(recordingSid) {
+    this.deleted.add(recordingSid);
+    for (const known of this.known.values()) known.call = withoutVoicemail(known.call, recordingSid);
+  }
+  /** The user has seen up to the call `upTo`; a call not loaded yet is looked for in the newest page. */
+  seen(upTo) {
+    const known = this.known.get(upTo);
+    if (known) {
+      if (this.raiseSeen(callPosition(known.call))) this.changed();
+      return;
+    }
+    this.seenPending.add(upTo);
+    void this.load().catch(() => void 0);
+  }
+  raiseSeen(position) {
+    if (position <= this.seenUpTo) return false;
+    this.seenUpTo = position;
+    return true;
+  }
+  toMe(call) {
+    if (call.direction === "inbound") return true;
+    return call.direction === "internal" && this.options.email !== void 0 && call.to === this.options.email;
+  }
+  sorted() {
+    return [...this.known.values()].map((known) => [callPosition(known.call), known]).sort(([a], [b]) => a < b ? 1 : a > b ? -1 : 0);
+  }
+  changed() {
+    this.changes.emit("change", { calls: this.calls, unseenMissed: this.unseenMissed });
+  }
+};
 export {
+  CallHistory,
+  CallsError,
   EVENT_TYPES,
   Emitter,
   MAX_SMS_CHARS,
+  RecentCalls,
   STORAGE_KEYS,
   ServiceError,
   SmsError,
@@ -1471,9 +1721,13 @@ export {
   SoftphonePresence,
   TRANSITIONS,
   advancesStatus,
+  callPosition,
   isEventOf,
+  isMissed,
   labelFromUserAgent,
+  mergeCall,
   mergeMessage,
+  outcomeRank,
   segments,
   statusRank,
   withStatus
