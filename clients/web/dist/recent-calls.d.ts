@@ -10,6 +10,8 @@ export interface RecentCallsOptions {
     email?: string;
     /** Calls per page; default 50. */
     pageSize?: number;
+    /** The timer for the page that settles a disputed voicemail; default the browser's. Tests pass a fake clock's. */
+    setTimeout?: (run: () => void, ms: number) => unknown;
 }
 /** What RecentCalls needs of SoftphonePresence: its history API and its events. */
 export interface CallsSource {
@@ -22,6 +24,8 @@ export interface RecentCallsView {
     /** Missed calls and voicemails to the user after their seen mark. */
     unseenMissed: number;
 }
+/** Longer than a store replica lags behind: a page read this long after a dispute settles it. */
+export declare const SETTLE_MS = 2000;
 export declare class RecentCalls {
     private readonly source;
     private readonly options;
@@ -37,6 +41,7 @@ export declare class RecentCalls {
     private readonly changes;
     private readonly detach;
     private readonly pageSize;
+    private settling;
     constructor(source: CallsSource, options?: RecentCallsOptions);
     /** `change` fires after anything the list or the count shows changed. */
     on(type: 'change', handler: (view: RecentCallsView) => void): () => void;
@@ -62,6 +67,7 @@ export declare class RecentCalls {
     private applyPage;
     /** What an event said of a call: merged into what is known (only the callee's events come). */
     private learn;
+    private settleLater;
     /** Keep `call` as the user's entry (without any voicemail deleted); whether that changed it. */
     private keep;
     /** A 404 about a voicemail: it was deleted on another device (or Twilio no longer has it). */

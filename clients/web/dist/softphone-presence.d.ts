@@ -23,4 +23,4 @@ export { callPosition, isMissed, mergeCall, outcomeRank } from './calls.js';
 export type { DeletedVoicemail, SeenMark, VoicemailFormat } from './call-history.js';
 export { CallHistory, CallsError } from './call-history.js';
 export type { CallsSource, RecentCallsOptions, RecentCallsView } from './recent-calls.js';
-export { RecentCalls } from './recent-calls.js';
+export { RecentCalls, SETTLE_MS } from './recent-calls.js';

@@ -1518,6 +1518,9 @@ function mergeCall(known, incoming) {
   if (!known) return incoming;
   return {
     ...known,
+    // A recording's callback carries no From or To: an entry it made may lack them.
+    from: known.from || incoming.from,
+    to: known.to || incoming.to,
     outcome: outcomeRank(incoming.outcome) > outcomeRank(known.outcome) ? incoming.outcome : known.outcome,
     reason: known.reason ?? incoming.reason,
     answeredBy: known.answeredBy ?? incoming.answeredBy,
@@ -1557,6 +1560,7 @@ function withoutVoicemail(call, recordingSid) {
 
 // src/recent-calls.ts
 var DEFAULT_PAGE_SIZE = 50;
+var SETTLE_MS = 2e3;
 var RecentCalls = class {
   constructor(source, options = {}) {
     this.source = source;
@@ -1583,6 +1587,7 @@ var RecentCalls = class {
   changes = new Emitter();
   detach;
   pageSize;
+  settling = false;
   /** `change` fires after anything the list or the count shows changed. */
   on(type, handler) {
     return this.changes.on(type, handler);
@@ -1629,22 +1634,27 @@ var RecentCalls = class {
   close() {
     for (const off of this.detach) off();
   }
-  page(first) {
+  page(first, settles = false) {
     const run = this.queue.then(async () => {
       if (!first && !this.hasOlder) return;
       const page = await this.source.history.calls({ before: first ? null : this._cursor, limit: this.pageSize });
-      this.applyPage(page, first);
+      this.applyPage(page, first, settles);
     });
     this.queue = run.catch(() => void 0);
     return run;
   }
-  applyPage(page, first) {
+  applyPage(page, first, settles) {
     for (const call of page.calls) {
       const known = this.known.get(call.callSid);
       const shown = known?.call.voicemail?.recordingSid;
-      if (shown && known.paged === shown && call.voicemail?.recordingSid !== shown) this.forget(shown);
+      let disputed;
+      if (shown && call.voicemail?.recordingSid !== shown) {
+        if (known.paged === shown || settles && known.disputed === shown) this.forget(shown);
+        else disputed = shown;
+      }
       this.keep(mergeCall(known?.call, call), known?.toMe || this.toMe(call));
-      this.known.get(call.callSid).paged = call.voicemail?.recordingSid ?? null;
+      Object.assign(this.known.get(call.callSid), { paged: call.voicemail?.recordingSid ?? null, disputed });
+      if (disputed) this.settleLater();
       if (call.seen) this.raiseSeen(callPosition(call));
     }
     if (!first || this._cursor === void 0) this._cursor = page.cursor;
@@ -1652,7 +1662,23 @@ var RecentCalls = class {
   }
   /** What an event said of a call: merged into what is known (only the callee's events come). */
   learn(call) {
-    if (this.keep(mergeCall(this.known.get(call.callSid)?.call, call), true)) this.changed();
+    const known = this.known.get(call.callSid);
+    const changed = this.keep(mergeCall(known?.call, call), true);
+    const recordingSid = call.voicemail?.recordingSid;
+    if (recordingSid && known?.paged === null && !this.deleted.has(recordingSid)) {
+      this.known.get(call.callSid).disputed = recordingSid;
+      this.settleLater();
+    }
+    if (changed) this.changed();
+  }
+  settleLater() {
+    if (this.settling) return;
+    this.settling = true;
+    const schedule = this.options.setTimeout ?? ((run, ms) => globalThis.setTimeout(run, ms));
+    schedule(() => {
+      this.settling = false;
+      void this.page(true, true).catch(() => void 0);
+    }, SETTLE_MS);
   }
   /** Keep `call` as the user's entry (without any voicemail deleted); whether that changed it. */
   keep(call, toMe) {
@@ -1714,6 +1740,7 @@ export {
   Emitter,
   MAX_SMS_CHARS,
   RecentCalls,
+  SETTLE_MS,
   STORAGE_KEYS,
   ServiceError,
   SmsError,

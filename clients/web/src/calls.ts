@@ -106,6 +106,9 @@ export function mergeCall(known: CallEntry | undefined, incoming: CallEntry): Ca
   if (!known) return incoming;
   return {
     ...known,
+    // A recording's callback carries no From or To: an entry it made may lack them.
+    from: known.from || incoming.from,
+    to: known.to || incoming.to,
     outcome: outcomeRank(incoming.outcome) > outcomeRank(known.outcome) ? incoming.outcome : known.outcome,
     reason: known.reason ?? incoming.reason,
     answeredBy: known.answeredBy ?? incoming.answeredBy,

@@ -7,9 +7,11 @@
 // How a page and an event meet: facts are only ever added to an entry on the server, so every
 // copy is merged into what is known (calls.ts, mergeCall): an event that overtook a page's
 // answer, or a page read from a replica a moment behind, loses nothing. The one fact that goes
-// is a deleted voicemail: deleted here, gone from a page after an earlier page showed it, or
-// 404 when played (deleted on another device: no event says so). Pages are asked for one at a
-// time, so a later answer never meets an earlier one.
+// is a deleted voicemail (deleted on another device: no event says so). It goes when deleted
+// here, when a page no longer shows it after an earlier page did, when playing it answers 404,
+// and when a page and an event disagree about it (an event caught up from before the delete, a
+// page read a moment before the recording) and a page read a while later does not show it.
+// Pages are asked for one at a time, so a later answer never meets an earlier one.
 
 import { callFromEvent, callPosition, isMissed, mergeCall, withoutVoicemail } from './calls.js';
 import type { CallEntry, CallsPage } from './calls.js';
@@ -27,6 +29,8 @@ export interface RecentCallsOptions {
   email?: string;
   /** Calls per page; default 50. */
   pageSize?: number;
+  /** The timer for the page that settles a disputed voicemail; default the browser's. Tests pass a fake clock's. */
+  setTimeout?: (run: () => void, ms: number) => unknown;
 }
 
 /** What RecentCalls needs of SoftphonePresence: its history API and its events. */
@@ -48,9 +52,13 @@ interface Known {
   toMe: boolean;
   /** The voicemail the last page showed on it. */
   paged?: string | null;
+  /** A voicemail a page and an event disagree about: the page read after `SETTLE_MS` decides. */
+  disputed?: string;
 }
 
 const DEFAULT_PAGE_SIZE = 50;
+/** Longer than a store replica lags behind: a page read this long after a dispute settles it. */
+export const SETTLE_MS = 2_000;
 
 export class RecentCalls {
   private readonly known = new Map<string, Known>();
@@ -65,6 +73,7 @@ export class RecentCalls {
   private readonly changes = new Emitter<{ change: RecentCallsView }>();
   private readonly detach: (() => void)[];
   private readonly pageSize: number;
+  private settling = false;
 
   constructor(
     private readonly source: CallsSource,
@@ -135,23 +144,28 @@ export class RecentCalls {
     for (const off of this.detach) off();
   }
 
-  private page(first: boolean): Promise<void> {
+  private page(first: boolean, settles = false): Promise<void> {
     const run = this.queue.then(async () => {
       if (!first && !this.hasOlder) return;
       const page = await this.source.history.calls({ before: first ? null : this._cursor, limit: this.pageSize });
-      this.applyPage(page, first);
+      this.applyPage(page, first, settles);
     });
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private applyPage(page: CallsPage, first: boolean): void {
+  private applyPage(page: CallsPage, first: boolean, settles: boolean): void {
     for (const call of page.calls) {
       const known = this.known.get(call.callSid);
       const shown = known?.call.voicemail?.recordingSid;
-      if (shown && known.paged === shown && call.voicemail?.recordingSid !== shown) this.forget(shown);
+      let disputed: string | undefined;
+      if (shown && call.voicemail?.recordingSid !== shown) {
+        if (known.paged === shown || (settles && known.disputed === shown)) this.forget(shown);
+        else disputed = shown;
+      }
       this.keep(mergeCall(known?.call, call), known?.toMe || this.toMe(call));
-      this.known.get(call.callSid)!.paged = call.voicemail?.recordingSid ?? null;
+      Object.assign(this.known.get(call.callSid)!, { paged: call.voicemail?.recordingSid ?? null, disputed });
+      if (disputed) this.settleLater();
       if (call.seen) this.raiseSeen(callPosition(call));
     }
     if (!first || this._cursor === undefined) this._cursor = page.cursor;
@@ -160,7 +174,25 @@ export class RecentCalls {
 
   /** What an event said of a call: merged into what is known (only the callee's events come). */
   private learn(call: CallEntry): void {
-    if (this.keep(mergeCall(this.known.get(call.callSid)?.call, call), true)) this.changed();
+    const known = this.known.get(call.callSid);
+    const changed = this.keep(mergeCall(known?.call, call), true);
+    const recordingSid = call.voicemail?.recordingSid;
+    // A page showed the call without it: deleted since (an event caught up late), or the page was early.
+    if (recordingSid && known?.paged === null && !this.deleted.has(recordingSid)) {
+      this.known.get(call.callSid)!.disputed = recordingSid;
+      this.settleLater();
+    }
+    if (changed) this.changed();
+  }
+
+  private settleLater(): void {
+    if (this.settling) return;
+    this.settling = true;
+    const schedule = this.options.setTimeout ?? ((run: () => void, ms: number) => globalThis.setTimeout(run, ms));
+    schedule(() => {
+      this.settling = false;
+      void this.page(true, true).catch(() => undefined);
+    }, SETTLE_MS);
   }
 
   /** Keep `call` as the user's entry (without any voicemail deleted); whether that changed it. */

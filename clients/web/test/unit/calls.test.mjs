@@ -5,8 +5,8 @@
 // Fake clock, server and realtime channel (fakes.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CallsError, EVENT_TYPES, RecentCalls, ServiceError, callPosition, mergeCall } from '../../dist/softphone-presence.js';
-import { FakeCalls, browser, settle } from './fakes.mjs';
+import { CallsError, EVENT_TYPES, RecentCalls, SETTLE_MS, ServiceError, callPosition, mergeCall } from '../../dist/softphone-presence.js';
+import { FakeCalls, browser, jsonResponse, settle } from './fakes.mjs';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -20,7 +20,7 @@ async function aliceTab({ email = 'alice@example.com' } = {}) {
   tab.presence.start();
   await profile.clock.advance(0);
   assert.equal(tab.presence.realtimeState, 'connected');
-  const recent = new RecentCalls(tab.presence, email ? { email } : {});
+  const recent = new RecentCalls(tab.presence, { ...(email ? { email } : {}), setTimeout: profile.clock.setTimeout });
   const views = [];
   recent.on('change', (view) => views.push(view));
   return { ...profile, tab, recent, views, calls: profile.server.calls };
@@ -284,18 +284,55 @@ test('a voicemail deleted here never comes back: not with a late event, not with
   assert.deepEqual([recent.calls[0].outcome, recent.calls[0].voicemail], ['missed', null]);
 });
 
-test('a voicemail deleted on another device (no event) leaves at the next page, or when playing it answers 404', async () => {
-  const { recent, calls, clock } = await aliceTab();
-  calls.voicemailLeft(salesCall(clock, 1, 2), voicemailOf(1), MP3);
-  await recent.load(); // a page shows it
-  calls.voicemailLeft(salesCall(clock, 2, 1), voicemailOf(2), MP3);
-  await settle(); // only the event shows this one
-  calls.deleteVoicemail(sid('RE', 1));
-  calls.deleteVoicemail(sid('RE', 2));
+test('a voicemail deleted on another device (no event) leaves: at the next page if a page showed it, at the page read SETTLE_MS later if only an event did, at once if playing it answers 404', async () => {
+  const { recent, calls, clock, server } = await aliceTab();
+  calls.voicemailLeft(salesCall(clock, 1, 3), voicemailOf(1), MP3);
+  await recent.load(); // a page shows RE1
+  calls.voicemailLeft(salesCall(clock, 2, 2), voicemailOf(2), MP3);
+  calls.voicemailLeft(salesCall(clock, 3, 1), voicemailOf(3), MP3);
+  await settle(); // only their events show RE2 and RE3
+  for (const n of [1, 2, 3]) calls.deleteVoicemail(sid('RE', n));
+  await assert.rejects(recent.voicemail(sid('RE', 3)), { name: 'CallsError', code: 'not_found' });
+  assert.deepEqual(recent.calls.map((c) => c.voicemail?.recordingSid ?? null), [null, sid('RE', 2), sid('RE', 1)]);
   await recent.load();
-  assert.deepEqual(recent.calls.map((c) => c.voicemail?.recordingSid ?? null), [sid('RE', 2), null]);
-  await assert.rejects(recent.voicemail(sid('RE', 2)), { name: 'CallsError', code: 'not_found' });
-  assert.deepEqual(recent.calls.map((c) => [c.outcome, c.voicemail]), [['missed', null], ['missed', null]]);
+  const voicemails = () => recent.calls.map((c) => c.voicemail?.recordingSid ?? null);
+  assert.deepEqual(voicemails(), [null, sid('RE', 2), null], 'RE2: the page may be a replica behind the event');
+  const reads = server.of('/phone/calls').length;
+  await clock.advance(SETTLE_MS);
+  assert.equal(server.of('/phone/calls').length, reads + 1, 'one more page settles it');
+  assert.deepEqual(voicemails(), [null, null, null]);
+  assert.deepEqual(recent.calls.map((c) => c.outcome), ['missed', 'missed', 'missed']);
+});
+
+test('a page and an event disagree about a voicemail: the page read SETTLE_MS later decides either way', async () => {
+  // Bob deleted it; Alice's page (read after) shows none; then an event from before the delete is caught up.
+  const late = await aliceTab();
+  const call = salesCall(late.clock, 1);
+  const stale = late.calls.voicemailLeft(call, voicemailOf(1), MP3, { push: false });
+  late.calls.deleteVoicemail(sid('RE', 1));
+  await late.recent.load();
+  late.server.publish('voicemail.received', stale.data);
+  await settle();
+  assert.equal(late.recent.calls[0].outcome, 'voicemail', 'until a page settles it');
+  await late.clock.advance(SETTLE_MS);
+  assert.deepEqual([late.recent.calls[0].outcome, late.recent.calls[0].voicemail], ['missed', null]);
+
+  // Alice's page was read a moment before the recording was stored; its event comes after.
+  const early = await aliceTab();
+  const other = salesCall(early.clock, 2);
+  early.calls.missed(other, 'no_answer', { push: false });
+  const before = await (await early.server.handle({ path: '/phone/calls', query: new URLSearchParams() }).clone()).json();
+  await early.recent.load();
+  early.calls.voicemailLeft(other, voicemailOf(2), MP3);
+  await settle();
+  // Another page at once, from a replica that has not the recording yet: it does not decide.
+  early.server.intercept = (request) => request.path === '/phone/calls' && ((early.server.intercept = null), jsonResponse(200, before));
+  await early.recent.load();
+  assert.deepEqual(early.recent.calls[0].voicemail, voicemailOf(2));
+  await early.clock.advance(SETTLE_MS);
+  assert.deepEqual(early.recent.calls[0].voicemail, voicemailOf(2), 'the later page shows it: it stays');
+  await early.clock.advance(10 * SETTLE_MS);
+  assert.equal(early.server.of('/phone/calls').length, 3, 'settled once: no more pages');
 });
 
 test('resync (away longer than the server keeps events) reloads the newest calls; close() stops following', async () => {
