@@ -161,6 +161,35 @@ export async function waitFor(what, check, { timeout = 5000, every = 100 } = {})
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Resolves, in the page, to the time (Date.now) at which `selector` first matched an element
+ * whose text contains `text` (and whose `data-status` is `status`, if given). Installed now,
+ * awaited later: `const seen = await when(...); …; await seen.at()`.
+ */
+export async function when(page, selector, { text = '', status } = {}) {
+  const name = `seen${Math.random().toString(36).slice(2)}`;
+  await page.evaluate(
+    ({ name, selector, text, status }) => {
+      const found = () =>
+        [...document.querySelectorAll(selector)].some(
+          (e) => e.textContent.includes(text) && (status === undefined || e.dataset.status === status),
+        );
+      window[name] = new Promise((resolve) => {
+        if (found()) return resolve(Date.now());
+        const observer = new MutationObserver(() => {
+          if (found()) {
+            observer.disconnect();
+            resolve(Date.now());
+          }
+        });
+        observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+      });
+    },
+    { name, selector, text, status },
+  );
+  return { at: (timeout = 5000) => page.waitForFunction((n) => window[n], name, { timeout }).then((h) => h.jsonValue()) };
+}
+
 /** Opens the settings page; `device` is the test hook (`fake`, `fake-offline`, or null: the real SDK). */
 export async function openSettings(context, base, { device = 'fake' } = {}) {
   const page = await context.newPage();
@@ -222,6 +251,9 @@ const hex = (n) => [...randomBytes(n)].map((b) => b.toString(16).padStart(2, '0'
 
 /** A new Message SID as Twilio makes them: SM and 32 hex digits. */
 export const messageSid = () => `SM${hex(16)}`;
+/** A new Call SID (CA) or Recording SID (RE). */
+export const callSid = () => `CA${hex(16)}`;
+export const recordingSid = () => `RE${hex(16)}`;
 
 /**
  * A fake of Twilio's REST API for the server's TWILIO_API_BASE_URL. It checks what Twilio
@@ -229,12 +261,14 @@ export const messageSid = () => `SM${hex(16)}`;
  * 20003), and on `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` a form with `To`,
  * `From` (E.164), `Body` and `StatusCallback` (an absolute URL), answering 201 with the
  * message's JSON (`sid`: SM + 32 hex, `status: "queued"`) as Twilio does. It serves the
- * media put in `media` (path → { type, bytes }) the same way, and a test can queue answers
- * for the next sends in `sendAnswers` ({ status, body, headers }). Whatever it refuses is
- * listed in `problems`; `sent` holds the accepted forms.
+ * media put in `media` (path → { type, bytes }) the same way, recordings (`recording(sid,
+ * bytes)`: `GET …/Recordings/{sid}.mp3`), deletes them (`DELETE …/Recordings/{sid}.json`:
+ * 204, then 404 as Twilio answers for a recording that is gone; listed in `deletedRecordings`),
+ * and a test can queue answers for the next sends in `sendAnswers` ({ status, body, headers }).
+ * Whatever it refuses is listed in `problems`; `sent` holds the accepted forms.
  */
 export async function startFakeTwilio() {
-  const fake = { url: '', sent: [], attempts: [], problems: [], sendAnswers: [], media: new Map() };
+  const fake = { url: '', sent: [], attempts: [], problems: [], sendAnswers: [], media: new Map(), deletedRecordings: [] };
   const expected = `Basic ${Buffer.from(`${API_KEY_SID}:${API_KEY_SECRET}`).toString('base64')}`;
   const account = `/2010-04-01/Accounts/${ACCOUNT_SID}`;
   const answer = (res, status, body, headers = {}) => {
@@ -285,6 +319,12 @@ export async function startFakeTwilio() {
           uri: `${account}/Messages/${sid}.json`,
         });
       }
+      const deleted = /\/Recordings\/(RE[0-9a-f]{32})\.json$/.exec(path);
+      if (req.method === 'DELETE' && deleted && path.startsWith(account) && fake.media.delete(`${account}/Recordings/${deleted[1]}.mp3`)) {
+        fake.deletedRecordings.push(deleted[1]);
+        res.writeHead(204);
+        return res.end();
+      }
       const file = req.method === 'GET' ? fake.media.get(path) : undefined;
       if (file) {
         res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': file.bytes.length });
@@ -302,5 +342,7 @@ export async function startFakeTwilio() {
     fake.media.set(path, { type, bytes });
     return fake.url + path;
   };
+  /** A recording of this account, as a voicemail's recording callback names it, serving `bytes` as MP3. */
+  fake.recording = (sid, bytes) => fake.media.set(`${account}/Recordings/${sid}.mp3`, { type: 'audio/mpeg', bytes });
   return fake;
 }

@@ -18,6 +18,7 @@ import {
   waitForRealtime,
   waitForState,
   webhook,
+  when,
 } from './harness.mjs';
 
 const SALES = '+14155551234';
@@ -74,35 +75,6 @@ async function textArrives(from, to, body, extra = {}) {
 
 const row = (page, withParty) => page.locator(`#conversation-list li[data-phone-id="phone-sales"][data-with="${withParty}"]`);
 const bubble = (page, sid) => page.locator(`#thread-messages li[data-sid="${sid}"]`);
-
-/**
- * Resolves, in the page, to the time (Date.now) at which `selector` first matched an element
- * whose text contains `text` (and whose `data-status` is `status`, if given). Installed now,
- * awaited later: `const seen = await when(...); …; await seen.at()`.
- */
-async function when(page, selector, { text = '', status } = {}) {
-  const name = `seen${Math.random().toString(36).slice(2)}`;
-  await page.evaluate(
-    ({ name, selector, text, status }) => {
-      const found = () =>
-        [...document.querySelectorAll(selector)].some(
-          (e) => e.textContent.includes(text) && (status === undefined || e.dataset.status === status),
-        );
-      window[name] = new Promise((resolve) => {
-        if (found()) return resolve(Date.now());
-        const observer = new MutationObserver(() => {
-          if (found()) {
-            observer.disconnect();
-            resolve(Date.now());
-          }
-        });
-        observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
-      });
-    },
-    { name, selector, text, status },
-  );
-  return { at: (timeout = 5000) => page.waitForFunction((n) => window[n], name, { timeout }).then((h) => h.jsonValue()) };
-}
 
 test('a text to Sales shows live on Alice’s and Bob’s pages; Alice’s reply and its status show on Bob’s; unread counts are each their own', async () => {
   const customer = '+14155550100';
