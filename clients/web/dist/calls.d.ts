@@ -14,8 +14,8 @@ export interface CallVoicemail {
     recordingSid: string;
     durationSeconds: number;
 }
-/** One call in the user's history, as `GET /phone/calls` shows it. */
-export interface CallEntry {
+/** The call an entry or an event is about. */
+export interface CallRef {
     callSid: string;
     direction: CallDirection;
     /** The caller: an E.164 number, or a colleague's email for an internal call. */
@@ -25,11 +25,15 @@ export interface CallEntry {
     /** The user's number it came in on (inbound), else `null`. */
     phoneId: string | null;
     phoneNumber: string | null;
+    /** Epoch milliseconds. */
+    startedAt: number;
+}
+/** One call in the user's history, as `GET /phone/calls` shows it. */
+export interface CallEntry extends CallRef {
     outcome: CallOutcome;
     reason: MissedReason | null;
     answeredBy: AnsweredBy | null;
     /** Epoch milliseconds. */
-    startedAt: number;
     answeredAt: number | null;
     endedAt: number | null;
     durationSeconds: number | null;
@@ -43,16 +47,6 @@ export interface CallsPage {
     cursor: string | null;
     /** Missed calls and voicemails to the user in this page after their seen mark. */
     unseenMissed: number;
-}
-/** The call an event is about, as `call.missed` and `voicemail.received` carry it. */
-export interface CallRef {
-    callSid: string;
-    direction: CallDirection;
-    from: string;
-    to: string;
-    phoneId: string | null;
-    phoneNumber: string | null;
-    startedAt: number;
 }
 /** The `data` of the call history's events. */
 export interface CallEventData {

@@ -24,8 +24,8 @@ export interface CallVoicemail {
   durationSeconds: number;
 }
 
-/** One call in the user's history, as `GET /phone/calls` shows it. */
-export interface CallEntry {
+/** The call an entry or an event is about. */
+export interface CallRef {
   callSid: string;
   direction: CallDirection;
   /** The caller: an E.164 number, or a colleague's email for an internal call. */
@@ -35,11 +35,16 @@ export interface CallEntry {
   /** The user's number it came in on (inbound), else `null`. */
   phoneId: string | null;
   phoneNumber: string | null;
+  /** Epoch milliseconds. */
+  startedAt: number;
+}
+
+/** One call in the user's history, as `GET /phone/calls` shows it. */
+export interface CallEntry extends CallRef {
   outcome: CallOutcome;
   reason: MissedReason | null;
   answeredBy: AnsweredBy | null;
   /** Epoch milliseconds. */
-  startedAt: number;
   answeredAt: number | null;
   endedAt: number | null;
   durationSeconds: number | null;
@@ -54,17 +59,6 @@ export interface CallsPage {
   cursor: string | null;
   /** Missed calls and voicemails to the user in this page after their seen mark. */
   unseenMissed: number;
-}
-
-/** The call an event is about, as `call.missed` and `voicemail.received` carry it. */
-export interface CallRef {
-  callSid: string;
-  direction: CallDirection;
-  from: string;
-  to: string;
-  phoneId: string | null;
-  phoneNumber: string | null;
-  startedAt: number;
 }
 
 /** The `data` of the call history's events. */

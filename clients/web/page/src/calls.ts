@@ -8,7 +8,7 @@
 import { RecentCalls } from '../../src/softphone-presence.js';
 import type { CallEntry, SoftphonePresence } from '../../src/softphone-presence.js';
 import { log } from './activity.js';
-import { $, el, seen } from './dom.js';
+import { $, el, keyedRows, seen } from './dom.js';
 import type { PhonesSection } from './phones.js';
 import { session } from './session.js';
 
@@ -117,20 +117,8 @@ export class CallsSection {
     $('calls-empty').hidden = calls.length > 0;
     $('calls-more').hidden = !this.recent?.hasOlder;
 
-    // Rows are kept per call, so a playing voicemail and keyboard focus survive an update.
-    const list = $('call-rows');
-    const rows = new Map<string, HTMLLIElement>();
-    for (const row of list.querySelectorAll<HTMLLIElement>('li[data-call-sid]')) rows.set(row.dataset.callSid ?? '', row);
-    let previous: HTMLLIElement | null = null;
-    for (const call of calls) {
-      const row = rows.get(call.callSid) ?? el('li', 'call');
-      rows.delete(call.callSid);
-      this.fill(row, call);
-      const anchor: ChildNode | null = previous ? previous.nextSibling : list.firstChild;
-      if (row !== anchor) list.insertBefore(row, anchor);
-      previous = row;
-    }
-    for (const row of rows.values()) row.remove();
+    // Rows are kept per call: a voicemail playing and keyboard focus survive an update.
+    keyedRows($('call-rows'), 'call-sid', calls, (call) => call.callSid, () => el('li', 'call'), (row, call) => this.fill(row, call));
   }
 
   /** "Missed call from +14155550100 to Sales", "Call to +14155550199", … */
@@ -143,7 +131,6 @@ export class CallsSection {
   }
 
   private fill(row: HTMLLIElement, call: CallEntry): void {
-    row.dataset.callSid = call.callSid;
     row.dataset.outcome = call.outcome;
     row.dataset.seen = String(call.seen);
     const details: string[] = [OUTCOMES[call.outcome] ?? call.outcome];

@@ -6,23 +6,8 @@
 // other device marks her calls seen and the badge clears here; opening the list marks it seen;
 // Bob, the other member of Sales, sees who answered a call and for how long.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import {
-  ACCOUNT_SID,
-  appToken,
-  callSid,
-  launchBrowser,
-  openSettings,
-  recordingSid,
-  signIn,
-  startFakeTwilio,
-  startServer,
-  waitFor,
-  waitForRealtime,
-  waitForState,
-  webhook,
-  when,
-} from './harness.mjs';
+import { test } from 'node:test';
+import { ACCOUNT_SID, appToken, callSid, livePage, recordingSid, serverAndBrowser, waitFor, webhook, when } from './harness.mjs';
 
 const SALES = '+14155551234';
 const CALLER = '+14155550142';
@@ -36,32 +21,13 @@ const FRAMES = 40;
 const MP3 = Buffer.concat(Array.from({ length: FRAMES }, () => Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(413)])));
 const MP3_SECONDS = (FRAMES * 1152) / 44100;
 
-const env = { fake: undefined, server: undefined, browser: undefined };
-before(async () => {
-  env.fake = await startFakeTwilio();
-  // A 300 s TTL: a heartbeat every 200 s, so nothing seen here can come from one.
-  env.server = await startServer({ ttlSeconds: 300, env: { TWILIO_API_BASE_URL: env.fake.url } });
-  env.browser = await launchBrowser();
-});
-after(async () => {
-  await env.browser?.close();
-  await env.server?.stop();
-  await env.fake?.stop();
-});
+// A 300 s TTL: a heartbeat every 200 s, so nothing seen here can come from one.
+const env = serverAndBrowser({ ttlSeconds: 300, fakeTwilio: true });
 
-/** A signed-in settings page, live, with its realtime channel connected; `voicemailRequests` lists its requests of voicemail. */
-async function userPage(email) {
-  const context = await env.browser.newContext();
-  const voicemailRequests = [];
-  context.on('request', (request) => {
-    if (new URL(request.url()).pathname.startsWith('/phone/voicemail/')) voicemailRequests.push(request);
-  });
-  const page = await openSettings(context, env.server.url);
-  await signIn(page, email);
-  await waitForState(page, 'live');
-  await waitForRealtime(page);
-  await page.locator('#calls').waitFor();
-  return { context, page, voicemailRequests };
+/** A signed-in settings page, live, with its realtime channel connected; `requests` lists its requests of voicemail. */
+function userPage(email) {
+  const isVoicemail = (request) => new URL(request.url()).pathname.startsWith('/phone/voicemail/');
+  return livePage(env, email, { section: 'calls', record: isVoicemail });
 }
 
 /** An attribute of the TwiML's first `<tag>`, unescaped, as Twilio reads it. */
@@ -191,7 +157,7 @@ test('a missed call and its voicemail show live with the unseen badge; the voice
   assert.match(played.src, /^blob:/);
   assert.ok(Buffer.from(played.bytes).equals(MP3), 'the audio element has the recording’s bytes');
   assert.ok(Math.abs(played.duration - MP3_SECONDS) < 0.1, `duration ${played.duration} s, expected about ${MP3_SECONDS.toFixed(2)} s`);
-  const [fetched] = alice.voicemailRequests;
+  const [{ request: fetched }] = alice.requests;
   assert.equal(new URL(fetched.url()).pathname, `/phone/voicemail/${recording}`);
   assert.equal(new URL(fetched.url()).search, '', 'no token in the URL');
   assert.match((await fetched.allHeaders()).authorization, /^Bearer /);

@@ -16,20 +16,24 @@ export const repoRoot = resolve(webRoot, '../..');
 
 export const TTL_SECONDS = 3;
 
-/** Starts the server and resolves once it printed the address it listens on. */
 /**
  * One server and one browser for a test file, started before its first test and stopped after
- * its last: `const env = serverAndBrowser();`, then `env.server` and `env.browser`.
+ * its last: `const env = serverAndBrowser();`, then `env.server` and `env.browser`. With
+ * `fakeTwilio: true` the server talks to a fake of Twilio's REST API, `env.fake`
+ * (startFakeTwilio).
  */
-export function serverAndBrowser(serverOptions) {
-  const env = { server: undefined, browser: undefined };
+export function serverAndBrowser({ fakeTwilio = false, ...serverOptions } = {}) {
+  const env = { server: undefined, browser: undefined, fake: undefined };
   before(async () => {
-    env.server = await startServer(serverOptions);
+    env.fake = fakeTwilio ? await startFakeTwilio() : undefined;
+    const fakeEnv = env.fake ? { TWILIO_API_BASE_URL: env.fake.url } : {};
+    env.server = await startServer({ ...serverOptions, env: { ...serverOptions.env, ...fakeEnv } });
     env.browser = await launchBrowser();
   });
   after(async () => {
     await env.browser?.close();
     await env.server?.stop();
+    await env.fake?.stop();
   });
   return env;
 }
@@ -196,6 +200,25 @@ export async function openSettings(context, base, { device = 'fake' } = {}) {
   page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
   await page.goto(`${base}/${device ? `?device=${device}` : ''}`);
   return page;
+}
+
+/**
+ * A new browser context with the settings page signed in as `email`, live, its realtime channel
+ * connected and the section `#section` shown. `requests` lists the context's requests that
+ * `record(request)` picks, each `{ request, path, at }`.
+ */
+export async function livePage(env, email, { section, record = () => false } = {}) {
+  const context = await env.browser.newContext();
+  const requests = [];
+  context.on('request', (request) => {
+    if (record(request)) requests.push({ request, path: new URL(request.url()).pathname, at: Date.now() });
+  });
+  const page = await openSettings(context, env.server.url);
+  await signIn(page, email);
+  await waitForState(page, 'live');
+  await waitForRealtime(page);
+  if (section) await page.locator(`#${section}`).waitFor();
+  return { context, page, requests };
 }
 
 /** Picks the user in the sign-in form and signs in; resolves when presence is live. */

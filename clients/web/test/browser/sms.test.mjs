@@ -4,54 +4,21 @@
 // on Bob's page, and so does its delivery status; refusals are explained in plain words.
 // Nothing polls: the pages change with the sms.* events of the realtime channel.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import {
-  ACCOUNT_SID,
-  appToken,
-  launchBrowser,
-  messageSid,
-  openSettings,
-  signIn,
-  sleep,
-  startFakeTwilio,
-  startServer,
-  waitForRealtime,
-  waitForState,
-  webhook,
-  when,
-} from './harness.mjs';
+import { test } from 'node:test';
+import { ACCOUNT_SID, appToken, livePage, messageSid, serverAndBrowser, sleep, webhook, when } from './harness.mjs';
 
 const SALES = '+14155551234';
 /** A 1×1 PNG, the picture of an MMS. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
-const env = { fake: undefined, server: undefined, browser: undefined };
-before(async () => {
-  env.fake = await startFakeTwilio();
-  // A 300 s TTL: a heartbeat every 200 s, so nothing seen here can come from one.
-  env.server = await startServer({ ttlSeconds: 300, env: { TWILIO_API_BASE_URL: env.fake.url } });
-  env.browser = await launchBrowser();
-});
-after(async () => {
-  await env.browser?.close();
-  await env.server?.stop();
-  await env.fake?.stop();
-});
+// A 300 s TTL: a heartbeat every 200 s, so nothing seen here can come from one.
+const env = serverAndBrowser({ ttlSeconds: 300, fakeTwilio: true });
 
 /** A signed-in settings page, live, with its realtime channel connected; `inboxReads` lists its GETs of the inbox. */
 async function userPage(email) {
-  const context = await env.browser.newContext();
-  const inboxReads = [];
-  context.on('request', (request) => {
-    const url = new URL(request.url());
-    if (request.method() === 'GET' && url.pathname.startsWith('/phone/sms/')) inboxReads.push({ path: url.pathname, at: Date.now() });
-  });
-  const page = await openSettings(context, env.server.url);
-  await signIn(page, email);
-  await waitForState(page, 'live');
-  await waitForRealtime(page);
-  await page.locator('#inbox').waitFor();
-  return { context, page, inboxReads };
+  const isInboxRead = (request) => request.method() === 'GET' && new URL(request.url()).pathname.startsWith('/phone/sms/');
+  const { context, page, requests } = await livePage(env, email, { section: 'inbox', record: isInboxRead });
+  return { context, page, inboxReads: requests };
 }
 
 /** A text from `from` to `to`, as Twilio's signed webhook brings it; resolves to its MessageSid. */
