@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::StatusCode;
@@ -77,7 +78,25 @@ pub async fn dynamo_store() -> DynamoStore {
         "DynamoDB tests need a local DynamoDB-protocol server: run scripts/test, which starts \
          moto and sets AWS_ENDPOINT_URL_DYNAMODB"
     );
-    let store = DynamoStore::new(client_from_env().await, format!("test-{}", unique_suffix()));
+    // The service's client with longer timeouts. moto answers one request at a time per
+    // thread and each transaction under one lock, so on a 2-core machine shared with builds,
+    // tests that race dozens of requests can queue past the 2 s connect and attempt
+    // timeouts; and a timed-out attempt that moto did apply is then retried and refused, since
+    // moto ignores the retry's ClientRequestToken (DynamoDB honours it). The production
+    // timeouts are tested against a fault proxy in faults.rs, with their own client.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .operation_attempt_timeout(Duration::from_secs(20))
+        .operation_timeout(Duration::from_secs(45))
+        .build();
+    let config = client_from_env()
+        .await
+        .config()
+        .to_builder()
+        .timeout_config(timeouts)
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let store = DynamoStore::new(client, format!("test-{}", unique_suffix()));
     // The name is new, so "already exists" can only be the SDK's retry of this very create
     // after a slow first answer (moto under load): the table is ours either way.
     store.create_table().await.expect("create table");
