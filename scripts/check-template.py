@@ -83,6 +83,13 @@ if streams:
 stream_view = tables[0]["Properties"].get("StreamSpecification", {}).get("StreamViewType") if tables else None
 check("the table streams new images", stream_view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"), stream_view)
 
+# A browser app on another origin can call every method the HTTP API's routes take (DELETE of
+# a voicemail among them): the preflight answers from CorsConfiguration.
+http_apis = [v for v in apis.values() if v["Properties"].get("ProtocolType") == "HTTP"]
+allowed = {m for a in http_apis for m in a["Properties"].get("CorsConfiguration", {}).get("AllowMethods", [])}
+used = {key.split(" ", 1)[0] for key in routes if " /" in key}
+check("CORS allows every method of the HTTP API's routes", used <= allowed, sorted(used - allowed))
+
 for name, param in template["Parameters"].items():
     if param.get("NoEcho"):
         check(f"secret {name} has no non-empty default", not param.get("Default"))

@@ -134,6 +134,16 @@ def app_request(method, path, body=None, email="alice@example.com", org="org_dem
     return event(method, API_HOST, path, headers, body, query=query)
 
 
+def with_path_parameter(out, route_path):
+    """An HTTP API event of a route with one path parameter, as API Gateway sends it: the
+    route's key names the parameter, and pathParameters holds its value."""
+    method = out["requestContext"]["http"]["method"]
+    name = route_path.rsplit("{", 1)[1].rstrip("}")
+    out["routeKey"] = out["requestContext"]["routeKey"] = f"{method} {route_path}"
+    out["pathParameters"] = {name: out["rawPath"].rsplit("/", 1)[1]}
+    return out
+
+
 def call_params(to, extra=()):
     return [("AccountSid", TWILIO_ACCOUNT_SID), ("ApiVersion", "2010-04-01"),
             ("CallSid", "CA5f1d8c0e1b2a3948576a6b5c4d3e2f10"), ("CallStatus", "ringing"),
@@ -273,6 +283,26 @@ def main():
             sms_params("+14155551235", "Help!", sid="SM1f2e3d4c5b6a79880716253443526170",
                        extra=[("ErrorCode", "11200"), ("ErrorUrl", f"https://{URL_HOST}/phone/sms/incoming")])),
         "sms-reconcile-schedule.json": scheduled_event(),
+        # Call history: a voicemail left on Sales (Alice and Bob) is in Alice's recent calls;
+        # she marks it seen; playing it needs Twilio's REST API (unreachable: 503); another
+        # recording is none of hers (404). The query is the call's reference, as the
+        # service's <Record recordingStatusCallback> carries it (started 2026-11-21), with the
+        # call's From and To, which Twilio's recording callbacks lack.
+        "recording-status-function-url.json": webhook(
+            URL_HOST, "/phone/voice/recording-status",
+            [("AccountSid", TWILIO_ACCOUNT_SID), ("CallSid", "CA5f1d8c0e1b2a3948576a6b5c4d3e2f10"),
+             ("RecordingSid", "RE1a2b3c4d5e6f708192a3b4c5d6e7f809"), ("RecordingStatus", "completed"),
+             ("RecordingDuration", "17"), ("RecordingChannels", "1"), ("RecordingSource", "RecordVerb"),
+             ("RecordingUrl", f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}"
+                              "/Recordings/RE1a2b3c4d5e6f708192a3b4c5d6e7f809")],
+            query="ho=org_demo&hk=n&hs=1795262400000&hn=%2B14155551234&hf=%2B14158675309&ht=%2B14155551234"),
+        "calls-history.json": app_request("GET", "/phone/calls", query="limit=20"),
+        "calls-seen.json": app_request("POST", "/phone/calls/seen",
+                                       {"upTo": "CA5f1d8c0e1b2a3948576a6b5c4d3e2f10"}),
+        "voicemail-twilio-unreachable.json": with_path_parameter(app_request(
+            "GET", "/phone/voicemail/RE1a2b3c4d5e6f708192a3b4c5d6e7f809"), "/phone/voicemail/{recordingSid}"),
+        "voicemail-not-found.json": with_path_parameter(app_request(
+            "DELETE", "/phone/voicemail/RE00000000000000000000000000000000"), "/phone/voicemail/{recordingSid}"),
         "dial-status-completed-function-url.json": webhook(
             URL_HOST, "/phone/voice/dial-status",
             call_params("+14155551234", [("DialCallStatus", "completed"), ("DialCallSid", "CA00000000000000000000000000000001"),

@@ -117,6 +117,18 @@ EXPECT = [
     ("sms-reconcile-schedule.json", 78, {}, [("json", "numbers", 5), ("json", "listed", 0),
                                              ("json", "recovered", 0), ("json", "failed", []),
                                              ("twilio", "GET /2010-04-01/Accounts/*/Messages.json", 5)]),
+    # Call history: a voicemail left on Sales (a completed recording's callback, the call's
+    # reference in its query; the longest retention, since the fixture's call is of
+    # 2026-11-21) is in Alice's recent calls; she marks it seen; playing it reaches for
+    # Twilio's REST API (unreachable, so she may play it); another recording is none of hers.
+    ("recording-status-function-url.json", 78.1, {"CALL_HISTORY_RETENTION_DAYS": "3650"},
+     [("text-end", "<Response></Response>"),
+      ("moto", "voicemail:RE1a2b3c4d5e6f708192a3b4c5d6e7f809", "vm")]),
+    ("calls-history.json", 78.2, {}, [("json", "calls[].outcome", "voicemail"), ("json", "unseenMissed", 1)]),
+    ("calls-seen.json", 78.3, {}, [("json", "upTo", "CA5f1d8c0e1b2a3948576a6b5c4d3e2f10")]),
+    ("voicemail-twilio-unreachable.json", 78.4, {"TWILIO_API_BASE_URL": "http://127.0.0.1:9"},
+     [("status", 503), ("json", "error.code", "twilio_unavailable")]),
+    ("voicemail-not-found.json", 78.5, {}, [("status", 404), ("json", "error.code", "not_found")]),
     ("*bad-signature*", 80, {}, []),
     ("*bad-jwt*", 81, {}, []),
     ("*unauthorized*", 82, {}, []),

@@ -199,6 +199,9 @@ impl LocalPages {
         let callbacks = Callbacks {
             dial_status_url: format!("{base}/dial-status"),
             call_status_url: format!("{base}/call-status"),
+            recording_status_url: format!("{base}/recording-status"),
+            history: None,
+            parties: None,
         };
         let params = CallParams {
             form: vec![

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use crate::auth::KeyError;
 use crate::config::{ConfigError, PresenceSettings};
 use crate::secrets::Secrets;
-use crate::store::{DirectoryStore, EventStore, MessageStore, PresenceStore, StoreError};
+use crate::store::{
+    DirectoryStore, EventStore, HistoryStore, MessageStore, PresenceStore, StoreError,
+};
 
 /// Milliseconds since the epoch. A value, not a global, so tests can move time.
 pub type Clock = fn() -> i64;
@@ -26,19 +28,21 @@ pub struct Stores {
     pub directory: Arc<dyn DirectoryStore>,
     pub events: Arc<dyn EventStore>,
     pub messages: Arc<dyn MessageStore>,
+    pub history: Arc<dyn HistoryStore>,
 }
 
 impl Stores {
     /// Every store from one that implements them all (the memory store, the DynamoDB store).
     pub fn of<S>(store: Arc<S>) -> Self
     where
-        S: PresenceStore + DirectoryStore + EventStore + MessageStore + 'static,
+        S: PresenceStore + DirectoryStore + EventStore + MessageStore + HistoryStore + 'static,
     {
         Self {
             presence: store.clone(),
             directory: store.clone(),
             events: store.clone(),
-            messages: store,
+            messages: store.clone(),
+            history: store,
         }
     }
 }
@@ -49,6 +53,7 @@ pub struct Core {
     pub directory: Arc<dyn DirectoryStore>,
     pub events: Arc<dyn EventStore>,
     pub messages: Arc<dyn MessageStore>,
+    pub history: Arc<dyn HistoryStore>,
     pub settings: PresenceSettings,
     pub clock: Clock,
     /// `SECRETS_ARN`'s secret, re-read when due: what keys made from secrets are remade from
@@ -63,6 +68,7 @@ impl Core {
             directory: stores.directory,
             events: stores.events,
             messages: stores.messages,
+            history: stores.history,
             settings,
             clock: system_clock,
             secrets: None,

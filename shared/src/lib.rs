@@ -9,6 +9,7 @@ pub mod config;
 pub mod directory;
 pub mod domain;
 pub mod events;
+pub mod history;
 pub mod http;
 pub mod inbox;
 pub mod lambda;

@@ -259,11 +259,11 @@ async fn browsers_on_other_origins_may_call_the_api_as_configured() {
             .unwrap()
             .contains("Authorization")
     );
+    // DELETE: a voicemail is deleted from the web app.
+    let methods = headers["access-control-allow-methods"].to_str().unwrap();
     assert!(
-        headers["access-control-allow-methods"]
-            .to_str()
-            .unwrap()
-            .contains("POST")
+        methods.contains("POST") && methods.contains("DELETE"),
+        "{methods}"
     );
     let list = http
         .get(format!("{base}/phone/voice/devices"))

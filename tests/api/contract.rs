@@ -81,9 +81,8 @@ async fn the_spec_and_the_served_routes_agree() {
     // Every route the handlers serve, with every method they accept, is in the spec.
     let mut routed = BTreeSet::new();
     for route in Route::ALL {
-        routed.insert((route.method().to_string(), route.path().to_owned()));
-        if route.is_webhook() {
-            routed.insert(("GET".to_owned(), route.path().to_owned()));
+        for method in route.allow().split(", ") {
+            routed.insert((method.to_owned(), route.path().to_owned()));
         }
     }
     let undocumented: Vec<_> = routed.difference(&spec).collect();
@@ -114,6 +113,9 @@ async fn the_spec_and_the_served_routes_agree() {
     let paths: BTreeSet<&String> = routed.iter().map(|(_, p)| p).collect();
     for path in paths {
         for method in ["PUT", "PATCH", "DELETE"] {
+            if routed.contains(&(method.to_owned(), path.clone())) {
+                continue;
+            }
             assert!(
                 !spec.contains(&(method.to_owned(), path.clone())),
                 "{method} {path}"

@@ -57,6 +57,11 @@ const FIXTURES: &[(&str, &[Route])] = &[
     ("sms-read.json", &Route::SMS),
     ("sms-media-not-found.json", &Route::SMS),
     ("sms-send-twilio-unreachable.json", &Route::SMS),
+    ("recording-status-function-url.json", &Route::WEBHOOKS),
+    ("calls-history.json", &Route::CALLS),
+    ("calls-seen.json", &Route::CALLS),
+    ("voicemail-twilio-unreachable.json", &Route::CALLS),
+    ("voicemail-not-found.json", &Route::CALLS),
 ];
 
 /// Fixtures that are not HTTP requests: API Gateway's WebSocket events (the `realtime`
@@ -168,7 +173,7 @@ async fn the_app_and_webhook_fixtures_play_a_device_lifecycle_and_a_call() {
     );
     assert!(
         xml.contains(&format!(
-            "action=\"https://{URL_HOST}/phone/voice/dial-status\""
+            "action=\"https://{URL_HOST}/phone/voice/dial-status?ho=org_demo&amp;hk=n&amp;hs="
         )),
         "{xml}"
     );
@@ -234,7 +239,7 @@ async fn the_outgoing_and_call_status_fixtures_place_a_call_and_track_it() {
     assert!(xml.contains("callerId=\"+14155551234\""), "{xml}");
     assert!(xml.contains(">+14155559999</Number>"), "{xml}");
     assert!(
-        xml.contains(&format!("statusCallback=\"https://{URL_HOST}/phone/voice/call-status?org=org_demo&amp;identity=user_alice_40example_2Ecom\"")),
+        xml.contains(&format!("statusCallback=\"https://{URL_HOST}/phone/voice/call-status?org=org_demo&amp;identity=user_alice_40example_2Ecom&amp;ho=org_demo&amp;hk=o&amp;hs=")),
         "{xml}"
     );
 
@@ -400,6 +405,38 @@ async fn the_sms_fixtures_play_a_text_and_a_reply() {
     let (status, xml) = invoke(&app, "sms-fallback-function-url.json").await;
     assert_eq!(status, 200, "{xml}");
     assert!(xml.ends_with("<Response></Response>"), "{xml}");
+}
+
+/// The call-history fixtures: a voicemail left on Sales is in Alice's recent calls (the
+/// fixture's call started 2026-11-21, so the longest retention keeps it readable for years),
+/// she marks it seen, playing it reaches for Twilio's REST API (unreachable: 503, so she
+/// may play it), and another recording is none of hers.
+#[tokio::test]
+async fn the_call_history_fixtures_keep_a_voicemail_and_mark_it_seen() {
+    let app = dev_app(&[
+        ("TWILIO_API_BASE_URL", "http://127.0.0.1:9"),
+        ("CALL_HISTORY_RETENTION_DAYS", "3650"),
+    ])
+    .await;
+    let (status, xml) = invoke(&app, "recording-status-function-url.json").await;
+    assert_eq!(status, 200, "{xml}");
+    assert!(xml.ends_with("<Response></Response>"), "{xml}");
+    let (status, body) = invoke(&app, "calls-history.json").await;
+    assert_eq!(status, 200, "{body}");
+    let calls = json(&body);
+    assert_eq!(calls["calls"][0]["outcome"], "voicemail", "{body}");
+    assert_eq!(calls["calls"][0]["voicemail"]["durationSeconds"], 17);
+    assert_eq!(calls["unseenMissed"], 1);
+    let (status, body) = invoke(&app, "calls-seen.json").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = invoke(&app, "calls-history.json").await;
+    assert_eq!(json(&body)["unseenMissed"], 0);
+    let (status, body) = invoke(&app, "voicemail-twilio-unreachable.json").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(json(&body)["error"]["code"], "twilio_unavailable");
+    let (status, body) = invoke(&app, "voicemail-not-found.json").await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(json(&body)["error"]["code"], "not_found");
 }
 
 /// The reconciler's schedule event: one run against the fake Twilio, which has a text the

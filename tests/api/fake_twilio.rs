@@ -219,6 +219,24 @@ impl FakeTwilio {
         format!("{}{path}", self.base)
     }
 
+    /// A recording Twilio holds (its `.mp3` and `.wav` are these bytes).
+    pub fn add_recording(&self, recording_sid: &str, bytes: &[u8]) {
+        self.state
+            .lock()
+            .unwrap()
+            .recordings
+            .insert(recording_sid.to_owned(), bytes.to_vec());
+    }
+
+    /// Whether Twilio still holds the recording (a DELETE removes it).
+    pub fn has_recording(&self, recording_sid: &str) -> bool {
+        self.state
+            .lock()
+            .unwrap()
+            .recordings
+            .contains_key(recording_sid)
+    }
+
     async fn answer(&self, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
         let method = request.method().to_string();
         let path = request.uri().path().to_owned();

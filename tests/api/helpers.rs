@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::StatusCode;
@@ -16,9 +17,9 @@ use shared::store::ImportReport;
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::memory::MemoryStore;
 use shared::store::{
-    CallEvent, DirectoryStore, EventStore, HeartbeatOutcome, HeartbeatUpdate, MessageStore,
-    PresenceKey, PresenceStore, RegisterOutcome, Registration, StoreError, Unregistration,
-    UserPresence,
+    CallEvent, DirectoryStore, EventStore, HeartbeatOutcome, HeartbeatUpdate, HistoryStore,
+    MessageStore, PresenceKey, PresenceStore, RegisterOutcome, Registration, StoreError,
+    Unregistration, UserPresence,
 };
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -77,7 +78,25 @@ pub async fn dynamo_store() -> DynamoStore {
         "DynamoDB tests need a local DynamoDB-protocol server: run scripts/test, which starts \
          moto and sets AWS_ENDPOINT_URL_DYNAMODB"
     );
-    let store = DynamoStore::new(client_from_env().await, format!("test-{}", unique_suffix()));
+    // The service's client with longer timeouts. moto answers one request at a time per
+    // thread and each transaction under one lock, so on a 2-core machine shared with builds,
+    // tests that race dozens of requests can queue past the 2 s connect and attempt
+    // timeouts; and a timed-out attempt that moto did apply is then retried and refused, since
+    // moto ignores the retry's ClientRequestToken (DynamoDB honours it). The production
+    // timeouts are tested against a fault proxy in faults.rs, with their own client.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .operation_attempt_timeout(Duration::from_secs(20))
+        .operation_timeout(Duration::from_secs(45))
+        .build();
+    let config = client_from_env()
+        .await
+        .config()
+        .to_builder()
+        .timeout_config(timeouts)
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let store = DynamoStore::new(client, format!("test-{}", unique_suffix()));
     // The name is new, so "already exists" can only be the SDK's retry of this very create
     // after a slow first answer (moto under load): the table is ours either way.
     store.create_table().await.expect("create table");
@@ -127,6 +146,7 @@ pub struct Stores {
     pub directory: Arc<dyn DirectoryStore>,
     pub events: Arc<dyn EventStore>,
     pub messages: Arc<dyn MessageStore>,
+    pub history: Arc<dyn HistoryStore>,
     pub memory: Option<Arc<MemoryStore>>,
     pub dynamo: Option<DynamoStore>,
 }
@@ -140,6 +160,7 @@ pub async fn stores(kind: StoreKind) -> Stores {
                 directory: store.clone(),
                 events: store.clone(),
                 messages: store.clone(),
+                history: store.clone(),
                 memory: Some(store),
                 dynamo: None,
             }
@@ -156,6 +177,7 @@ impl Stores {
             directory: self.directory.clone(),
             events: self.events.clone(),
             messages: self.messages.clone(),
+            history: self.history.clone(),
         }
     }
 
@@ -166,6 +188,7 @@ impl Stores {
             directory: Arc::new(store.clone()),
             events: Arc::new(store.clone()),
             messages: Arc::new(store.clone()),
+            history: Arc::new(store.clone()),
             memory: None,
             dynamo: Some(store),
         }
@@ -343,9 +366,22 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.bodiless(reqwest::Method::GET, path, token).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.bodiless(reqwest::Method::DELETE, path, token).await
+    }
+
+    async fn bodiless(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> (StatusCode, Value) {
         let response = self
             .http
-            .get(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .bearer_auth(token)
             .send()
             .await
@@ -404,4 +440,23 @@ impl TestApp {
         let dynamo = self.stores.dynamo.as_ref().unwrap();
         dynamo.stored_rows(&key).await.unwrap()
     }
+}
+
+/// A callback URL without the call-history reference every callback URL carries
+/// (`ho`, `hk`, `hs`, `hn`, `hu`), to compare the rest exactly.
+pub fn without_history(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .filter(|(k, _)| !matches!(k.as_str(), "ho" | "hk" | "hs" | "hn" | "hu"))
+        .collect();
+    if kept.is_empty() {
+        return base.to_owned();
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(kept)
+        .finish();
+    format!("{base}?{query}")
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod binary;
+mod call_history;
 mod call_state;
 mod contract;
 mod errors;

@@ -85,6 +85,7 @@ pub(crate) async fn spawn_local(
         directory: core.directory,
         events: core.events,
         messages: core.messages,
+        history: core.history,
         memory: None,
         dynamo: None,
     };

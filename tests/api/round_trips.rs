@@ -353,3 +353,90 @@ async fn every_sms_endpoint_keeps_its_dynamodb_round_trip_budget() {
         "status: pointer and route; the message with its events, and the conversation's copy"
     );
 }
+
+#[tokio::test]
+async fn every_call_history_endpoint_keeps_its_dynamodb_round_trip_budget() {
+    use crate::call_history::{AUDIO, RECORDING, call_sid};
+    let twilio = crate::fake_twilio::FakeTwilio::start().await;
+    twilio.add_recording(RECORDING, AUDIO);
+    let (app, wire) = counted_app_with(&[("TWILIO_API_BASE_URL", &twilio.base)]).await;
+    let token = alice();
+
+    let unrung = app.ring(&call_sid(1), SALES).await;
+    assert_eq!(
+        wire.take(),
+        (3, ops(&["GetItem", "Query", "Query", "TransactWriteItems"])),
+        "a call nobody can be rung for: the usual two rounds, then its missed entries, pointer \
+         and events in one transaction"
+    );
+    app.recorded(&unrung, &call_sid(1), SALES, "completed", 12)
+        .await;
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["GetItem", "TransactWriteItems"])),
+        "recording-status: the number's route, then the voicemail on every entry with its \
+         pointers and events"
+    );
+
+    app.register_voice(&token, "alice-desk").await;
+    wire.take();
+    let rung = app.ring(&call_sid(2), SALES).await;
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["GetItem", "Query", "Query"])),
+        "a call that rings someone writes no history before it answers"
+    );
+    let alice_leg = "client:user_alice_40example_2Ecom";
+    app.leg(&rung, &call_sid(2), alice_leg, "in-progress", 0)
+        .await;
+    let (rounds, _) = wire.take();
+    assert_eq!(
+        rounds, 2,
+        "an answered leg: its busy row beside the route and the answerer's profile, then the \
+         fact"
+    );
+    app.dial_ended(&rung, &call_sid(2), SALES, "completed")
+        .await;
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["GetItem", "TransactWriteItems"])),
+        "dial-status: the number's route, then the end"
+    );
+
+    app.calls(&token).await;
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["GetItem", "Query"])),
+        "history: the page and the seen mark together"
+    );
+    let (status, _) = app
+        .post("/phone/calls/seen", &token, json!({"upTo": call_sid(2)}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["GetItem", "TransactWriteItems"])),
+        "seen: the call's pointer, then the mark and its event"
+    );
+    let path = format!("/phone/voicemail/{RECORDING}");
+    let played = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(played.status(), 200);
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["GetItem", "GetItem"])),
+        "play: the caller's profile and the voicemail's pointer together, then Twilio"
+    );
+    let (status, _) = app.delete(&path, &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["GetItem", "GetItem", "TransactWriteItems"])),
+        "delete: profile and pointer, Twilio, then every entry and the pointer together"
+    );
+}

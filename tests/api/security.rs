@@ -70,6 +70,7 @@ async fn counting_app(overrides: &[(&str, &str)]) -> (TestApp, Counter) {
         inner.directory.clone(),
         inner.events.clone(),
         inner.messages.clone(),
+        inner.history.clone(),
     ));
     let app = spawn_on(
         Stores {
@@ -77,6 +78,7 @@ async fn counting_app(overrides: &[(&str, &str)]) -> (TestApp, Counter) {
             directory: counting.clone(),
             events: counting.clone(),
             messages: counting.clone(),
+            history: counting.clone(),
             ..inner
         },
         overrides,

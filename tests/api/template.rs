@@ -121,7 +121,8 @@ async fn demo_stores() -> shared::app::Stores {
         presence: memory.clone(),
         directory: memory.clone(),
         events: memory.clone(),
-        messages: memory,
+        messages: memory.clone(),
+        history: memory,
     }
 }
 

@@ -95,4 +95,8 @@ export declare const PATHS: {
     readonly smsRead: '/phone/sms/read';
     readonly smsSend: '/phone/sms/send';
     readonly smsMedia: '/phone/sms/media';
+    readonly calls: '/phone/calls';
+    readonly callsSeen: '/phone/calls/seen';
+    /** `/{recordingSid}` follows. */
+    readonly voicemail: '/phone/voicemail';
 };

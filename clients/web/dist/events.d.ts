@@ -1,12 +1,14 @@
+import type { CallEventData } from './calls.js';
 import type { SmsEventData } from './sms.js';
 /** Why a user's device list changed, in `devices.changed`. */
 export type DeviceChange = 'registered' | 'updated' | 'unregistered' | 'evicted' | 'signedOut';
 /**
  * The `data` of each event type this version knows. A new type is one entry here and one in
  * `EVENT_TYPES`; a type missing here still reaches the app, untyped, through `on('event')`.
- * The inbox's (`sms.*`, in sms.ts) reach only a device registered with the `sms` capability.
+ * The inbox's (`sms.*`, in sms.ts) reach only a device registered with the `sms` capability;
+ * the call history's (calls.ts) every device.
  */
-export interface EventDataByType extends SmsEventData {
+export interface EventDataByType extends SmsEventData, CallEventData {
     /** A device of the user registered, changed (label, capabilities, Twilio state), unregistered, was evicted or signed out. Never a plain heartbeat, nor a phone passing from online to push (`reachability` is `online` with `registered` and `updated`). */
     'devices.changed': {
         deviceId: string;
@@ -26,7 +28,7 @@ export interface EventDataByType extends SmsEventData {
 }
 export type KnownEventType = keyof EventDataByType;
 /** The types `EventDataByType` describes, at run time: each is also emitted under its own name. */
-export declare const EVENT_TYPES: readonly ["devices.changed", "device.signedOut", "call.state", "sms.received", "sms.sent", "sms.status", "sms.read"];
+export declare const EVENT_TYPES: readonly ["devices.changed", "device.signedOut", "call.state", "sms.received", "sms.sent", "sms.status", "sms.read", "call.missed", "voicemail.received", "calls.seen"];
 /** One event of a known type: `{ cursor, type, at, data }`. */
 export interface ServerEventOf<T extends KnownEventType> {
     /** 20 lower-case hex characters; their string order is the events' order. */
@@ -43,6 +45,9 @@ export type SmsReceivedEvent = ServerEventOf<'sms.received'>;
 export type SmsSentEvent = ServerEventOf<'sms.sent'>;
 export type SmsStatusEvent = ServerEventOf<'sms.status'>;
 export type SmsReadEvent = ServerEventOf<'sms.read'>;
+export type CallMissedEvent = ServerEventOf<'call.missed'>;
+export type VoicemailReceivedEvent = ServerEventOf<'voicemail.received'>;
+export type CallsSeenEvent = ServerEventOf<'calls.seen'>;
 export type KnownServerEvent = {
     [T in KnownEventType]: ServerEventOf<T>;
 }[KnownEventType];

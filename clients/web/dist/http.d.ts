@@ -3,6 +3,7 @@ import type { Outcome } from './outcome.js';
 export type GetAppToken = (context: {
     refresh: boolean;
 }) => Promise<string>;
+export type Method = 'GET' | 'POST' | 'DELETE';
 /** What one request came to before anyone read its body. */
 export type Exchange = {
     kind: 'response';
@@ -26,7 +27,7 @@ export declare class ApiClient {
     constructor(env: Environment, baseUrl: string, getAppToken: GetAppToken);
     url(path: string): string;
     /** A request with the app token; a 401 is retried once with a token asked for again. */
-    exchange(method: 'GET' | 'POST', path: string, body?: object, retryUnauthorized?: boolean): Promise<Exchange>;
+    exchange(method: Method, path: string, body?: object, retryUnauthorized?: boolean): Promise<Exchange>;
     /** The same request, as the lifecycle and the realtime channel act on it. */
     request(method: 'GET' | 'POST', path: string, body?: object): Promise<Outcome>;
     private classify;

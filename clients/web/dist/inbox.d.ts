@@ -1,34 +1,21 @@
 import type { Environment } from './environment.js';
 import type { ApiClient } from './http.js';
+import { ServiceError } from './requests.js';
+import type { ErrorDetails, PageOptions } from './requests.js';
 import type { ConversationsPage, MessagesPage, ReadMark, SmsMessage } from './sms.js';
+export type { PageOptions } from './requests.js';
 /**
- * A request of the inbox that failed. `code` is the server's (`recipient_opted_out`,
- * `destination_refused`, `phone_not_assigned`, `invalid_field`, `twilio_unavailable`,
- * `not_found`, …) or the client's: `network` (no answer), `app_token` (getAppToken failed),
- * `aborted` (the caller's signal), `http_<status>` (an answer without a code).
+ * A request of the inbox that failed. Beside the codes of every `ServiceError`, the server's
+ * `recipient_opted_out`, `destination_refused`, `phone_not_assigned`, `send_in_progress`, and
+ * the client's `aborted` (the caller's signal).
  */
-export declare class SmsError extends Error {
+export declare class SmsError extends ServiceError {
     readonly name = "SmsError";
-    readonly code: string;
-    /** The HTTP status, when the server answered. */
-    readonly status: number | undefined;
-    /** The request field at fault, with `invalid_field` (`body`, `to`, …). */
-    readonly field: string | undefined;
-    /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
-    readonly retryAfterMs: number | undefined;
     /** With `send`: the id the text was sent with. Pass it again to retry without texting twice. */
     clientMessageId: string | undefined;
-    constructor(code: string, message: string, details?: {
-        status?: number;
-        field?: string;
-        retryAfterMs?: number;
+    constructor(code: string, message: string, details?: ErrorDetails & {
         clientMessageId?: string;
     });
-}
-export interface PageOptions {
-    /** The `cursor` of the previous page: the next, older one. */
-    before?: string | null;
-    limit?: number;
 }
 export interface SendOptions {
     /** The idempotency key; default a new UUID. Give the one of a failed send to retry that text. */
@@ -40,7 +27,7 @@ export interface SendOptions {
 }
 export declare class SmsInbox {
     private readonly env;
-    private readonly api;
+    private readonly requests;
     constructor(env: Environment, api: ApiClient);
     /** The user's conversations on all their numbers, newest activity first, with their own unread counts. */
     conversations(options?: PageOptions): Promise<ConversationsPage>;
@@ -62,8 +49,5 @@ export declare class SmsInbox {
     /** A file of an MMS (`message.media[i].index`), fetched through the service with the app token. */
     media(messageSid: string, index: number): Promise<Blob>;
     private get;
-    /** The JSON of a 2xx answer, else the `SmsError` it means. */
-    private answer;
-    private failure;
     private sleep;
 }

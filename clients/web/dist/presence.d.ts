@@ -1,10 +1,13 @@
 import type { RegisterResponse } from './api.js';
 import type { SoftphonePresenceOptions, TwilioDeviceLike } from './options.js';
 import { SmsInbox } from './inbox.js';
+import { CallHistory } from './call-history.js';
 import { TabPresence } from './tab-presence.js';
 export declare class SoftphonePresence extends TabPresence {
     /** The user's SMS inbox: conversations, messages, read marks, sending, media. Usable in any tab. */
     readonly inbox: SmsInbox;
+    /** The user's call history: recent calls, their seen mark, voicemail. Usable in any tab. */
+    readonly history: CallHistory;
     private readonly label;
     private _registration;
     /** Bumped whenever the lifecycle is torn down: late answers of an older run are dropped. */

@@ -50,7 +50,11 @@ var PATHS = {
   smsMessages: "/phone/sms/messages",
   smsRead: "/phone/sms/read",
   smsSend: "/phone/sms/send",
-  smsMedia: "/phone/sms/media"
+  smsMedia: "/phone/sms/media",
+  calls: "/phone/calls",
+  callsSeen: "/phone/calls/seen",
+  /** `/{recordingSid}` follows. */
+  voicemail: "/phone/voicemail"
 };
 
 // src/backoff.ts
@@ -76,7 +80,10 @@ var EVENT_TYPES = [
   "sms.received",
   "sms.sent",
   "sms.status",
-  "sms.read"
+  "sms.read",
+  "call.missed",
+  "voicemail.received",
+  "calls.seen"
 ];
 function isEventOf(event, type) {
   return event.type === type;
@@ -417,6 +424,79 @@ var RealtimeChannel = class {
   }
 };
 
+// src/requests.ts
+var ServiceError = class extends Error {
+  name = "ServiceError";
+  code;
+  /** The HTTP status, when the server answered. */
+  status;
+  /** The request field at fault, with `invalid_field`. */
+  field;
+  /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
+  retryAfterMs;
+  constructor(code, message, details = {}) {
+    super(message);
+    this.code = code;
+    this.status = details.status;
+    this.field = details.field;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+};
+function pageQuery({ before, limit }) {
+  return { ...before ? { before } : {}, ...limit !== void 0 ? { limit: String(limit) } : {} };
+}
+function withQuery(path, query) {
+  const search = new URLSearchParams(query).toString();
+  return search ? `${path}?${search}` : path;
+}
+function ok(response) {
+  return response.status >= 200 && response.status < 300;
+}
+var DataRequests = class {
+  constructor(api, make) {
+    this.api = api;
+    this.make = make;
+  }
+  api;
+  make;
+  /** The JSON object a 2xx answer carries; else rejects with the error it means. */
+  async json(method, path, body) {
+    return this.answer(await this.api.exchange(method, path, body));
+  }
+  /** The file a 2xx answer carries, with its type; else rejects with the error it means. */
+  async blob(path) {
+    const exchange = await this.api.exchange("GET", path);
+    if (exchange.kind === "response" && ok(exchange.response)) return exchange.response.blob();
+    throw await this.failure(exchange);
+  }
+  async answer(exchange) {
+    if (exchange.kind === "response" && ok(exchange.response)) {
+      const body = await exchange.response.json().catch(() => void 0);
+      if (typeof body === "object" && body !== null) return body;
+      throw this.make("malformed_response", "the service answered with no JSON object", { status: exchange.response.status });
+    }
+    throw await this.failure(exchange);
+  }
+  async failure(exchange) {
+    switch (exchange.kind) {
+      case "network":
+        return this.make("network", "the service could not be reached", {});
+      case "appToken":
+        return this.make("app_token", exchange.message, {});
+      case "response": {
+        const { status } = exchange.response;
+        const body = await exchange.response.json().catch(() => void 0);
+        const retryAfterMs2 = this.api.retryAfter(exchange.response);
+        return this.make(body?.error?.code ?? `http_${status}`, body?.error?.message ?? body?.message ?? `HTTP ${status}`, {
+          status,
+          ...body?.error?.field ? { field: body.error.field } : {},
+          ...retryAfterMs2 !== void 0 ? { retryAfterMs: retryAfterMs2 } : {}
+        });
+      }
+    }
+  }
+};
+
 // src/segments.ts
 var MAX_SMS_CHARS = 1600;
 var GSM_BASIC = new Set(
@@ -444,23 +524,12 @@ function parts(units, single, each) {
 }
 
 // src/inbox.ts
-var SmsError = class extends Error {
+var SmsError = class extends ServiceError {
   name = "SmsError";
-  code;
-  /** The HTTP status, when the server answered. */
-  status;
-  /** The request field at fault, with `invalid_field` (`body`, `to`, …). */
-  field;
-  /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
-  retryAfterMs;
   /** With `send`: the id the text was sent with. Pass it again to retry without texting twice. */
   clientMessageId;
   constructor(code, message, details = {}) {
-    super(message);
-    this.code = code;
-    this.status = details.status;
-    this.field = details.field;
-    this.retryAfterMs = details.retryAfterMs;
+    super(code, message, details);
     this.clientMessageId = details.clientMessageId;
   }
 };
@@ -469,24 +538,24 @@ var MAX_RETRY_AFTER_MS = 6e4;
 var SmsInbox = class {
   constructor(env, api) {
     this.env = env;
-    this.api = api;
+    this.requests = new DataRequests(api, (code, message, details) => new SmsError(code, message, details));
   }
   env;
-  api;
+  requests;
   /** The user's conversations on all their numbers, newest activity first, with their own unread counts. */
   conversations(options = {}) {
-    return this.get(PATHS.smsConversations, page(options));
+    return this.get(PATHS.smsConversations, pageQuery(options));
   }
   /** One conversation's messages, newest first. */
   messages(phoneId, withParty, options = {}) {
-    return this.get(PATHS.smsMessages, { phoneId, with: withParty, ...page(options) });
+    return this.get(PATHS.smsMessages, { phoneId, with: withParty, ...pageQuery(options) });
   }
   /**
    * Move this user's read mark up to the message `upTo` (a messageSid; never back). Their other
    * devices hear `sms.read`; colleagues sharing the number keep their own count.
    */
   async markRead(phoneId, withParty, upTo) {
-    return await this.answer(await this.api.exchange("POST", PATHS.smsRead, { phoneId, with: withParty, upTo }));
+    return await this.requests.json("POST", PATHS.smsRead, { phoneId, with: withParty, upTo });
   }
   /**
    * Text `to` from the number `phoneId`. Resolves to the stored message (also announced to
@@ -504,8 +573,7 @@ var SmsInbox = class {
     const attempts = Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const exchange = await this.api.exchange("POST", PATHS.smsSend, { phoneId, to, body, clientMessageId });
-        return await this.answer(exchange);
+        return await this.requests.json("POST", PATHS.smsSend, { phoneId, to, body, clientMessageId });
       } catch (error) {
         if (!(error instanceof SmsError)) throw error;
         error.clientMessageId = clientMessageId;
@@ -516,40 +584,11 @@ var SmsInbox = class {
     }
   }
   /** A file of an MMS (`message.media[i].index`), fetched through the service with the app token. */
-  async media(messageSid, index) {
-    const exchange = await this.api.exchange("GET", withQuery(PATHS.smsMedia, { messageSid, index: String(index) }));
-    if (exchange.kind === "response" && ok(exchange.response)) return exchange.response.blob();
-    throw await this.failure(exchange);
+  media(messageSid, index) {
+    return this.requests.blob(withQuery(PATHS.smsMedia, { messageSid, index: String(index) }));
   }
-  async get(path, query) {
-    return this.answer(await this.api.exchange("GET", withQuery(path, query)));
-  }
-  /** The JSON of a 2xx answer, else the `SmsError` it means. */
-  async answer(exchange) {
-    if (exchange.kind === "response" && ok(exchange.response)) {
-      const body = await exchange.response.json().catch(() => void 0);
-      if (typeof body === "object" && body !== null) return body;
-      throw new SmsError("malformed_response", "the service answered with no JSON object", { status: exchange.response.status });
-    }
-    throw await this.failure(exchange);
-  }
-  async failure(exchange) {
-    switch (exchange.kind) {
-      case "network":
-        return new SmsError("network", "the service could not be reached");
-      case "appToken":
-        return new SmsError("app_token", exchange.message);
-      case "response": {
-        const { status } = exchange.response;
-        const body = await exchange.response.json().catch(() => void 0);
-        const retryAfterMs2 = this.api.retryAfter(exchange.response);
-        return new SmsError(body?.error?.code ?? `http_${status}`, body?.error?.message ?? body?.message ?? `HTTP ${status}`, {
-          status,
-          ...body?.error?.field ? { field: body.error.field } : {},
-          ...retryAfterMs2 !== void 0 ? { retryAfterMs: retryAfterMs2 } : {}
-        });
-      }
-    }
+  get(path, query) {
+    return this.requests.json("GET", withQuery(path, query));
   }
   sleep(ms, signal, clientMessageId) {
     return new Promise((resolve, reject) => {
@@ -570,21 +609,43 @@ var SmsInbox = class {
     });
   }
 };
-function ok(response) {
-  return response.status >= 200 && response.status < 300;
-}
 function retriable(error) {
   if (error.code === "network" || error.code === "send_in_progress") return true;
   const status = error.status ?? 0;
   return status === 408 || status === 429 || status >= 500 && status !== 502;
 }
-function page({ before, limit }) {
-  return { ...before ? { before } : {}, ...limit !== void 0 ? { limit: String(limit) } : {} };
-}
-function withQuery(path, query) {
-  const search = new URLSearchParams(query).toString();
-  return search ? `${path}?${search}` : path;
-}
+
+// src/call-history.ts
+var CallsError = class extends ServiceError {
+  name = "CallsError";
+};
+var CallHistory = class {
+  requests;
+  constructor(api) {
+    this.requests = new DataRequests(api, (code, message, details) => new CallsError(code, message, details));
+  }
+  /** The user's calls, newest first, with `unseenMissed` (missed calls and voicemails to them after their seen mark, in this page). */
+  async calls(options = {}) {
+    return await this.requests.json("GET", withQuery(PATHS.calls, pageQuery(options)));
+  }
+  /** Move this user's seen mark up to the call `upTo` (a callSid; never back). Their devices hear `calls.seen`. */
+  async markCallsSeen(upTo) {
+    return await this.requests.json("POST", PATHS.callsSeen, { upTo });
+  }
+  /**
+   * A voicemail's recording (`audio/mpeg`, or `audio/wav` with `{ format: 'wav' }`), fetched
+   * with the app token in a header: play it from `URL.createObjectURL(blob)`. Rejects with
+   * `not_found` when it is not on one of the user's calls, or is gone at Twilio.
+   */
+  voicemail(recordingSid, options = {}) {
+    const path = `${PATHS.voicemail}/${encodeURIComponent(recordingSid)}`;
+    return this.requests.blob(withQuery(path, options.format === "wav" ? { format: "wav" } : {}));
+  }
+  /** Delete a voicemail at Twilio and from every entry that shows it (for a group's number, any member may). */
+  async deleteVoicemail(recordingSid) {
+    return await this.requests.json("DELETE", `${PATHS.voicemail}/${encodeURIComponent(recordingSid)}`);
+  }
+};
 
 // src/storage.ts
 var STORAGE_KEYS = {
@@ -1026,6 +1087,8 @@ var REPORT_DELAY_MS = 1e3;
 var SoftphonePresence = class extends TabPresence {
   /** The user's SMS inbox: conversations, messages, read marks, sending, media. Usable in any tab. */
   inbox;
+  /** The user's call history: recent calls, their seen mark, voicemail. Usable in any tab. */
+  history;
   label;
   _registration = null;
   /** Bumped whenever the lifecycle is torn down: late answers of an older run are dropped. */
@@ -1053,6 +1116,7 @@ var SoftphonePresence = class extends TabPresence {
     super(options);
     this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
     this.inbox = new SmsInbox(this.env, this.api);
+    this.history = new CallHistory(this.api);
     this.runner = new TwilioDeviceRunner({
       Device: options.Device,
       deviceOptions: options.deviceOptions,
@@ -1438,19 +1502,259 @@ function mergeMessage(known, incoming) {
   if (!known) return incoming;
   return withStatus(known, incoming) === known ? known : incoming;
 }
+
+// src/calls.ts
+function callPosition(call) {
+  return `${Math.max(0, Math.trunc(call.startedAt)).toString(16).padStart(16, "0")}:${call.callSid}`;
+}
+var OUTCOME_RANK = { ringing: 0, missed: 1, canceled: 2, answered: 3, voicemail: 4 };
+function outcomeRank(outcome) {
+  return OUTCOME_RANK[outcome] ?? 0;
+}
+function isMissed(call) {
+  return call.outcome === "missed" || call.outcome === "voicemail";
+}
+function mergeCall(known, incoming) {
+  if (!known) return incoming;
+  return {
+    ...known,
+    // A recording's callback carries no From or To: an entry it made may lack them.
+    from: known.from || incoming.from,
+    to: known.to || incoming.to,
+    outcome: outcomeRank(incoming.outcome) > outcomeRank(known.outcome) ? incoming.outcome : known.outcome,
+    reason: known.reason ?? incoming.reason,
+    answeredBy: known.answeredBy ?? incoming.answeredBy,
+    answeredAt: known.answeredAt ?? incoming.answeredAt,
+    endedAt: known.endedAt ?? incoming.endedAt,
+    durationSeconds: known.durationSeconds ?? incoming.durationSeconds,
+    voicemail: known.voicemail ?? incoming.voicemail,
+    phoneId: known.phoneId ?? incoming.phoneId,
+    phoneNumber: known.phoneNumber ?? incoming.phoneNumber,
+    seen: known.seen || incoming.seen
+  };
+}
+function callFromEvent(ref, facts) {
+  return {
+    callSid: ref.callSid,
+    direction: ref.direction,
+    from: ref.from,
+    to: ref.to,
+    phoneId: ref.phoneId ?? null,
+    phoneNumber: ref.phoneNumber ?? null,
+    outcome: facts.outcome ?? "ringing",
+    reason: facts.reason ?? null,
+    answeredBy: null,
+    startedAt: ref.startedAt,
+    answeredAt: null,
+    endedAt: null,
+    durationSeconds: null,
+    voicemail: facts.voicemail ?? null,
+    seen: false
+  };
+}
+function withoutVoicemail(call, recordingSid) {
+  if (call.voicemail?.recordingSid !== recordingSid) return call;
+  const outcome = call.outcome !== "voicemail" ? call.outcome : call.answeredAt !== null || call.answeredBy !== null ? "answered" : "missed";
+  return { ...call, voicemail: null, outcome };
+}
+
+// src/recent-calls.ts
+var DEFAULT_PAGE_SIZE = 50;
+var SETTLE_MS = 2e3;
+var RecentCalls = class {
+  constructor(source, options = {}) {
+    this.source = source;
+    this.options = options;
+    this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.detach = [
+      source.on("call.missed", ({ data }) => this.learn(callFromEvent(data, { outcome: "missed", reason: data.reason }))),
+      source.on("voicemail.received", ({ data }) => this.learn(callFromEvent(data, { outcome: "voicemail", voicemail: data.voicemail }))),
+      source.on("calls.seen", ({ data }) => this.seen(data.upTo)),
+      source.on("resync", () => void this.load().catch(() => void 0))
+    ];
+  }
+  source;
+  options;
+  known = /* @__PURE__ */ new Map();
+  /** The position of the newest call the user has seen ('' for none). */
+  seenUpTo = "";
+  /** A `calls.seen` for calls not loaded yet: applied when they come. */
+  seenPending = /* @__PURE__ */ new Set();
+  deleted = /* @__PURE__ */ new Set();
+  /** `before` of the next older page; `undefined` until the first page, `null` once all are here. */
+  _cursor = void 0;
+  queue = Promise.resolve();
+  changes = new Emitter();
+  detach;
+  pageSize;
+  settling = false;
+  /** `change` fires after anything the list or the count shows changed. */
+  on(type, handler) {
+    return this.changes.on(type, handler);
+  }
+  get calls() {
+    return this.sorted().map(([position, { call }]) => call.seen || position > this.seenUpTo ? call : { ...call, seen: true });
+  }
+  get unseenMissed() {
+    let count = 0;
+    for (const [position, { call, toMe }] of this.sorted()) if (toMe && isMissed(call) && position > this.seenUpTo) count += 1;
+    return count;
+  }
+  /** Whether older calls are left to load. */
+  get hasOlder() {
+    return typeof this._cursor === "string";
+  }
+  /** The newest calls (again); rejects with a `CallsError`. */
+  load() {
+    return this.page(true);
+  }
+  /** The next older page, if any. */
+  loadOlder() {
+    return this.page(false);
+  }
+  /** Mark every call shown seen (up to the newest); nothing is asked when the newest is seen already. */
+  async markSeen() {
+    const [newest] = this.sorted();
+    if (!newest || newest[0] <= this.seenUpTo) return;
+    const { upTo } = await this.source.history.markCallsSeen(newest[1].call.callSid);
+    this.seen(upTo);
+  }
+  /** A voicemail's recording, to play from a `blob:` URL; one that is gone (404) leaves the list. */
+  voicemail(recordingSid, options = {}) {
+    return this.unlessGone(recordingSid, this.source.history.voicemail(recordingSid, options));
+  }
+  /** Delete a voicemail (at Twilio and in the history); it never comes back to this list. */
+  async deleteVoicemail(recordingSid) {
+    const answer = await this.unlessGone(recordingSid, this.source.history.deleteVoicemail(recordingSid));
+    this.forget(recordingSid);
+    this.changed();
+    return answer;
+  }
+  /** Stop following the events; what is shown stays as it is. */
+  close() {
+    for (const off of this.detach) off();
+  }
+  page(first, settles = false) {
+    const run = this.queue.then(async () => {
+      if (!first && !this.hasOlder) return;
+      const page = await this.source.history.calls({ before: first ? null : this._cursor, limit: this.pageSize });
+      this.applyPage(page, first, settles);
+    });
+    this.queue = run.catch(() => void 0);
+    return run;
+  }
+  applyPage(page, first, settles) {
+    for (const call of page.calls) {
+      const known = this.known.get(call.callSid);
+      const shown = known?.call.voicemail?.recordingSid;
+      let disputed;
+      if (shown && call.voicemail?.recordingSid !== shown) {
+        if (known.paged === shown || settles && known.disputed === shown) this.forget(shown);
+        else disputed = shown;
+      }
+      this.keep(mergeCall(known?.call, call), known?.toMe || this.toMe(call));
+      Object.assign(this.known.get(call.callSid), { paged: call.voicemail?.recordingSid ?? null, disputed });
+      if (disputed) this.settleLater();
+      if (call.seen) this.raiseSeen(callPosition(call));
+    }
+    if (!first || this._cursor === void 0) this._cursor = page.cursor;
+    this.changed();
+  }
+  /** What an event said of a call: merged into what is known (only the callee's events come). */
+  learn(call) {
+    const known = this.known.get(call.callSid);
+    const changed = this.keep(mergeCall(known?.call, call), true);
+    const recordingSid = call.voicemail?.recordingSid;
+    if (recordingSid && known?.paged === null && !this.deleted.has(recordingSid)) {
+      this.known.get(call.callSid).disputed = recordingSid;
+      this.settleLater();
+    }
+    if (changed) this.changed();
+  }
+  settleLater() {
+    if (this.settling) return;
+    this.settling = true;
+    const schedule = this.options.setTimeout ?? ((run, ms) => globalThis.setTimeout(run, ms));
+    schedule(() => {
+      this.settling = false;
+      void this.page(true, true).catch(() => void 0);
+    }, SETTLE_MS);
+  }
+  /** Keep `call` as the user's entry (without any voicemail deleted); whether that changed it. */
+  keep(call, toMe) {
+    let shown = call;
+    for (const recordingSid of this.deleted) shown = withoutVoicemail(shown, recordingSid);
+    const known = this.known.get(call.callSid);
+    const same = known !== void 0 && known.toMe === toMe && JSON.stringify(known.call) === JSON.stringify(shown);
+    if (!same) this.known.set(call.callSid, { ...known, call: shown, toMe });
+    const seen = this.seenPending.delete(call.callSid) && this.raiseSeen(callPosition(shown));
+    return !same || seen;
+  }
+  /** A 404 about a voicemail: it was deleted on another device (or Twilio no longer has it). */
+  async unlessGone(recordingSid, request) {
+    try {
+      return await request;
+    } catch (error) {
+      if (error instanceof CallsError && error.code === "not_found") {
+        this.forget(recordingSid);
+        this.changed();
+      }
+      throw error;
+    }
+  }
+  /** A voicemail deleted (here or on another device): off every entry, for good. */
+  forget(recordingSid) {
+    this.deleted.add(recordingSid);
+    for (const known of this.known.values()) known.call = withoutVoicemail(known.call, recordingSid);
+  }
+  /** The user has seen up to the call `upTo`; a call not loaded yet is looked for in the newest page. */
+  seen(upTo) {
+    const known = this.known.get(upTo);
+    if (known) {
+      if (this.raiseSeen(callPosition(known.call))) this.changed();
+      return;
+    }
+    this.seenPending.add(upTo);
+    void this.load().catch(() => void 0);
+  }
+  raiseSeen(position) {
+    if (position <= this.seenUpTo) return false;
+    this.seenUpTo = position;
+    return true;
+  }
+  toMe(call) {
+    if (call.direction === "inbound") return true;
+    return call.direction === "internal" && this.options.email !== void 0 && call.to === this.options.email;
+  }
+  sorted() {
+    return [...this.known.values()].map((known) => [callPosition(known.call), known]).sort(([a], [b]) => a < b ? 1 : a > b ? -1 : 0);
+  }
+  changed() {
+    this.changes.emit("change", { calls: this.calls, unseenMissed: this.unseenMissed });
+  }
+};
 export {
+  CallHistory,
+  CallsError,
   EVENT_TYPES,
   Emitter,
   MAX_SMS_CHARS,
+  RecentCalls,
+  SETTLE_MS,
   STORAGE_KEYS,
+  ServiceError,
   SmsError,
   SmsInbox,
   SoftphonePresence,
   TRANSITIONS,
   advancesStatus,
+  callPosition,
   isEventOf,
+  isMissed,
   labelFromUserAgent,
+  mergeCall,
   mergeMessage,
+  outcomeRank,
   segments,
   statusRank,
   withStatus

@@ -106,4 +106,8 @@ export const PATHS = {
   smsRead: '/phone/sms/read',
   smsSend: '/phone/sms/send',
   smsMedia: '/phone/sms/media',
+  calls: '/phone/calls',
+  callsSeen: '/phone/calls/seen',
+  /** `/{recordingSid}` follows. */
+  voicemail: '/phone/voicemail',
 } as const;

@@ -2,6 +2,7 @@
 // channel pushes and catch-up returns, typed by `type`, and the cursor bookkeeping that hands
 // each one to the app once.
 
+import type { CallEventData } from './calls.js';
 import type { SmsEventData } from './sms.js';
 
 /** Why a user's device list changed, in `devices.changed`. */
@@ -10,9 +11,10 @@ export type DeviceChange = 'registered' | 'updated' | 'unregistered' | 'evicted'
 /**
  * The `data` of each event type this version knows. A new type is one entry here and one in
  * `EVENT_TYPES`; a type missing here still reaches the app, untyped, through `on('event')`.
- * The inbox's (`sms.*`, in sms.ts) reach only a device registered with the `sms` capability.
+ * The inbox's (`sms.*`, in sms.ts) reach only a device registered with the `sms` capability;
+ * the call history's (calls.ts) every device.
  */
-export interface EventDataByType extends SmsEventData {
+export interface EventDataByType extends SmsEventData, CallEventData {
   /** A device of the user registered, changed (label, capabilities, Twilio state), unregistered, was evicted or signed out. Never a plain heartbeat, nor a phone passing from online to push (`reachability` is `online` with `registered` and `updated`). */
   'devices.changed': { deviceId: string; change: DeviceChange; reachability?: 'online' };
   /** `deviceId` was signed out from another device of the user. */
@@ -32,6 +34,9 @@ export const EVENT_TYPES = [
   'sms.sent',
   'sms.status',
   'sms.read',
+  'call.missed',
+  'voicemail.received',
+  'calls.seen',
 ] as const satisfies readonly KnownEventType[];
 
 /** Does not compile while a type of `EventDataByType` is missing from `EVENT_TYPES`. */
@@ -55,6 +60,9 @@ export type SmsReceivedEvent = ServerEventOf<'sms.received'>;
 export type SmsSentEvent = ServerEventOf<'sms.sent'>;
 export type SmsStatusEvent = ServerEventOf<'sms.status'>;
 export type SmsReadEvent = ServerEventOf<'sms.read'>;
+export type CallMissedEvent = ServerEventOf<'call.missed'>;
+export type VoicemailReceivedEvent = ServerEventOf<'voicemail.received'>;
+export type CallsSeenEvent = ServerEventOf<'calls.seen'>;
 
 export type KnownServerEvent = { [T in KnownEventType]: ServerEventOf<T> }[KnownEventType];
 

@@ -8,6 +8,8 @@ import type { Outcome } from './outcome.js';
 
 export type GetAppToken = (context: { refresh: boolean }) => Promise<string>;
 
+export type Method = 'GET' | 'POST' | 'DELETE';
+
 /** What one request came to before anyone read its body. */
 export type Exchange =
   | { kind: 'response'; response: HttpResponse }
@@ -31,7 +33,7 @@ export class ApiClient {
   }
 
   /** A request with the app token; a 401 is retried once with a token asked for again. */
-  async exchange(method: 'GET' | 'POST', path: string, body?: object, retryUnauthorized = true): Promise<Exchange> {
+  async exchange(method: Method, path: string, body?: object, retryUnauthorized = true): Promise<Exchange> {
     let token: string;
     try {
       token = await this.getAppToken({ refresh: !retryUnauthorized });

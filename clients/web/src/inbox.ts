@@ -4,49 +4,30 @@
 // the app token. The live side is the `sms.*` events (events.ts, sms.ts).
 
 import { PATHS } from './api.js';
-import type { ErrorBody } from './api.js';
 import { backoffMs } from './backoff.js';
-import type { Environment, HttpResponse } from './environment.js';
-import type { ApiClient, Exchange } from './http.js';
+import type { Environment } from './environment.js';
+import type { ApiClient } from './http.js';
+import { DataRequests, ServiceError, pageQuery, withQuery } from './requests.js';
+import type { ErrorDetails, PageOptions } from './requests.js';
 import { MAX_SMS_CHARS } from './segments.js';
 import type { ConversationsPage, MessagesPage, ReadMark, SmsMessage } from './sms.js';
 
+export type { PageOptions } from './requests.js';
+
 /**
- * A request of the inbox that failed. `code` is the server's (`recipient_opted_out`,
- * `destination_refused`, `phone_not_assigned`, `invalid_field`, `twilio_unavailable`,
- * `not_found`, …) or the client's: `network` (no answer), `app_token` (getAppToken failed),
- * `aborted` (the caller's signal), `http_<status>` (an answer without a code).
+ * A request of the inbox that failed. Beside the codes of every `ServiceError`, the server's
+ * `recipient_opted_out`, `destination_refused`, `phone_not_assigned`, `send_in_progress`, and
+ * the client's `aborted` (the caller's signal).
  */
-export class SmsError extends Error {
+export class SmsError extends ServiceError {
   override readonly name = 'SmsError';
-  readonly code: string;
-  /** The HTTP status, when the server answered. */
-  readonly status: number | undefined;
-  /** The request field at fault, with `invalid_field` (`body`, `to`, …). */
-  readonly field: string | undefined;
-  /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
-  readonly retryAfterMs: number | undefined;
   /** With `send`: the id the text was sent with. Pass it again to retry without texting twice. */
   clientMessageId: string | undefined;
 
-  constructor(
-    code: string,
-    message: string,
-    details: { status?: number; field?: string; retryAfterMs?: number; clientMessageId?: string } = {},
-  ) {
-    super(message);
-    this.code = code;
-    this.status = details.status;
-    this.field = details.field;
-    this.retryAfterMs = details.retryAfterMs;
+  constructor(code: string, message: string, details: ErrorDetails & { clientMessageId?: string } = {}) {
+    super(code, message, details);
     this.clientMessageId = details.clientMessageId;
   }
-}
-
-export interface PageOptions {
-  /** The `cursor` of the previous page: the next, older one. */
-  before?: string | null;
-  limit?: number;
 }
 
 export interface SendOptions {
@@ -63,19 +44,23 @@ const DEFAULT_ATTEMPTS = 4;
 const MAX_RETRY_AFTER_MS = 60_000;
 
 export class SmsInbox {
+  private readonly requests: DataRequests<SmsError>;
+
   constructor(
     private readonly env: Environment,
-    private readonly api: ApiClient,
-  ) {}
+    api: ApiClient,
+  ) {
+    this.requests = new DataRequests(api, (code, message, details) => new SmsError(code, message, details));
+  }
 
   /** The user's conversations on all their numbers, newest activity first, with their own unread counts. */
   conversations(options: PageOptions = {}): Promise<ConversationsPage> {
-    return this.get(PATHS.smsConversations, page(options)) as Promise<ConversationsPage>;
+    return this.get(PATHS.smsConversations, pageQuery(options)) as Promise<ConversationsPage>;
   }
 
   /** One conversation's messages, newest first. */
   messages(phoneId: string, withParty: string, options: PageOptions = {}): Promise<MessagesPage> {
-    return this.get(PATHS.smsMessages, { phoneId, with: withParty, ...page(options) }) as Promise<MessagesPage>;
+    return this.get(PATHS.smsMessages, { phoneId, with: withParty, ...pageQuery(options) }) as Promise<MessagesPage>;
   }
 
   /**
@@ -83,7 +68,7 @@ export class SmsInbox {
    * devices hear `sms.read`; colleagues sharing the number keep their own count.
    */
   async markRead(phoneId: string, withParty: string, upTo: string): Promise<ReadMark> {
-    return (await this.answer(await this.api.exchange('POST', PATHS.smsRead, { phoneId, with: withParty, upTo }))) as ReadMark;
+    return (await this.requests.json('POST', PATHS.smsRead, { phoneId, with: withParty, upTo })) as ReadMark;
   }
 
   /**
@@ -102,8 +87,7 @@ export class SmsInbox {
     const attempts = Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const exchange = await this.api.exchange('POST', PATHS.smsSend, { phoneId, to, body, clientMessageId });
-        return (await this.answer(exchange)) as SmsMessage;
+        return (await this.requests.json('POST', PATHS.smsSend, { phoneId, to, body, clientMessageId })) as SmsMessage;
       } catch (error) {
         if (!(error instanceof SmsError)) throw error;
         error.clientMessageId = clientMessageId;
@@ -116,43 +100,12 @@ export class SmsInbox {
   }
 
   /** A file of an MMS (`message.media[i].index`), fetched through the service with the app token. */
-  async media(messageSid: string, index: number): Promise<Blob> {
-    const exchange = await this.api.exchange('GET', withQuery(PATHS.smsMedia, { messageSid, index: String(index) }));
-    if (exchange.kind === 'response' && ok(exchange.response)) return exchange.response.blob();
-    throw await this.failure(exchange);
+  media(messageSid: string, index: number): Promise<Blob> {
+    return this.requests.blob(withQuery(PATHS.smsMedia, { messageSid, index: String(index) }));
   }
 
-  private async get(path: string, query: Record<string, string>): Promise<unknown> {
-    return this.answer(await this.api.exchange('GET', withQuery(path, query)));
-  }
-
-  /** The JSON of a 2xx answer, else the `SmsError` it means. */
-  private async answer(exchange: Exchange): Promise<unknown> {
-    if (exchange.kind === 'response' && ok(exchange.response)) {
-      const body = await exchange.response.json().catch(() => undefined);
-      if (typeof body === 'object' && body !== null) return body;
-      throw new SmsError('malformed_response', 'the service answered with no JSON object', { status: exchange.response.status });
-    }
-    throw await this.failure(exchange);
-  }
-
-  private async failure(exchange: Exchange): Promise<SmsError> {
-    switch (exchange.kind) {
-      case 'network':
-        return new SmsError('network', 'the service could not be reached');
-      case 'appToken':
-        return new SmsError('app_token', exchange.message);
-      case 'response': {
-        const { status } = exchange.response;
-        const body = (await exchange.response.json().catch(() => undefined)) as ErrorBody | undefined;
-        const retryAfterMs = this.api.retryAfter(exchange.response);
-        return new SmsError(body?.error?.code ?? `http_${status}`, body?.error?.message ?? body?.message ?? `HTTP ${status}`, {
-          status,
-          ...(body?.error?.field ? { field: body.error.field } : {}),
-          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-        });
-      }
-    }
+  private get(path: string, query: Record<string, string>): Promise<unknown> {
+    return this.requests.json('GET', withQuery(path, query));
   }
 
   private sleep(ms: number, signal: AbortSignal | undefined, clientMessageId: string): Promise<void> {
@@ -175,23 +128,10 @@ export class SmsInbox {
   }
 }
 
-function ok(response: HttpResponse): boolean {
-  return response.status >= 200 && response.status < 300;
-}
-
 /** Worth trying again with the same clientMessageId: the text may or may not be on its way. */
 function retriable(error: SmsError): boolean {
   if (error.code === 'network' || error.code === 'send_in_progress') return true;
   const status = error.status ?? 0;
   // 502 is Twilio refusing the text for good.
   return status === 408 || status === 429 || (status >= 500 && status !== 502);
-}
-
-function page({ before, limit }: PageOptions): Record<string, string> {
-  return { ...(before ? { before } : {}), ...(limit !== undefined ? { limit: String(limit) } : {}) };
-}
-
-function withQuery(path: string, query: Record<string, string>): string {
-  const search = new URLSearchParams(query).toString();
-  return search ? `${path}?${search}` : path;
 }

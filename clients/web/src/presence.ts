@@ -18,6 +18,7 @@ import type { SoftphonePresenceOptions, TwilioDeviceLike, TwilioStatus } from '.
 import type { Outcome } from './outcome.js';
 import { RealtimeChannel } from './realtime.js';
 import { SmsInbox } from './inbox.js';
+import { CallHistory } from './call-history.js';
 import { forgetSignedOut, isSignedOutStored } from './storage.js';
 import { TabPresence } from './tab-presence.js';
 import { TwilioDeviceRunner } from './twilio-device.js';
@@ -30,6 +31,8 @@ const REPORT_DELAY_MS = 1_000;
 export class SoftphonePresence extends TabPresence {
   /** The user's SMS inbox: conversations, messages, read marks, sending, media. Usable in any tab. */
   readonly inbox: SmsInbox;
+  /** The user's call history: recent calls, their seen mark, voicemail. Usable in any tab. */
+  readonly history: CallHistory;
   private readonly label: string;
   private _registration: RegisterResponse | null = null;
 
@@ -59,6 +62,7 @@ export class SoftphonePresence extends TabPresence {
     super(options);
     this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
     this.inbox = new SmsInbox(this.env, this.api);
+    this.history = new CallHistory(this.api);
     this.runner = new TwilioDeviceRunner({
       Device: options.Device,
       deviceOptions: options.deviceOptions,

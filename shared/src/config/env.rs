@@ -137,6 +137,12 @@ impl Config {
                 60,
                 30 * 86_400,
             ),
+            call_history_retention_days: r.number(
+                "CALL_HISTORY_RETENTION_DAYS",
+                crate::history::DEFAULT_RETENTION_DAYS,
+                1,
+                3650,
+            ),
             identity_style: match r.optional("IDENTITY_STYLE") {
                 None => IdentityStyle::Safe,
                 Some(raw) => IdentityStyle::parse(&raw).unwrap_or_else(|| {

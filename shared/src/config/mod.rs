@@ -81,6 +81,8 @@ pub struct PresenceSettings {
     pub max_call_seconds: u32,
     /// How long events stay readable by catch-up.
     pub event_retention_seconds: u32,
+    /// How long call history entries are kept.
+    pub call_history_retention_days: u32,
 }
 
 impl Default for PresenceSettings {
@@ -95,6 +97,7 @@ impl Default for PresenceSettings {
             signed_out_ttl_seconds: 30 * 86_400,
             max_call_seconds: 14_400,
             event_retention_seconds: crate::events::DEFAULT_RETENTION_SECONDS,
+            call_history_retention_days: crate::history::DEFAULT_RETENTION_DAYS,
         }
     }
 }

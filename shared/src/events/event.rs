@@ -29,10 +29,17 @@ pub enum EventKind {
     /// The user read a conversation up to a message on another device (`data.phoneId`,
     /// `data.with`, `data.upTo`, `data.unread`).
     SmsRead,
+    /// A call to the user was missed (nobody could be rung, or the dial ended unanswered),
+    /// before any voicemail is left: the call's history entry.
+    CallMissed,
+    /// A caller left a voicemail on a call to the user: the call's history entry.
+    VoicemailReceived,
+    /// The user marked their history seen on another device (`data.upTo`, a `CallSid`).
+    CallsSeen,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 10] = [
         EventKind::DevicesChanged,
         EventKind::DeviceSignedOut,
         EventKind::CallState,
@@ -40,6 +47,9 @@ impl EventKind {
         EventKind::SmsSent,
         EventKind::SmsStatus,
         EventKind::SmsRead,
+        EventKind::CallMissed,
+        EventKind::VoicemailReceived,
+        EventKind::CallsSeen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +61,9 @@ impl EventKind {
             Self::SmsSent => "sms.sent",
             Self::SmsStatus => "sms.status",
             Self::SmsRead => "sms.read",
+            Self::CallMissed => "call.missed",
+            Self::VoicemailReceived => "voicemail.received",
+            Self::CallsSeen => "calls.seen",
         }
     }
 

@@ -8,13 +8,14 @@
 use futures::future::BoxFuture;
 
 use super::api::sms_send::{self, Sending};
-use super::api::{self, Api, devices, events, sms};
+use super::api::{self, Api, calls, devices, events, sms};
 use super::webhooks::Webhooks;
 use super::{Request, Response, Route};
 use crate::app::{Core, StartupError, Stores};
 use crate::config::Config;
 use crate::realtime::Tickets;
 use crate::secrets::Rotating;
+use crate::twilio::rest::TwilioRest;
 use crate::twilio::token::VoiceTokenMinter;
 
 pub trait Endpoint: Send + Sync + Sized + 'static {
@@ -209,6 +210,35 @@ pub mod endpoints {
         }
     }
 
+    /// The call history's app routes, one function chosen by path.
+    pub struct Calls {
+        api: Api,
+        rest: TwilioRest,
+    }
+
+    impl Endpoint for Calls {
+        const ROUTES: &'static [Route] = &Route::CALLS;
+
+        fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
+            let twilio = StartupError::require(&config.twilio_api, "Twilio's REST API")?;
+            Ok(Self {
+                rest: TwilioRest::new(twilio.rest.clone(), twilio.timeout),
+                api: Api::new(core, config)?,
+            })
+        }
+
+        fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
+            let api = &self.api;
+            Box::pin(api::answer(api, request, move |caller| async move {
+                match route {
+                    Route::CallHistory => calls::history(api, &caller, request).await,
+                    Route::CallsSeen => calls::seen(api, &caller, request).await,
+                    _ => calls::voicemail(api, &self.rest, &caller, request).await,
+                }
+            }))
+        }
+    }
+
     /// Twilio's webhooks (voice and SMS), one function chosen by path.
     pub struct VoiceWebhooks(pub Webhooks);
 
@@ -226,7 +256,7 @@ pub mod endpoints {
 }
 
 use endpoints::{
-    Events, Heartbeat, ListDevices, RegisterDevice, Sms, UnregisterDevice, UserPhones,
+    Calls, Events, Heartbeat, ListDevices, RegisterDevice, Sms, UnregisterDevice, UserPhones,
     VoiceWebhooks,
 };
 
@@ -240,6 +270,7 @@ pub struct App {
     user_phones: UserPhones,
     events: Events,
     sms: Sms,
+    calls: Calls,
     webhooks: VoiceWebhooks,
 }
 
@@ -272,6 +303,7 @@ impl Endpoint for App {
             user_phones: UserPhones(api.clone()),
             events: Events::with_api(api.clone(), config)?,
             sms: Sms::with_api(api, config)?,
+            calls: Calls::build(core.clone(), config)?,
             webhooks: VoiceWebhooks::build(core, config)?,
         })
     }
@@ -293,11 +325,15 @@ impl Endpoint for App {
             | Route::SmsRead
             | Route::SmsMedia
             | Route::SmsSend => self.sms.serve(route, request),
+            Route::CallHistory | Route::CallsSeen | Route::Voicemail => {
+                self.calls.serve(route, request)
+            }
             Route::VoiceIncoming
             | Route::DialStatus
             | Route::VoiceOutgoing
             | Route::CallStatus
             | Route::VoiceFallback
+            | Route::RecordingStatus
             | Route::SmsIncoming
             | Route::SmsStatus
             | Route::SmsFallback => self.webhooks.serve(route, request),

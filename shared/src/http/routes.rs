@@ -7,6 +7,18 @@ use crate::config::Needs;
 
 /// Largest app request body accepted; a device registration is a few hundred bytes.
 pub const MAX_APP_BODY_BYTES: usize = 8 * 1024;
+/// A voicemail's path: this, with the `RecordingSid` for `{recordingSid}`.
+pub const VOICEMAIL_PATH: &str = "/phone/voicemail/{recordingSid}";
+const VOICEMAIL_PREFIX: &str = "/phone/voicemail/";
+
+/// The `RecordingSid` a voicemail path names (one segment after the prefix, behind any stage
+/// or base path), if it is one.
+pub fn voicemail_sid(path: &str) -> Option<&str> {
+    let at = path.find(VOICEMAIL_PREFIX)?;
+    let sid = &path[at + VOICEMAIL_PREFIX.len()..];
+    (!sid.is_empty() && !sid.contains('/')).then_some(sid)
+}
+
 /// Largest text to send: 1,600 characters, each up to 6 bytes as a JSON escape.
 pub const MAX_SMS_SEND_BODY_BYTES: usize = 16 * 1024;
 /// Largest webhook body accepted; Twilio's voice parameters are a few kilobytes at most.
@@ -33,6 +45,14 @@ pub enum Route {
     CallStatus,
     /// Twilio: the number's fallback URL, when the incoming webhook failed.
     VoiceFallback,
+    /// Twilio: a voicemail's recording is done.
+    RecordingStatus,
+    /// The caller's call history.
+    CallHistory,
+    /// The caller's seen mark in their call history.
+    CallsSeen,
+    /// A voicemail: played (GET) or deleted (DELETE).
+    Voicemail,
     /// The caller's SMS conversations.
     SmsConversations,
     /// A conversation's messages.
@@ -52,7 +72,7 @@ pub enum Route {
 }
 
 impl Route {
-    pub const ALL: [Route; 20] = [
+    pub const ALL: [Route; 24] = [
         Route::RegisterDevice,
         Route::Heartbeat,
         Route::UnregisterDevice,
@@ -73,18 +93,25 @@ impl Route {
         Route::SmsIncoming,
         Route::SmsStatus,
         Route::SmsFallback,
+        Route::RecordingStatus,
+        Route::CallHistory,
+        Route::CallsSeen,
+        Route::Voicemail,
     ];
     /// Twilio's webhooks: one function (the webhook Function URL) serves them all.
-    pub const WEBHOOKS: [Route; 8] = [
+    pub const WEBHOOKS: [Route; 9] = [
         Route::VoiceIncoming,
         Route::DialStatus,
         Route::VoiceOutgoing,
         Route::CallStatus,
         Route::VoiceFallback,
+        Route::RecordingStatus,
         Route::SmsIncoming,
         Route::SmsStatus,
         Route::SmsFallback,
     ];
+    /// The call history's app routes: one function.
+    pub const CALLS: [Route; 3] = [Route::CallHistory, Route::CallsSeen, Route::Voicemail];
     /// The SMS inbox's app routes: one function.
     pub const SMS: [Route; 5] = [
         Route::SmsConversations,
@@ -108,6 +135,10 @@ impl Route {
             Self::VoiceOutgoing => "/phone/voice/outgoing",
             Self::CallStatus => "/phone/voice/call-status",
             Self::VoiceFallback => "/phone/voice/fallback",
+            Self::RecordingStatus => "/phone/voice/recording-status",
+            Self::CallHistory => "/phone/calls",
+            Self::CallsSeen => "/phone/calls/seen",
+            Self::Voicemail => VOICEMAIL_PATH,
             Self::SmsConversations => "/phone/sms/conversations",
             Self::SmsMessages => "/phone/sms/messages",
             Self::SmsRead => "/phone/sms/read",
@@ -126,7 +157,9 @@ impl Route {
             | Self::Events
             | Self::SmsConversations
             | Self::SmsMessages
-            | Self::SmsMedia => Method::GET,
+            | Self::SmsMedia
+            | Self::CallHistory
+            | Self::Voicemail => Method::GET,
             _ => Method::POST,
         }
     }
@@ -142,14 +175,18 @@ impl Route {
         )
     }
 
-    /// Twilio may be configured to call webhooks with GET; app routes take one method.
+    /// Twilio may be configured to call webhooks with GET; a voicemail is also deleted; other
+    /// app routes take one method.
     pub(super) fn accepts(self, method: &Method) -> bool {
-        *method == self.method() || (self.is_webhook() && *method == Method::GET)
+        *method == self.method()
+            || (self.is_webhook() && *method == Method::GET)
+            || (self == Self::Voicemail && *method == Method::DELETE)
     }
 
     /// What a 405's `Allow` header says: exactly the methods [`Self::accepts`] takes.
-    pub(super) fn allow(self) -> &'static str {
+    pub fn allow(self) -> &'static str {
         match (self.is_webhook(), self.method()) {
+            _ if self == Self::Voicemail => "GET, DELETE",
             (true, _) => "GET, POST",
             (false, m) if m == Method::GET => "GET",
             (false, _) => "POST",
@@ -178,6 +215,10 @@ impl Route {
             Self::VoiceOutgoing => "voice-outgoing",
             Self::CallStatus => "call-status",
             Self::VoiceFallback => "voice-fallback",
+            Self::RecordingStatus => "recording-status",
+            Self::CallHistory => "call-history",
+            Self::CallsSeen => "calls-seen",
+            Self::Voicemail => "voicemail",
             Self::SmsConversations => "sms-conversations",
             Self::SmsMessages => "sms-messages",
             Self::SmsRead => "sms-read",
@@ -198,6 +239,7 @@ impl Route {
     pub fn concurrent_store_calls(self) -> usize {
         match self {
             Self::SmsSend | Self::SmsRead => 3,
+            Self::CallStatus | Self::DialStatus | Self::RecordingStatus => 2,
             Self::RegisterDevice
             | Self::VoiceIncoming
             | Self::VoiceOutgoing
@@ -205,7 +247,9 @@ impl Route {
             | Self::SmsStatus
             | Self::SmsConversations
             | Self::SmsMessages
-            | Self::SmsMedia => 2,
+            | Self::SmsMedia
+            | Self::CallHistory
+            | Self::Voicemail => 2,
             _ => 1,
         }
     }
@@ -218,7 +262,7 @@ impl Route {
             webhooks: self.is_webhook(),
             realtime: self == Self::EventsTicket,
             push: false,
-            twilio_api: matches!(self, Self::SmsSend | Self::SmsMedia),
+            twilio_api: matches!(self, Self::SmsSend | Self::SmsMedia | Self::Voicemail),
             table: true,
         }
     }
@@ -227,6 +271,9 @@ impl Route {
     /// paths put a prefix in front.
     pub fn for_path(path: &str) -> Option<Self> {
         let path = path.trim_end_matches('/');
+        if voicemail_sid(path).is_some() {
+            return Some(Self::Voicemail);
+        }
         Self::ALL
             .into_iter()
             .filter(|r| path == r.path() || path.ends_with(r.path()))

@@ -9,7 +9,9 @@ use tokio::time::Instant;
 use super::{ApiError, LogNote, Request, RequestMeta, Response, Route};
 use crate::app::{Core, StartupError};
 use crate::config::{Config, ExposeSecret, WebhookConfig};
+use crate::history::HistoryRef;
 use crate::inbox::webhook::{self, Params, Reply, SmsContext};
+use crate::outbound::Outbound;
 use crate::routing::{self, CallParams, Callbacks, Context, Decision, RecentRoutes, Settings};
 use crate::secrets::Rotating;
 use crate::twilio::signature::SignatureKeys;
@@ -27,6 +29,8 @@ pub struct Webhooks {
     keys: Rotating<SignatureKeys>,
     /// Number routes seen lately, for Twilio's fallback URL (which must not read the store).
     recent_routes: RecentRoutes,
+    /// Passes recording reports on to a directory's own receiver.
+    forward_http: Outbound,
 }
 
 impl Webhooks {
@@ -46,6 +50,7 @@ impl Webhooks {
             config,
             core,
             recent_routes: RecentRoutes::default(),
+            forward_http: Outbound::new(routing::recording::FORWARD_DEADLINE),
         })
     }
 
@@ -55,11 +60,13 @@ impl Webhooks {
         Context {
             presence: self.core.presence.as_ref(),
             directory: self.core.directory.as_ref(),
+            history: self.core.history.as_ref(),
             recent_routes: &self.recent_routes,
             settings: Settings {
                 identity_style: self.core.settings.identity_style,
                 max_call_seconds: self.core.settings.max_call_seconds,
                 outbound_allowed_prefixes: self.config.outbound_allowed_prefixes.as_deref(),
+                call_history_retention_days: self.core.settings.call_history_retention_days,
             },
             callbacks,
             now_ms: self.core.now_ms(),
@@ -90,13 +97,24 @@ impl Webhooks {
             return refusal.response();
         }
         let call_sid = call.get("CallSid").map(str::to_owned);
-        let callbacks = callbacks(&url);
+        let history = HistoryRef::from_query(&call.query);
+        let (from, to) = call.parties();
+        let parties =
+            Some((from.to_owned(), to.to_owned())).filter(|(f, t)| !f.is_empty() || !t.is_empty());
+        let callbacks = callbacks(&url, history, parties);
         let ctx = self.context(&callbacks, started + self.config.deadline);
         let decision = match route {
             Route::DialStatus => routing::dial_status(&ctx, &call).await,
             Route::VoiceOutgoing => routing::outgoing(&ctx, &call).await,
             Route::CallStatus => routing::call_status(&ctx, &call).await,
             Route::VoiceFallback => routing::primary_failed(&ctx, &call),
+            Route::RecordingStatus => {
+                let forwarder = routing::recording::Forwarder {
+                    http: &self.forward_http,
+                    auth_token: self.config.auth_token.expose_secret(),
+                };
+                routing::recording_status(&ctx, &call, &forwarder).await
+            }
             _ => routing::incoming(&ctx, &call).await,
         };
         twiml_response(decision, call_sid)
@@ -280,8 +298,14 @@ pub fn public_base(request: &Request, public_base_url: Option<&str>) -> String {
         .to_owned()
 }
 
-/// Callback URLs next to the current one: `…/incoming` → `…/dial-status`, `…/call-status`.
-fn callbacks(public_url: &str) -> Callbacks {
+/// Callback URLs next to the current one: `…/incoming` → `…/dial-status`, `…/call-status`,
+/// `…/recording-status`, with the call's history reference when this webhook's URL carries
+/// one (a callback reporting on a call this service routed).
+fn callbacks(
+    public_url: &str,
+    history: Option<HistoryRef>,
+    parties: Option<(String, String)>,
+) -> Callbacks {
     let without_query = public_url.split('?').next().unwrap_or(public_url);
     let dir = without_query
         .rsplit_once('/')
@@ -293,5 +317,8 @@ fn callbacks(public_url: &str) -> Callbacks {
     Callbacks {
         dial_status_url: sibling(Route::DialStatus),
         call_status_url: sibling(Route::CallStatus),
+        recording_status_url: sibling(Route::RecordingStatus),
+        history,
+        parties,
     }
 }

@@ -8,11 +8,14 @@
 //! terminal status marks it over for good, and every row expires after `MAX_CALL_SECONDS`, so
 //! a lost `completed` frees the user in the end.
 
-use futures::future::join_all;
+use futures::future::{join, join_all};
 use tokio::time::timeout_at;
 
+use super::history;
+use super::incoming::noted;
 use super::{CallParams, Context, Decision, Outcome};
-use crate::domain::{Identity, OrgId};
+use crate::domain::{Identity, OrgId, UserKey};
+use crate::history::{AnsweredBy, Fact};
 use crate::store::{CallEvent, CallProgress, PresenceKey};
 use crate::twilio::twiml::Twiml;
 
@@ -76,7 +79,89 @@ pub async fn call_status(ctx: &Context<'_>, params: &CallParams) -> Decision {
         CallProgress::Ended => Outcome::CallEnded,
     };
     let reason = format!("{status} for {}", identities.len());
-    match timeout_at(ctx.deadline, join_all(writes)).await {
+    let (written, history_failed) = join(
+        timeout_at(ctx.deadline, join_all(writes)),
+        record_leg(ctx, params, status, &identities),
+    )
+    .await;
+    let decision = decide(written, outcome, reason);
+    match history_failed {
+        Some(failed) => noted(decision, failed),
+        None => decision,
+    }
+}
+
+/// What a leg's progress adds to its call's history, recorded in at most two rounds: the
+/// number's route and the answerer's profile together (beside the busy rows), then the fact.
+async fn record_leg(
+    ctx: &Context<'_>,
+    params: &CallParams,
+    status: &str,
+    identities: &[Identity],
+) -> Option<String> {
+    let reference = ctx.callbacks.history.as_ref()?;
+    let call_sid = history::call_sid(params)?;
+    let to = params.get("To").unwrap_or_default();
+    let softphone = to.starts_with("client:");
+    let duration: u32 = params
+        .get("CallDuration")
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    let answered = matches!(status, "in-progress" | "answered");
+    let route = async {
+        let number = reference.number.as_ref()?;
+        match timeout_at(ctx.deadline, ctx.directory.route_for_number(number)).await {
+            Ok(Ok(route)) => route,
+            _ => None,
+        }
+    };
+    let answerer = async {
+        let callee = identities.first().filter(|_| answered && softphone)?;
+        let key = UserKey::for_identity(callee.as_str())?;
+        let profile = timeout_at(ctx.deadline, ctx.directory.user(&key)).await;
+        let name = match profile {
+            Ok(Ok(Some(profile))) => profile.display_name().to_owned(),
+            _ => Identity::decode_email(callee.as_str()).unwrap_or_else(|| callee.to_string()),
+        };
+        Some(AnsweredBy {
+            identity: callee.to_string(),
+            name,
+        })
+    };
+    let (route, answerer) = join(route, answerer).await;
+    let fact = match (status, softphone) {
+        ("in-progress" | "answered", true) => Fact::Answered {
+            by: answerer?,
+            at: ctx.now_ms,
+        },
+        ("in-progress" | "answered", false) => Fact::Answered {
+            by: AnsweredBy {
+                identity: to.to_owned(),
+                name: to.to_owned(),
+            },
+            at: ctx.now_ms,
+        },
+        ("completed", _) if duration > 0 => Fact::Ended {
+            at: ctx.now_ms,
+            duration_seconds: duration,
+        },
+        // A number that did not answer an outgoing call; a softphone that did not answer
+        // is only one of those rung (the dial's end decides).
+        ("canceled", false) => Fact::Canceled,
+        (other, false) => Fact::Missed(history::missed(Some(other))?),
+        _ => return None,
+    };
+    let from = params.get("From").unwrap_or_default();
+    let parties = history::parties(ctx, reference, call_sid, from, to, route.as_ref());
+    history::record(ctx, &parties, &fact, None).await
+}
+
+fn decide(
+    written: Result<Vec<Result<(), crate::store::StoreError>>, tokio::time::error::Elapsed>,
+    outcome: Outcome,
+    reason: String,
+) -> Decision {
+    match written {
         Err(_) => Decision::new(
             Twiml::new(),
             outcome,

@@ -20,12 +20,14 @@ pub fn voicemail_twiml(voicemail: &Voicemail, callbacks: &Callbacks) -> Twiml {
         (None, None) => Twiml::new().say(DEFAULT_VOICEMAIL_GREETING),
     };
     // The record action points at dial-status, which hangs up once the message is taken;
-    // without an action Twilio would post back to the incoming webhook and ring again.
+    // without an action Twilio would post back to the incoming webhook and ring again. The
+    // recording reports to this service, which keeps it in the call's history and passes the
+    // report on to the directory's own `recordingStatusCallback`, if any.
     twiml
         .record(&RecordVerb {
             max_length_seconds: voicemail.max_length_seconds,
             transcribe: voicemail.transcribe,
-            recording_status_callback: voicemail.recording_status_callback.clone(),
+            recording_status_callback: Some(callbacks.recording_status()),
             action_url: callbacks.dial_status(&[("kind", "voicemail")]),
         })
         .hangup()

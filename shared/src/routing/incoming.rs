@@ -7,11 +7,13 @@ use std::sync::Arc;
 use tokio::time::timeout_at;
 
 use super::fallback::{NOT_IN_SERVICE, fallback};
+use super::history;
 use super::outgoing;
 use super::ring::{number_plan, ring};
 use super::{CallParams, Context, Decision, Outcome};
 use crate::directory::NumberRoute;
 use crate::domain::E164;
+use crate::history::{Direction, Fact, HistoryRef};
 use crate::store::StoreError;
 use crate::twilio::twiml::Twiml;
 
@@ -66,15 +68,43 @@ pub(super) fn deadline_passed(twiml: Twiml, what: &str) -> Decision {
 }
 
 /// `POST /phone/voice/incoming`: ring the live, free devices of the number's users, or fall
-/// back.
+/// back. A call nobody could be rung for is a missed call in their history at once (the one
+/// write round this path adds); a call that rings is recorded by its callbacks.
 pub async fn incoming(ctx: &Context<'_>, params: &CallParams) -> Decision {
     let route = match lookup(ctx, params.get("To")).await {
         Ok(route) => route,
         Err(decision) => return decision,
     };
+    let reference = HistoryRef {
+        org: route.org_id.clone(),
+        direction: Direction::Inbound,
+        started_at: ctx.now_ms,
+        number: Some(route.phone.phone_number.clone()),
+        people: Vec::new(),
+    };
+    let callbacks = ctx.callbacks.with_history(reference.clone());
+    let ctx = ctx.with_callbacks(&callbacks);
     let caller_id = params.get("From").map(str::to_owned);
-    let plan = number_plan(ctx, &route, caller_id, None, Vec::new());
-    ring(ctx, plan).await
+    let plan = number_plan(&ctx, &route, caller_id, None, Vec::new());
+    let mut decision = ring(&ctx, plan).await;
+    if let (Some(reason), Some(call_sid)) = (decision.unrung, history::call_sid(params)) {
+        let from = params.get("From").unwrap_or_default();
+        let to = params.get("To").unwrap_or_default();
+        let parties = history::parties(&ctx, &reference, call_sid, from, to, Some(&route));
+        if let Some(failed) = history::record(&ctx, &parties, &Fact::Missed(reason), None).await {
+            decision = noted(decision, failed);
+        }
+    }
+    decision
+}
+
+/// A decision whose history could not be recorded: said in its log line.
+pub(super) fn noted(mut decision: Decision, failed: String) -> Decision {
+    decision.reason = Some(match decision.reason.take() {
+        Some(reason) => format!("{reason}; {failed}"),
+        None => failed,
+    });
+    decision.degraded()
 }
 
 fn hangup(reason: &str) -> Decision {
@@ -86,23 +116,53 @@ fn hangup(reason: &str) -> Decision {
 }
 
 /// `POST /phone/voice/dial-status`: after an unanswered dial, the fallback; otherwise hang up.
-/// The action URL's `kind` says which call the dial belonged to.
+/// The action URL's `kind` says which call the dial belonged to. What the dial's end means is
+/// recorded in the call's history: a miss (told to the number's users), a cancel, an end.
 pub async fn dial_status(ctx: &Context<'_>, params: &CallParams) -> Decision {
     let status = params.get("DialCallStatus");
+    let fact = dial_fact(ctx, params, status);
     match (params.query("kind"), status) {
         (Some("voicemail"), _) | (None, None) => hangup("voicemail recorded"),
-        (_, Some("completed" | "answered")) => hangup("answered"),
-        (_, Some("canceled")) => hangup("caller hung up"),
-        (Some("outgoing"), status) => outgoing::dial_ended(status),
-        (Some("internal"), status) => outgoing::internal_dial_ended(ctx, params, status).await,
+        (_, Some("completed" | "answered")) => {
+            let route = route_for_history(ctx).await;
+            record_dial(ctx, params, route.as_deref(), fact, hangup("answered")).await
+        }
+        (_, Some("canceled")) => {
+            let route = route_for_history(ctx).await;
+            record_dial(
+                ctx,
+                params,
+                route.as_deref(),
+                fact,
+                hangup("caller hung up"),
+            )
+            .await
+        }
+        (Some("outgoing"), status) => {
+            record_dial(ctx, params, None, fact, outgoing::dial_ended(status)).await
+        }
+        (Some("internal"), status) => {
+            let (decision, failed) = futures::future::join(
+                outgoing::internal_dial_ended(ctx, params, status),
+                record_facts(ctx, params, None, fact),
+            )
+            .await;
+            match failed {
+                Some(failed) => noted(decision, failed),
+                None => decision,
+            }
+        }
         (_, status) => {
             let reason = format!("dial ended {}", status.unwrap_or("without a status"));
             match lookup(ctx, params.get("To")).await {
-                Ok(route) => Decision::new(
-                    fallback(Some(&route), ctx.callbacks),
-                    Outcome::Fallback,
-                    Some(reason),
-                ),
+                Ok(route) => {
+                    let decision = Decision::new(
+                        fallback(Some(&route), ctx.callbacks),
+                        Outcome::Fallback,
+                        Some(reason),
+                    );
+                    record_dial(ctx, params, Some(&route), fact, decision).await
+                }
                 Err(mut decision) => {
                     decision.reason =
                         Some(format!("{reason}; {}", decision.reason.unwrap_or_default()));
@@ -110,5 +170,65 @@ pub async fn dial_status(ctx: &Context<'_>, params: &CallParams) -> Decision {
                 }
             }
         }
+    }
+}
+
+/// What a dial's end adds to the call's history: an end (with its duration), a cancel, or a
+/// miss.
+fn dial_fact(ctx: &Context<'_>, params: &CallParams, status: Option<&str>) -> Option<Fact> {
+    match status? {
+        "completed" | "answered" => Some(Fact::Ended {
+            at: ctx.now_ms,
+            duration_seconds: params
+                .get("DialCallDuration")
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(0),
+        }),
+        "canceled" => Some(Fact::Canceled),
+        other => history::missed(Some(other)).map(Fact::Missed),
+    }
+}
+
+/// The route of an inbound call's number, for its history (none for other calls, or when the
+/// store cannot say: then the fact is lost, not the call).
+async fn route_for_history(ctx: &Context<'_>) -> Option<Arc<NumberRoute>> {
+    let reference = ctx.callbacks.history.as_ref()?;
+    let number = reference.number.as_ref()?;
+    match timeout_at(ctx.deadline, ctx.directory.route_for_number(number)).await {
+        Ok(Ok(Some(route))) => Some(Arc::new(route)),
+        _ => None,
+    }
+}
+
+/// Record `fact` (if any) for the call this callback reports on; what failed.
+async fn record_facts(
+    ctx: &Context<'_>,
+    params: &CallParams,
+    route: Option<&NumberRoute>,
+    fact: Option<Fact>,
+) -> Option<String> {
+    let (Some(reference), Some(fact), Some(call_sid)) = (
+        ctx.callbacks.history.as_ref(),
+        fact,
+        history::call_sid(params),
+    ) else {
+        return None;
+    };
+    let from = params.get("From").unwrap_or_default();
+    let to = params.get("To").unwrap_or_default();
+    let parties = history::parties(ctx, reference, call_sid, from, to, route);
+    history::record(ctx, &parties, &fact, None).await
+}
+
+async fn record_dial(
+    ctx: &Context<'_>,
+    params: &CallParams,
+    route: Option<&NumberRoute>,
+    fact: Option<Fact>,
+    decision: Decision,
+) -> Decision {
+    match record_facts(ctx, params, route, fact).await {
+        Some(failed) => noted(decision, failed),
+        None => decision,
     }
 }

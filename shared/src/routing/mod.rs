@@ -12,10 +12,12 @@
 
 pub mod call_status;
 pub mod fallback;
+mod history;
 pub mod incoming;
 pub mod outgoing;
 pub mod params;
 mod recent;
+pub mod recording;
 pub mod ring;
 
 #[cfg(test)]
@@ -24,7 +26,8 @@ mod tests;
 use tokio::time::Instant;
 
 use crate::domain::IdentityStyle;
-use crate::store::{DirectoryStore, PresenceStore};
+use crate::history::MissedReason;
+use crate::store::{DirectoryStore, HistoryStore, PresenceStore};
 use crate::twilio::twiml::Twiml;
 
 pub use call_status::call_status;
@@ -33,11 +36,15 @@ pub use incoming::{dial_status, incoming};
 pub use outgoing::outgoing;
 pub use params::{CallParams, Callbacks};
 pub use recent::RecentRoutes;
+pub use recording::recording_status;
 
 /// What routing reads and knows for one webhook.
+#[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub presence: &'a dyn PresenceStore,
     pub directory: &'a dyn DirectoryStore,
+    /// Where the calls' history is recorded.
+    pub history: &'a dyn HistoryStore,
     /// Routes looked up lately, for Twilio's fallback URL (which must not read the store).
     pub recent_routes: &'a RecentRoutes,
     pub settings: Settings<'a>,
@@ -58,6 +65,8 @@ pub struct Settings<'a> {
     /// E.164 prefixes outgoing calls may reach; `None`: the country codes of the org's own
     /// numbers.
     pub outbound_allowed_prefixes: Option<&'a [String]>,
+    /// How long call history entries are kept.
+    pub call_history_retention_days: u32,
 }
 
 /// What a webhook decided, for the log line.
@@ -77,6 +86,8 @@ pub enum Outcome {
     OnCall,
     CallEnded,
     Ignored,
+    /// A recording-status callback: a voicemail kept, or nothing to keep.
+    VoicemailKept,
 }
 
 impl Outcome {
@@ -92,6 +103,7 @@ impl Outcome {
             Self::OnCall => "on_call",
             Self::CallEnded => "call_ended",
             Self::Ignored => "ignored",
+            Self::VoicemailKept => "voicemail_kept",
         }
     }
 }
@@ -107,6 +119,18 @@ pub struct Decision {
     pub degraded: bool,
     /// Live users not rung because they were on a call.
     pub skipped_busy: usize,
+    /// Nobody could be rung, and why (not a store failure): a missed call.
+    pub unrung: Option<MissedReason>,
+}
+
+impl Context<'_> {
+    /// The same context, for a call whose callbacks carry `callbacks`.
+    pub fn with_callbacks<'b>(&self, callbacks: &'b Callbacks) -> Context<'b>
+    where
+        Self: 'b,
+    {
+        Context { callbacks, ..*self }
+    }
 }
 
 impl Decision {
@@ -117,6 +141,7 @@ impl Decision {
             reason: reason.into(),
             degraded: false,
             skipped_busy: 0,
+            unrung: None,
         }
     }
 

@@ -13,13 +13,15 @@ use futures::future::join;
 use tokio::time::timeout_at;
 
 use super::fallback::voicemail_twiml;
-use super::incoming::{deadline_passed, store_failed};
+use super::history;
+use super::incoming::{deadline_passed, noted, store_failed};
 use super::ring::{RingPlan, number_plan, ring};
 use super::{CallParams, Callbacks, Context, Decision, Outcome};
 use crate::directory::{
-    AssignedPhone, AssignmentKind, DEFAULT_RING_TIMEOUT_SECONDS, UserProfile, WhenBusy,
+    AssignedPhone, AssignmentKind, DEFAULT_RING_TIMEOUT_SECONDS, NumberRoute, UserProfile, WhenBusy,
 };
 use crate::domain::{E164, Email, Identity, UserKey};
+use crate::history::{Direction, Fact, HistoryRef};
 use crate::store::StoreError;
 use crate::twilio::twiml::{DialNoun, DialVerb, NumberNoun, Twiml};
 
@@ -149,12 +151,33 @@ pub async fn outgoing(ctx: &Context<'_>, params: &CallParams) -> Decision {
             match route {
                 // One of the org's own numbers: ring it as an incoming call would.
                 Some(route) if route.org_id == caller.org_id => {
+                    let reference = HistoryRef {
+                        org: caller.org_id.clone(),
+                        direction: Direction::Inbound,
+                        started_at: ctx.now_ms,
+                        number: Some(route.phone.phone_number.clone()),
+                        people: vec![caller_identity.clone()],
+                    };
+                    let callbacks = ctx.callbacks.with_history(reference.clone());
+                    let ctx = ctx.with_callbacks(&callbacks);
                     let extra = caller_parameters(&caller);
                     let caller_id = caller_id.map(|p| p.phone_number.as_str().to_owned());
-                    let plan = number_plan(ctx, &route, caller_id, Some(&caller_identity), extra);
-                    ring(ctx, plan).await
+                    let plan = number_plan(&ctx, &route, caller_id, Some(&caller_identity), extra);
+                    let decision = ring(&ctx, plan).await;
+                    missed_if_unrung(&ctx, params, &reference, Some(&route), decision).await
                 }
-                _ => dial_number(ctx, &caller, caller_id, &caller_identity, &number),
+                _ => {
+                    let reference = HistoryRef {
+                        org: caller.org_id.clone(),
+                        direction: Direction::Outbound,
+                        started_at: ctx.now_ms,
+                        number: None,
+                        people: vec![caller_identity.clone()],
+                    };
+                    let callbacks = ctx.callbacks.with_history(reference);
+                    let ctx = ctx.with_callbacks(&callbacks);
+                    dial_number(&ctx, &caller, caller_id, &caller_identity, &number)
+                }
             }
         }
         Destination::Colleague(callee_key) => {
@@ -185,7 +208,27 @@ pub async fn outgoing(ctx: &Context<'_>, params: &CallParams) -> Decision {
                     );
                 }
             };
-            call_colleague(ctx, &caller, &caller_identity, &callee).await
+            let Ok(callee_identity) =
+                Identity::for_email(&callee.email, ctx.settings.identity_style)
+            else {
+                return refuse(
+                    NOT_A_COLLEAGUE,
+                    Outcome::DestinationRefused,
+                    "the colleague's email has no identity in this style".to_owned(),
+                );
+            };
+            let reference = HistoryRef {
+                org: caller.org_id.clone(),
+                direction: Direction::Internal,
+                started_at: ctx.now_ms,
+                number: None,
+                people: vec![callee_identity.clone(), caller_identity.clone()],
+            };
+            let callbacks = ctx.callbacks.with_history(reference.clone());
+            let ctx = ctx.with_callbacks(&callbacks);
+            let decision =
+                call_colleague(&ctx, &caller, &caller_identity, &callee, callee_identity).await;
+            missed_if_unrung(&ctx, params, &reference, None, decision).await
         }
     }
 }
@@ -305,16 +348,9 @@ async fn call_colleague<'a>(
     caller: &'a UserProfile,
     caller_identity: &'a Identity,
     callee: &'a UserProfile,
+    callee_identity: Identity,
 ) -> Decision {
     let callbacks = ctx.callbacks;
-    let Ok(callee_identity) = Identity::for_email(&callee.email, ctx.settings.identity_style)
-    else {
-        return refuse(
-            NOT_A_COLLEAGUE,
-            Outcome::DestinationRefused,
-            "the colleague's email has no identity in this style".to_owned(),
-        );
-    };
     let callee_key = callee.key();
     let plan = RingPlan {
         org: &caller.org_id,
@@ -332,6 +368,27 @@ async fn call_colleague<'a>(
         fallback: Box::new(move || colleague_fallback(callee, callbacks)),
     };
     ring(ctx, plan).await
+}
+
+/// A call nobody could be rung for is a missed call for the people it was for, at once: no
+/// callback will come.
+async fn missed_if_unrung(
+    ctx: &Context<'_>,
+    params: &CallParams,
+    reference: &HistoryRef,
+    route: Option<&NumberRoute>,
+    decision: Decision,
+) -> Decision {
+    let (Some(reason), Some(call_sid)) = (decision.unrung, history::call_sid(params)) else {
+        return decision;
+    };
+    let from = params.get("From").unwrap_or_default();
+    let to = params.get("To").unwrap_or_default();
+    let parties = history::parties(ctx, reference, call_sid, from, to, route);
+    match history::record(ctx, &parties, &Fact::Missed(reason), None).await {
+        Some(failed) => noted(decision, failed),
+        None => decision,
+    }
 }
 
 /// The colleague's direct number's voicemail, else a spoken "not available".

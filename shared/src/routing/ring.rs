@@ -10,6 +10,7 @@ use super::incoming::deadline_passed;
 use super::{Callbacks, Context, Decision, Outcome};
 use crate::directory::{Assignment, DEFAULT_RING_TIMEOUT_SECONDS, NumberRoute, WhenBusy};
 use crate::domain::{Capability, Email, Identity, OrgId};
+use crate::history::MissedReason;
 use crate::store::{PresenceKey, UserPresence};
 use crate::twilio::twiml::{ClientNoun, DialNoun, DialVerb, Twiml};
 
@@ -112,15 +113,19 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
     let skipped_busy = live_count - ringing.len();
 
     if ringing.is_empty() {
-        let reason = match (live_count, &failure_note) {
-            (0, Some(note)) => note.clone(),
-            (0, None) => "no live voice device".to_owned(),
-            _ if plan.skip_busy => "all members busy".to_owned(),
-            _ => "user busy".to_owned(),
+        let (reason, unrung) = match (live_count, &failure_note) {
+            (0, Some(note)) => (note.clone(), None),
+            (0, None) => (
+                "no live voice device".to_owned(),
+                Some(MissedReason::NobodyLive),
+            ),
+            _ if plan.skip_busy => ("all members busy".to_owned(), Some(MissedReason::AllBusy)),
+            _ => ("user busy".to_owned(), Some(MissedReason::AllBusy)),
         };
         return Decision {
             degraded,
             skipped_busy,
+            unrung,
             ..Decision::new((plan.fallback)(), Outcome::Fallback, Some(reason))
         };
     }
@@ -196,7 +201,7 @@ pub fn number_plan<'a>(
             .group
             .as_ref()
             .map_or(DEFAULT_RING_TIMEOUT_SECONDS, |g| g.ring_timeout_seconds),
-        action_url: callbacks.dial_status_url.clone(),
+        action_url: callbacks.dial_status(&[]),
         caller_id,
         caller,
         fallback: Box::new(move || fallback(Some(route), callbacks)),

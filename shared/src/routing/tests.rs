@@ -174,6 +174,9 @@ impl World {
             callbacks: Callbacks {
                 dial_status_url: "https://h.example/phone/voice/dial-status".into(),
                 call_status_url: "https://h.example/phone/voice/call-status".into(),
+                recording_status_url: "https://h.example/phone/voice/recording-status".into(),
+                history: None,
+                parties: None,
             },
             prefixes: None,
         }
@@ -183,11 +186,13 @@ impl World {
         Context {
             presence: self.store.as_ref(),
             directory: self.store.as_ref(),
+            history: self.store.as_ref(),
             recent_routes: &self.recent,
             settings: Settings {
                 identity_style: IdentityStyle::Safe,
                 max_call_seconds: 3600,
                 outbound_allowed_prefixes: self.prefixes.as_deref(),
+                call_history_retention_days: 90,
             },
             callbacks: &self.callbacks,
             now_ms: NOW_MS,

@@ -17,19 +17,23 @@ use super::{
     UserPresence,
 };
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
+use crate::domain::OrgId as Org;
 use crate::domain::{DeviceId, E164, OrgId, UserKey};
 use crate::events::{Cursor, Event};
 use crate::sms::message::{Conversation, Inbox, Message, MessageLocation, Party};
-use crate::store::MessageStore;
+use crate::store::history::{HistoryPage, HistoryWrite, VoicemailRef};
+use crate::store::messages::Notice;
 use crate::store::messages::{
     InboundWrite, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
 };
+use crate::store::{HistoryStore, MessageStore};
 
 pub struct CountingStore {
     presence: Arc<dyn PresenceStore>,
     directory: Arc<dyn DirectoryStore>,
     events: Arc<dyn EventStore>,
     messages: Arc<dyn MessageStore>,
+    history: Arc<dyn HistoryStore>,
     calls: AtomicUsize,
     in_flight: AtomicUsize,
     rounds: AtomicUsize,
@@ -39,9 +43,15 @@ impl CountingStore {
     /// Counts the calls to every store of `store`.
     pub fn wrapping<S>(store: Arc<S>) -> Self
     where
-        S: PresenceStore + DirectoryStore + EventStore + MessageStore + 'static,
+        S: PresenceStore + DirectoryStore + EventStore + MessageStore + HistoryStore + 'static,
     {
-        Self::new(store.clone(), store.clone(), store.clone(), store)
+        Self::new(
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            store,
+        )
     }
 
     pub fn new(
@@ -49,12 +59,14 @@ impl CountingStore {
         directory: Arc<dyn DirectoryStore>,
         events: Arc<dyn EventStore>,
         messages: Arc<dyn MessageStore>,
+        history: Arc<dyn HistoryStore>,
     ) -> Self {
         Self {
             presence,
             directory,
             events,
             messages,
+            history,
             calls: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
             rounds: AtomicUsize::new(0),
@@ -297,6 +309,50 @@ impl MessageStore for CountingStore {
             .messages
             .set_opted_out(inbox, phone_number, with, opted_out);
         self.counted(set).await
+    }
+}
+
+#[async_trait]
+impl HistoryStore for CountingStore {
+    async fn record(
+        &self,
+        write: &HistoryWrite,
+        voicemail: Option<&VoicemailRef>,
+    ) -> Result<bool, StoreError> {
+        self.counted(self.history.record(write, voicemail)).await
+    }
+
+    async fn history(
+        &self,
+        user: &PresenceKey,
+        before: Option<&str>,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<HistoryPage, StoreError> {
+        self.counted(self.history.history(user, before, limit, now_ms))
+            .await
+    }
+
+    async fn call_started(&self, call_sid: &str) -> Result<Option<(Org, i64)>, StoreError> {
+        self.counted(self.history.call_started(call_sid)).await
+    }
+
+    async fn mark_seen(
+        &self,
+        user: &PresenceKey,
+        position: &str,
+        notice: &Notice,
+    ) -> Result<bool, StoreError> {
+        self.counted(self.history.mark_seen(user, position, notice))
+            .await
+    }
+
+    async fn voicemail(&self, recording_sid: &str) -> Result<Option<VoicemailRef>, StoreError> {
+        self.counted(self.history.voicemail(recording_sid)).await
+    }
+
+    async fn remove_voicemail(&self, voicemail: &VoicemailRef) -> Result<(), StoreError> {
+        self.counted(self.history.remove_voicemail(voicemail)).await
     }
 }
 

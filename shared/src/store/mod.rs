@@ -11,6 +11,7 @@
 pub mod counting;
 pub mod dynamo;
 pub mod events;
+pub mod history;
 pub mod import;
 pub mod memory;
 pub mod messages;
@@ -23,6 +24,7 @@ use crate::domain::{DeviceId, E164, OrgId, UserKey};
 use crate::events::{Cursor, Event};
 
 pub use events::{CONNECTION_MAX_SECONDS, Connection, EventSink};
+pub use history::HistoryStore;
 pub use import::ImportReport;
 pub use messages::MessageStore;
 pub use presence::{

@@ -20,3 +20,32 @@ export function seen(epochMs: number): string {
   const date = new Date(epochMs);
   return date.toDateString() === new Date().toDateString() ? date.toLocaleTimeString() : date.toLocaleString();
 }
+
+/**
+ * One row per item in `list`, in the items' order, reusing the rows already there (found by
+ * their `data-<attribute>`), so an update never takes keyboard focus away nor stops what a row
+ * plays. `make` creates a row for a new item; `fill` brings a row up to date.
+ */
+export function keyedRows<T>(
+  list: HTMLElement,
+  attribute: string,
+  items: T[],
+  key: (item: T) => string,
+  make: (item: T) => HTMLLIElement,
+  fill: (row: HTMLLIElement, item: T) => void,
+): void {
+  const rows = new Map<string, HTMLLIElement>();
+  for (const row of list.querySelectorAll<HTMLLIElement>(`li[data-${attribute}]`)) rows.set(row.getAttribute(`data-${attribute}`) ?? '', row);
+  let previous: HTMLLIElement | null = null;
+  for (const item of items) {
+    const id = key(item);
+    const row = rows.get(id) ?? make(item);
+    rows.delete(id);
+    row.setAttribute(`data-${attribute}`, id);
+    fill(row, item);
+    const anchor: ChildNode | null = previous ? previous.nextSibling : list.firstChild;
+    if (row !== anchor) list.insertBefore(row, anchor);
+    previous = row;
+  }
+  for (const row of rows.values()) row.remove();
+}

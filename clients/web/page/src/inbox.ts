@@ -7,7 +7,7 @@
 import { SmsError, segments } from '../../src/softphone-presence.js';
 import type { SmsConversation, SmsMessage, SoftphonePresence } from '../../src/softphone-presence.js';
 import { log } from './activity.js';
-import { $, el, seen } from './dom.js';
+import { $, el, keyedRows, seen } from './dom.js';
 import { InboxState, conversationKey } from './inbox-state.js';
 import type { Thread } from './inbox-state.js';
 import type { PhonesSection } from './phones.js';
@@ -221,30 +221,18 @@ export class InboxSection {
     this.renderThread();
   }
 
-  /** Rows are kept per conversation, so an update never takes keyboard focus away. */
   private renderList(): void {
-    const list = $('conversation-list');
-    const rows = new Map<string, HTMLLIElement>();
-    for (const row of list.querySelectorAll<HTMLLIElement>('li[data-key]')) rows.set(row.dataset.key ?? '', row);
     const conversations = this.state.ordered();
-    let previous: HTMLLIElement | null = null;
-    for (const conversation of conversations) {
-      const key = conversationKey(conversation.phoneId, conversation.with);
-      const row = rows.get(key) ?? this.newConversationRow(conversation);
-      rows.delete(key);
-      this.fillConversationRow(row, conversation, key === this.state.thread?.key);
-      const anchor: ChildNode | null = previous ? previous.nextSibling : list.firstChild;
-      if (row !== anchor) list.insertBefore(row, anchor);
-      previous = row;
-    }
-    for (const row of rows.values()) row.remove();
+    const key = (conversation: SmsConversation) => conversationKey(conversation.phoneId, conversation.with);
+    keyedRows($('conversation-list'), 'key', conversations, key, (c) => this.newConversationRow(c), (row, c) =>
+      this.fillConversationRow(row, c, key(c) === this.state.thread?.key),
+    );
     $('conversations-empty').hidden = conversations.length > 0;
     $('conversations-more').hidden = this.state.cursor === null;
   }
 
   private newConversationRow(conversation: SmsConversation): HTMLLIElement {
     const row = el('li');
-    row.dataset.key = conversationKey(conversation.phoneId, conversation.with);
     row.dataset.phoneId = conversation.phoneId;
     row.dataset.with = conversation.with;
     const button = el('button', 'conversation');
@@ -303,24 +291,13 @@ export class InboxSection {
     $('thread-more').hidden = thread.cursor === null;
     $('thread-loading').hidden = thread.loaded;
 
-    const list = $('thread-messages');
-    const rows = new Map<string, HTMLLIElement>();
-    for (const row of list.querySelectorAll<HTMLLIElement>('li[data-sid]')) rows.set(row.dataset.sid ?? '', row);
-    let previous: HTMLLIElement | null = null;
-    for (const message of this.state.threadMessages()) {
-      const row = rows.get(message.messageSid) ?? this.newMessageRow(message);
-      rows.delete(message.messageSid);
-      this.fillMessageMeta(row, message);
-      const anchor: ChildNode | null = previous ? previous.nextSibling : list.firstChild;
-      if (row !== anchor) list.insertBefore(row, anchor);
-      previous = row;
-    }
-    for (const row of rows.values()) row.remove();
+    keyedRows($('thread-messages'), 'sid', this.state.threadMessages(), (m) => m.messageSid, (m) => this.newMessageRow(m), (row, m) =>
+      this.fillMessageMeta(row, m),
+    );
   }
 
   private newMessageRow(message: SmsMessage): HTMLLIElement {
     const row = el('li', 'message');
-    row.dataset.sid = message.messageSid;
     row.dataset.direction = message.direction;
     const body = el('p', 'message-body', message.body);
     body.hidden = message.body === '';

@@ -1,8 +1,8 @@
 // The settings page of the local server (`softphone-presence serve`, GET /): sign in as a user
-// of the demo directory, then watch this browser's presence, and the user's devices, numbers
-// and texts (sections in devices.ts, phones.ts, inbox.ts, activity.ts). This file holds the
-// presence section, the sign-in and the wiring. Nothing polls: the sections change with the
-// server's events.
+// of the demo directory, then watch this browser's presence, and the user's devices, numbers,
+// recent calls and texts (sections in devices.ts, phones.ts, calls.ts, inbox.ts, activity.ts).
+// This file holds the presence section, the sign-in and the wiring. Nothing polls: the
+// sections change with the server's events.
 //
 // Query parameters (for tests and demos):
 //   ?device=fake          a stand-in Twilio Device that registers at once (nothing can reach Twilio)
@@ -11,6 +11,7 @@
 import { SoftphonePresence, isEventOf } from '../../src/softphone-presence.js';
 import type { PresenceState, RealtimeState, ServerEvent } from '../../src/softphone-presence.js';
 import { log } from './activity.js';
+import { CallsSection } from './calls.js';
 import { DevicesSection } from './devices.js';
 import { $ } from './dom.js';
 import { fakeDeviceClass } from './fake-device.js';
@@ -24,7 +25,7 @@ const RENDER_MS = 1_000;
 /** A Device that has not registered with Twilio after this long is taken as cut off from it. */
 const TWILIO_PATIENCE_MS = 10_000;
 /** The sections shown once signed in. */
-const SECTIONS = ['account', 'presence', 'devices', 'phones', 'inbox', 'activity'];
+const SECTIONS = ['account', 'presence', 'devices', 'phones', 'calls', 'inbox', 'activity'];
 
 // ── presence ────────────────────────────────────────────────────────────────
 
@@ -46,6 +47,7 @@ const presence = new SoftphonePresence({
 
 const devices = new DevicesSection(presence, () => renderPresence());
 const phones = new PhonesSection(() => devices.identity);
+const calls = new CallsSection(presence, phones);
 const inbox = new InboxSection(presence, phones);
 
 const EXPLANATIONS: Record<PresenceState, string> = {
@@ -136,7 +138,7 @@ presence.on('realtime', ({ state }) => {
   if (state === 'connected') log('Live updates connected.');
 });
 
-// ── the server's events (the inbox listens to the sms.* ones itself) ─────────
+// ── the server's events (the inbox and the calls listen to theirs themselves) ──
 
 presence.on('event', (event) => log(describe(event)));
 presence.on('devices.changed', () => void devices.refresh());
@@ -158,6 +160,9 @@ function describe(event: ServerEvent): string {
   }
   if (isEventOf(event, 'sms.status')) return `Text …${event.data.messageSid.slice(-6)} to ${event.data.with}: ${event.data.status}.`;
   if (isEventOf(event, 'sms.read')) return `Read the texts with ${event.data.with} (${event.data.unread} unread).`;
+  if (isEventOf(event, 'call.missed')) return `Missed call from ${event.data.from} to ${event.data.phoneNumber ?? event.data.to}.`;
+  if (isEventOf(event, 'voicemail.received')) return `Voicemail from ${event.data.from} (${event.data.voicemail.durationSeconds} s).`;
+  if (isEventOf(event, 'calls.seen')) return 'Your calls were marked seen.';
   return `Event ${event.type}.`;
 }
 
@@ -173,6 +178,7 @@ function showSignedIn(current: Session): void {
   renderPresence();
   void devices.refresh();
   void phones.refresh();
+  void calls.reload();
   void inbox.reload();
   // Only what time changes ("Twilio unreachable" after a while): no request.
   clearInterval(renderTimer);
@@ -208,6 +214,7 @@ async function showSignIn(message?: string): Promise<void> {
 
 function signedOutOfApp(message?: string): void {
   forgetSession();
+  calls.clear();
   inbox.clear();
   void showSignIn(message);
 }

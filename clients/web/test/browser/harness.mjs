@@ -16,20 +16,24 @@ export const repoRoot = resolve(webRoot, '../..');
 
 export const TTL_SECONDS = 3;
 
-/** Starts the server and resolves once it printed the address it listens on. */
 /**
  * One server and one browser for a test file, started before its first test and stopped after
- * its last: `const env = serverAndBrowser();`, then `env.server` and `env.browser`.
+ * its last: `const env = serverAndBrowser();`, then `env.server` and `env.browser`. With
+ * `fakeTwilio: true` the server talks to a fake of Twilio's REST API, `env.fake`
+ * (startFakeTwilio).
  */
-export function serverAndBrowser(serverOptions) {
-  const env = { server: undefined, browser: undefined };
+export function serverAndBrowser({ fakeTwilio = false, ...serverOptions } = {}) {
+  const env = { server: undefined, browser: undefined, fake: undefined };
   before(async () => {
-    env.server = await startServer(serverOptions);
+    env.fake = fakeTwilio ? await startFakeTwilio() : undefined;
+    const fakeEnv = env.fake ? { TWILIO_API_BASE_URL: env.fake.url } : {};
+    env.server = await startServer({ ...serverOptions, env: { ...serverOptions.env, ...fakeEnv } });
     env.browser = await launchBrowser();
   });
   after(async () => {
     await env.browser?.close();
     await env.server?.stop();
+    await env.fake?.stop();
   });
   return env;
 }
@@ -161,12 +165,60 @@ export async function waitFor(what, check, { timeout = 5000, every = 100 } = {})
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Resolves, in the page, to the time (Date.now) at which `selector` first matched an element
+ * whose text contains `text` (and whose `data-status` is `status`, if given). Installed now,
+ * awaited later: `const seen = await when(...); …; await seen.at()`.
+ */
+export async function when(page, selector, { text = '', status } = {}) {
+  const name = `seen${Math.random().toString(36).slice(2)}`;
+  await page.evaluate(
+    ({ name, selector, text, status }) => {
+      const found = () =>
+        [...document.querySelectorAll(selector)].some(
+          (e) => e.textContent.includes(text) && (status === undefined || e.dataset.status === status),
+        );
+      window[name] = new Promise((resolve) => {
+        if (found()) return resolve(Date.now());
+        const observer = new MutationObserver(() => {
+          if (found()) {
+            observer.disconnect();
+            resolve(Date.now());
+          }
+        });
+        observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+      });
+    },
+    { name, selector, text, status },
+  );
+  return { at: (timeout = 5000) => page.waitForFunction((n) => window[n], name, { timeout }).then((h) => h.jsonValue()) };
+}
+
 /** Opens the settings page; `device` is the test hook (`fake`, `fake-offline`, or null: the real SDK). */
 export async function openSettings(context, base, { device = 'fake' } = {}) {
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
   await page.goto(`${base}/${device ? `?device=${device}` : ''}`);
   return page;
+}
+
+/**
+ * A new browser context with the settings page signed in as `email`, live, its realtime channel
+ * connected and the section `#section` shown. `requests` lists the context's requests that
+ * `record(request)` picks, each `{ request, path, at }`.
+ */
+export async function livePage(env, email, { section, record = () => false } = {}) {
+  const context = await env.browser.newContext();
+  const requests = [];
+  context.on('request', (request) => {
+    if (record(request)) requests.push({ request, path: new URL(request.url()).pathname, at: Date.now() });
+  });
+  const page = await openSettings(context, env.server.url);
+  await signIn(page, email);
+  await waitForState(page, 'live');
+  await waitForRealtime(page);
+  if (section) await page.locator(`#${section}`).waitFor();
+  return { context, page, requests };
 }
 
 /** Picks the user in the sign-in form and signs in; resolves when presence is live. */
@@ -222,6 +274,9 @@ const hex = (n) => [...randomBytes(n)].map((b) => b.toString(16).padStart(2, '0'
 
 /** A new Message SID as Twilio makes them: SM and 32 hex digits. */
 export const messageSid = () => `SM${hex(16)}`;
+/** A new Call SID (CA) or Recording SID (RE). */
+export const callSid = () => `CA${hex(16)}`;
+export const recordingSid = () => `RE${hex(16)}`;
 
 /**
  * A fake of Twilio's REST API for the server's TWILIO_API_BASE_URL. It checks what Twilio
@@ -229,12 +284,14 @@ export const messageSid = () => `SM${hex(16)}`;
  * 20003), and on `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` a form with `To`,
  * `From` (E.164), `Body` and `StatusCallback` (an absolute URL), answering 201 with the
  * message's JSON (`sid`: SM + 32 hex, `status: "queued"`) as Twilio does. It serves the
- * media put in `media` (path → { type, bytes }) the same way, and a test can queue answers
- * for the next sends in `sendAnswers` ({ status, body, headers }). Whatever it refuses is
- * listed in `problems`; `sent` holds the accepted forms.
+ * media put in `media` (path → { type, bytes }) the same way, recordings (`recording(sid,
+ * bytes)`: `GET …/Recordings/{sid}.mp3`), deletes them (`DELETE …/Recordings/{sid}.json`:
+ * 204, then 404 as Twilio answers for a recording that is gone; listed in `deletedRecordings`),
+ * and a test can queue answers for the next sends in `sendAnswers` ({ status, body, headers }).
+ * Whatever it refuses is listed in `problems`; `sent` holds the accepted forms.
  */
 export async function startFakeTwilio() {
-  const fake = { url: '', sent: [], attempts: [], problems: [], sendAnswers: [], media: new Map() };
+  const fake = { url: '', sent: [], attempts: [], problems: [], sendAnswers: [], media: new Map(), deletedRecordings: [] };
   const expected = `Basic ${Buffer.from(`${API_KEY_SID}:${API_KEY_SECRET}`).toString('base64')}`;
   const account = `/2010-04-01/Accounts/${ACCOUNT_SID}`;
   const answer = (res, status, body, headers = {}) => {
@@ -285,6 +342,12 @@ export async function startFakeTwilio() {
           uri: `${account}/Messages/${sid}.json`,
         });
       }
+      const deleted = /\/Recordings\/(RE[0-9a-f]{32})\.json$/.exec(path);
+      if (req.method === 'DELETE' && deleted && path.startsWith(account) && fake.media.delete(`${account}/Recordings/${deleted[1]}.mp3`)) {
+        fake.deletedRecordings.push(deleted[1]);
+        res.writeHead(204);
+        return res.end();
+      }
       const file = req.method === 'GET' ? fake.media.get(path) : undefined;
       if (file) {
         res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': file.bytes.length });
@@ -302,5 +365,7 @@ export async function startFakeTwilio() {
     fake.media.set(path, { type, bytes });
     return fake.url + path;
   };
+  /** A recording of this account, as a voicemail's recording callback names it, serving `bytes` as MP3. */
+  fake.recording = (sid, bytes) => fake.media.set(`${account}/Recordings/${sid}.mp3`, { type: 'audio/mpeg', bytes });
   return fake;
 }

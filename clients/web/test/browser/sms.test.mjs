@@ -4,53 +4,21 @@
 // on Bob's page, and so does its delivery status; refusals are explained in plain words.
 // Nothing polls: the pages change with the sms.* events of the realtime channel.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import {
-  ACCOUNT_SID,
-  appToken,
-  launchBrowser,
-  messageSid,
-  openSettings,
-  signIn,
-  sleep,
-  startFakeTwilio,
-  startServer,
-  waitForRealtime,
-  waitForState,
-  webhook,
-} from './harness.mjs';
+import { test } from 'node:test';
+import { ACCOUNT_SID, appToken, livePage, messageSid, serverAndBrowser, sleep, webhook, when } from './harness.mjs';
 
 const SALES = '+14155551234';
 /** A 1×1 PNG, the picture of an MMS. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
-const env = { fake: undefined, server: undefined, browser: undefined };
-before(async () => {
-  env.fake = await startFakeTwilio();
-  // A 300 s TTL: a heartbeat every 200 s, so nothing seen here can come from one.
-  env.server = await startServer({ ttlSeconds: 300, env: { TWILIO_API_BASE_URL: env.fake.url } });
-  env.browser = await launchBrowser();
-});
-after(async () => {
-  await env.browser?.close();
-  await env.server?.stop();
-  await env.fake?.stop();
-});
+// A 300 s TTL: a heartbeat every 200 s, so nothing seen here can come from one.
+const env = serverAndBrowser({ ttlSeconds: 300, fakeTwilio: true });
 
 /** A signed-in settings page, live, with its realtime channel connected; `inboxReads` lists its GETs of the inbox. */
 async function userPage(email) {
-  const context = await env.browser.newContext();
-  const inboxReads = [];
-  context.on('request', (request) => {
-    const url = new URL(request.url());
-    if (request.method() === 'GET' && url.pathname.startsWith('/phone/sms/')) inboxReads.push({ path: url.pathname, at: Date.now() });
-  });
-  const page = await openSettings(context, env.server.url);
-  await signIn(page, email);
-  await waitForState(page, 'live');
-  await waitForRealtime(page);
-  await page.locator('#inbox').waitFor();
-  return { context, page, inboxReads };
+  const isInboxRead = (request) => request.method() === 'GET' && new URL(request.url()).pathname.startsWith('/phone/sms/');
+  const { context, page, requests } = await livePage(env, email, { section: 'inbox', record: isInboxRead });
+  return { context, page, inboxReads: requests };
 }
 
 /** A text from `from` to `to`, as Twilio's signed webhook brings it; resolves to its MessageSid. */
@@ -74,35 +42,6 @@ async function textArrives(from, to, body, extra = {}) {
 
 const row = (page, withParty) => page.locator(`#conversation-list li[data-phone-id="phone-sales"][data-with="${withParty}"]`);
 const bubble = (page, sid) => page.locator(`#thread-messages li[data-sid="${sid}"]`);
-
-/**
- * Resolves, in the page, to the time (Date.now) at which `selector` first matched an element
- * whose text contains `text` (and whose `data-status` is `status`, if given). Installed now,
- * awaited later: `const seen = await when(...); …; await seen.at()`.
- */
-async function when(page, selector, { text = '', status } = {}) {
-  const name = `seen${Math.random().toString(36).slice(2)}`;
-  await page.evaluate(
-    ({ name, selector, text, status }) => {
-      const found = () =>
-        [...document.querySelectorAll(selector)].some(
-          (e) => e.textContent.includes(text) && (status === undefined || e.dataset.status === status),
-        );
-      window[name] = new Promise((resolve) => {
-        if (found()) return resolve(Date.now());
-        const observer = new MutationObserver(() => {
-          if (found()) {
-            observer.disconnect();
-            resolve(Date.now());
-          }
-        });
-        observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
-      });
-    },
-    { name, selector, text, status },
-  );
-  return { at: (timeout = 5000) => page.waitForFunction((n) => window[n], name, { timeout }).then((h) => h.jsonValue()) };
-}
 
 test('a text to Sales shows live on Alice’s and Bob’s pages; Alice’s reply and its status show on Bob’s; unread counts are each their own', async () => {
   const customer = '+14155550100';

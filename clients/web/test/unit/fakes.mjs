@@ -116,10 +116,13 @@ export class FakeServer {
   answerPings = true;
   /** The SMS inbox's endpoints. */
   sms;
+  /** The call history's endpoints. */
+  calls;
 
   constructor(clock) {
     this.clock = clock;
     this.sms = new FakeSms(clock);
+    this.calls = new FakeCalls((type, data, options) => this.publish(type, data, options));
   }
 
   /** A fetch bound to one tab, so requests can be told apart. */
@@ -179,6 +182,7 @@ export class FakeServer {
     const { path, body, token, query } = request;
     if (this.rejectedTokens.has(token)) return error(401, 'unauthorized');
     if (path.startsWith('/phone/sms/')) return this.sms.handle(request);
+    if (path.startsWith('/phone/calls') || path.startsWith('/phone/voicemail/')) return this.calls.handle(request);
     const nowS = Math.floor(this.clock.now() / 1000);
     const live = (id) => this.live(id);
     if (path === '/phone/events') {
@@ -306,6 +310,118 @@ export class FakeSms {
       return new Response(file.bytes, { status: 200, headers: { 'Content-Type': file.type } });
     }
     return error(404, 'not_found');
+  }
+}
+
+/** A history position as the service makes it: the start in 16 hex digits, `:`, the CallSid. */
+const position = (call) => `${call.startedAt.toString(16).padStart(16, '0')}:${call.callSid}`;
+
+/**
+ * The call history of Alice (alice@example.com) as the service keeps it: entries whose facts
+ * only grow, her seen mark (which only moves up, and is told to her devices as `calls.seen`),
+ * voicemail served from `recordings` and deleted. `missed` and `voicemailLeft` are callbacks
+ * reaching the service: they change the entry and publish the event, as it does.
+ */
+export class FakeCalls {
+  /** By callSid. */
+  entries = new Map();
+  seenUpTo = '';
+  /** recordingSid → { type, bytes }. */
+  recordings = new Map();
+  deleted = [];
+
+  constructor(publish) {
+    this.publish = publish;
+  }
+
+  /** A call in the history without an event (answered, placed, …): `{ callSid, startedAt, … }`. */
+  add(call) {
+    const entry = {
+      direction: 'inbound',
+      from: '+14155550100',
+      to: '+14155551234',
+      phoneId: 'phone-sales',
+      phoneNumber: '+14155551234',
+      outcome: 'ringing',
+      reason: null,
+      answeredBy: null,
+      answeredAt: null,
+      endedAt: null,
+      durationSeconds: null,
+      voicemail: null,
+      ...this.entries.get(call.callSid),
+      ...call,
+    };
+    this.entries.set(entry.callSid, entry);
+    return entry;
+  }
+
+  static ref({ callSid, direction, from, to, phoneId, phoneNumber, startedAt }) {
+    return { callSid, direction, from, to, phoneId, phoneNumber, startedAt };
+  }
+
+  /** Nobody answered: the entry is missed (unless it knows more), and `call.missed` is told. */
+  missed(call, reason = 'no_answer', options) {
+    const known = this.entries.get(call.callSid);
+    const entry = this.add({ ...call, reason, outcome: known && known.outcome !== 'ringing' ? known.outcome : 'missed' });
+    return this.publish('call.missed', { ...FakeCalls.ref(entry), reason }, options);
+  }
+
+  /** A voicemail was recorded on the call: `voicemail.received`. */
+  voicemailLeft(call, voicemail, bytes, options) {
+    this.recordings.set(voicemail.recordingSid, { type: 'audio/mpeg', bytes });
+    const entry = this.add({ ...call, outcome: 'voicemail', voicemail });
+    return this.publish('voicemail.received', { ...FakeCalls.ref(entry), voicemail }, options);
+  }
+
+  /** Alice marks her history seen (on any device): her devices are told when the mark moved. */
+  markSeen(upTo, options) {
+    const at = position(this.entries.get(upTo));
+    if (at <= this.seenUpTo) return undefined;
+    this.seenUpTo = at;
+    return this.publish('calls.seen', { upTo }, options);
+  }
+
+  /** Deleted on another device: no event, as with the service. */
+  deleteVoicemail(recordingSid) {
+    for (const entry of this.entries.values()) {
+      if (entry.voicemail?.recordingSid === recordingSid) {
+        entry.voicemail = null;
+        entry.outcome = entry.answeredAt ? 'answered' : 'missed';
+      }
+    }
+    this.recordings.delete(recordingSid);
+    this.deleted.push(recordingSid);
+  }
+
+  handle({ path, body, query, init }) {
+    if (path === '/phone/calls') {
+      const limit = Number(query.get('limit') ?? 50);
+      const before = query.get('before');
+      const all = [...this.entries.values()]
+        .map((entry) => ({ entry, at: position(entry) }))
+        .sort((a, b) => (a.at < b.at ? 1 : -1))
+        .filter(({ at }) => !before || at < before);
+      const page = all.slice(0, limit);
+      const calls = page.map(({ entry, at }) => ({ ...entry, seen: at <= this.seenUpTo }));
+      const toAlice = (c) => c.direction === 'inbound' || (c.direction === 'internal' && c.to === 'alice@example.com');
+      const unseenMissed = calls.filter((c) => !c.seen && toAlice(c) && (c.outcome === 'missed' || c.outcome === 'voicemail')).length;
+      return json(200, { calls, cursor: page.length === limit ? page.at(-1).at : null, unseenMissed });
+    }
+    if (path === '/phone/calls/seen') {
+      if (!this.entries.has(body.upTo)) return error(400, 'invalid_field');
+      this.markSeen(body.upTo);
+      return json(200, { upTo: body.upTo });
+    }
+    const recordingSid = path.slice('/phone/voicemail/'.length);
+    const file = this.recordings.get(recordingSid);
+    if (!file) return error(404, 'not_found');
+    if (init.method === 'DELETE') {
+      this.deleteVoicemail(recordingSid);
+      return json(200, { recordingSid, deleted: true });
+    }
+    const type = query.get('format') === 'wav' ? 'audio/wav' : file.type;
+    return new Response(file.bytes, { status: 200, headers: { 'Content-Type': type } });
   }
 }
 
@@ -583,6 +699,9 @@ export function browser({ locks = true, realtime = false } = {}) {
         'sms.sent': [],
         'sms.status': [],
         'sms.read': [],
+        'call.missed': [],
+        'voicemail.received': [],
+        'calls.seen': [],
       };
       presence.on('state', (change) => states.push(change));
       for (const type of Object.keys(events)) presence.on(type, (payload) => events[type].push(payload));

@@ -3,6 +3,7 @@
 //! device endpoints ([`devices`]).
 
 pub mod body;
+pub mod calls;
 pub mod devices;
 pub mod events;
 pub mod sms;

@@ -22,6 +22,10 @@
 //! | message pointer | `smsid:{MessageSid}` | `msg` | `inbox`, `with`, `position`; or, before its message is stored, `pendingStatus`, `pendingRank`, `pendingErrorCode`?, `expiresAt` (s, TTL) |
 //! | read mark | `softphone:{orgId}:{identity}` | `~smsread:{phoneId}:{with}` | `phoneId`, `with`, `readInbound` |
 //! | send claim | `softphone:{orgId}:{identity}` | `~smssend:{clientMessageId}` | `inbox`, `with`, `position` once sent; `expiresAt` (s, TTL: a day) |
+//! | call history entry | `softphone:{orgId}:{identity}` | `~hist:{startedAt:016x}:{CallSid}` | `callSid`, `direction`, `from`, `to`, `phoneId`?, `phoneNumber`?, `startedAt`; facts: `answeredBy`, `answeredByName`, `answeredAt`, `endedAt`, `durationSeconds`, `missed`, `canceled`, `recordingSid`, `recordingDuration`, `voicemailDeleted`; `expiresAt` (s, TTL: `CALL_HISTORY_RETENTION_DAYS`) |
+//! | calls seen mark | `softphone:{orgId}:{identity}` | `~hist:~seen` | `upTo` (a history position) |
+//! | call pointer | `callhist:{CallSid}` | `call` | `org`, `startedAt`, `expiresAt` |
+//! | voicemail pointer | `voicemail:{RecordingSid}` | `vm` | `org`, `phoneId`?, `callSid`, `startedAt`, `users` (the users' `pk`s, a string set), `expiresAt` |
 //! | warm-up | `warmup` | `warmup` | (never written) |
 //!
 //! Device ids are `[A-Za-z0-9._:-]`, so no device's sort key starts with `#` or `~`: call rows
@@ -146,6 +150,31 @@ pub fn send_claim_sk(client_message_id: &str) -> String {
     format!("{SEND_CLAIM_SK_PREFIX}{client_message_id}")
 }
 
+/// A user's call history, in their partition after `~` (outside presence's range); the seen
+/// mark sorts after every entry (`~` after hex digits).
+pub const HISTORY_SK_PREFIX: &str = "~hist:";
+pub const SEEN_SK: &str = "~hist:~seen";
+
+pub fn history_sk(position: &str) -> String {
+    format!("{HISTORY_SK_PREFIX}{position}")
+}
+
+/// When a call started, by its `CallSid` (what a seen mark names).
+pub const CALLHIST_PREFIX: &str = "callhist:";
+pub const CALLHIST_SK: &str = "call";
+
+pub fn callhist_pk(call_sid: &str) -> String {
+    format!("{CALLHIST_PREFIX}{call_sid}")
+}
+
+/// Where a voicemail is and whose it is, by its `RecordingSid`.
+pub const VOICEMAIL_PREFIX: &str = "voicemail:";
+pub const VOICEMAIL_SK: &str = "vm";
+
+pub fn voicemail_pk(recording_sid: &str) -> String {
+    format!("{VOICEMAIL_PREFIX}{recording_sid}")
+}
+
 /// Whose a realtime connection is: API Gateway's `$disconnect` names only the connection.
 pub const CONNECTION_PREFIX: &str = "connection:";
 pub const OWNER_SK: &str = "owner";
@@ -179,6 +208,8 @@ pub const PARTITIONS: &[&str] = &[
     NUMBER_PREFIX,
     SMS_PREFIX,
     SMSID_PREFIX,
+    CALLHIST_PREFIX,
+    VOICEMAIL_PREFIX,
     DIRECTORY_PK,
     WARMUP_KEY,
 ];
@@ -257,4 +288,28 @@ pub mod sms {
     pub const PENDING_RANK: &str = "pendingRank";
     pub const PENDING_ERROR_CODE: &str = "pendingErrorCode";
     pub const READ_INBOUND: &str = "readInbound";
+}
+
+/// Attribute names of call history items.
+pub mod hist {
+    pub const CALL_SID: &str = "callSid";
+    pub const DIRECTION: &str = "direction";
+    pub const FROM: &str = "from";
+    pub const TO: &str = "to";
+    pub const PHONE_ID: &str = "phoneId";
+    pub const PHONE_NUMBER: &str = "phoneNumber";
+    pub const STARTED_AT: &str = "startedAt";
+    pub const ANSWERED_BY: &str = "answeredBy";
+    pub const ANSWERED_BY_NAME: &str = "answeredByName";
+    pub const ANSWERED_AT: &str = "answeredAt";
+    pub const ENDED_AT: &str = "endedAt";
+    pub const DURATION: &str = "durationSeconds";
+    pub const MISSED: &str = "missed";
+    pub const CANCELED: &str = "canceled";
+    pub const RECORDING_SID: &str = "recordingSid";
+    pub const RECORDING_DURATION: &str = "recordingDuration";
+    pub const VOICEMAIL_DELETED: &str = "voicemailDeleted";
+    pub const UP_TO: &str = "upTo";
+    pub const ORG: &str = "org";
+    pub const USERS: &str = "users";
 }

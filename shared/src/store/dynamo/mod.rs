@@ -13,6 +13,7 @@ pub mod codec;
 mod devices;
 mod directory;
 mod events;
+mod history;
 mod inbox_reads;
 pub mod keys;
 mod message_codec;

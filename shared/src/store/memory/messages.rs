@@ -7,14 +7,12 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 
 use super::MemoryStore;
-use crate::events::Event;
 use crate::sms::keywords::OptChange;
 use crate::sms::message::{
     Conversation, Direction, Inbox, Message, MessageLocation, Party, advances, status_rank,
 };
 use crate::store::messages::{
-    InboundWrite, MessageStore, Notice, ReadMark, ReadWrite, SendClaim, SentWrite, SidState,
-    StatusWrite,
+    InboundWrite, MessageStore, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
 };
 use crate::store::{PresenceKey, StoreError};
 
@@ -78,27 +76,6 @@ impl SmsState {
     }
 }
 
-impl MemoryStore {
-    /// Log a notice's events in each user's log, then hand them to the sink.
-    async fn notify(&self, notice: &Notice) {
-        let mut written = Vec::new();
-        {
-            let mut presence = self.presence();
-            for user in &notice.to {
-                let event = Event::new(notice.kind, notice.at, notice.data.clone());
-                self.log(
-                    presence.entry(user.clone()).or_default(),
-                    std::slice::from_ref(&event),
-                );
-                written.push((user.clone(), event));
-            }
-        }
-        for (user, event) in written {
-            self.publish(&user, vec![event]).await;
-        }
-    }
-}
-
 #[async_trait]
 impl MessageStore for MemoryStore {
     async fn store_inbound(&self, write: &InboundWrite) -> Result<bool, StoreError> {
@@ -128,7 +105,7 @@ impl MessageStore for MemoryStore {
                 None => {}
             }
         }
-        self.notify(&write.notice).await;
+        self.tell(&write.notice).await;
         Ok(true)
     }
 
@@ -197,7 +174,7 @@ impl MessageStore for MemoryStore {
         if let Some(data) = notice.data.get_mut("message") {
             *data = serde_json::to_value(&message).unwrap_or_default();
         }
-        self.notify(&notice).await;
+        self.tell(&notice).await;
         Ok(message)
     }
 
@@ -232,7 +209,7 @@ impl MessageStore for MemoryStore {
                 conversation.last_message = Some(updated);
             }
         }
-        self.notify(&write.notice).await;
+        self.tell(&write.notice).await;
         Ok(true)
     }
 
@@ -372,7 +349,7 @@ impl MessageStore for MemoryStore {
             (moved, *mark)
         };
         if moved {
-            self.notify(&read.notice(user, read_inbound)).await;
+            self.tell(&read.notice(user, read_inbound)).await;
         }
         Ok(ReadMark {
             phone_id: up_to.inbox.phone_id.clone(),

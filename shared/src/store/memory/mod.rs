@@ -5,6 +5,7 @@
 
 mod directory;
 mod events;
+mod history;
 mod messages;
 mod presence;
 
@@ -56,6 +57,7 @@ pub struct MemoryStore {
     presence: Mutex<HashMap<PresenceKey, Partition>>,
     directory: Mutex<DirectoryState>,
     sms: Mutex<messages::SmsState>,
+    history: Mutex<history::HistoryState>,
     event_retention_seconds: u32,
     sink: Option<Arc<dyn EventSink>>,
 }
@@ -66,6 +68,7 @@ impl Default for MemoryStore {
             presence: Mutex::default(),
             directory: Mutex::default(),
             sms: Mutex::default(),
+            history: Mutex::default(),
             event_retention_seconds: DEFAULT_RETENTION_SECONDS,
             sink: None,
         }
@@ -110,6 +113,10 @@ impl MemoryStore {
         self.sms.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn history(&self) -> MutexGuard<'_, history::HistoryState> {
+        self.history.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Append `events` to the partition's log (under the caller's lock).
     fn log(&self, partition: &mut Partition, events: &[Event]) {
         for event in events {
@@ -117,6 +124,25 @@ impl MemoryStore {
             partition
                 .events
                 .insert(event.cursor.clone(), (event.clone(), expires_at));
+        }
+    }
+
+    /// Log a notice's events (one per user) and hand them to the sink.
+    async fn tell(&self, notice: &crate::store::messages::Notice) {
+        let mut written = Vec::new();
+        {
+            let mut presence = self.presence();
+            for user in &notice.to {
+                let event = Event::new(notice.kind, notice.at, notice.data.clone());
+                self.log(
+                    presence.entry(user.clone()).or_default(),
+                    std::slice::from_ref(&event),
+                );
+                written.push((user.clone(), event));
+            }
+        }
+        for (user, event) in written {
+            self.publish(&user, vec![event]).await;
         }
     }
 

@@ -1,0 +1,145 @@
+// The call history's wire format (docs/client-contract.md, "Call history"): a user's entries,
+// their pages, the `call.missed`, `voicemail.received` and `calls.seen` events' data, and the
+// rules that merge two copies of one entry: facts are only ever added to an entry on the
+// server, so whatever the order copies arrive in, the one that knows more wins.
+
+/** `inbound` to one of the user's numbers, `outbound` placed by the user, `internal` between colleagues. */
+export type CallDirection = 'inbound' | 'outbound' | 'internal';
+
+/** What became of the call; `ringing` until a callback decides. */
+export type CallOutcome = 'ringing' | 'missed' | 'canceled' | 'answered' | 'voicemail';
+
+/** Why a call was missed. */
+export type MissedReason = 'nobody_live' | 'all_busy' | 'no_answer' | 'busy' | 'failed';
+
+/** Who took the call: a user of the number (their identity and name), or the number called. */
+export interface AnsweredBy {
+  identity: string;
+  name: string;
+}
+
+/** A voicemail left on the call; `voicemail(recordingSid)` fetches it. */
+export interface CallVoicemail {
+  recordingSid: string;
+  durationSeconds: number;
+}
+
+/** The call an entry or an event is about. */
+export interface CallRef {
+  callSid: string;
+  direction: CallDirection;
+  /** The caller: an E.164 number, or a colleague's email for an internal call. */
+  from: string;
+  /** The number called, or the colleague's email. */
+  to: string;
+  /** The user's number it came in on (inbound), else `null`. */
+  phoneId: string | null;
+  phoneNumber: string | null;
+  /** Epoch milliseconds. */
+  startedAt: number;
+}
+
+/** One call in the user's history, as `GET /phone/calls` shows it. */
+export interface CallEntry extends CallRef {
+  outcome: CallOutcome;
+  reason: MissedReason | null;
+  answeredBy: AnsweredBy | null;
+  /** Epoch milliseconds. */
+  answeredAt: number | null;
+  endedAt: number | null;
+  durationSeconds: number | null;
+  voicemail: CallVoicemail | null;
+  /** At or before the user's seen mark. */
+  seen: boolean;
+}
+
+/** A page, newest first; `cursor` is `before` for the next (older) page, `null` on the last. */
+export interface CallsPage {
+  calls: CallEntry[];
+  cursor: string | null;
+  /** Missed calls and voicemails to the user in this page after their seen mark. */
+  unseenMissed: number;
+}
+
+/** The `data` of the call history's events. */
+export interface CallEventData {
+  /** A call to the user was missed (nobody could be rung, or nobody answered), before any voicemail. */
+  'call.missed': CallRef & { reason: MissedReason };
+  /** A caller left a voicemail on a call to the user. */
+  'voicemail.received': CallRef & { voicemail: CallVoicemail };
+  /** The user marked their history seen up to the call `upTo` (on any of their devices). */
+  'calls.seen': { upTo: string };
+}
+
+/**
+ * An entry's place in the history, as the server orders it (and as its `cursor` spells it):
+ * the start in 16 hex digits of epoch ms, `:`, the CallSid. Their string order is the time order.
+ */
+export function callPosition(call: Pick<CallEntry, 'startedAt' | 'callSid'>): string {
+  return `${Math.max(0, Math.trunc(call.startedAt)).toString(16).padStart(16, '0')}:${call.callSid}`;
+}
+
+/** How much an outcome says, as the server reads facts: a voicemail, else an answer, else a cancel, else a miss. */
+const OUTCOME_RANK: Record<CallOutcome, number> = { ringing: 0, missed: 1, canceled: 2, answered: 3, voicemail: 4 };
+
+export function outcomeRank(outcome: string): number {
+  return OUTCOME_RANK[outcome as CallOutcome] ?? 0;
+}
+
+/** Whether the entry is a call the user did not take: missed, or left as voicemail. */
+export function isMissed(call: Pick<CallEntry, 'outcome'>): boolean {
+  return call.outcome === 'missed' || call.outcome === 'voicemail';
+}
+
+/**
+ * Two copies of one entry (a page, an event): every fact either knows. Facts are only ever
+ * added, so the outcome is the stronger of the two, and a known time, answer or voicemail is
+ * never lost to a copy that had not learnt it yet. `seen` is either's (it never moves back).
+ */
+export function mergeCall(known: CallEntry | undefined, incoming: CallEntry): CallEntry {
+  if (!known) return incoming;
+  return {
+    ...known,
+    // A recording's callback carries no From or To: an entry it made may lack them.
+    from: known.from || incoming.from,
+    to: known.to || incoming.to,
+    outcome: outcomeRank(incoming.outcome) > outcomeRank(known.outcome) ? incoming.outcome : known.outcome,
+    reason: known.reason ?? incoming.reason,
+    answeredBy: known.answeredBy ?? incoming.answeredBy,
+    answeredAt: known.answeredAt ?? incoming.answeredAt,
+    endedAt: known.endedAt ?? incoming.endedAt,
+    durationSeconds: known.durationSeconds ?? incoming.durationSeconds,
+    voicemail: known.voicemail ?? incoming.voicemail,
+    phoneId: known.phoneId ?? incoming.phoneId,
+    phoneNumber: known.phoneNumber ?? incoming.phoneNumber,
+    seen: known.seen || incoming.seen,
+  };
+}
+
+/** The entry an event describes, knowing only what the event says. */
+export function callFromEvent(ref: CallRef, facts: Partial<Pick<CallEntry, 'outcome' | 'reason' | 'voicemail'>>): CallEntry {
+  return {
+    callSid: ref.callSid,
+    direction: ref.direction,
+    from: ref.from,
+    to: ref.to,
+    phoneId: ref.phoneId ?? null,
+    phoneNumber: ref.phoneNumber ?? null,
+    outcome: facts.outcome ?? 'ringing',
+    reason: facts.reason ?? null,
+    answeredBy: null,
+    startedAt: ref.startedAt,
+    answeredAt: null,
+    endedAt: null,
+    durationSeconds: null,
+    voicemail: facts.voicemail ?? null,
+    seen: false,
+  };
+}
+
+/** The entry once its voicemail `recordingSid` is deleted: what the server then says of it. */
+export function withoutVoicemail(call: CallEntry, recordingSid: string): CallEntry {
+  if (call.voicemail?.recordingSid !== recordingSid) return call;
+  const outcome = call.outcome !== 'voicemail' ? call.outcome : call.answeredAt !== null || call.answeredBy !== null ? 'answered' : 'missed';
+  return { ...call, voicemail: null, outcome };
+}

@@ -1,0 +1,241 @@
+//! The call history's app endpoints: the caller's recent calls, their seen mark, and the
+//! voicemail left on their calls (played and deleted through Twilio's REST API with the API
+//! key; only by the users of the number it was left on, or the colleague it was for).
+
+use futures::future::join;
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use serde_json::json;
+
+use super::body::{body_object, string_field};
+use super::sms::{param, profile, query, rest_failure};
+use super::{Answer, Api, key};
+use crate::domain::{Caller, FieldError};
+use crate::events::EventKind;
+use crate::history::{AnsweredBy, Direction, Entry, Outcome, Voicemail};
+use crate::http::routes::voicemail_sid;
+use crate::http::{ApiError, Request, Response, json_response};
+use crate::store::history::{VoicemailRef, position};
+use crate::store::messages::Notice;
+use crate::twilio::rest::{RestError, TwilioRest};
+
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 200;
+
+/// An entry as `GET /phone/calls` shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallView<'a> {
+    call_sid: &'a str,
+    direction: Option<Direction>,
+    from: &'a str,
+    to: &'a str,
+    phone_id: Option<&'a str>,
+    phone_number: Option<&'a str>,
+    outcome: Outcome,
+    reason: Option<&'static str>,
+    answered_by: Option<&'a AnsweredBy>,
+    started_at: i64,
+    answered_at: Option<i64>,
+    ended_at: Option<i64>,
+    duration_seconds: Option<u32>,
+    voicemail: Option<&'a Voicemail>,
+    seen: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallsResponse<'a> {
+    calls: Vec<CallView<'a>>,
+    cursor: Option<&'a str>,
+    unseen_missed: usize,
+}
+
+fn view<'a>(entry: &'a Entry, seen: bool) -> CallView<'a> {
+    CallView {
+        call_sid: &entry.call_sid,
+        direction: entry.direction,
+        from: &entry.from,
+        to: &entry.to,
+        phone_id: entry.phone_id.as_deref(),
+        phone_number: entry.phone_number.as_deref(),
+        outcome: entry.outcome(),
+        reason: entry.missed.map(|r| r.as_str()),
+        answered_by: entry.answered_by.as_ref(),
+        started_at: entry.started_at,
+        answered_at: entry.answered_at,
+        ended_at: entry.ended_at,
+        duration_seconds: entry.duration_seconds,
+        voicemail: entry.voicemail.as_ref(),
+        seen,
+    }
+}
+
+/// `GET /phone/calls?before=<cursor>&limit=<n>`: newest first, in one read (the page and the
+/// seen mark together). `unseenMissed` counts the missed calls and voicemails to the caller in
+/// this page that are newer than their seen mark.
+pub async fn history(api: &Api, caller: &Caller, request: &Request) -> Answer {
+    let params = query(request);
+    let limit = match param(&params, "limit") {
+        None => DEFAULT_LIMIT,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| {
+                FieldError::new(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                )
+            })?,
+    };
+    let before = match param(&params, "before") {
+        None | Some("") => None,
+        Some(raw) if is_position(raw) => Some(raw.to_owned()),
+        Some(_) => {
+            return Err(FieldError::new("before", "must be a cursor this service returned").into());
+        }
+    };
+    let now_ms = api.core.now_ms();
+    let page = api
+        .core
+        .history
+        .history(&key(caller), before.as_deref(), limit, now_ms)
+        .await?;
+    let seen_up_to = page.seen_up_to.as_deref().unwrap_or("");
+    let email = caller.email.as_str();
+    let mut unseen_missed = 0;
+    let calls = page
+        .entries
+        .iter()
+        .map(|(position, entry)| {
+            let seen = position.as_str() <= seen_up_to;
+            if !seen && entry.is_missed_for(email) {
+                unseen_missed += 1;
+            }
+            view(entry, seen)
+        })
+        .collect();
+    let cursor = (page.entries.len() == limit)
+        .then(|| page.entries.last().map(|(p, _)| p.as_str()))
+        .flatten();
+    let body = CallsResponse {
+        calls,
+        cursor,
+        unseen_missed,
+    };
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// A history position: 16 hex digits, `:`, a `CallSid`.
+fn is_position(raw: &str) -> bool {
+    raw.split_once(':').is_some_and(|(time, sid)| {
+        time.len() == 16
+            && time.bytes().all(|b| b.is_ascii_hexdigit())
+            && sid.len() == 34
+            && sid.starts_with("CA")
+    })
+}
+
+/// `POST /phone/calls/seen {"upTo": "<CallSid>"}`: the caller has seen their history up to
+/// that call (never back); their other devices hear `calls.seen`.
+pub async fn seen(api: &Api, caller: &Caller, request: &Request) -> Answer {
+    let body = body_object(request)?;
+    let up_to = string_field(&body, "upTo")?
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| FieldError::new("upTo", "is required (a callSid)"))?;
+    let started = api.core.history.call_started(up_to).await?;
+    let Some((_, started_at)) = started.filter(|(org, _)| *org == caller.org) else {
+        return Err(FieldError::new("upTo", "is no call of your history").into());
+    };
+    let now_ms = api.core.now_ms();
+    let user = key(caller);
+    let notice = Notice {
+        kind: EventKind::CallsSeen,
+        data: json!({ "upTo": up_to }),
+        at: now_ms,
+        to: vec![user.clone()],
+    };
+    api.core
+        .history
+        .mark_seen(&user, &position(started_at, up_to), &notice)
+        .await?;
+    Ok(json_response(StatusCode::OK, &json!({ "upTo": up_to })))
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("no such voicemail among your calls".into())
+}
+
+/// The voicemail the path names, if the caller may have it: a user of the number it was left
+/// on (as the directory says now), or the colleague it was for.
+async fn allowed_voicemail(
+    api: &Api,
+    caller: &Caller,
+    request: &Request,
+) -> Result<VoicemailRef, ApiError> {
+    let sid = voicemail_sid(request.uri().path())
+        .filter(|sid| {
+            sid.len() == 34
+                && sid.starts_with("RE")
+                && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
+        })
+        .ok_or_else(|| FieldError::new("recordingSid", "must be RE and 32 hex digits"))?;
+    let (profile, voicemail) = join(profile(api, caller), api.core.history.voicemail(sid)).await;
+    let (profile, voicemail) = (profile?, voicemail?);
+    // Past the retention it is gone, whether or not DynamoDB's TTL has deleted it yet.
+    let now_s = api.core.now_ms().div_euclid(1000);
+    let voicemail = voicemail
+        .filter(|vm| vm.org == caller.org && vm.expires_at > now_s)
+        .ok_or_else(not_found)?;
+    let allowed = match &voicemail.phone_id {
+        Some(phone_id) => profile
+            .iter()
+            .flat_map(|p| p.assigned_phones.iter())
+            .any(|p| &p.id == phone_id),
+        None => voicemail.users.contains(&key(caller)),
+    };
+    if allowed {
+        Ok(voicemail)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// `GET /phone/voicemail/{recordingSid}` (`?format=wav` for WAV) streams the recording,
+/// fetched from Twilio with the API key; `DELETE` deletes it at Twilio and takes it off every
+/// entry that shows it.
+pub async fn voicemail(api: &Api, rest: &TwilioRest, caller: &Caller, request: &Request) -> Answer {
+    let voicemail = allowed_voicemail(api, caller, request).await?;
+    if request.method() == http::Method::DELETE {
+        rest.delete_recording(&voicemail.recording_sid)
+            .await
+            .map_err(rest_failure)?;
+        api.core.history.remove_voicemail(&voicemail).await?;
+        let body = json!({ "recordingSid": voicemail.recording_sid, "deleted": true });
+        return Ok(json_response(StatusCode::OK, &body));
+    }
+    let params = query(request);
+    let (format, content_type) = match param(&params, "format") {
+        None | Some("mp3") => ("mp3", "audio/mpeg"),
+        Some("wav") => ("wav", "audio/wav"),
+        Some(_) => return Err(FieldError::new("format", "must be mp3 or wav").into()),
+    };
+    let audio = rest
+        .fetch_recording(&voicemail.recording_sid, format)
+        .await
+        .map_err(|e| match e {
+            RestError::Refused { status: 404, .. } => {
+                ApiError::NotFound("Twilio no longer has this recording".into())
+            }
+            other => rest_failure(other),
+        })?;
+    let mut response = Response::new(audio.bytes);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    Ok(response)
+}

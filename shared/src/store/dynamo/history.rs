@@ -1,0 +1,294 @@
+//! The call history on DynamoDB. A fact is one transaction: the call's entry in each involved
+//! user's partition (created with the call's description if new; the fact set with a condition
+//! that it is new, for the facts that tell someone), the call's pointer, a voicemail's pointer,
+//! and the events. A repeated callback's transaction is refused whole: nothing is told twice.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use futures::future::join;
+
+use super::DynamoStore;
+use super::changes::Changes;
+use super::classify;
+use super::codec::{Item, get_n, get_s, get_ss, keyed, n, s};
+use super::keys::{
+    CALLHIST_SK, HISTORY_SK_PREFIX, PK, SEEN_SK, SK, TTL_ATTRIBUTE, VOICEMAIL_SK, callhist_pk,
+    hist, history_sk, presence_key_of, presence_pk, voicemail_pk,
+};
+use super::tx::TxOutcome;
+use crate::domain::OrgId;
+use crate::history::{AnsweredBy, Direction, Entry, Fact, MissedReason, Voicemail};
+use crate::store::history::{HistoryPage, HistoryStore, HistoryWrite, VoicemailRef, position};
+use crate::store::messages::Notice;
+use crate::store::{PresenceKey, StoreError};
+
+/// The update of one user's entry for `write`: the call's description where it is missing,
+/// and the fact (conditioned on being new where a repeat must tell nobody).
+fn entry_update(write: &HistoryWrite) -> Changes {
+    let base = &write.base;
+    let mut changes = Changes::default()
+        .keep(hist::CALL_SID, s(&base.call_sid))
+        .keep(hist::DIRECTION, s(base.direction.as_str()))
+        .keep(hist::STARTED_AT, n(base.started_at))
+        .keep(TTL_ATTRIBUTE, n(write.expires_at));
+    // An empty party is left unwritten, so that a later callback that names it fills it in.
+    for (name, value) in [(hist::FROM, &base.from), (hist::TO, &base.to)] {
+        if !value.is_empty() {
+            changes = changes.keep(name, s(value));
+        }
+    }
+    if let Some(id) = &base.phone_id {
+        changes = changes.keep(hist::PHONE_ID, s(id));
+    }
+    if let Some(number) = &base.phone_number {
+        changes = changes.keep(hist::PHONE_NUMBER, s(number));
+    }
+    match &write.fact {
+        Fact::Placed => changes,
+        Fact::Answered { by, at } => changes
+            .set(hist::ANSWERED_BY, s(&by.identity))
+            .set(hist::ANSWERED_BY_NAME, s(&by.name))
+            .set(hist::ANSWERED_AT, n(*at))
+            .when("attribute_not_exists(#answeredAt)", Vec::new()),
+        Fact::Ended {
+            at,
+            duration_seconds,
+        } => changes
+            .keep(hist::ENDED_AT, n(*at))
+            .keep(hist::DURATION, n(*duration_seconds)),
+        Fact::Missed(reason) => changes
+            .set(hist::MISSED, s(reason.as_str()))
+            .when("attribute_not_exists(#missed)", Vec::new()),
+        Fact::Canceled => changes.set(hist::CANCELED, AttributeValue::Bool(true)),
+        Fact::Voicemail(voicemail) => changes
+            .set(hist::RECORDING_SID, s(&voicemail.recording_sid))
+            .set(hist::RECORDING_DURATION, n(voicemail.duration_seconds))
+            .when(
+                "attribute_not_exists(#recordingSid) AND attribute_not_exists(#voicemailDeleted)",
+                Vec::new(),
+            ),
+    }
+}
+
+fn entry_from_item(item: &Item) -> Entry {
+    let number = |name| get_n(item, name);
+    let text = |name| get_s(item, name).map(str::to_owned);
+    Entry {
+        call_sid: text(hist::CALL_SID).unwrap_or_default(),
+        direction: get_s(item, hist::DIRECTION).and_then(Direction::parse),
+        from: text(hist::FROM).unwrap_or_default(),
+        to: text(hist::TO).unwrap_or_default(),
+        phone_id: text(hist::PHONE_ID),
+        phone_number: text(hist::PHONE_NUMBER),
+        started_at: number(hist::STARTED_AT).unwrap_or(0),
+        answered_by: text(hist::ANSWERED_BY).map(|identity| AnsweredBy {
+            identity,
+            name: text(hist::ANSWERED_BY_NAME).unwrap_or_default(),
+        }),
+        answered_at: number(hist::ANSWERED_AT),
+        ended_at: number(hist::ENDED_AT),
+        duration_seconds: number(hist::DURATION).and_then(|d| u32::try_from(d).ok()),
+        missed: get_s(item, hist::MISSED).and_then(MissedReason::parse),
+        canceled: item
+            .get(hist::CANCELED)
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
+        voicemail: text(hist::RECORDING_SID).map(|recording_sid| Voicemail {
+            recording_sid,
+            duration_seconds: number(hist::RECORDING_DURATION)
+                .and_then(|d| u32::try_from(d).ok())
+                .unwrap_or(0),
+        }),
+        voicemail_deleted: item.contains_key(hist::VOICEMAIL_DELETED),
+    }
+}
+
+fn voicemail_item(vm: &VoicemailRef) -> Item {
+    let mut item = keyed(voicemail_pk(&vm.recording_sid), VOICEMAIL_SK);
+    item.insert(hist::ORG.to_owned(), s(vm.org.as_str()));
+    if let Some(phone_id) = &vm.phone_id {
+        item.insert(hist::PHONE_ID.to_owned(), s(phone_id));
+    }
+    item.insert(hist::CALL_SID.to_owned(), s(&vm.call_sid));
+    item.insert(hist::STARTED_AT.to_owned(), n(vm.started_at));
+    let users: Vec<String> = vm.users.iter().map(presence_pk).collect();
+    if !users.is_empty() {
+        item.insert(hist::USERS.to_owned(), AttributeValue::Ss(users));
+    }
+    item.insert(TTL_ATTRIBUTE.to_owned(), n(vm.expires_at));
+    item
+}
+
+fn voicemail_from_item(recording_sid: &str, item: &Item) -> Option<VoicemailRef> {
+    Some(VoicemailRef {
+        recording_sid: recording_sid.to_owned(),
+        org: OrgId::parse_field(get_s(item, hist::ORG)?, "org").ok()?,
+        phone_id: get_s(item, hist::PHONE_ID).map(str::to_owned),
+        call_sid: get_s(item, hist::CALL_SID)?.to_owned(),
+        started_at: get_n(item, hist::STARTED_AT)?,
+        users: get_ss(item, hist::USERS)
+            .into_iter()
+            .filter_map(presence_key_of)
+            .collect(),
+        expires_at: get_n(item, TTL_ATTRIBUTE).unwrap_or(0),
+    })
+}
+
+#[async_trait]
+impl HistoryStore for DynamoStore {
+    async fn record(
+        &self,
+        write: &HistoryWrite,
+        voicemail: Option<&VoicemailRef>,
+    ) -> Result<bool, StoreError> {
+        let key = history_sk(&position(write.base.started_at, &write.base.call_sid));
+        let mut writes: Vec<TransactWriteItem> = write
+            .users
+            .iter()
+            .map(|user| {
+                entry_update(write).update(&self.table, keyed(presence_pk(user), key.clone()))
+            })
+            .collect::<Result<_, _>>()?;
+        if let Some(user) = write.users.first() {
+            let mut pointer = keyed(callhist_pk(&write.base.call_sid), CALLHIST_SK);
+            pointer.insert(hist::ORG.to_owned(), s(user.org.as_str()));
+            pointer.insert(hist::STARTED_AT.to_owned(), n(write.base.started_at));
+            pointer.insert(TTL_ATTRIBUTE.to_owned(), n(write.expires_at));
+            writes.push(self.put(pointer, None)?);
+        }
+        if let Some(vm) = voicemail {
+            writes.push(self.put(voicemail_item(vm), None)?);
+        }
+        let empty = Notice {
+            kind: crate::events::EventKind::CallState,
+            data: serde_json::Value::Null,
+            at: 0,
+            to: Vec::new(),
+        };
+        let notice = write.notice.as_ref().unwrap_or(&empty);
+        Ok(matches!(
+            self.transact_noticed(writes, notice).await?,
+            TxOutcome::Written
+        ))
+    }
+
+    async fn history(
+        &self,
+        user: &PresenceKey,
+        before: Option<&str>,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<HistoryPage, StoreError> {
+        let pk = presence_pk(user);
+        let upper = match before {
+            Some(before) => history_sk(before),
+            // Below the seen mark, which sorts after every entry.
+            None => format!("{HISTORY_SK_PREFIX}~"),
+        };
+        let entries = async {
+            let mut entries = Vec::new();
+            let mut start: Option<Item> = None;
+            loop {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+                    .filter_expression("#exp > :now")
+                    .expression_attribute_names("#pk", PK)
+                    .expression_attribute_names("#sk", SK)
+                    .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+                    .expression_attribute_values(":pk", s(pk.clone()))
+                    .expression_attribute_values(":from", s(HISTORY_SK_PREFIX))
+                    .expression_attribute_values(":to", s(upper.clone()))
+                    .expression_attribute_values(":now", n(now_ms.div_euclid(1000)))
+                    .scan_index_forward(false)
+                    .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+                    .set_exclusive_start_key(start.take())
+                    .send()
+                    .await
+                    .map_err(|e| classify("Query", e))?;
+                for item in page.items() {
+                    let sk = get_s(item, SK).unwrap_or_default();
+                    if sk == upper || entries.len() == limit {
+                        continue;
+                    }
+                    let position = sk.strip_prefix(HISTORY_SK_PREFIX).unwrap_or(sk);
+                    entries.push((position.to_owned(), entry_from_item(item)));
+                }
+                match page.last_evaluated_key {
+                    Some(key) if !key.is_empty() && entries.len() < limit => start = Some(key),
+                    _ => return Ok::<_, StoreError>(entries),
+                }
+            }
+        };
+        let (entries, mark) = join(entries, self.get(keyed(pk.clone(), SEEN_SK))).await;
+        Ok(HistoryPage {
+            entries: entries?,
+            seen_up_to: mark?.and_then(|item| get_s(&item, hist::UP_TO).map(str::to_owned)),
+        })
+    }
+
+    async fn call_started(&self, call_sid: &str) -> Result<Option<(OrgId, i64)>, StoreError> {
+        let item = self.get(keyed(callhist_pk(call_sid), CALLHIST_SK)).await?;
+        Ok(item.and_then(|item| {
+            let org = OrgId::parse_field(get_s(&item, hist::ORG)?, "org").ok()?;
+            Some((org, get_n(&item, hist::STARTED_AT)?))
+        }))
+    }
+
+    async fn mark_seen(
+        &self,
+        user: &PresenceKey,
+        position: &str,
+        notice: &Notice,
+    ) -> Result<bool, StoreError> {
+        let mark = Changes::default()
+            .set(hist::UP_TO, s(position))
+            .when(
+                "attribute_not_exists(#upTo) OR #upTo < :position",
+                vec![("position", s(position))],
+            )
+            .update(&self.table, keyed(presence_pk(user), SEEN_SK))?;
+        Ok(matches!(
+            self.transact_noticed(vec![mark], notice).await?,
+            TxOutcome::Written
+        ))
+    }
+
+    async fn voicemail(&self, recording_sid: &str) -> Result<Option<VoicemailRef>, StoreError> {
+        let item = self
+            .get(keyed(voicemail_pk(recording_sid), VOICEMAIL_SK))
+            .await?;
+        Ok(item.and_then(|item| voicemail_from_item(recording_sid, &item)))
+    }
+
+    async fn remove_voicemail(&self, voicemail: &VoicemailRef) -> Result<(), StoreError> {
+        let key = history_sk(&position(voicemail.started_at, &voicemail.call_sid));
+        let mut writes: Vec<TransactWriteItem> = voicemail
+            .users
+            .iter()
+            .map(|user| {
+                Changes::default()
+                    .keep(TTL_ATTRIBUTE, n(voicemail.expires_at))
+                    .remove(hist::RECORDING_SID)
+                    .remove(hist::RECORDING_DURATION)
+                    .set(hist::VOICEMAIL_DELETED, AttributeValue::Bool(true))
+                    .update(&self.table, keyed(presence_pk(user), key.clone()))
+            })
+            .collect::<Result<_, _>>()?;
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(keyed(
+                voicemail_pk(&voicemail.recording_sid),
+                VOICEMAIL_SK,
+            )));
+        writes.push(
+            TransactWriteItem::builder()
+                .delete(super::tx::built(delete.build())?)
+                .build(),
+        );
+        self.transact(writes).await.map(|_| ())
+    }
+}

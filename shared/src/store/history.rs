@@ -1,0 +1,87 @@
+//! The call history's store: facts added to each involved user's entry of a call (in one
+//! transaction with the events a new fact causes), a user's entries newest first with their
+//! seen mark, and the pointers from a `CallSid` and a `RecordingSid`.
+
+use async_trait::async_trait;
+
+use super::messages::Notice;
+use super::{PresenceKey, StoreError};
+use crate::domain::OrgId;
+use crate::history::{CallBase, Entry, Fact};
+
+/// A fact for the entries of `users`.
+#[derive(Debug, Clone)]
+pub struct HistoryWrite {
+    pub base: CallBase,
+    pub users: Vec<PresenceKey>,
+    pub fact: Fact,
+    /// Epoch seconds: `CALL_HISTORY_RETENTION_DAYS` after the call started.
+    pub expires_at: i64,
+    /// Told when the fact is new (a miss, a voicemail); never for a repeat.
+    pub notice: Option<Notice>,
+}
+
+/// Where a voicemail is, and who may play or delete it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoicemailRef {
+    pub recording_sid: String,
+    pub org: OrgId,
+    /// The number it was left on; none for a colleague's direct voicemail reached internally.
+    pub phone_id: Option<String>,
+    pub call_sid: String,
+    pub started_at: i64,
+    /// Whose entries show it.
+    pub users: Vec<PresenceKey>,
+    pub expires_at: i64,
+}
+
+/// A page of a user's history, newest first, and how far they have seen.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryPage {
+    /// Each entry with its position (its start and `CallSid`), the page's cursor.
+    pub entries: Vec<(String, Entry)>,
+    /// The position of the newest call the user has marked seen.
+    pub seen_up_to: Option<String>,
+}
+
+/// An entry's position: its start (16 hex digits of epoch ms, so positions sort by time) and
+/// its `CallSid`.
+pub fn position(started_at: i64, call_sid: &str) -> String {
+    format!("{:016x}:{call_sid}", started_at.max(0))
+}
+
+#[async_trait]
+pub trait HistoryStore: Send + Sync {
+    /// Add the fact to each user's entry (created if new), with the call's pointer and, for a
+    /// voicemail, its pointer; whether the fact was new.
+    async fn record(
+        &self,
+        write: &HistoryWrite,
+        voicemail: Option<&VoicemailRef>,
+    ) -> Result<bool, StoreError>;
+
+    /// The user's entries before `before`, newest first, live at `now_ms`, at most `limit`.
+    async fn history(
+        &self,
+        user: &PresenceKey,
+        before: Option<&str>,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<HistoryPage, StoreError>;
+
+    /// When a call started, and its org (from its pointer).
+    async fn call_started(&self, call_sid: &str) -> Result<Option<(OrgId, i64)>, StoreError>;
+
+    /// Move the user's seen mark up to `position` (never back), telling their devices.
+    async fn mark_seen(
+        &self,
+        user: &PresenceKey,
+        position: &str,
+        notice: &Notice,
+    ) -> Result<bool, StoreError>;
+
+    async fn voicemail(&self, recording_sid: &str) -> Result<Option<VoicemailRef>, StoreError>;
+
+    /// Take a deleted voicemail off every entry that shows it, and forget its pointer.
+    async fn remove_voicemail(&self, voicemail: &VoicemailRef) -> Result<(), StoreError>;
+}
