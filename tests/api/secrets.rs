@@ -2,8 +2,8 @@
 //! `AWS_ENDPOINT_URL_SECRETS_MANAGER`), through the local server as `serve` runs it: read at
 //! start-up in place of the environment's values, a rotation landing after the refresh period
 //! (app tokens, webhooks with the auth token and its secondary, voice tokens, realtime
-//! tickets, the API key of texts sent through Twilio's REST API), the last good values kept
-//! when a read fails, a start refused without the secret.
+//! tickets, the API key of texts sent and of voicemail played and deleted through Twilio's
+//! REST API), the last good values kept when a read fails, a start refused without the secret.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,8 +18,9 @@ use shared::local::mint_app_jwt;
 use shared::secrets::{Env, configure_from_env};
 use shared::twilio::signature::sign;
 
+use crate::call_history::{AUDIO, RECORDING, call_sid};
 use crate::fake_twilio::FakeTwilio;
-use crate::helpers::{ORG, StoreKind, TestApp, now_s, test_env};
+use crate::helpers::{AUTH_TOKEN, ORG, StoreKind, TestApp, now_s, test_env};
 use crate::realtime::spawn_local;
 use crate::sms::CUSTOMER;
 use crate::webhooks::{SALES, call_params};
@@ -298,6 +299,50 @@ async fn texts_are_sent_with_the_secrets_api_key_and_its_rotation() {
     .await;
     let sends = twilio.sends();
     let last = sends.last().and_then(|s| s.authorization.clone());
+    let expected = base64::engine::general_purpose::STANDARD.encode("SKnext:api-key-secret-next");
+    assert_eq!(last, Some(format!("Basic {expected}")));
+}
+
+/// Voicemail plays and is deleted with the API key of the secret; a new key written into the
+/// secret reaches the calls routes without a restart.
+#[tokio::test]
+async fn voicemail_is_played_and_deleted_with_the_secrets_api_key_and_its_rotation() {
+    // The tests' auth token signs the calls that leave the voicemail.
+    let secret = Secret::create(&values("jwt", AUTH_TOKEN, None)).await;
+    let twilio = FakeTwilio::start().await;
+    twilio.accept_only_key("SKjwt", "api-key-secret-jwt");
+    twilio.add_recording(RECORDING, AUDIO);
+    let app = serve_with(&secret, &[("TWILIO_API_BASE_URL", &twilio.base)]).await;
+    let sid = call_sid(1);
+    let twiml = app.ring(&sid, SALES).await;
+    app.recorded(&twiml, &sid, SALES, "completed", 17).await;
+    let (token, path) = (app_token("jwt"), format!("/phone/voicemail/{RECORDING}"));
+    let plays = || async {
+        let played = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(&token);
+        played.send().await.unwrap().status()
+    };
+    assert_eq!(plays().await, StatusCode::OK);
+
+    // A new key: written into the secret, then the old one deleted in Twilio.
+    let mut rotated = values("jwt", AUTH_TOKEN, None);
+    rotated["TWILIO_API_KEY_SID"] = json!("SKnext");
+    rotated["TWILIO_API_KEY_SECRET"] = json!("api-key-secret-next");
+    secret.put(&rotated.to_string()).await;
+    twilio.accept_only_key("SKnext", "api-key-secret-next");
+    eventually("plays with the new API key", || async {
+        plays().await == StatusCode::OK
+    })
+    .await;
+    let (status, body) = app.delete(&path, &token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!twilio.has_recording(RECORDING));
+    let last = twilio
+        .received()
+        .last()
+        .and_then(|r| r.authorization.clone());
     let expected = base64::engine::general_purpose::STANDARD.encode("SKnext:api-key-secret-next");
     assert_eq!(last, Some(format!("Basic {expected}")));
 }

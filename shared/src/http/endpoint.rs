@@ -213,18 +213,24 @@ pub mod endpoints {
     /// The call history's app routes, one function chosen by path.
     pub struct Calls {
         api: Api,
-        rest: TwilioRest,
+        /// Twilio's REST API with the API key, for recordings: remade when a re-read of the
+        /// secret brings a new key.
+        rest: Rotating<TwilioRest>,
+    }
+
+    impl Calls {
+        pub(in crate::http) fn with_api(api: Api, config: &Config) -> Result<Self, StartupError> {
+            let rest = TwilioRest::rotating(config, api.core.secrets.as_ref())
+                .ok_or(StartupError::Missing("Twilio's REST API"))?;
+            Ok(Self { api, rest })
+        }
     }
 
     impl Endpoint for Calls {
         const ROUTES: &'static [Route] = &Route::CALLS;
 
         fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
-            let twilio = StartupError::require(&config.twilio_api, "Twilio's REST API")?;
-            Ok(Self {
-                rest: TwilioRest::new(twilio.rest.clone(), twilio.timeout),
-                api: Api::new(core, config)?,
-            })
+            Self::with_api(Api::new(core, config)?, config)
         }
 
         fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
@@ -233,9 +239,13 @@ pub mod endpoints {
                 match route {
                     Route::CallHistory => calls::history(api, &caller, request).await,
                     Route::CallsSeen => calls::seen(api, &caller, request).await,
-                    _ => calls::voicemail(api, &self.rest, &caller, request).await,
+                    _ => calls::voicemail(api, &self.rest.get(), &caller, request).await,
                 }
             }))
+        }
+
+        fn warm(&self) -> BoxFuture<'_, ()> {
+            Box::pin(self.api.warm())
         }
     }
 
@@ -302,8 +312,8 @@ impl Endpoint for App {
             list_devices: ListDevices(api.clone()),
             user_phones: UserPhones(api.clone()),
             events: Events::with_api(api.clone(), config)?,
-            sms: Sms::with_api(api, config)?,
-            calls: Calls::build(core.clone(), config)?,
+            sms: Sms::with_api(api.clone(), config)?,
+            calls: Calls::with_api(api, config)?,
             webhooks: VoiceWebhooks::build(core, config)?,
         })
     }

@@ -14,7 +14,6 @@ use crate::config::Needs;
 use crate::domain::IdentityStyle;
 use crate::domain::dates::day_of;
 use crate::inbox::reconcile::reconcile;
-use crate::secrets::Rotating;
 use crate::store::{DirectoryStore, MessageStore};
 use crate::twilio::rest::TwilioRest;
 
@@ -27,11 +26,8 @@ pub async fn run_reconcile() -> Result<(), Error> {
     };
     let (store, rest, style) = start(needs, |config, secrets, store, _| {
         // The API key is remade when a re-read of the secret brings a new one.
-        let rest = Rotating::new(&config, secrets.as_ref(), |config| {
-            let twilio = config.twilio_api.as_ref()?;
-            Some(TwilioRest::new(twilio.rest.clone(), twilio.timeout))
-        })
-        .ok_or(StartupError::Missing("Twilio's REST API"))?;
+        let rest = TwilioRest::rotating(&config, secrets.as_ref())
+            .ok_or(StartupError::Missing("Twilio's REST API"))?;
         Ok((store, rest, config.presence.identity_style))
     })
     .await?;

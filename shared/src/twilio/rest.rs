@@ -15,8 +15,10 @@ use bytes::Bytes;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+use crate::config::Config;
 pub use crate::config::RestConfig;
 use crate::outbound::{Answer, Outbound, OutboundError};
+use crate::secrets::{Rotating, Secrets};
 
 use super::resources::MediaPage;
 pub use super::resources::{Download, MediaResource, MessagePage, MessageResource};
@@ -94,6 +96,15 @@ impl TwilioRest {
             config,
             http: Outbound::new(deadline),
         }
+    }
+
+    /// The client of `config`'s API key, remade when a re-read of `secrets` brings a new key;
+    /// `None` without Twilio's REST API section.
+    pub fn rotating(config: &Config, secrets: Option<&Secrets>) -> Option<Rotating<Self>> {
+        Rotating::new(config, secrets, |config| {
+            let twilio = config.twilio_api.as_ref()?;
+            Some(Self::new(twilio.rest.clone(), twilio.timeout))
+        })
     }
 
     fn account_path(&self) -> String {
