@@ -2,7 +2,8 @@
 //! the test API key, the form fields a message needs) and answering as it does: 201 JSON for a
 //! created message, 400 JSON with Twilio's error `code`, 401, 429, 500, or a slow answer.
 //! Media answer with a redirect to a "CDN" path that must be fetched without credentials;
-//! recordings are served and deleted.
+//! recordings are served and deleted. Under `/hooks/` it is a customer's own webhook receiver
+//! instead (a directory's `recordingStatusCallback`): any request answered 204 and kept.
 //!
 //! Behaviour is chosen by the `To` number of a send: see [`FakeTwilio::refuse`],
 //! [`FakeTwilio::slow`].
@@ -32,6 +33,7 @@ pub struct Received {
     pub query: Vec<(String, String)>,
     pub form: Vec<(String, String)>,
     pub authorization: Option<String>,
+    pub signature: Option<String>,
 }
 
 impl Received {
@@ -156,6 +158,14 @@ impl FakeTwilio {
             .collect()
     }
 
+    /// The requests the receiver under `/hooks/` got.
+    pub fn hooks(&self) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.path.starts_with("/hooks/"))
+            .collect()
+    }
+
     pub fn leaked_credentials(&self) -> usize {
         self.state.lock().unwrap().leaked_credentials
     }
@@ -244,11 +254,11 @@ impl FakeTwilio {
             form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
                 .into_owned()
                 .collect();
-        let authorization = request
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header = |name: &str| {
+            let value = request.headers().get(name)?.to_str().ok()?;
+            Some(value.to_owned())
+        };
+        let (authorization, signature) = (header("authorization"), header("x-twilio-signature"));
         let body = request.into_body().collect().await.unwrap().to_bytes();
         let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
         let received = Received {
@@ -257,8 +267,12 @@ impl FakeTwilio {
             query: query.clone(),
             form: form.clone(),
             authorization: authorization.clone(),
+            signature,
         };
         self.state.lock().unwrap().received.push(received.clone());
+        if path.starts_with("/hooks/") {
+            return raw(204, "text/plain", Vec::new());
+        }
 
         if let Some(file) = path.strip_prefix("/cdn/") {
             // The CDN: pre-signed, and never given the account's credentials.

@@ -3,7 +3,8 @@
 //! start-up in place of the environment's values, a rotation landing after the refresh period
 //! (app tokens, webhooks with the auth token and its secondary, voice tokens, realtime
 //! tickets, the API key of texts sent and of voicemail played and deleted through Twilio's
-//! REST API), the last good values kept when a read fails, a start refused without the secret.
+//! REST API, the auth token signing recording reports passed on), the last good values kept
+//! when a read fails, a start refused without the secret.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,14 +14,15 @@ use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::config::Needs;
+use shared::directory::{Directory, Fallback};
 use shared::http::Route;
 use shared::local::mint_app_jwt;
 use shared::secrets::{Env, configure_from_env};
-use shared::twilio::signature::sign;
+use shared::twilio::signature::{is_valid, sign};
 
 use crate::call_history::{AUDIO, RECORDING, call_sid};
-use crate::fake_twilio::FakeTwilio;
-use crate::helpers::{AUTH_TOKEN, ORG, StoreKind, TestApp, now_s, test_env};
+use crate::fake_twilio::{FakeTwilio, Received};
+use crate::helpers::{AUTH_TOKEN, DEMO_DIRECTORY, ORG, StoreKind, TestApp, now_s, test_env};
 use crate::realtime::spawn_local;
 use crate::sms::CUSTOMER;
 use crate::webhooks::{SALES, call_params};
@@ -151,6 +153,17 @@ impl TestApp {
         let params = call_params(SALES);
         let signature = sign(auth_token, &format!("{}{path}", self.base), &params);
         self.webhook_with(path, &params, Some(signature)).await.0
+    }
+
+    /// A voicemail left on Sales by call `n`: the report its recording callback passed on to
+    /// `receiver`.
+    async fn leave_voicemail_on_sales(&self, receiver: &FakeTwilio, n: u32) -> Received {
+        let sid = call_sid(n);
+        let twiml = self.ring(&sid, SALES).await;
+        self.recorded(&twiml, &sid, SALES, "completed", 17).await;
+        let report = receiver.hooks().pop().expect("a report passed on");
+        assert_eq!(report.field("CallSid"), Some(sid.as_str()));
+        report
     }
 
     /// Whether a voice token minted now is of the API key of `jwt`'s values: its SID, signed
@@ -345,6 +358,45 @@ async fn voicemail_is_played_and_deleted_with_the_secrets_api_key_and_its_rotati
         .and_then(|r| r.authorization.clone());
     let expected = base64::engine::general_purpose::STANDARD.encode("SKnext:api-key-secret-next");
     assert_eq!(last, Some(format!("Basic {expected}")));
+}
+
+/// A recording report passed on to the directory's own receiver is signed as Twilio would
+/// sign it: with the auth token (not the secondary), and after a rotation with the new one.
+#[tokio::test]
+async fn recording_reports_passed_on_are_signed_with_the_current_auth_token() {
+    // The tests' auth token is the secondary, then the auth token alone: it signs the calls
+    // throughout, while the primary changes.
+    let secret = Secret::create(&values("jwt", "token-old", Some(AUTH_TOKEN))).await;
+    let app = serve(&secret).await;
+    let receiver = FakeTwilio::start().await;
+    let url = format!("{}/hooks/voicemail", receiver.base);
+    // Sales' voicemail reports go to the org's own receiver too (here over plain HTTP, which
+    // the directory file refuses: it is set past the file's checks).
+    let mut directory = Directory::parse(DEMO_DIRECTORY).unwrap();
+    for group in &mut directory.orgs[0].groups {
+        if let Some(Fallback::Voicemail(voicemail)) = &mut group.fallback {
+            voicemail.recording_status_callback = Some(url.clone());
+        }
+    }
+    app.stores.directory.import(&directory).await.unwrap();
+    let signed_by = |report: &Received, token: &str| {
+        let signature = report.signature.as_deref().unwrap_or_default();
+        is_valid(token, &url, &report.form, signature)
+    };
+    let report = app.leave_voicemail_on_sales(&receiver, 1).await;
+    assert!(signed_by(&report, "token-old"));
+    assert!(!signed_by(&report, AUTH_TOKEN));
+
+    secret
+        .put(&values("jwt", AUTH_TOKEN, None).to_string())
+        .await;
+    eventually("the old auth token refused", || async {
+        app.call_signed_with("token-old").await == StatusCode::FORBIDDEN
+    })
+    .await;
+    let report = app.leave_voicemail_on_sales(&receiver, 2).await;
+    assert!(signed_by(&report, AUTH_TOKEN));
+    assert!(!signed_by(&report, "token-old"));
 }
 
 #[tokio::test]

@@ -494,7 +494,25 @@ async fn either_token_signs(path: &str, params: &[(String, String)]) {
 
 #[tokio::test]
 async fn during_an_auth_token_rotation_either_token_signs() {
-    either_token_signs("/phone/voice/incoming", &call_params(SALES)).await;
+    let call = call_params(SALES);
+    let mut recorded = call.clone();
+    recorded.extend(
+        [
+            ("RecordingSid", "RE0123456789abcdef0123456789abcdef"),
+            ("RecordingStatus", "completed"),
+            ("RecordingDuration", "17"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    for (path, params) in [
+        ("/phone/voice/incoming", &call),
+        ("/phone/voice/dial-status", &call),
+        ("/phone/voice/call-status", &call),
+        ("/phone/voice/fallback", &call),
+        ("/phone/voice/recording-status", &recorded),
+    ] {
+        either_token_signs(path, params).await;
+    }
 }
 
 #[tokio::test]

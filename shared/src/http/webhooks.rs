@@ -78,7 +78,8 @@ impl Webhooks {
     pub async fn dispatch(&self, route: Route, request: &Request) -> Response {
         let started = Instant::now();
         let url = public_url(request, self.config.public_base_url.as_deref());
-        let form = match verify(&self.config, &self.keys.get(), request, &url) {
+        let keys = self.keys.get();
+        let form = match verify(&self.config, &keys, request, &url) {
             Ok(params) => params,
             Err(refusal) => return refusal.response(),
         };
@@ -111,7 +112,7 @@ impl Webhooks {
             Route::RecordingStatus => {
                 let forwarder = routing::recording::Forwarder {
                     http: &self.forward_http,
-                    auth_token: self.config.auth_token.expose_secret(),
+                    key: keys.primary(),
                 };
                 routing::recording_status(&ctx, &call, &forwarder).await
             }

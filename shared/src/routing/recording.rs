@@ -2,8 +2,8 @@
 //! recording with sound is attached to the call's history entries of the people it was for
 //! (the number's users, or the colleague called), who hear `voicemail.received`; an absent or
 //! empty one leaves the missed call as it was. The directory's own `recordingStatusCallback`,
-//! if the voicemail has one, then gets the same parameters (signed for its URL with the auth
-//! token, as Twilio would), best effort: a slow or failing receiver never holds Twilio up.
+//! if the voicemail has one, then gets the same parameters (signed for its URL with the current
+//! auth token, as Twilio would), best effort: a slow or failing receiver never holds Twilio up.
 
 use std::time::Duration;
 
@@ -19,16 +19,17 @@ use crate::domain::UserKey;
 use crate::history::{Direction, Fact};
 use crate::outbound::Outbound;
 use crate::store::history::VoicemailRef;
-use crate::twilio::signature::sign;
+use crate::twilio::signature::SignatureKey;
 use crate::twilio::twiml::Twiml;
 
 /// How long the directory's own receiver gets.
 pub const FORWARD_DEADLINE: Duration = Duration::from_secs(2);
 
-/// Where recording reports are passed on, and the key that signs them.
+/// Where recording reports are passed on, and the key that signs them: the auth token's as
+/// of this request (the rotated one once a re-read of the secret brought it).
 pub struct Forwarder<'a> {
     pub http: &'a Outbound,
-    pub auth_token: &'a str,
+    pub key: &'a SignatureKey,
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -67,10 +68,7 @@ async fn forward(forwarder: &Forwarder<'_>, url: &str, params: &CallParams) -> O
         .finish();
     let request = http::Request::post(url)
         .header("content-type", "application/x-www-form-urlencoded")
-        .header(
-            "x-twilio-signature",
-            sign(forwarder.auth_token, url, &params.form),
-        )
+        .header("x-twilio-signature", forwarder.key.sign(url, &params.form))
         .body(Bytes::from(body))
         .ok()?;
     match forwarder.http.send(request, 64 * 1024).await {

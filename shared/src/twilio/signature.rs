@@ -26,8 +26,7 @@ fn signed_payload(url: &str, params: &[(String, String)]) -> Vec<u8> {
 
 /// The signature Twilio would send for a request to `url` with form `params`.
 pub fn sign(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, auth_token.as_bytes());
-    STANDARD.encode(hmac::sign(&key, &signed_payload(url, params)).as_ref())
+    SignatureKey::new(auth_token).sign(url, params)
 }
 
 /// Lower-case hex SHA-256 of a JSON body, as Twilio puts in `bodySHA256`.
@@ -71,6 +70,12 @@ impl SignatureKey {
         ))
     }
 
+    /// The signature Twilio would send with this token for a request to `url` with form
+    /// `params`.
+    pub fn sign(&self, url: &str, params: &[(String, String)]) -> String {
+        STANDARD.encode(hmac::sign(&self.0, &signed_payload(url, params)).as_ref())
+    }
+
     /// Whether `signature` is Twilio's for this URL and these parameters, trying both port
     /// forms. The comparison is constant-time.
     pub fn is_valid(&self, url: &str, params: &[(String, String)], signature: &str) -> bool {
@@ -105,29 +110,37 @@ impl SignatureKey {
 
 /// The auth token's key and, while the token is rotated, the secondary token's: Twilio signs
 /// with its primary token, which is ours until the secondary is promoted, then the secondary.
-pub struct SignatureKeys(Vec<SignatureKey>);
+pub struct SignatureKeys {
+    primary: SignatureKey,
+    secondary: Option<SignatureKey>,
+}
 
 impl SignatureKeys {
     pub fn new(auth_token: &str, secondary: Option<&str>) -> Self {
-        Self(
-            std::iter::once(auth_token)
-                .chain(secondary)
-                .map(SignatureKey::new)
-                .collect(),
-        )
+        Self {
+            primary: SignatureKey::new(auth_token),
+            secondary: secondary.map(SignatureKey::new),
+        }
+    }
+
+    /// The auth token's key: what Twilio signs with, so what signs a webhook this service
+    /// passes on as Twilio would.
+    pub fn primary(&self) -> &SignatureKey {
+        &self.primary
+    }
+
+    fn each(&self) -> impl Iterator<Item = &SignatureKey> {
+        std::iter::once(&self.primary).chain(&self.secondary)
     }
 
     /// [`SignatureKey::is_valid`] by either key.
     pub fn is_valid(&self, url: &str, params: &[(String, String)], signature: &str) -> bool {
-        self.0
-            .iter()
-            .any(|key| key.is_valid(url, params, signature))
+        self.each().any(|key| key.is_valid(url, params, signature))
     }
 
     /// [`SignatureKey::is_valid_json`] by either key.
     pub fn is_valid_json(&self, url: &str, body: &[u8], signature: &str) -> bool {
-        self.0
-            .iter()
+        self.each()
             .any(|key| key.is_valid_json(url, body, signature))
     }
 }
