@@ -108,13 +108,7 @@ async fn record_leg(
         .and_then(|d| d.parse().ok())
         .unwrap_or(0);
     let answered = matches!(status, "in-progress" | "answered");
-    let route = async {
-        let number = reference.number.as_ref()?;
-        match timeout_at(ctx.deadline, ctx.directory.route_for_number(number)).await {
-            Ok(Ok(route)) => route,
-            _ => None,
-        }
-    };
+    let route = history::number_route(ctx);
     let answerer = async {
         let callee = identities.first().filter(|_| answered && softphone)?;
         let key = UserKey::for_identity(callee.as_str())?;

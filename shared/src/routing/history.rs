@@ -183,6 +183,17 @@ pub(super) async fn record(
     }
 }
 
+/// The route of the number the call's reference names (inbound calls and calls to an org
+/// number), read within the deadline; none for other calls, or when the store cannot say:
+/// then a fact is lost, never the call.
+pub(super) async fn number_route(ctx: &Context<'_>) -> Option<NumberRoute> {
+    let number = ctx.callbacks.history.as_ref()?.number.as_ref()?;
+    match timeout_at(ctx.deadline, ctx.directory.route_for_number(number)).await {
+        Ok(Ok(route)) => route,
+        _ => None,
+    }
+}
+
 /// The parent call's `CallSid` a callback reports on: a leg's parent, or the call itself.
 pub(super) fn call_sid(params: &CallParams) -> Option<&str> {
     params

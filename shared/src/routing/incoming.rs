@@ -124,19 +124,12 @@ pub async fn dial_status(ctx: &Context<'_>, params: &CallParams) -> Decision {
     match (params.query("kind"), status) {
         (Some("voicemail"), _) | (None, None) => hangup("voicemail recorded"),
         (_, Some("completed" | "answered")) => {
-            let route = route_for_history(ctx).await;
-            record_dial(ctx, params, route.as_deref(), fact, hangup("answered")).await
+            let route = history::number_route(ctx).await;
+            record_dial(ctx, params, route.as_ref(), fact, hangup("answered")).await
         }
         (_, Some("canceled")) => {
-            let route = route_for_history(ctx).await;
-            record_dial(
-                ctx,
-                params,
-                route.as_deref(),
-                fact,
-                hangup("caller hung up"),
-            )
-            .await
+            let route = history::number_route(ctx).await;
+            record_dial(ctx, params, route.as_ref(), fact, hangup("caller hung up")).await
         }
         (Some("outgoing"), status) => {
             record_dial(ctx, params, None, fact, outgoing::dial_ended(status)).await
@@ -186,17 +179,6 @@ fn dial_fact(ctx: &Context<'_>, params: &CallParams, status: Option<&str>) -> Op
         }),
         "canceled" => Some(Fact::Canceled),
         other => history::missed(Some(other)).map(Fact::Missed),
-    }
-}
-
-/// The route of an inbound call's number, for its history (none for other calls, or when the
-/// store cannot say: then the fact is lost, not the call).
-async fn route_for_history(ctx: &Context<'_>) -> Option<Arc<NumberRoute>> {
-    let reference = ctx.callbacks.history.as_ref()?;
-    let number = reference.number.as_ref()?;
-    match timeout_at(ctx.deadline, ctx.directory.route_for_number(number)).await {
-        Ok(Ok(Some(route))) => Some(Arc::new(route)),
-        _ => None,
     }
 }
 

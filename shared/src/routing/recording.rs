@@ -91,13 +91,7 @@ pub async fn recording_status(
         return ignore("CallSid is missing or malformed");
     };
     // Round one: the number's route, or the colleague's profile (whose voicemail it was).
-    let route = async {
-        let number = reference.number.as_ref()?;
-        match timeout_at(ctx.deadline, ctx.directory.route_for_number(number)).await {
-            Ok(Ok(route)) => route,
-            _ => None,
-        }
-    };
+    let route = history::number_route(ctx);
     let callee = async {
         if reference.direction != Direction::Internal {
             return None;

@@ -8,7 +8,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::body::{body_object, string_field};
-use super::sms::{param, profile, query, rest_failure};
+use super::query::{limit, param, query};
+use super::sms::{profile, rest_failure};
 use super::{Answer, Api, key};
 use crate::domain::{Caller, FieldError};
 use crate::events::EventKind;
@@ -76,19 +77,7 @@ fn view<'a>(entry: &'a Entry, seen: bool) -> CallView<'a> {
 /// this page that are newer than their seen mark.
 pub async fn history(api: &Api, caller: &Caller, request: &Request) -> Answer {
     let params = query(request);
-    let limit = match param(&params, "limit") {
-        None => DEFAULT_LIMIT,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                FieldError::new(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                )
-            })?,
-    };
+    let limit = limit(&params, DEFAULT_LIMIT, MAX_LIMIT)?;
     let before = match param(&params, "before") {
         None | Some("") => None,
         Some(raw) if is_position(raw) => Some(raw.to_owned()),

@@ -6,6 +6,7 @@ pub mod body;
 pub mod calls;
 pub mod devices;
 pub mod events;
+mod query;
 pub mod sms;
 pub mod sms_send;
 

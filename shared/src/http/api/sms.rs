@@ -8,6 +8,7 @@ use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
 use super::body::{body_object, string_field};
+use super::query::{limit, param, query, required};
 use super::{Answer, Api, key};
 use crate::directory::{AssignedPhone, UserProfile};
 use crate::domain::{Caller, FieldError, UserKey};
@@ -21,42 +22,6 @@ pub const CONVERSATIONS_DEFAULT_LIMIT: usize = 20;
 pub const CONVERSATIONS_MAX_LIMIT: usize = 100;
 pub const MESSAGES_DEFAULT_LIMIT: usize = 50;
 pub const MESSAGES_MAX_LIMIT: usize = 200;
-
-/// The query string's parameters.
-pub(super) fn query(request: &Request) -> Vec<(String, String)> {
-    form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
-}
-
-pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-pub(super) fn required<'a>(
-    params: &'a [(String, String)],
-    name: &str,
-) -> Result<&'a str, FieldError> {
-    param(params, name)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| FieldError::new(name, "is required"))
-}
-
-fn limit(params: &[(String, String)], default: usize, max: usize) -> Result<usize, FieldError> {
-    match param(params, "limit") {
-        None => Ok(default),
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=max).contains(l))
-            .ok_or_else(|| {
-                FieldError::new("limit", format!("must be a whole number from 1 to {max}"))
-            }),
-    }
-}
 
 /// A paging cursor this service returned: a position, hex and short.
 fn cursor(params: &[(String, String)], name: &str) -> Result<Option<String>, FieldError> {

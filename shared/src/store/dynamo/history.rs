@@ -160,17 +160,11 @@ impl HistoryStore for DynamoStore {
         if let Some(vm) = voicemail {
             writes.push(self.put(voicemail_item(vm), None)?);
         }
-        let empty = Notice {
-            kind: crate::events::EventKind::CallState,
-            data: serde_json::Value::Null,
-            at: 0,
-            to: Vec::new(),
+        let outcome = match &write.notice {
+            Some(notice) => self.transact_noticed(writes, notice).await?,
+            None => self.transact(writes).await?,
         };
-        let notice = write.notice.as_ref().unwrap_or(&empty);
-        Ok(matches!(
-            self.transact_noticed(writes, notice).await?,
-            TxOutcome::Written
-        ))
+        Ok(matches!(outcome, TxOutcome::Written))
     }
 
     async fn history(
