@@ -337,9 +337,22 @@ async fn voicemail_plays_only_for_the_numbers_users_and_delete_removes_it(kind: 
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["field"], "recordingSid");
 
+    let before_delete = app.start_cursor(&alice()).await;
     let (status, body) = app.delete(&path, &bob()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(!twilio.has_recording(RECORDING));
+    // Alice's devices hear of Bob's delete at once.
+    let deleted: Vec<Value> = app
+        .event_types(&alice(), &before_delete)
+        .await
+        .into_iter()
+        .filter(|(kind, _)| kind == "voicemail.deleted")
+        .map(|(_, data)| data)
+        .collect();
+    assert_eq!(
+        deleted,
+        vec![json!({"callSid": sid, "recordingSid": RECORDING})]
+    );
     let call = app.only_call(&alice()).await;
     assert_eq!(call["voicemail"], Value::Null);
     assert_eq!(call["outcome"], "missed");

@@ -62,6 +62,11 @@ export interface CallEventData {
     'calls.seen': {
         upTo: string;
     };
+    /** A voicemail on a call to the user was deleted (by any user of the number, on any device). */
+    'voicemail.deleted': {
+        callSid: string;
+        recordingSid: string;
+    };
 }
 /**
  * An entry's place in the history, as the server orders it (and as its `cursor` spells it):

@@ -28,7 +28,7 @@ export interface EventDataByType extends SmsEventData, CallEventData {
 }
 export type KnownEventType = keyof EventDataByType;
 /** The types `EventDataByType` describes, at run time: each is also emitted under its own name. */
-export declare const EVENT_TYPES: readonly ["devices.changed", "device.signedOut", "call.state", "sms.received", "sms.sent", "sms.status", "sms.read", "call.missed", "voicemail.received", "calls.seen"];
+export declare const EVENT_TYPES: readonly ["devices.changed", "device.signedOut", "call.state", "sms.received", "sms.sent", "sms.status", "sms.read", "call.missed", "voicemail.received", "calls.seen", "voicemail.deleted"];
 /** One event of a known type: `{ cursor, type, at, data }`. */
 export interface ServerEventOf<T extends KnownEventType> {
     /** 20 lower-case hex characters; their string order is the events' order. */
@@ -48,6 +48,7 @@ export type SmsReadEvent = ServerEventOf<'sms.read'>;
 export type CallMissedEvent = ServerEventOf<'call.missed'>;
 export type VoicemailReceivedEvent = ServerEventOf<'voicemail.received'>;
 export type CallsSeenEvent = ServerEventOf<'calls.seen'>;
+export type VoicemailDeletedEvent = ServerEventOf<'voicemail.deleted'>;
 export type KnownServerEvent = {
     [T in KnownEventType]: ServerEventOf<T>;
 }[KnownEventType];

@@ -83,7 +83,8 @@ var EVENT_TYPES = [
   "sms.read",
   "call.missed",
   "voicemail.received",
-  "calls.seen"
+  "calls.seen",
+  "voicemail.deleted"
 ];
 function isEventOf(event, type) {
   return event.type === type;
@@ -1570,6 +1571,10 @@ var RecentCalls = class {
       source.on("call.missed", ({ data }) => this.learn(callFromEvent(data, { outcome: "missed", reason: data.reason }))),
       source.on("voicemail.received", ({ data }) => this.learn(callFromEvent(data, { outcome: "voicemail", voicemail: data.voicemail }))),
       source.on("calls.seen", ({ data }) => this.seen(data.upTo)),
+      source.on("voicemail.deleted", ({ data }) => {
+        this.forget(data.recordingSid);
+        this.changed();
+      }),
       source.on("resync", () => void this.load().catch(() => void 0))
     ];
   }

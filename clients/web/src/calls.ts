@@ -69,6 +69,8 @@ export interface CallEventData {
   'voicemail.received': CallRef & { voicemail: CallVoicemail };
   /** The user marked their history seen up to the call `upTo` (on any of their devices). */
   'calls.seen': { upTo: string };
+  /** A voicemail on a call to the user was deleted (by any user of the number, on any device). */
+  'voicemail.deleted': { callSid: string; recordingSid: string };
 }
 
 /**

@@ -37,6 +37,7 @@ export const EVENT_TYPES = [
   'call.missed',
   'voicemail.received',
   'calls.seen',
+  'voicemail.deleted',
 ] as const satisfies readonly KnownEventType[];
 
 /** Does not compile while a type of `EventDataByType` is missing from `EVENT_TYPES`. */
@@ -63,6 +64,7 @@ export type SmsReadEvent = ServerEventOf<'sms.read'>;
 export type CallMissedEvent = ServerEventOf<'call.missed'>;
 export type VoicemailReceivedEvent = ServerEventOf<'voicemail.received'>;
 export type CallsSeenEvent = ServerEventOf<'calls.seen'>;
+export type VoicemailDeletedEvent = ServerEventOf<'voicemail.deleted'>;
 
 export type KnownServerEvent = { [T in KnownEventType]: ServerEventOf<T> }[KnownEventType];
 

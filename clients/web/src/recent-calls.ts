@@ -7,9 +7,9 @@
 // How a page and an event meet: facts are only ever added to an entry on the server, so every
 // copy is merged into what is known (calls.ts, mergeCall): an event that overtook a page's
 // answer, or a page read from a replica a moment behind, loses nothing. The one fact that goes
-// is a deleted voicemail (deleted on another device: no event says so). It goes when deleted
-// here, when a page no longer shows it after an earlier page did, when playing it answers 404,
-// and when a page and an event disagree about it (an event caught up from before the delete, a
+// is a deleted voicemail. It goes when deleted here, at its `voicemail.deleted` event (deleted
+// on another device), when a page no longer shows it after an earlier page did (an event
+// missed), when playing it answers 404, and when a page and an event disagree about it (an event caught up from before the delete, a
 // page read a moment before the recording) and a page read a while later does not show it.
 // Pages are asked for one at a time, so a later answer never meets an earlier one.
 
@@ -84,6 +84,10 @@ export class RecentCalls {
       source.on('call.missed', ({ data }) => this.learn(callFromEvent(data, { outcome: 'missed', reason: data.reason }))),
       source.on('voicemail.received', ({ data }) => this.learn(callFromEvent(data, { outcome: 'voicemail', voicemail: data.voicemail }))),
       source.on('calls.seen', ({ data }) => this.seen(data.upTo)),
+      source.on('voicemail.deleted', ({ data }) => {
+        this.forget(data.recordingSid);
+        this.changed();
+      }),
       source.on('resync', () => void this.load().catch(() => undefined)),
     ];
   }

@@ -8,6 +8,7 @@ export type * from './environment.js';
 export type {
   CallMissedEvent,
   CallsSeenEvent,
+  VoicemailDeletedEvent,
   CallStateEvent,
   DeviceChange,
   DeviceSignedOutEvent,

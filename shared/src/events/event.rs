@@ -36,10 +36,13 @@ pub enum EventKind {
     VoicemailReceived,
     /// The user marked their history seen on another device (`data.upTo`, a `CallSid`).
     CallsSeen,
+    /// A voicemail on a call to the user was deleted, on any device of any user of the number
+    /// (`data.callSid`, `data.recordingSid`).
+    VoicemailDeleted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 11] = [
         EventKind::DevicesChanged,
         EventKind::DeviceSignedOut,
         EventKind::CallState,
@@ -50,6 +53,7 @@ impl EventKind {
         EventKind::CallMissed,
         EventKind::VoicemailReceived,
         EventKind::CallsSeen,
+        EventKind::VoicemailDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl EventKind {
             Self::CallMissed => "call.missed",
             Self::VoicemailReceived => "voicemail.received",
             Self::CallsSeen => "calls.seen",
+            Self::VoicemailDeleted => "voicemail.deleted",
         }
     }
 

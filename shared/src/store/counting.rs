@@ -351,8 +351,13 @@ impl HistoryStore for CountingStore {
         self.counted(self.history.voicemail(recording_sid)).await
     }
 
-    async fn remove_voicemail(&self, voicemail: &VoicemailRef) -> Result<(), StoreError> {
-        self.counted(self.history.remove_voicemail(voicemail)).await
+    async fn remove_voicemail(
+        &self,
+        voicemail: &VoicemailRef,
+        notice: &Notice,
+    ) -> Result<(), StoreError> {
+        self.counted(self.history.remove_voicemail(voicemail, notice))
+            .await
     }
 }
 

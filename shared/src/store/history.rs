@@ -83,5 +83,10 @@ pub trait HistoryStore: Send + Sync {
     async fn voicemail(&self, recording_sid: &str) -> Result<Option<VoicemailRef>, StoreError>;
 
     /// Take a deleted voicemail off every entry that shows it, and forget its pointer.
-    async fn remove_voicemail(&self, voicemail: &VoicemailRef) -> Result<(), StoreError>;
+    /// Take the voicemail off every entry that shows it and forget it, telling `notice` with it.
+    async fn remove_voicemail(
+        &self,
+        voicemail: &VoicemailRef,
+        notice: &Notice,
+    ) -> Result<(), StoreError>;
 }

@@ -304,6 +304,22 @@ test('a voicemail deleted on another device (no event) leaves: at the next page 
   assert.deepEqual(recent.calls.map((c) => c.outcome), ['missed', 'missed', 'missed']);
 });
 
+test('voicemail.deleted from another device takes it off at once, and a late voicemail.received does not bring it back', async () => {
+  const { recent, calls, clock, server, views } = await aliceTab();
+  calls.voicemailLeft(salesCall(clock, 1), voicemailOf(1), MP3);
+  await recent.load();
+  assert.equal(recent.calls[0].voicemail?.recordingSid, sid('RE', 1));
+  const shown = views.length;
+  server.publish('voicemail.deleted', { callSid: sid('CA', 1), recordingSid: sid('RE', 1) });
+  await settle();
+  assert.equal(recent.calls[0].voicemail ?? null, null);
+  assert.equal(recent.calls[0].outcome, 'missed');
+  assert.ok(views.length > shown, 'the page redraws');
+  server.publish('voicemail.received', { ...salesCall(clock, 1), voicemail: voicemailOf(1) });
+  await settle();
+  assert.equal(recent.calls[0].voicemail ?? null, null);
+});
+
 test('a page and an event disagree about a voicemail: the page read SETTLE_MS later decides either way', async () => {
   // Bob deleted it; Alice's page (read after) shows none; then an event from before the delete is caught up.
   const late = await aliceTab();

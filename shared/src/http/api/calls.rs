@@ -200,7 +200,17 @@ pub async fn voicemail(api: &Api, rest: &TwilioRest, caller: &Caller, request: &
         rest.delete_recording(&voicemail.recording_sid)
             .await
             .map_err(rest_failure)?;
-        api.core.history.remove_voicemail(&voicemail).await?;
+        // Every device of everyone it was for drops it at once.
+        let notice = Notice {
+            kind: EventKind::VoicemailDeleted,
+            data: json!({ "callSid": voicemail.call_sid, "recordingSid": voicemail.recording_sid }),
+            at: api.core.now_ms(),
+            to: voicemail.users.clone(),
+        };
+        api.core
+            .history
+            .remove_voicemail(&voicemail, &notice)
+            .await?;
         let body = json!({ "recordingSid": voicemail.recording_sid, "deleted": true });
         return Ok(json_response(StatusCode::OK, &body));
     }

@@ -258,7 +258,11 @@ impl HistoryStore for DynamoStore {
         Ok(item.and_then(|item| voicemail_from_item(recording_sid, &item)))
     }
 
-    async fn remove_voicemail(&self, voicemail: &VoicemailRef) -> Result<(), StoreError> {
+    async fn remove_voicemail(
+        &self,
+        voicemail: &VoicemailRef,
+        notice: &Notice,
+    ) -> Result<(), StoreError> {
         let key = history_sk(&position(voicemail.started_at, &voicemail.call_sid));
         let mut writes: Vec<TransactWriteItem> = voicemail
             .users
@@ -283,6 +287,6 @@ impl HistoryStore for DynamoStore {
                 .delete(super::tx::built(delete.build())?)
                 .build(),
         );
-        self.transact(writes).await.map(|_| ())
+        self.transact_noticed(writes, notice).await.map(|_| ())
     }
 }

@@ -117,16 +117,24 @@ impl HistoryStore for MemoryStore {
         Ok(self.history().voicemails.get(recording_sid).cloned())
     }
 
-    async fn remove_voicemail(&self, voicemail: &VoicemailRef) -> Result<(), StoreError> {
-        let mut state = self.history();
-        let key = position(voicemail.started_at, &voicemail.call_sid);
-        for user in &voicemail.users {
-            if let Some((entry, _)) = state.entries.get_mut(user).and_then(|e| e.get_mut(&key)) {
-                entry.voicemail = None;
-                entry.voicemail_deleted = true;
+    async fn remove_voicemail(
+        &self,
+        voicemail: &VoicemailRef,
+        notice: &Notice,
+    ) -> Result<(), StoreError> {
+        {
+            let mut state = self.history();
+            let key = position(voicemail.started_at, &voicemail.call_sid);
+            for user in &voicemail.users {
+                if let Some((entry, _)) = state.entries.get_mut(user).and_then(|e| e.get_mut(&key))
+                {
+                    entry.voicemail = None;
+                    entry.voicemail_deleted = true;
+                }
             }
+            state.voicemails.remove(&voicemail.recording_sid);
         }
-        state.voicemails.remove(&voicemail.recording_sid);
+        self.tell(notice).await;
         Ok(())
     }
 }
