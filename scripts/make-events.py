@@ -42,7 +42,7 @@ def app_jwt(email: str, org: str, secret: str = APP_JWT_SECRET) -> str:
     return f"{header}.{payload}.{b64url(signature)}"
 
 
-def realtime_ticket(device: str, email_identity: str = "user_alice_40example_2Ecom", org: str = "org_demo") -> str:
+def realtime_ticket(device: str, email_identity: str = "u_org_5Fdemo__alice_40example_2Ecom", org: str = "org_demo") -> str:
     """A realtime ticket as POST /phone/events/ticket issues them, but valid until 2100, so the
     fixture keeps working (a real one lasts a minute)."""
     header = b64url(json.dumps({"typ": "JWT", "alg": "HS256"}, separators=(",", ":")).encode())
@@ -76,7 +76,7 @@ def websocket(route, connection_id, headers=None, body=None):
 def stream_batch():
     """What the table's stream hands realtime-push: a new event of Alice's log, and (filtered
     out in AWS, skipped if it comes) a device's change."""
-    pk = {"S": "softphone:org_demo:user_alice_40example_2Ecom"}
+    pk = {"S": "softphone:org_demo:u_org_5Fdemo__alice_40example_2Ecom"}
     event_image = {"pk": pk, "sk": {"S": "~evt:000662d2fa000000a1b2"}, "type": {"S": "devices.changed"},
                    "at": {"N": str(TIME[1])}, "data": {"S": '{"deviceId":"dev_phone","change":"registered"}'},
                    "expiresAt": {"N": str(TIME[1] // 1000 + 604800)}}
@@ -170,7 +170,7 @@ def webhook(host, path, params, signature=None, via="url", query=""):
 
 def outgoing_params(to, extra=()):
     """What Twilio posts to the TwiML App's Voice URL when Alice's softphone calls `to`."""
-    caller = "client:user_alice_40example_2Ecom"
+    caller = "client:u_org_5Fdemo__alice_40example_2Ecom"
     return [("AccountSid", TWILIO_ACCOUNT_SID), ("ApiVersion", "2010-04-01"),
             ("ApplicationSid", TWILIO_TWIML_APP_SID), ("CallSid", "CA7a6b5c4d3e2f10ab9c8d7e6f5a4b3c2d"),
             ("CallStatus", "ringing"), ("Caller", caller), ("Direction", "inbound"),
@@ -184,7 +184,7 @@ def call_progress(status, sequence):
             ("CallbackSource", "call-progress-events"), ("Direction", "outbound-dial"),
             ("From", "+14158675309"), ("ParentCallSid", "CA5f1d8c0e1b2a3948576a6b5c4d3e2f10"),
             ("SequenceNumber", str(sequence)), ("Timestamp", "Fri, 20 Nov 2026 12:00:05 +0000"),
-            ("To", "client:user_alice_40example_2Ecom")]
+            ("To", "client:u_org_5Fdemo__alice_40example_2Ecom")]
 
 
 def sms_params(to, body, sid="SM7c1b0d9a8e2f4c3b6a5d4e3f2a1b0c9d", extra=()):
@@ -235,10 +235,10 @@ def main():
             URL_HOST, "/phone/voice/outgoing", outgoing_params("+14155559999", [("callerId", "+14155551234")])),
         "call-status-answered-function-url.json": webhook(
             URL_HOST, "/phone/voice/call-status", call_progress("in-progress", 1),
-            query="org=org_demo&identity=user_alice_40example_2Ecom"),
+            query="org=org_demo&identity=u_org_5Fdemo__alice_40example_2Ecom"),
         "call-status-completed-function-url.json": webhook(
             URL_HOST, "/phone/voice/call-status", call_progress("completed", 2) + [("CallDuration", "42")],
-            query="org=org_demo&identity=user_alice_40example_2Ecom"),
+            query="org=org_demo&identity=u_org_5Fdemo__alice_40example_2Ecom"),
         "voice-fallback-function-url.json": webhook(
             URL_HOST, "/phone/voice/fallback",
             call_params("+14155551234", [("ErrorCode", "11200"), ("ErrorUrl", f"https://{URL_HOST}/phone/voice/incoming")])),

@@ -67,7 +67,7 @@ import yaml
 # setting the fixture needs. A fixture it does not name runs after the named ones with the
 # derived checks alone. First match wins.
 # ---------------------------------------------------------------------------------------------
-ALICE = "user_alice_40example_2Ecom"
+ALICE = "u_org_5Fdemo__alice_40example_2Ecom"
 EXPECT = [
     # (pattern, order, settings for this invocation, checks on the answer)
     ("register-device.json", 10, {}, [("json", "identity", ALICE), ("json", "device.deviceId", "dev_a1b2c3")]),
@@ -87,7 +87,7 @@ EXPECT = [
     ("realtime-disconnect.json", 48, {}, []),
     # The gateway fixture carries claims an API Gateway JWT authorizer verified (AuthMode=gateway).
     ("register-device-gateway-authorizer.json", 50, {"AUTH_MODE": "gateway"},
-     [("json", "identity", "user_bob_40example_2Ecom")]),
+     [("json", "identity", "u_org_5Fdemo__bob_40example_2Ecom")]),
     ("voice-incoming-function-url.json", 60, {}, [("text", f"<Identity>{ALICE}</Identity>")]),
     ("voice-incoming-http-api.json", 61, {}, [("text", '<Parameter name="phoneId" value="phone-alice"/>')]),
     ("voice-outgoing-function-url.json", 62, {}, [("text", ">+14155559999</Number>")]),

@@ -134,7 +134,8 @@ impl LocalPages {
             .orgs
             .iter()
             .flat_map(|org| {
-                org.user_profiles()
+                // The safe style names everyone, so the list is whole whatever the deployment's.
+                org.user_profiles(shared::domain::IdentityStyle::Safe)
                     .into_iter()
                     .map(|p| json!({ "email": p.email, "orgId": p.org_id, "name": p.name }))
             })

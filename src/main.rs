@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use shared::app::StartupError;
 use shared::config::{AppAuthConfig, AppJwtKey, Config, ConfigError, ExposeSecret, Needs};
 use shared::directory::{Directory, DirectoryError};
+use shared::domain::IdentityStyle;
 use shared::http::Endpoint;
 use shared::local::{mint_app_jwt, with_dev_defaults};
 use shared::secrets::Env;
@@ -48,6 +49,10 @@ enum CliError {
     Since(String),
     #[error(transparent)]
     Reconcile(#[from] shared::inbox::reconcile::ReconcileError),
+    #[error("IDENTITY_STYLE {0:?} is not safe or email")]
+    IdentityStyleName(String),
+    #[error("the directory does not fit the identity style: {}", .0.join("; "))]
+    IdentityStyle(Vec<String>),
 }
 
 #[derive(Parser)]
@@ -185,8 +190,24 @@ async fn create_table() -> Result<(), CliError> {
 async fn import_directory(file: &Path) -> Result<(), CliError> {
     // Validate before touching the table: a bad file writes nothing.
     let directory = read_directory(Some(file))?;
+    let style = match std::env::var("IDENTITY_STYLE") {
+        Err(_) => IdentityStyle::default(),
+        Ok(raw) if raw.trim().is_empty() => IdentityStyle::default(),
+        Ok(raw) => IdentityStyle::parse(raw.trim()).ok_or(CliError::IdentityStyleName(raw))?,
+    };
+    directory
+        .check_identity_style(style)
+        .map_err(CliError::IdentityStyle)?;
     let store = dynamo_store().await?;
-    let report = store.import(&directory).await?;
+    if style == IdentityStyle::Email {
+        // The orgs already in the table count too: `user:<email>` cannot tell two orgs apart.
+        let mut all = store.export().await?;
+        all.orgs.retain(|o| directory.org(&o.org_id).is_none());
+        all.orgs.extend(directory.orgs.iter().cloned());
+        all.check_identity_style(style)
+            .map_err(CliError::IdentityStyle)?;
+    }
+    let report = store.import(&directory, style).await?;
     println!(
         "imported {} into {}: {report}",
         file.display(),
@@ -272,7 +293,11 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     // An identity provider's keys, fetched before the first request as in a cold start.
     app.warm().await;
     if load_directory {
-        let report = app.core().directory.import(&directory).await?;
+        let style = config.presence.identity_style;
+        directory
+            .check_identity_style(style)
+            .map_err(CliError::IdentityStyle)?;
+        let report = app.core().directory.import(&directory, style).await?;
         if args.store == StoreKind::Dynamodb {
             println!(
                 "directory loaded into {}: {report}",

@@ -578,7 +578,8 @@ async fn soak(store: &str, users: usize, devices: usize, ttl: u64) {
         .map(|u| {
             let count = devices / users + usize::from(u < devices % users);
             let e = email(u);
-            let identity = Identity::for_email(
+            let identity = Identity::for_person(
+                &shared::domain::OrgId::parse_field(ORG, "org").unwrap(),
                 &Email::parse_field(&e, "email").unwrap(),
                 IdentityStyle::Safe,
             )

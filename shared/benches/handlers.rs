@@ -38,7 +38,7 @@ fn app(runtime: &tokio::runtime::Runtime) -> App {
     let store = Arc::new(MemoryStore::new());
     let directory = Directory::parse(DEMO_DIRECTORY).expect("demo directory");
     runtime
-        .block_on(store.import(&directory))
+        .block_on(store.import(&directory, shared::domain::IdentityStyle::Safe))
         .expect("demo directory imports");
     App::new(&config, Stores::of(store)).expect("app")
 }

@@ -137,7 +137,8 @@ fn voice_token(c: &mut Criterion) {
     let config = config(&[]);
     let minter = VoiceTokenMinter::new(config.voice_tokens.as_ref().unwrap(), 3600);
     let email = Email::parse_field("alice@example.com", "email").unwrap();
-    let identity = Identity::for_email(&email, IdentityStyle::Safe).unwrap();
+    let org = shared::domain::OrgId::parse_field("org_demo", "org").unwrap();
+    let identity = Identity::for_person(&org, &email, IdentityStyle::Safe).unwrap();
     c.bench_function("voice token mint", |b| {
         b.iter(|| {
             minter
@@ -173,8 +174,9 @@ fn twilio_signature(c: &mut Criterion) {
 
 fn identity(c: &mut Criterion) {
     let email = Email::parse_field("alice.o'hara+voice@example.com", "email").unwrap();
+    let org = shared::domain::OrgId::parse_field("org_demo", "org").unwrap();
     c.bench_function("identity encode (safe)", |b| {
-        b.iter(|| Identity::for_email(black_box(&email), IdentityStyle::Safe).unwrap())
+        b.iter(|| Identity::for_person(&org, black_box(&email), IdentityStyle::Safe).unwrap())
     });
 }
 

@@ -16,7 +16,7 @@ use proptest::test_runner::Config;
 use serde_json::{Value, json};
 use sha1::Sha1;
 use shared::directory::Directory;
-use shared::domain::{Email, Identity, IdentityStyle};
+use shared::domain::{Email, Identity, IdentityStyle, OrgId};
 use shared::twilio::signature;
 use shared::twilio::twiml::{ClientNoun, DialNoun, DialVerb, RecordVerb, Twiml, escape};
 
@@ -55,6 +55,15 @@ fn any_email() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Org ids of every allowed character, short and at the 64-character limit.
+fn any_org() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9._-]{1,64}"
+}
+
+fn org(raw: &str) -> OrgId {
+    OrgId::parse_field(raw, "org").unwrap()
+}
+
 fn email(raw: &str) -> Email {
     Email::parse_field(raw, "email").expect("strategy yields valid emails")
 }
@@ -70,49 +79,61 @@ proptest! {
     #![proptest_config(cases(CASES_CHEAP))]
 
     #[test]
-    fn safe_identities_are_twilio_safe_and_round_trip(raw in any_email()) {
-        let email = email(&raw);
-        let identity = Identity::for_email(&email, IdentityStyle::Safe).unwrap();
+    fn safe_identities_are_twilio_safe_and_round_trip(o in any_org(), raw in any_email()) {
+        let (org, email) = (org(&o), email(&raw));
+        let identity = Identity::for_person(&org, &email, IdentityStyle::Safe).unwrap();
         let id = identity.as_str();
         prop_assert!(is_twilio_safe(id), "{id}");
-        if id.starts_with("user__h") {
-            // The hash form: only for emails whose escape would pass 121 characters.
-            let escaped_len = 5 + email
-                .as_str()
+        prop_assert_eq!(Identity::parse(id), Ok(identity.clone()));
+        if id.starts_with("u__h") {
+            // The hash form: only for people whose escape would pass 121 characters.
+            let escaped = |s: &str| s
                 .bytes()
                 .map(|b| if b.is_ascii_alphanumeric() { 1 } else { 3 })
                 .sum::<usize>();
-            prop_assert!(escaped_len > Identity::MAX_LEN);
-            prop_assert_eq!(id.len(), "user__h".len() + 64);
-            prop_assert_eq!(Identity::decode_email(id), None);
+            prop_assert!(4 + escaped(org.as_str()) + escaped(email.as_str()) > Identity::MAX_LEN);
+            prop_assert_eq!(id.len(), "u__h".len() + 64);
+            prop_assert_eq!(identity.org(), None);
         } else {
-            prop_assert!(id.starts_with("user_"));
-            prop_assert_eq!(Identity::decode_email(id), Some(email.as_str().to_owned()));
+            prop_assert!(id.starts_with("u_"));
+            prop_assert_eq!(identity.org(), Some(org.clone()));
+            prop_assert_eq!(identity.display_email(), email.as_str().to_owned());
         }
-        // Deterministic: the same email always maps to the same identity, whatever its case.
+        // Deterministic: the same person always maps to the same identity, whatever its case.
         let upper = Email::parse_field(&raw.to_ascii_uppercase(), "email").unwrap();
-        prop_assert_eq!(Identity::for_email(&upper, IdentityStyle::Safe).unwrap(), identity);
+        prop_assert_eq!(Identity::for_person(&org, &upper, IdentityStyle::Safe).unwrap(), identity);
     }
 
+    /// Two people (org, email) share an identity exactly when they are the same person; in the
+    /// `user:<email>` style (one org only) exactly when the emails are the same.
     #[test]
-    fn two_different_emails_never_share_an_identity(a in any_email(), b in any_email()) {
-        let (a, b) = (email(&a), email(&b));
-        for style in [IdentityStyle::Safe, IdentityStyle::Email] {
-            let (ia, ib) = (Identity::for_email(&a, style), Identity::for_email(&b, style));
-            if let (Ok(ia), Ok(ib)) = (ia, ib) {
-                prop_assert_eq!(ia == ib, a == b, "{:?} {:?}", a, b);
-            }
+    fn two_different_people_never_share_an_identity(
+        oa in any_org(), a in any_email(), ob in any_org(), b in any_email()
+    ) {
+        let (oa, a, ob, b) = (org(&oa), email(&a), org(&ob), email(&b));
+        let (ia, ib) = (
+            Identity::for_person(&oa, &a, IdentityStyle::Safe).unwrap(),
+            Identity::for_person(&ob, &b, IdentityStyle::Safe).unwrap(),
+        );
+        prop_assert_eq!(ia == ib, oa == ob && a == b, "{:?} {:?}", ia, ib);
+        let (ea, eb) = (
+            Identity::for_person(&oa, &a, IdentityStyle::Email),
+            Identity::for_person(&ob, &b, IdentityStyle::Email),
+        );
+        if let (Ok(ea), Ok(eb)) = (ea, eb) {
+            prop_assert_eq!(ea == eb, a == b);
         }
     }
 
     #[test]
-    fn email_style_is_the_literal_seed_form_or_refused(raw in any_email()) {
+    fn email_style_is_the_literal_seed_form_or_refused(o in any_org(), raw in any_email()) {
         let email = email(&raw);
-        match Identity::for_email(&email, IdentityStyle::Email) {
+        match Identity::for_person(&org(&o), &email, IdentityStyle::Email) {
             Ok(identity) => {
                 prop_assert_eq!(identity.as_str(), format!("user:{}", email.as_str()));
                 prop_assert!(identity.as_str().len() <= Identity::MAX_LEN);
-                prop_assert_eq!(Identity::decode_email(identity.as_str()), Some(email.as_str().to_owned()));
+                prop_assert_eq!(identity.display_email(), email.as_str().to_owned());
+                prop_assert_eq!(Identity::parse(identity.as_str()), Ok(identity.clone()));
             }
             Err(e) => {
                 prop_assert_eq!(e.field, "email");
@@ -122,24 +143,33 @@ proptest! {
     }
 
     #[test]
-    fn decoding_arbitrary_text_never_panics(raw in ".{0,200}") {
-        let _ = Identity::decode_email(&raw);
-        let _ = Identity::decode_email(&format!("user_{raw}"));
+    fn parsing_arbitrary_text_never_panics(raw in ".{0,200}") {
+        for candidate in [raw.clone(), format!("u_{raw}"), format!("u_o__{raw}"), format!("user:{raw}")] {
+            if let Ok(identity) = Identity::parse(&candidate) {
+                // What parses is exactly what this service could have minted.
+                prop_assert!(candidate.len() <= Identity::MAX_LEN);
+                let _ = (identity.org(), identity.display_email());
+            }
+        }
     }
 }
 
 proptest! {
     #![proptest_config(cases(CASES_POPULATION))]
 
-    /// A whole population at once: identities are distinct exactly when emails are.
+    /// A whole population at once, each email in two orgs: identities are distinct exactly
+    /// when people (org, email) are.
     #[test]
-    fn a_population_of_emails_maps_one_to_one(raws in prop::collection::vec(any_email(), 1..200)) {
+    fn a_population_of_people_maps_one_to_one(raws in prop::collection::vec(any_email(), 1..200)) {
         let mut seen: HashMap<String, String> = HashMap::new();
         for raw in raws {
             let email = email(&raw);
-            let identity = Identity::for_email(&email, IdentityStyle::Safe).unwrap();
-            if let Some(other) = seen.insert(identity.as_str().to_owned(), email.as_str().to_owned()) {
-                prop_assert_eq!(other, email.as_str().to_owned(), "collision on {}", identity);
+            for o in ["org_bars", "org_other"] {
+                let identity = Identity::for_person(&org(o), &email, IdentityStyle::Safe).unwrap();
+                let person = format!("{o}/{}", email.as_str());
+                if let Some(other) = seen.insert(identity.as_str().to_owned(), person.clone()) {
+                    prop_assert_eq!(other, person, "collision on {}", identity);
+                }
             }
         }
     }

@@ -250,7 +250,7 @@ async fn gateway_mode_takes_claims_from_the_authorizer() {
     let response = handle(&app, Route::ListDevices, request).await;
     assert_eq!(response.status(), 200);
     let body: Value = serde_json::from_slice(response.body()).unwrap();
-    assert_eq!(body["identity"], "user_alice_40example_2Ecom");
+    assert_eq!(body["identity"], "u_org_5Fdemo__alice_40example_2Ecom");
 
     let request =
         shared::lambda::from_lambda(lambda_http::request::from_str(&gateway_event(None)).unwrap());

@@ -190,7 +190,10 @@ async fn the_settings_page_and_its_development_sign_in_are_served() {
         .await
         .unwrap();
     assert_eq!(simulated["outcome"], "dial", "{simulated}");
-    assert_eq!(simulated["ringing"], json!(["user_bob_40example_2Ecom"]));
+    assert_eq!(
+        simulated["ringing"],
+        json!(["u_org_5Fdemo__bob_40example_2Ecom"])
+    );
 }
 
 #[tokio::test]

@@ -13,8 +13,8 @@ use crate::helpers::{
 use crate::on_both_stores;
 use crate::webhooks::{ALICE_DIRECT, BOB_DIRECT, SALES, Twiml, counting_app};
 
-const ALICE_ID: &str = "user_alice_40example_2Ecom";
-const BOB_ID: &str = "user_bob_40example_2Ecom";
+const ALICE_ID: &str = "u_org_5Fdemo__alice_40example_2Ecom";
+const BOB_ID: &str = "u_org_5Fdemo__bob_40example_2Ecom";
 const CALL_A: &str = "CA0000000000000000000000000000000a";
 const CALL_B: &str = "CA0000000000000000000000000000000b";
 
@@ -96,7 +96,7 @@ async fn an_answered_member_is_skipped_until_the_call_completes(kind: StoreKind)
     let twiml = app.call(SALES).await;
     let callback = twiml.attr("Client", "statusCallback").unwrap();
     assert!(
-        callback.contains("/phone/voice/call-status?org=org_demo&identity=user_"),
+        callback.contains("/phone/voice/call-status?org=org_demo&identity=u_org_5Fdemo__"),
         "{callback}"
     );
     assert_eq!(
@@ -204,7 +204,11 @@ async fn late_duplicate_and_out_of_order_callbacks_converge(kind: StoreKind) {
 async fn an_agent_on_an_outgoing_call_is_skipped_by_group_calls(kind: StoreKind) {
     let app = live_pair(kind).await;
     let twiml = app
-        .place_call("client:user_alice_40example_2Ecom", "+14155559999", &[])
+        .place_call(
+            "client:u_org_5Fdemo__alice_40example_2Ecom",
+            "+14155559999",
+            &[],
+        )
         .await;
     let callback = twiml.attr("Number", "statusCallback").unwrap();
     let path = callback.strip_prefix(&app.base).unwrap().to_owned();

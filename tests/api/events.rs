@@ -94,7 +94,10 @@ async fn dev_app(overrides: &[(&'static str, &'static str)]) -> App {
     let config = Config::from_env(&env, needs).unwrap();
     let store = Arc::new(MemoryStore::new());
     store
-        .import(&Directory::parse(DEMO_DIRECTORY).unwrap())
+        .import(
+            &Directory::parse(DEMO_DIRECTORY).unwrap(),
+            shared::domain::IdentityStyle::Safe,
+        )
         .await
         .unwrap();
     App::new(&config, shared::app::Stores::of(store)).unwrap()
@@ -145,7 +148,7 @@ async fn the_app_and_webhook_fixtures_play_a_device_lifecycle_and_a_call() {
     let (status, body) = invoke(&app, "register-device.json").await;
     assert_eq!(status, 200, "{body}");
     let reg = json(&body);
-    assert_eq!(reg["identity"], "user_alice_40example_2Ecom");
+    assert_eq!(reg["identity"], "u_org_5Fdemo__alice_40example_2Ecom");
     assert_eq!(
         reg["device"]["ip"], "203.0.113.10",
         "API Gateway's sourceIp"
@@ -168,7 +171,7 @@ async fn the_app_and_webhook_fixtures_play_a_device_lifecycle_and_a_call() {
     let (status, xml) = invoke(&app, "voice-incoming-function-url.json").await;
     assert_eq!(status, 200, "{xml}");
     assert!(
-        xml.contains("<Identity>user_alice_40example_2Ecom</Identity>"),
+        xml.contains("<Identity>u_org_5Fdemo__alice_40example_2Ecom</Identity>"),
         "{xml}"
     );
     assert!(
@@ -219,7 +222,7 @@ async fn the_gateway_fixture_authenticates_from_authorizer_claims() {
     let (status, body) = invoke(&app, "register-device-gateway-authorizer.json").await;
     assert_eq!(status, 200, "{body}");
     let reg = json(&body);
-    assert_eq!(reg["identity"], "user_bob_40example_2Ecom");
+    assert_eq!(reg["identity"], "u_org_5Fdemo__bob_40example_2Ecom");
     assert_eq!(reg["device"]["platform"], "ios");
     // Without gateway mode the placeholder bearer token is refused.
     let jwt_app = dev_app(&[]).await;
@@ -239,7 +242,7 @@ async fn the_outgoing_and_call_status_fixtures_place_a_call_and_track_it() {
     assert!(xml.contains("callerId=\"+14155551234\""), "{xml}");
     assert!(xml.contains(">+14155559999</Number>"), "{xml}");
     assert!(
-        xml.contains(&format!("statusCallback=\"https://{URL_HOST}/phone/voice/call-status?org=org_demo&amp;identity=user_alice_40example_2Ecom&amp;ho=org_demo&amp;hk=o&amp;hs=")),
+        xml.contains(&format!("statusCallback=\"https://{URL_HOST}/phone/voice/call-status?org=org_demo&amp;identity=u_org_5Fdemo__alice_40example_2Ecom&amp;ho=org_demo&amp;hk=o&amp;hs=")),
         "{xml}"
     );
 
@@ -361,7 +364,7 @@ async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect()
     assert_eq!(gone.status_code, 200);
     let user = shared::store::PresenceKey {
         org: shared::domain::OrgId::parse_field("org_demo", "org").unwrap(),
-        identity: shared::domain::Identity::parse("user_alice_40example_2Ecom").unwrap(),
+        identity: shared::domain::Identity::parse("u_org_5Fdemo__alice_40example_2Ecom").unwrap(),
     };
     assert!(
         core.events
@@ -457,7 +460,10 @@ async fn the_reconcile_schedule_fixture_recovers_a_missed_text() {
     );
     let store = MemoryStore::new();
     store
-        .import(&Directory::parse(DEMO_DIRECTORY).unwrap())
+        .import(
+            &Directory::parse(DEMO_DIRECTORY).unwrap(),
+            shared::domain::IdentityStyle::Safe,
+        )
         .await
         .unwrap();
     let rest = shared::twilio::rest::TwilioRest::new(

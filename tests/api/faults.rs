@@ -53,10 +53,15 @@ async fn proxied(overrides: &[(&str, &str)]) -> Proxied {
 
 fn alice_key() -> PresenceKey {
     let email = shared::domain::Email::parse_field("alice@example.com", "email").unwrap();
+    let org = shared::domain::OrgId::parse_field(ORG, "org").unwrap();
     PresenceKey {
-        org: shared::domain::OrgId::parse_field(ORG, "org").unwrap(),
-        identity: shared::domain::Identity::for_email(&email, shared::domain::IdentityStyle::Safe)
-            .unwrap(),
+        identity: shared::domain::Identity::for_person(
+            &org,
+            &email,
+            shared::domain::IdentityStyle::Safe,
+        )
+        .unwrap(),
+        org,
     }
 }
 
@@ -293,7 +298,7 @@ async fn webhooks_fall_back_before_the_deadline(name: &str, fault: Fault, deadli
     let (status, xml, elapsed) = webhook(&p.app, SALES).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        xml.contains("<Identity>user_alice_40example_2Ecom</Identity>"),
+        xml.contains("<Identity>u_org_5Fdemo__alice_40example_2Ecom</Identity>"),
         "recovered: {xml}"
     );
     println!(

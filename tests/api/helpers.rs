@@ -252,7 +252,11 @@ impl DirectoryStore for FaultyPresence {
     async fn user(&self, _: &UserKey) -> Result<Option<UserProfile>, StoreError> {
         self.fail().await
     }
-    async fn import(&self, _: &Directory) -> Result<ImportReport, StoreError> {
+    async fn import(
+        &self,
+        _: &Directory,
+        _: shared::domain::IdentityStyle,
+    ) -> Result<ImportReport, StoreError> {
         // Lets spawn_on load the demo directory into a store that fails every read.
         Ok(ImportReport::default())
     }
@@ -309,7 +313,7 @@ pub async fn spawn_on(stores: Stores, overrides: &[(&str, &str)]) -> TestApp {
     let directory = Directory::parse(DEMO_DIRECTORY).expect("demo directory");
     stores
         .directory
-        .import(&directory)
+        .import(&directory, config.presence.identity_style)
         .await
         .expect("import demo directory");
     let app = Arc::new(App::new(&config, stores.shared()).expect("app"));
@@ -428,7 +432,8 @@ impl TestApp {
         let email = shared::domain::Email::parse_field(email, "email").unwrap();
         let key = shared::store::PresenceKey {
             org: shared::domain::OrgId::parse_field(ORG, "org").unwrap(),
-            identity: shared::domain::Identity::for_email(
+            identity: shared::domain::Identity::for_person(
+                &shared::domain::OrgId::parse_field(ORG, "org").unwrap(),
                 &email,
                 shared::domain::IdentityStyle::Safe,
             )

@@ -13,6 +13,7 @@ mod fallback;
 mod fault_proxy;
 mod faults;
 mod helpers;
+mod identity;
 mod idp;
 mod jwks;
 mod operator;

@@ -114,3 +114,59 @@ fn commands_name_a_missing_table_setting() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("TABLE_NAME is required"));
 }
+
+/// `IDENTITY_STYLE=email` names no org: a second org, in the file or already in the table,
+/// would share identities with the first, so the import refuses it and writes nothing; the
+/// local server refuses to start on such a directory too.
+#[test]
+fn the_email_identity_style_refuses_a_second_org() {
+    let table = unique_table();
+    stdout(&run(&table, &["create-table"]));
+    let file = |name: &str, orgs: &str| {
+        let path = std::env::temp_dir().join(format!("{table}-{name}.json"));
+        std::fs::write(&path, format!(r#"{{"orgs": [{orgs}]}}"#)).unwrap();
+        path
+    };
+    let one = r#"{"orgId": "org_a", "users": [{"email": "ann@example.com"}]}"#;
+    let other = r#"{"orgId": "org_b", "users": [{"email": "ann@example.com"}]}"#;
+    let both = file("both", &format!("{one},{other}"));
+    let first = file("a", one);
+    let second = file("b", other);
+    let email_style = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_softphone-presence"))
+            .args(args)
+            .env("TABLE_NAME", &table)
+            .env("IDENTITY_STYLE", "email")
+            .output()
+            .unwrap()
+    };
+    let refused = |out: &Output| {
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("IDENTITY_STYLE=email names no org") && stderr.contains("org_a, org_b"),
+            "{stderr}"
+        );
+    };
+    refused(&email_style(&["import-directory", both.to_str().unwrap()]));
+    stdout(&email_style(&["import-directory", first.to_str().unwrap()]));
+    refused(&email_style(&[
+        "import-directory",
+        second.to_str().unwrap(),
+    ]));
+    let exported = Directory::parse(&stdout(&run(&table, &["export-directory"]))).unwrap();
+    let orgs: Vec<_> = exported.orgs.iter().map(|o| o.org_id.to_string()).collect();
+    assert_eq!(orgs, ["org_a"], "only the first import was written");
+    // The safe style takes both: the same email is a person of each org.
+    stdout(&run(&table, &["import-directory", both.to_str().unwrap()]));
+    refused(&email_style(&[
+        "serve",
+        "--port",
+        "0",
+        "--directory",
+        both.to_str().unwrap(),
+    ]));
+    for path in [both, first, second] {
+        let _ = std::fs::remove_file(path);
+    }
+}

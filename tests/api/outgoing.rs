@@ -16,8 +16,8 @@ use crate::helpers::{
 use crate::on_both_stores;
 use crate::webhooks::{SALES, Twiml, counting_app};
 
-const ALICE: &str = "client:user_alice_40example_2Ecom";
-const BOB_IDENTITY: &str = "user_bob_40example_2Ecom";
+const ALICE: &str = "client:u_org_5Fdemo__alice_40example_2Ecom";
+const BOB_IDENTITY: &str = "u_org_5Fdemo__bob_40example_2Ecom";
 const OUTGOING: &str = "/phone/voice/outgoing";
 
 /// What Twilio posts when a softphone calls `device.connect({ params })`.
@@ -99,7 +99,7 @@ async fn a_call_to_the_public_network_shows_the_callers_own_number(kind: StoreKi
             .attr("Number", "statusCallback")
             .map(|u| without_history(&u)),
         Some(format!(
-            "{}/phone/voice/call-status?org=org_demo&identity=user_alice_40example_2Ecom",
+            "{}/phone/voice/call-status?org=org_demo&identity=u_org_5Fdemo__alice_40example_2Ecom",
             app.base
         ))
     );
@@ -141,12 +141,20 @@ async fn a_caller_id_the_caller_is_not_assigned_is_refused(kind: StoreKind) {
     }
     // Erin has no number at all: she cannot call out...
     let twiml = app
-        .place_call("client:user_erin_40example_2Ecom", "+14155559999", &[])
+        .place_call(
+            "client:u_org_5Fdemo__erin_40example_2Ecom",
+            "+14155559999",
+            &[],
+        )
         .await;
     assert_refused(&twiml, "no phone number to call out from");
     // ...but can call a colleague.
     let twiml = app
-        .place_call("client:user_erin_40example_2Ecom", "alice@example.com", &[])
+        .place_call(
+            "client:u_org_5Fdemo__erin_40example_2Ecom",
+            "alice@example.com",
+            &[],
+        )
         .await;
     assert_eq!(twiml.texts("Say"), vec!["Alice is away."], "{}", twiml.xml);
 }
@@ -161,7 +169,7 @@ async fn an_internal_call_rings_exactly_the_live_colleague(kind: StoreKind) {
         "bob@example.com",
         "Bob@Example.com",
         BOB_IDENTITY,
-        "client:user_bob_40example_2Ecom",
+        "client:u_org_5Fdemo__bob_40example_2Ecom",
     ] {
         let twiml = app.place_call(ALICE, to, &[]).await;
         assert_eq!(twiml.clients(), vec![BOB_IDENTITY], "{to}: {}", twiml.xml);
@@ -176,8 +184,8 @@ async fn an_internal_call_rings_exactly_the_live_colleague(kind: StoreKind) {
         let callback = without_history(&twiml.attr("Client", "statusCallback").unwrap());
         assert!(
             callback.ends_with(
-                "/phone/voice/call-status?org=org_demo&identity=user_bob_40example_2Ecom\
-                 &identity=user_alice_40example_2Ecom"
+                "/phone/voice/call-status?org=org_demo&identity=u_org_5Fdemo__bob_40example_2Ecom\
+                 &identity=u_org_5Fdemo__alice_40example_2Ecom"
             ),
             "{callback}"
         );
@@ -267,7 +275,7 @@ async fn callers_and_destinations_that_do_not_resolve_are_refused(kind: StoreKin
     for from in [
         "+14158675309",
         "client:alice",
-        "client:user_zed_40example_2Ecom",
+        "client:u_org_5Fdemo__zed_40example_2Ecom",
     ] {
         let twiml = app.place_call(from, "+14155559999", &[]).await;
         assert_refused(&twiml, "not set up to place calls");
@@ -293,11 +301,19 @@ async fn callers_and_destinations_that_do_not_resolve_are_refused(kind: StoreKin
         r#"{"orgs":[{"orgId":"org_other","users":[{"email":"oscar@other.io"}]}]}"#,
     )
     .unwrap();
-    app.stores.directory.import(&other).await.unwrap();
+    app.stores
+        .directory
+        .import(&other, shared::domain::IdentityStyle::Safe)
+        .await
+        .unwrap();
     let twiml = app.place_call(ALICE, "oscar@other.io", &[]).await;
     assert_refused(&twiml, "cannot be reached from this phone");
     let twiml = app
-        .place_call("client:user_oscar_40other_2Eio", "alice@example.com", &[])
+        .place_call(
+            "client:u_org_5Fother__oscar_40other_2Eio",
+            "alice@example.com",
+            &[],
+        )
         .await;
     assert_refused(&twiml, "cannot be reached from this phone");
 }
@@ -318,18 +334,23 @@ async fn every_identity_style_resolves_its_caller() {
 
     // The hash form that emails too long to escape get.
     let long = format!("{}@example.com", "a.".repeat(60));
-    let identity = shared::domain::Identity::for_email(
+    let identity = shared::domain::Identity::for_person(
+        &shared::domain::OrgId::parse_field("org_demo", "o").unwrap(),
         &shared::domain::Email::parse_field(&long, "e").unwrap(),
         shared::domain::IdentityStyle::Safe,
     )
     .unwrap();
-    assert!(identity.as_str().starts_with("user__h"));
+    assert!(identity.as_str().starts_with("u__h"));
     let directory = Directory::parse(&format!(
         r#"{{"orgs":[{{"orgId":"org_demo","phones":[{{"id":"p","phoneNumber":"+14155550009","friendlyName":"Long","userEmail":"{long}"}}]}}]}}"#
     ))
     .unwrap();
     let app = spawn_app(StoreKind::Memory).await;
-    app.stores.directory.import(&directory).await.unwrap();
+    app.stores
+        .directory
+        .import(&directory, shared::domain::IdentityStyle::Safe)
+        .await
+        .unwrap();
     let twiml = app
         .place_call(&format!("client:{identity}"), "+14155559999", &[])
         .await;

@@ -30,7 +30,7 @@ async fn register_heartbeat_list_unregister(kind: StoreKind) {
         "capabilities": ["voice", "sms"]});
     let (status, reg) = app.post("/phone/voice/register-device", &token, body).await;
     assert_eq!(status, StatusCode::OK, "{reg}");
-    assert_eq!(reg["identity"], "user_alice_40example_2Ecom");
+    assert_eq!(reg["identity"], "u_org_5Fdemo__alice_40example_2Ecom");
     assert_eq!(reg["expiresIn"], 3600);
     assert!(reg["token"].as_str().unwrap().split('.').count() == 3);
     assert_eq!(reg["device"]["deviceId"], "dev_a1b2c3");
@@ -256,9 +256,9 @@ async fn users_cannot_touch_each_others_devices(kind: StoreKind) {
 
     // A body naming another user changes nothing: identity comes from the token only.
     let body = json!({"deviceId": "sneaky", "platform": "web", "userEmail": "alice@example.com",
-        "identity": "user_alice_40example_2Ecom", "orgId": ORG});
+        "identity": "u_org_5Fdemo__alice_40example_2Ecom", "orgId": ORG});
     let (_, reg) = app.post("/phone/voice/register-device", &bob, body).await;
-    assert_eq!(reg["identity"], "user_bob_40example_2Ecom");
+    assert_eq!(reg["identity"], "u_org_5Fdemo__bob_40example_2Ecom");
     assert_eq!(app.device_ids(&alice).await, vec!["shared_name"]);
 }
 

@@ -38,9 +38,10 @@ const PHONE: DeviceTtls = DeviceTtls {
 
 fn key() -> PresenceKey {
     let email = Email::parse_field("a@x.io", "email").unwrap();
+    let org = OrgId::parse_field("org_demo", "org").unwrap();
     PresenceKey {
-        org: OrgId::parse_field("org_demo", "org").unwrap(),
-        identity: Identity::for_email(&email, IdentityStyle::Safe).unwrap(),
+        identity: Identity::for_person(&org, &email, IdentityStyle::Safe).unwrap(),
+        org,
     }
 }
 
@@ -259,7 +260,7 @@ impl TestApp {
     }
 }
 
-const ALICE: &str = "user_alice_40example_2Ecom";
+const ALICE: &str = "u_org_5Fdemo__alice_40example_2Ecom";
 
 fn pair(device: &str, reachability: &str) -> (String, String) {
     (device.to_owned(), reachability.to_owned())

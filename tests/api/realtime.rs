@@ -68,7 +68,11 @@ pub(crate) async fn spawn_local(
     };
     let (app, hub) = local_app(config, backend, secrets).expect("app");
     let directory = Directory::parse(DEMO_DIRECTORY).expect("demo directory");
-    app.core().directory.import(&directory).await.unwrap();
+    app.core()
+        .directory
+        .import(&directory, shared::domain::IdentityStyle::Safe)
+        .await
+        .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel();
@@ -318,7 +322,8 @@ async fn call_progress_reaches_the_users_devices(kind: StoreKind) {
     let (app, _hub) = spawn_realtime(kind).await;
     let token = alice();
     let mut socket = app.connected(&token, "laptop", &["voice"]).await;
-    let path = format!("/phone/voice/call-status?org={ORG}&identity=user_alice_40example_2Ecom");
+    let path =
+        format!("/phone/voice/call-status?org={ORG}&identity=u_org_5Fdemo__alice_40example_2Ecom");
     let sid = "CA00000000000000000000000000000011";
     app.webhook(&path, &progress_params(sid, "in-progress", 1))
         .await;
@@ -515,7 +520,7 @@ async fn bad_tampered_expired_and_other_device_tickets_are_refused(kind: StoreKi
     assert_eq!(hub.open_connections(), 0);
     let user = shared::store::PresenceKey {
         org: shared::domain::OrgId::parse_field(ORG, "org").unwrap(),
-        identity: shared::domain::Identity::parse("user_alice_40example_2Ecom").unwrap(),
+        identity: shared::domain::Identity::parse("u_org_5Fdemo__alice_40example_2Ecom").unwrap(),
     };
     let stored = app
         .stores
@@ -530,7 +535,7 @@ fn expired_ticket() -> String {
     let now = crate::helpers::now_s();
     let claims = json!({
         "iss": "softphone-presence", "aud": "softphone-presence/realtime",
-        "sub": "user_alice_40example_2Ecom", "org": ORG, "dev": "laptop", "caps": ["voice"],
+        "sub": "u_org_5Fdemo__alice_40example_2Ecom", "org": ORG, "dev": "laptop", "caps": ["voice"],
         "iat": now - 120, "exp": now - 60,
     });
     jsonwebtoken::encode(

@@ -105,9 +105,10 @@ async fn answer(request: hyper::Request<Incoming>, seen: &Posts) -> hyper::Respo
 
 fn user(email: &str) -> PresenceKey {
     let email = Email::parse_field(email, "email").unwrap();
+    let org = OrgId::parse_field("org_demo", "org").unwrap();
     PresenceKey {
-        org: OrgId::parse_field("org_demo", "org").unwrap(),
-        identity: Identity::for_email(&email, IdentityStyle::Safe).unwrap(),
+        identity: Identity::for_person(&org, &email, IdentityStyle::Safe).unwrap(),
+        org,
     }
 }
 

@@ -200,15 +200,23 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
     );
     assert!(rounds <= 3);
 
-    app.place_call("client:user_alice_40example_2Ecom", "+14155559999", &[])
-        .await;
+    app.place_call(
+        "client:u_org_5Fdemo__alice_40example_2Ecom",
+        "+14155559999",
+        &[],
+    )
+    .await;
     assert_eq!(
         wire.take(),
         (1, ops(&["GetItem", "GetItem"])),
         "outgoing, public network"
     );
-    app.place_call("client:user_alice_40example_2Ecom", "bob@example.com", &[])
-        .await;
+    app.place_call(
+        "client:u_org_5Fdemo__alice_40example_2Ecom",
+        "bob@example.com",
+        &[],
+    )
+    .await;
     assert_eq!(
         wire.take(),
         (2, ops(&["GetItem", "GetItem", "Query"])),
@@ -244,8 +252,8 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
 
     // A call-progress callback of an internal call names callee and caller: both rows are
     // written together.
-    let callback = "/phone/voice/call-status?org=org_demo&identity=user_bob_40example_2Ecom\
-                    &identity=user_alice_40example_2Ecom";
+    let callback = "/phone/voice/call-status?org=org_demo&identity=u_org_5Fdemo__bob_40example_2Ecom\
+                    &identity=u_org_5Fdemo__alice_40example_2Ecom";
     let twiml = app
         .webhook(
             callback,
@@ -386,7 +394,7 @@ async fn every_call_history_endpoint_keeps_its_dynamodb_round_trip_budget() {
         (2, ops(&["GetItem", "Query", "Query"])),
         "a call that rings someone writes no history before it answers"
     );
-    let alice_leg = "client:user_alice_40example_2Ecom";
+    let alice_leg = "client:u_org_5Fdemo__alice_40example_2Ecom";
     app.leg(&rung, &call_sid(2), alice_leg, "in-progress", 0)
         .await;
     let (rounds, _) = wire.take();

@@ -378,7 +378,11 @@ async fn recording_reports_passed_on_are_signed_with_the_current_auth_token() {
             voicemail.recording_status_callback = Some(url.clone());
         }
     }
-    app.stores.directory.import(&directory).await.unwrap();
+    app.stores
+        .directory
+        .import(&directory, shared::domain::IdentityStyle::Safe)
+        .await
+        .unwrap();
     let signed_by = |report: &Received, token: &str| {
         let signature = report.signature.as_deref().unwrap_or_default();
         is_valid(token, &url, &report.form, signature)

@@ -259,7 +259,11 @@ async fn only_the_numbers_users_can_read_its_inbox(kind: StoreKind) {
     );
     assert_ne!(without_bob, DEMO_DIRECTORY);
     let directory = shared::directory::Directory::parse(&without_bob).unwrap();
-    app.stores.directory.import(&directory).await.unwrap();
+    app.stores
+        .directory
+        .import(&directory, shared::domain::IdentityStyle::Safe)
+        .await
+        .unwrap();
     assert_eq!(app.conversations(&bob()).await, Vec::<Value>::new());
     let (status, _) = app.thread(&bob(), SALES_ID, CUSTOMER).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -30,9 +30,10 @@ const T0: i64 = 1_800_000_000_000;
 
 fn key(email: &str) -> PresenceKey {
     let email = Email::parse_field(email, "email").unwrap();
+    let org = OrgId::parse_field("org_demo", "org").unwrap();
     PresenceKey {
-        org: OrgId::parse_field("org_demo", "org").unwrap(),
-        identity: Identity::for_email(&email, IdentityStyle::Safe).unwrap(),
+        identity: Identity::for_person(&org, &email, IdentityStyle::Safe).unwrap(),
+        org,
     }
 }
 
@@ -287,12 +288,20 @@ async fn registering_beyond_the_limit_evicts_least_recently_seen(kind: StoreKind
 async fn directory_import_reports_changes_and_exports_what_it_stored(kind: StoreKind) {
     let s = stores(kind).await;
     let demo = Directory::parse(DEMO_DIRECTORY).unwrap();
-    let first = s.directory.import(&demo).await.unwrap();
+    let first = s
+        .directory
+        .import(&demo, shared::domain::IdentityStyle::Safe)
+        .await
+        .unwrap();
     assert_eq!(
         (first.added, first.updated, first.removed, first.unchanged),
         (13, 0, 0, 0)
     );
-    let again = s.directory.import(&demo).await.unwrap();
+    let again = s
+        .directory
+        .import(&demo, shared::domain::IdentityStyle::Safe)
+        .await
+        .unwrap();
     assert_eq!(
         (again.added, again.updated, again.removed, again.unchanged),
         (0, 0, 0, 13)
@@ -302,7 +311,11 @@ async fn directory_import_reports_changes_and_exports_what_it_stored(kind: Store
     let mut changed = demo.clone();
     changed.orgs[0].phones.retain(|p| p.id != "phone-bob");
     changed.orgs[0].groups[0].name = "Sales team".into();
-    let report = s.directory.import(&changed).await.unwrap();
+    let report = s
+        .directory
+        .import(&changed, shared::domain::IdentityStyle::Safe)
+        .await
+        .unwrap();
     assert_eq!(
         (
             report.added,
@@ -330,7 +343,10 @@ async fn directory_import_reports_changes_and_exports_what_it_stored(kind: Store
 async fn routes_resolve_a_number_in_one_read(kind: StoreKind) {
     let s = stores(kind).await;
     s.directory
-        .import(&Directory::parse(DEMO_DIRECTORY).unwrap())
+        .import(
+            &Directory::parse(DEMO_DIRECTORY).unwrap(),
+            shared::domain::IdentityStyle::Safe,
+        )
         .await
         .unwrap();
     let alice = E164::parse_field("+14155550001", "n").unwrap();
@@ -368,7 +384,10 @@ async fn a_number_moved_between_orgs_in_one_import_keeps_routing(kind: StoreKind
     let before = r#"{"orgs": [
         {"orgId": "org_b", "phones": [{"id": "p", "phoneNumber": "+14155550100", "friendlyName": "B", "userEmail": "b@x.io"}]}]}"#;
     s.directory
-        .import(&Directory::parse(before).unwrap())
+        .import(
+            &Directory::parse(before).unwrap(),
+            shared::domain::IdentityStyle::Safe,
+        )
         .await
         .unwrap();
     // The new owner comes first in the file, the old owner (now without it) second.
@@ -376,7 +395,10 @@ async fn a_number_moved_between_orgs_in_one_import_keeps_routing(kind: StoreKind
         {"orgId": "org_a", "phones": [{"id": "p", "phoneNumber": "+14155550100", "friendlyName": "A", "userEmail": "a@x.io"}]},
         {"orgId": "org_b", "phones": []}]}"#;
     s.directory
-        .import(&Directory::parse(after).unwrap())
+        .import(
+            &Directory::parse(after).unwrap(),
+            shared::domain::IdentityStyle::Safe,
+        )
         .await
         .unwrap();
     let number = E164::parse_field("+14155550100", "n").unwrap();

@@ -116,7 +116,10 @@ fn filter_terms(resource: &str) -> Vec<(String, String)> {
 async fn demo_stores() -> shared::app::Stores {
     let memory = Arc::new(MemoryStore::new());
     let demo = Directory::parse(DEMO_DIRECTORY).unwrap();
-    memory.import(&demo).await.unwrap();
+    memory
+        .import(&demo, shared::domain::IdentityStyle::Safe)
+        .await
+        .unwrap();
     shared::app::Stores {
         presence: memory.clone(),
         directory: memory.clone(),

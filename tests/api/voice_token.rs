@@ -60,7 +60,10 @@ async fn the_token_has_twilios_header_and_claims_with_push_credentials_by_platfo
             claims.get("identity").is_none(),
             "identity lives inside grants"
         );
-        assert_eq!(claims["grants"]["identity"], "user_alice_40example_2Ecom");
+        assert_eq!(
+            claims["grants"]["identity"],
+            "u_org_5Fdemo__alice_40example_2Ecom"
+        );
         assert_eq!(
             claims["grants"]["voice"]["incoming"],
             json!({"allow": true})

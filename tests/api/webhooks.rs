@@ -198,7 +198,7 @@ async fn a_group_number_rings_exactly_the_members_with_a_live_voice_device(kind:
 
     let twiml = app.call(SALES).await;
     assert_eq!(twiml.verbs(), vec!["Dial"]);
-    assert_eq!(twiml.clients(), vec!["user_alice_40example_2Ecom"]);
+    assert_eq!(twiml.clients(), vec!["u_org_5Fdemo__alice_40example_2Ecom"]);
 
     // Later alice's device has expired and bob has a voice device: only bob rings.
     tokio::time::sleep(Duration::from_millis(2100)).await;
@@ -207,7 +207,7 @@ async fn a_group_number_rings_exactly_the_members_with_a_live_voice_device(kind:
     let twiml = app.call(SALES).await;
     assert_eq!(
         twiml.clients(),
-        vec!["user_bob_40example_2Ecom"],
+        vec!["u_org_5Fdemo__bob_40example_2Ecom"],
         "expired alice is not rung"
     );
 }
@@ -217,7 +217,7 @@ async fn a_direct_number_rings_its_user_with_line_details(kind: StoreKind) {
     app.register_with("alice@example.com", "desk", &["voice"])
         .await;
     let twiml = app.call(ALICE_DIRECT).await;
-    assert_eq!(twiml.clients(), vec!["user_alice_40example_2Ecom"]);
+    assert_eq!(twiml.clients(), vec!["u_org_5Fdemo__alice_40example_2Ecom"]);
     assert_eq!(
         twiml.attr("Dial", "answerOnBridge").as_deref(),
         Some("true")
@@ -312,7 +312,11 @@ async fn twelve_live_members_ring_ten_clients(kind: StoreKind) {
         "groups": [{"id": "everyone", "name": "Everyone", "members": members}],
         "phones": [{"id": "main", "phoneNumber": "+14155559999", "friendlyName": "Main", "groupId": "everyone"}]}]});
     let directory = Directory::parse(&directory.to_string()).unwrap();
-    app.stores.directory.import(&directory).await.unwrap();
+    app.stores
+        .directory
+        .import(&directory, shared::domain::IdentityStyle::Safe)
+        .await
+        .unwrap();
     for member in &members {
         let body = json!({"deviceId": "desk", "platform": "web"});
         let (status, _) = app
@@ -549,7 +553,10 @@ async fn special_characters_in_the_directory_and_caller_make_well_formed_twiml()
         "phones": [{"id": "odd-line", "phoneNumber": "+14155558888", "friendlyName": name, "groupId": "odd"}]}]});
     app.stores
         .directory
-        .import(&Directory::parse(&directory.to_string()).unwrap())
+        .import(
+            &Directory::parse(&directory.to_string()).unwrap(),
+            shared::domain::IdentityStyle::Safe,
+        )
         .await
         .unwrap();
 
@@ -612,9 +619,13 @@ mod lambda_events {
         let config = Config::from_env(&|k| env.get(k).cloned(), needs).unwrap();
         let store = Arc::new(shared::store::memory::MemoryStore::new());
         let demo = Directory::parse(crate::helpers::DEMO_DIRECTORY).unwrap();
-        shared::store::DirectoryStore::import(store.as_ref(), &demo)
-            .await
-            .unwrap();
+        shared::store::DirectoryStore::import(
+            store.as_ref(),
+            &demo,
+            shared::domain::IdentityStyle::Safe,
+        )
+        .await
+        .unwrap();
         let core = Core::new(config.presence, shared::app::Stores::of(store));
         VoiceWebhooks::build(core, &config).unwrap()
     }

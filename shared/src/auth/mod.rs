@@ -139,8 +139,8 @@ impl Authenticator {
         let email =
             Email::parse_field(&email_raw, &self.claims.email).map_err(bad(&self.claims.email))?;
         let org = OrgId::parse_field(&org_raw, &self.claims.org).map_err(bad(&self.claims.org))?;
-        let identity =
-            Identity::for_email(&email, self.identity_style).map_err(bad(&self.claims.email))?;
+        let identity = Identity::for_person(&org, &email, self.identity_style)
+            .map_err(bad(&self.claims.email))?;
         Ok(Caller {
             org,
             email,

@@ -8,7 +8,7 @@ mod views;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{E164, Email, OrgId, UserKey};
+use crate::domain::{E164, Email, Identity, IdentityStyle, OrgId, UserKey};
 
 pub use validate::{DirectoryError, Problem};
 pub use views::country_code;
@@ -173,13 +173,16 @@ pub struct NumberRoute {
     pub group: Option<Group>,
 }
 
-/// One user as outgoing calls and internal calls see them: stored under the user's
-/// [`UserKey`] so that a Twilio identity resolves to org, numbers and voicemail in one read.
+/// One person of one org as outgoing calls and internal calls see them: stored under the
+/// [`UserKey`] of their identity so that a Twilio identity resolves to org, numbers and
+/// voicemail in one read. The same email in two orgs is two profiles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserProfile {
     pub org_id: OrgId,
     pub email: Email,
+    /// The Twilio identity this person is dialed at and calls from.
+    pub identity: Identity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The numbers that ring this user, in directory order: the caller IDs they may use.
@@ -197,7 +200,7 @@ pub struct UserProfile {
 
 impl UserProfile {
     pub fn key(&self) -> UserKey {
-        UserKey::for_email(&self.email)
+        UserKey::for_identity(&self.identity)
     }
 
     /// How the callee's app should show this caller.
@@ -216,5 +219,37 @@ impl Directory {
 
     pub fn org(&self, org: &OrgId) -> Option<&OrgDirectory> {
         self.orgs.iter().find(|o| &o.org_id == org)
+    }
+
+    /// Whether every person of this directory can be given an identity in `style`, every
+    /// problem listed: the `user:<email>` style names no org, so it takes one org only (two
+    /// orgs' people would share identities and ring each other's devices), and only emails
+    /// short enough for Twilio.
+    pub fn check_identity_style(&self, style: IdentityStyle) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        if style == IdentityStyle::Email && self.orgs.len() > 1 {
+            problems.push(format!(
+                "IDENTITY_STYLE=email names no org, so it takes a directory of one org; this one \
+                 has {} ({}): use IDENTITY_STYLE=safe",
+                self.orgs.len(),
+                self.orgs
+                    .iter()
+                    .map(|o| o.org_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for org in &self.orgs {
+            for email in org.emails() {
+                if let Err(e) = Identity::for_person(&org.org_id, email, style) {
+                    problems.push(format!("{} in org {}: {}", email, org.org_id, e.message));
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 }

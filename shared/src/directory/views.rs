@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::{
     AssignedPhone, Assignment, AssignmentKind, Group, NumberRoute, OrgDirectory, UserProfile,
 };
-use crate::domain::{E164, Email, OrgId};
+use crate::domain::{E164, Email, Identity, IdentityStyle, OrgId};
 
 impl NumberRoute {
     /// Who the number belongs to: its user, or each member of its group.
@@ -46,8 +46,10 @@ impl OrgDirectory {
             .collect()
     }
 
-    /// What routing and outgoing calls need to know about each user, keyed for one read.
-    pub fn user_profiles(&self) -> Vec<UserProfile> {
+    /// What routing and outgoing calls need to know about each user, keyed for one read by
+    /// their identity in `style` (a person the style cannot name is left out: see
+    /// [`super::Directory::check_identity_style`]).
+    pub fn user_profiles(&self, style: IdentityStyle) -> Vec<UserProfile> {
         let mut country_codes: Vec<String> = self
             .phones
             .iter()
@@ -58,8 +60,13 @@ impl OrgDirectory {
         let routes = self.routes();
         self.emails()
             .into_iter()
-            .map(|email| UserProfile {
+            .filter_map(|email| {
+                let identity = Identity::for_person(&self.org_id, email, style).ok()?;
+                Some((email, identity))
+            })
+            .map(|(email, identity)| UserProfile {
                 org_id: self.org_id.clone(),
+                identity,
                 email: email.clone(),
                 name: self
                     .users
@@ -192,7 +199,7 @@ mod tests {
     #[test]
     fn every_user_gets_a_profile_with_numbers_and_voicemail() {
         let dir = Directory::parse(DEMO).unwrap();
-        let profiles = dir.orgs[0].user_profiles();
+        let profiles = dir.orgs[0].user_profiles(IdentityStyle::Safe);
         let alice = profiles
             .iter()
             .find(|p| p.email.as_str() == "alice@example.com")

@@ -106,8 +106,10 @@ impl HistoryRef {
         };
         let started_at = one("hs")?.parse::<i64>().ok().filter(|t| *t > 0)?;
         let number = one("hn").and_then(|n| E164::parse_field(n, "hn").ok());
+        // A reference naming another org's person is not this service's: dropped whole below.
         let people: Vec<Identity> = all("hu")
             .filter_map(|raw| Identity::parse(raw).ok())
+            .filter(|person| person.may_belong_to(&org))
             .take(2)
             .collect();
         let whole = match direction {
@@ -387,8 +389,8 @@ mod tests {
 
     #[test]
     fn a_history_ref_survives_its_url() {
-        let alice = Identity::parse("user_alice_40example_2Ecom").unwrap();
-        let bob = Identity::parse("user_bob_40example_2Ecom").unwrap();
+        let alice = Identity::parse("u_org_5Fdemo__alice_40example_2Ecom").unwrap();
+        let bob = Identity::parse("u_org_5Fdemo__bob_40example_2Ecom").unwrap();
         let refs = [
             HistoryRef {
                 org: OrgId::parse_field("org_demo", "o").unwrap(),

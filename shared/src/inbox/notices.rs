@@ -19,7 +19,7 @@ pub fn users_in(org: &OrgId, emails: &[&Email], style: IdentityStyle) -> Vec<Pre
         .filter_map(|email| {
             Some(PresenceKey {
                 org: org.clone(),
-                identity: Identity::for_email(email, style).ok()?,
+                identity: Identity::for_person(org, email, style).ok()?,
             })
         })
         .collect()

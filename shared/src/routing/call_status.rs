@@ -54,6 +54,9 @@ pub async fn call_status(ctx: &Context<'_>, params: &CallParams) -> Decision {
     let identities: Vec<Identity> = params
         .query_all("identity")
         .filter_map(|raw| Identity::parse(raw).ok())
+        // The URL is this service's own, signed by Twilio: an identity of another org in it
+        // was never dialed for this org's call.
+        .filter(|identity| identity.may_belong_to(&org))
         .take(MAX_IDENTITIES)
         .collect();
     if identities.is_empty() {
@@ -110,12 +113,18 @@ async fn record_leg(
     let answered = matches!(status, "in-progress" | "answered");
     let route = history::number_route(ctx);
     let answerer = async {
-        let callee = identities.first().filter(|_| answered && softphone)?;
-        let key = UserKey::for_identity(callee.as_str())?;
+        let callee = identities
+            .first()
+            .filter(|callee| answered && softphone && callee.may_belong_to(&reference.org))?;
+        let key = UserKey::for_identity(callee);
         let profile = timeout_at(ctx.deadline, ctx.directory.user(&key)).await;
         let name = match profile {
-            Ok(Ok(Some(profile))) => profile.display_name().to_owned(),
-            _ => Identity::decode_email(callee.as_str()).unwrap_or_else(|| callee.to_string()),
+            Ok(Ok(Some(profile))) if profile.org_id == reference.org => {
+                profile.display_name().to_owned()
+            }
+            // Another org's person never answers this org's call.
+            Ok(Ok(Some(_))) => return None,
+            _ => callee.display_email(),
         };
         Some(AnsweredBy {
             identity: callee.to_string(),

@@ -31,7 +31,7 @@ pub(super) struct Party {
 
 /// The email an identity stands for, else the identity itself (how an entry names a person).
 fn person(identity: &Identity) -> String {
-    Identity::decode_email(identity.as_str()).unwrap_or_else(|| identity.to_string())
+    identity.display_email()
 }
 
 /// The entries a call's reference asks for: the number's users (and a softphone caller's own
@@ -66,7 +66,9 @@ pub(super) fn parties(
             let users = route
                 .users()
                 .into_iter()
-                .filter_map(|email| Identity::for_email(email, ctx.settings.identity_style).ok())
+                .filter_map(|email| {
+                    Identity::for_person(&route.org_id, email, ctx.settings.identity_style).ok()
+                })
                 .map(|identity| key(&identity))
                 .collect();
             let number = route.phone.phone_number.to_string();

@@ -47,7 +47,10 @@ fn refuse(text: &str, outcome: Outcome, reason: String) -> Decision {
 /// What `To` names, before anything is read.
 enum Destination {
     Number(E164),
-    Colleague(UserKey),
+    /// A colleague by the identity their app registered with.
+    Identity(Identity),
+    /// A colleague by email: a person of the caller's own org.
+    Email(Email),
 }
 
 fn destination(to: Option<&str>) -> Result<Destination, String> {
@@ -63,11 +66,11 @@ fn destination(to: Option<&str>) -> Result<Destination, String> {
     let identity = to.strip_prefix("client:").unwrap_or(to);
     if identity.contains('@') && !identity.starts_with("user:") {
         let email = Email::parse_field(identity, "To").map_err(|_| "To is not an email")?;
-        return Ok(Destination::Colleague(UserKey::for_email(&email)));
+        return Ok(Destination::Email(email));
     }
-    UserKey::for_identity(identity)
-        .map(Destination::Colleague)
-        .ok_or_else(|| "To is neither a number, an email nor an identity".to_owned())
+    Identity::parse(identity)
+        .map(Destination::Identity)
+        .map_err(|_| "To is neither a number, an email nor an identity".to_owned())
 }
 
 /// Run one directory read under the deadline; `Err` is the apology to answer.
@@ -113,20 +116,14 @@ pub async fn outgoing(ctx: &Context<'_>, params: &CallParams) -> Decision {
             "From is not a softphone (client:<identity>)".to_owned(),
         );
     };
-    let Some(caller_key) = UserKey::for_identity(caller_identity) else {
+    let Ok(caller_identity) = Identity::parse(caller_identity) else {
         return refuse(
             CALLER_UNKNOWN,
             Outcome::CallerUnknown,
             format!("identity {caller_identity} was not minted by this service"),
         );
     };
-    let Ok(caller_identity) = Identity::parse(caller_identity) else {
-        return refuse(
-            CALLER_UNKNOWN,
-            Outcome::CallerUnknown,
-            "From carries a malformed identity".to_owned(),
-        );
-    };
+    let caller_key = UserKey::for_identity(&caller_identity);
     let destination = match destination(params.get("To")) {
         Ok(d) => d,
         Err(reason) => return refuse(BAD_DESTINATION, Outcome::DestinationRefused, reason),
@@ -180,57 +177,102 @@ pub async fn outgoing(ctx: &Context<'_>, params: &CallParams) -> Decision {
                 }
             }
         }
-        Destination::Colleague(callee_key) => {
-            if callee_key == caller_key {
-                return refuse(
-                    CALL_SELF,
-                    Outcome::DestinationRefused,
-                    "caller called themselves".into(),
-                );
+        Destination::Identity(callee) => {
+            // An identity that names another org is nobody's colleague: refused unread.
+            if caller_identity
+                .org()
+                .is_some_and(|org| !callee.may_belong_to(&org))
+            {
+                return not_a_colleague();
             }
-            let read = with_caller(
+            colleague(
                 ctx,
+                params,
                 &caller_key,
                 &caller_identity,
-                ctx.directory.user(&callee_key),
-            );
-            let (caller, callee) = match read.await {
-                Ok(both) => both,
-                Err(decision) => return decision,
-            };
-            let callee = match callee {
-                Some(callee) if callee.org_id == caller.org_id => callee,
-                _ => {
-                    return refuse(
-                        NOT_A_COLLEAGUE,
-                        Outcome::DestinationRefused,
-                        "To is not a user of the caller's org".to_owned(),
-                    );
+                UserKey::for_identity(&callee),
+            )
+            .await
+        }
+        Destination::Email(email) => {
+            // The caller's identity names their org where it can; the hash form and the
+            // `user:<email>` style leave it to their profile, read first (one more round).
+            let org = match caller_identity.org() {
+                Some(org) => org,
+                None => {
+                    let read = timeout_at(ctx.deadline, ctx.directory.user(&caller_key)).await;
+                    match settle(read, "directory") {
+                        Ok(Some(caller)) => caller.org_id,
+                        Ok(None) => return caller_not_in_directory(&caller_identity),
+                        Err(decision) => return decision,
+                    }
                 }
             };
-            let Ok(callee_identity) =
-                Identity::for_email(&callee.email, ctx.settings.identity_style)
-            else {
-                return refuse(
-                    NOT_A_COLLEAGUE,
-                    Outcome::DestinationRefused,
-                    "the colleague's email has no identity in this style".to_owned(),
-                );
+            let Ok(callee) = Identity::for_person(&org, &email, ctx.settings.identity_style) else {
+                return not_a_colleague();
             };
-            let reference = HistoryRef {
-                org: caller.org_id.clone(),
-                direction: Direction::Internal,
-                started_at: ctx.now_ms,
-                number: None,
-                people: vec![callee_identity.clone(), caller_identity.clone()],
-            };
-            let callbacks = ctx.callbacks.with_history(reference.clone());
-            let ctx = ctx.with_callbacks(&callbacks);
-            let decision =
-                call_colleague(&ctx, &caller, &caller_identity, &callee, callee_identity).await;
-            missed_if_unrung(&ctx, params, &reference, None, decision).await
+            colleague(
+                ctx,
+                params,
+                &caller_key,
+                &caller_identity,
+                UserKey::for_identity(&callee),
+            )
+            .await
         }
     }
+}
+
+fn not_a_colleague() -> Decision {
+    refuse(
+        NOT_A_COLLEAGUE,
+        Outcome::DestinationRefused,
+        "To is not a user of the caller's org".to_owned(),
+    )
+}
+
+/// A call from one person of an org to another: both profiles in one read, and the callee
+/// only if the directory has them in the caller's own org.
+async fn colleague(
+    ctx: &Context<'_>,
+    params: &CallParams,
+    caller_key: &UserKey,
+    caller_identity: &Identity,
+    callee_key: UserKey,
+) -> Decision {
+    if &callee_key == caller_key {
+        return refuse(
+            CALL_SELF,
+            Outcome::DestinationRefused,
+            "caller called themselves".into(),
+        );
+    }
+    let read = with_caller(
+        ctx,
+        caller_key,
+        caller_identity,
+        ctx.directory.user(&callee_key),
+    );
+    let (caller, callee) = match read.await {
+        Ok(both) => both,
+        Err(decision) => return decision,
+    };
+    let callee = match callee {
+        Some(callee) if callee.org_id == caller.org_id => callee,
+        _ => return not_a_colleague(),
+    };
+    let callee_identity = callee.identity.clone();
+    let reference = HistoryRef {
+        org: caller.org_id.clone(),
+        direction: Direction::Internal,
+        started_at: ctx.now_ms,
+        number: None,
+        people: vec![callee_identity.clone(), caller_identity.clone()],
+    };
+    let callbacks = ctx.callbacks.with_history(reference.clone());
+    let ctx = ctx.with_callbacks(&callbacks);
+    let decision = call_colleague(&ctx, &caller, caller_identity, &callee, callee_identity).await;
+    missed_if_unrung(&ctx, params, &reference, None, decision).await
 }
 
 fn caller_not_in_directory(identity: &Identity) -> Decision {

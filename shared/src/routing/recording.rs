@@ -96,9 +96,10 @@ pub async fn recording_status(
         if reference.direction != Direction::Internal {
             return None;
         }
-        let key = UserKey::for_identity(reference.people.first()?.as_str())?;
+        let key = UserKey::for_identity(reference.people.first()?);
         match timeout_at(ctx.deadline, ctx.directory.user(&key)).await {
-            Ok(Ok(profile)) => profile,
+            // Only a person of the call's own org has their voicemail settings read.
+            Ok(Ok(profile)) => profile.filter(|p| p.org_id == reference.org),
             _ => None,
         }
     };

@@ -192,7 +192,9 @@ pub fn number_plan<'a>(
         org: &route.org_id,
         targets: targets(route)
             .iter()
-            .filter_map(|email| Identity::for_email(email, ctx.settings.identity_style).ok())
+            .filter_map(|email| {
+                Identity::for_person(&route.org_id, email, ctx.settings.identity_style).ok()
+            })
             .collect(),
         skip_busy: route.group.as_ref().is_some_and(|g| g.skip_busy_members),
         busy_to_fallback: route.group.is_none() && phone.when_busy == WhenBusy::Fallback,

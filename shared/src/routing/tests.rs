@@ -66,17 +66,19 @@ const DIRECTORY: &str = r#"{"orgs": [
      {"id": "p-erin", "phoneNumber": "+14155550200", "friendlyName": "Erin", "userEmail": "erin@x.io"}]}
 ]}"#;
 
+/// The identity of a person of org `o`, where every test's devices live.
 fn identity(email: &str) -> Identity {
-    Identity::for_email(
+    Identity::for_person(
+        &OrgId::parse_field("o", "org").unwrap(),
         &Email::parse_field(email, "email").unwrap(),
         IdentityStyle::Safe,
     )
     .unwrap()
 }
 
-fn key(org: &str, email: &str) -> PresenceKey {
+fn key(email: &str) -> PresenceKey {
     PresenceKey {
-        org: OrgId::parse_field(org, "org").unwrap(),
+        org: OrgId::parse_field("o", "org").unwrap(),
         identity: identity(email),
     }
 }
@@ -121,7 +123,7 @@ impl World {
     async fn new(devices: &[Device], busy: &[&str]) -> Self {
         let store = Arc::new(MemoryStore::new());
         store
-            .import(&Directory::parse(DIRECTORY).unwrap())
+            .import(&Directory::parse(DIRECTORY).unwrap(), IdentityStyle::Safe)
             .await
             .unwrap();
         for (n, device) in devices.iter().enumerate() {
@@ -142,7 +144,7 @@ impl World {
                 ),
             };
             let registration = Registration {
-                key: key("o", device.email),
+                key: key(device.email),
                 device_id: DeviceId::parse(&format!("dev{n}")).unwrap(),
                 user_email: email,
                 platform,
@@ -166,7 +168,7 @@ impl World {
                 now_ms: NOW_MS - 1000,
                 expires_at: NOW_MS / 1000 + 3600,
             };
-            store.record_call(&key("o", email), event).await.unwrap();
+            store.record_call(&key(email), event).await.unwrap();
         }
         Self {
             store,

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::OrgId as Org;
-use crate::domain::{DeviceId, E164, OrgId, UserKey};
+use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, UserKey};
 use crate::events::{Cursor, Event};
 use crate::sms::message::{Conversation, Inbox, Message, MessageLocation, Party};
 use crate::store::history::{HistoryPage, HistoryWrite, VoicemailRef};
@@ -153,8 +153,12 @@ impl DirectoryStore for CountingStore {
         self.counted(self.directory.user(key)).await
     }
 
-    async fn import(&self, directory: &Directory) -> Result<ImportReport, StoreError> {
-        self.counted(self.directory.import(directory)).await
+    async fn import(
+        &self,
+        directory: &Directory,
+        style: IdentityStyle,
+    ) -> Result<ImportReport, StoreError> {
+        self.counted(self.directory.import(directory, style)).await
     }
 
     async fn export(&self) -> Result<Directory, StoreError> {

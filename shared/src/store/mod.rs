@@ -20,7 +20,7 @@ pub mod presence;
 use async_trait::async_trait;
 
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
-use crate::domain::{DeviceId, E164, OrgId, UserKey};
+use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, UserKey};
 use crate::events::{Cursor, Event};
 
 pub use events::{CONNECTION_MAX_SECONDS, Connection, EventSink};
@@ -95,9 +95,14 @@ pub trait DirectoryStore: Send + Sync {
     /// A user of the directory (their org, numbers, direct line), in one read.
     async fn user(&self, key: &UserKey) -> Result<Option<UserProfile>, StoreError>;
 
-    /// Replace the directories of the orgs in `directory` (other orgs are left alone).
+    /// Replace the directories of the orgs in `directory` (other orgs are left alone), each
+    /// person's profile keyed by their identity in `style`.
     /// Idempotent: importing the same file twice changes nothing the second time.
-    async fn import(&self, directory: &Directory) -> Result<ImportReport, StoreError>;
+    async fn import(
+        &self,
+        directory: &Directory,
+        style: IdentityStyle,
+    ) -> Result<ImportReport, StoreError>;
 
     async fn export(&self) -> Result<Directory, StoreError>;
 }

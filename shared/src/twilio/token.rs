@@ -155,7 +155,8 @@ mod tests {
     #[test]
     fn tokens_carry_twilios_header_and_claims() {
         let email = Email::parse_field("o'hara+1@example.com", "email").unwrap();
-        let identity = Identity::for_email(&email, IdentityStyle::Safe).unwrap();
+        let org = crate::domain::OrgId::parse_field("org_demo", "org").unwrap();
+        let identity = Identity::for_person(&org, &email, IdentityStyle::Safe).unwrap();
         let now_s = 1_795_215_395;
         for twiml_app in [false, true] {
             let config = config(twiml_app);

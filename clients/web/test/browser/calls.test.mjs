@@ -11,7 +11,7 @@ import { ACCOUNT_SID, appToken, callSid, livePage, recordingSid, serverAndBrowse
 
 const SALES = '+14155551234';
 const CALLER = '+14155550142';
-const ALICE = 'user_alice_40example_2Ecom';
+const ALICE = 'u_org_5Fdemo__alice_40example_2Ecom';
 
 /**
  * About a second of MP3 (MPEG-1 Layer III, 128 kbit/s, 44.1 kHz): 40 frames of silence, each a

@@ -49,7 +49,7 @@ test('real Voice SDK without Twilio: "Twilio unreachable", presence live, calls 
   await button.focus();
   await page.keyboard.press('Enter');
   const result = page.locator('#call-result');
-  await result.getByText('user_alice_40example_2Ecom (you)').waitFor({ timeout: 5000 });
+  await result.getByText('u_org_5Fdemo__alice_40example_2Ecom (you)').waitFor({ timeout: 5000 });
   assert.match(await result.innerText(), /A call to Sales \(\+14155551234\) would ring/);
 
   if (process.env.SETTINGS_SCREENSHOT) {

@@ -100,7 +100,7 @@ test('the settings page: devices and the call state change live, and nothing pol
   // Calls: two legs of Bob's answered, one ends (still on a call), the other ends.
   const onCall = page.locator('#on-call');
   assert.equal(await onCall.getAttribute('data-on-call'), 'false');
-  const path = '/phone/voice/call-status?org=org_demo&identity=user_bob_40example_2Ecom';
+  const path = '/phone/voice/call-status?org=org_demo&identity=u_org_5Fdemo__bob_40example_2Ecom';
   const leg = (sid, status, sequence) =>
     webhook(env.server.url, path, {
       AccountSid: ACCOUNT_SID,

@@ -106,7 +106,7 @@ test('call.missed, voicemail.received and calls.seen arrive typed under their ow
 
 test('RecentCalls: newest first; unseenMissed counts as the server does (missed and voicemail to Alice, not the calls she placed)', async () => {
   const { recent, calls, clock, views, tab } = await aliceTab();
-  calls.add({ ...salesCall(clock, 1, 50), outcome: 'answered', answeredBy: { identity: 'user_bob_40example_2Ecom', name: 'Bob Brown' }, durationSeconds: 42 });
+  calls.add({ ...salesCall(clock, 1, 50), outcome: 'answered', answeredBy: { identity: 'u_org_5Fdemo__bob_40example_2Ecom', name: 'Bob Brown' }, durationSeconds: 42 });
   calls.add({ ...salesCall(clock, 2, 40), outcome: 'missed', reason: 'nobody_live' });
   calls.add({ callSid: sid('CA', 3), startedAt: clock.now() - 30 * MINUTE, direction: 'internal', from: 'alice@example.com', to: 'carol@example.com', phoneId: null, phoneNumber: null, outcome: 'missed', reason: 'no_answer' });
   calls.add({ callSid: sid('CA', 4), startedAt: clock.now() - 20 * MINUTE, direction: 'internal', from: 'dave@example.com', to: 'alice@example.com', phoneId: null, phoneNumber: null, outcome: 'voicemail', voicemail: voicemailOf(4) });

@@ -221,7 +221,7 @@ export class FakeServer {
       };
       this.devices.set(body.deviceId, device);
       return json(200, {
-        identity: 'user_alice_40example_2Ecom',
+        identity: 'u_org_5Fdemo__alice_40example_2Ecom',
         token: `twilio-token-${this.count}`,
         expiresIn: 3600,
         registrationId: device.registrationId,

@@ -277,6 +277,34 @@ mod tests {
         assert_eq!(err.0[0].path, "orgs[1].phones[0].phoneNumber");
     }
 
+    /// A contractor working for two orgs is a person of each: two identities, two profiles.
+    #[test]
+    fn the_same_email_may_be_a_user_of_two_orgs_but_not_twice_in_one() {
+        let text = r#"{"orgs":[{"orgId":"a","users":[{"email":"ann@x.io"}]},
+            {"orgId":"b","users":[{"email":"Ann@x.io","name":"Ann B"}]}]}"#;
+        let dir = Directory::parse(text).unwrap();
+        let ids: Vec<_> = dir
+            .orgs
+            .iter()
+            .flat_map(|o| o.user_profiles(crate::domain::IdentityStyle::Safe))
+            .map(|p| p.identity.to_string())
+            .collect();
+        assert_eq!(ids, ["u_a__ann_40x_2Eio", "u_b__ann_40x_2Eio"]);
+        assert!(
+            dir.check_identity_style(crate::domain::IdentityStyle::Safe)
+                .is_ok()
+        );
+        let problems = dir
+            .check_identity_style(crate::domain::IdentityStyle::Email)
+            .unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].contains("IDENTITY_STYLE=email"), "{problems:?}");
+        assert_problems_at(
+            r#"{"orgs":[{"orgId":"a","users":[{"email":"ann@x.io"},{"email":"ANN@x.io"}]}]}"#,
+            &["orgs[0].users[1].email"],
+        );
+    }
+
     #[test]
     fn busy_rules_and_users_are_validated_and_default_sensibly() {
         let text = r#"{"orgs":[{"orgId":"o","users":[{"email":"a@x.io","name":"Ann"},{"email":"A@x.io"}],
@@ -287,7 +315,6 @@ mod tests {
             "orgs[0].users[1].email",
             "orgs[0].groups[0].skipBusyMembers",
             "orgs[0].phones[0].whenBusy",
-            "orgs[1]",
         ];
         assert_problems_at(text, &expected);
         let dir = Directory::parse(DEMO).unwrap();

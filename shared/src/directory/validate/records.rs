@@ -20,10 +20,9 @@ impl Validator {
         };
         let mut org_ids = BTreeSet::new();
         let mut numbers: HashMap<String, String> = HashMap::new();
-        let mut emails: HashMap<Email, OrgId> = HashMap::new();
         for (i, org) in self.array(root, "orgs", "$", true).iter().enumerate() {
             let path = format!("orgs[{i}]");
-            if let Some(org) = self.org(org, &path, &mut org_ids, &mut numbers, &mut emails) {
+            if let Some(org) = self.org(org, &path, &mut org_ids, &mut numbers) {
                 directory.orgs.push(org);
             }
         }
@@ -36,7 +35,6 @@ impl Validator {
         path: &str,
         org_ids: &mut BTreeSet<String>,
         numbers: &mut HashMap<String, String>,
-        emails: &mut HashMap<Email, OrgId>,
     ) -> Option<OrgDirectory> {
         let obj = self.object(value, path, &["orgId", "users", "groups", "phones"])?;
         let org_id =
@@ -90,17 +88,6 @@ impl Validator {
             groups,
             phones,
         };
-        // One email is one Twilio identity, so it can belong to only one org.
-        for email in org.emails() {
-            if let Some(first) = emails.insert(email.clone(), org.org_id.clone()) {
-                self.problem(
-                    path,
-                    format!(
-                        "{email} is already a user of org {first}: a user belongs to exactly one org"
-                    ),
-                );
-            }
-        }
         Some(org)
     }
 

@@ -276,7 +276,7 @@ async fn assigned_phones(app: &Api, caller: &Caller) -> Result<Vec<AssignedPhone
     let profile = app
         .core
         .directory
-        .user(&UserKey::for_email(&caller.email))
+        .user(&UserKey::for_identity(&caller.identity))
         .await?;
     Ok(profile
         .filter(|p| p.org_id == caller.org)

@@ -42,7 +42,7 @@ pub(super) async fn profile(api: &Api, caller: &Caller) -> Result<Option<UserPro
     let profile = api
         .core
         .directory
-        .user(&UserKey::for_email(&caller.email))
+        .user(&UserKey::for_identity(&caller.identity))
         .await?;
     Ok(profile.filter(|p| p.org_id == caller.org))
 }

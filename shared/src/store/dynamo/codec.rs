@@ -245,9 +245,10 @@ mod tests {
     fn a_device_item_at_its_largest_stays_within_one_write_unit() {
         // Every bounded field at its maximum; a long (100-character) email.
         let email = Email::parse_field(&format!("{}@example.com", "e".repeat(88)), "e").unwrap();
+        let org = OrgId::parse_field(&"o".repeat(64), "o").unwrap();
         let key = PresenceKey {
-            org: OrgId::parse_field(&"o".repeat(64), "o").unwrap(),
-            identity: Identity::for_email(&email, IdentityStyle::Safe).unwrap(),
+            identity: Identity::for_person(&org, &email, IdentityStyle::Safe).unwrap(),
+            org,
         };
         let device = DeviceRecord {
             device_id: DeviceId::parse(&"d".repeat(128)).unwrap(),

@@ -17,7 +17,7 @@ use super::keys::{
 };
 use super::{DynamoStore, classify};
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
-use crate::domain::{E164, Email, OrgId, UserKey};
+use crate::domain::{E164, Email, Identity, IdentityStyle, OrgId, UserKey};
 use crate::store::import::{ImportReport, Record, diff_records};
 use crate::store::{DirectoryStore, StoreError};
 
@@ -71,7 +71,7 @@ impl DynamoStore {
         &self,
         org: &OrgDirectory,
         numbers_in_file: &BTreeSet<&E164>,
-        users_in_file: &BTreeSet<&Email>,
+        style: IdentityStyle,
         report: &mut ImportReport,
     ) -> Result<(), StoreError> {
         let existing = self.org_items(&org.org_id).await?;
@@ -112,7 +112,7 @@ impl DynamoStore {
             }
         }
         // Profiles embed numbers and the org's country codes: rewrite them all, like routes.
-        for profile in org.user_profiles() {
+        for profile in org.user_profiles(style) {
             requests.push(put(doc_item(
                 user_pk(&profile.key()),
                 PROFILE_SK.to_owned(),
@@ -120,10 +120,16 @@ impl DynamoStore {
                 0,
             ))?);
         }
+        // A person's profile is keyed by an identity that names this org: one who left this
+        // org keeps any profile they have in another.
+        let people: BTreeSet<&Email> = org.emails().into_iter().collect();
         for old in old_dir.emails() {
-            if !users_in_file.contains(old) {
+            let gone = Identity::for_person(&org.org_id, old, style)
+                .ok()
+                .filter(|_| !people.contains(old));
+            if let Some(identity) = gone {
                 requests.push(delete(
-                    user_pk(&UserKey::for_email(old)),
+                    user_pk(&UserKey::for_identity(&identity)),
                     PROFILE_SK.to_owned(),
                 )?);
             }
@@ -163,7 +169,11 @@ impl DirectoryStore for DynamoStore {
         out.item.as_ref().map(from_doc).transpose()
     }
 
-    async fn import(&self, directory: &Directory) -> Result<ImportReport, StoreError> {
+    async fn import(
+        &self,
+        directory: &Directory,
+        style: IdentityStyle,
+    ) -> Result<ImportReport, StoreError> {
         let mut report = ImportReport {
             orgs: directory.orgs.len(),
             ..ImportReport::default()
@@ -173,13 +183,8 @@ impl DirectoryStore for DynamoStore {
             .iter()
             .flat_map(|org| org.phones.iter().map(|p| &p.phone_number))
             .collect();
-        let users_in_file: BTreeSet<&Email> = directory
-            .orgs
-            .iter()
-            .flat_map(OrgDirectory::emails)
-            .collect();
         for org in &directory.orgs {
-            self.import_org(org, &numbers_in_file, &users_in_file, &mut report)
+            self.import_org(org, &numbers_in_file, style, &mut report)
                 .await?;
         }
         Ok(report)

@@ -7,7 +7,7 @@
 //! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `onlineUntil` (s), `expiresAt` (s, TTL: the end of its push reach), `ttlSeconds`, `pushTtlSeconds`, `registrationId`, `twilioState`? |
 //! | signed-out device | `softphone:{orgId}:{identity}` | `{deviceId}` | `signedOutAt` (ms), `expiresAt` (s, TTL) |
 //! | call | `softphone:{orgId}:{identity}` | `#call:{CallSid}` | `since` (ms), `ended`?, `expiresAt` (s, TTL) |
-//! | user | `user:{sha256(email)}` | `profile` | `doc` (JSON: org, email, name, numbers, direct phone) |
+//! | user | `user:{sha256(identity)}` | `profile` | `doc` (JSON: org, email, identity, name, numbers, direct phone) |
 //! | user (in org) | `org:{orgId}` | `user:{email}` | `doc` (JSON), `pos` |
 //! | group | `org:{orgId}` | `group:{id}` | `doc` (JSON), `pos` |
 //! | phone | `org:{orgId}` | `phone:{id}` | `doc` (JSON), `pos` |
@@ -79,7 +79,7 @@ pub fn connection_sk(connection_id: &str) -> String {
     format!("{CONNECTION_SK_PREFIX}{connection_id}")
 }
 
-/// One user's directory profile, under the hash of their email.
+/// One person's directory profile, under the hash of their identity (which names their org).
 pub const USER_PREFIX: &str = "user:";
 pub const PROFILE_SK: &str = "profile";
 

@@ -4,13 +4,14 @@ use async_trait::async_trait;
 
 use super::{DirectoryState, MemoryStore};
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
-use crate::domain::{E164, OrgId, UserKey};
+use crate::domain::{E164, IdentityStyle, OrgId, UserKey};
 use crate::store::import::{ImportReport, diff_records};
 use crate::store::{DirectoryStore, StoreError};
 
 impl DirectoryState {
-    /// Rebuilt after each import (rare): where two orgs list the same number or user, the
-    /// first org in id order wins, as a search through the orgs would find it.
+    /// Rebuilt after each import (rare): where two orgs list the same number, the first org in
+    /// id order wins, as a search through the orgs would find it. People are keyed by their
+    /// identity, which names their org: the same email in two orgs is two profiles.
     fn reindex(&mut self) {
         self.routes.clear();
         self.profiles.clear();
@@ -20,7 +21,7 @@ impl DirectoryState {
                     .entry(route.phone.phone_number.clone())
                     .or_insert(route);
             }
-            for profile in org.user_profiles() {
+            for profile in org.user_profiles(self.style) {
                 self.profiles.entry(profile.key()).or_insert(profile);
             }
         }
@@ -46,8 +47,13 @@ impl DirectoryStore for MemoryStore {
         Ok(self.directory().profiles.get(key).cloned())
     }
 
-    async fn import(&self, directory: &Directory) -> Result<ImportReport, StoreError> {
+    async fn import(
+        &self,
+        directory: &Directory,
+        style: IdentityStyle,
+    ) -> Result<ImportReport, StoreError> {
         let mut stored = self.directory();
+        stored.style = style;
         let mut report = ImportReport {
             orgs: directory.orgs.len(),
             ..ImportReport::default()

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{Connection, DeviceRecord, EventSink, PresenceKey, is_live};
 use crate::directory::{NumberRoute, OrgDirectory, UserProfile};
-use crate::domain::{DeviceId, E164, OrgId, UserKey};
+use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, UserKey};
 use crate::events::{Cursor, DEFAULT_RETENTION_SECONDS, Event};
 
 /// One user's rows, as the DynamoDB store keeps them in one partition.
@@ -49,6 +49,8 @@ impl Partition {
 #[derive(Default)]
 struct DirectoryState {
     orgs: BTreeMap<OrgId, OrgDirectory>,
+    /// The identity style of the last import: what the profiles are keyed by.
+    style: IdentityStyle,
     routes: HashMap<E164, NumberRoute>,
     profiles: HashMap<UserKey, UserProfile>,
 }
