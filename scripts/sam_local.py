@@ -710,6 +710,24 @@ def is_connections_endpoint(template, value):
     return api_protocol(template, value) == "WEBSOCKET"
 
 
+# Where the webhook fixtures of events/ are signed for (scripts/make-events.py's URL_HOST).
+FIXTURE_FUNCTION_URL = "https://k2vbxr5ghqmzexample7uzvnve0vdqwe.lambda-url.us-east-1.on.aws"
+
+
+def unresolvable_public_base_urls(template):
+    """Per function, a PUBLIC_BASE_URL the SAM CLI cannot work out: an Fn::If that falls back
+    to a Function URL's GetAtt reaches the function empty, and the SMS function refuses to start
+    without one (it is where Twilio posts a sent text's status). Such a function gets the
+    fixtures' Function URL instead."""
+    out = {}
+    for logical_id, fn in functions(template).items():
+        variables = ((fn.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+        value = variables.get("PUBLIC_BASE_URL")
+        if isinstance(value, dict) and "Fn::If" in value:
+            out[logical_id] = {"PUBLIC_BASE_URL": FIXTURE_FUNCTION_URL}
+    return out
+
+
 def cmd_settings(template_path, env_file, out_json, moto, *extra):
     """Parameter overrides and an --env-vars file that give the functions the development
     settings of ENV_FILE through the template's own wiring: a variable the template sets from
@@ -743,7 +761,9 @@ def cmd_settings(template_path, env_file, out_json, moto, *extra):
     for item in extra:
         k, v = item.split("=", 1)
         overrides[k] = v
-    pathlib.Path(out_json).write_text(json.dumps({"Parameters": env_vars}, indent=2) + "\n")
+    by_function = unresolvable_public_base_urls(template)
+    out = {"Parameters": env_vars, **by_function}
+    pathlib.Path(out_json).write_text(json.dumps(out, indent=2) + "\n")
     print(f"settings: parameters {', '.join(sorted(overrides))}; --env-vars {', '.join(sorted(env_vars))}",
           file=sys.stderr)
     print(" ".join(f"{k}={v}" for k, v in sorted(overrides.items())))

@@ -191,6 +191,8 @@ impl LocalPages {
             Ok(n) => n.to_owned(),
             Err(response) => return response,
         };
+        // Only shown in the simulation's TwiML, never handed to Twilio: the address the
+        // developer's browser used reads best there.
         let host = request
             .headers()
             .get(header::HOST)

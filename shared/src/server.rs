@@ -139,11 +139,15 @@ pub async fn serve_with(
         };
         let app = app.clone();
         let options = options.clone();
+        // The address the client reached: this server's own, for callbacks (never its `Host`).
+        let own_addr = stream.local_addr().ok();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let app = app.clone();
                 let options = options.clone();
-                async move { Ok::<_, Infallible>(respond(&app, &options, peer, request).await) }
+                async move {
+                    Ok::<_, Infallible>(respond(&app, &options, peer, own_addr, request).await)
+                }
             });
             // Upgrades on: the realtime channel's WebSocket takes its connection over.
             if let Err(err) = http1::Builder::new()
@@ -179,6 +183,7 @@ async fn respond(
     app: &App,
     options: &Options,
     peer: SocketAddr,
+    own_addr: Option<SocketAddr>,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let origin = request
@@ -204,6 +209,7 @@ async fn respond(
         Ok(collected) => {
             parts.extensions.insert(RequestMeta {
                 source_ip: Some(peer.ip().to_string()),
+                local_addr: own_addr,
                 ..RequestMeta::default()
             });
             let mut request = http::Request::from_parts(parts, collected.to_bytes());

@@ -13,6 +13,10 @@
 //! forward needs); a send 2 around the Twilio request; a page of messages 1; the conversation
 //! list 2; a status callback 2; a read mark 3 (the caller and the message, the count, the mark).
 //!
+//! The call history: a page 1 round; a seen mark 2 (the call's pointer, then the mark with a
+//! check that the call is the caller's own), 3 when the call was already seen (the mark did not
+//! move, and the entry is read to tell that from another user's call).
+//!
 //! Events never add a round: each is written in the same transaction as its change (a device's
 //! state, an unregister, a call row), sent together with the change's own write, or with the
 //! consistent read a new device makes anyway.
@@ -424,7 +428,28 @@ async fn every_call_history_endpoint_keeps_its_dynamodb_round_trip_budget() {
     assert_eq!(
         wire.take(),
         (2, ops(&["GetItem", "TransactWriteItems"])),
-        "seen: the call's pointer, then the mark and its event"
+        "seen: the call's pointer, then the mark and its event, with a check that the call is \
+         in the caller's own history"
+    );
+    let (status, _) = app
+        .post("/phone/calls/seen", &token, json!({"upTo": call_sid(2)}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        wire.take(),
+        (3, ops(&["GetItem", "TransactWriteItems", "GetItem"])),
+        "seen again: the mark did not move, so the entry is read to tell a call already seen \
+         from another user's (only then a third round)"
+    );
+    let carol = app_token("carol@example.com", "org_demo");
+    let (status, _) = app
+        .post("/phone/calls/seen", &carol, json!({"upTo": call_sid(2)}))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["GetItem", "TransactWriteItems"])),
+        "seen of another user's call: refused by the check on the caller's own partition"
     );
     let path = format!("/phone/voicemail/{RECORDING}");
     let played = app

@@ -1,4 +1,5 @@
-//! One contract, both stores: what every `PresenceStore` and `DirectoryStore` must do.
+//! One contract, both stores: what every `PresenceStore` and `DirectoryStore` must do, and the
+//! call history's seen mark.
 //! Time is passed in, so expiry is tested to the millisecond without sleeping.
 
 use shared::directory::Directory;
@@ -9,6 +10,11 @@ use shared::store::{
     CallEvent, CallProgress, DeviceTtls, HeartbeatOutcome, HeartbeatUpdate, PresenceKey,
     RegisterOutcome, Registration, Unregistration,
 };
+
+use shared::events::EventKind;
+use shared::history::{CallBase, Direction, Fact};
+use shared::store::history::{HistoryWrite, SeenMark, position};
+use shared::store::messages::Notice;
 
 use crate::helpers::{DEMO_DIRECTORY, StoreKind, stores};
 use crate::on_both_stores;
@@ -24,6 +30,7 @@ on_both_stores!(
     a_number_moved_between_orgs_in_one_import_keeps_routing,
     a_sign_out_bars_automatic_registers_until_it_expires,
     calls_converge_whatever_the_order_and_expire,
+    the_seen_mark_moves_only_to_an_entry_of_the_users_own_history,
 );
 
 const T0: i64 = 1_800_000_000_000;
@@ -508,4 +515,58 @@ async fn calls_converge_whatever_the_order_and_expire(kind: StoreKind) {
     assert_eq!(calls(T0 + 99_999).await.len(), 1);
     assert!(calls(T0 + 100_000).await.is_empty());
     assert!(s.presence.live_devices(&k, T0).await.unwrap().is_empty());
+}
+
+/// A seen mark moves up to a call of the user's own history only: another user's call (even
+/// one below the user's mark) changes nothing and is told apart from a call already seen.
+async fn the_seen_mark_moves_only_to_an_entry_of_the_users_own_history(kind: StoreKind) {
+    let history = stores(kind).await.history;
+    let (alice, carol) = (key("alice@example.com"), key("carol@example.com"));
+    let call = |n: u32, started_at: i64, user: &PresenceKey| HistoryWrite {
+        base: CallBase {
+            call_sid: format!("CA{n:032x}"),
+            direction: Direction::Inbound,
+            from: "+14158675309".into(),
+            to: "+14155551234".into(),
+            phone_id: None,
+            phone_number: None,
+            started_at,
+        },
+        users: vec![user.clone()],
+        fact: Fact::Canceled,
+        expires_at: started_at / 1000 + 86_400,
+        notice: None,
+    };
+    let notice = |user: &PresenceKey| Notice {
+        kind: EventKind::CallsSeen,
+        data: serde_json::json!({}),
+        at: T0,
+        to: vec![user.clone()],
+    };
+    history.record(&call(1, T0, &alice), None).await.unwrap();
+    history
+        .record(&call(2, T0 + 1000, &carol), None)
+        .await
+        .unwrap();
+    let (alices, carols) = (
+        position(T0, &format!("CA{:032x}", 1)),
+        position(T0 + 1000, &format!("CA{:032x}", 2)),
+    );
+
+    let mark = |user: &PresenceKey, at: &str| {
+        let history = history.clone();
+        let (user, at, notice) = (user.clone(), at.to_owned(), notice(user));
+        async move { history.mark_seen(&user, &at, &notice).await.unwrap() }
+    };
+    assert_eq!(mark(&carol, &alices).await, SeenMark::NotInHistory);
+    assert_eq!(mark(&carol, &carols).await, SeenMark::Moved);
+    assert_eq!(mark(&carol, &carols).await, SeenMark::AlreadySeen);
+    assert_eq!(
+        mark(&carol, &alices).await,
+        SeenMark::NotInHistory,
+        "below her mark, and still not hers"
+    );
+    assert_eq!(mark(&alice, &alices).await, SeenMark::Moved);
+    let page = history.history(&carol, None, 10, T0).await.unwrap();
+    assert_eq!(page.seen_up_to.as_deref(), Some(carols.as_str()));
 }

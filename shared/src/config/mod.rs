@@ -226,7 +226,8 @@ pub const DEFAULT_TWILIO_API_BASE_URL: &str = "https://api.twilio.com";
 #[derive(Debug, Clone)]
 pub struct TwilioApiConfig {
     pub rest: RestConfig,
-    /// Where Twilio reaches the status-callback webhook; `None`: the request's own host.
+    /// Where Twilio reaches the status-callback webhook; `None`: the local server's own
+    /// address (never the request's `Host`); the Lambda function refuses to start without it.
     pub public_base_url: Option<String>,
     /// E.164 prefixes texts may reach; `None`: the country codes of the org's own numbers.
     pub outbound_allowed_prefixes: Option<Vec<String>>,

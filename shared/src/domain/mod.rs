@@ -3,7 +3,8 @@
 //! re-checks a device id or an email.
 //!
 //! [`device`]: what a device reports about itself; [`values`]: emails, org ids and phone
-//! numbers; [`identity`]: how an email becomes a Twilio client identity and a directory key.
+//! numbers; [`identity`]: how an email becomes a Twilio client identity and a directory key;
+//! [`sid`]: Twilio's resource identifiers.
 
 /// What every string value shares: `as_str` and `Display`; and for values read from JSON,
 /// `TryFrom<String>` through its parser (errors naming `$field`) and back into a `String`.
@@ -42,11 +43,13 @@ macro_rules! string_value {
 pub mod dates;
 mod device;
 mod identity;
+pub mod sid;
 mod values;
 
 pub use dates::days_from_civil;
 pub use device::{Capabilities, Capability, DeviceId, Label, Platform, Reachability, TwilioState};
 pub use identity::{Identity, IdentityStyle, UserKey};
+pub use sid::{AccountSid, CallSid, MediaSid, MessageSid, RecordingSid, Sid};
 pub use values::{E164, Email, OrgId};
 
 /// A rejected input, naming the field so the client knows what to fix.

@@ -8,7 +8,7 @@
 use futures::future::BoxFuture;
 
 use super::api::sms_send::{self, Sending};
-use super::api::{self, Api, calls, devices, events, sms};
+use super::api::{self, Api, callbacks, calls, devices, events, sms};
 use super::webhooks::Webhooks;
 use super::{Request, Response, Route};
 use crate::app::{Core, StartupError, Stores};
@@ -185,7 +185,17 @@ pub mod endpoints {
     impl Endpoint for Sms {
         const ROUTES: &'static [Route] = &Route::SMS;
 
+        /// The Lambda function: its texts' status callbacks can go only to `PUBLIC_BASE_URL`
+        /// (the local server's `App` uses its own address without it).
         fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
+            let public_base_url = config
+                .twilio_api
+                .as_ref()
+                .map(|t| t.public_base_url.as_deref());
+            callbacks::require_public_base(
+                public_base_url.flatten(),
+                "where Twilio posts the status of the texts this function sends",
+            )?;
             Self::with_api(Api::new(core, config)?, config)
         }
 

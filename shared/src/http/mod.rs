@@ -37,6 +37,9 @@ pub struct RequestMeta {
     pub raw_path: Option<String>,
     /// The API Gateway stage (`$default` for Function URLs and default stages).
     pub stage: Option<String>,
+    /// The local server's own address the request came in on: where Twilio calls back without
+    /// `PUBLIC_BASE_URL` ([`api::callbacks`]). None in Lambda.
+    pub local_addr: Option<std::net::SocketAddr>,
 }
 
 /// Serve one request on `route` (one of `E::ROUTES`) through the common wrapper. Never

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use super::{ApiError, LogNote, Request, RequestMeta, Response, Route};
 use crate::app::{Core, StartupError};
 use crate::config::{Config, ExposeSecret, WebhookConfig};
+use crate::domain::CallSid;
 use crate::history::HistoryRef;
 use crate::inbox::webhook::{self, Params, Reply, SmsContext};
 use crate::outbound::Outbound;
@@ -97,7 +98,10 @@ impl Webhooks {
         {
             return refusal.response();
         }
-        let call_sid = call.get("CallSid").map(str::to_owned);
+        let call_sid = call
+            .get("CallSid")
+            .filter(|sid| CallSid::is_valid(sid))
+            .map(str::to_owned);
         let history = HistoryRef::from_query(&call.query);
         let (from, to) = call.parties();
         let parties =
@@ -249,6 +253,13 @@ fn first_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// The URL Twilio called, rebuilt from what reached us: `PUBLIC_BASE_URL` or the forwarded
 /// scheme and host, the stage where API Gateway's own host needs it, then the raw path and
 /// raw query string exactly as sent.
+///
+/// `Host` and `X-Forwarded-Proto` are believed here only because the URL is then checked
+/// against `X-Twilio-Signature`, which nobody without the auth token can make for a URL of
+/// their choosing: a request whose headers name another host fails the check. The callbacks
+/// a webhook's TwiML names are built next to this URL only after the check passed, so they are
+/// where Twilio already called. App requests never build a URL from headers
+/// ([`super::api::callbacks`]).
 pub fn public_url(request: &Request, public_base_url: Option<&str>) -> String {
     let meta = request.extensions().get::<RequestMeta>();
     let path = meta
@@ -282,26 +293,10 @@ pub fn public_url(request: &Request, public_base_url: Option<&str>) -> String {
     }
 }
 
-/// Where this service's webhooks are reached from Twilio: `PUBLIC_BASE_URL`, else the
-/// scheme and host (and stage) the current request came in on.
-pub fn public_base(request: &Request, public_base_url: Option<&str>) -> String {
-    let url = public_url(request, public_base_url);
-    let without_query = url.split('?').next().unwrap_or(&url);
-    let path = request
-        .extensions()
-        .get::<RequestMeta>()
-        .and_then(|m| m.raw_path.as_deref())
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| request.uri().path());
-    without_query
-        .strip_suffix(path)
-        .unwrap_or(without_query)
-        .to_owned()
-}
-
 /// Callback URLs next to the current one: `…/incoming` → `…/dial-status`, `…/call-status`,
 /// `…/recording-status`, with the call's history reference when this webhook's URL carries
-/// one (a callback reporting on a call this service routed).
+/// one (a callback reporting on a call this service routed). `public_url` passed the signature
+/// check, so these are under the URL Twilio signed, whatever headers built it.
 fn callbacks(
     public_url: &str,
     history: Option<HistoryRef>,

@@ -8,7 +8,7 @@ use std::fmt;
 
 use super::webhook::{Received, store_received};
 use crate::directory::NumberRoute;
-use crate::domain::{E164, IdentityStyle};
+use crate::domain::{E164, IdentityStyle, MessageSid};
 use crate::sms::message::{Direction, MAX_BODY_CHARS, Media, Message, Party};
 use crate::store::{DirectoryStore, MessageStore, StoreError};
 use crate::twilio::rest::{MessageResource, RestError, TwilioRest, parse_rfc2822};
@@ -110,10 +110,11 @@ async fn received_of(
     to: &E164,
     now_ms: i64,
 ) -> Result<Received, String> {
+    let sid = MessageSid::parse_field(&resource.sid, "sid").map_err(|e| e.to_string())?;
     let from = resource.from.as_deref().unwrap_or_default();
     let from = Party::parse_field(from, "from").map_err(|e| e.to_string())?;
     let media = if resource.media_count() > 0 {
-        rest.list_media(&resource.sid)
+        rest.list_media(&sid)
             .await
             .map_err(|e| e.to_string())?
             .into_iter()
@@ -135,7 +136,7 @@ async fn received_of(
         .unwrap_or(now_ms);
     Ok(Received {
         message: Message {
-            message_sid: resource.sid.clone(),
+            message_sid: sid.into(),
             direction: Direction::Inbound,
             from: from.to_string(),
             to: to.to_string(),

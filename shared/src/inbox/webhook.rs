@@ -12,7 +12,7 @@ use tokio::time::{Instant, timeout_at};
 
 use super::notices::{received_notice, recipients, status_notice};
 use crate::directory::NumberRoute;
-use crate::domain::{Capability, E164, FieldError, IdentityStyle};
+use crate::domain::{Capability, E164, FieldError, IdentityStyle, MessageSid};
 use crate::events::Cursor;
 use crate::routing::RecentRoutes;
 use crate::sms::keywords::opt_change;
@@ -109,18 +109,8 @@ impl Params<'_> {
     }
 
     fn message_sid(&self) -> Result<String, FieldError> {
-        let sid = self.required("MessageSid")?;
-        let well_formed = sid.len() == 34
-            && (sid.starts_with("SM") || sid.starts_with("MM"))
-            && sid[2..].bytes().all(|b| b.is_ascii_hexdigit());
-        if well_formed {
-            Ok(sid.to_owned())
-        } else {
-            Err(FieldError::new(
-                "MessageSid",
-                "must be SM or MM and 32 hex digits",
-            ))
-        }
+        let sid = MessageSid::parse_field(self.required("MessageSid")?, "MessageSid")?;
+        Ok(sid.into())
     }
 }
 

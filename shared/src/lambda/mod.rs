@@ -193,6 +193,8 @@ pub fn from_lambda(event: lambda_http::Request) -> http::Request {
                 .as_ref()
                 .and_then(|a| a.jwt.as_ref())
                 .map(|jwt| jwt.claims.clone()),
+            // No socket of ours: a callback base comes from PUBLIC_BASE_URL only.
+            local_addr: None,
         },
         _ => RequestMeta::default(),
     };

@@ -14,7 +14,7 @@ use tokio::time::timeout_at;
 use super::history;
 use super::incoming::noted;
 use super::{CallParams, Context, Decision, Outcome};
-use crate::domain::{Identity, OrgId, UserKey};
+use crate::domain::{CallSid, Identity, OrgId, UserKey};
 use crate::history::{AnsweredBy, Fact};
 use crate::store::{CallEvent, CallProgress, PresenceKey};
 use crate::twilio::twiml::Twiml;
@@ -31,14 +31,9 @@ fn progress(status: &str) -> Option<CallProgress> {
     }
 }
 
-/// A Twilio call SID: `CA` and 32 hexadecimal digits.
-fn is_call_sid(sid: &str) -> bool {
-    sid.len() == 34 && sid.starts_with("CA") && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 pub async fn call_status(ctx: &Context<'_>, params: &CallParams) -> Decision {
     let ignore = |reason: String| Decision::new(Twiml::new(), Outcome::Ignored, Some(reason));
-    let Some(call_sid) = params.get("CallSid").filter(|s| is_call_sid(s)) else {
+    let Some(call_sid) = params.get("CallSid").filter(|s| CallSid::is_valid(s)) else {
         return ignore("CallSid is missing or malformed".to_owned());
     };
     let status = params.get("CallStatus").unwrap_or_default();

@@ -12,7 +12,7 @@ use tokio::time::timeout_at;
 
 use super::{CallParams, Context};
 use crate::directory::NumberRoute;
-use crate::domain::Identity;
+use crate::domain::{CallSid, Identity, RecordingSid};
 use crate::events::EventKind;
 use crate::history::{CallBase, Direction, Fact, HistoryRef, MissedReason, Voicemail};
 use crate::store::history::{HistoryWrite, VoicemailRef};
@@ -196,12 +196,13 @@ pub(super) async fn number_route(ctx: &Context<'_>) -> Option<NumberRoute> {
     }
 }
 
-/// The parent call's `CallSid` a callback reports on: a leg's parent, or the call itself.
+/// The parent call's `CallSid` a callback reports on: a leg's parent, or the call itself; none
+/// when it is not a `CallSid`'s shape (then no history is written, and the call goes on).
 pub(super) fn call_sid(params: &CallParams) -> Option<&str> {
     params
         .get("ParentCallSid")
         .or_else(|| params.get("CallSid"))
-        .filter(|sid| sid.len() == 34 && sid.starts_with("CA"))
+        .filter(|sid| CallSid::is_valid(sid))
 }
 
 /// What a recording says: a voicemail worth keeping (completed, with sound), or nothing.
@@ -211,7 +212,7 @@ pub(super) fn voicemail(params: &CallParams) -> Option<Voicemail> {
     }
     let recording_sid = params
         .get("RecordingSid")
-        .filter(|sid| sid.len() == 34 && sid.starts_with("RE"))?;
+        .filter(|sid| RecordingSid::is_valid(sid))?;
     let duration_seconds = params
         .get("RecordingDuration")
         .and_then(|d| d.parse::<u32>().ok())

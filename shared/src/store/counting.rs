@@ -21,7 +21,7 @@ use crate::domain::OrgId as Org;
 use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, UserKey};
 use crate::events::{Cursor, Event};
 use crate::sms::message::{Conversation, Inbox, Message, MessageLocation, Party};
-use crate::store::history::{HistoryPage, HistoryWrite, VoicemailRef};
+use crate::store::history::{HistoryPage, HistoryWrite, SeenMark, VoicemailRef};
 use crate::store::messages::Notice;
 use crate::store::messages::{
     InboundWrite, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
@@ -346,7 +346,7 @@ impl HistoryStore for CountingStore {
         user: &PresenceKey,
         position: &str,
         notice: &Notice,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<SeenMark, StoreError> {
         self.counted(self.history.mark_seen(user, position, notice))
             .await
     }

@@ -35,6 +35,17 @@ pub struct VoicemailRef {
     pub expires_at: i64,
 }
 
+/// What marking a call seen did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeenMark {
+    /// The mark moved up to the call, and the user's devices were told.
+    Moved,
+    /// The mark was at the call or past it already: nothing changed.
+    AlreadySeen,
+    /// The call is no entry of the user's history (another user's, or none): nothing changed.
+    NotInHistory,
+}
+
 /// A page of a user's history, newest first, and how far they have seen.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryPage {
@@ -72,13 +83,14 @@ pub trait HistoryStore: Send + Sync {
     /// When a call started, and its org (from its pointer).
     async fn call_started(&self, call_sid: &str) -> Result<Option<(OrgId, i64)>, StoreError>;
 
-    /// Move the user's seen mark up to `position` (never back), telling their devices.
+    /// Move the user's seen mark up to `position` (never back), telling their devices, if
+    /// `position` is an entry of the user's own history.
     async fn mark_seen(
         &self,
         user: &PresenceKey,
         position: &str,
         notice: &Notice,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<SeenMark, StoreError>;
 
     async fn voicemail(&self, recording_sid: &str) -> Result<Option<VoicemailRef>, StoreError>;
 

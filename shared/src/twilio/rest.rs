@@ -3,10 +3,11 @@
 //! API key (SID and secret as HTTP Basic auth), at `TWILIO_API_BASE_URL`, over
 //! [`crate::outbound`].
 //!
-//! Only URLs under the configured base and this account are ever fetched with credentials: a
-//! media or recording URL that a webhook or a stored row names is checked against it first.
-//! Twilio answers a media request with a redirect to its CDN; that hop is followed without
-//! credentials.
+//! Every URL sent credentials is built here from parts: `TWILIO_API_BASE_URL`, the account SID
+//! of the configuration and validated SIDs ([`crate::domain::Sid`]); a URL this service was
+//! given (a webhook's `MediaUrlN`, a stored row, a list's `next_page_uri`) is only parsed for
+//! those parts, never fetched as given. Twilio answers a media request with a redirect to its
+//! CDN; that hop is followed without credentials.
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use serde::Deserialize;
 
 use crate::config::Config;
 pub use crate::config::RestConfig;
+use crate::domain::{MediaSid, MessageSid, RecordingSid};
 use crate::outbound::{Answer, Outbound, OutboundError};
 use crate::secrets::{Rotating, Secrets};
 
@@ -53,7 +55,8 @@ pub enum RestError {
     /// An answer this client does not understand.
     #[error("unexpected answer from Twilio: {0}")]
     Malformed(String),
-    /// A URL outside Twilio's API for this account: never fetched.
+    /// A URL that names no resource of this account's Twilio API (or a redirect to plain
+    /// HTTP elsewhere): never fetched.
     #[error("not a URL of this account's Twilio API")]
     ForeignUrl,
 }
@@ -74,6 +77,47 @@ pub struct NewMessage<'a> {
     pub to: &'a str,
     pub body: &'a str,
     pub status_callback: Option<&'a str>,
+}
+
+/// A media file of a message, by its SIDs: what a `MediaUrlN` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
+    pub message: MessageSid,
+    pub media: MediaSid,
+}
+
+impl MediaFile {
+    /// The file `url` names, `[scheme://host]/2010-04-01/Accounts/{AC…}/Messages/{SM…}/Media/{ME…}`
+    /// (a list's `uri` ends in `.json`), each segment exactly and the account `account`; none
+    /// for anything else: another account or resource, a query, `..`, a backslash or an
+    /// encoded separator (none of which is part of a SID).
+    pub fn parse(url: &str, account: &str) -> Option<Self> {
+        let path = match url.split_once("://") {
+            Some((scheme, rest)) if scheme == "https" || scheme == "http" => {
+                &rest[rest.find('/')?..]
+            }
+            Some(_) => return None,
+            None => url,
+        };
+        let path = path.strip_suffix(".json").unwrap_or(path);
+        let segments: Vec<&str> = path.split('/').collect();
+        match segments.as_slice() {
+            [
+                "",
+                "2010-04-01",
+                "Accounts",
+                acct,
+                "Messages",
+                message,
+                "Media",
+                media,
+            ] if *acct == account => Some(Self {
+                message: MessageSid::parse(message)?,
+                media: MediaSid::parse(media)?,
+            }),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -109,12 +153,6 @@ impl TwilioRest {
 
     fn account_path(&self) -> String {
         format!("/2010-04-01/Accounts/{}", self.config.account_sid)
-    }
-
-    /// `{base}/2010-04-01/Accounts/{AccountSid}/`: every URL this client sends credentials to
-    /// starts so.
-    fn account_prefix(&self) -> String {
-        format!("{}{}/", self.config.base_url, self.account_path())
     }
 
     fn basic_auth(&self) -> http::HeaderValue {
@@ -203,17 +241,34 @@ impl TwilioRest {
         json_of(&answer)
     }
 
-    /// The page a list's `next_page_uri` names (a path under the base URL).
+    /// The page a list's `next_page_uri` names: its query (page, token, filters) re-encoded
+    /// onto this account's message list; a URI of any other resource is
+    /// [`RestError::ForeignUrl`].
     pub async fn next_page(&self, next_page_uri: &str) -> Result<MessagePage, RestError> {
-        let url = self.checked_url(next_page_uri)?;
+        let url = self.next_page_url(next_page_uri)?;
         let answer = self
             .request(http::Method::GET, &url, None, MAX_JSON)
             .await?;
         json_of(&answer)
     }
 
+    fn next_page_url(&self, next_page_uri: &str) -> Result<String, RestError> {
+        let (path, query) = next_page_uri.split_once('?').unwrap_or((next_page_uri, ""));
+        let list = format!("{}/Messages.json", self.account_path());
+        if path != list && path != format!("{}{list}", self.config.base_url) {
+            return Err(RestError::ForeignUrl);
+        }
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form_urlencoded::parse(query.as_bytes()))
+            .finish();
+        Ok(format!("{}{list}?{query}", self.config.base_url))
+    }
+
     /// `GET …/Messages/{sid}/Media.json`: the files of an MMS, with their types.
-    pub async fn list_media(&self, message_sid: &str) -> Result<Vec<MediaResource>, RestError> {
+    pub async fn list_media(
+        &self,
+        message_sid: &MessageSid,
+    ) -> Result<Vec<MediaResource>, RestError> {
         let url = format!(
             "{}{}/Messages/{message_sid}/Media.json",
             self.config.base_url,
@@ -225,18 +280,32 @@ impl TwilioRest {
         Ok(json_of::<MediaPage>(&answer)?.media_list)
     }
 
-    /// The media file at `url` (a `MediaUrlN` of a webhook, or a Media list `uri` without
-    /// `.json`), which must be under this account's API.
-    pub async fn fetch_media(&self, url: &str) -> Result<Download, RestError> {
-        let url = self.checked_url(url)?;
+    /// The media file `url` names (a webhook's `MediaUrlN`, or a Media list `uri`), if it is
+    /// one of `message`'s in this account. Only its SIDs are kept: the file is fetched from
+    /// `TWILIO_API_BASE_URL`, whatever host `url` named.
+    pub fn media_file(&self, url: &str, message: &MessageSid) -> Result<MediaFile, RestError> {
+        MediaFile::parse(url, &self.config.account_sid)
+            .filter(|file| file.message == *message)
+            .ok_or(RestError::ForeignUrl)
+    }
+
+    /// `GET …/Messages/{sid}/Media/{sid}`, then its redirect to Twilio's CDN.
+    pub async fn fetch_media(&self, file: &MediaFile) -> Result<Download, RestError> {
+        let url = format!(
+            "{}{}/Messages/{}/Media/{}",
+            self.config.base_url,
+            self.account_path(),
+            file.message,
+            file.media
+        );
         self.download(&url, MAX_MEDIA).await
     }
 
     /// A recording, `mp3` or `wav`.
     pub async fn fetch_recording(
         &self,
-        recording_sid: &str,
-        format: &str,
+        recording_sid: &RecordingSid,
+        format: &'static str,
     ) -> Result<Download, RestError> {
         let url = format!(
             "{}{}/Recordings/{recording_sid}.{format}",
@@ -247,7 +316,7 @@ impl TwilioRest {
     }
 
     /// `DELETE …/Recordings/{sid}.json`: 204, or 404 when it is already gone (both fine).
-    pub async fn delete_recording(&self, recording_sid: &str) -> Result<(), RestError> {
+    pub async fn delete_recording(&self, recording_sid: &RecordingSid) -> Result<(), RestError> {
         let url = format!(
             "{}{}/Recordings/{recording_sid}.json",
             self.config.base_url,
@@ -259,27 +328,6 @@ impl TwilioRest {
         match answer.status {
             200..=299 | 404 => Ok(()),
             _ => Err(error_of(&answer)),
-        }
-    }
-
-    /// `url` as an absolute URL under this account's API, or [`RestError::ForeignUrl`]. A path
-    /// (`/2010-04-01/…`) is taken as relative to the base.
-    pub fn checked_url(&self, url: &str) -> Result<String, RestError> {
-        let absolute = if url.starts_with('/') {
-            format!("{}{url}", self.config.base_url)
-        } else {
-            url.to_owned()
-        };
-        let prefix = self.account_prefix();
-        // No step out of the account's path, spelled plainly or percent-encoded.
-        let inside = absolute.starts_with(&prefix)
-            && !absolute[prefix.len()..]
-                .split(['/', '?'])
-                .any(|s| s == ".." || s.to_ascii_lowercase().contains("%2e"));
-        if inside {
-            Ok(absolute)
-        } else {
-            Err(RestError::ForeignUrl)
         }
     }
 
@@ -386,27 +434,91 @@ mod tests {
         )
     }
 
+    const MESSAGE: &str = "MM0123456789abcdef0123456789abcdef";
+    const MEDIA: &str = "ME0123456789abcdef0123456789abcdef";
+
     #[test]
-    fn only_this_accounts_api_urls_are_fetched() {
+    fn a_media_url_gives_only_its_sids_and_the_file_is_fetched_from_the_base() {
         let rest = client();
-        let media = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1";
-        assert_eq!(rest.checked_url(media).unwrap(), media);
-        assert_eq!(
-            rest.checked_url("/2010-04-01/Accounts/AC1/Messages.json?Page=1")
-                .unwrap(),
-            "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?Page=1"
-        );
-        for foreign in [
-            "https://api.twilio.com/2010-04-01/Accounts/AC2/Messages/MM1/Media/ME1",
-            "https://api.twilio.com.evil.example/2010-04-01/Accounts/AC1/x",
-            "http://api.twilio.com/2010-04-01/Accounts/AC1/x",
-            "https://evil.example/https://api.twilio.com/2010-04-01/Accounts/AC1/",
-            "https://api.twilio.com/2010-04-01/Accounts/AC1/../AC2/Messages.json",
-            "/2010-04-01/Accounts/AC12/Messages.json",
-            "https://api.twilio.com/2010-04-01/Accounts/AC1/%2E%2E/AC2/Messages.json",
+        let message = MessageSid::parse(MESSAGE).unwrap();
+        let expected = MediaFile {
+            message: message.clone(),
+            media: MediaSid::parse(MEDIA).unwrap(),
+        };
+        for url in [
+            format!(
+                "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/{MESSAGE}/Media/{MEDIA}"
+            ),
+            // Another host: only the SIDs are used.
+            format!(
+                "https://media.example/2010-04-01/Accounts/AC1/Messages/{MESSAGE}/Media/{MEDIA}"
+            ),
+            // A media list's `uri`.
+            format!("/2010-04-01/Accounts/AC1/Messages/{MESSAGE}/Media/{MEDIA}.json"),
         ] {
             assert_eq!(
-                rest.checked_url(foreign),
+                rest.media_file(&url, &message),
+                Ok(expected.clone()),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_media_url_with_anything_but_sids_names_no_file() {
+        let rest = client();
+        let message = MessageSid::parse(MESSAGE).unwrap();
+        let base = format!("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/{MESSAGE}");
+        for hostile in [
+            format!("{base}/Media/..%2f..%2fRecordings%2fRE0123456789abcdef0123456789abcd"),
+            format!("{base}/Media/..%2F..%2FCalls.json"),
+            format!("{base}/Media/ME0123456789abcdef0123456789ab%5c.."),
+            format!("{base}/Media/ME0123456789abcdef0123456789abc\\.."),
+            format!("{base}/Media/../../Calls"),
+            format!("{base}/Media/{MEDIA}?x=1"),
+            format!("{base}/Media/{MEDIA}/../../../Calls"),
+            format!(
+                "https://api.twilio.com/2010-04-01/Accounts/AC2/Messages/{MESSAGE}/Media/{MEDIA}"
+            ),
+            format!(
+                "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/SM0123456789abcdef0123456789abcdef/Media/{MEDIA}"
+            ),
+            format!(
+                "https://api.twilio.com/x/2010-04-01/Accounts/AC1/Messages/{MESSAGE}/Media/{MEDIA}"
+            ),
+            format!("file:///2010-04-01/Accounts/AC1/Messages/{MESSAGE}/Media/{MEDIA}"),
+            "http://169.254.169.254/latest/meta-data".to_owned(),
+            "https://api.twilio.com".to_owned(),
+            String::new(),
+        ] {
+            assert_eq!(
+                rest.media_file(&hostile, &message),
+                Err(RestError::ForeignUrl),
+                "{hostile}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_next_page_is_this_accounts_message_list_with_its_query_re_encoded() {
+        let rest = client();
+        assert_eq!(
+            rest.next_page_url(
+                "/2010-04-01/Accounts/AC1/Messages.json?To=%2B1415&Page=1&PageToken=PA1"
+            )
+            .unwrap(),
+            "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?To=%2B1415&Page=1&PageToken=PA1"
+        );
+        for foreign in [
+            "/2010-04-01/Accounts/AC2/Messages.json?Page=1",
+            "/2010-04-01/Accounts/AC1/../AC2/Messages.json",
+            "/2010-04-01/Accounts/AC1/Calls.json?Page=1",
+            "/2010-04-01/Accounts/AC1/Messages.json/../../AC2/Messages.json",
+            "https://evil.example/2010-04-01/Accounts/AC1/Messages.json",
+            "//evil.example/2010-04-01/Accounts/AC1/Messages.json",
+        ] {
+            assert_eq!(
+                rest.next_page_url(foreign),
                 Err(RestError::ForeignUrl),
                 "{foreign}"
             );

@@ -11,12 +11,12 @@ use super::body::{body_object, string_field};
 use super::query::{limit, param, query};
 use super::sms::{profile, rest_failure};
 use super::{Answer, Api, key};
-use crate::domain::{Caller, FieldError};
+use crate::domain::{CallSid, Caller, FieldError, RecordingSid};
 use crate::events::EventKind;
 use crate::history::{AnsweredBy, Direction, Entry, Outcome, Voicemail};
 use crate::http::routes::voicemail_sid;
 use crate::http::{ApiError, Request, Response, json_response};
-use crate::store::history::{VoicemailRef, position};
+use crate::store::history::{SeenMark, VoicemailRef, position};
 use crate::store::messages::Notice;
 use crate::twilio::rest::{RestError, TwilioRest};
 
@@ -119,58 +119,64 @@ pub async fn history(api: &Api, caller: &Caller, request: &Request) -> Answer {
 /// A history position: 16 hex digits, `:`, a `CallSid`.
 fn is_position(raw: &str) -> bool {
     raw.split_once(':').is_some_and(|(time, sid)| {
-        time.len() == 16
-            && time.bytes().all(|b| b.is_ascii_hexdigit())
-            && sid.len() == 34
-            && sid.starts_with("CA")
+        time.len() == 16 && time.bytes().all(|b| b.is_ascii_hexdigit()) && CallSid::is_valid(sid)
     })
 }
 
 /// `POST /phone/calls/seen {"upTo": "<CallSid>"}`: the caller has seen their history up to
-/// that call (never back); their other devices hear `calls.seen`.
+/// that call (never back); their other devices hear `calls.seen`. A call of someone else's
+/// history gets the same answer as one that never was, so nothing about it is confirmed.
 pub async fn seen(api: &Api, caller: &Caller, request: &Request) -> Answer {
     let body = body_object(request)?;
     let up_to = string_field(&body, "upTo")?
         .filter(|v| !v.is_empty())
         .ok_or_else(|| FieldError::new("upTo", "is required (a callSid)"))?;
-    let started = api.core.history.call_started(up_to).await?;
+    let up_to = CallSid::parse_field(up_to, "upTo")?;
+    let not_yours = || FieldError::new("upTo", "is no call of your history").into();
+    let started = api.core.history.call_started(up_to.as_str()).await?;
     let Some((_, started_at)) = started.filter(|(org, _)| *org == caller.org) else {
-        return Err(FieldError::new("upTo", "is no call of your history").into());
+        return Err(not_yours());
     };
     let now_ms = api.core.now_ms();
     let user = key(caller);
     let notice = Notice {
         kind: EventKind::CallsSeen,
-        data: json!({ "upTo": up_to }),
+        data: json!({ "upTo": up_to.as_str() }),
         at: now_ms,
         to: vec![user.clone()],
     };
-    api.core
+    let mark = api
+        .core
         .history
-        .mark_seen(&user, &position(started_at, up_to), &notice)
+        .mark_seen(&user, &position(started_at, up_to.as_str()), &notice)
         .await?;
-    Ok(json_response(StatusCode::OK, &json!({ "upTo": up_to })))
+    match mark {
+        SeenMark::Moved | SeenMark::AlreadySeen => Ok(json_response(
+            StatusCode::OK,
+            &json!({ "upTo": up_to.as_str() }),
+        )),
+        SeenMark::NotInHistory => Err(not_yours()),
+    }
 }
 
 fn not_found() -> ApiError {
     ApiError::NotFound("no such voicemail among your calls".into())
 }
 
-/// The voicemail the path names, if the caller may have it: a user of the number it was left
-/// on (as the directory says now), or the colleague it was for.
+/// The voicemail the path names, and its SID, if the caller may have it: a user of the number
+/// it was left on (as the directory says now), or the colleague it was for.
 async fn allowed_voicemail(
     api: &Api,
     caller: &Caller,
     request: &Request,
-) -> Result<VoicemailRef, ApiError> {
-    let sid = voicemail_sid(request.uri().path())
-        .filter(|sid| {
-            sid.len() == 34
-                && sid.starts_with("RE")
-                && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
-        })
-        .ok_or_else(|| FieldError::new("recordingSid", "must be RE and 32 hex digits"))?;
-    let (profile, voicemail) = join(profile(api, caller), api.core.history.voicemail(sid)).await;
+) -> Result<(RecordingSid, VoicemailRef), ApiError> {
+    let sid = voicemail_sid(request.uri().path()).unwrap_or_default();
+    let sid = RecordingSid::parse_field(sid, "recordingSid")?;
+    let (profile, voicemail) = join(
+        profile(api, caller),
+        api.core.history.voicemail(sid.as_str()),
+    )
+    .await;
     let (profile, voicemail) = (profile?, voicemail?);
     // Past the retention it is gone, whether or not DynamoDB's TTL has deleted it yet.
     let now_s = api.core.now_ms().div_euclid(1000);
@@ -185,7 +191,7 @@ async fn allowed_voicemail(
         None => voicemail.users.contains(&key(caller)),
     };
     if allowed {
-        Ok(voicemail)
+        Ok((sid, voicemail))
     } else {
         Err(not_found())
     }
@@ -195,11 +201,9 @@ async fn allowed_voicemail(
 /// fetched from Twilio with the API key; `DELETE` deletes it at Twilio and takes it off every
 /// entry that shows it.
 pub async fn voicemail(api: &Api, rest: &TwilioRest, caller: &Caller, request: &Request) -> Answer {
-    let voicemail = allowed_voicemail(api, caller, request).await?;
+    let (sid, voicemail) = allowed_voicemail(api, caller, request).await?;
     if request.method() == http::Method::DELETE {
-        rest.delete_recording(&voicemail.recording_sid)
-            .await
-            .map_err(rest_failure)?;
+        rest.delete_recording(&sid).await.map_err(rest_failure)?;
         // Every device of everyone it was for drops it at once.
         let notice = Notice {
             kind: EventKind::VoicemailDeleted,
@@ -221,7 +225,7 @@ pub async fn voicemail(api: &Api, rest: &TwilioRest, caller: &Caller, request: &
         Some(_) => return Err(FieldError::new("format", "must be mp3 or wav").into()),
     };
     let audio = rest
-        .fetch_recording(&voicemail.recording_sid, format)
+        .fetch_recording(&sid, format)
         .await
         .map_err(|e| match e {
             RestError::Refused { status: 404, .. } => {

@@ -186,7 +186,10 @@ pub async fn issue_ticket(
     Ok(response)
 }
 
-/// The local server's own realtime URL, from the address the client reached it at.
+/// The local server's own realtime URL, from the address the client reached it at. Unlike a
+/// callback ([`super::callbacks`]) this URL goes back only to the client whose headers built
+/// it, for its own ticket: a hostile `Host` misleads nobody but its sender, and a proxy in
+/// front of the local server (a tunnel to a phone) gets its own address back.
 fn local_url(request: &Request) -> String {
     let headers = request.headers();
     let host = headers

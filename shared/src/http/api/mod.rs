@@ -1,8 +1,9 @@
 //! The app endpoints, authenticated by the app's sign-in JWT: what they share ([`Api`]), how a
-//! request becomes a [`Caller`] and an answer ([`answer`]), reading bodies ([`body`]) and the
-//! device endpoints ([`devices`]).
+//! request becomes a [`Caller`] and an answer ([`answer`]), reading bodies ([`body`]), where
+//! Twilio calls back for them ([`callbacks`]) and the device endpoints ([`devices`]).
 
 pub mod body;
+pub mod callbacks;
 pub mod calls;
 pub mod devices;
 pub mod events;

@@ -11,7 +11,7 @@ use super::body::{body_object, string_field};
 use super::query::{limit, param, query, required};
 use super::{Answer, Api, key};
 use crate::directory::{AssignedPhone, UserProfile};
-use crate::domain::{Caller, FieldError, UserKey};
+use crate::domain::{Caller, FieldError, MessageSid, UserKey};
 use crate::http::{ApiError, Request, Response, json_response};
 use crate::sms::message::{ConversationView, Inbox, Message, Party};
 use crate::store::StoreError;
@@ -191,6 +191,8 @@ pub async fn read(api: &Api, caller: &Caller, request: &Request) -> Answer {
     let up_to = string_field(&body, "upTo")?
         .filter(|v| !v.is_empty())
         .ok_or_else(|| FieldError::new("upTo", "is required (a messageSid)"))?;
+    let up_to_sid = MessageSid::parse_field(up_to, "upTo")?;
+    let up_to = up_to_sid.as_str();
     let now_ms = api.core.now_ms();
     let inbox = Inbox {
         org: caller.org.clone(),
@@ -235,13 +237,13 @@ pub async fn read(api: &Api, caller: &Caller, request: &Request) -> Answer {
 /// (so it works when the account enforces HTTP auth on media), only from Twilio's API.
 pub async fn media(api: &Api, rest: &TwilioRest, caller: &Caller, request: &Request) -> Answer {
     let params = query(request);
-    let sid = required(&params, "messageSid")?;
+    let sid = MessageSid::parse_field(required(&params, "messageSid")?, "messageSid")?;
     let index: u32 = required(&params, "index")?
         .parse()
         .map_err(|_| FieldError::new("index", "must be a whole number"))?;
     let (profile, state) = join(
         profile(api, caller),
-        api.core.messages.sid_state(sid, api.core.now_ms()),
+        api.core.messages.sid_state(sid.as_str(), api.core.now_ms()),
     )
     .await;
     let profile = profile?;
@@ -264,11 +266,12 @@ pub async fn media(api: &Api, rest: &TwilioRest, caller: &Caller, request: &Requ
         .iter()
         .find(|m| m.index == index)
         .ok_or_else(not_found)?;
-    let download = rest.fetch_media(&file.url).await.map_err(|e| match e {
+    let download = async { rest.fetch_media(&rest.media_file(&file.url, &sid)?).await };
+    let download = download.await.map_err(|e| match e {
         RestError::Refused { status: 404, .. } => {
             ApiError::NotFound("Twilio no longer has this file (media is kept 13 months)".into())
         }
-        // Never fetched: the service reads media only from Twilio's API.
+        // Never fetched: the stored URL names no file of this message in this account.
         RestError::ForeignUrl => {
             ApiError::NotFound("this file is not served by this account's Twilio API".into())
         }

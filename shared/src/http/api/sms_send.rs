@@ -9,12 +9,13 @@ use futures::future::join3;
 use http::StatusCode;
 
 use super::body::{body_object, string_field};
+use super::callbacks::callback_url;
 use super::sms::{inbox_of, profile, rest_failure};
 use super::{Answer, Api, key};
 use crate::config::TwilioApiConfig;
 use crate::directory::{UserProfile, country_code};
 use crate::domain::{Caller, E164, FieldError};
-use crate::http::{ApiError, Request, json_response, webhooks::public_base};
+use crate::http::{ApiError, Request, Route, json_response};
 use crate::inbox::notices::{sent_notice, users_in};
 use crate::sms::message::{Direction, Inbox, MAX_BODY_CHARS, Message, Party};
 use crate::sms::segments;
@@ -170,15 +171,16 @@ pub async fn send(api: &Api, sending: &Sending, caller: &Caller, request: &Reque
             return Err(refusal);
         }
     };
-    let status_callback = format!(
-        "{}/phone/sms/status",
-        public_base(request, sending.public_base_url.as_deref())
+    let status_callback = callback_url(
+        request,
+        sending.public_base_url.as_deref(),
+        Route::SmsStatus,
     );
     let new = NewMessage {
         from: from.as_str(),
         to: asked.to.as_str(),
         body: &asked.body,
-        status_callback: Some(&status_callback),
+        status_callback: status_callback.as_deref(),
     };
     let created = match sending.rest.send_message(&new).await {
         Ok(created) => created,

@@ -4,7 +4,7 @@
 //! and the events. A repeated callback's transaction is refused whole: nothing is told twice.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 use futures::future::join;
 
 use super::DynamoStore;
@@ -18,7 +18,9 @@ use super::keys::{
 use super::tx::TxOutcome;
 use crate::domain::OrgId;
 use crate::history::{AnsweredBy, Direction, Entry, Fact, MissedReason, Voicemail};
-use crate::store::history::{HistoryPage, HistoryStore, HistoryWrite, VoicemailRef, position};
+use crate::store::history::{
+    HistoryPage, HistoryStore, HistoryWrite, SeenMark, VoicemailRef, position,
+};
 use crate::store::messages::Notice;
 use crate::store::{PresenceKey, StoreError};
 
@@ -232,23 +234,44 @@ impl HistoryStore for DynamoStore {
         }))
     }
 
+    /// One transaction: the mark, on the condition that it moves up, and a check that the
+    /// entry is in the user's own partition. A refusal whose mark was behind was the entry's;
+    /// one whose mark was at or past it reads the entry to tell which (a third round, only
+    /// when an already seen call is marked again).
     async fn mark_seen(
         &self,
         user: &PresenceKey,
         position: &str,
         notice: &Notice,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<SeenMark, StoreError> {
+        let pk = presence_pk(user);
         let mark = Changes::default()
             .set(hist::UP_TO, s(position))
             .when(
                 "attribute_not_exists(#upTo) OR #upTo < :position",
                 vec![("position", s(position))],
             )
-            .update(&self.table, keyed(presence_pk(user), SEEN_SK))?;
-        Ok(matches!(
-            self.transact_noticed(vec![mark], notice).await?,
-            TxOutcome::Written
-        ))
+            .returning_old()
+            .update(&self.table, keyed(pk.clone(), SEEN_SK))?;
+        let entry = keyed(pk, history_sk(position));
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(entry.clone()))
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK);
+        let check = TransactWriteItem::builder()
+            .condition_check(super::tx::built(check.build())?)
+            .build();
+        match self.transact_noticed(vec![mark, check], notice).await? {
+            TxOutcome::Written => Ok(SeenMark::Moved),
+            TxOutcome::Refused(items) if items.first().is_some_and(Option::is_some) => {
+                Ok(match self.get(entry).await? {
+                    Some(_) => SeenMark::AlreadySeen,
+                    None => SeenMark::NotInHistory,
+                })
+            }
+            TxOutcome::Refused(_) => Ok(SeenMark::NotInHistory),
+        }
     }
 
     async fn voicemail(&self, recording_sid: &str) -> Result<Option<VoicemailRef>, StoreError> {

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::domain::OrgId;
 use crate::history::Entry;
-use crate::store::history::{HistoryPage, HistoryStore, HistoryWrite, VoicemailRef, position};
+use crate::store::history::{
+    HistoryPage, HistoryStore, HistoryWrite, SeenMark, VoicemailRef, position,
+};
 use crate::store::messages::Notice;
 use crate::store::{PresenceKey, StoreError, is_live};
 
@@ -97,20 +99,30 @@ impl HistoryStore for MemoryStore {
         user: &PresenceKey,
         position: &str,
         notice: &Notice,
-    ) -> Result<bool, StoreError> {
-        let moved = {
+    ) -> Result<SeenMark, StoreError> {
+        let outcome = {
             let mut state = self.history();
-            let mark = state.seen.entry(user.clone()).or_default();
-            let moved = mark.as_str() < position;
-            if moved {
-                *mark = position.to_owned();
+            let yours = state
+                .entries
+                .get(user)
+                .is_some_and(|entries| entries.contains_key(position));
+            let behind = state
+                .seen
+                .get(user)
+                .is_none_or(|mark| mark.as_str() < position);
+            if !yours {
+                SeenMark::NotInHistory
+            } else if behind {
+                state.seen.insert(user.clone(), position.to_owned());
+                SeenMark::Moved
+            } else {
+                SeenMark::AlreadySeen
             }
-            moved
         };
-        if moved {
+        if outcome == SeenMark::Moved {
             self.tell(notice).await;
         }
-        Ok(moved)
+        Ok(outcome)
     }
 
     async fn voicemail(&self, recording_sid: &str) -> Result<Option<VoicemailRef>, StoreError> {
