@@ -589,3 +589,59 @@ async fn oversized_and_malformed_frames_are_survived(kind: StoreKind) {
         hub.open_connections()
     );
 }
+
+/// A device that stops reading while its events pour in falls behind the hub's queue: it is
+/// closed with 1013 and a reason, after the frames it had, so its client reconnects and catches
+/// up (before, it was only forgotten, and lived on answering pings but receiving nothing).
+#[tokio::test]
+async fn a_socket_that_falls_behind_is_closed_to_reconnect_and_catch_up() {
+    use shared::events::{Cursor, Event, EventKind};
+    use shared::store::EventSink;
+    let (app, hub) = spawn_realtime(StoreKind::Memory).await;
+    let token = alice();
+    let body = json!({"deviceId": "laptop", "platform": "web"});
+    let (_, registered) = app.post("/phone/voice/register-device", &token, body).await;
+    let user = shared::store::PresenceKey {
+        org: shared::domain::OrgId::parse_field(ORG, "org").unwrap(),
+        identity: shared::domain::Identity::parse(registered["identity"].as_str().unwrap())
+            .unwrap(),
+    };
+    let mut deaf = app.connected(&token, "laptop", &["voice"]).await;
+
+    // 16 KB frames, published as the stores publish, while the client reads nothing: first
+    // the socket buffers fill, then the hub's queue.
+    let now = shared::app::system_clock();
+    let padding = "x".repeat(16 * 1024);
+    let events: Vec<Event> = (0..64)
+        .map(|i| Event {
+            cursor: Cursor::at(now + i),
+            kind: EventKind::CallState,
+            at: now,
+            data: json!({ "onCall": false, "padding": padding }),
+        })
+        .collect();
+    let connections = || app.stores.events.connections(&user, now);
+    let mut rounds = 0;
+    while !connections().await.unwrap().is_empty() {
+        rounds += 1;
+        assert!(rounds < 10_000, "64 MB and the socket never fell behind");
+        hub.published(&user, &events).await;
+        tokio::task::yield_now().await;
+    }
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let close = loop {
+        match tokio::time::timeout_at(deadline, deaf.ws.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => break frame,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    let close = close.expect("a close code");
+    assert_eq!(close.code, CloseCode::Again, "{close:?}");
+    assert!(close.reason.contains("catch up"), "{close:?}");
+    assert_eq!(hub.open_connections(), 0);
+    // Its client does what the web client does on any close: a new ticket, a new connection.
+    let mut again = app.connected(&token, "laptop", &["voice"]).await;
+    assert!(again.ping().await);
+}
