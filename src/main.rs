@@ -329,6 +329,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let options = shared::server::Options {
         cors: shared::server::Cors::from_setting(env("CORS_ALLOW_ORIGINS").as_deref()),
         local: Some(local_routes(app.clone(), hub, dev_secret)),
+        timeouts: shared::server::Timeouts::default(),
     };
     shared::server::serve_with(listener, app, options, async {
         let _ = tokio::signal::ctrl_c().await;

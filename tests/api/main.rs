@@ -15,6 +15,7 @@ mod faults;
 mod helpers;
 mod idp;
 mod jwks;
+mod limits;
 mod local_secrets;
 mod operator;
 mod outgoing;
