@@ -19,7 +19,7 @@ use shared::realtime::protocol::{
     self, IDLE_SECONDS, MAX_CONNECTIONS_PER_DEVICE, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, SUBPROTOCOL,
 };
 use shared::realtime::{Ticket, TicketError};
-use shared::store::{CONNECTION_MAX_SECONDS, Connection};
+use shared::store::{CONNECTION_MAX_SECONDS, Connected, Connection};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -75,7 +75,15 @@ async fn accept(hub: &Arc<Hub>, request: &mut Request) -> Result<Response, ApiEr
         .events
         .get()
         .ok_or_else(|| ApiError::Internal("no store".into()))?;
-    events.connect(&ticket.user, &connection).await?;
+    if events
+        .connect(&ticket.user, &connection, &ticket.spent)
+        .await?
+        == Connected::TicketSpent
+    {
+        return Err(unauthorized(
+            "the ticket has opened a connection already; ask for a new one",
+        ));
+    }
     let socket = Socket {
         frames,
         goodbye,

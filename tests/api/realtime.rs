@@ -33,6 +33,7 @@ on_both_stores!(
     a_device_that_was_away_catches_up_in_order_exactly_once,
     another_user_or_org_never_receives_or_reads_an_event,
     bad_tampered_expired_and_other_device_tickets_are_refused,
+    a_ticket_opens_one_connection_only,
     oversized_and_malformed_frames_are_survived,
 );
 
@@ -531,7 +532,7 @@ fn expired_ticket() -> String {
     let claims = json!({
         "iss": "softphone-presence", "aud": "softphone-presence/realtime",
         "sub": "user_alice_40example_2Ecom", "org": ORG, "dev": "laptop", "caps": ["voice"],
-        "iat": now - 120, "exp": now - 60,
+        "iat": now - 120, "exp": now - 60, "jti": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
     });
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -539,6 +540,37 @@ fn expired_ticket() -> String {
         &jsonwebtoken::EncodingKey::from_secret(REALTIME_TICKET_SECRET.as_bytes()),
     )
     .unwrap()
+}
+
+/// A ticket is spent by the connection it opens: a replay within its minute (a ticket copied
+/// from a log, a proxy, another tab) is refused with 401 and stores nothing.
+async fn a_ticket_opens_one_connection_only(kind: StoreKind) {
+    let (app, hub) = spawn_realtime(kind).await;
+    let token = alice();
+    let url = app.connect_url();
+    app.register(&token, "laptop", "web").await;
+    let (_, issued) = app.ticket(&token, "laptop").await;
+    let offer = format!(
+        "softphone-presence.v1, {}",
+        issued["ticket"].as_str().unwrap()
+    );
+    let mut first = app
+        .open(&url, &offer)
+        .await
+        .expect("the ticket's first use");
+    assert_eq!(app.open(&url, &offer).await.err(), Some(401), "a replay");
+    assert!(first.ping().await, "the first connection is untouched");
+    assert_eq!(hub.open_connections(), 1);
+    // Each new ticket opens its own connection, two in the same second included.
+    let (_, again) = app.ticket(&token, "laptop").await;
+    let (_, more) = app.ticket(&token, "laptop").await;
+    for ticket in [&again, &more] {
+        let offer = format!(
+            "softphone-presence.v1, {}",
+            ticket["ticket"].as_str().unwrap()
+        );
+        assert!(app.open(&url, &offer).await.is_ok());
+    }
 }
 
 async fn oversized_and_malformed_frames_are_survived(kind: StoreKind) {
