@@ -44,10 +44,12 @@ def app_jwt(email: str, org: str, secret: str = APP_JWT_SECRET) -> str:
 
 def realtime_ticket(device: str, email_identity: str = "u_org_5Fdemo__alice_40example_2Ecom", org: str = "org_demo") -> str:
     """A realtime ticket as POST /phone/events/ticket issues them, but valid until 2100, so the
-    fixture keeps working (a real one lasts a minute)."""
+    fixture keeps working (a real one lasts a minute). A ticket opens one connection: its `jti`
+    is spent by the first $connect on a table."""
     header = b64url(json.dumps({"typ": "JWT", "alg": "HS256"}, separators=(",", ":")).encode())
     claims = {"iss": "softphone-presence", "aud": "softphone-presence/realtime", "sub": email_identity,
-              "org": org, "dev": device, "caps": ["sms", "voice"], "iat": 1795262400, "exp": 4102444800}
+              "org": org, "dev": device, "caps": ["sms", "voice"], "iat": 1795262400, "exp": 4102444800,
+              "jti": f"fixture{device.replace('_', '')}"}
     payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
     signing_input = f"{header}.{payload}".encode()
     signature = hmac.new(REALTIME_TICKET_SECRET.encode(), signing_input, hashlib.sha256).digest()

@@ -103,7 +103,8 @@ impl LocalRoutes for LocalPages {
             "/openapi.yaml" if get => respond(StatusCode::OK, "application/yaml", OPENAPI_YAML),
             "/dev/users" | "/dev/sign-in" | "/dev/simulate-call" => {
                 let Some(secret) = &self.dev_secret else {
-                    let off = "development sign-in is off: APP_JWT_SECRET is set to a real secret";
+                    let off =
+                        "development sign-in is off: this server's credentials are configured";
                     return Some(ApiError::NotFound(off.into()).response());
                 };
                 match path {

@@ -1,7 +1,7 @@
 //! `softphone-presence`: the local server and the operator commands.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use shared::app::StartupError;
-use shared::config::{AppAuthConfig, AppJwtKey, Config, ConfigError, ExposeSecret, Needs};
+use shared::config::{Config, ConfigError, Needs};
 use shared::directory::{Directory, DirectoryError};
 use shared::domain::IdentityStyle;
 use shared::http::Endpoint;
-use shared::local::{mint_app_jwt, with_dev_defaults};
+use shared::local::{LocalSettings, mint_app_jwt, public_secrets_in, with_dev_defaults};
 use shared::secrets::Env;
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::{DirectoryStore, StoreError};
@@ -29,6 +29,21 @@ enum CliError {
     Startup(#[from] StartupError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// Some credentials are configured, so the development values fill in none: each missing
+    /// one is named.
+    #[error(
+        "{error}\n(the development secrets fill in only when no credential is configured; configured here: {})",
+        set.join(", ")
+    )]
+    Unconfigured {
+        set: Vec<&'static str>,
+        error: ConfigError,
+    },
+    #[error(
+        "{} set to the public development value: with real credentials, use secrets of your own",
+        .0.join(", ")
+    )]
+    PublicSecrets(Vec<&'static str>),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{origin}: {problems}")]
@@ -67,8 +82,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve every endpoint on 127.0.0.1 (in-memory store, demo directory, development
-    /// secrets unless the environment sets real ones).
+    /// Serve every endpoint on 127.0.0.1 (in-memory store, demo directory; the public
+    /// development secrets when the environment configures no credential, and then every one
+    /// from the environment).
     Serve(ServeArgs),
     /// Create the DynamoDB table (TABLE_NAME) with TTL enabled, if it is missing.
     CreateTable,
@@ -267,14 +283,29 @@ fn sign_webhook(url: &str, params: &[String]) -> Result<(), CliError> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), CliError> {
-    let env: Env = Arc::new(with_dev_defaults(process_env));
+    let settings = LocalSettings::of(&process_env);
+    let env: Env = Arc::new(settings.lookup(process_env));
     let needs = Needs {
         table: args.store == StoreKind::Dynamodb,
         ..shared::http::Route::needs_of(&shared::http::Route::ALL)
     };
     // With SECRETS_ARN, the secrets come from Secrets Manager (the SDK's usual settings apply,
     // AWS_ENDPOINT_URL_SECRETS_MANAGER among them), as in the functions.
-    let (config, secrets) = shared::secrets::configure_from_env(env.clone(), needs).await?;
+    let (config, secrets) = shared::secrets::configure_from_env(env.clone(), needs)
+        .await
+        .map_err(|error| match &settings {
+            LocalSettings::Development => CliError::Config(error),
+            LocalSettings::Configured(set) => CliError::Unconfigured {
+                set: set.clone(),
+                error,
+            },
+        })?;
+    if !settings.is_development() {
+        let public = public_secrets_in(&config);
+        if !public.is_empty() {
+            return Err(CliError::PublicSecrets(public));
+        }
+    }
     let directory = read_directory(args.directory.as_deref())?;
 
     let backend = match args.store {
@@ -314,11 +345,16 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(listen)?;
     let addr = listener.local_addr().map_err(listen)?;
-    let dev_secret = dev_secret_in_use(&config);
+    let dev_secret = settings
+        .is_development()
+        .then(|| shared::local::dev_default("APP_JWT_SECRET"))
+        .flatten()
+        .map(str::to_owned);
     print_banner(addr, dev_secret.as_deref(), &directory);
     let options = shared::server::Options {
         cors: shared::server::Cors::from_setting(env("CORS_ALLOW_ORIGINS").as_deref()),
         local: Some(local_routes(app.clone(), hub, dev_secret)),
+        timeouts: shared::server::Timeouts::default(),
     };
     shared::server::serve_with(listener, app, options, async {
         let _ = tokio::signal::ctrl_c().await;
@@ -327,33 +363,42 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The development JWT secret when it is the one app tokens are checked with: only then may
-/// this server mint tokens (the banner's, the settings page's sign-in).
-fn dev_secret_in_use(config: &Config) -> Option<String> {
-    let dev_secret = shared::local::dev_default("APP_JWT_SECRET")?;
-    match config.app_auth.as_ref()? {
-        AppAuthConfig::Jwt {
-            key: AppJwtKey::Secret(secret),
-            ..
-        } if secret.expose_secret() == dev_secret => Some(dev_secret.to_owned()),
-        _ => None,
-    }
-}
-
-/// Print where the server listens, and for the development secret a token and curl lines.
-/// Write errors are ignored: a closed stdout must not stop the server.
+/// Print where the server listens, and with the development secrets a warning (red on a
+/// terminal), a token and curl lines. Write errors are ignored: a closed stdout must not stop
+/// the server.
 fn print_banner(addr: SocketAddr, dev_secret: Option<&str>, directory: &Directory) {
-    let text = banner(addr, dev_secret, directory);
     let mut stdout = std::io::stdout().lock();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let text = banner(addr, dev_secret, directory, color);
     let _ = stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush());
 }
 
-fn banner(addr: SocketAddr, dev_secret: Option<&str>, directory: &Directory) -> String {
+/// Said whenever the development secrets are in use: they are public, so anyone can sign app
+/// tokens, realtime tickets and Twilio webhooks this server accepts.
+const DEVELOPMENT_WARNING: &str = "WARNING: development secrets in use. They are public: anyone can sign app tokens, \
+     realtime tickets and webhooks this server accepts. Never expose it; set APP_JWT_SECRET (or \
+     APP_JWT_PUBLIC_KEY / APP_JWT_JWKS_URL), TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, \
+     TWILIO_API_KEY_SECRET, TWILIO_AUTH_TOKEN and REALTIME_TICKET_SECRET to use your own.";
+
+fn banner(
+    addr: SocketAddr,
+    dev_secret: Option<&str>,
+    directory: &Directory,
+    color: bool,
+) -> String {
     let mut out = String::new();
     let base = format!("http://{addr}");
     let _ = writeln!(out, "softphone-presence listening on {base}");
+    if dev_secret.is_some() {
+        let (red, plain) = if color {
+            ("\x1b[1;31m", "\x1b[0m")
+        } else {
+            ("", "")
+        };
+        let _ = writeln!(out, "{red}{DEVELOPMENT_WARNING}{plain}");
+    }
     let _ = writeln!(out, "settings page: {base}/");
     // Only mint a sample token with the development secret: never print one signed with a real key.
     let Some(secret) = dev_secret else {

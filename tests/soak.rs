@@ -46,6 +46,9 @@ const MARGIN_S: f64 = 1.0;
 const JWT_SECRET: &str = "soak-app-jwt-secret";
 const AUTH_TOKEN: &str = "soak-twilio-auth-token";
 const ACCOUNT_SID: &str = "AC50a50a50a50a50a50a50a50a50a50a5";
+const API_KEY_SID: &str = "SK50a50a50a50a50a50a50a50a50a50a5";
+const API_KEY_SECRET: &str = "soak-twilio-api-key-secret";
+const TICKET_SECRET: &str = "soak-realtime-ticket-secret-of-32-characters";
 const ORG: &str = "org_soak";
 /// Members per forwarding group (Twilio dials at most 10 clients).
 const GROUP_SIZE: usize = 10;
@@ -528,6 +531,10 @@ fn start_server(store: &str, directory_file: &std::path::Path, ttl: u64) -> (Ser
         .env("APP_JWT_SECRET", JWT_SECRET)
         .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
         .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+        // Given one credential, the server needs every one (no development value fills in).
+        .env("TWILIO_API_KEY_SID", API_KEY_SID)
+        .env("TWILIO_API_KEY_SECRET", API_KEY_SECRET)
+        .env("REALTIME_TICKET_SECRET", TICKET_SECRET)
         .env("PRESENCE_TTL_SECONDS", ttl.to_string())
         // Devices per user stay under this, so no eviction muddles the model.
         .env("MAX_DEVICES_PER_IDENTITY", "100")

@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ::http::{HeaderValue, Method, StatusCode, header};
 use bytes::Bytes;
@@ -12,13 +13,14 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::http::{self, ApiError, App, RequestMeta, Route};
 
-/// The socket layer refuses bodies past this before any handler runs.
-const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The socket layer refuses bodies past this before any handler runs (each route's own limit,
+/// no larger, is checked by `http::handle`, as in Lambda).
+const MAX_BODY_BYTES: usize = crate::http::MAX_ANY_BODY_BYTES;
 
 /// Routes only the local server has (the settings page, development sign-in, the realtime
 /// channel's WebSocket): the Lambda functions never link them. The request keeps hyper's
@@ -105,11 +107,38 @@ impl Cors {
     }
 }
 
-/// What a server serves beyond the handlers Lambda serves too.
+/// How long a client may take over a request on the local server (in AWS, API Gateway and
+/// the Function URLs keep their own). Without them a client holding half-sent requests open
+/// would keep a task and a socket each for as long as it liked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From when a connection opens, or its previous answer is written, until a request's
+    /// headers are complete. hyper starts this clock whenever a connection waits for a
+    /// request, so it is also how long a kept-alive connection may sit idle: either way the
+    /// connection is closed.
+    pub header_read: Duration,
+    /// From a request's headers until its body is complete: a stalled body answers 408
+    /// `request_timeout` and the connection closes.
+    pub body_read: Duration,
+}
+
+impl Default for Timeouts {
+    /// 30 s each: far more than any client on a working network takes, as hyper's default
+    /// header timeout.
+    fn default() -> Self {
+        Self {
+            header_read: Duration::from_secs(30),
+            body_read: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What a server serves beyond the handlers Lambda serves too, and its timeouts.
 #[derive(Default, Clone)]
 pub struct Options {
     pub cors: Cors,
     pub local: Option<Arc<dyn LocalRoutes>>,
+    pub timeouts: Timeouts,
 }
 
 /// Serve until `shutdown` resolves. Connections are handled concurrently.
@@ -141,6 +170,7 @@ pub async fn serve_with(
         let options = options.clone();
         // The address the client reached: this server's own, for callbacks (never its `Host`).
         let own_addr = stream.local_addr().ok();
+        let timeouts = options.timeouts;
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let app = app.clone();
@@ -149,8 +179,11 @@ pub async fn serve_with(
                     Ok::<_, Infallible>(respond(&app, &options, peer, own_addr, request).await)
                 }
             });
-            // Upgrades on: the realtime channel's WebSocket takes its connection over.
+            // Upgrades on: the realtime channel's WebSocket takes its connection over (and
+            // keeps its own idle limit).
             if let Err(err) = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(timeouts.header_read)
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades()
                 .await
@@ -204,9 +237,11 @@ async fn respond(
         return healthz(request.method()).map(Full::new);
     }
     let (mut parts, body) = request.into_parts();
-    let mut response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Err(_) => ApiError::PayloadTooLarge(MAX_BODY_BYTES).response(),
-        Ok(collected) => {
+    let read = Limited::new(body, MAX_BODY_BYTES).collect();
+    let mut response = match tokio::time::timeout(options.timeouts.body_read, read).await {
+        Err(_) => request_timeout(),
+        Ok(Err(_)) => ApiError::PayloadTooLarge(MAX_BODY_BYTES).response(),
+        Ok(Ok(collected)) => {
             parts.extensions.insert(RequestMeta {
                 source_ip: Some(peer.ip().to_string()),
                 local_addr: own_addr,
@@ -223,6 +258,21 @@ async fn respond(
     };
     options.cors.apply(origin.as_deref(), &mut response);
     response.map(Full::new)
+}
+
+/// A body that stopped arriving: answered, and the connection closed, since the rest of the
+/// body may still come.
+fn request_timeout() -> http::Response {
+    let mut response = ApiError::refused(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        "the request body did not arrive in time",
+    )
+    .response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 async fn local(options: &Options, request: &mut http::Request) -> Option<http::Response> {

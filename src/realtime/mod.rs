@@ -14,17 +14,26 @@ use shared::realtime::Tickets;
 use shared::realtime::push::{self, SendError, Sender};
 use shared::secrets::Rotating;
 use shared::store::{EventSink, EventStore, PresenceKey, PresenceStore};
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{mpsc, oneshot};
 
 pub use socket::connect;
 
-/// Frames waiting for a slow connection before it is dropped (it catches up when it comes
-/// back).
+/// Frames waiting for a slow connection before it is closed (it reconnects and catches up).
 const QUEUE_FRAMES: usize = 256;
 
-/// One open local connection: where its outgoing frames go, and whose it is.
+/// Why the hub ends a connection: told to its socket's task, which closes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Goodbye {
+    /// Its queue was full: it missed a frame, so it must reconnect and catch up.
+    FellBehind,
+}
+
+/// One open local connection: where its outgoing frames go, how to end it, and whose it is.
+/// Dropping it (a newer connection of the device replaced it) ends the connection too.
 struct Socket {
     frames: mpsc::Sender<String>,
+    goodbye: oneshot::Sender<Goodbye>,
     user: PresenceKey,
     device: String,
     /// When it opened (ms): the oldest of a device's is closed for a sixth.
@@ -70,13 +79,20 @@ impl Hub {
 #[async_trait]
 impl Sender for Hub {
     async fn send(&self, connection_id: &str, frame: &str) -> Result<(), SendError> {
-        let sockets = self.sockets();
+        let mut sockets = self.sockets();
         let socket = sockets.get(connection_id).ok_or(SendError::Gone)?;
-        // A connection that does not keep up is treated as gone: it reconnects and catches up.
-        socket
-            .frames
-            .try_send(frame.to_owned())
-            .map_err(|_| SendError::Gone)
+        match socket.frames.try_send(frame.to_owned()) {
+            Ok(()) => Ok(()),
+            // A connection that does not keep up has missed this frame: it is closed, so that
+            // its client reconnects and catches up, instead of living on without its events.
+            Err(TrySendError::Full(_)) => {
+                if let Some(socket) = sockets.remove(connection_id) {
+                    let _ = socket.goodbye.send(Goodbye::FellBehind);
+                }
+                Err(SendError::Gone)
+            }
+            Err(TrySendError::Closed(_)) => Err(SendError::Gone),
+        }
     }
 }
 

@@ -1,8 +1,10 @@
 //! `GET /phone/events/connect`: the WebSocket handshake (the ticket checked, the subprotocol
 //! echoed, or the upgrade refused with nothing stored) and each connection's life, with API
 //! Gateway's limits: 32 KB frames and 128 KB messages (larger closes with 1009), ten minutes
-//! idle, two hours at most, five connections per device (a sixth closes the oldest). A frame
-//! that is not a ping is ignored; nothing a client sends can affect another connection.
+//! idle, two hours at most, five connections per device (a sixth closes the oldest). A
+//! connection whose client reads too slowly for the hub's queue is closed with 1013, so that it
+//! reconnects and catches up. A frame that is not a ping is ignored; nothing a client sends can
+//! affect another connection.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,14 +19,14 @@ use shared::realtime::protocol::{
     self, IDLE_SECONDS, MAX_CONNECTIONS_PER_DEVICE, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, SUBPROTOCOL,
 };
 use shared::realtime::{Ticket, TicketError};
-use shared::store::{CONNECTION_MAX_SECONDS, Connection};
-use tokio::sync::mpsc;
+use shared::store::{CONNECTION_MAX_SECONDS, Connected, Connection};
+use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, handshake::derive_accept_key};
 
-use super::{Hub, QUEUE_FRAMES, Socket};
+use super::{Goodbye, Hub, QUEUE_FRAMES, Socket};
 
 /// Upgrade `request` to a realtime connection, or refuse it.
 pub async fn connect(hub: &Arc<Hub>, request: &mut Request) -> Response {
@@ -61,6 +63,7 @@ async fn accept(hub: &Arc<Hub>, request: &mut Request) -> Result<Response, ApiEr
     let upgrade = hyper::upgrade::on(&mut *request);
 
     let (frames, queue) = mpsc::channel(QUEUE_FRAMES);
+    let (goodbye, told) = oneshot::channel();
     let id = connection_id();
     let connection = Connection {
         id: id.clone(),
@@ -72,8 +75,23 @@ async fn accept(hub: &Arc<Hub>, request: &mut Request) -> Result<Response, ApiEr
         .events
         .get()
         .ok_or_else(|| ApiError::Internal("no store".into()))?;
-    events.connect(&ticket.user, &connection).await?;
-    let replaced = hub.open(&id, &ticket, frames, now_ms);
+    if events
+        .connect(&ticket.user, &connection, &ticket.spent)
+        .await?
+        == Connected::TicketSpent
+    {
+        return Err(unauthorized(
+            "the ticket has opened a connection already; ask for a new one",
+        ));
+    }
+    let socket = Socket {
+        frames,
+        goodbye,
+        user: ticket.user.clone(),
+        device: ticket.device_id.to_string(),
+        opened_ms: now_ms,
+    };
+    let replaced = hub.open(&id, socket);
     for old in replaced {
         let _ = events.disconnect(&ticket.user, &old).await;
     }
@@ -88,7 +106,7 @@ async fn accept(hub: &Arc<Hub>, request: &mut Request) -> Result<Response, ApiEr
                     .max_message_size(Some(MAX_MESSAGE_BYTES));
                 let io = TokioIo::new(upgraded);
                 let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
-                serve(socket, queue).await;
+                serve(socket, queue, told).await;
             }
             Err(err) => tracing::debug!(error = %err, "realtime upgrade failed"),
         }
@@ -147,36 +165,21 @@ fn connection_id() -> String {
 impl Hub {
     /// Add a connection; the ids of the device's oldest ones it closes to stay within the
     /// limit.
-    fn open(
-        &self,
-        id: &str,
-        ticket: &Ticket,
-        frames: mpsc::Sender<String>,
-        now_ms: i64,
-    ) -> Vec<String> {
+    fn open(&self, id: &str, socket: Socket) -> Vec<String> {
         let mut sockets = self.sockets();
-        let device = ticket.device_id.to_string();
         let mut same: Vec<(i64, String)> = sockets
             .iter()
-            .filter(|(_, s)| s.user == ticket.user && s.device == device)
+            .filter(|(_, s)| s.user == socket.user && s.device == socket.device)
             .map(|(id, s)| (s.opened_ms, id.clone()))
             .collect();
         same.sort();
         let excess = (same.len() + 1).saturating_sub(MAX_CONNECTIONS_PER_DEVICE);
         let closed: Vec<String> = same.into_iter().take(excess).map(|(_, id)| id).collect();
         for old in &closed {
-            // Dropping its queue ends the connection (closed with "replaced").
+            // Dropping it ends the connection (closed with "replaced").
             sockets.remove(old);
         }
-        sockets.insert(
-            id.to_owned(),
-            Socket {
-                frames,
-                user: ticket.user.clone(),
-                device,
-                opened_ms: now_ms,
-            },
-        );
+        sockets.insert(id.to_owned(), socket);
         closed
     }
 }
@@ -188,9 +191,26 @@ fn close(code: CloseCode, reason: &'static str) -> Message {
     }))
 }
 
-/// One connection's life: answer pings, send what the hub queues, close at the limits.
-async fn serve<S>(socket: WebSocketStream<S>, mut queue: mpsc::Receiver<String>)
-where
+/// The close frame for what the hub told a connection; told nothing, its `Socket` was dropped
+/// for a newer connection of the device.
+fn farewell(told: Result<Goodbye, oneshot::error::RecvError>) -> Message {
+    match told {
+        Ok(Goodbye::FellBehind) => close(CloseCode::Again, "fell behind: reconnect and catch up"),
+        Err(_) => close(CloseCode::Policy, "replaced by a newer connection"),
+    }
+}
+
+/// How long a close frame may take to reach a client that stopped reading before the
+/// connection is dropped without it.
+const GOODBYE_SECONDS: u64 = 10;
+
+/// One connection's life: answer pings, send what the hub queues, close at the limits or when
+/// the hub says so (`told`), even while a frame waits for a client that stopped reading.
+async fn serve<S>(
+    socket: WebSocketStream<S>,
+    mut queue: mpsc::Receiver<String>,
+    mut told: oneshot::Receiver<Goodbye>,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let (mut outgoing, mut incoming) = socket.split();
@@ -199,6 +219,7 @@ where
     tokio::pin!(cap);
     loop {
         let goodbye = tokio::select! {
+            told = &mut told => Some(farewell(told)),
             frame = tokio::time::timeout(idle, incoming.next()) => match frame {
                 Err(_) => Some(close(CloseCode::Away, "idle")),
                 Ok(None | Some(Ok(Message::Close(_)))) => break,
@@ -216,19 +237,27 @@ where
                 Ok(Some(Err(_))) => break,
             },
             frame = queue.recv() => match frame {
-                Some(frame) => {
-                    if outgoing.send(Message::text(frame)).await.is_err() {
-                        break;
+                Some(frame) => tokio::select! {
+                    told = &mut told => Some(farewell(told)),
+                    sent = outgoing.send(Message::text(frame)) => {
+                        if sent.is_err() {
+                            break;
+                        }
+                        None
                     }
-                    None
-                }
+                },
                 None => Some(close(CloseCode::Policy, "replaced by a newer connection")),
             },
             () = &mut cap => Some(close(CloseCode::Away, "connection time limit")),
         };
         if let Some(goodbye) = goodbye {
-            let _ = outgoing.send(goodbye).await;
-            let _ = outgoing.close().await;
+            // After whatever the client has yet to read; a client that never reads again is
+            // dropped without it.
+            let _ = tokio::time::timeout(Duration::from_secs(GOODBYE_SECONDS), async {
+                let _ = outgoing.send(goodbye).await;
+                let _ = outgoing.close().await;
+            })
+            .await;
             break;
         }
     }

@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
 
-pub(crate) struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -19,14 +19,20 @@ pub(crate) fn start(args: &[&str]) -> (Server, String, String) {
     start_with(args, &[])
 }
 
+/// `serve --port 0` with none of the environment's credentials: whether the server uses the
+/// development ones is for each test to say.
+pub(crate) fn serve_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_softphone-presence"));
+    command.args(["serve", "--port", "0"]);
+    for name in shared::local::CREDENTIAL_SETTINGS {
+        command.env_remove(name);
+    }
+    command
+}
+
 fn start_with(args: &[&str], env: &[(&str, &str)]) -> (Server, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_softphone-presence"))
-        .arg("serve")
-        .args(["--port", "0"])
+    let mut child = serve_command()
         .args(args)
-        .env_remove("APP_JWT_SECRET")
-        .env_remove("APP_JWT_PUBLIC_KEY")
-        .env_remove("AUTH_MODE")
         .env_remove("CORS_ALLOW_ORIGINS")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
@@ -96,8 +102,8 @@ fn a_bad_directory_file_is_refused_with_every_problem() {
             {"id":"q","phoneNumber":"+14155550000","friendlyName":"y","groupId":"nope"}]}]}"#,
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_softphone-presence"))
-        .args(["serve", "--port", "0", "--directory"])
+    let out = serve_command()
+        .arg("--directory")
         .arg(&dir)
         .output()
         .unwrap();
@@ -208,11 +214,10 @@ async fn with_a_real_secret_there_is_no_development_sign_in() {
     assert_eq!(page.status(), 200, "the page itself is still there");
 }
 
-/// `serve` with a real (non-development) JWT secret: no token banner.
+/// `serve` with real (non-development) secrets: no token banner.
 fn start_secret() -> (Server, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_softphone-presence"))
-        .args(["serve", "--port", "0"])
-        .env("APP_JWT_SECRET", "a-real-secret-from-the-environment")
+    let mut child = serve_command()
+        .envs(crate::local_secrets::REAL_CREDENTIALS.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

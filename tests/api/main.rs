@@ -18,6 +18,8 @@ mod identifiers;
 mod identity;
 mod idp;
 mod jwks;
+mod limits;
+mod local_secrets;
 mod operator;
 mod outgoing;
 mod presence;

@@ -33,6 +33,7 @@ on_both_stores!(
     a_device_that_was_away_catches_up_in_order_exactly_once,
     another_user_or_org_never_receives_or_reads_an_event,
     bad_tampered_expired_and_other_device_tickets_are_refused,
+    a_ticket_opens_one_connection_only,
     oversized_and_malformed_frames_are_survived,
 );
 
@@ -536,7 +537,7 @@ fn expired_ticket() -> String {
     let claims = json!({
         "iss": "softphone-presence", "aud": "softphone-presence/realtime",
         "sub": "u_org_5Fdemo__alice_40example_2Ecom", "org": ORG, "dev": "laptop", "caps": ["voice"],
-        "iat": now - 120, "exp": now - 60,
+        "iat": now - 120, "exp": now - 60, "jti": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
     });
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -544,6 +545,37 @@ fn expired_ticket() -> String {
         &jsonwebtoken::EncodingKey::from_secret(REALTIME_TICKET_SECRET.as_bytes()),
     )
     .unwrap()
+}
+
+/// A ticket is spent by the connection it opens: a replay within its minute (a ticket copied
+/// from a log, a proxy, another tab) is refused with 401 and stores nothing.
+async fn a_ticket_opens_one_connection_only(kind: StoreKind) {
+    let (app, hub) = spawn_realtime(kind).await;
+    let token = alice();
+    let url = app.connect_url();
+    app.register(&token, "laptop", "web").await;
+    let (_, issued) = app.ticket(&token, "laptop").await;
+    let offer = format!(
+        "softphone-presence.v1, {}",
+        issued["ticket"].as_str().unwrap()
+    );
+    let mut first = app
+        .open(&url, &offer)
+        .await
+        .expect("the ticket's first use");
+    assert_eq!(app.open(&url, &offer).await.err(), Some(401), "a replay");
+    assert!(first.ping().await, "the first connection is untouched");
+    assert_eq!(hub.open_connections(), 1);
+    // Each new ticket opens its own connection, two in the same second included.
+    let (_, again) = app.ticket(&token, "laptop").await;
+    let (_, more) = app.ticket(&token, "laptop").await;
+    for ticket in [&again, &more] {
+        let offer = format!(
+            "softphone-presence.v1, {}",
+            ticket["ticket"].as_str().unwrap()
+        );
+        assert!(app.open(&url, &offer).await.is_ok());
+    }
 }
 
 async fn oversized_and_malformed_frames_are_survived(kind: StoreKind) {
@@ -593,4 +625,60 @@ async fn oversized_and_malformed_frames_are_survived(kind: StoreKind) {
         "{}",
         hub.open_connections()
     );
+}
+
+/// A device that stops reading while its events pour in falls behind the hub's queue: it is
+/// closed with 1013 and a reason, after the frames it had, so its client reconnects and catches
+/// up (before, it was only forgotten, and lived on answering pings but receiving nothing).
+#[tokio::test]
+async fn a_socket_that_falls_behind_is_closed_to_reconnect_and_catch_up() {
+    use shared::events::{Cursor, Event, EventKind};
+    use shared::store::EventSink;
+    let (app, hub) = spawn_realtime(StoreKind::Memory).await;
+    let token = alice();
+    let body = json!({"deviceId": "laptop", "platform": "web"});
+    let (_, registered) = app.post("/phone/voice/register-device", &token, body).await;
+    let user = shared::store::PresenceKey {
+        org: shared::domain::OrgId::parse_field(ORG, "org").unwrap(),
+        identity: shared::domain::Identity::parse(registered["identity"].as_str().unwrap())
+            .unwrap(),
+    };
+    let mut deaf = app.connected(&token, "laptop", &["voice"]).await;
+
+    // 16 KB frames, published as the stores publish, while the client reads nothing: first
+    // the socket buffers fill, then the hub's queue.
+    let now = shared::app::system_clock();
+    let padding = "x".repeat(16 * 1024);
+    let events: Vec<Event> = (0..64)
+        .map(|i| Event {
+            cursor: Cursor::at(now + i),
+            kind: EventKind::CallState,
+            at: now,
+            data: json!({ "onCall": false, "padding": padding }),
+        })
+        .collect();
+    let connections = || app.stores.events.connections(&user, now);
+    let mut rounds = 0;
+    while !connections().await.unwrap().is_empty() {
+        rounds += 1;
+        assert!(rounds < 10_000, "64 MB and the socket never fell behind");
+        hub.published(&user, &events).await;
+        tokio::task::yield_now().await;
+    }
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let close = loop {
+        match tokio::time::timeout_at(deadline, deaf.ws.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => break frame,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    let close = close.expect("a close code");
+    assert_eq!(close.code, CloseCode::Again, "{close:?}");
+    assert!(close.reason.contains("catch up"), "{close:?}");
+    assert_eq!(hub.open_connections(), 0);
+    // Its client does what the web client does on any close: a new ticket, a new connection.
+    let mut again = app.connected(&token, "laptop", &["voice"]).await;
+    assert!(again.ping().await);
 }

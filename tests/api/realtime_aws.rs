@@ -22,7 +22,9 @@ use shared::realtime::gateway::ConnectionsApi;
 use shared::realtime::stream::{StreamBatch, consume};
 use shared::realtime::websocket::Gateway;
 use shared::store::dynamo::DynamoStore;
-use shared::store::{Connection, DeviceTtls, EventStore, PresenceKey, PresenceStore, Registration};
+use shared::store::{
+    Connection, DeviceTtls, EventStore, PresenceKey, PresenceStore, Registration, SpentTicket,
+};
 use tokio::net::TcpListener;
 
 use crate::helpers::{REALTIME_TICKET_SECRET, dynamo_store};
@@ -103,7 +105,7 @@ async fn answer(request: hyper::Request<Incoming>, seen: &Posts) -> hyper::Respo
     reply(200, "")
 }
 
-fn user(email: &str) -> PresenceKey {
+pub(crate) fn user(email: &str) -> PresenceKey {
     let email = Email::parse_field(email, "email").unwrap();
     let org = OrgId::parse_field("org_demo", "org").unwrap();
     PresenceKey {
@@ -112,7 +114,7 @@ fn user(email: &str) -> PresenceKey {
     }
 }
 
-async fn register(store: &DynamoStore, email: &str, device: &str, now_ms: i64) {
+pub(crate) async fn register(store: &DynamoStore, email: &str, device: &str, now_ms: i64) {
     let registration = Registration {
         key: user(email),
         device_id: DeviceId::parse(device).unwrap(),
@@ -139,7 +141,14 @@ async fn connect(store: &DynamoStore, email: &str, id: &str, device: &str, caps:
         capabilities: Capabilities::parse(caps).unwrap(),
         expires_at: system_clock() / 1000 + 7200,
     };
-    store.connect(&user(email), &connection).await.unwrap();
+    let ticket = SpentTicket {
+        id: format!("ticket{id}"),
+        expires_at: system_clock() / 1000 + 60,
+    };
+    store
+        .connect(&user(email), &connection, &ticket)
+        .await
+        .unwrap();
 }
 
 /// The table's stream as Lambda would deliver it: moto's GetRecords answer, read over its
@@ -331,7 +340,7 @@ async fn a_failed_post_asks_lambda_to_retry_from_that_users_events() {
 }
 
 /// An API Gateway WebSocket event for `route` on connection `id`.
-fn websocket_event(
+pub(crate) fn websocket_event(
     route: &str,
     id: &str,
     headers: &[(&str, &str)],
@@ -455,4 +464,51 @@ async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_d
         ))
         .await;
     assert_eq!(refused.status_code, 403);
+}
+
+/// `$connect` spends its ticket in the write that records the connection: the same ticket on
+/// another connection within its minute is refused with 401 and stores nothing.
+#[tokio::test]
+async fn a_ticket_opens_one_connection_through_the_websocket_routes() {
+    let store = Arc::new(dynamo_store().await);
+    let secret = REALTIME_TICKET_SECRET.to_owned().into();
+    let gateway = Gateway {
+        presence: store.clone(),
+        events: store.clone(),
+        tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
+        clock: system_clock,
+    };
+    let now = system_clock();
+    let alice = user("alice@example.com");
+    register(&store, "alice@example.com", "laptop", now).await;
+    let device = store.live_devices(&alice, now).await.unwrap().remove(0);
+    let issue = || {
+        gateway
+            .tickets
+            .get()
+            .issue(&alice, &device, now / 1000)
+            .unwrap()
+    };
+    let offer = format!("softphone-presence.v1, {}", issue());
+    let connect = |id: &'static str, offer: String| {
+        let gateway = &gateway;
+        async move {
+            let headers = [("Sec-WebSocket-Protocol", offer.as_str())];
+            let (answer, outcome) = gateway
+                .handle(&websocket_event("$connect", id, &headers, None))
+                .await;
+            (answer.status_code, outcome.what)
+        }
+    };
+    assert_eq!(connect("c1", offer.clone()).await, (200, "connected"));
+    assert_eq!(connect("c2", offer).await, (401, "ticket_spent"));
+    let open = store.connections(&alice, now).await.unwrap();
+    assert_eq!(
+        open.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["c1"]
+    );
+    assert_eq!(store.connection_owner("c2").await.unwrap(), None);
+    // A new ticket, even in the same second, opens a connection of its own.
+    let fresh = format!("softphone-presence.v1, {}", issue());
+    assert_eq!(connect("c3", fresh).await, (200, "connected"));
 }

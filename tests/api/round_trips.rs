@@ -6,7 +6,8 @@
 //! Budgets: heartbeat, unregister, list and user-phones one request each; register one round
 //! (the write and the directory read together) when the device is known, plus one consistent
 //! read when it is new; an incoming call at most 3 sequential steps; an outgoing call 1 round
-//! to the public network and 2 to a colleague; catch-up and a realtime ticket one read.
+//! to the public network and 2 to a colleague; catch-up and a realtime ticket one read; API
+//! Gateway's `$connect` 2 (the device, then one transaction that also spends the ticket).
 //!
 //! The SMS inbox: an inbound text 2 rounds before it answers (the number's route, then the
 //! message with its conversation and events in one transaction beside the presence reads a
@@ -137,6 +138,62 @@ fn ops(names: &[&str]) -> Vec<String> {
     let mut names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
     names.sort();
     names
+}
+
+/// API Gateway's `$connect` (the `realtime` function): the device's presence, then one
+/// transaction that records the connection and its owner and spends the ticket, so a ticket
+/// opens one connection without a round of its own. A replay costs the same and writes nothing.
+#[tokio::test]
+async fn a_websocket_connect_spends_its_ticket_in_its_one_write() {
+    use shared::realtime::Tickets;
+    use shared::realtime::websocket::Gateway;
+    use shared::store::PresenceStore;
+    let table = crate::helpers::dynamo_store().await;
+    let wire = Arc::new(Wire::default());
+    let config = client_from_env()
+        .await
+        .config()
+        .to_builder()
+        .interceptor(Counter(wire.clone()))
+        .build();
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        table.table(),
+    ));
+    let secret = crate::helpers::REALTIME_TICKET_SECRET.to_owned().into();
+    let gateway = Gateway {
+        presence: store.clone(),
+        events: store.clone(),
+        tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
+        clock: shared::app::system_clock,
+    };
+    let now = shared::app::system_clock();
+    let alice = crate::realtime_aws::user("alice@example.com");
+    crate::realtime_aws::register(&store, "alice@example.com", "laptop", now).await;
+    let device = store.live_devices(&alice, now).await.unwrap().remove(0);
+    let ticket = gateway
+        .tickets
+        .get()
+        .issue(&alice, &device, now / 1000)
+        .unwrap();
+    let offer = format!("softphone-presence.v1, {ticket}");
+    let headers = [("Sec-WebSocket-Protocol", offer.as_str())];
+    let event = |id: &str| crate::realtime_aws::websocket_event("$connect", id, &headers, None);
+    wire.take();
+    let (answer, _) = gateway.handle(&event("c1")).await;
+    assert_eq!(answer.status_code, 200);
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["Query", "TransactWriteItems"])),
+        "$connect: the device is live, then the connection, its owner and the spent ticket"
+    );
+    let (answer, _) = gateway.handle(&event("c2")).await;
+    assert_eq!(answer.status_code, 401);
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["Query", "TransactWriteItems"])),
+        "a replay: the same, refused by the ticket's condition"
+    );
 }
 
 #[tokio::test]

@@ -16,8 +16,8 @@ use shared::store::counting::CountingStore;
 use shared::twilio::signature::sign;
 
 use crate::helpers::{
-    ACCOUNT_SID, APP_JWT_SECRET, AUTH_TOKEN, ORG, StoreKind, Stores, TestApp, alice, app_token,
-    now_s, spawn_app, spawn_on, stores,
+    ACCOUNT_SID, API_KEY_SID, APP_JWT_SECRET, AUTH_TOKEN, ORG, StoreKind, Stores, TestApp, alice,
+    app_token, now_s, spawn_app, spawn_on, stores,
 };
 use crate::on_both_stores;
 
@@ -991,6 +991,7 @@ const LOG_JWT_SECRET: &str = "log-test-jwt-secret-4f1c9a";
 const LOG_API_KEY_SECRET: &str = "log-test-api-key-secret-7d2e8b";
 const LOG_AUTH_TOKEN: &str = "log-test-auth-token-93ac51";
 const LOG_AWS_SECRET: &str = "log-test-aws-secret-access-key-1b6f";
+const LOG_TICKET_SECRET: &str = "log-test-realtime-ticket-secret-5e0c2d9a71";
 
 /// Run the real binary at trace level through a whole register, heartbeat, list, webhook,
 /// dial-status, unregister flow, plus refused requests, and search everything it printed for
@@ -1005,8 +1006,12 @@ async fn logs_of_a_whole_flow(store_args: &[&str], extra_env: &[(&str, String)])
         .env("TWILIO_API_KEY_SECRET", LOG_API_KEY_SECRET)
         .env("TWILIO_AUTH_TOKEN", LOG_AUTH_TOKEN)
         .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+        .env("TWILIO_API_KEY_SID", API_KEY_SID)
+        .env("REALTIME_TICKET_SECRET", LOG_TICKET_SECRET)
         .env_remove("APP_JWT_PUBLIC_KEY")
+        .env_remove("APP_JWT_JWKS_URL")
         .env_remove("AUTH_MODE")
+        .env_remove("SECRETS_ARN")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in extra_env {
@@ -1170,6 +1175,7 @@ async fn logs_of_a_whole_flow(store_args: &[&str], extra_env: &[(&str, String)])
         ("auth token", LOG_AUTH_TOKEN.to_owned()),
         ("API key secret", LOG_API_KEY_SECRET.to_owned()),
         ("JWT secret", LOG_JWT_SECRET.to_owned()),
+        ("ticket secret", LOG_TICKET_SECRET.to_owned()),
         ("AWS secret access key", LOG_AWS_SECRET.to_owned()),
     ];
     // A JWT's payload and signature parts on their own (the header part is the same for

@@ -37,7 +37,8 @@ impl<'a> Reader<'a> {
 
     fn prefixed(&mut self, name: &str, prefix: &str, value: Option<String>) -> Option<String> {
         let value = value?;
-        if !value.starts_with(prefix) {
+        // An empty value is already reported as missing.
+        if !value.is_empty() && !value.starts_with(prefix) {
             self.problems
                 .push(format!("{name} must start with {prefix}"));
         }

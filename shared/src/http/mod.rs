@@ -20,7 +20,9 @@ use http::{HeaderValue, StatusCode, header};
 
 pub use endpoint::{App, Endpoint, endpoints};
 pub use error::ApiError;
-pub use routes::{MAX_APP_BODY_BYTES, MAX_WEBHOOK_BODY_BYTES, Route};
+pub use routes::{
+    MAX_ANY_BODY_BYTES, MAX_APP_BODY_BYTES, MAX_SMS_SEND_BODY_BYTES, MAX_WEBHOOK_BODY_BYTES, Route,
+};
 
 pub type Request = http::Request<Bytes>;
 pub type Response = http::Response<Bytes>;

@@ -1,6 +1,7 @@
 //! Connection tickets: what a device opens the realtime channel with. A ticket is a JWT the
 //! service signs (HS256, `REALTIME_TICKET_SECRET`, by `jsonwebtoken`) for one device of one
-//! user, valid for a minute. It travels in `Sec-WebSocket-Protocol`, which browsers can set
+//! user, valid for a minute and for one connection: its random id (`jti`) is recorded in the
+//! same write as the connection it opens, and a second use is refused. It travels in `Sec-WebSocket-Protocol`, which browsers can set
 //! (they cannot set headers) and which, unlike a query string, no access log records; JWTs use
 //! only characters a protocol token allows. The app's own sign-in token never leaves the HTTP
 //! API, so this works the same behind API Gateway's JWT authorizer.
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Config, ExposeSecret, SecretString};
 use crate::domain::{Capabilities, DeviceId, Identity, OrgId};
 use crate::secrets::{Rotating, Secrets};
-use crate::store::{DeviceRecord, PresenceKey};
+use crate::store::{DeviceRecord, PresenceKey, SpentTicket};
 
 /// How long a ticket may be used to connect.
 pub const TICKET_SECONDS: i64 = 60;
@@ -31,6 +32,8 @@ struct Claims {
     caps: Vec<String>,
     iat: i64,
     exp: i64,
+    /// Random, so that every ticket is spent once, even two for one device in one second.
+    jti: String,
 }
 
 /// What a valid ticket says.
@@ -39,6 +42,8 @@ pub struct Ticket {
     pub user: PresenceKey,
     pub device_id: DeviceId,
     pub capabilities: Capabilities,
+    /// What connecting with it spends.
+    pub spent: SpentTicket,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,7 +67,7 @@ impl Tickets {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "jti"]);
         validation.leeway = LEEWAY_SECONDS;
         Self {
             encoding: EncodingKey::from_secret(bytes),
@@ -85,7 +90,9 @@ impl Tickets {
         user: &PresenceKey,
         device: &DeviceRecord,
         now_s: i64,
-    ) -> Result<String, jsonwebtoken::errors::Error> {
+    ) -> Result<String, String> {
+        let mut id = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut id).map_err(|_| "no randomness for a ticket id".to_owned())?;
         let claims = Claims {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
@@ -99,8 +106,10 @@ impl Tickets {
                 .collect(),
             iat: now_s,
             exp: now_s + TICKET_SECONDS,
+            jti: crate::domain::lower_hex(&id),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| e.to_string())
     }
 
     /// What `ticket` says, if this service signed it and it has not expired.
@@ -116,10 +125,20 @@ impl Tickets {
             org: OrgId::parse_field(&claims.org, "org").map_err(|_| TicketError::Invalid)?,
             identity: Identity::parse(&claims.sub).map_err(|_| TicketError::Invalid)?,
         };
+        let id_ok = (16..=64).contains(&claims.jti.len())
+            && claims.jti.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !id_ok {
+            return Err(TicketError::Invalid);
+        }
         Ok(Ticket {
             user,
             device_id: DeviceId::parse(&claims.dev).map_err(|_| TicketError::Invalid)?,
             capabilities: Capabilities::parse(&claims.caps).map_err(|_| TicketError::Invalid)?,
+            spent: SpentTicket {
+                id: claims.jti,
+                // Checked with leeway: kept as long as it could be accepted.
+                expires_at: claims.exp + LEEWAY_SECONDS as i64,
+            },
         })
     }
 }

@@ -1,6 +1,7 @@
 //! API Gateway's WebSocket routes (the `realtime` function): `$connect` checks the ticket the
 //! client offers in `Sec-WebSocket-Protocol` (and that its device is still registered), records
-//! the connection and echoes the subprotocol, or refuses before anything is stored; `$disconnect`
+//! the connection and spends the ticket in one write (a ticket opens one connection) and echoes
+//! the subprotocol, or refuses before anything is stored; `$disconnect`
 //! forgets the connection; `$default` answers a ping. The local server does the same in the
 //! CLI (`src/realtime/`).
 
@@ -15,7 +16,7 @@ use lambda_http::http::HeaderValue;
 use super::protocol::{self, SUBPROTOCOL};
 use super::{TicketError, Tickets};
 use crate::secrets::Rotating;
-use crate::store::{CONNECTION_MAX_SECONDS, Connection, EventStore, PresenceStore};
+use crate::store::{CONNECTION_MAX_SECONDS, Connected, Connection, EventStore, PresenceStore};
 
 /// What the `realtime` function holds: the stores and the ticket key.
 pub struct Gateway {
@@ -110,12 +111,22 @@ impl Gateway {
             capabilities: ticket.capabilities,
             expires_at: now_ms.div_euclid(1000) + i64::from(CONNECTION_MAX_SECONDS),
         };
-        if let Err(err) = self.events.connect(&ticket.user, &connection).await {
-            let cause = Some(err.to_string());
-            return (
-                response(503, None),
-                outcome(503, "store_unavailable", cause),
-            );
+        match self
+            .events
+            .connect(&ticket.user, &connection, &ticket.spent)
+            .await
+        {
+            Ok(Connected::Opened) => {}
+            Ok(Connected::TicketSpent) => {
+                return (response(401, None), outcome(401, "ticket_spent", None));
+            }
+            Err(err) => {
+                let cause = Some(err.to_string());
+                return (
+                    response(503, None),
+                    outcome(503, "store_unavailable", cause),
+                );
+            }
         }
         let mut answer = response(200, None);
         answer.headers.insert(

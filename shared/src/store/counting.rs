@@ -12,9 +12,9 @@ use async_trait::async_trait;
 
 use super::ImportReport;
 use super::{
-    CallEvent, Connection, DirectoryStore, EventStore, HeartbeatOutcome, HeartbeatUpdate,
-    PresenceKey, PresenceStore, RegisterOutcome, Registration, StoreError, Unregistration,
-    UserPresence,
+    CallEvent, Connected, Connection, DirectoryStore, EventStore, HeartbeatOutcome,
+    HeartbeatUpdate, PresenceKey, PresenceStore, RegisterOutcome, Registration, SpentTicket,
+    StoreError, Unregistration, UserPresence,
 };
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::OrgId as Org;
@@ -179,8 +179,14 @@ impl EventStore for CountingStore {
             .await
     }
 
-    async fn connect(&self, user: &PresenceKey, connection: &Connection) -> Result<(), StoreError> {
-        self.counted(self.events.connect(user, connection)).await
+    async fn connect(
+        &self,
+        user: &PresenceKey,
+        connection: &Connection,
+        ticket: &SpentTicket,
+    ) -> Result<Connected, StoreError> {
+        self.counted(self.events.connect(user, connection, ticket))
+            .await
     }
 
     async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError> {

@@ -23,6 +23,25 @@ pub struct Connection {
     pub expires_at: i64,
 }
 
+/// A realtime ticket as a connection spends it: a ticket opens one connection only, so the
+/// store records its id with the connection, refusing an id it has seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpentTicket {
+    /// The ticket's own random id (its `jti`).
+    pub id: String,
+    /// When the ticket expires (epoch s): its record is needed until then, not after.
+    pub expires_at: i64,
+}
+
+/// What recording a connection did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connected {
+    /// Recorded, and its ticket spent.
+    Opened,
+    /// Its ticket had opened a connection already: nothing recorded.
+    TicketSpent,
+}
+
 /// Where a store hands the events it just wrote, in the process that wrote them: the local
 /// server's realtime hub. In AWS there is none; the table's stream carries them to the push
 /// function instead.

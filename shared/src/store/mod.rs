@@ -23,7 +23,7 @@ use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, UserKey};
 use crate::events::{Cursor, Event};
 
-pub use events::{CONNECTION_MAX_SECONDS, Connection, EventSink};
+pub use events::{CONNECTION_MAX_SECONDS, Connected, Connection, EventSink, SpentTicket};
 pub use history::HistoryStore;
 pub use import::ImportReport;
 pub use messages::MessageStore;
@@ -120,8 +120,14 @@ pub trait EventStore: Send + Sync {
         now_ms: i64,
     ) -> Result<Vec<Event>, StoreError>;
 
-    /// Remember an open connection until it closes or expires.
-    async fn connect(&self, user: &PresenceKey, connection: &Connection) -> Result<(), StoreError>;
+    /// Remember an open connection until it closes or expires, spending the ticket it opened
+    /// with, in one write: a ticket already spent records nothing (`TicketSpent`).
+    async fn connect(
+        &self,
+        user: &PresenceKey,
+        connection: &Connection,
+        ticket: &SpentTicket,
+    ) -> Result<Connected, StoreError>;
 
     /// Forget a connection; idempotent.
     async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError>;

@@ -11,13 +11,15 @@ use super::codec::{
 };
 use super::keys::{
     CONNECTION_SK_PREFIX, EVENT_SK_END, OWNER_SK, PK, TTL_ATTRIBUTE, connection_pk, connection_sk,
-    event_sk, presence_key_of, presence_pk, state, state_sk,
+    event_sk, presence_key_of, presence_pk, state, state_sk, ticket_sk,
 };
 use super::tx::{TxOutcome, built};
 use super::{DynamoStore, classify};
 use crate::domain::DeviceId;
 use crate::events::{Cursor, Event};
-use crate::store::{Connection, EventStore, PresenceKey, StoreError, is_live};
+use crate::store::{
+    Connected, Connection, EventStore, PresenceKey, SpentTicket, StoreError, is_live,
+};
 
 /// How long a device's state item outlives its last change. A device silent for longer gets a
 /// `devices.changed` at its next register even if nothing changed: harmless, and rare.
@@ -174,21 +176,39 @@ impl EventStore for DynamoStore {
     }
 
     /// The connection in its user's partition, and who owns it under its own id: one round.
-    async fn connect(&self, user: &PresenceKey, connection: &Connection) -> Result<(), StoreError> {
+    /// One transaction, the one write `$connect` makes: the connection in the user's
+    /// partition, its owner, and the ticket spent, on the condition that it was not before.
+    async fn connect(
+        &self,
+        user: &PresenceKey,
+        connection: &Connection,
+        ticket: &SpentTicket,
+    ) -> Result<Connected, StoreError> {
         let mut owner = keyed(connection_pk(&connection.id), OWNER_SK);
         owner.insert(state::USER.to_owned(), s(presence_pk(user)));
         owner.insert(TTL_ATTRIBUTE.to_owned(), n(connection.expires_at));
-        let put = |item: Item| {
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .send()
+        let mut spent = keyed(presence_pk(user), ticket_sk(&ticket.id));
+        spent.insert(TTL_ATTRIBUTE.to_owned(), n(ticket.expires_at));
+        let put = |item: Item, once: bool| -> Result<TransactWriteItem, StoreError> {
+            let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
+            if once {
+                put = put
+                    .condition_expression("attribute_not_exists(#pk)")
+                    .expression_attribute_names("#pk", PK);
+            }
+            Ok(TransactWriteItem::builder()
+                .put(built(put.build())?)
+                .build())
         };
-        let (listed, owned) = join(put(connection_item(user, connection)), put(owner)).await;
-        listed.map_err(|e| classify("PutItem", e))?;
-        owned.map_err(|e| classify("PutItem", e))?;
-        Ok(())
+        let writes = vec![
+            put(connection_item(user, connection), false)?,
+            put(owner, false)?,
+            put(spent, true)?,
+        ];
+        Ok(match self.transact(writes).await? {
+            TxOutcome::Written => Connected::Opened,
+            TxOutcome::Refused(_) => Connected::TicketSpent,
+        })
     }
 
     async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError> {

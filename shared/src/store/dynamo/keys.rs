@@ -17,6 +17,7 @@
 //! | device state | `softphone:{orgId}:{identity}` | `~state:{deviceId}` | `platform`, `capabilities`, `twilioState`, `label`, `expiresAt` (s, TTL) |
 //! | connection | `softphone:{orgId}:{identity}` | `~conn:{connectionId}` | `deviceId`, `capabilities` (string set), `expiresAt` (s, TTL: two hours) |
 //! | connection owner | `connection:{connectionId}` | `owner` | `user` (the user's `pk`), `expiresAt` (s, TTL: two hours) |
+//! | spent ticket | `softphone:{orgId}:{identity}` | `~ticket:{jti}` | `expiresAt` (s, TTL: the ticket's expiry) |
 //! | conversation | `sms:{orgId}:{phoneId}` | `conv:{with}` | `phoneId`, `phoneNumber`, `with`, `inbound` (count), `optedOut`?, `last` (JSON), `lastSid`, `lastStatus`, `lastRank`, `lastErrorCode`?; once it has a message: `inbox` (= pk) and `activity` (the newest position), the keys of the `inbox-activity` index |
 //! | message | `sms:{orgId}:{phoneId}` | `msg:{with}:{position}` | `doc` (JSON), `direction`, `status`, `statusRank`, `errorCode`? |
 //! | message pointer | `smsid:{MessageSid}` | `msg` | `inbox`, `with`, `position`; or, before its message is stored, `pendingStatus`, `pendingRank`, `pendingErrorCode`?, `expiresAt` (s, TTL) |
@@ -77,6 +78,14 @@ pub fn state_sk(device_id: &DeviceId) -> String {
 
 pub fn connection_sk(connection_id: &str) -> String {
     format!("{CONNECTION_SK_PREFIX}{connection_id}")
+}
+
+/// A realtime ticket that opened a connection, in its user's partition: a second use fails the
+/// write's condition.
+pub const TICKET_SK_PREFIX: &str = "~ticket:";
+
+pub fn ticket_sk(ticket_id: &str) -> String {
+    format!("{TICKET_SK_PREFIX}{ticket_id}")
 }
 
 /// One person's directory profile, under the hash of their identity (which names their org).

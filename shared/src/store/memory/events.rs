@@ -4,7 +4,10 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::events::{Cursor, Event};
-use crate::store::{Connection, EventStore, PresenceKey, StoreError, is_live};
+use crate::store::{
+    CONNECTION_MAX_SECONDS, Connected, Connection, EventStore, PresenceKey, SpentTicket,
+    StoreError, is_live,
+};
 
 #[async_trait]
 impl EventStore for MemoryStore {
@@ -30,11 +33,28 @@ impl EventStore for MemoryStore {
             .collect())
     }
 
-    async fn connect(&self, user: &PresenceKey, connection: &Connection) -> Result<(), StoreError> {
+    async fn connect(
+        &self,
+        user: &PresenceKey,
+        connection: &Connection,
+        ticket: &SpentTicket,
+    ) -> Result<Connected, StoreError> {
         let mut presence = self.presence();
-        let connections = &mut presence.entry(user.clone()).or_default().connections;
+        let partition = presence.entry(user.clone()).or_default();
+        // The connection opens now: tickets that expired before then are no longer needed.
+        let now_s = connection.expires_at - i64::from(CONNECTION_MAX_SECONDS);
+        partition
+            .spent_tickets
+            .retain(|_, expires_at| *expires_at >= now_s);
+        if partition.spent_tickets.contains_key(&ticket.id) {
+            return Ok(Connected::TicketSpent);
+        }
+        partition
+            .spent_tickets
+            .insert(ticket.id.clone(), ticket.expires_at);
+        let connections = &mut partition.connections;
         connections.insert(connection.id.clone(), connection.clone());
-        Ok(())
+        Ok(Connected::Opened)
     }
 
     async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError> {

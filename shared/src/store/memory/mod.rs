@@ -27,6 +27,8 @@ struct Partition {
     /// The event log: event and when it expires (epoch s).
     events: BTreeMap<Cursor, (Event, i64)>,
     connections: BTreeMap<String, Connection>,
+    /// Realtime tickets spent: id → when the ticket expires (epoch s).
+    spent_tickets: BTreeMap<String, i64>,
 }
 
 struct CallRow {
