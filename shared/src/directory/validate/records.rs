@@ -38,7 +38,11 @@ impl Validator {
         numbers: &mut HashMap<String, String>,
         emails: &mut HashMap<Email, OrgId>,
     ) -> Option<OrgDirectory> {
-        let obj = self.object(value, path, &["orgId", "users", "groups", "phones"])?;
+        let obj = self.object(
+            value,
+            path,
+            &["orgId", "users", "groups", "phones", "outbound"],
+        )?;
         let org_id =
             self.string(obj, "orgId", path, true).and_then(|raw| {
                 match OrgId::parse_field(&raw, "orgId") {
@@ -84,11 +88,13 @@ impl Validator {
                 phones.push(phone);
             }
         }
+        let outbound = self.outbound(obj, path);
         let org = OrgDirectory {
             org_id: org_id?,
             users,
             groups,
             phones,
+            outbound,
         };
         // One email is one Twilio identity, so it can belong to only one org.
         for email in org.emails() {
