@@ -7,6 +7,7 @@ pub mod calls;
 pub mod devices;
 pub mod events;
 mod query;
+mod outbound_guard;
 pub mod sms;
 pub mod sms_send;
 
