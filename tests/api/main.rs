@@ -16,6 +16,7 @@ mod helpers;
 mod idp;
 mod jwks;
 mod operator;
+mod outbound_guards;
 mod outgoing;
 mod presence;
 mod push_presence;
