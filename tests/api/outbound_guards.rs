@@ -53,7 +53,11 @@ async fn send(app: &TestApp, to: &str, id: &str) -> (StatusCode, Option<u64>, Va
         .headers()
         .get("retry-after")
         .map(|v| v.to_str().unwrap().parse().unwrap());
-    (status, retry_after, response.json().await.unwrap_or(Value::Null))
+    (
+        status,
+        retry_after,
+        response.json().await.unwrap_or(Value::Null),
+    )
 }
 
 fn assert_not_allowed(answer: &(StatusCode, Option<u64>, Value), reason: &str) {
@@ -107,14 +111,17 @@ async fn premium_numbers_are_refused_for_texts_and_calls(kind: StoreKind) {
     assert_eq!(twiml.texts("Number"), vec![PREMIUM_US], "{}", twiml.xml);
 }
 
-async fn a_region_that_shares_the_calling_code_is_refused_until_the_org_allows_it(
-    kind: StoreKind,
-) {
+async fn a_region_that_shares_the_calling_code_is_refused_until_the_org_allows_it(kind: StoreKind) {
     let (app, twilio) = guarded_app(kind, &[]).await;
     // The demo org's numbers are all in the US: Jamaica is +1 too, and not allowed.
     let answer = send(&app, JAMAICA, "jm-1").await;
     assert_not_allowed(&answer, "region");
-    assert!(answer.2["error"]["message"].as_str().unwrap().contains("JM"));
+    assert!(
+        answer.2["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("JM")
+    );
     assert_not_allowed(&send(&app, LONDON, "gb-1").await, "region");
     assert_eq!(twilio.sends().len(), 0);
     let twiml = app.place_call(ALICE, JAMAICA, &[]).await;

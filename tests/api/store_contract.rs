@@ -504,11 +504,19 @@ async fn outbound_budgets_count_to_their_limit_per_user_and_window(kind: StoreKi
     let texts = Budget::per_minute(RateKind::Texts, 2);
     let claim = |user, id: &'static str, now_ms| {
         let messages = s.messages.clone();
-        async move { messages.claim_send(&user, id, &texts, now_ms).await.unwrap() }
+        async move {
+            messages
+                .claim_send(&user, id, &texts, now_ms)
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(claim(alice.clone(), "m1", T0).await, SendClaim::Claimed);
     assert_eq!(claim(alice.clone(), "m1", T0).await, SendClaim::InFlight);
-    assert_eq!(claim(alice.clone(), "m2", T0 + 1_000).await, SendClaim::Claimed);
+    assert_eq!(
+        claim(alice.clone(), "m2", T0 + 1_000).await,
+        SendClaim::Claimed
+    );
     assert_eq!(
         claim(alice.clone(), "m3", T0 + 20_500).await,
         SendClaim::OverBudget {
@@ -516,8 +524,15 @@ async fn outbound_budgets_count_to_their_limit_per_user_and_window(kind: StoreKi
         },
         "until the minute ends, rounded up"
     );
-    assert_eq!(claim(bob.clone(), "b1", T0).await, SendClaim::Claimed, "each user's own");
-    assert_eq!(claim(alice.clone(), "m3", T0 + minute).await, SendClaim::Claimed);
+    assert_eq!(
+        claim(bob.clone(), "b1", T0).await,
+        SendClaim::Claimed,
+        "each user's own"
+    );
+    assert_eq!(
+        claim(alice.clone(), "m3", T0 + minute).await,
+        SendClaim::Claimed
+    );
 
     // New recipients: counted only where the inbox has no conversation with the party.
     let inbox = Inbox {
@@ -541,14 +556,21 @@ async fn outbound_budgets_count_to_their_limit_per_user_and_window(kind: StoreKi
         }
     };
     assert_eq!(new_recipient(known.clone()).await, NewRecipient::Known);
-    assert_eq!(new_recipient(party("+14155550001")).await, NewRecipient::Counted);
+    assert_eq!(
+        new_recipient(party("+14155550001")).await,
+        NewRecipient::Counted
+    );
     assert_eq!(
         new_recipient(party("+14155550002")).await,
         NewRecipient::Over {
             retry_after_seconds: day.retry_after(T0)
         }
     );
-    assert_eq!(new_recipient(known).await, NewRecipient::Known, "never refused");
+    assert_eq!(
+        new_recipient(known).await,
+        NewRecipient::Known,
+        "never refused"
+    );
 
     // Calls.
     let calls = Budget::per_minute(RateKind::Calls, 1);

@@ -37,7 +37,12 @@ impl Reader<'_> {
     pub(super) fn outbound(&mut self) -> OutboundSettings {
         OutboundSettings {
             allowed_prefixes: self.outbound_allowed_prefixes(),
-            sms_per_minute: self.number("OUTBOUND_SMS_PER_MINUTE", DEFAULT_SMS_PER_MINUTE, 1, 10_000),
+            sms_per_minute: self.number(
+                "OUTBOUND_SMS_PER_MINUTE",
+                DEFAULT_SMS_PER_MINUTE,
+                1,
+                10_000,
+            ),
             new_recipients_per_day: self.number(
                 "OUTBOUND_NEW_RECIPIENTS_PER_DAY",
                 DEFAULT_NEW_RECIPIENTS_PER_DAY,
@@ -94,8 +99,7 @@ mod tests {
             twilio_api: true,
             ..Needs::default()
         };
-        Config::from_env(&|k| map.get(k).map(|v| (*v).to_owned()), needs)
-            .map_err(|e| e.to_string())
+        Config::from_env(&|k| map.get(k).map(|v| (*v).to_owned()), needs).map_err(|e| e.to_string())
     }
 
     #[test]

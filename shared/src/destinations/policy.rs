@@ -53,7 +53,9 @@ impl Refusal {
             Self::Region {
                 region: Some(region),
                 ..
-            } => format!("{region} is not one of your org's allowed regions (outbound.allowRegions)"),
+            } => {
+                format!("{region} is not one of your org's allowed regions (outbound.allowRegions)")
+            }
             Self::Region { region: None, .. } => {
                 "the number belongs to no country (satellite or international network), or to no \
                  assigned range"
@@ -120,8 +122,10 @@ impl Policy {
 
     /// The default: the regions of the org's own numbers, no premium lines.
     pub fn regions_of<'a>(numbers: impl IntoIterator<Item = &'a E164>) -> Self {
-        let mut allow_regions: Vec<Region> =
-            numbers.into_iter().filter_map(|n| classify(n).region).collect();
+        let mut allow_regions: Vec<Region> = numbers
+            .into_iter()
+            .filter_map(|n| classify(n).region)
+            .collect();
         allow_regions.sort();
         allow_regions.dedup();
         Self {

@@ -17,19 +17,40 @@ fn region(code: &str) -> Region {
 #[test]
 fn numbers_that_share_a_calling_code_are_told_apart_by_region() {
     assert_eq!(at("+14155551234").0.as_deref(), Some("US"));
-    assert_eq!(at("+14165550123").0.as_deref(), Some("CA"), "Toronto is +1 too");
-    assert_eq!(at("+18765551234").0.as_deref(), Some("JM"), "Jamaica is +1 876");
-    assert_eq!(at("+12423221234").0.as_deref(), Some("BS"), "the Bahamas are +1 242");
+    assert_eq!(
+        at("+14165550123").0.as_deref(),
+        Some("CA"),
+        "Toronto is +1 too"
+    );
+    assert_eq!(
+        at("+18765551234").0.as_deref(),
+        Some("JM"),
+        "Jamaica is +1 876"
+    );
+    assert_eq!(
+        at("+12423221234").0.as_deref(),
+        Some("BS"),
+        "the Bahamas are +1 242"
+    );
     assert_eq!(at("+442079460000").0.as_deref(), Some("GB"));
     assert_eq!(at("+8613800138000").0.as_deref(), Some("CN"));
 }
 
 #[test]
 fn line_types_come_from_the_metadata() {
-    assert_eq!(at("+19005551234"), (Some("US".into()), LineType::PremiumRate));
+    assert_eq!(
+        at("+19005551234"),
+        (Some("US".into()), LineType::PremiumRate)
+    );
     assert_eq!(at("+18005551234"), (Some("US".into()), LineType::TollFree));
-    assert_eq!(at("+33891234567"), (Some("FR".into()), LineType::PremiumRate));
-    assert_eq!(at("+4909001234567"), (Some("DE".into()), LineType::PremiumRate));
+    assert_eq!(
+        at("+33891234567"),
+        (Some("FR".into()), LineType::PremiumRate)
+    );
+    assert_eq!(
+        at("+4909001234567"),
+        (Some("DE".into()), LineType::PremiumRate)
+    );
     assert_eq!(at("+442079460000").1, LineType::FixedLine);
     assert_eq!(at("+8613800138000").1, LineType::Mobile);
     assert_eq!(at("+14155551234").1, LineType::FixedLineOrMobile);
@@ -48,10 +69,23 @@ fn numbers_of_no_country_have_no_region() {
 #[test]
 fn region_codes_are_checked_against_the_metadata() {
     assert_eq!(region("JM").as_str(), "JM");
-    assert!(Region::parse_field("UK", "r").unwrap_err().message.contains("GB"));
-    assert!(Region::parse_field("us", "r").unwrap_err().message.contains("upper case"));
+    assert!(
+        Region::parse_field("UK", "r")
+            .unwrap_err()
+            .message
+            .contains("GB")
+    );
+    assert!(
+        Region::parse_field("us", "r")
+            .unwrap_err()
+            .message
+            .contains("upper case")
+    );
     assert!(Region::parse_field("XX", "r").is_err());
-    assert!(Region::parse_field("001", "r").is_err(), "no country is no region");
+    assert!(
+        Region::parse_field("001", "r").is_err(),
+        "no country is no region"
+    );
 }
 
 #[test]

@@ -174,7 +174,12 @@ mod tests {
             .iter()
             .find(|p| p.email.as_str() == "alice@example.com")
             .unwrap();
-        let regions: Vec<_> = alice.outbound.allow_regions.iter().map(|r| r.as_str()).collect();
+        let regions: Vec<_> = alice
+            .outbound
+            .allow_regions
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
         assert_eq!(regions, ["US"], "the regions of the org's own numbers");
         assert!(!alice.outbound.allow_premium);
         assert_eq!(alice.direct_phone.as_ref().unwrap().id, "phone-alice");

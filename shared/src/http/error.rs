@@ -199,10 +199,9 @@ impl ApiError {
             Self::WrongAccount => "AccountSid is not this service's Twilio account".into(),
             Self::WrongApplication(why) | Self::Forbidden(why) => (*why).into(),
             Self::Refused { message, .. } => message.clone(),
-            Self::DestinationNotAllowed(refusal) => format!(
-                "{}; nothing was sent",
-                refusal.explain()
-            ),
+            Self::DestinationNotAllowed(refusal) => {
+                format!("{}; nothing was sent", refusal.explain())
+            }
             Self::RateLimited {
                 kind,
                 retry_after_seconds,

@@ -23,10 +23,10 @@ use crate::events::{Cursor, Event};
 use crate::sms::message::{Conversation, Inbox, Message, MessageLocation, Party};
 use crate::store::history::{HistoryPage, HistoryWrite, VoicemailRef};
 use crate::store::messages::Notice;
-use crate::store::rates::{Budget, Counted, NewRecipient};
 use crate::store::messages::{
     InboundWrite, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
 };
+use crate::store::rates::{Budget, Counted, NewRecipient};
 use crate::store::{HistoryStore, MessageStore};
 
 pub struct CountingStore {

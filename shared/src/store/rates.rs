@@ -65,7 +65,9 @@ impl Budget {
     pub fn retry_after(&self, now_ms: i64) -> u32 {
         let (_, end) = self.window(now_ms);
         let left_ms = end * 1000 - now_ms;
-        u32::try_from((left_ms + 999) / 1000).unwrap_or(u32::MAX).max(1)
+        u32::try_from((left_ms + 999) / 1000)
+            .unwrap_or(u32::MAX)
+            .max(1)
     }
 
     pub fn over(&self, now_ms: i64) -> Counted {
@@ -80,7 +82,9 @@ impl Budget {
 pub enum Counted {
     Counted,
     /// The budget of this window is spent; nothing was counted.
-    Over { retry_after_seconds: u32 },
+    Over {
+        retry_after_seconds: u32,
+    },
 }
 
 /// What counting a text against the new-recipients budget found.

@@ -52,7 +52,8 @@ impl Validator {
 mod tests {
     use crate::directory::Directory;
 
-    const PHONE: &str = r#"{"id":"p","phoneNumber":"+14155550001","friendlyName":"A","userEmail":"a@x.io"}"#;
+    const PHONE: &str =
+        r#"{"id":"p","phoneNumber":"+14155550001","friendlyName":"A","userEmail":"a@x.io"}"#;
 
     fn org(outbound: &str) -> String {
         format!(r#"{{"orgs":[{{"orgId":"o","phones":[{PHONE}],"outbound":{outbound}}}]}}"#)
@@ -76,7 +77,10 @@ mod tests {
                 .map(|(_, m)| m.clone())
                 .unwrap_or_else(|| panic!("no problem at {path} in {found:?}"))
         };
-        assert!(at("orgs[0].outbound.allowRegions[1]").contains("GB"), "UK is GB");
+        assert!(
+            at("orgs[0].outbound.allowRegions[1]").contains("GB"),
+            "UK is GB"
+        );
         assert!(at("orgs[0].outbound.allowRegions[2]").contains("unknown region \"XX\""));
         assert!(at("orgs[0].outbound.allowRegions[3]").contains("upper case: US"));
         assert!(at("orgs[0].outbound.allowRegions[4]").contains("duplicate"));
@@ -96,10 +100,13 @@ mod tests {
         let regions: Vec<&str> = policy.allow_regions.iter().map(|r| r.as_str()).collect();
         assert_eq!(regions, ["US"]);
         assert!(!policy.allow_premium);
-        assert!(!plain.to_json_pretty().contains("outbound"), "defaults stay out");
+        assert!(
+            !plain.to_json_pretty().contains("outbound"),
+            "defaults stay out"
+        );
 
-        let wider = Directory::parse(&org(r#"{"allowRegions":["US","JM"],"allowPremium":true}"#))
-            .unwrap();
+        let wider =
+            Directory::parse(&org(r#"{"allowRegions":["US","JM"],"allowPremium":true}"#)).unwrap();
         let policy = wider.orgs[0].outbound_policy();
         let regions: Vec<&str> = policy.allow_regions.iter().map(|r| r.as_str()).collect();
         assert_eq!(regions, ["US", "JM"]);

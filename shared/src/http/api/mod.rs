@@ -6,8 +6,8 @@ pub mod body;
 pub mod calls;
 pub mod devices;
 pub mod events;
-mod query;
 mod outbound_guard;
+mod query;
 pub mod sms;
 pub mod sms_send;
 

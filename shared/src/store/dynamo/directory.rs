@@ -13,8 +13,7 @@ use serde::de::DeserializeOwned;
 use super::codec::{Item, bad_item, doc_item, from_doc, get_n, get_s, keyed, to_json};
 use super::keys::{
     DIRECTORY_PK, GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX,
-    PROFILE_SK, ROUTE_SK, SK,
-    doc, number_pk, org_pk, user_pk,
+    PROFILE_SK, ROUTE_SK, SK, doc, number_pk, org_pk, user_pk,
 };
 use super::{DynamoStore, classify};
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};

@@ -6,20 +6,18 @@
 //! sparse `inbox-activity` index, pages of messages) in `inbox_reads.rs`.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use futures::future::try_join_all;
 
 use super::changes::Changes;
 use super::codec::{Item, keyed, n, s};
 use super::keys::{
-    PK, READ_MARK_SK_PREFIX, conversation_sk, inbox_pk, message_sk, presence_pk,
-    read_mark_sk, send_claim_sk, sms,
+    PK, READ_MARK_SK_PREFIX, conversation_sk, inbox_pk, message_sk, presence_pk, read_mark_sk,
+    send_claim_sk, sms,
 };
 use super::message_codec::{
-    conversation_from_item, last_message_values, location_values,
-    message_from_item, message_item, pointer_key, read_mark_from_item, sid_state_of,
+    conversation_from_item, last_message_values, location_values, message_from_item, message_item,
+    pointer_key, read_mark_from_item, sid_state_of,
 };
 use super::tx::{TxOutcome, built};
 use super::{DynamoStore, classify, is_conditional_failure};

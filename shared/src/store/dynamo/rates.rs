@@ -72,7 +72,9 @@ impl DynamoStore {
             // The claim's old item comes back only when the claim was refused: a retry of a
             // sent or sending text counts nothing and answers as before.
             TxOutcome::Refused(old) => match old.first().and_then(Option::as_ref) {
-                Some(claim) => location_from_item(claim).map_or(SendClaim::InFlight, SendClaim::Sent),
+                Some(claim) => {
+                    location_from_item(claim).map_or(SendClaim::InFlight, SendClaim::Sent)
+                }
                 None => SendClaim::OverBudget {
                     retry_after_seconds: texts.retry_after(now_ms),
                 },
