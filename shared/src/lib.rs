@@ -6,6 +6,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod destinations;
 pub mod directory;
 pub mod domain;
 pub mod events;

@@ -21,6 +21,7 @@ mod jwks;
 mod limits;
 mod local_secrets;
 mod operator;
+mod outbound_guards;
 mod outgoing;
 mod presence;
 mod push_presence;

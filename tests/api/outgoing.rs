@@ -255,17 +255,20 @@ async fn a_call_to_an_org_number_rings_like_an_incoming_call(kind: StoreKind) {
 }
 
 async fn destinations_outside_the_allowed_prefixes_are_refused(kind: StoreKind) {
-    // Default: the country codes of the org's own numbers (all +1 in the demo).
+    // Default: the regions of the org's own numbers (all US in the demo).
     let app = spawn_app(kind).await;
     let twiml = app.place_call(ALICE, "+447700900123", &[]).await;
     assert_refused(&twiml, "not allowed");
     let twiml = app.place_call(ALICE, "+12125550123", &[]).await;
     assert_eq!(twiml.verbs(), vec!["Dial"]);
 
+    // The operator's prefixes narrow what the org allows, and never widen it.
     let app = spawn_app_with(kind, &[("OUTBOUND_ALLOWED_PREFIXES", "+44,+1212")]).await;
-    let twiml = app.place_call(ALICE, "+447700900123", &[]).await;
-    assert_eq!(twiml.texts("Number"), vec!["+447700900123"]);
+    let twiml = app.place_call(ALICE, "+12125550123", &[]).await;
+    assert_eq!(twiml.texts("Number"), vec!["+12125550123"]);
     let twiml = app.place_call(ALICE, "+14155559999", &[]).await;
+    assert_refused(&twiml, "not allowed");
+    let twiml = app.place_call(ALICE, "+442079460000", &[]).await;
     assert_refused(&twiml, "not allowed");
 }
 
@@ -404,8 +407,9 @@ async fn outgoing_calls_stay_within_their_round_trip_budget() {
     let cases = [
         (
             "+14155559999",
-            1,
-            "public network: caller and number read together",
+            2,
+            "public network: caller and number read together, then the call's count in the \
+             caller's partition",
         ),
         (
             "bob@example.com",

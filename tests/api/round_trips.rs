@@ -5,13 +5,16 @@
 //!
 //! Budgets: heartbeat, unregister, list and user-phones one request each; register one round
 //! (the write and the directory read together) when the device is known, plus one consistent
-//! read when it is new; an incoming call at most 3 sequential steps; an outgoing call 1 round
-//! to the public network and 2 to a colleague; catch-up and a realtime ticket one read; API
+//! read when it is new; an incoming call at most 3 sequential steps; an outgoing call 2 rounds
+//! to the public network (the caller's profile with the number's route, then the call's count
+//! against the caller's budget, which lives in the caller's partition and so needs the org the
+//! profile names) and 2 to a colleague; catch-up and a realtime ticket one read; API
 //! Gateway's `$connect` 2 (the device, then one transaction that also spends the ticket).
 //!
 //! The SMS inbox: an inbound text 2 rounds before it answers (the number's route, then the
 //! message with its conversation and events in one transaction beside the presence reads a
-//! forward needs); a send 2 around the Twilio request; a page of messages 1; the conversation
+//! forward needs); a send 2 around the Twilio request (the claim, the text's count and the
+//! new-recipient count all in the first); a page of messages 1; the conversation
 //! list 2; a status callback 2; a read mark 3 (the caller and the message, the count, the mark).
 //!
 //! The call history: a page 1 round; a seen mark 2 (the call's pointer, then the mark with a
@@ -269,8 +272,9 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
     .await;
     assert_eq!(
         wire.take(),
-        (1, ops(&["GetItem", "GetItem"])),
-        "outgoing, public network"
+        (2, ops(&["GetItem", "GetItem", "UpdateItem"])),
+        "outgoing, public network: the profile and the route, then the call's count (in the \
+         caller's partition, whose org only the profile names)"
     );
     app.place_call(
         "client:u_org_5Fdemo__alice_40example_2Ecom",
@@ -396,9 +400,16 @@ async fn every_sms_endpoint_keeps_its_dynamodb_round_trip_budget() {
         wire.take(),
         (
             2,
-            ops(&["GetItem", "GetItem", "PutItem", "TransactWriteItems"])
+            ops(&[
+                "GetItem",
+                "GetItem",
+                "TransactWriteItems",
+                "TransactWriteItems",
+                "TransactWriteItems"
+            ])
         ),
-        "send: profile, conversation and claim; then the message and everything it changes"
+        "send: profile, conversation, the claim with the text's count, and the new-recipient \
+         count; then the message and everything it changes"
     );
     let sent_sid = sent["messageSid"].as_str().unwrap();
     let params: Vec<(String, String)> = [

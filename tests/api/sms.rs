@@ -652,8 +652,19 @@ impl shared::store::MessageStore for HangingMessages {
         &self,
         _: &shared::store::PresenceKey,
         _: &str,
+        _: &shared::store::rates::Budget,
         _: i64,
     ) -> Result<shared::store::messages::SendClaim, shared::store::StoreError> {
+        std::future::pending().await
+    }
+    async fn count_new_recipient(
+        &self,
+        _: &shared::store::PresenceKey,
+        _: &shared::store::rates::Budget,
+        _: &shared::sms::message::Inbox,
+        _: &shared::sms::message::Party,
+        _: i64,
+    ) -> Result<shared::store::rates::NewRecipient, shared::store::StoreError> {
         std::future::pending().await
     }
     async fn release_send(

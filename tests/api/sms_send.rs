@@ -188,7 +188,8 @@ async fn refusals_come_before_twilio_and_send_nothing(kind: StoreKind) {
     assert_eq!(body["error"]["code"], "phone_not_assigned");
     let (status, body) = app.send_text(&alice(), "+442071838750", "hi", "a-1").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["error"]["code"], "destination_refused");
+    assert_eq!(body["error"]["code"], "destination_not_allowed");
+    assert_eq!(body["error"]["reason"], "region");
     for (request, field) in [
         (
             json!({"phoneId": SALES_ID, "to": CUSTOMER, "body": "", "clientMessageId": "a-2"}),

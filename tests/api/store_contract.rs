@@ -1,5 +1,5 @@
 //! One contract, both stores: what every `PresenceStore` and `DirectoryStore` must do, and the
-//! call history's seen mark.
+//! call history's seen mark, and the outbound budgets the message and history stores count.
 //! Time is passed in, so expiry is tested to the millisecond without sleeping.
 
 use shared::directory::Directory;
@@ -31,6 +31,7 @@ on_both_stores!(
     a_sign_out_bars_automatic_registers_until_it_expires,
     calls_converge_whatever_the_order_and_expire,
     the_seen_mark_moves_only_to_an_entry_of_the_users_own_history,
+    outbound_budgets_count_to_their_limit_per_user_and_window,
 );
 
 const T0: i64 = 1_800_000_000_000;
@@ -569,4 +570,102 @@ async fn the_seen_mark_moves_only_to_an_entry_of_the_users_own_history(kind: Sto
     assert_eq!(mark(&alice, &alices).await, SeenMark::Moved);
     let page = history.history(&carol, None, 10, T0).await.unwrap();
     assert_eq!(page.seen_up_to.as_deref(), Some(carols.as_str()));
+}
+
+async fn outbound_budgets_count_to_their_limit_per_user_and_window(kind: StoreKind) {
+    use shared::sms::message::{Inbox, Party};
+    use shared::store::messages::SendClaim;
+    use shared::store::rates::{Budget, Counted, NewRecipient, RateKind};
+
+    let s = stores(kind).await;
+    let (alice, bob) = (key("alice@example.com"), key("bob@example.com"));
+    let minute = 60_000;
+
+    // Texts: the claim and its count together. A claimed id counts nothing again; one over
+    // the budget is not claimed, so it sends in the next window.
+    let texts = Budget::per_minute(RateKind::Texts, 2);
+    let claim = |user, id: &'static str, now_ms| {
+        let messages = s.messages.clone();
+        async move {
+            messages
+                .claim_send(&user, id, &texts, now_ms)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(claim(alice.clone(), "m1", T0).await, SendClaim::Claimed);
+    assert_eq!(claim(alice.clone(), "m1", T0).await, SendClaim::InFlight);
+    assert_eq!(
+        claim(alice.clone(), "m2", T0 + 1_000).await,
+        SendClaim::Claimed
+    );
+    assert_eq!(
+        claim(alice.clone(), "m3", T0 + 20_500).await,
+        SendClaim::OverBudget {
+            retry_after_seconds: 40
+        },
+        "until the minute ends, rounded up"
+    );
+    assert_eq!(
+        claim(bob.clone(), "b1", T0).await,
+        SendClaim::Claimed,
+        "each user's own"
+    );
+    assert_eq!(
+        claim(alice.clone(), "m3", T0 + minute).await,
+        SendClaim::Claimed
+    );
+
+    // New recipients: counted only where the inbox has no conversation with the party.
+    let inbox = Inbox {
+        org: alice.org.clone(),
+        phone_id: "phone-sales".into(),
+    };
+    let party = |raw| Party::parse_field(raw, "with").unwrap();
+    let known = party("+14155550199");
+    s.messages
+        .set_opted_out(&inbox, "+14155551234", &known, false)
+        .await
+        .unwrap();
+    let day = Budget::per_day(RateKind::NewRecipients, 1);
+    let new_recipient = |with: Party| {
+        let (messages, inbox, alice) = (s.messages.clone(), inbox.clone(), alice.clone());
+        async move {
+            messages
+                .count_new_recipient(&alice, &day, &inbox, &with, T0)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(new_recipient(known.clone()).await, NewRecipient::Known);
+    assert_eq!(
+        new_recipient(party("+14155550001")).await,
+        NewRecipient::Counted
+    );
+    assert_eq!(
+        new_recipient(party("+14155550002")).await,
+        NewRecipient::Over {
+            retry_after_seconds: day.retry_after(T0)
+        }
+    );
+    assert_eq!(
+        new_recipient(known).await,
+        NewRecipient::Known,
+        "never refused"
+    );
+
+    // Calls.
+    let calls = Budget::per_minute(RateKind::Calls, 1);
+    let count = |now_ms| {
+        let (history, alice) = (s.history.clone(), alice.clone());
+        async move { history.count_call(&alice, &calls, now_ms).await.unwrap() }
+    };
+    assert_eq!(count(T0).await, Counted::Counted);
+    assert_eq!(
+        count(T0 + 59_000).await,
+        Counted::Over {
+            retry_after_seconds: 1
+        }
+    );
+    assert_eq!(count(T0 + minute).await, Counted::Counted);
 }

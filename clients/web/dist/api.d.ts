@@ -65,6 +65,7 @@ export interface ErrorBody {
         code: string;
         message: string;
         field?: string;
+        reason?: string;
     };
     message?: string;
 }

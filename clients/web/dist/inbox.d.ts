@@ -6,8 +6,9 @@ import type { ConversationsPage, MessagesPage, ReadMark, SmsMessage } from './sm
 export type { PageOptions } from './requests.js';
 /**
  * A request of the inbox that failed. Beside the codes of every `ServiceError`, the server's
- * `recipient_opted_out`, `destination_refused`, `phone_not_assigned`, `send_in_progress`, and
- * the client's `aborted` (the caller's signal).
+ * `recipient_opted_out`, `destination_not_allowed` (with `reason`), `destination_refused`,
+ * `phone_not_assigned`, `send_in_progress`, `rate_limited` (with `reason`), and the client's
+ * `aborted` (the caller's signal).
  */
 export declare class SmsError extends ServiceError {
     readonly name = "SmsError";
@@ -41,9 +42,12 @@ export declare class SmsInbox {
     /**
      * Text `to` from the number `phoneId`. Resolves to the stored message (also announced to
      * every user of the number as `sms.sent`). Rejects with an `SmsError`: `recipient_opted_out`
-     * (409), `destination_refused` or `phone_not_assigned` (403), `invalid_field` with `field`
-     * (400; an empty or too long body is refused here, without a request), or, once the tries
-     * are used up, `twilio_unavailable` (503) or `network`.
+     * (409), `destination_not_allowed` (403, `reason` `region` or `premium`),
+     * `destination_refused` or `phone_not_assigned` (403), `invalid_field` with `field` (400; an
+     * empty or too long body is refused here, without a request), `rate_limited` (429, `reason`
+     * `texts_per_minute` or `new_recipients_per_day`, when its Retry-After is longer than a
+     * minute or the tries are used up), or, once the tries are used up, `twilio_unavailable`
+     * (503) or `network`.
      */
     send(phoneId: string, to: string, body: string, options?: SendOptions): Promise<SmsMessage>;
     /** A file of an MMS (`message.media[i].index`), fetched through the service with the app token. */

@@ -2,6 +2,7 @@ import type { ApiClient, Method } from './http.js';
 export interface ErrorDetails {
     status?: number;
     field?: string;
+    reason?: string;
     retryAfterMs?: number;
 }
 /**
@@ -16,6 +17,11 @@ export declare class ServiceError extends Error {
     readonly status: number | undefined;
     /** The request field at fault, with `invalid_field`. */
     readonly field: string | undefined;
+    /**
+     * Which rule refused: `region` or `premium` with `destination_not_allowed`;
+     * `texts_per_minute` or `new_recipients_per_day` with `rate_limited`.
+     */
+    readonly reason: string | undefined;
     /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
     readonly retryAfterMs: number | undefined;
     constructor(code: string, message: string, details?: ErrorDetails);

@@ -433,6 +433,11 @@ var ServiceError = class extends Error {
   status;
   /** The request field at fault, with `invalid_field`. */
   field;
+  /**
+   * Which rule refused: `region` or `premium` with `destination_not_allowed`;
+   * `texts_per_minute` or `new_recipients_per_day` with `rate_limited`.
+   */
+  reason;
   /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
   retryAfterMs;
   constructor(code, message, details = {}) {
@@ -440,6 +445,7 @@ var ServiceError = class extends Error {
     this.code = code;
     this.status = details.status;
     this.field = details.field;
+    this.reason = details.reason;
     this.retryAfterMs = details.retryAfterMs;
   }
 };
@@ -491,6 +497,7 @@ var DataRequests = class {
         return this.make(body?.error?.code ?? `http_${status}`, body?.error?.message ?? body?.message ?? `HTTP ${status}`, {
           status,
           ...body?.error?.field ? { field: body.error.field } : {},
+          ...body?.error?.reason ? { reason: body.error.reason } : {},
           ...retryAfterMs2 !== void 0 ? { retryAfterMs: retryAfterMs2 } : {}
         });
       }
@@ -561,9 +568,12 @@ var SmsInbox = class {
   /**
    * Text `to` from the number `phoneId`. Resolves to the stored message (also announced to
    * every user of the number as `sms.sent`). Rejects with an `SmsError`: `recipient_opted_out`
-   * (409), `destination_refused` or `phone_not_assigned` (403), `invalid_field` with `field`
-   * (400; an empty or too long body is refused here, without a request), or, once the tries
-   * are used up, `twilio_unavailable` (503) or `network`.
+   * (409), `destination_not_allowed` (403, `reason` `region` or `premium`),
+   * `destination_refused` or `phone_not_assigned` (403), `invalid_field` with `field` (400; an
+   * empty or too long body is refused here, without a request), `rate_limited` (429, `reason`
+   * `texts_per_minute` or `new_recipients_per_day`, when its Retry-After is longer than a
+   * minute or the tries are used up), or, once the tries are used up, `twilio_unavailable`
+   * (503) or `network`.
    */
   async send(phoneId, to, body, options = {}) {
     const clientMessageId = options.clientMessageId ?? this.env.randomUUID();

@@ -73,7 +73,7 @@ export interface UserPhonesResponse {
 
 /** Errors the service produces; API Gateway's own errors carry only `message`. */
 export interface ErrorBody {
-  error?: { code: string; message: string; field?: string };
+  error?: { code: string; message: string; field?: string; reason?: string };
   message?: string;
 }
 

@@ -9,6 +9,7 @@ import type { ApiClient, Exchange, Method } from './http.js';
 export interface ErrorDetails {
   status?: number;
   field?: string;
+  reason?: string;
   retryAfterMs?: number;
 }
 
@@ -24,6 +25,11 @@ export class ServiceError extends Error {
   readonly status: number | undefined;
   /** The request field at fault, with `invalid_field`. */
   readonly field: string | undefined;
+  /**
+   * Which rule refused: `region` or `premium` with `destination_not_allowed`;
+   * `texts_per_minute` or `new_recipients_per_day` with `rate_limited`.
+   */
+  readonly reason: string | undefined;
   /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
   readonly retryAfterMs: number | undefined;
 
@@ -32,6 +38,7 @@ export class ServiceError extends Error {
     this.code = code;
     this.status = details.status;
     this.field = details.field;
+    this.reason = details.reason;
     this.retryAfterMs = details.retryAfterMs;
   }
 }
@@ -99,6 +106,7 @@ export class DataRequests<E extends ServiceError> {
         return this.make(body?.error?.code ?? `http_${status}`, body?.error?.message ?? body?.message ?? `HTTP ${status}`, {
           status,
           ...(body?.error?.field ? { field: body.error.field } : {}),
+          ...(body?.error?.reason ? { reason: body.error.reason } : {}),
           ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
         });
       }

@@ -55,27 +55,6 @@ impl<'a> Reader<'a> {
         Some(public.trim_end_matches('/').to_owned())
     }
 
-    /// `OUTBOUND_ALLOWED_PREFIXES`: the E.164 prefixes calls and texts may reach.
-    fn outbound_allowed_prefixes(&mut self) -> Option<Vec<String>> {
-        let raw = self.optional("OUTBOUND_ALLOWED_PREFIXES")?;
-        let prefixes: Vec<String> = raw
-            .split(',')
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect();
-        let well_formed = |p: &String| {
-            p.strip_prefix('+').is_some_and(|d| {
-                (1..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit())
-            })
-        };
-        if prefixes.is_empty() || !prefixes.iter().all(well_formed) {
-            self.problems.push(format!(
-                "OUTBOUND_ALLOWED_PREFIXES must be comma-separated E.164 prefixes such as +1,+44, got {raw:?}"
-            ));
-        }
-        Some(prefixes)
-    }
-
     pub(super) fn number(&mut self, name: &str, default: u32, min: u32, max: u32) -> u32 {
         match self.optional(name) {
             None => default,
@@ -204,10 +183,10 @@ impl Config {
             let public = r.public_base_url();
             let twiml = r.optional("TWILIO_TWIML_APP_SID");
             let twiml_app_sid = r.prefixed("TWILIO_TWIML_APP_SID", "AP", twiml);
-            let outbound_allowed_prefixes = r.outbound_allowed_prefixes();
+            let outbound = r.outbound();
             WebhookConfig {
                 twiml_app_sid,
-                outbound_allowed_prefixes,
+                outbound,
                 account_sid: account_sid.clone().unwrap_or_default(),
                 auth_token: r
                     .required("TWILIO_AUTH_TOKEN", "verifies X-Twilio-Signature")
@@ -242,7 +221,7 @@ impl Config {
                     api_key_secret,
                 },
                 public_base_url: r.public_base_url(),
-                outbound_allowed_prefixes: r.outbound_allowed_prefixes(),
+                outbound: r.outbound(),
                 timeout: std::time::Duration::from_millis(u64::from(r.number(
                     "TWILIO_API_TIMEOUT_MS",
                     8000,

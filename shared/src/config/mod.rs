@@ -9,10 +9,15 @@
 
 mod app_auth;
 mod env;
+mod outbound;
 mod secrets;
 #[cfg(test)]
 mod tests;
 
+pub use outbound::{
+    DEFAULT_CALLS_PER_MINUTE, DEFAULT_NEW_RECIPIENTS_PER_DAY, DEFAULT_SMS_PER_MINUTE,
+    OutboundSettings,
+};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use secrets::{
     ROTATED_WITH_SECRETS, SECRET_NAMES, SecretValues, SecretsSource, with_secret_values,
@@ -199,9 +204,8 @@ pub struct WebhookConfig {
     pub deadline: std::time::Duration,
     /// The TwiML App whose Voice Request URL is the outgoing webhook; none refuses it.
     pub twiml_app_sid: Option<String>,
-    /// E.164 prefixes outgoing calls may reach; `None`: the country codes of the org's own
-    /// numbers.
-    pub outbound_allowed_prefixes: Option<Vec<String>>,
+    /// The operator's limits on outgoing calls: `OUTBOUND_ALLOWED_PREFIXES`, calls per minute.
+    pub outbound: OutboundSettings,
 }
 
 /// Every problem with the configuration, each naming its variable.
@@ -229,8 +233,9 @@ pub struct TwilioApiConfig {
     /// Where Twilio reaches the status-callback webhook; `None`: the local server's own
     /// address (never the request's `Host`); the Lambda function refuses to start without it.
     pub public_base_url: Option<String>,
-    /// E.164 prefixes texts may reach; `None`: the country codes of the org's own numbers.
-    pub outbound_allowed_prefixes: Option<Vec<String>>,
+    /// The operator's limits on texts: `OUTBOUND_ALLOWED_PREFIXES`, texts per minute, new
+    /// recipients per day.
+    pub outbound: OutboundSettings,
     /// `TWILIO_API_TIMEOUT_MS`: how long a request to Twilio may take, answer read.
     pub timeout: std::time::Duration,
 }

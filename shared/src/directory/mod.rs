@@ -8,10 +8,10 @@ mod views;
 
 use serde::{Deserialize, Serialize};
 
+use crate::destinations::{Policy, Region};
 use crate::domain::{E164, Email, Identity, IdentityStyle, OrgId, UserKey};
 
 pub use validate::{DirectoryError, Problem};
-pub use views::country_code;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Directory {
@@ -29,6 +29,27 @@ pub struct OrgDirectory {
     pub groups: Vec<Group>,
     #[serde(default)]
     pub phones: Vec<Phone>,
+    /// Where the org's users may call and text (docs/directory.md, "Outbound").
+    #[serde(default, skip_serializing_if = "Outbound::is_default")]
+    pub outbound: Outbound,
+}
+
+/// An org's `outbound` settings: unset fields keep the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outbound {
+    /// Regions calls and texts may reach; `None`: the regions of the org's own numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_regions: Option<Vec<Region>>,
+    /// Premium-rate and shared-cost numbers too (never by default).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_premium: bool,
+}
+
+impl Outbound {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,8 +211,11 @@ pub struct UserProfile {
     /// Their own number, whose voicemail takes internal calls they miss.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direct_phone: Option<Phone>,
-    /// Country codes (`+1`, `+44`) of the org's numbers: where calls may go by default.
-    pub org_country_codes: Vec<String>,
+    /// Where calls and texts may go: the org's `outbound` settings, or the regions of its
+    /// numbers. A profile imported before this field existed has none, so reaches the public
+    /// network only in replies until the directory is imported again.
+    #[serde(default)]
+    pub outbound: Policy,
     /// The users of each of `assigned_phones` by phone id (the user, or the group's members):
     /// who hears of a text sent from it. Never shown by the API.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]

@@ -1,12 +1,13 @@
 //! The questions the service asks of an org's directory: who a number rings, which numbers
-//! ring a user, what each user's profile holds; and the country code of a number.
+//! ring a user, what each user's profile holds, where its users may call and text.
 
 use std::collections::BTreeSet;
 
 use super::{
     AssignedPhone, Assignment, AssignmentKind, Group, NumberRoute, OrgDirectory, UserProfile,
 };
-use crate::domain::{E164, Email, Identity, IdentityStyle, OrgId};
+use crate::destinations::Policy;
+use crate::domain::{Email, Identity, IdentityStyle, OrgId};
 
 impl NumberRoute {
     /// Who the number belongs to: its user, or each member of its group.
@@ -26,6 +27,20 @@ impl OrgDirectory {
             users: Vec::new(),
             groups: Vec::new(),
             phones: Vec::new(),
+            outbound: super::Outbound::default(),
+        }
+    }
+
+    /// Where this org's users may call and text: the regions its file allows, else those of
+    /// its own numbers.
+    pub fn outbound_policy(&self) -> Policy {
+        let default = || Policy::regions_of(self.phones.iter().map(|p| &p.phone_number));
+        Policy {
+            allow_regions: match &self.outbound.allow_regions {
+                Some(regions) => regions.clone(),
+                None => default().allow_regions,
+            },
+            allow_premium: self.outbound.allow_premium,
         }
     }
 
@@ -50,13 +65,7 @@ impl OrgDirectory {
     /// their identity in `style` (a person the style cannot name is left out: see
     /// [`super::Directory::check_identity_style`]).
     pub fn user_profiles(&self, style: IdentityStyle) -> Vec<UserProfile> {
-        let mut country_codes: Vec<String> = self
-            .phones
-            .iter()
-            .map(|p| country_code(&p.phone_number).to_owned())
-            .collect();
-        country_codes.sort();
-        country_codes.dedup();
+        let outbound = self.outbound_policy();
         let routes = self.routes();
         self.emails()
             .into_iter()
@@ -87,7 +96,7 @@ impl OrgDirectory {
                     .iter()
                     .find(|p| matches!(&p.assignment, Assignment::User(owner) if owner == email))
                     .cloned(),
-                org_country_codes: country_codes.clone(),
+                outbound: outbound.clone(),
             })
             .collect()
     }
@@ -141,28 +150,6 @@ impl OrgDirectory {
     }
 }
 
-/// Two-digit E.164 country codes; `+1` and `+7` are the only one-digit ones and every other
-/// code has three digits. The set is prefix-free, so this is enough to split any number.
-const TWO_DIGIT_COUNTRY_CODES: &[&str] = &[
-    "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47",
-    "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65",
-    "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
-];
-
-/// The country calling code of a number, with its `+`: `+14155551234` → `+1`.
-pub fn country_code(number: &E164) -> &str {
-    let raw = number.as_str();
-    let digits = &raw[1..];
-    let len = if digits.starts_with('1') || digits.starts_with('7') {
-        1
-    } else if TWO_DIGIT_COUNTRY_CODES.contains(&&digits[..2.min(digits.len())]) {
-        2
-    } else {
-        3
-    };
-    &raw[..(1 + len).min(raw.len())]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,16 +174,6 @@ mod tests {
     }
 
     #[test]
-    fn country_codes_split_every_kind_of_number() {
-        let cc = |n: &str| country_code(&E164::parse_field(n, "n").unwrap()).to_owned();
-        assert_eq!(cc("+14155551234"), "+1");
-        assert_eq!(cc("+447700900123"), "+44");
-        assert_eq!(cc("+35312345678"), "+353");
-        assert_eq!(cc("+79161234567"), "+7");
-        assert_eq!(cc("+862012345678"), "+86");
-    }
-
-    #[test]
     fn every_user_gets_a_profile_with_numbers_and_voicemail() {
         let dir = Directory::parse(DEMO).unwrap();
         let profiles = dir.orgs[0].user_profiles(IdentityStyle::Safe);
@@ -204,7 +181,14 @@ mod tests {
             .iter()
             .find(|p| p.email.as_str() == "alice@example.com")
             .unwrap();
-        assert_eq!(alice.org_country_codes, vec!["+1".to_owned()]);
+        let regions: Vec<_> = alice
+            .outbound
+            .allow_regions
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
+        assert_eq!(regions, ["US"], "the regions of the org's own numbers");
+        assert!(!alice.outbound.allow_premium);
         assert_eq!(alice.direct_phone.as_ref().unwrap().id, "phone-alice");
         assert_eq!(alice.assigned_phones.len(), 2);
         let emails: BTreeSet<_> = profiles.iter().map(|p| p.email.as_str()).collect();

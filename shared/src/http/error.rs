@@ -6,8 +6,10 @@ use serde::Serialize;
 
 use super::{LogNote, Response, json_response};
 use crate::auth::AuthError;
+use crate::destinations::Refusal;
 use crate::domain::FieldError;
 use crate::store::StoreError;
+use crate::store::rates::RateKind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -51,13 +53,23 @@ pub enum ApiError {
     #[error("wrong application")]
     WrongApplication(&'static str),
     /// Authenticated and well-formed, but refused for a reason with its own code
-    /// (`phone_not_assigned`, `destination_refused`: 403; `recipient_opted_out`,
+    /// (`phone_not_assigned`, `destination_refused` (Twilio cannot reach it): 403; `recipient_opted_out`,
     /// `send_in_progress`: 409; `twilio_refused`: 400).
     #[error("{message}")]
     Refused {
         status: StatusCode,
         code: &'static str,
         message: String,
+    },
+    /// A text or call to a number the caller's org (or the operator) does not allow: why.
+    #[error("destination not allowed: {}", .0.reason())]
+    DestinationNotAllowed(Refusal),
+    /// A per-user budget of texts or calls is spent for its window: nothing was sent; try
+    /// again after this many seconds.
+    #[error("rate limited: {}", .kind.as_str())]
+    RateLimited {
+        kind: RateKind,
+        retry_after_seconds: u32,
     },
     /// Twilio's REST API failed, throttled or timed out: try again after this many seconds.
     #[error("Twilio unavailable: {cause}")]
@@ -89,7 +101,20 @@ struct ErrorDetail<'a> {
     code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    /// Which rule refused: `region` or `premium` for `destination_not_allowed`; which budget
+    /// (`texts_per_minute`, `new_recipients_per_day`) for `rate_limited`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
     message: &'a str,
+}
+
+/// The `reason` of a `rate_limited` answer.
+fn budget_name(kind: RateKind) -> &'static str {
+    match kind {
+        RateKind::Texts => "texts_per_minute",
+        RateKind::NewRecipients => "new_recipients_per_day",
+        RateKind::Calls => "calls_per_minute",
+    }
 }
 
 /// Seconds a client should wait before retrying after the store was unavailable.
@@ -115,6 +140,8 @@ impl ApiError {
             Self::WrongAccount => "wrong_account",
             Self::WrongApplication(_) => "wrong_application",
             Self::Refused { code, .. } => code,
+            Self::DestinationNotAllowed(_) => "destination_not_allowed",
+            Self::RateLimited { .. } => "rate_limited",
             Self::TwilioUnavailable { .. } => "twilio_unavailable",
         }
     }
@@ -127,7 +154,8 @@ impl ApiError {
             Self::InvalidSignature
             | Self::WrongAccount
             | Self::WrongApplication(_)
-            | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            | Self::Forbidden(_)
+            | Self::DestinationNotAllowed(_) => StatusCode::FORBIDDEN,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) | Self::DeviceNotRegistered => StatusCode::NOT_FOUND,
             Self::DeviceSignedOut | Self::CursorExpired => StatusCode::GONE,
@@ -138,6 +166,7 @@ impl ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             Self::Refused { status, .. } => *status,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::TwilioUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -170,6 +199,23 @@ impl ApiError {
             Self::WrongAccount => "AccountSid is not this service's Twilio account".into(),
             Self::WrongApplication(why) | Self::Forbidden(why) => (*why).into(),
             Self::Refused { message, .. } => message.clone(),
+            Self::DestinationNotAllowed(refusal) => {
+                format!("{}; nothing was sent", refusal.explain())
+            }
+            Self::RateLimited {
+                kind,
+                retry_after_seconds,
+            } => {
+                let what = match kind {
+                    RateKind::Texts => "texts a minute",
+                    RateKind::NewRecipients => "new recipients a day",
+                    RateKind::Calls => "calls a minute",
+                };
+                format!(
+                    "you reached your limit of {what}; nothing was sent, retry after \
+                     {retry_after_seconds} s"
+                )
+            }
             Self::TwilioUnavailable { .. } => {
                 "Twilio is not answering or is throttling; nothing was sent, retry later".into()
             }
@@ -196,6 +242,11 @@ impl ApiError {
                     Self::InvalidField(e) => Some(&e.field),
                     _ => None,
                 },
+                reason: match self {
+                    Self::DestinationNotAllowed(refusal) => Some(refusal.reason()),
+                    Self::RateLimited { kind, .. } => Some(budget_name(*kind)),
+                    _ => None,
+                },
                 message: &self.message(),
             },
         };
@@ -217,6 +268,10 @@ impl ApiError {
             Self::TwilioUnavailable {
                 retry_after_seconds,
                 ..
+            }
+            | Self::RateLimited {
+                retry_after_seconds,
+                ..
             } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
             }
@@ -224,6 +279,8 @@ impl ApiError {
         }
         let cause = match self {
             Self::Store(cause) => Some(cause.to_string()),
+            Self::DestinationNotAllowed(refusal) => Some(refusal.explain()),
+            Self::RateLimited { kind, .. } => Some(format!("{} spent", budget_name(*kind))),
             Self::Internal(cause) => Some(cause.clone()),
             Self::TwilioUnavailable { cause, .. } => Some(cause.clone()),
             _ => None,
@@ -258,5 +315,29 @@ mod tests {
             body(ApiError::NotFound("no endpoint at /a\"b".into())),
             r#"{"error":{"code":"not_found","message":"no endpoint at /a\"b"}}"#
         );
+    }
+
+    /// Outbound refusals name their rule (`reason`), and a spent budget says when to retry.
+    #[test]
+    fn outbound_refusals_name_their_reason_and_when_to_retry() {
+        let premium = ApiError::DestinationNotAllowed(Refusal::Premium {
+            line: crate::destinations::LineType::PremiumRate,
+        });
+        let response = premium.response();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let text = String::from_utf8_lossy(response.body()).into_owned();
+        assert!(
+            text.starts_with(r#"{"error":{"code":"destination_not_allowed","reason":"premium","#),
+            "{text}"
+        );
+        let limited = ApiError::RateLimited {
+            kind: RateKind::Texts,
+            retry_after_seconds: 17,
+        }
+        .response();
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.headers()[header::RETRY_AFTER], "17");
+        let text = String::from_utf8_lossy(limited.body()).into_owned();
+        assert!(text.contains(r#""reason":"texts_per_minute""#), "{text}");
     }
 }

@@ -15,6 +15,7 @@ use crate::inbox::webhook::{self, Params, Reply, SmsContext};
 use crate::outbound::Outbound;
 use crate::routing::{self, CallParams, Callbacks, Context, Decision, RecentRoutes, Settings};
 use crate::secrets::Rotating;
+use crate::store::rates::{Budget, RateKind};
 use crate::twilio::signature::SignatureKeys;
 use crate::twilio::twiml::Twiml;
 
@@ -66,7 +67,8 @@ impl Webhooks {
             settings: Settings {
                 identity_style: self.core.settings.identity_style,
                 max_call_seconds: self.core.settings.max_call_seconds,
-                outbound_allowed_prefixes: self.config.outbound_allowed_prefixes.as_deref(),
+                outbound_allowed_prefixes: self.config.outbound.allowed_prefixes.as_deref(),
+                calls: Budget::per_minute(RateKind::Calls, self.config.outbound.calls_per_minute),
                 call_history_retention_days: self.core.settings.call_history_retention_days,
             },
             callbacks,

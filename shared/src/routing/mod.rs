@@ -12,6 +12,7 @@
 
 pub mod call_status;
 pub mod fallback;
+mod guard;
 mod history;
 pub mod incoming;
 pub mod outgoing;
@@ -27,6 +28,7 @@ use tokio::time::Instant;
 
 use crate::domain::IdentityStyle;
 use crate::history::MissedReason;
+use crate::store::rates::Budget;
 use crate::store::{DirectoryStore, HistoryStore, PresenceStore};
 use crate::twilio::twiml::Twiml;
 
@@ -62,9 +64,11 @@ pub struct Settings<'a> {
     pub identity_style: IdentityStyle,
     /// How long call state counts without its `completed` callback.
     pub max_call_seconds: u32,
-    /// E.164 prefixes outgoing calls may reach; `None`: the country codes of the org's own
-    /// numbers.
+    /// `OUTBOUND_ALLOWED_PREFIXES`: E.164 prefixes every call to the public network must
+    /// start with, whatever the caller's org allows; `None`: no such limit.
     pub outbound_allowed_prefixes: Option<&'a [String]>,
+    /// Calls one user may place to the public network per minute.
+    pub calls: Budget,
     /// How long call history entries are kept.
     pub call_history_retention_days: u32,
 }
@@ -81,6 +85,10 @@ pub enum Outcome {
     /// Refusals of an outgoing call.
     CallerUnknown,
     DestinationRefused,
+    /// The caller's org (or the operator) does not allow the number: its region, a premium line.
+    DestinationNotAllowed,
+    /// The caller's calls-per-minute budget is spent.
+    RateLimited,
     CallerIdRefused,
     /// Call-progress callbacks.
     OnCall,
@@ -99,6 +107,8 @@ impl Outcome {
             Self::Hangup => "hangup",
             Self::CallerUnknown => "caller_unknown",
             Self::DestinationRefused => "destination_refused",
+            Self::DestinationNotAllowed => "destination_not_allowed",
+            Self::RateLimited => "rate_limited",
             Self::CallerIdRefused => "caller_id_refused",
             Self::OnCall => "on_call",
             Self::CallEnded => "call_ended",

@@ -7,12 +7,15 @@
 //!
 //! Round trips: the caller's profile is read together with what `To` needs (the number's
 //! route, or the colleague's profile); ringing softphones adds one presence round. A call to
-//! the public network costs one round, an internal call or a call to an org number two.
+//! the public network costs two (the second counts it against the caller's budget, which lives
+//! in the caller's partition: its org is known only from the profile), an internal call or a
+//! call to an org number two.
 
 use futures::future::join;
 use tokio::time::timeout_at;
 
 use super::fallback::voicemail_twiml;
+use super::guard;
 use super::history;
 use super::incoming::{deadline_passed, noted, store_failed};
 use super::ring::{RingPlan, number_plan, ring};
@@ -29,8 +32,6 @@ const CALLER_UNKNOWN: &str = "Sorry, this phone is not set up to place calls. Go
 const BAD_DESTINATION: &str =
     "Sorry, that number could not be dialled. Please check it and try again. Goodbye.";
 const NOT_A_COLLEAGUE: &str = "Sorry, that person cannot be reached from this phone. Goodbye.";
-const DESTINATION_REFUSED: &str =
-    "Sorry, calls to that destination are not allowed from this phone. Goodbye.";
 const CALLER_ID_REFUSED: &str = "Sorry, you cannot place calls from that number. Please choose one of your own numbers. Goodbye.";
 const NO_OUTBOUND_NUMBER: &str = "Sorry, you have no phone number to call out from. You can still call your colleagues. Goodbye.";
 const CALL_SELF: &str = "Sorry, you cannot call yourself. Goodbye.";
@@ -173,7 +174,7 @@ pub async fn outgoing(ctx: &Context<'_>, params: &CallParams) -> Decision {
                     };
                     let callbacks = ctx.callbacks.with_history(reference);
                     let ctx = ctx.with_callbacks(&callbacks);
-                    dial_number(&ctx, &caller, caller_id, &caller_identity, &number)
+                    dial_number(&ctx, &caller, caller_id, &caller_identity, &number).await
                 }
             }
         }
@@ -331,19 +332,7 @@ fn caller_parameters(caller: &UserProfile) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Whether the toll-fraud guard lets `number` through: the configured prefixes, else the
-/// country codes of the org's own numbers.
-fn allowed(ctx: &Context<'_>, caller: &UserProfile, number: &E164) -> bool {
-    let prefixes = ctx
-        .settings
-        .outbound_allowed_prefixes
-        .unwrap_or(&caller.org_country_codes);
-    prefixes
-        .iter()
-        .any(|p| number.as_str().starts_with(p.as_str()))
-}
-
-fn dial_number(
+async fn dial_number(
     ctx: &Context<'_>,
     caller: &UserProfile,
     caller_id: Option<&AssignedPhone>,
@@ -357,12 +346,8 @@ fn dial_number(
             format!("{} has no assigned number", caller.email),
         );
     };
-    if !allowed(ctx, caller, number) {
-        return refuse(
-            DESTINATION_REFUSED,
-            Outcome::DestinationRefused,
-            format!("{} is outside the allowed prefixes", number.as_str()),
-        );
+    if let Err(refused) = guard::dial(ctx, caller, caller_identity, number).await {
+        return refused;
     }
     let dial = DialVerb {
         timeout_seconds: DEFAULT_RING_TIMEOUT_SECONDS,

@@ -13,6 +13,7 @@ use crate::domain::{
     Capabilities, DeviceId, Email, Identity, IdentityStyle, OrgId, Platform, TwilioState,
 };
 use crate::store::memory::MemoryStore;
+use crate::store::rates::{Budget, RateKind};
 use crate::store::{
     CallEvent, CallProgress, DeviceTtls, DirectoryStore, PresenceKey, PresenceStore, Registration,
 };
@@ -194,6 +195,7 @@ impl World {
                 identity_style: IdentityStyle::Safe,
                 max_call_seconds: 3600,
                 outbound_allowed_prefixes: self.prefixes.as_deref(),
+                calls: Budget::per_minute(RateKind::Calls, 10),
                 call_history_retention_days: 90,
             },
             callbacks: &self.callbacks,
@@ -505,7 +507,7 @@ async fn dial_status_hangs_up_after_an_answer_and_falls_back_after_none() {
 async fn outgoing_calls_are_refused_unless_caller_destination_and_caller_id_check_out() {
     let alice = format!("client:{}", identity("alice@x.io"));
     let frank = format!("client:{}", identity("frank@x.io"));
-    let cases: [OutgoingCase; 12] = [
+    let cases: [OutgoingCase; 13] = [
         (
             "From is not a softphone",
             vec![("From", "+14155550000"), ("To", "+14155550123")],
@@ -520,15 +522,21 @@ async fn outgoing_calls_are_refused_unless_caller_destination_and_caller_id_chec
         ),
         (
             "a caller in no directory",
-            vec![("From", "client:user_zed_40x_2Eio"), ("To", "+14155550123")],
+            vec![("From", "client:u_o__zed_40x_2Eio"), ("To", "+14155550123")],
             Outcome::CallerUnknown,
             "not set up to place calls",
         ),
         (
-            "a destination outside the allowed prefixes",
-            vec![("From", &alice), ("To", "+447700900123")],
-            Outcome::DestinationRefused,
+            "a destination outside the org's regions",
+            vec![("From", &alice), ("To", "+442079460000")],
+            Outcome::DestinationNotAllowed,
             "not allowed",
+        ),
+        (
+            "a premium-rate number in the org's own region",
+            vec![("From", &alice), ("To", "+19005551234")],
+            Outcome::DestinationNotAllowed,
+            "premium-rate",
         ),
         (
             "a To that is neither number nor person",
@@ -617,17 +625,19 @@ async fn outgoing_calls_ring_colleagues_and_org_numbers_through_presence() {
         ids(&["carol@x.io"]),
         "routed as an incoming call"
     );
-    // The configured prefixes replace the org's country codes.
+    // The configured prefixes narrow what the org allows; they never widen it.
     let mut world = World::new(&[], &[]).await;
-    world.prefixes = Some(vec!["+44".into()]);
-    let to_uk = params(&[("From", &alice), ("To", "+447700900123")], &[]);
+    world.prefixes = Some(vec!["+1212".into(), "+44".into()]);
+    let to_nyc = params(&[("From", &alice), ("To", "+12125550100")], &[]);
     assert_eq!(
-        super::outgoing(&world.ctx(), &to_uk).await.outcome,
+        super::outgoing(&world.ctx(), &to_nyc).await.outcome,
         Outcome::Dial
     );
-    let to_us = params(&[("From", &alice), ("To", "+14155550123")], &[]);
-    let refused = super::outgoing(&world.ctx(), &to_us).await;
-    assert_eq!(refused.outcome, Outcome::DestinationRefused);
+    for outside in ["+14155550123", "+442079460000"] {
+        let to = params(&[("From", &alice), ("To", outside)], &[]);
+        let refused = super::outgoing(&world.ctx(), &to).await;
+        assert_eq!(refused.outcome, Outcome::DestinationNotAllowed, "{outside}");
+    }
 }
 
 #[tokio::test]

@@ -71,6 +71,16 @@ pub enum Direction {
     Outbound,
 }
 
+impl Direction {
+    /// As it is serialized: `inbound`, `outbound`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inbound => "inbound",
+            Self::Outbound => "outbound",
+        }
+    }
+}
+
 /// A media file of an MMS. `url` is Twilio's (never shown: the API serves the file itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -139,6 +149,9 @@ pub struct Conversation {
     /// Inbound messages ever stored: a user's unread count is this less their read mark.
     pub inbound: u64,
     pub opted_out: bool,
+    /// Its first message came from the other party: a reply may reach them wherever they are
+    /// (docs/client-contract.md, "Where texts and calls may go").
+    pub started_inbound: bool,
     /// The sort key of the latest activity (the newest message's position): the list's order
     /// and its paging cursor.
     pub activity: String,
@@ -166,6 +179,7 @@ impl Conversation {
             last_message: None,
             inbound: 0,
             opted_out: false,
+            started_inbound: false,
             activity: String::new(),
         }
     }

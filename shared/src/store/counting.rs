@@ -26,6 +26,7 @@ use crate::store::messages::Notice;
 use crate::store::messages::{
     InboundWrite, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
 };
+use crate::store::rates::{Budget, Counted, NewRecipient};
 use crate::store::{HistoryStore, MessageStore};
 
 pub struct CountingStore {
@@ -221,10 +222,29 @@ impl MessageStore for CountingStore {
         &self,
         sender: &PresenceKey,
         client_message_id: &str,
+        texts: &Budget,
         now_ms: i64,
     ) -> Result<SendClaim, StoreError> {
-        self.counted(self.messages.claim_send(sender, client_message_id, now_ms))
-            .await
+        self.counted(
+            self.messages
+                .claim_send(sender, client_message_id, texts, now_ms),
+        )
+        .await
+    }
+
+    async fn count_new_recipient(
+        &self,
+        sender: &PresenceKey,
+        budget: &Budget,
+        inbox: &Inbox,
+        with: &Party,
+        now_ms: i64,
+    ) -> Result<NewRecipient, StoreError> {
+        self.counted(
+            self.messages
+                .count_new_recipient(sender, budget, inbox, with, now_ms),
+        )
+        .await
     }
 
     async fn release_send(
@@ -367,6 +387,16 @@ impl HistoryStore for CountingStore {
         notice: &Notice,
     ) -> Result<(), StoreError> {
         self.counted(self.history.remove_voicemail(voicemail, notice))
+            .await
+    }
+
+    async fn count_call(
+        &self,
+        caller: &PresenceKey,
+        calls: &Budget,
+        now_ms: i64,
+    ) -> Result<Counted, StoreError> {
+        self.counted(self.history.count_call(caller, calls, now_ms))
             .await
     }
 }

@@ -1,10 +1,12 @@
 //! The call history's store: facts added to each involved user's entry of a call (in one
 //! transaction with the events a new fact causes), a user's entries newest first with their
-//! seen mark, and the pointers from a `CallSid` and a `RecordingSid`.
+//! seen mark, the pointers from a `CallSid` and a `RecordingSid`, and the budget of calls a
+//! user places to the public network.
 
 use async_trait::async_trait;
 
 use super::messages::Notice;
+use super::rates::{Budget, Counted};
 use super::{PresenceKey, StoreError};
 use crate::domain::OrgId;
 use crate::history::{CallBase, Entry, Fact};
@@ -101,4 +103,13 @@ pub trait HistoryStore: Send + Sync {
         voicemail: &VoicemailRef,
         notice: &Notice,
     ) -> Result<(), StoreError>;
+
+    /// Count a call `caller` places to the public network against `calls`, unless its budget
+    /// is spent (then nothing is counted).
+    async fn count_call(
+        &self,
+        caller: &PresenceKey,
+        calls: &Budget,
+        now_ms: i64,
+    ) -> Result<Counted, StoreError>;
 }

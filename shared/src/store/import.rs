@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::dynamo::keys::{GROUP_SK_PREFIX, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX};
+use super::dynamo::keys::{GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX};
 use crate::directory::OrgDirectory;
 
 /// What an import changed, by kind of record.
@@ -40,7 +40,8 @@ pub struct Record {
 }
 
 impl OrgDirectory {
-    /// Every user, group and phone keyed `user:{email}`, `group:{id}`, `phone:{id}`: the sort keys of the
+    /// Every user, group and phone keyed `user:{email}`, `group:{id}`, `phone:{id}`, and the
+    /// org's `outbound` settings (when not the default) keyed `outbound`: the sort keys of the
     /// DynamoDB store, and what both stores diff an import against.
     pub fn records(&self) -> BTreeMap<String, Record> {
         let groups = self.groups.iter().enumerate().map(|(pos, g)| {
@@ -70,7 +71,16 @@ impl OrgDirectory {
                 },
             )
         });
-        users.chain(groups).chain(phones).collect()
+        let outbound = (self.outbound != Default::default()).then(|| {
+            (
+                ORG_OUTBOUND_SK.to_owned(),
+                Record {
+                    pos: 0,
+                    doc: to_doc(&self.outbound),
+                },
+            )
+        });
+        users.chain(groups).chain(phones).chain(outbound).collect()
     }
 }
 

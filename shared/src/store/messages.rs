@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
+use super::rates::{Budget, NewRecipient};
 use super::{PresenceKey, StoreError};
 use crate::events::EventKind;
 use crate::sms::keywords::OptChange;
@@ -89,6 +90,8 @@ pub enum SendClaim {
     InFlight,
     /// Already sent: the message is here.
     Sent(MessageLocation),
+    /// New, but the sender's texts budget is spent: not claimed, nothing counted.
+    OverBudget { retry_after_seconds: u32 },
 }
 
 /// A user reading a conversation up to a message.
@@ -132,13 +135,27 @@ pub trait MessageStore: Send + Sync {
     /// the sender's opt-out change and the notice; `false` when it was already stored.
     async fn store_inbound(&self, write: &InboundWrite) -> Result<bool, StoreError>;
 
-    /// Claim `client_message_id` for `sender` (kept a day), or say who has it.
+    /// Claim `client_message_id` for `sender` (kept a day) and count the text against
+    /// `texts`, together: or say who has the claim, or that the budget is spent (then nothing
+    /// is claimed or counted). A retry of a claimed id counts nothing.
     async fn claim_send(
         &self,
         sender: &PresenceKey,
         client_message_id: &str,
+        texts: &Budget,
         now_ms: i64,
     ) -> Result<SendClaim, StoreError>;
+
+    /// Count a text from `sender` to `with` against the new-recipients `budget` when the
+    /// inbox has no conversation with `with` yet; nothing when it has.
+    async fn count_new_recipient(
+        &self,
+        sender: &PresenceKey,
+        budget: &Budget,
+        inbox: &Inbox,
+        with: &Party,
+        now_ms: i64,
+    ) -> Result<NewRecipient, StoreError>;
 
     /// Give a claim up (the send failed before Twilio took the message).
     async fn release_send(

@@ -16,6 +16,7 @@ pub mod import;
 pub mod memory;
 pub mod messages;
 pub mod presence;
+pub mod rates;
 
 use async_trait::async_trait;
 

@@ -35,8 +35,16 @@ function explain(error: SmsError, thread: Thread, number: string): string {
   switch (error.code) {
     case 'recipient_opted_out':
       return `${thread.with} has opted out of texts from ${number} (they replied STOP). They must text START before you can text them again.`;
+    case 'destination_not_allowed':
+      return error.reason === 'premium'
+        ? `${thread.with} is a premium-rate number: your organization does not allow texts to it.`
+        : `Texts to ${thread.with} are not allowed from ${number}: ${error.message}`;
     case 'destination_refused':
-      return `Texts to ${thread.with} are not allowed from ${number}: ${error.message}`;
+      return `Twilio cannot text ${thread.with} from ${number}: ${error.message}`;
+    case 'rate_limited':
+      return error.reason === 'new_recipients_per_day'
+        ? 'You have texted as many new people today as your organization allows. Replies to people you already text still go out.'
+        : 'You are sending texts faster than your organization allows. Wait a minute, then send again: it never texts twice.';
     case 'phone_not_assigned':
       return `${number} is no longer one of your numbers, so you cannot text from it.`;
     case 'twilio_unavailable':

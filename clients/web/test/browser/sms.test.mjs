@@ -161,7 +161,7 @@ test('a text to Sales shows live on Alice’s and Bob’s pages; Alice’s reply
   await bob.context.close();
 });
 
-test('refusals in plain words: opted out, destination refused, Twilio unavailable (then sent once on retry), too long', async () => {
+test('refusals in plain words: opted out, destination not allowed, Twilio unavailable (then sent once on retry), too long', async () => {
   const alice = await userPage('alice@example.com');
 
   // A customer who texted STOP: marked on the conversation, live, and the reply is refused.
@@ -182,16 +182,17 @@ test('refusals in plain words: opted out, destination refused, Twilio unavailabl
   assert.match(await error.innerText(), /has opted out of texts from \+14155551234 \(they replied STOP\)\. They must text START/);
   assert.equal(env.fake.attempts.length, attempts, 'Twilio was not asked');
 
-  // A number outside the org's countries.
-  const abroad = '+447700900123';
-  await textArrives(abroad, SALES, 'Hello from London');
-  await row(alice.page, abroad).getByRole('button').click();
-  await alice.page.locator('#thread-messages').getByText('Hello from London').waitFor();
+  // A premium-rate number that texted first: a reply may go to any region, never to a premium line.
+  const premium = '+19005550123';
+  await textArrives(premium, SALES, 'You won! Reply YES');
+  await row(alice.page, premium).getByRole('button').click();
+  await alice.page.locator('#thread-messages').getByText('You won! Reply YES').waitFor();
   assert.equal(await error.isVisible(), false, 'another thread starts without the last error');
-  await box.fill('Hello London');
+  await box.fill('YES');
   await send.click();
-  await alice.page.waitForFunction(() => document.querySelector('#reply-error')?.dataset.code === 'destination_refused');
-  assert.match(await error.innerText(), /^Texts to \+447700900123 are not allowed from \+14155551234/);
+  await alice.page.waitForFunction(() => document.querySelector('#reply-error')?.dataset.code === 'destination_not_allowed');
+  assert.match(await error.innerText(), /^\+19005550123 is a premium-rate number/);
+  assert.equal(env.fake.attempts.length, attempts, 'Twilio was not asked');
 
   // Twilio throttles every try: the library retries (Retry-After 1 s), then says so.
   const customer = '+14155550188';

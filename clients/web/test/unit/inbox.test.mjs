@@ -88,6 +88,7 @@ test('refusals reject at once with a typed SmsError carrying the server code, st
   const cases = [
     [409, 'recipient_opted_out', undefined],
     [403, 'destination_refused', undefined],
+    [403, 'destination_not_allowed', undefined],
     [403, 'phone_not_assigned', undefined],
     [400, 'invalid_field', 'to'],
     [502, 'twilio_refused', undefined],

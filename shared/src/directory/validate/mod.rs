@@ -2,6 +2,7 @@
 //! returned, or every problem found is, each at its JSON path. The field readers are here;
 //! the record readers (org, group, phone, fallback) are in [`records`].
 
+mod outbound;
 mod records;
 
 use std::collections::BTreeSet;

@@ -36,7 +36,11 @@ impl Validator {
         org_ids: &mut BTreeSet<String>,
         numbers: &mut HashMap<String, String>,
     ) -> Option<OrgDirectory> {
-        let obj = self.object(value, path, &["orgId", "users", "groups", "phones"])?;
+        let obj = self.object(
+            value,
+            path,
+            &["orgId", "users", "groups", "phones", "outbound"],
+        )?;
         let org_id =
             self.string(obj, "orgId", path, true).and_then(|raw| {
                 match OrgId::parse_field(&raw, "orgId") {
@@ -82,11 +86,13 @@ impl Validator {
                 phones.push(phone);
             }
         }
+        let outbound = self.outbound(obj, path);
         let org = OrgDirectory {
             org_id: org_id?,
             users,
             groups,
             phones,
+            outbound,
         };
         Some(org)
     }

@@ -7,6 +7,7 @@ pub mod callbacks;
 pub mod calls;
 pub mod devices;
 pub mod events;
+mod outbound_guard;
 mod query;
 pub mod sms;
 pub mod sms_send;

@@ -1,19 +1,21 @@
 //! `POST /phone/sms/send`: a reply from one of the caller's numbers, through Twilio's REST API.
 //!
 //! Two DynamoDB rounds around the Twilio request: first the caller's profile, the
-//! conversation (for its opt-out) and the claim of the `clientMessageId` together; then the
-//! message, its pointer, the conversation, the claim and the events in one transaction. The
-//! claim makes a retried request return the same message instead of texting twice.
+//! conversation (for its opt-out and who started it), the claim of the `clientMessageId` with
+//! the text's count against the sender's budget, and the new-recipient count, together; then
+//! the message, its pointer, the conversation, the claim and the events in one transaction.
+//! The claim makes a retried request return the same message instead of texting twice. Where
+//! a text may go and how many: `outbound_guard.rs`.
 
-use futures::future::join3;
+use futures::future::join4;
 use http::StatusCode;
 
 use super::body::{body_object, string_field};
 use super::callbacks::callback_url;
+use super::outbound_guard::{self, Guard};
 use super::sms::{inbox_of, profile, rest_failure};
 use super::{Answer, Api, key};
-use crate::config::TwilioApiConfig;
-use crate::directory::{UserProfile, country_code};
+use crate::config::{OutboundSettings, TwilioApiConfig};
 use crate::domain::{Caller, E164, FieldError};
 use crate::http::{ApiError, Request, Route, json_response};
 use crate::inbox::notices::{sent_notice, users_in};
@@ -23,12 +25,12 @@ use crate::store::PresenceKey;
 use crate::store::messages::{SendClaim, SentWrite};
 use crate::twilio::rest::{NewMessage, RestError, TwilioRest};
 
-/// What sending needs beyond the stores: Twilio's API, where its status callbacks go and where
-/// texts may go.
+/// What sending needs beyond the stores: Twilio's API, where its status callbacks go, and the
+/// operator's outbound limits.
 pub struct Sending {
     pub rest: TwilioRest,
     pub public_base_url: Option<String>,
-    pub allowed_prefixes: Option<Vec<String>>,
+    pub outbound: OutboundSettings,
 }
 
 impl Sending {
@@ -36,19 +38,7 @@ impl Sending {
         Self {
             rest: TwilioRest::new(config.rest.clone(), config.timeout),
             public_base_url: config.public_base_url.clone(),
-            allowed_prefixes: config.outbound_allowed_prefixes.clone(),
-        }
-    }
-
-    /// Whether texts may go to `to`: `OUTBOUND_ALLOWED_PREFIXES`, else the country codes of the
-    /// org's own numbers.
-    fn allows(&self, profile: &UserProfile, to: &E164) -> bool {
-        match &self.allowed_prefixes {
-            Some(prefixes) => prefixes.iter().any(|p| to.as_str().starts_with(p.as_str())),
-            None => profile
-                .org_country_codes
-                .iter()
-                .any(|code| code == country_code(to)),
+            outbound: config.outbound.clone(),
         }
     }
 }
@@ -106,14 +96,19 @@ pub async fn send(api: &Api, sending: &Sending, caller: &Caller, request: &Reque
     };
     let with = Party::from(&asked.to);
     let messages = api.core.messages.as_ref();
-    let (profile, conversation, claim) = join3(
+    let guard = Guard::texts(&sending.outbound);
+    let (profile, conversation, claim, new_recipient) = join4(
         profile(api, caller),
         messages.conversation(&inbox, &with),
-        messages.claim_send(&sender, &asked.client_message_id, now_ms),
+        messages.claim_send(&sender, &asked.client_message_id, &guard.texts, now_ms),
+        messages.count_new_recipient(&sender, &guard.new_recipients, &inbox, &with, now_ms),
     )
     .await;
     match claim? {
         SendClaim::Claimed => {}
+        SendClaim::OverBudget {
+            retry_after_seconds,
+        } => return Err(outbound_guard::texts_spent(retry_after_seconds)),
         SendClaim::InFlight => {
             return Err(ApiError::refused(
                 StatusCode::CONFLICT,
@@ -143,16 +138,12 @@ pub async fn send(api: &Api, sending: &Sending, caller: &Caller, request: &Reque
         let profile = profile
             .as_ref()
             .ok_or_else(|| ApiError::Internal("no profile".into()))?;
-        if !sending.allows(profile, &asked.to) {
-            return Err(ApiError::refused(
-                StatusCode::FORBIDDEN,
-                "destination_refused",
-                "texts to this number are not allowed (OUTBOUND_ALLOWED_PREFIXES)",
-            ));
-        }
-        if conversation?.is_some_and(|c| c.opted_out) {
+        let conversation = conversation?;
+        guard.destination(profile, &asked.to, conversation.as_ref())?;
+        if conversation.is_some_and(|c| c.opted_out) {
             return Err(opted_out());
         }
+        guard.new_recipient(new_recipient?)?;
         let users = profile.phone_users.get(&asked.phone_id);
         let to: Vec<PresenceKey> = match users {
             Some(emails) => users_in(

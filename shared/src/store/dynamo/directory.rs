@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 
 use super::codec::{Item, bad_item, doc_item, from_doc, get_n, get_s, keyed, to_json};
 use super::keys::{
-    DIRECTORY_PK, GROUP_SK_PREFIX, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX, PROFILE_SK, ROUTE_SK, SK,
-    doc, number_pk, org_pk, user_pk,
+    DIRECTORY_PK, GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX,
+    PROFILE_SK, ROUTE_SK, SK, doc, number_pk, org_pk, user_pk,
 };
 use super::{DynamoStore, classify};
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
@@ -38,6 +38,8 @@ impl OrgItems {
                 dir.phones.push(parse_record(sk, doc)?);
             } else if sk.starts_with(ORG_USER_SK_PREFIX) {
                 dir.users.push(parse_record(sk, doc)?);
+            } else if sk == ORG_OUTBOUND_SK {
+                dir.outbound = parse_record(sk, doc)?;
             }
         }
         Ok(dir)
@@ -111,7 +113,7 @@ impl DynamoStore {
                 requests.push(delete(number_pk(&old.phone_number), ROUTE_SK.to_owned())?);
             }
         }
-        // Profiles embed numbers and the org's country codes: rewrite them all, like routes.
+        // Profiles embed numbers and the org's outbound policy: rewrite them all, like routes.
         for profile in org.user_profiles(style) {
             requests.push(put(doc_item(
                 user_pk(&profile.key()),

@@ -22,6 +22,7 @@ use crate::store::history::{
     HistoryPage, HistoryStore, HistoryWrite, SeenMark, VoicemailRef, position,
 };
 use crate::store::messages::Notice;
+use crate::store::rates::{Budget, Counted};
 use crate::store::{PresenceKey, StoreError};
 
 /// The update of one user's entry for `write`: the call's description where it is missing,
@@ -311,5 +312,14 @@ impl HistoryStore for DynamoStore {
                 .build(),
         );
         self.transact_noticed(writes, notice).await.map(|_| ())
+    }
+
+    async fn count_call(
+        &self,
+        caller: &PresenceKey,
+        calls: &Budget,
+        now_ms: i64,
+    ) -> Result<Counted, StoreError> {
+        self.count_once(caller, calls, now_ms).await
     }
 }

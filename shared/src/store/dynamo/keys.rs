@@ -11,6 +11,7 @@
 //! | user (in org) | `org:{orgId}` | `user:{email}` | `doc` (JSON), `pos` |
 //! | group | `org:{orgId}` | `group:{id}` | `doc` (JSON), `pos` |
 //! | phone | `org:{orgId}` | `phone:{id}` | `doc` (JSON), `pos` |
+//! | org outbound settings | `org:{orgId}` | `outbound` | `doc` (JSON: `allowRegions`?, `allowPremium`?), `pos` (0); only when not the default |
 //! | number route | `number:{e164}` | `route` | `doc` (JSON: org, phone, and its group) |
 //! | org index | `directory` | `org:{orgId}` | (none) |
 //! | event | `softphone:{orgId}:{identity}` | `~evt:{cursor}` | `type`, `at` (ms), `data` (JSON), `expiresAt` (s, TTL: `EVENT_RETENTION_SECONDS`) |
@@ -18,11 +19,12 @@
 //! | connection | `softphone:{orgId}:{identity}` | `~conn:{connectionId}` | `deviceId`, `capabilities` (string set), `expiresAt` (s, TTL: two hours) |
 //! | connection owner | `connection:{connectionId}` | `owner` | `user` (the user's `pk`), `expiresAt` (s, TTL: two hours) |
 //! | spent ticket | `softphone:{orgId}:{identity}` | `~ticket:{jti}` | `expiresAt` (s, TTL: the ticket's expiry) |
-//! | conversation | `sms:{orgId}:{phoneId}` | `conv:{with}` | `phoneId`, `phoneNumber`, `with`, `inbound` (count), `optedOut`?, `last` (JSON), `lastSid`, `lastStatus`, `lastRank`, `lastErrorCode`?; once it has a message: `inbox` (= pk) and `activity` (the newest position), the keys of the `inbox-activity` index |
+//! | conversation | `sms:{orgId}:{phoneId}` | `conv:{with}` | `phoneId`, `phoneNumber`, `with`, `inbound` (count), `optedOut`?, `startedBy` (`inbound` or `outbound`: its first message), `last` (JSON), `lastSid`, `lastStatus`, `lastRank`, `lastErrorCode`?; once it has a message: `inbox` (= pk) and `activity` (the newest position), the keys of the `inbox-activity` index |
 //! | message | `sms:{orgId}:{phoneId}` | `msg:{with}:{position}` | `doc` (JSON), `direction`, `status`, `statusRank`, `errorCode`? |
 //! | message pointer | `smsid:{MessageSid}` | `msg` | `inbox`, `with`, `position`; or, before its message is stored, `pendingStatus`, `pendingRank`, `pendingErrorCode`?, `expiresAt` (s, TTL) |
 //! | read mark | `softphone:{orgId}:{identity}` | `~smsread:{phoneId}:{with}` | `phoneId`, `with`, `readInbound` |
 //! | send claim | `softphone:{orgId}:{identity}` | `~smssend:{clientMessageId}` | `inbox`, `with`, `position` once sent; `expiresAt` (s, TTL: a day) |
+//! | rate counter | `softphone:{orgId}:{identity}` | `~rate:{sms\|newto\|calls}:{windowStart}` | `count`, `expiresAt` (s, TTL: the window's end) |
 //! | call history entry | `softphone:{orgId}:{identity}` | `~hist:{startedAt:016x}:{CallSid}` | `callSid`, `direction`, `from`, `to`, `phoneId`?, `phoneNumber`?, `startedAt`; facts: `answeredBy`, `answeredByName`, `answeredAt`, `endedAt`, `durationSeconds`, `missed`, `canceled`, `recordingSid`, `recordingDuration`, `voicemailDeleted`; `expiresAt` (s, TTL: `CALL_HISTORY_RETENTION_DAYS`) |
 //! | calls seen mark | `softphone:{orgId}:{identity}` | `~hist:~seen` | `upTo` (a history position) |
 //! | call pointer | `callhist:{CallSid}` | `call` | `org`, `startedAt`, `expiresAt` |
@@ -37,6 +39,7 @@ use crate::domain::{DeviceId, E164, OrgId, UserKey};
 use crate::events::Cursor;
 use crate::sms::message::{Inbox, Party};
 use crate::store::PresenceKey;
+use crate::store::rates::RateKind;
 
 /// The partition key attribute.
 pub const PK: &str = "pk";
@@ -101,6 +104,8 @@ pub const ORG_PREFIX: &str = "org:";
 pub const ORG_USER_SK_PREFIX: &str = "user:";
 pub const GROUP_SK_PREFIX: &str = "group:";
 pub const PHONE_SK_PREFIX: &str = "phone:";
+/// The org's `outbound` settings, when the file sets them.
+pub const ORG_OUTBOUND_SK: &str = "outbound";
 
 pub fn org_pk(org: &OrgId) -> String {
     format!("{ORG_PREFIX}{org}")
@@ -157,6 +162,14 @@ pub fn read_mark_sk(phone_id: &str, with: &Party) -> String {
 
 pub fn send_claim_sk(client_message_id: &str) -> String {
     format!("{SEND_CLAIM_SK_PREFIX}{client_message_id}")
+}
+
+/// A user's outbound budgets, one counter per kind and window (epoch s of its start), in
+/// their partition after `~` (outside presence's range).
+pub const RATE_SK_PREFIX: &str = "~rate:";
+
+pub fn rate_sk(kind: RateKind, window_start: i64) -> String {
+    format!("{RATE_SK_PREFIX}{}:{window_start}", kind.as_str())
 }
 
 /// A user's call history, in their partition after `~` (outside presence's range); the seen
@@ -280,6 +293,8 @@ pub mod sms {
     pub const WITH: &str = "with";
     pub const INBOUND: &str = "inbound";
     pub const OPTED_OUT: &str = "optedOut";
+    /// `inbound` or `outbound`: the direction of the conversation's first message.
+    pub const STARTED_BY: &str = "startedBy";
     pub const LAST: &str = "last";
     pub const LAST_SID: &str = "lastSid";
     pub const LAST_STATUS: &str = "lastStatus";
@@ -297,6 +312,12 @@ pub mod sms {
     pub const PENDING_RANK: &str = "pendingRank";
     pub const PENDING_ERROR_CODE: &str = "pendingErrorCode";
     pub const READ_INBOUND: &str = "readInbound";
+}
+
+/// Attribute names of rate counters.
+pub mod rate {
+    /// How many the window has counted.
+    pub const COUNT: &str = "count";
 }
 
 /// Attribute names of call history items.

@@ -89,11 +89,7 @@ fn message_of(json: &str, status: &str, error_code: Option<i64>) -> Result<Messa
 pub fn message_item(inbox: &Inbox, with: &Party, position: &str, message: &Message) -> Item {
     let mut item = keyed(inbox_pk(inbox), message_sk(with, position));
     item.insert(doc::DOC.to_owned(), s(doc_json(message)));
-    let direction = match message.direction {
-        Direction::Inbound => "inbound",
-        Direction::Outbound => "outbound",
-    };
-    item.insert(sms::DIRECTION.to_owned(), s(direction));
+    item.insert(sms::DIRECTION.to_owned(), s(message.direction.as_str()));
     item.insert(sms::STATUS.to_owned(), s(&message.status));
     item.insert(
         sms::STATUS_RANK.to_owned(),
@@ -147,6 +143,15 @@ pub fn conversation_from_item(item: &Item) -> Result<Conversation, StoreError> {
     let with = get_s(item, sms::WITH)
         .and_then(|w| Party::parse_field(w, "with").ok())
         .ok_or_else(|| bad("with"))?;
+    let inbound = get_n(item, sms::INBOUND)
+        .and_then(|v| u64::try_from(v).ok())
+        .unwrap_or(0);
+    // Conversations stored before `startedBy` count as started by the other party when they
+    // ever wrote.
+    let started_inbound = match get_s(item, sms::STARTED_BY) {
+        Some(direction) => direction == Direction::Inbound.as_str(),
+        None => inbound > 0,
+    };
     Ok(Conversation {
         phone_id: get_s(item, sms::PHONE_ID).unwrap_or_default().to_owned(),
         phone_number: get_s(item, sms::PHONE_NUMBER)
@@ -154,9 +159,8 @@ pub fn conversation_from_item(item: &Item) -> Result<Conversation, StoreError> {
             .to_owned(),
         with,
         last_message,
-        inbound: get_n(item, sms::INBOUND)
-            .and_then(|v| u64::try_from(v).ok())
-            .unwrap_or(0),
+        inbound,
+        started_inbound,
         opted_out: item
             .get(sms::OPTED_OUT)
             .and_then(|v| v.as_bool().ok())

@@ -6,21 +6,18 @@
 //! sparse `inbox-activity` index, pages of messages) in `inbox_reads.rs`.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use futures::future::try_join_all;
 
 use super::changes::Changes;
 use super::codec::{Item, keyed, n, s};
 use super::keys::{
-    PK, READ_MARK_SK_PREFIX, TTL_ATTRIBUTE, conversation_sk, inbox_pk, message_sk, presence_pk,
-    read_mark_sk, send_claim_sk, sms,
+    PK, READ_MARK_SK_PREFIX, conversation_sk, inbox_pk, message_sk, presence_pk, read_mark_sk,
+    send_claim_sk, sms,
 };
 use super::message_codec::{
-    conversation_from_item, last_message_values, location_from_item, location_values,
-    message_from_item, message_item, pointer_key, read_mark_from_item, sid_state_of,
+    conversation_from_item, last_message_values, location_values, message_from_item, message_item,
+    pointer_key, read_mark_from_item, sid_state_of,
 };
 use super::tx::{TxOutcome, built};
 use super::{DynamoStore, classify, is_conditional_failure};
@@ -31,10 +28,9 @@ use crate::store::messages::{
     InboundWrite, MessageStore, Notice, ReadMark, ReadWrite, SendClaim, SentWrite, SidState,
     StatusWrite,
 };
+use crate::store::rates::{Budget, NewRecipient};
 use crate::store::{PresenceKey, StoreError};
 
-/// How long a `clientMessageId` is remembered.
-const CLAIM_SECONDS: i64 = 86_400;
 /// How long a status waits for the message it belongs to.
 pub(super) const HELD_STATUS_SECONDS: i64 = 2 * 86_400;
 /// DynamoDB's limit of writes per transaction.
@@ -59,7 +55,8 @@ impl DynamoStore {
             .set(sms::PHONE_ID, s(&inbox.phone_id))
             .set(sms::PHONE_NUMBER, s(phone_number))
             .set(sms::WITH, s(with.as_str()))
-            .set(sms::INBOX, s(inbox_pk(inbox)));
+            .set(sms::INBOX, s(inbox_pk(inbox)))
+            .keep(sms::STARTED_BY, s(message.direction.as_str()));
         let mut last = last_message_values(message);
         last.push((sms::ACTIVITY, s(position)));
         for (name, value) in last {
@@ -193,40 +190,22 @@ impl MessageStore for DynamoStore {
         &self,
         sender: &PresenceKey,
         client_message_id: &str,
+        texts: &Budget,
         now_ms: i64,
     ) -> Result<SendClaim, StoreError> {
-        let now_s = now_ms.div_euclid(1000);
-        let mut item = keyed(presence_pk(sender), send_claim_sk(client_message_id));
-        item.insert(TTL_ATTRIBUTE.to_owned(), n(now_s + CLAIM_SECONDS));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk) OR #exp <= :now")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
-            .expression_attribute_values(":now", n(now_s))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(SendClaim::Claimed),
-            Err(err) if is_conditional_failure(&err) => {
-                let old = err
-                    .as_service_error()
-                    .and_then(|e| match e {
-                        PutItemError::ConditionalCheckFailedException(c) => c.item(),
-                        _ => None,
-                    })
-                    .cloned();
-                Ok(match old.as_ref().and_then(location_from_item) {
-                    Some(location) => SendClaim::Sent(location),
-                    None => SendClaim::InFlight,
-                })
-            }
-            Err(err) => Err(classify("PutItem", err)),
-        }
+        self.claim_counted(sender, client_message_id, texts, now_ms)
+            .await
+    }
+
+    async fn count_new_recipient(
+        &self,
+        sender: &PresenceKey,
+        budget: &Budget,
+        inbox: &Inbox,
+        with: &Party,
+        now_ms: i64,
+    ) -> Result<NewRecipient, StoreError> {
+        self.count_if_new(sender, budget, inbox, with, now_ms).await
     }
 
     async fn release_send(

@@ -19,6 +19,7 @@ pub mod keys;
 mod message_codec;
 mod messages;
 mod presence;
+mod rates;
 mod sent_messages;
 mod tx;
 

@@ -12,6 +12,7 @@ use crate::store::history::{
     HistoryPage, HistoryStore, HistoryWrite, SeenMark, VoicemailRef, position,
 };
 use crate::store::messages::Notice;
+use crate::store::rates::{Budget, Counted};
 use crate::store::{PresenceKey, StoreError, is_live};
 
 #[derive(Default)]
@@ -148,5 +149,14 @@ impl HistoryStore for MemoryStore {
         }
         self.tell(notice).await;
         Ok(())
+    }
+
+    async fn count_call(
+        &self,
+        caller: &PresenceKey,
+        calls: &Budget,
+        now_ms: i64,
+    ) -> Result<Counted, StoreError> {
+        Ok(self.rates().count_within(caller, calls, now_ms))
     }
 }

@@ -14,6 +14,7 @@ use crate::sms::message::{
 use crate::store::messages::{
     InboundWrite, MessageStore, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
 };
+use crate::store::rates::{Budget, Counted, NewRecipient};
 use crate::store::{PresenceKey, StoreError};
 
 #[derive(Default)]
@@ -42,6 +43,9 @@ impl SmsState {
             .conversations
             .entry((inbox.clone(), with.clone()))
             .or_insert_with(|| Conversation::empty(inbox, phone_number, with));
+        if conversation.last_message.is_none() {
+            conversation.started_inbound = message.direction == Direction::Inbound;
+        }
         if conversation.last_message.is_none()
             || latest && conversation.activity.as_str() < position
         {
@@ -113,16 +117,48 @@ impl MessageStore for MemoryStore {
         &self,
         sender: &PresenceKey,
         client_message_id: &str,
-        _now_ms: i64,
+        texts: &Budget,
+        now_ms: i64,
     ) -> Result<SendClaim, StoreError> {
         let mut sms = self.sms();
         let key = (sender.clone(), client_message_id.to_owned());
-        Ok(match sms.claims.get(&key) {
-            Some(existing) => existing.clone(),
-            None => {
-                sms.claims.insert(key, SendClaim::InFlight);
-                SendClaim::Claimed
-            }
+        if let Some(existing) = sms.claims.get(&key) {
+            return Ok(existing.clone());
+        }
+        if let Counted::Over {
+            retry_after_seconds,
+        } = self.rates().count_within(sender, texts, now_ms)
+        {
+            return Ok(SendClaim::OverBudget {
+                retry_after_seconds,
+            });
+        }
+        sms.claims.insert(key, SendClaim::InFlight);
+        Ok(SendClaim::Claimed)
+    }
+
+    async fn count_new_recipient(
+        &self,
+        sender: &PresenceKey,
+        budget: &Budget,
+        inbox: &Inbox,
+        with: &Party,
+        now_ms: i64,
+    ) -> Result<NewRecipient, StoreError> {
+        let sms = self.sms();
+        if sms
+            .conversations
+            .contains_key(&(inbox.clone(), with.clone()))
+        {
+            return Ok(NewRecipient::Known);
+        }
+        Ok(match self.rates().count_within(sender, budget, now_ms) {
+            Counted::Counted => NewRecipient::Counted,
+            Counted::Over {
+                retry_after_seconds,
+            } => NewRecipient::Over {
+                retry_after_seconds,
+            },
         })
     }
 

@@ -8,6 +8,7 @@ mod events;
 mod history;
 mod messages;
 mod presence;
+mod rates;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -62,6 +63,8 @@ pub struct MemoryStore {
     directory: Mutex<DirectoryState>,
     sms: Mutex<messages::SmsState>,
     history: Mutex<history::HistoryState>,
+    /// Taken after `sms` where both are held (a send's claim and its count).
+    rates: Mutex<rates::RateState>,
     event_retention_seconds: u32,
     sink: Option<Arc<dyn EventSink>>,
 }
@@ -73,6 +76,7 @@ impl Default for MemoryStore {
             directory: Mutex::default(),
             sms: Mutex::default(),
             history: Mutex::default(),
+            rates: Mutex::default(),
             event_retention_seconds: DEFAULT_RETENTION_SECONDS,
             sink: None,
         }
