@@ -7,7 +7,7 @@ pub mod policy;
 
 use std::fmt;
 
-use phonenumber::metadata::DATABASE;
+use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{E164, FieldError};
@@ -86,8 +86,6 @@ pub enum LineType {
     /// A company's one number (universal access number).
     Uan,
     Voicemail,
-    /// Anything else the metadata names (short codes, emergency, carrier services).
-    Other,
     /// Fits none of the region's patterns: not an assigned range.
     Unknown,
 }
@@ -111,31 +109,7 @@ impl LineType {
             Self::Pager => "pager",
             Self::Uan => "uan",
             Self::Voicemail => "voicemail",
-            Self::Other => "other",
             Self::Unknown => "unknown",
-        }
-    }
-}
-
-impl From<phonenumber::Type> for LineType {
-    fn from(kind: phonenumber::Type) -> Self {
-        use phonenumber::Type as T;
-        match kind {
-            T::FixedLine => Self::FixedLine,
-            T::Mobile => Self::Mobile,
-            T::FixedLineOrMobile => Self::FixedLineOrMobile,
-            T::TollFree => Self::TollFree,
-            T::PremiumRate => Self::PremiumRate,
-            T::SharedCost => Self::SharedCost,
-            T::Voip => Self::Voip,
-            T::PersonalNumber => Self::PersonalNumber,
-            T::Pager => Self::Pager,
-            T::Uan => Self::Uan,
-            T::Voicemail => Self::Voicemail,
-            T::Unknown => Self::Unknown,
-            T::Emergency | T::ShortCode | T::StandardRate | T::Carrier | T::NoInternational => {
-                Self::Other
-            }
         }
     }
 }
@@ -149,29 +123,90 @@ pub struct Destination {
     pub line: LineType,
 }
 
-/// The region and line type of `number`. The metadata is parsed on first use (a few
-/// milliseconds; `warm` does it ahead of the first request).
+/// The region and line type of `number`. The metadata is parsed on first use, by the first text
+/// or outgoing call of a process (tens of milliseconds of CPU, docs/performance.md); a function
+/// that never classifies (an incoming call) never pays it.
+///
+/// This reads the metadata itself, as libphonenumber does (`getRegionCodeForNumber`,
+/// `getNumberType`), rather than through `phonenumber::parse`: the crate's `PhoneNumber` drops
+/// a national number's leading zeros before matching, so Italy's fixed lines (`+39 06…`) would
+/// be of no region and Côte d'Ivoire's mobiles (`+225 07…`) of no type. An E.164 number's
+/// digits after its calling code are the national significant number, zeros included.
 pub fn classify(number: &E164) -> Destination {
-    let Ok(parsed) = phonenumber::parse(None, number.as_str()) else {
-        return Destination {
-            region: None,
-            line: LineType::Unknown,
-        };
+    let unknown = Destination {
+        region: None,
+        line: LineType::Unknown,
     };
-    let region = parsed
-        .metadata(&DATABASE)
-        .map(|meta| meta.id())
-        .filter(|id| *id != "001")
-        .map(|id| Region(id.to_owned()));
-    Destination {
-        region,
-        line: parsed.number_type(&DATABASE).into(),
+    let digits = &number.as_str()[1..];
+    // Calling codes are one to three digits and prefix-free: the first that exists is it.
+    let found = (1..=3.min(digits.len())).find_map(|len| {
+        let code: u16 = digits[..len].parse().ok()?;
+        Some((code, DATABASE.region(&code)?, &digits[len..]))
+    });
+    let Some((code, regions, national)) = found else {
+        return unknown;
+    };
+    if regions == ["001"] {
+        // A calling code of no country (+800, +870, +882, …): its own metadata, no region.
+        let line = DATABASE
+            .by_code(&code)
+            .and_then(|all| all.first().map(|meta| line_type(meta, national)))
+            .unwrap_or(LineType::Unknown);
+        return Destination { region: None, line };
+    }
+    // The region whose leading digits the number starts with, else whose patterns it fits.
+    let chosen = regions.iter().find_map(|id| {
+        let meta = DATABASE.by_id(*id)?;
+        let fits = match meta.leading_digits() {
+            Some(leading) => leading.find(national).is_some_and(|m| m.start() == 0),
+            None => line_type(meta, national) != LineType::Unknown,
+        };
+        fits.then_some((*id, meta))
+    });
+    match chosen {
+        Some((id, meta)) => Destination {
+            region: Some(Region(id.to_owned())),
+            line: line_type(meta, national),
+        },
+        None => unknown,
     }
 }
 
-/// Parse the metadata now, so that the first request does not pay for it.
-pub fn warm() {
-    let _ = DATABASE.by_id("US");
+/// libphonenumber's order: the first special type whose pattern matches, then fixed line and
+/// mobile (both, or a region whose two patterns are one: `FixedLineOrMobile`).
+fn line_type(meta: &Metadata, national: &str) -> LineType {
+    let d = meta.descriptors();
+    if !d.general().is_match(national) {
+        return LineType::Unknown;
+    }
+    let fits = |desc: Option<&Descriptor>| desc.is_some_and(|desc| desc.is_match(national));
+    let special = [
+        (d.premium_rate(), LineType::PremiumRate),
+        (d.toll_free(), LineType::TollFree),
+        (d.shared_cost(), LineType::SharedCost),
+        (d.voip(), LineType::Voip),
+        (d.personal_number(), LineType::PersonalNumber),
+        (d.pager(), LineType::Pager),
+        (d.uan(), LineType::Uan),
+        (d.voicemail(), LineType::Voicemail),
+    ];
+    if let Some((_, line)) = special.into_iter().find(|(desc, _)| fits(*desc)) {
+        return line;
+    }
+    let same_patterns = match (d.fixed_line(), d.mobile()) {
+        (Some(fixed), Some(mobile)) => {
+            fixed.national_number().as_str() == mobile.national_number().as_str()
+        }
+        (None, None) => true,
+        _ => false,
+    };
+    match (fits(d.fixed_line()), fits(d.mobile())) {
+        (true, true) => LineType::FixedLineOrMobile,
+        (true, false) if same_patterns => LineType::FixedLineOrMobile,
+        (true, false) => LineType::FixedLine,
+        (false, true) => LineType::Mobile,
+        (false, false) => LineType::Unknown,
+    }
 }
 
 #[cfg(test)]

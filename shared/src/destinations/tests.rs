@@ -48,7 +48,7 @@ fn line_types_come_from_the_metadata() {
         (Some("FR".into()), LineType::PremiumRate)
     );
     assert_eq!(
-        at("+4909001234567"),
+        at("+499001234567"),
         (Some("DE".into()), LineType::PremiumRate)
     );
     assert_eq!(at("+442079460000").1, LineType::FixedLine);
@@ -56,6 +56,71 @@ fn line_types_come_from_the_metadata() {
     assert_eq!(at("+14155551234").1, LineType::FixedLineOrMobile);
     assert!(LineType::PremiumRate.is_premium() && LineType::SharedCost.is_premium());
     assert!(!LineType::TollFree.is_premium());
+}
+
+#[test]
+fn leading_zeros_of_the_national_number_count() {
+    // phonenumber 0.3.10's own PhoneNumber drops them: these would be of no region or type.
+    assert_eq!(
+        at("+390612345678"),
+        (Some("IT".into()), LineType::FixedLine)
+    );
+    assert_eq!(
+        at("+390669812345").0.as_deref(),
+        Some("VA"),
+        "the Vatican is +39 06698"
+    );
+    assert_eq!(at("+2250712345678"), (Some("CI".into()), LineType::Mobile));
+}
+
+/// libphonenumber's own check: every example number of the metadata is of its type, and of its
+/// region where its calling code has one region only (where several share a code, a number
+/// goes to the one whose leading digits it has, else to the first whose patterns it fits, as
+/// libphonenumber decides: `+1 800` is the United States' whichever region gives it as an
+/// example).
+#[test]
+fn every_example_number_of_the_metadata_is_classified_as_its_type_and_region() {
+    use phonenumber::metadata::DATABASE;
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for meta in DATABASE.iter() {
+        let d = meta.descriptors();
+        let kinds = [
+            (d.premium_rate(), LineType::PremiumRate),
+            (d.shared_cost(), LineType::SharedCost),
+            (d.toll_free(), LineType::TollFree),
+            (d.mobile(), LineType::Mobile),
+            (d.fixed_line(), LineType::FixedLine),
+        ];
+        let code = meta.country_code();
+        let alone = DATABASE
+            .region(&code)
+            .is_some_and(|regions| regions.len() == 1);
+        for (descriptor, expected) in kinds {
+            let Some(national) = descriptor.and_then(|d| d.example()) else {
+                continue;
+            };
+            let line = super::line_type(meta, national);
+            let line_ok = line == expected
+                || (line == LineType::FixedLineOrMobile
+                    && matches!(expected, LineType::FixedLine | LineType::Mobile));
+            let got = classify(&number(&format!("+{code}{national}")));
+            let region_ok = !alone
+                || match meta.id() {
+                    "001" => got.region.is_none(),
+                    id => got.region.as_ref().is_some_and(|r| r.as_str() == id),
+                };
+            checked += 1;
+            if !(line_ok && region_ok) {
+                wrong.push(format!(
+                    "{} +{code}{national} {expected:?}: {line:?}, {got:?}",
+                    meta.id()
+                ));
+            }
+        }
+    }
+    assert!(checked > 800, "{checked} examples");
+    assert!(wrong.is_empty(), "{} of {checked}: {wrong:#?}", wrong.len());
 }
 
 #[test]
