@@ -7,7 +7,7 @@
 //! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `onlineUntil` (s), `expiresAt` (s, TTL: the end of its push reach), `ttlSeconds`, `pushTtlSeconds`, `registrationId`, `twilioState`? |
 //! | signed-out device | `softphone:{orgId}:{identity}` | `{deviceId}` | `signedOutAt` (ms), `expiresAt` (s, TTL) |
 //! | call | `softphone:{orgId}:{identity}` | `#call:{CallSid}` | `since` (ms), `ended`?, `expiresAt` (s, TTL) |
-//! | user | `user:{sha256(identity)}` | `profile` | `doc` (JSON: org, email, identity, name, numbers, direct phone) |
+//! | user | `user:{sha256(identity)}` | `profile` | `doc` (JSON: org, email, identity, name, numbers, direct phone, the org's outbound policy) |
 //! | user (in org) | `org:{orgId}` | `user:{email}` | `doc` (JSON), `pos` |
 //! | group | `org:{orgId}` | `group:{id}` | `doc` (JSON), `pos` |
 //! | phone | `org:{orgId}` | `phone:{id}` | `doc` (JSON), `pos` |
