@@ -186,42 +186,37 @@ pub async fn outgoing(ctx: &Context<'_>, params: &CallParams) -> Decision {
             {
                 return not_a_colleague();
             }
-            colleague(
-                ctx,
-                params,
-                &caller_key,
-                &caller_identity,
-                UserKey::for_identity(&callee),
-            )
-            .await
+            colleague(ctx, params, &caller_key, &caller_identity, &callee).await
         }
         Destination::Email(email) => {
-            // The caller's identity names their org where it can; the hash form and the
-            // `user:<email>` style leave it to their profile, read first (one more round).
-            let org = match caller_identity.org() {
-                Some(org) => org,
-                None => {
-                    let read = timeout_at(ctx.deadline, ctx.directory.user(&caller_key)).await;
-                    match settle(read, "directory") {
-                        Ok(Some(caller)) => caller.org_id,
-                        Ok(None) => return caller_not_in_directory(&caller_identity),
-                        Err(decision) => return decision,
-                    }
-                }
-            };
-            let Ok(callee) = Identity::for_person(&org, &email, ctx.settings.identity_style) else {
-                return not_a_colleague();
-            };
-            colleague(
-                ctx,
-                params,
-                &caller_key,
-                &caller_identity,
-                UserKey::for_identity(&callee),
-            )
-            .await
+            match colleague_by_email(ctx, &caller_key, &caller_identity, &email).await {
+                Ok(callee) => colleague(ctx, params, &caller_key, &caller_identity, &callee).await,
+                Err(decision) => decision,
+            }
         }
     }
+}
+
+/// The identity `email` has in the caller's org. The caller's identity names their org where
+/// it can; the hash form and the `user:<email>` style leave it to their profile, read first
+/// (one more round).
+async fn colleague_by_email(
+    ctx: &Context<'_>,
+    caller_key: &UserKey,
+    caller_identity: &Identity,
+    email: &Email,
+) -> Result<Identity, Decision> {
+    let org = match caller_identity.org() {
+        Some(org) => org,
+        None => {
+            let read = timeout_at(ctx.deadline, ctx.directory.user(caller_key)).await;
+            match settle(read, "directory")? {
+                Some(caller) => caller.org_id,
+                None => return Err(caller_not_in_directory(caller_identity)),
+            }
+        }
+    };
+    Identity::for_person(&org, email, ctx.settings.identity_style).map_err(|_| not_a_colleague())
 }
 
 fn not_a_colleague() -> Decision {
@@ -239,8 +234,9 @@ async fn colleague(
     params: &CallParams,
     caller_key: &UserKey,
     caller_identity: &Identity,
-    callee_key: UserKey,
+    callee: &Identity,
 ) -> Decision {
+    let callee_key = UserKey::for_identity(callee);
     if &callee_key == caller_key {
         return refuse(
             CALL_SELF,
