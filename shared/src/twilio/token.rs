@@ -150,7 +150,7 @@ mod tests {
         }
     }
 
-    /// The header and claims Twilio documents (docs: twilio-protocol.md), signed HS256 with
+    /// The header and claims Twilio documents (https://www.twilio.com/docs/iam/access-tokens), signed HS256 with
     /// the API key secret, for each platform, with and without the TwiML App.
     #[test]
     fn tokens_carry_twilios_header_and_claims() {
