@@ -150,8 +150,9 @@ mod tests {
         }
     }
 
-    /// The header and claims Twilio documents (https://www.twilio.com/docs/iam/access-tokens), signed HS256 with
-    /// the API key secret, for each platform, with and without the TwiML App.
+    /// The header and claims Twilio documents
+    /// (<https://www.twilio.com/docs/iam/access-tokens>), signed HS256 with the API key
+    /// secret, for each platform, with and without the TwiML App.
     #[test]
     fn tokens_carry_twilios_header_and_claims() {
         let email = Email::parse_field("o'hara+1@example.com", "email").unwrap();
