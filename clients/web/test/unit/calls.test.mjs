@@ -5,7 +5,7 @@
 // Fake clock, server and realtime channel (fakes.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CallsError, EVENT_TYPES, RecentCalls, SETTLE_MS, ServiceError, callPosition, mergeCall } from '../../dist/softphone-presence.js';
+import { CallsError, EVENT_TYPES, RecentCalls, SETTLE_MS, ServiceError, callPosition, mergeCall } from '../../src/softphone-presence.ts';
 import { FakeCalls, browser, jsonResponse, settle } from './fakes.mjs';
 
 const SECOND = 1000;

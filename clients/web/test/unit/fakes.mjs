@@ -1,7 +1,7 @@
 // Fakes for every input of SoftphonePresence: clock and timers, the server (with its event log
 // and realtime WebSockets), storage, Web Locks, BroadcastChannel, the page's pagehide/pageshow
 // and the Twilio Device. Nothing here sleeps.
-import { SoftphonePresence } from '../../dist/softphone-presence.js';
+import { SoftphonePresence } from '../../src/softphone-presence.ts';
 
 /** Lets every pending promise continuation run (fetch answers, awaits), without advancing time. */
 export async function settle() {
