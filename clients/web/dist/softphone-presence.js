@@ -865,6 +865,8 @@ var TabPresence = class {
   /** `web_` + a UUID, created once per browser profile and kept in localStorage. */
   deviceId;
   env;
+  /** The clock and timers of its environment (the browser's, or `options.environment`'s): what RecentCalls waits with. */
+  clock;
   options;
   events = new Emitter();
   api;
@@ -883,6 +885,12 @@ var TabPresence = class {
   constructor(options) {
     this.options = options;
     this.env = { ...browserEnvironment(), ...options.environment };
+    const env = this.env;
+    this.clock = {
+      now: () => env.now(),
+      setTimeout: (callback, ms) => env.setTimeout(callback, ms),
+      clearTimeout: (handle) => env.clearTimeout(handle)
+    };
     this.deviceId = loadDeviceId(this.env.storage, () => this.env.randomUUID());
     this.api = new ApiClient(this.env, options.apiBaseUrl, options.getAppToken);
     this.tabs = new Tabs(this.env.BroadcastChannel, `softphone-presence:${this.deviceId}`, this.env.randomUUID(), {
@@ -1689,8 +1697,7 @@ var RecentCalls = class {
   settleLater() {
     if (this.settling) return;
     this.settling = true;
-    const schedule = this.options.setTimeout ?? ((run, ms) => globalThis.setTimeout(run, ms));
-    schedule(() => {
+    this.source.clock.setTimeout(() => {
       this.settling = false;
       void this.page(true, true).catch(() => void 0);
     }, SETTLE_MS);

@@ -1,5 +1,5 @@
 import { Emitter } from './emitter.js';
-import type { Environment } from './environment.js';
+import type { Clock, Environment } from './environment.js';
 import { EventLog } from './events.js';
 import type { ServerEvent } from './events.js';
 import { ApiClient } from './http.js';
@@ -11,6 +11,8 @@ export declare abstract class TabPresence {
     /** `web_` + a UUID, created once per browser profile and kept in localStorage. */
     readonly deviceId: string;
     protected readonly env: Environment;
+    /** The clock and timers of its environment (the browser's, or `options.environment`'s): what RecentCalls waits with. */
+    readonly clock: Clock;
     protected readonly options: SoftphonePresenceOptions;
     protected readonly events: Emitter<PresenceEvents>;
     protected readonly api: ApiClient;

@@ -5,7 +5,7 @@
 
 import { Emitter } from './emitter.js';
 import { browserEnvironment } from './environment.js';
-import type { Environment } from './environment.js';
+import type { Clock, Environment } from './environment.js';
 import { EVENT_TYPES, EventLog, isEventOf } from './events.js';
 import type { KnownEventType, ServerEvent } from './events.js';
 import { ApiClient } from './http.js';
@@ -21,6 +21,8 @@ export abstract class TabPresence {
   readonly deviceId: string;
 
   protected readonly env: Environment;
+  /** The clock and timers of its environment (the browser's, or `options.environment`'s): what RecentCalls waits with. */
+  readonly clock: Clock;
   protected readonly options: SoftphonePresenceOptions;
   protected readonly events = new Emitter<PresenceEvents>();
   protected readonly api: ApiClient;
@@ -40,6 +42,12 @@ export abstract class TabPresence {
   constructor(options: SoftphonePresenceOptions) {
     this.options = options;
     this.env = { ...browserEnvironment(), ...options.environment };
+    const env = this.env;
+    this.clock = {
+      now: () => env.now(),
+      setTimeout: (callback, ms) => env.setTimeout(callback, ms),
+      clearTimeout: (handle) => env.clearTimeout(handle),
+    };
     this.deviceId = loadDeviceId(this.env.storage, () => this.env.randomUUID());
     this.api = new ApiClient(this.env, options.apiBaseUrl, options.getAppToken);
     this.tabs = new Tabs(this.env.BroadcastChannel, `softphone-presence:${this.deviceId}`, this.env.randomUUID(), {

@@ -20,7 +20,7 @@ async function aliceTab({ email = 'alice@example.com' } = {}) {
   tab.presence.start();
   await profile.clock.advance(0);
   assert.equal(tab.presence.realtimeState, 'connected');
-  const recent = new RecentCalls(tab.presence, { ...(email ? { email } : {}), setTimeout: profile.clock.setTimeout });
+  const recent = new RecentCalls(tab.presence, email ? { email } : {});
   const views = [];
   recent.on('change', (view) => views.push(view));
   return { ...profile, tab, recent, views, calls: profile.server.calls };
