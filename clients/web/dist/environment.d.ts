@@ -70,6 +70,8 @@ export interface Environment {
     randomUUID(): string;
     userAgent: string;
 }
+/** The environment's clock and timers: everything in the library that waits or reads the time uses these. */
+export type Clock = Pick<Environment, 'now' | 'setTimeout' | 'clearTimeout'>;
 export declare function browserEnvironment(): Environment;
 /** A short device label such as "Chrome on macOS", from the user agent string. */
 export declare function labelFromUserAgent(userAgent: string): string;

@@ -1,4 +1,5 @@
 import type { CallEntry } from './calls.js';
+import type { Clock } from './environment.js';
 import type { PresenceEvents } from './options.js';
 import type { CallHistory, DeletedVoicemail, VoicemailFormat } from './call-history.js';
 export interface RecentCallsOptions {
@@ -10,12 +11,12 @@ export interface RecentCallsOptions {
     email?: string;
     /** Calls per page; default 50. */
     pageSize?: number;
-    /** The timer for the page that settles a disputed voicemail; default the browser's. Tests pass a fake clock's. */
-    setTimeout?: (run: () => void, ms: number) => unknown;
 }
-/** What RecentCalls needs of SoftphonePresence: its history API and its events. */
+/** What RecentCalls needs of SoftphonePresence: its history API, its events and its clock. */
 export interface CallsSource {
     readonly history: CallHistory;
+    /** The presence's environment's timers: the page that settles a disputed voicemail waits on them. */
+    readonly clock: Pick<Clock, 'setTimeout'>;
     on<K extends keyof PresenceEvents>(type: K, handler: (payload: PresenceEvents[K]) => void): () => void;
 }
 export interface RecentCallsView {

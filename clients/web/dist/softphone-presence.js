@@ -1,3 +1,271 @@
+// src/api.ts
+var PATHS = {
+  register: "/phone/voice/register-device",
+  heartbeat: "/phone/voice/heartbeat",
+  unregister: "/phone/voice/unregister-device",
+  devices: "/phone/voice/devices",
+  userPhones: "/phone/user-phones",
+  events: "/phone/events",
+  ticket: "/phone/events/ticket",
+  smsConversations: "/phone/sms/conversations",
+  smsMessages: "/phone/sms/messages",
+  smsRead: "/phone/sms/read",
+  smsSend: "/phone/sms/send",
+  smsMedia: "/phone/sms/media",
+  calls: "/phone/calls",
+  callsSeen: "/phone/calls/seen",
+  /** `/{recordingSid}` follows. */
+  voicemail: "/phone/voicemail"
+};
+
+// src/requests.ts
+var ServiceError = class extends Error {
+  name = "ServiceError";
+  code;
+  /** The HTTP status, when the server answered. */
+  status;
+  /** The request field at fault, with `invalid_field`. */
+  field;
+  /**
+   * Which rule refused: `region` or `premium` with `destination_not_allowed`;
+   * `texts_per_minute` or `new_recipients_per_day` with `rate_limited`.
+   */
+  reason;
+  /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
+  retryAfterMs;
+  constructor(code, message, details = {}) {
+    super(message);
+    this.code = code;
+    this.status = details.status;
+    this.field = details.field;
+    this.reason = details.reason;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+};
+function pageQuery({ before, limit }) {
+  return { ...before ? { before } : {}, ...limit !== void 0 ? { limit: String(limit) } : {} };
+}
+function withQuery(path, query) {
+  const search = new URLSearchParams(query).toString();
+  return search ? `${path}?${search}` : path;
+}
+function ok(response) {
+  return response.status >= 200 && response.status < 300;
+}
+var DataRequests = class {
+  constructor(api, make) {
+    this.api = api;
+    this.make = make;
+  }
+  api;
+  make;
+  /** The JSON object a 2xx answer carries; else rejects with the error it means. */
+  async json(method, path, body) {
+    return this.answer(await this.api.exchange(method, path, body));
+  }
+  /** The file a 2xx answer carries, with its type; else rejects with the error it means. */
+  async blob(path) {
+    const exchange = await this.api.exchange("GET", path);
+    if (exchange.kind === "response" && ok(exchange.response)) return exchange.response.blob();
+    throw await this.failure(exchange);
+  }
+  async answer(exchange) {
+    if (exchange.kind === "response" && ok(exchange.response)) {
+      const body = await exchange.response.json().catch(() => void 0);
+      if (typeof body === "object" && body !== null) return body;
+      throw this.make("malformed_response", "the service answered with no JSON object", { status: exchange.response.status });
+    }
+    throw await this.failure(exchange);
+  }
+  async failure(exchange) {
+    switch (exchange.kind) {
+      case "network":
+        return this.make("network", "the service could not be reached", {});
+      case "appToken":
+        return this.make("app_token", exchange.message, {});
+      case "response": {
+        const { status } = exchange.response;
+        const body = await exchange.response.json().catch(() => void 0);
+        const retryAfterMs2 = this.api.retryAfter(exchange.response);
+        return this.make(body?.error?.code ?? `http_${status}`, body?.error?.message ?? body?.message ?? `HTTP ${status}`, {
+          status,
+          ...body?.error?.field ? { field: body.error.field } : {},
+          ...body?.error?.reason ? { reason: body.error.reason } : {},
+          ...retryAfterMs2 !== void 0 ? { retryAfterMs: retryAfterMs2 } : {}
+        });
+      }
+    }
+  }
+};
+
+// src/call-history.ts
+var CallsError = class extends ServiceError {
+  name = "CallsError";
+};
+var CallHistory = class {
+  requests;
+  constructor(api) {
+    this.requests = new DataRequests(api, (code, message, details) => new CallsError(code, message, details));
+  }
+  /** The user's calls, newest first, with `unseenMissed` (missed calls and voicemails to them after their seen mark, in this page). */
+  async calls(options = {}) {
+    return await this.requests.json("GET", withQuery(PATHS.calls, pageQuery(options)));
+  }
+  /** Move this user's seen mark up to the call `upTo` (a callSid; never back). Their devices hear `calls.seen`. */
+  async markCallsSeen(upTo) {
+    return await this.requests.json("POST", PATHS.callsSeen, { upTo });
+  }
+  /**
+   * A voicemail's recording (`audio/mpeg`, or `audio/wav` with `{ format: 'wav' }`), fetched
+   * with the app token in a header: play it from `URL.createObjectURL(blob)`. Rejects with
+   * `not_found` when it is not on one of the user's calls, or is gone at Twilio.
+   */
+  voicemail(recordingSid, options = {}) {
+    const path = `${PATHS.voicemail}/${encodeURIComponent(recordingSid)}`;
+    return this.requests.blob(withQuery(path, options.format === "wav" ? { format: "wav" } : {}));
+  }
+  /** Delete a voicemail at Twilio and from every entry that shows it (for a group's number, any member may). */
+  async deleteVoicemail(recordingSid) {
+    return await this.requests.json("DELETE", `${PATHS.voicemail}/${encodeURIComponent(recordingSid)}`);
+  }
+};
+
+// src/backoff.ts
+var FIRST_BACKOFF_MS = 1e3;
+var MAX_BACKOFF_MS = 3e4;
+function backoffMs(failures, random) {
+  const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, failures - 1));
+  return base / 2 + base / 2 * random();
+}
+function retryAfterMs(value, now) {
+  if (value === null || value.trim() === "") return void 0;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1e3;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? void 0 : Math.max(0, date - now);
+}
+
+// src/segments.ts
+var MAX_SMS_CHARS = 1600;
+var GSM_BASIC = new Set(
+  `@£$¥èéùìòÇ
+Øø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà`
+);
+var GSM_EXTENDED = new Set("^{}\\[~]|€\f");
+function segments(body) {
+  const characters = [...body].length;
+  const sendable = characters > 0 && characters <= MAX_SMS_CHARS;
+  let septets = 0;
+  for (const c of body) {
+    if (GSM_BASIC.has(c)) {
+      septets += 1;
+    } else if (GSM_EXTENDED.has(c)) {
+      septets += 2;
+    } else {
+      return { encoding: "UCS-2", segments: parts(body.length, 70, 67), characters, sendable };
+    }
+  }
+  return { encoding: "GSM-7", segments: parts(septets, 160, 153), characters, sendable };
+}
+function parts(units, single, each) {
+  return units <= single ? 1 : Math.ceil(units / each);
+}
+
+// src/inbox.ts
+var SmsError = class extends ServiceError {
+  name = "SmsError";
+  /** With `send`: the id the text was sent with. Pass it again to retry without texting twice. */
+  clientMessageId;
+  constructor(code, message, details = {}) {
+    super(code, message, details);
+    this.clientMessageId = details.clientMessageId;
+  }
+};
+var DEFAULT_ATTEMPTS = 4;
+var MAX_RETRY_AFTER_MS = 6e4;
+var SmsInbox = class {
+  constructor(env, api) {
+    this.env = env;
+    this.requests = new DataRequests(api, (code, message, details) => new SmsError(code, message, details));
+  }
+  env;
+  requests;
+  /** The user's conversations on all their numbers, newest activity first, with their own unread counts. */
+  conversations(options = {}) {
+    return this.get(PATHS.smsConversations, pageQuery(options));
+  }
+  /** One conversation's messages, newest first. */
+  messages(phoneId, withParty, options = {}) {
+    return this.get(PATHS.smsMessages, { phoneId, with: withParty, ...pageQuery(options) });
+  }
+  /**
+   * Move this user's read mark up to the message `upTo` (a messageSid; never back). Their other
+   * devices hear `sms.read`; colleagues sharing the number keep their own count.
+   */
+  async markRead(phoneId, withParty, upTo) {
+    return await this.requests.json("POST", PATHS.smsRead, { phoneId, with: withParty, upTo });
+  }
+  /**
+   * Text `to` from the number `phoneId`. Resolves to the stored message (also announced to
+   * every user of the number as `sms.sent`). Rejects with an `SmsError`: `recipient_opted_out`
+   * (409), `destination_not_allowed` (403, `reason` `region` or `premium`),
+   * `destination_refused` or `phone_not_assigned` (403), `invalid_field` with `field` (400; an
+   * empty or too long body is refused here, without a request), `rate_limited` (429, `reason`
+   * `texts_per_minute` or `new_recipients_per_day`, when its Retry-After is longer than a
+   * minute or the tries are used up), or, once the tries are used up, `twilio_unavailable`
+   * (503) or `network`.
+   */
+  async send(phoneId, to, body, options = {}) {
+    const clientMessageId = options.clientMessageId ?? this.env.randomUUID();
+    const characters = [...body].length;
+    if (characters === 0 || characters > MAX_SMS_CHARS) {
+      throw new SmsError("invalid_field", `body must be 1 to ${MAX_SMS_CHARS} characters`, { field: "body", clientMessageId });
+    }
+    const attempts = Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.requests.json("POST", PATHS.smsSend, { phoneId, to, body, clientMessageId });
+      } catch (error) {
+        if (!(error instanceof SmsError)) throw error;
+        error.clientMessageId = clientMessageId;
+        const wait = error.retryAfterMs ?? backoffMs(attempt, () => this.env.random());
+        if (attempt >= attempts || !retriable(error) || wait > MAX_RETRY_AFTER_MS) throw error;
+        await this.sleep(wait, options.signal, clientMessageId);
+      }
+    }
+  }
+  /** A file of an MMS (`message.media[i].index`), fetched through the service with the app token. */
+  media(messageSid, index) {
+    return this.requests.blob(withQuery(PATHS.smsMedia, { messageSid, index: String(index) }));
+  }
+  get(path, query) {
+    return this.requests.json("GET", withQuery(path, query));
+  }
+  sleep(ms, signal, clientMessageId) {
+    return new Promise((resolve, reject) => {
+      const aborted = () => new SmsError("aborted", "the send was given up before it succeeded", { clientMessageId });
+      if (signal?.aborted) {
+        reject(aborted());
+        return;
+      }
+      const timer = this.env.setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        this.env.clearTimeout(timer);
+        reject(aborted());
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+};
+function retriable(error) {
+  if (error.code === "network" || error.code === "send_in_progress") return true;
+  const status = error.status ?? 0;
+  return status === 408 || status === 429 || status >= 500 && status !== 502;
+}
+
 // src/environment.ts
 function browserStorage() {
   try {
@@ -37,39 +305,13 @@ function labelFromUserAgent(userAgent) {
   return os ? `${browser} on ${os}` : browser;
 }
 
-// src/api.ts
-var PATHS = {
-  register: "/phone/voice/register-device",
-  heartbeat: "/phone/voice/heartbeat",
-  unregister: "/phone/voice/unregister-device",
-  devices: "/phone/voice/devices",
-  userPhones: "/phone/user-phones",
-  events: "/phone/events",
-  ticket: "/phone/events/ticket",
-  smsConversations: "/phone/sms/conversations",
-  smsMessages: "/phone/sms/messages",
-  smsRead: "/phone/sms/read",
-  smsSend: "/phone/sms/send",
-  smsMedia: "/phone/sms/media",
-  calls: "/phone/calls",
-  callsSeen: "/phone/calls/seen",
-  /** `/{recordingSid}` follows. */
-  voicemail: "/phone/voicemail"
+// src/lifecycle.ts
+var Run = class {
+  next = { kind: "idle" };
 };
-
-// src/backoff.ts
-var FIRST_BACKOFF_MS = 1e3;
-var MAX_BACKOFF_MS = 3e4;
-function backoffMs(failures, random) {
-  const base = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, failures - 1));
-  return base / 2 + base / 2 * random();
-}
-function retryAfterMs(value, now) {
-  if (value === null || value.trim() === "") return void 0;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1e3;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? void 0 : Math.max(0, date - now);
+var STOPPED = { state: "stopped", leader: false, suspended: false };
+function isRunning(lifecycle) {
+  return lifecycle.leader && lifecycle.state !== "signedOut";
 }
 
 // src/events.ts
@@ -425,262 +667,6 @@ var RealtimeChannel = class {
   }
 };
 
-// src/requests.ts
-var ServiceError = class extends Error {
-  name = "ServiceError";
-  code;
-  /** The HTTP status, when the server answered. */
-  status;
-  /** The request field at fault, with `invalid_field`. */
-  field;
-  /**
-   * Which rule refused: `region` or `premium` with `destination_not_allowed`;
-   * `texts_per_minute` or `new_recipients_per_day` with `rate_limited`.
-   */
-  reason;
-  /** How long the server asked to wait (`Retry-After`), with 503 and 429. */
-  retryAfterMs;
-  constructor(code, message, details = {}) {
-    super(message);
-    this.code = code;
-    this.status = details.status;
-    this.field = details.field;
-    this.reason = details.reason;
-    this.retryAfterMs = details.retryAfterMs;
-  }
-};
-function pageQuery({ before, limit }) {
-  return { ...before ? { before } : {}, ...limit !== void 0 ? { limit: String(limit) } : {} };
-}
-function withQuery(path, query) {
-  const search = new URLSearchParams(query).toString();
-  return search ? `${path}?${search}` : path;
-}
-function ok(response) {
-  return response.status >= 200 && response.status < 300;
-}
-var DataRequests = class {
-  constructor(api, make) {
-    this.api = api;
-    this.make = make;
-  }
-  api;
-  make;
-  /** The JSON object a 2xx answer carries; else rejects with the error it means. */
-  async json(method, path, body) {
-    return this.answer(await this.api.exchange(method, path, body));
-  }
-  /** The file a 2xx answer carries, with its type; else rejects with the error it means. */
-  async blob(path) {
-    const exchange = await this.api.exchange("GET", path);
-    if (exchange.kind === "response" && ok(exchange.response)) return exchange.response.blob();
-    throw await this.failure(exchange);
-  }
-  async answer(exchange) {
-    if (exchange.kind === "response" && ok(exchange.response)) {
-      const body = await exchange.response.json().catch(() => void 0);
-      if (typeof body === "object" && body !== null) return body;
-      throw this.make("malformed_response", "the service answered with no JSON object", { status: exchange.response.status });
-    }
-    throw await this.failure(exchange);
-  }
-  async failure(exchange) {
-    switch (exchange.kind) {
-      case "network":
-        return this.make("network", "the service could not be reached", {});
-      case "appToken":
-        return this.make("app_token", exchange.message, {});
-      case "response": {
-        const { status } = exchange.response;
-        const body = await exchange.response.json().catch(() => void 0);
-        const retryAfterMs2 = this.api.retryAfter(exchange.response);
-        return this.make(body?.error?.code ?? `http_${status}`, body?.error?.message ?? body?.message ?? `HTTP ${status}`, {
-          status,
-          ...body?.error?.field ? { field: body.error.field } : {},
-          ...body?.error?.reason ? { reason: body.error.reason } : {},
-          ...retryAfterMs2 !== void 0 ? { retryAfterMs: retryAfterMs2 } : {}
-        });
-      }
-    }
-  }
-};
-
-// src/segments.ts
-var MAX_SMS_CHARS = 1600;
-var GSM_BASIC = new Set(
-  `@£$¥èéùìòÇ
-Øø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà`
-);
-var GSM_EXTENDED = new Set("^{}\\[~]|€\f");
-function segments(body) {
-  const characters = [...body].length;
-  const sendable = characters > 0 && characters <= MAX_SMS_CHARS;
-  let septets = 0;
-  for (const c of body) {
-    if (GSM_BASIC.has(c)) {
-      septets += 1;
-    } else if (GSM_EXTENDED.has(c)) {
-      septets += 2;
-    } else {
-      return { encoding: "UCS-2", segments: parts(body.length, 70, 67), characters, sendable };
-    }
-  }
-  return { encoding: "GSM-7", segments: parts(septets, 160, 153), characters, sendable };
-}
-function parts(units, single, each) {
-  return units <= single ? 1 : Math.ceil(units / each);
-}
-
-// src/inbox.ts
-var SmsError = class extends ServiceError {
-  name = "SmsError";
-  /** With `send`: the id the text was sent with. Pass it again to retry without texting twice. */
-  clientMessageId;
-  constructor(code, message, details = {}) {
-    super(code, message, details);
-    this.clientMessageId = details.clientMessageId;
-  }
-};
-var DEFAULT_ATTEMPTS = 4;
-var MAX_RETRY_AFTER_MS = 6e4;
-var SmsInbox = class {
-  constructor(env, api) {
-    this.env = env;
-    this.requests = new DataRequests(api, (code, message, details) => new SmsError(code, message, details));
-  }
-  env;
-  requests;
-  /** The user's conversations on all their numbers, newest activity first, with their own unread counts. */
-  conversations(options = {}) {
-    return this.get(PATHS.smsConversations, pageQuery(options));
-  }
-  /** One conversation's messages, newest first. */
-  messages(phoneId, withParty, options = {}) {
-    return this.get(PATHS.smsMessages, { phoneId, with: withParty, ...pageQuery(options) });
-  }
-  /**
-   * Move this user's read mark up to the message `upTo` (a messageSid; never back). Their other
-   * devices hear `sms.read`; colleagues sharing the number keep their own count.
-   */
-  async markRead(phoneId, withParty, upTo) {
-    return await this.requests.json("POST", PATHS.smsRead, { phoneId, with: withParty, upTo });
-  }
-  /**
-   * Text `to` from the number `phoneId`. Resolves to the stored message (also announced to
-   * every user of the number as `sms.sent`). Rejects with an `SmsError`: `recipient_opted_out`
-   * (409), `destination_not_allowed` (403, `reason` `region` or `premium`),
-   * `destination_refused` or `phone_not_assigned` (403), `invalid_field` with `field` (400; an
-   * empty or too long body is refused here, without a request), `rate_limited` (429, `reason`
-   * `texts_per_minute` or `new_recipients_per_day`, when its Retry-After is longer than a
-   * minute or the tries are used up), or, once the tries are used up, `twilio_unavailable`
-   * (503) or `network`.
-   */
-  async send(phoneId, to, body, options = {}) {
-    const clientMessageId = options.clientMessageId ?? this.env.randomUUID();
-    const characters = [...body].length;
-    if (characters === 0 || characters > MAX_SMS_CHARS) {
-      throw new SmsError("invalid_field", `body must be 1 to ${MAX_SMS_CHARS} characters`, { field: "body", clientMessageId });
-    }
-    const attempts = Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS);
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.requests.json("POST", PATHS.smsSend, { phoneId, to, body, clientMessageId });
-      } catch (error) {
-        if (!(error instanceof SmsError)) throw error;
-        error.clientMessageId = clientMessageId;
-        const wait = error.retryAfterMs ?? backoffMs(attempt, () => this.env.random());
-        if (attempt >= attempts || !retriable(error) || wait > MAX_RETRY_AFTER_MS) throw error;
-        await this.sleep(wait, options.signal, clientMessageId);
-      }
-    }
-  }
-  /** A file of an MMS (`message.media[i].index`), fetched through the service with the app token. */
-  media(messageSid, index) {
-    return this.requests.blob(withQuery(PATHS.smsMedia, { messageSid, index: String(index) }));
-  }
-  get(path, query) {
-    return this.requests.json("GET", withQuery(path, query));
-  }
-  sleep(ms, signal, clientMessageId) {
-    return new Promise((resolve, reject) => {
-      const aborted = () => new SmsError("aborted", "the send was given up before it succeeded", { clientMessageId });
-      if (signal?.aborted) {
-        reject(aborted());
-        return;
-      }
-      const timer = this.env.setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        this.env.clearTimeout(timer);
-        reject(aborted());
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-};
-function retriable(error) {
-  if (error.code === "network" || error.code === "send_in_progress") return true;
-  const status = error.status ?? 0;
-  return status === 408 || status === 429 || status >= 500 && status !== 502;
-}
-
-// src/call-history.ts
-var CallsError = class extends ServiceError {
-  name = "CallsError";
-};
-var CallHistory = class {
-  requests;
-  constructor(api) {
-    this.requests = new DataRequests(api, (code, message, details) => new CallsError(code, message, details));
-  }
-  /** The user's calls, newest first, with `unseenMissed` (missed calls and voicemails to them after their seen mark, in this page). */
-  async calls(options = {}) {
-    return await this.requests.json("GET", withQuery(PATHS.calls, pageQuery(options)));
-  }
-  /** Move this user's seen mark up to the call `upTo` (a callSid; never back). Their devices hear `calls.seen`. */
-  async markCallsSeen(upTo) {
-    return await this.requests.json("POST", PATHS.callsSeen, { upTo });
-  }
-  /**
-   * A voicemail's recording (`audio/mpeg`, or `audio/wav` with `{ format: 'wav' }`), fetched
-   * with the app token in a header: play it from `URL.createObjectURL(blob)`. Rejects with
-   * `not_found` when it is not on one of the user's calls, or is gone at Twilio.
-   */
-  voicemail(recordingSid, options = {}) {
-    const path = `${PATHS.voicemail}/${encodeURIComponent(recordingSid)}`;
-    return this.requests.blob(withQuery(path, options.format === "wav" ? { format: "wav" } : {}));
-  }
-  /** Delete a voicemail at Twilio and from every entry that shows it (for a group's number, any member may). */
-  async deleteVoicemail(recordingSid) {
-    return await this.requests.json("DELETE", `${PATHS.voicemail}/${encodeURIComponent(recordingSid)}`);
-  }
-};
-
-// src/storage.ts
-var STORAGE_KEYS = {
-  deviceId: "softphone.deviceId",
-  /** Set when this device was signed out (remotely or by `signOut()`): no automatic start. */
-  signedOut: "softphone.signedOut"
-};
-function loadDeviceId(storage, randomUUID) {
-  const stored = storage?.getItem(STORAGE_KEYS.deviceId);
-  if (stored && /^[A-Za-z0-9._:-]{1,128}$/.test(stored)) return stored;
-  const id = `web_${randomUUID()}`;
-  storage?.setItem(STORAGE_KEYS.deviceId, id);
-  return id;
-}
-function isSignedOutStored(storage) {
-  return storage?.getItem(STORAGE_KEYS.signedOut) != null;
-}
-function rememberSignedOut(storage, now) {
-  storage?.setItem(STORAGE_KEYS.signedOut, String(now));
-}
-function forgetSignedOut(storage) {
-  storage?.removeItem(STORAGE_KEYS.signedOut);
-}
-
 // src/emitter.ts
 var Emitter = class {
   handlers = /* @__PURE__ */ new Map();
@@ -792,6 +778,29 @@ var TRANSITIONS = {
   signedOut: ["starting", "stopped"]
 };
 
+// src/storage.ts
+var STORAGE_KEYS = {
+  deviceId: "softphone.deviceId",
+  /** Set when this device was signed out (remotely or by `signOut()`): no automatic start. */
+  signedOut: "softphone.signedOut"
+};
+function loadDeviceId(storage, randomUUID) {
+  const stored = storage?.getItem(STORAGE_KEYS.deviceId);
+  if (stored && /^[A-Za-z0-9._:-]{1,128}$/.test(stored)) return stored;
+  const id = `web_${randomUUID()}`;
+  storage?.setItem(STORAGE_KEYS.deviceId, id);
+  return id;
+}
+function isSignedOutStored(storage) {
+  return storage?.getItem(STORAGE_KEYS.signedOut) != null;
+}
+function rememberSignedOut(storage, now) {
+  storage?.setItem(STORAGE_KEYS.signedOut, String(now));
+}
+function forgetSignedOut(storage) {
+  storage?.removeItem(STORAGE_KEYS.signedOut);
+}
+
 // src/tabs.ts
 var Tabs = class {
   constructor(Channel, name, tabId, host) {
@@ -865,29 +874,33 @@ var TabPresence = class {
   /** `web_` + a UUID, created once per browser profile and kept in localStorage. */
   deviceId;
   env;
+  /** The clock and timers of its environment (the browser's, or `options.environment`'s): what RecentCalls waits with. */
+  clock;
   options;
   events = new Emitter();
   api;
   /** The other tabs of this browser profile. */
   tabs;
-  _state = "stopped";
-  _leader = false;
-  /** The `leader` flag last announced with a `leader` event. */
-  announcedLeader = false;
+  /** The state, whether this tab leads, and what that state holds. Changed only by `enter`. */
+  lifecycle = STOPPED;
   twilio = { state: void 0 };
   _realtimeState = "closed";
   /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
   log = new EventLog();
-  /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
-  registeredAt = 0;
   constructor(options) {
     this.options = options;
     this.env = { ...browserEnvironment(), ...options.environment };
+    const env = this.env;
+    this.clock = {
+      now: () => env.now(),
+      setTimeout: (callback, ms) => env.setTimeout(callback, ms),
+      clearTimeout: (handle) => env.clearTimeout(handle)
+    };
     this.deviceId = loadDeviceId(this.env.storage, () => this.env.randomUUID());
     this.api = new ApiClient(this.env, options.apiBaseUrl, options.getAppToken);
     this.tabs = new Tabs(this.env.BroadcastChannel, `softphone-presence:${this.deviceId}`, this.env.randomUUID(), {
       greet: () => {
-        if (!this._leader) return;
+        if (!this.lifecycle.leader) return;
         this.broadcastState();
         this.post({ type: "log", ...this.log.snapshot() });
       },
@@ -895,11 +908,11 @@ var TabPresence = class {
     });
   }
   get state() {
-    return this._state;
+    return this.lifecycle.state;
   }
   /** Whether this tab runs the Twilio Device and the heartbeats for the browser. */
   get isLeader() {
-    return this._leader;
+    return this.lifecycle.leader;
   }
   get twilioStatus() {
     return this.twilio;
@@ -915,50 +928,45 @@ var TabPresence = class {
     this.events.off(type, handler);
   }
   // ── state and the other tabs ──────────────────────────────────────────────
-  setState(next, reason) {
-    if (next === this._state) return;
-    if (this._leader && !TRANSITIONS[this._state].includes(next)) {
-      throw new Error(`softphone-presence: no transition ${this._state} → ${next}`);
+  /**
+   * Move to `next` and tell the app what changed (`leader`, then `state`) and the other tabs. A
+   * leader that stays one follows TRANSITIONS; a follower mirrors, a new leader starts over.
+   */
+  enter(next, reason) {
+    const previous = this.lifecycle;
+    if (previous.leader && next.leader && next.state !== previous.state && !TRANSITIONS[previous.state].includes(next.state)) {
+      throw new Error(`softphone-presence: no transition ${previous.state} → ${next.state}`);
     }
-    this.forceState(next, reason);
-  }
-  /** Change state without the leader's rules: a follower mirrors, a new leader starts over. */
-  forceState(next, reason) {
-    const previous = this._state;
-    if (this._leader !== this.announcedLeader) {
-      this.announcedLeader = this._leader;
-      this.events.emit("leader", { leader: this._leader });
-    }
-    if (next === previous) return;
-    this._state = next;
-    this.events.emit("state", { state: next, previous, leader: this._leader, ...reason ? { reason } : {} });
+    this.lifecycle = next;
+    if (next.leader !== previous.leader) this.events.emit("leader", { leader: next.leader });
+    if (next.state === previous.state) return;
+    this.events.emit("state", { state: next.state, previous: previous.state, leader: next.leader, ...reason ? { reason } : {} });
     this.broadcastState();
   }
   post(message) {
     this.tabs.post(message);
   }
   broadcastState() {
-    if (this._leader && this._state !== "stopped") {
-      this.post({ type: "state", tab: this.tabs.tabId, state: this._state, twilio: this.twilio, realtime: this._realtimeState });
-    }
+    const { leader, state } = this.lifecycle;
+    if (leader) this.post({ type: "state", tab: this.tabs.tabId, state, twilio: this.twilio, realtime: this._realtimeState });
   }
   onTabMessage(message) {
-    if (this._leader) {
+    if (this.lifecycle.leader) {
       if (message.type === "signIn") this.signInNow();
-      else if (message.type === "signedOut" && this._state !== "signedOut") this.enterSignedOut();
+      else if (message.type === "signedOut" && this.lifecycle.state !== "signedOut") this.enterSignedOut();
       return;
     }
     switch (message.type) {
       case "state":
         if (this.tabs.handover && message.tab !== this.tabs.handover.from) this.tabs.handover = null;
-        if (message.state === "stopped" || this._state === "stopped") return;
+        if (message.state === "stopped" || this.lifecycle.state === "stopped") return;
         this.twilio = message.twilio;
         this.events.emit("twilio", message.twilio);
         this.setRealtimeState(message.realtime);
-        if (message.state !== this._state) this.forceState(message.state);
+        this.mirror(message.state);
         return;
       case "events":
-        if (this._state !== "stopped") this.deliverEvents(message.events);
+        if (this.lifecycle.state !== "stopped") this.deliverEvents(message.events);
         return;
       case "cursor":
         this.log.advance(message.cursor);
@@ -967,9 +975,15 @@ var TabPresence = class {
         this.log.merge(message);
         return;
       case "resync":
-        if (this._state !== "stopped") this.events.emit("resync", { reason: "cursor_expired" });
+        if (this.lifecycle.state !== "stopped") this.events.emit("resync", { reason: "cursor_expired" });
         return;
     }
+  }
+  /** A tab that follows shows the leading tab's state. */
+  mirror(state) {
+    const now = this.lifecycle;
+    if (now.leader || now.state === "stopped" || now.state === state) return;
+    this.enter({ ...now, state });
   }
   // ── the server's events ───────────────────────────────────────────────────
   /**
@@ -980,7 +994,7 @@ var TabPresence = class {
   deliverEvents(events) {
     const fresh = events.filter((event) => this.log.accept(event));
     if (fresh.length === 0) return;
-    if (this._leader) this.post({ type: "events", events: fresh });
+    if (this.lifecycle.leader) this.post({ type: "events", events: fresh });
     for (const event of fresh) {
       this.events.emit("event", event);
       if (EVENT_TYPES.includes(event.type)) {
@@ -994,7 +1008,10 @@ var TabPresence = class {
   }
   /** Signed out after its latest register: an older sign-out was lifted by a sign-in since. */
   signsThisDeviceOut(event) {
-    return isEventOf(event, "device.signedOut") && event.data.deviceId === this.deviceId && event.at >= this.registeredAt && this._leader && this._state !== "signedOut" && this._state !== "stopped";
+    const now = this.lifecycle;
+    if (!now.leader || now.state === "signedOut") return false;
+    const registeredAt = now.device?.registration.device?.lastSeen ?? 0;
+    return isEventOf(event, "device.signedOut") && event.data.deviceId === this.deviceId && event.at >= registeredAt;
   }
   setRealtimeState(state, broadcast = true) {
     if (state === this._realtimeState) return;
@@ -1091,34 +1108,15 @@ async function loadTwilioDevice() {
   return sdk.Device;
 }
 
-// src/presence.ts
+// src/request-loop.ts
 var JITTER = 0.1;
 var MIN_BACKOFF_MS = 500;
+var DEFAULT_INTERVAL_SECONDS = 60;
 var REPORT_DELAY_MS = 1e3;
-var SoftphonePresence = class extends TabPresence {
-  /** The user's SMS inbox: conversations, messages, read marks, sending, media. Usable in any tab. */
-  inbox;
-  /** The user's call history: recent calls, their seen mark, voicemail. Usable in any tab. */
-  history;
+var RequestLoop = class extends TabPresence {
   label;
-  _registration = null;
-  /** Bumped whenever the lifecycle is torn down: late answers of an older run are dropped. */
-  run = 0;
-  busy = false;
-  timer = null;
-  timerDue = 0;
-  needsRegister = false;
-  /** A register was asked for while a request was in flight: run it right after, if live. */
-  registerAfterStep = false;
+  /** The user asked to sign in: the next register says so (kept until one has, or `signOut()`). */
   signInPending = false;
-  failures = 0;
-  expiresAtMs = 0;
-  intervalSeconds = 60;
-  reportedTwilioState;
-  releaseLock = null;
-  lockRequest = null;
-  /** Torn down by `pagehide`: a `pageshow` from the back/forward cache starts again. */
-  suspended = false;
   /** The Twilio Device, run by the leading tab. */
   runner;
   /** Runs in the leading tab while it is registered; `null` without WebSockets. */
@@ -1126,8 +1124,6 @@ var SoftphonePresence = class extends TabPresence {
   constructor(options) {
     super(options);
     this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
-    this.inbox = new SmsInbox(this.env, this.api);
-    this.history = new CallHistory(this.api);
     this.runner = new TwilioDeviceRunner({
       Device: options.Device,
       deviceOptions: options.deviceOptions,
@@ -1135,7 +1131,7 @@ var SoftphonePresence = class extends TabPresence {
       setStatus: (status) => this.setTwilio(status),
       created: (device) => this.events.emit("device", device),
       failed: (error) => this.events.emit("error", error),
-      renew: () => this.renew()
+      renew: () => this.askRegister()
     });
     this.realtime = this.env.WebSocket ? new RealtimeChannel({
       env: this.env,
@@ -1151,17 +1147,200 @@ var SoftphonePresence = class extends TabPresence {
         this.post({ type: "resync" });
         this.events.emit("resync", { reason: "cursor_expired" });
       },
-      notRegistered: () => this.renew(),
+      notRegistered: () => this.askRegister(),
       state: (state) => this.setRealtimeState(state)
     }) : null;
+  }
+  /** The last register-device response of this run (token, assigned phones, device, presence). */
+  get registration() {
+    return isRunning(this.lifecycle) ? this.lifecycle.device?.registration ?? null : null;
+  }
+  // ── a run ─────────────────────────────────────────────────────────────────
+  /** Begin a run of the request loop: `starting`, and a register at once. */
+  beginRun(releaseLock) {
+    const run = new Run();
+    this.enter({ state: "starting", leader: true, releaseLock, run, device: null, registerNext: true });
+    if (this.current(run)) this.schedule(run, 0);
+  }
+  /** The run is over: no timer, no request, no realtime channel, no Device. The caller leaves its state. */
+  endRun() {
+    const now = this.lifecycle;
+    if (isRunning(now)) {
+      if (now.run.next.kind === "waiting") this.env.clearTimeout(now.run.next.timer);
+      now.run.next = { kind: "ended" };
+    }
+    this.realtime?.stop();
+    this.runner.destroy();
+  }
+  /** Register again for a fresh token (then `device.updateToken(token)`), or to sign in. */
+  askRegister() {
+    const now = this.lifecycle;
+    if (!isRunning(now) || now.run.next.kind === "ended") return;
+    this.enter({ ...now, registerNext: true });
+    if (now.run.next.kind === "requesting") now.run.next.registerAfter = true;
+    else this.schedule(now.run, 0);
+  }
+  /** The running state of `run`, or `null` once that run has ended. */
+  current(run) {
+    const now = this.lifecycle;
+    return isRunning(now) && now.run === run && run.next.kind !== "ended" ? now : null;
+  }
+  // ── the request loop ──────────────────────────────────────────────────────
+  schedule(run, ms) {
+    if (run.next.kind === "waiting") this.env.clearTimeout(run.next.timer);
+    const due = this.env.now() + ms;
+    const timer = this.env.setTimeout(() => void this.step(run), ms);
+    run.next = { kind: "waiting", timer, due };
+  }
+  /** One request: register when needed (or when the TTL has passed), else heartbeat; then the next. */
+  async step(run) {
+    const now = this.current(run);
+    if (!now || run.next.kind !== "waiting") return;
+    const flight = { kind: "requesting", registerAfter: false };
+    run.next = flight;
+    const { device } = now;
+    const delay = now.registerNext || !device || this.env.now() >= device.expiresAtMs ? await this.register(run) : await this.heartbeat(run, device);
+    const after = this.current(run);
+    if (!after) return;
+    if (delay === null) {
+      run.next = { kind: "idle" };
+      return;
+    }
+    const again = flight.registerAfter && after.registerNext && after.state === "live";
+    this.schedule(run, again ? 0 : delay);
+  }
+  /** The delay before the next request, or `null` for none (the run ended meanwhile). */
+  async register(run) {
+    const signIn = this.signInPending;
+    const outcome = await this.call(PATHS.register, {
+      deviceId: this.deviceId,
+      platform: "web",
+      label: this.label,
+      capabilities: this.options.capabilities ?? ["voice"],
+      ...this.twilio.state ? { twilioState: this.twilio.state } : {},
+      ...signIn ? { signIn: true } : {}
+    });
+    const now = this.current(run);
+    if (!now) return null;
+    if (outcome.kind !== "ok") return this.failed(now, outcome);
+    const registration = outcome.body;
+    if (signIn) this.signInPending = false;
+    const device = {
+      ...noted(now.device, registration.device, registration.presence),
+      registration,
+      reportedTwilioState: this.twilio.state
+    };
+    this.enter(now.state === "reconnecting" ? { ...now, device, registerNext: this.signInPending, failures: 0 } : { ...now, device, registerNext: this.signInPending });
+    this.tabs.handover = null;
+    this.events.emit("registered", registration);
+    if (registration.evictedDeviceIds?.length) {
+      this.events.emit("evicted", { deviceIds: registration.evictedDeviceIds });
+    }
+    await this.runner.use(registration.token, () => this.current(run) !== null);
+    const after = this.current(run);
+    if (!after) return null;
+    this.enter(live(after, device));
+    this.realtime?.start();
+    this.realtime?.registered();
+    const changed = this.runner.device !== null && this.twilio.state !== device.reportedTwilioState;
+    return changed ? REPORT_DELAY_MS : this.jittered(device.intervalSeconds);
+  }
+  async heartbeat(run, device) {
+    const twilioState = this.twilio.state;
+    const report = twilioState !== void 0 && twilioState !== device.reportedTwilioState;
+    const outcome = await this.call(PATHS.heartbeat, {
+      deviceId: this.deviceId,
+      ...report ? { twilioState } : {}
+    });
+    const now = this.current(run);
+    if (!now) return null;
+    if (outcome.kind !== "ok") return this.failed(now, outcome);
+    const beat = outcome.body;
+    const next = { ...device, ...noted(device, beat.device, beat.presence), reportedTwilioState: twilioState };
+    this.enter(live(now, next));
+    return this.jittered(next.intervalSeconds);
+  }
+  /** What a refused or failed request leads to: the delay before the next, or `null` for none. */
+  failed(now, outcome) {
+    const failures = now.state === "reconnecting" ? now.failures : 0;
+    switch (outcome.kind) {
+      case "notRegistered":
+        this.enter(reconnecting(now, failures, true), "device_not_registered");
+        return 0;
+      case "signedOut":
+        this.rememberSignedOut();
+        this.enterSignedOut();
+        return null;
+      case "transient":
+        this.enter(reconnecting(now, failures + 1, now.registerNext), outcome.reason);
+        return this.backoff(failures + 1, outcome.retryAfterMs, now.device);
+      case "unauthorized":
+        this.events.emit("error", outcome.error);
+        this.options.onSignInRequired?.();
+        this.stopAfterError();
+        return null;
+      case "fatal":
+        this.events.emit("error", outcome.error);
+        this.stopAfterError();
+        return null;
+      case "cursorExpired":
+        return null;
+    }
+  }
+  jittered(seconds) {
+    return seconds * 1e3 * (1 - JITTER + 2 * JITTER * this.env.random());
+  }
+  /** Retry-After when the server gave one, else exponential with jitter, inside the TTL. */
+  backoff(failures, retryAfterMs2, device) {
+    if (retryAfterMs2 !== void 0) return retryAfterMs2;
+    const delay = backoffMs(failures, () => this.env.random());
+    const left = (device?.expiresAtMs ?? 0) - this.env.now();
+    return left > 0 ? Math.min(delay, Math.max(MIN_BACKOFF_MS, left / 2)) : delay;
+  }
+  call(path, body) {
+    return this.api.request("POST", path, body);
+  }
+  // ── the Twilio Device ─────────────────────────────────────────────────────
+  setTwilio(status) {
+    this.twilio = status;
+    this.events.emit("twilio", status);
+    this.broadcastState();
+    const now = this.lifecycle;
+    if (this.runner.device !== null && now.state === "live" && now.leader && status.state !== now.device.reportedTwilioState && now.run.next.kind === "waiting" && now.run.next.due > this.env.now() + REPORT_DELAY_MS) {
+      this.schedule(now.run, REPORT_DELAY_MS);
+    }
+  }
+};
+function live(from, device) {
+  const { releaseLock, run, registerNext } = from;
+  return { state: "live", leader: true, releaseLock, run, device, registerNext };
+}
+function reconnecting(from, failures, registerNext) {
+  const { releaseLock, run, device } = from;
+  return { state: "reconnecting", leader: true, releaseLock, run, device, registerNext, failures };
+}
+function noted(before, device, presence) {
+  return {
+    expiresAtMs: device?.expiresAt ? device.expiresAt * 1e3 : before?.expiresAtMs ?? 0,
+    intervalSeconds: presence?.heartbeatIntervalSeconds || before?.intervalSeconds || DEFAULT_INTERVAL_SECONDS
+  };
+}
+
+// src/presence.ts
+var SoftphonePresence = class extends RequestLoop {
+  /** The user's SMS inbox: conversations, messages, read marks, sending, media. Usable in any tab. */
+  inbox;
+  /** The user's call history: recent calls, their seen mark, voicemail. Usable in any tab. */
+  history;
+  constructor(options) {
+    super(options);
+    this.inbox = new SmsInbox(this.env, this.api);
+    this.history = new CallHistory(this.api);
     this.env.page?.addEventListener("pagehide", () => this.onPageHide());
     this.env.page?.addEventListener("pageshow", (event) => {
-      if (event.persisted && this.suspended) this.start();
+      const now = this.lifecycle;
+      if (event.persisted && now.state === "stopped" && now.suspended) this.start();
     });
-  }
-  /** The last register-device response of this tab (token, assigned phones, device, presence). */
-  get registration() {
-    return this._registration;
   }
   /** The Twilio Device this tab runs, if it leads. */
   get device() {
@@ -1173,17 +1352,14 @@ var SoftphonePresence = class extends TabPresence {
    * back. Calling it again while running only forwards a sign-in to the tab that leads.
    */
   start(options = {}) {
-    this.suspended = false;
     if (options.signIn) {
       forgetSignedOut(this.env.storage);
       this.signInPending = true;
     }
-    if (this._state !== "stopped") {
+    if (this.lifecycle.state !== "stopped") {
       if (options.signIn) this.signInNow();
       return;
     }
-    this.setState("starting");
-    this.tabs.open();
     this.requestLead();
   }
   /**
@@ -1191,11 +1367,12 @@ var SoftphonePresence = class extends TabPresence {
    * Device. Another open tab of this browser then takes over.
    */
   async stop() {
-    if (this._state === "stopped") return;
-    const unregister = this._leader && this._state !== "signedOut";
+    const now = this.lifecycle;
+    if (now.state === "stopped") return;
+    const unregister = now.leader && now.state !== "signedOut";
     const body = this.unregisterBody();
     const release = this.takeLockRelease();
-    this.teardown("stopped");
+    this.teardown(false);
     try {
       if (unregister) await this.call(PATHS.unregister, body);
     } finally {
@@ -1209,238 +1386,78 @@ var SoftphonePresence = class extends TabPresence {
   async signOut() {
     this.rememberSignedOut();
     this.signInPending = false;
-    if (this._leader) this.enterSignedOut();
+    if (this.lifecycle.leader) this.enterSignedOut();
     else this.post({ type: "signedOut" });
-    if (this._state !== "stopped" && !this._leader) this.setState("signedOut");
+    this.mirror("signedOut");
     await this.call(PATHS.unregister, { deviceId: this.deviceId, signOut: true });
   }
   // ── leadership ────────────────────────────────────────────────────────────
+  /** `starting`, following until the lock is this tab's (at once without Web Locks). */
   requestLead() {
     const locks = this.env.locks;
-    if (!locks) {
-      this.lead();
+    const request = locks ? new AbortController() : null;
+    this.enter({ state: "starting", leader: false, lockRequest: request });
+    this.tabs.open();
+    if (!locks || !request) {
+      this.lead(() => {
+      });
       return;
     }
-    const run = this.run;
-    const request = new AbortController();
-    this.lockRequest = request;
     locks.request(`softphone-presence:${this.deviceId}`, { signal: request.signal }, () => {
-      if (run !== this.run) return;
-      return new Promise((release) => {
-        this.releaseLock = release;
-        this.lockRequest = null;
-        this.lead();
-      });
+      const now = this.lifecycle;
+      if (now.leader || now.state === "stopped" || now.lockRequest !== request) return;
+      return new Promise((release) => this.lead(release));
     }).catch(() => {
     });
   }
-  lead() {
-    this._leader = true;
+  lead(releaseLock) {
     this.twilio = { state: void 0 };
     this.setRealtimeState("closed", false);
     if (isSignedOutStored(this.env.storage) && !this.signInPending) {
-      this.forceState("signedOut");
+      this.enter({ state: "signedOut", leader: true, releaseLock });
     } else {
-      this.forceState("starting");
-      this.needsRegister = true;
-      this.setTimer(0);
+      this.beginRun(releaseLock);
     }
     this.broadcastState();
   }
+  /** The lock's release (called once the caller is done), the request for it withdrawn. */
   takeLockRelease() {
-    const release = this.releaseLock ?? (() => {
-    });
-    this.releaseLock = null;
-    this.lockRequest?.abort();
-    this.lockRequest = null;
-    return release;
+    const now = this.lifecycle;
+    if (now.leader) return now.releaseLock;
+    if (now.state !== "stopped") now.lockRequest?.abort();
+    return () => {
+    };
   }
   signInNow() {
-    if (!this._leader) {
+    const now = this.lifecycle;
+    if (!now.leader) {
       this.post({ type: "signIn" });
       return;
     }
     this.signInPending = true;
-    if (this._state === "signedOut") this.setState("starting");
-    this.askRegister();
-  }
-  askRegister() {
-    this.needsRegister = true;
-    if (this.busy) this.registerAfterStep = true;
-    else this.setTimer(0);
-  }
-  // ── the request loop ──────────────────────────────────────────────────────
-  setTimer(ms) {
-    if (this.timer !== null) this.env.clearTimeout(this.timer);
-    this.timerDue = this.env.now() + ms;
-    this.timer = this.env.setTimeout(() => {
-      this.timer = null;
-      void this.step();
-    }, ms);
-  }
-  clearTimer() {
-    if (this.timer !== null) this.env.clearTimeout(this.timer);
-    this.timer = null;
-  }
-  /** One request: register when needed (or when the TTL has passed), else heartbeat. */
-  async step() {
-    if (this.busy || !this._leader || this._state === "signedOut" || this._state === "stopped") return;
-    const run = this.run;
-    this.busy = true;
-    try {
-      const ttlPassed = this.env.now() >= this.expiresAtMs;
-      if (this.needsRegister || ttlPassed) await this.register(run);
-      else await this.heartbeat(run);
-    } finally {
-      if (run === this.run) this.busy = false;
-    }
-    if (run === this.run && this.registerAfterStep && this.needsRegister && this._state === "live") {
-      this.setTimer(0);
-    }
-    this.registerAfterStep = false;
-  }
-  async register(run) {
-    const signIn = this.signInPending;
-    const outcome = await this.call(PATHS.register, {
-      deviceId: this.deviceId,
-      platform: "web",
-      label: this.label,
-      capabilities: this.options.capabilities ?? ["voice"],
-      ...this.twilio.state ? { twilioState: this.twilio.state } : {},
-      ...signIn ? { signIn: true } : {}
-    });
-    if (run !== this.run) return;
-    if (outcome.kind !== "ok") {
-      this.failed(outcome);
-      return;
-    }
-    const registration = outcome.body;
-    if (signIn) this.signInPending = false;
-    this.needsRegister = this.signInPending;
-    this._registration = registration;
-    this.tabs.handover = null;
-    this.registeredAt = registration.device?.lastSeen ?? 0;
-    this.reportedTwilioState = this.twilio.state;
-    this.noteDevice(registration.device, registration.presence);
-    this.events.emit("registered", registration);
-    if (registration.evictedDeviceIds?.length) {
-      this.events.emit("evicted", { deviceIds: registration.evictedDeviceIds });
-    }
-    await this.runner.use(registration.token, () => run === this.run);
-    if (run !== this.run) return;
-    this.setState("live");
-    this.realtime?.start();
-    this.realtime?.registered();
-    const changed = this.runner.device !== null && this.twilio.state !== this.reportedTwilioState;
-    this.setTimer(changed ? REPORT_DELAY_MS : this.jittered(this.intervalSeconds));
-  }
-  async heartbeat(run) {
-    const twilioState = this.twilio.state;
-    const report = twilioState !== void 0 && twilioState !== this.reportedTwilioState;
-    const outcome = await this.call(PATHS.heartbeat, {
-      deviceId: this.deviceId,
-      ...report ? { twilioState } : {}
-    });
-    if (run !== this.run) return;
-    if (outcome.kind !== "ok") {
-      this.failed(outcome);
-      return;
-    }
-    const beat = outcome.body;
-    this.reportedTwilioState = twilioState;
-    this.noteDevice(beat.device, beat.presence);
-    this.setState("live");
-    this.setTimer(this.jittered(this.intervalSeconds));
-  }
-  noteDevice(device, presence) {
-    this.failures = 0;
-    if (device?.expiresAt) this.expiresAtMs = device.expiresAt * 1e3;
-    if (presence?.heartbeatIntervalSeconds) this.intervalSeconds = presence.heartbeatIntervalSeconds;
-  }
-  failed(outcome) {
-    switch (outcome.kind) {
-      case "notRegistered":
-        this.needsRegister = true;
-        this.setState("reconnecting", "device_not_registered");
-        this.setTimer(0);
-        return;
-      case "signedOut":
-        this.rememberSignedOut();
-        this.enterSignedOut();
-        return;
-      case "transient":
-        this.setState("reconnecting", outcome.reason);
-        this.setTimer(this.backoff(outcome.retryAfterMs));
-        return;
-      case "unauthorized":
-        this.events.emit("error", outcome.error);
-        this.options.onSignInRequired?.();
-        this.takeLockRelease()();
-        this.teardown("stopped");
-        return;
-      case "fatal":
-        this.events.emit("error", outcome.error);
-        this.takeLockRelease()();
-        this.teardown("stopped");
-        return;
-    }
-  }
-  jittered(seconds) {
-    return seconds * 1e3 * (1 - JITTER + 2 * JITTER * this.env.random());
-  }
-  /** Retry-After when the server gave one, else exponential with jitter, inside the TTL. */
-  backoff(retryAfterMs2) {
-    this.failures += 1;
-    if (retryAfterMs2 !== void 0) return retryAfterMs2;
-    const delay = backoffMs(this.failures, () => this.env.random());
-    const left = this.expiresAtMs - this.env.now();
-    return left > 0 ? Math.min(delay, Math.max(MIN_BACKOFF_MS, left / 2)) : delay;
-  }
-  // ── HTTP ──────────────────────────────────────────────────────────────────
-  call(path, body) {
-    return this.api.request("POST", path, body);
-  }
-  unregisterBody(registrationId = this._registration?.registrationId) {
-    return { deviceId: this.deviceId, ...registrationId ? { registrationId } : {} };
-  }
-  // ── the Twilio Device ─────────────────────────────────────────────────────
-  /** Register again for a fresh token, then `device.updateToken(token)`. */
-  renew() {
-    if (!this._leader || this._state === "signedOut" || this._state === "stopped") return;
-    this.askRegister();
-  }
-  setTwilio(status) {
-    this.twilio = status;
-    this.events.emit("twilio", status);
-    this.broadcastState();
-    if (this.runner.device !== null && this._state === "live" && status.state !== this.reportedTwilioState && !this.busy && this.timer !== null && this.timerDue > this.env.now() + REPORT_DELAY_MS) {
-      this.setTimer(REPORT_DELAY_MS);
-    }
+    if (now.state === "signedOut") this.beginRun(now.releaseLock);
+    else this.askRegister();
   }
   // ── ending ────────────────────────────────────────────────────────────────
   enterSignedOut() {
-    this.run += 1;
-    this.busy = false;
-    this.clearTimer();
-    this.realtime?.stop();
-    this.runner.destroy();
-    this._registration = null;
-    this.expiresAtMs = 0;
-    this.setState("signedOut");
+    const now = this.lifecycle;
+    if (!now.leader) return;
+    this.endRun();
+    this.enter({ state: "signedOut", leader: true, releaseLock: now.releaseLock });
   }
-  teardown(to) {
-    this.run += 1;
-    this.busy = false;
-    this.needsRegister = false;
-    this.clearTimer();
-    this.realtime?.stop();
-    this.runner.destroy();
-    this._registration = null;
-    this.expiresAtMs = 0;
-    this._leader = false;
-    this.setState(to);
+  stopAfterError() {
+    this.takeLockRelease()();
+    this.teardown(false);
+  }
+  /** Stopped; `suspended` by pagehide (a pageshow from the back/forward cache starts again). */
+  teardown(suspended) {
+    this.endRun();
+    this.enter({ state: "stopped", leader: false, suspended });
     this.setRealtimeState("closed");
     this.tabs.close();
+  }
+  unregisterBody(registrationId = this.registration?.registrationId) {
+    return { deviceId: this.deviceId, ...registrationId ? { registrationId } : {} };
   }
   /**
    * The page goes away. The leading tab hands over when other tabs of this browser stay open:
@@ -1449,11 +1466,13 @@ var SoftphonePresence = class extends TabPresence {
    * would go to voicemail). The last tab unregisters, with `keepalive`.
    */
   onPageHide() {
-    if (this._state === "stopped") return;
+    const now = this.lifecycle;
+    if (now.state === "stopped") return;
     const { handover, peers } = this.tabs;
-    const registrationId = this._registration?.registrationId ?? handover?.registrationId;
+    const registration = this.registration;
+    const registrationId = registration?.registrationId ?? handover?.registrationId;
     const token = this.api.lastToken ?? handover?.appToken;
-    const running = this._leader && this._state !== "signedOut";
+    const running = now.leader && now.state !== "signedOut";
     if (running && peers.size > 0) {
       this.post({
         type: "handover",
@@ -1461,7 +1480,7 @@ var SoftphonePresence = class extends TabPresence {
         ...registrationId ? { registrationId } : {},
         ...token ? { appToken: token } : {}
       });
-    } else if (peers.size === 0 && token && (running ? this._registration || handover : handover)) {
+    } else if (peers.size === 0 && token && (running ? registration || handover : handover)) {
       this.env.fetch(this.api.url(PATHS.unregister), {
         method: "POST",
         keepalive: true,
@@ -1471,8 +1490,7 @@ var SoftphonePresence = class extends TabPresence {
       });
     }
     this.takeLockRelease()();
-    this.teardown("stopped");
-    this.suspended = true;
+    this.teardown(true);
   }
 };
 
@@ -1689,8 +1707,7 @@ var RecentCalls = class {
   settleLater() {
     if (this.settling) return;
     this.settling = true;
-    const schedule = this.options.setTimeout ?? ((run, ms) => globalThis.setTimeout(run, ms));
-    schedule(() => {
+    this.source.clock.setTimeout(() => {
       this.settling = false;
       void this.page(true, true).catch(() => void 0);
     }, SETTLE_MS);

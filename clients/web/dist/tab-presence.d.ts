@@ -1,8 +1,9 @@
 import { Emitter } from './emitter.js';
-import type { Environment } from './environment.js';
+import type { Clock, Environment } from './environment.js';
 import { EventLog } from './events.js';
 import type { ServerEvent } from './events.js';
 import { ApiClient } from './http.js';
+import type { Following, Lifecycle } from './lifecycle.js';
 import type { PresenceEvents, PresenceState, SoftphonePresenceOptions, TwilioStatus } from './options.js';
 import type { RealtimeState } from './realtime.js';
 import { Tabs } from './tabs.js';
@@ -11,21 +12,19 @@ export declare abstract class TabPresence {
     /** `web_` + a UUID, created once per browser profile and kept in localStorage. */
     readonly deviceId: string;
     protected readonly env: Environment;
+    /** The clock and timers of its environment (the browser's, or `options.environment`'s): what RecentCalls waits with. */
+    readonly clock: Clock;
     protected readonly options: SoftphonePresenceOptions;
     protected readonly events: Emitter<PresenceEvents>;
     protected readonly api: ApiClient;
     /** The other tabs of this browser profile. */
     protected readonly tabs: Tabs;
-    protected _state: PresenceState;
-    protected _leader: boolean;
-    /** The `leader` flag last announced with a `leader` event. */
-    private announcedLeader;
+    /** The state, whether this tab leads, and what that state holds. Changed only by `enter`. */
+    protected lifecycle: Lifecycle;
     protected twilio: TwilioStatus;
     protected _realtimeState: RealtimeState;
     /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
     protected readonly log: EventLog;
-    /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
-    protected registeredAt: number;
     constructor(options: SoftphonePresenceOptions);
     get state(): PresenceState;
     /** Whether this tab runs the Twilio Device and the heartbeats for the browser. */
@@ -39,12 +38,16 @@ export declare abstract class TabPresence {
     protected abstract signInNow(): void;
     /** In the leading tab: stop everything, the device was signed out. */
     protected abstract enterSignedOut(): void;
-    protected setState(next: PresenceState, reason?: string): void;
-    /** Change state without the leader's rules: a follower mirrors, a new leader starts over. */
-    protected forceState(next: PresenceState, reason?: string): void;
+    /**
+     * Move to `next` and tell the app what changed (`leader`, then `state`) and the other tabs. A
+     * leader that stays one follows TRANSITIONS; a follower mirrors, a new leader starts over.
+     */
+    protected enter(next: Lifecycle, reason?: string): void;
     protected post(message: TabMessage): void;
     protected broadcastState(): void;
     private onTabMessage;
+    /** A tab that follows shows the leading tab's state. */
+    protected mirror(state: Following['state']): void;
     /**
      * Events from the realtime channel (leader) or relayed by the leader (the other tabs): each
      * one the app has not had goes to it, in every tab. This device signed out from another one

@@ -75,6 +75,9 @@ export interface Environment {
   userAgent: string;
 }
 
+/** The environment's clock and timers: everything in the library that waits or reads the time uses these. */
+export type Clock = Pick<Environment, 'now' | 'setTimeout' | 'clearTimeout'>;
+
 function browserStorage(): StorageLike | null {
   try {
     // Reading localStorage throws where storage is blocked (some privacy modes, sandboxed frames).

@@ -16,6 +16,7 @@
 import { callFromEvent, callPosition, isMissed, mergeCall, withoutVoicemail } from './calls.js';
 import type { CallEntry, CallsPage } from './calls.js';
 import { Emitter } from './emitter.js';
+import type { Clock } from './environment.js';
 import type { PresenceEvents } from './options.js';
 import { CallsError } from './call-history.js';
 import type { CallHistory, DeletedVoicemail, VoicemailFormat } from './call-history.js';
@@ -29,13 +30,13 @@ export interface RecentCallsOptions {
   email?: string;
   /** Calls per page; default 50. */
   pageSize?: number;
-  /** The timer for the page that settles a disputed voicemail; default the browser's. Tests pass a fake clock's. */
-  setTimeout?: (run: () => void, ms: number) => unknown;
 }
 
-/** What RecentCalls needs of SoftphonePresence: its history API and its events. */
+/** What RecentCalls needs of SoftphonePresence: its history API, its events and its clock. */
 export interface CallsSource {
   readonly history: CallHistory;
+  /** The presence's environment's timers: the page that settles a disputed voicemail waits on them. */
+  readonly clock: Pick<Clock, 'setTimeout'>;
   on<K extends keyof PresenceEvents>(type: K, handler: (payload: PresenceEvents[K]) => void): () => void;
 }
 
@@ -192,8 +193,7 @@ export class RecentCalls {
   private settleLater(): void {
     if (this.settling) return;
     this.settling = true;
-    const schedule = this.options.setTimeout ?? ((run: () => void, ms: number) => globalThis.setTimeout(run, ms));
-    schedule(() => {
+    this.source.clock.setTimeout(() => {
       this.settling = false;
       void this.page(true, true).catch(() => undefined);
     }, SETTLE_MS);

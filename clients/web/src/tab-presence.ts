@@ -1,14 +1,17 @@
 // What every tab of a browser profile knows and shows, leading or not: the presence state (the
 // leading tab's own, which the others mirror), the Twilio and realtime status, the server's
-// events handed to the app once each, and the messages of the other tabs. SoftphonePresence
-// (softphone-presence.ts) adds what the leading tab does: the lock, the requests, the Device.
+// events handed to the app once each, and the messages of the other tabs. The tab's lifecycle
+// is one value (lifecycle.ts); request-loop.ts adds the leading tab's requests and Device,
+// presence.ts (SoftphonePresence) the lock, starting and stopping.
 
 import { Emitter } from './emitter.js';
 import { browserEnvironment } from './environment.js';
-import type { Environment } from './environment.js';
+import type { Clock, Environment } from './environment.js';
 import { EVENT_TYPES, EventLog, isEventOf } from './events.js';
 import type { KnownEventType, ServerEvent } from './events.js';
 import { ApiClient } from './http.js';
+import { STOPPED } from './lifecycle.js';
+import type { Following, Lifecycle } from './lifecycle.js';
 import { TRANSITIONS } from './options.js';
 import type { PresenceEvents, PresenceState, SoftphonePresenceOptions, TwilioStatus } from './options.js';
 import type { RealtimeState } from './realtime.js';
@@ -21,30 +24,34 @@ export abstract class TabPresence {
   readonly deviceId: string;
 
   protected readonly env: Environment;
+  /** The clock and timers of its environment (the browser's, or `options.environment`'s): what RecentCalls waits with. */
+  readonly clock: Clock;
   protected readonly options: SoftphonePresenceOptions;
   protected readonly events = new Emitter<PresenceEvents>();
   protected readonly api: ApiClient;
   /** The other tabs of this browser profile. */
   protected readonly tabs: Tabs;
-  protected _state: PresenceState = 'stopped';
-  protected _leader = false;
-  /** The `leader` flag last announced with a `leader` event. */
-  private announcedLeader = false;
+  /** The state, whether this tab leads, and what that state holds. Changed only by `enter`. */
+  protected lifecycle: Lifecycle = STOPPED;
   protected twilio: TwilioStatus = { state: undefined };
   protected _realtimeState: RealtimeState = 'closed';
   /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
   protected readonly log = new EventLog();
-  /** When the device last registered, by the server's clock (`device.lastSeen` of the response). */
-  protected registeredAt = 0;
 
   constructor(options: SoftphonePresenceOptions) {
     this.options = options;
     this.env = { ...browserEnvironment(), ...options.environment };
+    const env = this.env;
+    this.clock = {
+      now: () => env.now(),
+      setTimeout: (callback, ms) => env.setTimeout(callback, ms),
+      clearTimeout: (handle) => env.clearTimeout(handle),
+    };
     this.deviceId = loadDeviceId(this.env.storage, () => this.env.randomUUID());
     this.api = new ApiClient(this.env, options.apiBaseUrl, options.getAppToken);
     this.tabs = new Tabs(this.env.BroadcastChannel, `softphone-presence:${this.deviceId}`, this.env.randomUUID(), {
       greet: () => {
-        if (!this._leader) return;
+        if (!this.lifecycle.leader) return;
         this.broadcastState();
         this.post({ type: 'log', ...this.log.snapshot() });
       },
@@ -53,12 +60,12 @@ export abstract class TabPresence {
   }
 
   get state(): PresenceState {
-    return this._state;
+    return this.lifecycle.state;
   }
 
   /** Whether this tab runs the Twilio Device and the heartbeats for the browser. */
   get isLeader(): boolean {
-    return this._leader;
+    return this.lifecycle.leader;
   }
 
   get twilioStatus(): TwilioStatus {
@@ -85,24 +92,19 @@ export abstract class TabPresence {
 
   // ── state and the other tabs ──────────────────────────────────────────────
 
-  protected setState(next: PresenceState, reason?: string): void {
-    if (next === this._state) return;
-    if (this._leader && !TRANSITIONS[this._state].includes(next)) {
-      throw new Error(`softphone-presence: no transition ${this._state} → ${next}`);
+  /**
+   * Move to `next` and tell the app what changed (`leader`, then `state`) and the other tabs. A
+   * leader that stays one follows TRANSITIONS; a follower mirrors, a new leader starts over.
+   */
+  protected enter(next: Lifecycle, reason?: string): void {
+    const previous = this.lifecycle;
+    if (previous.leader && next.leader && next.state !== previous.state && !TRANSITIONS[previous.state].includes(next.state)) {
+      throw new Error(`softphone-presence: no transition ${previous.state} → ${next.state}`);
     }
-    this.forceState(next, reason);
-  }
-
-  /** Change state without the leader's rules: a follower mirrors, a new leader starts over. */
-  protected forceState(next: PresenceState, reason?: string): void {
-    const previous = this._state;
-    if (this._leader !== this.announcedLeader) {
-      this.announcedLeader = this._leader;
-      this.events.emit('leader', { leader: this._leader });
-    }
-    if (next === previous) return;
-    this._state = next;
-    this.events.emit('state', { state: next, previous, leader: this._leader, ...(reason ? { reason } : {}) });
+    this.lifecycle = next;
+    if (next.leader !== previous.leader) this.events.emit('leader', { leader: next.leader });
+    if (next.state === previous.state) return;
+    this.events.emit('state', { state: next.state, previous: previous.state, leader: next.leader, ...(reason ? { reason } : {}) });
     this.broadcastState();
   }
 
@@ -111,29 +113,28 @@ export abstract class TabPresence {
   }
 
   protected broadcastState(): void {
-    if (this._leader && this._state !== 'stopped') {
-      this.post({ type: 'state', tab: this.tabs.tabId, state: this._state, twilio: this.twilio, realtime: this._realtimeState });
-    }
+    const { leader, state } = this.lifecycle;
+    if (leader) this.post({ type: 'state', tab: this.tabs.tabId, state, twilio: this.twilio, realtime: this._realtimeState });
   }
 
   private onTabMessage(message: LifecycleMessage): void {
-    if (this._leader) {
+    if (this.lifecycle.leader) {
       if (message.type === 'signIn') this.signInNow();
-      else if (message.type === 'signedOut' && this._state !== 'signedOut') this.enterSignedOut();
+      else if (message.type === 'signedOut' && this.lifecycle.state !== 'signedOut') this.enterSignedOut();
       return;
     }
     switch (message.type) {
       case 'state':
         // Another tab leads now: the one that handed over is gone for good.
         if (this.tabs.handover && message.tab !== this.tabs.handover.from) this.tabs.handover = null;
-        if (message.state === 'stopped' || this._state === 'stopped') return;
+        if (message.state === 'stopped' || this.lifecycle.state === 'stopped') return;
         this.twilio = message.twilio;
         this.events.emit('twilio', message.twilio);
         this.setRealtimeState(message.realtime);
-        if (message.state !== this._state) this.forceState(message.state);
+        this.mirror(message.state);
         return;
       case 'events':
-        if (this._state !== 'stopped') this.deliverEvents(message.events);
+        if (this.lifecycle.state !== 'stopped') this.deliverEvents(message.events);
         return;
       case 'cursor':
         this.log.advance(message.cursor);
@@ -142,9 +143,16 @@ export abstract class TabPresence {
         this.log.merge(message);
         return;
       case 'resync':
-        if (this._state !== 'stopped') this.events.emit('resync', { reason: 'cursor_expired' });
+        if (this.lifecycle.state !== 'stopped') this.events.emit('resync', { reason: 'cursor_expired' });
         return;
     }
+  }
+
+  /** A tab that follows shows the leading tab's state. */
+  protected mirror(state: Following['state']): void {
+    const now = this.lifecycle;
+    if (now.leader || now.state === 'stopped' || now.state === state) return;
+    this.enter({ ...now, state });
   }
 
   // ── the server's events ───────────────────────────────────────────────────
@@ -157,7 +165,7 @@ export abstract class TabPresence {
   protected deliverEvents(events: ServerEvent[]): void {
     const fresh = events.filter((event) => this.log.accept(event));
     if (fresh.length === 0) return;
-    if (this._leader) this.post({ type: 'events', events: fresh });
+    if (this.lifecycle.leader) this.post({ type: 'events', events: fresh });
     for (const event of fresh) {
       this.events.emit('event', event);
       if ((EVENT_TYPES as readonly string[]).includes(event.type)) {
@@ -172,14 +180,12 @@ export abstract class TabPresence {
 
   /** Signed out after its latest register: an older sign-out was lifted by a sign-in since. */
   private signsThisDeviceOut(event: ServerEvent): boolean {
-    return (
-      isEventOf(event, 'device.signedOut') &&
-      event.data.deviceId === this.deviceId &&
-      event.at >= this.registeredAt &&
-      this._leader &&
-      this._state !== 'signedOut' &&
-      this._state !== 'stopped'
-    );
+    const now = this.lifecycle;
+    // Only a leader that runs has a registration (its realtime channel runs once it is live).
+    if (!now.leader || now.state === 'signedOut') return false;
+    // When the device last registered, by the server's clock.
+    const registeredAt = now.device?.registration.device?.lastSeen ?? 0;
+    return isEventOf(event, 'device.signedOut') && event.data.deviceId === this.deviceId && event.at >= registeredAt;
   }
 
   protected setRealtimeState(state: RealtimeState, broadcast = true): void {

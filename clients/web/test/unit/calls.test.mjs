@@ -5,7 +5,7 @@
 // Fake clock, server and realtime channel (fakes.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CallsError, EVENT_TYPES, RecentCalls, SETTLE_MS, ServiceError, callPosition, mergeCall } from '../../dist/softphone-presence.js';
+import { CallsError, EVENT_TYPES, RecentCalls, SETTLE_MS, ServiceError, callPosition, mergeCall } from '../../src/softphone-presence.ts';
 import { FakeCalls, browser, jsonResponse, settle } from './fakes.mjs';
 
 const SECOND = 1000;
@@ -20,7 +20,7 @@ async function aliceTab({ email = 'alice@example.com' } = {}) {
   tab.presence.start();
   await profile.clock.advance(0);
   assert.equal(tab.presence.realtimeState, 'connected');
-  const recent = new RecentCalls(tab.presence, { ...(email ? { email } : {}), setTimeout: profile.clock.setTimeout });
+  const recent = new RecentCalls(tab.presence, email ? { email } : {});
   const views = [];
   recent.on('change', (view) => views.push(view));
   return { ...profile, tab, recent, views, calls: profile.server.calls };

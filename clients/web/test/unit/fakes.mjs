@@ -1,7 +1,48 @@
 // Fakes for every input of SoftphonePresence: clock and timers, the server (with its event log
 // and realtime WebSockets), storage, Web Locks, BroadcastChannel, the page's pagehide/pageshow
-// and the Twilio Device. Nothing here sleeps.
-import { SoftphonePresence } from '../../dist/softphone-presence.js';
+// and the Twilio Device. Nothing here sleeps, and nothing in the library may read the real clock
+// or start a real timer: `realTimeUses` records it, and every test file that imports this one fails.
+import assert from 'node:assert/strict';
+import { after } from 'node:test';
+import { SoftphonePresence } from '../../src/softphone-presence.ts';
+
+const SOURCES = new URL('../../src/', import.meta.url).href;
+
+/**
+ * Each use of the real clock or timers (`setTimeout`, `setInterval`, `Date.now`, `new Date()`,
+ * `performance.now`) made from a file of the library's sources (src/), as "what at file:line":
+ * the library must wait and read the time through its injected environment only.
+ */
+export const realTimeUses = [];
+
+function fromSources(what) {
+  const frame = (new Error().stack ?? '').split('\n').find((line) => line.includes(SOURCES));
+  if (frame) realTimeUses.push(`${what} ${frame.trim()}`);
+}
+
+function watched(what, real) {
+  return function (...args) {
+    fromSources(what);
+    return real.apply(this, args);
+  };
+}
+
+globalThis.setTimeout = watched('setTimeout', globalThis.setTimeout);
+globalThis.setInterval = watched('setInterval', globalThis.setInterval);
+Date.now = watched('Date.now', Date.now);
+performance.now = watched('performance.now', performance.now.bind(performance));
+globalThis.Date = new Proxy(Date, {
+  construct(target, args, newTarget) {
+    if (args.length === 0) fromSources('new Date()');
+    return Reflect.construct(target, args, newTarget);
+  },
+  apply(target, self, args) {
+    fromSources('Date()');
+    return Reflect.apply(target, self, args);
+  },
+});
+
+after(() => assert.deepEqual(realTimeUses, [], 'the library used the real clock or a real timer, not its environment'));
 
 /** Lets every pending promise continuation run (fetch answers, awaits), without advancing time. */
 export async function settle() {

@@ -3,7 +3,7 @@
 // the typed sms.* events, and statuses that never move backward. Fake clock and server.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EVENT_TYPES, SmsError, advancesStatus, isEventOf, mergeMessage, statusRank, withStatus } from '../../dist/softphone-presence.js';
+import { EVENT_TYPES, SmsError, advancesStatus, isEventOf, mergeMessage, statusRank, withStatus } from '../../src/softphone-presence.ts';
 import { browser, errorResponse, settle } from './fakes.mjs';
 
 const SECOND = 1000;

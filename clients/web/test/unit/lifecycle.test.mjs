@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SoftphonePresence, STORAGE_KEYS, TRANSITIONS, labelFromUserAgent } from '../../dist/softphone-presence.js';
+import { SoftphonePresence, STORAGE_KEYS, TRANSITIONS, labelFromUserAgent } from '../../src/softphone-presence.ts';
 import { browser, errorResponse, settle } from './fakes.mjs';
 
 const SECOND = 1000;

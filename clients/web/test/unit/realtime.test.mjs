@@ -3,7 +3,7 @@
 // every tab. Fake clock, server and WebSockets: nothing sleeps.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isEventOf, STORAGE_KEYS } from '../../dist/softphone-presence.js';
+import { isEventOf, STORAGE_KEYS } from '../../src/softphone-presence.ts';
 import { browser, cursorAt, errorResponse, settle } from './fakes.mjs';
 
 const SECOND = 1000;

@@ -2,7 +2,7 @@
 // plus what the reply box needs beside the count (characters, whether it can be sent).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_SMS_CHARS, segments } from '../../dist/softphone-presence.js';
+import { MAX_SMS_CHARS, segments } from '../../src/softphone-presence.ts';
 
 const count = (body) => {
   const { encoding, segments: n } = segments(body);
