@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use shared::App;
 use shared::app::{Core, StartupError, Stores};
+use shared::clock::Clock;
 use shared::config::Config;
 use shared::http::Endpoint;
 use shared::realtime::Tickets;
@@ -30,15 +31,16 @@ pub enum Backend {
 
 /// The app over `backend`'s stores, with the realtime hub as their event sink, so that what
 /// they write reaches open connections at once. Keys made from secrets follow `secrets`' re-reads
-/// (when the secrets come from `SECRETS_ARN`).
+/// (when the secrets come from `SECRETS_ARN`). The app and the hub read `clock`.
 pub fn local_app(
     config: &Config,
     backend: Backend,
     secrets: Option<Secrets>,
+    clock: Clock,
 ) -> Result<(Arc<App>, Arc<Hub>), StartupError> {
     let tickets = Tickets::rotating(config, secrets.as_ref())
         .ok_or(StartupError::Missing("the realtime channel"))?;
-    let hub = Hub::new(tickets);
+    let hub = Hub::new(tickets, clock.clone());
     let retention = config.presence.event_retention_seconds;
     let stores = match backend {
         Backend::Memory => Stores::of(Arc::new(
@@ -51,7 +53,11 @@ pub fn local_app(
         )),
     };
     hub.attach(stores.events.clone(), stores.presence.clone());
-    let core = Core::new(config.presence, stores).with_secrets(secrets);
+    let core = Core {
+        clock,
+        ..Core::new(config.presence, stores)
+    }
+    .with_secrets(secrets);
     Ok((Arc::new(App::build(core, config)?), hub))
 }
 

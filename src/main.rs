@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use shared::app::StartupError;
+use shared::clock::Clock;
 use shared::config::{Config, ConfigError, Needs};
 use shared::directory::{Directory, DirectoryError};
 use shared::domain::IdentityStyle;
@@ -249,14 +250,16 @@ async fn reconcile_sms(since: &str) -> Result<(), CliError> {
         ..Needs::default()
     };
     // With SECRETS_ARN, the API key comes from Secrets Manager, as in the function.
-    let (config, _) = shared::secrets::configure_from_env(Arc::new(process_env), needs).await?;
+    let clock = Clock::system();
+    let (config, _) =
+        shared::secrets::configure_from_env(Arc::new(process_env), needs, &clock).await?;
     let twilio = StartupError::require(&config.twilio_api, "Twilio's REST API")?;
     let rest = shared::twilio::rest::TwilioRest::new(twilio.rest.clone(), twilio.timeout);
     let store = DynamoStore::new(
         client_from_env().await,
         config.table_name.clone().unwrap_or_default(),
     );
-    let now_ms = shared::app::system_clock();
+    let now_ms = clock.now_ms();
     let style = config.presence.identity_style;
     let report =
         shared::inbox::reconcile::reconcile(&store, &store, &rest, style, since, now_ms).await?;
@@ -291,7 +294,9 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     };
     // With SECRETS_ARN, the secrets come from Secrets Manager (the SDK's usual settings apply,
     // AWS_ENDPOINT_URL_SECRETS_MANAGER among them), as in the functions.
-    let (config, secrets) = shared::secrets::configure_from_env(env.clone(), needs)
+    // The server's one clock: its handlers', its realtime hub's, its secret's re-reads'.
+    let clock = Clock::system();
+    let (config, secrets) = shared::secrets::configure_from_env(env.clone(), needs, &clock)
         .await
         .map_err(|error| match &settings {
             LocalSettings::Development => CliError::Config(error),
@@ -320,7 +325,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         }
     };
     let load_directory = args.store == StoreKind::Memory || args.directory.is_some();
-    let (app, hub) = local_app(&config, backend, secrets)?;
+    let (app, hub) = local_app(&config, backend, secrets, clock)?;
     // An identity provider's keys, fetched before the first request as in a cold start.
     app.warm().await;
     if load_directory {
@@ -416,7 +421,8 @@ fn banner(
             Some((email.to_string(), org.org_id.to_string()))
         })
         .unwrap_or_else(|| ("alice@example.com".into(), "org_demo".into()));
-    let now = shared::app::system_clock().div_euclid(1000);
+    // Whoever checks the token (jsonwebtoken) reads the system clock.
+    let now = Clock::system().now_ms().div_euclid(1000);
     let Ok(jwt) = mint_app_jwt(secret, &email, &org, now, 12 * 3600) else {
         return out;
     };

@@ -300,6 +300,7 @@ impl Soak {
                 let user = self.users[u].lock().await;
                 user.devices.iter().map(|d| d.next).min().unwrap()
             };
+            // Wall time on purpose: a soak is real load, each device beating when it is due.
             tokio::time::sleep_until(next.into()).await;
             if Instant::now() >= self.end {
                 break;
@@ -632,7 +633,8 @@ async fn soak(store: &str, users: usize, devices: usize, ttl: u64) {
                 .await
         }));
     }
-    // Checks start once the first registrations are through.
+    // Checks start once the first registrations are through (wall time: the soak's load is
+    // real).
     tokio::time::sleep(Duration::from_secs(ttl)).await;
     for c in 0..4u64 {
         let soak = soak.clone();

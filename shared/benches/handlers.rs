@@ -95,7 +95,7 @@ fn handlers(c: &mut Criterion) {
         .expect("runtime");
     let app = app(&runtime);
     let secret = shared::local::dev_default("APP_JWT_SECRET").expect("dev secret");
-    let now = shared::app::system_clock() / 1000;
+    let now = shared::clock::Clock::system().now_ms() / 1000;
     let token =
         mint_app_jwt(secret, "alice@example.com", "org_demo", now, 3600 * 24).expect("app token");
     let bearer = format!("Bearer {token}");

@@ -14,6 +14,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use shared::auth::Authenticator;
+use shared::clock::Clock;
 use shared::config::Config;
 use shared::directory::Directory;
 use shared::domain::{Email, Identity, IdentityStyle, OrgId, Platform};
@@ -44,7 +45,13 @@ fn config(overrides: &[(&str, &str)]) -> Config {
 }
 
 fn authenticator(overrides: &[(&str, &str)]) -> Authenticator {
-    Authenticator::new(&config(overrides), IdentityStyle::Safe, None).unwrap()
+    Authenticator::new(
+        &config(overrides),
+        IdentityStyle::Safe,
+        None,
+        &Clock::system(),
+    )
+    .unwrap()
 }
 
 /// The output of a future that needs no waiting: verification with its keys at hand.

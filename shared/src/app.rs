@@ -5,20 +5,12 @@
 use std::sync::Arc;
 
 use crate::auth::KeyError;
+use crate::clock::Clock;
 use crate::config::{ConfigError, PresenceSettings};
 use crate::secrets::Secrets;
 use crate::store::{
     DirectoryStore, EventStore, HistoryStore, MessageStore, PresenceStore, StoreError,
 };
-
-/// Milliseconds since the epoch. A value, not a global, so tests can move time.
-pub type Clock = fn() -> i64;
-
-pub fn system_clock() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
 
 /// The stores a process serves from: one table (or the memory store) behind each trait, or,
 /// in tests, a wrapper that counts or fails behind any of them.
@@ -55,6 +47,7 @@ pub struct Core {
     pub messages: Arc<dyn MessageStore>,
     pub history: Arc<dyn HistoryStore>,
     pub settings: PresenceSettings,
+    /// The process's one clock: the system's, or in tests one they move.
     pub clock: Clock,
     /// `SECRETS_ARN`'s secret, re-read when due: what keys made from secrets are remade from
     /// ([`crate::secrets::Rotating`]). `None`: the secrets are environment variables.
@@ -70,7 +63,7 @@ impl Core {
             messages: stores.messages,
             history: stores.history,
             settings,
-            clock: system_clock,
+            clock: Clock::system(),
             secrets: None,
         }
     }
@@ -80,7 +73,7 @@ impl Core {
     }
 
     pub fn now_ms(&self) -> i64 {
-        (self.clock)()
+        self.clock.now_ms()
     }
 }
 

@@ -22,6 +22,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Value};
 use shared::auth::{AuthError, Authenticator};
+use shared::clock::Clock;
 use shared::domain::{Email, IdentityStyle, OrgId};
 
 const CASES: u32 = 3000;
@@ -105,7 +106,7 @@ impl Setup {
             ..Default::default()
         };
         let config = shared::config::Config::from_env(&lookup, needs).unwrap();
-        Authenticator::new(&config, IdentityStyle::Safe, None).unwrap()
+        Authenticator::new(&config, IdentityStyle::Safe, None, &Clock::system()).unwrap()
     }
 }
 

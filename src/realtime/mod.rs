@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
+use shared::clock::Clock;
 use shared::events::Event;
 use shared::realtime::Tickets;
 use shared::realtime::push::{self, SendError, Sender};
@@ -45,17 +46,17 @@ pub struct Hub {
     presence: OnceLock<Arc<dyn PresenceStore>>,
     tickets: Rotating<Tickets>,
     sockets: Mutex<HashMap<String, Socket>>,
-    clock: fn() -> i64,
+    clock: Clock,
 }
 
 impl Hub {
-    pub fn new(tickets: Rotating<Tickets>) -> Arc<Self> {
+    pub fn new(tickets: Rotating<Tickets>, clock: Clock) -> Arc<Self> {
         Arc::new(Self {
             events: OnceLock::new(),
             presence: OnceLock::new(),
             tickets,
             sockets: Mutex::default(),
-            clock: shared::app::system_clock,
+            clock,
         })
     }
 
@@ -102,7 +103,7 @@ impl EventSink for Hub {
         let Some(store) = self.events.get() else {
             return;
         };
-        let now_ms = (self.clock)();
+        let now_ms = self.clock.now_ms();
         match push::deliver(store.as_ref(), self, user, events, now_ms).await {
             Ok(delivery) if !delivery.failed.is_empty() => {
                 tracing::warn!(failed = ?delivery.failed, "realtime push failed");

@@ -58,7 +58,7 @@ async fn accept(hub: &Arc<Hub>, request: &mut Request) -> Result<Response, ApiEr
         TicketError::Expired => unauthorized("the ticket has expired; ask for a new one"),
         TicketError::Invalid => unauthorized("not a ticket of this service"),
     })?;
-    let now_ms = (hub.clock)();
+    let now_ms = hub.clock.now_ms();
     live_device(hub, &ticket, now_ms).await?;
     let upgrade = hyper::upgrade::on(&mut *request);
 

@@ -311,7 +311,7 @@ async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect()
         tickets: shared::secrets::Rotating::fixed(shared::realtime::Tickets::new(
             &secret.to_owned().into(),
         )),
-        clock: shared::app::system_clock,
+        clock: shared::clock::Clock::system(),
     };
     assert_eq!(invoke(&app, "register-device.json").await.0, 200);
     let (status, body) = invoke(&app, "events-ticket.json").await;
@@ -345,7 +345,7 @@ async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect()
     let text = std::fs::read_to_string(events_dir().join("realtime-push-stream.json")).unwrap();
     let batch: StreamBatch = serde_json::from_str(&text).unwrap();
     let sent = Recorded::default();
-    let now = shared::app::system_clock();
+    let now = shared::clock::Clock::system().now_ms();
     let (response, summary) = consume(core.events.as_ref(), &sent, &batch, now).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(
@@ -450,7 +450,7 @@ async fn the_reconcile_schedule_fixture_recovers_a_missed_text() {
     let schedule: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(schedule["detail-type"], "Scheduled Event");
     let twilio = crate::fake_twilio::FakeTwilio::start().await;
-    let now = shared::app::system_clock();
+    let now = shared::clock::Clock::system().now_ms();
     twilio.add_inbound(
         "+14155550199",
         "+14155551234",

@@ -388,6 +388,7 @@ impl FakeTwilio {
                     _ => error(status, code, &message),
                 };
             }
+            // Wall time on purpose: the service's deadline on Twilio's API is what is tested.
             Some(Behaviour::Slow(delay)) => tokio::time::sleep(delay).await,
             None => {}
         }

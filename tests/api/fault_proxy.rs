@@ -261,6 +261,7 @@ async fn connection(
                 stream.write_all(&response).await?;
             }
             Fault::Slow(delay) => {
+                // Wall time on purpose: the store client's timeouts are what is tested.
                 tokio::time::sleep(delay).await;
                 let response = forward(upstream, &request).await?;
                 stream.write_all(&response).await?;

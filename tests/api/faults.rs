@@ -351,7 +351,7 @@ async fn a_cut_register_converges(name: &str, arm: impl Fn(&FaultProxy)) {
     let ops = p.proxy.operations();
     let live = p
         .direct
-        .live_devices(&alice_key(), shared::app::system_clock())
+        .live_devices(&alice_key(), shared::clock::Clock::system().now_ms())
         .await
         .unwrap();
     let ids: Vec<&str> = live.iter().map(|d| d.device_id.as_str()).collect();

@@ -9,6 +9,8 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde_json::Value;
 use shared::App;
+use shared::app::Core;
+use shared::clock::Clock;
 use shared::config::Config;
 use shared::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use shared::domain::DeviceId;
@@ -278,18 +280,28 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub stores: Stores,
+    /// The server's clock: [`TestApp::advance`] moves it.
+    pub clock: Clock,
     _shutdown: oneshot::Sender<()>,
 }
 
 impl TestApp {
-    /// A server already listening at `base`, stopped when `shutdown` is dropped.
-    pub fn new(base: String, stores: Stores, shutdown: oneshot::Sender<()>) -> Self {
+    /// A server already listening at `base`, reading `clock`, stopped when `shutdown` is
+    /// dropped.
+    pub fn new(base: String, stores: Stores, clock: Clock, shutdown: oneshot::Sender<()>) -> Self {
         Self {
             base,
             http: reqwest::Client::new(),
             stores,
+            clock,
             _shutdown: shutdown,
         }
+    }
+
+    /// Moves the server's clock `by` forward: a TTL, a rate floor or a refresh period passes
+    /// at once instead of being slept through.
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
     }
 }
 
@@ -316,7 +328,12 @@ pub async fn spawn_on(stores: Stores, overrides: &[(&str, &str)]) -> TestApp {
         .import(&directory, config.presence.identity_style)
         .await
         .expect("import demo directory");
-    let app = Arc::new(App::new(&config, stores.shared()).expect("app"));
+    let clock = Clock::movable();
+    let core = Core {
+        clock: clock.clone(),
+        ..Core::new(config.presence, stores.shared())
+    };
+    let app = Arc::new(<App as shared::http::Endpoint>::build(core, &config).expect("app"));
     // As the server's start does: an identity provider's keys before the first request.
     shared::http::Endpoint::warm(app.as_ref()).await;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -325,12 +342,7 @@ pub async fn spawn_on(stores: Stores, overrides: &[(&str, &str)]) -> TestApp {
     tokio::spawn(shared::server::serve(listener, app, async {
         let _ = rx.await;
     }));
-    TestApp {
-        base,
-        http: reqwest::Client::new(),
-        stores,
-        _shutdown: tx,
-    }
+    TestApp::new(base, stores, clock, tx)
 }
 
 pub fn now_s() -> i64 {

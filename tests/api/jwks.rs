@@ -16,9 +16,9 @@ const RSA2: &str = include_str!("keys/rsa2-private.pem");
 const EC: &str = include_str!("keys/ec-private.pem");
 const EC2: &str = include_str!("keys/ec2-private.pem");
 
-/// The rate floor of these tests: long enough that a test sees requests inside it, short
-/// enough to wait out.
-const FLOOR: Duration = Duration::from_secs(1);
+/// The rate floor of these tests: longer than any test runs, so that only moving the server's
+/// clock ([`past_the_floor`]) ends it.
+const FLOOR: Duration = Duration::from_secs(300);
 
 fn claims() -> Value {
     json!({"email": "alice@example.com", "orgId": ORG, "iat": now_s(), "exp": now_s() + 600})
@@ -26,18 +26,19 @@ fn claims() -> Value {
 
 /// The server verifying app tokens with `provider`'s keys, plus `settings`.
 async fn app_of(provider: &Provider, settings: &[(&str, &str)]) -> TestApp {
+    let floor = FLOOR.as_secs().to_string();
     let mut overrides = vec![
         ("APP_JWT_SECRET", ""),
         ("APP_JWT_JWKS_URL", provider.url.as_str()),
-        ("APP_JWT_JWKS_MIN_REFRESH_SECONDS", "1"),
+        ("APP_JWT_JWKS_MIN_REFRESH_SECONDS", floor.as_str()),
     ];
     overrides.extend_from_slice(settings);
     spawn_app_with(StoreKind::Memory, &overrides).await
 }
 
-/// Waits out the rate floor since the last fetch.
-async fn past_the_floor() {
-    tokio::time::sleep(FLOOR + Duration::from_millis(100)).await;
+/// Moves `app`'s clock past the rate floor since the last fetch.
+fn past_the_floor(app: &TestApp) {
+    app.advance(FLOOR + Duration::from_secs(1));
 }
 
 async fn status(app: &TestApp, token: &str) -> StatusCode {
@@ -113,7 +114,7 @@ async fn a_rotated_key_is_fetched_when_a_token_names_it() {
     );
     assert_eq!(provider.requests(), 1);
 
-    past_the_floor().await;
+    past_the_floor(&app);
     assert_eq!(status(&app, &new.sign(&claims())).await, StatusCode::OK);
     assert_eq!(provider.requests(), 2, "one fetch for the new kid");
     // Both keys of the set are in use, without another fetch.
@@ -127,7 +128,7 @@ async fn a_flood_of_unknown_kids_costs_the_provider_one_request_per_period() {
     let key = SigningKey::rsa("rsa-1", RSA);
     let provider = Provider::start(&[&key]).await;
     let app = app_of(&provider, &[]).await;
-    past_the_floor().await;
+    past_the_floor(&app);
 
     let flood = |round: usize| {
         let app = &app;
@@ -149,7 +150,7 @@ async fn a_flood_of_unknown_kids_costs_the_provider_one_request_per_period() {
     assert_eq!(provider.requests(), 2);
     assert_eq!(status(&app, &key.sign(&claims())).await, StatusCode::OK);
 
-    past_the_floor().await;
+    past_the_floor(&app);
     flood(3).await;
     assert_eq!(provider.requests(), 3, "one more in the next period");
 }
@@ -177,7 +178,7 @@ async fn a_provider_down_later_leaves_the_last_good_keys_in_use() {
     let provider = Provider::start(&[&key]).await;
     let app = app_of(&provider, &[]).await;
     provider.set_up(false);
-    past_the_floor().await;
+    past_the_floor(&app);
 
     // An unknown kid asks, fails, and the known key goes on working.
     assert_eq!(
@@ -190,7 +191,7 @@ async fn a_provider_down_later_leaves_the_last_good_keys_in_use() {
     // A set with no usable key does not replace good keys either.
     provider.set_up(true);
     provider.publish(&[]);
-    past_the_floor().await;
+    past_the_floor(&app);
     assert_eq!(
         status(&app, &next.sign(&claims())).await,
         StatusCode::UNAUTHORIZED
@@ -200,7 +201,7 @@ async fn a_provider_down_later_leaves_the_last_good_keys_in_use() {
 
     // Back with the rotated set: the next period's fetch takes it.
     provider.publish(&[&key, &next]);
-    past_the_floor().await;
+    past_the_floor(&app);
     assert_eq!(status(&app, &next.sign(&claims())).await, StatusCode::OK);
     assert_eq!(provider.requests(), 4);
 }
@@ -290,4 +291,34 @@ async fn tokens_need_the_required_claim_values() {
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains(claim), "{bad}: {message}");
     }
+}
+
+#[tokio::test]
+async fn a_set_older_than_an_hour_is_fetched_again_and_a_withdrawn_key_stops_working() {
+    let old = SigningKey::rsa("rsa-1", RSA);
+    let next = SigningKey::rsa("rsa-2", RSA2);
+    let provider = Provider::start(&[&old]).await;
+    let app = app_of(&provider, &[]).await;
+    assert_eq!(status(&app, &old.sign(&claims())).await, StatusCode::OK);
+
+    // The provider withdraws the old key; within the hour the set in hand still trusts it.
+    provider.publish(&[&next]);
+    app.advance(Duration::from_secs(3000));
+    assert_eq!(status(&app, &old.sign(&claims())).await, StatusCode::OK);
+    assert_eq!(provider.requests(), 1);
+
+    // Past an hour, a request still answered from the old set starts a fetch in the
+    // background; once it lands, the withdrawn key is refused.
+    app.advance(Duration::from_secs(601));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while status(&app, &old.sign(&claims())).await == StatusCode::OK {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the old key still trusted"
+        );
+        // The fetch is the local provider's answer: real time, briefly.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(provider.requests(), 2, "one fetch for the aged set");
+    assert_eq!(status(&app, &next.sign(&claims())).await, StatusCode::OK);
 }

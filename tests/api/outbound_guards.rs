@@ -86,16 +86,11 @@ async fn import_with_outbound(app: &TestApp, outbound: Value) {
         .unwrap();
 }
 
-/// Waits for the next minute when fewer than `seconds` of this one are left, so that a test of
-/// a per-minute budget runs in one window.
-async fn within_one_minute(seconds: u64) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    let left = 60_000 - u64::try_from(now.as_millis() % 60_000).unwrap();
-    if left < seconds * 1000 {
-        tokio::time::sleep(Duration::from_millis(left + 100)).await;
-    }
+/// Moves `app`'s clock to just past the start of the next minute, so that a test of a
+/// per-minute budget runs in one window (the server's minute, not the wall clock's).
+fn at_a_minutes_start(app: &TestApp) {
+    let into = u64::try_from(app.clock.now_ms().rem_euclid(60_000)).unwrap();
+    app.advance(Duration::from_millis(60_000 - into + 100));
 }
 
 async fn premium_numbers_are_refused_for_texts_and_calls(kind: StoreKind) {
@@ -166,7 +161,7 @@ async fn the_text_after_the_minutes_budget_is_429_with_retry_after_and_never_rea
 ) {
     // The default budget: 30 texts a minute per user.
     let (app, twilio) = guarded_app(kind, &[]).await;
-    within_one_minute(10).await;
+    at_a_minutes_start(&app);
     for n in 1..=30 {
         let (status, _, body) = send(&app, CUSTOMER, &format!("burst-{n}")).await;
         assert_eq!(status, StatusCode::OK, "text {n}: {body}");
@@ -208,7 +203,7 @@ async fn texts_to_new_recipients_are_limited_per_day_and_known_parties_are_not(k
 
 async fn calls_over_the_minutes_budget_hear_why_and_are_hung_up(kind: StoreKind) {
     let (app, _twilio) = guarded_app(kind, &[("OUTBOUND_CALLS_PER_MINUTE", "2")]).await;
-    within_one_minute(10).await;
+    at_a_minutes_start(&app);
     // A refused destination is no call placed: it counts nothing.
     assert_hung_up(&app.place_call(ALICE, PREMIUM_US, &[]).await, "premium");
     for to in ["+12125550101", "+12125550102"] {

@@ -114,7 +114,7 @@ async fn expired_devices_vanish_at_once(kind: StoreKind) {
         StatusCode::OK
     );
     assert_eq!(app.device_ids(&token).await, vec!["short_lived"]);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.advance(Duration::from_millis(2100));
     assert!(
         app.device_ids(&token).await.is_empty(),
         "expired device still listed"
@@ -139,7 +139,7 @@ async fn heartbeat_never_resurrects(kind: StoreKind) {
 
     // After expiry.
     app.register(&token, "lapsed", "web").await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.advance(Duration::from_millis(2100));
     let (status, body) = app.heartbeat(&token, "lapsed").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "device_not_registered");

@@ -276,7 +276,7 @@ async fn a_phone_asleep_is_listed_as_push_and_rung_until_its_push_ttl(kind: Stor
     let expires = reg["device"]["expiresAt"].as_i64().unwrap();
     assert!((3000..4000).contains(&(expires * 1000 - seen)), "{reg}");
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.advance(Duration::from_millis(2100));
     assert_eq!(app.reachability().await, [pair("iphone", "push")]);
     assert_eq!(app.sales_rings().await, [ALICE], "a phone asleep is rung");
     // One that does not answer (asleep for good: uninstalled) sends the caller on as before.
@@ -284,7 +284,7 @@ async fn a_phone_asleep_is_listed_as_push_and_rung_until_its_push_ttl(kind: Stor
     assert_eq!(unanswered.verbs(), ["Say", "Record", "Hangup"]);
 
     // Gone 3 to 4 s after it was seen, as the TTL counts from the next whole second.
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    app.advance(Duration::from_millis(2000));
     assert!(
         app.reachability().await.is_empty(),
         "listed past its push TTL"
@@ -323,7 +323,7 @@ async fn unregistered_phones_and_browsers_keep_the_foreground_ttl(kind: StoreKin
     assert_eq!(listed, online);
     assert_eq!(app.sales_rings().await, [ALICE]);
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.advance(Duration::from_millis(2100));
     assert!(app.reachability().await.is_empty());
     assert!(app.call(SALES).await.clients().is_empty());
     for device in ["pixel", "browser", "ipad"] {
@@ -338,7 +338,7 @@ async fn a_push_device_counts_against_the_limit_and_leaves_at_once_when_asked(ki
     app.register_in_state("iphone", "ios", "registered").await;
     app.register_in_state("pixel", "android", "registered")
         .await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.advance(Duration::from_millis(2100));
     assert_eq!(
         app.reachability().await,
         [pair("pixel", "push"), pair("iphone", "push")]
@@ -360,7 +360,7 @@ async fn a_push_device_counts_against_the_limit_and_leaves_at_once_when_asked(ki
     let (_, un) = app.unregister(&token, "pixel").await;
     assert_eq!(un["removed"], true, "{un}");
     app.register_in_state("iphone", "ios", "registered").await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.advance(Duration::from_millis(2100));
     let out = json!({"deviceId": "iphone", "signOut": true});
     let (_, out) = app
         .post("/phone/voice/unregister-device", &token, out)

@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::clock::Clock;
 use shared::config::Config;
 use shared::directory::Directory;
 use shared::secrets::Secrets;
@@ -53,21 +54,22 @@ pub(crate) async fn spawn_realtime_with(
         ..shared::http::Route::needs_of(&shared::http::Route::ALL)
     };
     let config = Config::from_env(&|k| env.get(k).cloned(), needs).expect("test config");
-    spawn_local(&config, None, kind).await
+    spawn_local(&config, None, kind, Clock::movable()).await
 }
 
 /// The local server of `config` (and of `secrets`, when they come from Secrets Manager), as
-/// `softphone-presence serve` runs it.
+/// `softphone-presence serve` runs it, reading `clock` (the one `secrets` were read on).
 pub(crate) async fn spawn_local(
     config: &Config,
     secrets: Option<Secrets>,
     kind: StoreKind,
+    clock: Clock,
 ) -> (TestApp, Arc<Hub>) {
     let backend = match kind {
         StoreKind::Memory => Backend::Memory,
         StoreKind::Dynamo => Backend::Dynamo(dynamo_store().await),
     };
-    let (app, hub) = local_app(config, backend, secrets).expect("app");
+    let (app, hub) = local_app(config, backend, secrets, clock.clone()).expect("app");
     let directory = Directory::parse(DEMO_DIRECTORY).expect("demo directory");
     app.core()
         .directory
@@ -94,7 +96,7 @@ pub(crate) async fn spawn_local(
         memory: None,
         dynamo: None,
     };
-    (TestApp::new(base, stores, tx), hub)
+    (TestApp::new(base, stores, clock, tx), hub)
 }
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -526,7 +528,7 @@ async fn bad_tampered_expired_and_other_device_tickets_are_refused(kind: StoreKi
     let stored = app
         .stores
         .events
-        .connections(&user, shared::app::system_clock())
+        .connections(&user, shared::clock::Clock::system().now_ms())
         .await;
     assert!(stored.unwrap().is_empty());
 }
@@ -647,7 +649,7 @@ async fn a_socket_that_falls_behind_is_closed_to_reconnect_and_catch_up() {
 
     // 16 KB frames, published as the stores publish, while the client reads nothing: first
     // the socket buffers fill, then the hub's queue.
-    let now = shared::app::system_clock();
+    let now = shared::clock::Clock::system().now_ms();
     let padding = "x".repeat(16 * 1024);
     let events: Vec<Event> = (0..64)
         .map(|i| Event {

@@ -15,7 +15,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use serde_json::{Value, json};
-use shared::app::system_clock;
+use shared::clock::Clock;
 use shared::domain::{Capabilities, DeviceId, Email, Identity, IdentityStyle, OrgId, Platform};
 use shared::realtime::Tickets;
 use shared::realtime::gateway::ConnectionsApi;
@@ -139,11 +139,11 @@ async fn connect(store: &DynamoStore, email: &str, id: &str, device: &str, caps:
         id: id.to_owned(),
         device_id: DeviceId::parse(device).unwrap(),
         capabilities: Capabilities::parse(caps).unwrap(),
-        expires_at: system_clock() / 1000 + 7200,
+        expires_at: Clock::system().now_ms() / 1000 + 7200,
     };
     let ticket = SpentTicket {
         id: format!("ticket{id}"),
-        expires_at: system_clock() / 1000 + 60,
+        expires_at: Clock::system().now_ms() / 1000 + 60,
     };
     store
         .connect(&user(email), &connection, &ticket)
@@ -195,7 +195,7 @@ async fn the_push_function_delivers_stream_events_and_forgets_gone_connections()
     let store = dynamo_store().await;
     let stream = store.enable_stream().await.unwrap();
     let (url, posts) = fake_connections_api().await;
-    let now = system_clock();
+    let now = Clock::system().now_ms();
     register(&store, "alice@example.com", "laptop", now).await;
     register(&store, "bob@example.com", "desk", now).await;
     connect(
@@ -240,7 +240,7 @@ async fn the_push_function_delivers_stream_events_and_forgets_gone_connections()
         .load()
         .await;
     let sender = ConnectionsApi::new(&sdk, &url);
-    let (response, summary) = consume(&store, &sender, &batch, system_clock()).await;
+    let (response, summary) = consume(&store, &sender, &batch, Clock::system().now_ms()).await;
     assert!(response.batch_item_failures.is_empty(), "{summary:?}");
     assert_eq!(
         summary.events, 4,
@@ -279,7 +279,7 @@ async fn the_push_function_delivers_stream_events_and_forgets_gone_connections()
     );
     // The connection API Gateway called gone is forgotten.
     let open: Vec<String> = store
-        .connections(&user("alice@example.com"), system_clock())
+        .connections(&user("alice@example.com"), Clock::system().now_ms())
         .await
         .unwrap()
         .into_iter()
@@ -294,7 +294,7 @@ async fn a_failed_post_asks_lambda_to_retry_from_that_users_events() {
     let store = dynamo_store().await;
     let stream = store.enable_stream().await.unwrap();
     let (url, _) = fake_connections_api().await;
-    let now = system_clock();
+    let now = Clock::system().now_ms();
     register(&store, "alice@example.com", "laptop", now).await;
     connect(
         &store,
@@ -315,7 +315,7 @@ async fn a_failed_post_asks_lambda_to_retry_from_that_users_events() {
         .load()
         .await;
     let sender = ConnectionsApi::new(&sdk, &url);
-    let (response, summary) = consume(&store, &sender, &batch, system_clock()).await;
+    let (response, summary) = consume(&store, &sender, &batch, Clock::system().now_ms()).await;
     assert_eq!(response.batch_item_failures.len(), 1, "{summary:?}");
     // The record Lambda retries from is Alice's first event.
     let first_event = raw["Records"]
@@ -374,9 +374,9 @@ async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_d
         presence: store.clone(),
         events: store.clone(),
         tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
-        clock: system_clock,
+        clock: Clock::system(),
     };
-    let now = system_clock();
+    let now = Clock::system().now_ms();
     register(&store, "alice@example.com", "laptop", now).await;
     let device = store
         .live_devices(&user("alice@example.com"), now)
@@ -450,7 +450,7 @@ async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_d
     assert!(alice_connections().await.is_empty());
     assert_eq!(store.connection_owner("c1").await.unwrap(), None);
     // A device signed out since its ticket was issued does not connect.
-    let how = shared::store::Unregistration::at(system_clock());
+    let how = shared::store::Unregistration::at(Clock::system().now_ms());
     store
         .unregister(&user("alice@example.com"), &device.device_id, how)
         .await
@@ -476,9 +476,9 @@ async fn a_ticket_opens_one_connection_through_the_websocket_routes() {
         presence: store.clone(),
         events: store.clone(),
         tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
-        clock: system_clock,
+        clock: Clock::system(),
     };
-    let now = system_clock();
+    let now = Clock::system().now_ms();
     let alice = user("alice@example.com");
     register(&store, "alice@example.com", "laptop", now).await;
     let device = store.live_devices(&alice, now).await.unwrap().remove(0);

@@ -168,9 +168,9 @@ async fn a_websocket_connect_spends_its_ticket_in_its_one_write() {
         presence: store.clone(),
         events: store.clone(),
         tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
-        clock: shared::app::system_clock,
+        clock: shared::clock::Clock::system(),
     };
-    let now = shared::app::system_clock();
+    let now = shared::clock::Clock::system().now_ms();
     let alice = crate::realtime_aws::user("alice@example.com");
     crate::realtime_aws::register(&store, "alice@example.com", "laptop", now).await;
     let device = store.live_devices(&alice, now).await.unwrap().remove(0);

@@ -4,7 +4,8 @@
 //! (app tokens, webhooks with the auth token and its secondary, voice tokens, realtime
 //! tickets, the API key of texts sent and of voicemail played and deleted through Twilio's
 //! REST API, the auth token signing recording reports passed on), the last good values kept
-//! when a read fails, a start refused without the secret.
+//! when a read fails, a start refused without the secret. The period passes by moving the
+//! server's clock, not by waiting.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use aws_sdk_secretsmanager::Client;
 use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::clock::Clock;
 use shared::config::Needs;
 use shared::directory::{Directory, Fallback};
 use shared::http::Route;
@@ -27,8 +29,9 @@ use crate::realtime::spawn_local;
 use crate::sms::CUSTOMER;
 use crate::webhooks::{SALES, call_params};
 
-/// How often the tests' servers re-read the secret.
-const REFRESH: Duration = Duration::from_secs(2);
+/// How often the tests' servers re-read the secret: longer than any test runs, so that only
+/// moving the clock ([`TestApp::advance`]) makes a re-read due.
+const REFRESH: Duration = Duration::from_secs(60);
 
 /// Values as the secret holds them: every secret of the service, and the API key's SID that
 /// changes with its secret.
@@ -129,11 +132,14 @@ async fn serve(secret: &Secret) -> TestApp {
 }
 
 async fn serve_with(secret: &Secret, overrides: &[(&str, &str)]) -> TestApp {
-    let (config, secrets) = configure_from_env(env_with(&secret.arn, overrides), needs())
+    let clock = Clock::movable();
+    let (config, secrets) = configure_from_env(env_with(&secret.arn, overrides), needs(), &clock)
         .await
         .expect("configured from the secret");
     assert!(secrets.is_some());
-    spawn_local(&config, secrets, StoreKind::Memory).await.0
+    spawn_local(&config, secrets, StoreKind::Memory, clock)
+        .await
+        .0
 }
 
 fn app_token(jwt_secret: &str) -> String {
@@ -184,14 +190,16 @@ impl TestApp {
     }
 }
 
-/// Polls `check` (each poll a request, which starts the re-read when it is due) until it
-/// holds, for at most two refresh periods.
-async fn eventually<F, Fut>(what: &str, mut check: F)
+/// Moves `app` past the refresh period, then polls `check` (the first poll's request starts
+/// the re-read, which runs in the background) until it holds. The deadline is real time:
+/// moto's answer is what is waited for.
+async fn eventually<F, Fut>(app: &TestApp, what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = Instant::now() + REFRESH * 2 + Duration::from_secs(1);
+    app.advance(REFRESH);
+    let deadline = Instant::now() + Duration::from_secs(5);
     while !check().await {
         assert!(Instant::now() < deadline, "{what} did not happen in time");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -215,7 +223,6 @@ async fn the_secret_replaces_the_environments_secrets_at_start_up() {
 #[tokio::test]
 async fn a_rotation_lands_after_the_refresh_period_without_a_restart() {
     let secret = Secret::create(&values("jwt-one", "token-one", None)).await;
-    let started = Instant::now();
     let app = serve(&secret).await;
     let token = app_token("jwt-one");
     let connected = app.connected(&token, "dev_before", &["voice"]).await;
@@ -224,15 +231,14 @@ async fn a_rotation_lands_after_the_refresh_period_without_a_restart() {
     secret
         .put(&values("jwt-two", "token-two", None).to_string())
         .await;
-    if started.elapsed() < REFRESH {
-        // Not yet due: the old values are still in use.
-        assert_eq!(app.devices_status("jwt-one").await, StatusCode::OK);
-        assert_eq!(
-            app.devices_status("jwt-two").await,
-            StatusCode::UNAUTHORIZED
-        );
-    }
-    eventually("the new app JWT secret", || async {
+    // Half the period passed, not yet due: the old values are still in use.
+    app.advance(REFRESH / 2);
+    assert_eq!(app.devices_status("jwt-one").await, StatusCode::OK);
+    assert_eq!(
+        app.devices_status("jwt-two").await,
+        StatusCode::UNAUTHORIZED
+    );
+    eventually(&app, "the new app JWT secret", || async {
         app.devices_status("jwt-two").await == StatusCode::OK
     })
     .await;
@@ -265,7 +271,7 @@ async fn an_auth_token_rotation_accepts_both_tokens_until_the_old_one_is_removed
     secret
         .put(&values("jwt", "token-old", Some("token-new")).to_string())
         .await;
-    eventually("the secondary token", || async {
+    eventually(&app, "the secondary token", || async {
         app.call_signed_with("token-new").await == StatusCode::OK
     })
     .await;
@@ -275,7 +281,7 @@ async fn an_auth_token_rotation_accepts_both_tokens_until_the_old_one_is_removed
     secret
         .put(&values("jwt", "token-new", None).to_string())
         .await;
-    eventually("the old token's removal", || async {
+    eventually(&app, "the old token's removal", || async {
         app.call_signed_with("token-old").await == StatusCode::FORBIDDEN
     })
     .await;
@@ -301,7 +307,7 @@ async fn texts_are_sent_with_the_secrets_api_key_and_its_rotation() {
     secret.put(&rotated.to_string()).await;
     twilio.accept_only_key("SKnext", "api-key-secret-next");
     let mut n = 1;
-    eventually("sends with the new API key", || {
+    eventually(&app, "sends with the new API key", || {
         n += 1;
         let (app, token) = (&app, &token);
         async move {
@@ -345,7 +351,7 @@ async fn voicemail_is_played_and_deleted_with_the_secrets_api_key_and_its_rotati
     rotated["TWILIO_API_KEY_SECRET"] = json!("api-key-secret-next");
     secret.put(&rotated.to_string()).await;
     twilio.accept_only_key("SKnext", "api-key-secret-next");
-    eventually("plays with the new API key", || async {
+    eventually(&app, "plays with the new API key", || async {
         plays().await == StatusCode::OK
     })
     .await;
@@ -394,7 +400,7 @@ async fn recording_reports_passed_on_are_signed_with_the_current_auth_token() {
     secret
         .put(&values("jwt", AUTH_TOKEN, None).to_string())
         .await;
-    eventually("the old auth token refused", || async {
+    eventually(&app, "the old auth token refused", || async {
         app.call_signed_with("token-old").await == StatusCode::FORBIDDEN
     })
     .await;
@@ -414,8 +420,9 @@ async fn a_failed_read_keeps_the_last_good_values() {
     refused["REALTIME_TICKET_SECRET"] = json!("short");
     for bad in [refused.to_string(), "not json".to_owned()] {
         secret.put(&bad).await;
-        tokio::time::sleep(REFRESH + Duration::from_millis(200)).await;
-        // This request starts the re-read; the next ones see its outcome.
+        app.advance(REFRESH);
+        // This request starts the re-read; the next ones see its outcome. Nothing tells when
+        // a failed read is over: the pauses give moto's answer time to arrive.
         for _ in 0..3 {
             assert_eq!(app.devices_status("jwt-one").await, StatusCode::OK);
             assert_eq!(app.call_signed_with("token-one").await, StatusCode::OK);
@@ -429,7 +436,7 @@ async fn a_failed_read_keeps_the_last_good_values() {
 
     // The secret gone (a failed GetSecretValue): still the last good values.
     secret.delete().await;
-    tokio::time::sleep(REFRESH + Duration::from_millis(200)).await;
+    app.advance(REFRESH);
     for _ in 0..3 {
         assert_eq!(app.devices_status("jwt-one").await, StatusCode::OK);
         assert_eq!(app.call_signed_with("token-one").await, StatusCode::OK);
@@ -441,7 +448,7 @@ async fn a_failed_read_keeps_the_last_good_values() {
 async fn a_start_without_the_secret_fails_naming_secrets_arn() {
     let secret = Secret::create(&values("jwt", "token", None)).await;
     let missing = format!("{}-gone", secret.arn);
-    let err = configure_from_env(env_for(&missing), needs())
+    let err = configure_from_env(env_for(&missing), needs(), &Clock::system())
         .await
         .err()
         .expect("refused")
@@ -450,7 +457,7 @@ async fn a_start_without_the_secret_fails_naming_secrets_arn() {
 
     // A secret without a value the server needs names that variable.
     let partial = Secret::create(&json!({"APP_JWT_SECRET": "jwt"})).await;
-    let err = configure_from_env(env_for(&partial.arn), needs())
+    let err = configure_from_env(env_for(&partial.arn), needs(), &Clock::system())
         .await
         .err()
         .expect("refused")

@@ -64,7 +64,7 @@ async fn missed_texts_are_stored_and_told_once_across_pages(kind: StoreKind) {
             &rest(&twilio),
             IdentityStyle::Safe,
             "2026-11-30",
-            shared::app::system_clock(),
+            shared::clock::Clock::system().now_ms(),
         )
         .await
         .unwrap()

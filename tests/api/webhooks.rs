@@ -190,7 +190,7 @@ async fn a_group_number_rings_exactly_the_members_with_a_live_voice_device(kind:
     // Alice has an expired voice device and a live one.
     app.register_with("alice@example.com", "alice_old", &["voice"])
         .await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.advance(Duration::from_millis(2100));
     app.register_with("alice@example.com", "alice_now", &["voice", "sms"])
         .await;
     app.register_with("bob@example.com", "bob_desk", &["sms"])
@@ -201,7 +201,7 @@ async fn a_group_number_rings_exactly_the_members_with_a_live_voice_device(kind:
     assert_eq!(twiml.clients(), vec!["u_org_5Fdemo__alice_40example_2Ecom"]);
 
     // Later alice's device has expired and bob has a voice device: only bob rings.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.advance(Duration::from_millis(2100));
     app.register_with("bob@example.com", "bob_voice", &["voice"])
         .await;
     let twiml = app.call(SALES).await;

@@ -16,6 +16,7 @@ use bytes::Bytes;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
+use crate::clock::Clock;
 use crate::config::JwksConfig;
 use crate::outbound::Outbound;
 
@@ -34,7 +35,8 @@ pub(super) struct JwkKey {
 
 struct KeySet {
     by_kid: HashMap<String, Arc<JwkKey>>,
-    /// When it was fetched; `None` for the empty set of a process that has fetched none.
+    /// When it was fetched (on the clock); `None` for the empty set of a process that has
+    /// fetched none.
     fetched: Option<Instant>,
 }
 
@@ -46,6 +48,8 @@ struct Inner {
     url: String,
     outbound: Outbound,
     min_refresh: Duration,
+    /// What the set's age and the rate floor are measured on (its monotonic part).
+    clock: Clock,
     keys: RwLock<Arc<KeySet>>,
     /// When the last fetch that counts against the rate floor started.
     last_fetch: Mutex<Option<Instant>>,
@@ -54,7 +58,7 @@ struct Inner {
 }
 
 impl Jwks {
-    pub fn new(config: &JwksConfig) -> Self {
+    pub fn new(config: &JwksConfig, clock: Clock) -> Self {
         if config.url.starts_with("http://") {
             tracing::warn!(
                 url = %config.url,
@@ -65,6 +69,7 @@ impl Jwks {
             url: config.url.clone(),
             outbound: Outbound::new(FETCH_TIMEOUT),
             min_refresh: Duration::from_secs(config.min_refresh_seconds.into()),
+            clock,
             keys: RwLock::new(Arc::new(KeySet {
                 by_kid: HashMap::new(),
                 fetched: None,
@@ -78,7 +83,7 @@ impl Jwks {
     /// does not start the rate floor.
     pub async fn prefetch(&self) {
         let _one = self.0.fetching.lock().await;
-        let started = Instant::now();
+        let started = self.now();
         if self.fetch().await {
             *self.last_fetch() = Some(started);
         }
@@ -89,7 +94,7 @@ impl Jwks {
     pub async fn key(&self, kid: &str) -> Option<Arc<JwkKey>> {
         let set = self.set();
         if let Some(key) = set.by_kid.get(kid) {
-            if set.fetched.is_some_and(|at| at.elapsed() > MAX_AGE) {
+            if set.fetched.is_some_and(|at| self.since(at) > MAX_AGE) {
                 self.refresh_in_background();
             }
             return Some(key.clone());
@@ -109,11 +114,19 @@ impl Jwks {
     /// Whether a fetch may start now; if so, it counts as started.
     fn may_fetch(&self) -> bool {
         let mut last = self.last_fetch();
-        if last.is_some_and(|at| at.elapsed() < self.0.min_refresh) {
+        if last.is_some_and(|at| self.since(at) < self.0.min_refresh) {
             return false;
         }
-        *last = Some(Instant::now());
+        *last = Some(self.now());
         true
+    }
+
+    fn now(&self) -> Instant {
+        self.0.clock.instant()
+    }
+
+    fn since(&self, then: Instant) -> Duration {
+        self.now().duration_since(then)
     }
 
     fn refresh_in_background(&self) {
@@ -155,7 +168,7 @@ impl Jwks {
                 let keys = by_kid.len();
                 *self.0.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(KeySet {
                     by_kid,
-                    fetched: Some(Instant::now()),
+                    fetched: Some(self.now()),
                 });
                 tracing::info!(url = %url, keys, latency_ms, "JWKS fetched");
                 true

@@ -50,6 +50,7 @@ impl Verifier {
         rules: &Rules<'_>,
         config: &crate::config::Config,
         secrets: Option<&Secrets>,
+        clock: &crate::clock::Clock,
     ) -> Result<Self, KeyError> {
         let keys = match key {
             AppJwtKey::Secret(_) => {
@@ -69,7 +70,7 @@ impl Verifier {
                 };
                 Keys::Public { key, algorithm }
             }
-            AppJwtKey::Jwks(jwks) => Keys::Jwks(Jwks::new(jwks)),
+            AppJwtKey::Jwks(jwks) => Keys::Jwks(Jwks::new(jwks, clock.clone())),
         };
         Ok(Self {
             keys,

@@ -8,6 +8,7 @@ mod jwt;
 
 use std::collections::HashMap;
 
+use crate::clock::Clock;
 use crate::config::{AppAuthConfig, ClaimNames, Config};
 use crate::domain::{Caller, Email, Identity, IdentityStyle, OrgId};
 use crate::secrets::Secrets;
@@ -52,11 +53,13 @@ enum Verified<'a> {
 
 impl Authenticator {
     /// Build the verifier once at start-up from `config`'s app-auth section (an HS256 key is
-    /// remade from each re-read of `secrets`); a key that does not parse stops the binary.
+    /// remade from each re-read of `secrets`; an identity provider's key set ages on
+    /// `clock`); a key that does not parse stops the binary.
     pub fn new(
         config: &Config,
         identity_style: IdentityStyle,
         secrets: Option<&Secrets>,
+        clock: &Clock,
     ) -> Result<Self, KeyError> {
         let auth = config
             .app_auth
@@ -74,7 +77,7 @@ impl Authenticator {
                     issuers,
                     audience: audience.as_deref(),
                 };
-                let verifier = jwt::Verifier::new(key, &rules, config, secrets)?;
+                let verifier = jwt::Verifier::new(key, &rules, config, secrets, clock)?;
                 (Mode::Jwt(Box::new(verifier)), claims)
             }
         };

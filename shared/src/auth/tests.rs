@@ -31,7 +31,7 @@ fn authenticator(pairs: &[(&str, &str)]) -> Authenticator {
         ..Default::default()
     };
     let config = Config::from_env(&lookup, needs).unwrap();
-    Authenticator::new(&config, IdentityStyle::Safe, None).unwrap()
+    Authenticator::new(&config, IdentityStyle::Safe, None, &Clock::system()).unwrap()
 }
 
 fn token(extra: Value) -> String {

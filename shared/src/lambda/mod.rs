@@ -12,6 +12,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt, service_fn};
 
 use crate::app::{Core, StartupError, Stores};
+use crate::clock::Clock;
 use crate::config::Needs;
 use crate::http::{self, Endpoint, RequestMeta, Route};
 use crate::secrets::{self, Env};
@@ -82,10 +83,14 @@ pub async fn endpoint_from_env<E: Endpoint>() -> Result<E, StartupError> {
     // The table's name is no secret: the warm-up need not wait for the configuration.
     let table = env("TABLE_NAME").unwrap_or_default().trim().to_owned();
     let start = async {
-        let (config, secrets) = secrets::configure(env, needs, async { sdk.clone() }).await?;
+        // The function's one clock: its handlers' and its secret's re-reads'.
+        let clock = Clock::system();
+        let configured = secrets::configure(env, needs, async { sdk.clone() }, &clock);
+        let (config, secrets) = configured.await?;
         let table = config.table_name.clone().unwrap_or_default();
         let store = Arc::new(DynamoStore::new(client.clone(), table));
         let core = Core::new(config.presence, Stores::of(store)).with_secrets(secrets);
+        let core = Core { clock, ..core };
         let endpoint = E::build(core, &config)?;
         endpoint.warm().await;
         Ok::<_, StartupError>(endpoint)

@@ -11,18 +11,21 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 
 use super::{Error, lambda_sdk_config, warm_up};
-use crate::app::{StartupError, system_clock};
+use crate::app::StartupError;
+use crate::clock::Clock;
 use crate::config::{Config, Needs};
 use crate::realtime::Tickets;
 use crate::realtime::websocket::Gateway;
 use crate::secrets::{self, Env, Secrets};
 use crate::store::dynamo::DynamoStore;
 
-/// Logging, the configuration for `needs` (from the environment and `SECRETS_ARN`'s secret)
-/// and the table's store, handed to `build` for what the function serves, while the DynamoDB
-/// connection is warmed up; a failure is logged before the runtime reports it.
+/// Logging, the configuration for `needs` (from the environment and `SECRETS_ARN`'s secret,
+/// re-read on `clock`) and the table's store, handed to `build` for what the function serves,
+/// while the DynamoDB connection is warmed up; a failure is logged before the runtime reports
+/// it.
 pub(super) async fn start<T>(
     needs: Needs,
+    clock: &Clock,
     build: impl FnOnce(
         Config,
         Option<Secrets>,
@@ -40,7 +43,8 @@ pub(super) async fn start<T>(
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let table = env("TABLE_NAME").unwrap_or_default().trim().to_owned();
     let built = async {
-        let (config, secrets) = secrets::configure(env, needs, async { sdk.clone() }).await?;
+        let (config, secrets) =
+            secrets::configure(env, needs, async { sdk.clone() }, clock).await?;
         let store = DynamoStore::new(
             client.clone(),
             config.table_name.clone().unwrap_or_default(),
@@ -64,8 +68,9 @@ pub async fn run_websocket() -> Result<(), Error> {
         realtime: true,
         ..Needs::default()
     };
+    let clock = Clock::system();
     let gateway = Arc::new(
-        start(needs, |config, secrets, store, _| {
+        start(needs, &clock, |config, secrets, store, _| {
             let tickets = Tickets::rotating(&config, secrets.as_ref())
                 .ok_or(StartupError::Missing("the realtime channel"))?;
             let store = Arc::new(store);
@@ -73,7 +78,7 @@ pub async fn run_websocket() -> Result<(), Error> {
                 presence: store.clone(),
                 events: store,
                 tickets,
-                clock: system_clock,
+                clock: clock.clone(),
             })
         })
         .await?,
@@ -112,18 +117,19 @@ pub async fn run_push() -> Result<(), Error> {
         push: true,
         ..Needs::default()
     };
-    let (store, sender) = start(needs, |config, _, store, sdk| {
+    let clock = Clock::system();
+    let (store, sender) = start(needs, &clock, |config, _, store, sdk| {
         let push = StartupError::require(&config.push, "the push endpoint")?;
         Ok((store, ConnectionsApi::new(sdk, &push.management_url)))
     })
     .await?;
     let (store, sender) = (Arc::new(store), Arc::new(sender));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamBatch>| {
-        let (store, sender) = (store.clone(), sender.clone());
+        let (store, sender, clock) = (store.clone(), sender.clone(), clock.clone());
         async move {
             let started = Instant::now();
             let records = event.payload.records.len();
-            let now_ms = system_clock();
+            let now_ms = clock.now_ms();
             let (response, summary) =
                 consume(store.as_ref(), sender.as_ref(), &event.payload, now_ms).await;
             let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use super::Error;
 use super::realtime::start;
-use crate::app::{StartupError, system_clock};
+use crate::app::StartupError;
+use crate::clock::Clock;
 use crate::config::Needs;
 use crate::domain::IdentityStyle;
 use crate::domain::dates::day_of;
@@ -24,7 +25,8 @@ pub async fn run_reconcile() -> Result<(), Error> {
         twilio_api: true,
         ..Needs::default()
     };
-    let (store, rest, style) = start(needs, |config, secrets, store, _| {
+    let clock = Clock::system();
+    let (store, rest, style) = start(needs, &clock, |config, secrets, store, _| {
         // The API key is remade when a re-read of the secret brings a new one.
         let rest = TwilioRest::rotating(&config, secrets.as_ref())
             .ok_or(StartupError::Missing("Twilio's REST API"))?;
@@ -32,8 +34,8 @@ pub async fn run_reconcile() -> Result<(), Error> {
     })
     .await?;
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
-        let (store, rest) = (store.clone(), rest.get());
-        async move { reconcile_scheduled(&store, &store, &rest, style, system_clock()).await }
+        let (store, rest, now_ms) = (store.clone(), rest.get(), clock.now_ms());
+        async move { reconcile_scheduled(&store, &store, &rest, style, now_ms).await }
     }))
     .await
 }

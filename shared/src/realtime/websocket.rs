@@ -15,16 +15,17 @@ use lambda_http::http::HeaderValue;
 
 use super::protocol::{self, SUBPROTOCOL};
 use super::{TicketError, Tickets};
+use crate::clock::Clock;
 use crate::secrets::Rotating;
 use crate::store::{CONNECTION_MAX_SECONDS, Connected, Connection, EventStore, PresenceStore};
 
-/// What the `realtime` function holds: the stores and the ticket key.
+/// What the `realtime` function holds: the stores, the ticket key and the clock.
 pub struct Gateway {
     pub presence: Arc<dyn PresenceStore>,
     pub events: Arc<dyn EventStore>,
     /// Rekeyed when a re-read of `SECRETS_ARN`'s secret changes the ticket secret.
     pub tickets: Rotating<Tickets>,
-    pub clock: fn() -> i64,
+    pub clock: Clock,
 }
 
 /// What a route did, for its log line.
@@ -93,7 +94,7 @@ impl Gateway {
                 return (response(401, None), outcome(401, "ticket_invalid", None));
             }
         };
-        let now_ms = (self.clock)();
+        let now_ms = self.clock.now_ms();
         match self.presence.live_devices(&ticket.user, now_ms).await {
             Ok(devices) if devices.iter().any(|d| d.device_id == ticket.device_id) => {}
             Ok(_) => return (response(403, None), outcome(403, "device_gone", None)),

@@ -20,6 +20,7 @@ use futures::future::BoxFuture;
 
 pub use rotating::Rotating;
 
+use crate::clock::Clock;
 use crate::config::{
     Config, ConfigError, Needs, SECRET_NAMES, SecretValues, SecretsSource, with_secret_values,
 };
@@ -59,6 +60,8 @@ struct Shared {
     needs: Needs,
     refresh: Duration,
     loaded: RwLock<Arc<Loaded>>,
+    /// What `epoch` and the due time are read on: the process's clock, monotonic part.
+    clock: Clock,
     /// When the next re-read is due, in milliseconds after `epoch`.
     epoch: Instant,
     next_read_ms: AtomicU64,
@@ -67,12 +70,13 @@ struct Shared {
 }
 
 /// The configuration for `needs` from `env` and, when `SECRETS_ARN` is set and the binary
-/// holds a secret, from that secret (read once here, then by [`Secrets`] when due). `sdk` is
-/// awaited only when the secret is read.
+/// holds a secret, from that secret (read once here, then by [`Secrets`] when due, on
+/// `clock`). `sdk` is awaited only when the secret is read.
 pub async fn configure(
     env: Env,
     needs: Needs,
     sdk: impl Future<Output = aws_config::SdkConfig>,
+    clock: &Clock,
 ) -> Result<(Config, Option<Secrets>), ConfigError> {
     let source = if needs.holds_secrets() {
         SecretsSource::from_env(&*env)?
@@ -90,7 +94,7 @@ pub async fn configure(
     }
     let reader = reader(&source, sdk).await?;
     let refresh = Duration::from_secs(source.refresh_seconds.into());
-    let secrets = Secrets::load(reader, env, needs, refresh).await?;
+    let secrets = Secrets::load(reader, env, needs, refresh, clock.clone()).await?;
     let config = secrets.loaded().config.clone();
     Ok((config, Some(secrets)))
 }
@@ -100,8 +104,9 @@ pub async fn configure(
 pub async fn configure_from_env(
     env: Env,
     needs: Needs,
+    clock: &Clock,
 ) -> Result<(Config, Option<Secrets>), ConfigError> {
-    configure(env, needs, aws_config::from_env().load()).await
+    configure(env, needs, aws_config::from_env().load(), clock).await
 }
 
 #[cfg(feature = "secrets")]
@@ -126,12 +131,13 @@ async fn reader(
 
 impl Secrets {
     /// Reads the secret and builds the configuration from it; any failure stops the start,
-    /// naming `SECRETS_ARN` (never a value).
+    /// naming `SECRETS_ARN` (never a value). Re-reads fall due every `refresh` on `clock`.
     pub async fn load(
         reader: Box<dyn SecretReader>,
         env: Env,
         needs: Needs,
         refresh: Duration,
+        clock: Clock,
     ) -> Result<Self, ConfigError> {
         let named = |problem: String| ConfigError(vec![format!("SECRETS_ARN: {problem}")]);
         let text = reader
@@ -151,7 +157,8 @@ impl Secrets {
                 config,
                 values,
             })),
-            epoch: Instant::now(),
+            epoch: clock.instant(),
+            clock,
             next_read_ms: AtomicU64::new(refresh_ms),
             reading: AtomicBool::new(false),
         })))
@@ -171,7 +178,12 @@ impl Secrets {
     }
 
     fn reread_if_due(&self) {
-        let now_ms = self.0.epoch.elapsed().as_millis() as u64;
+        let now_ms = self
+            .0
+            .clock
+            .instant()
+            .duration_since(self.0.epoch)
+            .as_millis() as u64;
         if now_ms < self.0.next_read_ms.load(Ordering::Relaxed)
             || self.0.reading.swap(true, Ordering::AcqRel)
         {

@@ -60,7 +60,11 @@ fn token(secret: &str) -> String {
 }
 
 async fn load(stand: &Stand, refresh: Duration) -> Result<Secrets, ConfigError> {
-    Secrets::load(Box::new(stand.clone()), env(), WEBHOOKS, refresh).await
+    load_on(stand, refresh, Clock::system()).await
+}
+
+async fn load_on(stand: &Stand, refresh: Duration, clock: Clock) -> Result<Secrets, ConfigError> {
+    Secrets::load(Box::new(stand.clone()), env(), WEBHOOKS, refresh, clock).await
 }
 
 fn auth_token(secrets: &Secrets) -> String {
@@ -133,18 +137,24 @@ async fn a_reread_replaces_changed_values_and_keeps_them_on_any_failure() {
 #[tokio::test]
 async fn a_reread_starts_only_when_due_and_one_at_a_time() {
     let stand = Stand::new(&token("one"));
-    let secrets = load(&stand, Duration::from_millis(200)).await.unwrap();
+    let clock = Clock::movable();
+    let secrets = load_on(&stand, Duration::from_secs(300), clock.clone())
+        .await
+        .unwrap();
     stand.set(Ok(token("two")));
     for _ in 0..50 {
         assert_eq!(auth_token(&secrets), "one");
         secrets.current();
     }
+    clock.advance(Duration::from_secs(299));
+    secrets.current();
     assert_eq!(stand.reads(), 1, "only the read at start-up");
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    clock.advance(Duration::from_secs(1));
     // Due: the request that notices starts one read and goes on with the values it has.
     for _ in 0..50 {
         secrets.current();
     }
+    // The read runs in the background; the stand answers at once.
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(stand.reads(), 2);
     assert_eq!(auth_token(&secrets), "two");
@@ -192,7 +202,7 @@ async fn rotating_values_are_remade_only_when_the_configuration_changes() {
 
 #[tokio::test]
 async fn without_secrets_arn_the_environment_is_the_configuration() {
-    let (config, secrets) = configure(env(), WEBHOOKS, async { unreachable!() })
+    let (config, secrets) = configure(env(), WEBHOOKS, async { unreachable!() }, &Clock::system())
         .await
         .unwrap();
     assert!(secrets.is_none());
@@ -212,7 +222,7 @@ async fn a_binary_that_holds_no_secret_never_reads_secrets_arn() {
         ..Needs::default()
     };
     // Configured without the SDK being asked for anything.
-    let (config, secrets) = configure(env, push, async { unreachable!() })
+    let (config, secrets) = configure(env, push, async { unreachable!() }, &Clock::system())
         .await
         .unwrap();
     assert!(secrets.is_none());

@@ -38,7 +38,7 @@ impl Api {
     pub fn new(core: Core, config: &Config) -> Result<Self, StartupError> {
         StartupError::require(&config.app_auth, "app authentication")?;
         let style = core.settings.identity_style;
-        let auth = Authenticator::new(config, style, core.secrets.as_ref())?;
+        let auth = Authenticator::new(config, style, core.secrets.as_ref(), &core.clock)?;
         Ok(Self {
             core,
             auth: Arc::new(auth),
