@@ -3,6 +3,7 @@
 //! tested to the millisecond without sleeping.
 
 mod directory;
+mod events;
 mod history;
 mod messages;
 mod presence;
