@@ -1,13 +1,14 @@
 //! `PresenceStore`: devices registered, kept alive, evicted, signed out and expired, and the
 //! calls a user is on.
 
-use shared::domain::{Capabilities, DeviceId, Email, Platform};
+use shared::domain::{Capabilities, DeviceId, Email, Platform, Reachability, TwilioState};
+use shared::events::EventKind;
 use shared::store::{
     CallEvent, CallProgress, DeviceTtls, HeartbeatOutcome, HeartbeatUpdate, RegisterOutcome,
     Registration, Unregistration,
 };
 
-use super::{T0, key};
+use super::{T0, key, key_in, told};
 use crate::helpers::{StoreKind, stores};
 use crate::on_both_stores;
 
@@ -19,6 +20,11 @@ on_both_stores!(
     registering_beyond_the_limit_evicts_least_recently_seen,
     a_sign_out_bars_automatic_registers_until_it_expires,
     calls_converge_whatever_the_order_and_expire,
+    an_unregister_naming_an_older_registration_leaves_the_device,
+    a_push_registered_device_stays_callable_until_its_push_ttl,
+    an_explicit_sign_in_lifts_a_sign_out,
+    each_user_and_org_has_their_own_devices_and_calls,
+    each_change_of_the_device_list_is_told_once,
 );
 
 fn registration(email: &str, device: &str, now_ms: i64, ttl_seconds: u32) -> Registration {
@@ -366,4 +372,280 @@ async fn calls_converge_whatever_the_order_and_expire(kind: StoreKind) {
     assert_eq!(calls(T0 + 99_999).await.len(), 1);
     assert!(calls(T0 + 100_000).await.is_empty());
     assert!(s.presence.live_devices(&k, T0).await.unwrap().is_empty());
+}
+
+/// Registering a live device again replaces it (nothing evicted, nothing added); an
+/// unregister that names the older registration (a closing tab's late `pagehide`) leaves it.
+async fn an_unregister_naming_an_older_registration_leaves_the_device(kind: StoreKind) {
+    let s = stores(kind).await;
+    let k = key("a@x.io");
+    s.presence
+        .register(registration("a@x.io", "d1", T0, 90))
+        .await
+        .unwrap();
+    let mut again = registration("a@x.io", "d1", T0 + 1000, 90);
+    again.registration_id = "newer".into();
+    again.max_live = 1;
+    let out = s
+        .presence
+        .register(again)
+        .await
+        .unwrap()
+        .registered()
+        .unwrap();
+    assert!(out.evicted.is_empty());
+    let live = s.presence.live_devices(&k, T0 + 1000).await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].last_seen, T0 + 1000);
+    let named = |registration_id: &str| Unregistration {
+        registration_id: Some(registration_id.into()),
+        ..Unregistration::at(T0 + 2000)
+    };
+    assert!(
+        !s.presence
+            .unregister(&k, &id("d1"), named("regd1"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.presence.live_devices(&k, T0 + 2000).await.unwrap().len(),
+        1
+    );
+    assert!(
+        s.presence
+            .unregister(&k, &id("d1"), named("newer"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.presence
+            .live_devices(&k, T0 + 2000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A phone whose Twilio SDK reports `registered` stays callable (by push) until its push TTL
+/// after it was last heard from, online only for its foreground TTL; once it reports
+/// `unregistered`, only the foreground TTL counts.
+async fn a_push_registered_device_stays_callable_until_its_push_ttl(kind: StoreKind) {
+    let s = stores(kind).await;
+    let k = key("a@x.io");
+    let mut phone = registration("a@x.io", "phone", T0, 90);
+    phone.platform = Platform::Ios;
+    phone.ttls = DeviceTtls {
+        foreground: 90,
+        push: 3600,
+    };
+    phone.twilio_state = Some(TwilioState::Registered);
+    let device = s
+        .presence
+        .register(phone)
+        .await
+        .unwrap()
+        .registered()
+        .unwrap()
+        .device;
+    assert_eq!(device.expires_at, T0 / 1000 + 3600);
+    let live = |now_ms| {
+        let (presence, k) = (s.presence.clone(), k.clone());
+        async move { presence.live_devices(&k, now_ms).await.unwrap() }
+    };
+    assert_eq!(
+        live(T0 + 89_999).await[0].reachability(T0 + 89_999),
+        Reachability::Online
+    );
+    assert_eq!(
+        live(T0 + 90_000).await[0].reachability(T0 + 90_000),
+        Reachability::Push
+    );
+    assert_eq!(live(T0 + 3_599_999).await.len(), 1);
+    assert!(live(T0 + 3_600_000).await.is_empty());
+
+    let asleep = s
+        .presence
+        .heartbeat(
+            &k,
+            &id("phone"),
+            HeartbeatUpdate {
+                now_ms: T0 + 100_000,
+                twilio_state: Some(TwilioState::Unregistered),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .live()
+        .expect("callable by push, so a heartbeat finds it");
+    assert_eq!(asleep.twilio_state, Some(TwilioState::Unregistered));
+    assert_eq!(asleep.expires_at, (T0 + 100_000) / 1000 + 90);
+    assert!(live(T0 + 190_000).await.is_empty());
+}
+
+/// A remote sign-out refuses automatic registers, but the user signing in again lifts it.
+async fn an_explicit_sign_in_lifts_a_sign_out(kind: StoreKind) {
+    let s = stores(kind).await;
+    let k = key("a@x.io");
+    s.presence
+        .register(registration("a@x.io", "d1", T0, 90))
+        .await
+        .unwrap();
+    let sign_out = Unregistration {
+        signed_out_until: Some(T0 / 1000 + 3600),
+        ..Unregistration::at(T0 + 1000)
+    };
+    s.presence
+        .unregister(&k, &id("d1"), sign_out)
+        .await
+        .unwrap();
+    let mut sign_in = registration("a@x.io", "d1", T0 + 2000, 90);
+    sign_in.sign_in = true;
+    assert!(
+        s.presence
+            .register(sign_in)
+            .await
+            .unwrap()
+            .registered()
+            .is_some()
+    );
+    let automatic = registration("a@x.io", "d1", T0 + 3000, 90);
+    assert!(
+        s.presence
+            .register(automatic)
+            .await
+            .unwrap()
+            .registered()
+            .is_some(),
+        "the sign-out is lifted"
+    );
+    let beat = HeartbeatUpdate {
+        now_ms: T0 + 4000,
+        ..Default::default()
+    };
+    let beat = s.presence.heartbeat(&k, &id("d1"), beat).await.unwrap();
+    assert!(matches!(beat, HeartbeatOutcome::Live(_)), "{beat:?}");
+}
+
+/// The same email and device id in another org is another user: their devices, calls and
+/// sign-outs never mix.
+async fn each_user_and_org_has_their_own_devices_and_calls(kind: StoreKind) {
+    let s = stores(kind).await;
+    let (here, there) = (key("a@x.io"), key_in("org_other", "a@x.io"));
+    s.presence
+        .register(registration("a@x.io", "d1", T0, 90))
+        .await
+        .unwrap();
+    let answered = CallEvent {
+        call_sid: "CAa".into(),
+        progress: CallProgress::Answered,
+        now_ms: T0,
+        expires_at: T0 / 1000 + 100,
+    };
+    s.presence.record_call(&here, answered).await.unwrap();
+    let theirs = s.presence.presence(&there, T0).await.unwrap();
+    assert!(theirs.devices.is_empty() && theirs.calls.is_empty());
+    assert!(
+        s.presence
+            .presence(&key("b@x.io"), T0)
+            .await
+            .unwrap()
+            .devices
+            .is_empty()
+    );
+
+    let mut elsewhere = registration("a@x.io", "d1", T0, 90);
+    elsewhere.key = there.clone();
+    s.presence.register(elsewhere).await.unwrap();
+    let sign_out = Unregistration {
+        signed_out_until: Some(T0 / 1000 + 3600),
+        ..Unregistration::at(T0 + 1000)
+    };
+    s.presence
+        .unregister(&there, &id("d1"), sign_out)
+        .await
+        .unwrap();
+    let ours = s.presence.presence(&here, T0 + 1000).await.unwrap();
+    assert_eq!(
+        ours.devices.len(),
+        1,
+        "untouched by the other org's sign-out"
+    );
+    assert_eq!(ours.on_call_since(), Some(T0));
+    let again = s
+        .presence
+        .register(registration("a@x.io", "d1", T0 + 2000, 90))
+        .await
+        .unwrap();
+    assert!(again.registered().is_some());
+}
+
+/// Each change of the device list writes one `devices.changed` event (a sign-out also a
+/// `device.signedOut`); a heartbeat that changes nothing the list shows writes none.
+async fn each_change_of_the_device_list_is_told_once(kind: StoreKind) {
+    let s = stores(kind).await;
+    let k = key("a@x.io");
+    let mut first = registration("a@x.io", "d1", T0, 90);
+    first.max_live = 1;
+    s.presence.register(first).await.unwrap();
+    let beat = |now_ms, twilio_state| HeartbeatUpdate {
+        now_ms,
+        twilio_state,
+        ..Default::default()
+    };
+    s.presence
+        .heartbeat(&k, &id("d1"), beat(T0 + 1000, None))
+        .await
+        .unwrap();
+    let registered = Some(TwilioState::Registered);
+    s.presence
+        .heartbeat(&k, &id("d1"), beat(T0 + 2000, registered))
+        .await
+        .unwrap();
+    s.presence
+        .heartbeat(&k, &id("d1"), beat(T0 + 3000, registered))
+        .await
+        .unwrap();
+    let mut second = registration("a@x.io", "d2", T0 + 4000, 90);
+    second.max_live = 1;
+    s.presence.register(second).await.unwrap();
+    s.presence
+        .unregister(&k, &id("d2"), Unregistration::at(T0 + 5000))
+        .await
+        .unwrap();
+    s.presence
+        .unregister(&k, &id("d2"), Unregistration::at(T0 + 6000))
+        .await
+        .unwrap();
+    let sign_out = Unregistration {
+        signed_out_until: Some(T0 / 1000 + 3600),
+        ..Unregistration::at(T0 + 7000)
+    };
+    s.presence
+        .unregister(&k, &id("d3"), sign_out)
+        .await
+        .unwrap();
+
+    // The events' order is the clock's; here only which were written counts.
+    let mut changes: Vec<String> = told(&s, &k)
+        .await
+        .into_iter()
+        .map(|e| match e.kind {
+            EventKind::DevicesChanged => format!("{} {}", e.data["deviceId"], e.data["change"]),
+            other => format!("{} {other:?}", e.data["deviceId"]),
+        })
+        .collect();
+    changes.sort();
+    assert_eq!(
+        changes,
+        vec![
+            r#""d1" "evicted""#,
+            r#""d1" "registered""#,
+            r#""d1" "updated""#,
+            r#""d2" "registered""#,
+            r#""d2" "unregistered""#,
+            r#""d3" "signedOut""#,
+            r#""d3" DeviceSignedOut"#,
+        ]
+    );
 }
