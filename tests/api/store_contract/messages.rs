@@ -827,7 +827,7 @@ async fn an_opt_out_is_kept_on_the_conversation_even_before_any_text(kind: Store
     );
     assert!(
         s.messages
-            .conversations(&[sales.clone()], None, 10)
+            .conversations(std::slice::from_ref(&sales), None, 10)
             .await
             .unwrap()
             .is_empty()
@@ -863,7 +863,7 @@ async fn an_opt_out_is_kept_on_the_conversation_even_before_any_text(kind: Store
     assert!(conversation.started_inbound);
     assert_eq!(
         s.messages
-            .conversations(&[sales.clone()], None, 10)
+            .conversations(std::slice::from_ref(&sales), None, 10)
             .await
             .unwrap()
             .len(),
