@@ -19,6 +19,11 @@ on_both_stores!(
     a_connection_is_forgotten_on_disconnect_or_when_it_expires,
 );
 
+disagreeing!(
+    a_disconnect_under_another_user_leaves_the_connection_alone:
+        "DynamoDB forgets the owner of the real owner's connection",
+);
+
 /// Far from the other contract tests' times: a process's cursors only increase, and may run up
 /// to a second ahead of their time when other writers are close by; events here are two
 /// seconds apart, so their order in the log is their order in time.
@@ -230,4 +235,16 @@ async fn a_connection_is_forgotten_on_disconnect_or_when_it_expires(kind: StoreK
     let closes_ms = c2.expires_at * 1000;
     assert_eq!(open(&s, &alice, closes_ms - 1).await, vec![c2]);
     assert!(open(&s, &alice, closes_ms).await.is_empty());
+}
+
+/// A disconnect names the connection's user: under another user it forgets nothing.
+async fn a_disconnect_under_another_user_leaves_the_connection_alone(kind: StoreKind) {
+    let s = stores(kind).await;
+    let (alice, bob) = (key("alice@example.com"), key("bob@example.com"));
+    let c1 = connection("c1", "d1", BASE);
+    let opened = s.events.connect(&alice, &c1, &ticket("t1", BASE)).await;
+    assert_eq!(opened.unwrap(), Connected::Opened);
+    s.events.disconnect(&bob, "c1").await.unwrap();
+    assert_eq!(open(&s, &alice, BASE).await, vec![c1]);
+    assert_eq!(s.events.connection_owner("c1").await.unwrap(), Some(alice));
 }

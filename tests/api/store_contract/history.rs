@@ -23,6 +23,15 @@ on_both_stores!(
     the_seen_mark_tells_the_users_devices_only_when_it_moves,
 );
 
+disagreeing!(
+    a_repeated_end_or_cancel_is_not_new:
+        "DynamoDB answers true for every Placed, Ended or Canceled, repeats included",
+    a_repeated_fact_still_fills_in_the_call:
+        "DynamoDB refuses a repeated answer, miss or voicemail whole, description included",
+    removing_a_voicemail_touches_only_the_entries_that_show_it:
+        "DynamoDB writes an empty entry for a listed user who has none",
+);
+
 fn sid(n: u32) -> String {
     format!("CA{n:032x}")
 }
@@ -460,4 +469,53 @@ async fn the_call_budget_counts_to_its_limit_per_window(kind: StoreKind) {
         Counted::Counted,
         "each caller's own"
     );
+}
+
+/// `record` answers whether the fact was new, for every fact.
+async fn a_repeated_end_or_cancel_is_not_new(kind: StoreKind) {
+    let s = stores(kind).await;
+    let alice = key("alice@example.com");
+    let ended = Fact::Ended {
+        at: T0 + 60_000,
+        duration_seconds: 59,
+    };
+    for fact in [ended, Fact::Canceled] {
+        let write = write(1, &[&alice], fact, &[]);
+        assert!(s.history.record(&write, None).await.unwrap(), "{write:?}");
+        assert!(!s.history.record(&write, None).await.unwrap(), "{write:?}");
+    }
+}
+
+/// A repeat of a fact already known adds no fact, but still fills in what the first callback
+/// could not tell (`Entry::describe`).
+async fn a_repeated_fact_still_fills_in_the_call(kind: StoreKind) {
+    let s = stores(kind).await;
+    let alice = key("alice@example.com");
+    let mut first = write(1, &[&alice], Fact::Missed(MissedReason::Busy), &[]);
+    first.base.from = String::new();
+    assert!(s.history.record(&first, None).await.unwrap());
+    let again = write(1, &[&alice], Fact::Missed(MissedReason::Busy), &[]);
+    assert!(!s.history.record(&again, None).await.unwrap());
+    assert_eq!(entries(&s, &alice).await[0].1.from, "+14158675309");
+}
+
+/// Removing a voicemail changes the entries that show it and nothing else, even when its
+/// reference names a user whose history has no entry of the call.
+async fn removing_a_voicemail_touches_only_the_entries_that_show_it(kind: StoreKind) {
+    let s = stores(kind).await;
+    let bob = key("bob@example.com");
+    let reference = VoicemailRef {
+        recording_sid: format!("RE{:032x}", 1),
+        org: bob.org.clone(),
+        phone_id: None,
+        call_sid: sid(1),
+        started_at: T0 + 1000,
+        users: vec![bob.clone()],
+        expires_at: (T0 + 1000) / 1000 + 86_400,
+    };
+    s.history
+        .remove_voicemail(&reference, &notice(EventKind::VoicemailDeleted, &[]))
+        .await
+        .unwrap();
+    assert_eq!(entries(&s, &bob).await, Vec::new());
 }

@@ -29,6 +29,19 @@ on_both_stores!(
     an_opt_out_is_kept_on_the_conversation_even_before_any_text,
 );
 
+disagreeing!(
+    a_send_claim_is_kept_a_day:
+        "memory keeps a clientMessageId's claim for ever (DynamoDB's expires after a day)",
+    a_held_status_is_kept_two_days:
+        "memory never forgets a held status; DynamoDB does after two days, but then drops \
+         a lower status instead of holding it",
+    a_first_read_mark_before_any_inbound_text_tells_nothing:
+        "DynamoDB tells sms.read when a first mark covers no inbound text",
+    a_text_stored_as_latest_never_hides_a_newer_one:
+        "DynamoDB makes a text stored as latest the conversation's latest even when its \
+         position sorts before the conversation's activity",
+);
+
 const SALES: &str = "+14155551234";
 
 fn inbox(phone_id: &str) -> Inbox {
@@ -964,4 +977,113 @@ async fn text_budgets_count_to_their_limit_per_user_and_window(kind: StoreKind) 
         NewRecipient::Known,
         "never refused"
     );
+}
+
+/// A claim is remembered a day (what the trait says): after that, the same id is a new send.
+async fn a_send_claim_is_kept_a_day(kind: StoreKind) {
+    let s = stores(kind).await;
+    let alice = key("alice@example.com");
+    let texts = Budget::per_minute(RateKind::Texts, 100);
+    let claim = |now_ms| {
+        let (messages, alice) = (s.messages.clone(), alice.clone());
+        async move {
+            messages
+                .claim_send(&alice, "c1", &texts, now_ms)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(claim(T0).await, SendClaim::Claimed);
+    assert_eq!(claim(T0 + 86_399_000).await, SendClaim::InFlight);
+    assert_eq!(claim(T0 + 86_400_000).await, SendClaim::Claimed);
+}
+
+/// A status waits two days for its message (the DynamoDB store's `HELD_STATUS_SECONDS`);
+/// after that it is forgotten, and a later callback is held afresh whatever its rank.
+async fn a_held_status_is_kept_two_days(kind: StoreKind) {
+    let s = stores(kind).await;
+    let two_days = 2 * 86_400_000;
+    s.messages
+        .hold_status(&sid(1), "delivered", 3, None, T0)
+        .await
+        .unwrap();
+    let delivered = SidState::Pending {
+        status: "delivered".into(),
+        rank: 3,
+        error_code: None,
+    };
+    assert_eq!(
+        s.messages
+            .sid_state(&sid(1), T0 + two_days - 1000)
+            .await
+            .unwrap(),
+        delivered
+    );
+    assert_eq!(
+        s.messages.sid_state(&sid(1), T0 + two_days).await.unwrap(),
+        SidState::Unknown
+    );
+    let later = s
+        .messages
+        .hold_status(&sid(1), "sent", 2, None, T0 + two_days)
+        .await
+        .unwrap();
+    let held = SidState::Pending {
+        status: "sent".into(),
+        rank: 2,
+        error_code: None,
+    };
+    assert_eq!(later, held);
+}
+
+/// A mark moves (and tells) only when it covers more inbound texts than before: a first mark
+/// on a conversation of replies only covers none.
+async fn a_first_read_mark_before_any_inbound_text_tells_nothing(kind: StoreKind) {
+    let s = stores(kind).await;
+    let alice = key("alice@example.com");
+    let (sales, customer) = (inbox("phone-sales"), party("+14158675309"));
+    s.messages
+        .store_sent(&outbound(&sales, sent(1, &customer, 1), 1, "c1", &[]))
+        .await
+        .unwrap();
+    let read = ReadWrite {
+        up_to: location(&sales, &customer, 1),
+        up_to_sid: sid(1),
+        inbound: 0,
+        now_ms: T0 + 2000,
+    };
+    let mark = s.messages.mark_read(&alice, &read).await.unwrap();
+    assert_eq!(mark.read_inbound, 0);
+    assert!(
+        told(&s, &alice).await.is_empty(),
+        "{:?}",
+        told(&s, &alice).await
+    );
+}
+
+/// A conversation's latest is its newest message by position, whichever was stored last (a
+/// webhook's text whose cursor was taken before a reply that was stored first).
+async fn a_text_stored_as_latest_never_hides_a_newer_one(kind: StoreKind) {
+    let s = stores(kind).await;
+    let (sales, customer) = (inbox("phone-sales"), party("+14158675309"));
+    s.messages
+        .store_sent(&outbound(&sales, sent(2, &customer, 20), 20, "c2", &[]))
+        .await
+        .unwrap();
+    s.messages
+        .store_inbound(&inbound(&sales, received(1, &customer, 10), 10, &[]))
+        .await
+        .unwrap();
+    let conversation = s
+        .messages
+        .conversation(&sales, &customer)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        conversation.last_message.map(|m| m.message_sid),
+        Some(sid(2))
+    );
+    assert_eq!(conversation.activity, position(20));
+    assert_eq!(conversation.inbound, 1);
 }
