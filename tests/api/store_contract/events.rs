@@ -1,15 +1,22 @@
 //! `EventStore`: a user's event log read after a cursor, and their devices' realtime
-//! connections, each opened once per ticket.
+//! connections, each opened once per ticket; `EventSink`: what a store hands on in-process.
 
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
 use shared::domain::{Capabilities, DeviceId};
 use shared::events::{Cursor, Event, EventKind};
+use shared::history::{CallBase, Direction, Fact, MissedReason};
+use shared::store::history::HistoryWrite;
+use shared::store::memory::MemoryStore;
+use shared::store::messages::Notice;
 use shared::store::{
-    CONNECTION_MAX_SECONDS, CallEvent, CallProgress, Connected, Connection, PresenceKey,
+    CONNECTION_MAX_SECONDS, CallEvent, CallProgress, Connected, Connection, EventSink, PresenceKey,
     SpentTicket,
 };
 
-use super::{T0, key, key_in};
-use crate::helpers::{StoreKind, Stores, stores};
+use super::{T0, key, key_in, told};
+use crate::helpers::{StoreKind, Stores, dynamo_store, stores};
 use crate::on_both_stores;
 
 on_both_stores!(
@@ -17,6 +24,7 @@ on_both_stores!(
     expired_events_are_never_read_nor_counted_against_the_limit,
     a_ticket_opens_one_connection_and_each_user_sees_their_own,
     a_connection_is_forgotten_on_disconnect_or_when_it_expires,
+    the_sink_is_handed_exactly_the_events_written,
 );
 
 disagreeing!(
@@ -247,4 +255,102 @@ async fn a_disconnect_under_another_user_leaves_the_connection_alone(kind: Store
     s.events.disconnect(&bob, "c1").await.unwrap();
     assert_eq!(open(&s, &alice, BASE).await, vec![c1]);
     assert_eq!(s.events.connection_owner("c1").await.unwrap(), Some(alice));
+}
+
+/// What a store hands its sink: each user's events, as written.
+#[derive(Default)]
+struct Handed(Mutex<Vec<(PresenceKey, Event)>>);
+
+#[async_trait]
+impl EventSink for Handed {
+    async fn published(&self, user: &PresenceKey, events: &[Event]) {
+        let mut handed = self.0.lock().unwrap();
+        handed.extend(events.iter().map(|e| (user.clone(), e.clone())));
+    }
+}
+
+impl Handed {
+    /// The cursors handed for `user`, sorted.
+    fn cursors(&self, user: &PresenceKey) -> Vec<Cursor> {
+        let handed = self.0.lock().unwrap();
+        let mut cursors: Vec<Cursor> = handed
+            .iter()
+            .filter(|(u, _)| u == user)
+            .map(|(_, e)| e.cursor.clone())
+            .collect();
+        cursors.sort();
+        cursors
+    }
+}
+
+/// The stores of `kind`, handing what they write to `sink`.
+async fn stores_with_sink(kind: StoreKind, sink: Arc<Handed>) -> Stores {
+    match kind {
+        StoreKind::Memory => {
+            let store = Arc::new(MemoryStore::new().with_sink(sink));
+            Stores {
+                presence: store.clone(),
+                directory: store.clone(),
+                events: store.clone(),
+                messages: store.clone(),
+                history: store.clone(),
+                memory: Some(store),
+                dynamo: None,
+            }
+        }
+        StoreKind::Dynamo => Stores::on_dynamo(dynamo_store().await.with_sink(sink)),
+    }
+}
+
+/// In-process delivery (the local server's realtime hub) gets every event written, once, to
+/// its user, and nothing for a write that changed nothing: exactly what the log holds.
+async fn the_sink_is_handed_exactly_the_events_written(kind: StoreKind) {
+    let sink = Arc::new(Handed::default());
+    let s = stores_with_sink(kind, sink.clone()).await;
+    let (alice, bob) = (key("alice@example.com"), key("bob@example.com"));
+    for n in 1..=2 {
+        write_event(&s, &alice, n).await;
+    }
+    write_event(&s, &alice, 2).await;
+    write_event(&s, &bob, 3).await;
+    let seen = Notice {
+        kind: EventKind::CallsSeen,
+        data: serde_json::json!({}),
+        at: BASE,
+        to: vec![alice.clone()],
+    };
+    // A seen mark on a call not in the history changes nothing, so tells nothing.
+    let position = shared::store::history::position(BASE, &call_sid(1));
+    s.history.mark_seen(&alice, &position, &seen).await.unwrap();
+    // A missed call tells both users once (in the transaction of the fact), a repeat nobody.
+    let missed = HistoryWrite {
+        base: CallBase {
+            call_sid: call_sid(4),
+            direction: Direction::Inbound,
+            from: "+14158675309".into(),
+            to: "+14155551234".into(),
+            phone_id: None,
+            phone_number: None,
+            started_at: BASE,
+        },
+        users: vec![alice.clone(), bob.clone()],
+        fact: Fact::Missed(MissedReason::NoAnswer),
+        expires_at: BASE / 1000 + 86_400,
+        notice: Some(Notice {
+            kind: EventKind::CallMissed,
+            at: BASE + 10_000,
+            to: vec![alice.clone(), bob.clone()],
+            ..seen.clone()
+        }),
+    };
+    for _ in 0..2 {
+        s.history.record(&missed, None).await.unwrap();
+    }
+
+    for (user, told_events) in [(&alice, 3), (&bob, 2)] {
+        let mut logged: Vec<Cursor> = told(&s, user).await.into_iter().map(|e| e.cursor).collect();
+        logged.sort();
+        assert_eq!(logged.len(), told_events);
+        assert_eq!(sink.cursors(user), logged);
+    }
 }
