@@ -286,18 +286,7 @@ impl Handed {
 /// The stores of `kind`, handing what they write to `sink`.
 async fn stores_with_sink(kind: StoreKind, sink: Arc<Handed>) -> Stores {
     match kind {
-        StoreKind::Memory => {
-            let store = Arc::new(MemoryStore::new().with_sink(sink));
-            Stores {
-                presence: store.clone(),
-                directory: store.clone(),
-                events: store.clone(),
-                messages: store.clone(),
-                history: store.clone(),
-                memory: Some(store),
-                dynamo: None,
-            }
-        }
+        StoreKind::Memory => Stores::on_memory(MemoryStore::new().with_sink(sink)),
         StoreKind::Dynamo => Stores::on_dynamo(dynamo_store().await.with_sink(sink)),
     }
 }

@@ -5,7 +5,7 @@
 use serde_json::json;
 use shared::events::{Cursor, EventKind};
 use shared::sms::keywords::OptChange;
-use shared::sms::message::{Direction, Inbox, Message, MessageLocation, Party};
+use shared::sms::message::{Conversation, Direction, Inbox, Message, MessageLocation, Party};
 use shared::store::PresenceKey;
 use shared::store::messages::{
     InboundWrite, Notice, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
@@ -13,7 +13,7 @@ use shared::store::messages::{
 use shared::store::rates::{Budget, NewRecipient, RateKind};
 
 use super::{T0, key, key_in, kinds_told, told};
-use crate::helpers::{StoreKind, stores};
+use crate::helpers::{StoreKind, Stores, stores};
 use crate::on_both_stores;
 
 on_both_stores!(
@@ -168,6 +168,31 @@ fn status(
     }
 }
 
+/// Store `texts` on `inbox`, telling nobody: received ones as webhooks do, sent ones as sends
+/// do (claim `c{n}`), each at the position of its time.
+async fn store(s: &Stores, inbox: &Inbox, texts: &[Message]) {
+    for text in texts {
+        let seconds = (text.at - T0) / 1000;
+        match text.direction {
+            Direction::Inbound => {
+                let write = inbound(inbox, text.clone(), seconds, &[]);
+                assert!(s.messages.store_inbound(&write).await.unwrap());
+            }
+            Direction::Outbound => {
+                let claim = format!("c{}", text.message_sid);
+                let write = outbound(inbox, text.clone(), seconds, &claim, &[]);
+                s.messages.store_sent(&write).await.unwrap();
+            }
+        }
+    }
+}
+
+/// The conversation of `inbox` with `with`, which must be stored.
+async fn stored_conversation(s: &Stores, inbox: &Inbox, with: &Party) -> Conversation {
+    let conversation = s.messages.conversation(inbox, with).await.unwrap();
+    conversation.expect("a stored conversation")
+}
+
 fn count(kinds: &[EventKind], kind: EventKind) -> usize {
     kinds.iter().filter(|k| **k == kind).count()
 }
@@ -195,12 +220,7 @@ async fn a_received_text_is_stored_once_and_told_once(kind: StoreKind) {
         s.messages.sid_state(&sid(1), T0).await.unwrap(),
         SidState::Stored(here.clone())
     );
-    let conversation = s
-        .messages
-        .conversation(&sales, &customer)
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation = stored_conversation(&s, &sales, &customer).await;
     assert_eq!(conversation.last_message, Some(received(1, &customer, 1)));
     assert_eq!(conversation.inbound, 1, "counted once");
     assert!(conversation.started_inbound);
@@ -250,23 +270,13 @@ async fn a_received_text_is_stored_once_and_told_once(kind: StoreKind) {
     let mut stop = inbound(&sales, received(2, &customer, 2), 2, &[&alice]);
     stop.opt_change = Some(OptChange::OptOut);
     assert!(s.messages.store_inbound(&stop).await.unwrap());
-    let conversation = s
-        .messages
-        .conversation(&sales, &customer)
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation = stored_conversation(&s, &sales, &customer).await;
     assert!(conversation.opted_out);
     assert_eq!(conversation.inbound, 2);
     let mut start = inbound(&sales, received(3, &customer, 3), 3, &[&alice]);
     start.opt_change = Some(OptChange::OptIn);
     assert!(s.messages.store_inbound(&start).await.unwrap());
-    let conversation = s
-        .messages
-        .conversation(&sales, &customer)
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation = stored_conversation(&s, &sales, &customer).await;
     assert!(!conversation.opted_out);
 }
 
@@ -281,12 +291,7 @@ async fn an_older_text_fills_the_gap_without_becoming_the_latest(kind: StoreKind
     let mut older = inbound(&sales, received(1, &customer, 10), 10, &[&alice]);
     older.latest = false;
     assert!(s.messages.store_inbound(&older).await.unwrap());
-    let conversation = s
-        .messages
-        .conversation(&sales, &customer)
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation = stored_conversation(&s, &sales, &customer).await;
     assert_eq!(
         conversation.last_message.map(|m| m.message_sid),
         Some(sid(2))
@@ -305,12 +310,7 @@ async fn an_older_text_fills_the_gap_without_becoming_the_latest(kind: StoreKind
     let mut first = inbound(&sales, received(3, &other, 5), 5, &[&alice]);
     first.latest = false;
     assert!(s.messages.store_inbound(&first).await.unwrap());
-    let conversation = s
-        .messages
-        .conversation(&sales, &other)
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation = stored_conversation(&s, &sales, &other).await;
     assert_eq!(
         conversation.last_message.map(|m| m.message_sid),
         Some(sid(3))
@@ -378,12 +378,7 @@ async fn a_send_is_claimed_once_and_then_points_at_its_message(kind: StoreKind) 
         s.messages.sid_state(&sid(1), T0).await.unwrap(),
         SidState::Stored(here)
     );
-    let conversation = s
-        .messages
-        .conversation(&sales, &customer)
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation = stored_conversation(&s, &sales, &customer).await;
     assert_eq!(conversation.last_message, Some(sent(1, &customer, 1)));
     assert_eq!(conversation.inbound, 0);
     assert!(!conversation.started_inbound, "started by this side");
@@ -430,12 +425,7 @@ async fn statuses_only_move_forward_whatever_their_order(kind: StoreKind) {
     assert!(apply(status(&first, 1, "read", 4, &[&alice])).await);
     let message = s.messages.message(&first).await.unwrap().unwrap();
     assert_eq!(message.status, "read");
-    let conversation = s
-        .messages
-        .conversation(&sales, &customer)
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation = stored_conversation(&s, &sales, &customer).await;
     assert_eq!(
         conversation.last_message.unwrap().status,
         "read",
@@ -467,12 +457,7 @@ async fn statuses_only_move_forward_whatever_their_order(kind: StoreKind) {
         (second.status.as_str(), second.error_code),
         ("undelivered", Some(30005))
     );
-    let conversation = s
-        .messages
-        .conversation(&sales, &customer)
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation = stored_conversation(&s, &sales, &customer).await;
     let last = conversation.last_message.unwrap();
     assert_eq!(
         (last.message_sid, last.status, last.error_code),
@@ -560,12 +545,8 @@ async fn a_status_that_beats_its_message_waits_for_it(kind: StoreKind) {
         s.messages.message(&here).await.unwrap(),
         Some(stored.clone())
     );
-    let last = s
-        .messages
-        .conversation(&sales, &customer)
+    let last = stored_conversation(&s, &sales, &customer)
         .await
-        .unwrap()
-        .unwrap()
         .last_message;
     assert_eq!(last, Some(stored));
     assert_eq!(
@@ -664,31 +645,14 @@ async fn messages_page_newest_first_within_their_conversation(kind: StoreKind) {
     let s = stores(kind).await;
     let sales = inbox("phone-sales");
     let (customer, longer) = (party("+1415867530"), party("+14158675309"));
-    s.messages
-        .store_inbound(&inbound(&sales, received(1, &customer, 1), 1, &[]))
-        .await
-        .unwrap();
-    s.messages
-        .store_sent(&outbound(&sales, sent(2, &customer, 2), 2, "c2", &[]))
-        .await
-        .unwrap();
-    s.messages
-        .store_inbound(&inbound(&sales, received(3, &longer, 3), 3, &[]))
-        .await
-        .unwrap();
-    s.messages
-        .store_inbound(&inbound(&sales, received(4, &customer, 4), 4, &[]))
-        .await
-        .unwrap();
-    s.messages
-        .store_inbound(&inbound(
-            &inbox("phone-support"),
-            received(5, &customer, 5),
-            5,
-            &[],
-        ))
-        .await
-        .unwrap();
+    let texts = [
+        received(1, &customer, 1),
+        sent(2, &customer, 2),
+        received(3, &longer, 3),
+        received(4, &customer, 4),
+    ];
+    store(&s, &sales, &texts).await;
+    store(&s, &inbox("phone-support"), &[received(5, &customer, 5)]).await;
     let page = |before: Option<String>, limit| {
         let (messages, sales, customer) = (s.messages.clone(), sales.clone(), customer.clone());
         async move {
@@ -740,18 +704,12 @@ async fn read_marks_only_move_forward_and_tell_the_readers_devices(kind: StoreKi
     let s = stores(kind).await;
     let (alice, bob) = (key("alice@example.com"), key("bob@example.com"));
     let (sales, customer) = (inbox("phone-sales"), party("+14158675309"));
-    s.messages
-        .store_inbound(&inbound(&sales, received(1, &customer, 1), 1, &[]))
-        .await
-        .unwrap();
-    s.messages
-        .store_sent(&outbound(&sales, sent(2, &customer, 2), 2, "c2", &[]))
-        .await
-        .unwrap();
-    s.messages
-        .store_inbound(&inbound(&sales, received(3, &customer, 3), 3, &[]))
-        .await
-        .unwrap();
+    let texts = [
+        received(1, &customer, 1),
+        sent(2, &customer, 2),
+        received(3, &customer, 3),
+    ];
+    store(&s, &sales, &texts).await;
     let read = |user: &PresenceKey, n: u32, seconds| {
         let (messages, user) = (s.messages.clone(), user.clone());
         let write = ReadWrite {
@@ -826,12 +784,7 @@ async fn an_opt_out_is_kept_on_the_conversation_even_before_any_text(kind: Store
         .set_opted_out(&sales, SALES, &customer, true)
         .await
         .unwrap();
-    let conversation = s
-        .messages
-        .conversation(&sales, &customer)
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation = stored_conversation(&s, &sales, &customer).await;
     assert!(conversation.opted_out);
     assert_eq!(conversation.last_message, None);
     assert_eq!(
@@ -866,12 +819,7 @@ async fn an_opt_out_is_kept_on_the_conversation_even_before_any_text(kind: Store
         .store_inbound(&inbound(&sales, received(1, &customer, 1), 1, &[]))
         .await
         .unwrap();
-    let conversation = s
-        .messages
-        .conversation(&sales, &customer)
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation = stored_conversation(&s, &sales, &customer).await;
     assert!(conversation.opted_out);
     assert!(conversation.started_inbound);
     assert_eq!(
@@ -886,12 +834,7 @@ async fn an_opt_out_is_kept_on_the_conversation_even_before_any_text(kind: Store
         .set_opted_out(&sales, SALES, &customer, false)
         .await
         .unwrap();
-    let conversation = s
-        .messages
-        .conversation(&sales, &customer)
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation = stored_conversation(&s, &sales, &customer).await;
     assert!(!conversation.opted_out);
     assert_eq!(
         conversation.last_message.map(|m| m.message_sid),
@@ -1074,12 +1017,7 @@ async fn a_text_stored_as_latest_never_hides_a_newer_one(kind: StoreKind) {
         .store_inbound(&inbound(&sales, received(1, &customer, 10), 10, &[]))
         .await
         .unwrap();
-    let conversation = s
-        .messages
-        .conversation(&sales, &customer)
-        .await
-        .unwrap()
-        .unwrap();
+    let conversation = stored_conversation(&s, &sales, &customer).await;
     assert_eq!(
         conversation.last_message.map(|m| m.message_sid),
         Some(sid(2))

@@ -46,6 +46,14 @@ fn registration(email: &str, device: &str, now_ms: i64, ttl_seconds: u32) -> Reg
     }
 }
 
+/// A remote sign-out at `now_ms`, barring the device until an hour after T0.
+fn signed_out_for_an_hour(now_ms: i64) -> Unregistration {
+    Unregistration {
+        signed_out_until: Some(T0 / 1000 + 3600),
+        ..Unregistration::at(now_ms)
+    }
+}
+
 fn id(raw: &str) -> DeviceId {
     DeviceId::parse(raw).unwrap()
 }
@@ -491,10 +499,7 @@ async fn an_explicit_sign_in_lifts_a_sign_out(kind: StoreKind) {
         .register(registration("a@x.io", "d1", T0, 90))
         .await
         .unwrap();
-    let sign_out = Unregistration {
-        signed_out_until: Some(T0 / 1000 + 3600),
-        ..Unregistration::at(T0 + 1000)
-    };
+    let sign_out = signed_out_for_an_hour(T0 + 1000);
     s.presence
         .unregister(&k, &id("d1"), sign_out)
         .await
@@ -557,10 +562,7 @@ async fn each_user_and_org_has_their_own_devices_and_calls(kind: StoreKind) {
     let mut elsewhere = registration("a@x.io", "d1", T0, 90);
     elsewhere.key = there.clone();
     s.presence.register(elsewhere).await.unwrap();
-    let sign_out = Unregistration {
-        signed_out_until: Some(T0 / 1000 + 3600),
-        ..Unregistration::at(T0 + 1000)
-    };
+    let sign_out = signed_out_for_an_hour(T0 + 1000);
     s.presence
         .unregister(&there, &id("d1"), sign_out)
         .await
@@ -617,10 +619,7 @@ async fn each_change_of_the_device_list_is_told_once(kind: StoreKind) {
         .unregister(&k, &id("d2"), Unregistration::at(T0 + 6000))
         .await
         .unwrap();
-    let sign_out = Unregistration {
-        signed_out_until: Some(T0 / 1000 + 3600),
-        ..Unregistration::at(T0 + 7000)
-    };
+    let sign_out = signed_out_for_an_hour(T0 + 7000);
     s.presence
         .unregister(&k, &id("d3"), sign_out)
         .await
