@@ -155,18 +155,7 @@ pub struct Stores {
 
 pub async fn stores(kind: StoreKind) -> Stores {
     match kind {
-        StoreKind::Memory => {
-            let store = Arc::new(MemoryStore::new());
-            Stores {
-                presence: store.clone(),
-                directory: store.clone(),
-                events: store.clone(),
-                messages: store.clone(),
-                history: store.clone(),
-                memory: Some(store),
-                dynamo: None,
-            }
-        }
+        StoreKind::Memory => Stores::on_memory(MemoryStore::new()),
         StoreKind::Dynamo => Stores::on_dynamo(dynamo_store().await),
     }
 }
@@ -180,6 +169,20 @@ impl Stores {
             events: self.events.clone(),
             messages: self.messages.clone(),
             history: self.history.clone(),
+        }
+    }
+
+    /// Every store on one memory store (which a test may have configured).
+    pub fn on_memory(store: MemoryStore) -> Self {
+        let store = Arc::new(store);
+        Stores {
+            presence: store.clone(),
+            directory: store.clone(),
+            events: store.clone(),
+            messages: store.clone(),
+            history: store.clone(),
+            memory: Some(store),
+            dynamo: None,
         }
     }
 

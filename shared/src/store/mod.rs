@@ -1,6 +1,6 @@
 //! Storage behind narrow traits, so a handler asks only for what it uses and a wrapper can
 //! count calls or inject faults. Two implementations: [`memory`] (local server, tests) and
-//! [`dynamo`] (production). Both pass the same contract suite in `tests/api/store_contract.rs`.
+//! [`dynamo`] (production). Both pass the same contract suite in `tests/api/store_contract/`.
 //! The records the presence store reads and writes are in [`presence`]; how an import is
 //! diffed, in [`import`].
 //!
