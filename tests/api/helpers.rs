@@ -206,7 +206,10 @@ pub enum FaultyPresence {
 impl FaultyPresence {
     async fn fail<T>(&self) -> Result<T, StoreError> {
         match self {
-            Self::Unavailable => Err(StoreError::Unavailable("injected fault".into())),
+            Self::Unavailable => Err(StoreError::unavailable(
+                shared::store::StoreName::Presence,
+                "injected fault",
+            )),
             Self::Hangs => std::future::pending().await,
         }
     }
