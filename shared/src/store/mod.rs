@@ -1,5 +1,5 @@
 //! Storage behind narrow traits, so a handler asks only for what it uses and a test can wrap
-//! a store (`counting`). One folder per store: its trait and records in `mod.rs`, its memory
+//! a store ([`testing`]). One folder per store: its trait and records in `mod.rs`, its memory
 //! implementation (`memory.rs`: the local server, fast tests) and its DynamoDB implementation
 //! (`dynamo.rs` or `dynamo/`: production) side by side:
 //!
@@ -18,8 +18,6 @@
 //! Stores never read the clock: callers pass `now`, which keeps expiry testable without
 //! sleeping and keeps "what time is it" in one place (the handler).
 
-#[cfg(any(test, feature = "test-util"))]
-pub mod counting;
 pub mod directory;
 pub mod dynamo;
 pub mod events;
@@ -28,6 +26,8 @@ pub mod memory;
 pub mod messages;
 pub mod presence;
 pub mod rates;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 
 use std::fmt;
 
