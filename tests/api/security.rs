@@ -1,6 +1,6 @@
 //! The security matrix, through HTTP: bad app tokens, cross-user and cross-org access, forged
 //! or replayed webhooks, oversized bodies, hostile text, and secrets in logs. Every refusal is
-//! also checked to have touched no store (a `CountingStore` in front of the real one).
+//! also checked to have touched no store (a `TestStore` in front of the real one).
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};

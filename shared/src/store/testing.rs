@@ -82,10 +82,18 @@ impl<S: ?Sized> TestStore<S> {
         answer: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        match self.behaviour(store) {
+            Behaviour::Answer => answer.await,
+            Behaviour::Fail => Err(StoreError::unavailable(store, "injected fault")),
+            Behaviour::Hang => std::future::pending().await,
+        }
+    }
+
+    fn behaviour(&self, store: StoreName) -> Behaviour {
         match self.behaviours[slot(store)].load(Ordering::SeqCst) {
-            1 => Err(StoreError::unavailable(store, "injected fault")),
-            2 => std::future::pending().await,
-            _ => answer.await,
+            b if b == Behaviour::Fail as u8 => Behaviour::Fail,
+            b if b == Behaviour::Hang as u8 => Behaviour::Hang,
+            _ => Behaviour::Answer,
         }
     }
 }
