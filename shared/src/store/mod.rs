@@ -1,7 +1,7 @@
 //! Storage behind narrow traits, so a handler asks only for what it uses and a test can wrap
-//! a store ([`testing`]). One folder per store: its trait and records in `mod.rs`, its memory
-//! implementation (`memory.rs`: the local server, fast tests) and its DynamoDB implementation
-//! (`dynamo.rs` or `dynamo/`: production) side by side:
+//! a store (`testing.rs`, feature `test-util`). One folder per store: its trait and records
+//! in `mod.rs`, its memory implementation (`memory.rs`: the local server, fast tests) and its
+//! DynamoDB implementation (`dynamo.rs` or `dynamo/`: production) side by side:
 //!
 //! - [`presence`]: devices, remote sign-outs and call rows;
 //! - [`directory`]: numbers, groups and users per org, and how an import is diffed;

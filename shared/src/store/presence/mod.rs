@@ -1,5 +1,5 @@
 //! The presence store: each user's devices (live, or remotely signed out) and the calls they
-//! are on. The trait here, its records in [`records`], implemented in `memory.rs` and in
+//! are on. The trait here, its records in `records.rs`, implemented in `memory.rs` and in
 //! `dynamo/` (the reads and the trait in `dynamo/mod.rs`, the device writes in
 //! `dynamo/devices.rs`, the device item in `dynamo/item.rs`).
 
