@@ -285,14 +285,14 @@ mod tests {
 
     use super::*;
     use crate::config::Config;
-    use crate::store::counting::CountingStore;
     use crate::store::memory::MemoryStore;
+    use crate::store::testing::TestStore;
 
     async fn exchange(raw_request: &str) -> (String, usize) {
         let env = crate::local::with_dev_defaults(|_| None);
         let config = Config::from_env(&env, Route::needs_of(&Route::ALL)).unwrap();
         let memory = Arc::new(MemoryStore::new());
-        let counting = Arc::new(CountingStore::wrapping(memory));
+        let counting = Arc::new(TestStore::new(memory));
         let app = Arc::new(App::new(&config, crate::app::Stores::of(counting.clone())).unwrap());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -11,7 +11,7 @@ use crate::helpers::{
     ACCOUNT_SID, AUTH_TOKEN, ORG, StoreKind, TestApp, alice, app_token, spawn_app, spawn_app_with,
 };
 use crate::on_both_stores;
-use crate::webhooks::{ALICE_DIRECT, BOB_DIRECT, SALES, Twiml, counting_app};
+use crate::webhooks::{ALICE_DIRECT, BOB_DIRECT, SALES, counting_app};
 
 const ALICE_ID: &str = "u_org_5Fdemo__alice_40example_2Ecom";
 const BOB_ID: &str = "u_org_5Fdemo__bob_40example_2Ecom";
@@ -242,27 +242,6 @@ async fn a_lost_completed_expires_after_max_call_seconds() {
             "{kind:?}"
         );
     }
-}
-
-#[tokio::test]
-async fn call_state_costs_a_group_call_no_extra_round_trip() {
-    let (app, counting) = counting_app().await;
-    app.register_with("alice@example.com", "alice_web", &["voice"])
-        .await;
-    app.register_with("bob@example.com", "bob_web", &["voice"])
-        .await;
-    let mut seen = Vec::new();
-    for busy in [false, true] {
-        if busy {
-            app.progress(BOB_ID, CALL_A, "in-progress", 1).await;
-        }
-        counting.reset();
-        let twiml: Twiml = app.call(SALES).await;
-        assert_eq!(twiml.verbs(), vec!["Dial"]);
-        seen.push((counting.rounds(), counting.calls()));
-    }
-    // The route, then both members' presence (devices and calls) together.
-    assert_eq!(seen, vec![(2, 3), (2, 3)]);
 }
 
 #[tokio::test]

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::store::StoreName;
+use shared::store::testing::Behaviour;
 
-use crate::helpers::{FaultyPresence, spawn_with_presence};
 use crate::helpers::{StoreKind, Stores, alice, spawn_app, spawn_on, stores, unreachable_dynamo};
+use crate::helpers::{failing, spawn_behind_test_store, spawn_with_presence};
 
 #[tokio::test]
 async fn invalid_fields_are_named() {
@@ -145,7 +147,7 @@ async fn wrong_method_and_unknown_path() {
 
 #[tokio::test]
 async fn an_unavailable_store_gets_503_with_retry_after() {
-    let app = spawn_with_presence(Arc::new(FaultyPresence::Unavailable), &[]).await;
+    let app = spawn_with_presence(failing(StoreName::Presence), &[]).await;
     let response = app
         .http
         .post(format!("{}/phone/voice/heartbeat", app.base))
@@ -172,6 +174,37 @@ async fn an_unavailable_store_gets_503_with_retry_after() {
             app.register(&alice(), "d", "web").await
         };
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+    }
+}
+
+/// An outage's answer names the store that failed, not always the presence store: a client
+/// (or the person reading its log) can tell "my inbox is down" from "calls are down".
+#[tokio::test]
+async fn an_outage_names_the_store_that_failed() {
+    let (app, stores) = spawn_behind_test_store(&[]).await;
+    for (store, path, message) in [
+        (
+            StoreName::Inbox,
+            "/phone/sms/conversations",
+            "inbox store temporarily unavailable; retry shortly",
+        ),
+        (
+            StoreName::History,
+            "/phone/calls",
+            "history store temporarily unavailable; retry shortly",
+        ),
+        (
+            StoreName::Presence,
+            "/phone/voice/devices",
+            "presence store temporarily unavailable; retry shortly",
+        ),
+    ] {
+        stores.set(store, Behaviour::Fail);
+        let (status, body) = app.get(path, &alice()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "store_unavailable", "{path}");
+        assert_eq!(body["error"]["message"], message, "{path}");
+        stores.set(store, Behaviour::Answer);
     }
 }
 

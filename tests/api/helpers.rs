@@ -5,23 +5,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde_json::Value;
 use shared::App;
 use shared::app::Core;
 use shared::clock::Clock;
 use shared::config::Config;
-use shared::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
-use shared::domain::DeviceId;
-use shared::domain::{E164, OrgId, UserKey};
-use shared::store::ImportReport;
+use shared::directory::Directory;
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::memory::MemoryStore;
+use shared::store::testing::{Behaviour, TestStore};
 use shared::store::{
-    CallEvent, DirectoryStore, EventStore, HeartbeatOutcome, HeartbeatUpdate, HistoryStore,
-    MessageStore, PresenceKey, PresenceStore, RegisterOutcome, Registration, StoreError,
-    Unregistration, UserPresence,
+    DirectoryStore, EventStore, HistoryStore, MessageStore, PresenceStore, StoreName,
 };
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -200,74 +195,43 @@ impl Stores {
     }
 }
 
-/// A presence store with a fault injected into every call.
-pub enum FaultyPresence {
-    /// Fails at once, as an unreachable or throttling DynamoDB does.
-    Unavailable,
-    /// Never answers, as a DynamoDB slower than any deadline.
-    Hangs,
+/// A store whose `store` calls all fail at once (unavailable, naming `store`), as an
+/// unreachable or throttling DynamoDB does; over an empty memory store.
+pub fn failing(store: StoreName) -> Arc<TestStore<MemoryStore>> {
+    faulty(store, Behaviour::Fail)
 }
 
-impl FaultyPresence {
-    async fn fail<T>(&self) -> Result<T, StoreError> {
-        match self {
-            Self::Unavailable => Err(StoreError::Unavailable("injected fault".into())),
-            Self::Hangs => std::future::pending().await,
-        }
-    }
+/// A store whose `store` calls never answer, as a DynamoDB slower than any deadline.
+pub fn hanging(store: StoreName) -> Arc<TestStore<MemoryStore>> {
+    faulty(store, Behaviour::Hang)
 }
 
-#[async_trait]
-impl PresenceStore for FaultyPresence {
-    async fn register(&self, _: Registration) -> Result<RegisterOutcome, StoreError> {
-        self.fail().await
-    }
-    async fn heartbeat(
-        &self,
-        _: &PresenceKey,
-        _: &DeviceId,
-        _: HeartbeatUpdate,
-    ) -> Result<HeartbeatOutcome, StoreError> {
-        self.fail().await
-    }
-    async fn unregister(
-        &self,
-        _: &PresenceKey,
-        _: &DeviceId,
-        _: Unregistration,
-    ) -> Result<bool, StoreError> {
-        self.fail().await
-    }
-    async fn presence(&self, _: &PresenceKey, _: i64) -> Result<UserPresence, StoreError> {
-        self.fail().await
-    }
-    async fn record_call(&self, _: &PresenceKey, _: CallEvent) -> Result<(), StoreError> {
-        self.fail().await
-    }
+fn faulty(store: StoreName, behaviour: Behaviour) -> Arc<TestStore<MemoryStore>> {
+    let memory = Arc::new(MemoryStore::new());
+    Arc::new(TestStore::new(memory).with(store, behaviour))
 }
 
-#[async_trait]
-impl DirectoryStore for FaultyPresence {
-    async fn org_directory(&self, _: &OrgId) -> Result<OrgDirectory, StoreError> {
-        self.fail().await
-    }
-    async fn route_for_number(&self, _: &E164) -> Result<Option<NumberRoute>, StoreError> {
-        self.fail().await
-    }
-    async fn user(&self, _: &UserKey) -> Result<Option<UserProfile>, StoreError> {
-        self.fail().await
-    }
-    async fn import(
-        &self,
-        _: &Directory,
-        _: shared::domain::IdentityStyle,
-    ) -> Result<ImportReport, StoreError> {
-        // Lets spawn_on load the demo directory into a store that fails every read.
-        Ok(ImportReport::default())
-    }
-    async fn export(&self) -> Result<Directory, StoreError> {
-        self.fail().await
-    }
+/// The server on the memory store, every store behind one [`TestStore`] (answering until a
+/// test says otherwise: start-up imports the demo directory through it).
+pub async fn spawn_behind_test_store(
+    overrides: &[(&str, &str)],
+) -> (TestApp, Arc<TestStore<MemoryStore>>) {
+    let inner = stores(StoreKind::Memory).await;
+    let memory = inner.memory.clone().expect("the memory store");
+    let wrapped = Arc::new(TestStore::new(memory));
+    let app = spawn_on(
+        Stores {
+            presence: wrapped.clone(),
+            directory: wrapped.clone(),
+            events: wrapped.clone(),
+            messages: wrapped.clone(),
+            history: wrapped.clone(),
+            ..inner
+        },
+        overrides,
+    )
+    .await;
+    (app, wrapped)
 }
 
 /// The server on the memory directory, with `presence` as its presence store.

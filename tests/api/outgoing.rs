@@ -2,16 +2,17 @@
 //! Who calls comes only from `From`; what they may dial and show as caller ID comes from the
 //! directory.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use shared::directory::Directory;
+use shared::store::StoreName;
+use shared::store::testing::Behaviour;
 use shared::twilio::signature::sign;
 
 use crate::helpers::{
-    ACCOUNT_SID, AUTH_TOKEN, FaultyPresence, StoreKind, Stores, TWIML_APP_SID, TestApp, spawn_app,
-    spawn_app_with, spawn_on, stores, without_history,
+    ACCOUNT_SID, AUTH_TOKEN, StoreKind, TWIML_APP_SID, TestApp, spawn_app, spawn_app_with,
+    spawn_behind_test_store, without_history,
 };
 use crate::on_both_stores;
 use crate::webhooks::{SALES, Twiml, counting_app};
@@ -400,59 +401,11 @@ async fn only_this_services_twiml_app_and_account_may_call() {
 }
 
 #[tokio::test]
-async fn outgoing_calls_stay_within_their_round_trip_budget() {
-    let (app, counting) = counting_app().await;
-    app.register_with("bob@example.com", "bob_web", &["voice"])
-        .await;
-    let cases = [
-        (
-            "+14155559999",
-            2,
-            "public network: caller and number read together, then the call's count in the \
-             caller's partition",
-        ),
-        (
-            "bob@example.com",
-            2,
-            "colleague: both profiles, then presence",
-        ),
-        (
-            SALES,
-            2,
-            "org number: caller and route, then the members' presence",
-        ),
-    ];
-    for (to, budget, what) in cases {
-        counting.reset();
-        let twiml = app.place_call(ALICE, to, &[]).await;
-        assert_eq!(twiml.verbs(), vec!["Dial"], "{what}: {}", twiml.xml);
-        assert!(
-            counting.rounds() <= budget,
-            "{what}: {} rounds, budget {budget}",
-            counting.rounds()
-        );
-        println!(
-            "{what}: {} sequential rounds, {} calls",
-            counting.rounds(),
-            counting.calls()
-        );
-    }
-}
-
-#[tokio::test]
 async fn a_store_that_is_down_gets_a_spoken_apology_before_the_deadline() {
-    for fault in [FaultyPresence::Unavailable, FaultyPresence::Hangs] {
-        let fault = Arc::new(fault);
-        let memory = stores(StoreKind::Memory).await;
-        let app = spawn_on(
-            Stores {
-                presence: fault.clone(),
-                directory: fault,
-                ..memory
-            },
-            &[("WEBHOOK_DEADLINE_MS", "300")],
-        )
-        .await;
+    for behaviour in [Behaviour::Fail, Behaviour::Hang] {
+        let (app, stores) = spawn_behind_test_store(&[("WEBHOOK_DEADLINE_MS", "300")]).await;
+        stores.set(StoreName::Presence, behaviour);
+        stores.set(StoreName::Directory, behaviour);
         let started = std::time::Instant::now();
         let twiml = tokio::time::timeout(
             Duration::from_secs(5),

@@ -333,6 +333,43 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
     );
 }
 
+/// A member on a call costs a group call no extra round trip (each member's calls are read
+/// with their devices), and a softphone calling an org number reads its profile with the
+/// number's route, then the members' presence.
+#[tokio::test]
+async fn a_busy_member_or_an_org_number_costs_no_extra_round_trip() {
+    let (app, wire) = counted_app().await;
+    app.register_with("alice@example.com", "alice_web", &["voice"])
+        .await;
+    app.register_with("bob@example.com", "bob_web", &["voice"])
+        .await;
+    let bob_on_a_call = "/phone/voice/call-status?org=org_demo\
+                         &identity=u_org_5Fdemo__bob_40example_2Ecom";
+    for busy in [false, true] {
+        if busy {
+            let progress = progress_params("CA0000000000000000000000000000000b", "in-progress", 1);
+            app.webhook(bob_on_a_call, &progress).await;
+        }
+        wire.take();
+        let twiml = app.call(SALES).await;
+        assert_eq!(twiml.verbs(), vec!["Dial"]);
+        assert_eq!(
+            wire.take(),
+            (2, ops(&["GetItem", "Query", "Query"])),
+            "busy: {busy}: the route, then both members' devices and calls together"
+        );
+    }
+    let twiml = app
+        .place_call("client:u_org_5Fdemo__alice_40example_2Ecom", SALES, &[])
+        .await;
+    assert_eq!(twiml.verbs(), vec!["Dial"], "{}", twiml.xml);
+    let (rounds, requests) = wire.take();
+    assert!(
+        rounds <= 2,
+        "org number: caller and route, then the members' presence: {rounds} {requests:?}"
+    );
+}
+
 #[tokio::test]
 async fn every_sms_endpoint_keeps_its_dynamodb_round_trip_budget() {
     let twilio = crate::fake_twilio::FakeTwilio::start().await;

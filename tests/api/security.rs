@@ -1,6 +1,6 @@
 //! The security matrix, through HTTP: bad app tokens, cross-user and cross-org access, forged
 //! or replayed webhooks, oversized bodies, hostile text, and secrets in logs. Every refusal is
-//! also checked to have touched no store (a `CountingStore` in front of the real one).
+//! also checked to have touched no store (a `TestStore` in front of the real one).
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
@@ -12,12 +12,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::store::counting::CountingStore;
+use shared::store::memory::MemoryStore;
+use shared::store::testing::TestStore;
 use shared::twilio::signature::sign;
 
 use crate::helpers::{
-    ACCOUNT_SID, API_KEY_SID, APP_JWT_SECRET, AUTH_TOKEN, ORG, StoreKind, Stores, TestApp, alice,
-    app_token, now_s, spawn_app, spawn_on, stores,
+    ACCOUNT_SID, API_KEY_SID, APP_JWT_SECRET, AUTH_TOKEN, ORG, StoreKind, TestApp, alice,
+    app_token, now_s, spawn_app, spawn_behind_test_store,
 };
 use crate::on_both_stores;
 
@@ -52,7 +53,7 @@ fn app_requests() -> Vec<(&'static str, &'static str, Option<Value>)> {
 
 /// Store calls since the server started (its start-up imports the demo directory).
 struct Counter {
-    store: Arc<CountingStore>,
+    store: Arc<TestStore<MemoryStore>>,
     base: usize,
 }
 
@@ -64,26 +65,7 @@ impl Counter {
 
 /// The server over the memory store, behind a counter of store calls.
 async fn counting_app(overrides: &[(&str, &str)]) -> (TestApp, Counter) {
-    let inner = stores(StoreKind::Memory).await;
-    let counting = Arc::new(CountingStore::new(
-        inner.presence.clone(),
-        inner.directory.clone(),
-        inner.events.clone(),
-        inner.messages.clone(),
-        inner.history.clone(),
-    ));
-    let app = spawn_on(
-        Stores {
-            presence: counting.clone(),
-            directory: counting.clone(),
-            events: counting.clone(),
-            messages: counting.clone(),
-            history: counting.clone(),
-            ..inner
-        },
-        overrides,
-    )
-    .await;
+    let (app, counting) = spawn_behind_test_store(overrides).await;
     let base = counting.calls();
     (
         app,

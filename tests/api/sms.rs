@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::store::StoreName;
 use shared::twilio::signature::sign;
 
 use crate::fake_twilio::FakeTwilio;
 use crate::helpers::{
-    ACCOUNT_SID, AUTH_TOKEN, DEMO_DIRECTORY, FaultyPresence, ORG, StoreKind, TestApp, alice,
-    app_token, spawn_app, spawn_app_with, spawn_on, stores, unreachable_dynamo,
+    ACCOUNT_SID, AUTH_TOKEN, DEMO_DIRECTORY, ORG, StoreKind, TestApp, alice, app_token, spawn_app,
+    spawn_app_with, spawn_on, stores, unreachable_dynamo,
 };
+use crate::helpers::{failing, hanging};
 use crate::on_both_stores;
 use crate::realtime::spawn_realtime;
 use crate::webhooks::{SALES, SUPPORT, Twiml};
@@ -578,7 +580,7 @@ async fn catch_up_leaves_the_inbox_out_for_a_voice_only_device(kind: StoreKind) 
 async fn a_store_that_fails_or_hangs_is_a_503_and_the_fallback_forwards() {
     for messages in [
         Arc::new(unreachable_dynamo().await) as Arc<dyn shared::store::MessageStore>,
-        Arc::new(HangingMessages),
+        hanging(StoreName::Inbox),
     ] {
         let memory = stores(StoreKind::Memory).await;
         let app = spawn_on(
@@ -610,7 +612,7 @@ async fn a_store_that_fails_or_hangs_is_a_503_and_the_fallback_forwards() {
         assert_eq!(Twiml { xml }.verbs(), Vec::<String>::new());
     }
     // The presence store failing is no reason to lose a text: stored, and forwarded.
-    let app = crate::helpers::spawn_with_presence(Arc::new(FaultyPresence::Unavailable), &[]).await;
+    let app = crate::helpers::spawn_with_presence(failing(StoreName::Presence), &[]).await;
     let twiml = app.text(3, CUSTOMER, SUPPORT, "still there?").await;
     assert_eq!(twiml.verbs(), vec!["Message"]);
     let (_, thread) = app.thread(&carol(), "phone-support", CUSTOMER).await;
@@ -635,124 +637,4 @@ async fn malformed_texts_are_refused_naming_the_parameter() {
         assert_eq!(body["error"]["field"], name);
     }
     assert_eq!(app.conversations(&alice()).await, Vec::<Value>::new());
-}
-
-/// A message store that never answers.
-struct HangingMessages;
-
-#[async_trait::async_trait]
-impl shared::store::MessageStore for HangingMessages {
-    async fn store_inbound(
-        &self,
-        _: &shared::store::messages::InboundWrite,
-    ) -> Result<bool, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn claim_send(
-        &self,
-        _: &shared::store::PresenceKey,
-        _: &str,
-        _: &shared::store::rates::Budget,
-        _: i64,
-    ) -> Result<shared::store::messages::SendClaim, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn count_new_recipient(
-        &self,
-        _: &shared::store::PresenceKey,
-        _: &shared::store::rates::Budget,
-        _: &shared::sms::message::Inbox,
-        _: &shared::sms::message::Party,
-        _: i64,
-    ) -> Result<shared::store::rates::NewRecipient, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn release_send(
-        &self,
-        _: &shared::store::PresenceKey,
-        _: &str,
-    ) -> Result<(), shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn store_sent(
-        &self,
-        _: &shared::store::messages::SentWrite,
-    ) -> Result<shared::sms::message::Message, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn sid_state(
-        &self,
-        _: &str,
-        _: i64,
-    ) -> Result<shared::store::messages::SidState, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn apply_status(
-        &self,
-        _: &shared::store::messages::StatusWrite,
-    ) -> Result<bool, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn hold_status(
-        &self,
-        _: &str,
-        _: &str,
-        _: u8,
-        _: Option<u32>,
-        _: i64,
-    ) -> Result<shared::store::messages::SidState, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn message(
-        &self,
-        _: &shared::sms::message::MessageLocation,
-    ) -> Result<Option<shared::sms::message::Message>, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn conversation(
-        &self,
-        _: &shared::sms::message::Inbox,
-        _: &shared::sms::message::Party,
-    ) -> Result<Option<shared::sms::message::Conversation>, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn conversations(
-        &self,
-        _: &[shared::sms::message::Inbox],
-        _: Option<&str>,
-        _: usize,
-    ) -> Result<Vec<shared::sms::message::Conversation>, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn messages(
-        &self,
-        _: &shared::sms::message::Inbox,
-        _: &shared::sms::message::Party,
-        _: Option<&str>,
-        _: usize,
-    ) -> Result<Vec<(String, shared::sms::message::Message)>, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn read_marks(
-        &self,
-        _: &shared::store::PresenceKey,
-    ) -> Result<Vec<shared::store::messages::ReadMark>, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn mark_read(
-        &self,
-        _: &shared::store::PresenceKey,
-        _: &shared::store::messages::ReadWrite,
-    ) -> Result<shared::store::messages::ReadMark, shared::store::StoreError> {
-        std::future::pending().await
-    }
-    async fn set_opted_out(
-        &self,
-        _: &shared::sms::message::Inbox,
-        _: &str,
-        _: &shared::sms::message::Party,
-        _: bool,
-    ) -> Result<(), shared::store::StoreError> {
-        std::future::pending().await
-    }
 }

@@ -12,13 +12,13 @@ use shared::config::{Config, Needs};
 use shared::directory::Directory;
 use shared::http::endpoints::VoiceWebhooks;
 use shared::http::{Endpoint, Route, handle};
-use shared::store::DirectoryStore;
 use shared::store::dynamo::keys::{PARTITIONS, PK, SK, TTL_ATTRIBUTE, WARMUP_KEY};
 use shared::store::memory::MemoryStore;
+use shared::store::{DirectoryStore, StoreName};
 use shared::telemetry::{Captured, Format};
 use shared::twilio::signature::sign;
 
-use crate::helpers::{AUTH_TOKEN, DEMO_DIRECTORY, FaultyPresence, test_env};
+use crate::helpers::{AUTH_TOKEN, DEMO_DIRECTORY, failing, test_env};
 use crate::sms::{CUSTOMER, message_sid, sms_params};
 use crate::webhooks::{SALES, call_params};
 
@@ -185,7 +185,7 @@ async fn the_fallback_alarms_filter_matches_the_webhooks_store_failure_line() {
     let filter = "WebhookFallbackMetricFilter";
     let params = call_params(SALES);
     let faulty = shared::app::Stores {
-        presence: Arc::new(FaultyPresence::Unavailable),
+        presence: failing(StoreName::Presence),
         ..demo_stores().await
     };
     let (status, failed) = log_lines(faulty, Route::VoiceIncoming, &params).await;
@@ -208,7 +208,7 @@ async fn the_sms_fallback_filter_matches_the_sms_webhooks_store_failure_line() {
     let filter = "SmsWebhookFallbackMetricFilter";
     let params = sms_params(&message_sid(1), CUSTOMER, SALES, "hello");
     let faulty = shared::app::Stores {
-        directory: Arc::new(FaultyPresence::Unavailable),
+        directory: failing(StoreName::Directory),
         ..demo_stores().await
     };
     let (status, failed) = log_lines(faulty, Route::SmsIncoming, &params).await;
@@ -224,7 +224,7 @@ async fn the_sms_fallback_filter_matches_the_sms_webhooks_store_failure_line() {
     assert_eq!(counted(filter, &stored), 0, "{filter} in {stored:?}");
     // A call whose store failed is the other filter's, not this one's.
     let faulty = shared::app::Stores {
-        presence: Arc::new(FaultyPresence::Unavailable),
+        presence: failing(StoreName::Presence),
         ..demo_stores().await
     };
     let (_, call) = log_lines(faulty, Route::VoiceIncoming, &call_params(SALES)).await;

@@ -11,14 +11,16 @@ use shared::app::Core;
 use shared::directory::Directory;
 use shared::http::endpoints::VoiceWebhooks;
 use shared::http::{Endpoint, Route};
-use shared::store::counting::CountingStore;
+use shared::store::StoreName;
+use shared::store::memory::MemoryStore;
+use shared::store::testing::TestStore;
 use shared::twilio::signature::sign;
 
 use crate::helpers::{
-    ACCOUNT_SID, AUTH_TOKEN, ORG, StoreKind, Stores, TestApp, app_token, spawn_app, spawn_app_with,
-    spawn_on, stores, test_env, unreachable_dynamo,
+    ACCOUNT_SID, AUTH_TOKEN, ORG, StoreKind, TestApp, app_token, spawn_app, spawn_app_with,
+    test_env, unreachable_dynamo,
 };
-use crate::helpers::{FaultyPresence, spawn_with_presence, without_history};
+use crate::helpers::{hanging, spawn_behind_test_store, spawn_with_presence, without_history};
 use crate::on_both_stores;
 use crate::sms::{CUSTOMER, message_sid, sms_params};
 
@@ -370,28 +372,8 @@ async fn dial_status_falls_back_or_hangs_up(kind: StoreKind) {
 }
 
 /// An app whose stores count calls, to prove rejected requests touch nothing.
-pub(crate) async fn counting_app() -> (TestApp, Arc<CountingStore>) {
-    let inner = stores(StoreKind::Memory).await;
-    let counting = Arc::new(CountingStore::new(
-        inner.presence.clone(),
-        inner.directory.clone(),
-        inner.events.clone(),
-        inner.messages.clone(),
-        inner.history.clone(),
-    ));
-    let app = spawn_on(
-        Stores {
-            presence: counting.clone(),
-            directory: counting.clone(),
-            events: counting.clone(),
-            messages: counting.clone(),
-            history: counting.clone(),
-            ..inner
-        },
-        &[],
-    )
-    .await;
-    (app, counting)
+pub(crate) async fn counting_app() -> (TestApp, Arc<TestStore<MemoryStore>>) {
+    spawn_behind_test_store(&[]).await
 }
 
 #[tokio::test]
@@ -590,7 +572,7 @@ async fn special_characters_in_the_directory_and_caller_make_well_formed_twiml()
 async fn a_stuck_store_still_gets_200_twiml_by_the_deadline() {
     // Presence never answers; the directory is known, so the group's own fallback plays.
     let app = spawn_with_presence(
-        Arc::new(FaultyPresence::Hangs),
+        hanging(StoreName::Presence),
         &[("WEBHOOK_DEADLINE_MS", "300")],
     )
     .await;

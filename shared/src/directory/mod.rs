@@ -1,7 +1,7 @@
 //! Phone numbers and forwarding groups per org: the model of the directory file
 //! (docs/directory.md), its views ([`views`]: which numbers ring a user, where a call to a
 //! number goes) and its validation ([`validate`]: a bad file is refused whole, every problem
-//! listed). How the stores diff an import is in `store/import.rs`.
+//! listed). How the stores diff an import is in `store/directory/import.rs`.
 
 mod validate;
 mod views;

@@ -190,8 +190,11 @@ impl ApiError {
                 .into(),
             Self::MethodNotAllowed(allow) => format!("use {allow} for this endpoint"),
             Self::PayloadTooLarge(limit) => format!("request body must be at most {limit} bytes"),
-            Self::Store(StoreError::Unavailable(_)) => {
-                "presence store temporarily unavailable; retry shortly".into()
+            Self::Store(StoreError::Unavailable(outage)) => {
+                format!(
+                    "{} store temporarily unavailable; retry shortly",
+                    outage.store
+                )
             }
             Self::Store(StoreError::Internal(_)) | Self::Internal(_) => "internal error".into(),
             Self::MissingSignature => "X-Twilio-Signature header is required".into(),

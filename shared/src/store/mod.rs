@@ -1,148 +1,120 @@
-//! Storage behind narrow traits, so a handler asks only for what it uses and a wrapper can
-//! count calls or inject faults. Two implementations: [`memory`] (local server, tests) and
-//! [`dynamo`] (production). Both pass the same contract suite in `tests/api/store_contract/`.
-//! The records the presence store reads and writes are in [`presence`]; how an import is
-//! diffed, in [`import`].
+//! Storage behind narrow traits, so a handler asks only for what it uses and a test can wrap
+//! a store (`testing.rs`, feature `test-util`). One folder per store: its trait and records
+//! in `mod.rs`, its memory implementation (`memory.rs`: the local server, fast tests) and its
+//! DynamoDB implementation (`dynamo.rs` or `dynamo/`: production) side by side:
+//!
+//! - [`presence`]: devices, remote sign-outs and call rows;
+//! - [`directory`]: numbers, groups and users per org, and how an import is diffed;
+//! - [`events`]: each user's event log, realtime connections, and stream records as events;
+//! - [`messages`]: the SMS inbox;
+//! - [`history`]: the call history;
+//! - [`rates`]: the outbound budgets the inbox and the history count.
+//!
+//! What both implementations share lives beside them: [`memory`] (the `MemoryStore` and its
+//! users' partitions) and [`dynamo`] (the table: keys, item helpers, transactions, the one
+//! paginated query, table creation). Both pass the same contract suite in
+//! `tests/api/store_contract/`.
 //!
 //! Stores never read the clock: callers pass `now`, which keeps expiry testable without
 //! sleeping and keeps "what time is it" in one place (the handler).
 
-#[cfg(any(test, feature = "test-util"))]
-pub mod counting;
+pub mod directory;
 pub mod dynamo;
 pub mod events;
 pub mod history;
-pub mod import;
 pub mod memory;
 pub mod messages;
 pub mod presence;
 pub mod rates;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 
-use async_trait::async_trait;
+use std::fmt;
 
-use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
-use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, UserKey};
-use crate::events::{Cursor, Event};
-
-pub use events::{CONNECTION_MAX_SECONDS, Connected, Connection, EventSink, SpentTicket};
+pub use directory::DirectoryStore;
+pub use directory::import::{self, ImportReport};
+pub use events::{
+    CONNECTION_MAX_SECONDS, Connected, Connection, EventSink, EventStore, SpentTicket,
+};
 pub use history::HistoryStore;
-pub use import::ImportReport;
 pub use messages::MessageStore;
 pub use presence::{
     ActiveCall, CallEvent, CallProgress, DeviceRecord, DeviceTtls, HeartbeatOutcome,
-    HeartbeatUpdate, PresenceKey, RegisterOutcome, Registered, Registration, Unregistration,
-    UserPresence, callable_until, eviction_candidates, expiry, is_live, sort_most_recent_first,
+    HeartbeatUpdate, PresenceKey, PresenceStore, RegisterOutcome, Registered, Registration,
+    Unregistration, UserPresence, callable_until, eviction_candidates, expiry, is_live,
+    sort_most_recent_first,
 };
+
+/// Which store an error came from: what an outage's answer names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StoreName {
+    Presence,
+    Directory,
+    Events,
+    /// The SMS inbox ([`MessageStore`]).
+    Inbox,
+    History,
+    /// The table as a whole: creating it, enabling its stream (the operator's commands).
+    Table,
+}
+
+impl StoreName {
+    /// The stores a handler uses (not [`Self::Table`]).
+    pub const ALL: [StoreName; 5] = [
+        Self::Presence,
+        Self::Directory,
+        Self::Events,
+        Self::Inbox,
+        Self::History,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Presence => "presence",
+            Self::Directory => "directory",
+            Self::Events => "events",
+            Self::Inbox => "inbox",
+            Self::History => "history",
+            Self::Table => "table",
+        }
+    }
+}
+
+impl fmt::Display for StoreName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A store that could not be reached or refused for load, and why (for the logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outage {
+    pub store: StoreName,
+    pub detail: String,
+}
+
+impl fmt::Display for Outage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} store unavailable: {}", self.store, self.detail)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The store could not be reached or refused for load (network, throttling, 5xx).
-    /// Clients get 503 with `Retry-After`; webhooks get their fallback.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
+    /// Clients get 503 with `Retry-After`, naming the store; webhooks get their fallback.
+    #[error("{0}")]
+    Unavailable(Outage),
     /// Anything else: a bug, a malformed stored item, a misconfigured table.
     #[error("store error: {0}")]
     Internal(String),
 }
 
-#[async_trait]
-pub trait PresenceStore: Send + Sync {
-    /// Upsert the device as live, then evict beyond `max_live`. Refused (`SignedOut`) for a
-    /// remotely signed-out device unless `sign_in` is set.
-    async fn register(&self, registration: Registration) -> Result<RegisterOutcome, StoreError>;
-
-    /// Extend a live device. A heartbeat never brings a device back.
-    async fn heartbeat(
-        &self,
-        key: &PresenceKey,
-        device_id: &DeviceId,
-        update: HeartbeatUpdate,
-    ) -> Result<HeartbeatOutcome, StoreError>;
-
-    /// Remove one device; `Ok(true)` if a live one was removed. Idempotent. A plain
-    /// unregister never lifts a remote sign-out.
-    async fn unregister(
-        &self,
-        key: &PresenceKey,
-        device_id: &DeviceId,
-        how: Unregistration,
-    ) -> Result<bool, StoreError>;
-
-    /// The user's live devices and current calls, in one read.
-    async fn presence(&self, key: &PresenceKey, now_ms: i64) -> Result<UserPresence, StoreError>;
-
-    /// Live devices, most recently seen first.
-    async fn live_devices(
-        &self,
-        key: &PresenceKey,
-        now_ms: i64,
-    ) -> Result<Vec<DeviceRecord>, StoreError> {
-        Ok(self.presence(key, now_ms).await?.devices)
+impl StoreError {
+    pub fn unavailable(store: StoreName, detail: impl Into<String>) -> Self {
+        Self::Unavailable(Outage {
+            store,
+            detail: detail.into(),
+        })
     }
-
-    /// Apply one call-progress callback. Duplicates and late arrivals converge: an `Answered`
-    /// after its `Ended` changes nothing.
-    async fn record_call(&self, key: &PresenceKey, event: CallEvent) -> Result<(), StoreError>;
-}
-
-#[async_trait]
-pub trait DirectoryStore: Send + Sync {
-    /// One org's phones and groups (empty when the org has none).
-    async fn org_directory(&self, org: &OrgId) -> Result<OrgDirectory, StoreError>;
-
-    /// Everything needed to route a call to `number`, in one read.
-    async fn route_for_number(&self, number: &E164) -> Result<Option<NumberRoute>, StoreError>;
-
-    /// A user of the directory (their org, numbers, direct line), in one read.
-    async fn user(&self, key: &UserKey) -> Result<Option<UserProfile>, StoreError>;
-
-    /// Replace the directories of the orgs in `directory` (other orgs are left alone), each
-    /// person's profile keyed by their identity in `style`.
-    /// Idempotent: importing the same file twice changes nothing the second time.
-    async fn import(
-        &self,
-        directory: &Directory,
-        style: IdentityStyle,
-    ) -> Result<ImportReport, StoreError>;
-
-    async fn export(&self) -> Result<Directory, StoreError>;
-}
-
-/// The user's event log (written by the other stores' operations with the changes that cause
-/// events) and their devices' realtime connections.
-#[async_trait]
-pub trait EventStore: Send + Sync {
-    /// Events after `after`, oldest first, at most `limit`; expired ones never.
-    async fn events_after(
-        &self,
-        user: &PresenceKey,
-        after: &Cursor,
-        limit: usize,
-        now_ms: i64,
-    ) -> Result<Vec<Event>, StoreError>;
-
-    /// Remember an open connection until it closes or expires, spending the ticket it opened
-    /// with, in one write: a ticket already spent records nothing (`TicketSpent`).
-    async fn connect(
-        &self,
-        user: &PresenceKey,
-        connection: &Connection,
-        ticket: &SpentTicket,
-    ) -> Result<Connected, StoreError>;
-
-    /// Forget a connection; idempotent.
-    async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError>;
-
-    /// Whose a connection is (API Gateway's `$disconnect` names only the connection).
-    async fn connection_owner(
-        &self,
-        connection_id: &str,
-    ) -> Result<Option<PresenceKey>, StoreError>;
-
-    /// The user's connections still open at `now_ms`.
-    async fn connections(
-        &self,
-        user: &PresenceKey,
-        now_ms: i64,
-    ) -> Result<Vec<Connection>, StoreError>;
 }

@@ -10,9 +10,10 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveStatus,
 };
 
+use super::DynamoStore;
 use super::keys::{INBOX_INDEX, PK, SK, TTL_ATTRIBUTE, sms};
-use super::{DynamoStore, classify};
-use crate::store::StoreError;
+use super::outcome::classify;
+use crate::store::{StoreError, StoreName};
 
 impl DynamoStore {
     /// Create the table with TTL enabled and the inbox index if it does not exist; enable TTL
@@ -63,7 +64,7 @@ impl DynamoStore {
             {
                 false
             }
-            Err(err) => return Err(classify("CreateTable", err)),
+            Err(err) => return Err(classify(StoreName::Table, "CreateTable", err)),
         };
         for _ in 0..120 {
             let described = self
@@ -72,7 +73,7 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .send()
                 .await
-                .map_err(|e| classify("DescribeTable", e))?;
+                .map_err(|e| classify(StoreName::Table, "DescribeTable", e))?;
             if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
                 let indexed = described
                     .table()
@@ -98,7 +99,7 @@ impl DynamoStore {
                         )
                         .send()
                         .await
-                        .map_err(|e| classify("UpdateTable", e))?;
+                        .map_err(|e| classify(StoreName::Table, "UpdateTable", e))?;
                 }
                 break;
             }
@@ -110,7 +111,7 @@ impl DynamoStore {
             .table_name(&self.table)
             .send()
             .await
-            .map_err(|e| classify("DescribeTimeToLive", e))?;
+            .map_err(|e| classify(StoreName::Table, "DescribeTimeToLive", e))?;
         let enabled = ttl
             .time_to_live_description()
             .and_then(|d| d.time_to_live_status())
@@ -127,7 +128,7 @@ impl DynamoStore {
                 .time_to_live_specification(spec)
                 .send()
                 .await
-                .map_err(|e| classify("UpdateTimeToLive", e))?;
+                .map_err(|e| classify(StoreName::Table, "UpdateTimeToLive", e))?;
         }
         Ok(created)
     }
@@ -147,7 +148,7 @@ impl DynamoStore {
             .stream_specification(spec)
             .send()
             .await
-            .map_err(|e| classify("UpdateTable", e))?;
+            .map_err(|e| classify(StoreName::Table, "UpdateTable", e))?;
         updated
             .table_description()
             .and_then(|t| t.latest_stream_arn())

@@ -17,7 +17,7 @@ use crate::store::StoreError;
 /// An update built from named values: `SET #a = :a, …` (or `if_not_exists` ones), `ADD`s,
 /// `REMOVE`s and a condition over the same names; sent alone or in a transaction.
 #[derive(Default)]
-pub(super) struct Changes {
+pub(in crate::store) struct Changes {
     sets: Vec<(&'static str, AttributeValue)>,
     keep: Vec<(&'static str, AttributeValue)>,
     adds: Vec<(&'static str, AttributeValue)>,
@@ -37,25 +37,25 @@ struct Expression {
 }
 
 impl Changes {
-    pub(super) fn set(mut self, name: &'static str, value: AttributeValue) -> Self {
+    pub(in crate::store) fn set(mut self, name: &'static str, value: AttributeValue) -> Self {
         self.sets.push((name, value));
         self
     }
     /// Set only where the item has no value yet.
-    pub(super) fn keep(mut self, name: &'static str, value: AttributeValue) -> Self {
+    pub(in crate::store) fn keep(mut self, name: &'static str, value: AttributeValue) -> Self {
         self.keep.push((name, value));
         self
     }
-    pub(super) fn add(mut self, name: &'static str, value: AttributeValue) -> Self {
+    pub(in crate::store) fn add(mut self, name: &'static str, value: AttributeValue) -> Self {
         self.adds.push((name, value));
         self
     }
-    pub(super) fn remove(mut self, name: &'static str) -> Self {
+    pub(in crate::store) fn remove(mut self, name: &'static str) -> Self {
         self.removes.push(name);
         self
     }
     /// A condition naming attributes as `#name` and extra values as `:name`.
-    pub(super) fn when(
+    pub(in crate::store) fn when(
         mut self,
         condition: &str,
         values: Vec<(&'static str, AttributeValue)>,
@@ -64,7 +64,7 @@ impl Changes {
         self.values = values;
         self
     }
-    pub(super) fn returning_old(mut self) -> Self {
+    pub(in crate::store) fn returning_old(mut self) -> Self {
         self.return_old = true;
         self
     }
@@ -129,7 +129,11 @@ impl Changes {
     }
 
     /// As a write of a transaction.
-    pub(super) fn update(self, table: &str, key: Item) -> Result<TransactWriteItem, StoreError> {
+    pub(in crate::store) fn update(
+        self,
+        table: &str,
+        key: Item,
+    ) -> Result<TransactWriteItem, StoreError> {
         let return_old = self.return_old;
         let e = self.expression();
         let mut update = Update::builder()
@@ -150,7 +154,7 @@ impl Changes {
     }
 
     /// As a request of its own.
-    pub(super) fn update_item(
+    pub(in crate::store) fn update_item(
         self,
         store: &DynamoStore,
         key: Item,

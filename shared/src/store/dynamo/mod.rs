@@ -1,56 +1,44 @@
-//! The DynamoDB store: one table, string keys `pk` and `sk`, native TTL on `expiresAt`. The key
-//! schema is in [`keys`], the item codecs in [`codec`], table creation in [`admin`], and the two
-//! stores' operations in [`presence`] and [`directory`].
+//! The DynamoDB store's table-wide parts: one table, string keys `pk` and `sk`, native TTL on
+//! `expiresAt`. The key schema is in [`keys`], the attribute helpers in [`codec`], single-item
+//! reads and writes here, queries (one paginated loop) in `query.rs`, transactions in `tx.rs`,
+//! updates built from named values in `changes.rs`, how an SDK failure is sorted (and a
+//! refused condition's old item) in `outcome.rs`, table creation in `admin.rs`. Each store's
+//! operations live in its own folder (`store/presence/dynamo/`, `store/messages/dynamo/`,
+//! `store/directory/dynamo.rs`, …).
 //!
 //! Device items stay well under 1 KB (ids, label and user agent are bounded), so a heartbeat
 //! costs one write unit. Routing reads one number-route item, then one query per target user;
 //! that query returns the user's calls too, because they live in the same partition.
 
 mod admin;
-mod calls;
-mod changes;
+pub(in crate::store) mod changes;
 pub mod codec;
-mod devices;
-mod directory;
-mod events;
-mod history;
-mod inbox_reads;
 pub mod keys;
-mod message_codec;
-mod messages;
-mod presence;
-mod rates;
-mod sent_messages;
-mod tx;
+pub(in crate::store) mod outcome;
+pub(in crate::store) mod query;
+pub(in crate::store) mod tx;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
-use self::codec::{Item, n, s};
-use self::keys::{PK, SK};
-use super::{EventSink, StoreError};
+use self::codec::Item;
+use self::keys::PK;
+use self::outcome::classify;
+use self::tx::built;
+use super::{EventSink, StoreError, StoreName};
 use crate::events::DEFAULT_RETENTION_SECONDS;
 
 pub use self::keys::TTL_ATTRIBUTE;
 
 #[derive(Clone)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
-    event_retention_seconds: u32,
-    sink: Option<Arc<dyn EventSink>>,
-}
-
-/// Which sort keys of a partition a query reads.
-#[derive(Clone, Copy)]
-enum SkRange<'a> {
-    All,
-    /// Sort keys below this one.
-    Below(&'a str),
-    Prefix(&'a str),
+    pub(in crate::store) client: Client,
+    pub(in crate::store) table: String,
+    pub(in crate::store) event_retention_seconds: u32,
+    pub(in crate::store) sink: Option<Arc<dyn EventSink>>,
 }
 
 /// A client from the standard AWS settings (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, …),
@@ -77,49 +65,6 @@ pub fn timeouts() -> aws_config::timeout::TimeoutConfig {
         .operation_attempt_timeout(Duration::from_secs(2))
         .operation_timeout(Duration::from_secs(5))
         .build()
-}
-
-/// Sort SDK failures into "try again later" and "something is wrong here".
-fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
-    op: &str,
-    err: SdkError<E, R>,
-) -> StoreError {
-    let transient = match &err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or_default();
-            matches!(
-                code,
-                "ProvisionedThroughputExceededException"
-                    | "RequestLimitExceeded"
-                    | "ThrottlingException"
-                    | "InternalServerError"
-                    | "ServiceUnavailable"
-            )
-        }
-        _ => false,
-    };
-    let detail = match &err {
-        SdkError::ServiceError(service) => format!(
-            "{op}: {} {}",
-            service.err().code().unwrap_or("unknown"),
-            service.err().message().unwrap_or_default()
-        ),
-        other => format!("{op}: {other:?}"),
-    };
-    if transient {
-        StoreError::Unavailable(detail)
-    } else {
-        StoreError::Internal(detail)
-    }
-}
-
-fn is_conditional_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    err.as_service_error()
-        .and_then(ProvideErrorMetadata::code)
-        .is_some_and(|code| code == "ConditionalCheckFailedException")
 }
 
 impl DynamoStore {
@@ -153,77 +98,37 @@ impl DynamoStore {
         &self.client
     }
 
-    /// Every device row of one identity, expired ones included (what a raw table read shows).
-    #[cfg(feature = "test-util")]
-    pub async fn stored_rows(&self, key: &super::PresenceKey) -> Result<usize, StoreError> {
-        let pk = keys::presence_pk(key);
-        let rows = self
-            .query(pk, SkRange::Below(keys::PRESENCE_SK_END), None)
-            .await?;
-        let devices = rows.iter().filter(|item| {
-            codec::get_s(item, SK).is_some_and(|sk| !sk.starts_with(keys::CALL_SK_PREFIX))
-        });
-        Ok(devices.count())
-    }
-
-    /// All items of one partition, following pagination.
-    async fn query_partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
-        self.query(pk, SkRange::All, None).await
-    }
-
-    /// The items of a partition whose sort key starts with `prefix`; with `live_after_s`,
-    /// only those that expire after it.
-    async fn query_prefix(
+    /// One item, read consistently.
+    pub(in crate::store) async fn get(
         &self,
-        pk: String,
-        prefix: &str,
-        live_after_s: Option<i64>,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.query(pk, SkRange::Prefix(prefix), live_after_s).await
+        store: StoreName,
+        key: Item,
+    ) -> Result<Option<Item>, StoreError> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map(|out| out.item)
+            .map_err(|e| classify(store, "GetItem", e))
     }
 
-    /// The items of a partition in `range`, following pagination; with `live_after_s`, only
-    /// those that expire after it.
-    async fn query(
+    /// A transaction's put of `item`; with a `condition`, whose `#pk` names the partition key.
+    pub(in crate::store) fn put(
         &self,
-        pk: String,
-        range: SkRange<'_>,
-        live_after_s: Option<i64>,
-    ) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .set_exclusive_start_key(start.take());
-            query = match range {
-                SkRange::All => query.key_condition_expression("#pk = :pk"),
-                SkRange::Below(end) => query
-                    .key_condition_expression("#pk = :pk AND #sk < :sk")
-                    .expression_attribute_names("#sk", SK)
-                    .expression_attribute_values(":sk", s(end)),
-                SkRange::Prefix(prefix) => query
-                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :sk)")
-                    .expression_attribute_names("#sk", SK)
-                    .expression_attribute_values(":sk", s(prefix)),
-            };
-            if let Some(now_s) = live_after_s {
-                query = query
-                    .filter_expression("#exp > :now")
-                    .expression_attribute_names("#exp", TTL_ATTRIBUTE)
-                    .expression_attribute_values(":now", n(now_s));
-            }
-            let page = query.send().await.map_err(|e| classify("Query", e))?;
-            items.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(items),
-            }
+        item: Item,
+        condition: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
+        if let Some(condition) = condition {
+            put = put
+                .condition_expression(condition)
+                .expression_attribute_names("#pk", PK);
         }
+        Ok(TransactWriteItem::builder()
+            .put(built(put.build())?)
+            .build())
     }
 }

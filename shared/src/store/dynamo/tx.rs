@@ -6,9 +6,10 @@ use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
+use super::DynamoStore;
 use super::codec::Item;
-use super::{DynamoStore, classify};
-use crate::store::StoreError;
+use super::outcome::classify;
+use crate::store::{StoreError, StoreName};
 
 /// How a transaction ended.
 pub enum TxOutcome {
@@ -46,19 +47,21 @@ impl DynamoStore {
     /// Runs the transaction, again (up to `CONFLICT_ATTEMPTS` in all, after a short pause) when
     /// DynamoDB cancelled it only because another transaction held one of its items: racing
     /// registers evicting the same device do that, and the SDK does not retry a cancellation.
-    pub(super) async fn transact(
+    pub(in crate::store) async fn transact(
         &self,
+        store: StoreName,
         writes: Vec<TransactWriteItem>,
     ) -> Result<TxOutcome, StoreError> {
         let mut attempt = 1;
         loop {
-            match self.transact_once(writes.clone()).await? {
+            match self.transact_once(store, writes.clone()).await? {
                 Attempt::Done(outcome) => return Ok(outcome),
                 Attempt::Conflict(message) if attempt >= CONFLICT_ATTEMPTS => {
                     // Nothing was written, and the caller may try again.
-                    return Err(StoreError::Unavailable(format!(
-                        "TransactWriteItems cancelled {attempt} times: {message}"
-                    )));
+                    return Err(StoreError::unavailable(
+                        store,
+                        format!("TransactWriteItems cancelled {attempt} times: {message}"),
+                    ));
                 }
                 Attempt::Conflict(_) => {
                     tokio::time::sleep(conflict_pause(attempt)).await;
@@ -68,7 +71,11 @@ impl DynamoStore {
         }
     }
 
-    async fn transact_once(&self, writes: Vec<TransactWriteItem>) -> Result<Attempt, StoreError> {
+    async fn transact_once(
+        &self,
+        store: StoreName,
+        writes: Vec<TransactWriteItem>,
+    ) -> Result<Attempt, StoreError> {
         let result = self
             .client
             .transact_write_items()
@@ -97,7 +104,7 @@ impl DynamoStore {
                             err.message().unwrap_or_default().to_owned(),
                         ))
                     }
-                    None => Err(classify("TransactWriteItems", err)),
+                    None => Err(classify(store, "TransactWriteItems", err)),
                 }
             }
         }

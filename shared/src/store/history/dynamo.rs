@@ -7,23 +7,25 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 use futures::future::join;
 
-use super::DynamoStore;
-use super::changes::Changes;
-use super::classify;
-use super::codec::{Item, get_n, get_s, get_ss, keyed, n, s};
-use super::keys::{
+use crate::domain::OrgId;
+use crate::history::{AnsweredBy, Direction, Entry, Fact, MissedReason, Voicemail};
+use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::changes::Changes;
+use crate::store::dynamo::codec::{Item, get_n, get_s, get_ss, keyed, n, s};
+use crate::store::dynamo::keys::{
     CALLHIST_SK, HISTORY_SK_PREFIX, PK, SEEN_SK, SK, TTL_ATTRIBUTE, VOICEMAIL_SK, callhist_pk,
     hist, history_sk, presence_key_of, presence_pk, voicemail_pk,
 };
-use super::tx::TxOutcome;
-use crate::domain::OrgId;
-use crate::history::{AnsweredBy, Direction, Entry, Fact, MissedReason, Voicemail};
+use crate::store::dynamo::outcome::{Conditional, conditional};
+use crate::store::dynamo::tx::{TxOutcome, built};
+use crate::store::events::Notice;
 use crate::store::history::{
     HistoryPage, HistoryStore, HistoryWrite, SeenMark, VoicemailRef, position,
 };
-use crate::store::messages::Notice;
 use crate::store::rates::{Budget, Counted};
-use crate::store::{PresenceKey, StoreError};
+use crate::store::{PresenceKey, StoreError, StoreName};
+
+const STORE: StoreName = StoreName::History;
 
 /// The update of one user's entry for `write`: the call's description where it is missing,
 /// and the fact (conditioned on being new where a repeat must tell nobody).
@@ -164,8 +166,8 @@ impl HistoryStore for DynamoStore {
             writes.push(self.put(voicemail_item(vm), None)?);
         }
         let outcome = match &write.notice {
-            Some(notice) => self.transact_noticed(writes, notice).await?,
-            None => self.transact(writes).await?,
+            Some(notice) => self.transact_noticed(STORE, writes, notice).await?,
+            None => self.transact(STORE, writes).await?,
         };
         Ok(matches!(outcome, TxOutcome::Written))
     }
@@ -183,52 +185,43 @@ impl HistoryStore for DynamoStore {
             // Below the seen mark, which sorts after every entry.
             None => format!("{HISTORY_SK_PREFIX}~"),
         };
-        let entries = async {
-            let mut entries = Vec::new();
-            let mut start: Option<Item> = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
-                    .filter_expression("#exp > :now")
-                    .expression_attribute_names("#pk", PK)
-                    .expression_attribute_names("#sk", SK)
-                    .expression_attribute_names("#exp", TTL_ATTRIBUTE)
-                    .expression_attribute_values(":pk", s(pk.clone()))
-                    .expression_attribute_values(":from", s(HISTORY_SK_PREFIX))
-                    .expression_attribute_values(":to", s(upper.clone()))
-                    .expression_attribute_values(":now", n(now_ms.div_euclid(1000)))
-                    .scan_index_forward(false)
-                    .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
-                    .set_exclusive_start_key(start.take())
-                    .send()
-                    .await
-                    .map_err(|e| classify("Query", e))?;
-                for item in page.items() {
-                    let sk = get_s(item, SK).unwrap_or_default();
-                    if sk == upper || entries.len() == limit {
-                        continue;
-                    }
-                    let position = sk.strip_prefix(HISTORY_SK_PREFIX).unwrap_or(sk);
-                    entries.push((position.to_owned(), entry_from_item(item)));
+        let query = self
+            .query_request()
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+            .filter_expression("#exp > :now")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":pk", s(pk.clone()))
+            .expression_attribute_values(":from", s(HISTORY_SK_PREFIX))
+            .expression_attribute_values(":to", s(upper.clone()))
+            .expression_attribute_values(":now", n(now_ms.div_euclid(1000)))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
+        let mut entries = Vec::new();
+        let pages = self.paginate(STORE, query, |page| {
+            for item in page.items() {
+                let sk = get_s(item, SK).unwrap_or_default();
+                if sk == upper || entries.len() == limit {
+                    continue;
                 }
-                match page.last_evaluated_key {
-                    Some(key) if !key.is_empty() && entries.len() < limit => start = Some(key),
-                    _ => return Ok::<_, StoreError>(entries),
-                }
+                let position = sk.strip_prefix(HISTORY_SK_PREFIX).unwrap_or(sk);
+                entries.push((position.to_owned(), entry_from_item(item)));
             }
-        };
-        let (entries, mark) = join(entries, self.get(keyed(pk.clone(), SEEN_SK))).await;
+            Ok(entries.len() < limit)
+        });
+        let (pages, mark) = join(pages, self.get(STORE, keyed(pk.clone(), SEEN_SK))).await;
+        pages?;
         Ok(HistoryPage {
-            entries: entries?,
+            entries,
             seen_up_to: mark?.and_then(|item| get_s(&item, hist::UP_TO).map(str::to_owned)),
         })
     }
 
     async fn call_started(&self, call_sid: &str) -> Result<Option<(OrgId, i64)>, StoreError> {
-        let item = self.get(keyed(callhist_pk(call_sid), CALLHIST_SK)).await?;
+        let item = self
+            .get(STORE, keyed(callhist_pk(call_sid), CALLHIST_SK))
+            .await?;
         Ok(item.and_then(|item| {
             let org = OrgId::parse_field(get_s(&item, hist::ORG)?, "org").ok()?;
             Some((org, get_n(&item, hist::STARTED_AT)?))
@@ -261,12 +254,15 @@ impl HistoryStore for DynamoStore {
             .condition_expression("attribute_exists(#pk)")
             .expression_attribute_names("#pk", PK);
         let check = TransactWriteItem::builder()
-            .condition_check(super::tx::built(check.build())?)
+            .condition_check(built(check.build())?)
             .build();
-        match self.transact_noticed(vec![mark, check], notice).await? {
+        match self
+            .transact_noticed(STORE, vec![mark, check], notice)
+            .await?
+        {
             TxOutcome::Written => Ok(SeenMark::Moved),
             TxOutcome::Refused(items) if items.first().is_some_and(Option::is_some) => {
-                Ok(match self.get(entry).await? {
+                Ok(match self.get(STORE, entry).await? {
                     Some(_) => SeenMark::AlreadySeen,
                     None => SeenMark::NotInHistory,
                 })
@@ -277,7 +273,7 @@ impl HistoryStore for DynamoStore {
 
     async fn voicemail(&self, recording_sid: &str) -> Result<Option<VoicemailRef>, StoreError> {
         let item = self
-            .get(keyed(voicemail_pk(recording_sid), VOICEMAIL_SK))
+            .get(STORE, keyed(voicemail_pk(recording_sid), VOICEMAIL_SK))
             .await?;
         Ok(item.and_then(|item| voicemail_from_item(recording_sid, &item)))
     }
@@ -308,10 +304,12 @@ impl HistoryStore for DynamoStore {
             )));
         writes.push(
             TransactWriteItem::builder()
-                .delete(super::tx::built(delete.build())?)
+                .delete(built(delete.build())?)
                 .build(),
         );
-        self.transact_noticed(writes, notice).await.map(|_| ())
+        self.transact_noticed(STORE, writes, notice)
+            .await
+            .map(|_| ())
     }
 
     async fn count_call(
@@ -320,6 +318,10 @@ impl HistoryStore for DynamoStore {
         calls: &Budget,
         now_ms: i64,
     ) -> Result<Counted, StoreError> {
-        self.count_once(caller, calls, now_ms).await
+        let result = self.count_request(caller, calls, now_ms).send().await;
+        Ok(match conditional(STORE, "UpdateItem", result)? {
+            Conditional::Written(_) => Counted::Counted,
+            Conditional::Refused(_) => calls.over(now_ms),
+        })
     }
 }

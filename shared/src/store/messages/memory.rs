@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 
-use super::MemoryStore;
 use crate::sms::keywords::OptChange;
 use crate::sms::message::{
     Conversation, Direction, Inbox, Message, MessageLocation, Party, advances, status_rank,
 };
+use crate::store::memory::MemoryStore;
 use crate::store::messages::{
     InboundWrite, MessageStore, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
 };
@@ -18,7 +18,7 @@ use crate::store::rates::{Budget, Counted, NewRecipient};
 use crate::store::{PresenceKey, StoreError};
 
 #[derive(Default)]
-pub(super) struct SmsState {
+pub(in crate::store) struct SmsState {
     conversations: HashMap<(Inbox, Party), Conversation>,
     /// Each conversation's messages by position.
     messages: HashMap<(Inbox, Party), BTreeMap<String, Message>>,

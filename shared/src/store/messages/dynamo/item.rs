@@ -4,16 +4,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::codec::{Item, get_n, get_s, keyed, n, s};
-use super::keys::{
-    MESSAGE_SK_PREFIX, SK, SMSID_SK, TTL_ATTRIBUTE, doc, inbox_pk, message_sk, sms, smsid_pk,
-};
 use crate::domain::OrgId;
 use crate::sms::message::{
     Conversation, Direction, Inbox, Media, Message, MessageLocation, Party, StoredMedia,
     status_rank,
 };
 use crate::store::StoreError;
+use crate::store::dynamo::codec::{Item, get_n, get_s, keyed, n, s};
+use crate::store::dynamo::keys::{
+    MESSAGE_SK_PREFIX, SK, SMS_PREFIX, SMSID_SK, TTL_ATTRIBUTE, doc, inbox_pk, message_sk, sms,
+    smsid_pk,
+};
 use crate::store::messages::{ReadMark, SidState};
 
 /// A message's fields but its status (kept in their own attributes).
@@ -86,7 +87,7 @@ fn message_of(json: &str, status: &str, error_code: Option<i64>) -> Result<Messa
     })
 }
 
-pub fn message_item(inbox: &Inbox, with: &Party, position: &str, message: &Message) -> Item {
+pub(super) fn message_item(inbox: &Inbox, with: &Party, position: &str, message: &Message) -> Item {
     let mut item = keyed(inbox_pk(inbox), message_sk(with, position));
     item.insert(doc::DOC.to_owned(), s(doc_json(message)));
     item.insert(sms::DIRECTION.to_owned(), s(message.direction.as_str()));
@@ -101,7 +102,7 @@ pub fn message_item(inbox: &Inbox, with: &Party, position: &str, message: &Messa
     item
 }
 
-pub fn message_from_item(item: &Item) -> Result<Message, StoreError> {
+pub(super) fn message_from_item(item: &Item) -> Result<Message, StoreError> {
     message_of(
         get_s(item, doc::DOC).ok_or_else(|| bad("doc"))?,
         get_s(item, sms::STATUS).unwrap_or("queued"),
@@ -110,13 +111,13 @@ pub fn message_from_item(item: &Item) -> Result<Message, StoreError> {
 }
 
 /// A message item's position: the end of its sort key.
-pub fn position_of(item: &Item) -> Option<String> {
+pub(super) fn position_of(item: &Item) -> Option<String> {
     let sk = get_s(item, SK)?.strip_prefix(MESSAGE_SK_PREFIX)?;
     sk.rsplit_once(':').map(|(_, position)| position.to_owned())
 }
 
 /// The attribute values a conversation's latest message sets: `(name, value)` pairs.
-pub fn last_message_values(
+pub(super) fn last_message_values(
     message: &Message,
 ) -> Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)> {
     let mut values = vec![
@@ -131,7 +132,7 @@ pub fn last_message_values(
     values
 }
 
-pub fn conversation_from_item(item: &Item) -> Result<Conversation, StoreError> {
+pub(super) fn conversation_from_item(item: &Item) -> Result<Conversation, StoreError> {
     let last_message = match get_s(item, sms::LAST) {
         Some(json) => Some(message_of(
             json,
@@ -171,7 +172,7 @@ pub fn conversation_from_item(item: &Item) -> Result<Conversation, StoreError> {
 }
 
 /// The pointer's location attributes.
-pub fn location_values(location: &MessageLocation) -> [(&'static str, String); 4] {
+pub(super) fn location_values(location: &MessageLocation) -> [(&'static str, String); 4] {
     [
         (sms::INBOX, inbox_pk(&location.inbox)),
         (sms::PHONE_ID, location.inbox.phone_id.clone()),
@@ -181,12 +182,12 @@ pub fn location_values(location: &MessageLocation) -> [(&'static str, String); 4
 }
 
 /// A location written by [`location_values`], with the org it belongs to.
-pub fn location_from_item(item: &Item) -> Option<MessageLocation> {
+pub(super) fn location_from_item(item: &Item) -> Option<MessageLocation> {
     let pk = get_s(item, sms::INBOX)?;
     let phone_id = get_s(item, sms::PHONE_ID)?;
     // `sms:{org}:{phoneId}`; org ids hold no `:`.
     let org = pk
-        .strip_prefix(super::keys::SMS_PREFIX)?
+        .strip_prefix(SMS_PREFIX)?
         .strip_suffix(phone_id)?
         .strip_suffix(':')?;
     Some(MessageLocation {
@@ -199,7 +200,7 @@ pub fn location_from_item(item: &Item) -> Option<MessageLocation> {
     })
 }
 
-pub fn sid_state_of(item: Option<&Item>, now_ms: i64) -> SidState {
+pub(super) fn sid_state_of(item: Option<&Item>, now_ms: i64) -> SidState {
     let Some(item) = item else {
         return SidState::Unknown;
     };
@@ -221,11 +222,11 @@ pub fn sid_state_of(item: Option<&Item>, now_ms: i64) -> SidState {
     }
 }
 
-pub fn pointer_key(message_sid: &str) -> Item {
+pub(super) fn pointer_key(message_sid: &str) -> Item {
     keyed(smsid_pk(message_sid), SMSID_SK)
 }
 
-pub fn read_mark_from_item(item: &Item) -> Option<ReadMark> {
+pub(super) fn read_mark_from_item(item: &Item) -> Option<ReadMark> {
     Some(ReadMark {
         phone_id: get_s(item, sms::PHONE_ID)?.to_owned(),
         with: Party::parse_field(get_s(item, sms::WITH)?, "with").ok()?,

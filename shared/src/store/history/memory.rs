@@ -5,18 +5,18 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 
-use super::MemoryStore;
 use crate::domain::OrgId;
 use crate::history::Entry;
+use crate::store::events::Notice;
 use crate::store::history::{
     HistoryPage, HistoryStore, HistoryWrite, SeenMark, VoicemailRef, position,
 };
-use crate::store::messages::Notice;
+use crate::store::memory::MemoryStore;
 use crate::store::rates::{Budget, Counted};
 use crate::store::{PresenceKey, StoreError, is_live};
 
 #[derive(Default)]
-pub(super) struct HistoryState {
+pub(in crate::store) struct HistoryState {
     /// Each user's entries by position, with when each expires (epoch s).
     entries: HashMap<PresenceKey, BTreeMap<String, (Entry, i64)>>,
     seen: HashMap<PresenceKey, String>,

@@ -2,11 +2,25 @@
 
 use async_trait::async_trait;
 
-use super::{DirectoryState, MemoryStore};
+use std::collections::{BTreeMap, HashMap};
+
+use super::import::{ImportReport, diff_records};
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{E164, IdentityStyle, OrgId, UserKey};
-use crate::store::import::{ImportReport, diff_records};
+use crate::store::memory::MemoryStore;
 use crate::store::{DirectoryStore, StoreError};
+
+/// The imported directories, and what a call reads from them indexed the way the DynamoDB
+/// store keeps them (one item per number, one per user), so that a call costs a lookup here
+/// as it costs one read there, whatever the size of the directory.
+#[derive(Default)]
+pub(in crate::store) struct DirectoryState {
+    orgs: BTreeMap<OrgId, OrgDirectory>,
+    /// The identity style of the last import: what the profiles are keyed by.
+    style: IdentityStyle,
+    routes: HashMap<E164, NumberRoute>,
+    profiles: HashMap<UserKey, UserProfile>,
+}
 
 impl DirectoryState {
     /// Rebuilt after each import (rare): where two orgs list the same number, the first org in

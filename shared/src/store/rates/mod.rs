@@ -1,7 +1,12 @@
 //! Per-user budgets of outbound texts and calls. Each budget is counted in fixed windows (a
 //! minute, a day, in epoch time) in the user's own partition, by the same request that claims
 //! the send where there is one, so a burst cannot pass between a check and its count. Over the
-//! budget, the answer says how long until the window ends: the client's `Retry-After`.
+//! budget, the answer says how long until the window ends: the client's `Retry-After`. Both
+//! the inbox (texts, new recipients) and the call history (calls) count them; the counters
+//! are in `memory.rs` and `dynamo.rs`.
+
+mod dynamo;
+pub(super) mod memory;
 
 /// What a budget counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,32 +1,31 @@
-//! Device writes on DynamoDB, each with the events it causes in the same round trip.
-//!
-//! Whether a register or heartbeat changes what the device list shows is decided by the
-//! device's state item (`~state:{deviceId}`): its update is conditioned on a change and
-//! written with the `devices.changed` event in one transaction, sent together with the device
-//! write. A register of a device that was not live writes its event with the consistent read
-//! it makes anyway for the limit; unregisters and evictions delete the device, its state and
-//! write the event in one transaction, so a repeated one logs nothing.
+//! The requests of the device writes: a heartbeat's update, an eviction, a remote sign-out
+//! and a plain unregister, and the device's state item, whose conditional update tells
+//! whether a write changed what the device list shows (and logs its event when it did).
 
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
 };
-use futures::future::{OptionFuture, join, try_join_all};
+use futures::future::join;
 
-use super::codec::{
-    Item, caps_value, device_from_item, device_item, is_live_device, is_signed_out, keyed, n, s,
-};
-use super::keys::{PK, TTL_ATTRIBUTE, device, presence_pk};
-use super::tx::{TxOutcome, built};
-use super::{DynamoStore, classify, is_conditional_failure};
+use super::STORE;
+use super::item::is_live_device;
 use crate::domain::{DeviceId, TwilioState};
 use crate::events::{DeviceChange, Event};
+use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::codec::{Item, caps_value, get_s, keyed, n, s};
+use crate::store::dynamo::keys::{PK, TTL_ATTRIBUTE, device, presence_pk, state_sk};
+use crate::store::dynamo::outcome::classify;
+use crate::store::dynamo::tx::{TxOutcome, built};
 use crate::store::{
-    DeviceRecord, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, PresenceStore, RegisterOutcome,
-    Registered, Registration, StoreError, Unregistration, eviction_candidates, expiry,
+    DeviceRecord, HeartbeatUpdate, PresenceKey, StoreError, Unregistration, expiry,
 };
 
-/// "The device is live" as a condition on its row, what [`super::codec::is_live_device`] says in
+/// How long a device's state item outlives its last change. A device silent for longer gets a
+/// `devices.changed` at its next register even if nothing changed: harmless, and rare.
+const STATE_TTL_SECONDS: i64 = 30 * 86_400;
+
+/// "The device is live" as a condition on its row, what [`super::item::is_live_device`] says in
 /// code: online, or push-registered within its push reach (`expiresAt`). A row written before
 /// `onlineUntil` existed is live until its `expiresAt`. Binds `#online`, `#state`, `#exp`,
 /// `:registered` and `:nowFloor` ([`LIVE_NAMES`], [`registered`]).
@@ -46,7 +45,7 @@ fn registered() -> AttributeValue {
 }
 
 /// The state fields a device record shows, for its state item.
-fn state_fields(record: &DeviceRecord) -> Vec<(&'static str, String)> {
+pub(super) fn state_fields(record: &DeviceRecord) -> Vec<(&'static str, String)> {
     vec![
         (device::PLATFORM, record.platform.as_str().to_owned()),
         (device::CAPABILITIES, capabilities_text(record)),
@@ -67,7 +66,7 @@ fn capabilities_text(record: &DeviceRecord) -> String {
 }
 
 /// The state fields a heartbeat reports.
-fn reported_fields(update: &HeartbeatUpdate) -> Vec<(&'static str, String)> {
+pub(super) fn reported_fields(update: &HeartbeatUpdate) -> Vec<(&'static str, String)> {
     let mut fields = Vec::new();
     if let Some((platform, _)) = update.platform {
         fields.push((device::PLATFORM, platform.as_str().to_owned()));
@@ -83,85 +82,9 @@ fn reported_fields(update: &HeartbeatUpdate) -> Vec<(&'static str, String)> {
 }
 
 impl DynamoStore {
-    pub(super) async fn register_device(
-        &self,
-        registration: Registration,
-    ) -> Result<RegisterOutcome, StoreError> {
-        let key = &registration.key;
-        let now_ms = registration.now_ms;
-        let device = registration.record();
-        let mut put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(device_item(key, &device)))
-            .return_values(ReturnValue::AllOld);
-        if !registration.sign_in {
-            // Only an explicit sign-in may overwrite a remote sign-out still in force.
-            put = put
-                .condition_expression("attribute_not_exists(#out) OR #exp <= :nowFloor")
-                .expression_attribute_names("#out", device::SIGNED_OUT_AT)
-                .expression_attribute_names("#exp", TTL_ATTRIBUTE)
-                .expression_attribute_values(":nowFloor", n(now_ms.div_euclid(1000)));
-        }
-        let changed = Event::devices_changed(&device.device_id, DeviceChange::Registered, now_ms);
-        let fields = state_fields(&device);
-        let (put, logged) = join(
-            put.send(),
-            self.change_state(key, &device.device_id, &fields, &changed),
-        )
-        .await;
-        let old = match put {
-            Ok(out) => out.attributes.unwrap_or_default(),
-            Err(err) if is_conditional_failure(&err) => return Ok(RegisterOutcome::SignedOut),
-            Err(err) => return Err(classify("PutItem", err)),
-        };
-        let mut events = Vec::new();
-        if logged? {
-            events.push(changed.clone());
-        }
-        // Re-registering a live device (after a token renewal) leaves the count as it was: the
-        // write alone tells, so the common case costs one round trip.
-        if is_live_device(&old, now_ms) {
-            self.publish(key, events).await;
-            let registered = Registered {
-                device,
-                evicted: Vec::new(),
-            };
-            return Ok(RegisterOutcome::Registered(registered));
-        }
-
-        // Read after the write (consistently), so that of several racing registers the last
-        // to read sees all of them and trims to the limit. A device that comes back without a
-        // change of state logs its return with that read.
-        let log_return: OptionFuture<_> = events
-            .is_empty()
-            .then(|| self.write_event(key, &changed))
-            .into();
-        let (live, returned) = join(self.live_devices(key, now_ms), log_return).await;
-        if let Some(returned) = returned {
-            returned?;
-            events.push(changed);
-        }
-        let live = live?;
-        let mut evicted = Vec::new();
-        if live.len() > registration.max_live {
-            let candidates = eviction_candidates(live, registration.max_live);
-            let evictions = candidates
-                .iter()
-                .map(|victim| self.evict(key, victim, now_ms));
-            for (id, event) in try_join_all(evictions).await?.into_iter().flatten() {
-                evicted.push(id);
-                events.push(event);
-            }
-        }
-        self.publish(key, events).await;
-        Ok(RegisterOutcome::Registered(Registered { device, evicted }))
-    }
-
     /// Remove `victim` for the limit, only if not seen since it was read (a device that just
     /// heartbeated stays), with its state and the event, together.
-    async fn evict(
+    pub(super) async fn evict(
         &self,
         key: &PresenceKey,
         victim: &DeviceRecord,
@@ -181,58 +104,14 @@ impl DynamoStore {
             self.state_delete(key, &victim.device_id)?,
             self.put_event(key, &event)?,
         ];
-        Ok(match self.transact(writes).await? {
+        Ok(match self.transact(STORE, writes).await? {
             TxOutcome::Written => Some((victim.device_id.clone(), event)),
             TxOutcome::Refused(_) => None,
         })
     }
 
-    pub(super) async fn heartbeat_device(
-        &self,
-        key: &PresenceKey,
-        device_id: &DeviceId,
-        update: HeartbeatUpdate,
-    ) -> Result<HeartbeatOutcome, StoreError> {
-        let now_ms = update.now_ms;
-        let changed = Event::devices_changed(device_id, DeviceChange::Updated, now_ms);
-        let fields = reported_fields(&update);
-        // Only a heartbeat that reports state can change it.
-        let log: OptionFuture<_> = (!fields.is_empty())
-            .then(|| self.change_state(key, device_id, &fields, &changed))
-            .into();
-        let (result, logged) =
-            join(self.heartbeat_request(key, device_id, update).send(), log).await;
-        let logged = logged.transpose()?.unwrap_or(false);
-        match result {
-            Ok(out) => {
-                let item = out.attributes.unwrap_or_default();
-                let device = device_from_item(key, &item)?;
-                if logged {
-                    self.publish(key, vec![changed]).await;
-                }
-                Ok(HeartbeatOutcome::Live(device))
-            }
-            Err(err) if is_conditional_failure(&err) => {
-                let old = err
-                    .as_service_error()
-                    .and_then(|e| match e {
-                        UpdateItemError::ConditionalCheckFailedException(c) => c.item(),
-                        _ => None,
-                    })
-                    .cloned()
-                    .unwrap_or_default();
-                Ok(if is_signed_out(&old, now_ms) {
-                    HeartbeatOutcome::SignedOut
-                } else {
-                    HeartbeatOutcome::NotRegistered
-                })
-            }
-            Err(err) => Err(classify("UpdateItem", err)),
-        }
-    }
-
     /// The heartbeat's `UpdateItem`: extend a live device, with what else it reports.
-    fn heartbeat_request(
+    pub(super) fn heartbeat_request(
         &self,
         key: &PresenceKey,
         device_id: &DeviceId,
@@ -319,22 +198,10 @@ impl DynamoStore {
         request.update_expression(format!("SET {}", sets.join(", ")))
     }
 
-    pub(super) async fn unregister_device(
-        &self,
-        key: &PresenceKey,
-        device_id: &DeviceId,
-        how: Unregistration,
-    ) -> Result<bool, StoreError> {
-        match how.signed_out_until {
-            Some(until) => self.sign_out(key, device_id, how.now_ms, until).await,
-            None => self.remove(key, device_id, &how).await,
-        }
-    }
-
     /// A remote sign-out: the tombstone takes the device's place (one write removes it and bars
     /// its automatic re-registers; TTL deletes the tombstone in time), and the device and its
     /// user's other devices are told, whether or not it was live.
-    async fn sign_out(
+    pub(super) async fn sign_out(
         &self,
         key: &PresenceKey,
         device_id: &DeviceId,
@@ -359,8 +226,8 @@ impl DynamoStore {
         for event in &events {
             writes.push(self.put_event(key, event)?);
         }
-        let (put, logged) = join(put, self.transact(writes)).await;
-        let old = put.map_err(|e| classify("PutItem", e))?.attributes;
+        let (put, logged) = join(put, self.transact(STORE, writes)).await;
+        let old = put.map_err(|e| classify(STORE, "PutItem", e))?.attributes;
         logged?;
         self.publish(key, events).await;
         Ok(old.is_some_and(|old| is_live_device(&old, now_ms)))
@@ -369,7 +236,7 @@ impl DynamoStore {
     /// A plain unregister: the live device, its state and the event together, or nothing. It
     /// never lifts a remote sign-out, and a late one from a registration since replaced does
     /// nothing.
-    async fn remove(
+    pub(super) async fn remove(
         &self,
         key: &PresenceKey,
         device_id: &DeviceId,
@@ -403,7 +270,7 @@ impl DynamoStore {
             self.state_delete(key, device_id)?,
             self.put_event(key, &event)?,
         ];
-        match self.transact(writes).await? {
+        match self.transact(STORE, writes).await? {
             TxOutcome::Written => {
                 self.publish(key, vec![event]).await;
                 Ok(true)
@@ -413,9 +280,10 @@ impl DynamoStore {
                 // would only much later; a tombstone or another registration's row stays.
                 let stale = items.into_iter().next().flatten().filter(|old| {
                     !old.contains_key(device::SIGNED_OUT_AT)
-                        && how.registration_id.as_deref().is_none_or(|id| {
-                            super::codec::get_s(old, device::REGISTRATION_ID) == Some(id)
-                        })
+                        && how
+                            .registration_id
+                            .as_deref()
+                            .is_none_or(|id| get_s(old, device::REGISTRATION_ID) == Some(id))
                 });
                 if stale.is_some() {
                     self.client
@@ -424,10 +292,75 @@ impl DynamoStore {
                         .set_key(Some(keyed(presence_pk(key), device_id.as_str())))
                         .send()
                         .await
-                        .map_err(|e| classify("DeleteItem", e))?;
+                        .map_err(|e| classify(STORE, "DeleteItem", e))?;
                 }
                 Ok(false)
             }
         }
+    }
+
+    /// Set the device's state `fields`, only where one differs from what is stored (or none
+    /// is): with the event of that change, a write that fails its condition when nothing
+    /// changed.
+    pub(super) fn state_update(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        fields: &[(&'static str, String)],
+        now_ms: i64,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(keyed(presence_pk(key), state_sk(device_id))))
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":exp", n(now_ms.div_euclid(1000) + STATE_TTL_SECONDS));
+        let mut sets = vec!["#exp = :exp".to_owned()];
+        let mut differs = vec!["attribute_not_exists(#pk)".to_owned()];
+        for (i, (name, value)) in fields.iter().enumerate() {
+            sets.push(format!("#f{i} = :f{i}"));
+            differs.push(format!("attribute_not_exists(#f{i}) OR #f{i} <> :f{i}"));
+            update = update
+                .expression_attribute_names(format!("#f{i}"), *name)
+                .expression_attribute_values(format!(":f{i}"), s(value));
+        }
+        let update = update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(differs.join(" OR "));
+        Ok(TransactWriteItem::builder()
+            .update(built(update.build())?)
+            .build())
+    }
+
+    pub(super) fn state_delete(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(keyed(presence_pk(key), state_sk(device_id))));
+        Ok(TransactWriteItem::builder()
+            .delete(built(delete.build())?)
+            .build())
+    }
+
+    /// Record the device's new state and `event` together if the state changed; whether it
+    /// did.
+    pub(super) async fn change_state(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        fields: &[(&'static str, String)],
+        event: &Event,
+    ) -> Result<bool, StoreError> {
+        let writes = vec![
+            self.state_update(key, device_id, fields, event.at)?,
+            self.put_event(key, event)?,
+        ];
+        Ok(matches!(
+            self.transact(STORE, writes).await?,
+            TxOutcome::Written
+        ))
     }
 }

@@ -1,70 +1,56 @@
 //! The embedded store of the local server and of fast tests. It keeps expired rows until they
 //! are overwritten, like DynamoDB, so reads must filter on expiry exactly as in production.
-//! One user's rows live in a [`Partition`], as in the DynamoDB store; the four stores'
-//! operations are in [`presence`], [`events`], [`directory`] and [`messages`] (the SMS inbox).
-
-mod directory;
-mod events;
-mod history;
-mod messages;
-mod presence;
-mod rates;
+//! One user's rows live in a [`Partition`], as in the DynamoDB store; each store's state and
+//! operations are in its own folder (`store/presence/memory.rs`, `store/messages/memory.rs`,
+//! …); here the `MemoryStore` that holds them, and the event log every store writes to.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::directory::memory::DirectoryState;
+use super::events::Notice;
+use super::history::memory::HistoryState;
+use super::messages::memory::SmsState;
+use super::rates::memory::RateState;
 use super::{Connection, DeviceRecord, EventSink, PresenceKey, is_live};
-use crate::directory::{NumberRoute, OrgDirectory, UserProfile};
-use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, UserKey};
+use crate::domain::DeviceId;
 use crate::events::{Cursor, DEFAULT_RETENTION_SECONDS, Event};
 
 /// One user's rows, as the DynamoDB store keeps them in one partition.
 #[derive(Default)]
-struct Partition {
-    devices: BTreeMap<DeviceId, DeviceRecord>,
+pub(in crate::store) struct Partition {
+    pub(in crate::store) devices: BTreeMap<DeviceId, DeviceRecord>,
     /// Remote sign-outs: device → until when (epoch s).
-    signed_out: BTreeMap<DeviceId, i64>,
-    calls: BTreeMap<String, CallRow>,
+    pub(in crate::store) signed_out: BTreeMap<DeviceId, i64>,
+    pub(in crate::store) calls: BTreeMap<String, CallRow>,
     /// The event log: event and when it expires (epoch s).
-    events: BTreeMap<Cursor, (Event, i64)>,
-    connections: BTreeMap<String, Connection>,
+    pub(in crate::store) events: BTreeMap<Cursor, (Event, i64)>,
+    pub(in crate::store) connections: BTreeMap<String, Connection>,
     /// Realtime tickets spent: id → when the ticket expires (epoch s).
-    spent_tickets: BTreeMap<String, i64>,
+    pub(in crate::store) spent_tickets: BTreeMap<String, i64>,
 }
 
-struct CallRow {
-    since_ms: i64,
-    ended: bool,
-    expires_at: i64,
+pub(in crate::store) struct CallRow {
+    pub(in crate::store) since_ms: i64,
+    pub(in crate::store) ended: bool,
+    pub(in crate::store) expires_at: i64,
 }
 
 impl Partition {
-    fn signed_out(&self, device_id: &DeviceId, now_ms: i64) -> bool {
+    pub(in crate::store) fn signed_out(&self, device_id: &DeviceId, now_ms: i64) -> bool {
         self.signed_out
             .get(device_id)
             .is_some_and(|until| is_live(*until, now_ms))
     }
 }
 
-/// The imported directories, and what a call reads from them indexed the way the DynamoDB
-/// store keeps them (one item per number, one per user), so that a call costs a lookup here
-/// as it costs one read there, whatever the size of the directory.
-#[derive(Default)]
-struct DirectoryState {
-    orgs: BTreeMap<OrgId, OrgDirectory>,
-    /// The identity style of the last import: what the profiles are keyed by.
-    style: IdentityStyle,
-    routes: HashMap<E164, NumberRoute>,
-    profiles: HashMap<UserKey, UserProfile>,
-}
-
 pub struct MemoryStore {
     presence: Mutex<HashMap<PresenceKey, Partition>>,
     directory: Mutex<DirectoryState>,
-    sms: Mutex<messages::SmsState>,
-    history: Mutex<history::HistoryState>,
+    sms: Mutex<SmsState>,
+    history: Mutex<HistoryState>,
     /// Taken after `sms` where both are held (a send's claim and its count).
-    rates: Mutex<rates::RateState>,
+    rates: Mutex<RateState>,
     event_retention_seconds: u32,
     sink: Option<Arc<dyn EventSink>>,
 }
@@ -107,26 +93,26 @@ impl MemoryStore {
         self.presence().get(key).map_or(0, |p| p.devices.len())
     }
 
-    fn presence(&self) -> MutexGuard<'_, HashMap<PresenceKey, Partition>> {
+    pub(in crate::store) fn presence(&self) -> MutexGuard<'_, HashMap<PresenceKey, Partition>> {
         // A poisoned lock only means another request panicked mid-update of plain data;
         // the maps themselves are still consistent, so keep serving.
         self.presence.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn directory(&self) -> MutexGuard<'_, DirectoryState> {
+    pub(in crate::store) fn directory(&self) -> MutexGuard<'_, DirectoryState> {
         self.directory.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn sms(&self) -> MutexGuard<'_, messages::SmsState> {
+    pub(in crate::store) fn sms(&self) -> MutexGuard<'_, SmsState> {
         self.sms.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn history(&self) -> MutexGuard<'_, history::HistoryState> {
+    pub(in crate::store) fn history(&self) -> MutexGuard<'_, HistoryState> {
         self.history.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Append `events` to the partition's log (under the caller's lock).
-    fn log(&self, partition: &mut Partition, events: &[Event]) {
+    pub(in crate::store) fn log(&self, partition: &mut Partition, events: &[Event]) {
         for event in events {
             let expires_at = event.at.div_euclid(1000) + i64::from(self.event_retention_seconds);
             partition
@@ -136,7 +122,7 @@ impl MemoryStore {
     }
 
     /// Log a notice's events (one per user) and hand them to the sink.
-    async fn tell(&self, notice: &crate::store::messages::Notice) {
+    pub(in crate::store) async fn tell(&self, notice: &Notice) {
         let mut written = Vec::new();
         {
             let mut presence = self.presence();
@@ -155,9 +141,13 @@ impl MemoryStore {
     }
 
     /// Hand written events to the sink, after the lock is released.
-    async fn publish(&self, user: &PresenceKey, events: Vec<Event>) {
+    pub(in crate::store) async fn publish(&self, user: &PresenceKey, events: Vec<Event>) {
         if let (Some(sink), false) = (&self.sink, events.is_empty()) {
             sink.published(user, &events).await;
         }
+    }
+
+    pub(in crate::store) fn rates(&self) -> MutexGuard<'_, RateState> {
+        self.rates.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -10,16 +10,20 @@ use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use futures::future::try_join_all;
 use serde::de::DeserializeOwned;
 
-use super::codec::{Item, bad_item, doc_item, from_doc, get_n, get_s, keyed, to_json};
-use super::keys::{
-    DIRECTORY_PK, GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX,
-    PROFILE_SK, ROUTE_SK, SK, doc, number_pk, org_pk, user_pk,
-};
-use super::{DynamoStore, classify};
+use super::import::{ImportReport, Record, diff_records};
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{E164, Email, Identity, IdentityStyle, OrgId, UserKey};
-use crate::store::import::{ImportReport, Record, diff_records};
-use crate::store::{DirectoryStore, StoreError};
+use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::codec::{Item, bad_item, get_n, get_s, keyed, n, s, to_json};
+use crate::store::dynamo::keys::{
+    DIRECTORY_PK, GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_PREFIX, ORG_USER_SK_PREFIX,
+    PHONE_SK_PREFIX, PROFILE_SK, ROUTE_SK, SK, doc, number_pk, org_pk, user_pk,
+};
+use crate::store::dynamo::outcome::classify;
+use crate::store::dynamo::query::SkRange;
+use crate::store::{DirectoryStore, StoreError, StoreName};
+
+const STORE: StoreName = StoreName::Directory;
 
 /// The stored documents of one org, by sort key.
 struct OrgItems {
@@ -52,7 +56,7 @@ fn parse_record<T: DeserializeOwned>(sk: &str, json: &str) -> Result<T, StoreErr
 
 impl DynamoStore {
     async fn org_items(&self, org: &OrgId) -> Result<OrgItems, StoreError> {
-        let items = self.query_partition(org_pk(org)).await?;
+        let items = self.query(STORE, org_pk(org), SkRange::All, None).await?;
         let mut docs = BTreeMap::new();
         for item in items {
             let sk = get_s(&item, SK).ok_or_else(|| bad_item(SK))?.to_owned();
@@ -155,7 +159,7 @@ impl DirectoryStore for DynamoStore {
             .set_key(Some(keyed(number_pk(number), ROUTE_SK)))
             .send()
             .await
-            .map_err(|e| classify("GetItem", e))?;
+            .map_err(|e| classify(STORE, "GetItem", e))?;
         out.item.as_ref().map(from_doc).transpose()
     }
 
@@ -167,7 +171,7 @@ impl DirectoryStore for DynamoStore {
             .set_key(Some(keyed(user_pk(key), PROFILE_SK)))
             .send()
             .await
-            .map_err(|e| classify("GetItem", e))?;
+            .map_err(|e| classify(STORE, "GetItem", e))?;
         out.item.as_ref().map(from_doc).transpose()
     }
 
@@ -193,10 +197,12 @@ impl DirectoryStore for DynamoStore {
     }
 
     async fn export(&self) -> Result<Directory, StoreError> {
-        let index = self.query_partition(DIRECTORY_PK.to_owned()).await?;
+        let index = self
+            .query(STORE, DIRECTORY_PK.to_owned(), SkRange::All, None)
+            .await?;
         let orgs = index
             .iter()
-            .filter_map(|item| get_s(item, SK)?.strip_prefix(super::keys::ORG_PREFIX))
+            .filter_map(|item| get_s(item, SK)?.strip_prefix(ORG_PREFIX))
             .map(|raw| OrgId::parse_field(raw, "orgId").map_err(|_| bad_item("org index")))
             .collect::<Result<Vec<_>, _>>()?;
         let dirs = try_join_all(orgs.iter().map(|org| self.org_directory(org))).await?;
@@ -214,8 +220,9 @@ impl DynamoStore {
                     break;
                 }
                 if attempt == 8 {
-                    return Err(StoreError::Unavailable(
-                        "BatchWriteItem: items left unprocessed".into(),
+                    return Err(StoreError::unavailable(
+                        STORE,
+                        "BatchWriteItem: items left unprocessed",
                     ));
                 }
                 if attempt > 0 {
@@ -227,7 +234,7 @@ impl DynamoStore {
                     .request_items(&self.table, pending)
                     .send()
                     .await
-                    .map_err(|e| classify("BatchWriteItem", e))?;
+                    .map_err(|e| classify(STORE, "BatchWriteItem", e))?;
                 pending = out
                     .unprocessed_items
                     .and_then(|mut m| m.remove(&self.table))
@@ -252,4 +259,17 @@ fn delete(pk: String, sk: String) -> Result<WriteRequest, StoreError> {
         .build()
         .map_err(|e| StoreError::Internal(e.to_string()))?;
     Ok(WriteRequest::builder().delete_request(delete).build())
+}
+
+/// A directory record: its JSON document and its place in the file.
+fn doc_item(pk: String, sk: String, json: String, pos: usize) -> Item {
+    let mut item = keyed(pk, sk);
+    item.insert(doc::DOC.to_owned(), s(json));
+    item.insert(doc::POS.to_owned(), n(pos));
+    item
+}
+
+fn from_doc<T: serde::de::DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+    let json = get_s(item, doc::DOC).ok_or_else(|| bad_item(doc::DOC))?;
+    serde_json::from_str(json).map_err(|e| bad_item(&format!("{}: {e}", doc::DOC)))
 }

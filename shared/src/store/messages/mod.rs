@@ -1,10 +1,14 @@
-//! The SMS inbox's store: messages by conversation, conversations by latest activity, each
+//! The SMS inbox's store (`inbox` in an outage's answer): messages by conversation, conversations by latest activity, each
 //! user's read marks, the idempotency of sends, and the events that tell the number's users.
 //! Every write that changes what users see writes its events in the same transaction, so a
 //! duplicate (a repeated webhook, a reconciled text already stored) changes and tells nothing.
+//! Implemented in `memory.rs` and `dynamo/` (the trait in `dynamo/mod.rs`, the items it
+//! writes in `dynamo/writes.rs`, the items and records in `dynamo/item.rs`).
+
+mod dynamo;
+pub(super) mod memory;
 
 use async_trait::async_trait;
-use serde_json::Value;
 
 use super::rates::{Budget, NewRecipient};
 use super::{PresenceKey, StoreError};
@@ -12,14 +16,8 @@ use crate::events::EventKind;
 use crate::sms::keywords::OptChange;
 use crate::sms::message::{Conversation, Inbox, Message, MessageLocation, Party};
 
-/// Events for every user of a number: one per user, each in their own log.
-#[derive(Debug, Clone)]
-pub struct Notice {
-    pub kind: EventKind,
-    pub data: Value,
-    pub at: i64,
-    pub to: Vec<PresenceKey>,
-}
+/// The events a write tells (an events record; the inbox's writes name it most).
+pub use super::events::Notice;
 
 /// A text received on one of the org's numbers (by webhook or by reconciliation).
 #[derive(Debug, Clone)]

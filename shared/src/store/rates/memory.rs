@@ -3,19 +3,18 @@
 
 use std::collections::HashMap;
 
-use super::MemoryStore;
+use super::{Budget, Counted, RateKind};
 use crate::store::PresenceKey;
-use crate::store::rates::{Budget, Counted, RateKind};
 
 /// Counters by user, kind and window start (epoch s), each with its window's end.
 #[derive(Default)]
-pub(super) struct RateState {
+pub(in crate::store) struct RateState {
     counters: HashMap<(PresenceKey, RateKind, i64), (u32, i64)>,
 }
 
 impl RateState {
     /// Whether one more fits in `user`'s window of `budget`, without counting it.
-    pub(super) fn fits(&self, user: &PresenceKey, budget: &Budget, now_ms: i64) -> bool {
+    pub(in crate::store) fn fits(&self, user: &PresenceKey, budget: &Budget, now_ms: i64) -> bool {
         let (start, _) = budget.window(now_ms);
         self.counters
             .get(&(user.clone(), budget.kind, start))
@@ -23,7 +22,7 @@ impl RateState {
     }
 
     /// Count one (after [`Self::fits`] said it fits), dropping windows that are over.
-    pub(super) fn count(&mut self, user: &PresenceKey, budget: &Budget, now_ms: i64) {
+    pub(in crate::store) fn count(&mut self, user: &PresenceKey, budget: &Budget, now_ms: i64) {
         let now_s = now_ms.div_euclid(1000);
         self.counters.retain(|_, (_, end)| *end > now_s);
         let (start, end) = budget.window(now_ms);
@@ -33,7 +32,7 @@ impl RateState {
             .0 += 1;
     }
 
-    pub(super) fn count_within(
+    pub(in crate::store) fn count_within(
         &mut self,
         user: &PresenceKey,
         budget: &Budget,
@@ -44,11 +43,5 @@ impl RateState {
         }
         self.count(user, budget, now_ms);
         Counted::Counted
-    }
-}
-
-impl MemoryStore {
-    pub(super) fn rates(&self) -> std::sync::MutexGuard<'_, RateState> {
-        self.rates.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -1,11 +1,15 @@
 //! The call history's store: facts added to each involved user's entry of a call (in one
 //! transaction with the events a new fact causes), a user's entries newest first with their
 //! seen mark, the pointers from a `CallSid` and a `RecordingSid`, and the budget of calls a
-//! user places to the public network.
+//! user places to the public network. Here the trait and its records; implemented in
+//! `memory.rs` and `dynamo.rs`.
+
+mod dynamo;
+pub(super) mod memory;
 
 use async_trait::async_trait;
 
-use super::messages::Notice;
+use super::events::Notice;
 use super::rates::{Budget, Counted};
 use super::{PresenceKey, StoreError};
 use crate::domain::OrgId;

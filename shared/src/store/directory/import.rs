@@ -7,8 +7,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::dynamo::keys::{GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX};
 use crate::directory::OrgDirectory;
+use crate::store::dynamo::keys::{
+    GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX,
+};
 
 /// What an import changed, by kind of record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

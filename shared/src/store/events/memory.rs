@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 
-use super::MemoryStore;
 use crate::events::{Cursor, Event};
+use crate::store::memory::MemoryStore;
 use crate::store::{
     CONNECTION_MAX_SECONDS, Connected, Connection, EventStore, PresenceKey, SpentTicket,
     StoreError, is_live,

@@ -5,9 +5,9 @@ use std::collections::btree_map::Entry;
 
 use async_trait::async_trait;
 
-use super::{CallRow, MemoryStore};
 use crate::domain::DeviceId;
 use crate::events::{DeviceChange, Event};
+use crate::store::memory::{CallRow, MemoryStore};
 use crate::store::{
     ActiveCall, CallEvent, CallProgress, DeviceRecord, HeartbeatOutcome, HeartbeatUpdate,
     PresenceKey, PresenceStore, RegisterOutcome, Registered, Registration, StoreError,

@@ -1,0 +1,244 @@
+//! The event log and realtime connections on DynamoDB, and the event writes every other
+//! store makes with the change that causes them: one event beside its change in a
+//! transaction, a notice's events (one per user) with the writes that cause them, and what a
+//! written event is handed to in this process.
+
+mod item;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use futures::future::{join, try_join_all};
+
+pub(in crate::store) use self::item::event_from_item;
+use self::item::{connection_from_item, connection_item, event_item};
+use crate::events::{Cursor, Event};
+use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::codec::{Item, get_s, keyed, n, s};
+use crate::store::dynamo::keys::{
+    CONNECTION_SK_PREFIX, EVENT_SK_END, OWNER_SK, PK, SK, TTL_ATTRIBUTE, connection_pk,
+    connection_sk, event_sk, presence_key_of, presence_pk, state, ticket_sk,
+};
+use crate::store::dynamo::outcome::classify;
+use crate::store::dynamo::query::SkRange;
+use crate::store::dynamo::tx::{TxOutcome, built};
+use crate::store::events::Notice;
+use crate::store::{
+    Connected, Connection, EventStore, PresenceKey, SpentTicket, StoreError, StoreName, is_live,
+};
+
+const STORE: StoreName = StoreName::Events;
+
+/// DynamoDB's limit of writes per transaction.
+const MAX_TX_ITEMS: usize = 100;
+
+impl DynamoStore {
+    /// The write of one event: never over another (a cursor is unique per event).
+    pub(in crate::store) fn put_event(
+        &self,
+        key: &PresenceKey,
+        event: &Event,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(event_item(key, event, self.event_retention_seconds)))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK);
+        Ok(TransactWriteItem::builder()
+            .put(built(put.build())?)
+            .build())
+    }
+
+    /// One event, written on its own.
+    pub(in crate::store) async fn write_event(
+        &self,
+        store: StoreName,
+        key: &PresenceKey,
+        event: &Event,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(event_item(key, event, self.event_retention_seconds)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(store, "PutItem", e))
+    }
+
+    /// Hand what was written to the sink, if this process has one.
+    pub(in crate::store) async fn publish(&self, key: &PresenceKey, events: Vec<Event>) {
+        if let (Some(sink), false) = (&self.sink, events.is_empty()) {
+            sink.published(key, &events).await;
+        }
+    }
+
+    /// `writes` and the notice's events (one per user) together; events beyond one
+    /// transaction's limit go in further transactions once the first has succeeded (a group of
+    /// more than 90 members). Written events are handed to this process's sink, if any.
+    pub(in crate::store) async fn transact_noticed(
+        &self,
+        store: StoreName,
+        mut writes: Vec<TransactWriteItem>,
+        notice: &Notice,
+    ) -> Result<TxOutcome, StoreError> {
+        let events: Vec<(&PresenceKey, Event)> = notice
+            .to
+            .iter()
+            .map(|user| {
+                (
+                    user,
+                    Event::new(notice.kind, notice.at, notice.data.clone()),
+                )
+            })
+            .collect();
+        let mut puts = events
+            .iter()
+            .map(|(user, event)| self.put_event(user, event))
+            .collect::<Result<Vec<_>, _>>()?;
+        let room = MAX_TX_ITEMS.saturating_sub(writes.len()).min(puts.len());
+        let rest = puts.split_off(room);
+        writes.extend(puts);
+        let outcome = self.transact(store, writes).await?;
+        if matches!(outcome, TxOutcome::Written) {
+            if !rest.is_empty() {
+                let chunks = rest
+                    .chunks(MAX_TX_ITEMS)
+                    .map(|c| self.transact(store, c.to_vec()));
+                try_join_all(chunks).await?;
+            }
+            for (user, event) in events {
+                self.publish(user, vec![event]).await;
+            }
+        }
+        Ok(outcome)
+    }
+}
+
+#[async_trait]
+impl EventStore for DynamoStore {
+    async fn events_after(
+        &self,
+        user: &PresenceKey,
+        after: &Cursor,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        // BETWEEN is inclusive: one more than wanted, since `after` itself may be there.
+        let page_size = i32::try_from(limit + 1).unwrap_or(i32::MAX);
+        let query = self
+            .query_request()
+            .consistent_read(true)
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+            .filter_expression("#exp > :now")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":pk", s(presence_pk(user)))
+            .expression_attribute_values(":from", s(event_sk(after)))
+            .expression_attribute_values(":to", s(EVENT_SK_END))
+            .expression_attribute_values(":now", n(now_ms.div_euclid(1000)))
+            .limit(page_size);
+        let mut events = Vec::new();
+        self.paginate(STORE, query, |page| {
+            for item in page.items() {
+                let event = event_from_item(item)?;
+                if event.cursor != *after && events.len() < limit {
+                    events.push(event);
+                }
+            }
+            Ok(events.len() < limit)
+        })
+        .await?;
+        Ok(events)
+    }
+
+    /// The connection in its user's partition, and who owns it under its own id: one round.
+    /// One transaction, the one write `$connect` makes: the connection in the user's
+    /// partition, its owner, and the ticket spent, on the condition that it was not before.
+    async fn connect(
+        &self,
+        user: &PresenceKey,
+        connection: &Connection,
+        ticket: &SpentTicket,
+    ) -> Result<Connected, StoreError> {
+        let mut owner = keyed(connection_pk(&connection.id), OWNER_SK);
+        owner.insert(state::USER.to_owned(), s(presence_pk(user)));
+        owner.insert(TTL_ATTRIBUTE.to_owned(), n(connection.expires_at));
+        let mut spent = keyed(presence_pk(user), ticket_sk(&ticket.id));
+        spent.insert(TTL_ATTRIBUTE.to_owned(), n(ticket.expires_at));
+        let put = |item: Item, once: bool| -> Result<TransactWriteItem, StoreError> {
+            let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
+            if once {
+                put = put
+                    .condition_expression("attribute_not_exists(#pk)")
+                    .expression_attribute_names("#pk", PK);
+            }
+            Ok(TransactWriteItem::builder()
+                .put(built(put.build())?)
+                .build())
+        };
+        let writes = vec![
+            put(connection_item(user, connection), false)?,
+            put(owner, false)?,
+            put(spent, true)?,
+        ];
+        Ok(match self.transact(STORE, writes).await? {
+            TxOutcome::Written => Connected::Opened,
+            TxOutcome::Refused(_) => Connected::TicketSpent,
+        })
+    }
+
+    async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError> {
+        let delete = |pk: String, sk: String| {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(keyed(pk, sk)))
+                .send()
+        };
+        let (listed, owned) = join(
+            delete(presence_pk(user), connection_sk(connection_id)),
+            delete(connection_pk(connection_id), OWNER_SK.to_owned()),
+        )
+        .await;
+        listed.map_err(|e| classify(STORE, "DeleteItem", e))?;
+        owned.map_err(|e| classify(STORE, "DeleteItem", e))?;
+        Ok(())
+    }
+
+    async fn connection_owner(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<PresenceKey>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keyed(connection_pk(connection_id), OWNER_SK)))
+            .send()
+            .await
+            .map_err(|e| classify(STORE, "GetItem", e))?;
+        Ok(out
+            .item
+            .as_ref()
+            .and_then(|item| get_s(item, state::USER))
+            .and_then(presence_key_of))
+    }
+
+    async fn connections(
+        &self,
+        user: &PresenceKey,
+        now_ms: i64,
+    ) -> Result<Vec<Connection>, StoreError> {
+        let range = SkRange::Prefix(CONNECTION_SK_PREFIX);
+        let live_after = Some(now_ms.div_euclid(1000));
+        let items = self
+            .query(STORE, presence_pk(user), range, live_after)
+            .await?;
+        items
+            .iter()
+            .map(connection_from_item)
+            .filter(|c| c.as_ref().map_or(true, |c| is_live(c.expires_at, now_ms)))
+            .collect()
+    }
+}

@@ -1,0 +1,107 @@
+//! The events store: each user's event log (written by the other stores with the changes that
+//! cause events) and their devices' realtime connections. Here the trait and its records
+//! besides the events themselves (a device's open connection, a notice to several users,
+//! where written events go in-process); implemented in `memory.rs` and `dynamo/`; the table's
+//! stream records read as events in [`stream`].
+
+mod dynamo;
+mod memory;
+pub mod stream;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::{PresenceKey, StoreError};
+use crate::domain::{Capabilities, DeviceId};
+use crate::events::{Cursor, Event, EventKind};
+
+/// The longest a connection lives: API Gateway closes WebSocket connections after two hours,
+/// and the local server does the same.
+pub const CONNECTION_MAX_SECONDS: u32 = 2 * 3600;
+
+/// One open realtime connection of a user's device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// API Gateway's `connectionId`, or the local server's own id.
+    pub id: String,
+    pub device_id: DeviceId,
+    /// What the device registered for: `sms` events reach only devices that have `sms`.
+    pub capabilities: Capabilities,
+    /// When the connection is closed at the latest (epoch s): two hours after it opened.
+    pub expires_at: i64,
+}
+
+/// A realtime ticket as a connection spends it: a ticket opens one connection only, so the
+/// store records its id with the connection, refusing an id it has seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpentTicket {
+    /// The ticket's own random id (its `jti`).
+    pub id: String,
+    /// When the ticket expires (epoch s): its record is needed until then, not after.
+    pub expires_at: i64,
+}
+
+/// What recording a connection did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connected {
+    /// Recorded, and its ticket spent.
+    Opened,
+    /// Its ticket had opened a connection already: nothing recorded.
+    TicketSpent,
+}
+
+/// Where a store hands the events it just wrote, in the process that wrote them: the local
+/// server's realtime hub. In AWS there is none; the table's stream carries them to the push
+/// function instead.
+#[async_trait]
+pub trait EventSink: Send + Sync {
+    async fn published(&self, user: &PresenceKey, events: &[Event]);
+}
+
+/// Events for every user of a number: one per user, each in their own log.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub kind: EventKind,
+    pub data: Value,
+    pub at: i64,
+    pub to: Vec<PresenceKey>,
+}
+
+/// The user's event log (written by the other stores' operations with the changes that cause
+/// events) and their devices' realtime connections.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Events after `after`, oldest first, at most `limit`; expired ones never.
+    async fn events_after(
+        &self,
+        user: &PresenceKey,
+        after: &Cursor,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<Vec<Event>, StoreError>;
+
+    /// Remember an open connection until it closes or expires, spending the ticket it opened
+    /// with, in one write: a ticket already spent records nothing (`TicketSpent`).
+    async fn connect(
+        &self,
+        user: &PresenceKey,
+        connection: &Connection,
+        ticket: &SpentTicket,
+    ) -> Result<Connected, StoreError>;
+
+    /// Forget a connection; idempotent.
+    async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError>;
+
+    /// Whose a connection is (API Gateway's `$disconnect` names only the connection).
+    async fn connection_owner(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<PresenceKey>, StoreError>;
+
+    /// The user's connections still open at `now_ms`.
+    async fn connections(
+        &self,
+        user: &PresenceKey,
+        now_ms: i64,
+    ) -> Result<Vec<Connection>, StoreError>;
+}

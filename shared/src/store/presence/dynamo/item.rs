@@ -1,0 +1,153 @@
+//! The device item and back: what `dynamo/keys.rs` lists for a device row, and whether a row
+//! (or what a write returned of it) is live or a sign-out in force.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::domain::Capabilities;
+use crate::domain::{DeviceId, Email, Label, Platform, TwilioState};
+use crate::store::dynamo::codec::{Item, bad_item, caps_value, get_n, get_s, get_ss, keyed, n, s};
+use crate::store::dynamo::keys::{SK, TTL_ATTRIBUTE, device, presence_pk};
+use crate::store::{DeviceRecord, DeviceTtls, PresenceKey, StoreError, callable_until, is_live};
+
+pub(super) fn device_from_item(key: &PresenceKey, item: &Item) -> Result<DeviceRecord, StoreError> {
+    let device_id = get_s(item, SK)
+        .and_then(|raw| DeviceId::parse(raw).ok())
+        .ok_or_else(|| bad_item(SK))?;
+    let caps = get_ss(item, device::CAPABILITIES);
+    let foreground = get_n(item, device::TTL_SECONDS)
+        .and_then(|t| u32::try_from(t).ok())
+        .ok_or_else(|| bad_item(device::TTL_SECONDS))?;
+    let push = get_n(item, device::PUSH_TTL_SECONDS)
+        .and_then(|t| u32::try_from(t).ok())
+        .unwrap_or(foreground);
+    let twilio_state =
+        get_s(item, device::TWILIO_STATE).and_then(|raw| TwilioState::parse(raw).ok());
+    let reach_until = get_n(item, TTL_ATTRIBUTE).ok_or_else(|| bad_item(TTL_ATTRIBUTE))?;
+    let online_until = get_n(item, device::ONLINE_UNTIL).unwrap_or(reach_until);
+    Ok(DeviceRecord {
+        device_id,
+        identity: key.identity.clone(),
+        user_email: get_s(item, device::USER_EMAIL)
+            .and_then(|raw| Email::parse_field(raw, device::USER_EMAIL).ok())
+            .ok_or_else(|| bad_item(device::USER_EMAIL))?,
+        platform: get_s(item, device::PLATFORM)
+            .and_then(|raw| Platform::parse(raw).ok())
+            .ok_or_else(|| bad_item(device::PLATFORM))?,
+        label: get_s(item, device::LABEL).and_then(|raw| Label::parse(raw).ok()),
+        capabilities: Capabilities::parse(&caps).map_err(|_| bad_item(device::CAPABILITIES))?,
+        user_agent: get_s(item, device::USER_AGENT).map(str::to_owned),
+        ip: get_s(item, device::IP).map(str::to_owned),
+        last_seen: get_n(item, device::LAST_SEEN).ok_or_else(|| bad_item(device::LAST_SEEN))?,
+        expires_at: callable_until(online_until, reach_until, twilio_state),
+        online_until,
+        ttls: DeviceTtls { foreground, push },
+        twilio_state,
+        registration_id: get_s(item, device::REGISTRATION_ID)
+            .unwrap_or_default()
+            .to_owned(),
+    })
+}
+
+/// Whether a stored row (or what a write returned of it) is a device still live at `now_ms`:
+/// [`callable_until`], as in [`device_from_item`] and the writes' `LIVE` condition.
+pub(super) fn is_live_device(item: &Item, now_ms: i64) -> bool {
+    if item.contains_key(device::SIGNED_OUT_AT) {
+        return false;
+    }
+    let Some(reach_until) = get_n(item, TTL_ATTRIBUTE) else {
+        return false;
+    };
+    let online_until = get_n(item, device::ONLINE_UNTIL).unwrap_or(reach_until);
+    let state = get_s(item, device::TWILIO_STATE).and_then(|raw| TwilioState::parse(raw).ok());
+    is_live(callable_until(online_until, reach_until, state), now_ms)
+}
+
+/// Whether a stored row is a remote sign-out still in force at `now_ms`.
+pub(super) fn is_signed_out(item: &Item, now_ms: i64) -> bool {
+    item.contains_key(device::SIGNED_OUT_AT)
+        && get_n(item, TTL_ATTRIBUTE).is_some_and(|e| is_live(e, now_ms))
+}
+
+pub(super) fn device_item(key: &PresenceKey, record: &DeviceRecord) -> Item {
+    let mut item = keyed(presence_pk(key), record.device_id.as_str());
+    let mut put = |name: &str, value: AttributeValue| {
+        item.insert(name.to_owned(), value);
+    };
+    put(device::USER_EMAIL, s(record.user_email.as_str()));
+    put(device::PLATFORM, s(record.platform.as_str()));
+    put(device::CAPABILITIES, caps_value(&record.capabilities));
+    put(device::LAST_SEEN, n(record.last_seen));
+    put(device::ONLINE_UNTIL, n(record.online_until));
+    // The row lasts as long as a push registration could keep the device callable, whatever
+    // its state now: whether it is callable after `onlineUntil` is `twilioState`'s to say at
+    // every read, so no write has to know the stored state or platform to set the TTL.
+    put(TTL_ATTRIBUTE, n(record.ttls.reach_until(record.last_seen)));
+    put(device::TTL_SECONDS, n(record.ttls.foreground));
+    put(device::PUSH_TTL_SECONDS, n(record.ttls.push));
+    put(device::REGISTRATION_ID, s(&record.registration_id));
+    if let Some(state) = record.twilio_state {
+        put(device::TWILIO_STATE, s(state.as_str()));
+    }
+    if let Some(label) = record.label.as_ref().filter(|l| !l.as_str().is_empty()) {
+        put(device::LABEL, s(label.as_str()));
+    }
+    if let Some(ua) = &record.user_agent {
+        put(device::USER_AGENT, s(ua));
+    }
+    if let Some(ip) = &record.ip {
+        put(device::IP, s(ip));
+    }
+    item
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Identity, IdentityStyle, OrgId};
+
+    /// DynamoDB's item size: attribute names plus values (numbers counted generously).
+    fn item_size(item: &Item) -> usize {
+        item.iter()
+            .map(|(name, value)| {
+                name.len()
+                    + match value {
+                        AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+                        AttributeValue::Ss(set) => set.iter().map(|s| s.len() + 1).sum(),
+                        _ => 8,
+                    }
+            })
+            .sum()
+    }
+
+    #[test]
+    fn a_device_item_at_its_largest_stays_within_one_write_unit() {
+        // Every bounded field at its maximum; a long (100-character) email.
+        let email = Email::parse_field(&format!("{}@example.com", "e".repeat(88)), "e").unwrap();
+        let org = OrgId::parse_field(&"o".repeat(64), "o").unwrap();
+        let key = PresenceKey {
+            identity: Identity::for_person(&org, &email, IdentityStyle::Safe).unwrap(),
+            org,
+        };
+        let device = DeviceRecord {
+            device_id: DeviceId::parse(&"d".repeat(128)).unwrap(),
+            identity: key.identity.clone(),
+            user_email: email,
+            platform: Platform::Android,
+            label: Some(Label::parse(&"l".repeat(64)).unwrap()),
+            capabilities: Capabilities::parse(&["voice", "sms"]).unwrap(),
+            user_agent: Some("u".repeat(160)),
+            ip: Some("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255".into()),
+            last_seen: 1_800_000_000_000,
+            expires_at: 1_831_622_400,
+            online_until: 1_800_086_400,
+            twilio_state: Some(TwilioState::Registered),
+            ttls: DeviceTtls {
+                foreground: 86_400,
+                push: 31_622_400,
+            },
+            registration_id: "f".repeat(24),
+        };
+        let size = item_size(&device_item(&key, &device));
+        assert!(size <= 1024, "{size} bytes");
+    }
+}

@@ -1,0 +1,244 @@
+//! The presence store on DynamoDB: devices, remote sign-outs and call rows in each user's
+//! partition (`dynamo/keys.rs`), each write with the events it causes in the same round trip.
+//! Here the trait: the reads, a register and a heartbeat, call rows; the device writes'
+//! requests (and the device-state item that tells whether a write changed what the device
+//! list shows) in `devices.rs`; the device item in `item.rs`.
+//!
+//! Whether a register or heartbeat changes what the device list shows is decided by the
+//! device's state item (`~state:{deviceId}`): its update is conditioned on a change and
+//! written with the `devices.changed` event in one transaction, sent together with the device
+//! write. A register of a device that was not live writes its event with the consistent read
+//! it makes anyway for the limit; unregisters and evictions delete the device, its state and
+//! write the event in one transaction, so a repeated one logs nothing.
+
+mod devices;
+mod item;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+use futures::future::{OptionFuture, join, try_join_all};
+
+use self::devices::{reported_fields, state_fields};
+use self::item::{device_from_item, device_item, is_live_device, is_signed_out};
+use crate::domain::DeviceId;
+use crate::events::{DeviceChange, Event};
+use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::codec::{get_n, get_s, keyed, n};
+use crate::store::dynamo::keys::{
+    CALL_SK_PREFIX, PK, PRESENCE_SK_END, SK, TTL_ATTRIBUTE, call, call_sk, device, presence_pk,
+};
+use crate::store::dynamo::outcome::{Conditional, conditional};
+use crate::store::dynamo::query::SkRange;
+use crate::store::dynamo::tx::{TxOutcome, built};
+use crate::store::{
+    ActiveCall, CallEvent, CallProgress, HeartbeatOutcome, HeartbeatUpdate, PresenceKey,
+    PresenceStore, RegisterOutcome, Registered, Registration, StoreError, StoreName,
+    Unregistration, UserPresence, eviction_candidates, is_live, sort_most_recent_first,
+};
+
+const STORE: StoreName = StoreName::Presence;
+
+#[async_trait]
+impl PresenceStore for DynamoStore {
+    async fn register(&self, registration: Registration) -> Result<RegisterOutcome, StoreError> {
+        let key = &registration.key;
+        let now_ms = registration.now_ms;
+        let device = registration.record();
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(device_item(key, &device)))
+            .return_values(ReturnValue::AllOld);
+        if !registration.sign_in {
+            // Only an explicit sign-in may overwrite a remote sign-out still in force.
+            put = put
+                .condition_expression("attribute_not_exists(#out) OR #exp <= :nowFloor")
+                .expression_attribute_names("#out", device::SIGNED_OUT_AT)
+                .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+                .expression_attribute_values(":nowFloor", n(now_ms.div_euclid(1000)));
+        }
+        let changed = Event::devices_changed(&device.device_id, DeviceChange::Registered, now_ms);
+        let fields = state_fields(&device);
+        let (put, logged) = join(
+            put.send(),
+            self.change_state(key, &device.device_id, &fields, &changed),
+        )
+        .await;
+        let old = match conditional(STORE, "PutItem", put)? {
+            Conditional::Written(out) => out.attributes.unwrap_or_default(),
+            Conditional::Refused(_) => return Ok(RegisterOutcome::SignedOut),
+        };
+        let mut events = Vec::new();
+        if logged? {
+            events.push(changed.clone());
+        }
+        // Re-registering a live device (after a token renewal) leaves the count as it was: the
+        // write alone tells, so the common case costs one round trip.
+        if is_live_device(&old, now_ms) {
+            self.publish(key, events).await;
+            let registered = Registered {
+                device,
+                evicted: Vec::new(),
+            };
+            return Ok(RegisterOutcome::Registered(registered));
+        }
+
+        // Read after the write (consistently), so that of several racing registers the last
+        // to read sees all of them and trims to the limit. A device that comes back without a
+        // change of state logs its return with that read.
+        let log_return: OptionFuture<_> = events
+            .is_empty()
+            .then(|| self.write_event(STORE, key, &changed))
+            .into();
+        let (live, returned) = join(self.live_devices(key, now_ms), log_return).await;
+        if let Some(returned) = returned {
+            returned?;
+            events.push(changed);
+        }
+        let live = live?;
+        let mut evicted = Vec::new();
+        if live.len() > registration.max_live {
+            let candidates = eviction_candidates(live, registration.max_live);
+            let evictions = candidates
+                .iter()
+                .map(|victim| self.evict(key, victim, now_ms));
+            for (id, event) in try_join_all(evictions).await?.into_iter().flatten() {
+                evicted.push(id);
+                events.push(event);
+            }
+        }
+        self.publish(key, events).await;
+        Ok(RegisterOutcome::Registered(Registered { device, evicted }))
+    }
+
+    async fn heartbeat(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        update: HeartbeatUpdate,
+    ) -> Result<HeartbeatOutcome, StoreError> {
+        let now_ms = update.now_ms;
+        let changed = Event::devices_changed(device_id, DeviceChange::Updated, now_ms);
+        let fields = reported_fields(&update);
+        // Only a heartbeat that reports state can change it.
+        let log: OptionFuture<_> = (!fields.is_empty())
+            .then(|| self.change_state(key, device_id, &fields, &changed))
+            .into();
+        let (result, logged) =
+            join(self.heartbeat_request(key, device_id, update).send(), log).await;
+        let logged = logged.transpose()?.unwrap_or(false);
+        match conditional(STORE, "UpdateItem", result)? {
+            Conditional::Written(out) => {
+                let item = out.attributes.unwrap_or_default();
+                let device = device_from_item(key, &item)?;
+                if logged {
+                    self.publish(key, vec![changed]).await;
+                }
+                Ok(HeartbeatOutcome::Live(device))
+            }
+            Conditional::Refused(old) => Ok(match old {
+                Some(old) if is_signed_out(&old, now_ms) => HeartbeatOutcome::SignedOut,
+                _ => HeartbeatOutcome::NotRegistered,
+            }),
+        }
+    }
+
+    async fn unregister(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        how: Unregistration,
+    ) -> Result<bool, StoreError> {
+        match how.signed_out_until {
+            Some(until) => self.sign_out(key, device_id, how.now_ms, until).await,
+            None => self.remove(key, device_id, &how).await,
+        }
+    }
+
+    /// One query of the user's partition, below `~`: devices, sign-outs and calls, not the
+    /// event log.
+    async fn presence(&self, key: &PresenceKey, now_ms: i64) -> Result<UserPresence, StoreError> {
+        let range = SkRange::Below(PRESENCE_SK_END);
+        let live_after = Some(now_ms.div_euclid(1000));
+        let items = self
+            .query(STORE, presence_pk(key), range, live_after)
+            .await?;
+        let mut presence = UserPresence::default();
+        for item in &items {
+            let sk = get_s(item, SK).unwrap_or_default();
+            if let Some(call_sid) = sk.strip_prefix(CALL_SK_PREFIX) {
+                if !item.contains_key(call::ENDED)
+                    && get_n(item, TTL_ATTRIBUTE).is_some_and(|e| is_live(e, now_ms))
+                {
+                    presence.calls.push(ActiveCall {
+                        call_sid: call_sid.to_owned(),
+                        since_ms: get_n(item, call::SINCE).unwrap_or(now_ms),
+                    });
+                }
+            } else if is_live_device(item, now_ms) {
+                presence.devices.push(device_from_item(key, item)?);
+            }
+        }
+        sort_most_recent_first(&mut presence.devices);
+        Ok(presence)
+    }
+
+    /// One row per dialled leg in the user's partition, with the `call.state` event of each
+    /// change, written together. A repeated or late callback changes nothing and logs nothing.
+    async fn record_call(&self, key: &PresenceKey, leg: CallEvent) -> Result<(), StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(keyed(presence_pk(key), call_sk(&leg.call_sid))))
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_names("#since", call::SINCE)
+            .expression_attribute_values(":exp", n(leg.expires_at))
+            .expression_attribute_values(":now", n(leg.now_ms));
+        let (update, event) = match leg.progress {
+            // First word wins: a duplicate, or an `answered` arriving after its end, finds the
+            // row and changes nothing.
+            CallProgress::Answered => (
+                update
+                    .condition_expression("attribute_not_exists(#pk)")
+                    .expression_attribute_names("#pk", PK)
+                    .update_expression("SET #since = :now, #exp = :exp"),
+                Event::call_state(&leg.call_sid, Some(leg.now_ms), leg.now_ms),
+            ),
+            // Final whatever came before (keeping `since` if the answer was seen); a second
+            // end finds it ended.
+            CallProgress::Ended => (
+                update
+                    .condition_expression("attribute_not_exists(#ended)")
+                    .update_expression(
+                        "SET #ended = :yes, #exp = :exp, #since = if_not_exists(#since, :now)",
+                    )
+                    .expression_attribute_names("#ended", call::ENDED)
+                    .expression_attribute_values(":yes", AttributeValue::Bool(true)),
+                Event::call_state(&leg.call_sid, None, leg.now_ms),
+            ),
+        };
+        let writes = vec![
+            TransactWriteItem::builder()
+                .update(built(update.build())?)
+                .build(),
+            self.put_event(key, &event)?,
+        ];
+        if let TxOutcome::Written = self.transact(STORE, writes).await? {
+            self.publish(key, vec![event]).await;
+        }
+        Ok(())
+    }
+}
+
+impl DynamoStore {
+    /// Every device row of one identity, expired ones included (what a raw table read shows).
+    #[cfg(feature = "test-util")]
+    pub async fn stored_rows(&self, key: &PresenceKey) -> Result<usize, StoreError> {
+        let range = SkRange::Below(PRESENCE_SK_END);
+        let rows = self.query(STORE, presence_pk(key), range, None).await?;
+        let devices = rows
+            .iter()
+            .filter(|item| get_s(item, SK).is_some_and(|sk| !sk.starts_with(CALL_SK_PREFIX)));
+        Ok(devices.count())
+    }
+}

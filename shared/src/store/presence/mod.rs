@@ -1,0 +1,55 @@
+//! The presence store: each user's devices (live, or remotely signed out) and the calls they
+//! are on. The trait here, its records in `records.rs`, implemented in `memory.rs` and in
+//! `dynamo/` (the reads and the trait in `dynamo/mod.rs`, the device writes in
+//! `dynamo/devices.rs`, the device item in `dynamo/item.rs`).
+
+mod dynamo;
+mod memory;
+mod records;
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::domain::DeviceId;
+
+pub use records::*;
+
+#[async_trait]
+pub trait PresenceStore: Send + Sync {
+    /// Upsert the device as live, then evict beyond `max_live`. Refused (`SignedOut`) for a
+    /// remotely signed-out device unless `sign_in` is set.
+    async fn register(&self, registration: Registration) -> Result<RegisterOutcome, StoreError>;
+
+    /// Extend a live device. A heartbeat never brings a device back.
+    async fn heartbeat(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        update: HeartbeatUpdate,
+    ) -> Result<HeartbeatOutcome, StoreError>;
+
+    /// Remove one device; `Ok(true)` if a live one was removed. Idempotent. A plain
+    /// unregister never lifts a remote sign-out.
+    async fn unregister(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        how: Unregistration,
+    ) -> Result<bool, StoreError>;
+
+    /// The user's live devices and current calls, in one read.
+    async fn presence(&self, key: &PresenceKey, now_ms: i64) -> Result<UserPresence, StoreError>;
+
+    /// Live devices, most recently seen first.
+    async fn live_devices(
+        &self,
+        key: &PresenceKey,
+        now_ms: i64,
+    ) -> Result<Vec<DeviceRecord>, StoreError> {
+        Ok(self.presence(key, now_ms).await?.devices)
+    }
+
+    /// Apply one call-progress callback. Duplicates and late arrivals converge: an `Answered`
+    /// after its `Ended` changes nothing.
+    async fn record_call(&self, key: &PresenceKey, event: CallEvent) -> Result<(), StoreError>;
+}
