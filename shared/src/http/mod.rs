@@ -19,7 +19,7 @@ use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 
 pub use endpoint::{App, Endpoint, endpoints};
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 pub use routes::{
     MAX_ANY_BODY_BYTES, MAX_APP_BODY_BYTES, MAX_SMS_SEND_BODY_BYTES, MAX_WEBHOOK_BODY_BYTES, Route,
 };

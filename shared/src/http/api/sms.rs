@@ -12,7 +12,7 @@ use super::query::{limit, param, query, required};
 use super::{Answer, Api, key};
 use crate::directory::{AssignedPhone, UserProfile};
 use crate::domain::{Caller, FieldError, MessageSid, UserKey};
-use crate::http::{ApiError, Request, Response, json_response};
+use crate::http::{ApiError, ErrorCode, Request, Response, json_response};
 use crate::sms::message::{ConversationView, Inbox, Message, Party};
 use crate::store::StoreError;
 use crate::store::messages::{ReadWrite, SidState};
@@ -304,8 +304,7 @@ pub(super) fn rest_failure(error: RestError) -> ApiError {
             code,
             message,
         } => ApiError::refused(
-            StatusCode::BAD_GATEWAY,
-            "twilio_refused",
+            ErrorCode::TwilioRefused,
             format!("Twilio refused ({status}, code {code:?}): {message}"),
         ),
         RestError::ForeignUrl => {

@@ -17,7 +17,7 @@ use super::sms::{inbox_of, profile, rest_failure};
 use super::{Answer, Api, key};
 use crate::config::{OutboundSettings, TwilioApiConfig};
 use crate::domain::{Caller, E164, FieldError};
-use crate::http::{ApiError, Request, Route, json_response};
+use crate::http::{ApiError, ErrorCode, Request, Route, json_response};
 use crate::inbox::notices::{sent_notice, users_in};
 use crate::sms::message::{Direction, Inbox, MAX_BODY_CHARS, Message, Party};
 use crate::sms::segments;
@@ -111,8 +111,7 @@ pub async fn send(api: &Api, sending: &Sending, caller: &Caller, request: &Reque
         } => return Err(outbound_guard::texts_spent(retry_after_seconds)),
         SendClaim::InFlight => {
             return Err(ApiError::refused(
-                StatusCode::CONFLICT,
-                "send_in_progress",
+                ErrorCode::SendInProgress,
                 "a send with this clientMessageId is in progress; retry shortly for its result",
             ));
         }
@@ -130,8 +129,7 @@ pub async fn send(api: &Api, sending: &Sending, caller: &Caller, request: &Reque
         let profile = profile?;
         let Some((_, phone)) = inbox_of(caller, profile.as_ref(), &asked.phone_id) else {
             return Err(ApiError::refused(
-                StatusCode::FORBIDDEN,
-                "phone_not_assigned",
+                ErrorCode::PhoneNotAssigned,
                 "phoneId is not one of your numbers",
             ));
         };
@@ -227,8 +225,7 @@ pub async fn send(api: &Api, sending: &Sending, caller: &Caller, request: &Reque
 
 fn opted_out() -> ApiError {
     ApiError::refused(
-        StatusCode::CONFLICT,
-        "recipient_opted_out",
+        ErrorCode::RecipientOptedOut,
         "the recipient replied STOP to this number; they must text START before you can text them",
     )
 }
@@ -249,8 +246,7 @@ fn twilio_refusal(error: RestError) -> ApiError {
             message,
             ..
         } => ApiError::refused(
-            StatusCode::FORBIDDEN,
-            "destination_refused",
+            ErrorCode::DestinationRefused,
             format!("Twilio cannot text this number from yours: {message}"),
         ),
         other => rest_failure(other),
