@@ -44,7 +44,7 @@ pub struct RequestMeta {
     pub local_addr: Option<std::net::SocketAddr>,
 }
 
-/// Serve one request on `route` (one of `E::ROUTES`) through the common wrapper. Never
+/// Serve one request on `route` (one of `E::routes()`) through the common wrapper. Never
 /// panics on input; every outcome is a response.
 pub async fn handle<E: Endpoint>(endpoint: &E, route: Route, request: Request) -> Response {
     let started = Instant::now();
@@ -53,7 +53,10 @@ pub async fn handle<E: Endpoint>(endpoint: &E, route: Route, request: Request) -
     } else if request.body().len() > route.max_body_bytes() {
         ApiError::PayloadTooLarge(route.max_body_bytes()).response()
     } else {
-        endpoint.serve(route, &request).await
+        match E::route(route.handler()) {
+            Some(served) => endpoint.serve(served, &request).await,
+            None => not_found(request.uri().path()),
+        }
     };
     let note = response
         .extensions_mut()

@@ -1,5 +1,8 @@
-//! The route table: every path the service answers, its method, its body limit, its name in
-//! the log, the configuration its function needs and how many store calls it sends at once.
+//! The route table: every path the service answers, stated once in [`routes!`]: its path, its
+//! methods, its name in the log, who may call it, its body limit, how many store calls it sends
+//! at once, the configuration its function needs beyond that, and which function and handler
+//! answer it ([`Handler`]). A new route is one entry there; the compiler then asks for its
+//! handler wherever a function dispatches (each `match` on a function's routes is exhaustive).
 
 use http::Method;
 
@@ -71,80 +74,320 @@ const _: () = assert!(
     crate::sms::message::MAX_BODY_CHARS * JSON_CHAR_BYTES + 8 * 1024 <= MAX_WEBHOOK_BODY_BYTES
 );
 
+/// Which function serves a route, and which of its handlers answers it. Each function's own
+/// routes are an enum its `serve` matches exhaustively, so that a handler variant added here
+/// fails to compile until the function answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
+pub enum Handler {
     RegisterDevice,
     Heartbeat,
     UnregisterDevice,
     ListDevices,
     UserPhones,
-    /// The caller's events after a cursor (catch-up).
-    Events,
-    /// A ticket to open the realtime channel with.
-    EventsTicket,
-    /// Twilio: a call arrives on a number.
-    VoiceIncoming,
-    /// Twilio: the `<Dial action>` (and voicemail `<Record action>`) callback.
-    DialStatus,
-    /// Twilio: the TwiML App's Voice Request URL, when a softphone places a call.
-    VoiceOutgoing,
-    /// Twilio: call-progress callbacks of every dialled leg.
-    CallStatus,
-    /// Twilio: the number's fallback URL, when the incoming webhook failed.
-    VoiceFallback,
-    /// Twilio: a voicemail's recording is done.
-    RecordingStatus,
-    /// The caller's call history.
-    CallHistory,
-    /// The caller's seen mark in their call history.
-    CallsSeen,
-    /// A voicemail: played (GET) or deleted (DELETE).
+    Events(EventsRoute),
+    Sms(SmsRoute),
+    Calls(CallsRoute),
+    Webhook(WebhookRoute),
+}
+
+/// The realtime channel's app routes (the `events` function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventsRoute {
+    CatchUp,
+    Ticket,
+}
+
+/// The SMS inbox's app routes (the `sms` function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsRoute {
+    Conversations,
+    Messages,
+    Read,
+    Media,
+    Send,
+}
+
+/// The call history's app routes (the `calls` function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallsRoute {
+    History,
+    Seen,
     Voicemail,
+}
+
+/// Twilio's webhooks (the webhooks function): calls, then texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookRoute {
+    Voice(VoiceWebhook),
+    Sms(SmsWebhook),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoiceWebhook {
+    Incoming,
+    DialStatus,
+    Outgoing,
+    CallStatus,
+    Fallback,
+    RecordingStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsWebhook {
+    Incoming,
+    Status,
+    Fallback,
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// The app's sign-in JWT (`Authorization: Bearer`).
+    AppToken,
+    /// Twilio, by `X-Twilio-Signature`.
+    TwilioSignature,
+}
+
+/// The methods a route takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Methods {
+    Get,
+    Post,
+    /// A voicemail: played, or deleted.
+    GetOrDelete,
+    /// A webhook: POST, or GET when Twilio is configured so.
+    PostOrGet,
+}
+
+impl Methods {
+    /// The method the route is documented with.
+    pub fn primary(self) -> Method {
+        match self {
+            Self::Get | Self::GetOrDelete => Method::GET,
+            Self::Post | Self::PostOrGet => Method::POST,
+        }
+    }
+
+    pub fn accepts(self, method: &Method) -> bool {
+        match self {
+            Self::Get => method == Method::GET,
+            Self::Post => method == Method::POST,
+            Self::GetOrDelete => method == Method::GET || method == Method::DELETE,
+            Self::PostOrGet => method == Method::POST || method == Method::GET,
+        }
+    }
+
+    /// What a 405's `Allow` header says: exactly the methods [`Self::accepts`] takes.
+    pub fn allow(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::GetOrDelete => "GET, DELETE",
+            Self::PostOrGet => "GET, POST",
+        }
+    }
+}
+
+/// Configuration sections a route's function needs beyond the table and its [`Auth`]'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uses {
+    Nothing,
+    /// Twilio voice tokens (register-device).
+    VoiceTokens,
+    /// The realtime channel's tickets.
+    Realtime,
+    /// Twilio's REST API with the API key.
+    TwilioApi,
+}
+
+/// Everything the service knows about one route.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts {
+    pub path: &'static str,
+    pub methods: Methods,
+    /// Its name in the log line.
+    pub name: &'static str,
+    pub auth: Auth,
+    pub max_body_bytes: usize,
+    /// How many store requests the route sends at once (at most, in the common case): the
+    /// DynamoDB connections its function opens during init, so that its first request finds
+    /// one idle for each.
+    pub concurrent_store_calls: usize,
+    pub uses: Uses,
+    pub handler: Handler,
+}
+
+/// The route enum, [`Route::ALL`] and [`Route::facts`], from one list of `Variant => Facts`.
+macro_rules! routes {
+    ($($(#[$doc:meta])* $variant:ident => $facts:expr,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Route {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Route {
+            pub const ALL: [Route; [$(Route::$variant),*].len()] = [$(Route::$variant),*];
+
+            pub const fn facts(self) -> Facts {
+                match self {
+                    $(Self::$variant => $facts,)*
+                }
+            }
+        }
+    };
+}
+
+const APP: usize = MAX_APP_BODY_BYTES;
+const WEBHOOK: usize = MAX_WEBHOOK_BODY_BYTES;
+
+// Store calls at once: register writes the device while it reads the directory; an outgoing
+// call reads the caller's profile and the destination's route together; an incoming group
+// call reads its members' presence together (two, a small group); a send reads the profile
+// and the conversation and claims its id together.
+routes! {
+    RegisterDevice => Facts {
+        path: "/phone/voice/register-device", methods: Methods::Post, name: "register-device",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 2,
+        uses: Uses::VoiceTokens, handler: Handler::RegisterDevice,
+    },
+    Heartbeat => Facts {
+        path: "/phone/voice/heartbeat", methods: Methods::Post, name: "heartbeat",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
+        uses: Uses::Nothing, handler: Handler::Heartbeat,
+    },
+    UnregisterDevice => Facts {
+        path: "/phone/voice/unregister-device", methods: Methods::Post, name: "unregister-device",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
+        uses: Uses::Nothing, handler: Handler::UnregisterDevice,
+    },
+    ListDevices => Facts {
+        path: "/phone/voice/devices", methods: Methods::Get, name: "list-devices",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
+        uses: Uses::Nothing, handler: Handler::ListDevices,
+    },
+    UserPhones => Facts {
+        path: "/phone/user-phones", methods: Methods::Get, name: "user-phones",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
+        uses: Uses::Nothing, handler: Handler::UserPhones,
+    },
+    /// The caller's events after a cursor (catch-up).
+    Events => Facts {
+        path: "/phone/events", methods: Methods::Get, name: "events",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
+        uses: Uses::Nothing, handler: Handler::Events(EventsRoute::CatchUp),
+    },
+    /// A ticket to open the realtime channel with.
+    EventsTicket => Facts {
+        path: "/phone/events/ticket", methods: Methods::Post, name: "events-ticket",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
+        uses: Uses::Realtime, handler: Handler::Events(EventsRoute::Ticket),
+    },
+    /// Twilio: a call arrives on a number.
+    VoiceIncoming => Facts {
+        path: "/phone/voice/incoming", methods: Methods::PostOrGet, name: "voice-incoming",
+        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
+        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Voice(VoiceWebhook::Incoming)),
+    },
+    /// Twilio: the `<Dial action>` (and voicemail `<Record action>`) callback.
+    DialStatus => Facts {
+        path: "/phone/voice/dial-status", methods: Methods::PostOrGet, name: "dial-status",
+        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
+        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Voice(VoiceWebhook::DialStatus)),
+    },
+    /// Twilio: the TwiML App's Voice Request URL, when a softphone places a call.
+    VoiceOutgoing => Facts {
+        path: "/phone/voice/outgoing", methods: Methods::PostOrGet, name: "voice-outgoing",
+        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
+        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Voice(VoiceWebhook::Outgoing)),
+    },
+    /// Twilio: call-progress callbacks of every dialled leg.
+    CallStatus => Facts {
+        path: "/phone/voice/call-status", methods: Methods::PostOrGet, name: "call-status",
+        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
+        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Voice(VoiceWebhook::CallStatus)),
+    },
+    /// Twilio: the number's fallback URL, when the incoming webhook failed.
+    VoiceFallback => Facts {
+        path: "/phone/voice/fallback", methods: Methods::PostOrGet, name: "voice-fallback",
+        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 1,
+        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Voice(VoiceWebhook::Fallback)),
+    },
+    /// Twilio: a voicemail's recording is done.
+    RecordingStatus => Facts {
+        path: "/phone/voice/recording-status", methods: Methods::PostOrGet, name: "recording-status",
+        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
+        uses: Uses::Nothing,
+        handler: Handler::Webhook(WebhookRoute::Voice(VoiceWebhook::RecordingStatus)),
+    },
+    /// The caller's call history.
+    CallHistory => Facts {
+        path: "/phone/calls", methods: Methods::Get, name: "call-history",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 2,
+        uses: Uses::Nothing, handler: Handler::Calls(CallsRoute::History),
+    },
+    /// The caller's seen mark in their call history.
+    CallsSeen => Facts {
+        path: "/phone/calls/seen", methods: Methods::Post, name: "calls-seen",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
+        uses: Uses::Nothing, handler: Handler::Calls(CallsRoute::Seen),
+    },
+    /// A voicemail: played (GET) or deleted (DELETE).
+    Voicemail => Facts {
+        path: VOICEMAIL_PATH, methods: Methods::GetOrDelete, name: "voicemail",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 2,
+        uses: Uses::TwilioApi, handler: Handler::Calls(CallsRoute::Voicemail),
+    },
     /// The caller's SMS conversations.
-    SmsConversations,
+    SmsConversations => Facts {
+        path: "/phone/sms/conversations", methods: Methods::Get, name: "sms-conversations",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 2,
+        uses: Uses::Nothing, handler: Handler::Sms(SmsRoute::Conversations),
+    },
     /// A conversation's messages.
-    SmsMessages,
+    SmsMessages => Facts {
+        path: "/phone/sms/messages", methods: Methods::Get, name: "sms-messages",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 2,
+        uses: Uses::Nothing, handler: Handler::Sms(SmsRoute::Messages),
+    },
     /// The caller's read mark in a conversation.
-    SmsRead,
+    SmsRead => Facts {
+        path: "/phone/sms/read", methods: Methods::Post, name: "sms-read",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 3,
+        uses: Uses::Nothing, handler: Handler::Sms(SmsRoute::Read),
+    },
     /// A received MMS's media file.
-    SmsMedia,
+    SmsMedia => Facts {
+        path: "/phone/sms/media", methods: Methods::Get, name: "sms-media",
+        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 2,
+        uses: Uses::TwilioApi, handler: Handler::Sms(SmsRoute::Media),
+    },
     /// A text from one of the caller's numbers.
-    SmsSend,
+    SmsSend => Facts {
+        path: "/phone/sms/send", methods: Methods::Post, name: "sms-send",
+        auth: Auth::AppToken, max_body_bytes: MAX_SMS_SEND_BODY_BYTES, concurrent_store_calls: 3,
+        uses: Uses::TwilioApi, handler: Handler::Sms(SmsRoute::Send),
+    },
     /// Twilio: a text arrives on a number.
-    SmsIncoming,
+    SmsIncoming => Facts {
+        path: "/phone/sms/incoming", methods: Methods::PostOrGet, name: "sms-incoming",
+        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
+        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Sms(SmsWebhook::Incoming)),
+    },
     /// Twilio: a sent text's status callback.
-    SmsStatus,
+    SmsStatus => Facts {
+        path: "/phone/sms/status", methods: Methods::PostOrGet, name: "sms-status",
+        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
+        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Sms(SmsWebhook::Status)),
+    },
     /// Twilio: the number's SMS fallback URL, when the incoming webhook failed.
-    SmsFallback,
+    SmsFallback => Facts {
+        path: "/phone/sms/fallback", methods: Methods::PostOrGet, name: "sms-fallback",
+        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 1,
+        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Sms(SmsWebhook::Fallback)),
+    },
 }
 
 impl Route {
-    pub const ALL: [Route; 24] = [
-        Route::RegisterDevice,
-        Route::Heartbeat,
-        Route::UnregisterDevice,
-        Route::ListDevices,
-        Route::UserPhones,
-        Route::Events,
-        Route::EventsTicket,
-        Route::VoiceIncoming,
-        Route::DialStatus,
-        Route::VoiceOutgoing,
-        Route::CallStatus,
-        Route::VoiceFallback,
-        Route::SmsConversations,
-        Route::SmsMessages,
-        Route::SmsRead,
-        Route::SmsMedia,
-        Route::SmsSend,
-        Route::SmsIncoming,
-        Route::SmsStatus,
-        Route::SmsFallback,
-        Route::RecordingStatus,
-        Route::CallHistory,
-        Route::CallsSeen,
-        Route::Voicemail,
-    ];
     /// Twilio's webhooks: one function (the webhook Function URL) serves them all.
     pub const WEBHOOKS: [Route; 9] = [
         Route::VoiceIncoming,
@@ -169,147 +412,52 @@ impl Route {
     ];
 
     pub fn path(self) -> &'static str {
-        match self {
-            Self::RegisterDevice => "/phone/voice/register-device",
-            Self::Heartbeat => "/phone/voice/heartbeat",
-            Self::UnregisterDevice => "/phone/voice/unregister-device",
-            Self::ListDevices => "/phone/voice/devices",
-            Self::UserPhones => "/phone/user-phones",
-            Self::Events => "/phone/events",
-            Self::EventsTicket => "/phone/events/ticket",
-            Self::VoiceIncoming => "/phone/voice/incoming",
-            Self::DialStatus => "/phone/voice/dial-status",
-            Self::VoiceOutgoing => "/phone/voice/outgoing",
-            Self::CallStatus => "/phone/voice/call-status",
-            Self::VoiceFallback => "/phone/voice/fallback",
-            Self::RecordingStatus => "/phone/voice/recording-status",
-            Self::CallHistory => "/phone/calls",
-            Self::CallsSeen => "/phone/calls/seen",
-            Self::Voicemail => VOICEMAIL_PATH,
-            Self::SmsConversations => "/phone/sms/conversations",
-            Self::SmsMessages => "/phone/sms/messages",
-            Self::SmsRead => "/phone/sms/read",
-            Self::SmsMedia => "/phone/sms/media",
-            Self::SmsSend => "/phone/sms/send",
-            Self::SmsIncoming => "/phone/sms/incoming",
-            Self::SmsStatus => "/phone/sms/status",
-            Self::SmsFallback => "/phone/sms/fallback",
-        }
+        self.facts().path
     }
 
     pub fn method(self) -> Method {
-        match self {
-            Self::ListDevices
-            | Self::UserPhones
-            | Self::Events
-            | Self::SmsConversations
-            | Self::SmsMessages
-            | Self::SmsMedia
-            | Self::CallHistory
-            | Self::Voicemail => Method::GET,
-            _ => Method::POST,
-        }
+        self.facts().methods.primary()
+    }
+
+    pub fn name(self) -> &'static str {
+        self.facts().name
+    }
+
+    pub fn handler(self) -> Handler {
+        self.facts().handler
     }
 
     pub fn is_webhook(self) -> bool {
-        Self::WEBHOOKS.contains(&self)
+        self.facts().auth == Auth::TwilioSignature
     }
 
-    pub fn is_sms_webhook(self) -> bool {
-        matches!(
-            self,
-            Self::SmsIncoming | Self::SmsStatus | Self::SmsFallback
-        )
-    }
-
-    /// Twilio may be configured to call webhooks with GET; a voicemail is also deleted; other
-    /// app routes take one method.
     pub(super) fn accepts(self, method: &Method) -> bool {
-        *method == self.method()
-            || (self.is_webhook() && *method == Method::GET)
-            || (self == Self::Voicemail && *method == Method::DELETE)
+        self.facts().methods.accepts(method)
     }
 
     /// What a 405's `Allow` header says: exactly the methods [`Self::accepts`] takes.
     pub fn allow(self) -> &'static str {
-        match (self.is_webhook(), self.method()) {
-            _ if self == Self::Voicemail => "GET, DELETE",
-            (true, _) => "GET, POST",
-            (false, m) if m == Method::GET => "GET",
-            (false, _) => "POST",
-        }
+        self.facts().methods.allow()
     }
 
     pub(super) fn max_body_bytes(self) -> usize {
-        match self {
-            _ if self.is_webhook() => MAX_WEBHOOK_BODY_BYTES,
-            Self::SmsSend => MAX_SMS_SEND_BODY_BYTES,
-            _ => MAX_APP_BODY_BYTES,
-        }
+        self.facts().max_body_bytes
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::RegisterDevice => "register-device",
-            Self::Heartbeat => "heartbeat",
-            Self::UnregisterDevice => "unregister-device",
-            Self::ListDevices => "list-devices",
-            Self::UserPhones => "user-phones",
-            Self::Events => "events",
-            Self::EventsTicket => "events-ticket",
-            Self::VoiceIncoming => "voice-incoming",
-            Self::DialStatus => "dial-status",
-            Self::VoiceOutgoing => "voice-outgoing",
-            Self::CallStatus => "call-status",
-            Self::VoiceFallback => "voice-fallback",
-            Self::RecordingStatus => "recording-status",
-            Self::CallHistory => "call-history",
-            Self::CallsSeen => "calls-seen",
-            Self::Voicemail => "voicemail",
-            Self::SmsConversations => "sms-conversations",
-            Self::SmsMessages => "sms-messages",
-            Self::SmsRead => "sms-read",
-            Self::SmsMedia => "sms-media",
-            Self::SmsSend => "sms-send",
-            Self::SmsIncoming => "sms-incoming",
-            Self::SmsStatus => "sms-status",
-            Self::SmsFallback => "sms-fallback",
-        }
-    }
-
-    /// How many store requests the route sends at once (at most, in the common case): the
-    /// DynamoDB connections its function opens during init, so that its first request finds
-    /// one idle for each. Register writes the device while it reads the directory; an
-    /// outgoing call reads the caller's profile and the destination's route together; an
-    /// incoming group call reads its members' presence together (two, a small group); a
-    /// send reads the profile and the conversation and claims its id together.
     pub fn concurrent_store_calls(self) -> usize {
-        match self {
-            Self::SmsSend | Self::SmsRead => 3,
-            Self::CallStatus | Self::DialStatus | Self::RecordingStatus => 2,
-            Self::RegisterDevice
-            | Self::VoiceIncoming
-            | Self::VoiceOutgoing
-            | Self::SmsIncoming
-            | Self::SmsStatus
-            | Self::SmsConversations
-            | Self::SmsMessages
-            | Self::SmsMedia
-            | Self::CallHistory
-            | Self::Voicemail => 2,
-            _ => 1,
-        }
+        self.facts().concurrent_store_calls
     }
 
     /// The configuration sections this route's binary must have.
     pub fn needs(self) -> Needs {
+        let facts = self.facts();
         Needs {
-            app_auth: !self.is_webhook(),
-            voice_tokens: self == Self::RegisterDevice,
-            webhooks: self.is_webhook(),
-            realtime: self == Self::EventsTicket,
+            app_auth: facts.auth == Auth::AppToken,
+            voice_tokens: facts.uses == Uses::VoiceTokens,
+            webhooks: facts.auth == Auth::TwilioSignature,
+            realtime: facts.uses == Uses::Realtime,
             push: false,
-            twilio_api: matches!(self, Self::SmsSend | Self::SmsMedia | Self::Voicemail),
+            twilio_api: facts.uses == Uses::TwilioApi,
             table: true,
         }
     }
@@ -342,5 +490,48 @@ impl Route {
             .map(|r| r.concurrent_store_calls())
             .max()
             .unwrap_or(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The functions' route lists name exactly the routes whose handler is theirs.
+    #[test]
+    fn each_functions_route_list_is_its_handlers_routes() {
+        let of = |pick: fn(Handler) -> bool| -> Vec<Route> {
+            Route::ALL
+                .into_iter()
+                .filter(|r| pick(r.handler()))
+                .collect()
+        };
+        assert_eq!(
+            Route::WEBHOOKS.to_vec(),
+            of(|h| matches!(h, Handler::Webhook(_)))
+        );
+        assert_eq!(Route::SMS.to_vec(), of(|h| matches!(h, Handler::Sms(_))));
+        assert_eq!(
+            Route::CALLS.to_vec(),
+            of(|h| matches!(h, Handler::Calls(_)))
+        );
+        for route in Route::ALL {
+            assert_eq!(
+                route.is_webhook(),
+                Route::WEBHOOKS.contains(&route),
+                "{route:?}"
+            );
+        }
+    }
+
+    /// Each path is one route's, and each route finds itself by its path.
+    #[test]
+    fn every_route_is_found_by_its_path() {
+        for route in Route::ALL {
+            let path = route
+                .path()
+                .replace("{recordingSid}", "RE0123456789abcdef0123456789abcdef");
+            assert_eq!(Route::for_path(&path), Some(route), "{path}");
+        }
     }
 }

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use tokio::time::Instant;
 
+use super::routes::{SmsWebhook, VoiceWebhook, WebhookRoute};
 use super::{ApiError, LogNote, Request, RequestMeta, Response, Route};
 use crate::app::{Core, StartupError};
 use crate::config::{Config, ExposeSecret, WebhookConfig};
@@ -78,7 +79,7 @@ impl Webhooks {
     }
 
     /// One webhook on `route`: verified, then answered with TwiML.
-    pub async fn dispatch(&self, route: Route, request: &Request) -> Response {
+    pub async fn dispatch(&self, route: WebhookRoute, request: &Request) -> Response {
         let started = Instant::now();
         let url = public_url(request, self.config.public_base_url.as_deref());
         let keys = self.keys.get();
@@ -86,16 +87,17 @@ impl Webhooks {
             Ok(params) => params,
             Err(refusal) => return refusal.response(),
         };
-        if route.is_sms_webhook() {
-            return self.sms(route, &form, started).await;
-        }
+        let route = match route {
+            WebhookRoute::Sms(route) => return self.sms(route, &form, started).await,
+            WebhookRoute::Voice(route) => route,
+        };
         let call = CallParams {
             form,
             query: form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
                 .into_owned()
                 .collect(),
         };
-        if route == Route::VoiceOutgoing
+        if route == VoiceWebhook::Outgoing
             && let Err(refusal) = check_application(&self.config, &call)
         {
             return refusal.response();
@@ -111,18 +113,18 @@ impl Webhooks {
         let callbacks = callbacks(&url, history, parties);
         let ctx = self.context(&callbacks, started + self.config.deadline);
         let decision = match route {
-            Route::DialStatus => routing::dial_status(&ctx, &call).await,
-            Route::VoiceOutgoing => routing::outgoing(&ctx, &call).await,
-            Route::CallStatus => routing::call_status(&ctx, &call).await,
-            Route::VoiceFallback => routing::primary_failed(&ctx, &call),
-            Route::RecordingStatus => {
+            VoiceWebhook::Incoming => routing::incoming(&ctx, &call).await,
+            VoiceWebhook::DialStatus => routing::dial_status(&ctx, &call).await,
+            VoiceWebhook::Outgoing => routing::outgoing(&ctx, &call).await,
+            VoiceWebhook::CallStatus => routing::call_status(&ctx, &call).await,
+            VoiceWebhook::Fallback => routing::primary_failed(&ctx, &call),
+            VoiceWebhook::RecordingStatus => {
                 let forwarder = routing::recording::Forwarder {
                     http: &self.forward_http,
                     key: keys.primary(),
                 };
                 routing::recording_status(&ctx, &call, &forwarder).await
             }
-            _ => routing::incoming(&ctx, &call).await,
         };
         twiml_response(decision, call_sid)
     }
@@ -130,7 +132,12 @@ impl Webhooks {
 
 impl Webhooks {
     /// One SMS webhook, its signature checked.
-    async fn sms(&self, route: Route, form: &[(String, String)], started: Instant) -> Response {
+    async fn sms(
+        &self,
+        route: SmsWebhook,
+        form: &[(String, String)],
+        started: Instant,
+    ) -> Response {
         let ctx = SmsContext {
             directory: self.core.directory.as_ref(),
             presence: self.core.presence.as_ref(),
@@ -142,9 +149,9 @@ impl Webhooks {
         };
         let params = Params(form);
         let answer = match route {
-            Route::SmsStatus => webhook::status(&ctx, &params).await,
-            Route::SmsFallback => webhook::fallback(&ctx, &params),
-            _ => webhook::incoming(&ctx, &params).await,
+            SmsWebhook::Incoming => webhook::incoming(&ctx, &params).await,
+            SmsWebhook::Status => webhook::status(&ctx, &params).await,
+            SmsWebhook::Fallback => webhook::fallback(&ctx, &params),
         };
         let mut response = match answer.reply {
             Reply::Twiml(twiml) => twiml_body(StatusCode::OK, &twiml),
