@@ -11,6 +11,7 @@ use super::{ApiError, LogNote, Request, RequestMeta, Response, Route};
 use crate::app::{Core, StartupError};
 use crate::config::{Config, ExposeSecret, WebhookConfig};
 use crate::domain::CallSid;
+use crate::headers::{HeaderName, TWILIO_SIGNATURE, X_FORWARDED_PROTO};
 use crate::history::HistoryRef;
 use crate::inbox::webhook::{self, Params, Reply, SmsContext};
 use crate::outbound::Outbound;
@@ -19,8 +20,6 @@ use crate::secrets::Rotating;
 use crate::store::rates::{Budget, RateKind};
 use crate::twilio::signature::SignatureKeys;
 use crate::twilio::twiml::Twiml;
-
-pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
 
 /// What the webhooks borrow: built at start-up only where the configuration has the webhook
 /// section, so no request finds it missing.
@@ -216,7 +215,7 @@ fn verify(
 ) -> Result<Vec<(String, String)>, ApiError> {
     let Some(signature) = request
         .headers()
-        .get(SIGNATURE_HEADER)
+        .get(TWILIO_SIGNATURE)
         .and_then(|v| v.to_str().ok())
     else {
         return Err(ApiError::MissingSignature);
@@ -250,7 +249,7 @@ fn verify(
     Ok(params)
 }
 
-fn first_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn first_header(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
     let value = headers.get(name)?.to_str().ok()?;
     value
         .split(',')
@@ -279,10 +278,10 @@ pub fn public_url(request: &Request, public_base_url: Option<&str>) -> String {
         Some(base) => base.trim_end_matches('/').to_owned(),
         None => {
             let headers = request.headers();
-            let scheme = first_header(headers, "x-forwarded-proto")
+            let scheme = first_header(headers, X_FORWARDED_PROTO)
                 .or_else(|| request.uri().scheme_str())
                 .unwrap_or("http");
-            let host = first_header(headers, "host")
+            let host = first_header(headers, header::HOST)
                 .or_else(|| request.uri().authority().map(|a| a.as_str()))
                 .unwrap_or("localhost");
             // execute-api URLs of a named stage carry it (`/prod/...`); rawPath may or may
@@ -305,8 +304,9 @@ pub fn public_url(request: &Request, public_base_url: Option<&str>) -> String {
 /// Callback URLs next to the current one: `…/incoming` → `…/dial-status`, `…/call-status`,
 /// `…/recording-status`, with the call's history reference when this webhook's URL carries
 /// one (a callback reporting on a call this service routed). `public_url` passed the signature
-/// check, so these are under the URL Twilio signed, whatever headers built it.
-fn callbacks(
+/// check, so these are under the URL Twilio signed, whatever headers built it (the local
+/// server's call simulation passes the incoming webhook's URL at its own address).
+pub fn callbacks(
     public_url: &str,
     history: Option<HistoryRef>,
     parties: Option<(String, String)>,

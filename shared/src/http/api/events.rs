@@ -15,6 +15,7 @@ use super::{Answer, key};
 use crate::config::PresenceSettings;
 use crate::domain::{Caller, Capabilities, Capability, DeviceId, FieldError};
 use crate::events::{Cursor, Event, SETTLE_MS};
+use crate::headers::X_FORWARDED_PROTO;
 use crate::http::{ApiError, Request, json_response};
 use crate::realtime::Tickets;
 use crate::realtime::ticket::TICKET_SECONDS;
@@ -204,7 +205,7 @@ fn local_url(request: &Request) -> String {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
     let secure = headers
-        .get("x-forwarded-proto")
+        .get(X_FORWARDED_PROTO)
         .and_then(|h| h.to_str().ok())
         .is_some_and(|p| p.eq_ignore_ascii_case("https"))
         || request.uri().scheme_str() == Some("https");
