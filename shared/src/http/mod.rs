@@ -7,6 +7,7 @@
 //! method and size checks, the endpoint, the one log line per request.
 
 pub mod api;
+mod body_limits;
 pub mod endpoint;
 mod error;
 pub mod routes;
