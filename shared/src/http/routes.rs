@@ -187,154 +187,139 @@ macro_rules! routes {
     };
 }
 
-const APP: usize = MAX_APP_BODY_BYTES;
-const WEBHOOK: usize = MAX_WEBHOOK_BODY_BYTES;
+/// An app route: the app's JWT, a body up to [`MAX_APP_BODY_BYTES`], one store call at a time,
+/// nothing configured beyond app authentication unless the entry says so.
+const fn app(path: &'static str, methods: Methods, name: &'static str, handler: Handler) -> Facts {
+    Facts {
+        path,
+        methods,
+        name,
+        auth: Auth::AppToken,
+        max_body_bytes: MAX_APP_BODY_BYTES,
+        concurrent_store_calls: 1,
+        uses: Uses::Nothing,
+        handler,
+    }
+}
+
+/// One of Twilio's webhooks: signed, POST (or GET), a body up to [`MAX_WEBHOOK_BODY_BYTES`].
+const fn webhook(path: &'static str, name: &'static str, route: WebhookRoute) -> Facts {
+    Facts {
+        path,
+        methods: Methods::PostOrGet,
+        name,
+        auth: Auth::TwilioSignature,
+        max_body_bytes: MAX_WEBHOOK_BODY_BYTES,
+        concurrent_store_calls: 1,
+        uses: Uses::Nothing,
+        handler: Handler::Webhook(route),
+    }
+}
+
+impl Facts {
+    const fn with_body_limit(self, max_body_bytes: usize) -> Self {
+        Self {
+            max_body_bytes,
+            ..self
+        }
+    }
+
+    const fn with_store_calls(self, concurrent_store_calls: usize) -> Self {
+        Self {
+            concurrent_store_calls,
+            ..self
+        }
+    }
+
+    const fn using(self, uses: Uses) -> Self {
+        Self { uses, ..self }
+    }
+}
 
 // Store calls at once: register writes the device while it reads the directory; an outgoing
 // call reads the caller's profile and the destination's route together; an incoming group
 // call reads its members' presence together (two, a small group); a send reads the profile
 // and the conversation and claims its id together.
+use Methods::{Get, GetOrDelete, Post};
+
 routes! {
-    RegisterDevice => Facts {
-        path: "/phone/voice/register-device", methods: Methods::Post, name: "register-device",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 2,
-        uses: Uses::VoiceTokens, handler: Handler::RegisterDevice,
-    },
-    Heartbeat => Facts {
-        path: "/phone/voice/heartbeat", methods: Methods::Post, name: "heartbeat",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
-        uses: Uses::Nothing, handler: Handler::Heartbeat,
-    },
-    UnregisterDevice => Facts {
-        path: "/phone/voice/unregister-device", methods: Methods::Post, name: "unregister-device",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
-        uses: Uses::Nothing, handler: Handler::UnregisterDevice,
-    },
-    ListDevices => Facts {
-        path: "/phone/voice/devices", methods: Methods::Get, name: "list-devices",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
-        uses: Uses::Nothing, handler: Handler::ListDevices,
-    },
-    UserPhones => Facts {
-        path: "/phone/user-phones", methods: Methods::Get, name: "user-phones",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
-        uses: Uses::Nothing, handler: Handler::UserPhones,
-    },
+    RegisterDevice => app("/phone/voice/register-device", Post, "register-device",
+        Handler::RegisterDevice)
+        .with_store_calls(2)
+        .using(Uses::VoiceTokens),
+    Heartbeat => app("/phone/voice/heartbeat", Post, "heartbeat", Handler::Heartbeat),
+    UnregisterDevice => app("/phone/voice/unregister-device", Post, "unregister-device",
+        Handler::UnregisterDevice),
+    ListDevices => app("/phone/voice/devices", Get, "list-devices", Handler::ListDevices),
+    UserPhones => app("/phone/user-phones", Get, "user-phones", Handler::UserPhones),
     /// The caller's events after a cursor (catch-up).
-    Events => Facts {
-        path: "/phone/events", methods: Methods::Get, name: "events",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
-        uses: Uses::Nothing, handler: Handler::Events(EventsRoute::CatchUp),
-    },
+    Events => app("/phone/events", Get, "events", Handler::Events(EventsRoute::CatchUp)),
     /// A ticket to open the realtime channel with.
-    EventsTicket => Facts {
-        path: "/phone/events/ticket", methods: Methods::Post, name: "events-ticket",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
-        uses: Uses::Realtime, handler: Handler::Events(EventsRoute::Ticket),
-    },
+    EventsTicket => app("/phone/events/ticket", Post, "events-ticket",
+        Handler::Events(EventsRoute::Ticket))
+        .using(Uses::Realtime),
     /// Twilio: a call arrives on a number.
-    VoiceIncoming => Facts {
-        path: "/phone/voice/incoming", methods: Methods::PostOrGet, name: "voice-incoming",
-        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
-        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Voice(VoiceWebhook::Incoming)),
-    },
+    VoiceIncoming => webhook("/phone/voice/incoming", "voice-incoming",
+        WebhookRoute::Voice(VoiceWebhook::Incoming))
+        .with_store_calls(2),
     /// Twilio: the `<Dial action>` (and voicemail `<Record action>`) callback.
-    DialStatus => Facts {
-        path: "/phone/voice/dial-status", methods: Methods::PostOrGet, name: "dial-status",
-        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
-        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Voice(VoiceWebhook::DialStatus)),
-    },
+    DialStatus => webhook("/phone/voice/dial-status", "dial-status",
+        WebhookRoute::Voice(VoiceWebhook::DialStatus))
+        .with_store_calls(2),
     /// Twilio: the TwiML App's Voice Request URL, when a softphone places a call.
-    VoiceOutgoing => Facts {
-        path: "/phone/voice/outgoing", methods: Methods::PostOrGet, name: "voice-outgoing",
-        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
-        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Voice(VoiceWebhook::Outgoing)),
-    },
+    VoiceOutgoing => webhook("/phone/voice/outgoing", "voice-outgoing",
+        WebhookRoute::Voice(VoiceWebhook::Outgoing))
+        .with_store_calls(2),
     /// Twilio: call-progress callbacks of every dialled leg.
-    CallStatus => Facts {
-        path: "/phone/voice/call-status", methods: Methods::PostOrGet, name: "call-status",
-        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
-        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Voice(VoiceWebhook::CallStatus)),
-    },
+    CallStatus => webhook("/phone/voice/call-status", "call-status",
+        WebhookRoute::Voice(VoiceWebhook::CallStatus))
+        .with_store_calls(2),
     /// Twilio: the number's fallback URL, when the incoming webhook failed.
-    VoiceFallback => Facts {
-        path: "/phone/voice/fallback", methods: Methods::PostOrGet, name: "voice-fallback",
-        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 1,
-        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Voice(VoiceWebhook::Fallback)),
-    },
+    VoiceFallback => webhook("/phone/voice/fallback", "voice-fallback",
+        WebhookRoute::Voice(VoiceWebhook::Fallback)),
     /// Twilio: a voicemail's recording is done.
-    RecordingStatus => Facts {
-        path: "/phone/voice/recording-status", methods: Methods::PostOrGet, name: "recording-status",
-        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
-        uses: Uses::Nothing,
-        handler: Handler::Webhook(WebhookRoute::Voice(VoiceWebhook::RecordingStatus)),
-    },
+    RecordingStatus => webhook("/phone/voice/recording-status", "recording-status",
+        WebhookRoute::Voice(VoiceWebhook::RecordingStatus))
+        .with_store_calls(2),
     /// The caller's call history.
-    CallHistory => Facts {
-        path: "/phone/calls", methods: Methods::Get, name: "call-history",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 2,
-        uses: Uses::Nothing, handler: Handler::Calls(CallsRoute::History),
-    },
+    CallHistory => app("/phone/calls", Get, "call-history", Handler::Calls(CallsRoute::History))
+        .with_store_calls(2),
     /// The caller's seen mark in their call history.
-    CallsSeen => Facts {
-        path: "/phone/calls/seen", methods: Methods::Post, name: "calls-seen",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 1,
-        uses: Uses::Nothing, handler: Handler::Calls(CallsRoute::Seen),
-    },
+    CallsSeen => app("/phone/calls/seen", Post, "calls-seen", Handler::Calls(CallsRoute::Seen)),
     /// A voicemail: played (GET) or deleted (DELETE).
-    Voicemail => Facts {
-        path: VOICEMAIL_PATH, methods: Methods::GetOrDelete, name: "voicemail",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 2,
-        uses: Uses::TwilioApi, handler: Handler::Calls(CallsRoute::Voicemail),
-    },
+    Voicemail => app(VOICEMAIL_PATH, GetOrDelete, "voicemail",
+        Handler::Calls(CallsRoute::Voicemail))
+        .with_store_calls(2)
+        .using(Uses::TwilioApi),
     /// The caller's SMS conversations.
-    SmsConversations => Facts {
-        path: "/phone/sms/conversations", methods: Methods::Get, name: "sms-conversations",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 2,
-        uses: Uses::Nothing, handler: Handler::Sms(SmsRoute::Conversations),
-    },
+    SmsConversations => app("/phone/sms/conversations", Get, "sms-conversations",
+        Handler::Sms(SmsRoute::Conversations))
+        .with_store_calls(2),
     /// A conversation's messages.
-    SmsMessages => Facts {
-        path: "/phone/sms/messages", methods: Methods::Get, name: "sms-messages",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 2,
-        uses: Uses::Nothing, handler: Handler::Sms(SmsRoute::Messages),
-    },
+    SmsMessages => app("/phone/sms/messages", Get, "sms-messages", Handler::Sms(SmsRoute::Messages))
+        .with_store_calls(2),
     /// The caller's read mark in a conversation.
-    SmsRead => Facts {
-        path: "/phone/sms/read", methods: Methods::Post, name: "sms-read",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 3,
-        uses: Uses::Nothing, handler: Handler::Sms(SmsRoute::Read),
-    },
+    SmsRead => app("/phone/sms/read", Post, "sms-read", Handler::Sms(SmsRoute::Read))
+        .with_store_calls(3),
     /// A received MMS's media file.
-    SmsMedia => Facts {
-        path: "/phone/sms/media", methods: Methods::Get, name: "sms-media",
-        auth: Auth::AppToken, max_body_bytes: APP, concurrent_store_calls: 2,
-        uses: Uses::TwilioApi, handler: Handler::Sms(SmsRoute::Media),
-    },
+    SmsMedia => app("/phone/sms/media", Get, "sms-media", Handler::Sms(SmsRoute::Media))
+        .with_store_calls(2)
+        .using(Uses::TwilioApi),
     /// A text from one of the caller's numbers.
-    SmsSend => Facts {
-        path: "/phone/sms/send", methods: Methods::Post, name: "sms-send",
-        auth: Auth::AppToken, max_body_bytes: MAX_SMS_SEND_BODY_BYTES, concurrent_store_calls: 3,
-        uses: Uses::TwilioApi, handler: Handler::Sms(SmsRoute::Send),
-    },
+    SmsSend => app("/phone/sms/send", Post, "sms-send", Handler::Sms(SmsRoute::Send))
+        .with_body_limit(MAX_SMS_SEND_BODY_BYTES)
+        .with_store_calls(3)
+        .using(Uses::TwilioApi),
     /// Twilio: a text arrives on a number.
-    SmsIncoming => Facts {
-        path: "/phone/sms/incoming", methods: Methods::PostOrGet, name: "sms-incoming",
-        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
-        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Sms(SmsWebhook::Incoming)),
-    },
+    SmsIncoming => webhook("/phone/sms/incoming", "sms-incoming",
+        WebhookRoute::Sms(SmsWebhook::Incoming))
+        .with_store_calls(2),
     /// Twilio: a sent text's status callback.
-    SmsStatus => Facts {
-        path: "/phone/sms/status", methods: Methods::PostOrGet, name: "sms-status",
-        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 2,
-        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Sms(SmsWebhook::Status)),
-    },
+    SmsStatus => webhook("/phone/sms/status", "sms-status", WebhookRoute::Sms(SmsWebhook::Status))
+        .with_store_calls(2),
     /// Twilio: the number's SMS fallback URL, when the incoming webhook failed.
-    SmsFallback => Facts {
-        path: "/phone/sms/fallback", methods: Methods::PostOrGet, name: "sms-fallback",
-        auth: Auth::TwilioSignature, max_body_bytes: WEBHOOK, concurrent_store_calls: 1,
-        uses: Uses::Nothing, handler: Handler::Webhook(WebhookRoute::Sms(SmsWebhook::Fallback)),
-    },
+    SmsFallback => webhook("/phone/sms/fallback", "sms-fallback",
+        WebhookRoute::Sms(SmsWebhook::Fallback)),
 }
 
 impl Route {
