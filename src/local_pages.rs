@@ -25,8 +25,8 @@ use shared::App;
 use shared::directory::Directory;
 use shared::domain::{Email, FieldError, OrgId};
 use shared::http::api::events::CONNECT_PATH;
-use shared::http::{ApiError, Request, Response};
-use shared::routing::{self, CallParams, Callbacks};
+use shared::http::{ApiError, Request, Response, Route, webhooks};
+use shared::routing::{self, CallParams};
 use shared::server::LocalRoutes;
 
 use crate::realtime::{self, Hub};
@@ -199,14 +199,8 @@ impl LocalPages {
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("127.0.0.1");
-        let base = format!("http://{host}/phone/voice");
-        let callbacks = Callbacks {
-            dial_status_url: format!("{base}/dial-status"),
-            call_status_url: format!("{base}/call-status"),
-            recording_status_url: format!("{base}/recording-status"),
-            history: None,
-            parties: None,
-        };
+        let incoming_url = format!("http://{host}{}", Route::VoiceIncoming.path());
+        let callbacks = webhooks::callbacks(&incoming_url, None, None);
         let params = CallParams {
             form: vec![
                 ("From".to_owned(), "+15005550006".to_owned()),
@@ -217,28 +211,15 @@ impl LocalPages {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         let ctx = self.app.webhooks().context(&callbacks, deadline);
         let decision = routing::incoming(&ctx, &params).await;
-        let twiml = decision.twiml.render();
+        let ringing: Vec<&str> = decision.rung.iter().map(|id| id.as_str()).collect();
         json_response(
             StatusCode::OK,
             &json!({
                 "outcome": decision.outcome.as_str(),
                 "reason": decision.reason,
-                "ringing": identities(&twiml),
-                "twiml": twiml,
+                "ringing": ringing,
+                "twiml": decision.twiml.render(),
             }),
         )
     }
-}
-
-/// The `<Identity>` texts of a TwiML document (identities are plain `[A-Za-z0-9_]` or
-/// `user:<email>`, which need no unescaping beyond what XML escaping could add to an email).
-fn identities(twiml: &str) -> Vec<String> {
-    twiml
-        .split("<Identity>")
-        .skip(1)
-        .filter_map(|rest| {
-            rest.split_once("</Identity>")
-                .map(|(id, _)| id.replace("&amp;", "&"))
-        })
-        .collect()
 }

@@ -11,6 +11,7 @@ pub mod destinations;
 pub mod directory;
 pub mod domain;
 pub mod events;
+pub mod headers;
 pub mod history;
 pub mod http;
 pub mod inbox;

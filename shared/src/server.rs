@@ -16,7 +16,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use crate::http::{self, ApiError, App, RequestMeta, Route};
+use crate::http::{self, ApiError, App, ErrorCode, RequestMeta, Route};
 
 /// The socket layer refuses bodies past this before any handler runs (each route's own limit,
 /// no larger, is checked by `http::handle`, as in Lambda).
@@ -264,8 +264,7 @@ async fn respond(
 /// body may still come.
 fn request_timeout() -> http::Response {
     let mut response = ApiError::refused(
-        StatusCode::REQUEST_TIMEOUT,
-        "request_timeout",
+        ErrorCode::RequestTimeout,
         "the request body did not arrive in time",
     )
     .response();

@@ -10,7 +10,7 @@ use serde_json::Value;
 use shared::app::Core;
 use shared::config::{Config, Needs};
 use shared::directory::Directory;
-use shared::http::endpoints::VoiceWebhooks;
+use shared::http::endpoints::Webhooks;
 use shared::http::{Endpoint, Route, handle};
 use shared::store::dynamo::keys::{PARTITIONS, PK, SK, TTL_ATTRIBUTE, WARMUP_KEY};
 use shared::store::memory::MemoryStore;
@@ -142,7 +142,7 @@ async fn log_lines(
         ..Needs::default()
     };
     let config = Config::from_env(&|k| env.get(k).cloned(), needs).unwrap();
-    let webhooks = VoiceWebhooks::build(Core::new(config.presence, stores), &config).unwrap();
+    let webhooks = Webhooks::build(Core::new(config.presence, stores), &config).unwrap();
     let url = format!("https://voice.example.com{}", route.path());
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params)

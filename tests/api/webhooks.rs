@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use shared::app::Core;
 use shared::directory::Directory;
-use shared::http::endpoints::VoiceWebhooks;
+use shared::http::endpoints::Webhooks;
 use shared::http::{Endpoint, Route};
 use shared::store::StoreName;
 use shared::store::memory::MemoryStore;
@@ -592,7 +592,7 @@ mod lambda_events {
     use shared::config::{Config, Needs};
 
     /// The webhooks function as a Lambda builds it: only the webhook section configured.
-    async fn app(overrides: &[(&str, &str)]) -> VoiceWebhooks {
+    async fn app(overrides: &[(&str, &str)]) -> Webhooks {
         let env = test_env(overrides);
         let needs = Needs {
             webhooks: true,
@@ -609,7 +609,7 @@ mod lambda_events {
         .await
         .unwrap();
         let core = Core::new(config.presence, shared::app::Stores::of(store));
-        VoiceWebhooks::build(core, &config).unwrap()
+        Webhooks::build(core, &config).unwrap()
     }
 
     fn event(host: &str, stage: &str, raw_path: &str, signature: &str, body: &str) -> String {
@@ -638,7 +638,7 @@ mod lambda_events {
         .to_string()
     }
 
-    async fn invoke(app: &VoiceWebhooks, event: &str) -> (u16, String) {
+    async fn invoke(app: &Webhooks, event: &str) -> (u16, String) {
         let request = shared::lambda::from_lambda(lambda_http::request::from_str(event).unwrap());
         let response = shared::lambda::invoke(app, request).await;
         (
@@ -768,7 +768,7 @@ async fn an_unreachable_directory_still_answers_twiml() {
     };
     let cfg = shared::config::Config::from_env(&|k| env.get(k).cloned(), needs).unwrap();
     let core = Core::new(cfg.presence, shared::app::Stores::of(Arc::new(down)));
-    let app = VoiceWebhooks::build(core, &cfg).unwrap();
+    let app = Webhooks::build(core, &cfg).unwrap();
     let params = call_params(SALES);
     let url = "http://localhost/phone/voice/incoming";
     let body = form_urlencoded::Serializer::new(String::new())

@@ -5,5 +5,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda::Error> {
-    shared::lambda::run::<shared::http::endpoints::VoiceWebhooks>().await
+    shared::lambda::run::<shared::http::endpoints::Webhooks>().await
 }

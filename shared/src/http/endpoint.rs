@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 
 use super::api::sms_send::{self, Sending};
 use super::api::{self, Api, callbacks, calls, devices, events, sms};
-use super::webhooks::Webhooks;
+use super::routes::{CallsRoute, EventsRoute, Handler, SmsRoute, WebhookRoute};
 use super::{Request, Response, Route};
 use crate::app::{Core, StartupError, Stores};
 use crate::config::Config;
@@ -19,14 +19,26 @@ use crate::twilio::rest::TwilioRest;
 use crate::twilio::token::VoiceTokenMinter;
 
 pub trait Endpoint: Send + Sync + Sized + 'static {
-    /// The routes served; a function serving several picks one by path.
-    const ROUTES: &'static [Route];
+    /// The routes served, as this function's handlers name them: `serve` matches them
+    /// exhaustively, so a route added to the function fails to compile until it is answered.
+    type Route: Copy + Send + 'static;
 
-    /// Everything the routes use, from the configuration `Route::needs_of(ROUTES)` loaded.
+    /// This function's route for `handler` (a route's [`Route::handler`]), if it serves it.
+    fn route(handler: Handler) -> Option<Self::Route>;
+
+    /// Everything the routes use, from the configuration `Route::needs_of(&routes())` loaded.
     fn build(core: Core, config: &Config) -> Result<Self, StartupError>;
 
-    /// The answer on `route` (one of [`Self::ROUTES`]), method and size already checked.
-    fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response>;
+    /// The answer on `route`, method and size already checked.
+    fn serve<'a>(&'a self, route: Self::Route, request: &'a Request) -> BoxFuture<'a, Response>;
+
+    /// The routes served; a function serving several picks one by path.
+    fn routes() -> Vec<Route> {
+        Route::ALL
+            .into_iter()
+            .filter(|r| Self::route(r.handler()).is_some())
+            .collect()
+    }
 
     /// What to fetch during init besides the DynamoDB warm-up (and concurrently with it): an
     /// identity provider's keys. Failures are logged, never fatal.
@@ -39,22 +51,29 @@ pub trait Endpoint: Send + Sync + Sized + 'static {
 pub mod endpoints {
     use super::*;
 
-    /// An app endpoint whose handler needs nothing beyond [`Api`].
+    /// An app function of one route whose handler needs nothing beyond [`Api`]: `|core,
+    /// caller, request|` calls the handler with the stores and settings it uses.
     macro_rules! app_endpoint {
-        ($(#[$doc:meta])* $name:ident: $route:ident => $handler:path) => {
+        ($(#[$doc:meta])* $name:ident: $handler:ident => |$core:ident, $caller:ident, $request:ident| $call:expr) => {
             $(#[$doc])*
             pub struct $name(pub(in crate::http) Api);
 
             impl Endpoint for $name {
-                const ROUTES: &'static [Route] = &[Route::$route];
+                type Route = ();
+
+                fn route(handler: Handler) -> Option<()> {
+                    (handler == Handler::$handler).then_some(())
+                }
 
                 fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
                     Api::new(core, config).map(Self)
                 }
 
-                fn serve<'a>(&'a self, _: Route, request: &'a Request) -> BoxFuture<'a, Response> {
+                fn serve<'a>(&'a self, (): (), request: &'a Request) -> BoxFuture<'a, Response> {
+                    let $core = &self.0.core;
                     Box::pin(api::answer(&self.0, request, move |caller| async move {
-                        $handler(&self.0, &caller, request).await
+                        let ($caller, $request) = (&caller, request);
+                        $call.await
                     }))
                 }
 
@@ -84,16 +103,26 @@ pub mod endpoints {
     }
 
     impl Endpoint for RegisterDevice {
-        const ROUTES: &'static [Route] = &[Route::RegisterDevice];
+        type Route = ();
+
+        fn route(handler: Handler) -> Option<()> {
+            (handler == Handler::RegisterDevice).then_some(())
+        }
 
         fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
             Self::with_api(Api::new(core, config)?, config)
         }
 
-        fn serve<'a>(&'a self, _: Route, request: &'a Request) -> BoxFuture<'a, Response> {
+        fn serve<'a>(&'a self, (): (), request: &'a Request) -> BoxFuture<'a, Response> {
+            let core = &self.api.core;
             Box::pin(api::answer(&self.api, request, move |caller| async move {
                 let tokens = self.tokens.get();
-                devices::register_device(&self.api, &tokens, &caller, request).await
+                let (presence, directory) = (core.presence.as_ref(), core.directory.as_ref());
+                let (settings, now_ms) = (&core.settings, core.now_ms());
+                devices::register_device(
+                    presence, directory, settings, now_ms, &tokens, &caller, request,
+                )
+                .await
             }))
         }
 
@@ -104,19 +133,27 @@ pub mod endpoints {
 
     app_endpoint!(
         /// `POST /phone/voice/heartbeat`.
-        Heartbeat: Heartbeat => devices::heartbeat
+        Heartbeat: Heartbeat => |core, caller, request| devices::heartbeat(
+            core.presence.as_ref(), &core.settings, core.now_ms(), caller, request,
+        )
     );
     app_endpoint!(
         /// `POST /phone/voice/unregister-device`.
-        UnregisterDevice: UnregisterDevice => devices::unregister_device
+        UnregisterDevice: UnregisterDevice => |core, caller, request| devices::unregister_device(
+            core.presence.as_ref(), &core.settings, core.now_ms(), caller, request,
+        )
     );
     app_endpoint!(
         /// `GET /phone/voice/devices`.
-        ListDevices: ListDevices => devices::list_devices
+        ListDevices: ListDevices => |core, caller, request| devices::list_devices(
+            core.presence.as_ref(), core.now_ms(), caller, request,
+        )
     );
     app_endpoint!(
         /// `GET /phone/user-phones`.
-        UserPhones: UserPhones => devices::user_phones
+        UserPhones: UserPhones => |core, caller, request| devices::user_phones(
+            core.directory.as_ref(), caller, request,
+        )
     );
 
     /// The realtime channel's app routes: catch-up and connection tickets, chosen by path.
@@ -140,7 +177,14 @@ pub mod endpoints {
     }
 
     impl Endpoint for Events {
-        const ROUTES: &'static [Route] = &[Route::Events, Route::EventsTicket];
+        type Route = EventsRoute;
+
+        fn route(handler: Handler) -> Option<EventsRoute> {
+            match handler {
+                Handler::Events(route) => Some(route),
+                _ => None,
+            }
+        }
 
         fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
             Self::with_api(Api::new(core, config)?, config)
@@ -150,15 +194,26 @@ pub mod endpoints {
             Box::pin(self.api.warm())
         }
 
-        fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
-            let api = &self.api;
-            Box::pin(api::answer(api, request, move |caller| async move {
-                if route == Route::Events {
-                    events::catch_up(api, &caller, request).await
-                } else {
-                    let url = self.url.as_deref();
-                    let tickets = self.tickets.get();
-                    events::issue_ticket(api, &tickets, url, &caller, request).await
+        fn serve<'a>(
+            &'a self,
+            route: EventsRoute,
+            request: &'a Request,
+        ) -> BoxFuture<'a, Response> {
+            let core = &self.api.core;
+            Box::pin(api::answer(&self.api, request, move |caller| async move {
+                let (presence, now_ms) = (core.presence.as_ref(), core.now_ms());
+                match route {
+                    EventsRoute::CatchUp => {
+                        let events = core.events.as_ref();
+                        let settings = &core.settings;
+                        events::catch_up(events, presence, settings, now_ms, &caller, request).await
+                    }
+                    EventsRoute::Ticket => {
+                        let url = self.url.as_deref();
+                        let tickets = self.tickets.get();
+                        events::issue_ticket(presence, now_ms, &tickets, url, &caller, request)
+                            .await
+                    }
                 }
             }))
         }
@@ -183,7 +238,14 @@ pub mod endpoints {
     }
 
     impl Endpoint for Sms {
-        const ROUTES: &'static [Route] = &Route::SMS;
+        type Route = SmsRoute;
+
+        fn route(handler: Handler) -> Option<SmsRoute> {
+            match handler {
+                Handler::Sms(route) => Some(route),
+                _ => None,
+            }
+        }
 
         /// The Lambda function: its texts' status callbacks can go only to `PUBLIC_BASE_URL`
         /// (the local server's `App` uses its own address without it).
@@ -199,18 +261,32 @@ pub mod endpoints {
             Self::with_api(Api::new(core, config)?, config)
         }
 
-        fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
-            let api = &self.api;
-            Box::pin(api::answer(api, request, move |caller| async move {
+        fn serve<'a>(&'a self, route: SmsRoute, request: &'a Request) -> BoxFuture<'a, Response> {
+            let core = &self.api.core;
+            Box::pin(api::answer(&self.api, request, move |caller| async move {
+                let (messages, directory) = (core.messages.as_ref(), core.directory.as_ref());
+                let caller = &caller;
                 match route {
-                    Route::SmsConversations => sms::conversations(api, &caller, request).await,
-                    Route::SmsMessages => sms::messages(api, &caller, request).await,
-                    Route::SmsRead => sms::read(api, &caller, request).await,
-                    Route::SmsMedia => {
-                        let sending = self.sending.get();
-                        sms::media(api, &sending.rest, &caller, request).await
+                    SmsRoute::Conversations => {
+                        sms::conversations(messages, directory, caller, request).await
                     }
-                    _ => sms_send::send(api, &self.sending.get(), &caller, request).await,
+                    SmsRoute::Messages => sms::messages(messages, directory, caller, request).await,
+                    SmsRoute::Read => {
+                        sms::read(messages, directory, core.now_ms(), caller, request).await
+                    }
+                    SmsRoute::Media => {
+                        let rest = &self.sending.get().rest;
+                        let now_ms = core.now_ms();
+                        sms::media(messages, directory, now_ms, rest, caller, request).await
+                    }
+                    SmsRoute::Send => {
+                        let (settings, now_ms) = (&core.settings, core.now_ms());
+                        let sending = &self.sending.get();
+                        sms_send::send(
+                            messages, directory, settings, now_ms, sending, caller, request,
+                        )
+                        .await
+                    }
                 }
             }))
         }
@@ -237,19 +313,30 @@ pub mod endpoints {
     }
 
     impl Endpoint for Calls {
-        const ROUTES: &'static [Route] = &Route::CALLS;
+        type Route = CallsRoute;
+
+        fn route(handler: Handler) -> Option<CallsRoute> {
+            match handler {
+                Handler::Calls(route) => Some(route),
+                _ => None,
+            }
+        }
 
         fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
             Self::with_api(Api::new(core, config)?, config)
         }
 
-        fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
-            let api = &self.api;
-            Box::pin(api::answer(api, request, move |caller| async move {
+        fn serve<'a>(&'a self, route: CallsRoute, request: &'a Request) -> BoxFuture<'a, Response> {
+            let core = &self.api.core;
+            Box::pin(api::answer(&self.api, request, move |caller| async move {
+                let (history, now_ms, caller) = (core.history.as_ref(), core.now_ms(), &caller);
                 match route {
-                    Route::CallHistory => calls::history(api, &caller, request).await,
-                    Route::CallsSeen => calls::seen(api, &caller, request).await,
-                    _ => calls::voicemail(api, &self.rest.get(), &caller, request).await,
+                    CallsRoute::History => calls::history(history, now_ms, caller, request).await,
+                    CallsRoute::Seen => calls::seen(history, now_ms, caller, request).await,
+                    CallsRoute::Voicemail => {
+                        let (directory, rest) = (core.directory.as_ref(), &self.rest.get());
+                        calls::voicemail(history, directory, now_ms, rest, caller, request).await
+                    }
                 }
             }))
         }
@@ -260,29 +347,41 @@ pub mod endpoints {
     }
 
     /// Twilio's webhooks (voice and SMS), one function chosen by path.
-    pub struct VoiceWebhooks(pub Webhooks);
+    pub use crate::http::webhooks::Webhooks;
 
-    impl Endpoint for VoiceWebhooks {
-        const ROUTES: &'static [Route] = &Route::WEBHOOKS;
+    impl Endpoint for Webhooks {
+        type Route = WebhookRoute;
 
-        fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
-            Webhooks::new(core, config).map(Self)
+        fn route(handler: Handler) -> Option<WebhookRoute> {
+            match handler {
+                Handler::Webhook(route) => Some(route),
+                _ => None,
+            }
         }
 
-        fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
-            Box::pin(self.0.dispatch(route, request))
+        fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
+            Webhooks::new(core, config)
+        }
+
+        fn serve<'a>(
+            &'a self,
+            route: WebhookRoute,
+            request: &'a Request,
+        ) -> BoxFuture<'a, Response> {
+            Box::pin(self.dispatch(route, request))
         }
     }
 }
 
 use endpoints::{
     Calls, Events, Heartbeat, ListDevices, RegisterDevice, Sms, UnregisterDevice, UserPhones,
-    VoiceWebhooks,
+    Webhooks,
 };
 
 /// Every route: the function binaries' endpoints side by side, for the local server and the
 /// tests. It needs every section of the configuration.
 pub struct App {
+    core: Core,
     register_device: RegisterDevice,
     heartbeat: Heartbeat,
     unregister_device: UnregisterDevice,
@@ -291,26 +390,30 @@ pub struct App {
     events: Events,
     sms: Sms,
     calls: Calls,
-    webhooks: VoiceWebhooks,
+    webhooks: Webhooks,
 }
 
 impl App {
-    /// Every endpoint over `presence` and `directory`, as `config` configures them.
+    /// Every endpoint over `stores`, as `config` configures them.
     pub fn new(config: &Config, stores: Stores) -> Result<Self, StartupError> {
         Self::build(Core::new(config.presence, stores), config)
     }
 
     pub fn core(&self) -> &Core {
-        &self.webhooks.0.core
+        &self.core
     }
 
     pub fn webhooks(&self) -> &Webhooks {
-        &self.webhooks.0
+        &self.webhooks
     }
 }
 
 impl Endpoint for App {
-    const ROUTES: &'static [Route] = &Route::ALL;
+    type Route = Handler;
+
+    fn route(handler: Handler) -> Option<Handler> {
+        Some(handler)
+    }
 
     fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
         // One verifier for every app endpoint: one key set to fetch and keep.
@@ -324,7 +427,8 @@ impl Endpoint for App {
             events: Events::with_api(api.clone(), config)?,
             sms: Sms::with_api(api.clone(), config)?,
             calls: Calls::with_api(api, config)?,
-            webhooks: VoiceWebhooks::build(core, config)?,
+            webhooks: Webhooks::build(core.clone(), config)?,
+            core,
         })
     }
 
@@ -332,31 +436,17 @@ impl Endpoint for App {
         self.heartbeat.warm()
     }
 
-    fn serve<'a>(&'a self, route: Route, request: &'a Request) -> BoxFuture<'a, Response> {
+    fn serve<'a>(&'a self, route: Handler, request: &'a Request) -> BoxFuture<'a, Response> {
         match route {
-            Route::RegisterDevice => self.register_device.serve(route, request),
-            Route::Heartbeat => self.heartbeat.serve(route, request),
-            Route::UnregisterDevice => self.unregister_device.serve(route, request),
-            Route::ListDevices => self.list_devices.serve(route, request),
-            Route::UserPhones => self.user_phones.serve(route, request),
-            Route::Events | Route::EventsTicket => self.events.serve(route, request),
-            Route::SmsConversations
-            | Route::SmsMessages
-            | Route::SmsRead
-            | Route::SmsMedia
-            | Route::SmsSend => self.sms.serve(route, request),
-            Route::CallHistory | Route::CallsSeen | Route::Voicemail => {
-                self.calls.serve(route, request)
-            }
-            Route::VoiceIncoming
-            | Route::DialStatus
-            | Route::VoiceOutgoing
-            | Route::CallStatus
-            | Route::VoiceFallback
-            | Route::RecordingStatus
-            | Route::SmsIncoming
-            | Route::SmsStatus
-            | Route::SmsFallback => self.webhooks.serve(route, request),
+            Handler::RegisterDevice => self.register_device.serve((), request),
+            Handler::Heartbeat => self.heartbeat.serve((), request),
+            Handler::UnregisterDevice => self.unregister_device.serve((), request),
+            Handler::ListDevices => self.list_devices.serve((), request),
+            Handler::UserPhones => self.user_phones.serve((), request),
+            Handler::Events(route) => self.events.serve(route, request),
+            Handler::Sms(route) => self.sms.serve(route, request),
+            Handler::Calls(route) => self.calls.serve(route, request),
+            Handler::Webhook(route) => self.webhooks.serve(route, request),
         }
     }
 }

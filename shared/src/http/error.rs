@@ -1,5 +1,6 @@
-//! Every HTTP refusal the service makes (app routes, webhooks, the local server's pages) and its
-//! one mapping to a status code, a JSON error body and the request's log line.
+//! Every HTTP refusal the service makes (app routes, webhooks, the local server's pages): the
+//! one vocabulary of error codes and the status each answers ([`ErrorCode`]), and the one
+//! mapping of a refusal ([`ApiError`]) to its code, a JSON error body and the request's log line.
 
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
@@ -10,6 +11,71 @@ use crate::destinations::Refusal;
 use crate::domain::FieldError;
 use crate::store::StoreError;
 use crate::store::rates::RateKind;
+
+/// The error codes and the status each answers with, stated once: an [`ErrorCode`] variant,
+/// its `code` on the wire and its status. `tests/api/errors.rs` holds the published tables
+/// (docs/openapi.yaml, the README's, docs/client-contract.md's) to these statuses.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal => $status:ident,)*) => {
+        /// Every `error.code` the service answers.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$variant,)*];
+
+            /// The `code` of the JSON error body, and the log line's `outcome`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)*
+                }
+            }
+
+            /// The status every answer with this code has.
+            pub const fn status(self) -> StatusCode {
+                match self {
+                    $(Self::$variant => StatusCode::$status,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidField = "invalid_field" => BAD_REQUEST,
+    MalformedBody = "malformed_body" => BAD_REQUEST,
+    MissingSignature = "missing_signature" => BAD_REQUEST,
+    Unauthorized = "unauthorized" => UNAUTHORIZED,
+    InvalidSignature = "invalid_signature" => FORBIDDEN,
+    WrongAccount = "wrong_account" => FORBIDDEN,
+    WrongApplication = "wrong_application" => FORBIDDEN,
+    Forbidden = "forbidden" => FORBIDDEN,
+    /// `phoneId` is not one of the caller's numbers.
+    PhoneNotAssigned = "phone_not_assigned" => FORBIDDEN,
+    /// Twilio cannot reach the destination from this number.
+    DestinationRefused = "destination_refused" => FORBIDDEN,
+    DestinationNotAllowed = "destination_not_allowed" => FORBIDDEN,
+    NotFound = "not_found" => NOT_FOUND,
+    DeviceNotRegistered = "device_not_registered" => NOT_FOUND,
+    MethodNotAllowed = "method_not_allowed" => METHOD_NOT_ALLOWED,
+    /// The local server: a body that stopped arriving.
+    RequestTimeout = "request_timeout" => REQUEST_TIMEOUT,
+    /// The recipient replied STOP to this number.
+    RecipientOptedOut = "recipient_opted_out" => CONFLICT,
+    /// A send with this `clientMessageId` is still on its way.
+    SendInProgress = "send_in_progress" => CONFLICT,
+    DeviceSignedOut = "device_signed_out" => GONE,
+    CursorExpired = "cursor_expired" => GONE,
+    PayloadTooLarge = "payload_too_large" => PAYLOAD_TOO_LARGE,
+    RateLimited = "rate_limited" => TOO_MANY_REQUESTS,
+    InternalError = "internal_error" => INTERNAL_SERVER_ERROR,
+    /// Twilio refused a request for a reason with no code of its own here.
+    TwilioRefused = "twilio_refused" => BAD_GATEWAY,
+    StoreUnavailable = "store_unavailable" => SERVICE_UNAVAILABLE,
+    TwilioUnavailable = "twilio_unavailable" => SERVICE_UNAVAILABLE,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -52,15 +118,11 @@ pub enum ApiError {
     /// The outgoing-call webhook for another TwiML App (or none configured): why.
     #[error("wrong application")]
     WrongApplication(&'static str),
-    /// Authenticated and well-formed, but refused for a reason with its own code
-    /// (`phone_not_assigned`, `destination_refused` (Twilio cannot reach it): 403; `recipient_opted_out`,
-    /// `send_in_progress`: 409; `twilio_refused`: 400).
+    /// Refused for a reason with its own code and no more to say than `message`
+    /// (`phone_not_assigned`, `destination_refused`, `recipient_opted_out`, `send_in_progress`,
+    /// `twilio_refused`, `request_timeout`); its status is the code's.
     #[error("{message}")]
-    Refused {
-        status: StatusCode,
-        code: &'static str,
-        message: String,
-    },
+    Refused { code: ErrorCode, message: String },
     /// A text or call to a number the caller's org (or the operator) does not allow: why.
     #[error("destination not allowed: {}", .0.reason())]
     DestinationNotAllowed(Refusal),
@@ -80,9 +142,8 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn refused(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn refused(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Refused {
-            status,
             code,
             message: message.into(),
         }
@@ -121,54 +182,34 @@ fn budget_name(kind: RateKind) -> &'static str {
 const RETRY_AFTER_SECONDS: &str = "2";
 
 impl ApiError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::InvalidField(_) => "invalid_field",
-            Self::MalformedBody(_) => "malformed_body",
-            Self::Unauthorized(_) => "unauthorized",
-            Self::NotFound(_) => "not_found",
-            Self::DeviceNotRegistered => "device_not_registered",
-            Self::DeviceSignedOut => "device_signed_out",
-            Self::CursorExpired => "cursor_expired",
-            Self::Forbidden(_) => "forbidden",
-            Self::MethodNotAllowed(_) => "method_not_allowed",
-            Self::PayloadTooLarge(_) => "payload_too_large",
-            Self::Store(StoreError::Unavailable(_)) => "store_unavailable",
-            Self::Store(StoreError::Internal(_)) | Self::Internal(_) => "internal_error",
-            Self::MissingSignature => "missing_signature",
-            Self::InvalidSignature => "invalid_signature",
-            Self::WrongAccount => "wrong_account",
-            Self::WrongApplication(_) => "wrong_application",
-            Self::Refused { code, .. } => code,
-            Self::DestinationNotAllowed(_) => "destination_not_allowed",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::TwilioUnavailable { .. } => "twilio_unavailable",
+            Self::InvalidField(_) => ErrorCode::InvalidField,
+            Self::MalformedBody(_) => ErrorCode::MalformedBody,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::DeviceNotRegistered => ErrorCode::DeviceNotRegistered,
+            Self::DeviceSignedOut => ErrorCode::DeviceSignedOut,
+            Self::CursorExpired => ErrorCode::CursorExpired,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
+            Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Self::Store(StoreError::Unavailable(_)) => ErrorCode::StoreUnavailable,
+            Self::Store(StoreError::Internal(_)) | Self::Internal(_) => ErrorCode::InternalError,
+            Self::MissingSignature => ErrorCode::MissingSignature,
+            Self::InvalidSignature => ErrorCode::InvalidSignature,
+            Self::WrongAccount => ErrorCode::WrongAccount,
+            Self::WrongApplication(_) => ErrorCode::WrongApplication,
+            Self::Refused { code, .. } => *code,
+            Self::DestinationNotAllowed(_) => ErrorCode::DestinationNotAllowed,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::TwilioUnavailable { .. } => ErrorCode::TwilioUnavailable,
         }
     }
 
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::InvalidField(_) | Self::MalformedBody(_) | Self::MissingSignature => {
-                StatusCode::BAD_REQUEST
-            }
-            Self::InvalidSignature
-            | Self::WrongAccount
-            | Self::WrongApplication(_)
-            | Self::Forbidden(_)
-            | Self::DestinationNotAllowed(_) => StatusCode::FORBIDDEN,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::NotFound(_) | Self::DeviceNotRegistered => StatusCode::NOT_FOUND,
-            Self::DeviceSignedOut | Self::CursorExpired => StatusCode::GONE,
-            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Store(StoreError::Internal(_)) | Self::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            Self::Refused { status, .. } => *status,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::TwilioUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-        }
+    /// The status of the answer: its code's, always.
+    pub fn status(&self) -> StatusCode {
+        self.code().status()
     }
 
     /// What the client reads: actionable, and free of internal detail.
@@ -240,7 +281,7 @@ impl ApiError {
     pub fn response(&self) -> Response {
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code(),
+                code: self.code().as_str(),
                 field: match self {
                     Self::InvalidField(e) => Some(&e.field),
                     _ => None,
@@ -289,7 +330,7 @@ impl ApiError {
             _ => None,
         };
         response.extensions_mut().insert(LogNote {
-            outcome: Some(self.code()),
+            outcome: Some(self.code().as_str()),
             cause,
             warn: self.is_webhook_refusal(),
             ..LogNote::default()

@@ -7,6 +7,7 @@
 //! method and size checks, the endpoint, the one log line per request.
 
 pub mod api;
+mod body_limits;
 pub mod endpoint;
 mod error;
 pub mod routes;
@@ -19,7 +20,7 @@ use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 
 pub use endpoint::{App, Endpoint, endpoints};
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 pub use routes::{
     MAX_ANY_BODY_BYTES, MAX_APP_BODY_BYTES, MAX_SMS_SEND_BODY_BYTES, MAX_WEBHOOK_BODY_BYTES, Route,
 };
@@ -44,7 +45,7 @@ pub struct RequestMeta {
     pub local_addr: Option<std::net::SocketAddr>,
 }
 
-/// Serve one request on `route` (one of `E::ROUTES`) through the common wrapper. Never
+/// Serve one request on `route` (one of `E::routes()`) through the common wrapper. Never
 /// panics on input; every outcome is a response.
 pub async fn handle<E: Endpoint>(endpoint: &E, route: Route, request: Request) -> Response {
     let started = Instant::now();
@@ -53,7 +54,10 @@ pub async fn handle<E: Endpoint>(endpoint: &E, route: Route, request: Request) -
     } else if request.body().len() > route.max_body_bytes() {
         ApiError::PayloadTooLarge(route.max_body_bytes()).response()
     } else {
-        endpoint.serve(route, &request).await
+        match E::route(route.handler()) {
+            Some(served) => endpoint.serve(served, &request).await,
+            None => not_found(request.uri().path()),
+        }
     };
     let note = response
         .extensions_mut()

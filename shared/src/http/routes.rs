@@ -1,45 +1,17 @@
-//! The route table: every path the service answers, its method, its body limit, its name in
-//! the log, the configuration its function needs and how many store calls it sends at once.
+//! The route table: every path the service answers, stated once in [`routes!`]: its path, its
+//! methods, its name in the log, who may call it, its body limit, how many store calls it sends
+//! at once, the configuration its function needs beyond that, and which function and handler
+//! answer it ([`Handler`]). A new route is one entry there; the compiler then asks for its
+//! handler wherever a function dispatches (each `match` on a function's routes is exhaustive).
 
 use http::Method;
 
 use crate::config::Needs;
 
-// Body limits are sized from the fields' own limits in their worst JSON encoding, so that no
-// body the contract allows is refused for its size: every character may be sent as an escape,
-// `\u0041` (6 bytes), and one outside the Basic Multilingual Plane (an emoji) as an escaped
-// surrogate pair, `\uD83D\uDE00` (12 bytes). Keys and punctuation are escaped as much, and
-// JSON allows whitespace anywhere: `JSON_FRAME_BYTES` covers both for the bodies here (a few
-// short keys each).
+pub use super::body_limits::{
+    MAX_ANY_BODY_BYTES, MAX_APP_BODY_BYTES, MAX_SMS_SEND_BODY_BYTES, MAX_WEBHOOK_BODY_BYTES,
+};
 
-/// The most bytes one character takes in a JSON string.
-const JSON_CHAR_BYTES: usize = 12;
-/// The most bytes one ASCII character takes in a JSON string.
-const JSON_ASCII_BYTES: usize = 6;
-/// A body's keys, quotes, colons, commas and braces, escaped, with room for pretty-printing.
-const JSON_FRAME_BYTES: usize = 2 * 1024;
-
-/// A directory record id (`phoneId`): at most 64 ASCII characters (`directory::validate`).
-const RECORD_ID_CHARS: usize = 64;
-/// A `deviceId`: at most 128 ASCII characters (`DeviceId::parse`).
-const DEVICE_ID_CHARS: usize = 128;
-/// An E.164 number: `+` and at most 15 digits (`E164::parse_field`).
-const E164_CHARS: usize = 16;
-/// A `clientMessageId`: at most 64 ASCII characters (`http::api::sms_send`).
-const CLIENT_MESSAGE_ID_CHARS: usize = 64;
-
-/// Largest app request body accepted. The largest the contract allows is a device
-/// registration: `deviceId` (128 × 6 = 768), `label` (64 characters × 12 = 768), `platform`,
-/// `twilioState` and `capabilities` (under 50 ASCII characters × 6 = 300), `signIn`, and the
-/// frame: under 4 KiB, so 8 KiB leaves room. The other app bodies are smaller (`phoneId`,
-/// `with`, a SID, a `registrationId`: each at most 64 ASCII characters).
-pub const MAX_APP_BODY_BYTES: usize = 8 * 1024;
-const _: () = assert!(
-    (DEVICE_ID_CHARS + 50) * JSON_ASCII_BYTES
-        + crate::domain::Label::MAX_CHARS * JSON_CHAR_BYTES
-        + JSON_FRAME_BYTES
-        <= MAX_APP_BODY_BYTES
-);
 /// A voicemail's path: this, with the `RecordingSid` for `{recordingSid}`.
 pub const VOICEMAIL_PATH: &str = "/phone/voicemail/{recordingSid}";
 const VOICEMAIL_PREFIX: &str = "/phone/voicemail/";
@@ -52,99 +24,305 @@ pub fn voicemail_sid(path: &str) -> Option<&str> {
     (!sid.is_empty() && !sid.contains('/')).then_some(sid)
 }
 
-/// Largest body of a text to send: `body`, 1,600 characters of 12 bytes (19,200), then
-/// `phoneId` (64), `to` (16) and `clientMessageId` (64) of 6 bytes (864), and the frame
-/// (2,048): 22,112 bytes.
-pub const MAX_SMS_SEND_BODY_BYTES: usize = crate::sms::message::MAX_BODY_CHARS * JSON_CHAR_BYTES
-    + (RECORD_ID_CHARS + E164_CHARS + CLIENT_MESSAGE_ID_CHARS) * JSON_ASCII_BYTES
-    + JSON_FRAME_BYTES;
-/// Largest webhook body accepted. Twilio's largest is an incoming text: its `Body`, 1,600
-/// characters form-encoded as up to 4 UTF-8 bytes of `%XX` (12 bytes each, 19,200), beside
-/// ten `MediaUrl`s and a few kilobytes of other parameters.
-pub const MAX_WEBHOOK_BODY_BYTES: usize = 64 * 1024;
-/// The largest body any route takes: what the local server reads before it routes a request.
-pub const MAX_ANY_BODY_BYTES: usize = MAX_WEBHOOK_BODY_BYTES;
-const _: () = assert!(
-    MAX_ANY_BODY_BYTES >= MAX_APP_BODY_BYTES && MAX_ANY_BODY_BYTES >= MAX_SMS_SEND_BODY_BYTES
-);
-const _: () = assert!(
-    crate::sms::message::MAX_BODY_CHARS * JSON_CHAR_BYTES + 8 * 1024 <= MAX_WEBHOOK_BODY_BYTES
-);
-
+/// Which function serves a route, and which of its handlers answers it. Each function's own
+/// routes are an enum its `serve` matches exhaustively, so that a handler variant added here
+/// fails to compile until the function answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
+pub enum Handler {
     RegisterDevice,
     Heartbeat,
     UnregisterDevice,
     ListDevices,
     UserPhones,
-    /// The caller's events after a cursor (catch-up).
-    Events,
-    /// A ticket to open the realtime channel with.
-    EventsTicket,
-    /// Twilio: a call arrives on a number.
-    VoiceIncoming,
-    /// Twilio: the `<Dial action>` (and voicemail `<Record action>`) callback.
-    DialStatus,
-    /// Twilio: the TwiML App's Voice Request URL, when a softphone places a call.
-    VoiceOutgoing,
-    /// Twilio: call-progress callbacks of every dialled leg.
-    CallStatus,
-    /// Twilio: the number's fallback URL, when the incoming webhook failed.
-    VoiceFallback,
-    /// Twilio: a voicemail's recording is done.
-    RecordingStatus,
-    /// The caller's call history.
-    CallHistory,
-    /// The caller's seen mark in their call history.
-    CallsSeen,
-    /// A voicemail: played (GET) or deleted (DELETE).
+    Events(EventsRoute),
+    Sms(SmsRoute),
+    Calls(CallsRoute),
+    Webhook(WebhookRoute),
+}
+
+/// The realtime channel's app routes (the `events` function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventsRoute {
+    CatchUp,
+    Ticket,
+}
+
+/// The SMS inbox's app routes (the `sms` function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsRoute {
+    Conversations,
+    Messages,
+    Read,
+    Media,
+    Send,
+}
+
+/// The call history's app routes (the `calls` function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallsRoute {
+    History,
+    Seen,
     Voicemail,
+}
+
+/// Twilio's webhooks (the webhooks function): calls, then texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookRoute {
+    Voice(VoiceWebhook),
+    Sms(SmsWebhook),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoiceWebhook {
+    Incoming,
+    DialStatus,
+    Outgoing,
+    CallStatus,
+    Fallback,
+    RecordingStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsWebhook {
+    Incoming,
+    Status,
+    Fallback,
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// The app's sign-in JWT (`Authorization: Bearer`).
+    AppToken,
+    /// Twilio, by `X-Twilio-Signature`.
+    TwilioSignature,
+}
+
+/// The methods a route takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Methods {
+    Get,
+    Post,
+    /// A voicemail: played, or deleted.
+    GetOrDelete,
+    /// A webhook: POST, or GET when Twilio is configured so.
+    PostOrGet,
+}
+
+impl Methods {
+    /// The method the route is documented with.
+    pub fn primary(self) -> Method {
+        match self {
+            Self::Get | Self::GetOrDelete => Method::GET,
+            Self::Post | Self::PostOrGet => Method::POST,
+        }
+    }
+
+    pub fn accepts(self, method: &Method) -> bool {
+        match self {
+            Self::Get => method == Method::GET,
+            Self::Post => method == Method::POST,
+            Self::GetOrDelete => method == Method::GET || method == Method::DELETE,
+            Self::PostOrGet => method == Method::POST || method == Method::GET,
+        }
+    }
+
+    /// What a 405's `Allow` header says: exactly the methods [`Self::accepts`] takes.
+    pub fn allow(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::GetOrDelete => "GET, DELETE",
+            Self::PostOrGet => "GET, POST",
+        }
+    }
+}
+
+/// Configuration sections a route's function needs beyond the table and its [`Auth`]'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uses {
+    Nothing,
+    /// Twilio voice tokens (register-device).
+    VoiceTokens,
+    /// The realtime channel's tickets.
+    Realtime,
+    /// Twilio's REST API with the API key.
+    TwilioApi,
+}
+
+/// Everything the service knows about one route.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts {
+    pub path: &'static str,
+    pub methods: Methods,
+    /// Its name in the log line.
+    pub name: &'static str,
+    pub auth: Auth,
+    pub max_body_bytes: usize,
+    /// How many store requests the route sends at once (at most, in the common case): the
+    /// DynamoDB connections its function opens during init, so that its first request finds
+    /// one idle for each.
+    pub concurrent_store_calls: usize,
+    pub uses: Uses,
+    pub handler: Handler,
+}
+
+/// The route enum, [`Route::ALL`] and [`Route::facts`], from one list of `Variant => Facts`.
+macro_rules! routes {
+    ($($(#[$doc:meta])* $variant:ident => $facts:expr,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Route {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Route {
+            pub const ALL: [Route; [$(Route::$variant),*].len()] = [$(Route::$variant),*];
+
+            pub const fn facts(self) -> Facts {
+                match self {
+                    $(Self::$variant => $facts,)*
+                }
+            }
+        }
+    };
+}
+
+/// An app route: the app's JWT, a body up to [`MAX_APP_BODY_BYTES`], one store call at a time,
+/// nothing configured beyond app authentication unless the entry says so.
+const fn app(path: &'static str, methods: Methods, name: &'static str, handler: Handler) -> Facts {
+    Facts {
+        path,
+        methods,
+        name,
+        auth: Auth::AppToken,
+        max_body_bytes: MAX_APP_BODY_BYTES,
+        concurrent_store_calls: 1,
+        uses: Uses::Nothing,
+        handler,
+    }
+}
+
+/// One of Twilio's webhooks: signed, POST (or GET), a body up to [`MAX_WEBHOOK_BODY_BYTES`].
+const fn webhook(path: &'static str, name: &'static str, route: WebhookRoute) -> Facts {
+    Facts {
+        path,
+        methods: Methods::PostOrGet,
+        name,
+        auth: Auth::TwilioSignature,
+        max_body_bytes: MAX_WEBHOOK_BODY_BYTES,
+        concurrent_store_calls: 1,
+        uses: Uses::Nothing,
+        handler: Handler::Webhook(route),
+    }
+}
+
+impl Facts {
+    const fn with_body_limit(self, max_body_bytes: usize) -> Self {
+        Self {
+            max_body_bytes,
+            ..self
+        }
+    }
+
+    const fn with_store_calls(self, concurrent_store_calls: usize) -> Self {
+        Self {
+            concurrent_store_calls,
+            ..self
+        }
+    }
+
+    const fn using(self, uses: Uses) -> Self {
+        Self { uses, ..self }
+    }
+}
+
+// Store calls at once: register writes the device while it reads the directory; an outgoing
+// call reads the caller's profile and the destination's route together; an incoming group
+// call reads its members' presence together (two, a small group); a send reads the profile
+// and the conversation and claims its id together.
+use Methods::{Get, GetOrDelete, Post};
+
+routes! {
+    RegisterDevice => app("/phone/voice/register-device", Post, "register-device",
+        Handler::RegisterDevice)
+        .with_store_calls(2)
+        .using(Uses::VoiceTokens),
+    Heartbeat => app("/phone/voice/heartbeat", Post, "heartbeat", Handler::Heartbeat),
+    UnregisterDevice => app("/phone/voice/unregister-device", Post, "unregister-device",
+        Handler::UnregisterDevice),
+    ListDevices => app("/phone/voice/devices", Get, "list-devices", Handler::ListDevices),
+    UserPhones => app("/phone/user-phones", Get, "user-phones", Handler::UserPhones),
+    /// The caller's events after a cursor (catch-up).
+    Events => app("/phone/events", Get, "events", Handler::Events(EventsRoute::CatchUp)),
+    /// A ticket to open the realtime channel with.
+    EventsTicket => app("/phone/events/ticket", Post, "events-ticket",
+        Handler::Events(EventsRoute::Ticket))
+        .using(Uses::Realtime),
+    /// Twilio: a call arrives on a number.
+    VoiceIncoming => webhook("/phone/voice/incoming", "voice-incoming",
+        WebhookRoute::Voice(VoiceWebhook::Incoming))
+        .with_store_calls(2),
+    /// Twilio: the `<Dial action>` (and voicemail `<Record action>`) callback.
+    DialStatus => webhook("/phone/voice/dial-status", "dial-status",
+        WebhookRoute::Voice(VoiceWebhook::DialStatus))
+        .with_store_calls(2),
+    /// Twilio: the TwiML App's Voice Request URL, when a softphone places a call.
+    VoiceOutgoing => webhook("/phone/voice/outgoing", "voice-outgoing",
+        WebhookRoute::Voice(VoiceWebhook::Outgoing))
+        .with_store_calls(2),
+    /// Twilio: call-progress callbacks of every dialled leg.
+    CallStatus => webhook("/phone/voice/call-status", "call-status",
+        WebhookRoute::Voice(VoiceWebhook::CallStatus))
+        .with_store_calls(2),
+    /// Twilio: the number's fallback URL, when the incoming webhook failed.
+    VoiceFallback => webhook("/phone/voice/fallback", "voice-fallback",
+        WebhookRoute::Voice(VoiceWebhook::Fallback)),
+    /// Twilio: a voicemail's recording is done.
+    RecordingStatus => webhook("/phone/voice/recording-status", "recording-status",
+        WebhookRoute::Voice(VoiceWebhook::RecordingStatus))
+        .with_store_calls(2),
+    /// The caller's call history.
+    CallHistory => app("/phone/calls", Get, "call-history", Handler::Calls(CallsRoute::History))
+        .with_store_calls(2),
+    /// The caller's seen mark in their call history.
+    CallsSeen => app("/phone/calls/seen", Post, "calls-seen", Handler::Calls(CallsRoute::Seen)),
+    /// A voicemail: played (GET) or deleted (DELETE).
+    Voicemail => app(VOICEMAIL_PATH, GetOrDelete, "voicemail",
+        Handler::Calls(CallsRoute::Voicemail))
+        .with_store_calls(2)
+        .using(Uses::TwilioApi),
     /// The caller's SMS conversations.
-    SmsConversations,
+    SmsConversations => app("/phone/sms/conversations", Get, "sms-conversations",
+        Handler::Sms(SmsRoute::Conversations))
+        .with_store_calls(2),
     /// A conversation's messages.
-    SmsMessages,
+    SmsMessages => app("/phone/sms/messages", Get, "sms-messages", Handler::Sms(SmsRoute::Messages))
+        .with_store_calls(2),
     /// The caller's read mark in a conversation.
-    SmsRead,
+    SmsRead => app("/phone/sms/read", Post, "sms-read", Handler::Sms(SmsRoute::Read))
+        .with_store_calls(3),
     /// A received MMS's media file.
-    SmsMedia,
+    SmsMedia => app("/phone/sms/media", Get, "sms-media", Handler::Sms(SmsRoute::Media))
+        .with_store_calls(2)
+        .using(Uses::TwilioApi),
     /// A text from one of the caller's numbers.
-    SmsSend,
+    SmsSend => app("/phone/sms/send", Post, "sms-send", Handler::Sms(SmsRoute::Send))
+        .with_body_limit(MAX_SMS_SEND_BODY_BYTES)
+        .with_store_calls(3)
+        .using(Uses::TwilioApi),
     /// Twilio: a text arrives on a number.
-    SmsIncoming,
+    SmsIncoming => webhook("/phone/sms/incoming", "sms-incoming",
+        WebhookRoute::Sms(SmsWebhook::Incoming))
+        .with_store_calls(2),
     /// Twilio: a sent text's status callback.
-    SmsStatus,
+    SmsStatus => webhook("/phone/sms/status", "sms-status", WebhookRoute::Sms(SmsWebhook::Status))
+        .with_store_calls(2),
     /// Twilio: the number's SMS fallback URL, when the incoming webhook failed.
-    SmsFallback,
+    SmsFallback => webhook("/phone/sms/fallback", "sms-fallback",
+        WebhookRoute::Sms(SmsWebhook::Fallback)),
 }
 
 impl Route {
-    pub const ALL: [Route; 24] = [
-        Route::RegisterDevice,
-        Route::Heartbeat,
-        Route::UnregisterDevice,
-        Route::ListDevices,
-        Route::UserPhones,
-        Route::Events,
-        Route::EventsTicket,
-        Route::VoiceIncoming,
-        Route::DialStatus,
-        Route::VoiceOutgoing,
-        Route::CallStatus,
-        Route::VoiceFallback,
-        Route::SmsConversations,
-        Route::SmsMessages,
-        Route::SmsRead,
-        Route::SmsMedia,
-        Route::SmsSend,
-        Route::SmsIncoming,
-        Route::SmsStatus,
-        Route::SmsFallback,
-        Route::RecordingStatus,
-        Route::CallHistory,
-        Route::CallsSeen,
-        Route::Voicemail,
-    ];
     /// Twilio's webhooks: one function (the webhook Function URL) serves them all.
     pub const WEBHOOKS: [Route; 9] = [
         Route::VoiceIncoming,
@@ -169,147 +347,52 @@ impl Route {
     ];
 
     pub fn path(self) -> &'static str {
-        match self {
-            Self::RegisterDevice => "/phone/voice/register-device",
-            Self::Heartbeat => "/phone/voice/heartbeat",
-            Self::UnregisterDevice => "/phone/voice/unregister-device",
-            Self::ListDevices => "/phone/voice/devices",
-            Self::UserPhones => "/phone/user-phones",
-            Self::Events => "/phone/events",
-            Self::EventsTicket => "/phone/events/ticket",
-            Self::VoiceIncoming => "/phone/voice/incoming",
-            Self::DialStatus => "/phone/voice/dial-status",
-            Self::VoiceOutgoing => "/phone/voice/outgoing",
-            Self::CallStatus => "/phone/voice/call-status",
-            Self::VoiceFallback => "/phone/voice/fallback",
-            Self::RecordingStatus => "/phone/voice/recording-status",
-            Self::CallHistory => "/phone/calls",
-            Self::CallsSeen => "/phone/calls/seen",
-            Self::Voicemail => VOICEMAIL_PATH,
-            Self::SmsConversations => "/phone/sms/conversations",
-            Self::SmsMessages => "/phone/sms/messages",
-            Self::SmsRead => "/phone/sms/read",
-            Self::SmsMedia => "/phone/sms/media",
-            Self::SmsSend => "/phone/sms/send",
-            Self::SmsIncoming => "/phone/sms/incoming",
-            Self::SmsStatus => "/phone/sms/status",
-            Self::SmsFallback => "/phone/sms/fallback",
-        }
+        self.facts().path
     }
 
     pub fn method(self) -> Method {
-        match self {
-            Self::ListDevices
-            | Self::UserPhones
-            | Self::Events
-            | Self::SmsConversations
-            | Self::SmsMessages
-            | Self::SmsMedia
-            | Self::CallHistory
-            | Self::Voicemail => Method::GET,
-            _ => Method::POST,
-        }
+        self.facts().methods.primary()
+    }
+
+    pub fn name(self) -> &'static str {
+        self.facts().name
+    }
+
+    pub fn handler(self) -> Handler {
+        self.facts().handler
     }
 
     pub fn is_webhook(self) -> bool {
-        Self::WEBHOOKS.contains(&self)
+        self.facts().auth == Auth::TwilioSignature
     }
 
-    pub fn is_sms_webhook(self) -> bool {
-        matches!(
-            self,
-            Self::SmsIncoming | Self::SmsStatus | Self::SmsFallback
-        )
-    }
-
-    /// Twilio may be configured to call webhooks with GET; a voicemail is also deleted; other
-    /// app routes take one method.
     pub(super) fn accepts(self, method: &Method) -> bool {
-        *method == self.method()
-            || (self.is_webhook() && *method == Method::GET)
-            || (self == Self::Voicemail && *method == Method::DELETE)
+        self.facts().methods.accepts(method)
     }
 
     /// What a 405's `Allow` header says: exactly the methods [`Self::accepts`] takes.
     pub fn allow(self) -> &'static str {
-        match (self.is_webhook(), self.method()) {
-            _ if self == Self::Voicemail => "GET, DELETE",
-            (true, _) => "GET, POST",
-            (false, m) if m == Method::GET => "GET",
-            (false, _) => "POST",
-        }
+        self.facts().methods.allow()
     }
 
     pub(super) fn max_body_bytes(self) -> usize {
-        match self {
-            _ if self.is_webhook() => MAX_WEBHOOK_BODY_BYTES,
-            Self::SmsSend => MAX_SMS_SEND_BODY_BYTES,
-            _ => MAX_APP_BODY_BYTES,
-        }
+        self.facts().max_body_bytes
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::RegisterDevice => "register-device",
-            Self::Heartbeat => "heartbeat",
-            Self::UnregisterDevice => "unregister-device",
-            Self::ListDevices => "list-devices",
-            Self::UserPhones => "user-phones",
-            Self::Events => "events",
-            Self::EventsTicket => "events-ticket",
-            Self::VoiceIncoming => "voice-incoming",
-            Self::DialStatus => "dial-status",
-            Self::VoiceOutgoing => "voice-outgoing",
-            Self::CallStatus => "call-status",
-            Self::VoiceFallback => "voice-fallback",
-            Self::RecordingStatus => "recording-status",
-            Self::CallHistory => "call-history",
-            Self::CallsSeen => "calls-seen",
-            Self::Voicemail => "voicemail",
-            Self::SmsConversations => "sms-conversations",
-            Self::SmsMessages => "sms-messages",
-            Self::SmsRead => "sms-read",
-            Self::SmsMedia => "sms-media",
-            Self::SmsSend => "sms-send",
-            Self::SmsIncoming => "sms-incoming",
-            Self::SmsStatus => "sms-status",
-            Self::SmsFallback => "sms-fallback",
-        }
-    }
-
-    /// How many store requests the route sends at once (at most, in the common case): the
-    /// DynamoDB connections its function opens during init, so that its first request finds
-    /// one idle for each. Register writes the device while it reads the directory; an
-    /// outgoing call reads the caller's profile and the destination's route together; an
-    /// incoming group call reads its members' presence together (two, a small group); a
-    /// send reads the profile and the conversation and claims its id together.
     pub fn concurrent_store_calls(self) -> usize {
-        match self {
-            Self::SmsSend | Self::SmsRead => 3,
-            Self::CallStatus | Self::DialStatus | Self::RecordingStatus => 2,
-            Self::RegisterDevice
-            | Self::VoiceIncoming
-            | Self::VoiceOutgoing
-            | Self::SmsIncoming
-            | Self::SmsStatus
-            | Self::SmsConversations
-            | Self::SmsMessages
-            | Self::SmsMedia
-            | Self::CallHistory
-            | Self::Voicemail => 2,
-            _ => 1,
-        }
+        self.facts().concurrent_store_calls
     }
 
     /// The configuration sections this route's binary must have.
     pub fn needs(self) -> Needs {
+        let facts = self.facts();
         Needs {
-            app_auth: !self.is_webhook(),
-            voice_tokens: self == Self::RegisterDevice,
-            webhooks: self.is_webhook(),
-            realtime: self == Self::EventsTicket,
+            app_auth: facts.auth == Auth::AppToken,
+            voice_tokens: facts.uses == Uses::VoiceTokens,
+            webhooks: facts.auth == Auth::TwilioSignature,
+            realtime: facts.uses == Uses::Realtime,
             push: false,
-            twilio_api: matches!(self, Self::SmsSend | Self::SmsMedia | Self::Voicemail),
+            twilio_api: facts.uses == Uses::TwilioApi,
             table: true,
         }
     }
@@ -342,5 +425,48 @@ impl Route {
             .map(|r| r.concurrent_store_calls())
             .max()
             .unwrap_or(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The functions' route lists name exactly the routes whose handler is theirs.
+    #[test]
+    fn each_functions_route_list_is_its_handlers_routes() {
+        let of = |pick: fn(Handler) -> bool| -> Vec<Route> {
+            Route::ALL
+                .into_iter()
+                .filter(|r| pick(r.handler()))
+                .collect()
+        };
+        assert_eq!(
+            Route::WEBHOOKS.to_vec(),
+            of(|h| matches!(h, Handler::Webhook(_)))
+        );
+        assert_eq!(Route::SMS.to_vec(), of(|h| matches!(h, Handler::Sms(_))));
+        assert_eq!(
+            Route::CALLS.to_vec(),
+            of(|h| matches!(h, Handler::Calls(_)))
+        );
+        for route in Route::ALL {
+            assert_eq!(
+                route.is_webhook(),
+                Route::WEBHOOKS.contains(&route),
+                "{route:?}"
+            );
+        }
+    }
+
+    /// Each path is one route's, and each route finds itself by its path.
+    #[test]
+    fn every_route_is_found_by_its_path() {
+        for route in Route::ALL {
+            let path = route
+                .path()
+                .replace("{recordingSid}", "RE0123456789abcdef0123456789abcdef");
+            assert_eq!(Route::for_path(&path), Some(route), "{path}");
+        }
     }
 }

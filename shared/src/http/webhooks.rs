@@ -6,10 +6,12 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use tokio::time::Instant;
 
+use super::routes::{SmsWebhook, VoiceWebhook, WebhookRoute};
 use super::{ApiError, LogNote, Request, RequestMeta, Response, Route};
 use crate::app::{Core, StartupError};
 use crate::config::{Config, ExposeSecret, WebhookConfig};
 use crate::domain::CallSid;
+use crate::headers::{HeaderName, TWILIO_SIGNATURE, X_FORWARDED_PROTO};
 use crate::history::HistoryRef;
 use crate::inbox::webhook::{self, Params, Reply, SmsContext};
 use crate::outbound::Outbound;
@@ -18,8 +20,6 @@ use crate::secrets::Rotating;
 use crate::store::rates::{Budget, RateKind};
 use crate::twilio::signature::SignatureKeys;
 use crate::twilio::twiml::Twiml;
-
-pub const SIGNATURE_HEADER: &str = "x-twilio-signature";
 
 /// What the webhooks borrow: built at start-up only where the configuration has the webhook
 /// section, so no request finds it missing.
@@ -78,7 +78,7 @@ impl Webhooks {
     }
 
     /// One webhook on `route`: verified, then answered with TwiML.
-    pub async fn dispatch(&self, route: Route, request: &Request) -> Response {
+    pub async fn dispatch(&self, route: WebhookRoute, request: &Request) -> Response {
         let started = Instant::now();
         let url = public_url(request, self.config.public_base_url.as_deref());
         let keys = self.keys.get();
@@ -86,16 +86,17 @@ impl Webhooks {
             Ok(params) => params,
             Err(refusal) => return refusal.response(),
         };
-        if route.is_sms_webhook() {
-            return self.sms(route, &form, started).await;
-        }
+        let route = match route {
+            WebhookRoute::Sms(route) => return self.sms(route, &form, started).await,
+            WebhookRoute::Voice(route) => route,
+        };
         let call = CallParams {
             form,
             query: form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
                 .into_owned()
                 .collect(),
         };
-        if route == Route::VoiceOutgoing
+        if route == VoiceWebhook::Outgoing
             && let Err(refusal) = check_application(&self.config, &call)
         {
             return refusal.response();
@@ -111,18 +112,18 @@ impl Webhooks {
         let callbacks = callbacks(&url, history, parties);
         let ctx = self.context(&callbacks, started + self.config.deadline);
         let decision = match route {
-            Route::DialStatus => routing::dial_status(&ctx, &call).await,
-            Route::VoiceOutgoing => routing::outgoing(&ctx, &call).await,
-            Route::CallStatus => routing::call_status(&ctx, &call).await,
-            Route::VoiceFallback => routing::primary_failed(&ctx, &call),
-            Route::RecordingStatus => {
+            VoiceWebhook::Incoming => routing::incoming(&ctx, &call).await,
+            VoiceWebhook::DialStatus => routing::dial_status(&ctx, &call).await,
+            VoiceWebhook::Outgoing => routing::outgoing(&ctx, &call).await,
+            VoiceWebhook::CallStatus => routing::call_status(&ctx, &call).await,
+            VoiceWebhook::Fallback => routing::primary_failed(&ctx, &call),
+            VoiceWebhook::RecordingStatus => {
                 let forwarder = routing::recording::Forwarder {
                     http: &self.forward_http,
                     key: keys.primary(),
                 };
                 routing::recording_status(&ctx, &call, &forwarder).await
             }
-            _ => routing::incoming(&ctx, &call).await,
         };
         twiml_response(decision, call_sid)
     }
@@ -130,7 +131,12 @@ impl Webhooks {
 
 impl Webhooks {
     /// One SMS webhook, its signature checked.
-    async fn sms(&self, route: Route, form: &[(String, String)], started: Instant) -> Response {
+    async fn sms(
+        &self,
+        route: SmsWebhook,
+        form: &[(String, String)],
+        started: Instant,
+    ) -> Response {
         let ctx = SmsContext {
             directory: self.core.directory.as_ref(),
             presence: self.core.presence.as_ref(),
@@ -142,9 +148,9 @@ impl Webhooks {
         };
         let params = Params(form);
         let answer = match route {
-            Route::SmsStatus => webhook::status(&ctx, &params).await,
-            Route::SmsFallback => webhook::fallback(&ctx, &params),
-            _ => webhook::incoming(&ctx, &params).await,
+            SmsWebhook::Incoming => webhook::incoming(&ctx, &params).await,
+            SmsWebhook::Status => webhook::status(&ctx, &params).await,
+            SmsWebhook::Fallback => webhook::fallback(&ctx, &params),
         };
         let mut response = match answer.reply {
             Reply::Twiml(twiml) => twiml_body(StatusCode::OK, &twiml),
@@ -209,7 +215,7 @@ fn verify(
 ) -> Result<Vec<(String, String)>, ApiError> {
     let Some(signature) = request
         .headers()
-        .get(SIGNATURE_HEADER)
+        .get(TWILIO_SIGNATURE)
         .and_then(|v| v.to_str().ok())
     else {
         return Err(ApiError::MissingSignature);
@@ -243,7 +249,7 @@ fn verify(
     Ok(params)
 }
 
-fn first_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn first_header(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
     let value = headers.get(name)?.to_str().ok()?;
     value
         .split(',')
@@ -272,10 +278,10 @@ pub fn public_url(request: &Request, public_base_url: Option<&str>) -> String {
         Some(base) => base.trim_end_matches('/').to_owned(),
         None => {
             let headers = request.headers();
-            let scheme = first_header(headers, "x-forwarded-proto")
+            let scheme = first_header(headers, X_FORWARDED_PROTO)
                 .or_else(|| request.uri().scheme_str())
                 .unwrap_or("http");
-            let host = first_header(headers, "host")
+            let host = first_header(headers, header::HOST)
                 .or_else(|| request.uri().authority().map(|a| a.as_str()))
                 .unwrap_or("localhost");
             // execute-api URLs of a named stage carry it (`/prod/...`); rawPath may or may
@@ -298,8 +304,9 @@ pub fn public_url(request: &Request, public_base_url: Option<&str>) -> String {
 /// Callback URLs next to the current one: `…/incoming` → `…/dial-status`, `…/call-status`,
 /// `…/recording-status`, with the call's history reference when this webhook's URL carries
 /// one (a callback reporting on a call this service routed). `public_url` passed the signature
-/// check, so these are under the URL Twilio signed, whatever headers built it.
-fn callbacks(
+/// check, so these are under the URL Twilio signed, whatever headers built it (the local
+/// server's call simulation passes the incoming webhook's URL at its own address).
+pub fn callbacks(
     public_url: &str,
     history: Option<HistoryRef>,
     parties: Option<(String, String)>,

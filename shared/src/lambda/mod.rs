@@ -40,7 +40,7 @@ pub async fn run<E: Endpoint>() -> Result<(), Error> {
 
 /// One event for `endpoint`: its only route, or the one of its routes the path names.
 pub async fn invoke<E: Endpoint>(endpoint: &E, request: http::Request) -> http::Response {
-    match pick(E::ROUTES, &request) {
+    match pick(|r| E::route(r.handler()).is_some(), &request) {
         Some(route) => http::handle(endpoint, route, request).await,
         None => http::not_found(request.uri().path()),
     }
@@ -54,17 +54,18 @@ pub async fn serve_one(
     routes: &[Route],
     request: http::Request,
 ) -> http::Response {
-    match pick(routes, &request) {
+    match pick(|r| routes.contains(r), &request) {
         Some(route) => http::handle(app, route, request).await,
         None => http::not_found(request.uri().path()),
     }
 }
 
-/// The only route, or the one of `routes` the path names.
-fn pick(routes: &[Route], request: &http::Request) -> Option<Route> {
-    match routes {
-        [only] => Some(*only),
-        _ => Route::for_path(request.uri().path()).filter(|r| routes.contains(r)),
+/// The only route `serves`, or the one of them the path names.
+fn pick(serves: impl Fn(&Route) -> bool, request: &http::Request) -> Option<Route> {
+    let mut served = Route::ALL.into_iter().filter(&serves);
+    match (served.next(), served.next()) {
+        (Some(only), None) => Some(only),
+        _ => Route::for_path(request.uri().path()).filter(serves),
     }
 }
 
@@ -76,7 +77,7 @@ pub async fn endpoint_from_env<E: Endpoint>() -> Result<E, StartupError> {
     let env: Env = Arc::new(|name: &str| std::env::var(name).ok());
     let needs = Needs {
         table: true,
-        ..Route::needs_of(E::ROUTES)
+        ..Route::needs_of(&E::routes())
     };
     let sdk = lambda_sdk_config();
     let client = aws_sdk_dynamodb::Client::new(&sdk);
@@ -95,7 +96,7 @@ pub async fn endpoint_from_env<E: Endpoint>() -> Result<E, StartupError> {
         endpoint.warm().await;
         Ok::<_, StartupError>(endpoint)
     };
-    let connections = Route::concurrent_store_calls_of(E::ROUTES);
+    let connections = Route::concurrent_store_calls_of(&E::routes());
     let warm = async {
         warm_up(&client, &table, connections).await;
         Ok(())
@@ -248,14 +249,14 @@ mod tests {
 
     #[tokio::test]
     async fn each_endpoint_serves_only_its_routes() {
-        use crate::http::endpoints::{Heartbeat, ListDevices, VoiceWebhooks};
+        use crate::http::endpoints::{Heartbeat, ListDevices, Webhooks};
         let env = crate::local::with_dev_defaults(|_| None);
         let config = Config::from_env(&env, Route::needs_of(&Route::ALL)).unwrap();
         let store = Arc::new(crate::store::memory::MemoryStore::new());
         let core = Core::new(config.presence, Stores::of(store));
         let heartbeat = Heartbeat::build(core.clone(), &config).unwrap();
         let list = ListDevices::build(core.clone(), &config).unwrap();
-        let webhooks = VoiceWebhooks::build(core, &config).unwrap();
+        let webhooks = Webhooks::build(core, &config).unwrap();
         let status = |response: http::Response| response.status();
         // A one-route function serves its route at whatever path the gateway forwards.
         let answer = invoke(&heartbeat, request("POST", "/stage/phone/voice/heartbeat")).await;

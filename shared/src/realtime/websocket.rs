@@ -16,6 +16,7 @@ use lambda_http::http::HeaderValue;
 use super::protocol::{self, SUBPROTOCOL};
 use super::{TicketError, Tickets};
 use crate::clock::Clock;
+use crate::headers::SEC_WEBSOCKET_PROTOCOL;
 use crate::secrets::Rotating;
 use crate::store::{CONNECTION_MAX_SECONDS, Connected, Connection, EventStore, PresenceStore};
 
@@ -79,7 +80,7 @@ impl Gateway {
     ) -> (ApiGatewayProxyResponse, Outcome) {
         let offered = event
             .headers
-            .get("sec-websocket-protocol")
+            .get(SEC_WEBSOCKET_PROTOCOL)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         let Some(ticket) = protocol::offered_ticket(offered) else {
@@ -131,7 +132,7 @@ impl Gateway {
         }
         let mut answer = response(200, None);
         answer.headers.insert(
-            "sec-websocket-protocol",
+            SEC_WEBSOCKET_PROTOCOL,
             HeaderValue::from_static(SUBPROTOCOL),
         );
         (answer, outcome(200, "connected", None))

@@ -12,8 +12,7 @@ use futures::future::{join, join_all};
 use tokio::time::timeout_at;
 
 use super::history;
-use super::incoming::noted;
-use super::{CallParams, Context, Decision, Outcome};
+use super::{CallParams, Context, Decision, Outcome, noted};
 use crate::domain::{CallSid, Identity, OrgId, UserKey};
 use crate::history::{AnsweredBy, Fact};
 use crate::store::{CallEvent, CallProgress, PresenceKey};

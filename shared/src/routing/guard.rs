@@ -5,8 +5,7 @@
 
 use tokio::time::timeout_at;
 
-use super::incoming::{deadline_passed, store_failed};
-use super::{Context, Decision, Outcome};
+use super::{Context, Decision, Outcome, deadline_passed, store_failed};
 use crate::destinations::{Occasion, Refusal};
 use crate::directory::UserProfile;
 use crate::domain::{E164, Identity};

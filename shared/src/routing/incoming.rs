@@ -10,11 +10,10 @@ use super::fallback::{NOT_IN_SERVICE, fallback};
 use super::history;
 use super::outgoing;
 use super::ring::{number_plan, ring};
-use super::{CallParams, Context, Decision, Outcome};
+use super::{CallParams, Context, Decision, Outcome, deadline_passed, noted, store_failed};
 use crate::directory::NumberRoute;
 use crate::domain::E164;
 use crate::history::{Direction, Fact, HistoryRef};
-use crate::store::StoreError;
 use crate::twilio::twiml::Twiml;
 
 /// Find the number's route within the deadline; `Err` is a finished decision (fallback).
@@ -54,19 +53,6 @@ fn unknown_number(number: &E164) -> Decision {
     )
 }
 
-pub(super) fn store_failed(twiml: Twiml, what: &str, err: &StoreError) -> Decision {
-    Decision::new(twiml, Outcome::Fallback, Some(format!("{what}: {err}"))).degraded()
-}
-
-pub(super) fn deadline_passed(twiml: Twiml, what: &str) -> Decision {
-    Decision::new(
-        twiml,
-        Outcome::Fallback,
-        Some(format!("{what}: deadline passed")),
-    )
-    .degraded()
-}
-
 /// `POST /phone/voice/incoming`: ring the live, free devices of the number's users, or fall
 /// back. A call nobody could be rung for is a missed call in their history at once (the one
 /// write round this path adds); a call that rings is recorded by its callbacks.
@@ -99,14 +85,6 @@ pub async fn incoming(ctx: &Context<'_>, params: &CallParams) -> Decision {
 }
 
 /// A decision whose history could not be recorded: said in its log line.
-pub(super) fn noted(mut decision: Decision, failed: String) -> Decision {
-    decision.reason = Some(match decision.reason.take() {
-        Some(reason) => format!("{reason}; {failed}"),
-        None => failed,
-    });
-    decision.degraded()
-}
-
 fn hangup(reason: &str) -> Decision {
     Decision::new(
         Twiml::new().hangup(),

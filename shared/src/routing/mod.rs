@@ -26,10 +26,10 @@ mod tests;
 
 use tokio::time::Instant;
 
-use crate::domain::IdentityStyle;
+use crate::domain::{Identity, IdentityStyle};
 use crate::history::MissedReason;
 use crate::store::rates::Budget;
-use crate::store::{DirectoryStore, HistoryStore, PresenceStore};
+use crate::store::{DirectoryStore, HistoryStore, PresenceStore, StoreError};
 use crate::twilio::twiml::Twiml;
 
 pub use call_status::call_status;
@@ -129,6 +129,8 @@ pub struct Decision {
     pub degraded: bool,
     /// Live users not rung because they were on a call.
     pub skipped_busy: usize,
+    /// The identities a `<Dial>` rings, in its order; none when nobody is rung.
+    pub rung: Vec<Identity>,
     /// Nobody could be rung, and why (not a store failure): a missed call.
     pub unrung: Option<MissedReason>,
 }
@@ -143,6 +145,30 @@ impl Context<'_> {
     }
 }
 
+/// The fallback `twiml`, because the store failed reading `what`.
+pub(crate) fn store_failed(twiml: Twiml, what: &str, err: &StoreError) -> Decision {
+    Decision::new(twiml, Outcome::Fallback, Some(format!("{what}: {err}"))).degraded()
+}
+
+/// The fallback `twiml`, because the store had not answered `what` by the deadline.
+pub(crate) fn deadline_passed(twiml: Twiml, what: &str) -> Decision {
+    Decision::new(
+        twiml,
+        Outcome::Fallback,
+        Some(format!("{what}: deadline passed")),
+    )
+    .degraded()
+}
+
+/// `decision`, noting a write that `failed` after it was made.
+pub(crate) fn noted(mut decision: Decision, failed: String) -> Decision {
+    decision.reason = Some(match decision.reason.take() {
+        Some(reason) => format!("{reason}; {failed}"),
+        None => failed,
+    });
+    decision.degraded()
+}
+
 impl Decision {
     pub fn new(twiml: Twiml, outcome: Outcome, reason: impl Into<Option<String>>) -> Self {
         Self {
@@ -151,6 +177,7 @@ impl Decision {
             reason: reason.into(),
             degraded: false,
             skipped_busy: 0,
+            rung: Vec::new(),
             unrung: None,
         }
     }

@@ -17,9 +17,10 @@ use tokio::time::timeout_at;
 use super::fallback::voicemail_twiml;
 use super::guard;
 use super::history;
-use super::incoming::{deadline_passed, noted, store_failed};
 use super::ring::{RingPlan, number_plan, ring};
-use super::{CallParams, Callbacks, Context, Decision, Outcome};
+use super::{
+    CallParams, Callbacks, Context, Decision, Outcome, deadline_passed, noted, store_failed,
+};
 use crate::directory::{
     AssignedPhone, AssignmentKind, DEFAULT_RING_TIMEOUT_SECONDS, NumberRoute, UserProfile, WhenBusy,
 };

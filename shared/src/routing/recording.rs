@@ -12,10 +12,10 @@ use futures::future::join;
 use tokio::time::timeout_at;
 
 use super::history;
-use super::incoming::noted;
-use super::{CallParams, Context, Decision, Outcome};
+use super::{CallParams, Context, Decision, Outcome, noted};
 use crate::directory::{Fallback, NumberRoute, UserProfile};
 use crate::domain::UserKey;
+use crate::headers::{CONTENT_TYPE, TWILIO_SIGNATURE};
 use crate::history::{Direction, Fact};
 use crate::outbound::Outbound;
 use crate::store::history::VoicemailRef;
@@ -67,8 +67,8 @@ async fn forward(forwarder: &Forwarder<'_>, url: &str, params: &CallParams) -> O
         .extend_pairs(&params.form)
         .finish();
     let request = http::Request::post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-twilio-signature", forwarder.key.sign(url, &params.form))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(TWILIO_SIGNATURE, forwarder.key.sign(url, &params.form))
         .body(Bytes::from(body))
         .ok()?;
     match forwarder.http.send(request, 64 * 1024).await {

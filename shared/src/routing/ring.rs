@@ -6,8 +6,7 @@ use futures::future::join_all;
 use tokio::time::timeout_at;
 
 use super::fallback::fallback;
-use super::incoming::deadline_passed;
-use super::{Callbacks, Context, Decision, Outcome};
+use super::{Callbacks, Context, Decision, Outcome, deadline_passed};
 use crate::directory::{Assignment, DEFAULT_RING_TIMEOUT_SECONDS, NumberRoute, WhenBusy};
 use crate::domain::{Capability, Email, Identity, OrgId};
 use crate::history::MissedReason;
@@ -160,6 +159,7 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
     Decision {
         degraded,
         skipped_busy,
+        rung: ringing.into_iter().map(|c| c.identity).collect(),
         ..Decision::new(Twiml::new().dial(&dial), Outcome::Dial, failure_note)
     }
 }

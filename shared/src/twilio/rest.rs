@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::config::Config;
 pub use crate::config::RestConfig;
 use crate::domain::{MediaSid, MessageSid, RecordingSid};
+use crate::headers::{ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use crate::outbound::{Answer, Outbound, OutboundError};
 use crate::secrets::{Rotating, Secrets};
 
@@ -179,7 +180,7 @@ impl TwilioRest {
             .method(method)
             .uri(url)
             .header(http::header::AUTHORIZATION, self.basic_auth())
-            .header(http::header::ACCEPT, "application/json");
+            .header(ACCEPT, "application/json");
         if form.is_some() {
             builder = builder.header(
                 http::header::CONTENT_TYPE,
@@ -339,7 +340,7 @@ impl TwilioRest {
                 break;
             }
             let location = answer
-                .header("location")
+                .header(LOCATION)
                 .ok_or_else(|| RestError::Malformed("redirect without Location".into()))?;
             let next = self.redirect_target(url, location)?;
             let request = http::Request::get(next.as_str())
@@ -351,7 +352,7 @@ impl TwilioRest {
             return Err(error_of(&answer));
         }
         let content_type = answer
-            .header("content-type")
+            .header(CONTENT_TYPE)
             .unwrap_or("application/octet-stream")
             .to_owned();
         Ok(Download {
@@ -405,7 +406,7 @@ fn error_of(answer: &Answer) -> RestError {
         .unwrap_or_else(|| format!("HTTP {}", answer.status));
     if answer.status == 429 || answer.status >= 500 {
         return RestError::Unavailable {
-            retry_after_seconds: answer.header("retry-after").and_then(|v| v.parse().ok()),
+            retry_after_seconds: answer.header(RETRY_AFTER).and_then(|v| v.parse().ok()),
             cause: format!("HTTP {}: {message}", answer.status),
         };
     }

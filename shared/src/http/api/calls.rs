@@ -10,7 +10,7 @@ use serde_json::json;
 use super::body::{body_object, string_field};
 use super::query::{limit, param, query};
 use super::sms::{profile, rest_failure};
-use super::{Answer, Api, key};
+use super::{Answer, key};
 use crate::domain::{CallSid, Caller, FieldError, RecordingSid};
 use crate::events::EventKind;
 use crate::history::{AnsweredBy, Direction, Entry, Outcome, Voicemail};
@@ -18,6 +18,7 @@ use crate::http::routes::voicemail_sid;
 use crate::http::{ApiError, Request, Response, json_response};
 use crate::store::history::{SeenMark, VoicemailRef, position};
 use crate::store::messages::Notice;
+use crate::store::{DirectoryStore, HistoryStore};
 use crate::twilio::rest::{RestError, TwilioRest};
 
 pub const DEFAULT_LIMIT: usize = 50;
@@ -75,7 +76,12 @@ fn view<'a>(entry: &'a Entry, seen: bool) -> CallView<'a> {
 /// `GET /phone/calls?before=<cursor>&limit=<n>`: newest first, in one read (the page and the
 /// seen mark together). `unseenMissed` counts the missed calls and voicemails to the caller in
 /// this page that are newer than their seen mark.
-pub async fn history(api: &Api, caller: &Caller, request: &Request) -> Answer {
+pub async fn history(
+    history: &dyn HistoryStore,
+    now_ms: i64,
+    caller: &Caller,
+    request: &Request,
+) -> Answer {
     let params = query(request);
     let limit = limit(&params, DEFAULT_LIMIT, MAX_LIMIT)?;
     let before = match param(&params, "before") {
@@ -85,10 +91,7 @@ pub async fn history(api: &Api, caller: &Caller, request: &Request) -> Answer {
             return Err(FieldError::new("before", "must be a cursor this service returned").into());
         }
     };
-    let now_ms = api.core.now_ms();
-    let page = api
-        .core
-        .history
+    let page = history
         .history(&key(caller), before.as_deref(), limit, now_ms)
         .await?;
     let seen_up_to = page.seen_up_to.as_deref().unwrap_or("");
@@ -126,18 +129,22 @@ fn is_position(raw: &str) -> bool {
 /// `POST /phone/calls/seen {"upTo": "<CallSid>"}`: the caller has seen their history up to
 /// that call (never back); their other devices hear `calls.seen`. A call of someone else's
 /// history gets the same answer as one that never was, so nothing about it is confirmed.
-pub async fn seen(api: &Api, caller: &Caller, request: &Request) -> Answer {
+pub async fn seen(
+    history: &dyn HistoryStore,
+    now_ms: i64,
+    caller: &Caller,
+    request: &Request,
+) -> Answer {
     let body = body_object(request)?;
     let up_to = string_field(&body, "upTo")?
         .filter(|v| !v.is_empty())
         .ok_or_else(|| FieldError::new("upTo", "is required (a callSid)"))?;
     let up_to = CallSid::parse_field(up_to, "upTo")?;
     let not_yours = || FieldError::new("upTo", "is no call of your history").into();
-    let started = api.core.history.call_started(up_to.as_str()).await?;
+    let started = history.call_started(up_to.as_str()).await?;
     let Some((_, started_at)) = started.filter(|(org, _)| *org == caller.org) else {
         return Err(not_yours());
     };
-    let now_ms = api.core.now_ms();
     let user = key(caller);
     let notice = Notice {
         kind: EventKind::CallsSeen,
@@ -145,9 +152,7 @@ pub async fn seen(api: &Api, caller: &Caller, request: &Request) -> Answer {
         at: now_ms,
         to: vec![user.clone()],
     };
-    let mark = api
-        .core
-        .history
+    let mark = history
         .mark_seen(&user, &position(started_at, up_to.as_str()), &notice)
         .await?;
     match mark {
@@ -166,20 +171,19 @@ fn not_found() -> ApiError {
 /// The voicemail the path names, and its SID, if the caller may have it: a user of the number
 /// it was left on (as the directory says now), or the colleague it was for.
 async fn allowed_voicemail(
-    api: &Api,
+    history: &dyn HistoryStore,
+    directory: &dyn DirectoryStore,
+    now_ms: i64,
     caller: &Caller,
     request: &Request,
 ) -> Result<(RecordingSid, VoicemailRef), ApiError> {
     let sid = voicemail_sid(request.uri().path()).unwrap_or_default();
     let sid = RecordingSid::parse_field(sid, "recordingSid")?;
-    let (profile, voicemail) = join(
-        profile(api, caller),
-        api.core.history.voicemail(sid.as_str()),
-    )
-    .await;
+    let (profile, voicemail) =
+        join(profile(directory, caller), history.voicemail(sid.as_str())).await;
     let (profile, voicemail) = (profile?, voicemail?);
     // Past the retention it is gone, whether or not DynamoDB's TTL has deleted it yet.
-    let now_s = api.core.now_ms().div_euclid(1000);
+    let now_s = now_ms.div_euclid(1000);
     let voicemail = voicemail
         .filter(|vm| vm.org == caller.org && vm.expires_at > now_s)
         .ok_or_else(not_found)?;
@@ -200,21 +204,25 @@ async fn allowed_voicemail(
 /// `GET /phone/voicemail/{recordingSid}` (`?format=wav` for WAV) streams the recording,
 /// fetched from Twilio with the API key; `DELETE` deletes it at Twilio and takes it off every
 /// entry that shows it.
-pub async fn voicemail(api: &Api, rest: &TwilioRest, caller: &Caller, request: &Request) -> Answer {
-    let (sid, voicemail) = allowed_voicemail(api, caller, request).await?;
+pub async fn voicemail(
+    history: &dyn HistoryStore,
+    directory: &dyn DirectoryStore,
+    now_ms: i64,
+    rest: &TwilioRest,
+    caller: &Caller,
+    request: &Request,
+) -> Answer {
+    let (sid, voicemail) = allowed_voicemail(history, directory, now_ms, caller, request).await?;
     if request.method() == http::Method::DELETE {
         rest.delete_recording(&sid).await.map_err(rest_failure)?;
         // Every device of everyone it was for drops it at once.
         let notice = Notice {
             kind: EventKind::VoicemailDeleted,
             data: json!({ "callSid": voicemail.call_sid, "recordingSid": voicemail.recording_sid }),
-            at: api.core.now_ms(),
+            at: now_ms,
             to: voicemail.users.clone(),
         };
-        api.core
-            .history
-            .remove_voicemail(&voicemail, &notice)
-            .await?;
+        history.remove_voicemail(&voicemail, &notice).await?;
         let body = json!({ "recordingSid": voicemail.recording_sid, "deleted": true });
         return Ok(json_response(StatusCode::OK, &body));
     }

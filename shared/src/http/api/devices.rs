@@ -8,7 +8,7 @@ use super::body::{
     bool_field, capabilities, device_body, platform, source_ip, string_field, twilio_state,
     user_agent,
 };
-use super::{Answer, Api, key};
+use super::{Answer, key};
 use crate::config::PresenceSettings;
 use crate::directory::AssignedPhone;
 use crate::domain::{
@@ -17,8 +17,8 @@ use crate::domain::{
 };
 use crate::http::{ApiError, Request, json_response};
 use crate::store::{
-    DeviceRecord, DeviceTtls, HeartbeatOutcome, HeartbeatUpdate, RegisterOutcome, Registration,
-    StoreError, Unregistration,
+    DeviceRecord, DeviceTtls, DirectoryStore, HeartbeatOutcome, HeartbeatUpdate, PresenceStore,
+    RegisterOutcome, Registration, StoreError, Unregistration,
 };
 use crate::twilio::token::VoiceTokenMinter;
 
@@ -116,7 +116,10 @@ struct UserPhonesResponse<'a> {
 }
 
 pub async fn register_device(
-    app: &Api,
+    presence: &dyn PresenceStore,
+    directory: &dyn DirectoryStore,
+    settings: &PresenceSettings,
+    now_ms: i64,
     minter: &VoiceTokenMinter,
     caller: &Caller,
     request: &Request,
@@ -131,8 +134,7 @@ pub async fn register_device(
     let capabilities = capabilities(&body)?.unwrap_or_else(Capabilities::voice_only);
     let twilio_state = twilio_state(&body)?;
     let sign_in = bool_field(&body, "signIn")?;
-    let now_ms = app.core.now_ms();
-    let ttls = ttls_for(&app.core.settings, platform);
+    let ttls = ttls_for(settings, platform);
     let registration = Registration {
         key: key(caller),
         device_id,
@@ -144,15 +146,15 @@ pub async fn register_device(
         ip: source_ip(request),
         now_ms,
         ttls,
-        max_live: app.core.settings.max_devices_per_identity,
+        max_live: settings.max_devices_per_identity,
         twilio_state,
         registration_id: new_registration_id()?,
         sign_in,
     };
     // Independent reads and writes go out together: one round trip of latency, not two.
     let (outcome, assigned_phones) = try_join(
-        app.core.presence.register(registration),
-        assigned_phones(app, caller),
+        presence.register(registration),
+        assigned_phones(directory, caller),
     )
     .await?;
     let registered = match outcome {
@@ -175,24 +177,24 @@ pub async fn register_device(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-pub async fn heartbeat(app: &Api, caller: &Caller, request: &Request) -> Answer {
+pub async fn heartbeat(
+    presence: &dyn PresenceStore,
+    settings: &PresenceSettings,
+    now_ms: i64,
+    caller: &Caller,
+    request: &Request,
+) -> Answer {
     let (body, device_id) = device_body(request)?;
     let platform = platform(&body)?;
-    let now_ms = app.core.now_ms();
     let update = HeartbeatUpdate {
         now_ms,
-        platform: platform.map(|p| (p, ttls_for(&app.core.settings, p))),
+        platform: platform.map(|p| (p, ttls_for(settings, p))),
         capabilities: capabilities(&body)?,
         user_agent: user_agent(request),
         ip: source_ip(request),
         twilio_state: twilio_state(&body)?,
     };
-    let device = match app
-        .core
-        .presence
-        .heartbeat(&key(caller), &device_id, update)
-        .await?
-    {
+    let device = match presence.heartbeat(&key(caller), &device_id, update).await? {
         HeartbeatOutcome::Live(device) => device,
         HeartbeatOutcome::NotRegistered => return Err(ApiError::DeviceNotRegistered),
         HeartbeatOutcome::SignedOut => return Err(ApiError::DeviceSignedOut),
@@ -204,7 +206,13 @@ pub async fn heartbeat(app: &Api, caller: &Caller, request: &Request) -> Answer 
     Ok(json_response(StatusCode::OK, &body))
 }
 
-pub async fn unregister_device(app: &Api, caller: &Caller, request: &Request) -> Answer {
+pub async fn unregister_device(
+    presence: &dyn PresenceStore,
+    settings: &PresenceSettings,
+    now_ms: i64,
+    caller: &Caller,
+    request: &Request,
+) -> Answer {
     let (body, device_id) = device_body(request)?;
     let registration_id = string_field(&body, "registrationId")?
         .map(|id| {
@@ -218,19 +226,14 @@ pub async fn unregister_device(app: &Api, caller: &Caller, request: &Request) ->
             }
         })
         .transpose()?;
-    let now_ms = app.core.now_ms();
     let signed_out_until = bool_field(&body, "signOut")?
-        .then(|| now_ms.div_euclid(1000) + i64::from(app.core.settings.signed_out_ttl_seconds));
+        .then(|| now_ms.div_euclid(1000) + i64::from(settings.signed_out_ttl_seconds));
     let how = Unregistration {
         now_ms,
         registration_id,
         signed_out_until,
     };
-    let removed = app
-        .core
-        .presence
-        .unregister(&key(caller), &device_id, how)
-        .await?;
+    let removed = presence.unregister(&key(caller), &device_id, how).await?;
     Ok(json_response(
         StatusCode::OK,
         &UnregisterResponse {
@@ -240,9 +243,13 @@ pub async fn unregister_device(app: &Api, caller: &Caller, request: &Request) ->
     ))
 }
 
-pub async fn list_devices(app: &Api, caller: &Caller, _request: &Request) -> Answer {
-    let now_ms = app.core.now_ms();
-    let presence = app.core.presence.presence(&key(caller), now_ms).await?;
+pub async fn list_devices(
+    presence: &dyn PresenceStore,
+    now_ms: i64,
+    caller: &Caller,
+    _request: &Request,
+) -> Answer {
+    let presence = presence.presence(&key(caller), now_ms).await?;
     let on_call_since = presence.on_call_since();
     Ok(json_response(
         StatusCode::OK,
@@ -259,8 +266,12 @@ pub async fn list_devices(app: &Api, caller: &Caller, _request: &Request) -> Ans
     ))
 }
 
-pub async fn user_phones(app: &Api, caller: &Caller, _request: &Request) -> Answer {
-    let assigned_phones = assigned_phones(app, caller).await?;
+pub async fn user_phones(
+    directory: &dyn DirectoryStore,
+    caller: &Caller,
+    _request: &Request,
+) -> Answer {
+    let assigned_phones = assigned_phones(directory, caller).await?;
     Ok(json_response(
         StatusCode::OK,
         &UserPhonesResponse {
@@ -272,10 +283,11 @@ pub async fn user_phones(app: &Api, caller: &Caller, _request: &Request) -> Answ
 /// The caller's numbers, from their directory profile: one small item (the import writes it
 /// with the numbers already worked out), not the whole org's directory. A user the directory
 /// does not know, or knows in another org than the token says, has none.
-async fn assigned_phones(app: &Api, caller: &Caller) -> Result<Vec<AssignedPhone>, StoreError> {
-    let profile = app
-        .core
-        .directory
+async fn assigned_phones(
+    directory: &dyn DirectoryStore,
+    caller: &Caller,
+) -> Result<Vec<AssignedPhone>, StoreError> {
+    let profile = directory
         .user(&UserKey::for_identity(&caller.identity))
         .await?;
     Ok(profile

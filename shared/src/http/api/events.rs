@@ -11,13 +11,15 @@ use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
 use super::body::device_body;
-use super::{Answer, Api, key};
+use super::{Answer, key};
+use crate::config::PresenceSettings;
 use crate::domain::{Caller, Capabilities, Capability, DeviceId, FieldError};
 use crate::events::{Cursor, Event, SETTLE_MS};
+use crate::headers::X_FORWARDED_PROTO;
 use crate::http::{ApiError, Request, json_response};
 use crate::realtime::Tickets;
 use crate::realtime::ticket::TICKET_SECONDS;
-use crate::store::StoreError;
+use crate::store::{EventStore, PresenceStore, StoreError};
 
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 500;
@@ -97,13 +99,19 @@ pub fn resume_cursor(after: &Cursor, events: &[Event], full: bool, now_ms: i64) 
 
 /// `GET /phone/events?after=<cursor>&limit=<n>`: the caller's events after the cursor, oldest
 /// first. Without `after`, no events and the cursor to start from.
-pub async fn catch_up(app: &Api, caller: &Caller, request: &Request) -> Answer {
+pub async fn catch_up(
+    events: &dyn EventStore,
+    presence: &dyn PresenceStore,
+    settings: &PresenceSettings,
+    now_ms: i64,
+    caller: &Caller,
+    request: &Request,
+) -> Answer {
     let CatchUp {
         after,
         limit,
         device_id,
     } = catch_up_query(request)?;
-    let now_ms = app.core.now_ms();
     let Some(after) = after else {
         let start = Cursor::at(now_ms - SETTLE_MS);
         let body = EventsResponse {
@@ -113,17 +121,17 @@ pub async fn catch_up(app: &Api, caller: &Caller, request: &Request) -> Answer {
         };
         return Ok(json_response(StatusCode::OK, &body));
     };
-    let retention_ms = i64::from(app.core.settings.event_retention_seconds) * 1000;
+    let retention_ms = i64::from(settings.event_retention_seconds) * 1000;
     if after.time_ms() < now_ms - retention_ms {
         return Err(ApiError::CursorExpired);
     }
     let user = key(caller);
-    let events = app.core.events.events_after(&user, &after, limit, now_ms);
+    let events = events.events_after(&user, &after, limit, now_ms);
     // The device's capabilities, read beside the events (the same round).
     let capabilities = async {
         match &device_id {
             Some(id) => {
-                let devices = app.core.presence.live_devices(&user, now_ms).await?;
+                let devices = presence.live_devices(&user, now_ms).await?;
                 Ok(devices
                     .into_iter()
                     .find(|d| &d.device_id == id)
@@ -154,16 +162,16 @@ pub async fn catch_up(app: &Api, caller: &Caller, request: &Request) -> Answer {
 /// `POST /phone/events/ticket` `{"deviceId"}`: a ticket for one of the caller's live devices,
 /// and where to connect with it.
 pub async fn issue_ticket(
-    app: &Api,
+    presence: &dyn PresenceStore,
+    now_ms: i64,
     tickets: &Tickets,
     url: Option<&str>,
     caller: &Caller,
     request: &Request,
 ) -> Answer {
     let (_, device_id) = device_body(request)?;
-    let now_ms = app.core.now_ms();
     let user = key(caller);
-    let presence = app.core.presence.presence(&user, now_ms).await?;
+    let presence = presence.presence(&user, now_ms).await?;
     let device = presence
         .devices
         .iter()
@@ -197,7 +205,7 @@ fn local_url(request: &Request) -> String {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
     let secure = headers
-        .get("x-forwarded-proto")
+        .get(X_FORWARDED_PROTO)
         .and_then(|h| h.to_str().ok())
         .is_some_and(|p| p.eq_ignore_ascii_case("https"))
         || request.uri().scheme_str() == Some("https");

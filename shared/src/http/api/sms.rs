@@ -9,13 +9,13 @@ use serde::Serialize;
 
 use super::body::{body_object, string_field};
 use super::query::{limit, param, query, required};
-use super::{Answer, Api, key};
+use super::{Answer, key};
 use crate::directory::{AssignedPhone, UserProfile};
 use crate::domain::{Caller, FieldError, MessageSid, UserKey};
-use crate::http::{ApiError, Request, Response, json_response};
+use crate::http::{ApiError, ErrorCode, Request, Response, json_response};
 use crate::sms::message::{ConversationView, Inbox, Message, Party};
-use crate::store::StoreError;
 use crate::store::messages::{ReadWrite, SidState};
+use crate::store::{DirectoryStore, MessageStore, StoreError};
 use crate::twilio::rest::{RestError, TwilioRest};
 
 pub const CONVERSATIONS_DEFAULT_LIMIT: usize = 20;
@@ -38,10 +38,11 @@ fn cursor(params: &[(String, String)], name: &str) -> Result<Option<String>, Fie
 }
 
 /// The caller's profile, if the directory has them in their token's org.
-pub(super) async fn profile(api: &Api, caller: &Caller) -> Result<Option<UserProfile>, StoreError> {
-    let profile = api
-        .core
-        .directory
+pub(super) async fn profile(
+    directory: &dyn DirectoryStore,
+    caller: &Caller,
+) -> Result<Option<UserProfile>, StoreError> {
+    let profile = directory
         .user(&UserKey::for_identity(&caller.identity))
         .await?;
     Ok(profile.filter(|p| p.org_id == caller.org))
@@ -76,7 +77,12 @@ struct ConversationsResponse<'a> {
 /// `GET /phone/sms/conversations?before=<cursor>&limit=<n>`: newest activity first, with the
 /// caller's own unread counts. Two rounds: the profile, then the conversations of each of
 /// their numbers and their read marks together.
-pub async fn conversations(api: &Api, caller: &Caller, request: &Request) -> Answer {
+pub async fn conversations(
+    messages: &dyn MessageStore,
+    directory: &dyn DirectoryStore,
+    caller: &Caller,
+    request: &Request,
+) -> Answer {
     let params = query(request);
     let limit = limit(
         &params,
@@ -84,7 +90,7 @@ pub async fn conversations(api: &Api, caller: &Caller, request: &Request) -> Ans
         CONVERSATIONS_MAX_LIMIT,
     )?;
     let before = cursor(&params, "before")?;
-    let profile = profile(api, caller).await?;
+    let profile = profile(directory, caller).await?;
     let inboxes: Vec<Inbox> = profile
         .iter()
         .flat_map(|p| p.assigned_phones.iter())
@@ -102,10 +108,8 @@ pub async fn conversations(api: &Api, caller: &Caller, request: &Request) -> Ans
     }
     let user = key(caller);
     let (found, marks) = join(
-        api.core
-            .messages
-            .conversations(&inboxes, before.as_deref(), limit),
-        api.core.messages.read_marks(&user),
+        messages.conversations(&inboxes, before.as_deref(), limit),
+        messages.read_marks(&user),
     )
     .await;
     let (found, marks) = (found?, marks?);
@@ -138,7 +142,12 @@ struct MessagesResponse<'a> {
 /// `GET /phone/sms/messages?phoneId=…&with=…&before=<cursor>&limit=<n>`: newest first. One
 /// round: the profile and the page are read together; the page is dropped unless the number
 /// is the caller's.
-pub async fn messages(api: &Api, caller: &Caller, request: &Request) -> Answer {
+pub async fn messages(
+    messages: &dyn MessageStore,
+    directory: &dyn DirectoryStore,
+    caller: &Caller,
+    request: &Request,
+) -> Answer {
     let params = query(request);
     let phone_id = required(&params, "phoneId")?.to_owned();
     let with = Party::parse_field(required(&params, "with")?, "with")?;
@@ -149,10 +158,8 @@ pub async fn messages(api: &Api, caller: &Caller, request: &Request) -> Answer {
         phone_id,
     };
     let (profile, page) = join(
-        profile(api, caller),
-        api.core
-            .messages
-            .messages(&asked, &with, before.as_deref(), limit),
+        profile(directory, caller),
+        messages.messages(&asked, &with, before.as_deref(), limit),
     )
     .await;
     let profile = profile?;
@@ -180,7 +187,13 @@ struct ReadResponse<'a> {
 
 /// `POST /phone/sms/read {"phoneId", "with", "upTo"}`: the caller's read mark moves up to that
 /// message (never back); their other devices hear `sms.read`.
-pub async fn read(api: &Api, caller: &Caller, request: &Request) -> Answer {
+pub async fn read(
+    messages: &dyn MessageStore,
+    directory: &dyn DirectoryStore,
+    now_ms: i64,
+    caller: &Caller,
+    request: &Request,
+) -> Answer {
     let body = body_object(request)?;
     let phone_id = string_field(&body, "phoneId")?
         .filter(|v| !v.is_empty())
@@ -193,15 +206,14 @@ pub async fn read(api: &Api, caller: &Caller, request: &Request) -> Answer {
         .ok_or_else(|| FieldError::new("upTo", "is required (a messageSid)"))?;
     let up_to_sid = MessageSid::parse_field(up_to, "upTo")?;
     let up_to = up_to_sid.as_str();
-    let now_ms = api.core.now_ms();
     let inbox = Inbox {
         org: caller.org.clone(),
         phone_id: phone_id.to_owned(),
     };
     let (profile, state, conversation) = join3(
-        profile(api, caller),
-        api.core.messages.sid_state(up_to, now_ms),
-        api.core.messages.conversation(&inbox, &with),
+        profile(directory, caller),
+        messages.sid_state(up_to, now_ms),
+        messages.conversation(&inbox, &with),
     )
     .await;
     let profile = profile?;
@@ -224,7 +236,7 @@ pub async fn read(api: &Api, caller: &Caller, request: &Request) -> Answer {
         inbound,
         now_ms,
     };
-    let mark = api.core.messages.mark_read(&key(caller), &read).await?;
+    let mark = messages.mark_read(&key(caller), &read).await?;
     let body = ReadResponse {
         phone_id,
         with: &with,
@@ -235,15 +247,22 @@ pub async fn read(api: &Api, caller: &Caller, request: &Request) -> Answer {
 
 /// `GET /phone/sms/media?messageSid=…&index=0`: the file, fetched from Twilio with the API key
 /// (so it works when the account enforces HTTP auth on media), only from Twilio's API.
-pub async fn media(api: &Api, rest: &TwilioRest, caller: &Caller, request: &Request) -> Answer {
+pub async fn media(
+    messages: &dyn MessageStore,
+    directory: &dyn DirectoryStore,
+    now_ms: i64,
+    rest: &TwilioRest,
+    caller: &Caller,
+    request: &Request,
+) -> Answer {
     let params = query(request);
     let sid = MessageSid::parse_field(required(&params, "messageSid")?, "messageSid")?;
     let index: u32 = required(&params, "index")?
         .parse()
         .map_err(|_| FieldError::new("index", "must be a whole number"))?;
     let (profile, state) = join(
-        profile(api, caller),
-        api.core.messages.sid_state(sid.as_str(), api.core.now_ms()),
+        profile(directory, caller),
+        messages.sid_state(sid.as_str(), now_ms),
     )
     .await;
     let profile = profile?;
@@ -255,12 +274,7 @@ pub async fn media(api: &Api, rest: &TwilioRest, caller: &Caller, request: &Requ
     {
         return Err(not_found());
     }
-    let message = api
-        .core
-        .messages
-        .message(&location)
-        .await?
-        .ok_or_else(not_found)?;
+    let message = messages.message(&location).await?.ok_or_else(not_found)?;
     let file = message
         .media
         .iter()
@@ -304,8 +318,7 @@ pub(super) fn rest_failure(error: RestError) -> ApiError {
             code,
             message,
         } => ApiError::refused(
-            StatusCode::BAD_GATEWAY,
-            "twilio_refused",
+            ErrorCode::TwilioRefused,
             format!("Twilio refused ({status}, code {code:?}): {message}"),
         ),
         RestError::ForeignUrl => {

@@ -14,15 +14,15 @@ use super::body::{body_object, string_field};
 use super::callbacks::callback_url;
 use super::outbound_guard::{self, Guard};
 use super::sms::{inbox_of, profile, rest_failure};
-use super::{Answer, Api, key};
-use crate::config::{OutboundSettings, TwilioApiConfig};
+use super::{Answer, key};
+use crate::config::{OutboundSettings, PresenceSettings, TwilioApiConfig};
 use crate::domain::{Caller, E164, FieldError};
-use crate::http::{ApiError, Request, Route, json_response};
+use crate::http::{ApiError, ErrorCode, Request, Route, json_response};
 use crate::inbox::notices::{sent_notice, users_in};
 use crate::sms::message::{Direction, Inbox, MAX_BODY_CHARS, Message, Party};
 use crate::sms::segments;
-use crate::store::PresenceKey;
 use crate::store::messages::{SendClaim, SentWrite};
+use crate::store::{DirectoryStore, MessageStore, PresenceKey};
 use crate::twilio::rest::{NewMessage, RestError, TwilioRest};
 
 /// What sending needs beyond the stores: Twilio's API, where its status callbacks go, and the
@@ -86,19 +86,25 @@ fn parse(request: &Request) -> Result<SendRequest, ApiError> {
     })
 }
 
-pub async fn send(api: &Api, sending: &Sending, caller: &Caller, request: &Request) -> Answer {
+pub async fn send(
+    messages: &dyn MessageStore,
+    directory: &dyn DirectoryStore,
+    settings: &PresenceSettings,
+    now_ms: i64,
+    sending: &Sending,
+    caller: &Caller,
+    request: &Request,
+) -> Answer {
     let asked = parse(request)?;
-    let now_ms = api.core.now_ms();
     let sender = key(caller);
     let inbox = Inbox {
         org: caller.org.clone(),
         phone_id: asked.phone_id.clone(),
     };
     let with = Party::from(&asked.to);
-    let messages = api.core.messages.as_ref();
     let guard = Guard::texts(&sending.outbound);
     let (profile, conversation, claim, new_recipient) = join4(
-        profile(api, caller),
+        profile(directory, caller),
         messages.conversation(&inbox, &with),
         messages.claim_send(&sender, &asked.client_message_id, &guard.texts, now_ms),
         messages.count_new_recipient(&sender, &guard.new_recipients, &inbox, &with, now_ms),
@@ -111,8 +117,7 @@ pub async fn send(api: &Api, sending: &Sending, caller: &Caller, request: &Reque
         } => return Err(outbound_guard::texts_spent(retry_after_seconds)),
         SendClaim::InFlight => {
             return Err(ApiError::refused(
-                StatusCode::CONFLICT,
-                "send_in_progress",
+                ErrorCode::SendInProgress,
                 "a send with this clientMessageId is in progress; retry shortly for its result",
             ));
         }
@@ -130,8 +135,7 @@ pub async fn send(api: &Api, sending: &Sending, caller: &Caller, request: &Reque
         let profile = profile?;
         let Some((_, phone)) = inbox_of(caller, profile.as_ref(), &asked.phone_id) else {
             return Err(ApiError::refused(
-                StatusCode::FORBIDDEN,
-                "phone_not_assigned",
+                ErrorCode::PhoneNotAssigned,
                 "phoneId is not one of your numbers",
             ));
         };
@@ -149,7 +153,7 @@ pub async fn send(api: &Api, sending: &Sending, caller: &Caller, request: &Reque
             Some(emails) => users_in(
                 &caller.org,
                 &emails.iter().collect::<Vec<_>>(),
-                api.core.settings.identity_style,
+                settings.identity_style,
             ),
             None => vec![sender.clone()],
         };
@@ -227,8 +231,7 @@ pub async fn send(api: &Api, sending: &Sending, caller: &Caller, request: &Reque
 
 fn opted_out() -> ApiError {
     ApiError::refused(
-        StatusCode::CONFLICT,
-        "recipient_opted_out",
+        ErrorCode::RecipientOptedOut,
         "the recipient replied STOP to this number; they must text START before you can text them",
     )
 }
@@ -249,8 +252,7 @@ fn twilio_refusal(error: RestError) -> ApiError {
             message,
             ..
         } => ApiError::refused(
-            StatusCode::FORBIDDEN,
-            "destination_refused",
+            ErrorCode::DestinationRefused,
             format!("Twilio cannot text this number from yours: {message}"),
         ),
         other => rest_failure(other),
