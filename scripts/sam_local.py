@@ -710,7 +710,7 @@ def is_connections_endpoint(template, value):
     return api_protocol(template, value) == "WEBSOCKET"
 
 
-# Where the webhook fixtures of events/ are signed for (scripts/make-events.py's URL_HOST).
+# Where the webhook fixtures of events/ are signed for (scripts/make-events's URL_HOST).
 FIXTURE_FUNCTION_URL = "https://k2vbxr5ghqmzexample7uzvnve0vdqwe.lambda-url.us-east-1.on.aws"
 
 
