@@ -2,7 +2,7 @@
 //! (`SECRETS_ARN`) instead of the environment. This file only parses and layers; fetching and
 //! re-reading the secret is the job of the top-level `secrets` module.
 
-use super::env::Reader;
+use super::reader::Reader;
 use super::{ConfigError, ExposeSecret, Needs, SecretString};
 
 /// The settings that are secrets. With `SECRETS_ARN` set they come from its JSON object (keys
