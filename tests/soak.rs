@@ -19,7 +19,11 @@
 //! first measures for one second how many requests per second the server answers, and drives
 //! fewer devices (never fewer than users) when their heartbeats would ask more than a third of
 //! that; it prints the size it chose. If heartbeats still come late, it says it could not judge
-//! load instead of failing. The invariant checks below fail on any violation either way.
+//! load instead of failing. An answer that says the store was overloaded (503
+//! `store_unavailable`, or a webhook slower than the store's 2 s timeout, whose fallback rings
+//! nobody) is counted and reported, not judged, and a write answered so leaves its device
+//! uncertain (neither surely live nor surely gone) until it would have expired. Every other
+//! answer is judged by the rules below, which fail on any violation either way.
 //!
 //! The checker's rules. A device's liveness comes from the `expiresAt` (epoch seconds) the
 //! server last returned for it: the server lists a device while `expiresAt > floor(now)`.
