@@ -2,7 +2,7 @@
 //! `APP_JWT_SECRET`, `APP_JWT_PUBLIC_KEY`, `APP_JWT_JWKS_URL`), which issuers and audience they
 //! must name, where the caller is in their claims and which claim values they must carry.
 
-use super::env::Reader;
+use super::reader::Reader;
 use super::{AppAuthConfig, AppJwtKey, ClaimNames, JwksConfig, RequiredClaim};
 
 /// The app-auth section, or `None` with the problems added to `r`.

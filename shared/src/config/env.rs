@@ -1,6 +1,7 @@
 //! Reading [`Config`] from an environment lookup: every problem collected, then reported
 //! together. The app-auth section is read in `app_auth.rs`.
 
+use super::reader::Reader;
 use super::{
     Config, ConfigError, DEFAULT_PUSH_TTL_SECONDS, DEFAULT_TWILIO_API_BASE_URL, Needs,
     PresenceSettings, PushConfig, RealtimeConfig, RestConfig, SecretString, TwilioApiConfig,
@@ -8,33 +9,8 @@ use super::{
 };
 use crate::domain::IdentityStyle;
 
-/// An environment lookup and the problems found so far.
-pub(super) struct Reader<'a> {
-    env: &'a dyn Fn(&str) -> Option<String>,
-    pub(super) problems: Vec<String>,
-}
-
-impl<'a> Reader<'a> {
-    pub(super) fn new(env: &'a dyn Fn(&str) -> Option<String>) -> Self {
-        Self {
-            env,
-            problems: Vec::new(),
-        }
-    }
-
-    pub(super) fn optional(&self, name: &str) -> Option<String> {
-        (self.env)(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    }
-
-    pub(super) fn required(&mut self, name: &str, why: &str) -> String {
-        self.optional(name).unwrap_or_else(|| {
-            self.problems.push(format!("{name} is required ({why})"));
-            String::new()
-        })
-    }
-
+// The readings only `Config::from_env` makes (the shared ones are in `reader.rs`).
+impl Reader<'_> {
     fn prefixed(&mut self, name: &str, prefix: &str, value: Option<String>) -> Option<String> {
         let value = value?;
         // An empty value is already reported as missing.
@@ -53,21 +29,6 @@ impl<'a> Reader<'a> {
                 .push("PUBLIC_BASE_URL must start with https:// (or http://)".into());
         }
         Some(public.trim_end_matches('/').to_owned())
-    }
-
-    pub(super) fn number(&mut self, name: &str, default: u32, min: u32, max: u32) -> u32 {
-        match self.optional(name) {
-            None => default,
-            Some(raw) => match raw.parse::<u32>() {
-                Ok(v) if (min..=max).contains(&v) => v,
-                _ => {
-                    self.problems.push(format!(
-                        "{name} must be a whole number from {min} to {max}, got {raw:?}"
-                    ));
-                    default
-                }
-            },
-        }
     }
 }
 

@@ -10,6 +10,7 @@
 mod app_auth;
 mod env;
 mod outbound;
+mod reader;
 mod secrets;
 #[cfg(test)]
 mod tests;

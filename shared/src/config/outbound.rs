@@ -1,7 +1,7 @@
 //! The operator's outbound guards: the per-user rates of texts and calls, and
 //! `OUTBOUND_ALLOWED_PREFIXES`, a limit over every org's own `outbound` policy.
 
-use super::env::Reader;
+use super::reader::Reader;
 
 /// Where calls and texts may go and how many, beyond each org's policy.
 #[derive(Debug, Clone, PartialEq, Eq)]

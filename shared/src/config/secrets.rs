@@ -2,11 +2,12 @@
 //! (`SECRETS_ARN`) instead of the environment. This file only parses and layers; fetching and
 //! re-reading the secret is the job of the top-level `secrets` module.
 
-use super::env::Reader;
+use super::reader::Reader;
 use super::{ConfigError, ExposeSecret, Needs, SecretString};
 
 /// The settings that are secrets. With `SECRETS_ARN` set they come from its JSON object (keys
-/// named as these variables) and never from the environment.
+/// named as these variables) and never from the environment. The one list: the scripts read
+/// this declaration (scripts/lib/secret_names.py parses it and fails on any other form).
 pub const SECRET_NAMES: [&str; 5] = [
     "APP_JWT_SECRET",
     "TWILIO_API_KEY_SECRET",

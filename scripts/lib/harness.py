@@ -1,5 +1,5 @@
 """What scripts/coldstart and scripts/bench share: moto from .venv, a TCP proxy that sees each
-DynamoDB request, free ports and the settings of scripts/lambda-local.env. Standard library."""
+DynamoDB request, free ports and the settings of scripts/config/lambda-local.env. Standard library."""
 
 import pathlib
 import re
@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def free_port():
@@ -23,7 +23,7 @@ def free_port():
 
 def local_env():
     env = {}
-    for line in (ROOT / "scripts/lambda-local.env").read_text().splitlines():
+    for line in (ROOT / "scripts/config/lambda-local.env").read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             name, _, value = line.partition("=")
@@ -41,7 +41,7 @@ def start_moto(log_name):
                         "moto[server]>=5.1,<6"], check=True)
     port = free_port()
     log = open(ROOT / "target" / log_name, "w")
-    moto = subprocess.Popen([str(venv / "bin/python"), str(ROOT / "scripts/moto_server.py"), "-H", "127.0.0.1", "-p", str(port)],
+    moto = subprocess.Popen([str(venv / "bin/python"), str(ROOT / "scripts/moto-server"), "-H", "127.0.0.1", "-p", str(port)],
                             stdout=log, stderr=log)
     for _ in range(150):
         try:

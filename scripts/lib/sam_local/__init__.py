@@ -1,0 +1,1 @@
+"""scripts/sam-local's helpers: see __main__.py for the commands."""
