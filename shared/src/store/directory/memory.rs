@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::import::{ImportReport, diff_records};
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{E164, IdentityStyle, OrgId, UserKey};
-use crate::store::memory::MemoryStore;
+use crate::store::MemoryStore;
 use crate::store::{DirectoryStore, StoreError};
 
 /// The imported directories, and what a call reads from them indexed the way the DynamoDB

@@ -39,7 +39,6 @@ use crate::domain::{DeviceId, E164, OrgId, UserKey};
 use crate::events::Cursor;
 use crate::sms::message::{Inbox, Party};
 use crate::store::PresenceKey;
-use crate::store::rates::RateKind;
 
 /// The partition key attribute.
 pub const PK: &str = "pk";
@@ -168,8 +167,9 @@ pub fn send_claim_sk(client_message_id: &str) -> String {
 /// their partition after `~` (outside presence's range).
 pub const RATE_SK_PREFIX: &str = "~rate:";
 
-pub fn rate_sk(kind: RateKind, window_start: i64) -> String {
-    format!("{RATE_SK_PREFIX}{}:{window_start}", kind.as_str())
+/// `kind`: the budget's own name (`RateKind::as_str`); the table's keys know no budget.
+pub fn rate_sk(kind: &str, window_start: i64) -> String {
+    format!("{RATE_SK_PREFIX}{kind}:{window_start}")
 }
 
 /// A user's call history, in their partition after `~` (outside presence's range); the seen

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::events::{Cursor, Event};
-use crate::store::memory::MemoryStore;
+use crate::store::MemoryStore;
 use crate::store::{
     CONNECTION_MAX_SECONDS, Connected, Connection, EventStore, PresenceKey, SpentTicket,
     StoreError, is_live,

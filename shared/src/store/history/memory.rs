@@ -7,11 +7,11 @@ use async_trait::async_trait;
 
 use crate::domain::OrgId;
 use crate::history::Entry;
+use crate::store::MemoryStore;
 use crate::store::events::Notice;
 use crate::store::history::{
     HistoryPage, HistoryStore, HistoryWrite, SeenMark, VoicemailRef, position,
 };
-use crate::store::memory::MemoryStore;
 use crate::store::rates::{Budget, Counted};
 use crate::store::{PresenceKey, StoreError, is_live};
 

@@ -10,7 +10,7 @@ use crate::sms::keywords::OptChange;
 use crate::sms::message::{
     Conversation, Direction, Inbox, Message, MessageLocation, Party, advances, status_rank,
 };
-use crate::store::memory::MemoryStore;
+use crate::store::MemoryStore;
 use crate::store::messages::{
     InboundWrite, MessageStore, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
 };

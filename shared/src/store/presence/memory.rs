@@ -7,12 +7,12 @@ use async_trait::async_trait;
 
 use crate::domain::DeviceId;
 use crate::events::{DeviceChange, Event};
-use crate::store::memory::{CallRow, MemoryStore};
 use crate::store::{
     ActiveCall, CallEvent, CallProgress, DeviceRecord, HeartbeatOutcome, HeartbeatUpdate,
     PresenceKey, PresenceStore, RegisterOutcome, Registered, Registration, StoreError,
     Unregistration, UserPresence, eviction_candidates, is_live, sort_most_recent_first,
 };
+use crate::store::{CallRow, MemoryStore};
 
 #[async_trait]
 impl PresenceStore for MemoryStore {

@@ -28,7 +28,7 @@ fn counted(budget: &Budget, now_ms: i64) -> Changes {
 
 fn counter_key(user: &PresenceKey, budget: &Budget, now_ms: i64) -> Item {
     let (start, _) = budget.window(now_ms);
-    keyed(presence_pk(user), rate_sk(budget.kind, start))
+    keyed(presence_pk(user), rate_sk(budget.kind.as_str(), start))
 }
 
 impl DynamoStore {
