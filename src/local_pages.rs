@@ -122,7 +122,7 @@ impl LocalRoutes for LocalPages {
 
 impl LocalPages {
     async fn directory(&self) -> Result<Directory, Response> {
-        let exported = self.app.core().directory.export().await;
+        let exported = self.app.core().stores.directory.export().await;
         exported.map_err(|e| ApiError::from(e).response())
     }
 

@@ -333,7 +333,12 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         directory
             .check_identity_style(style)
             .map_err(CliError::IdentityStyle)?;
-        let report = app.core().directory.import(&directory, style).await?;
+        let report = app
+            .core()
+            .stores
+            .directory
+            .import(&directory, style)
+            .await?;
         if args.store == StoreKind::Dynamodb {
             println!(
                 "directory loaded into {}: {report}",

@@ -41,11 +41,7 @@ impl Stores {
 
 #[derive(Clone)]
 pub struct Core {
-    pub presence: Arc<dyn PresenceStore>,
-    pub directory: Arc<dyn DirectoryStore>,
-    pub events: Arc<dyn EventStore>,
-    pub messages: Arc<dyn MessageStore>,
-    pub history: Arc<dyn HistoryStore>,
+    pub stores: Stores,
     pub settings: PresenceSettings,
     /// The process's one clock: the system's, or in tests one they move.
     pub clock: Clock,
@@ -57,11 +53,7 @@ pub struct Core {
 impl Core {
     pub fn new(settings: PresenceSettings, stores: Stores) -> Self {
         Self {
-            presence: stores.presence,
-            directory: stores.directory,
-            events: stores.events,
-            messages: stores.messages,
-            history: stores.history,
+            stores,
             settings,
             clock: Clock::system(),
             secrets: None,

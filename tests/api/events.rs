@@ -306,8 +306,8 @@ async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect()
     let core = app.core();
     let secret = shared::local::dev_default("REALTIME_TICKET_SECRET").unwrap();
     let gateway = Gateway {
-        presence: core.presence.clone(),
-        events: core.events.clone(),
+        presence: core.stores.presence.clone(),
+        events: core.stores.events.clone(),
         tickets: shared::secrets::Rotating::fixed(shared::realtime::Tickets::new(
             &secret.to_owned().into(),
         )),
@@ -346,7 +346,7 @@ async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect()
     let batch: StreamBatch = serde_json::from_str(&text).unwrap();
     let sent = Recorded::default();
     let now = shared::clock::Clock::system().now_ms();
-    let (response, summary) = consume(core.events.as_ref(), &sent, &batch, now).await;
+    let (response, summary) = consume(core.stores.events.as_ref(), &sent, &batch, now).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(
         (summary.events, summary.skipped),
@@ -367,7 +367,8 @@ async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect()
         identity: shared::domain::Identity::parse("u_org_5Fdemo__alice_40example_2Ecom").unwrap(),
     };
     assert!(
-        core.events
+        core.stores
+            .events
             .connections(&user, now)
             .await
             .unwrap()

@@ -72,6 +72,7 @@ pub(crate) async fn spawn_local(
     let (app, hub) = local_app(config, backend, secrets, clock.clone()).expect("app");
     let directory = Directory::parse(DEMO_DIRECTORY).expect("demo directory");
     app.core()
+        .stores
         .directory
         .import(&directory, shared::domain::IdentityStyle::Safe)
         .await
@@ -88,11 +89,11 @@ pub(crate) async fn spawn_local(
         let _ = rx.await;
     }));
     let stores = Stores {
-        presence: core.presence,
-        directory: core.directory,
-        events: core.events,
-        messages: core.messages,
-        history: core.history,
+        presence: core.stores.presence,
+        directory: core.stores.directory,
+        events: core.stores.events,
+        messages: core.stores.messages,
+        history: core.stores.history,
         memory: None,
         dynamo: None,
     };

@@ -117,7 +117,10 @@ pub mod endpoints {
             let core = &self.api.core;
             Box::pin(api::answer(&self.api, request, move |caller| async move {
                 let tokens = self.tokens.get();
-                let (presence, directory) = (core.presence.as_ref(), core.directory.as_ref());
+                let (presence, directory) = (
+                    core.stores.presence.as_ref(),
+                    core.stores.directory.as_ref(),
+                );
                 let (settings, now_ms) = (&core.settings, core.now_ms());
                 devices::register_device(
                     presence, directory, settings, now_ms, &tokens, &caller, request,
@@ -134,25 +137,25 @@ pub mod endpoints {
     app_endpoint!(
         /// `POST /phone/voice/heartbeat`.
         Heartbeat: Heartbeat => |core, caller, request| devices::heartbeat(
-            core.presence.as_ref(), &core.settings, core.now_ms(), caller, request,
+            core.stores.presence.as_ref(), &core.settings, core.now_ms(), caller, request,
         )
     );
     app_endpoint!(
         /// `POST /phone/voice/unregister-device`.
         UnregisterDevice: UnregisterDevice => |core, caller, request| devices::unregister_device(
-            core.presence.as_ref(), &core.settings, core.now_ms(), caller, request,
+            core.stores.presence.as_ref(), &core.settings, core.now_ms(), caller, request,
         )
     );
     app_endpoint!(
         /// `GET /phone/voice/devices`.
         ListDevices: ListDevices => |core, caller, request| devices::list_devices(
-            core.presence.as_ref(), core.now_ms(), caller, request,
+            core.stores.presence.as_ref(), core.now_ms(), caller, request,
         )
     );
     app_endpoint!(
         /// `GET /phone/user-phones`.
         UserPhones: UserPhones => |core, caller, request| devices::user_phones(
-            core.directory.as_ref(), caller, request,
+            core.stores.directory.as_ref(), caller, request,
         )
     );
 
@@ -201,10 +204,10 @@ pub mod endpoints {
         ) -> BoxFuture<'a, Response> {
             let core = &self.api.core;
             Box::pin(api::answer(&self.api, request, move |caller| async move {
-                let (presence, now_ms) = (core.presence.as_ref(), core.now_ms());
+                let (presence, now_ms) = (core.stores.presence.as_ref(), core.now_ms());
                 match route {
                     EventsRoute::CatchUp => {
-                        let events = core.events.as_ref();
+                        let events = core.stores.events.as_ref();
                         let settings = &core.settings;
                         events::catch_up(events, presence, settings, now_ms, &caller, request).await
                     }
@@ -264,7 +267,10 @@ pub mod endpoints {
         fn serve<'a>(&'a self, route: SmsRoute, request: &'a Request) -> BoxFuture<'a, Response> {
             let core = &self.api.core;
             Box::pin(api::answer(&self.api, request, move |caller| async move {
-                let (messages, directory) = (core.messages.as_ref(), core.directory.as_ref());
+                let (messages, directory) = (
+                    core.stores.messages.as_ref(),
+                    core.stores.directory.as_ref(),
+                );
                 let caller = &caller;
                 match route {
                     SmsRoute::Conversations => {
@@ -329,12 +335,13 @@ pub mod endpoints {
         fn serve<'a>(&'a self, route: CallsRoute, request: &'a Request) -> BoxFuture<'a, Response> {
             let core = &self.api.core;
             Box::pin(api::answer(&self.api, request, move |caller| async move {
-                let (history, now_ms, caller) = (core.history.as_ref(), core.now_ms(), &caller);
+                let (history, now_ms, caller) =
+                    (core.stores.history.as_ref(), core.now_ms(), &caller);
                 match route {
                     CallsRoute::History => calls::history(history, now_ms, caller, request).await,
                     CallsRoute::Seen => calls::seen(history, now_ms, caller, request).await,
                     CallsRoute::Voicemail => {
-                        let (directory, rest) = (core.directory.as_ref(), &self.rest.get());
+                        let (directory, rest) = (core.stores.directory.as_ref(), &self.rest.get());
                         calls::voicemail(history, directory, now_ms, rest, caller, request).await
                     }
                 }

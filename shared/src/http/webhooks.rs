@@ -60,9 +60,9 @@ impl Webhooks {
     /// time, the deadline and where Twilio calls back.
     pub fn context<'a>(&'a self, callbacks: &'a Callbacks, deadline: Instant) -> Context<'a> {
         Context {
-            presence: self.core.presence.as_ref(),
-            directory: self.core.directory.as_ref(),
-            history: self.core.history.as_ref(),
+            presence: self.core.stores.presence.as_ref(),
+            directory: self.core.stores.directory.as_ref(),
+            history: self.core.stores.history.as_ref(),
             recent_routes: &self.recent_routes,
             settings: Settings {
                 identity_style: self.core.settings.identity_style,
@@ -138,9 +138,9 @@ impl Webhooks {
         started: Instant,
     ) -> Response {
         let ctx = SmsContext {
-            directory: self.core.directory.as_ref(),
-            presence: self.core.presence.as_ref(),
-            messages: self.core.messages.as_ref(),
+            directory: self.core.stores.directory.as_ref(),
+            presence: self.core.stores.presence.as_ref(),
+            messages: self.core.stores.messages.as_ref(),
             recent_routes: &self.recent_routes,
             identity_style: self.core.settings.identity_style,
             now_ms: self.core.now_ms(),
