@@ -27,11 +27,10 @@ on_both_stores!(
     messages_page_newest_first_within_their_conversation,
     read_marks_only_move_forward_and_tell_the_readers_devices,
     an_opt_out_is_kept_on_the_conversation_even_before_any_text,
+    a_send_claim_is_kept_a_day,
 );
 
 disagreeing!(
-    a_send_claim_is_kept_a_day:
-        "memory keeps a clientMessageId's claim for ever (DynamoDB's expires after a day)",
     a_held_status_is_kept_two_days:
         "memory never forgets a held status; DynamoDB does after two days, but then drops \
          a lower status instead of holding it",

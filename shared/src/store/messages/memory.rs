@@ -17,13 +17,17 @@ use crate::store::messages::{
 use crate::store::rates::{Budget, Counted, NewRecipient};
 use crate::store::{PresenceKey, StoreError};
 
+/// How long a `clientMessageId` is remembered (the trait's day).
+const CLAIM_SECONDS: i64 = 86_400;
+
 #[derive(Default)]
 pub(in crate::store) struct SmsState {
     conversations: HashMap<(Inbox, Party), Conversation>,
     /// Each conversation's messages by position.
     messages: HashMap<(Inbox, Party), BTreeMap<String, Message>>,
     sids: HashMap<String, SidState>,
-    claims: HashMap<(PresenceKey, String), SendClaim>,
+    /// Each claim with when it expires (epoch s), like the DynamoDB store's claim item.
+    claims: HashMap<(PresenceKey, String), (SendClaim, i64)>,
     marks: HashMap<(PresenceKey, String, Party), u64>,
 }
 
@@ -122,7 +126,10 @@ impl MessageStore for MemoryStore {
     ) -> Result<SendClaim, StoreError> {
         let mut sms = self.sms();
         let key = (sender.clone(), client_message_id.to_owned());
-        if let Some(existing) = sms.claims.get(&key) {
+        let now_s = now_ms.div_euclid(1000);
+        if let Some((existing, expires_at)) = sms.claims.get(&key)
+            && *expires_at > now_s
+        {
             return Ok(existing.clone());
         }
         if let Counted::Over {
@@ -133,7 +140,8 @@ impl MessageStore for MemoryStore {
                 retry_after_seconds,
             });
         }
-        sms.claims.insert(key, SendClaim::InFlight);
+        sms.claims
+            .insert(key, (SendClaim::InFlight, now_s + CLAIM_SECONDS));
         Ok(SendClaim::Claimed)
     }
 
@@ -169,7 +177,7 @@ impl MessageStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let key = (sender.clone(), client_message_id.to_owned());
         let mut sms = self.sms();
-        if sms.claims.get(&key) == Some(&SendClaim::InFlight) {
+        if matches!(sms.claims.get(&key), Some((SendClaim::InFlight, _))) {
             sms.claims.remove(&key);
         }
         Ok(())
@@ -201,10 +209,12 @@ impl MessageStore for MemoryStore {
                 &write.position,
                 true,
             );
-            sms.claims.insert(
-                (write.sender.clone(), write.client_message_id.clone()),
-                SendClaim::Sent(location),
-            );
+            // The claim keeps its expiry; one never made (a caller that skipped claiming)
+            // is kept, as DynamoDB's update makes it without one.
+            sms.claims
+                .entry((write.sender.clone(), write.client_message_id.clone()))
+                .and_modify(|(claim, _)| *claim = SendClaim::Sent(location.clone()))
+                .or_insert((SendClaim::Sent(location), i64::MAX));
             message
         };
         if let Some(data) = notice.data.get_mut("message") {
