@@ -28,14 +28,13 @@ on_both_stores!(
     read_marks_only_move_forward_and_tell_the_readers_devices,
     an_opt_out_is_kept_on_the_conversation_even_before_any_text,
     a_send_claim_is_kept_a_day,
+    a_first_read_mark_tells_even_before_any_inbound_text,
 );
 
 disagreeing!(
     a_held_status_is_kept_two_days:
         "memory never forgets a held status; DynamoDB does after two days, but then drops \
          a lower status instead of holding it",
-    a_first_read_mark_before_any_inbound_text_tells_nothing:
-        "DynamoDB tells sms.read when a first mark covers no inbound text",
     a_text_stored_as_latest_never_hides_a_newer_one:
         "DynamoDB makes a text stored as latest the conversation's latest even when its \
          position sorts before the conversation's activity",
@@ -978,9 +977,9 @@ async fn a_held_status_is_kept_two_days(kind: StoreKind) {
     assert_eq!(later, held);
 }
 
-/// A mark moves (and tells) only when it covers more inbound texts than before: a first mark
-/// on a conversation of replies only covers none.
-async fn a_first_read_mark_before_any_inbound_text_tells_nothing(kind: StoreKind) {
+/// A first mark is set (and told) even when it covers no inbound text, on a conversation of
+/// replies only: the reader's other devices learn it is read; a repeat tells nothing.
+async fn a_first_read_mark_tells_even_before_any_inbound_text(kind: StoreKind) {
     let s = stores(kind).await;
     let alice = key("alice@example.com");
     let (sales, customer) = (inbox("phone-sales"), party("+14158675309"));
@@ -996,11 +995,15 @@ async fn a_first_read_mark_before_any_inbound_text_tells_nothing(kind: StoreKind
     };
     let mark = s.messages.mark_read(&alice, &read).await.unwrap();
     assert_eq!(mark.read_inbound, 0);
-    assert!(
-        told(&s, &alice).await.is_empty(),
-        "{:?}",
-        told(&s, &alice).await
-    );
+    let events: Vec<_> = told(&s, &alice)
+        .await
+        .into_iter()
+        .map(|e| (e.kind, e.data["upTo"].clone(), e.data["unread"].clone()))
+        .collect();
+    assert_eq!(events, vec![(EventKind::SmsRead, json!(sid(1)), json!(0))]);
+    s.messages.mark_read(&alice, &read).await.unwrap();
+    assert_eq!(told(&s, &alice).await.len(), 1, "a repeat tells nothing");
+    assert_eq!(s.messages.read_marks(&alice).await.unwrap(), vec![mark]);
 }
 
 /// A conversation's latest is its newest message by position, whichever was stored last (a

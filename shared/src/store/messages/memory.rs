@@ -389,8 +389,10 @@ impl MessageStore for MemoryStore {
                 up_to.inbox.phone_id.clone(),
                 up_to.with.clone(),
             );
+            // A first mark is news even at no inbound text: DynamoDB writes (and tells) it.
+            let first = !sms.marks.contains_key(&key);
             let mark = sms.marks.entry(key).or_insert(0);
-            let moved = position > *mark;
+            let moved = first || position > *mark;
             *mark = (*mark).max(position);
             (moved, *mark)
         };
