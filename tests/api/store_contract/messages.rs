@@ -29,12 +29,10 @@ on_both_stores!(
     an_opt_out_is_kept_on_the_conversation_even_before_any_text,
     a_send_claim_is_kept_a_day,
     a_first_read_mark_tells_even_before_any_inbound_text,
+    a_held_status_is_kept_two_days,
 );
 
 disagreeing!(
-    a_held_status_is_kept_two_days:
-        "memory never forgets a held status; DynamoDB does after two days, but then drops \
-         a lower status instead of holding it",
     a_text_stored_as_latest_never_hides_a_newer_one:
         "DynamoDB makes a text stored as latest the conversation's latest even when its \
          position sorts before the conversation's activity",
@@ -975,6 +973,11 @@ async fn a_held_status_is_kept_two_days(kind: StoreKind) {
         error_code: None,
     };
     assert_eq!(later, held);
+    assert_eq!(
+        s.messages.sid_state(&sid(1), T0 + two_days).await.unwrap(),
+        held,
+        "held afresh, not refused by the expired rank"
+    );
 }
 
 /// A first mark is set (and told) even when it covers no inbound text, on a conversation of

@@ -175,18 +175,18 @@ pub(super) fn status_changes(write: &StatusWrite) -> (Changes, Changes) {
 }
 
 /// A status held on the pointer of a message not stored yet, for two days: only while no
-/// message is there and no further status is held; on refusal, the pointer as it is.
+/// message is there and no further status is held (one expired, but not yet deleted by the
+/// TTL, counts as none); on refusal, the pointer as it is.
 pub(super) fn held_status(status: &str, rank: u8, error_code: Option<u32>, now_ms: i64) -> Changes {
+    let now_s = now_ms.div_euclid(1000);
     let mut changes = Changes::default()
         .set(sms::PENDING_STATUS, s(status))
         .set(sms::PENDING_RANK, n(rank))
-        .set(
-            TTL_ATTRIBUTE,
-            n(now_ms.div_euclid(1000) + HELD_STATUS_SECONDS),
-        )
+        .set(TTL_ATTRIBUTE, n(now_s + HELD_STATUS_SECONDS))
         .when(
-            "attribute_not_exists(#inbox) AND (attribute_not_exists(#pendingRank) OR #pendingRank < :rank)",
-            vec![("rank", n(rank))],
+            "attribute_not_exists(#inbox) AND (attribute_not_exists(#pendingRank) \
+             OR #pendingRank < :rank OR #expiresAt <= :now)",
+            vec![("rank", n(rank)), ("now", n(now_s))],
         );
     if let Some(code) = error_code {
         changes = changes.set(sms::PENDING_ERROR_CODE, n(code));
