@@ -21,6 +21,7 @@ on_both_stores!(
     a_history_pages_newest_first_and_skips_expired_entries,
     a_voicemail_is_found_by_its_recording_and_removed_from_every_entry,
     the_seen_mark_tells_the_users_devices_only_when_it_moves,
+    removing_a_voicemail_touches_only_the_entries_that_show_it,
 );
 
 disagreeing!(
@@ -28,8 +29,6 @@ disagreeing!(
         "DynamoDB answers true for every Placed, Ended or Canceled, repeats included",
     a_repeated_fact_still_fills_in_the_call:
         "DynamoDB refuses a repeated answer, miss or voicemail whole, description included",
-    removing_a_voicemail_touches_only_the_entries_that_show_it:
-        "DynamoDB writes an empty entry for a listed user who has none",
 );
 
 fn sid(n: u32) -> String {
@@ -500,22 +499,45 @@ async fn a_repeated_fact_still_fills_in_the_call(kind: StoreKind) {
 }
 
 /// Removing a voicemail changes the entries that show it and nothing else, even when its
-/// reference names a user whose history has no entry of the call.
+/// reference names a user whose history has no entry of the call: the others' entries still
+/// lose it, its pointer goes, and everyone named is told.
 async fn removing_a_voicemail_touches_only_the_entries_that_show_it(kind: StoreKind) {
     let s = stores(kind).await;
-    let bob = key("bob@example.com");
-    let reference = VoicemailRef {
+    let (alice, bob) = (key("alice@example.com"), key("bob@example.com"));
+    let recording = Voicemail {
         recording_sid: format!("RE{:032x}", 1),
+        duration_seconds: 12,
+    };
+    let reference = VoicemailRef {
+        recording_sid: recording.recording_sid.clone(),
         org: bob.org.clone(),
         phone_id: None,
         call_sid: sid(1),
         started_at: T0 + 1000,
-        users: vec![bob.clone()],
+        users: vec![alice.clone(), bob.clone()],
         expires_at: (T0 + 1000) / 1000 + 86_400,
     };
+    let left = write(1, &[&alice], Fact::Voicemail(recording), &[]);
+    assert!(s.history.record(&left, Some(&reference)).await.unwrap());
     s.history
-        .remove_voicemail(&reference, &notice(EventKind::VoicemailDeleted, &[]))
+        .remove_voicemail(
+            &reference,
+            &notice(EventKind::VoicemailDeleted, &[&alice, &bob]),
+        )
         .await
         .unwrap();
     assert_eq!(entries(&s, &bob).await, Vec::new());
+    let entry = entries(&s, &alice).await.remove(0).1;
+    assert_eq!(entry.voicemail, None);
+    assert!(entry.voicemail_deleted);
+    assert_eq!(
+        s.history.voicemail(&reference.recording_sid).await.unwrap(),
+        None
+    );
+    for user in [&alice, &bob] {
+        assert_eq!(
+            kinds_told(&s, user).await,
+            vec![EventKind::VoicemailDeleted]
+        );
+    }
 }

@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
-use futures::future::join;
+use futures::future::{join, try_join_all};
 
 use crate::domain::OrgId;
 use crate::history::{AnsweredBy, Direction, Entry, Fact, MissedReason, Voicemail};
@@ -138,6 +138,41 @@ fn voicemail_from_item(recording_sid: &str, item: &Item) -> Option<VoicemailRef>
             .collect(),
         expires_at: get_n(item, TTL_ATTRIBUTE).unwrap_or(0),
     })
+}
+
+impl DynamoStore {
+    /// The voicemail off the entries of `users` (each only if it is there) and its pointer
+    /// deleted.
+    fn voicemail_removal(
+        &self,
+        voicemail: &VoicemailRef,
+        users: &[&PresenceKey],
+        key: &str,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut writes: Vec<TransactWriteItem> = users
+            .iter()
+            .map(|user| {
+                Changes::default()
+                    .remove(hist::RECORDING_SID)
+                    .remove(hist::RECORDING_DURATION)
+                    .set(hist::VOICEMAIL_DELETED, AttributeValue::Bool(true))
+                    .when("attribute_exists(#pk)", Vec::new())
+                    .update(&self.table, keyed(presence_pk(user), key.to_owned()))
+            })
+            .collect::<Result<_, _>>()?;
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(keyed(
+                voicemail_pk(&voicemail.recording_sid),
+                VOICEMAIL_SK,
+            )));
+        writes.push(
+            TransactWriteItem::builder()
+                .delete(built(delete.build())?)
+                .build(),
+        );
+        Ok(writes)
+    }
 }
 
 #[async_trait]
@@ -278,38 +313,38 @@ impl HistoryStore for DynamoStore {
         Ok(item.and_then(|item| voicemail_from_item(recording_sid, &item)))
     }
 
+    /// One transaction: the voicemail off each listed user's entry (on the condition that the
+    /// entry is there, so none is created), the pointer deleted, the events. A refusal means an
+    /// entry is missing (expired, or never written): the entries are read, and the removal is
+    /// written again for those there (two more rounds, only then).
     async fn remove_voicemail(
         &self,
         voicemail: &VoicemailRef,
         notice: &Notice,
     ) -> Result<(), StoreError> {
         let key = history_sk(&position(voicemail.started_at, &voicemail.call_sid));
-        let mut writes: Vec<TransactWriteItem> = voicemail
-            .users
-            .iter()
-            .map(|user| {
-                Changes::default()
-                    .keep(TTL_ATTRIBUTE, n(voicemail.expires_at))
-                    .remove(hist::RECORDING_SID)
-                    .remove(hist::RECORDING_DURATION)
-                    .set(hist::VOICEMAIL_DELETED, AttributeValue::Bool(true))
-                    .update(&self.table, keyed(presence_pk(user), key.clone()))
-            })
-            .collect::<Result<_, _>>()?;
-        let delete = aws_sdk_dynamodb::types::Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(keyed(
-                voicemail_pk(&voicemail.recording_sid),
-                VOICEMAIL_SK,
-            )));
-        writes.push(
-            TransactWriteItem::builder()
-                .delete(built(delete.build())?)
-                .build(),
-        );
-        self.transact_noticed(STORE, writes, notice)
-            .await
-            .map(|_| ())
+        let mut users: Vec<&PresenceKey> = voicemail.users.iter().collect();
+        for _ in 0..3 {
+            let writes = self.voicemail_removal(voicemail, &users, &key)?;
+            match self.transact_noticed(STORE, writes, notice).await? {
+                TxOutcome::Written => return Ok(()),
+                TxOutcome::Refused(_) => {
+                    let entries = users
+                        .iter()
+                        .map(|user| self.get(STORE, keyed(presence_pk(user), key.clone())));
+                    let found = try_join_all(entries).await?;
+                    users = users
+                        .into_iter()
+                        .zip(found)
+                        .filter_map(|(user, entry)| entry.map(|_| user))
+                        .collect();
+                }
+            }
+        }
+        Err(StoreError::Internal(format!(
+            "the voicemail {} could not be removed",
+            voicemail.recording_sid
+        )))
     }
 
     async fn count_call(
