@@ -22,11 +22,10 @@ on_both_stores!(
     a_voicemail_is_found_by_its_recording_and_removed_from_every_entry,
     the_seen_mark_tells_the_users_devices_only_when_it_moves,
     removing_a_voicemail_touches_only_the_entries_that_show_it,
+    only_a_fact_that_may_tell_is_refused_as_a_repeat,
 );
 
 disagreeing!(
-    a_repeated_end_or_cancel_is_not_new:
-        "DynamoDB answers true for every Placed, Ended or Canceled, repeats included",
     a_repeated_fact_still_fills_in_the_call:
         "DynamoDB refuses a repeated answer, miss or voicemail whole, description included",
 );
@@ -470,19 +469,30 @@ async fn the_call_budget_counts_to_its_limit_per_window(kind: StoreKind) {
     );
 }
 
-/// `record` answers whether the fact was new, for every fact.
-async fn a_repeated_end_or_cancel_is_not_new(kind: StoreKind) {
+/// Only an answer, a miss or a voicemail is refused as a repeat: a placed, ended or canceled
+/// call is written every time (`true`), keeping what the entry knows.
+async fn only_a_fact_that_may_tell_is_refused_as_a_repeat(kind: StoreKind) {
     let s = stores(kind).await;
     let alice = key("alice@example.com");
-    let ended = Fact::Ended {
-        at: T0 + 60_000,
+    let ended = |at| Fact::Ended {
+        at,
         duration_seconds: 59,
     };
-    for fact in [ended, Fact::Canceled] {
+    for fact in [Fact::Placed, ended(T0 + 60_000), Fact::Canceled] {
         let write = write(1, &[&alice], fact, &[]);
         assert!(s.history.record(&write, None).await.unwrap(), "{write:?}");
-        assert!(!s.history.record(&write, None).await.unwrap(), "{write:?}");
+        assert!(s.history.record(&write, None).await.unwrap(), "{write:?}");
     }
+    let later = write(1, &[&alice], ended(T0 + 90_000), &[]);
+    assert!(s.history.record(&later, None).await.unwrap());
+    assert_eq!(
+        entries(&s, &alice).await[0].1.ended_at,
+        Some(T0 + 60_000),
+        "an end kept as first learnt"
+    );
+    let missed = write(1, &[&alice], Fact::Missed(MissedReason::Busy), &[]);
+    assert!(s.history.record(&missed, None).await.unwrap());
+    assert!(!s.history.record(&missed, None).await.unwrap(), "a repeat");
 }
 
 /// A repeat of a fact already known adds no fact, but still fills in what the first callback
