@@ -23,11 +23,7 @@ on_both_stores!(
     the_seen_mark_tells_the_users_devices_only_when_it_moves,
     removing_a_voicemail_touches_only_the_entries_that_show_it,
     only_a_fact_that_may_tell_is_refused_as_a_repeat,
-);
-
-disagreeing!(
-    a_repeated_fact_still_fills_in_the_call:
-        "DynamoDB refuses a repeated answer, miss or voicemail whole, description included",
+    a_repeated_fact_still_fills_in_the_call,
 );
 
 fn sid(n: u32) -> String {
@@ -495,17 +491,39 @@ async fn only_a_fact_that_may_tell_is_refused_as_a_repeat(kind: StoreKind) {
     assert!(!s.history.record(&missed, None).await.unwrap(), "a repeat");
 }
 
-/// A repeat of a fact already known adds no fact, but still fills in what the first callback
-/// could not tell (`Entry::describe`).
+/// A repeated answer, miss or voicemail adds no fact and tells nobody again, but what it knows
+/// of the call that the entry does not (its caller) is filled in; and a user listed for the
+/// first time gets the fact (and is told) even though the others had it.
 async fn a_repeated_fact_still_fills_in_the_call(kind: StoreKind) {
     let s = stores(kind).await;
-    let alice = key("alice@example.com");
-    let mut first = write(1, &[&alice], Fact::Missed(MissedReason::Busy), &[]);
+    let (alice, bob) = (key("alice@example.com"), key("bob@example.com"));
+    let mut first = write(1, &[&alice], Fact::Missed(MissedReason::Busy), &[&alice]);
     first.base.from = String::new();
     assert!(s.history.record(&first, None).await.unwrap());
-    let again = write(1, &[&alice], Fact::Missed(MissedReason::Busy), &[]);
+    let again = write(
+        1,
+        &[&alice],
+        Fact::Missed(MissedReason::NoAnswer),
+        &[&alice],
+    );
     assert!(!s.history.record(&again, None).await.unwrap());
-    assert_eq!(entries(&s, &alice).await[0].1.from, "+14158675309");
+    let entry = entries(&s, &alice).await.remove(0).1;
+    assert_eq!(entry.from, "+14158675309");
+    assert_eq!(entry.missed, Some(MissedReason::Busy), "as first learnt");
+    assert_eq!(kinds_told(&s, &alice).await, vec![EventKind::CallMissed]);
+
+    let joined = write(
+        1,
+        &[&alice, &bob],
+        Fact::Missed(MissedReason::Busy),
+        &[&bob],
+    );
+    assert!(s.history.record(&joined, None).await.unwrap());
+    let entry = entries(&s, &bob).await.remove(0).1;
+    assert_eq!(entry.missed, Some(MissedReason::Busy));
+    assert_eq!(entry.from, "+14158675309");
+    assert_eq!(kinds_told(&s, &bob).await, vec![EventKind::CallMissed]);
+    assert_eq!(kinds_told(&s, &alice).await, vec![EventKind::CallMissed]);
 }
 
 /// Removing a voicemail changes the entries that show it and nothing else, even when its
