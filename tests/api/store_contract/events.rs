@@ -25,11 +25,7 @@ on_both_stores!(
     a_ticket_opens_one_connection_and_each_user_sees_their_own,
     a_connection_is_forgotten_on_disconnect_or_when_it_expires,
     the_sink_is_handed_exactly_the_events_written,
-);
-
-disagreeing!(
-    a_disconnect_under_another_user_leaves_the_connection_alone:
-        "DynamoDB forgets the owner of the real owner's connection",
+    a_disconnect_under_another_user_leaves_the_connection_alone,
 );
 
 /// Far from the other contract tests' times: a process's cursors only increase, and may run up

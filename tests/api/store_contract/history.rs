@@ -21,15 +21,9 @@ on_both_stores!(
     a_history_pages_newest_first_and_skips_expired_entries,
     a_voicemail_is_found_by_its_recording_and_removed_from_every_entry,
     the_seen_mark_tells_the_users_devices_only_when_it_moves,
-);
-
-disagreeing!(
-    a_repeated_end_or_cancel_is_not_new:
-        "DynamoDB answers true for every Placed, Ended or Canceled, repeats included",
-    a_repeated_fact_still_fills_in_the_call:
-        "DynamoDB refuses a repeated answer, miss or voicemail whole, description included",
-    removing_a_voicemail_touches_only_the_entries_that_show_it:
-        "DynamoDB writes an empty entry for a listed user who has none",
+    removing_a_voicemail_touches_only_the_entries_that_show_it,
+    only_a_fact_that_may_tell_is_refused_as_a_repeat,
+    a_repeated_fact_still_fills_in_the_call,
 );
 
 fn sid(n: u32) -> String {
@@ -471,51 +465,107 @@ async fn the_call_budget_counts_to_its_limit_per_window(kind: StoreKind) {
     );
 }
 
-/// `record` answers whether the fact was new, for every fact.
-async fn a_repeated_end_or_cancel_is_not_new(kind: StoreKind) {
+/// Only an answer, a miss or a voicemail is refused as a repeat: a placed, ended or canceled
+/// call is written every time (`true`), keeping what the entry knows.
+async fn only_a_fact_that_may_tell_is_refused_as_a_repeat(kind: StoreKind) {
     let s = stores(kind).await;
     let alice = key("alice@example.com");
-    let ended = Fact::Ended {
-        at: T0 + 60_000,
+    let ended = |at| Fact::Ended {
+        at,
         duration_seconds: 59,
     };
-    for fact in [ended, Fact::Canceled] {
+    for fact in [Fact::Placed, ended(T0 + 60_000), Fact::Canceled] {
         let write = write(1, &[&alice], fact, &[]);
         assert!(s.history.record(&write, None).await.unwrap(), "{write:?}");
-        assert!(!s.history.record(&write, None).await.unwrap(), "{write:?}");
+        assert!(s.history.record(&write, None).await.unwrap(), "{write:?}");
     }
+    let later = write(1, &[&alice], ended(T0 + 90_000), &[]);
+    assert!(s.history.record(&later, None).await.unwrap());
+    assert_eq!(
+        entries(&s, &alice).await[0].1.ended_at,
+        Some(T0 + 60_000),
+        "an end kept as first learnt"
+    );
+    let missed = write(1, &[&alice], Fact::Missed(MissedReason::Busy), &[]);
+    assert!(s.history.record(&missed, None).await.unwrap());
+    assert!(!s.history.record(&missed, None).await.unwrap(), "a repeat");
 }
 
-/// A repeat of a fact already known adds no fact, but still fills in what the first callback
-/// could not tell (`Entry::describe`).
+/// A repeated answer, miss or voicemail adds no fact and tells nobody again, but what it knows
+/// of the call that the entry does not (its caller) is filled in; and a user listed for the
+/// first time gets the fact (and is told) even though the others had it.
 async fn a_repeated_fact_still_fills_in_the_call(kind: StoreKind) {
     let s = stores(kind).await;
-    let alice = key("alice@example.com");
-    let mut first = write(1, &[&alice], Fact::Missed(MissedReason::Busy), &[]);
+    let (alice, bob) = (key("alice@example.com"), key("bob@example.com"));
+    let mut first = write(1, &[&alice], Fact::Missed(MissedReason::Busy), &[&alice]);
     first.base.from = String::new();
     assert!(s.history.record(&first, None).await.unwrap());
-    let again = write(1, &[&alice], Fact::Missed(MissedReason::Busy), &[]);
+    let again = write(
+        1,
+        &[&alice],
+        Fact::Missed(MissedReason::NoAnswer),
+        &[&alice],
+    );
     assert!(!s.history.record(&again, None).await.unwrap());
-    assert_eq!(entries(&s, &alice).await[0].1.from, "+14158675309");
+    let entry = entries(&s, &alice).await.remove(0).1;
+    assert_eq!(entry.from, "+14158675309");
+    assert_eq!(entry.missed, Some(MissedReason::Busy), "as first learnt");
+    assert_eq!(kinds_told(&s, &alice).await, vec![EventKind::CallMissed]);
+
+    let joined = write(
+        1,
+        &[&alice, &bob],
+        Fact::Missed(MissedReason::Busy),
+        &[&bob],
+    );
+    assert!(s.history.record(&joined, None).await.unwrap());
+    let entry = entries(&s, &bob).await.remove(0).1;
+    assert_eq!(entry.missed, Some(MissedReason::Busy));
+    assert_eq!(entry.from, "+14158675309");
+    assert_eq!(kinds_told(&s, &bob).await, vec![EventKind::CallMissed]);
+    assert_eq!(kinds_told(&s, &alice).await, vec![EventKind::CallMissed]);
 }
 
 /// Removing a voicemail changes the entries that show it and nothing else, even when its
-/// reference names a user whose history has no entry of the call.
+/// reference names a user whose history has no entry of the call: the others' entries still
+/// lose it, its pointer goes, and everyone named is told.
 async fn removing_a_voicemail_touches_only_the_entries_that_show_it(kind: StoreKind) {
     let s = stores(kind).await;
-    let bob = key("bob@example.com");
-    let reference = VoicemailRef {
+    let (alice, bob) = (key("alice@example.com"), key("bob@example.com"));
+    let recording = Voicemail {
         recording_sid: format!("RE{:032x}", 1),
+        duration_seconds: 12,
+    };
+    let reference = VoicemailRef {
+        recording_sid: recording.recording_sid.clone(),
         org: bob.org.clone(),
         phone_id: None,
         call_sid: sid(1),
         started_at: T0 + 1000,
-        users: vec![bob.clone()],
+        users: vec![alice.clone(), bob.clone()],
         expires_at: (T0 + 1000) / 1000 + 86_400,
     };
+    let left = write(1, &[&alice], Fact::Voicemail(recording), &[]);
+    assert!(s.history.record(&left, Some(&reference)).await.unwrap());
     s.history
-        .remove_voicemail(&reference, &notice(EventKind::VoicemailDeleted, &[]))
+        .remove_voicemail(
+            &reference,
+            &notice(EventKind::VoicemailDeleted, &[&alice, &bob]),
+        )
         .await
         .unwrap();
     assert_eq!(entries(&s, &bob).await, Vec::new());
+    let entry = entries(&s, &alice).await.remove(0).1;
+    assert_eq!(entry.voicemail, None);
+    assert!(entry.voicemail_deleted);
+    assert_eq!(
+        s.history.voicemail(&reference.recording_sid).await.unwrap(),
+        None
+    );
+    for user in [&alice, &bob] {
+        assert_eq!(
+            kinds_told(&s, user).await,
+            vec![EventKind::VoicemailDeleted]
+        );
+    }
 }

@@ -27,19 +27,10 @@ on_both_stores!(
     messages_page_newest_first_within_their_conversation,
     read_marks_only_move_forward_and_tell_the_readers_devices,
     an_opt_out_is_kept_on_the_conversation_even_before_any_text,
-);
-
-disagreeing!(
-    a_send_claim_is_kept_a_day:
-        "memory keeps a clientMessageId's claim for ever (DynamoDB's expires after a day)",
-    a_held_status_is_kept_two_days:
-        "memory never forgets a held status; DynamoDB does after two days, but then drops \
-         a lower status instead of holding it",
-    a_first_read_mark_before_any_inbound_text_tells_nothing:
-        "DynamoDB tells sms.read when a first mark covers no inbound text",
-    a_text_stored_as_latest_never_hides_a_newer_one:
-        "DynamoDB makes a text stored as latest the conversation's latest even when its \
-         position sorts before the conversation's activity",
+    a_send_claim_is_kept_a_day,
+    a_first_read_mark_tells_even_before_any_inbound_text,
+    a_held_status_is_kept_two_days,
+    a_text_stored_as_latest_never_hides_a_newer_one,
 );
 
 const SALES: &str = "+14155551234";
@@ -977,11 +968,16 @@ async fn a_held_status_is_kept_two_days(kind: StoreKind) {
         error_code: None,
     };
     assert_eq!(later, held);
+    assert_eq!(
+        s.messages.sid_state(&sid(1), T0 + two_days).await.unwrap(),
+        held,
+        "held afresh, not refused by the expired rank"
+    );
 }
 
-/// A mark moves (and tells) only when it covers more inbound texts than before: a first mark
-/// on a conversation of replies only covers none.
-async fn a_first_read_mark_before_any_inbound_text_tells_nothing(kind: StoreKind) {
+/// A first mark is set (and told) even when it covers no inbound text, on a conversation of
+/// replies only: the reader's other devices learn it is read; a repeat tells nothing.
+async fn a_first_read_mark_tells_even_before_any_inbound_text(kind: StoreKind) {
     let s = stores(kind).await;
     let alice = key("alice@example.com");
     let (sales, customer) = (inbox("phone-sales"), party("+14158675309"));
@@ -997,11 +993,15 @@ async fn a_first_read_mark_before_any_inbound_text_tells_nothing(kind: StoreKind
     };
     let mark = s.messages.mark_read(&alice, &read).await.unwrap();
     assert_eq!(mark.read_inbound, 0);
-    assert!(
-        told(&s, &alice).await.is_empty(),
-        "{:?}",
-        told(&s, &alice).await
-    );
+    let events: Vec<_> = told(&s, &alice)
+        .await
+        .into_iter()
+        .map(|e| (e.kind, e.data["upTo"].clone(), e.data["unread"].clone()))
+        .collect();
+    assert_eq!(events, vec![(EventKind::SmsRead, json!(sid(1)), json!(0))]);
+    s.messages.mark_read(&alice, &read).await.unwrap();
+    assert_eq!(told(&s, &alice).await.len(), 1, "a repeat tells nothing");
+    assert_eq!(s.messages.read_marks(&alice).await.unwrap(), vec![mark]);
 }
 
 /// A conversation's latest is its newest message by position, whichever was stored last (a
@@ -1013,8 +1013,17 @@ async fn a_text_stored_as_latest_never_hides_a_newer_one(kind: StoreKind) {
         .store_sent(&outbound(&sales, sent(2, &customer, 20), 20, "c2", &[]))
         .await
         .unwrap();
+    let alice = key("alice@example.com");
+    let stored = s
+        .messages
+        .store_inbound(&inbound(&sales, received(1, &customer, 10), 10, &[&alice]))
+        .await
+        .unwrap();
+    assert!(stored, "stored and told, only not the latest");
+    assert_eq!(kinds_told(&s, &alice).await, vec![EventKind::SmsReceived]);
+    // A reply whose cursor was taken before the newest text, stored after it, likewise.
     s.messages
-        .store_inbound(&inbound(&sales, received(1, &customer, 10), 10, &[]))
+        .store_sent(&outbound(&sales, sent(3, &customer, 15), 15, "c3", &[]))
         .await
         .unwrap();
     let conversation = stored_conversation(&s, &sales, &customer).await;
@@ -1024,4 +1033,20 @@ async fn a_text_stored_as_latest_never_hides_a_newer_one(kind: StoreKind) {
     );
     assert_eq!(conversation.activity, position(20));
     assert_eq!(conversation.inbound, 1);
+    let listed: Vec<_> = s
+        .messages
+        .messages(&sales, &customer, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, m)| m.message_sid)
+        .collect();
+    assert_eq!(listed, vec![sid(2), sid(3), sid(1)]);
+    let repeat = s
+        .messages
+        .store_inbound(&inbound(&sales, received(1, &customer, 10), 10, &[&alice]))
+        .await
+        .unwrap();
+    assert!(!repeat, "a repeat is still a repeat");
+    assert_eq!(kinds_told(&s, &alice).await.len(), 1);
 }

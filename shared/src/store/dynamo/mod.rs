@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 
 use self::codec::Item;
 use self::keys::PK;
@@ -127,6 +127,24 @@ impl DynamoStore {
                 .condition_expression(condition)
                 .expression_attribute_names("#pk", PK);
         }
+        Ok(TransactWriteItem::builder()
+            .put(built(put.build())?)
+            .build())
+    }
+
+    /// Like [`Self::put`] with a condition, returning the item as it was when the condition
+    /// failed (so a refused transaction tells which of its conditions failed).
+    pub(in crate::store) fn put_returning_old(
+        &self,
+        item: Item,
+        condition: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .expression_attribute_names("#pk", PK)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         Ok(TransactWriteItem::builder()
             .put(built(put.build())?)
             .build())

@@ -1,11 +1,12 @@
 //! The call history on DynamoDB. A fact is one transaction: the call's entry in each involved
 //! user's partition (created with the call's description if new; the fact set with a condition
 //! that it is new, for the facts that tell someone), the call's pointer, a voicemail's pointer,
-//! and the events. A repeated callback's transaction is refused whole: nothing is told twice.
+//! and the events. A repeated callback's transaction is refused: nothing is told twice; the
+//! entries it names as new still get the fact, and the others what it knows of the call.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
-use futures::future::join;
+use futures::future::{join, try_join_all};
 
 use crate::domain::OrgId;
 use crate::history::{AnsweredBy, Direction, Entry, Fact, MissedReason, Voicemail};
@@ -27,9 +28,8 @@ use crate::store::{PresenceKey, StoreError, StoreName};
 
 const STORE: StoreName = StoreName::History;
 
-/// The update of one user's entry for `write`: the call's description where it is missing,
-/// and the fact (conditioned on being new where a repeat must tell nobody).
-fn entry_update(write: &HistoryWrite) -> Changes {
+/// The call's description in one user's entry, where it is missing.
+fn description(write: &HistoryWrite) -> Changes {
     let base = &write.base;
     let mut changes = Changes::default()
         .keep(hist::CALL_SID, s(&base.call_sid))
@@ -48,13 +48,32 @@ fn entry_update(write: &HistoryWrite) -> Changes {
     if let Some(number) = &base.phone_number {
         changes = changes.keep(hist::PHONE_NUMBER, s(number));
     }
+    changes
+}
+
+/// Whether `write` tells something of the call that the entry `old` does not know yet.
+fn fills_in(write: &HistoryWrite, old: &Item) -> bool {
+    let base = &write.base;
+    let missing = |name: &str, known: bool| known && !old.contains_key(name);
+    missing(hist::FROM, !base.from.is_empty())
+        || missing(hist::TO, !base.to.is_empty())
+        || missing(hist::PHONE_ID, base.phone_id.is_some())
+        || missing(hist::PHONE_NUMBER, base.phone_number.is_some())
+}
+
+/// The update of one user's entry for `write`: the call's description where it is missing,
+/// and the fact (conditioned on being new where a repeat must tell nobody, returning the
+/// entry as it is on refusal).
+fn entry_update(write: &HistoryWrite) -> Changes {
+    let changes = description(write);
     match &write.fact {
         Fact::Placed => changes,
         Fact::Answered { by, at } => changes
             .set(hist::ANSWERED_BY, s(&by.identity))
             .set(hist::ANSWERED_BY_NAME, s(&by.name))
             .set(hist::ANSWERED_AT, n(*at))
-            .when("attribute_not_exists(#answeredAt)", Vec::new()),
+            .when("attribute_not_exists(#answeredAt)", Vec::new())
+            .returning_old(),
         Fact::Ended {
             at,
             duration_seconds,
@@ -63,7 +82,8 @@ fn entry_update(write: &HistoryWrite) -> Changes {
             .keep(hist::DURATION, n(*duration_seconds)),
         Fact::Missed(reason) => changes
             .set(hist::MISSED, s(reason.as_str()))
-            .when("attribute_not_exists(#missed)", Vec::new()),
+            .when("attribute_not_exists(#missed)", Vec::new())
+            .returning_old(),
         Fact::Canceled => changes.set(hist::CANCELED, AttributeValue::Bool(true)),
         Fact::Voicemail(voicemail) => changes
             .set(hist::RECORDING_SID, s(&voicemail.recording_sid))
@@ -71,7 +91,8 @@ fn entry_update(write: &HistoryWrite) -> Changes {
             .when(
                 "attribute_not_exists(#recordingSid) AND attribute_not_exists(#voicemailDeleted)",
                 Vec::new(),
-            ),
+            )
+            .returning_old(),
     }
 }
 
@@ -140,36 +161,115 @@ fn voicemail_from_item(recording_sid: &str, item: &Item) -> Option<VoicemailRef>
     })
 }
 
+impl DynamoStore {
+    /// The voicemail off the entries of `users` (each only if it is there) and its pointer
+    /// deleted.
+    fn voicemail_removal(
+        &self,
+        voicemail: &VoicemailRef,
+        users: &[&PresenceKey],
+        key: &str,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut writes: Vec<TransactWriteItem> = users
+            .iter()
+            .map(|user| {
+                Changes::default()
+                    .remove(hist::RECORDING_SID)
+                    .remove(hist::RECORDING_DURATION)
+                    .set(hist::VOICEMAIL_DELETED, AttributeValue::Bool(true))
+                    .when("attribute_exists(#pk)", Vec::new())
+                    .update(&self.table, keyed(presence_pk(user), key.to_owned()))
+            })
+            .collect::<Result<_, _>>()?;
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(keyed(
+                voicemail_pk(&voicemail.recording_sid),
+                VOICEMAIL_SK,
+            )));
+        writes.push(
+            TransactWriteItem::builder()
+                .delete(built(delete.build())?)
+                .build(),
+        );
+        Ok(writes)
+    }
+}
+
 #[async_trait]
 impl HistoryStore for DynamoStore {
+    /// One transaction: the fact on every user's entry, the call's pointer, a voicemail's
+    /// pointer, the events. A refusal names the entries that had the fact already (each
+    /// returned as it was): the fact is written again for the others alone, and those that
+    /// had it only get what this callback knows of the call and they do not (one more round,
+    /// only then), so a repeat neither tells twice nor keeps the others from the fact.
     async fn record(
         &self,
         write: &HistoryWrite,
         voicemail: Option<&VoicemailRef>,
     ) -> Result<bool, StoreError> {
         let key = history_sk(&position(write.base.started_at, &write.base.call_sid));
-        let mut writes: Vec<TransactWriteItem> = write
-            .users
-            .iter()
-            .map(|user| {
-                entry_update(write).update(&self.table, keyed(presence_pk(user), key.clone()))
-            })
-            .collect::<Result<_, _>>()?;
-        if let Some(user) = write.users.first() {
-            let mut pointer = keyed(callhist_pk(&write.base.call_sid), CALLHIST_SK);
-            pointer.insert(hist::ORG.to_owned(), s(user.org.as_str()));
-            pointer.insert(hist::STARTED_AT.to_owned(), n(write.base.started_at));
-            pointer.insert(TTL_ATTRIBUTE.to_owned(), n(write.expires_at));
-            writes.push(self.put(pointer, None)?);
+        let entry = |user: &PresenceKey| keyed(presence_pk(user), key.clone());
+        let mut pending: Vec<&PresenceKey> = write.users.iter().collect();
+        // Those that had the fact, and what they lack of the call's description.
+        let mut described: Vec<&PresenceKey> = Vec::new();
+        for attempt in 0..3 {
+            let mut writes: Vec<TransactWriteItem> = pending
+                .iter()
+                .map(|user| entry_update(write).update(&self.table, entry(user)))
+                .collect::<Result<_, _>>()?;
+            if attempt > 0 && pending.is_empty() {
+                // Nobody's entry is new: the description alone, and nobody is told.
+                if described.is_empty() {
+                    return Ok(false);
+                }
+                let writes = described
+                    .iter()
+                    .map(|user| description(write).update(&self.table, entry(user)))
+                    .collect::<Result<_, _>>()?;
+                self.transact(STORE, writes).await?;
+                return Ok(false);
+            }
+            for user in &described {
+                writes.push(description(write).update(&self.table, entry(user))?);
+            }
+            if let Some(user) = write.users.first() {
+                let mut pointer = keyed(callhist_pk(&write.base.call_sid), CALLHIST_SK);
+                pointer.insert(hist::ORG.to_owned(), s(user.org.as_str()));
+                pointer.insert(hist::STARTED_AT.to_owned(), n(write.base.started_at));
+                pointer.insert(TTL_ATTRIBUTE.to_owned(), n(write.expires_at));
+                writes.push(self.put(pointer, None)?);
+            }
+            if let Some(vm) = voicemail {
+                writes.push(self.put(voicemail_item(vm), None)?);
+            }
+            let outcome = match &write.notice {
+                Some(notice) => self.transact_noticed(STORE, writes, notice).await?,
+                None => self.transact(STORE, writes).await?,
+            };
+            let TxOutcome::Refused(old) = outcome else {
+                return Ok(true);
+            };
+            // Only the pending entries' updates have conditions, and come first.
+            let asked = pending.len();
+            let mut still = Vec::new();
+            for (user, old) in pending.into_iter().zip(old) {
+                match old {
+                    Some(old) if fills_in(write, &old) => described.push(user),
+                    Some(_) => {}
+                    None => still.push(user),
+                }
+            }
+            if still.len() == asked {
+                // Refused, but no entry said it had the fact: nothing to learn from it.
+                return Ok(false);
+            }
+            pending = still;
         }
-        if let Some(vm) = voicemail {
-            writes.push(self.put(voicemail_item(vm), None)?);
-        }
-        let outcome = match &write.notice {
-            Some(notice) => self.transact_noticed(STORE, writes, notice).await?,
-            None => self.transact(STORE, writes).await?,
-        };
-        Ok(matches!(outcome, TxOutcome::Written))
+        Err(StoreError::Internal(format!(
+            "the history of {} could not be recorded",
+            write.base.call_sid
+        )))
     }
 
     async fn history(
@@ -278,38 +378,38 @@ impl HistoryStore for DynamoStore {
         Ok(item.and_then(|item| voicemail_from_item(recording_sid, &item)))
     }
 
+    /// One transaction: the voicemail off each listed user's entry (on the condition that the
+    /// entry is there, so none is created), the pointer deleted, the events. A refusal means an
+    /// entry is missing (expired, or never written): the entries are read, and the removal is
+    /// written again for those there (two more rounds, only then).
     async fn remove_voicemail(
         &self,
         voicemail: &VoicemailRef,
         notice: &Notice,
     ) -> Result<(), StoreError> {
         let key = history_sk(&position(voicemail.started_at, &voicemail.call_sid));
-        let mut writes: Vec<TransactWriteItem> = voicemail
-            .users
-            .iter()
-            .map(|user| {
-                Changes::default()
-                    .keep(TTL_ATTRIBUTE, n(voicemail.expires_at))
-                    .remove(hist::RECORDING_SID)
-                    .remove(hist::RECORDING_DURATION)
-                    .set(hist::VOICEMAIL_DELETED, AttributeValue::Bool(true))
-                    .update(&self.table, keyed(presence_pk(user), key.clone()))
-            })
-            .collect::<Result<_, _>>()?;
-        let delete = aws_sdk_dynamodb::types::Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(keyed(
-                voicemail_pk(&voicemail.recording_sid),
-                VOICEMAIL_SK,
-            )));
-        writes.push(
-            TransactWriteItem::builder()
-                .delete(built(delete.build())?)
-                .build(),
-        );
-        self.transact_noticed(STORE, writes, notice)
-            .await
-            .map(|_| ())
+        let mut users: Vec<&PresenceKey> = voicemail.users.iter().collect();
+        for _ in 0..3 {
+            let writes = self.voicemail_removal(voicemail, &users, &key)?;
+            match self.transact_noticed(STORE, writes, notice).await? {
+                TxOutcome::Written => return Ok(()),
+                TxOutcome::Refused(_) => {
+                    let entries = users
+                        .iter()
+                        .map(|user| self.get(STORE, keyed(presence_pk(user), key.clone())));
+                    let found = try_join_all(entries).await?;
+                    users = users
+                        .into_iter()
+                        .zip(found)
+                        .filter_map(|(user, entry)| entry.map(|_| user))
+                        .collect();
+                }
+            }
+        }
+        Err(StoreError::Internal(format!(
+            "the voicemail {} could not be removed",
+            voicemail.recording_sid
+        )))
     }
 
     async fn count_call(

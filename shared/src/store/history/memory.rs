@@ -10,7 +10,7 @@ use crate::history::Entry;
 use crate::store::MemoryStore;
 use crate::store::events::Notice;
 use crate::store::history::{
-    HistoryPage, HistoryStore, HistoryWrite, SeenMark, VoicemailRef, position,
+    HistoryPage, HistoryStore, HistoryWrite, SeenMark, VoicemailRef, once_only, position,
 };
 use crate::store::rates::{Budget, Counted};
 use crate::store::{PresenceKey, StoreError, is_live};
@@ -34,7 +34,9 @@ impl HistoryStore for MemoryStore {
         let key = position(write.base.started_at, &write.base.call_sid);
         let new = {
             let mut state = self.history();
-            let mut new = false;
+            // Only a fact that tells someone can be a refused repeat; the others are always
+            // written, keeping what is known (as DynamoDB's unconditioned update does).
+            let mut new = !once_only(&write.fact);
             for user in &write.users {
                 let entries = state.entries.entry(user.clone()).or_default();
                 let (entry, _) = entries

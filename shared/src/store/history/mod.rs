@@ -67,10 +67,22 @@ pub fn position(started_at: i64, call_sid: &str) -> String {
     format!("{:016x}:{call_sid}", started_at.max(0))
 }
 
+/// Whether a repeat of `fact` is refused (and tells nobody): an answer, a miss or a
+/// voicemail, the facts that may tell someone. The others are written every time, keeping
+/// what the entry knows already.
+pub fn once_only(fact: &Fact) -> bool {
+    matches!(
+        fact,
+        Fact::Answered { .. } | Fact::Missed(_) | Fact::Voicemail(_)
+    )
+}
+
 #[async_trait]
 pub trait HistoryStore: Send + Sync {
     /// Add the fact to each user's entry (created if new), with the call's pointer and, for a
-    /// voicemail, its pointer; whether the fact was new.
+    /// voicemail, its pointer; whether it was written: `false` only for a repeat of a
+    /// [`once_only`] fact (then nothing is told), `true` for a placed, ended or canceled call
+    /// even when repeated (what the entry knows already stays).
     async fn record(
         &self,
         write: &HistoryWrite,

@@ -17,13 +17,21 @@ use crate::store::messages::{
 use crate::store::rates::{Budget, Counted, NewRecipient};
 use crate::store::{PresenceKey, StoreError};
 
+/// How long a `clientMessageId` is remembered (the trait's day).
+const CLAIM_SECONDS: i64 = 86_400;
+/// How long a status waits for its message (two days, as on DynamoDB).
+const HELD_STATUS_SECONDS: i64 = 2 * 86_400;
+
 #[derive(Default)]
 pub(in crate::store) struct SmsState {
     conversations: HashMap<(Inbox, Party), Conversation>,
     /// Each conversation's messages by position.
     messages: HashMap<(Inbox, Party), BTreeMap<String, Message>>,
     sids: HashMap<String, SidState>,
-    claims: HashMap<(PresenceKey, String), SendClaim>,
+    /// When each held (`Pending`) status is forgotten (epoch s), like the pointer's TTL.
+    held_until: HashMap<String, i64>,
+    /// Each claim with when it expires (epoch s), like the DynamoDB store's claim item.
+    claims: HashMap<(PresenceKey, String), (SendClaim, i64)>,
     marks: HashMap<(PresenceKey, String, Party), u64>,
 }
 
@@ -70,6 +78,22 @@ impl SmsState {
             inbox: inbox.clone(),
             with: with.clone(),
             position: position.to_owned(),
+        }
+    }
+
+    /// Where `message_sid` stands at `now_ms`: a held status is forgotten when it expires.
+    fn sid_at(&self, message_sid: &str, now_ms: i64) -> SidState {
+        match self.sids.get(message_sid) {
+            Some(SidState::Pending { .. })
+                if self
+                    .held_until
+                    .get(message_sid)
+                    .is_some_and(|until| *until <= now_ms.div_euclid(1000)) =>
+            {
+                SidState::Unknown
+            }
+            Some(state) => state.clone(),
+            None => SidState::Unknown,
         }
     }
 
@@ -122,7 +146,10 @@ impl MessageStore for MemoryStore {
     ) -> Result<SendClaim, StoreError> {
         let mut sms = self.sms();
         let key = (sender.clone(), client_message_id.to_owned());
-        if let Some(existing) = sms.claims.get(&key) {
+        let now_s = now_ms.div_euclid(1000);
+        if let Some((existing, expires_at)) = sms.claims.get(&key)
+            && *expires_at > now_s
+        {
             return Ok(existing.clone());
         }
         if let Counted::Over {
@@ -133,7 +160,8 @@ impl MessageStore for MemoryStore {
                 retry_after_seconds,
             });
         }
-        sms.claims.insert(key, SendClaim::InFlight);
+        sms.claims
+            .insert(key, (SendClaim::InFlight, now_s + CLAIM_SECONDS));
         Ok(SendClaim::Claimed)
     }
 
@@ -169,7 +197,7 @@ impl MessageStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let key = (sender.clone(), client_message_id.to_owned());
         let mut sms = self.sms();
-        if sms.claims.get(&key) == Some(&SendClaim::InFlight) {
+        if matches!(sms.claims.get(&key), Some((SendClaim::InFlight, _))) {
             sms.claims.remove(&key);
         }
         Ok(())
@@ -180,15 +208,16 @@ impl MessageStore for MemoryStore {
         let message = {
             let mut sms = self.sms();
             let mut message = write.message.clone();
-            if let Some(SidState::Pending {
+            if let SidState::Pending {
                 status,
                 rank,
                 error_code,
-            }) = sms.sids.get(&message.message_sid)
+            } = sms.sid_at(&message.message_sid, message.at)
             {
-                message.fold_status(status.clone(), *rank, *error_code);
+                message.fold_status(status, rank, error_code);
             }
             let location = sms.put_message(&write.inbox, &write.with, &write.position, &message);
+            sms.held_until.remove(&message.message_sid);
             sms.sids.insert(
                 message.message_sid.clone(),
                 SidState::Stored(location.clone()),
@@ -201,10 +230,12 @@ impl MessageStore for MemoryStore {
                 &write.position,
                 true,
             );
-            sms.claims.insert(
-                (write.sender.clone(), write.client_message_id.clone()),
-                SendClaim::Sent(location),
-            );
+            // The claim keeps its expiry; one never made (a caller that skipped claiming)
+            // is kept, as DynamoDB's update makes it without one.
+            sms.claims
+                .entry((write.sender.clone(), write.client_message_id.clone()))
+                .and_modify(|(claim, _)| *claim = SendClaim::Sent(location.clone()))
+                .or_insert((SendClaim::Sent(location), i64::MAX));
             message
         };
         if let Some(data) = notice.data.get_mut("message") {
@@ -214,13 +245,8 @@ impl MessageStore for MemoryStore {
         Ok(message)
     }
 
-    async fn sid_state(&self, message_sid: &str, _now_ms: i64) -> Result<SidState, StoreError> {
-        Ok(self
-            .sms()
-            .sids
-            .get(message_sid)
-            .cloned()
-            .unwrap_or(SidState::Unknown))
+    async fn sid_state(&self, message_sid: &str, now_ms: i64) -> Result<SidState, StoreError> {
+        Ok(self.sms().sid_at(message_sid, now_ms))
     }
 
     async fn apply_status(&self, write: &StatusWrite) -> Result<bool, StoreError> {
@@ -255,15 +281,19 @@ impl MessageStore for MemoryStore {
         status: &str,
         rank: u8,
         error_code: Option<u32>,
-        _now_ms: i64,
+        now_ms: i64,
     ) -> Result<SidState, StoreError> {
         let mut sms = self.sms();
-        let held = match sms.sids.get(message_sid) {
-            Some(stored @ SidState::Stored(_)) => return Ok(stored.clone()),
-            Some(SidState::Pending { rank: current, .. }) => advances(*current, rank),
-            _ => true,
+        let held = match sms.sid_at(message_sid, now_ms) {
+            stored @ SidState::Stored(_) => return Ok(stored),
+            SidState::Pending { rank: current, .. } => advances(current, rank),
+            SidState::Unknown => true,
         };
         if held {
+            sms.held_until.insert(
+                message_sid.to_owned(),
+                now_ms.div_euclid(1000) + HELD_STATUS_SECONDS,
+            );
             sms.sids.insert(
                 message_sid.to_owned(),
                 SidState::Pending {
@@ -273,11 +303,7 @@ impl MessageStore for MemoryStore {
                 },
             );
         }
-        Ok(sms
-            .sids
-            .get(message_sid)
-            .cloned()
-            .unwrap_or(SidState::Unknown))
+        Ok(sms.sid_at(message_sid, now_ms))
     }
 
     async fn message(&self, location: &MessageLocation) -> Result<Option<Message>, StoreError> {
@@ -379,8 +405,10 @@ impl MessageStore for MemoryStore {
                 up_to.inbox.phone_id.clone(),
                 up_to.with.clone(),
             );
+            // A first mark is news even at no inbound text: DynamoDB writes (and tells) it.
+            let first = !sms.marks.contains_key(&key);
             let mark = sms.marks.entry(key).or_insert(0);
-            let moved = position > *mark;
+            let moved = first || position > *mark;
             *mark = (*mark).max(position);
             (moved, *mark)
         };

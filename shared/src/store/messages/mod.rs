@@ -215,7 +215,8 @@ pub trait MessageStore: Send + Sync {
     async fn read_marks(&self, user: &PresenceKey) -> Result<Vec<ReadMark>, StoreError>;
 
     /// Move `user`'s read mark in the conversation up to the message (never back), telling
-    /// their devices (`sms.read`) when it moved; the mark after.
+    /// their devices (`sms.read`) when it moved or was first set (even at no inbound text);
+    /// the mark after.
     async fn mark_read(&self, user: &PresenceKey, read: &ReadWrite)
     -> Result<ReadMark, StoreError>;
 

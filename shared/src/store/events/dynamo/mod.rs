@@ -18,7 +18,7 @@ use crate::store::dynamo::keys::{
     CONNECTION_SK_PREFIX, EVENT_SK_END, OWNER_SK, PK, SK, TTL_ATTRIBUTE, connection_pk,
     connection_sk, event_sk, presence_key_of, presence_pk, state, ticket_sk,
 };
-use crate::store::dynamo::outcome::classify;
+use crate::store::dynamo::outcome::{classify, conditional};
 use crate::store::dynamo::query::SkRange;
 use crate::store::dynamo::tx::{TxOutcome, built};
 use crate::store::events::Notice;
@@ -188,21 +188,32 @@ impl EventStore for DynamoStore {
         })
     }
 
+    /// The connection in the user's partition, and its owner only if it is this user (a
+    /// `disconnect` under another user must not orphan the real owner's connection).
     async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError> {
-        let delete = |pk: String, sk: String| {
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(keyed(pk, sk)))
-                .send()
-        };
-        let (listed, owned) = join(
-            delete(presence_pk(user), connection_sk(connection_id)),
-            delete(connection_pk(connection_id), OWNER_SK.to_owned()),
-        )
-        .await;
+        let listed = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(keyed(presence_pk(user), connection_sk(connection_id))))
+            .send();
+        let owned = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(keyed(
+                connection_pk(connection_id),
+                OWNER_SK.to_owned(),
+            )))
+            .condition_expression("attribute_not_exists(#pk) OR #user = :user")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#user", state::USER)
+            .expression_attribute_values(":user", s(presence_pk(user)))
+            .send();
+        let (listed, owned) = join(listed, owned).await;
         listed.map_err(|e| classify(STORE, "DeleteItem", e))?;
-        owned.map_err(|e| classify(STORE, "DeleteItem", e))?;
+        // Refused: another user's connection, which stays.
+        conditional(STORE, "DeleteItem", owned)?;
         Ok(())
     }
 

@@ -48,32 +48,40 @@ impl MessageStore for DynamoStore {
             with: write.with.clone(),
             position: write.position.clone(),
         };
-        let conversation = self.conversation_update(
-            &write.inbox,
-            &write.phone_number,
-            &write.with,
-            &write.message,
-            &write.position,
-            write.latest,
-            Some(write.opt_change),
-        )?;
-        let writes = vec![
-            self.put(
-                self.pointer_item(&write.message.message_sid, &location),
-                Some("attribute_not_exists(#pk)"),
-            )?,
-            self.put(
-                message_item(&write.inbox, &write.with, &write.position, &write.message),
-                None,
-            )?,
-            conversation,
-        ];
-        Ok(
+        let mut latest = write.latest;
+        loop {
+            let conversation = self.conversation_update(
+                &write.inbox,
+                &write.phone_number,
+                &write.with,
+                &write.message,
+                &write.position,
+                latest,
+                Some(write.opt_change),
+            )?;
+            let writes = vec![
+                self.put_returning_old(
+                    self.pointer_item(&write.message.message_sid, &location),
+                    "attribute_not_exists(#pk)",
+                )?,
+                self.put(
+                    message_item(&write.inbox, &write.with, &write.position, &write.message),
+                    None,
+                )?,
+                conversation,
+            ];
             match self.transact_noticed(STORE, writes, &write.notice).await? {
-                TxOutcome::Written => true,
-                TxOutcome::Refused(_) => false,
-            },
-        )
+                TxOutcome::Written => return Ok(true),
+                // The pointer was there: a repeat.
+                TxOutcome::Refused(old) if old.first().is_some_and(Option::is_some) => {
+                    return Ok(false);
+                }
+                // Only the conversation refused: a newer text is its latest; this one fills
+                // the gap (one more round, only in that race).
+                TxOutcome::Refused(_) if latest => latest = false,
+                TxOutcome::Refused(_) => return Ok(false),
+            }
+        }
     }
 
     async fn claim_send(
@@ -164,9 +172,12 @@ impl MessageStore for DynamoStore {
         };
         let mut message = write.message.clone();
         // A status callback may have come before this write: then the pointer holds it, the
-        // first attempt is refused with the pointer as it is, and the second folds it in.
-        for first in [true, false] {
-            let writes = self.sent_writes(write, &message, &location, first)?;
+        // first attempt is refused with the pointer as it is, and the next folds it in. A
+        // newer text may be the conversation's latest already: then the conversation refuses,
+        // and the next attempt keeps that latest.
+        let (mut first, mut latest) = (true, true);
+        for _ in 0..3 {
+            let writes = self.sent_writes(write, &message, &location, first, latest)?;
             let mut notice = write.notice.clone();
             if let Some(data) = notice.data.get_mut("message") {
                 *data = serde_json::to_value(&message).unwrap_or_default();
@@ -175,15 +186,25 @@ impl MessageStore for DynamoStore {
                 TxOutcome::Written => return Ok(message),
                 TxOutcome::Refused(items) => {
                     let held = items.get(1).cloned().flatten();
-                    if let SidState::Pending {
-                        status,
-                        rank,
-                        error_code,
-                    } = sid_state_of(held.as_ref(), write.message.at)
-                    {
-                        message.fold_status(status, rank, error_code);
+                    if held.is_some() {
+                        if let SidState::Pending {
+                            status,
+                            rank,
+                            error_code,
+                        } = sid_state_of(held.as_ref(), write.message.at)
+                        {
+                            message.fold_status(status, rank, error_code);
+                        }
+                        // The next attempt clears the held status without a condition.
+                        first = false;
                     }
-                    // The next attempt clears the held status without a condition.
+                    if items.get(3).is_some_and(Option::is_some) {
+                        latest = false;
+                    }
+                    if held.is_none() && items.get(3).is_none_or(Option::is_none) {
+                        // Neither said why: drop both conditions, as the last attempt would.
+                        (first, latest) = (false, false);
+                    }
                 }
             }
         }

@@ -28,7 +28,8 @@ const HELD_STATUS_SECONDS: i64 = 2 * 86_400;
 impl DynamoStore {
     /// The conversation's update for a new message: created on first use, the latest message
     /// replaced (or, for a text older than what it shows, kept), the inbound count moved and
-    /// the sender's opt-out set.
+    /// the sender's opt-out set. A `latest` one is conditioned on sorting after the
+    /// conversation's activity: on refusal it returns the conversation as it is.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn conversation_update(
         &self,
@@ -54,6 +55,17 @@ impl DynamoStore {
             } else {
                 changes.keep(name, value)
             };
+        }
+        if latest {
+            // Never over a newer latest (a webhook's text whose cursor was taken before a
+            // reply stored first): refused, returning the conversation, and written again
+            // as an older text by the caller.
+            changes = changes
+                .when(
+                    "attribute_not_exists(#activity) OR #activity < :newActivity",
+                    vec![("newActivity", s(position))],
+                )
+                .returning_old();
         }
         if let Some(opt_change) = inbound {
             changes = changes.add(sms::INBOUND, n(1));
@@ -99,13 +111,15 @@ impl DynamoStore {
     }
 
     /// A sent text's writes: the message, its pointer (on a `first` attempt only where no
-    /// status is held on it, returning it if one is), the claim's location, the conversation.
+    /// status is held on it, returning it if one is), the claim's location, the conversation
+    /// (as its `latest` only where no newer text is, returning it if one is).
     pub(super) fn sent_writes(
         &self,
         write: &SentWrite,
         message: &Message,
         location: &MessageLocation,
         first: bool,
+        latest: bool,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let mut pointer = Changes::default()
             .remove(sms::PENDING_STATUS)
@@ -135,7 +149,7 @@ impl DynamoStore {
             &write.with,
             message,
             &write.position,
-            true,
+            latest,
             None,
         )?;
         Ok(vec![
@@ -175,18 +189,18 @@ pub(super) fn status_changes(write: &StatusWrite) -> (Changes, Changes) {
 }
 
 /// A status held on the pointer of a message not stored yet, for two days: only while no
-/// message is there and no further status is held; on refusal, the pointer as it is.
+/// message is there and no further status is held (one expired, but not yet deleted by the
+/// TTL, counts as none); on refusal, the pointer as it is.
 pub(super) fn held_status(status: &str, rank: u8, error_code: Option<u32>, now_ms: i64) -> Changes {
+    let now_s = now_ms.div_euclid(1000);
     let mut changes = Changes::default()
         .set(sms::PENDING_STATUS, s(status))
         .set(sms::PENDING_RANK, n(rank))
-        .set(
-            TTL_ATTRIBUTE,
-            n(now_ms.div_euclid(1000) + HELD_STATUS_SECONDS),
-        )
+        .set(TTL_ATTRIBUTE, n(now_s + HELD_STATUS_SECONDS))
         .when(
-            "attribute_not_exists(#inbox) AND (attribute_not_exists(#pendingRank) OR #pendingRank < :rank)",
-            vec![("rank", n(rank))],
+            "attribute_not_exists(#inbox) AND (attribute_not_exists(#pendingRank) \
+             OR #pendingRank < :rank OR #expiresAt <= :now)",
+            vec![("rank", n(rank)), ("now", n(now_s))],
         );
     if let Some(code) = error_code {
         changes = changes.set(sms::PENDING_ERROR_CODE, n(code));
