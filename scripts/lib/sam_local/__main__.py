@@ -34,16 +34,19 @@ has PyYAML and boto3 through the SAM CLI and moto):
   start-api-template BUILT_TEMPLATE OUT
       The built template with its AWS::ApiGatewayV2 resources first and no WebSocket routes, for
       `sam local start-api`.
-  bootstraps TEMPLATE BUILD_DIR
+  host-build TEMPLATE BIN_DIR OUT_DIR ARCH
+      What `sam build` makes (OUT_DIR/template.yaml and a bootstrap per function), from the
+      binaries cargo built in BIN_DIR for this machine, every function on ARCH.
+  bootstraps TEMPLATE BUILD_DIR [--any-glibc]
       Every built bootstrap is an ELF for the template's architecture needing no glibc newer
-      than Amazon Linux 2023's.
+      than Amazon Linux 2023's (--any-glibc: any, for --host-debug's build for this machine).
   table-indexes TEMPLATE MOTO_ENDPOINT TABLE
       The table in moto has every global secondary index of the template's table.
 """
 
 import sys
 
-from .build import cmd_bootstraps, cmd_functions
+from .build import cmd_bootstraps, cmd_functions, cmd_host_build
 from .image import cmd_image
 from .invoke import cmd_invoke
 from .plan import cmd_plan
@@ -72,7 +75,9 @@ def main(argv):
     if cmd == "start-api-template" and len(args) == 2:
         cmd_start_api_template(*args)
         return 0
-    if cmd == "bootstraps" and len(args) == 2:
+    if cmd == "host-build" and len(args) == 4:
+        return cmd_host_build(*args)
+    if cmd == "bootstraps" and len(args) in (2, 3):
         return cmd_bootstraps(*args)
     if cmd == "table-indexes" and len(args) == 3:
         return cmd_table_indexes(*args)
