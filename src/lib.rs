@@ -40,7 +40,7 @@ pub fn local_app(
 ) -> Result<(Arc<App>, Arc<Hub>), StartupError> {
     let tickets = Tickets::rotating(config, secrets.as_ref())
         .ok_or(StartupError::Missing("the realtime channel"))?;
-    let hub = Hub::new(tickets, clock.clone());
+    let hub = Hub::new(tickets, config.presence.socket, clock.clone());
     let retention = config.presence.event_retention_seconds;
     let stores = match backend {
         Backend::Memory => Stores::of(Arc::new(

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use shared::clock::Clock;
+use shared::config::SocketSettings;
 use shared::events::Event;
 use shared::realtime::Tickets;
 use shared::realtime::push::{self, SendError, Sender};
@@ -46,16 +47,18 @@ pub struct Hub {
     presence: OnceLock<Arc<dyn PresenceStore>>,
     tickets: Rotating<Tickets>,
     sockets: Mutex<HashMap<String, Socket>>,
+    socket: SocketSettings,
     clock: Clock,
 }
 
 impl Hub {
-    pub fn new(tickets: Rotating<Tickets>, clock: Clock) -> Arc<Self> {
+    pub fn new(tickets: Rotating<Tickets>, socket: SocketSettings, clock: Clock) -> Arc<Self> {
         Arc::new(Self {
             events: OnceLock::new(),
             presence: OnceLock::new(),
             tickets,
             sockets: Mutex::default(),
+            socket,
             clock,
         })
     }

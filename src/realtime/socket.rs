@@ -5,6 +5,12 @@
 //! connection whose client reads too slowly for the hub's queue is closed with 1013, so that it
 //! reconnects and catches up. A frame that is not a ping is ignored; nothing a client sends can
 //! affect another connection.
+//!
+//! Socket presence as in AWS (`shared::realtime::websocket`): the connection opening and each
+//! ping lease the device its presence, a close ends it after the grace unless the device has
+//! another connection open. Beyond API Gateway, the server pings each connection itself
+//! (WebSocket ping frames, which browsers answer on their own) and takes one silent for
+//! [`VANISHED_SECONDS`] as vanished: closed, with the grace, without waiting for its lease.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,12 +20,15 @@ use futures::{SinkExt, StreamExt};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use shared::auth::AuthError;
+use shared::domain::{DeviceId, TwilioState};
 use shared::http::{ApiError, Request, Response};
 use shared::realtime::protocol::{
     self, IDLE_SECONDS, MAX_CONNECTIONS_PER_DEVICE, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, SUBPROTOCOL,
 };
 use shared::realtime::{Ticket, TicketError};
-use shared::store::{CONNECTION_MAX_SECONDS, Connected, Connection};
+use shared::store::{
+    CONNECTION_MAX_SECONDS, Connected, Connection, PresenceKey, SocketAlive, SocketClosed,
+};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -95,6 +104,16 @@ async fn accept(hub: &Arc<Hub>, request: &mut Request) -> Result<Response, ApiEr
     for old in replaced {
         let _ = events.disconnect(&ticket.user, &old).await;
     }
+    let keeper = Keeper {
+        hub: hub.clone(),
+        user: ticket.user.clone(),
+        device_id: ticket.device_id.clone(),
+        connection_id: id.clone(),
+    };
+    // Open whatever this write does: the first ping renews what it could not record.
+    if let Err(err) = keeper.alive(None).await {
+        tracing::warn!(error = %err, "socket presence unrecorded");
+    }
 
     let hub = hub.clone();
     let user = ticket.user.clone();
@@ -106,13 +125,16 @@ async fn accept(hub: &Arc<Hub>, request: &mut Request) -> Result<Response, ApiEr
                     .max_message_size(Some(MAX_MESSAGE_BYTES));
                 let io = TokioIo::new(upgraded);
                 let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
-                serve(socket, queue, told).await;
+                serve(socket, queue, told, &keeper).await;
             }
             Err(err) => tracing::debug!(error = %err, "realtime upgrade failed"),
         }
         hub.sockets().remove(&id);
         if let Some(events) = hub.events.get() {
             let _ = events.disconnect(&user, &id).await;
+        }
+        if let Err(err) = keeper.closed().await {
+            tracing::warn!(error = %err, "socket presence: close unrecorded");
         }
     });
 
@@ -184,6 +206,82 @@ impl Hub {
     }
 }
 
+/// What one connection does to its device's socket presence.
+struct Keeper {
+    hub: Arc<Hub>,
+    user: PresenceKey,
+    device_id: DeviceId,
+    connection_id: String,
+}
+
+impl Keeper {
+    /// The connection opened or pinged: a lease. `Ok(false)`: the device is no longer live.
+    async fn alive(&self, twilio_state: Option<TwilioState>) -> Result<bool, ApiError> {
+        let presence = self
+            .hub
+            .presence
+            .get()
+            .ok_or_else(|| ApiError::Internal("no store".into()))?;
+        let now_ms = self.hub.clock.now_ms();
+        let alive = SocketAlive {
+            connection_id: self.connection_id.clone(),
+            until: self.hub.socket.lease_until(now_ms),
+            now_ms,
+            twilio_state,
+        };
+        Ok(presence
+            .socket_alive(&self.user, &self.device_id, alive)
+            .await?)
+    }
+
+    /// The connection ended (already out of the hub): the grace, unless the device has
+    /// another connection open here.
+    async fn closed(&self) -> Result<(), ApiError> {
+        let others = self
+            .hub
+            .sockets()
+            .values()
+            .any(|s| s.user == self.user && s.device == self.device_id.as_str());
+        let Some(presence) = self.hub.presence.get() else {
+            return Ok(());
+        };
+        if others {
+            return Ok(());
+        }
+        let now_ms = self.hub.clock.now_ms();
+        let closed = SocketClosed {
+            connection_id: self.connection_id.clone(),
+            until: self.hub.socket.grace_until(now_ms),
+            now_ms,
+        };
+        Ok(presence
+            .socket_closed(&self.user, &self.device_id, closed)
+            .await?)
+    }
+
+    /// A ping's pong, after renewing the lease; an outage still answers.
+    async fn pong(
+        &self,
+        twilio_state: Option<TwilioState>,
+        bad_twilio_state: bool,
+    ) -> &'static str {
+        let live = match self.alive(twilio_state).await {
+            Ok(live) => live,
+            Err(err) => {
+                tracing::warn!(error = %err, "socket presence: ping unrecorded");
+                true
+            }
+        };
+        protocol::pong(live, bad_twilio_state)
+    }
+}
+
+/// How often the server pings a connection itself (a WebSocket ping frame, answered by the
+/// client's WebSocket on its own), and how long a connection may stay silent, answering none,
+/// before it counts as vanished.
+const SERVER_PING_SECONDS: u64 = 15;
+pub const VANISHED_SECONDS: u64 = 40;
+
 fn close(code: CloseCode, reason: &'static str) -> Message {
     Message::Close(Some(CloseFrame {
         code,
@@ -204,12 +302,14 @@ fn farewell(told: Result<Goodbye, oneshot::error::RecvError>) -> Message {
 /// connection is dropped without it.
 const GOODBYE_SECONDS: u64 = 10;
 
-/// One connection's life: answer pings, send what the hub queues, close at the limits or when
+/// One connection's life: answer pings (renewing the device's socket presence), send what the
+/// hub queues, ping the client and drop it when it has vanished, close at the limits or when
 /// the hub says so (`told`), even while a frame waits for a client that stopped reading.
 async fn serve<S>(
     socket: WebSocketStream<S>,
     mut queue: mpsc::Receiver<String>,
     mut told: oneshot::Receiver<Goodbye>,
+    keeper: &Keeper,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -217,24 +317,56 @@ async fn serve<S>(
     let idle = Duration::from_secs(IDLE_SECONDS);
     let cap = tokio::time::sleep(Duration::from_secs(u64::from(CONNECTION_MAX_SECONDS)));
     tokio::pin!(cap);
+    // Idle counts the client's own frames (as API Gateway's idle close does); vanished counts
+    // anything, the answers to the server's pings included.
+    let mut last_frame = tokio::time::Instant::now();
+    let mut last_heard = last_frame;
+    let mut pings = tokio::time::interval(Duration::from_secs(SERVER_PING_SECONDS));
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let goodbye = tokio::select! {
             told = &mut told => Some(farewell(told)),
-            frame = tokio::time::timeout(idle, incoming.next()) => match frame {
-                Err(_) => Some(close(CloseCode::Away, "idle")),
-                Ok(None | Some(Ok(Message::Close(_)))) => break,
-                Ok(Some(Ok(Message::Text(text)))) => {
-                    if let Some(pong) = protocol::answer(&text)
-                        && outgoing.send(Message::text(pong)).await.is_err()
-                    {
-                        break;
+            frame = incoming.next() => {
+                last_heard = tokio::time::Instant::now();
+                match frame {
+                    None | Some(Ok(Message::Close(_))) => break,
+                    Some(Ok(Message::Text(text))) => {
+                        last_frame = last_heard;
+                        match protocol::frame(&text) {
+                            Some(protocol::Frame::Ping { twilio_state, bad_twilio_state }) => {
+                                let pong = keeper.pong(twilio_state, bad_twilio_state).await;
+                                if outgoing.send(Message::text(pong)).await.is_err() {
+                                    break;
+                                }
+                                None
+                            }
+                            None => None,
+                        }
                     }
+                    // Pongs answer the server's pings; binary frames are not part of the
+                    // protocol; the client's own pings tungstenite answers.
+                    Some(Ok(Message::Pong(_))) => None,
+                    Some(Ok(_)) => {
+                        last_frame = last_heard;
+                        None
+                    }
+                    Some(Err(WsError::Capacity(_))) => Some(close(CloseCode::Size, "too large")),
+                    Some(Err(_)) => break,
+                }
+            },
+            _ = pings.tick() => {
+                let now = tokio::time::Instant::now();
+                if now.duration_since(last_heard) >= Duration::from_secs(VANISHED_SECONDS) {
+                    // Gone without a close: nothing to say goodbye to.
+                    break;
+                }
+                if now.duration_since(last_frame) >= idle {
+                    Some(close(CloseCode::Away, "idle"))
+                } else if outgoing.send(Message::Ping(Bytes::new())).await.is_err() {
+                    break;
+                } else {
                     None
                 }
-                // Binary frames are not part of the protocol; pings tungstenite answers.
-                Ok(Some(Ok(_))) => None,
-                Ok(Some(Err(WsError::Capacity(_)))) => Some(close(CloseCode::Size, "too large")),
-                Ok(Some(Err(_))) => break,
             },
             frame = queue.recv() => match frame {
                 Some(frame) => tokio::select! {

@@ -311,6 +311,7 @@ async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect()
         tickets: shared::secrets::Rotating::fixed(shared::realtime::Tickets::new(
             &secret.to_owned().into(),
         )),
+        socket: Default::default(),
         clock: shared::clock::Clock::system(),
     };
     assert_eq!(invoke(&app, "register-device.json").await.0, 200);

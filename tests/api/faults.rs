@@ -333,7 +333,7 @@ async fn webhooks_on_throttling_answer_by_the_deadline() {
     webhooks_fall_back_before_the_deadline("throttle", Fault::Throttle, 5000).await;
 }
 
-/// Cut a register after its PutItem (the evictions never run): the user briefly has one
+/// Cut a register after its device write (UpdateItem; the evictions never run): the user briefly has one
 /// device over the limit. The next register, with the store back, evicts down to exactly
 /// the limit, least recently seen first.
 async fn a_cut_register_converges(name: &str, arm: impl Fn(&FaultProxy)) {
@@ -359,7 +359,7 @@ async fn a_cut_register_converges(name: &str, arm: impl Fn(&FaultProxy)) {
         "faults: register cut {name}: 503 in {:>6.0} ms; table holds {ids:?} (limit 2)",
         started.elapsed().as_secs_f64() * 1000.0
     );
-    assert!(ops.iter().any(|op| op == "PutItem"), "{ops:?}");
+    assert!(ops.iter().any(|op| op == "UpdateItem"), "{ops:?}");
     assert_eq!(
         ids.len(),
         3,
@@ -385,8 +385,8 @@ async fn a_cut_register_converges(name: &str, arm: impl Fn(&FaultProxy)) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_register_reset_after_its_write_converges_at_the_next_register() {
-    a_cut_register_converges("after PutItem (reset)", |proxy| {
-        proxy.fault_after_op("PutItem", Fault::Reset)
+    a_cut_register_converges("after its UpdateItem (reset)", |proxy| {
+        proxy.fault_after_op("UpdateItem", Fault::Reset)
     })
     .await;
 }

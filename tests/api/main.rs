@@ -34,6 +34,7 @@ mod sign_out;
 mod sms;
 mod sms_reconcile;
 mod sms_send;
+mod socket_presence;
 mod store_contract;
 mod template;
 mod voice_token;

@@ -41,7 +41,8 @@ async fn register_heartbeat_list_unregister(kind: StoreKind) {
     assert_eq!(reg["device"]["ip"], "127.0.0.1");
     assert_eq!(
         reg["presence"],
-        json!({"ttlSeconds": 90, "heartbeatIntervalSeconds": 60})
+        json!({"ttlSeconds": 90, "heartbeatIntervalSeconds": 60,
+               "socket": {"keepAliveSeconds": 540, "graceSeconds": 20}})
     );
     assert_eq!(reg["evictedDeviceIds"], json!([]));
     let expires = reg["device"]["expiresAt"].as_i64().unwrap();
@@ -270,7 +271,8 @@ async fn mobile_devices_get_their_own_ttl(kind: StoreKind) {
     assert_eq!(web["presence"]["ttlSeconds"], 90);
     assert_eq!(
         ios["presence"],
-        json!({"ttlSeconds": 600, "heartbeatIntervalSeconds": 400})
+        json!({"ttlSeconds": 600, "heartbeatIntervalSeconds": 400,
+               "socket": {"keepAliveSeconds": 540, "graceSeconds": 20}})
     );
     // A heartbeat that does not name the platform keeps the stored (mobile) TTL.
     let (_, hb) = app.heartbeat(&token, "iphone").await;

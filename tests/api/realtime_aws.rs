@@ -374,6 +374,7 @@ async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_d
         presence: store.clone(),
         events: store.clone(),
         tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
+        socket: Default::default(),
         clock: Clock::system(),
     };
     let now = Clock::system().now_ms();
@@ -476,6 +477,7 @@ async fn a_ticket_opens_one_connection_through_the_websocket_routes() {
         presence: store.clone(),
         events: store.clone(),
         tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
+        socket: Default::default(),
         clock: Clock::system(),
     };
     let now = Clock::system().now_ms();

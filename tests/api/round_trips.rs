@@ -168,6 +168,7 @@ async fn a_websocket_connect_spends_its_ticket_in_its_one_write() {
         presence: store.clone(),
         events: store.clone(),
         tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
+        socket: Default::default(),
         clock: shared::clock::Clock::system(),
     };
     let now = shared::clock::Clock::system().now_ms();
@@ -187,8 +188,9 @@ async fn a_websocket_connect_spends_its_ticket_in_its_one_write() {
     assert_eq!(answer.status_code, 200);
     assert_eq!(
         wire.take(),
-        (2, ops(&["Query", "TransactWriteItems"])),
-        "$connect: the device is live, then the connection, its owner and the spent ticket"
+        (3, ops(&["Query", "TransactWriteItems", "UpdateItem"])),
+        "$connect: the device is live, then the connection, its owner and the spent ticket, \
+         then the device's socket presence"
     );
     let (answer, _) = gateway.handle(&event("c2")).await;
     assert_eq!(answer.status_code, 401);
@@ -196,6 +198,44 @@ async fn a_websocket_connect_spends_its_ticket_in_its_one_write() {
         wire.take(),
         (2, ops(&["Query", "TransactWriteItems"])),
         "a replay: the same, refused by the ticket's condition"
+    );
+
+    // Socket presence: the keep-alive is one read and one write (docs/performance.md prices
+    // them); reporting the Twilio state adds its state write beside it.
+    let message = |route: &str, body: Option<&str>| {
+        crate::realtime_aws::websocket_event(route, "c1", &[], body)
+    };
+    let (answer, _) = gateway
+        .handle(&message("$default", Some(r#"{"type":"ping"}"#)))
+        .await;
+    assert_eq!(answer.status_code, 200);
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["GetItem", "UpdateItem"])),
+        "a ping: whose connection, then its device's lease"
+    );
+    let report = r#"{"type":"ping","twilioState":"unregistered"}"#;
+    gateway.handle(&message("$default", Some(report))).await;
+    assert_eq!(
+        wire.take(),
+        (2, ops(&["GetItem", "UpdateItem", "TransactWriteItems"])),
+        "a ping with the Twilio state: its state and event beside the lease"
+    );
+    gateway.handle(&message("$default", Some("not json"))).await;
+    assert_eq!(
+        wire.take(),
+        (0, ops(&[])),
+        "a frame that is not a ping: nothing"
+    );
+    gateway.handle(&message("$disconnect", None)).await;
+    assert_eq!(
+        wire.take(),
+        (
+            3,
+            ops(&["GetItem", "DeleteItem", "DeleteItem", "Query", "UpdateItem"])
+        ),
+        "$disconnect: whose, then the connection forgotten beside the device's other ones, \
+         then the grace"
     );
 }
 
@@ -209,7 +249,7 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
         wire.take(),
         (
             2,
-            ops(&["PutItem", "TransactWriteItems", "GetItem", "Query"])
+            ops(&["UpdateItem", "TransactWriteItems", "GetItem", "Query"])
         ),
         "a new device: the write, its state and event, and the caller's profile read together, \
          then the consistent count"
@@ -217,7 +257,7 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
     app.register(&token, "new_device", "web").await;
     assert_eq!(
         wire.take(),
-        (1, ops(&["PutItem", "TransactWriteItems", "GetItem"])),
+        (1, ops(&["UpdateItem", "TransactWriteItems", "GetItem"])),
         "a known live device: the write tells, no count needed (its unchanged state logs nothing)"
     );
     app.heartbeat(&token, "new_device").await;
@@ -576,5 +616,107 @@ async fn every_call_history_endpoint_keeps_its_dynamodb_round_trip_budget() {
         wire.take(),
         (2, ops(&["GetItem", "GetItem", "TransactWriteItems"])),
         "delete: profile and pointer, Twilio, then every entry and the pointer together"
+    );
+}
+
+/// A web device's socket presence for one roll-over period of its connection (110 minutes,
+/// as the client library reconnects before API Gateway's 2-hour cap), pinging every 540 s:
+/// what docs/performance.md's cost model counts per device-hour, measured here on moto.
+#[tokio::test]
+async fn a_socket_device_hour_costs_what_the_cost_model_counts() {
+    use shared::realtime::Tickets;
+    use shared::realtime::websocket::Gateway;
+    use shared::store::PresenceStore;
+    let table = crate::helpers::dynamo_store().await;
+    let wire = Arc::new(Wire::default());
+    let config = client_from_env()
+        .await
+        .config()
+        .to_builder()
+        .interceptor(Counter(wire.clone()))
+        .build();
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        table.table(),
+    ));
+    let clock = shared::clock::Clock::movable();
+    let secret = crate::helpers::REALTIME_TICKET_SECRET.to_owned().into();
+    let gateway = Gateway {
+        presence: store.clone(),
+        events: store.clone(),
+        tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
+        socket: Default::default(),
+        clock: clock.clone(),
+    };
+    let alice = crate::realtime_aws::user("alice@example.com");
+    crate::realtime_aws::register(&store, "alice@example.com", "laptop", clock.now_ms()).await;
+    let device = store
+        .live_devices(&alice, clock.now_ms())
+        .await
+        .unwrap()
+        .remove(0);
+    let connect = |id: &'static str| {
+        let ticket = gateway
+            .tickets
+            .get()
+            .issue(&alice, &device, clock.now_ms() / 1000)
+            .unwrap();
+        let offer = format!("softphone-presence.v1, {ticket}");
+        let gateway = &gateway;
+        async move {
+            let headers = [("Sec-WebSocket-Protocol", offer.as_str())];
+            let event = crate::realtime_aws::websocket_event("$connect", id, &headers, None);
+            assert_eq!(gateway.handle(&event).await.0.status_code, 200);
+        }
+    };
+    let route = |route: &'static str, id: &'static str, body: Option<&'static str>| {
+        let gateway = &gateway;
+        async move {
+            let event = crate::realtime_aws::websocket_event(route, id, &[], body);
+            assert_eq!(gateway.handle(&event).await.0.status_code, 200);
+        }
+    };
+    connect("c1").await;
+    wire.take();
+    // Pings at 540 s, 1080 s, ... 6480 s: twelve within the 6,600 s.
+    for _ in 0..12 {
+        clock.advance(std::time::Duration::from_secs(540));
+        route("$default", "c1", Some(r#"{"type":"ping"}"#)).await;
+    }
+    // The roll-over at 110 minutes: the next connection, then the old one's close.
+    clock.advance(std::time::Duration::from_secs(6_600 - 12 * 540));
+    connect("c2").await;
+    route("$disconnect", "c1", None).await;
+    let (_, operations) = wire.take();
+    let count = |op: &str| operations.iter().filter(|o| *o == op).count();
+    let counted = [
+        ("GetItem", count("GetItem")),
+        ("Query", count("Query")),
+        ("UpdateItem", count("UpdateItem")),
+        ("DeleteItem", count("DeleteItem")),
+        ("TransactWriteItems", count("TransactWriteItems")),
+    ];
+    assert_eq!(
+        counted,
+        [
+            ("GetItem", 12 + 1),
+            ("Query", 1 + 1),
+            ("UpdateItem", 12 + 1),
+            ("DeleteItem", 2),
+            ("TransactWriteItems", 1),
+        ],
+        "per 110 minutes: 12 pings (a read, a write each), the next connection (a query, a \
+         transaction of three puts, a write), the old one's close (a read, two deletes, a \
+         query; no write: the device's new connection holds its presence)"
+    );
+    assert!(
+        gateway
+            .presence
+            .live_devices(&alice, clock.now_ms())
+            .await
+            .unwrap()
+            .iter()
+            .any(|d| d.device_id == device.device_id),
+        "live throughout, on its socket alone"
     );
 }

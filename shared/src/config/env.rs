@@ -4,8 +4,8 @@
 use super::reader::Reader;
 use super::{
     Config, ConfigError, DEFAULT_PUSH_TTL_SECONDS, DEFAULT_TWILIO_API_BASE_URL, Needs,
-    PresenceSettings, PushConfig, RealtimeConfig, RestConfig, SecretString, TwilioApiConfig,
-    VoiceTokenConfig, WebhookConfig,
+    PresenceSettings, PushConfig, RealtimeConfig, RestConfig, SecretString, SocketSettings,
+    TwilioApiConfig, VoiceTokenConfig, WebhookConfig,
 };
 use crate::domain::IdentityStyle;
 
@@ -84,6 +84,12 @@ impl Config {
                 1,
                 3650,
             ),
+            // Bounds: a lease (keep-alive + grace + 60 s) of at most SOCKET_LEASE_MAX_SECONDS,
+            // which every device write keeps the stored row beyond.
+            socket: SocketSettings {
+                keep_alive_seconds: r.number("SOCKET_KEEPALIVE_SECONDS", 540, 30, 570),
+                grace_seconds: r.number("SOCKET_GRACE_SECONDS", 20, 5, 120),
+            },
             identity_style: match r.optional("IDENTITY_STYLE") {
                 None => IdentityStyle::Safe,
                 Some(raw) => IdentityStyle::parse(&raw).unwrap_or_else(|| {

@@ -89,6 +89,47 @@ pub struct PresenceSettings {
     pub event_retention_seconds: u32,
     /// How long call history entries are kept.
     pub call_history_retention_days: u32,
+    /// Socket presence: how an open realtime connection keeps its device live.
+    pub socket: SocketSettings,
+}
+
+/// Socket presence (`SOCKET_KEEPALIVE_SECONDS`, `SOCKET_GRACE_SECONDS`): a device whose
+/// realtime connection is open needs no HTTP heartbeats. Each keep-alive (a `ping` frame)
+/// leases it `keep_alive_seconds + grace_seconds + 60` seconds of life: a connection that
+/// vanishes without a close ends its device's presence at most that long after its last
+/// ping, a closed one `grace_seconds` after the close (unless it reconnects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketSettings {
+    /// How often a client pings its open connection: 540 s by default, under API Gateway's
+    /// 10-minute idle close with a minute to spare for a throttled background tab's timer.
+    pub keep_alive_seconds: u32,
+    /// How long a closed connection's device stays live, for a reconnect not to flap it.
+    pub grace_seconds: u32,
+}
+
+/// What a ping's lease allows beyond the keep-alive interval and the grace: a late timer.
+pub const SOCKET_LEASE_SLACK_SECONDS: u32 = 60;
+
+impl Default for SocketSettings {
+    fn default() -> Self {
+        Self {
+            keep_alive_seconds: 540,
+            grace_seconds: 20,
+        }
+    }
+}
+
+impl SocketSettings {
+    /// The lease a keep-alive at `now_ms` gives (epoch s).
+    pub fn lease_until(&self, now_ms: i64) -> i64 {
+        (now_ms + 999).div_euclid(1000)
+            + i64::from(self.keep_alive_seconds + self.grace_seconds + SOCKET_LEASE_SLACK_SECONDS)
+    }
+
+    /// The end of the grace after a close at `now_ms` (epoch s).
+    pub fn grace_until(&self, now_ms: i64) -> i64 {
+        (now_ms + 999).div_euclid(1000) + i64::from(self.grace_seconds)
+    }
 }
 
 impl Default for PresenceSettings {
@@ -104,6 +145,7 @@ impl Default for PresenceSettings {
             max_call_seconds: 14_400,
             event_retention_seconds: crate::events::DEFAULT_RETENTION_SECONDS,
             call_history_retention_days: crate::history::DEFAULT_RETENTION_DAYS,
+            socket: SocketSettings::default(),
         }
     }
 }

@@ -78,6 +78,7 @@ pub async fn run_websocket() -> Result<(), Error> {
                 presence: store.clone(),
                 events: store,
                 tickets,
+                socket: config.presence.socket,
                 clock: clock.clone(),
             })
         })

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use crate::domain::TwilioState;
+
 /// What a client offers first in `Sec-WebSocket-Protocol`, and the server echoes.
 pub const SUBPROTOCOL: &str = "softphone-presence.v1";
 /// API Gateway's limits, kept by the local server too (frames and messages larger close the
@@ -31,11 +33,52 @@ pub fn offered_ticket(header: &str) -> Option<&str> {
     ticket.filter(|_| ours)
 }
 
-/// The answer to a text frame from a client: `{"type":"pong"}` for a ping; nothing for
-/// anything else, which is ignored (not JSON, or a type this version does not know).
-pub fn answer(frame: &str) -> Option<&'static str> {
-    let value: Value = serde_json::from_str(frame).ok()?;
-    (value.get("type")?.as_str()? == "ping").then_some(r#"{"type":"pong"}"#)
+/// A text frame from a client this version understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// The keep-alive: answered with a pong, and it renews the device's socket presence. It
+    /// may carry what the device's Twilio SDK reports now (`twilioState`); a value that is not
+    /// a Twilio state is named in the pong's `error` and otherwise ignored.
+    Ping {
+        twilio_state: Option<TwilioState>,
+        bad_twilio_state: bool,
+    },
+}
+
+/// What a text frame is: `None` for anything this version does not know (not JSON, or another
+/// type), which is ignored.
+pub fn frame(text: &str) -> Option<Frame> {
+    let value: Value = serde_json::from_str(text).ok()?;
+    if value.get("type")?.as_str()? != "ping" {
+        return None;
+    }
+    let (twilio_state, bad_twilio_state) = match value.get("twilioState") {
+        None | Some(Value::Null) => (None, false),
+        Some(raw) => match raw.as_str().map(TwilioState::parse) {
+            Some(Ok(state)) => (Some(state), false),
+            _ => (None, true),
+        },
+    };
+    Some(Frame::Ping {
+        twilio_state,
+        bad_twilio_state,
+    })
+}
+
+/// The pong to a ping: `{"type":"pong"}`; with `"live": false` when the device is no longer
+/// live (unregistered, signed out or expired: register again), and an `error` naming a field
+/// of the ping that was not understood.
+pub fn pong(live: bool, bad_twilio_state: bool) -> &'static str {
+    match (live, bad_twilio_state) {
+        (true, false) => r#"{"type":"pong"}"#,
+        (false, false) => r#"{"type":"pong","live":false}"#,
+        (true, true) => {
+            r#"{"type":"pong","error":{"field":"twilioState","message":"must be \"registered\", \"registering\" or \"unregistered\""}}"#
+        }
+        (false, true) => {
+            r#"{"type":"pong","live":false,"error":{"field":"twilioState","message":"must be \"registered\", \"registering\" or \"unregistered\""}}"#
+        }
+    }
 }
 
 #[cfg(test)]
@@ -59,8 +102,28 @@ mod tests {
     }
 
     #[test]
-    fn only_a_ping_is_answered() {
-        assert_eq!(answer(r#"{"type":"ping"}"#), Some(r#"{"type":"pong"}"#));
+    fn only_a_ping_is_understood_with_what_it_reports() {
+        assert_eq!(
+            frame(r#"{"type":"ping"}"#),
+            Some(Frame::Ping {
+                twilio_state: None,
+                bad_twilio_state: false
+            })
+        );
+        assert_eq!(
+            frame(r#"{"type":"ping","twilioState":"unregistered"}"#),
+            Some(Frame::Ping {
+                twilio_state: Some(TwilioState::Unregistered),
+                bad_twilio_state: false
+            })
+        );
+        assert_eq!(
+            frame(r#"{"type":"ping","twilioState":"asleep"}"#),
+            Some(Frame::Ping {
+                twilio_state: None,
+                bad_twilio_state: true
+            })
+        );
         for ignored in [
             "ping",
             "{}",
@@ -69,7 +132,13 @@ mod tests {
             "[",
             "\u{0}",
         ] {
-            assert_eq!(answer(ignored), None, "{ignored:?}");
+            assert_eq!(frame(ignored), None, "{ignored:?}");
+        }
+        for (live, bad) in [(true, false), (false, false), (true, true), (false, true)] {
+            let answer: Value = serde_json::from_str(pong(live, bad)).unwrap();
+            assert_eq!(answer["type"], "pong");
+            assert_eq!(answer.get("live").is_none(), live);
+            assert_eq!(answer["error"]["field"] == "twilioState", bad);
         }
     }
 }

@@ -1,9 +1,11 @@
 //! API Gateway's WebSocket routes (the `realtime` function): `$connect` checks the ticket the
 //! client offers in `Sec-WebSocket-Protocol` (and that its device is still registered), records
-//! the connection and spends the ticket in one write (a ticket opens one connection) and echoes
-//! the subprotocol, or refuses before anything is stored; `$disconnect`
-//! forgets the connection; `$default` answers a ping. The local server does the same in the
-//! CLI (`src/realtime/`).
+//! the connection and spends the ticket in one write (a ticket opens one connection), starts
+//! the device's socket presence and echoes the subprotocol, or refuses before anything is
+//! stored; `$default` answers a ping and renews the socket presence (a keep-alive);
+//! `$disconnect` forgets the connection and, unless the device has another one open, ends its
+//! socket presence after the grace. The local server does the same in the CLI
+//! (`src/realtime/`).
 
 use std::sync::Arc;
 
@@ -16,9 +18,13 @@ use lambda_http::http::HeaderValue;
 use super::protocol::{self, SUBPROTOCOL};
 use super::{TicketError, Tickets};
 use crate::clock::Clock;
+use crate::config::SocketSettings;
 use crate::headers::SEC_WEBSOCKET_PROTOCOL;
 use crate::secrets::Rotating;
-use crate::store::{CONNECTION_MAX_SECONDS, Connected, Connection, EventStore, PresenceStore};
+use crate::store::{
+    CONNECTION_MAX_SECONDS, Connected, Connection, EventStore, PresenceStore, SocketAlive,
+    SocketClosed,
+};
 
 /// What the `realtime` function holds: the stores, the ticket key and the clock.
 pub struct Gateway {
@@ -26,6 +32,7 @@ pub struct Gateway {
     pub events: Arc<dyn EventStore>,
     /// Rekeyed when a re-read of `SECRETS_ARN`'s secret changes the ticket secret.
     pub tickets: Rotating<Tickets>,
+    pub socket: SocketSettings,
     pub clock: Clock,
 }
 
@@ -65,11 +72,58 @@ impl Gateway {
         match context.event_type.as_deref() {
             Some("CONNECT") => self.connect(event, connection_id).await,
             Some("DISCONNECT") => self.disconnect(connection_id).await,
-            _ => {
-                let answer = event.body.as_deref().and_then(protocol::answer);
-                let what = if answer.is_some() { "pong" } else { "ignored" };
-                (response(200, answer), outcome(200, what, None))
-            }
+            _ => match event.body.as_deref().and_then(protocol::frame) {
+                Some(protocol::Frame::Ping {
+                    twilio_state,
+                    bad_twilio_state,
+                }) => {
+                    self.keep_alive(connection_id, twilio_state, bad_twilio_state)
+                        .await
+                }
+                None => (response(200, None), outcome(200, "ignored", None)),
+            },
+        }
+    }
+
+    /// A ping: the pong, and the device's socket presence renewed for a lease. An outage
+    /// still answers the pong (the connection is fine); the lease then runs on as it was.
+    async fn keep_alive(
+        &self,
+        connection_id: &str,
+        twilio_state: Option<crate::domain::TwilioState>,
+        bad_twilio_state: bool,
+    ) -> (ApiGatewayProxyResponse, Outcome) {
+        let now_ms = self.clock.now_ms();
+        let renewed = match self.events.connection_owner(connection_id).await {
+            Ok(Some(owner)) => match owner.device_id {
+                Some(device_id) => {
+                    let alive = SocketAlive {
+                        connection_id: connection_id.to_owned(),
+                        until: self.socket.lease_until(now_ms),
+                        now_ms,
+                        twilio_state,
+                    };
+                    self.presence
+                        .socket_alive(&owner.user, &device_id, alive)
+                        .await
+                }
+                // Recorded before owners named their device: it rolls over within two hours.
+                None => Ok(true),
+            },
+            Ok(None) => Ok(false),
+            Err(err) => Err(err),
+        };
+        let pong = |live| Some(protocol::pong(live, bad_twilio_state));
+        match renewed {
+            Ok(true) => (response(200, pong(true)), outcome(200, "pong", None)),
+            Ok(false) => (
+                response(200, pong(false)),
+                outcome(200, "pong_not_live", None),
+            ),
+            Err(err) => (
+                response(200, pong(true)),
+                outcome(200, "pong_unrecorded", Some(err.to_string())),
+            ),
         }
     }
 
@@ -109,7 +163,7 @@ impl Gateway {
         }
         let connection = Connection {
             id: connection_id.to_owned(),
-            device_id: ticket.device_id,
+            device_id: ticket.device_id.clone(),
             capabilities: ticket.capabilities,
             expires_at: now_ms.div_euclid(1000) + i64::from(CONNECTION_MAX_SECONDS),
         };
@@ -130,19 +184,65 @@ impl Gateway {
                 );
             }
         }
+        let alive = SocketAlive {
+            connection_id: connection_id.to_owned(),
+            until: self.socket.lease_until(now_ms),
+            now_ms,
+            twilio_state: None,
+        };
+        // Open, whatever this write does: the first ping renews what it could not record.
+        let cause = match self
+            .presence
+            .socket_alive(&ticket.user, &ticket.device_id, alive)
+            .await
+        {
+            Ok(_) => None,
+            Err(err) => Some(err.to_string()),
+        };
         let mut answer = response(200, None);
         answer.headers.insert(
             SEC_WEBSOCKET_PROTOCOL,
             HeaderValue::from_static(SUBPROTOCOL),
         );
-        (answer, outcome(200, "connected", None))
+        (answer, outcome(200, "connected", cause))
     }
 
     /// Best effort, as API Gateway's `$disconnect` itself: a connection not forgotten here
-    /// expires, and a push to it finds it gone.
+    /// expires, and a push to it finds it gone; a socket presence not ended here ends with its
+    /// lease. The grace starts unless another connection of the device is still open (two
+    /// tabs): its keep-alives go on renewing the presence.
     async fn disconnect(&self, connection_id: &str) -> (ApiGatewayProxyResponse, Outcome) {
+        let now_ms = self.clock.now_ms();
         let forgotten = match self.events.connection_owner(connection_id).await {
-            Ok(Some(user)) => self.events.disconnect(&user, connection_id).await,
+            Ok(Some(owner)) => {
+                // The device's other connections are read beside the delete: one round.
+                let (forgotten, open) = futures::future::join(
+                    self.events.disconnect(&owner.user, connection_id),
+                    self.events.connections(&owner.user, now_ms),
+                )
+                .await;
+                match (forgotten, open, owner.device_id) {
+                    (Ok(()), Ok(open), Some(device_id)) => {
+                        let others = open
+                            .iter()
+                            .any(|c| c.device_id == device_id && c.id != connection_id);
+                        if others {
+                            Ok(())
+                        } else {
+                            let closed = SocketClosed {
+                                connection_id: connection_id.to_owned(),
+                                until: self.socket.grace_until(now_ms),
+                                now_ms,
+                            };
+                            self.presence
+                                .socket_closed(&owner.user, &device_id, closed)
+                                .await
+                        }
+                    }
+                    (Err(err), _, _) | (_, Err(err), _) => Err(err),
+                    (Ok(()), Ok(_), None) => Ok(()),
+                }
+            }
             Ok(None) => Ok(()),
             Err(err) => Err(err),
         };

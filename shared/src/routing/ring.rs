@@ -8,7 +8,7 @@ use tokio::time::timeout_at;
 use super::fallback::fallback;
 use super::{Callbacks, Context, Decision, Outcome, deadline_passed};
 use crate::directory::{Assignment, DEFAULT_RING_TIMEOUT_SECONDS, NumberRoute, WhenBusy};
-use crate::domain::{Capability, Email, Identity, OrgId};
+use crate::domain::{Capability, Email, Identity, OrgId, Platform, TwilioState};
 use crate::history::MissedReason;
 use crate::store::{PresenceKey, UserPresence};
 use crate::twilio::twiml::{ClientNoun, DialNoun, DialVerb, Twiml};
@@ -60,11 +60,19 @@ async fn survey(ctx: &Context<'_>, org: &OrgId, identities: &[Identity]) -> Opti
     Some(survey)
 }
 
+/// A user with a live voice device Twilio can reach: a browser whose Voice SDK last said
+/// `unregistered` (in a ping, heartbeat or register) has no registration for Twilio to ring,
+/// so a user with only such devices is not rung and the call goes on to the fallback at once.
+/// (A phone's state is about its push registration, which decides how long it stays callable:
+/// `callable_until`.)
 fn candidate(identity: &Identity, presence: &UserPresence) -> Option<Candidate> {
     let last_seen = presence
         .devices
         .iter()
         .filter(|d| d.capabilities.contains(Capability::Voice))
+        .filter(|d| {
+            !(d.platform == Platform::Web && d.twilio_state == Some(TwilioState::Unregistered))
+        })
         .map(|d| d.last_seen)
         .max()?;
     Some(Candidate {

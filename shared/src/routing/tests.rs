@@ -91,6 +91,8 @@ struct Device {
     capabilities: &'static [&'static str],
     seen_ms_ago: i64,
     push_registered: Option<bool>,
+    /// A browser whose Twilio `Device` reported `unregistered`.
+    web_unregistered: bool,
 }
 
 const fn voice(email: &'static str, seen_ms_ago: i64) -> Device {
@@ -99,6 +101,15 @@ const fn voice(email: &'static str, seen_ms_ago: i64) -> Device {
         capabilities: &["voice"],
         seen_ms_ago,
         push_registered: None,
+        web_unregistered: false,
+    }
+}
+
+/// A browser whose Twilio `Device` lost its registration (it said `unregistered`).
+const fn browser_unregistered(email: &'static str, seen_ms_ago: i64) -> Device {
+    Device {
+        web_unregistered: true,
+        ..voice(email, seen_ms_ago)
     }
 }
 
@@ -130,7 +141,11 @@ impl World {
         for (n, device) in devices.iter().enumerate() {
             let email = Email::parse_field(device.email, "email").unwrap();
             let (platform, ttls, twilio_state) = match device.push_registered {
-                None => (Platform::Web, DeviceTtls::foreground_only(90), None),
+                None => (
+                    Platform::Web,
+                    DeviceTtls::foreground_only(90),
+                    device.web_unregistered.then_some(TwilioState::Unregistered),
+                ),
                 Some(push) => (
                     Platform::Ios,
                     DeviceTtls {
@@ -330,6 +345,23 @@ async fn incoming_calls_ring_whoever_is_live_and_free_else_the_fallback() {
         (
             "a phone silent past its push TTL is not rung",
             &[iphone("alice@x.io", 7 * DAY_MS + 1_000, true)],
+            &[],
+            "+14155550100",
+            fallback("Sales voicemail."),
+        ),
+        (
+            "a browser whose Twilio Device is unregistered is not rung: the others are",
+            &[
+                browser_unregistered("alice@x.io", 5_000),
+                voice("bob@x.io", 10_000),
+            ],
+            &[],
+            "+14155550100",
+            dial(&["bob@x.io"]),
+        ),
+        (
+            "a group whose every live browser is unregistered goes to the fallback at once",
+            &[browser_unregistered("alice@x.io", 5_000)],
             &[],
             "+14155550100",
             fallback("Sales voicemail."),

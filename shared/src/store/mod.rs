@@ -47,15 +47,16 @@ use rates::memory::RateState;
 pub use directory::DirectoryStore;
 pub use directory::import::{self, ImportReport};
 pub use events::{
-    CONNECTION_MAX_SECONDS, Connected, Connection, EventSink, EventStore, SpentTicket,
+    CONNECTION_MAX_SECONDS, Connected, Connection, ConnectionOwner, EventSink, EventStore,
+    SpentTicket,
 };
 pub use history::HistoryStore;
 pub use messages::MessageStore;
 pub use presence::{
     ActiveCall, CallEvent, CallProgress, DeviceRecord, DeviceTtls, HeartbeatOutcome,
     HeartbeatUpdate, PresenceKey, PresenceStore, RegisterOutcome, Registered, Registration,
-    Unregistration, UserPresence, callable_until, eviction_candidates, expiry, is_live,
-    sort_most_recent_first,
+    SOCKET_LEASE_MAX_SECONDS, SocketAlive, SocketClosed, Unregistration, UserPresence,
+    callable_until, eviction_candidates, expiry, is_live, sort_most_recent_first,
 };
 
 /// Which store an error came from: what an outage's answer names.

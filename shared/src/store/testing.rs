@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
-use super::events::{Connected, Connection, SpentTicket};
+use super::events::{Connected, Connection, ConnectionOwner, SpentTicket};
 use super::history::{HistoryPage, HistoryWrite, SeenMark, VoicemailRef};
 use super::messages::{
     InboundWrite, Notice, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
@@ -19,7 +19,7 @@ use super::rates::{Budget, Counted, NewRecipient};
 use super::{
     CallEvent, DirectoryStore, EventStore, HeartbeatOutcome, HeartbeatUpdate, HistoryStore,
     ImportReport, MessageStore, PresenceKey, PresenceStore, RegisterOutcome, Registration,
-    StoreError, StoreName, Unregistration, UserPresence,
+    SocketAlive, SocketClosed, StoreError, StoreName, Unregistration, UserPresence,
 };
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, UserKey};
@@ -126,6 +126,8 @@ wrap!(StoreName::Presence, PresenceStore {
     fn heartbeat(&self, key: &PresenceKey, device_id: &DeviceId, update: HeartbeatUpdate) -> HeartbeatOutcome;
     fn unregister(&self, key: &PresenceKey, device_id: &DeviceId, how: Unregistration) -> bool;
     fn presence(&self, key: &PresenceKey, now_ms: i64) -> UserPresence;
+    fn socket_alive(&self, key: &PresenceKey, device_id: &DeviceId, alive: SocketAlive) -> bool;
+    fn socket_closed(&self, key: &PresenceKey, device_id: &DeviceId, closed: SocketClosed) -> ();
     fn record_call(&self, key: &PresenceKey, event: CallEvent) -> ();
 });
 
@@ -141,7 +143,7 @@ wrap!(StoreName::Events, EventStore {
     fn events_after(&self, user: &PresenceKey, after: &Cursor, limit: usize, now_ms: i64) -> Vec<Event>;
     fn connect(&self, user: &PresenceKey, connection: &Connection, ticket: &SpentTicket) -> Connected;
     fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> ();
-    fn connection_owner(&self, connection_id: &str) -> Option<PresenceKey>;
+    fn connection_owner(&self, connection_id: &str) -> Option<ConnectionOwner>;
     fn connections(&self, user: &PresenceKey, now_ms: i64) -> Vec<Connection>;
 });
 

@@ -11,8 +11,8 @@ use shared::store::history::HistoryWrite;
 use shared::store::memory::MemoryStore;
 use shared::store::messages::Notice;
 use shared::store::{
-    CONNECTION_MAX_SECONDS, CallEvent, CallProgress, Connected, Connection, EventSink, PresenceKey,
-    SpentTicket,
+    CONNECTION_MAX_SECONDS, CallEvent, CallProgress, Connected, Connection, ConnectionOwner,
+    EventSink, PresenceKey, SpentTicket,
 };
 
 use super::{T0, key, key_in, told};
@@ -209,9 +209,12 @@ async fn a_ticket_opens_one_connection_and_each_user_sees_their_own(kind: StoreK
     assert!(open(&s, &namesake, BASE).await.is_empty());
     assert_eq!(
         s.events.connection_owner("c1").await.unwrap(),
-        Some(alice.clone())
+        Some(owner(&alice, "d1"))
     );
-    assert_eq!(s.events.connection_owner("c3").await.unwrap(), Some(bob));
+    assert_eq!(
+        s.events.connection_owner("c3").await.unwrap(),
+        Some(owner(&bob, "d1"))
+    );
     assert_eq!(s.events.connection_owner("c9").await.unwrap(), None);
 }
 
@@ -250,7 +253,18 @@ async fn a_disconnect_under_another_user_leaves_the_connection_alone(kind: Store
     assert_eq!(opened.unwrap(), Connected::Opened);
     s.events.disconnect(&bob, "c1").await.unwrap();
     assert_eq!(open(&s, &alice, BASE).await, vec![c1]);
-    assert_eq!(s.events.connection_owner("c1").await.unwrap(), Some(alice));
+    assert_eq!(
+        s.events.connection_owner("c1").await.unwrap(),
+        Some(owner(&alice, "d1"))
+    );
+}
+
+/// Whose a connection is: its user and its device.
+fn owner(user: &PresenceKey, device: &str) -> ConnectionOwner {
+    ConnectionOwner {
+        user: user.clone(),
+        device_id: Some(DeviceId::parse(device).unwrap()),
+    }
 }
 
 /// What a store hands its sink: each user's events, as written.

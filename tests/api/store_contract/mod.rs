@@ -7,6 +7,7 @@ mod events;
 mod history;
 mod messages;
 mod presence;
+mod socket;
 
 use shared::domain::{Email, Identity, IdentityStyle, OrgId};
 use shared::events::{Cursor, Event, EventKind};

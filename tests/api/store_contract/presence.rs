@@ -27,7 +27,12 @@ on_both_stores!(
     each_change_of_the_device_list_is_told_once,
 );
 
-fn registration(email: &str, device: &str, now_ms: i64, ttl_seconds: u32) -> Registration {
+pub(super) fn registration(
+    email: &str,
+    device: &str,
+    now_ms: i64,
+    ttl_seconds: u32,
+) -> Registration {
     Registration {
         key: key(email),
         device_id: DeviceId::parse(device).unwrap(),

@@ -63,13 +63,28 @@ impl<'a> DeviceView<'a> {
 struct PresenceTiming {
     ttl_seconds: u32,
     heartbeat_interval_seconds: u32,
+    /// Socket presence: while the realtime connection is open, ping it every
+    /// `keepAliveSeconds` instead of heartbeating; heartbeat again once it has been down
+    /// longer than `graceSeconds`.
+    socket: SocketTiming,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SocketTiming {
+    keep_alive_seconds: u32,
+    grace_seconds: u32,
 }
 
 impl PresenceTiming {
-    fn for_ttl(ttl_seconds: u32) -> Self {
+    fn for_ttl(ttl_seconds: u32, settings: &PresenceSettings) -> Self {
         Self {
             ttl_seconds,
             heartbeat_interval_seconds: PresenceSettings::heartbeat_interval_for(ttl_seconds),
+            socket: SocketTiming {
+                keep_alive_seconds: settings.socket.keep_alive_seconds,
+                grace_seconds: settings.socket.grace_seconds,
+            },
         }
     }
 }
@@ -170,7 +185,7 @@ pub async fn register_device(
         expires_in: minter.ttl_seconds(),
         assigned_phones: &assigned_phones,
         device: DeviceView::at(&registered.device, now_ms),
-        presence: PresenceTiming::for_ttl(ttls.foreground),
+        presence: PresenceTiming::for_ttl(ttls.foreground, settings),
         evicted_device_ids: &registered.evicted,
         registration_id: &registered.device.registration_id,
     };
@@ -201,7 +216,7 @@ pub async fn heartbeat(
     };
     let body = HeartbeatResponse {
         device: DeviceView::at(&device, now_ms),
-        presence: PresenceTiming::for_ttl(device.ttls.foreground),
+        presence: PresenceTiming::for_ttl(device.ttls.foreground, settings),
     };
     Ok(json_response(StatusCode::OK, &body))
 }

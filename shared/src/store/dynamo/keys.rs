@@ -4,7 +4,7 @@
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `onlineUntil` (s), `expiresAt` (s, TTL: the end of its push reach), `ttlSeconds`, `pushTtlSeconds`, `registrationId`, `twilioState`? |
+//! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `onlineUntil` (s), `reachUntil` (s: the end of its push reach), `socketUntil`? and `socketConnection`? (s, the connection: socket presence), `expiresAt` (s, TTL: never before any of them ends), `ttlSeconds`, `pushTtlSeconds`, `registrationId`, `twilioState`? |
 //! | signed-out device | `softphone:{orgId}:{identity}` | `{deviceId}` | `signedOutAt` (ms), `expiresAt` (s, TTL) |
 //! | call | `softphone:{orgId}:{identity}` | `#call:{CallSid}` | `since` (ms), `ended`?, `expiresAt` (s, TTL) |
 //! | user | `user:{sha256(identity)}` | `profile` | `doc` (JSON: org, email, identity, name, numbers, direct phone, the org's outbound policy) |
@@ -250,9 +250,15 @@ pub mod device {
     pub const ONLINE_UNTIL: &str = "onlineUntil";
     /// The foreground TTL.
     pub const TTL_SECONDS: &str = "ttlSeconds";
-    /// The TTL while push-registered; `expiresAt` is always `lastSeen` plus this, so the row
-    /// outlives every way the device may still be called.
+    /// The TTL while push-registered: `reachUntil` is `lastSeen` plus this.
     pub const PUSH_TTL_SECONDS: &str = "pushTtlSeconds";
+    /// Epoch seconds: the end of the device's push reach (`lastSeen` plus `pushTtlSeconds`).
+    /// Rows written before socket presence lack it; their `expiresAt` is that time.
+    pub const REACH_UNTIL: &str = "reachUntil";
+    /// Epoch seconds: until when a realtime connection keeps the device live.
+    pub const SOCKET_UNTIL: &str = "socketUntil";
+    /// The connection whose keep-alive set `socketUntil`.
+    pub const SOCKET_CONNECTION: &str = "socketConnection";
     pub const REGISTRATION_ID: &str = "registrationId";
     pub const TWILIO_STATE: &str = "twilioState";
     /// Present only on a remotely signed-out device's tombstone.

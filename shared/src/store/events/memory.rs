@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use crate::events::{Cursor, Event};
 use crate::store::MemoryStore;
 use crate::store::{
-    CONNECTION_MAX_SECONDS, Connected, Connection, EventStore, PresenceKey, SpentTicket,
-    StoreError, is_live,
+    CONNECTION_MAX_SECONDS, Connected, Connection, ConnectionOwner, EventStore, PresenceKey,
+    SpentTicket, StoreError, is_live,
 };
 
 #[async_trait]
@@ -67,12 +67,16 @@ impl EventStore for MemoryStore {
     async fn connection_owner(
         &self,
         connection_id: &str,
-    ) -> Result<Option<PresenceKey>, StoreError> {
+    ) -> Result<Option<ConnectionOwner>, StoreError> {
         let presence = self.presence();
-        let owner = presence
-            .iter()
-            .find(|(_, partition)| partition.connections.contains_key(connection_id));
-        Ok(owner.map(|(user, _)| user.clone()))
+        let owner = presence.iter().find_map(|(user, partition)| {
+            let connection = partition.connections.get(connection_id)?;
+            Some(ConnectionOwner {
+                user: user.clone(),
+                device_id: Some(connection.device_id.clone()),
+            })
+        });
+        Ok(owner)
     }
 
     async fn connections(

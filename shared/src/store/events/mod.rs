@@ -41,6 +41,15 @@ pub struct SpentTicket {
     pub expires_at: i64,
 }
 
+/// Whose a connection is, found from its id alone (API Gateway's `$disconnect` and a
+/// keep-alive name only the connection).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionOwner {
+    pub user: PresenceKey,
+    /// The device it is of; `None` for a connection recorded before owners named it.
+    pub device_id: Option<DeviceId>,
+}
+
 /// What recording a connection did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Connected {
@@ -92,11 +101,11 @@ pub trait EventStore: Send + Sync {
     /// Forget a connection; idempotent.
     async fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> Result<(), StoreError>;
 
-    /// Whose a connection is (API Gateway's `$disconnect` names only the connection).
+    /// Whose a connection is, and its device.
     async fn connection_owner(
         &self,
         connection_id: &str,
-    ) -> Result<Option<PresenceKey>, StoreError>;
+    ) -> Result<Option<ConnectionOwner>, StoreError>;
 
     /// The user's connections still open at `now_ms`.
     async fn connections(

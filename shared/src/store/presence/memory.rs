@@ -9,8 +9,9 @@ use crate::domain::DeviceId;
 use crate::events::{DeviceChange, Event};
 use crate::store::{
     ActiveCall, CallEvent, CallProgress, DeviceRecord, HeartbeatOutcome, HeartbeatUpdate,
-    PresenceKey, PresenceStore, RegisterOutcome, Registered, Registration, StoreError,
-    Unregistration, UserPresence, eviction_candidates, is_live, sort_most_recent_first,
+    PresenceKey, PresenceStore, RegisterOutcome, Registered, Registration, SocketAlive,
+    SocketClosed, StoreError, Unregistration, UserPresence, eviction_candidates, is_live,
+    sort_most_recent_first,
 };
 use crate::store::{CallRow, MemoryStore};
 
@@ -26,6 +27,12 @@ impl PresenceStore for MemoryStore {
                 return Ok(RegisterOutcome::SignedOut);
             }
             partition.signed_out.remove(&device.device_id);
+            // A register replaces what the device reported, not its open connection's presence.
+            let mut device = device;
+            if let Some(old) = partition.devices.get(&device.device_id) {
+                device.socket_until = old.socket_until;
+                device.socket_connection = old.socket_connection.clone();
+            }
             let old = partition
                 .devices
                 .insert(device.device_id.clone(), device.clone())
@@ -166,6 +173,64 @@ impl PresenceStore for MemoryStore {
             })
             .collect();
         Ok(UserPresence { devices, calls })
+    }
+
+    async fn socket_alive(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        alive: SocketAlive,
+    ) -> Result<bool, StoreError> {
+        let now_ms = alive.now_ms;
+        let events = {
+            let mut presence = self.presence();
+            let Some(partition) = presence.get_mut(key) else {
+                return Ok(false);
+            };
+            if partition.signed_out(device_id, now_ms) {
+                return Ok(false);
+            }
+            let Some(device) = partition.devices.get_mut(device_id) else {
+                return Ok(false);
+            };
+            if !device.is_live(now_ms) {
+                return Ok(false);
+            }
+            let before = device.state();
+            device.last_seen = now_ms;
+            device.socket_until = alive.until;
+            device.socket_connection = Some(alive.connection_id);
+            if alive.twilio_state.is_some() {
+                device.twilio_state = alive.twilio_state;
+            }
+            let mut events = Vec::new();
+            if device.state() != before {
+                let change = DeviceChange::Updated;
+                events.push(Event::devices_changed(device_id, change, now_ms));
+            }
+            self.log(partition, &events);
+            events
+        };
+        self.publish(key, events).await;
+        Ok(true)
+    }
+
+    async fn socket_closed(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        closed: SocketClosed,
+    ) -> Result<(), StoreError> {
+        let mut presence = self.presence();
+        let device = presence
+            .get_mut(key)
+            .and_then(|partition| partition.devices.get_mut(device_id));
+        if let Some(device) = device
+            && device.socket_connection.as_deref() == Some(closed.connection_id.as_str())
+        {
+            device.socket_until = closed.until;
+        }
+        Ok(())
     }
 
     async fn record_call(&self, key: &PresenceKey, call: CallEvent) -> Result<(), StoreError> {

@@ -49,6 +49,27 @@ pub trait PresenceStore: Send + Sync {
         Ok(self.presence(key, now_ms).await?.devices)
     }
 
+    /// Socket presence: a realtime connection of a live device opened or kept alive, so the
+    /// device stays live until `alive.until` without heartbeats (its `lastSeen` moves, its
+    /// heartbeat and push expiries do not). `Ok(false)`: no live device (unregistered, signed
+    /// out or expired): the connection keeps nothing live, and its client should register.
+    async fn socket_alive(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        alive: SocketAlive,
+    ) -> Result<bool, StoreError>;
+
+    /// A realtime connection closed and the device has no other one open: its socket presence
+    /// ends at `closed.until` (the grace) unless a connection renews it meanwhile. Only the
+    /// connection that last renewed it can shorten it, so a reconnect that got in first wins.
+    async fn socket_closed(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        closed: SocketClosed,
+    ) -> Result<(), StoreError>;
+
     /// Apply one call-progress callback. Duplicates and late arrivals converge: an `Answered`
     /// after its `Ended` changes nothing.
     async fn record_call(&self, key: &PresenceKey, event: CallEvent) -> Result<(), StoreError>;

@@ -47,16 +47,30 @@ pub struct DeviceRecord {
     /// tab's late `pagehide` must not remove the registration another tab just made).
     #[serde(skip)]
     pub registration_id: String,
+    /// Socket presence: until when (epoch s) an open realtime connection keeps the device live
+    /// and online without heartbeats (the lease its last keep-alive set, or the grace after
+    /// its connection closed); 0 if it never had one. Shown as `socketUntil`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub socket_until: i64,
+    /// The connection whose keep-alive set `socket_until`: only its close may shorten it.
+    #[serde(skip)]
+    pub socket_connection: Option<String>,
+}
+
+fn is_zero(value: &i64) -> bool {
+    *value == 0
 }
 
 impl DeviceRecord {
+    /// Live while its heartbeats or push registration say so ([`callable_until`]), or while a
+    /// realtime connection does (`socket_until`): either is enough.
     pub fn is_live(&self, now_ms: i64) -> bool {
-        is_live(self.expires_at, now_ms)
+        is_live(self.expires_at.max(self.socket_until), now_ms)
     }
 
     /// How a call reaches this (live) device at `now_ms`.
     pub fn reachability(&self, now_ms: i64) -> Reachability {
-        if is_live(self.online_until, now_ms) {
+        if is_live(self.online_until.max(self.socket_until), now_ms) {
             Reachability::Online
         } else {
             Reachability::Push
@@ -99,6 +113,11 @@ pub fn is_live(expires_at: i64, now_ms: i64) -> bool {
 pub fn expiry(now_ms: i64, ttl_seconds: u32) -> i64 {
     (now_ms + 999).div_euclid(1000) + i64::from(ttl_seconds)
 }
+
+/// The longest a socket lease may run past its keep-alive: the keep-alive interval (at most
+/// 570 s), the grace (at most 120 s) and 60 s of slack (`config::SocketSettings`). Every write
+/// of a device keeps its stored row at least this long after now, so no lease outlives its row.
+pub const SOCKET_LEASE_MAX_SECONDS: i64 = 570 + 120 + 60;
 
 /// How long a device stays callable after it was last heard from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +209,8 @@ impl Registration {
             twilio_state: self.twilio_state,
             ttls: self.ttls,
             registration_id: self.registration_id.clone(),
+            socket_until: 0,
+            socket_connection: None,
         };
         record.seen_at(self.now_ms);
         record
@@ -336,4 +357,27 @@ impl HeartbeatUpdate {
     pub fn reports_state(&self) -> bool {
         self.platform.is_some() || self.capabilities.is_some() || self.twilio_state.is_some()
     }
+}
+
+/// A keep-alive of one of the device's realtime connections (or the connection opening): the
+/// device is live until `until` (epoch s) without heartbeats.
+#[derive(Debug, Clone)]
+pub struct SocketAlive {
+    pub connection_id: String,
+    /// The lease: keep-alive interval + grace + slack after `now_ms`
+    /// ([`crate::config::SocketSettings::lease_until`]).
+    pub until: i64,
+    pub now_ms: i64,
+    /// What the device's Twilio SDK reports now, when the keep-alive carries it: recorded as a
+    /// heartbeat's would be (a change is a `devices.changed`).
+    pub twilio_state: Option<TwilioState>,
+}
+
+/// A realtime connection of the device closed: its socket presence lasts until `until`, the
+/// grace, unless another connection renews it meanwhile.
+#[derive(Debug, Clone)]
+pub struct SocketClosed {
+    pub connection_id: String,
+    pub until: i64,
+    pub now_ms: i64,
 }

@@ -11,6 +11,7 @@ use futures::future::{join, try_join_all};
 
 pub(in crate::store) use self::item::event_from_item;
 use self::item::{connection_from_item, connection_item, event_item};
+use crate::domain::DeviceId;
 use crate::events::{Cursor, Event};
 use crate::store::dynamo::DynamoStore;
 use crate::store::dynamo::codec::{Item, get_s, keyed, n, s};
@@ -23,7 +24,8 @@ use crate::store::dynamo::query::SkRange;
 use crate::store::dynamo::tx::{TxOutcome, built};
 use crate::store::events::Notice;
 use crate::store::{
-    Connected, Connection, EventStore, PresenceKey, SpentTicket, StoreError, StoreName, is_live,
+    Connected, Connection, ConnectionOwner, EventStore, PresenceKey, SpentTicket, StoreError,
+    StoreName, is_live,
 };
 
 const STORE: StoreName = StoreName::Events;
@@ -163,6 +165,10 @@ impl EventStore for DynamoStore {
     ) -> Result<Connected, StoreError> {
         let mut owner = keyed(connection_pk(&connection.id), OWNER_SK);
         owner.insert(state::USER.to_owned(), s(presence_pk(user)));
+        owner.insert(
+            state::DEVICE_ID.to_owned(),
+            s(connection.device_id.as_str()),
+        );
         owner.insert(TTL_ATTRIBUTE.to_owned(), n(connection.expires_at));
         let mut spent = keyed(presence_pk(user), ticket_sk(&ticket.id));
         spent.insert(TTL_ATTRIBUTE.to_owned(), n(ticket.expires_at));
@@ -220,7 +226,7 @@ impl EventStore for DynamoStore {
     async fn connection_owner(
         &self,
         connection_id: &str,
-    ) -> Result<Option<PresenceKey>, StoreError> {
+    ) -> Result<Option<ConnectionOwner>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -229,11 +235,14 @@ impl EventStore for DynamoStore {
             .send()
             .await
             .map_err(|e| classify(STORE, "GetItem", e))?;
-        Ok(out
-            .item
-            .as_ref()
-            .and_then(|item| get_s(item, state::USER))
-            .and_then(presence_key_of))
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let Some(user) = get_s(&item, state::USER).and_then(presence_key_of) else {
+            return Ok(None);
+        };
+        let device_id = get_s(&item, state::DEVICE_ID).and_then(|raw| DeviceId::parse(raw).ok());
+        Ok(Some(ConnectionOwner { user, device_id }))
     }
 
     async fn connections(

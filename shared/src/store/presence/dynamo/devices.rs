@@ -15,10 +15,11 @@ use crate::events::{DeviceChange, Event};
 use crate::store::dynamo::DynamoStore;
 use crate::store::dynamo::codec::{Item, caps_value, get_s, keyed, n, s};
 use crate::store::dynamo::keys::{PK, TTL_ATTRIBUTE, device, presence_pk, state_sk};
-use crate::store::dynamo::outcome::classify;
+use crate::store::dynamo::outcome::{classify, conditional};
 use crate::store::dynamo::tx::{TxOutcome, built};
 use crate::store::{
-    DeviceRecord, HeartbeatUpdate, PresenceKey, StoreError, Unregistration, expiry,
+    DeviceRecord, HeartbeatUpdate, PresenceKey, SOCKET_LEASE_MAX_SECONDS, SocketAlive,
+    SocketClosed, StoreError, Unregistration, expiry,
 };
 
 /// How long a device's state item outlives its last change. A device silent for longer gets a
@@ -26,17 +27,21 @@ use crate::store::{
 const STATE_TTL_SECONDS: i64 = 30 * 86_400;
 
 /// "The device is live" as a condition on its row, what [`super::item::is_live_device`] says in
-/// code: online, or push-registered within its push reach (`expiresAt`). A row written before
-/// `onlineUntil` existed is live until its `expiresAt`. Binds `#online`, `#state`, `#exp`,
-/// `:registered` and `:nowFloor` ([`LIVE_NAMES`], [`registered`]).
-const LIVE: &str = "(#online > :nowFloor OR \
-     ((#state = :registered OR attribute_not_exists(#online)) AND #exp > :nowFloor))";
+/// code: online, or push-registered within its push reach (`reachUntil`; `expiresAt` on a row
+/// from before it), or kept live by a realtime connection (`socketUntil`). A row written
+/// before `onlineUntil` existed is live until its `expiresAt`. Binds `#online`, `#state`,
+/// `#exp`, `#reach`, `#sock`, `:registered` and `:nowFloor` ([`LIVE_NAMES`], [`registered`]).
+const LIVE: &str = "(#online > :nowFloor OR #sock > :nowFloor OR \
+     ((#state = :registered OR attribute_not_exists(#online)) AND \
+      (#reach > :nowFloor OR (attribute_not_exists(#reach) AND #exp > :nowFloor))))";
 
 /// The attribute names [`LIVE`] uses.
-const LIVE_NAMES: [(&str, &str); 3] = [
+const LIVE_NAMES: [(&str, &str); 5] = [
     ("#online", device::ONLINE_UNTIL),
     ("#state", device::TWILIO_STATE),
     ("#exp", TTL_ATTRIBUTE),
+    ("#reach", device::REACH_UNTIL),
+    ("#sock", device::SOCKET_UNTIL),
 ];
 
 /// `:registered` of [`LIVE`].
@@ -146,32 +151,40 @@ impl DynamoStore {
         }
         // Both expiries start again. Whether the device is still callable after
         // `onlineUntil` is its Twilio state's to say, at every read, so reporting a state
-        // needs no TTL of its own here.
+        // needs no TTL of its own here. The row (`expiresAt`) outlives the push reach and any
+        // socket lease set before now (`SOCKET_LEASE_MAX_SECONDS`).
+        let now_ceil = (update.now_ms + 999).div_euclid(1000);
         match update.platform {
             Some((platform, ttls)) => {
                 sets.push(
-                    "#online = :online, #exp = :exp, #ttl = :ttl, #pushTtl = :pushTtl, \
-                     #platform = :platform"
+                    "#online = :online, #reach = :reach, #exp = :exp, #ttl = :ttl, \
+                     #pushTtl = :pushTtl, #platform = :platform"
                         .to_owned(),
                 );
+                let reach = ttls.reach_until(update.now_ms);
+                let keep = now_ceil + SOCKET_LEASE_MAX_SECONDS;
                 request = request
                     .expression_attribute_names("#platform", device::PLATFORM)
                     .expression_attribute_values(
                         ":online",
                         n(expiry(update.now_ms, ttls.foreground)),
                     )
-                    .expression_attribute_values(":exp", n(ttls.reach_until(update.now_ms)))
+                    .expression_attribute_values(":reach", n(reach))
+                    .expression_attribute_values(":exp", n(reach.max(keep)))
                     .expression_attribute_values(":ttl", n(ttls.foreground))
                     .expression_attribute_values(":pushTtl", n(ttls.push))
                     .expression_attribute_values(":platform", s(platform.as_str()));
             }
             None => {
                 // The stored TTLs decide, so a phone keeps its mobile and push TTLs.
-                sets.push("#online = #ttl + :nowCeil, #exp = #pushTtl + :nowCeil".to_owned());
-                request = request.expression_attribute_values(
-                    ":nowCeil",
-                    n((update.now_ms + 999).div_euclid(1000)),
+                sets.push(
+                    "#online = #ttl + :nowCeil, #reach = #pushTtl + :nowCeil, \
+                     #exp = #pushTtl + :keep"
+                        .to_owned(),
                 );
+                request = request
+                    .expression_attribute_values(":nowCeil", n(now_ceil))
+                    .expression_attribute_values(":keep", n(now_ceil + SOCKET_LEASE_MAX_SECONDS));
             }
         }
         // What else the heartbeat reports replaces what was stored.
@@ -196,6 +209,71 @@ impl DynamoStore {
             }
         }
         request.update_expression(format!("SET {}", sets.join(", ")))
+    }
+
+    /// A keep-alive's `UpdateItem`: the lease, the connection that set it, `lastSeen`, and the
+    /// row's TTL past the lease (`pushTtlSeconds` + the lease: never before the push reach,
+    /// which ends at most that long after now). Only on a live device's row.
+    pub(super) fn socket_alive_request(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        alive: &SocketAlive,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let mut sets = "#seen = :now, #sock = :until, #conn = :conn, #exp = #pushTtl + :until";
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keyed(presence_pk(key), device_id.as_str())))
+            .condition_expression(format!(
+                "attribute_exists(#pushTtl) AND attribute_not_exists(#out) AND {LIVE}"
+            ))
+            .expression_attribute_names("#out", device::SIGNED_OUT_AT)
+            .expression_attribute_names("#seen", device::LAST_SEEN)
+            .expression_attribute_names("#conn", device::SOCKET_CONNECTION)
+            .expression_attribute_names("#pushTtl", device::PUSH_TTL_SECONDS)
+            .expression_attribute_values(":registered", registered())
+            .expression_attribute_values(":now", n(alive.now_ms))
+            .expression_attribute_values(":nowFloor", n(alive.now_ms.div_euclid(1000)))
+            .expression_attribute_values(":until", n(alive.until))
+            .expression_attribute_values(":conn", s(&alive.connection_id));
+        for (name, attribute) in LIVE_NAMES {
+            request = request.expression_attribute_names(name, attribute);
+        }
+        if let Some(state) = alive.twilio_state {
+            sets = "#seen = :now, #sock = :until, #conn = :conn, #exp = #pushTtl + :until, \
+                    #state = :twilioState";
+            request = request.expression_attribute_values(":twilioState", s(state.as_str()));
+        }
+        request.update_expression(format!("SET {sets}"))
+    }
+
+    /// A close's `UpdateItem`: the lease shortened to the grace, only if this connection set
+    /// it (a reconnect that renewed it first stays), and the row's TTL past it.
+    pub(super) async fn socket_closed_request(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        closed: &SocketClosed,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keyed(presence_pk(key), device_id.as_str())))
+            .condition_expression("#conn = :conn AND attribute_exists(#pushTtl)")
+            .update_expression("SET #sock = :until, #exp = #pushTtl + :until")
+            .expression_attribute_names("#conn", device::SOCKET_CONNECTION)
+            .expression_attribute_names("#pushTtl", device::PUSH_TTL_SECONDS)
+            .expression_attribute_names("#sock", device::SOCKET_UNTIL)
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":conn", s(&closed.connection_id))
+            .expression_attribute_values(":until", n(closed.until))
+            .send()
+            .await;
+        // Refused: another connection renewed it since, or the device is gone.
+        conditional(STORE, "UpdateItem", result).map(|_| ())
     }
 
     /// A remote sign-out: the tombstone takes the device's place (one write removes it and bars

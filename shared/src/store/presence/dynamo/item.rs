@@ -5,9 +5,17 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::Capabilities;
 use crate::domain::{DeviceId, Email, Label, Platform, TwilioState};
-use crate::store::dynamo::codec::{Item, bad_item, caps_value, get_n, get_s, get_ss, keyed, n, s};
-use crate::store::dynamo::keys::{SK, TTL_ATTRIBUTE, device, presence_pk};
-use crate::store::{DeviceRecord, DeviceTtls, PresenceKey, StoreError, callable_until, is_live};
+use crate::store::dynamo::codec::{Item, bad_item, caps_value, get_n, get_s, get_ss, n, s};
+use crate::store::dynamo::keys::{SK, TTL_ATTRIBUTE, device};
+use crate::store::{
+    DeviceRecord, DeviceTtls, PresenceKey, SOCKET_LEASE_MAX_SECONDS, StoreError, callable_until,
+    is_live,
+};
+
+/// The end of a row's push reach: `reachUntil`, or on a row from before it, `expiresAt`.
+fn reach_until(item: &Item) -> Option<i64> {
+    get_n(item, device::REACH_UNTIL).or_else(|| get_n(item, TTL_ATTRIBUTE))
+}
 
 pub(super) fn device_from_item(key: &PresenceKey, item: &Item) -> Result<DeviceRecord, StoreError> {
     let device_id = get_s(item, SK)
@@ -22,7 +30,7 @@ pub(super) fn device_from_item(key: &PresenceKey, item: &Item) -> Result<DeviceR
         .unwrap_or(foreground);
     let twilio_state =
         get_s(item, device::TWILIO_STATE).and_then(|raw| TwilioState::parse(raw).ok());
-    let reach_until = get_n(item, TTL_ATTRIBUTE).ok_or_else(|| bad_item(TTL_ATTRIBUTE))?;
+    let reach_until = reach_until(item).ok_or_else(|| bad_item(device::REACH_UNTIL))?;
     let online_until = get_n(item, device::ONLINE_UNTIL).unwrap_or(reach_until);
     Ok(DeviceRecord {
         device_id,
@@ -45,6 +53,8 @@ pub(super) fn device_from_item(key: &PresenceKey, item: &Item) -> Result<DeviceR
         registration_id: get_s(item, device::REGISTRATION_ID)
             .unwrap_or_default()
             .to_owned(),
+        socket_until: get_n(item, device::SOCKET_UNTIL).unwrap_or(0),
+        socket_connection: get_s(item, device::SOCKET_CONNECTION).map(str::to_owned),
     })
 }
 
@@ -54,12 +64,16 @@ pub(super) fn is_live_device(item: &Item, now_ms: i64) -> bool {
     if item.contains_key(device::SIGNED_OUT_AT) {
         return false;
     }
-    let Some(reach_until) = get_n(item, TTL_ATTRIBUTE) else {
+    let Some(reach_until) = reach_until(item) else {
         return false;
     };
     let online_until = get_n(item, device::ONLINE_UNTIL).unwrap_or(reach_until);
     let state = get_s(item, device::TWILIO_STATE).and_then(|raw| TwilioState::parse(raw).ok());
-    is_live(callable_until(online_until, reach_until, state), now_ms)
+    let socket_until = get_n(item, device::SOCKET_UNTIL).unwrap_or(0);
+    is_live(
+        callable_until(online_until, reach_until, state).max(socket_until),
+        now_ms,
+    )
 }
 
 /// Whether a stored row is a remote sign-out still in force at `now_ms`.
@@ -68,8 +82,12 @@ pub(super) fn is_signed_out(item: &Item, now_ms: i64) -> bool {
         && get_n(item, TTL_ATTRIBUTE).is_some_and(|e| is_live(e, now_ms))
 }
 
-pub(super) fn device_item(key: &PresenceKey, record: &DeviceRecord) -> Item {
-    let mut item = keyed(presence_pk(key), record.device_id.as_str());
+/// The attributes a register writes: everything the device reports, its expiries and the
+/// row's TTL. Not its socket presence, which belongs to its connections: a register (a token
+/// renewal, a tab taking over) leaves an open connection's lease as it was. Attributes the
+/// record lacks are the register's to remove ([`REGISTER_REMOVES`]).
+pub(super) fn device_attributes(record: &DeviceRecord) -> Item {
+    let mut item = Item::new();
     let mut put = |name: &str, value: AttributeValue| {
         item.insert(name.to_owned(), value);
     };
@@ -78,10 +96,14 @@ pub(super) fn device_item(key: &PresenceKey, record: &DeviceRecord) -> Item {
     put(device::CAPABILITIES, caps_value(&record.capabilities));
     put(device::LAST_SEEN, n(record.last_seen));
     put(device::ONLINE_UNTIL, n(record.online_until));
-    // The row lasts as long as a push registration could keep the device callable, whatever
-    // its state now: whether it is callable after `onlineUntil` is `twilioState`'s to say at
-    // every read, so no write has to know the stored state or platform to set the TTL.
-    put(TTL_ATTRIBUTE, n(record.ttls.reach_until(record.last_seen)));
+    // The push reach, whatever the state now: whether the device is callable after
+    // `onlineUntil` is `twilioState`'s to say at every read, so no write has to know the
+    // stored state or platform.
+    let reach = record.ttls.reach_until(record.last_seen);
+    put(device::REACH_UNTIL, n(reach));
+    // The row outlives the reach and any socket lease a keep-alive may have set before now.
+    let keep = record.last_seen.div_euclid(1000) + SOCKET_LEASE_MAX_SECONDS + 1;
+    put(TTL_ATTRIBUTE, n(reach.max(keep)));
     put(device::TTL_SECONDS, n(record.ttls.foreground));
     put(device::PUSH_TTL_SECONDS, n(record.ttls.push));
     put(device::REGISTRATION_ID, s(&record.registration_id));
@@ -97,6 +119,25 @@ pub(super) fn device_item(key: &PresenceKey, record: &DeviceRecord) -> Item {
     if let Some(ip) = &record.ip {
         put(device::IP, s(ip));
     }
+    item
+}
+
+/// What a register removes when its record lacks it: optional fields it no longer reports, and
+/// a sign-out's mark (an explicit sign-in replaces the tombstone).
+pub(super) const REGISTER_REMOVES: [&str; 5] = [
+    device::TWILIO_STATE,
+    device::LABEL,
+    device::USER_AGENT,
+    device::IP,
+    device::SIGNED_OUT_AT,
+];
+
+/// The whole row as a register leaves it (for tests and sizes): key and attributes.
+#[cfg(test)]
+pub(super) fn device_item(key: &PresenceKey, record: &DeviceRecord) -> Item {
+    use crate::store::dynamo::{codec::keyed, keys::presence_pk};
+    let mut item = keyed(presence_pk(key), record.device_id.as_str());
+    item.extend(device_attributes(record));
     item
 }
 
@@ -146,8 +187,13 @@ mod tests {
                 push: 31_622_400,
             },
             registration_id: "f".repeat(24),
+            socket_until: 1_800_000_750,
+            socket_connection: Some("c".repeat(16)),
         };
-        let size = item_size(&device_item(&key, &device));
+        let mut item = device_item(&key, &device);
+        item.insert(device::SOCKET_UNTIL.into(), n(device.socket_until));
+        item.insert(device::SOCKET_CONNECTION.into(), s("c".repeat(16)));
+        let size = item_size(&item);
         assert!(size <= 1024, "{size} bytes");
     }
 }

@@ -19,7 +19,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Up
 use futures::future::{OptionFuture, join, try_join_all};
 
 use self::devices::{reported_fields, state_fields};
-use self::item::{device_from_item, device_item, is_live_device, is_signed_out};
+use self::item::{
+    REGISTER_REMOVES, device_attributes, device_from_item, is_live_device, is_signed_out,
+};
 use crate::domain::DeviceId;
 use crate::events::{DeviceChange, Event};
 use crate::store::dynamo::DynamoStore;
@@ -32,8 +34,9 @@ use crate::store::dynamo::query::SkRange;
 use crate::store::dynamo::tx::{TxOutcome, built};
 use crate::store::{
     ActiveCall, CallEvent, CallProgress, HeartbeatOutcome, HeartbeatUpdate, PresenceKey,
-    PresenceStore, RegisterOutcome, Registered, Registration, StoreError, StoreName,
-    Unregistration, UserPresence, eviction_candidates, is_live, sort_most_recent_first,
+    PresenceStore, RegisterOutcome, Registered, Registration, SocketAlive, SocketClosed,
+    StoreError, StoreName, Unregistration, UserPresence, eviction_candidates, is_live,
+    sort_most_recent_first,
 };
 
 const STORE: StoreName = StoreName::Presence;
@@ -44,12 +47,34 @@ impl PresenceStore for DynamoStore {
         let key = &registration.key;
         let now_ms = registration.now_ms;
         let device = registration.record();
+        // An update, not a put: it replaces what the device reports and leaves its socket
+        // presence (an open connection's lease) as it was.
+        let mut sets = Vec::new();
         let mut put = self
             .client
-            .put_item()
+            .update_item()
             .table_name(&self.table)
-            .set_item(Some(device_item(key, &device)))
+            .set_key(Some(keyed(presence_pk(key), device.device_id.as_str())))
             .return_values(ReturnValue::AllOld);
+        let attributes = device_attributes(&device);
+        for (i, (name, value)) in attributes.iter().enumerate() {
+            sets.push(format!("#r{i} = :r{i}"));
+            put = put
+                .expression_attribute_names(format!("#r{i}"), name)
+                .expression_attribute_values(format!(":r{i}"), value.clone());
+        }
+        let mut removes = Vec::new();
+        for (i, name) in REGISTER_REMOVES.iter().enumerate() {
+            if !attributes.contains_key(*name) {
+                removes.push(format!("#x{i}"));
+                put = put.expression_attribute_names(format!("#x{i}"), *name);
+            }
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        put = put.update_expression(expression);
         if !registration.sign_in {
             // Only an explicit sign-in may overwrite a remote sign-out still in force.
             put = put
@@ -65,7 +90,7 @@ impl PresenceStore for DynamoStore {
             self.change_state(key, &device.device_id, &fields, &changed),
         )
         .await;
-        let old = match conditional(STORE, "PutItem", put)? {
+        let old = match conditional(STORE, "UpdateItem", put)? {
             Conditional::Written(out) => out.attributes.unwrap_or_default(),
             Conditional::Refused(_) => return Ok(RegisterOutcome::SignedOut),
         };
@@ -154,6 +179,45 @@ impl PresenceStore for DynamoStore {
             Some(until) => self.sign_out(key, device_id, how.now_ms, until).await,
             None => self.remove(key, device_id, &how).await,
         }
+    }
+
+    async fn socket_alive(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        alive: SocketAlive,
+    ) -> Result<bool, StoreError> {
+        let changed = Event::devices_changed(device_id, DeviceChange::Updated, alive.now_ms);
+        // Only a keep-alive that reports the Twilio state can change what the list shows.
+        let fields: Vec<(&'static str, String)> = alive
+            .twilio_state
+            .map(|state| (device::TWILIO_STATE, state.as_str().to_owned()))
+            .into_iter()
+            .collect();
+        let log: OptionFuture<_> = (!fields.is_empty())
+            .then(|| self.change_state(key, device_id, &fields, &changed))
+            .into();
+        let request = self.socket_alive_request(key, device_id, &alive);
+        let (result, logged) = join(request.send(), log).await;
+        let logged = logged.transpose()?.unwrap_or(false);
+        match conditional(STORE, "UpdateItem", result)? {
+            Conditional::Written(_) => {
+                if logged {
+                    self.publish(key, vec![changed]).await;
+                }
+                Ok(true)
+            }
+            Conditional::Refused(_) => Ok(false),
+        }
+    }
+
+    async fn socket_closed(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        closed: SocketClosed,
+    ) -> Result<(), StoreError> {
+        self.socket_closed_request(key, device_id, &closed).await
     }
 
     /// One query of the user's partition, below `~`: devices, sign-outs and calls, not the
