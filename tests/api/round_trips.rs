@@ -9,7 +9,10 @@
 //! to the public network (the caller's profile with the number's route, then the call's count
 //! against the caller's budget, which lives in the caller's partition and so needs the org the
 //! profile names) and 2 to a colleague; catch-up and a realtime ticket one read; API
-//! Gateway's `$connect` 2 (the device, then one transaction that also spends the ticket).
+//! Gateway's `$connect` 3 (the device, then one transaction that also spends the ticket, then
+//! the device's socket presence); a ping 2 (whose connection, then the lease: one write);
+//! `$disconnect` 3 (whose, then the deletes beside the device's other connections, then the
+//! grace).
 //!
 //! The SMS inbox: an inbound text 2 rounds before it answers (the number's route, then the
 //! message with its conversation and events in one transaction beside the presence reads a

@@ -11,6 +11,16 @@ export interface PresenceSettings {
     ttlSeconds: number;
     /** How often to heartbeat (two thirds of the TTL). */
     heartbeatIntervalSeconds: number;
+    /**
+     * Socket presence: while the realtime channel is open the device is live without heartbeats;
+     * ping it every `keepAliveSeconds`; a close leaves it live `graceSeconds` more. Absent from a
+     * server without it: heartbeat throughout.
+     */
+    socket?: SocketPresence;
+}
+export interface SocketPresence {
+    keepAliveSeconds: number;
+    graceSeconds: number;
 }
 export interface StoredDevice {
     deviceId: string;

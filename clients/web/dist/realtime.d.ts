@@ -1,3 +1,4 @@
+import type { SocketPresence } from './api.js';
 import type { Environment } from './environment.js';
 import type { EventLog, ServerEvent } from './events.js';
 import type { Outcome } from './outcome.js';
@@ -20,9 +21,19 @@ export interface RealtimeHost {
     advance(cursor: string): void;
     /** The log no longer reaches back to the cursor (410 `cursor_expired`): the app reloads. */
     resync(): void;
-    /** The ticket was refused with 404 `device_not_registered`: register, then `registered()`. */
+    /** The ticket was refused with 404 `device_not_registered`, or a pong said the device is no longer live: register, then `registered()`. */
     notRegistered(): void;
     state(state: RealtimeState): void;
+    /** The server's socket presence settings, once a register has told them; `null` before or without. */
+    socket(): SocketPresence | null;
+    /** What the next ping reports beyond its type: a Twilio state that changed since it was last reported. */
+    report(): {
+        twilioState?: string;
+    };
+    /** A ping carrying `report` was answered: it is recorded. */
+    reported(report: {
+        twilioState?: string;
+    }): void;
 }
 export declare class RealtimeChannel {
     private readonly host;
@@ -62,6 +73,9 @@ export declare class RealtimeChannel {
     private opened;
     private received;
     private schedulePing;
+    /** Ping now (and then on the interval again): the keep-alive, or a changed Twilio state to report. */
+    pingNow(): void;
+    private ping;
     /** Closed by the server or the network, refused, silent after a ping, or too slow to open. */
     private lost;
     private drop;

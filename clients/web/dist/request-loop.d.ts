@@ -12,6 +12,8 @@ export declare abstract class RequestLoop extends TabPresence {
     protected readonly runner: TwilioDeviceRunner;
     /** Runs in the leading tab while it is registered; `null` without WebSockets. */
     protected readonly realtime: RealtimeChannel | null;
+    /** Until when a realtime connection that went down still keeps the device live (its grace). */
+    private socketGraceUntilMs;
     constructor(options: SoftphonePresenceOptions);
     /** The last register-device response of this run (token, assigned phones, device, presence). */
     get registration(): RegisterResponse | null;
@@ -37,5 +39,14 @@ export declare abstract class RequestLoop extends TabPresence {
     /** Retry-After when the server gave one, else exponential with jitter, inside the TTL. */
     private backoff;
     protected call(path: string, body: object): Promise<Outcome>;
+    /** The server's socket presence settings, from the last register of this run. */
+    private socketPresence;
+    /** The realtime channel is open and keeps the device live: no heartbeats. */
+    private socketHolds;
+    /** The channel opened (a Twilio state not yet told goes in a ping now) or went down (a heartbeat within the grace if it stays down). */
+    private socketChanged;
+    /** A Twilio state the server has not been told of, for the next ping. */
+    private twilioReport;
+    private twilioReported;
     private setTwilio;
 }

@@ -376,6 +376,7 @@ var SUBPROTOCOL = "softphone-presence.v1";
 var PAGE_LIMIT = 100;
 var PING_MS = 4 * 6e4;
 var PING_JITTER_MS = 6e4;
+var KEEP_ALIVE_JITTER = 0.1;
 var PONG_TIMEOUT_MS = 1e4;
 var OPEN_TIMEOUT_MS = 15e3;
 var REFRESH_MS = 110 * 6e4;
@@ -496,7 +497,8 @@ var RealtimeChannel = class {
       openTimer: null,
       pingTimer: null,
       pongTimer: null,
-      refreshTimer: null
+      refreshTimer: null,
+      pinged: null
     };
     this.pending = link;
     link.openTimer = this.later(OPEN_TIMEOUT_MS, () => this.lost(link));
@@ -530,25 +532,44 @@ var RealtimeChannel = class {
     } catch {
       return;
     }
+    if (isPong(message)) {
+      const report = link.pinged;
+      link.pinged = null;
+      if (report && Object.keys(report).length > 0) this.host.reported(report);
+      if (message.live === false) this.host.notRegistered();
+      return;
+    }
     const event = parseEvent(message);
     if (!event) return;
     if (this.catchingUp) this.buffered.push(event);
     else this.host.deliver([event]);
   }
   schedulePing(link) {
-    const delay = PING_MS + PING_JITTER_MS * this.host.env.random();
-    link.pingTimer = this.later(delay, () => {
-      if (link.closed) return;
-      try {
-        link.ws.send(JSON.stringify({ type: "ping" }));
-      } catch {
-        this.lost(link);
-        return;
-      }
-      this.cancel(link.pongTimer);
-      link.pongTimer = this.later(PONG_TIMEOUT_MS, () => this.lost(link));
-      this.schedulePing(link);
-    });
+    const socket = this.host.socket();
+    const random = this.host.env.random();
+    const delay = socket ? socket.keepAliveSeconds * 1e3 * (1 - KEEP_ALIVE_JITTER * random) : PING_MS + PING_JITTER_MS * random;
+    link.pingTimer = this.later(delay, () => this.ping(link));
+  }
+  /** Ping now (and then on the interval again): the keep-alive, or a changed Twilio state to report. */
+  pingNow() {
+    const link = this.link;
+    if (!link || link.closed) return;
+    this.cancel(link.pingTimer);
+    this.ping(link);
+  }
+  ping(link) {
+    if (link.closed) return;
+    const report = this.host.report();
+    try {
+      link.ws.send(JSON.stringify({ type: "ping", ...report }));
+    } catch {
+      this.lost(link);
+      return;
+    }
+    link.pinged = report;
+    this.cancel(link.pongTimer);
+    link.pongTimer = this.later(PONG_TIMEOUT_MS, () => this.lost(link));
+    this.schedulePing(link);
   }
   /** Closed by the server or the network, refused, silent after a ping, or too slow to open. */
   lost(link) {
@@ -666,6 +687,9 @@ var RealtimeChannel = class {
     if (timer !== null && timer !== void 0) this.host.env.clearTimeout(timer);
   }
 };
+function isPong(message) {
+  return typeof message === "object" && message !== null && message.type === "pong";
+}
 
 // src/emitter.ts
 var Emitter = class {
@@ -1121,6 +1145,8 @@ var RequestLoop = class extends TabPresence {
   runner;
   /** Runs in the leading tab while it is registered; `null` without WebSockets. */
   realtime;
+  /** Until when a realtime connection that went down still keeps the device live (its grace). */
+  socketGraceUntilMs = 0;
   constructor(options) {
     super(options);
     this.label = (options.label ?? labelFromUserAgent(this.env.userAgent)).slice(0, 64);
@@ -1148,7 +1174,13 @@ var RequestLoop = class extends TabPresence {
         this.events.emit("resync", { reason: "cursor_expired" });
       },
       notRegistered: () => this.askRegister(),
-      state: (state) => this.setRealtimeState(state)
+      state: (state) => {
+        this.setRealtimeState(state);
+        this.socketChanged();
+      },
+      socket: () => this.socketPresence(),
+      report: () => this.twilioReport(),
+      reported: (report) => this.twilioReported(report)
     }) : null;
   }
   /** The last register-device response of this run (token, assigned phones, device, presence). */
@@ -1199,7 +1231,13 @@ var RequestLoop = class extends TabPresence {
     const flight = { kind: "requesting", registerAfter: false };
     run.next = flight;
     const { device } = now;
-    const delay = now.registerNext || !device || this.env.now() >= device.expiresAtMs ? await this.register(run) : await this.heartbeat(run, device);
+    if (!now.registerNext && device && this.socketHolds()) {
+      if (this.twilioReport().twilioState !== void 0) this.realtime?.pingNow();
+      run.next = { kind: "idle" };
+      return;
+    }
+    const expired = device && this.env.now() >= Math.max(device.expiresAtMs, this.socketGraceUntilMs);
+    const delay = now.registerNext || !device || expired ? await this.register(run) : await this.heartbeat(run, device);
     const after = this.current(run);
     if (!after) return;
     if (delay === null) {
@@ -1300,12 +1338,55 @@ var RequestLoop = class extends TabPresence {
   call(path, body) {
     return this.api.request("POST", path, body);
   }
+  // ── socket presence ───────────────────────────────────────────────────────
+  /** The server's socket presence settings, from the last register of this run. */
+  socketPresence() {
+    return this.registration?.presence?.socket ?? null;
+  }
+  /** The realtime channel is open and keeps the device live: no heartbeats. */
+  socketHolds() {
+    return this.realtime?.state === "connected" && this.socketPresence() !== null;
+  }
+  /** The channel opened (a Twilio state not yet told goes in a ping now) or went down (a heartbeat within the grace if it stays down). */
+  socketChanged() {
+    const socket = this.socketPresence();
+    const now = this.lifecycle;
+    if (!socket || !isRunning(now) || !now.leader) return;
+    if (this.realtime?.state === "connected") {
+      if (this.twilioReport().twilioState !== void 0) this.realtime.pingNow();
+      return;
+    }
+    if (this.realtime?.state !== "connecting") return;
+    const next = now.run.next;
+    if (next.kind === "ended" || next.kind === "requesting") return;
+    const graceMs = socket.graceSeconds * 1e3;
+    this.socketGraceUntilMs = this.env.now() + graceMs;
+    const due = this.env.now() + graceMs / 2;
+    if (next.kind === "waiting" && next.due <= due) return;
+    this.schedule(now.run, graceMs / 2);
+  }
+  /** A Twilio state the server has not been told of, for the next ping. */
+  twilioReport() {
+    const now = this.lifecycle;
+    const state = this.twilio.state;
+    if (!isRunning(now) || !now.device || state === void 0 || state === now.device.reportedTwilioState) return {};
+    return { twilioState: state };
+  }
+  twilioReported(report) {
+    const now = this.lifecycle;
+    if (!isRunning(now) || now.state !== "live" || report.twilioState === void 0) return;
+    this.enter(live(now, { ...now.device, reportedTwilioState: report.twilioState }));
+  }
   // ── the Twilio Device ─────────────────────────────────────────────────────
   setTwilio(status) {
     this.twilio = status;
     this.events.emit("twilio", status);
     this.broadcastState();
     const now = this.lifecycle;
+    if (this.runner.device !== null && now.state === "live" && now.leader && this.socketHolds()) {
+      if (status.state !== now.device.reportedTwilioState) this.realtime?.pingNow();
+      return;
+    }
     if (this.runner.device !== null && now.state === "live" && now.leader && status.state !== now.device.reportedTwilioState && now.run.next.kind === "waiting" && now.run.next.due > this.env.now() + REPORT_DELAY_MS) {
       this.schedule(now.run, REPORT_DELAY_MS);
     }

@@ -1,5 +1,7 @@
 // The realtime channel of docs/client-contract.md, run by the leading tab while its device is
-// registered: a ticket, then a WebSocket; a ping every 4 to 5 minutes (API Gateway closes idle
+// registered: a ticket, then a WebSocket; a ping every `presence.socket.keepAliveSeconds`
+// (socket presence: each ping keeps the device live, so the tab stops heartbeating while the
+// channel is open; 4 to 5 minutes from a server without it; API Gateway closes idle
 // connections after 10); a new connection before API Gateway's two-hour cap; reconnection with
 // exponential backoff and jitter; and a catch-up (GET /phone/events?after=) after every
 // connect, so that nothing pushed while the channel was down is missed.
@@ -12,7 +14,7 @@
 
 import { PATHS } from './api.js';
 import { backoffMs } from './backoff.js';
-import type { EventsResponse, TicketResponse } from './api.js';
+import type { EventsResponse, SocketPresence, TicketResponse } from './api.js';
 import type { Environment, WebSocketLike } from './environment.js';
 import { isCursor, parseEvent } from './events.js';
 import type { EventLog, ServerEvent } from './events.js';
@@ -24,9 +26,11 @@ export type RealtimeState = 'closed' | 'connecting' | 'connected';
 export const SUBPROTOCOL = 'softphone-presence.v1';
 /** Events per catch-up request; a full page is followed at once. */
 export const PAGE_LIMIT = 100;
-/** A ping every 4 to 5 minutes, well within API Gateway's 10-minute idle timeout. */
+/** Without socket presence: a ping every 4 to 5 minutes, well within API Gateway's 10-minute idle timeout. */
 const PING_MS = 4 * 60_000;
 const PING_JITTER_MS = 60_000;
+/** With it: every `keepAliveSeconds`, less up to this share of it at random (never later: the lease counts from the ping). */
+const KEEP_ALIVE_JITTER = 0.1;
 /** No frame at all this long after a ping: the connection is lost. */
 const PONG_TIMEOUT_MS = 10_000;
 /** A handshake not done by then is given up. */
@@ -53,9 +57,15 @@ export interface RealtimeHost {
   advance(cursor: string): void;
   /** The log no longer reaches back to the cursor (410 `cursor_expired`): the app reloads. */
   resync(): void;
-  /** The ticket was refused with 404 `device_not_registered`: register, then `registered()`. */
+  /** The ticket was refused with 404 `device_not_registered`, or a pong said the device is no longer live: register, then `registered()`. */
   notRegistered(): void;
   state(state: RealtimeState): void;
+  /** The server's socket presence settings, once a register has told them; `null` before or without. */
+  socket(): SocketPresence | null;
+  /** What the next ping reports beyond its type: a Twilio state that changed since it was last reported. */
+  report(): { twilioState?: string };
+  /** A ping carrying `report` was answered: it is recorded. */
+  reported(report: { twilioState?: string }): void;
 }
 
 interface Link {
@@ -67,6 +77,8 @@ interface Link {
   pingTimer: unknown;
   pongTimer: unknown;
   refreshTimer: unknown;
+  /** What the ping awaiting its pong reported. */
+  pinged: { twilioState?: string } | null;
 }
 
 type Ticket = { kind: 'ok'; ticket: TicketResponse } | { kind: 'notRegistered' } | { kind: 'failed' };
@@ -196,6 +208,7 @@ export class RealtimeChannel {
       pingTimer: null,
       pongTimer: null,
       refreshTimer: null,
+      pinged: null,
     };
     this.pending = link;
     link.openTimer = this.later(OPEN_TIMEOUT_MS, () => this.lost(link));
@@ -235,7 +248,15 @@ export class RealtimeChannel {
     } catch {
       return;
     }
-    // A pong, or a frame this version does not know: nothing to do.
+    if (isPong(message)) {
+      const report = link.pinged;
+      link.pinged = null;
+      if (report && Object.keys(report).length > 0) this.host.reported(report);
+      // Socket presence: the device is no longer live (unregistered, signed out, expired).
+      if (message.live === false) this.host.notRegistered();
+      return;
+    }
+    // A frame this version does not know: nothing to do.
     const event = parseEvent(message);
     if (!event) return;
     if (this.catchingUp) this.buffered.push(event);
@@ -243,19 +264,33 @@ export class RealtimeChannel {
   }
 
   private schedulePing(link: Link): void {
-    const delay = PING_MS + PING_JITTER_MS * this.host.env.random();
-    link.pingTimer = this.later(delay, () => {
-      if (link.closed) return;
-      try {
-        link.ws.send(JSON.stringify({ type: 'ping' }));
-      } catch {
-        this.lost(link);
-        return;
-      }
-      this.cancel(link.pongTimer);
-      link.pongTimer = this.later(PONG_TIMEOUT_MS, () => this.lost(link));
-      this.schedulePing(link);
-    });
+    const socket = this.host.socket();
+    const random = this.host.env.random();
+    const delay = socket ? socket.keepAliveSeconds * 1000 * (1 - KEEP_ALIVE_JITTER * random) : PING_MS + PING_JITTER_MS * random;
+    link.pingTimer = this.later(delay, () => this.ping(link));
+  }
+
+  /** Ping now (and then on the interval again): the keep-alive, or a changed Twilio state to report. */
+  pingNow(): void {
+    const link = this.link;
+    if (!link || link.closed) return;
+    this.cancel(link.pingTimer);
+    this.ping(link);
+  }
+
+  private ping(link: Link): void {
+    if (link.closed) return;
+    const report = this.host.report();
+    try {
+      link.ws.send(JSON.stringify({ type: 'ping', ...report }));
+    } catch {
+      this.lost(link);
+      return;
+    }
+    link.pinged = report;
+    this.cancel(link.pongTimer);
+    link.pongTimer = this.later(PONG_TIMEOUT_MS, () => this.lost(link));
+    this.schedulePing(link);
   }
 
   /** Closed by the server or the network, refused, silent after a ping, or too slow to open. */
@@ -393,4 +428,8 @@ export class RealtimeChannel {
   private cancel(timer: unknown): void {
     if (timer !== null && timer !== undefined) this.host.env.clearTimeout(timer);
   }
+}
+
+function isPong(message: unknown): message is { type: 'pong'; live?: boolean } {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'pong';
 }

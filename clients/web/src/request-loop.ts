@@ -1,11 +1,14 @@
 // What the leading tab runs while it is starting, live or reconnecting: one request at a time
 // (register when needed or once the TTL has passed, else heartbeat), the next one on a timer
 // (the heartbeat interval with jitter, or the backoff), the Twilio Device and the realtime
-// channel, and the end of a run (signed out, stopped). Each run is a `Run` (lifecycle.ts): an
+// channel, and the end of a run (signed out, stopped). Socket presence: while the realtime
+// channel is open (and the server says it keeps presence by it) no heartbeat is sent, its pings
+// keep the device live; when it goes down, a heartbeat follows half its grace later, while the
+// device is still live, unless it is back by then. Each run is a `Run` (lifecycle.ts): an
 // answer that comes after its run ended is dropped. presence.ts decides when a run begins.
 
 import { PATHS } from './api.js';
-import type { HeartbeatResponse, PresenceSettings, RegisterResponse, StoredDevice } from './api.js';
+import type { HeartbeatResponse, PresenceSettings, RegisterResponse, SocketPresence, StoredDevice } from './api.js';
 import { backoffMs } from './backoff.js';
 import { labelFromUserAgent } from './environment.js';
 import { Run, isRunning } from './lifecycle.js';
@@ -30,6 +33,8 @@ export abstract class RequestLoop extends TabPresence {
   protected readonly runner: TwilioDeviceRunner;
   /** Runs in the leading tab while it is registered; `null` without WebSockets. */
   protected readonly realtime: RealtimeChannel | null;
+  /** Until when a realtime connection that went down still keeps the device live (its grace). */
+  private socketGraceUntilMs = 0;
 
   constructor(options: SoftphonePresenceOptions) {
     super(options);
@@ -59,7 +64,13 @@ export abstract class RequestLoop extends TabPresence {
             this.events.emit('resync', { reason: 'cursor_expired' });
           },
           notRegistered: () => this.askRegister(),
-          state: (state) => this.setRealtimeState(state),
+          state: (state) => {
+            this.setRealtimeState(state);
+            this.socketChanged();
+          },
+          socket: () => this.socketPresence(),
+          report: () => this.twilioReport(),
+          reported: (report) => this.twilioReported(report),
         })
       : null;
   }
@@ -120,8 +131,15 @@ export abstract class RequestLoop extends TabPresence {
     const flight = { kind: 'requesting' as const, registerAfter: false };
     run.next = flight;
     const { device } = now;
-    const delay =
-      now.registerNext || !device || this.env.now() >= device.expiresAtMs ? await this.register(run) : await this.heartbeat(run, device);
+    if (!now.registerNext && device && this.socketHolds()) {
+      // Its pings keep the device live (and carry a changed Twilio state); the channel going
+      // down schedules the next heartbeat.
+      if (this.twilioReport().twilioState !== undefined) this.realtime?.pingNow();
+      run.next = { kind: 'idle' };
+      return;
+    }
+    const expired = device && this.env.now() >= Math.max(device.expiresAtMs, this.socketGraceUntilMs);
+    const delay = now.registerNext || !device || expired ? await this.register(run) : await this.heartbeat(run, device);
     const after = this.current(run);
     if (!after) return;
     if (delay === null) {
@@ -242,14 +260,63 @@ export abstract class RequestLoop extends TabPresence {
     return this.api.request('POST', path, body);
   }
 
+  // ── socket presence ───────────────────────────────────────────────────────
+
+  /** The server's socket presence settings, from the last register of this run. */
+  private socketPresence(): SocketPresence | null {
+    return this.registration?.presence?.socket ?? null;
+  }
+
+  /** The realtime channel is open and keeps the device live: no heartbeats. */
+  private socketHolds(): boolean {
+    return this.realtime?.state === 'connected' && this.socketPresence() !== null;
+  }
+
+  /** The channel opened (a Twilio state not yet told goes in a ping now) or went down (a heartbeat within the grace if it stays down). */
+  private socketChanged(): void {
+    const socket = this.socketPresence();
+    const now = this.lifecycle;
+    if (!socket || !isRunning(now) || !now.leader) return;
+    if (this.realtime?.state === 'connected') {
+      if (this.twilioReport().twilioState !== undefined) this.realtime.pingNow();
+      return;
+    }
+    if (this.realtime?.state !== 'connecting') return;
+    const next = now.run.next;
+    if (next.kind === 'ended' || next.kind === 'requesting') return;
+    const graceMs = socket.graceSeconds * 1000;
+    this.socketGraceUntilMs = this.env.now() + graceMs;
+    const due = this.env.now() + graceMs / 2;
+    if (next.kind === 'waiting' && next.due <= due) return;
+    this.schedule(now.run, graceMs / 2);
+  }
+
+  /** A Twilio state the server has not been told of, for the next ping. */
+  private twilioReport(): { twilioState?: string } {
+    const now = this.lifecycle;
+    const state = this.twilio.state;
+    if (!isRunning(now) || !now.device || state === undefined || state === now.device.reportedTwilioState) return {};
+    return { twilioState: state };
+  }
+
+  private twilioReported(report: { twilioState?: string }): void {
+    const now = this.lifecycle;
+    if (!isRunning(now) || now.state !== 'live' || report.twilioState === undefined) return;
+    this.enter(live(now, { ...now.device, reportedTwilioState: report.twilioState as Registered['reportedTwilioState'] }));
+  }
+
   // ── the Twilio Device ─────────────────────────────────────────────────────
 
   private setTwilio(status: TwilioStatus): void {
     this.twilio = status;
     this.events.emit('twilio', status);
     this.broadcastState();
-    // Report a changed Twilio state soon rather than at the next heartbeat.
+    // Report a changed Twilio state soon rather than at the next heartbeat (or ping).
     const now = this.lifecycle;
+    if (this.runner.device !== null && now.state === 'live' && now.leader && this.socketHolds()) {
+      if (status.state !== now.device.reportedTwilioState) this.realtime?.pingNow();
+      return;
+    }
     if (
       this.runner.device !== null &&
       now.state === 'live' &&

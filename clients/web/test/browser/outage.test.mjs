@@ -18,6 +18,9 @@ const env = serverAndBrowser();
 test('503 with Retry-After for 3 s: reconnecting, backs off, then live with the same device', async () => {
   const token = await appToken(env.server.url);
   const context = await env.browser.newContext();
+  // Without a realtime channel (no ticket), so that heartbeats carry presence and meet the
+  // outage: with an open socket none would be sent (socket-presence.test.mjs).
+  await context.route('**/phone/events/ticket', (route) => route.abort());
   const page = await openSettings(context, env.server.url);
   await signIn(page);
   await waitForState(page, 'live');

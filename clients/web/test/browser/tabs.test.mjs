@@ -30,6 +30,10 @@ before(async () => {
   server = await startServer();
   browser = await launchBrowser();
   context = await browser.newContext();
+  // A browser whose realtime channel cannot open (no ticket): the HTTP heartbeat stream these
+  // tests follow, unchanged for clients without a socket. With one, socket presence replaces
+  // it (socket-presence.test.mjs).
+  await context.route('**/phone/events/ticket', (route) => route.abort());
   requests = recordRequests(context);
   token = await appToken(server.url);
 });

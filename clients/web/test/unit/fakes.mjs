@@ -155,6 +155,8 @@ export class FakeServer {
   /** Leave handshakes unanswered. */
   holdHandshakes = false;
   answerPings = true;
+  /** Socket presence, as the server announces it (`{ keepAliveSeconds, graceSeconds }`); `null`: a server without it. */
+  socket = null;
   /** The SMS inbox's endpoints. */
   sms;
   /** The call history's endpoints. */
@@ -191,10 +193,33 @@ export class FakeServer {
     return this.requests.filter((r) => r.path.endsWith(path) && (tab === undefined || r.tab === tab));
   }
 
-  /** The device, if it is live now. */
+  /** The device, if it is live now: its heartbeat TTL, or (socket presence) its socket's lease. */
   live(id) {
     const d = this.devices.get(id);
-    return d && d.expiresAt > Math.floor(this.clock.now() / 1000) ? d : undefined;
+    const nowS = Math.floor(this.clock.now() / 1000);
+    return d && (d.expiresAt > nowS || (d.socketUntil ?? 0) > nowS) ? d : undefined;
+  }
+
+  /** Socket presence: a connection of `deviceId` opened or pinged (a lease), or closed (the grace). */
+  socketAlive(deviceId) {
+    const device = this.socket && this.live(deviceId);
+    if (!device) return false;
+    const { keepAliveSeconds, graceSeconds } = this.socket;
+    device.socketUntil = Math.ceil(this.clock.now() / 1000) + keepAliveSeconds + graceSeconds + 60;
+    return true;
+  }
+
+  socketClosed(deviceId) {
+    const device = this.socket && this.devices.get(deviceId);
+    if (device) device.socketUntil = Math.ceil(this.clock.now() / 1000) + this.socket.graceSeconds;
+  }
+
+  presence() {
+    return {
+      ttlSeconds: this.ttlSeconds,
+      heartbeatIntervalSeconds: this.heartbeatIntervalSeconds,
+      ...(this.socket ? { socket: this.socket } : {}),
+    };
   }
 
   /** Add an event to the log; `push: false` leaves it to catch-up (a push that got lost). */
@@ -268,7 +293,7 @@ export class FakeServer {
         registrationId: device.registrationId,
         assignedPhones: [],
         device,
-        presence: { ttlSeconds: this.ttlSeconds, heartbeatIntervalSeconds: this.heartbeatIntervalSeconds },
+        presence: this.presence(),
         evictedDeviceIds: [],
       });
     }
@@ -279,10 +304,7 @@ export class FakeServer {
       device.expiresAt = nowS + this.ttlSeconds;
       device.lastSeen = this.clock.now();
       if (body.twilioState) device.twilioState = body.twilioState;
-      return json(200, {
-        device,
-        presence: { ttlSeconds: this.ttlSeconds, heartbeatIntervalSeconds: this.heartbeatIntervalSeconds },
-      });
+      return json(200, { device, presence: this.presence() });
     }
     if (path === '/phone/voice/unregister-device') {
       const device = this.devices.get(body.deviceId);
@@ -507,18 +529,25 @@ export function webSocketClass(server) {
       this.deviceId = deviceId;
       this.protocol = protocol;
       this.readyState = 1;
+      server.socketAlive(deviceId);
       this.emit('open', {});
     }
     send(data) {
       if (this.readyState === 0) throw new DOMException('Still in CONNECTING state.', 'InvalidStateError');
       if (this.readyState !== 1) return;
       this.sent.push(data);
-      if (server.answerPings && JSON.parse(data).type === 'ping') queueMicrotask(() => this.frame('{"type":"pong"}'));
+      const frame = JSON.parse(data);
+      if (frame.type !== 'ping') return;
+      const device = server.devices.get(this.deviceId);
+      if (server.socket && frame.twilioState && device) device.twilioState = frame.twilioState;
+      const live = !server.socket || server.socketAlive(this.deviceId);
+      if (server.answerPings) queueMicrotask(() => this.frame(live ? '{"type":"pong"}' : '{"type":"pong","live":false}'));
     }
     close(code = 1000, reason = '') {
       if (this.readyState >= 2) return;
       this.readyState = 3;
       this.closed = { code, reason, by: 'client' };
+      if (this.deviceId) server.socketClosed(this.deviceId);
       queueMicrotask(() => this.emit('close', { code, reason }));
     }
     /** A text frame from the server. */
@@ -533,6 +562,7 @@ export function webSocketClass(server) {
       if (this.readyState >= 2) return;
       this.readyState = 3;
       this.closed = { code, reason, by: 'server' };
+      if (this.deviceId) server.socketClosed(this.deviceId);
       this.emit('close', { code, reason });
     }
     addEventListener(type, listener) {
