@@ -147,6 +147,22 @@ impl Socket {
         self.ws.send(Message::text(text)).await.unwrap();
     }
 
+    /// Send a ping that reports the Twilio state, and wait for its pong.
+    pub(crate) async fn ping_reporting(&mut self, twilio_state: &str) -> Option<Value> {
+        let frame = json!({"type": "ping", "twilioState": twilio_state}).to_string();
+        self.ws.send(Message::text(frame)).await.ok()?;
+        let deadline = tokio::time::Instant::now() + ARRIVAL;
+        while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, self.ws.next()).await {
+            if let Message::Text(text) = frame
+                && let Ok(value) = serde_json::from_str::<Value>(&text)
+                && value["type"] == "pong"
+            {
+                return Some(value);
+            }
+        }
+        None
+    }
+
     /// Send a ping frame of the protocol and wait for its pong.
     pub(crate) async fn ping(&mut self) -> bool {
         if self

@@ -209,7 +209,31 @@ async fn a_ping_reports_the_twilio_state_and_learns_when_its_device_is_gone() {
 crate::on_both_stores!(
     on_the_local_server_an_open_socket_keeps_its_device_and_a_close_ends_it_after_the_grace,
     on_the_local_server_a_vanished_socket_is_dropped_by_the_servers_own_pings,
+    a_browser_whose_ping_says_unregistered_is_not_rung,
 );
+
+/// A browser's ping reports that its Twilio Device lost its registration: a call to its user
+/// goes straight to the fallback instead of dialing an identity Twilio would refuse; once it
+/// reports `registered` again it rings.
+async fn a_browser_whose_ping_says_unregistered_is_not_rung(kind: crate::helpers::StoreKind) {
+    let (app, _hub) = crate::realtime::spawn_realtime(kind).await;
+    let token = crate::helpers::alice();
+    let mut socket = app.connected(&token, "laptop", &["voice"]).await;
+    let alice = "u_org_5Fdemo__alice_40example_2Ecom";
+    assert_eq!(app.call("+14155550001").await.clients(), [alice]);
+
+    let pong = socket.ping_reporting("unregistered").await;
+    assert_eq!(pong, Some(serde_json::json!({"type": "pong"})));
+    let twiml = app.call("+14155550001").await;
+    assert!(twiml.clients().is_empty(), "not rung: {}", twiml.xml);
+    assert!(
+        socket_until(&app, &token).await.is_some(),
+        "still listed, with its state"
+    );
+
+    socket.ping_reporting("registered").await;
+    assert_eq!(app.call("+14155550001").await.clients(), [alice]);
+}
 
 /// The laptop's `socketUntil` as the device list shows it; `None` when it is not listed.
 async fn socket_until(app: &crate::helpers::TestApp, token: &str) -> Option<i64> {
