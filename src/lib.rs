@@ -55,7 +55,7 @@ pub fn local_app(
     hub.attach(stores.events.clone(), stores.presence.clone());
     let core = Core {
         clock,
-        ..Core::new(config.presence, stores)
+        ..Core::new(config.presence.clone(), stores)
     }
     .with_secrets(secrets);
     Ok((Arc::new(App::build(core, config)?), hub))

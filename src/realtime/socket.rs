@@ -120,13 +120,14 @@ async fn accept(hub: &Arc<Hub>, request: &mut Request) -> Result<Response, ApiEr
     tokio::spawn(async move {
         match upgrade.await {
             Ok(upgraded) => {
-                // A 4 KiB read buffer, not tungstenite's 128 KiB: connections are many and
-                // mostly quiet (a ping every few minutes), and 128 KiB each is 1.3 GB for
-                // 10,000 of them (scripts/bench --realtime).
+                // tungstenite's 128 KiB read buffer, though it is most of a quiet connection's
+                // memory (scripts/bench --realtime): with a 4 KiB one a connection took 11 KiB
+                // instead of 143, but an oversized frame is then refused before the client has
+                // finished sending it, and the unread rest resets the TCP connection before
+                // the 1009 close reaches the client.
                 let config = WebSocketConfig::default()
                     .max_frame_size(Some(MAX_FRAME_BYTES))
-                    .max_message_size(Some(MAX_MESSAGE_BYTES))
-                    .read_buffer_size(READ_BUFFER_BYTES);
+                    .max_message_size(Some(MAX_MESSAGE_BYTES));
                 let io = TokioIo::new(upgraded);
                 let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
                 serve(socket, queue, told, &keeper).await;
@@ -301,9 +302,6 @@ fn farewell(told: Result<Goodbye, oneshot::error::RecvError>) -> Message {
         Err(_) => close(CloseCode::Policy, "replaced by a newer connection"),
     }
 }
-
-/// Each connection's read buffer (a frame larger than it is read in several reads).
-const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// How long a close frame may take to reach a client that stopped reading before the
 /// connection is dropped without it.

@@ -214,7 +214,7 @@ fn gateway_app() -> ListDevices {
     )
     .unwrap();
     let store = Arc::new(MemoryStore::new());
-    let core = Core::new(config.presence, shared::app::Stores::of(store));
+    let core = Core::new(config.presence.clone(), shared::app::Stores::of(store));
     ListDevices::build(core, &config).unwrap()
 }
 

@@ -89,7 +89,7 @@ async fn the_sms_function_refuses_to_start_without_public_base_url_naming_it() {
         };
         let config = Config::from_env(&|k| env.get(k).cloned(), needs).unwrap();
         let store = Arc::new(MemoryStore::new());
-        let core = Core::new(config.presence, shared::app::Stores::of(store));
+        let core = Core::new(config.presence.clone(), shared::app::Stores::of(store));
         Sms::build(core, &config).map(|_| ())
     };
     let refused = build(&[]).expect_err("no PUBLIC_BASE_URL");

@@ -298,7 +298,7 @@ pub async fn spawn_on(stores: Stores, overrides: &[(&str, &str)]) -> TestApp {
     let clock = Clock::movable();
     let core = Core {
         clock: clock.clone(),
-        ..Core::new(config.presence, stores.shared())
+        ..Core::new(config.presence.clone(), stores.shared())
     };
     let app = Arc::new(<App as shared::http::Endpoint>::build(core, &config).expect("app"));
     // As the server's start does: an identity provider's keys before the first request.

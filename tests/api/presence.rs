@@ -20,7 +20,31 @@ on_both_stores!(
     users_cannot_touch_each_others_devices,
     mobile_devices_get_their_own_ttl,
     heartbeat_updates_capabilities,
+    register_names_the_heartbeat_url_when_there_is_one,
 );
+
+/// With `HEARTBEAT_URL` (the heartbeat function's own URL in AWS), register and heartbeat tell
+/// clients where to send heartbeats; without it they say nothing and clients use the API's path.
+async fn register_names_the_heartbeat_url_when_there_is_one(kind: StoreKind) {
+    let url = "https://abc123.lambda-url.us-east-1.on.aws/phone/voice/heartbeat";
+    let app = spawn_app_with(kind, &[("HEARTBEAT_URL", url)]).await;
+    let token = alice();
+    let (_, reg) = app.register(&token, "browser", "web").await;
+    assert_eq!(reg["presence"]["heartbeatUrl"], url);
+    let (status, beat) = app
+        .post(
+            "/phone/voice/heartbeat",
+            &token,
+            json!({"deviceId": "browser"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{beat}");
+    assert_eq!(beat["presence"]["heartbeatUrl"], url);
+
+    let plain = spawn_app(kind).await;
+    let (_, reg) = plain.register(&token, "browser", "web").await;
+    assert!(reg["presence"].get("heartbeatUrl").is_none(), "{reg}");
+}
 
 async fn register_heartbeat_list_unregister(kind: StoreKind) {
     let app = spawn_app(kind).await;

@@ -142,7 +142,7 @@ async fn log_lines(
         ..Needs::default()
     };
     let config = Config::from_env(&|k| env.get(k).cloned(), needs).unwrap();
-    let webhooks = Webhooks::build(Core::new(config.presence, stores), &config).unwrap();
+    let webhooks = Webhooks::build(Core::new(config.presence.clone(), stores), &config).unwrap();
     let url = format!("https://voice.example.com{}", route.path());
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params)

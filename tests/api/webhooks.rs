@@ -608,7 +608,7 @@ mod lambda_events {
         )
         .await
         .unwrap();
-        let core = Core::new(config.presence, shared::app::Stores::of(store));
+        let core = Core::new(config.presence.clone(), shared::app::Stores::of(store));
         Webhooks::build(core, &config).unwrap()
     }
 
@@ -767,7 +767,10 @@ async fn an_unreachable_directory_still_answers_twiml() {
         ..Default::default()
     };
     let cfg = shared::config::Config::from_env(&|k| env.get(k).cloned(), needs).unwrap();
-    let core = Core::new(cfg.presence, shared::app::Stores::of(Arc::new(down)));
+    let core = Core::new(
+        cfg.presence.clone(),
+        shared::app::Stores::of(Arc::new(down)),
+    );
     let app = Webhooks::build(core, &cfg).unwrap();
     let params = call_params(SALES);
     let url = "http://localhost/phone/voice/incoming";

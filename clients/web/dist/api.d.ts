@@ -11,6 +11,8 @@ export interface PresenceSettings {
     ttlSeconds: number;
     /** How often to heartbeat (two thirds of the TTL). */
     heartbeatIntervalSeconds: number;
+    /** Where to send heartbeats instead of the API's own path (the heartbeat function's URL in AWS). */
+    heartbeatUrl?: string;
     /**
      * Socket presence: while the realtime channel is open the device is live without heartbeats;
      * ping it every `keepAliveSeconds`; a close leaves it live `graceSeconds` more. Absent from a

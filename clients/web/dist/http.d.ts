@@ -25,6 +25,7 @@ export declare class ApiClient {
     /** The last app token used, kept for `pagehide`, where nothing can be awaited. */
     lastToken: string | null;
     constructor(env: Environment, baseUrl: string, getAppToken: GetAppToken);
+    /** A path of the API, or an absolute URL the server named (`presence.heartbeatUrl`) as is. */
     url(path: string): string;
     /** A request with the app token; a 401 is retried once with a token asked for again. */
     exchange(method: Method, path: string, body?: object, retryUnauthorized?: boolean): Promise<Exchange>;

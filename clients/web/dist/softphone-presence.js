@@ -731,7 +731,9 @@ var ApiClient = class {
   getAppToken;
   /** The last app token used, kept for `pagehide`, where nothing can be awaited. */
   lastToken = null;
+  /** A path of the API, or an absolute URL the server named (`presence.heartbeatUrl`) as is. */
   url(path) {
+    if (/^https?:\/\//.test(path)) return path;
     return this.baseUrl.replace(/\/+$/, "") + path;
   }
   /** A request with the app token; a 401 is retried once with a token asked for again. */
@@ -1286,7 +1288,8 @@ var RequestLoop = class extends TabPresence {
   async heartbeat(run, device) {
     const twilioState = this.twilio.state;
     const report = twilioState !== void 0 && twilioState !== device.reportedTwilioState;
-    const outcome = await this.call(PATHS.heartbeat, {
+    const url = device.registration.presence?.heartbeatUrl ?? PATHS.heartbeat;
+    const outcome = await this.call(url, {
       deviceId: this.deviceId,
       ...report ? { twilioState } : {}
     });

@@ -28,7 +28,9 @@ export class ApiClient {
     private readonly getAppToken: GetAppToken,
   ) {}
 
+  /** A path of the API, or an absolute URL the server named (`presence.heartbeatUrl`) as is. */
   url(path: string): string {
+    if (/^https?:\/\//.test(path)) return path;
     return this.baseUrl.replace(/\/+$/, '') + path;
   }
 

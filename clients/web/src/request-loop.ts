@@ -197,7 +197,9 @@ export abstract class RequestLoop extends TabPresence {
     // Only a changed state is sent: the server writes the device's state (and an event for the
     // user's other devices) in a transaction whenever a heartbeat reports one.
     const report = twilioState !== undefined && twilioState !== device.reportedTwilioState;
-    const outcome = await this.call(PATHS.heartbeat, {
+    // Where register said to send heartbeats (its own URL in AWS: no API Gateway request), else the API's path.
+    const url = device.registration.presence?.heartbeatUrl ?? PATHS.heartbeat;
+    const outcome = await this.call(url, {
       deviceId: this.deviceId,
       ...(report ? { twilioState } : {}),
     });

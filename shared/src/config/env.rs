@@ -32,6 +32,20 @@ impl Reader<'_> {
     }
 }
 
+/// `HEARTBEAT_URL`: an absolute `https://` URL (or `http://` on loopback, for tests), or unset.
+fn heartbeat_url(r: &mut Reader) -> Option<String> {
+    let raw = r.optional("HEARTBEAT_URL")?;
+    let loopback = raw.starts_with("http://127.0.0.1") || raw.starts_with("http://localhost");
+    if (raw.starts_with("https://") || loopback) && !raw.contains(char::is_whitespace) {
+        Some(raw)
+    } else {
+        r.problems.push(format!(
+            "HEARTBEAT_URL must be an https:// URL (the heartbeat function's URL), got {raw:?}"
+        ));
+        None
+    }
+}
+
 impl Config {
     pub fn from_env(
         env: &dyn Fn(&str) -> Option<String>,
@@ -90,6 +104,7 @@ impl Config {
                 keep_alive_seconds: r.number("SOCKET_KEEPALIVE_SECONDS", 540, 30, 570),
                 grace_seconds: r.number("SOCKET_GRACE_SECONDS", 20, 5, 120),
             },
+            heartbeat_url: heartbeat_url(&mut r),
             identity_style: match r.optional("IDENTITY_STYLE") {
                 None => IdentityStyle::Safe,
                 Some(raw) => IdentityStyle::parse(&raw).unwrap_or_else(|| {

@@ -71,7 +71,7 @@ pub struct Config {
 /// long stops ringing it (calls go to the fallback) until they open it again.
 pub const DEFAULT_PUSH_TTL_SECONDS: u32 = 7 * 86_400;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresenceSettings {
     pub ttl_seconds: u32,
     pub mobile_ttl_seconds: u32,
@@ -91,6 +91,10 @@ pub struct PresenceSettings {
     pub call_history_retention_days: u32,
     /// Socket presence: how an open realtime connection keeps its device live.
     pub socket: SocketSettings,
+    /// `HEARTBEAT_URL`: where clients send heartbeats when not to the API's own path (in AWS,
+    /// the heartbeat function's own Function URL, which verifies the app token itself: no API
+    /// Gateway request per heartbeat). Register tells clients as `presence.heartbeatUrl`.
+    pub heartbeat_url: Option<String>,
 }
 
 /// Socket presence (`SOCKET_KEEPALIVE_SECONDS`, `SOCKET_GRACE_SECONDS`): a device whose
@@ -146,6 +150,7 @@ impl Default for PresenceSettings {
             event_retention_seconds: crate::events::DEFAULT_RETENTION_SECONDS,
             call_history_retention_days: crate::history::DEFAULT_RETENTION_DAYS,
             socket: SocketSettings::default(),
+            heartbeat_url: None,
         }
     }
 }

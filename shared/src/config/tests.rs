@@ -322,3 +322,24 @@ fn a_secret_that_is_not_an_object_of_strings_is_refused_by_name() {
     assert!(err.contains("TWILIO_AUTH_TOKEN"), "{err}");
     assert!(!err.contains("12345"), "{err}");
 }
+
+#[test]
+fn socket_presence_and_the_heartbeat_url_are_checked() {
+    let needs = Needs::default();
+    let cfg = Config::from_env(&env(&[]), needs).unwrap();
+    assert_eq!(cfg.presence.socket, SocketSettings::default());
+    assert_eq!(cfg.presence.socket.keep_alive_seconds, 540);
+    assert_eq!(cfg.presence.heartbeat_url, None);
+    let url = "https://abc.lambda-url.us-east-1.on.aws/phone/voice/heartbeat";
+    let cfg = Config::from_env(&env(&[("HEARTBEAT_URL", url)]), needs).unwrap();
+    assert_eq!(cfg.presence.heartbeat_url.as_deref(), Some(url));
+    for (name, value) in [
+        ("HEARTBEAT_URL", "http://example.com/heartbeat"),
+        ("HEARTBEAT_URL", "not a url"),
+        ("SOCKET_KEEPALIVE_SECONDS", "600"),
+        ("SOCKET_GRACE_SECONDS", "0"),
+    ] {
+        let err = Config::from_env(&env(&[(name, value)]), needs).unwrap_err();
+        assert!(err.to_string().contains(name), "{name}={value}: {err}");
+    }
+}

@@ -403,7 +403,7 @@ pub struct App {
 impl App {
     /// Every endpoint over `stores`, as `config` configures them.
     pub fn new(config: &Config, stores: Stores) -> Result<Self, StartupError> {
-        Self::build(Core::new(config.presence, stores), config)
+        Self::build(Core::new(config.presence.clone(), stores), config)
     }
 
     pub fn core(&self) -> &Core {

@@ -90,7 +90,7 @@ pub async fn endpoint_from_env<E: Endpoint>() -> Result<E, StartupError> {
         let (config, secrets) = configured.await?;
         let table = config.table_name.clone().unwrap_or_default();
         let store = Arc::new(DynamoStore::new(client.clone(), table));
-        let core = Core::new(config.presence, Stores::of(store)).with_secrets(secrets);
+        let core = Core::new(config.presence.clone(), Stores::of(store)).with_secrets(secrets);
         let core = Core { clock, ..core };
         let endpoint = E::build(core, &config)?;
         endpoint.warm().await;
@@ -253,7 +253,7 @@ mod tests {
         let env = crate::local::with_dev_defaults(|_| None);
         let config = Config::from_env(&env, Route::needs_of(&Route::ALL)).unwrap();
         let store = Arc::new(crate::store::memory::MemoryStore::new());
-        let core = Core::new(config.presence, Stores::of(store));
+        let core = Core::new(config.presence.clone(), Stores::of(store));
         let heartbeat = Heartbeat::build(core.clone(), &config).unwrap();
         let list = ListDevices::build(core.clone(), &config).unwrap();
         let webhooks = Webhooks::build(core, &config).unwrap();

@@ -157,6 +157,8 @@ export class FakeServer {
   answerPings = true;
   /** Socket presence, as the server announces it (`{ keepAliveSeconds, graceSeconds }`); `null`: a server without it. */
   socket = null;
+  /** `presence.heartbeatUrl`, when the server names one. */
+  heartbeatUrl = null;
   /** The SMS inbox's endpoints. */
   sms;
   /** The call history's endpoints. */
@@ -174,6 +176,7 @@ export class FakeServer {
       const u = new URL(url);
       const request = {
         tab,
+        host: u.host,
         path: u.pathname,
         query: u.searchParams,
         body: init.body ? JSON.parse(init.body) : undefined,
@@ -219,6 +222,7 @@ export class FakeServer {
       ttlSeconds: this.ttlSeconds,
       heartbeatIntervalSeconds: this.heartbeatIntervalSeconds,
       ...(this.socket ? { socket: this.socket } : {}),
+      ...(this.heartbeatUrl ? { heartbeatUrl: this.heartbeatUrl } : {}),
     };
   }
 

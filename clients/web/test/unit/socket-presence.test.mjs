@@ -107,3 +107,17 @@ test("a changed Twilio state goes out in a ping at once, not in a heartbeat, and
   await clock.advance(10 * MINUTE);
   assert.ok(pings(socket).slice(before + 1).every((p) => p.twilioState === undefined), 'reported once');
 });
+
+test('heartbeats go to the heartbeat URL register names (the function\'s own, in AWS), with the app token', async () => {
+  const profile = browser();
+  profile.server.heartbeatUrl = 'https://heartbeat.lambda-url.test/phone/voice/heartbeat';
+  const tab = profile.tab();
+  tab.presence.start();
+  await profile.clock.advance(0);
+  await profile.clock.advance(3 * MINUTE);
+  const beats = profile.server.of('/heartbeat');
+  assert.ok(beats.length >= 2);
+  assert.ok(beats.every((r) => r.host === 'heartbeat.lambda-url.test' && r.token === 'app-jwt'));
+  assert.ok(profile.server.of('/register-device').every((r) => r.host === 'api.test'), 'the rest on the API');
+  assert.equal(tab.presence.state, 'live');
+});

@@ -60,9 +60,12 @@ impl<'a> DeviceView<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct PresenceTiming {
+struct PresenceTiming<'a> {
     ttl_seconds: u32,
     heartbeat_interval_seconds: u32,
+    /// Where to send heartbeats, when not to this API's own path (`HEARTBEAT_URL`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    heartbeat_url: Option<&'a str>,
     /// Socket presence: while the realtime connection is open, ping it every
     /// `keepAliveSeconds` instead of heartbeating; heartbeat again once it has been down
     /// longer than `graceSeconds`.
@@ -76,11 +79,12 @@ struct SocketTiming {
     grace_seconds: u32,
 }
 
-impl PresenceTiming {
-    fn for_ttl(ttl_seconds: u32, settings: &PresenceSettings) -> Self {
+impl<'a> PresenceTiming<'a> {
+    fn for_ttl(ttl_seconds: u32, settings: &'a PresenceSettings) -> Self {
         Self {
             ttl_seconds,
             heartbeat_interval_seconds: PresenceSettings::heartbeat_interval_for(ttl_seconds),
+            heartbeat_url: settings.heartbeat_url.as_deref(),
             socket: SocketTiming {
                 keep_alive_seconds: settings.socket.keep_alive_seconds,
                 grace_seconds: settings.socket.grace_seconds,
@@ -97,7 +101,7 @@ struct RegisterResponse<'a> {
     expires_in: u32,
     assigned_phones: &'a [AssignedPhone],
     device: DeviceView<'a>,
-    presence: PresenceTiming,
+    presence: PresenceTiming<'a>,
     evicted_device_ids: &'a [DeviceId],
     registration_id: &'a str,
 }
@@ -105,7 +109,7 @@ struct RegisterResponse<'a> {
 #[derive(Serialize)]
 struct HeartbeatResponse<'a> {
     device: DeviceView<'a>,
-    presence: PresenceTiming,
+    presence: PresenceTiming<'a>,
 }
 
 #[derive(Serialize)]
