@@ -29,28 +29,23 @@ use std::time::{Duration, Instant};
 use futures::stream::{self, SplitSink, StreamExt};
 use futures::{SinkExt, future::join_all};
 use serde_json::json;
+use shared::local::{dev_default, mint_app_jwt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 mod common;
 use common::{Ws, arg, connect, summary};
 
-const DEV_SECRET: &str = "dev-only-app-jwt-secret-never-deploy";
 /// Connections opened at once: a crowd of browsers, not one burst of ten thousand.
 const AT_ONCE: usize = 200;
 
+/// An app token of the bench org, signed with the server's development secret.
 fn token(email: &str) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let claims =
-        json!({"sub": email, "email": email, "orgId": "org_bench", "iat": now, "exp": now + 7200});
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(DEV_SECRET.as_bytes()),
-    )
-    .expect("token")
+    let secret = dev_default("APP_JWT_SECRET").expect("the development secret");
+    mint_app_jwt(secret, email, "org_bench", now, 7200).expect("token")
 }
 
 /// What a connection's reader saw.

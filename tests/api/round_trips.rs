@@ -124,10 +124,11 @@ async fn counted_app() -> (TestApp, Arc<Wire>) {
     counted_app_with(&[]).await
 }
 
-async fn counted_app_with(overrides: &[(&str, &str)]) -> (TestApp, Arc<Wire>) {
+/// A store on a fresh moto table whose client counts what it sends: the service's own client
+/// settings, plus the counter.
+async fn counted_store() -> (DynamoStore, Arc<Wire>) {
     let table = crate::helpers::dynamo_store().await;
     let wire = Arc::new(Wire::default());
-    // The service's own client settings, plus the counter.
     let config = client_from_env()
         .await
         .config()
@@ -135,6 +136,11 @@ async fn counted_app_with(overrides: &[(&str, &str)]) -> (TestApp, Arc<Wire>) {
         .interceptor(Counter(wire.clone()))
         .build();
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table.table());
+    (store, wire)
+}
+
+async fn counted_app_with(overrides: &[(&str, &str)]) -> (TestApp, Arc<Wire>) {
+    let (store, wire) = counted_store().await;
     let app = spawn_on(Stores::on_dynamo(store), overrides).await;
     wire.take();
     (app, wire)
@@ -154,18 +160,8 @@ async fn a_websocket_connect_spends_its_ticket_in_its_one_write() {
     use shared::realtime::Tickets;
     use shared::realtime::websocket::Gateway;
     use shared::store::PresenceStore;
-    let table = crate::helpers::dynamo_store().await;
-    let wire = Arc::new(Wire::default());
-    let config = client_from_env()
-        .await
-        .config()
-        .to_builder()
-        .interceptor(Counter(wire.clone()))
-        .build();
-    let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::from_conf(config),
-        table.table(),
-    ));
+    let (store, wire) = counted_store().await;
+    let store = Arc::new(store);
     let secret = crate::helpers::REALTIME_TICKET_SECRET.to_owned().into();
     let gateway = Gateway {
         presence: store.clone(),
@@ -630,18 +626,8 @@ async fn a_socket_device_hour_costs_what_the_cost_model_counts() {
     use shared::realtime::Tickets;
     use shared::realtime::websocket::Gateway;
     use shared::store::PresenceStore;
-    let table = crate::helpers::dynamo_store().await;
-    let wire = Arc::new(Wire::default());
-    let config = client_from_env()
-        .await
-        .config()
-        .to_builder()
-        .interceptor(Counter(wire.clone()))
-        .build();
-    let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::from_conf(config),
-        table.table(),
-    ));
+    let (store, wire) = counted_store().await;
+    let store = Arc::new(store);
     let clock = shared::clock::Clock::movable();
     let secret = crate::helpers::REALTIME_TICKET_SECRET.to_owned().into();
     let gateway = Gateway {
