@@ -27,7 +27,7 @@ use shared::realtime::protocol::{
 };
 use shared::realtime::{Ticket, TicketError};
 use shared::store::{
-    CONNECTION_MAX_SECONDS, Connected, Connection, PresenceKey, SocketAlive, SocketClosed,
+    CONNECTION_MAX_SECONDS, Connected, Connection, PresenceKey, SocketAlive, SocketClosed, expiry,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
@@ -230,7 +230,7 @@ impl Keeper {
         let now_ms = self.hub.clock.now_ms();
         let alive = SocketAlive {
             connection_id: self.connection_id.clone(),
-            until: self.hub.socket.lease_until(now_ms),
+            until: expiry(now_ms, self.hub.socket.lease_seconds()),
             now_ms,
             twilio_state,
         };
@@ -256,8 +256,7 @@ impl Keeper {
         let now_ms = self.hub.clock.now_ms();
         let closed = SocketClosed {
             connection_id: self.connection_id.clone(),
-            until: self.hub.socket.grace_until(now_ms),
-            now_ms,
+            until: expiry(now_ms, self.hub.socket.grace_seconds),
         };
         Ok(presence
             .socket_closed(&self.user, &self.device_id, closed)
@@ -265,11 +264,7 @@ impl Keeper {
     }
 
     /// A ping's pong, after renewing the lease; an outage still answers.
-    async fn pong(
-        &self,
-        twilio_state: Option<TwilioState>,
-        bad_twilio_state: bool,
-    ) -> &'static str {
+    async fn pong(&self, twilio_state: Option<TwilioState>, bad_twilio_state: bool) -> String {
         let live = match self.alive(twilio_state).await {
             Ok(live) => live,
             Err(err) => {

@@ -124,15 +124,9 @@ impl Default for SocketSettings {
 }
 
 impl SocketSettings {
-    /// The lease a keep-alive at `now_ms` gives (epoch s).
-    pub fn lease_until(&self, now_ms: i64) -> i64 {
-        (now_ms + 999).div_euclid(1000)
-            + i64::from(self.keep_alive_seconds + self.grace_seconds + SOCKET_LEASE_SLACK_SECONDS)
-    }
-
-    /// The end of the grace after a close at `now_ms` (epoch s).
-    pub fn grace_until(&self, now_ms: i64) -> i64 {
-        (now_ms + 999).div_euclid(1000) + i64::from(self.grace_seconds)
+    /// How long a keep-alive keeps the device live (the store's `expiry` from its time).
+    pub fn lease_seconds(&self) -> u32 {
+        self.keep_alive_seconds + self.grace_seconds + SOCKET_LEASE_SLACK_SECONDS
     }
 }
 

@@ -68,17 +68,17 @@ pub fn frame(text: &str) -> Option<Frame> {
 /// The pong to a ping: `{"type":"pong"}`; with `"live": false` when the device is no longer
 /// live (unregistered, signed out or expired: register again), and an `error` naming a field
 /// of the ping that was not understood.
-pub fn pong(live: bool, bad_twilio_state: bool) -> &'static str {
-    match (live, bad_twilio_state) {
-        (true, false) => r#"{"type":"pong"}"#,
-        (false, false) => r#"{"type":"pong","live":false}"#,
-        (true, true) => {
-            r#"{"type":"pong","error":{"field":"twilioState","message":"must be \"registered\", \"registering\" or \"unregistered\""}}"#
-        }
-        (false, true) => {
-            r#"{"type":"pong","live":false,"error":{"field":"twilioState","message":"must be \"registered\", \"registering\" or \"unregistered\""}}"#
-        }
+pub fn pong(live: bool, bad_twilio_state: bool) -> String {
+    let mut pong = serde_json::json!({"type": "pong"});
+    if !live {
+        pong["live"] = false.into();
     }
+    if bad_twilio_state {
+        // The same words a heartbeat's 400 uses for the field.
+        let message = TwilioState::parse("").err().map(|e| e.message);
+        pong["error"] = serde_json::json!({"field": "twilioState", "message": message});
+    }
+    pong.to_string()
 }
 
 #[cfg(test)]
@@ -135,7 +135,7 @@ mod tests {
             assert_eq!(frame(ignored), None, "{ignored:?}");
         }
         for (live, bad) in [(true, false), (false, false), (true, true), (false, true)] {
-            let answer: Value = serde_json::from_str(pong(live, bad)).unwrap();
+            let answer: Value = serde_json::from_str(&pong(live, bad)).unwrap();
             assert_eq!(answer["type"], "pong");
             assert_eq!(answer.get("live").is_none(), live);
             assert_eq!(answer["error"]["field"] == "twilioState", bad);

@@ -23,7 +23,7 @@ use crate::headers::SEC_WEBSOCKET_PROTOCOL;
 use crate::secrets::Rotating;
 use crate::store::{
     CONNECTION_MAX_SECONDS, Connected, Connection, EventStore, PresenceStore, SocketAlive,
-    SocketClosed,
+    SocketClosed, expiry,
 };
 
 /// What the `realtime` function holds: the stores, the ticket key and the clock.
@@ -99,7 +99,7 @@ impl Gateway {
                 Some(device_id) => {
                     let alive = SocketAlive {
                         connection_id: connection_id.to_owned(),
-                        until: self.socket.lease_until(now_ms),
+                        until: expiry(now_ms, self.socket.lease_seconds()),
                         now_ms,
                         twilio_state,
                     };
@@ -113,18 +113,13 @@ impl Gateway {
             Ok(None) => Ok(false),
             Err(err) => Err(err),
         };
-        let pong = |live| Some(protocol::pong(live, bad_twilio_state));
-        match renewed {
-            Ok(true) => (response(200, pong(true)), outcome(200, "pong", None)),
-            Ok(false) => (
-                response(200, pong(false)),
-                outcome(200, "pong_not_live", None),
-            ),
-            Err(err) => (
-                response(200, pong(true)),
-                outcome(200, "pong_unrecorded", Some(err.to_string())),
-            ),
-        }
+        let (live, what, cause) = match renewed {
+            Ok(true) => (true, "pong", None),
+            Ok(false) => (false, "pong_not_live", None),
+            Err(err) => (true, "pong_unrecorded", Some(err.to_string())),
+        };
+        let pong = protocol::pong(live, bad_twilio_state);
+        (response(200, Some(&pong)), outcome(200, what, cause))
     }
 
     async fn connect(
@@ -186,7 +181,7 @@ impl Gateway {
         }
         let alive = SocketAlive {
             connection_id: connection_id.to_owned(),
-            until: self.socket.lease_until(now_ms),
+            until: expiry(now_ms, self.socket.lease_seconds()),
             now_ms,
             twilio_state: None,
         };
@@ -231,8 +226,7 @@ impl Gateway {
                         } else {
                             let closed = SocketClosed {
                                 connection_id: connection_id.to_owned(),
-                                until: self.socket.grace_until(now_ms),
-                                now_ms,
+                                until: expiry(now_ms, self.socket.grace_seconds),
                             };
                             self.presence
                                 .socket_closed(&owner.user, &device_id, closed)

@@ -42,7 +42,6 @@ fn closed(connection: &str, now_s: i64, grace_s: i64) -> SocketClosed {
     SocketClosed {
         connection_id: connection.into(),
         until: T0 / 1000 + now_s + grace_s,
-        now_ms: at(now_s),
     }
 }
 

@@ -365,7 +365,7 @@ impl HeartbeatUpdate {
 pub struct SocketAlive {
     pub connection_id: String,
     /// The lease: keep-alive interval + grace + slack after `now_ms`
-    /// ([`crate::config::SocketSettings::lease_until`]).
+    /// ([`crate::config::SocketSettings::lease_seconds`]).
     pub until: i64,
     pub now_ms: i64,
     /// What the device's Twilio SDK reports now, when the keep-alive carries it: recorded as a
@@ -379,5 +379,4 @@ pub struct SocketAlive {
 pub struct SocketClosed {
     pub connection_id: String,
     pub until: i64,
-    pub now_ms: i64,
 }

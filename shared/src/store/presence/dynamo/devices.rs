@@ -115,6 +115,37 @@ impl DynamoStore {
         })
     }
 
+    /// An `UpdateItem` of a live device's row at `now_ms`, for a heartbeat or a keep-alive: a
+    /// device row and still live (an expired row waiting for TTL deletion must not revive, nor
+    /// may a sign-out's tombstone become a device again; a row from before `pushTtlSeconds`,
+    /// which the updates read, is refused too: the client registers again, as after any 404,
+    /// and writes a row of today's shape). Binds `#seen`, `#pushTtl`, `:now` and [`LIVE`]'s.
+    fn live_device_update(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        now_ms: i64,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keyed(presence_pk(key), device_id.as_str())))
+            .condition_expression(format!(
+                "attribute_exists(#pushTtl) AND attribute_not_exists(#out) AND {LIVE}"
+            ))
+            .expression_attribute_names("#out", device::SIGNED_OUT_AT)
+            .expression_attribute_names("#seen", device::LAST_SEEN)
+            .expression_attribute_names("#pushTtl", device::PUSH_TTL_SECONDS)
+            .expression_attribute_values(":registered", registered())
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":nowFloor", n(now_ms.div_euclid(1000)));
+        for (name, attribute) in LIVE_NAMES {
+            request = request.expression_attribute_names(name, attribute);
+        }
+        request
+    }
+
     /// The heartbeat's `UpdateItem`: extend a live device, with what else it reports.
     pub(super) fn heartbeat_request(
         &self,
@@ -122,33 +153,13 @@ impl DynamoStore {
         device_id: &DeviceId,
         update: HeartbeatUpdate,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        let now_s = update.now_ms.div_euclid(1000);
         let mut sets = vec!["#seen = :now".to_owned()];
         let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(keyed(presence_pk(key), device_id.as_str())))
-            // A device row and still live: an expired row waiting for TTL deletion must not
-            // revive, nor may a sign-out's tombstone become a device again. A row from before
-            // `pushTtlSeconds` (which the update reads) is refused too: the client registers
-            // again, as after any 404, and writes a row of today's shape.
-            .condition_expression(format!(
-                "attribute_exists(#pushTtl) AND attribute_not_exists(#out) AND {LIVE}"
-            ))
-            .expression_attribute_names("#out", device::SIGNED_OUT_AT)
+            .live_device_update(key, device_id, update.now_ms)
             // On refusal the row comes back in the same round trip, to tell 404 from 410.
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .expression_attribute_names("#seen", device::LAST_SEEN)
             .expression_attribute_names("#ttl", device::TTL_SECONDS)
-            .expression_attribute_names("#pushTtl", device::PUSH_TTL_SECONDS)
-            .expression_attribute_values(":registered", registered())
-            .expression_attribute_values(":now", n(update.now_ms))
-            .expression_attribute_values(":nowFloor", n(now_s))
             .return_values(ReturnValue::AllNew);
-        for (name, attribute) in LIVE_NAMES {
-            request = request.expression_attribute_names(name, attribute);
-        }
         // Both expiries start again. Whether the device is still callable after
         // `onlineUntil` is its Twilio state's to say, at every read, so reporting a state
         // needs no TTL of its own here. The row (`expiresAt`) outlives the push reach and any
@@ -222,25 +233,10 @@ impl DynamoStore {
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
         let mut sets = "#seen = :now, #sock = :until, #conn = :conn, #exp = #pushTtl + :until";
         let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(keyed(presence_pk(key), device_id.as_str())))
-            .condition_expression(format!(
-                "attribute_exists(#pushTtl) AND attribute_not_exists(#out) AND {LIVE}"
-            ))
-            .expression_attribute_names("#out", device::SIGNED_OUT_AT)
-            .expression_attribute_names("#seen", device::LAST_SEEN)
+            .live_device_update(key, device_id, alive.now_ms)
             .expression_attribute_names("#conn", device::SOCKET_CONNECTION)
-            .expression_attribute_names("#pushTtl", device::PUSH_TTL_SECONDS)
-            .expression_attribute_values(":registered", registered())
-            .expression_attribute_values(":now", n(alive.now_ms))
-            .expression_attribute_values(":nowFloor", n(alive.now_ms.div_euclid(1000)))
             .expression_attribute_values(":until", n(alive.until))
             .expression_attribute_values(":conn", s(&alive.connection_id));
-        for (name, attribute) in LIVE_NAMES {
-            request = request.expression_attribute_names(name, attribute);
-        }
         if let Some(state) = alive.twilio_state {
             sets = "#seen = :now, #sock = :until, #conn = :conn, #exp = #pushTtl + :until, \
                     #state = :twilioState";
