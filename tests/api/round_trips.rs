@@ -9,8 +9,9 @@
 //! to the public network (the caller's profile with the number's route, then the call's count
 //! against the caller's budget, which lives in the caller's partition and so needs the org the
 //! profile names) and 2 to a colleague; catch-up and a realtime ticket one read; API
-//! Gateway's `$connect` 3 (the device, then one transaction that also spends the ticket, then
-//! the device's socket presence); a ping 2 (whose connection, then the lease: one write);
+//! Gateway's `$connect` 4 (the device, the ticket spent, the connection and its owner side by
+//! side, the device's socket presence: once per connection, every two hours or so, and a
+//! transaction of the middle two would cost twice their writes); a ping 2 (whose connection, then the lease: one write);
 //! `$disconnect` 3 (whose, then the deletes beside the device's other connections, then the
 //! grace).
 //!
@@ -152,11 +153,12 @@ fn ops(names: &[&str]) -> Vec<String> {
     names
 }
 
-/// API Gateway's `$connect` (the `realtime` function): the device's presence, then one
-/// transaction that records the connection and its owner and spends the ticket, so a ticket
-/// opens one connection without a round of its own. A replay costs the same and writes nothing.
+/// API Gateway's `$connect` (the `realtime` function): the device's presence, the ticket spent
+/// by a conditional put, then the connection and its owner side by side (single-item puts: 3
+/// write units where a transaction of the three took 6). A replay stops at the ticket and
+/// writes nothing.
 #[tokio::test]
-async fn a_websocket_connect_spends_its_ticket_in_its_one_write() {
+async fn a_websocket_connect_spends_its_ticket_before_it_writes_anything_else() {
     use shared::realtime::Tickets;
     use shared::realtime::websocket::Gateway;
     use shared::store::PresenceStore;
@@ -187,16 +189,19 @@ async fn a_websocket_connect_spends_its_ticket_in_its_one_write() {
     assert_eq!(answer.status_code, 200);
     assert_eq!(
         wire.take(),
-        (3, ops(&["Query", "TransactWriteItems", "UpdateItem"])),
-        "$connect: the device is live, then the connection, its owner and the spent ticket, \
+        (
+            4,
+            ops(&["Query", "PutItem", "PutItem", "PutItem", "UpdateItem"])
+        ),
+        "$connect: the device is live, the ticket spent, then the connection and its owner, \
          then the device's socket presence"
     );
     let (answer, _) = gateway.handle(&event("c2")).await;
     assert_eq!(answer.status_code, 401);
     assert_eq!(
         wire.take(),
-        (2, ops(&["Query", "TransactWriteItems"])),
-        "a replay: the same, refused by the ticket's condition"
+        (2, ops(&["Query", "PutItem"])),
+        "a replay: refused by the ticket's condition, nothing else written"
     );
 
     // Socket presence: the keep-alive is one read and one write (docs/performance.md prices
@@ -681,6 +686,7 @@ async fn a_socket_device_hour_costs_what_the_cost_model_counts() {
     let counted = [
         ("GetItem", count("GetItem")),
         ("Query", count("Query")),
+        ("PutItem", count("PutItem")),
         ("UpdateItem", count("UpdateItem")),
         ("DeleteItem", count("DeleteItem")),
         ("TransactWriteItems", count("TransactWriteItems")),
@@ -690,13 +696,14 @@ async fn a_socket_device_hour_costs_what_the_cost_model_counts() {
         [
             ("GetItem", 12 + 1),
             ("Query", 1 + 1),
+            ("PutItem", 3),
             ("UpdateItem", 12 + 1),
             ("DeleteItem", 2),
-            ("TransactWriteItems", 1),
+            ("TransactWriteItems", 0),
         ],
-        "per 110 minutes: 12 pings (a read, a write each), the next connection (a query, a \
-         transaction of three puts, a write), the old one's close (a read, two deletes, a \
-         query; no write: the device's new connection holds its presence)"
+        "12 pings (a read, a write each), the next connection (a query, the ticket's put, the \
+         connection's and its owner's puts, a write), the old one's close (a read, two deletes, \
+         a query; no write: the device's new connection holds its presence)"
     );
     assert!(
         gateway
