@@ -19,6 +19,7 @@ pub mod lambda;
 #[cfg(any(test, feature = "local"))]
 pub mod local;
 pub mod outbound;
+pub mod people;
 pub mod realtime;
 pub mod routing;
 pub mod secrets;

@@ -62,6 +62,10 @@ const FIXTURES: &[(&str, &[Route])] = &[
     ("calls-seen.json", &Route::CALLS),
     ("voicemail-twilio-unreachable.json", &Route::CALLS),
     ("voicemail-not-found.json", &Route::CALLS),
+    ("presence-status-set.json", &Route::PEOPLE),
+    ("presence-status.json", &Route::PEOPLE),
+    ("team.json", &Route::PEOPLE),
+    ("team-unknown-group.json", &Route::PEOPLE),
 ];
 
 /// Fixtures that are not HTTP requests: API Gateway's WebSocket events (the `realtime`
@@ -442,6 +446,42 @@ async fn the_call_history_fixtures_keep_a_voicemail_and_mark_it_seen() {
     let (status, body) = invoke(&app, "voicemail-not-found.json").await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(json(&body)["error"]["code"], "not_found");
+}
+
+/// People presence's fixtures: Alice, live, sets "away" with a note and reads it back; her
+/// team lists her as away; a group her org does not have is 404.
+#[tokio::test]
+async fn the_people_fixtures_set_a_status_and_list_the_team() {
+    let app = dev_app(&[]).await;
+    let (status, body) = invoke(&app, "register-device.json").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = invoke(&app, "presence-status-set.json").await;
+    assert_eq!(status, 200, "{body}");
+    let set = json(&body);
+    assert_eq!(
+        (
+            set["status"].clone(),
+            set["effective"].clone(),
+            set["note"].clone()
+        ),
+        (
+            serde_json::json!("away"),
+            serde_json::json!("away"),
+            serde_json::json!("At the fixture")
+        )
+    );
+    let (status, body) = invoke(&app, "presence-status.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body), set);
+    let (status, body) = invoke(&app, "team.json").await;
+    assert_eq!(status, 200, "{body}");
+    let team = json(&body);
+    let people = team["people"].as_array().unwrap();
+    assert_eq!(people.len(), 5, "{body}");
+    assert_eq!(people[0]["email"], "alice@example.com");
+    assert_eq!(people[0]["effective"], "away");
+    let (status, body) = invoke(&app, "team-unknown-group.json").await;
+    assert_eq!(status, 404, "{body}");
 }
 
 /// The reconciler's schedule event: one run against the fake Twilio, which has a text the

@@ -31,8 +31,8 @@ pub enum Fault {
 /// When the armed fault starts.
 #[derive(Debug, Clone)]
 enum Trigger {
-    /// Every request after the first one for this operation (which itself passes).
-    AfterOp(String),
+    /// Every request after the first `n` for this operation (which themselves pass).
+    AfterOp(String, usize),
 }
 
 #[derive(Default)]
@@ -107,7 +107,15 @@ impl FaultProxy {
     pub fn fault_after_op(&self, op: &str, fault: Fault) {
         let mut state = self.state.lock().unwrap();
         state.active = None;
-        state.armed = Some((Trigger::AfterOp(op.to_owned()), fault));
+        state.armed = Some((Trigger::AfterOp(op.to_owned(), 1), fault));
+    }
+
+    /// As [`Self::fault_after_op`], once `n` requests for `op` have passed: a request whose
+    /// writes of that operation go out together (a register's device and person items).
+    pub fn fault_after_ops(&self, op: &str, n: usize, fault: Fault) {
+        let mut state = self.state.lock().unwrap();
+        state.active = None;
+        state.armed = Some((Trigger::AfterOp(op.to_owned(), n), fault));
     }
 
     /// Requests seen so far.
@@ -128,9 +136,13 @@ fn decide(state: &Mutex<State>, op: &str) -> Fault {
         return fault;
     }
     match state.armed.clone() {
-        Some((Trigger::AfterOp(target), fault)) if target == op => {
-            state.armed = None;
-            state.active = Some(fault);
+        Some((Trigger::AfterOp(target, n), fault)) if target == op => {
+            if n <= 1 {
+                state.armed = None;
+                state.active = Some(fault);
+            } else {
+                state.armed = Some((Trigger::AfterOp(target, n - 1), fault));
+            }
             Fault::Pass
         }
         _ => Fault::Pass,

@@ -385,8 +385,9 @@ async fn a_cut_register_converges(name: &str, arm: impl Fn(&FaultProxy)) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_register_reset_after_its_write_converges_at_the_next_register() {
-    a_cut_register_converges("after its UpdateItem (reset)", |proxy| {
-        proxy.fault_after_op("UpdateItem", Fault::Reset)
+    // Its two UpdateItems (the device, and the device's id on the person item) go together.
+    a_cut_register_converges("after its UpdateItems (reset)", |proxy| {
+        proxy.fault_after_ops("UpdateItem", 2, Fault::Reset)
     })
     .await;
 }

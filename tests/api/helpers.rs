@@ -348,6 +348,20 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         self.bodiless(reqwest::Method::GET, path, token).await
     }

@@ -23,6 +23,7 @@ mod local_secrets;
 mod operator;
 mod outbound_guards;
 mod outgoing;
+mod people;
 mod presence;
 mod push_presence;
 mod realtime;

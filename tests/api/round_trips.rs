@@ -253,19 +253,32 @@ async fn every_endpoint_keeps_its_dynamodb_round_trip_budget() {
         wire.take(),
         (
             2,
-            ops(&["UpdateItem", "TransactWriteItems", "GetItem", "Query"])
+            ops(&[
+                "UpdateItem",
+                "TransactWriteItems",
+                "UpdateItem",
+                "GetItem",
+                "Query"
+            ])
         ),
-        "a new device: the write, its state and event, and the caller's profile read together, \
-         then the consistent count"
+        "a new device: the write, its state and event, the person item's device ids and the \
+         caller's profile read together, then the consistent count"
     );
     app.register(&token, "new_device", "web").await;
     assert_eq!(
         wire.take(),
-        (1, ops(&["UpdateItem", "TransactWriteItems", "GetItem"])),
+        (
+            1,
+            ops(&["UpdateItem", "TransactWriteItems", "UpdateItem", "GetItem"])
+        ),
         "a known live device: the write tells, no count needed (its unchanged state logs nothing)"
     );
     app.heartbeat(&token, "new_device").await;
-    assert_eq!(wire.take(), (1, ops(&["UpdateItem"])), "heartbeat");
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["UpdateItem"])),
+        "heartbeat: one write, the device's own (people presence adds none)"
+    );
     let changed = json!({"deviceId": "new_device", "twilioState": "registered"});
     app.post("/phone/voice/heartbeat", &token, changed).await;
     assert_eq!(
@@ -714,5 +727,85 @@ async fn a_socket_device_hour_costs_what_the_cost_model_counts() {
             .iter()
             .any(|d| d.device_id == device.device_id),
         "live throughout, on its socket alone"
+    );
+}
+
+/// People presence: setting a status is one round (its one write beside the presence and
+/// profile reads), reading it one; the team view of an org of 500 people, each with a device
+/// and 50 of them with a status, is 3 rounds (the org's directory, the person items by key,
+/// their devices by key: `BatchGetItem`s of 100 sent together), never a request per person.
+#[tokio::test]
+async fn a_status_is_one_round_and_a_team_of_500_is_three() {
+    use shared::directory::Directory;
+    use shared::domain::IdentityStyle;
+    let (app, wire) = counted_app().await;
+    let token = alice();
+    app.put("/phone/presence/status", &token, json!({"status": "dnd"}))
+        .await;
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["UpdateItem", "Query", "GetItem"])),
+        "a status set: the person item written beside the presence and profile reads"
+    );
+    app.get("/phone/presence/status", &token).await;
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["Query", "GetItem"])),
+        "a status read"
+    );
+
+    let people: Vec<String> = (0..500).map(|i| format!("p{i:03}@big.example")).collect();
+    let users: Vec<_> = people
+        .iter()
+        .enumerate()
+        .map(|(i, email)| json!({"email": email, "name": format!("Person {}", 500 - i)}))
+        .collect();
+    let file = json!({"orgs": [{"orgId": "org_big", "users": users}]}).to_string();
+    let directory = Directory::parse(&file).unwrap();
+    let style = IdentityStyle::Safe;
+    app.stores
+        .directory
+        .import(&directory, style)
+        .await
+        .unwrap();
+    for chunk in people.chunks(50) {
+        let registers = chunk.iter().map(|email| {
+            let token = app_token(email, "org_big");
+            let app = &app;
+            async move { app.register(&token, "desk", "web").await }
+        });
+        futures::future::join_all(registers).await;
+    }
+    for email in people.iter().take(50) {
+        let body = json!({"status": "away", "note": "Out"});
+        let token = app_token(email, "org_big");
+        app.put("/phone/presence/status", &token, body).await;
+    }
+    wire.take();
+    let (status, page) = app
+        .get(
+            "/phone/team?limit=500",
+            &app_token("p000@big.example", "org_big"),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{page}");
+    let listed = page["people"].as_array().unwrap();
+    assert_eq!(listed.len(), 500);
+    assert!(
+        listed.iter().all(|p| p["effective"] != "offline"),
+        "every one live"
+    );
+    assert_eq!(listed.iter().filter(|p| p["status"] == "away").count(), 50);
+    let (depth, operations) = wire.take();
+    let count = |op: &str| operations.iter().filter(|o| *o == op).count();
+    assert_eq!(
+        (
+            depth,
+            count("Query"),
+            count("BatchGetItem"),
+            operations.len()
+        ),
+        (3, 1, 10, 11),
+        "the org's directory, then 5 + 5 BatchGetItems of 100 keys: {operations:?}"
     );
 }

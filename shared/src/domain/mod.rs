@@ -4,7 +4,7 @@
 //!
 //! [`device`]: what a device reports about itself; [`values`]: emails, org ids and phone
 //! numbers; [`identity`]: how an email becomes a Twilio client identity and a directory key;
-//! [`sid`]: Twilio's resource identifiers.
+//! [`sid`]: Twilio's resource identifiers; [`status`]: the availability a person sets.
 
 /// What every string value shares: `as_str` and `Display`; and for values read from JSON,
 /// `TryFrom<String>` through its parser (errors naming `$field`) and back into a `String`.
@@ -44,12 +44,14 @@ pub mod dates;
 mod device;
 mod identity;
 pub mod sid;
+mod status;
 mod values;
 
 pub use dates::days_from_civil;
 pub use device::{Capabilities, Capability, DeviceId, Label, Platform, Reachability, TwilioState};
 pub use identity::{Identity, IdentityStyle, UserKey};
 pub use sid::{AccountSid, CallSid, MediaSid, MessageSid, RecordingSid, Sid};
+pub use status::{Availability, MAX_NOTE_CHARS, MAX_UNTIL_SECONDS, PersonStatus};
 pub use values::{E164, Email, OrgId};
 
 /// A rejected input, naming the field so the client knows what to fix.

@@ -141,6 +141,8 @@ pub enum MissedReason {
     Busy,
     /// The dial failed.
     Failed,
+    /// Everyone it was for who had a live voice device had set "do not disturb".
+    Dnd,
 }
 
 impl MissedReason {
@@ -151,6 +153,7 @@ impl MissedReason {
             Self::NoAnswer => "no_answer",
             Self::Busy => "busy",
             Self::Failed => "failed",
+            Self::Dnd => "dnd",
         }
     }
 
@@ -161,6 +164,7 @@ impl MissedReason {
             Self::NoAnswer,
             Self::Busy,
             Self::Failed,
+            Self::Dnd,
         ]
         .into_iter()
         .find(|r| r.as_str() == raw)

@@ -8,8 +8,8 @@
 use futures::future::BoxFuture;
 
 use super::api::sms_send::{self, Sending};
-use super::api::{self, Api, callbacks, calls, devices, events, sms};
-use super::routes::{CallsRoute, EventsRoute, Handler, SmsRoute, WebhookRoute};
+use super::api::{self, Api, callbacks, calls, devices, events, people, sms};
+use super::routes::{CallsRoute, EventsRoute, Handler, PeopleRoute, SmsRoute, WebhookRoute};
 use super::{Request, Response, Route};
 use crate::app::{Core, StartupError, Stores};
 use crate::config::Config;
@@ -353,6 +353,52 @@ pub mod endpoints {
         }
     }
 
+    /// People presence's app routes, one function chosen by path.
+    pub struct People(pub(in crate::http) Api);
+
+    impl Endpoint for People {
+        type Route = PeopleRoute;
+
+        fn route(handler: Handler) -> Option<PeopleRoute> {
+            match handler {
+                Handler::People(route) => Some(route),
+                _ => None,
+            }
+        }
+
+        fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
+            Api::new(core, config).map(Self)
+        }
+
+        fn serve<'a>(
+            &'a self,
+            route: PeopleRoute,
+            request: &'a Request,
+        ) -> BoxFuture<'a, Response> {
+            let core = &self.0.core;
+            Box::pin(api::answer(&self.0, request, move |caller| async move {
+                let (presence, directory) = (
+                    core.stores.presence.as_ref(),
+                    core.stores.directory.as_ref(),
+                );
+                let (now_ms, caller) = (core.now_ms(), &caller);
+                match route {
+                    PeopleRoute::Status => {
+                        people::status(presence, directory, now_ms, caller, request).await
+                    }
+                    PeopleRoute::Team => {
+                        let style = core.settings.identity_style;
+                        people::team(presence, directory, style, now_ms, caller, request).await
+                    }
+                }
+            }))
+        }
+
+        fn warm(&self) -> BoxFuture<'_, ()> {
+            Box::pin(self.0.warm())
+        }
+    }
+
     /// Twilio's webhooks (voice and SMS), one function chosen by path.
     pub use crate::http::webhooks::Webhooks;
 
@@ -381,8 +427,8 @@ pub mod endpoints {
 }
 
 use endpoints::{
-    Calls, Events, Heartbeat, ListDevices, RegisterDevice, Sms, UnregisterDevice, UserPhones,
-    Webhooks,
+    Calls, Events, Heartbeat, ListDevices, People, RegisterDevice, Sms, UnregisterDevice,
+    UserPhones, Webhooks,
 };
 
 /// Every route: the function binaries' endpoints side by side, for the local server and the
@@ -397,6 +443,7 @@ pub struct App {
     events: Events,
     sms: Sms,
     calls: Calls,
+    people: People,
     webhooks: Webhooks,
 }
 
@@ -433,6 +480,7 @@ impl Endpoint for App {
             user_phones: UserPhones(api.clone()),
             events: Events::with_api(api.clone(), config)?,
             sms: Sms::with_api(api.clone(), config)?,
+            people: People(api.clone()),
             calls: Calls::with_api(api, config)?,
             webhooks: Webhooks::build(core.clone(), config)?,
             core,
@@ -453,6 +501,7 @@ impl Endpoint for App {
             Handler::Events(route) => self.events.serve(route, request),
             Handler::Sms(route) => self.sms.serve(route, request),
             Handler::Calls(route) => self.calls.serve(route, request),
+            Handler::People(route) => self.people.serve(route, request),
             Handler::Webhook(route) => self.webhooks.serve(route, request),
         }
     }

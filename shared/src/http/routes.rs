@@ -37,7 +37,16 @@ pub enum Handler {
     Events(EventsRoute),
     Sms(SmsRoute),
     Calls(CallsRoute),
+    People(PeopleRoute),
     Webhook(WebhookRoute),
+}
+
+/// People presence's app routes (the `people` function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeopleRoute {
+    /// The caller's status: read, or set.
+    Status,
+    Team,
 }
 
 /// The realtime channel's app routes (the `events` function).
@@ -105,6 +114,8 @@ pub enum Methods {
     Post,
     /// A voicemail: played, or deleted.
     GetOrDelete,
+    /// A status: read, or replaced.
+    GetOrPut,
     /// A webhook: POST, or GET when Twilio is configured so.
     PostOrGet,
 }
@@ -113,7 +124,7 @@ impl Methods {
     /// The method the route is documented with.
     pub fn primary(self) -> Method {
         match self {
-            Self::Get | Self::GetOrDelete => Method::GET,
+            Self::Get | Self::GetOrDelete | Self::GetOrPut => Method::GET,
             Self::Post | Self::PostOrGet => Method::POST,
         }
     }
@@ -123,6 +134,7 @@ impl Methods {
             Self::Get => method == Method::GET,
             Self::Post => method == Method::POST,
             Self::GetOrDelete => method == Method::GET || method == Method::DELETE,
+            Self::GetOrPut => method == Method::GET || method == Method::PUT,
             Self::PostOrGet => method == Method::POST || method == Method::GET,
         }
     }
@@ -133,6 +145,7 @@ impl Methods {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::GetOrDelete => "GET, DELETE",
+            Self::GetOrPut => "GET, PUT",
             Self::PostOrGet => "GET, POST",
         }
     }
@@ -236,16 +249,17 @@ impl Facts {
     }
 }
 
-// Store calls at once: register writes the device while it reads the directory; an outgoing
+// Store calls at once: register writes the device and names it on the person item while it
+// reads the directory; an outgoing
 // call reads the caller's profile and the destination's route together; an incoming group
 // call reads its members' presence together (two, a small group); a send reads the profile
 // and the conversation and claims its id together.
-use Methods::{Get, GetOrDelete, Post};
+use Methods::{Get, GetOrDelete, GetOrPut, Post};
 
 routes! {
     RegisterDevice => app("/phone/voice/register-device", Post, "register-device",
         Handler::RegisterDevice)
-        .with_store_calls(2)
+        .with_store_calls(3)
         .using(Uses::VoiceTokens),
     Heartbeat => app("/phone/voice/heartbeat", Post, "heartbeat", Handler::Heartbeat),
     UnregisterDevice => app("/phone/voice/unregister-device", Post, "unregister-device",
@@ -291,6 +305,15 @@ routes! {
         Handler::Calls(CallsRoute::Voicemail))
         .with_store_calls(2)
         .using(Uses::TwilioApi),
+    /// The caller's own presence, and the status they set (`PUT`): the status written beside
+    /// the presence and profile reads.
+    PresenceStatus => app("/phone/presence/status", GetOrPut, "presence-status",
+        Handler::People(PeopleRoute::Status))
+        .with_store_calls(3),
+    /// The presence of the caller's org, or of one of its groups: a team's people by key,
+    /// 100 to a request, sent together.
+    Team => app("/phone/team", Get, "team", Handler::People(PeopleRoute::Team))
+        .with_store_calls(5),
     /// The caller's SMS conversations.
     SmsConversations => app("/phone/sms/conversations", Get, "sms-conversations",
         Handler::Sms(SmsRoute::Conversations))
@@ -335,6 +358,8 @@ impl Route {
         Route::SmsStatus,
         Route::SmsFallback,
     ];
+    /// People presence's app routes: one function.
+    pub const PEOPLE: [Route; 2] = [Route::PresenceStatus, Route::Team];
     /// The call history's app routes: one function.
     pub const CALLS: [Route; 3] = [Route::CallHistory, Route::CallsSeen, Route::Voicemail];
     /// The SMS inbox's app routes: one function.
@@ -449,6 +474,10 @@ mod tests {
         assert_eq!(
             Route::CALLS.to_vec(),
             of(|h| matches!(h, Handler::Calls(_)))
+        );
+        assert_eq!(
+            Route::PEOPLE.to_vec(),
+            of(|h| matches!(h, Handler::People(_)))
         );
         for route in Route::ALL {
             assert_eq!(

@@ -8,7 +8,9 @@ use tokio::time::timeout_at;
 use super::fallback::fallback;
 use super::{Callbacks, Context, Decision, Outcome, deadline_passed};
 use crate::directory::{Assignment, DEFAULT_RING_TIMEOUT_SECONDS, NumberRoute, WhenBusy};
-use crate::domain::{Capability, Email, Identity, OrgId, Platform, TwilioState};
+use crate::domain::{
+    Availability, Capability, Email, Identity, OrgId, PersonStatus, Platform, TwilioState,
+};
 use crate::history::MissedReason;
 use crate::store::{PresenceKey, UserPresence};
 use crate::twilio::twiml::{ClientNoun, DialNoun, DialVerb, Twiml};
@@ -23,6 +25,8 @@ struct Candidate {
     /// When their most recently seen voice device was seen.
     last_seen: i64,
     busy: bool,
+    /// Their status is "do not disturb": not rung.
+    dnd: bool,
 }
 
 /// The users with a live voice device, read in one concurrent round.
@@ -48,7 +52,7 @@ async fn survey(ctx: &Context<'_>, org: &OrgId, identities: &[Identity]) -> Opti
     for (identity, result) in identities.iter().zip(results) {
         match result {
             Ok(presence) => {
-                if let Some(candidate) = candidate(identity, &presence) {
+                if let Some(candidate) = candidate(identity, &presence, ctx.now_ms) {
                     survey.live.push(candidate);
                 }
             }
@@ -64,8 +68,8 @@ async fn survey(ctx: &Context<'_>, org: &OrgId, identities: &[Identity]) -> Opti
 /// `unregistered` (in a ping, heartbeat or register) has no registration for Twilio to ring,
 /// so a user with only such devices is not rung and the call goes on to the fallback at once.
 /// (A phone's state is about its push registration, which decides how long it stays callable:
-/// `callable_until`.)
-fn candidate(identity: &Identity, presence: &UserPresence) -> Option<Candidate> {
+/// `callable_until`.) Whether they set "do not disturb" is the status in force at `now_ms`.
+fn candidate(identity: &Identity, presence: &UserPresence, now_ms: i64) -> Option<Candidate> {
     let last_seen = presence
         .devices
         .iter()
@@ -79,6 +83,8 @@ fn candidate(identity: &Identity, presence: &UserPresence) -> Option<Candidate> 
         identity: identity.clone(),
         last_seen,
         busy: !presence.calls.is_empty(),
+        dnd: PersonStatus::in_force(presence.status.as_ref(), now_ms).availability
+            == Availability::Dnd,
     })
 }
 
@@ -110,14 +116,17 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
     let failure_note = (!survey.failures.is_empty()).then(|| survey.failures.join("; "));
     let degraded = failure_note.is_some();
     let live_count = survey.live.len();
-    let mut ringing: Vec<Candidate> = survey.live;
+    // Do not disturb first: such a person is not rung, busy or not.
+    let (_, mut ringing): (Vec<Candidate>, Vec<Candidate>) =
+        survey.live.into_iter().partition(|c| c.dnd);
+    let available = ringing.len();
     let any_busy = ringing.iter().any(|c| c.busy);
     if plan.skip_busy {
         ringing.retain(|c| !c.busy);
     } else if plan.busy_to_fallback && any_busy {
         ringing.clear();
     }
-    let skipped_busy = live_count - ringing.len();
+    let skipped_busy = available - ringing.len();
 
     if ringing.is_empty() {
         let (reason, unrung) = match (live_count, &failure_note) {
@@ -126,6 +135,7 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
                 "no live voice device".to_owned(),
                 Some(MissedReason::NobodyLive),
             ),
+            _ if available == 0 => ("do not disturb".to_owned(), Some(MissedReason::Dnd)),
             _ if plan.skip_busy => ("all members busy".to_owned(), Some(MissedReason::AllBusy)),
             _ => ("user busy".to_owned(), Some(MissedReason::AllBusy)),
         };

@@ -36,7 +36,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::domain::DeviceId;
+use crate::domain::{DeviceId, PersonStatus};
 use crate::events::{Cursor, DEFAULT_RETENTION_SECONDS, Event};
 use directory::memory::DirectoryState;
 use events::Notice;
@@ -155,6 +155,8 @@ pub(in crate::store) struct Partition {
     pub(in crate::store) connections: BTreeMap<String, Connection>,
     /// Realtime tickets spent: id → when the ticket expires (epoch s).
     pub(in crate::store) spent_tickets: BTreeMap<String, i64>,
+    /// The status the person last set.
+    pub(in crate::store) status: Option<PersonStatus>,
 }
 
 pub(in crate::store) struct CallRow {

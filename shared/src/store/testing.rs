@@ -22,7 +22,7 @@ use super::{
     SocketAlive, SocketClosed, StoreError, StoreName, Unregistration, UserPresence,
 };
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
-use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, UserKey};
+use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, PersonStatus, UserKey};
 use crate::events::{Cursor, Event};
 use crate::sms::message::{Conversation, Inbox, Message, MessageLocation, Party};
 
@@ -128,6 +128,8 @@ wrap!(StoreName::Presence, PresenceStore {
     fn presence(&self, key: &PresenceKey, now_ms: i64) -> UserPresence;
     fn socket_alive(&self, key: &PresenceKey, device_id: &DeviceId, alive: SocketAlive) -> bool;
     fn socket_closed(&self, key: &PresenceKey, device_id: &DeviceId, closed: SocketClosed) -> ();
+    fn set_status(&self, key: &PresenceKey, status: &PersonStatus) -> ();
+    fn people(&self, keys: &[PresenceKey], now_ms: i64) -> Vec<UserPresence>;
     fn record_call(&self, key: &PresenceKey, event: CallEvent) -> ();
 });
 

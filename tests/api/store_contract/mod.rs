@@ -6,6 +6,7 @@ mod directory;
 mod events;
 mod history;
 mod messages;
+mod people;
 mod presence;
 mod socket;
 

@@ -8,6 +8,7 @@ pub mod calls;
 pub mod devices;
 pub mod events;
 mod outbound_guard;
+pub mod people;
 mod query;
 pub mod sms;
 pub mod sms_send;

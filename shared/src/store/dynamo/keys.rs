@@ -61,7 +61,11 @@ pub fn call_sk(call_sid: &str) -> String {
     format!("{CALL_SK_PREFIX}{call_sid}")
 }
 
-/// Presence reads the sort keys below this: devices, sign-outs and calls.
+/// The person: the status they set, and which devices and calls of theirs to read for the
+/// team view (`person::DEVICES`, `person::CALLS`). `#` never occurs in a device id.
+pub const PERSON_SK: &str = "#person";
+
+/// Presence reads the sort keys below this: devices, sign-outs, calls and the person.
 pub const PRESENCE_SK_END: &str = "~";
 pub const EVENT_SK_PREFIX: &str = "~evt:";
 pub const STATE_SK_PREFIX: &str = "~state:";
@@ -284,6 +288,18 @@ pub mod state {
 pub mod call {
     pub const SINCE: &str = "since";
     pub const ENDED: &str = "ended";
+}
+
+pub mod person {
+    pub const STATUS: &str = "status";
+    pub const UNTIL: &str = "until";
+    pub const NOTE: &str = "note";
+    pub const STATUS_AT: &str = "statusAt";
+    /// The ids of the person's devices (a string set): added by register, removed by
+    /// unregister, sign-out and eviction; ids of devices that expired stay until then.
+    pub const DEVICES: &str = "devices";
+    /// The `CallSid`s of the calls they answered and that have not ended (a string set).
+    pub const CALLS: &str = "calls";
 }
 
 /// Attribute names of directory items (a JSON document and its place in the file).

@@ -5,7 +5,7 @@ use std::collections::btree_map::Entry;
 
 use async_trait::async_trait;
 
-use crate::domain::DeviceId;
+use crate::domain::{DeviceId, PersonStatus};
 use crate::events::{DeviceChange, Event};
 use crate::store::{
     ActiveCall, CallEvent, CallProgress, DeviceRecord, HeartbeatOutcome, HeartbeatUpdate,
@@ -172,7 +172,30 @@ impl PresenceStore for MemoryStore {
                 since_ms: row.since_ms,
             })
             .collect();
-        Ok(UserPresence { devices, calls })
+        let status = partition.status.clone();
+        Ok(UserPresence {
+            devices,
+            calls,
+            status,
+        })
+    }
+
+    async fn set_status(&self, key: &PresenceKey, status: &PersonStatus) -> Result<(), StoreError> {
+        let mut presence = self.presence();
+        presence.entry(key.clone()).or_default().status = Some(status.clone());
+        Ok(())
+    }
+
+    async fn people(
+        &self,
+        keys: &[PresenceKey],
+        now_ms: i64,
+    ) -> Result<Vec<UserPresence>, StoreError> {
+        let mut people = Vec::with_capacity(keys.len());
+        for key in keys {
+            people.push(PresenceStore::presence(self, key, now_ms).await?);
+        }
+        Ok(people)
     }
 
     async fn socket_alive(

@@ -1,7 +1,8 @@
-//! The presence store: each user's devices (live, or remotely signed out) and the calls they
-//! are on. The trait here, its records in `records.rs`, implemented in `memory.rs` and in
-//! `dynamo/` (the reads and the trait in `dynamo/mod.rs`, the device writes in
-//! `dynamo/devices.rs`, the device item in `dynamo/item.rs`).
+//! The presence store: each user's devices (live, or remotely signed out), the calls they
+//! are on, and the status they set. The trait here, its records in `records.rs`, implemented
+//! in `memory.rs` and in `dynamo/` (the reads and the trait in `dynamo/mod.rs`, the device
+//! writes in `dynamo/devices.rs`, the device item in `dynamo/item.rs`, the person item and the
+//! team read in `dynamo/person.rs`).
 
 mod dynamo;
 mod memory;
@@ -10,7 +11,7 @@ mod records;
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::domain::DeviceId;
+use crate::domain::{DeviceId, PersonStatus};
 
 pub use records::*;
 
@@ -69,6 +70,17 @@ pub trait PresenceStore: Send + Sync {
         device_id: &DeviceId,
         closed: SocketClosed,
     ) -> Result<(), StoreError>;
+
+    /// Replace the person's status with `status` (what `presence` then reads in `status`).
+    async fn set_status(&self, key: &PresenceKey, status: &PersonStatus) -> Result<(), StoreError>;
+
+    /// The presence of many people at once, in the order of `keys`: for each, what
+    /// `presence` reads. Without one request per person: a team of 500 is a few rounds.
+    async fn people(
+        &self,
+        keys: &[PresenceKey],
+        now_ms: i64,
+    ) -> Result<Vec<UserPresence>, StoreError>;
 
     /// Apply one call-progress callback. Duplicates and late arrivals converge: an `Answered`
     /// after its `Ended` changes nothing.

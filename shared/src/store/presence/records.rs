@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use crate::domain::{
-    Capabilities, DeviceId, Email, Identity, Label, OrgId, Platform, Reachability, TwilioState,
+    Capabilities, DeviceId, Email, Identity, Label, OrgId, PersonStatus, Platform, Reachability,
+    TwilioState,
 };
 
 /// The partition that holds one user's devices.
@@ -290,6 +291,8 @@ pub struct UserPresence {
     pub devices: Vec<DeviceRecord>,
     /// Calls answered and not yet over (nor expired).
     pub calls: Vec<ActiveCall>,
+    /// The status the person last set, as stored (read it with [`PersonStatus::at`]).
+    pub status: Option<PersonStatus>,
 }
 
 impl UserPresence {

@@ -10,11 +10,12 @@ use futures::future::join;
 
 use super::STORE;
 use super::item::is_live_device;
+use super::person::SetChange;
 use crate::domain::{DeviceId, TwilioState};
 use crate::events::{DeviceChange, Event};
 use crate::store::dynamo::DynamoStore;
 use crate::store::dynamo::codec::{Item, caps_value, get_s, keyed, n, s};
-use crate::store::dynamo::keys::{PK, TTL_ATTRIBUTE, device, presence_pk, state_sk};
+use crate::store::dynamo::keys::{PK, TTL_ATTRIBUTE, device, person, presence_pk, state_sk};
 use crate::store::dynamo::outcome::{classify, conditional};
 use crate::store::dynamo::tx::{TxOutcome, built};
 use crate::store::{
@@ -87,6 +88,17 @@ pub(super) fn reported_fields(update: &HeartbeatUpdate) -> Vec<(&'static str, St
 }
 
 impl DynamoStore {
+    /// The person item no longer names the device (with its removal, in its transaction).
+    fn forget_person_device(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        now_ms: i64,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let ids = device_id.as_str();
+        self.person_set_write(key, person::DEVICES, ids, SetChange::Remove, now_ms)
+    }
+
     /// Remove `victim` for the limit, only if not seen since it was read (a device that just
     /// heartbeated stays), with its state and the event, together.
     pub(super) async fn evict(
@@ -108,6 +120,7 @@ impl DynamoStore {
                 .build(),
             self.state_delete(key, &victim.device_id)?,
             self.put_event(key, &event)?,
+            self.forget_person_device(key, &victim.device_id, now_ms)?,
         ];
         Ok(match self.transact(STORE, writes).await? {
             TxOutcome::Written => Some((victim.device_id.clone(), event)),
@@ -296,7 +309,10 @@ impl DynamoStore {
             Event::devices_changed(device_id, DeviceChange::SignedOut, now_ms),
             Event::device_signed_out(device_id, now_ms),
         ];
-        let mut writes = vec![self.state_delete(key, device_id)?];
+        let mut writes = vec![
+            self.state_delete(key, device_id)?,
+            self.forget_person_device(key, device_id, now_ms)?,
+        ];
         for event in &events {
             writes.push(self.put_event(key, event)?);
         }
@@ -343,6 +359,7 @@ impl DynamoStore {
                 .build(),
             self.state_delete(key, device_id)?,
             self.put_event(key, &event)?,
+            self.forget_person_device(key, device_id, how.now_ms)?,
         ];
         match self.transact(STORE, writes).await? {
             TxOutcome::Written => {

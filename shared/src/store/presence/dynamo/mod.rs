@@ -13,30 +13,31 @@
 
 mod devices;
 mod item;
+mod person;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
-use futures::future::{OptionFuture, join, try_join_all};
+use futures::future::{OptionFuture, join, join3, try_join_all};
 
 use self::devices::{reported_fields, state_fields};
 use self::item::{
     REGISTER_REMOVES, device_attributes, device_from_item, is_live_device, is_signed_out,
 };
-use crate::domain::DeviceId;
+use self::person::SetChange;
+use crate::domain::{DeviceId, PersonStatus};
 use crate::events::{DeviceChange, Event};
 use crate::store::dynamo::DynamoStore;
-use crate::store::dynamo::codec::{get_n, get_s, keyed, n};
+use crate::store::dynamo::codec::{keyed, n};
 use crate::store::dynamo::keys::{
-    CALL_SK_PREFIX, PK, PRESENCE_SK_END, SK, TTL_ATTRIBUTE, call, call_sk, device, presence_pk,
+    PK, PRESENCE_SK_END, TTL_ATTRIBUTE, call, call_sk, device, presence_pk,
 };
 use crate::store::dynamo::outcome::{Conditional, conditional};
 use crate::store::dynamo::query::SkRange;
 use crate::store::dynamo::tx::{TxOutcome, built};
 use crate::store::{
-    ActiveCall, CallEvent, CallProgress, HeartbeatOutcome, HeartbeatUpdate, PresenceKey,
-    PresenceStore, RegisterOutcome, Registered, Registration, SocketAlive, SocketClosed,
-    StoreError, StoreName, Unregistration, UserPresence, eviction_candidates, is_live,
-    sort_most_recent_first,
+    CallEvent, CallProgress, HeartbeatOutcome, HeartbeatUpdate, PresenceKey, PresenceStore,
+    RegisterOutcome, Registered, Registration, SocketAlive, SocketClosed, StoreError, StoreName,
+    Unregistration, UserPresence, eviction_candidates,
 };
 
 const STORE: StoreName = StoreName::Presence;
@@ -85,11 +86,14 @@ impl PresenceStore for DynamoStore {
         }
         let changed = Event::devices_changed(&device.device_id, DeviceChange::Registered, now_ms);
         let fields = state_fields(&device);
-        let (put, logged) = join(
+        // The person item names the device for the team view: beside the write, no round more.
+        let (put, logged, listed) = join3(
             put.send(),
             self.change_state(key, &device.device_id, &fields, &changed),
+            self.add_person_device(key, &device.device_id, now_ms),
         )
         .await;
+        listed?;
         let old = match conditional(STORE, "UpdateItem", put)? {
             Conditional::Written(out) => out.attributes.unwrap_or_default(),
             Conditional::Refused(_) => return Ok(RegisterOutcome::SignedOut),
@@ -228,24 +232,19 @@ impl PresenceStore for DynamoStore {
         let items = self
             .query(STORE, presence_pk(key), range, live_after)
             .await?;
-        let mut presence = UserPresence::default();
-        for item in &items {
-            let sk = get_s(item, SK).unwrap_or_default();
-            if let Some(call_sid) = sk.strip_prefix(CALL_SK_PREFIX) {
-                if !item.contains_key(call::ENDED)
-                    && get_n(item, TTL_ATTRIBUTE).is_some_and(|e| is_live(e, now_ms))
-                {
-                    presence.calls.push(ActiveCall {
-                        call_sid: call_sid.to_owned(),
-                        since_ms: get_n(item, call::SINCE).unwrap_or(now_ms),
-                    });
-                }
-            } else if is_live_device(item, now_ms) {
-                presence.devices.push(device_from_item(key, item)?);
-            }
-        }
-        sort_most_recent_first(&mut presence.devices);
-        Ok(presence)
+        person::presence_from_items(key, &items, now_ms)
+    }
+
+    async fn set_status(&self, key: &PresenceKey, status: &PersonStatus) -> Result<(), StoreError> {
+        self.write_status(key, status).await
+    }
+
+    async fn people(
+        &self,
+        keys: &[PresenceKey],
+        now_ms: i64,
+    ) -> Result<Vec<UserPresence>, StoreError> {
+        self.read_people(keys, now_ms).await
     }
 
     /// One row per dialled leg in the user's partition, with the `call.state` event of each
@@ -281,11 +280,23 @@ impl PresenceStore for DynamoStore {
                 Event::call_state(&leg.call_sid, None, leg.now_ms),
             ),
         };
+        // The person item lists the calls they are on, for the team view (which reads by key).
+        let change = match leg.progress {
+            CallProgress::Answered => SetChange::Add,
+            CallProgress::Ended => SetChange::Remove,
+        };
         let writes = vec![
             TransactWriteItem::builder()
                 .update(built(update.build())?)
                 .build(),
             self.put_event(key, &event)?,
+            self.person_set_write(
+                key,
+                crate::store::dynamo::keys::person::CALLS,
+                &leg.call_sid,
+                change,
+                leg.now_ms,
+            )?,
         ];
         if let TxOutcome::Written = self.transact(STORE, writes).await? {
             self.publish(key, vec![event]).await;
@@ -298,11 +309,13 @@ impl DynamoStore {
     /// Every device row of one identity, expired ones included (what a raw table read shows).
     #[cfg(feature = "test-util")]
     pub async fn stored_rows(&self, key: &PresenceKey) -> Result<usize, StoreError> {
+        use crate::store::dynamo::codec::get_s;
+        use crate::store::dynamo::keys::{CALL_SK_PREFIX, PERSON_SK, SK};
         let range = SkRange::Below(PRESENCE_SK_END);
         let rows = self.query(STORE, presence_pk(key), range, None).await?;
-        let devices = rows
-            .iter()
-            .filter(|item| get_s(item, SK).is_some_and(|sk| !sk.starts_with(CALL_SK_PREFIX)));
+        let devices = rows.iter().filter(|item| {
+            get_s(item, SK).is_some_and(|sk| !sk.starts_with(CALL_SK_PREFIX) && sk != PERSON_SK)
+        });
         Ok(devices.count())
     }
 }
