@@ -52,7 +52,11 @@ pub fn local_app(
             store.with_event_retention(retention).with_sink(hub.clone()),
         )),
     };
-    hub.attach(stores.events.clone(), stores.presence.clone());
+    hub.attach(
+        stores.events.clone(),
+        stores.presence.clone(),
+        stores.directory.clone(),
+    );
     let core = Core {
         clock,
         ..Core::new(config.presence.clone(), stores)

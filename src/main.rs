@@ -326,6 +326,9 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     };
     let load_directory = args.store == StoreKind::Memory || args.directory.is_some();
     let (app, hub) = local_app(&config, backend, secrets, clock)?;
+    // Who went offline without a word is told within a minute (a device's lease ends with no
+    // write, so with no event).
+    hub.sweep_every(std::time::Duration::from_secs(60));
     // An identity provider's keys, fetched before the first request as in a cold start.
     app.warm().await;
     if load_directory {

@@ -91,3 +91,22 @@ impl PersonPresence {
         }
     }
 }
+
+impl PersonPresence {
+    /// What a colleague is told of when it changes (`team.presence`): not a heartbeat's
+    /// `lastSeen`, nor the device counts alone.
+    pub fn told(&self) -> (Effective, &str, Option<i64>, Option<&str>, bool) {
+        (
+            self.effective,
+            self.status,
+            self.until,
+            self.note.as_deref(),
+            self.on_call,
+        )
+    }
+
+    /// The `team.presence` frame of this presence.
+    pub fn frame(&self) -> String {
+        serde_json::json!({"type": "team.presence", "data": self}).to_string()
+    }
+}

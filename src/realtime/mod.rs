@@ -1,21 +1,26 @@
 //! The realtime channel on the local server: WebSocket connections ([`socket`]) and the hub
 //! that pushes events to them. The hub is the stores' event sink: what a store writes is
 //! delivered at once by `shared::realtime::push::deliver`, the code the stream consumer runs in
-//! AWS, with the hub as its sender. Connections are recorded in the store as in AWS.
+//! AWS, with the hub as its sender. Connections are recorded in the store as in AWS, and so
+//! are team subscriptions: a change of a person's presence is told to their watchers by
+//! `shared::realtime::team`, the code the stream consumer runs too, and a sweep finds who went
+//! offline without a word.
 
 mod socket;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use shared::clock::Clock;
 use shared::config::SocketSettings;
 use shared::events::Event;
+use shared::people::Effective;
 use shared::realtime::Tickets;
 use shared::realtime::push::{self, SendError, Sender};
+use shared::realtime::team;
 use shared::secrets::Rotating;
-use shared::store::{EventSink, EventStore, PresenceKey, PresenceStore};
+use shared::store::{DirectoryStore, EventSink, EventStore, PresenceKey, PresenceStore};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 
@@ -45,6 +50,10 @@ struct Socket {
 pub struct Hub {
     events: OnceLock<Arc<dyn EventStore>>,
     presence: OnceLock<Arc<dyn PresenceStore>>,
+    directory: OnceLock<Arc<dyn DirectoryStore>>,
+    /// People last told to their watchers as not offline: the sweep looks at them again, so
+    /// that one whose last device dies without a word is told offline.
+    shown_live: Mutex<HashSet<PresenceKey>>,
     tickets: Rotating<Tickets>,
     sockets: Mutex<HashMap<String, Socket>>,
     socket: SocketSettings,
@@ -56,6 +65,8 @@ impl Hub {
         Arc::new(Self {
             events: OnceLock::new(),
             presence: OnceLock::new(),
+            directory: OnceLock::new(),
+            shown_live: Mutex::default(),
             tickets,
             sockets: Mutex::default(),
             socket,
@@ -65,9 +76,73 @@ impl Hub {
 
     /// The stores the hub records connections in and checks devices against: the ones whose
     /// sink it is (set once, after they are built with it).
-    pub fn attach(&self, events: Arc<dyn EventStore>, presence: Arc<dyn PresenceStore>) {
+    pub fn attach(
+        &self,
+        events: Arc<dyn EventStore>,
+        presence: Arc<dyn PresenceStore>,
+        directory: Arc<dyn DirectoryStore>,
+    ) {
         let _ = self.events.set(events);
         let _ = self.presence.set(presence);
+        let _ = self.directory.set(directory);
+    }
+
+    /// The stores team presence uses, once attached.
+    fn team_stores(&self) -> Option<team::Stores<'_>> {
+        Some(team::Stores {
+            presence: self.presence.get()?.as_ref(),
+            directory: self.directory.get()?.as_ref(),
+            events: self.events.get()?.as_ref(),
+        })
+    }
+
+    /// `person`'s presence may have changed: tell their watchers if it did.
+    async fn person_changed(&self, person: &PresenceKey) {
+        let Some(stores) = self.team_stores() else {
+            return;
+        };
+        match team::person_changed(&stores, self, person, self.clock.now_ms()).await {
+            Ok(told) => {
+                let live = told
+                    .presence
+                    .is_some_and(|p| p.effective != Effective::Offline);
+                let mut shown_live = self.shown_live.lock().unwrap_or_else(|e| e.into_inner());
+                if live {
+                    shown_live.insert(person.clone());
+                } else {
+                    shown_live.remove(person);
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "team presence: change untold"),
+        }
+    }
+
+    /// Look again at everyone last told as not offline: a device that stopped heartbeating
+    /// ends with no write and so no event; this finds who is offline since.
+    pub async fn sweep(&self) {
+        let people: Vec<PresenceKey> = {
+            let shown_live = self.shown_live.lock().unwrap_or_else(|e| e.into_inner());
+            shown_live.iter().cloned().collect()
+        };
+        for person in people {
+            self.person_changed(&person).await;
+        }
+    }
+
+    /// Sweep every `period` while the hub lives.
+    pub fn sweep_every(self: &Arc<Self>, period: std::time::Duration) {
+        let hub = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(hub) = hub.upgrade() else {
+                    return;
+                };
+                hub.sweep().await;
+            }
+        });
     }
 
     fn sockets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
@@ -113,6 +188,9 @@ impl EventSink for Hub {
             }
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "realtime push: connections unreadable"),
+        }
+        if events.iter().any(|e| team::affects_presence(e.kind)) {
+            self.person_changed(user).await;
         }
     }
 }

@@ -20,12 +20,12 @@ use futures::{SinkExt, StreamExt};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use shared::auth::AuthError;
-use shared::domain::{DeviceId, TwilioState};
+use shared::domain::{DeviceId, Team, TwilioState};
 use shared::http::{ApiError, Request, Response};
 use shared::realtime::protocol::{
     self, IDLE_SECONDS, MAX_CONNECTIONS_PER_DEVICE, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, SUBPROTOCOL,
 };
-use shared::realtime::{Ticket, TicketError};
+use shared::realtime::{Ticket, TicketError, team};
 use shared::store::{
     CONNECTION_MAX_SECONDS, Connected, Connection, PresenceKey, SocketAlive, SocketClosed, expiry,
 };
@@ -109,6 +109,7 @@ async fn accept(hub: &Arc<Hub>, request: &mut Request) -> Result<Response, ApiEr
         user: ticket.user.clone(),
         device_id: ticket.device_id.clone(),
         connection_id: id.clone(),
+        expires_at: connection.expires_at,
     };
     // Open whatever this write does: the first ping renews what it could not record.
     if let Err(err) = keeper.alive(None).await {
@@ -217,6 +218,8 @@ struct Keeper {
     user: PresenceKey,
     device_id: DeviceId,
     connection_id: String,
+    /// The connection's end at the latest (epoch s): its subscriptions end with it.
+    expires_at: i64,
 }
 
 impl Keeper {
@@ -261,6 +264,30 @@ impl Keeper {
         Ok(presence
             .socket_closed(&self.user, &self.device_id, closed)
             .await?)
+    }
+
+    /// A subscribe (or unsubscribe) of this connection: its answer; an outage is said in it.
+    async fn watch(&self, team: Option<Team>, subscribe: bool) -> String {
+        let kind = if subscribe {
+            "subscribed"
+        } else {
+            "unsubscribed"
+        };
+        let Some(stores) = self.hub.team_stores() else {
+            return protocol::subscription_answer(kind, team.as_ref(), Some("unavailable"));
+        };
+        let now_ms = self.hub.clock.now_ms();
+        let answer = if subscribe {
+            let (user, id) = (&self.user, &self.connection_id);
+            team::subscribe(&stores, user, id, self.expires_at, team.clone(), now_ms).await
+        } else {
+            team::unsubscribe(stores.events, &self.user, &self.connection_id, team.clone()).await
+        };
+        answer.unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "team subscription unrecorded");
+            let why = "the store is unavailable: try again";
+            protocol::subscription_answer(kind, team.as_ref(), Some(why))
+        })
     }
 
     /// A ping's pong, after renewing the lease; an outage still answers.
@@ -336,6 +363,20 @@ async fn serve<S>(
                             Some(protocol::Frame::Ping { twilio_state, bad_twilio_state }) => {
                                 let pong = keeper.pong(twilio_state, bad_twilio_state).await;
                                 if outgoing.send(Message::text(pong)).await.is_err() {
+                                    break;
+                                }
+                                None
+                            }
+                            Some(protocol::Frame::Subscribe { team }) => {
+                                let answer = keeper.watch(team, true).await;
+                                if outgoing.send(Message::text(answer)).await.is_err() {
+                                    break;
+                                }
+                                None
+                            }
+                            Some(protocol::Frame::Unsubscribe { team }) => {
+                                let answer = keeper.watch(team, false).await;
+                                if outgoing.send(Message::text(answer)).await.is_err() {
                                     break;
                                 }
                                 None

@@ -52,7 +52,13 @@ impl TestApp {
     }
 
     /// A callback for a leg that rang `identity`.
-    async fn progress(&self, identity: &str, call_sid: &str, status: &str, sequence: u32) {
+    pub(crate) async fn progress(
+        &self,
+        identity: &str,
+        call_sid: &str,
+        status: &str,
+        sequence: u32,
+    ) {
         let path = format!("/phone/voice/call-status?org={ORG}&identity={identity}");
         self.progress_at(&path, call_sid, status, sequence).await;
     }

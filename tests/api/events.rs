@@ -311,6 +311,7 @@ async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect()
     let secret = shared::local::dev_default("REALTIME_TICKET_SECRET").unwrap();
     let gateway = Gateway {
         presence: core.stores.presence.clone(),
+        directory: core.stores.directory.clone(),
         events: core.stores.events.clone(),
         tickets: shared::secrets::Rotating::fixed(shared::realtime::Tickets::new(
             &secret.to_owned().into(),
@@ -351,7 +352,12 @@ async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect()
     let batch: StreamBatch = serde_json::from_str(&text).unwrap();
     let sent = Recorded::default();
     let now = shared::clock::Clock::system().now_ms();
-    let (response, summary) = consume(core.stores.events.as_ref(), &sent, &batch, now).await;
+    let stores = shared::realtime::team::Stores {
+        presence: core.stores.presence.as_ref(),
+        directory: core.stores.directory.as_ref(),
+        events: core.stores.events.as_ref(),
+    };
+    let (response, summary) = consume(&stores, &sent, &batch, now).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(
         (summary.events, summary.skipped),

@@ -37,6 +37,7 @@ mod sms_reconcile;
 mod sms_send;
 mod socket_presence;
 mod store_contract;
+mod team_presence;
 mod template;
 mod voice_token;
 mod webhooks;

@@ -143,6 +143,35 @@ impl Socket {
         }
     }
 
+    /// Send a frame of the protocol.
+    pub(crate) async fn send_frame(&mut self, frame: Value) {
+        self.ws
+            .send(Message::text(frame.to_string()))
+            .await
+            .unwrap();
+    }
+
+    /// The next frame whose `type` is `kind` (others skipped), or `None` within `wait`.
+    pub(crate) async fn next_frame_of(&mut self, kind: &str, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()??;
+            if let Ok(Message::Text(text)) = frame
+                && let Ok(value) = serde_json::from_str::<Value>(&text)
+                && value["type"] == kind
+            {
+                return Some(value);
+            }
+        }
+    }
+
+    /// Close the connection as a client does.
+    pub(crate) async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+
     async fn send_text(&mut self, text: String) {
         self.ws.send(Message::text(text)).await.unwrap();
     }

@@ -240,7 +240,13 @@ async fn the_push_function_delivers_stream_events_and_forgets_gone_connections()
         .load()
         .await;
     let sender = ConnectionsApi::new(&sdk, &url);
-    let (response, summary) = consume(&store, &sender, &batch, Clock::system().now_ms()).await;
+    let (response, summary) = consume(
+        &team_stores(&store),
+        &sender,
+        &batch,
+        Clock::system().now_ms(),
+    )
+    .await;
     assert!(response.batch_item_failures.is_empty(), "{summary:?}");
     assert_eq!(
         summary.events, 4,
@@ -315,7 +321,13 @@ async fn a_failed_post_asks_lambda_to_retry_from_that_users_events() {
         .load()
         .await;
     let sender = ConnectionsApi::new(&sdk, &url);
-    let (response, summary) = consume(&store, &sender, &batch, Clock::system().now_ms()).await;
+    let (response, summary) = consume(
+        &team_stores(&store),
+        &sender,
+        &batch,
+        Clock::system().now_ms(),
+    )
+    .await;
     assert_eq!(response.batch_item_failures.len(), 1, "{summary:?}");
     // The record Lambda retries from is Alice's first event.
     let first_event = raw["Records"]
@@ -372,6 +384,7 @@ async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_d
     let secret = REALTIME_TICKET_SECRET.to_owned().into();
     let gateway = Gateway {
         presence: store.clone(),
+        directory: store.clone(),
         events: store.clone(),
         tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
         socket: Default::default(),
@@ -475,6 +488,7 @@ async fn a_ticket_opens_one_connection_through_the_websocket_routes() {
     let secret = REALTIME_TICKET_SECRET.to_owned().into();
     let gateway = Gateway {
         presence: store.clone(),
+        directory: store.clone(),
         events: store.clone(),
         tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
         socket: Default::default(),
@@ -513,4 +527,138 @@ async fn a_ticket_opens_one_connection_through_the_websocket_routes() {
     // A new ticket, even in the same second, opens a connection of its own.
     let fresh = format!("softphone-presence.v1, {}", issue());
     assert_eq!(connect("c3", fresh).await, (200, "connected"));
+}
+
+/// The stores the push function's team presence reads, all on one table.
+pub(crate) fn team_stores(store: &DynamoStore) -> shared::realtime::team::Stores<'_> {
+    shared::realtime::team::Stores {
+        presence: store,
+        directory: store,
+        events: store,
+    }
+}
+
+/// Team presence in AWS: Bob's connection subscribes to Sales through `$default` (answered in
+/// the route's response); Alice sets do not disturb and Dave goes away; the push function,
+/// given the stream, posts Bob's connection one `team.presence` of Alice (Dave is not in Sales),
+/// and nothing when the same batch comes again; `$disconnect` takes the subscription away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn team_presence_is_subscribed_on_default_and_pushed_from_the_stream() {
+    use shared::directory::Directory;
+    use shared::domain::{Availability, PersonStatus};
+    let store = Arc::new(dynamo_store().await);
+    let directory = Directory::parse(crate::helpers::DEMO_DIRECTORY).unwrap();
+    shared::store::DirectoryStore::import(store.as_ref(), &directory, IdentityStyle::Safe)
+        .await
+        .unwrap();
+    let stream = store.enable_stream().await.unwrap();
+    let (url, posts) = fake_connections_api().await;
+    let secret = REALTIME_TICKET_SECRET.to_owned().into();
+    let gateway = Gateway {
+        presence: store.clone(),
+        directory: store.clone(),
+        events: store.clone(),
+        tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
+        socket: Default::default(),
+        clock: Clock::system(),
+    };
+    let now = Clock::system().now_ms();
+    register(&store, "bob@example.com", "desk", now).await;
+    connect(&store, "bob@example.com", "c-bob", "desk", &["voice"]).await;
+    let frame = |body: &'static str| websocket_event("$default", "c-bob", &[], Some(body));
+    let (answer, _) = gateway
+        .handle(&frame(r#"{"type":"subscribe","team":"grp-sales"}"#))
+        .await;
+    assert_eq!(
+        answer
+            .body
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+        Some(r#"{"team":"grp-sales","type":"subscribed"}"#.to_owned())
+    );
+    let (refused, _) = gateway
+        .handle(&frame(r#"{"type":"subscribe","team":"grp-elsewhere"}"#))
+        .await;
+    let refused: Value = serde_json::from_slice(&refused.body.unwrap()).unwrap();
+    assert_eq!(refused["error"]["field"], "team");
+
+    let dnd = PersonStatus {
+        availability: Availability::Dnd,
+        until: None,
+        note: Some("Focus".into()),
+        set_at: now,
+    };
+    store
+        .set_status(&user("alice@example.com"), &dnd)
+        .await
+        .unwrap();
+    let away = PersonStatus {
+        availability: Availability::Away,
+        ..dnd.clone()
+    };
+    store
+        .set_status(&user("dave@example.com"), &away)
+        .await
+        .unwrap();
+
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await;
+    let sender = ConnectionsApi::new(&sdk, &url);
+    let batch: StreamBatch = serde_json::from_value(stream_batch(&stream).await).unwrap();
+    let (response, summary) = consume(
+        &team_stores(&store),
+        &sender,
+        &batch,
+        Clock::system().now_ms(),
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty(), "{summary:?}");
+    let told: Vec<Value> = posts
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(id, _)| id == "c-bob")
+        .map(|(_, frame)| serde_json::from_str::<Value>(frame).unwrap())
+        .filter(|frame| frame["type"] == "team.presence")
+        .collect();
+    // Bob's own device going live is news to Sales' watchers too; Dave is not in Sales.
+    let about = |email: &str| -> Vec<&Value> {
+        told.iter()
+            .filter(|f| f["data"]["email"] == email)
+            .collect()
+    };
+    assert_eq!(about("alice@example.com").len(), 1, "{told:?}");
+    assert_eq!(about("alice@example.com")[0]["data"]["status"], "dnd");
+    assert_eq!(about("bob@example.com").len(), 1, "{told:?}");
+    assert!(about("dave@example.com").is_empty(), "{told:?}");
+
+    // Lambda retries a batch: the same again tells nothing more.
+    posts.lock().unwrap().clear();
+    consume(
+        &team_stores(&store),
+        &sender,
+        &batch,
+        Clock::system().now_ms(),
+    )
+    .await;
+    assert!(
+        posts
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(_, f)| !f.contains("team.presence")),
+        "once"
+    );
+
+    let org = OrgId::parse_field("org_demo", "org").unwrap();
+    let watching = store.watchers(&org, now).await.unwrap();
+    assert_eq!(watching.len(), 1);
+    gateway
+        .handle(&websocket_event("$disconnect", "c-bob", &[], None))
+        .await;
+    assert!(store.watchers(&org, now).await.unwrap().is_empty());
 }

@@ -12,8 +12,8 @@
 //! Gateway's `$connect` 4 (the device, the ticket spent, the connection and its owner side by
 //! side, the device's socket presence: once per connection, every two hours or so, and a
 //! transaction of the middle two would cost twice their writes); a ping 2 (whose connection, then the lease: one write);
-//! `$disconnect` 3 (whose, then the deletes beside the device's other connections, then the
-//! grace).
+//! `$disconnect` 3 (whose, then the deletes and the connection's team subscriptions beside the
+//! device's other connections, then the grace).
 //!
 //! The SMS inbox: an inbound text 2 rounds before it answers (the number's route, then the
 //! message with its conversation and events in one transaction beside the presence reads a
@@ -167,6 +167,7 @@ async fn a_websocket_connect_spends_its_ticket_before_it_writes_anything_else() 
     let secret = crate::helpers::REALTIME_TICKET_SECRET.to_owned().into();
     let gateway = Gateway {
         presence: store.clone(),
+        directory: store.clone(),
         events: store.clone(),
         tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
         socket: Default::default(),
@@ -236,9 +237,17 @@ async fn a_websocket_connect_spends_its_ticket_before_it_writes_anything_else() 
         wire.take(),
         (
             3,
-            ops(&["GetItem", "DeleteItem", "DeleteItem", "Query", "UpdateItem"])
+            ops(&[
+                "GetItem",
+                "DeleteItem",
+                "DeleteItem",
+                "Query",
+                "Query",
+                "UpdateItem"
+            ])
         ),
-        "$disconnect: whose, then the connection forgotten beside the device's other ones, \
+        "$disconnect: whose, then the connection and its team subscriptions (a query: none \
+         here) forgotten beside the device's other ones, \
          then the grace"
     );
 }
@@ -650,6 +659,7 @@ async fn a_socket_device_hour_costs_what_the_cost_model_counts() {
     let secret = crate::helpers::REALTIME_TICKET_SECRET.to_owned().into();
     let gateway = Gateway {
         presence: store.clone(),
+        directory: store.clone(),
         events: store.clone(),
         tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
         socket: Default::default(),
@@ -708,7 +718,7 @@ async fn a_socket_device_hour_costs_what_the_cost_model_counts() {
         counted,
         [
             ("GetItem", 12 + 1),
-            ("Query", 1 + 1),
+            ("Query", 1 + 2),
             ("PutItem", 3),
             ("UpdateItem", 12 + 1),
             ("DeleteItem", 2),
@@ -716,7 +726,8 @@ async fn a_socket_device_hour_costs_what_the_cost_model_counts() {
         ],
         "12 pings (a read, a write each), the next connection (a query, the ticket's put, the \
          connection's and its owner's puts, a write), the old one's close (a read, two deletes, \
-         a query; no write: the device's new connection holds its presence)"
+         the user's connections and the connection's team subscriptions, a query each; no \
+         write: the device's new connection holds its presence)"
     );
     assert!(
         gateway
@@ -744,8 +755,9 @@ async fn a_status_is_one_round_and_a_team_of_500_is_three() {
         .await;
     assert_eq!(
         wire.take(),
-        (1, ops(&["UpdateItem", "Query", "GetItem"])),
-        "a status set: the person item written beside the presence and profile reads"
+        (1, ops(&["TransactWriteItems", "Query", "GetItem"])),
+        "a status set: the person item and its event written beside the presence and profile \
+         reads"
     );
     app.get("/phone/presence/status", &token).await;
     assert_eq!(

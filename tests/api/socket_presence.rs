@@ -35,6 +35,7 @@ async fn routes() -> Routes {
     let secret = REALTIME_TICKET_SECRET.to_owned().into();
     let gateway = Gateway {
         presence: store.clone(),
+        directory: store.clone(),
         events: store.clone(),
         tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
         socket: SocketSettings::default(),

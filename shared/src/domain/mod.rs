@@ -51,7 +51,9 @@ pub use dates::days_from_civil;
 pub use device::{Capabilities, Capability, DeviceId, Label, Platform, Reachability, TwilioState};
 pub use identity::{Identity, IdentityStyle, UserKey};
 pub use sid::{AccountSid, CallSid, MediaSid, MessageSid, RecordingSid, Sid};
-pub use status::{Availability, MAX_NOTE_CHARS, MAX_UNTIL_SECONDS, PersonStatus};
+pub use status::{
+    Availability, MAX_NOTE_CHARS, MAX_SUBSCRIPTIONS, MAX_UNTIL_SECONDS, PersonStatus, Team,
+};
 pub use values::{E164, Email, OrgId};
 
 /// A rejected input, naming the field so the client knows what to fix.

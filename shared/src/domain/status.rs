@@ -1,4 +1,4 @@
-//! A person's status, set by them: available, away or do not disturb, for a while or until they
+//! A person's status, set by them, and the teams whose statuses a colleague may watch: available, away or do not disturb, for a while or until they
 //! change it, with a short note. Time ends a status on read (no scheduler): past its `until` it
 //! reads as available, without the note that went with it.
 
@@ -148,6 +148,37 @@ fn parse_note(raw: &str) -> Result<Option<String>, FieldError> {
         ));
     }
     Ok((!note.is_empty()).then(|| note.to_owned()))
+}
+
+/// What a subscriber watches: the whole org, or one of its groups.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Team {
+    Org,
+    Group(String),
+}
+
+/// Subscriptions one realtime connection may hold at once.
+pub const MAX_SUBSCRIPTIONS: usize = 10;
+
+impl Team {
+    /// `"org"`, or a group's id.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "" => None,
+            "org" => Some(Self::Org),
+            id if id.len() <= 128 && !id.chars().any(char::is_control) => {
+                Some(Self::Group(id.to_owned()))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Org => "org",
+            Self::Group(id) => id,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Cursor;
-use crate::domain::{DeviceId, Reachability};
+use crate::domain::{DeviceId, PersonStatus, Reachability};
 
 /// The kinds of events, as their `type` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,10 +39,13 @@ pub enum EventKind {
     /// A voicemail on a call to the user was deleted, on any device of any user of the number
     /// (`data.callSid`, `data.recordingSid`).
     VoicemailDeleted,
+    /// The user set their status, on any of their devices (`data.status`, `data.until`,
+    /// `data.note`).
+    PresenceStatus,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::DevicesChanged,
         EventKind::DeviceSignedOut,
         EventKind::CallState,
@@ -54,6 +57,7 @@ impl EventKind {
         EventKind::VoicemailReceived,
         EventKind::CallsSeen,
         EventKind::VoicemailDeleted,
+        EventKind::PresenceStatus,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +73,7 @@ impl EventKind {
             Self::VoicemailReceived => "voicemail.received",
             Self::CallsSeen => "calls.seen",
             Self::VoicemailDeleted => "voicemail.deleted",
+            Self::PresenceStatus => "presence.status",
         }
     }
 
@@ -161,6 +166,16 @@ impl Event {
             "onCallSince": since_ms,
         });
         Self::new(EventKind::CallState, now_ms, data)
+    }
+
+    /// The user set `status` (as they set it: its end by time is each reader's to apply).
+    pub fn presence_status(status: &PersonStatus, now_ms: i64) -> Self {
+        let data = json!({
+            "status": status.availability.as_str(),
+            "until": status.until,
+            "note": status.note,
+        });
+        Self::new(EventKind::PresenceStatus, now_ms, data)
     }
 
     /// The frame pushed over the realtime channel: the event as catch-up returns it.

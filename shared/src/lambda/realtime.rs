@@ -76,6 +76,7 @@ pub async fn run_websocket() -> Result<(), Error> {
             let store = Arc::new(store);
             Ok(Gateway {
                 presence: store.clone(),
+                directory: store.clone(),
                 events: store,
                 tickets,
                 socket: config.presence.socket,
@@ -114,6 +115,7 @@ pub async fn run_websocket() -> Result<(), Error> {
 pub async fn run_push() -> Result<(), Error> {
     use crate::realtime::gateway::ConnectionsApi;
     use crate::realtime::stream::{StreamBatch, consume};
+    use crate::realtime::team;
     let needs = Needs {
         push: true,
         ..Needs::default()
@@ -131,8 +133,13 @@ pub async fn run_push() -> Result<(), Error> {
             let started = Instant::now();
             let records = event.payload.records.len();
             let now_ms = clock.now_ms();
+            let stores = team::Stores {
+                presence: store.as_ref(),
+                directory: store.as_ref(),
+                events: store.as_ref(),
+            };
             let (response, summary) =
-                consume(store.as_ref(), sender.as_ref(), &event.payload, now_ms).await;
+                consume(&stores, sender.as_ref(), &event.payload, now_ms).await;
             let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
             let failed = summary.delivery.failed.len();
             let cause = (failed > 0).then(|| summary.delivery.failed.join("; "));

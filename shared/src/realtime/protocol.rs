@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::domain::TwilioState;
+use crate::domain::{Team, TwilioState};
 
 /// What a client offers first in `Sec-WebSocket-Protocol`, and the server echoes.
 pub const SUBPROTOCOL: &str = "softphone-presence.v1";
@@ -36,6 +36,11 @@ pub fn offered_ticket(header: &str) -> Option<&str> {
 /// A text frame from a client this version understands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
+    /// Watch a team's presence (`{"type": "subscribe", "team": "org" | "<groupId>"}`):
+    /// `team.presence` frames until unsubscribed or closed. `None`: no team named.
+    Subscribe { team: Option<Team> },
+    /// Stop watching it.
+    Unsubscribe { team: Option<Team> },
     /// The keep-alive: answered with a pong, and it renews the device's socket presence. It
     /// may carry what the device's Twilio SDK reports now (`twilioState`); a value that is not
     /// a Twilio state is named in the pong's `error` and otherwise ignored.
@@ -49,8 +54,17 @@ pub enum Frame {
 /// type), which is ignored.
 pub fn frame(text: &str) -> Option<Frame> {
     let value: Value = serde_json::from_str(text).ok()?;
-    if value.get("type")?.as_str()? != "ping" {
-        return None;
+    let team = || {
+        value
+            .get("team")
+            .and_then(Value::as_str)
+            .and_then(Team::parse)
+    };
+    match value.get("type")?.as_str()? {
+        "ping" => {}
+        "subscribe" => return Some(Frame::Subscribe { team: team() }),
+        "unsubscribe" => return Some(Frame::Unsubscribe { team: team() }),
+        _ => return None,
     }
     let (twilio_state, bad_twilio_state) = match value.get("twilioState") {
         None | Some(Value::Null) => (None, false),
@@ -81,9 +95,55 @@ pub fn pong(live: bool, bad_twilio_state: bool) -> String {
     pong.to_string()
 }
 
+/// The answer to a subscribe (`subscribed`) or an unsubscribe (`unsubscribed`): the team, or
+/// why it was refused (`error.field` `team`: none named, no such group, or too many).
+pub fn subscription_answer(kind: &str, team: Option<&Team>, refused: Option<&str>) -> String {
+    let mut answer = serde_json::json!({"type": kind, "team": team.map(Team::as_str)});
+    if let Some(why) = refused {
+        answer["error"] = serde_json::json!({"field": "team", "message": why});
+    }
+    answer.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_subscribe_names_the_org_or_a_group_and_anything_else_is_no_team() {
+        let team = |text: &str| match frame(text) {
+            Some(Frame::Subscribe { team }) => team,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            team(r#"{"type":"subscribe","team":"org"}"#),
+            Some(Team::Org)
+        );
+        assert_eq!(
+            team(r#"{"type":"subscribe","team":"grp-sales"}"#),
+            Some(Team::Group("grp-sales".into()))
+        );
+        assert_eq!(team(r#"{"type":"subscribe"}"#), None);
+        assert_eq!(team(r#"{"type":"subscribe","team":7}"#), None);
+        assert_eq!(team(r#"{"type":"subscribe","team":""}"#), None);
+        assert_eq!(
+            team(&format!(
+                r#"{{"type":"subscribe","team":"{}"}}"#,
+                "g".repeat(129)
+            )),
+            None
+        );
+        assert_eq!(
+            frame(r#"{"type":"unsubscribe","team":"org"}"#),
+            Some(Frame::Unsubscribe {
+                team: Some(Team::Org)
+            })
+        );
+        assert_eq!(
+            subscription_answer("subscribed", Some(&Team::Org), None),
+            r#"{"team":"org","type":"subscribed"}"#
+        );
+    }
 
     #[test]
     fn the_ticket_comes_with_the_subprotocol_or_not_at_all() {

@@ -8,9 +8,10 @@
 use serde::Serialize;
 
 use super::push::{Delivery, Sender, deliver};
+use super::team;
 use crate::events::Event;
+use crate::store::PresenceKey;
 use crate::store::events::stream::StreamEvent;
-use crate::store::{EventStore, PresenceKey};
 
 /// The batch Lambda delivers; the events store reads its records as events.
 pub use crate::store::events::stream::StreamBatch;
@@ -36,13 +37,16 @@ pub struct Summary {
     pub delivery: Delivery,
 }
 
-/// Push every new event of `batch` to its user's connections, user by user in stream order.
+/// Push every new event of `batch` to its user's connections, user by user in stream order;
+/// a user's event that may change what colleagues see of them (a status, a device, a call)
+/// is then told to the team's watchers ([`super::team::person_changed`]).
 pub async fn consume(
-    store: &dyn EventStore,
+    stores: &team::Stores<'_>,
     sender: &dyn Sender,
     batch: &StreamBatch,
     now_ms: i64,
 ) -> (BatchResponse, Summary) {
+    let store = stores.events;
     let mut summary = Summary::default();
     let mut response = BatchResponse::default();
     // Consecutive records of one user go together: one read of their connections.
@@ -71,10 +75,28 @@ pub async fn consume(
             summary.events += events.len();
             let failed = match deliver(store, sender, user, &events, now_ms).await {
                 Ok(delivery) => {
-                    let failed = !delivery.failed.is_empty();
+                    let mut failed = !delivery.failed.is_empty();
                     summary.delivery.sent += delivery.sent;
                     summary.delivery.gone += delivery.gone;
                     summary.delivery.failed.extend(delivery.failed);
+                    if events.iter().any(|e| team::affects_presence(e.kind)) {
+                        match team::person_changed(stores, sender, user, now_ms).await {
+                            Ok(told) => {
+                                summary.delivery.sent += told.delivery.sent;
+                                summary.delivery.gone += told.delivery.gone;
+                                // A watcher that could not be told is not retried: the next
+                                // change tells the whole state again.
+                                summary.delivery.failed.extend(told.delivery.failed);
+                            }
+                            Err(err) => {
+                                summary
+                                    .delivery
+                                    .failed
+                                    .push(format!("team presence of {}: {err}", user.identity));
+                                failed = true;
+                            }
+                        }
+                    }
                     failed
                 }
                 Err(err) => {

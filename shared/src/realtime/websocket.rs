@@ -2,7 +2,9 @@
 //! client offers in `Sec-WebSocket-Protocol` (and that its device is still registered), records
 //! the connection and spends the ticket in one write (a ticket opens one connection), starts
 //! the device's socket presence and echoes the subprotocol, or refuses before anything is
-//! stored; `$default` answers a ping and renews the socket presence (a keep-alive);
+//! stored; `$default` answers a ping and renews the socket presence (a keep-alive), and
+//! records a team subscription or its end (`subscribe`, `unsubscribe`, answered in the route's
+//! response);
 //! `$disconnect` forgets the connection and, unless the device has another one open, ends its
 //! socket presence after the grace. The local server does the same in the CLI
 //! (`src/realtime/`).
@@ -16,20 +18,23 @@ use lambda_http::aws_lambda_events::encodings::Body;
 use lambda_http::http::HeaderValue;
 
 use super::protocol::{self, SUBPROTOCOL};
+use super::team;
 use super::{TicketError, Tickets};
 use crate::clock::Clock;
 use crate::config::SocketSettings;
 use crate::headers::SEC_WEBSOCKET_PROTOCOL;
 use crate::secrets::Rotating;
 use crate::store::{
-    CONNECTION_MAX_SECONDS, Connected, Connection, EventStore, PresenceStore, SocketAlive,
-    SocketClosed, expiry,
+    CONNECTION_MAX_SECONDS, Connected, Connection, DirectoryStore, EventStore, PresenceStore,
+    SocketAlive, SocketClosed, expiry,
 };
 
 /// What the `realtime` function holds: the stores, the ticket key and the clock.
 pub struct Gateway {
     pub presence: Arc<dyn PresenceStore>,
     pub events: Arc<dyn EventStore>,
+    /// For a group's members, when a connection subscribes to it.
+    pub directory: Arc<dyn DirectoryStore>,
     /// Rekeyed when a re-read of `SECRETS_ARN`'s secret changes the ticket secret.
     pub tickets: Rotating<Tickets>,
     pub socket: SocketSettings,
@@ -80,8 +85,57 @@ impl Gateway {
                     self.keep_alive(connection_id, twilio_state, bad_twilio_state)
                         .await
                 }
+                Some(protocol::Frame::Subscribe { team }) => {
+                    self.watch(connection_id, team, true).await
+                }
+                Some(protocol::Frame::Unsubscribe { team }) => {
+                    self.watch(connection_id, team, false).await
+                }
                 None => (response(200, None), outcome(200, "ignored", None)),
             },
+        }
+    }
+
+    /// A subscribe or unsubscribe: its answer, as the route's response (the connection's
+    /// owner read first: API Gateway names only the connection).
+    async fn watch(
+        &self,
+        connection_id: &str,
+        team: Option<crate::domain::Team>,
+        subscribe: bool,
+    ) -> (ApiGatewayProxyResponse, Outcome) {
+        let now_ms = self.clock.now_ms();
+        let owner = match self.events.connection_owner(connection_id).await {
+            Ok(Some(owner)) => owner,
+            Ok(None) => {
+                return (
+                    response(410, None),
+                    outcome(410, "unknown_connection", None),
+                );
+            }
+            Err(err) => {
+                let cause = Some(err.to_string());
+                return (response(500, None), outcome(500, "watch_unrecorded", cause));
+            }
+        };
+        let answer = if subscribe {
+            let stores = team::Stores {
+                presence: self.presence.as_ref(),
+                directory: self.directory.as_ref(),
+                events: self.events.as_ref(),
+            };
+            // Until the connection's two hours are up at the latest; `$disconnect` ends it.
+            let until = now_ms.div_euclid(1000) + i64::from(CONNECTION_MAX_SECONDS);
+            team::subscribe(&stores, &owner.user, connection_id, until, team, now_ms).await
+        } else {
+            team::unsubscribe(self.events.as_ref(), &owner.user, connection_id, team).await
+        };
+        match answer {
+            Ok(answer) => (response(200, Some(&answer)), outcome(200, "watch", None)),
+            Err(err) => {
+                let cause = Some(err.to_string());
+                (response(500, None), outcome(500, "watch_unrecorded", cause))
+            }
         }
     }
 

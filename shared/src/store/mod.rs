@@ -36,7 +36,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::domain::{DeviceId, PersonStatus};
+use crate::domain::{DeviceId, OrgId, PersonStatus};
 use crate::events::{Cursor, DEFAULT_RETENTION_SECONDS, Event};
 use directory::memory::DirectoryState;
 use events::Notice;
@@ -48,7 +48,7 @@ pub use directory::DirectoryStore;
 pub use directory::import::{self, ImportReport};
 pub use events::{
     CONNECTION_MAX_SECONDS, Connected, Connection, ConnectionOwner, EventSink, EventStore,
-    SpentTicket,
+    SpentTicket, Subscription,
 };
 pub use history::HistoryStore;
 pub use messages::MessageStore;
@@ -157,6 +157,8 @@ pub(in crate::store) struct Partition {
     pub(in crate::store) spent_tickets: BTreeMap<String, i64>,
     /// The status the person last set.
     pub(in crate::store) status: Option<PersonStatus>,
+    /// What their watchers were last told of their presence.
+    pub(in crate::store) shown: Option<String>,
 }
 
 pub(in crate::store) struct CallRow {
@@ -180,6 +182,8 @@ pub struct MemoryStore {
     history: Mutex<HistoryState>,
     /// Taken after `sms` where both are held (a send's claim and its count).
     rates: Mutex<RateState>,
+    /// Each org's subscriptions to team presence.
+    teams: Mutex<HashMap<OrgId, Vec<Subscription>>>,
     event_retention_seconds: u32,
     sink: Option<Arc<dyn EventSink>>,
 }
@@ -192,6 +196,7 @@ impl Default for MemoryStore {
             sms: Mutex::default(),
             history: Mutex::default(),
             rates: Mutex::default(),
+            teams: Mutex::default(),
             event_retention_seconds: DEFAULT_RETENTION_SECONDS,
             sink: None,
         }
@@ -226,6 +231,10 @@ impl MemoryStore {
         // A poisoned lock only means another request panicked mid-update of plain data;
         // the maps themselves are still consistent, so keep serving.
         self.presence.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(in crate::store) fn teams(&self) -> MutexGuard<'_, HashMap<OrgId, Vec<Subscription>>> {
+        self.teams.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(in crate::store) fn directory(&self) -> MutexGuard<'_, DirectoryState> {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
-use super::events::{Connected, Connection, ConnectionOwner, SpentTicket};
+use super::events::{Connected, Connection, ConnectionOwner, SpentTicket, Subscription};
 use super::history::{HistoryPage, HistoryWrite, SeenMark, VoicemailRef};
 use super::messages::{
     InboundWrite, Notice, ReadMark, ReadWrite, SendClaim, SentWrite, SidState, StatusWrite,
@@ -22,7 +22,7 @@ use super::{
     SocketAlive, SocketClosed, StoreError, StoreName, Unregistration, UserPresence,
 };
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
-use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, PersonStatus, UserKey};
+use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, PersonStatus, Team, UserKey};
 use crate::events::{Cursor, Event};
 use crate::sms::message::{Conversation, Inbox, Message, MessageLocation, Party};
 
@@ -130,6 +130,7 @@ wrap!(StoreName::Presence, PresenceStore {
     fn socket_closed(&self, key: &PresenceKey, device_id: &DeviceId, closed: SocketClosed) -> ();
     fn set_status(&self, key: &PresenceKey, status: &PersonStatus) -> ();
     fn people(&self, keys: &[PresenceKey], now_ms: i64) -> Vec<UserPresence>;
+    fn shown(&self, key: &PresenceKey, told: &str, now_ms: i64) -> bool;
     fn record_call(&self, key: &PresenceKey, event: CallEvent) -> ();
 });
 
@@ -146,6 +147,10 @@ wrap!(StoreName::Events, EventStore {
     fn connect(&self, user: &PresenceKey, connection: &Connection, ticket: &SpentTicket) -> Connected;
     fn disconnect(&self, user: &PresenceKey, connection_id: &str) -> ();
     fn connection_owner(&self, connection_id: &str) -> Option<ConnectionOwner>;
+    fn subscribe(&self, subscription: &Subscription) -> ();
+    fn unsubscribe(&self, subscriber: &PresenceKey, connection_id: &str, team: &Team) -> bool;
+    fn subscriptions_of(&self, subscriber: &PresenceKey, connection_id: &str, now_ms: i64) -> Vec<Subscription>;
+    fn watchers(&self, org: &OrgId, now_ms: i64) -> Vec<Subscription>;
     fn connections(&self, user: &PresenceKey, now_ms: i64) -> Vec<Connection>;
 });
 

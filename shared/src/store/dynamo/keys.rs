@@ -201,6 +201,26 @@ pub fn voicemail_pk(recording_sid: &str) -> String {
     format!("{VOICEMAIL_PREFIX}{recording_sid}")
 }
 
+/// An org's subscriptions to team presence, one item per connection and team: one `Query`
+/// finds whom a change of the org's people is told to.
+pub const TEAM_PREFIX: &str = "team:";
+
+pub fn team_pk(org: &OrgId) -> String {
+    format!("{TEAM_PREFIX}{org}")
+}
+
+/// A subscription's sort key: its connection, then its team, so that one connection's are a
+/// prefix.
+pub fn subscription_sk(connection_id: &str, team: &str) -> String {
+    format!("{connection_id}#{team}")
+}
+
+pub mod subscription {
+    pub const SUBSCRIBER: &str = "subscriber";
+    pub const TEAM: &str = "team";
+    pub const MEMBERS: &str = "members";
+}
+
 /// Whose a realtime connection is: API Gateway's `$disconnect` names only the connection.
 pub const CONNECTION_PREFIX: &str = "connection:";
 pub const OWNER_SK: &str = "owner";
@@ -229,6 +249,7 @@ pub const WARMUP_KEY: &str = "warmup";
 pub const PARTITIONS: &[&str] = &[
     PRESENCE_PREFIX,
     CONNECTION_PREFIX,
+    TEAM_PREFIX,
     USER_PREFIX,
     ORG_PREFIX,
     NUMBER_PREFIX,
@@ -300,6 +321,8 @@ pub mod person {
     pub const DEVICES: &str = "devices";
     /// The `CallSid`s of the calls they answered and that have not ended (a string set).
     pub const CALLS: &str = "calls";
+    /// What their watchers were last told of their presence (`team.presence`).
+    pub const SHOWN: &str = "shown";
 }
 
 /// Attribute names of directory items (a JSON document and its place in the file).

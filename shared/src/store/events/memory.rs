@@ -1,12 +1,13 @@
-//! The event log and realtime connections in memory.
+//! The event log, realtime connections and their team subscriptions in memory.
 
 use async_trait::async_trait;
 
+use crate::domain::{OrgId, Team};
 use crate::events::{Cursor, Event};
 use crate::store::MemoryStore;
 use crate::store::{
     CONNECTION_MAX_SECONDS, Connected, Connection, ConnectionOwner, EventStore, PresenceKey,
-    SpentTicket, StoreError, is_live,
+    SpentTicket, StoreError, Subscription, is_live,
 };
 
 #[async_trait]
@@ -61,7 +62,68 @@ impl EventStore for MemoryStore {
         if let Some(partition) = self.presence().get_mut(user) {
             partition.connections.remove(connection_id);
         }
+        if let Some(teams) = self.teams().get_mut(&user.org) {
+            teams.retain(|s| !(s.connection_id == connection_id && s.subscriber == *user));
+        }
         Ok(())
+    }
+
+    async fn subscribe(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        let mut teams = self.teams();
+        let org = teams
+            .entry(subscription.subscriber.org.clone())
+            .or_default();
+        org.retain(|s| {
+            !(s.connection_id == subscription.connection_id && s.team == subscription.team)
+        });
+        org.push(subscription.clone());
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        subscriber: &PresenceKey,
+        connection_id: &str,
+        team: &Team,
+    ) -> Result<bool, StoreError> {
+        let mut teams = self.teams();
+        let Some(org) = teams.get_mut(&subscriber.org) else {
+            return Ok(false);
+        };
+        let before = org.len();
+        org.retain(|s| {
+            !(s.connection_id == connection_id && s.subscriber == *subscriber && s.team == *team)
+        });
+        Ok(org.len() < before)
+    }
+
+    async fn subscriptions_of(
+        &self,
+        subscriber: &PresenceKey,
+        connection_id: &str,
+        now_ms: i64,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let teams = self.teams();
+        let org = teams
+            .get(&subscriber.org)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        Ok(org
+            .iter()
+            .filter(|s| s.connection_id == connection_id && s.subscriber == *subscriber)
+            .filter(|s| is_live(s.expires_at, now_ms))
+            .cloned()
+            .collect())
+    }
+
+    async fn watchers(&self, org: &OrgId, now_ms: i64) -> Result<Vec<Subscription>, StoreError> {
+        let teams = self.teams();
+        let org = teams.get(org).map(Vec::as_slice).unwrap_or_default();
+        Ok(org
+            .iter()
+            .filter(|s| is_live(s.expires_at, now_ms))
+            .cloned()
+            .collect())
     }
 
     async fn connection_owner(

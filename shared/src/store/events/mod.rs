@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::{PresenceKey, StoreError};
-use crate::domain::{Capabilities, DeviceId};
+use crate::domain::{Capabilities, DeviceId, Email, OrgId, Team};
 use crate::events::{Cursor, Event, EventKind};
 
 /// The longest a connection lives: API Gateway closes WebSocket connections after two hours,
@@ -113,4 +113,48 @@ pub trait EventStore: Send + Sync {
         user: &PresenceKey,
         now_ms: i64,
     ) -> Result<Vec<Connection>, StoreError>;
+
+    /// A connection watches a team of its org (replacing the same team's subscription).
+    async fn subscribe(&self, subscription: &Subscription) -> Result<(), StoreError>;
+
+    /// The connection stops watching the team; `Ok(false)` if it did not.
+    async fn unsubscribe(
+        &self,
+        subscriber: &PresenceKey,
+        connection_id: &str,
+        team: &Team,
+    ) -> Result<bool, StoreError>;
+
+    /// The teams one connection watches (at most [`crate::domain::MAX_SUBSCRIPTIONS`]).
+    async fn subscriptions_of(
+        &self,
+        subscriber: &PresenceKey,
+        connection_id: &str,
+        now_ms: i64,
+    ) -> Result<Vec<Subscription>, StoreError>;
+
+    /// Every subscription of the org's connections still open at `now_ms`: one read, whatever
+    /// the org's size (it grows with its subscribers).
+    async fn watchers(&self, org: &OrgId, now_ms: i64) -> Result<Vec<Subscription>, StoreError>;
+}
+
+/// A connection watching a team's presence (`{"type": "subscribe"}`): until it unsubscribes,
+/// closes, or its two hours are up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub connection_id: String,
+    /// The connection's user; their org is the team's.
+    pub subscriber: PresenceKey,
+    pub team: Team,
+    /// A group's members when it subscribed; none for the whole org.
+    pub members: Option<Vec<Email>>,
+    /// The connection's own end (epoch s).
+    pub expires_at: i64,
+}
+
+impl Subscription {
+    /// Whether `email` is of the team watched.
+    pub fn watches(&self, email: &Email) -> bool {
+        self.members.as_ref().is_none_or(|m| m.contains(email))
+    }
 }

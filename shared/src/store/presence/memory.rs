@@ -181,9 +181,25 @@ impl PresenceStore for MemoryStore {
     }
 
     async fn set_status(&self, key: &PresenceKey, status: &PersonStatus) -> Result<(), StoreError> {
-        let mut presence = self.presence();
-        presence.entry(key.clone()).or_default().status = Some(status.clone());
+        let event = Event::presence_status(status, status.set_at);
+        {
+            let mut presence = self.presence();
+            let partition = presence.entry(key.clone()).or_default();
+            partition.status = Some(status.clone());
+            self.log(partition, std::slice::from_ref(&event));
+        }
+        self.publish(key, vec![event]).await;
         Ok(())
+    }
+
+    async fn shown(&self, key: &PresenceKey, told: &str, _now_ms: i64) -> Result<bool, StoreError> {
+        let mut presence = self.presence();
+        let partition = presence.entry(key.clone()).or_default();
+        if partition.shown.as_deref() == Some(told) {
+            return Ok(false);
+        }
+        partition.shown = Some(told.to_owned());
+        Ok(true)
     }
 
     async fn people(

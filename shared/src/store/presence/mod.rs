@@ -82,6 +82,11 @@ pub trait PresenceStore: Send + Sync {
         now_ms: i64,
     ) -> Result<Vec<UserPresence>, StoreError>;
 
+    /// Record `told`, what the person's watchers were last told of their presence; `Ok(true)`
+    /// when it differs from what was recorded before (so they are to be told), `Ok(false)`
+    /// when they were told it already. The one place that decides, for every process.
+    async fn shown(&self, key: &PresenceKey, told: &str, now_ms: i64) -> Result<bool, StoreError>;
+
     /// Apply one call-progress callback. Duplicates and late arrivals converge: an `Answered`
     /// after its `Ended` changes nothing.
     async fn record_call(&self, key: &PresenceKey, event: CallEvent) -> Result<(), StoreError>;

@@ -4,14 +4,15 @@
 //! written event is handed to in this process.
 
 mod item;
+mod teams;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-use futures::future::{join, try_join_all};
+use futures::future::{join, join3, try_join_all};
 
 pub(in crate::store) use self::item::event_from_item;
 use self::item::{connection_from_item, connection_item, event_item};
-use crate::domain::DeviceId;
+use crate::domain::{DeviceId, OrgId, Team};
 use crate::events::{Cursor, Event};
 use crate::store::dynamo::DynamoStore;
 use crate::store::dynamo::codec::{Item, get_s, keyed, n, s};
@@ -25,7 +26,7 @@ use crate::store::dynamo::tx::{TxOutcome, built};
 use crate::store::events::Notice;
 use crate::store::{
     Connected, Connection, ConnectionOwner, EventStore, PresenceKey, SpentTicket, StoreError,
-    StoreName, is_live,
+    StoreName, Subscription, is_live,
 };
 
 const STORE: StoreName = StoreName::Events;
@@ -221,11 +222,13 @@ impl EventStore for DynamoStore {
             .expression_attribute_names("#user", state::USER)
             .expression_attribute_values(":user", s(presence_pk(user)))
             .send();
-        let (listed, owned) = join(listed, owned).await;
+        // Its team subscriptions go with it (every one, expired or not: 0 is before them all).
+        let watching = self.drop_subscriptions(user, connection_id, 0);
+        let (listed, owned, watching) = join3(listed, owned, watching).await;
         listed.map_err(|e| classify(STORE, "DeleteItem", e))?;
         // Refused: another user's connection, which stays.
         conditional(STORE, "DeleteItem", owned)?;
-        Ok(())
+        watching
     }
 
     async fn connection_owner(
@@ -265,5 +268,33 @@ impl EventStore for DynamoStore {
             .map(connection_from_item)
             .filter(|c| c.as_ref().map_or(true, |c| is_live(c.expires_at, now_ms)))
             .collect()
+    }
+
+    async fn subscribe(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        self.put_subscription(subscription).await
+    }
+
+    async fn unsubscribe(
+        &self,
+        subscriber: &PresenceKey,
+        connection_id: &str,
+        team: &Team,
+    ) -> Result<bool, StoreError> {
+        self.delete_subscription(subscriber, connection_id, team)
+            .await
+    }
+
+    async fn subscriptions_of(
+        &self,
+        subscriber: &PresenceKey,
+        connection_id: &str,
+        now_ms: i64,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        self.connection_subscriptions(subscriber, connection_id, now_ms)
+            .await
+    }
+
+    async fn watchers(&self, org: &OrgId, now_ms: i64) -> Result<Vec<Subscription>, StoreError> {
+        self.org_subscriptions(org, now_ms).await
     }
 }

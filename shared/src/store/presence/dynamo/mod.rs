@@ -239,6 +239,10 @@ impl PresenceStore for DynamoStore {
         self.write_status(key, status).await
     }
 
+    async fn shown(&self, key: &PresenceKey, told: &str, now_ms: i64) -> Result<bool, StoreError> {
+        self.write_shown(key, told, now_ms).await
+    }
+
     async fn people(
         &self,
         keys: &[PresenceKey],

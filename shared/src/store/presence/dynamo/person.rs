@@ -12,12 +12,13 @@ use futures::future::try_join_all;
 use super::STORE;
 use super::item::{device_from_item, is_live_device};
 use crate::domain::{Availability, DeviceId, PersonStatus};
+use crate::events::Event;
 use crate::store::dynamo::DynamoStore;
 use crate::store::dynamo::codec::{Item, get_n, get_s, keyed, n, s};
 use crate::store::dynamo::keys::{
     CALL_SK_PREFIX, PERSON_SK, PK, SK, TTL_ATTRIBUTE, call, call_sk, person, presence_pk,
 };
-use crate::store::dynamo::outcome::classify;
+use crate::store::dynamo::outcome::{Conditional, classify, conditional};
 use crate::store::dynamo::tx::built;
 use crate::store::presence::sort_most_recent_first;
 use crate::store::{ActiveCall, PresenceKey, StoreError, UserPresence, is_live};
@@ -106,7 +107,8 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Replace the person's status: one `UpdateItem` that leaves their device and call ids.
+    /// Replace the person's status, with its event for their devices: one transaction that
+    /// leaves their device and call ids.
     pub(super) async fn write_status(
         &self,
         key: &PresenceKey,
@@ -114,9 +116,7 @@ impl DynamoStore {
     ) -> Result<(), StoreError> {
         let mut sets = vec!["#status = :status", "#at = :at", "#exp = :exp"];
         let mut removes = Vec::new();
-        let mut request = self
-            .client
-            .update_item()
+        let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(keyed(presence_pk(key), PERSON_SK)))
             .expression_attribute_names("#status", person::STATUS)
@@ -130,14 +130,14 @@ impl DynamoStore {
         match status.until {
             Some(until) => {
                 sets.push("#until = :until");
-                request = request.expression_attribute_values(":until", n(until));
+                update = update.expression_attribute_values(":until", n(until));
             }
             None => removes.push("#until"),
         }
         match &status.note {
             Some(note) => {
                 sets.push("#note = :note");
-                request = request.expression_attribute_values(":note", s(note));
+                update = update.expression_attribute_values(":note", s(note));
             }
             None => removes.push("#note"),
         }
@@ -145,12 +145,44 @@ impl DynamoStore {
         if !removes.is_empty() {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
-        request
-            .update_expression(expression)
-            .send()
-            .await
-            .map_err(|e| classify(STORE, "UpdateItem", e))?;
+        let update = update.update_expression(expression);
+        let event = Event::presence_status(status, status.set_at);
+        let writes = vec![
+            TransactWriteItem::builder()
+                .update(built(update.build())?)
+                .build(),
+            self.put_event(key, &event)?,
+        ];
+        self.transact(STORE, writes).await?;
+        self.publish(key, vec![event]).await;
         Ok(())
+    }
+
+    /// Record what the person's watchers were told, if it is news: a conditional
+    /// `UpdateItem` of the person item, refused when it holds `told` already.
+    pub(super) async fn write_shown(
+        &self,
+        key: &PresenceKey,
+        told: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keyed(presence_pk(key), PERSON_SK)))
+            .update_expression("SET #shown = :told, #exp = :exp")
+            .condition_expression("attribute_not_exists(#shown) OR #shown <> :told")
+            .expression_attribute_names("#shown", person::SHOWN)
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":told", s(told))
+            .expression_attribute_values(":exp", n(person_expiry(now_ms)))
+            .send()
+            .await;
+        Ok(matches!(
+            conditional(STORE, "UpdateItem", result)?,
+            Conditional::Written(_)
+        ))
     }
 
     /// Many people's presence: their person items by key, then every device and call those

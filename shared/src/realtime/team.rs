@@ -1,0 +1,198 @@
+//! Team presence over the realtime channel, the same on API Gateway and on the local server: a
+//! connection subscribes to its org or one of its groups (`subscribe`, `unsubscribe`), and when
+//! what a person's colleagues see of them changes (`effective`, status, until, note, on a
+//! call), each connection watching them gets one `team.presence` frame. What was last told is
+//! recorded on the person (`PresenceStore::shown`), so repeated and racing changes tell once,
+//! and the watchers are one read of the org's subscriptions: the cost of a change grows with
+//! its watchers, not with the org. `team.presence` is state, not history: it is written to no
+//! event log (catch-up is `GET /phone/team`).
+
+use std::collections::HashSet;
+
+use super::protocol;
+use super::push::{Delivery, SendError, Sender};
+use crate::directory::UserProfile;
+use crate::domain::{MAX_SUBSCRIPTIONS, Team, UserKey};
+use crate::events::EventKind;
+use crate::people::{Person, PersonPresence};
+use crate::store::{
+    DirectoryStore, EventStore, PresenceKey, PresenceStore, StoreError, Subscription,
+};
+
+/// The stores team presence reads and writes.
+pub struct Stores<'a> {
+    pub presence: &'a dyn PresenceStore,
+    pub directory: &'a dyn DirectoryStore,
+    pub events: &'a dyn EventStore,
+}
+
+/// Whether an event of a person's log may change what their colleagues see (a plain heartbeat
+/// writes none of these).
+pub fn affects_presence(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::DevicesChanged
+            | EventKind::DeviceSignedOut
+            | EventKind::CallState
+            | EventKind::PresenceStatus
+    )
+}
+
+/// `{"type": "subscribe", "team": …}` from `subscriber`'s connection (open until
+/// `expires_at`): the answer frame. A group must be one of the subscriber's org; a connection
+/// holds at most [`MAX_SUBSCRIPTIONS`].
+pub async fn subscribe(
+    stores: &Stores<'_>,
+    subscriber: &PresenceKey,
+    connection_id: &str,
+    expires_at: i64,
+    team: Option<Team>,
+    now_ms: i64,
+) -> Result<String, StoreError> {
+    let refuse = |team: Option<&Team>, why: &str| {
+        Ok(protocol::subscription_answer("subscribed", team, Some(why)))
+    };
+    let Some(team) = team else {
+        return refuse(None, "name a team: \"org\" or one of its groups' ids");
+    };
+    let (held, org) = futures::future::join(
+        stores
+            .events
+            .subscriptions_of(subscriber, connection_id, now_ms),
+        async {
+            match &team {
+                Team::Org => Ok(None),
+                Team::Group(_) => stores
+                    .directory
+                    .org_directory(&subscriber.org)
+                    .await
+                    .map(Some),
+            }
+        },
+    )
+    .await;
+    let held = held?;
+    if held.len() >= MAX_SUBSCRIPTIONS && !held.iter().any(|s| s.team == team) {
+        return refuse(Some(&team), "at most 10 subscriptions per connection");
+    }
+    let members = match (&team, org?) {
+        (Team::Group(id), Some(org)) => match org.groups.iter().find(|g| g.id == *id) {
+            Some(group) => Some(group.members.clone()),
+            None => return refuse(Some(&team), "no such group in your org"),
+        },
+        _ => None,
+    };
+    let subscription = Subscription {
+        connection_id: connection_id.to_owned(),
+        subscriber: subscriber.clone(),
+        team: team.clone(),
+        members,
+        expires_at,
+    };
+    stores.events.subscribe(&subscription).await?;
+    Ok(protocol::subscription_answer(
+        "subscribed",
+        Some(&team),
+        None,
+    ))
+}
+
+/// `{"type": "unsubscribe", "team": …}`: the answer frame (unsubscribing from a team not
+/// watched is no error).
+pub async fn unsubscribe(
+    events: &dyn EventStore,
+    subscriber: &PresenceKey,
+    connection_id: &str,
+    team: Option<Team>,
+) -> Result<String, StoreError> {
+    let Some(team) = team else {
+        let why = "name a team: \"org\" or one of its groups' ids";
+        return Ok(protocol::subscription_answer(
+            "unsubscribed",
+            None,
+            Some(why),
+        ));
+    };
+    events.unsubscribe(subscriber, connection_id, &team).await?;
+    Ok(protocol::subscription_answer(
+        "unsubscribed",
+        Some(&team),
+        None,
+    ))
+}
+
+/// What one change told.
+#[derive(Debug, Default)]
+pub struct Told {
+    /// The person's presence now, if they are a person of the directory.
+    pub presence: Option<PersonPresence>,
+    /// Whether it was news (and so sent).
+    pub news: bool,
+    pub delivery: Delivery,
+}
+
+/// `person`'s presence may have changed: if what their colleagues see did, send it once to
+/// each connection of the org watching them. A connection found gone is forgotten with its
+/// subscriptions.
+pub async fn person_changed(
+    stores: &Stores<'_>,
+    sender: &dyn Sender,
+    person: &PresenceKey,
+    now_ms: i64,
+) -> Result<Told, StoreError> {
+    let key = UserKey::for_identity(&person.identity);
+    let (presence, profile) = futures::future::join(
+        stores.presence.presence(person, now_ms),
+        stores.directory.user(&key),
+    )
+    .await;
+    let presence = presence?;
+    let Some(profile) = profile?.filter(|p: &UserProfile| p.org_id == person.org) else {
+        return Ok(Told::default());
+    };
+    let seen = PersonPresence::of(
+        &Person {
+            email: &profile.email,
+            name: profile.name.as_deref(),
+            identity: &person.identity,
+        },
+        &presence,
+        now_ms,
+    );
+    let told = serde_json::to_string(&seen.told()).unwrap_or_default();
+    if !stores.presence.shown(person, &told, now_ms).await? {
+        return Ok(Told {
+            presence: Some(seen),
+            ..Told::default()
+        });
+    }
+    let watchers = stores.events.watchers(&person.org, now_ms).await?;
+    let frame = seen.frame();
+    let mut delivery = Delivery::default();
+    let mut sent_to = HashSet::new();
+    for watcher in watchers.iter().filter(|w| w.watches(&profile.email)) {
+        if !sent_to.insert(watcher.connection_id.as_str()) {
+            continue;
+        }
+        match sender.send(&watcher.connection_id, &frame).await {
+            Ok(()) => delivery.sent += 1,
+            Err(SendError::Gone) => {
+                stores
+                    .events
+                    .disconnect(&watcher.subscriber, &watcher.connection_id)
+                    .await?;
+                delivery.gone += 1;
+            }
+            Err(SendError::Failed(why)) => {
+                delivery
+                    .failed
+                    .push(format!("{}: {why}", watcher.connection_id));
+            }
+        }
+    }
+    Ok(Told {
+        presence: Some(seen),
+        news: true,
+        delivery,
+    })
+}
