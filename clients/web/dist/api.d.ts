@@ -112,4 +112,6 @@ export declare const PATHS: {
     readonly callsSeen: '/phone/calls/seen';
     /** `/{recordingSid}` follows. */
     readonly voicemail: '/phone/voicemail';
+    readonly presenceStatus: '/phone/presence/status';
+    readonly team: '/phone/team';
 };

@@ -8,7 +8,7 @@ export interface HttpResponse {
     blob(): Promise<Blob>;
 }
 export interface HttpRequest {
-    method: 'GET' | 'POST' | 'DELETE';
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE';
     headers: Record<string, string>;
     body?: string;
     keepalive?: boolean;

@@ -25,10 +25,16 @@ export interface EventDataByType extends SmsEventData, CallEventData {
         onCall: boolean;
         onCallSince: number | null;
     };
+    /** The user set their status, on this device or another (`until` epoch seconds). */
+    'presence.status': {
+        status: 'available' | 'away' | 'dnd';
+        until: number | null;
+        note: string | null;
+    };
 }
 export type KnownEventType = keyof EventDataByType;
 /** The types `EventDataByType` describes, at run time: each is also emitted under its own name. */
-export declare const EVENT_TYPES: readonly ["devices.changed", "device.signedOut", "call.state", "sms.received", "sms.sent", "sms.status", "sms.read", "call.missed", "voicemail.received", "calls.seen", "voicemail.deleted"];
+export declare const EVENT_TYPES: readonly ["devices.changed", "device.signedOut", "call.state", "sms.received", "sms.sent", "sms.status", "sms.read", "call.missed", "voicemail.received", "calls.seen", "voicemail.deleted", "presence.status"];
 /** One event of a known type: `{ cursor, type, at, data }`. */
 export interface ServerEventOf<T extends KnownEventType> {
     /** 20 lower-case hex characters; their string order is the events' order. */
@@ -49,6 +55,7 @@ export type CallMissedEvent = ServerEventOf<'call.missed'>;
 export type VoicemailReceivedEvent = ServerEventOf<'voicemail.received'>;
 export type CallsSeenEvent = ServerEventOf<'calls.seen'>;
 export type VoicemailDeletedEvent = ServerEventOf<'voicemail.deleted'>;
+export type PresenceStatusEvent = ServerEventOf<'presence.status'>;
 export type KnownServerEvent = {
     [T in KnownEventType]: ServerEventOf<T>;
 }[KnownEventType];

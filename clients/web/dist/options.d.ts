@@ -2,6 +2,7 @@ import type { Capability, RegisterResponse, TwilioState } from './api.js';
 import type { Environment } from './environment.js';
 import type { ServerEvent, ServerEventsByType } from './events.js';
 import type { PresenceError } from './outcome.js';
+import type { PersonPresence } from './people.js';
 import type { RealtimeState } from './realtime.js';
 export type PresenceState = 'starting' | 'live' | 'reconnecting' | 'signedOut' | 'stopped';
 /** Which state may follow which, in the tab that leads. */
@@ -88,4 +89,6 @@ export interface PresenceEvents extends ServerEventsByType {
     realtime: {
         state: RealtimeState;
     };
+    /** A colleague's presence changed, in a team watched (`presence.team.watch()`): state, not a log event. */
+    teamPresence: PersonPresence;
 }

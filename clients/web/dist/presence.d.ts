@@ -1,5 +1,6 @@
 import { CallHistory } from './call-history.js';
 import { SmsInbox } from './inbox.js';
+import { PresenceStatus, TeamPresence } from './people.js';
 import type { SoftphonePresenceOptions, TwilioDeviceLike } from './options.js';
 import { RequestLoop } from './request-loop.js';
 export declare class SoftphonePresence extends RequestLoop {
@@ -7,6 +8,10 @@ export declare class SoftphonePresence extends RequestLoop {
     readonly inbox: SmsInbox;
     /** The user's call history: recent calls, their seen mark, voicemail. Usable in any tab. */
     readonly history: CallHistory;
+    /** The user's own status: read it, set it (available, away, do not disturb). Usable in any tab. */
+    readonly status: PresenceStatus;
+    /** The team's presence: pages, and live views (`watch()`). Usable in any tab. */
+    readonly team: TeamPresence;
     constructor(options: SoftphonePresenceOptions);
     /** The Twilio Device this tab runs, if it leads. */
     get device(): TwilioDeviceLike | null;

@@ -34,6 +34,10 @@ export interface RealtimeHost {
     reported(report: {
         twilioState?: string;
     }): void;
+    /** The teams to watch (`"org"` or group ids): subscribed on every connection as it opens. */
+    teams(): readonly string[];
+    /** A colleague's presence changed (`team.presence`): state, not an event of the log. */
+    teamPresence(data: unknown): void;
 }
 export declare class RealtimeChannel {
     private readonly host;
@@ -71,6 +75,9 @@ export declare class RealtimeChannel {
     private ticket;
     private open;
     private opened;
+    /** Subscribe the open connection to `team` now (the next ones do on their own). */
+    subscribe(team: string): void;
+    private sendFrame;
     private received;
     private schedulePing;
     /** Ping now (and then on the interval again): the keep-alive, or a changed Twilio state to report. */

@@ -15,6 +15,8 @@ export declare abstract class RequestLoop extends TabPresence {
     /** Until when a realtime connection that went down still keeps the device live (its grace). */
     private socketGraceUntilMs;
     constructor(options: SoftphonePresenceOptions);
+    /** The leading tab subscribes its open realtime connection to a team a tab asked for. */
+    protected subscribeTeam(team: string): void;
     /** The last register-device response of this run (token, assigned phones, device, presence). */
     get registration(): RegisterResponse | null;
     /** Begin a run of the request loop: `starting`, and a register at once. */

@@ -1,7 +1,7 @@
 export { SoftphonePresence } from './presence.js';
 export type * from './api.js';
 export type * from './environment.js';
-export type { CallMissedEvent, CallsSeenEvent, VoicemailDeletedEvent, CallStateEvent, DeviceChange, DeviceSignedOutEvent, DevicesChangedEvent, EventDataByType, KnownEventType, KnownServerEvent, ServerEvent, ServerEventOf, ServerEventsByType, SmsReadEvent, SmsReceivedEvent, SmsSentEvent, SmsStatusEvent, UnknownServerEvent, VoicemailReceivedEvent, } from './events.js';
+export type { CallMissedEvent, CallsSeenEvent, PresenceStatusEvent, VoicemailDeletedEvent, CallStateEvent, DeviceChange, DeviceSignedOutEvent, DevicesChangedEvent, EventDataByType, KnownEventType, KnownServerEvent, ServerEvent, ServerEventOf, ServerEventsByType, SmsReadEvent, SmsReceivedEvent, SmsSentEvent, SmsStatusEvent, UnknownServerEvent, VoicemailReceivedEvent, } from './events.js';
 export type { PresenceError } from './outcome.js';
 export type { RealtimeState } from './realtime.js';
 export { EVENT_TYPES, isEventOf } from './events.js';
@@ -23,4 +23,6 @@ export { callPosition, isMissed, mergeCall, outcomeRank } from './calls.js';
 export type { DeletedVoicemail, SeenMark, VoicemailFormat } from './call-history.js';
 export { CallHistory, CallsError } from './call-history.js';
 export type { CallsSource, RecentCallsOptions, RecentCallsView } from './recent-calls.js';
+export type { Availability, Effective, PersonPresence, StatusUpdate, TeamPage, TeamSource } from './people.js';
+export { PeopleError, PresenceStatus, TeamPresence, TeamView } from './people.js';
 export { RecentCalls, SETTLE_MS } from './recent-calls.js';

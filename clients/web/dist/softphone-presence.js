@@ -15,7 +15,9 @@ var PATHS = {
   calls: "/phone/calls",
   callsSeen: "/phone/calls/seen",
   /** `/{recordingSid}` follows. */
-  voicemail: "/phone/voicemail"
+  voicemail: "/phone/voicemail",
+  presenceStatus: "/phone/presence/status",
+  team: "/phone/team"
 };
 
 // src/requests.ts
@@ -266,6 +268,142 @@ function retriable(error) {
   return status === 408 || status === 429 || status >= 500 && status !== 502;
 }
 
+// src/emitter.ts
+var Emitter = class {
+  handlers = /* @__PURE__ */ new Map();
+  on(type, handler) {
+    let set = this.handlers.get(type);
+    if (!set) {
+      set = /* @__PURE__ */ new Set();
+      this.handlers.set(type, set);
+    }
+    set.add(handler);
+    return () => this.off(type, handler);
+  }
+  off(type, handler) {
+    this.handlers.get(type)?.delete(handler);
+  }
+  emit(type, payload) {
+    for (const handler of [...this.handlers.get(type) ?? []]) {
+      try {
+        handler(payload);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+};
+
+// src/people.ts
+var PeopleError = class extends ServiceError {
+  name = "PeopleError";
+};
+function requests(api) {
+  return new DataRequests(api, (code, message, details) => new PeopleError(code, message, details));
+}
+var PresenceStatus = class {
+  requests;
+  constructor(api) {
+    this.requests = requests(api);
+  }
+  /** The user's presence, as their colleagues see it. */
+  async get() {
+    return await this.requests.json("GET", PATHS.presenceStatus);
+  }
+  /** Replace the user's status; their other devices hear `presence.status`, their colleagues `team.presence`. */
+  async set(update) {
+    const body = { status: update.status, until: update.until ?? null, note: update.note ?? null };
+    return await this.requests.json("PUT", PATHS.presenceStatus, body);
+  }
+};
+var TeamPresence = class {
+  constructor(api, source) {
+    this.source = source;
+    this.requests = requests(api);
+  }
+  source;
+  requests;
+  /** One page of the org (or of `group`), sorted by name then email. */
+  async page(options = {}) {
+    const query = {};
+    if (options.group) query.group = options.group;
+    if (options.after) query.after = options.after;
+    if (options.limit !== void 0) query.limit = String(options.limit);
+    return await this.requests.json("GET", withQuery(PATHS.team, query));
+  }
+  /** A live view of the org (or of `group`): every page, then each change as it comes. */
+  watch(options = {}) {
+    return new TeamView(this, this.source, options.group);
+  }
+};
+var TeamView = class {
+  constructor(team, source, group) {
+    this.team = team;
+    this.group = group;
+    this.detach = source.on("teamPresence", (person) => this.apply(person));
+    source.watchTeam("org");
+  }
+  team;
+  group;
+  byEmail = /* @__PURE__ */ new Map();
+  changes = new Emitter();
+  detach;
+  /** Changes that came while the pages loaded: applied after them, in order. */
+  pending = [];
+  /** Read every page (again): call once to start, and after a `resync`. */
+  async load() {
+    this.pending ??= [];
+    const loaded = [];
+    let after;
+    for (; ; ) {
+      const page = await this.team.page({ group: this.group, after, limit: 500 });
+      loaded.push(...page.people);
+      if (!page.next) break;
+      after = page.next;
+    }
+    this.byEmail.clear();
+    for (const person of loaded) this.byEmail.set(person.email, person);
+    const pending = this.pending ?? [];
+    this.pending = null;
+    for (const person of pending) this.apply(person);
+    this.emit();
+    return this.people;
+  }
+  get people() {
+    return [...this.byEmail.values()].sort(
+      (a, b) => sortName(a).localeCompare(sortName(b)) || (a.email < b.email ? -1 : a.email > b.email ? 1 : 0)
+    );
+  }
+  on(type, handler) {
+    return this.changes.on(type, handler);
+  }
+  close() {
+    this.detach();
+  }
+  apply(person) {
+    if (this.pending) {
+      this.pending.push(person);
+      return;
+    }
+    if (this.group !== void 0 && !this.byEmail.has(person.email)) return;
+    this.byEmail.set(person.email, person);
+    this.emit();
+  }
+  emit() {
+    this.changes.emit("change", this.people);
+  }
+};
+function sortName(person) {
+  return (person.name ?? person.email).toLowerCase();
+}
+function isPersonPresence(data) {
+  if (typeof data !== "object" || data === null) return false;
+  const p = data;
+  return typeof p.email === "string" && typeof p.effective === "string" && typeof p.status === "string";
+}
+
 // src/environment.ts
 function browserStorage() {
   try {
@@ -326,7 +464,8 @@ var EVENT_TYPES = [
   "call.missed",
   "voicemail.received",
   "calls.seen",
-  "voicemail.deleted"
+  "voicemail.deleted",
+  "presence.status"
 ];
 function isEventOf(event, type) {
   return event.type === type;
@@ -520,7 +659,19 @@ var RealtimeChannel = class {
     const refreshIn = REFRESH_MS - REFRESH_JITTER_MS * this.host.env.random();
     link.refreshTimer = this.later(refreshIn, () => void this.connect());
     this.setState("connected");
+    for (const team of this.host.teams()) this.sendFrame(link, { type: "subscribe", team });
     void this.catchUp();
+  }
+  /** Subscribe the open connection to `team` now (the next ones do on their own). */
+  subscribe(team) {
+    if (this.link && !this.link.closed) this.sendFrame(this.link, { type: "subscribe", team });
+  }
+  sendFrame(link, frame) {
+    try {
+      link.ws.send(JSON.stringify(frame));
+    } catch {
+      this.lost(link);
+    }
   }
   received(link, data) {
     if (link.closed || typeof data !== "string") return;
@@ -537,6 +688,10 @@ var RealtimeChannel = class {
       link.pinged = null;
       if (report && Object.keys(report).length > 0) this.host.reported(report);
       if (message.live === false) this.host.notRegistered();
+      return;
+    }
+    if (isTeamPresence(message)) {
+      this.host.teamPresence(message.data);
       return;
     }
     const event = parseEvent(message);
@@ -687,37 +842,12 @@ var RealtimeChannel = class {
     if (timer !== null && timer !== void 0) this.host.env.clearTimeout(timer);
   }
 };
+function isTeamPresence(message) {
+  return typeof message === "object" && message !== null && message.type === "team.presence";
+}
 function isPong(message) {
   return typeof message === "object" && message !== null && message.type === "pong";
 }
-
-// src/emitter.ts
-var Emitter = class {
-  handlers = /* @__PURE__ */ new Map();
-  on(type, handler) {
-    let set = this.handlers.get(type);
-    if (!set) {
-      set = /* @__PURE__ */ new Set();
-      this.handlers.set(type, set);
-    }
-    set.add(handler);
-    return () => this.off(type, handler);
-  }
-  off(type, handler) {
-    this.handlers.get(type)?.delete(handler);
-  }
-  emit(type, payload) {
-    for (const handler of [...this.handlers.get(type) ?? []]) {
-      try {
-        handler(payload);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
-  }
-};
 
 // src/http.ts
 var ApiClient = class {
@@ -913,6 +1043,8 @@ var TabPresence = class {
   _realtimeState = "closed";
   /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
   log = new EventLog();
+  /** The teams watched (`"org"`, group ids): this tab's, and in the leader every tab's. */
+  teams = /* @__PURE__ */ new Set();
   constructor(options) {
     this.options = options;
     this.env = { ...browserEnvironment(), ...options.environment };
@@ -953,6 +1085,26 @@ var TabPresence = class {
   off(type, handler) {
     this.events.off(type, handler);
   }
+  /**
+   * Watch a team's presence (`"org"` or a group id): `teamPresence` then comes in every tab.
+   * The leading tab subscribes its realtime connection (again on every connection); another tab
+   * asks it to.
+   */
+  watchTeam(team) {
+    const fresh = !this.teams.has(team);
+    this.teams.add(team);
+    if (this.lifecycle.leader) {
+      if (fresh) this.subscribeTeam(team);
+    } else {
+      this.post({ type: "watch", team });
+    }
+  }
+  /** A `team.presence` from the realtime channel (leader) or relayed by the leader. */
+  deliverTeamPresence(data) {
+    if (!isPersonPresence(data) || this.lifecycle.state === "stopped") return;
+    if (this.lifecycle.leader) this.post({ type: "team", person: data });
+    this.events.emit("teamPresence", data);
+  }
   // ── state and the other tabs ──────────────────────────────────────────────
   /**
    * Move to `next` and tell the app what changed (`leader`, then `state`) and the other tabs. A
@@ -980,6 +1132,10 @@ var TabPresence = class {
     if (this.lifecycle.leader) {
       if (message.type === "signIn") this.signInNow();
       else if (message.type === "signedOut" && this.lifecycle.state !== "signedOut") this.enterSignedOut();
+      else if (message.type === "watch" && !this.teams.has(message.team)) {
+        this.teams.add(message.team);
+        this.subscribeTeam(message.team);
+      }
       return;
     }
     switch (message.type) {
@@ -990,6 +1146,12 @@ var TabPresence = class {
         this.events.emit("twilio", message.twilio);
         this.setRealtimeState(message.realtime);
         this.mirror(message.state);
+        for (const team of this.teams) this.post({ type: "watch", team });
+        return;
+      case "team":
+        if (this.lifecycle.state !== "stopped") this.events.emit("teamPresence", message.person);
+        return;
+      case "watch":
         return;
       case "events":
         if (this.lifecycle.state !== "stopped") this.deliverEvents(message.events);
@@ -1182,8 +1344,14 @@ var RequestLoop = class extends TabPresence {
       },
       socket: () => this.socketPresence(),
       report: () => this.twilioReport(),
-      reported: (report) => this.twilioReported(report)
+      reported: (report) => this.twilioReported(report),
+      teams: () => [...this.teams],
+      teamPresence: (data) => this.deliverTeamPresence(data)
     }) : null;
+  }
+  /** The leading tab subscribes its open realtime connection to a team a tab asked for. */
+  subscribeTeam(team) {
+    this.realtime?.subscribe(team);
   }
   /** The last register-device response of this run (token, assigned phones, device, presence). */
   get registration() {
@@ -1416,10 +1584,16 @@ var SoftphonePresence = class extends RequestLoop {
   inbox;
   /** The user's call history: recent calls, their seen mark, voicemail. Usable in any tab. */
   history;
+  /** The user's own status: read it, set it (available, away, do not disturb). Usable in any tab. */
+  status;
+  /** The team's presence: pages, and live views (`watch()`). Usable in any tab. */
+  team;
   constructor(options) {
     super(options);
     this.inbox = new SmsInbox(this.env, this.api);
     this.history = new CallHistory(this.api);
+    this.status = new PresenceStatus(this.api);
+    this.team = new TeamPresence(this.api, this);
     this.env.page?.addEventListener("pagehide", () => this.onPageHide());
     this.env.page?.addEventListener("pageshow", (event) => {
       const now = this.lifecycle;
@@ -1855,6 +2029,8 @@ export {
   EVENT_TYPES,
   Emitter,
   MAX_SMS_CHARS,
+  PeopleError,
+  PresenceStatus,
   RecentCalls,
   SETTLE_MS,
   STORAGE_KEYS,
@@ -1863,6 +2039,8 @@ export {
   SmsInbox,
   SoftphonePresence,
   TRANSITIONS,
+  TeamPresence,
+  TeamView,
   advancesStatus,
   callPosition,
   isEventOf,

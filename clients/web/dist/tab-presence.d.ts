@@ -25,6 +25,8 @@ export declare abstract class TabPresence {
     protected _realtimeState: RealtimeState;
     /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
     protected readonly log: EventLog;
+    /** The teams watched (`"org"`, group ids): this tab's, and in the leader every tab's. */
+    protected readonly teams: Set<string>;
     constructor(options: SoftphonePresenceOptions);
     get state(): PresenceState;
     /** Whether this tab runs the Twilio Device and the heartbeats for the browser. */
@@ -36,6 +38,16 @@ export declare abstract class TabPresence {
     off<K extends keyof PresenceEvents>(type: K, handler: (payload: PresenceEvents[K]) => void): void;
     /** In the leading tab: sign in (register with `signIn: true`); elsewhere, ask the leader to. */
     protected abstract signInNow(): void;
+    /** In the leading tab: subscribe the realtime connection to `team` now. */
+    protected abstract subscribeTeam(team: string): void;
+    /**
+     * Watch a team's presence (`"org"` or a group id): `teamPresence` then comes in every tab.
+     * The leading tab subscribes its realtime connection (again on every connection); another tab
+     * asks it to.
+     */
+    watchTeam(team: string): void;
+    /** A `team.presence` from the realtime channel (leader) or relayed by the leader. */
+    protected deliverTeamPresence(data: unknown): void;
     /** In the leading tab: stop everything, the device was signed out. */
     protected abstract enterSignedOut(): void;
     /**

@@ -1,3 +1,4 @@
+import type { PersonPresence } from './people.js';
 import type { ChannelConstructor } from './environment.js';
 import type { ServerEvent } from './events.js';
 import type { PresenceState, TwilioStatus } from './options.js';
@@ -54,6 +55,16 @@ export type TabMessage =
     seen: string[];
 } | {
     type: 'resync';
+}
+/** To the leader: subscribe to this team (every tab that watches one says so). */
+ | {
+    type: 'watch';
+    team: string;
+}
+/** From the leader: a colleague's presence changed (`team.presence`). */
+ | {
+    type: 'team';
+    person: PersonPresence;
 };
 /** The messages about the lifecycle, for the lifecycle to act on. */
 export type LifecycleMessage = Exclude<TabMessage, {

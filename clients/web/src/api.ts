@@ -123,4 +123,6 @@ export const PATHS = {
   callsSeen: '/phone/calls/seen',
   /** `/{recordingSid}` follows. */
   voicemail: '/phone/voicemail',
+  presenceStatus: '/phone/presence/status',
+  team: '/phone/team',
 } as const;

@@ -21,6 +21,8 @@ export interface EventDataByType extends SmsEventData, CallEventData {
   'device.signedOut': { deviceId: string };
   /** One call leg of the user was answered (`onCall`, since `onCallSince`, epoch ms) or ended. */
   'call.state': { callSid: string; onCall: boolean; onCallSince: number | null };
+  /** The user set their status, on this device or another (`until` epoch seconds). */
+  'presence.status': { status: 'available' | 'away' | 'dnd'; until: number | null; note: string | null };
 }
 
 export type KnownEventType = keyof EventDataByType;
@@ -38,6 +40,7 @@ export const EVENT_TYPES = [
   'voicemail.received',
   'calls.seen',
   'voicemail.deleted',
+  'presence.status',
 ] as const satisfies readonly KnownEventType[];
 
 /** Does not compile while a type of `EventDataByType` is missing from `EVENT_TYPES`. */
@@ -65,6 +68,7 @@ export type CallMissedEvent = ServerEventOf<'call.missed'>;
 export type VoicemailReceivedEvent = ServerEventOf<'voicemail.received'>;
 export type CallsSeenEvent = ServerEventOf<'calls.seen'>;
 export type VoicemailDeletedEvent = ServerEventOf<'voicemail.deleted'>;
+export type PresenceStatusEvent = ServerEventOf<'presence.status'>;
 
 export type KnownServerEvent = { [T in KnownEventType]: ServerEventOf<T> }[KnownEventType];
 

@@ -8,7 +8,7 @@ import type { Outcome } from './outcome.js';
 
 export type GetAppToken = (context: { refresh: boolean }) => Promise<string>;
 
-export type Method = 'GET' | 'POST' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** What one request came to before anyone read its body. */
 export type Exchange =

@@ -5,6 +5,7 @@ import type { Capability, RegisterResponse, TwilioState } from './api.js';
 import type { Environment } from './environment.js';
 import type { ServerEvent, ServerEventsByType } from './events.js';
 import type { PresenceError } from './outcome.js';
+import type { PersonPresence } from './people.js';
 import type { RealtimeState } from './realtime.js';
 export type PresenceState = 'starting' | 'live' | 'reconnecting' | 'signedOut' | 'stopped';
 
@@ -91,5 +92,7 @@ export interface PresenceEvents extends ServerEventsByType {
   resync: { reason: 'cursor_expired' };
   /** The realtime channel (run by the leading tab) is connecting, connected or closed. */
   realtime: { state: RealtimeState };
+  /** A colleague's presence changed, in a team watched (`presence.team.watch()`): state, not a log event. */
+  teamPresence: PersonPresence;
 }
 

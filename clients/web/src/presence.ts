@@ -14,6 +14,7 @@
 import { PATHS } from './api.js';
 import { CallHistory } from './call-history.js';
 import { SmsInbox } from './inbox.js';
+import { PresenceStatus, TeamPresence } from './people.js';
 import type { SoftphonePresenceOptions, TwilioDeviceLike } from './options.js';
 import { RequestLoop } from './request-loop.js';
 import { forgetSignedOut, isSignedOutStored } from './storage.js';
@@ -23,11 +24,17 @@ export class SoftphonePresence extends RequestLoop {
   readonly inbox: SmsInbox;
   /** The user's call history: recent calls, their seen mark, voicemail. Usable in any tab. */
   readonly history: CallHistory;
+  /** The user's own status: read it, set it (available, away, do not disturb). Usable in any tab. */
+  readonly status: PresenceStatus;
+  /** The team's presence: pages, and live views (`watch()`). Usable in any tab. */
+  readonly team: TeamPresence;
 
   constructor(options: SoftphonePresenceOptions) {
     super(options);
     this.inbox = new SmsInbox(this.env, this.api);
     this.history = new CallHistory(this.api);
+    this.status = new PresenceStatus(this.api);
+    this.team = new TeamPresence(this.api, this);
     this.env.page?.addEventListener('pagehide', () => this.onPageHide());
     this.env.page?.addEventListener('pageshow', (event) => {
       const now = this.lifecycle;

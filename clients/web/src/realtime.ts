@@ -11,6 +11,8 @@
 //                          └────── backoff ───────┘
 //
 // Every event, pushed or caught up, goes to the host, which drops those it has seen (by cursor).
+// Team presence (`team.presence`, state rather than events) goes to the host as it comes, for
+// the teams the host names, subscribed again on every connection.
 
 import { PATHS } from './api.js';
 import { backoffMs } from './backoff.js';
@@ -66,6 +68,10 @@ export interface RealtimeHost {
   report(): { twilioState?: string };
   /** A ping carrying `report` was answered: it is recorded. */
   reported(report: { twilioState?: string }): void;
+  /** The teams to watch (`"org"` or group ids): subscribed on every connection as it opens. */
+  teams(): readonly string[];
+  /** A colleague's presence changed (`team.presence`): state, not an event of the log. */
+  teamPresence(data: unknown): void;
 }
 
 interface Link {
@@ -234,7 +240,22 @@ export class RealtimeChannel {
     const refreshIn = REFRESH_MS - REFRESH_JITTER_MS * this.host.env.random();
     link.refreshTimer = this.later(refreshIn, () => void this.connect());
     this.setState('connected');
+    // Subscriptions end with a connection: each new one subscribes again.
+    for (const team of this.host.teams()) this.sendFrame(link, { type: 'subscribe', team });
     void this.catchUp();
+  }
+
+  /** Subscribe the open connection to `team` now (the next ones do on their own). */
+  subscribe(team: string): void {
+    if (this.link && !this.link.closed) this.sendFrame(this.link, { type: 'subscribe', team });
+  }
+
+  private sendFrame(link: Link, frame: object): void {
+    try {
+      link.ws.send(JSON.stringify(frame));
+    } catch {
+      this.lost(link);
+    }
   }
 
   private received(link: Link, data: unknown): void {
@@ -256,7 +277,11 @@ export class RealtimeChannel {
       if (message.live === false) this.host.notRegistered();
       return;
     }
-    // A frame this version does not know: nothing to do.
+    if (isTeamPresence(message)) {
+      this.host.teamPresence(message.data);
+      return;
+    }
+    // A frame this version does not know (`subscribed` included): nothing to do.
     const event = parseEvent(message);
     if (!event) return;
     if (this.catchingUp) this.buffered.push(event);
@@ -428,6 +453,10 @@ export class RealtimeChannel {
   private cancel(timer: unknown): void {
     if (timer !== null && timer !== undefined) this.host.env.clearTimeout(timer);
   }
+}
+
+function isTeamPresence(message: unknown): message is { type: 'team.presence'; data: unknown } {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'team.presence';
 }
 
 function isPong(message: unknown): message is { type: 'pong'; live?: boolean } {

@@ -71,8 +71,15 @@ export abstract class RequestLoop extends TabPresence {
           socket: () => this.socketPresence(),
           report: () => this.twilioReport(),
           reported: (report) => this.twilioReported(report),
+          teams: () => [...this.teams],
+          teamPresence: (data) => this.deliverTeamPresence(data),
         })
       : null;
+  }
+
+  /** The leading tab subscribes its open realtime connection to a team a tab asked for. */
+  protected subscribeTeam(team: string): void {
+    this.realtime?.subscribe(team);
   }
 
   /** The last register-device response of this run (token, assigned phones, device, presence). */

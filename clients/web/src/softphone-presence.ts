@@ -8,6 +8,7 @@ export type * from './environment.js';
 export type {
   CallMissedEvent,
   CallsSeenEvent,
+  PresenceStatusEvent,
   VoicemailDeletedEvent,
   CallStateEvent,
   DeviceChange,
@@ -48,4 +49,6 @@ export { callPosition, isMissed, mergeCall, outcomeRank } from './calls.js';
 export type { DeletedVoicemail, SeenMark, VoicemailFormat } from './call-history.js';
 export { CallHistory, CallsError } from './call-history.js';
 export type { CallsSource, RecentCallsOptions, RecentCallsView } from './recent-calls.js';
+export type { Availability, Effective, PersonPresence, StatusUpdate, TeamPage, TeamSource } from './people.js';
+export { PeopleError, PresenceStatus, TeamPresence, TeamView } from './people.js';
 export { RecentCalls, SETTLE_MS } from './recent-calls.js';

@@ -16,6 +16,7 @@ import { TRANSITIONS } from './options.js';
 import type { PresenceEvents, PresenceState, SoftphonePresenceOptions, TwilioStatus } from './options.js';
 import type { RealtimeState } from './realtime.js';
 import { loadDeviceId, rememberSignedOut } from './storage.js';
+import { isPersonPresence } from './people.js';
 import { Tabs } from './tabs.js';
 import type { LifecycleMessage, TabMessage } from './tabs.js';
 
@@ -37,6 +38,8 @@ export abstract class TabPresence {
   protected _realtimeState: RealtimeState = 'closed';
   /** Which events the app has seen, and where the next catch-up starts (kept in every tab). */
   protected readonly log = new EventLog();
+  /** The teams watched (`"org"`, group ids): this tab's, and in the leader every tab's. */
+  protected readonly teams = new Set<string>();
 
   constructor(options: SoftphonePresenceOptions) {
     this.options = options;
@@ -87,6 +90,31 @@ export abstract class TabPresence {
 
   /** In the leading tab: sign in (register with `signIn: true`); elsewhere, ask the leader to. */
   protected abstract signInNow(): void;
+
+  /** In the leading tab: subscribe the realtime connection to `team` now. */
+  protected abstract subscribeTeam(team: string): void;
+
+  /**
+   * Watch a team's presence (`"org"` or a group id): `teamPresence` then comes in every tab.
+   * The leading tab subscribes its realtime connection (again on every connection); another tab
+   * asks it to.
+   */
+  watchTeam(team: string): void {
+    const fresh = !this.teams.has(team);
+    this.teams.add(team);
+    if (this.lifecycle.leader) {
+      if (fresh) this.subscribeTeam(team);
+    } else {
+      this.post({ type: 'watch', team });
+    }
+  }
+
+  /** A `team.presence` from the realtime channel (leader) or relayed by the leader. */
+  protected deliverTeamPresence(data: unknown): void {
+    if (!isPersonPresence(data) || this.lifecycle.state === 'stopped') return;
+    if (this.lifecycle.leader) this.post({ type: 'team', person: data });
+    this.events.emit('teamPresence', data);
+  }
   /** In the leading tab: stop everything, the device was signed out. */
   protected abstract enterSignedOut(): void;
 
@@ -121,6 +149,10 @@ export abstract class TabPresence {
     if (this.lifecycle.leader) {
       if (message.type === 'signIn') this.signInNow();
       else if (message.type === 'signedOut' && this.lifecycle.state !== 'signedOut') this.enterSignedOut();
+      else if (message.type === 'watch' && !this.teams.has(message.team)) {
+        this.teams.add(message.team);
+        this.subscribeTeam(message.team);
+      }
       return;
     }
     switch (message.type) {
@@ -132,6 +164,13 @@ export abstract class TabPresence {
         this.events.emit('twilio', message.twilio);
         this.setRealtimeState(message.realtime);
         this.mirror(message.state);
+        // A new leader learns what this tab watches (the same again changes nothing).
+        for (const team of this.teams) this.post({ type: 'watch', team });
+        return;
+      case 'team':
+        if (this.lifecycle.state !== 'stopped') this.events.emit('teamPresence', message.person);
+        return;
+      case 'watch':
         return;
       case 'events':
         if (this.lifecycle.state !== 'stopped') this.deliverEvents(message.events);

@@ -2,6 +2,7 @@
 // who is open (hello, here, bye), a leader's hand-over, and the leader's state, events and log
 // for the tabs that wait (the lifecycle acts on those).
 
+import type { PersonPresence } from './people.js';
 import type { ChannelConstructor, ChannelLike } from './environment.js';
 import type { ServerEvent } from './events.js';
 import type { PresenceState, TwilioStatus } from './options.js';
@@ -28,7 +29,11 @@ export type TabMessage =
   | { type: 'cursor'; cursor: string }
   /** From the leader to a tab that said hello: its whole log. */
   | { type: 'log'; cursor: string | null; seen: string[] }
-  | { type: 'resync' };
+  | { type: 'resync' }
+  /** To the leader: subscribe to this team (every tab that watches one says so). */
+  | { type: 'watch'; team: string }
+  /** From the leader: a colleague's presence changed (`team.presence`). */
+  | { type: 'team'; person: PersonPresence };
 
 /** The messages about the lifecycle, for the lifecycle to act on. */
 export type LifecycleMessage = Exclude<TabMessage, { type: 'hello' | 'here' | 'bye' | 'handover' }>;

@@ -18,6 +18,9 @@ export class PhonesSection {
   private phones: AssignedPhone[] = [];
 
   /** `identity()`: the user's Twilio identity, to mark "(you)" among those a call would ring. */
+  /** Called when the numbers were read again. */
+  changed?: () => void;
+
   constructor(private readonly identity: () => string | null) {}
 
   /** The number with this id, if it is the user's. */
@@ -25,10 +28,20 @@ export class PhonesSection {
     return this.phones.find((phone) => phone.id === phoneId);
   }
 
+  /** The groups that ring the user's numbers, once each. */
+  groups(): { id: string; name: string }[] {
+    const groups = new Map<string, string>();
+    for (const phone of this.phones) {
+      if (phone.groupId) groups.set(phone.groupId, phone.groupName ?? phone.groupId);
+    }
+    return [...groups].map(([id, name]) => ({ id, name }));
+  }
+
   async refresh(): Promise<void> {
     try {
       const { assignedPhones } = await authorized<UserPhonesResponse>('GET', '/phone/user-phones');
       this.render(assignedPhones);
+      this.changed?.();
     } catch (error) {
       log(`Cannot load your numbers: ${(error as Error).message}`);
     }

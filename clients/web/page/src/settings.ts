@@ -17,6 +17,7 @@ import { $ } from './dom.js';
 import { fakeDeviceClass } from './fake-device.js';
 import { InboxSection } from './inbox.js';
 import { PhonesSection } from './phones.js';
+import { TeamSection } from './team.js';
 import { apiBaseUrl, deviceMode, followOtherTabs, forgetSession, getAppToken, request, session, signInAs } from './session.js';
 import type { DemoUser, Session } from './session.js';
 
@@ -25,7 +26,7 @@ const RENDER_MS = 1_000;
 /** A Device that has not registered with Twilio after this long is taken as cut off from it. */
 const TWILIO_PATIENCE_MS = 10_000;
 /** The sections shown once signed in. */
-const SECTIONS = ['account', 'presence', 'devices', 'phones', 'calls', 'inbox', 'activity'];
+const SECTIONS = ['account', 'presence', 'team', 'devices', 'phones', 'calls', 'inbox', 'activity'];
 
 // ── presence ────────────────────────────────────────────────────────────────
 
@@ -49,6 +50,8 @@ const devices = new DevicesSection(presence, () => renderPresence());
 const phones = new PhonesSection(() => devices.identity);
 const calls = new CallsSection(presence, phones);
 const inbox = new InboxSection(presence, phones);
+const team = new TeamSection(presence);
+phones.changed = () => team.groups(phones.groups());
 
 const EXPLANATIONS: Record<PresenceState, string> = {
   starting: 'Registering this browser…',
@@ -180,6 +183,7 @@ function showSignedIn(current: Session): void {
   void phones.refresh();
   void calls.reload();
   void inbox.reload();
+  void team.reload();
   // Only what time changes ("Twilio unreachable" after a while): no request.
   clearInterval(renderTimer);
   renderTimer = window.setInterval(renderPresence, RENDER_MS);
@@ -216,6 +220,7 @@ function signedOutOfApp(message?: string): void {
   forgetSession();
   calls.clear();
   inbox.clear();
+  team.clear();
   void showSignIn(message);
 }
 

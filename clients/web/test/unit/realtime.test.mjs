@@ -369,3 +369,29 @@ test('stop(), signOut() and pagehide close the channel; without a WebSocket ther
   assert.equal(other.presence.realtimeState, 'closed');
   assert.equal(plain.server.of('/phone/events').length, 0);
 });
+
+test('a watched team is subscribed on the open connection and again on every new one; its changes reach every tab', async () => {
+  const { tab, profile, socket, server, clock } = await connectedTab();
+  const follower = profile.tab();
+  follower.presence.start();
+  await clock.advance(0);
+  const seen = { leader: [], follower: [] };
+  tab.presence.on('teamPresence', (p) => seen.leader.push(p.email));
+  follower.presence.on('teamPresence', (p) => seen.follower.push(p.email));
+  follower.presence.watchTeam('grp-sales');
+  await settle();
+  const subscribed = (ws) => ws.sent.map((s) => JSON.parse(s)).filter((f) => f.type === 'subscribe').map((f) => f.team);
+  assert.deepEqual(subscribed(socket), ['grp-sales'], "the follower's team, by the leader");
+  const alice = { email: 'alice@example.com', name: 'Alice', identity: 'a', status: 'dnd', until: null, note: null, effective: 'dnd', onCall: false, onCallSince: null, lastSeen: null, devices: { online: 1, push: 0 } };
+  socket.frame(JSON.stringify({ type: 'team.presence', data: alice }));
+  socket.frame(JSON.stringify({ type: 'team.presence', data: { not: 'a presence' } }));
+  await settle();
+  assert.deepEqual(seen, { leader: ['alice@example.com'], follower: ['alice@example.com'] });
+  assert.equal(tab.events.event.length, 0, 'state, not an event of the log');
+
+  socket.serverClose(1001, 'going away');
+  await clock.advance(5 * SECOND);
+  const next = server.openSockets().at(-1);
+  assert.notEqual(next, socket);
+  assert.deepEqual(subscribed(next), ['grp-sales'], 'subscribed again on the new connection');
+});
