@@ -8,14 +8,13 @@
 
 mod socket;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use shared::clock::Clock;
 use shared::config::SocketSettings;
 use shared::events::Event;
-use shared::people::Effective;
 use shared::realtime::Tickets;
 use shared::realtime::push::{self, SendError, Sender};
 use shared::realtime::team;
@@ -51,9 +50,6 @@ pub struct Hub {
     events: OnceLock<Arc<dyn EventStore>>,
     presence: OnceLock<Arc<dyn PresenceStore>>,
     directory: OnceLock<Arc<dyn DirectoryStore>>,
-    /// People last told to their watchers as not offline: the sweep looks at them again, so
-    /// that one whose last device dies without a word is told offline.
-    shown_live: Mutex<HashSet<PresenceKey>>,
     tickets: Rotating<Tickets>,
     sockets: Mutex<HashMap<String, Socket>>,
     socket: SocketSettings,
@@ -66,7 +62,6 @@ impl Hub {
             events: OnceLock::new(),
             presence: OnceLock::new(),
             directory: OnceLock::new(),
-            shown_live: Mutex::default(),
             tickets,
             sockets: Mutex::default(),
             socket,
@@ -101,31 +96,19 @@ impl Hub {
         let Some(stores) = self.team_stores() else {
             return;
         };
-        match team::person_changed(&stores, self, person, self.clock.now_ms()).await {
-            Ok(told) => {
-                let live = told
-                    .presence
-                    .is_some_and(|p| p.effective != Effective::Offline);
-                let mut shown_live = self.shown_live.lock().unwrap_or_else(|e| e.into_inner());
-                if live {
-                    shown_live.insert(person.clone());
-                } else {
-                    shown_live.remove(person);
-                }
-            }
-            Err(err) => tracing::warn!(error = %err, "team presence: change untold"),
+        if let Err(err) = team::person_changed(&stores, self, person, self.clock.now_ms()).await {
+            tracing::warn!(error = %err, "team presence: change untold");
         }
     }
 
-    /// Look again at everyone last told as not offline: a device that stopped heartbeating
-    /// ends with no write and so no event; this finds who is offline since.
+    /// Look again at everyone last told as not offline (`team::sweep`): a device that stopped
+    /// heartbeating ends with no write and so no event; this finds who is offline since.
     pub async fn sweep(&self) {
-        let people: Vec<PresenceKey> = {
-            let shown_live = self.shown_live.lock().unwrap_or_else(|e| e.into_inner());
-            shown_live.iter().cloned().collect()
+        let Some(stores) = self.team_stores() else {
+            return;
         };
-        for person in people {
-            self.person_changed(&person).await;
+        if let Err(err) = team::sweep(&stores, self, self.clock.now_ms()).await {
+            tracing::warn!(error = %err, "team presence: sweep failed");
         }
     }
 

@@ -76,6 +76,7 @@ const OTHER_FIXTURES: &[&str] = &[
     "realtime-ping.json",
     "realtime-disconnect.json",
     "realtime-push-stream.json",
+    "realtime-push-sweep-schedule.json",
     "sms-reconcile-schedule.json",
 ];
 
@@ -488,6 +489,31 @@ async fn the_people_fixtures_set_a_status_and_list_the_team() {
     assert_eq!(people[0]["effective"], "away");
     let (status, body) = invoke(&app, "team-unknown-group.json").await;
     assert_eq!(status, 404, "{body}");
+}
+
+/// The push function's schedule: the team presence sweep, here with nobody watching.
+#[tokio::test]
+async fn the_sweep_schedule_fixture_is_a_scheduled_event_the_sweep_runs_on() {
+    let text =
+        std::fs::read_to_string(events_dir().join("realtime-push-sweep-schedule.json")).unwrap();
+    let schedule: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(schedule["detail-type"], "Scheduled Event");
+    assert!(
+        schedule.get("Records").is_none(),
+        "told apart from a stream batch by that"
+    );
+    let app = dev_app(&[]).await;
+    let stores = app.core().stores.clone();
+    let team = shared::realtime::team::Stores {
+        presence: stores.presence.as_ref(),
+        directory: stores.directory.as_ref(),
+        events: stores.events.as_ref(),
+    };
+    let sent = Recorded::default();
+    let swept = shared::realtime::team::sweep(&team, &sent, 0)
+        .await
+        .unwrap();
+    assert_eq!((swept.orgs, swept.people), (0, 0));
 }
 
 /// The reconciler's schedule event: one run against the fake Twilio, which has a text the

@@ -654,6 +654,45 @@ async fn team_presence_is_subscribed_on_default_and_pushed_from_the_stream() {
         "once"
     );
 
+    // Alice's browser goes live, then stops without a word: no write, so the stream says
+    // nothing; the scheduled sweep tells Bob once her presence no longer counts it.
+    register(&store, "alice@example.com", "laptop", now).await;
+    let batch: StreamBatch = serde_json::from_value(stream_batch(&stream).await).unwrap();
+    posts.lock().unwrap().clear();
+    consume(&team_stores(&store), &sender, &batch, now).await;
+    let alice_told = |posts: &Posts| -> Vec<Value> {
+        posts
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, frame)| serde_json::from_str::<Value>(frame).unwrap())
+            .filter(|f| f["type"] == "team.presence" && f["data"]["email"] == "alice@example.com")
+            .map(|f| f["data"].clone())
+            .collect()
+    };
+    let live = alice_told(&posts);
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!(live[0]["effective"], "dnd", "live, in do not disturb");
+    posts.lock().unwrap().clear();
+    let swept = shared::realtime::team::sweep(&team_stores(&store), &sender, now + 60_000)
+        .await
+        .unwrap();
+    // Bob and Alice were both told as live, and both still are.
+    assert_eq!(
+        (swept.orgs, swept.people, swept.told),
+        (1, 2, 0),
+        "still live: nothing told"
+    );
+    // Bob's device must outlive the sweep's moment for his connection to count: renew it.
+    register(&store, "bob@example.com", "desk", now + 200_000).await;
+    let swept = shared::realtime::team::sweep(&team_stores(&store), &sender, now + 200_000)
+        .await
+        .unwrap();
+    assert_eq!(swept.told, 1, "{swept:?}");
+    let gone = alice_told(&posts);
+    assert_eq!(gone.len(), 1, "{gone:?}");
+    assert_eq!(gone[0]["effective"], "offline");
+
     let org = OrgId::parse_field("org_demo", "org").unwrap();
     let watching = store.watchers(&org, now).await.unwrap();
     assert_eq!(watching.len(), 1);

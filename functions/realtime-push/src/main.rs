@@ -1,5 +1,6 @@
-//! The table's stream (new events only) to the users' open realtime connections, as a Lambda
-//! function. The consumer lives in `shared::realtime::stream`.
+//! The table's stream (new events only) to the users' open realtime connections, and on a
+//! schedule the team presence sweep, as a Lambda function. The consumer lives in
+//! `shared::realtime::stream`, the sweep in `shared::realtime::team`.
 
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda::Error> {

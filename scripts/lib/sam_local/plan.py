@@ -40,6 +40,8 @@ EXPECT = [
     ("realtime-connect.json", "realtime", 45, {}, [("header", "sec-websocket-protocol", "softphone-presence.v1")]),
     ("realtime-ping.json", "realtime", 46, {}, [("json", "type", "pong")]),
     ("realtime-push-stream.json", "realtime", 47, {}, []),
+    # The team presence sweep's schedule: nobody subscribed here, so no org to look at.
+    ("realtime-push-sweep-schedule.json", "realtime", 47.5, {}, [("json", "orgs", 0), ("json", "people", 0)]),
     ("realtime-disconnect.json", "realtime", 48, {}, []),
     # People presence while Alice is live: she sets "away" (still rung, so the call fixtures
     # beside these ring her as before), reads it back, and sees herself in her org's team.

@@ -110,7 +110,9 @@ pub async fn run_websocket() -> Result<(), Error> {
     .await
 }
 
-/// The table's stream: new events to their users' connections.
+/// The table's stream: new events to their users' connections; and, on its schedule, the team
+/// presence sweep (who went offline without a word: `realtime::team::sweep`). One function
+/// for both, since both post to the same connections with the same grants.
 #[cfg(feature = "push")]
 pub async fn run_push() -> Result<(), Error> {
     use crate::realtime::gateway::ConnectionsApi;
@@ -127,19 +129,53 @@ pub async fn run_push() -> Result<(), Error> {
     })
     .await?;
     let (store, sender) = (Arc::new(store), Arc::new(sender));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamBatch>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (store, sender, clock) = (store.clone(), sender.clone(), clock.clone());
         async move {
             let started = Instant::now();
-            let records = event.payload.records.len();
             let now_ms = clock.now_ms();
             let stores = team::Stores {
                 presence: store.as_ref(),
                 directory: store.as_ref(),
                 events: store.as_ref(),
             };
-            let (response, summary) =
-                consume(&stores, sender.as_ref(), &event.payload, now_ms).await;
+            if event.payload.get("Records").is_none() {
+                // EventBridge's schedule: the sweep.
+                let swept = team::sweep(&stores, sender.as_ref(), now_ms).await;
+                let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
+                return Ok::<_, Infallible>(match swept {
+                    Ok(swept) => {
+                        let failed = swept.delivery.failed.len();
+                        tracing::info!(
+                            route = "team-sweep",
+                            orgs = swept.orgs,
+                            people = swept.people,
+                            told = swept.told,
+                            sent = swept.delivery.sent,
+                            failed,
+                            latency_ms,
+                            "request"
+                        );
+                        serde_json::json!({"orgs": swept.orgs, "people": swept.people,
+                                           "told": swept.told, "sent": swept.delivery.sent})
+                    }
+                    Err(err) => {
+                        let cause = err.to_string();
+                        tracing::warn!(route = "team-sweep", cause, latency_ms, "request");
+                        serde_json::json!({"error": cause})
+                    }
+                });
+            }
+            let batch: StreamBatch = match serde_json::from_value(event.payload) {
+                Ok(batch) => batch,
+                Err(err) => {
+                    let cause = format!("not a stream batch: {err}");
+                    tracing::warn!(route = "realtime-push", cause, "request");
+                    return Ok(serde_json::json!({"batchItemFailures": []}));
+                }
+            };
+            let records = batch.records.len();
+            let (response, summary) = consume(&stores, sender.as_ref(), &batch, now_ms).await;
             let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
             let failed = summary.delivery.failed.len();
             let cause = (failed > 0).then(|| summary.delivery.failed.join("; "));
@@ -168,7 +204,7 @@ pub async fn run_push() -> Result<(), Error> {
             } else {
                 log_batch!(info);
             }
-            Ok::<_, Infallible>(response)
+            Ok(serde_json::to_value(&response).unwrap_or_default())
         }
     }))
     .await

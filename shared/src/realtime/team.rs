@@ -14,7 +14,7 @@ use super::push::{Delivery, SendError, Sender};
 use crate::directory::UserProfile;
 use crate::domain::{MAX_SUBSCRIPTIONS, Team, UserKey};
 use crate::events::EventKind;
-use crate::people::{Person, PersonPresence};
+use crate::people::{Effective, Person, PersonPresence};
 use crate::store::{
     DirectoryStore, EventStore, PresenceKey, PresenceStore, StoreError, Subscription,
 };
@@ -160,12 +160,18 @@ pub async fn person_changed(
         now_ms,
     );
     let told = serde_json::to_string(&seen.told()).unwrap_or_default();
-    if !stores.presence.shown(person, &told, now_ms).await? {
+    // Read with the presence: no write at all when it is no news (the sweep's common case).
+    let news = presence.shown.as_deref() != Some(told.as_str())
+        && stores.presence.shown(person, &told, now_ms).await?;
+    if !news {
         return Ok(Told {
             presence: Some(seen),
             ..Told::default()
         });
     }
+    // Who may yet go offline without a word: the sweep looks at them again.
+    let live = seen.effective != Effective::Offline;
+    stores.events.mark_shown_live(person, live).await?;
     let watchers = stores.events.watchers(&person.org, now_ms).await?;
     let frame = seen.frame();
     let mut delivery = Delivery::default();
@@ -195,4 +201,51 @@ pub async fn person_changed(
         news: true,
         delivery,
     })
+}
+
+/// What a sweep did.
+#[derive(Debug, Default)]
+pub struct Swept {
+    /// Orgs with a watcher, looked at.
+    pub orgs: usize,
+    /// People last told as not offline, looked at again.
+    pub people: usize,
+    /// Of them, changed since (told again).
+    pub told: usize,
+    pub delivery: Delivery,
+}
+
+/// Look again at everyone last told as not offline in every org someone watches: a device whose
+/// presence lapses (it stopped heartbeating, its socket vanished) writes nothing, so no event
+/// tells of it; this does, once its presence no longer counts it. Run every minute by the local
+/// server and every four minutes in AWS (a schedule): within five minutes, as promised.
+pub async fn sweep(
+    stores: &Stores<'_>,
+    sender: &dyn Sender,
+    now_ms: i64,
+) -> Result<Swept, StoreError> {
+    let mut swept = Swept::default();
+    for org in stores.events.watched_orgs().await? {
+        let (watchers, live) = futures::future::join(
+            stores.events.watchers(&org, now_ms),
+            stores.events.shown_live(&org),
+        )
+        .await;
+        // Nobody watches: nothing to tell. The marks stay; a watcher's first sweep settles them.
+        if watchers?.is_empty() {
+            continue;
+        }
+        swept.orgs += 1;
+        for person in live? {
+            swept.people += 1;
+            let told = person_changed(stores, sender, &person, now_ms).await?;
+            if told.news {
+                swept.told += 1;
+            }
+            swept.delivery.sent += told.delivery.sent;
+            swept.delivery.gone += told.delivery.gone;
+            swept.delivery.failed.extend(told.delivery.failed);
+        }
+    }
+    Ok(swept)
 }

@@ -184,6 +184,8 @@ pub struct MemoryStore {
     rates: Mutex<RateState>,
     /// Each org's subscriptions to team presence.
     teams: Mutex<HashMap<OrgId, Vec<Subscription>>>,
+    /// The people last told to their watchers as not offline.
+    shown_live: Mutex<std::collections::HashSet<PresenceKey>>,
     event_retention_seconds: u32,
     sink: Option<Arc<dyn EventSink>>,
 }
@@ -197,6 +199,7 @@ impl Default for MemoryStore {
             history: Mutex::default(),
             rates: Mutex::default(),
             teams: Mutex::default(),
+            shown_live: Mutex::default(),
             event_retention_seconds: DEFAULT_RETENTION_SECONDS,
             sink: None,
         }
@@ -235,6 +238,12 @@ impl MemoryStore {
 
     pub(in crate::store) fn teams(&self) -> MutexGuard<'_, HashMap<OrgId, Vec<Subscription>>> {
         self.teams.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(in crate::store) fn shown_live(
+        &self,
+    ) -> MutexGuard<'_, std::collections::HashSet<PresenceKey>> {
+        self.shown_live.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(in crate::store) fn directory(&self) -> MutexGuard<'_, DirectoryState> {

@@ -151,6 +151,9 @@ wrap!(StoreName::Events, EventStore {
     fn unsubscribe(&self, subscriber: &PresenceKey, connection_id: &str, team: &Team) -> bool;
     fn subscriptions_of(&self, subscriber: &PresenceKey, connection_id: &str, now_ms: i64) -> Vec<Subscription>;
     fn watchers(&self, org: &OrgId, now_ms: i64) -> Vec<Subscription>;
+    fn watched_orgs(&self) -> Vec<OrgId>;
+    fn mark_shown_live(&self, person: &PresenceKey, live: bool) -> ();
+    fn shown_live(&self, org: &OrgId) -> Vec<PresenceKey>;
     fn connections(&self, user: &PresenceKey, now_ms: i64) -> Vec<Connection>;
 });
 

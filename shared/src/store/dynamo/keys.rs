@@ -209,6 +209,15 @@ pub fn team_pk(org: &OrgId) -> String {
     format!("{TEAM_PREFIX}{org}")
 }
 
+/// In an org's `team:` partition, after every subscription: the people last told to its
+/// watchers as not offline (`~live#{identity}`), which the sweep looks at again.
+pub const LIVE_SK_PREFIX: &str = "~live#";
+/// Subscriptions sort below this; the live marks above.
+pub const SUBSCRIPTIONS_SK_END: &str = "~";
+
+/// The orgs a connection has subscribed in (sort key: the org id): where the sweep looks.
+pub const TEAMS_PK: &str = "teams";
+
 /// A subscription's sort key: its connection, then its team, so that one connection's are a
 /// prefix.
 pub fn subscription_sk(connection_id: &str, team: &str) -> String {
@@ -219,6 +228,8 @@ pub mod subscription {
     pub const SUBSCRIBER: &str = "subscriber";
     pub const TEAM: &str = "team";
     pub const MEMBERS: &str = "members";
+    /// On a live mark: the person's `pk`.
+    pub const PERSON: &str = "person";
 }
 
 /// Whose a realtime connection is: API Gateway's `$disconnect` names only the connection.
@@ -250,6 +261,7 @@ pub const PARTITIONS: &[&str] = &[
     PRESENCE_PREFIX,
     CONNECTION_PREFIX,
     TEAM_PREFIX,
+    TEAMS_PK,
     USER_PREFIX,
     ORG_PREFIX,
     NUMBER_PREFIX,

@@ -116,6 +116,25 @@ impl EventStore for MemoryStore {
             .collect())
     }
 
+    async fn watched_orgs(&self) -> Result<Vec<OrgId>, StoreError> {
+        Ok(self.teams().keys().cloned().collect())
+    }
+
+    async fn mark_shown_live(&self, person: &PresenceKey, live: bool) -> Result<(), StoreError> {
+        let mut shown = self.shown_live();
+        if live {
+            shown.insert(person.clone());
+        } else {
+            shown.remove(person);
+        }
+        Ok(())
+    }
+
+    async fn shown_live(&self, org: &OrgId) -> Result<Vec<PresenceKey>, StoreError> {
+        let shown = self.shown_live();
+        Ok(shown.iter().filter(|p| p.org == *org).cloned().collect())
+    }
+
     async fn watchers(&self, org: &OrgId, now_ms: i64) -> Result<Vec<Subscription>, StoreError> {
         let teams = self.teams();
         let org = teams.get(org).map(Vec::as_slice).unwrap_or_default();

@@ -136,6 +136,17 @@ pub trait EventStore: Send + Sync {
     /// Every subscription of the org's connections still open at `now_ms`: one read, whatever
     /// the org's size (it grows with its subscribers).
     async fn watchers(&self, org: &OrgId, now_ms: i64) -> Result<Vec<Subscription>, StoreError>;
+
+    /// The orgs a connection has subscribed in (some perhaps without a watcher any more): where
+    /// the sweep looks.
+    async fn watched_orgs(&self) -> Result<Vec<OrgId>, StoreError>;
+
+    /// Whether `person` was last told to their org's watchers as not offline: the sweep looks
+    /// at those again, since a device whose presence lapses writes nothing.
+    async fn mark_shown_live(&self, person: &PresenceKey, live: bool) -> Result<(), StoreError>;
+
+    /// The people of `org` last told as not offline.
+    async fn shown_live(&self, org: &OrgId) -> Result<Vec<PresenceKey>, StoreError>;
 }
 
 /// A connection watching a team's presence (`{"type": "subscribe"}`): until it unsubscribes,

@@ -172,11 +172,11 @@ impl PresenceStore for MemoryStore {
                 since_ms: row.since_ms,
             })
             .collect();
-        let status = partition.status.clone();
         Ok(UserPresence {
             devices,
             calls,
-            status,
+            status: partition.status.clone(),
+            shown: partition.shown.clone(),
         })
     }
 

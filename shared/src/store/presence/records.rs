@@ -293,6 +293,8 @@ pub struct UserPresence {
     pub calls: Vec<ActiveCall>,
     /// The status the person last set, as stored (read it with [`PersonStatus::at`]).
     pub status: Option<PersonStatus>,
+    /// What their colleagues were last told of them (`PresenceStore::shown`).
+    pub shown: Option<String>,
 }
 
 impl UserPresence {

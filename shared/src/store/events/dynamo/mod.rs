@@ -297,4 +297,16 @@ impl EventStore for DynamoStore {
     async fn watchers(&self, org: &OrgId, now_ms: i64) -> Result<Vec<Subscription>, StoreError> {
         self.org_subscriptions(org, now_ms).await
     }
+
+    async fn watched_orgs(&self) -> Result<Vec<OrgId>, StoreError> {
+        self.org_ids_watched().await
+    }
+
+    async fn mark_shown_live(&self, person: &PresenceKey, live: bool) -> Result<(), StoreError> {
+        self.put_live_mark(person, live).await
+    }
+
+    async fn shown_live(&self, org: &OrgId) -> Result<Vec<PresenceKey>, StoreError> {
+        self.live_marks(org).await
+    }
 }

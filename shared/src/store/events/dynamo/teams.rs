@@ -3,21 +3,38 @@
 //! watchers of a change are one `Query` of the org's subscribers, never of its people.
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use futures::future::try_join_all;
+use futures::future::{join, try_join_all};
 
 use super::STORE;
 use crate::domain::{Email, OrgId, Team};
 use crate::store::dynamo::DynamoStore;
 use crate::store::dynamo::codec::{Item, get_n, get_s, keyed, n, s};
 use crate::store::dynamo::keys::{
-    SK, TTL_ATTRIBUTE, presence_key_of, presence_pk, subscription, subscription_sk, team_pk,
+    LIVE_SK_PREFIX, SK, SUBSCRIPTIONS_SK_END, TEAMS_PK, TTL_ATTRIBUTE, presence_key_of,
+    presence_pk, subscription, subscription_sk, team_pk,
 };
 use crate::store::dynamo::outcome::classify;
 use crate::store::dynamo::query::SkRange;
 use crate::store::{PresenceKey, StoreError, Subscription, is_live};
 
 impl DynamoStore {
+    /// The subscription, and its org among the watched ones, side by side.
     pub(super) async fn put_subscription(&self, sub: &Subscription) -> Result<(), StoreError> {
+        let org = keyed(TEAMS_PK, sub.subscriber.org.as_str());
+        let (listed, put) = join(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(org))
+                .send(),
+            self.put_subscription_item(sub),
+        )
+        .await;
+        listed.map_err(|e| classify(STORE, "PutItem", e))?;
+        put
+    }
+
+    async fn put_subscription_item(&self, sub: &Subscription) -> Result<(), StoreError> {
         let mut item = keyed(
             team_pk(&sub.subscriber.org),
             subscription_sk(&sub.connection_id, sub.team.as_str()),
@@ -88,10 +105,60 @@ impl DynamoStore {
         now_ms: i64,
     ) -> Result<Vec<Subscription>, StoreError> {
         let live_after = Some(now_ms.div_euclid(1000));
-        let items = self
-            .query(STORE, team_pk(org), SkRange::All, live_after)
-            .await?;
+        let range = SkRange::Below(SUBSCRIPTIONS_SK_END);
+        let items = self.query(STORE, team_pk(org), range, live_after).await?;
         Ok(subscriptions(org, &items, now_ms))
+    }
+
+    pub(super) async fn org_ids_watched(&self) -> Result<Vec<OrgId>, StoreError> {
+        let items = self
+            .query(STORE, TEAMS_PK.to_owned(), SkRange::All, None)
+            .await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| OrgId::parse_field(get_s(item, SK)?, "org").ok())
+            .collect())
+    }
+
+    pub(super) async fn put_live_mark(
+        &self,
+        person: &PresenceKey,
+        live: bool,
+    ) -> Result<(), StoreError> {
+        let key = keyed(
+            team_pk(&person.org),
+            format!("{LIVE_SK_PREFIX}{}", person.identity),
+        );
+        if live {
+            let mut item = key;
+            item.insert(subscription::PERSON.into(), s(presence_pk(person)));
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .map_err(|e| classify(STORE, "PutItem", e))?;
+        } else {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .send()
+                .await
+                .map_err(|e| classify(STORE, "DeleteItem", e))?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn live_marks(&self, org: &OrgId) -> Result<Vec<PresenceKey>, StoreError> {
+        let range = SkRange::Prefix(LIVE_SK_PREFIX);
+        let items = self.query(STORE, team_pk(org), range, None).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| presence_key_of(get_s(item, subscription::PERSON)?))
+            .filter(|person| person.org == *org)
+            .collect())
     }
 
     /// A closed connection's subscriptions, gone with it.

@@ -221,6 +221,10 @@ impl DynamoStore {
                 .map(|(_, item)| item);
             let mut presence = presence_from_items(key, mine, now_ms)?;
             presence.status = status;
+            presence.shown = persons
+                .get(&(pk.clone(), PERSON_SK.to_owned()))
+                .and_then(|item| get_s(item, person::SHOWN))
+                .map(str::to_owned);
             people.push(presence);
         }
         Ok(people)
@@ -307,6 +311,7 @@ pub(super) fn presence_from_items<'a>(
         let sk = get_s(item, SK).unwrap_or_default();
         if sk == PERSON_SK {
             presence.status = status_from_item(item);
+            presence.shown = get_s(item, person::SHOWN).map(str::to_owned);
         } else if let Some(call_sid) = sk.strip_prefix(CALL_SK_PREFIX) {
             if !item.contains_key(call::ENDED)
                 && get_n(item, TTL_ATTRIBUTE).is_some_and(|e| is_live(e, now_ms))
