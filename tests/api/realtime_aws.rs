@@ -659,7 +659,9 @@ async fn team_presence_is_subscribed_on_default_and_pushed_from_the_stream() {
     register(&store, "alice@example.com", "laptop", now).await;
     let batch: StreamBatch = serde_json::from_value(stream_batch(&stream).await).unwrap();
     posts.lock().unwrap().clear();
-    consume(&team_stores(&store), &sender, &batch, now).await;
+    // Read after the readings told before (an older reading never overwrites a newer one).
+    let later = Clock::system().now_ms();
+    consume(&team_stores(&store), &sender, &batch, later).await;
     let alice_told = |posts: &Posts| -> Vec<Value> {
         posts
             .lock()
@@ -674,7 +676,7 @@ async fn team_presence_is_subscribed_on_default_and_pushed_from_the_stream() {
     assert_eq!(live.len(), 1, "{live:?}");
     assert_eq!(live[0]["effective"], "dnd", "live, in do not disturb");
     posts.lock().unwrap().clear();
-    let swept = shared::realtime::team::sweep(&team_stores(&store), &sender, now + 60_000)
+    let swept = shared::realtime::team::sweep(&team_stores(&store), &sender, later + 60_000)
         .await
         .unwrap();
     // Bob and Alice were both told as live, and both still are.
@@ -684,8 +686,8 @@ async fn team_presence_is_subscribed_on_default_and_pushed_from_the_stream() {
         "still live: nothing told"
     );
     // Bob's device must outlive the sweep's moment for his connection to count: renew it.
-    register(&store, "bob@example.com", "desk", now + 200_000).await;
-    let swept = shared::realtime::team::sweep(&team_stores(&store), &sender, now + 200_000)
+    register(&store, "bob@example.com", "desk", later + 200_000).await;
+    let swept = shared::realtime::team::sweep(&team_stores(&store), &sender, later + 200_000)
         .await
         .unwrap();
     assert_eq!(swept.told, 1, "{swept:?}");

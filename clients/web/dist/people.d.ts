@@ -78,6 +78,8 @@ export declare class TeamView {
     private readonly detach;
     /** Changes that came while the pages loaded: applied after them, in order. */
     private pending;
+    /** Read once: a new realtime connection reads the pages again (changes while it was down are not sent again). */
+    private loaded;
     constructor(team: TeamPresence, source: TeamSource, group?: string | undefined);
     /** Read every page (again): call once to start, and after a `resync`. */
     load(): Promise<PersonPresence[]>;

@@ -342,7 +342,12 @@ var TeamView = class {
   constructor(team, source, group) {
     this.team = team;
     this.group = group;
-    this.detach = source.on("teamPresence", (person) => this.apply(person));
+    this.detach = [
+      source.on("teamPresence", (person) => this.apply(person)),
+      source.on("realtime", ({ state }) => {
+        if (state === "connected" && this.loaded) this.load().catch(() => void 0);
+      })
+    ];
     source.watchTeam("org");
   }
   team;
@@ -352,6 +357,8 @@ var TeamView = class {
   detach;
   /** Changes that came while the pages loaded: applied after them, in order. */
   pending = [];
+  /** Read once: a new realtime connection reads the pages again (changes while it was down are not sent again). */
+  loaded = false;
   /** Read every page (again): call once to start, and after a `resync`. */
   async load() {
     this.pending ??= [];
@@ -367,6 +374,7 @@ var TeamView = class {
     for (const person of loaded) this.byEmail.set(person.email, person);
     const pending = this.pending ?? [];
     this.pending = null;
+    this.loaded = true;
     for (const person of pending) this.apply(person);
     this.emit();
     return this.people;
@@ -380,7 +388,7 @@ var TeamView = class {
     return this.changes.on(type, handler);
   }
   close() {
-    this.detach();
+    for (const detach of this.detach) detach();
   }
   apply(person) {
     if (this.pending) {

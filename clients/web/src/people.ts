@@ -109,17 +109,25 @@ export class TeamPresence {
 export class TeamView {
   private readonly byEmail = new Map<string, PersonPresence>();
   private readonly changes = new Emitter<{ change: PersonPresence[] }>();
-  private readonly detach: () => void;
+  private readonly detach: (() => void)[];
   /** Changes that came while the pages loaded: applied after them, in order. */
   private pending: PersonPresence[] | null = [];
+  /** Read once: a new realtime connection reads the pages again (changes while it was down are not sent again). */
+  private loaded = false;
 
   constructor(
     private readonly team: TeamPresence,
     source: TeamSource,
     private readonly group?: string,
   ) {
-    // Subscribed before the pages are read, so nothing between the two is missed.
-    this.detach = source.on('teamPresence', (person) => this.apply(person));
+    // Subscribed before the pages are read, so nothing between the two is missed; every new
+    // connection subscribes again, and what changed while none was open is read again.
+    this.detach = [
+      source.on('teamPresence', (person) => this.apply(person)),
+      source.on('realtime', ({ state }) => {
+        if (state === 'connected' && this.loaded) this.load().catch(() => undefined);
+      }),
+    ];
     source.watchTeam('org');
   }
 
@@ -138,6 +146,7 @@ export class TeamView {
     for (const person of loaded) this.byEmail.set(person.email, person);
     const pending = this.pending ?? [];
     this.pending = null;
+    this.loaded = true;
     for (const person of pending) this.apply(person);
     this.emit();
     return this.people;
@@ -154,7 +163,7 @@ export class TeamView {
   }
 
   close(): void {
-    this.detach();
+    for (const detach of this.detach) detach();
   }
 
   private apply(person: PersonPresence): void {

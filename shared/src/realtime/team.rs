@@ -9,6 +9,8 @@
 
 use std::collections::HashSet;
 
+use futures::future::join_all;
+
 use super::protocol;
 use super::push::{Delivery, SendError, Sender};
 use crate::directory::UserProfile;
@@ -132,8 +134,10 @@ pub struct Told {
 }
 
 /// `person`'s presence may have changed: if what their colleagues see did, send it once to
-/// each connection of the org watching them. A connection found gone is forgotten with its
-/// subscriptions.
+/// each connection of the org watching them. The telling is claimed first (a newer reading
+/// elsewhere wins, and the same news is claimed once); a failure after the claim gives it back,
+/// so the stream's retry or the next sweep tells it again. A connection found gone is
+/// forgotten with its subscriptions.
 pub async fn person_changed(
     stores: &Stores<'_>,
     sender: &dyn Sender,
@@ -148,6 +152,8 @@ pub async fn person_changed(
     .await;
     let presence = presence?;
     let Some(profile) = profile?.filter(|p: &UserProfile| p.org_id == person.org) else {
+        // No longer a person of the org: nothing to tell, and nothing for the sweep to look at.
+        stores.events.mark_shown_live(person, false).await?;
         return Ok(Told::default());
     };
     let seen = PersonPresence::of(
@@ -169,38 +175,78 @@ pub async fn person_changed(
             ..Told::default()
         });
     }
-    // Who may yet go offline without a word: the sweep looks at them again.
-    let live = seen.effective != Effective::Offline;
-    stores.events.mark_shown_live(person, live).await?;
-    let watchers = stores.events.watchers(&person.org, now_ms).await?;
-    let frame = seen.frame();
-    let mut delivery = Delivery::default();
-    let mut sent_to = HashSet::new();
-    for watcher in watchers.iter().filter(|w| w.watches(&profile.email)) {
-        if !sent_to.insert(watcher.connection_id.as_str()) {
-            continue;
-        }
-        match sender.send(&watcher.connection_id, &frame).await {
-            Ok(()) => delivery.sent += 1,
-            Err(SendError::Gone) => {
-                stores
-                    .events
-                    .disconnect(&watcher.subscriber, &watcher.connection_id)
-                    .await?;
-                delivery.gone += 1;
+    match tell(stores, sender, person, &profile.email, &seen, now_ms).await {
+        Ok(delivery) => Ok(Told {
+            presence: Some(seen),
+            news: true,
+            delivery,
+        }),
+        Err(err) => {
+            if let Err(again) = stores.presence.unshown(person, &told, now_ms).await {
+                tracing::warn!(error = %again, "team presence: claim not given back");
             }
-            Err(SendError::Failed(why)) => {
-                delivery
-                    .failed
-                    .push(format!("{}: {why}", watcher.connection_id));
-            }
+            Err(err)
         }
     }
-    Ok(Told {
-        presence: Some(seen),
-        news: true,
-        delivery,
-    })
+}
+
+/// Frames sent at once by one change: enough to tell hundreds of watchers in well under a
+/// second, few enough not to crowd out the function's other requests.
+const SENDS_AT_ONCE: usize = 32;
+
+/// Mark whether the sweep is to look at `person` again, and send `seen` to every connection of
+/// their org watching them, once each.
+async fn tell(
+    stores: &Stores<'_>,
+    sender: &dyn Sender,
+    person: &PresenceKey,
+    email: &crate::domain::Email,
+    seen: &PersonPresence,
+    now_ms: i64,
+) -> Result<Delivery, StoreError> {
+    // Who may yet go offline without a word: the sweep looks at them again.
+    let live = seen.effective != Effective::Offline;
+    let (marked, watchers) = futures::future::join(
+        stores.events.mark_shown_live(person, live),
+        stores.events.watchers(&person.org, now_ms),
+    )
+    .await;
+    marked?;
+    let watchers = watchers?;
+    let frame = seen.frame();
+    let mut seen_connections = HashSet::new();
+    let targets: Vec<&Subscription> = watchers
+        .iter()
+        .filter(|w| w.watches(email))
+        .filter(|w| seen_connections.insert(w.connection_id.as_str()))
+        .collect();
+    let mut sends = Vec::with_capacity(targets.len());
+    for chunk in targets.chunks(SENDS_AT_ONCE) {
+        let sent = join_all(chunk.iter().map(|w| sender.send(&w.connection_id, &frame))).await;
+        sends.extend(chunk.iter().copied().zip(sent));
+    }
+    let mut delivery = Delivery::default();
+    for (watcher, sent) in sends {
+        match sent {
+            Ok(()) => delivery.sent += 1,
+            Err(SendError::Gone) => {
+                delivery.gone += 1;
+                let forgotten = stores
+                    .events
+                    .disconnect(&watcher.subscriber, &watcher.connection_id)
+                    .await;
+                if let Err(err) = forgotten {
+                    // It expires with its connection anyway; the others are told regardless.
+                    tracing::warn!(error = %err, "team presence: gone connection kept");
+                }
+            }
+            // One watcher not told misses this change; the next one tells the whole state.
+            Err(SendError::Failed(why)) => delivery
+                .failed
+                .push(format!("{}: {why}", watcher.connection_id)),
+        }
+    }
+    Ok(delivery)
 }
 
 /// What a sweep did.
@@ -213,12 +259,18 @@ pub struct Swept {
     /// Of them, changed since (told again).
     pub told: usize,
     pub delivery: Delivery,
+    /// People or orgs that could not be looked at (the next sweep tries again).
+    pub errors: Vec<String>,
 }
+
+/// People looked at again at once by a sweep.
+const PEOPLE_AT_ONCE: usize = 16;
 
 /// Look again at everyone last told as not offline in every org someone watches: a device whose
 /// presence lapses (it stopped heartbeating, its socket vanished) writes nothing, so no event
 /// tells of it; this does, once its presence no longer counts it. Run every minute by the local
-/// server and every four minutes in AWS (a schedule): within five minutes, as promised.
+/// server and every four minutes in AWS (a schedule): within five minutes, as promised. One
+/// person or org that cannot be read is left for the next sweep; the rest go on.
 pub async fn sweep(
     stores: &Stores<'_>,
     sender: &dyn Sender,
@@ -231,20 +283,39 @@ pub async fn sweep(
             stores.events.shown_live(&org),
         )
         .await;
+        let (watchers, live) = match (watchers, live) {
+            (Ok(watchers), Ok(live)) => (watchers, live),
+            (Err(err), _) | (_, Err(err)) => {
+                swept.errors.push(format!("org {org}: {err}"));
+                continue;
+            }
+        };
         // Nobody watches: nothing to tell. The marks stay; a watcher's first sweep settles them.
-        if watchers?.is_empty() {
+        if watchers.is_empty() {
             continue;
         }
         swept.orgs += 1;
-        for person in live? {
-            swept.people += 1;
-            let told = person_changed(stores, sender, &person, now_ms).await?;
-            if told.news {
-                swept.told += 1;
+        swept.people += live.len();
+        let mut looks = Vec::with_capacity(live.len());
+        for chunk in live.chunks(PEOPLE_AT_ONCE) {
+            let told = join_all(
+                chunk
+                    .iter()
+                    .map(|p| person_changed(stores, sender, p, now_ms)),
+            )
+            .await;
+            looks.extend(chunk.iter().zip(told));
+        }
+        for (person, told) in looks {
+            match told {
+                Ok(told) => {
+                    swept.told += usize::from(told.news);
+                    swept.delivery.sent += told.delivery.sent;
+                    swept.delivery.gone += told.delivery.gone;
+                    swept.delivery.failed.extend(told.delivery.failed);
+                }
+                Err(err) => swept.errors.push(format!("{}: {err}", person.identity)),
             }
-            swept.delivery.sent += told.delivery.sent;
-            swept.delivery.gone += told.delivery.gone;
-            swept.delivery.failed.extend(told.delivery.failed);
         }
     }
     Ok(swept)

@@ -157,8 +157,8 @@ pub(in crate::store) struct Partition {
     pub(in crate::store) spent_tickets: BTreeMap<String, i64>,
     /// The status the person last set.
     pub(in crate::store) status: Option<PersonStatus>,
-    /// What their watchers were last told of their presence.
-    pub(in crate::store) shown: Option<String>,
+    /// What their watchers were last told of their presence, and when it was read (ms).
+    pub(in crate::store) shown: Option<(String, i64)>,
 }
 
 pub(in crate::store) struct CallRow {

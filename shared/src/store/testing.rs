@@ -130,7 +130,8 @@ wrap!(StoreName::Presence, PresenceStore {
     fn socket_closed(&self, key: &PresenceKey, device_id: &DeviceId, closed: SocketClosed) -> ();
     fn set_status(&self, key: &PresenceKey, status: &PersonStatus) -> ();
     fn people(&self, keys: &[PresenceKey], now_ms: i64) -> Vec<UserPresence>;
-    fn shown(&self, key: &PresenceKey, told: &str, now_ms: i64) -> bool;
+    fn shown(&self, key: &PresenceKey, told: &str, read_at: i64) -> bool;
+    fn unshown(&self, key: &PresenceKey, told: &str, read_at: i64) -> ();
     fn record_call(&self, key: &PresenceKey, event: CallEvent) -> ();
 });
 

@@ -15,6 +15,7 @@ on_both_stores!(
     many_peoples_presence_is_each_ones_own_presence,
     the_team_read_follows_registers_unregisters_sign_outs_and_calls,
     the_same_email_in_another_org_is_another_person,
+    a_telling_is_claimed_once_and_never_by_an_older_reading,
 );
 
 fn status(availability: Availability, until: Option<i64>, note: Option<&str>) -> PersonStatus {
@@ -211,4 +212,82 @@ async fn the_same_email_in_another_org_is_another_person(kind: StoreKind) {
         read[1].status.as_ref().and_then(|s| s.note.as_deref()),
         Some("There")
     );
+}
+
+/// What colleagues are told is claimed: the same news once, never by a reading older than the
+/// one claimed last; a claim given back is news again.
+async fn a_telling_is_claimed_once_and_never_by_an_older_reading(kind: StoreKind) {
+    let s = stores(kind).await;
+    let alice = key("alice@example.com");
+    let p = &s.presence;
+    assert!(p.shown(&alice, "available", T0 + 10).await.unwrap());
+    assert!(
+        !p.shown(&alice, "available", T0 + 20).await.unwrap(),
+        "the same news"
+    );
+    assert!(
+        !p.shown(&alice, "offline", T0 + 5).await.unwrap(),
+        "an older reading"
+    );
+    assert!(p.shown(&alice, "offline", T0 + 30).await.unwrap());
+    let read = p.presence(&alice, T0).await.unwrap();
+    assert_eq!(read.shown.as_deref(), Some("offline"));
+    // A claim whose telling failed, given back: the next look tells it again.
+    p.unshown(&alice, "offline", T0 + 30).await.unwrap();
+    assert!(p.shown(&alice, "offline", T0 + 40).await.unwrap());
+    // Giving back another claim than the one standing changes nothing.
+    p.unshown(&alice, "offline", T0 + 30).await.unwrap();
+    assert!(!p.shown(&alice, "offline", T0 + 50).await.unwrap());
+}
+
+/// A device registered before people presence came has no id on a person item: the team read
+/// finds it all the same, by a query of that person's partition, until a write keeps the keys
+/// (DynamoDB only: the memory store reads every device anyway).
+#[tokio::test]
+async fn a_device_from_before_people_presence_is_read_by_its_partition() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use shared::store::PresenceStore;
+    let store = crate::helpers::dynamo_store().await;
+    let alice = key("alice@example.com");
+    store
+        .register(registration("alice@example.com", "old", T0, 90))
+        .await
+        .unwrap();
+    // As a table from before: no person item at all.
+    let pk = format!("softphone:{}:{}", alice.org, alice.identity);
+    store
+        .client()
+        .delete_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(pk))
+        .key("sk", AttributeValue::S("#person".into()))
+        .send()
+        .await
+        .unwrap();
+    let read = store
+        .people(std::slice::from_ref(&alice), T0)
+        .await
+        .unwrap();
+    assert_eq!(summary(&read[0]).0, vec!["old"]);
+    // The next register keeps the keys: read by key from then on, the same answer.
+    store
+        .register(registration("alice@example.com", "new", T0 + 1, 90))
+        .await
+        .unwrap();
+    let read = store
+        .people(std::slice::from_ref(&alice), T0 + 2)
+        .await
+        .unwrap();
+    // The item keeps the keys from then on; the old device is named at its own next register
+    // (a token renewal, within the hour), and then both are read by key.
+    assert_eq!(summary(&read[0]).0, vec!["new"]);
+    store
+        .register(registration("alice@example.com", "old", T0 + 3, 90))
+        .await
+        .unwrap();
+    let read = store
+        .people(std::slice::from_ref(&alice), T0 + 4)
+        .await
+        .unwrap();
+    assert_eq!(summary(&read[0]).0, vec!["new", "old"]);
 }

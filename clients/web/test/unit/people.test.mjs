@@ -12,13 +12,14 @@ function person(email, name, effective = 'available') {
 /** A source whose `teamPresence` the test fires, and a team API serving `pages`. */
 function fakes(pages) {
   const handlers = [];
+  const realtime = [];
   const watched = [];
   const asked = [];
   const source = {
     on: (type, handler) => {
-      assert.equal(type, 'teamPresence');
-      handlers.push(handler);
-      return () => handlers.splice(handlers.indexOf(handler), 1);
+      const list = type === 'teamPresence' ? handlers : realtime;
+      list.push(handler);
+      return () => list.splice(list.indexOf(handler), 1);
     },
     watchTeam: (team) => watched.push(team),
   };
@@ -31,7 +32,16 @@ function fakes(pages) {
       return pages[options.after ?? ''];
     },
   };
-  return { source, team, fire: (p) => handlers.forEach((h) => h(p)), watched, asked, release, handlers };
+  return {
+    source,
+    team,
+    fire: (p) => handlers.forEach((h) => h(p)),
+    connected: () => realtime.forEach((h) => h({ state: 'connected' })),
+    watched,
+    asked,
+    release,
+    handlers,
+  };
 }
 
 test('a view reads every page, then applies what came meanwhile, in order', async () => {
@@ -64,4 +74,18 @@ test('a group view keeps its members only', async () => {
   assert.deepEqual(f.asked[0].group, 'grp-sales');
   f.fire(person('z@x.io', 'Zed', 'away'));
   assert.deepEqual(view.people.map((p) => p.email), ['a@x.io']);
+});
+
+test('a new realtime connection reads the pages again: what changed while none was open is not sent again', async () => {
+  let version = 'available';
+  const f = fakes({});
+  f.team.page = async () => ({ people: [person('a@x.io', 'Alice', version)], next: null });
+  const view = new TeamView(f.team, f.source);
+  f.connected();
+  await view.load();
+  assert.equal(view.people[0].effective, 'available');
+  version = 'dnd';
+  f.connected();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(view.people[0].effective, 'dnd');
 });

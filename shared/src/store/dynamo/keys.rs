@@ -333,8 +333,13 @@ pub mod person {
     pub const DEVICES: &str = "devices";
     /// The `CallSid`s of the calls they answered and that have not ended (a string set).
     pub const CALLS: &str = "calls";
-    /// What their watchers were last told of their presence (`team.presence`).
+    /// What their watchers were last told of their presence (`team.presence`), and when that
+    /// was read (epoch ms): an older reading never overwrites a newer one.
     pub const SHOWN: &str = "shown";
+    pub const SHOWN_AT: &str = "shownAt";
+    /// `true` once a write has kept `devices` and `calls` (since people presence came): the
+    /// team read trusts them only then, and reads the partition otherwise.
+    pub const KEPT: &str = "kept";
 }
 
 /// Attribute names of directory items (a JSON document and its place in the file).

@@ -176,7 +176,7 @@ impl PresenceStore for MemoryStore {
             devices,
             calls,
             status: partition.status.clone(),
-            shown: partition.shown.clone(),
+            shown: partition.shown.as_ref().map(|(told, _)| told.clone()),
         })
     }
 
@@ -192,14 +192,30 @@ impl PresenceStore for MemoryStore {
         Ok(())
     }
 
-    async fn shown(&self, key: &PresenceKey, told: &str, _now_ms: i64) -> Result<bool, StoreError> {
+    async fn shown(&self, key: &PresenceKey, told: &str, read_at: i64) -> Result<bool, StoreError> {
         let mut presence = self.presence();
         let partition = presence.entry(key.clone()).or_default();
-        if partition.shown.as_deref() == Some(told) {
-            return Ok(false);
+        let claimed = match &partition.shown {
+            Some((shown, at)) => shown != told && *at < read_at,
+            None => true,
+        };
+        if claimed {
+            partition.shown = Some((told.to_owned(), read_at));
         }
-        partition.shown = Some(told.to_owned());
-        Ok(true)
+        Ok(claimed)
+    }
+
+    async fn unshown(&self, key: &PresenceKey, told: &str, read_at: i64) -> Result<(), StoreError> {
+        let mut presence = self.presence();
+        if let Some(partition) = presence.get_mut(key)
+            && partition
+                .shown
+                .as_ref()
+                .is_some_and(|(s, at)| s == told && *at == read_at)
+        {
+            partition.shown = None;
+        }
+        Ok(())
     }
 
     async fn people(

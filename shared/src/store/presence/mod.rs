@@ -82,10 +82,15 @@ pub trait PresenceStore: Send + Sync {
         now_ms: i64,
     ) -> Result<Vec<UserPresence>, StoreError>;
 
-    /// Record `told`, what the person's watchers were last told of their presence; `Ok(true)`
-    /// when it differs from what was recorded before (so they are to be told), `Ok(false)`
-    /// when they were told it already. The one place that decides, for every process.
-    async fn shown(&self, key: &PresenceKey, told: &str, now_ms: i64) -> Result<bool, StoreError>;
+    /// Claim the telling of `told`, what the person's watchers are to be told of their
+    /// presence as read at `read_at` (epoch ms): `Ok(true)` when it is news and no newer
+    /// reading was claimed (so tell them), `Ok(false)` when they were told it already or a
+    /// newer reading won. The one place that decides, for every process.
+    async fn shown(&self, key: &PresenceKey, told: &str, read_at: i64) -> Result<bool, StoreError>;
+
+    /// Give back a claim whose telling failed (only if it is still that claim), so that the
+    /// next look tells it again.
+    async fn unshown(&self, key: &PresenceKey, told: &str, read_at: i64) -> Result<(), StoreError>;
 
     /// Apply one call-progress callback. Duplicates and late arrivals converge: an `Answered`
     /// after its `Ended` changes nothing.

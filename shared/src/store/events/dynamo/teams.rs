@@ -2,6 +2,9 @@
 //! (`team:{orgId}`, sort key `{connectionId}#{team}`), expiring with the connection, so the
 //! watchers of a change are one `Query` of the org's subscribers, never of its people.
 
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
+
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use futures::future::{join, try_join_all};
 
@@ -17,20 +20,42 @@ use crate::store::dynamo::outcome::classify;
 use crate::store::dynamo::query::SkRange;
 use crate::store::{PresenceKey, StoreError, Subscription, is_live};
 
+/// The orgs (`{table}/{org}`) this process has listed as watched.
+fn listed_orgs() -> std::sync::MutexGuard<'static, HashSet<String>> {
+    static LISTED: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    LISTED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
 impl DynamoStore {
-    /// The subscription, and its org among the watched ones, side by side.
+    /// The subscription, and (once per process and org) its org among the watched ones, side
+    /// by side. The org's listing is best effort: a subscription stands without it (the org
+    /// was listed before, or the next process to see a subscribe lists it), and a crowd of
+    /// reconnects in one org writes the one `teams` item once per process, not once each.
     pub(super) async fn put_subscription(&self, sub: &Subscription) -> Result<(), StoreError> {
-        let org = keyed(TEAMS_PK, sub.subscriber.org.as_str());
-        let (listed, put) = join(
-            self.client
+        let org = sub.subscriber.org.as_str();
+        let listed_key = format!("{}/{org}", self.table);
+        let first = listed_orgs().insert(listed_key.clone());
+        let listing = async {
+            if !first {
+                return;
+            }
+            let listed = self
+                .client
                 .put_item()
                 .table_name(&self.table)
-                .set_item(Some(org))
-                .send(),
-            self.put_subscription_item(sub),
-        )
-        .await;
-        listed.map_err(|e| classify(STORE, "PutItem", e))?;
+                .set_item(Some(keyed(TEAMS_PK, org)))
+                .send()
+                .await;
+            if let Err(err) = listed {
+                listed_orgs().remove(&listed_key);
+                let err = classify(STORE, "PutItem", err);
+                tracing::warn!(error = %err, "team presence: org not listed for the sweep");
+            }
+        };
+        let (put, ()) = join(self.put_subscription_item(sub), listing).await;
         put
     }
 

@@ -239,8 +239,12 @@ impl PresenceStore for DynamoStore {
         self.write_status(key, status).await
     }
 
-    async fn shown(&self, key: &PresenceKey, told: &str, now_ms: i64) -> Result<bool, StoreError> {
-        self.write_shown(key, told, now_ms).await
+    async fn shown(&self, key: &PresenceKey, told: &str, read_at: i64) -> Result<bool, StoreError> {
+        self.write_shown(key, told, read_at).await
+    }
+
+    async fn unshown(&self, key: &PresenceKey, told: &str, read_at: i64) -> Result<(), StoreError> {
+        self.remove_shown(key, told, read_at).await
     }
 
     async fn people(

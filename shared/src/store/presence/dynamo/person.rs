@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem, Update};
-use futures::future::try_join_all;
+use futures::future::{join, try_join_all};
 
 use super::STORE;
 use super::item::{device_from_item, is_live_device};
@@ -21,7 +21,7 @@ use crate::store::dynamo::keys::{
 use crate::store::dynamo::outcome::{Conditional, classify, conditional};
 use crate::store::dynamo::tx::built;
 use crate::store::presence::sort_most_recent_first;
-use crate::store::{ActiveCall, PresenceKey, StoreError, UserPresence, is_live};
+use crate::store::{ActiveCall, PresenceKey, PresenceStore, StoreError, UserPresence, is_live};
 
 /// DynamoDB's limit of keys in one `BatchGetItem`.
 const BATCH_KEYS: usize = 100;
@@ -52,14 +52,16 @@ fn set_write(set: &'static str, id: &str, change: SetChange, now_ms: i64) -> Set
         SetChange::Remove => "DELETE",
     };
     SetWrite {
-        expression: format!("{verb} #set :id SET #exp = :exp"),
+        expression: format!("{verb} #set :id SET #exp = :exp, #kept = :kept"),
         names: HashMap::from([
             ("#set".to_owned(), set.to_owned()),
             ("#exp".to_owned(), TTL_ATTRIBUTE.to_owned()),
+            ("#kept".to_owned(), person::KEPT.to_owned()),
         ]),
         values: HashMap::from([
             (":id".to_owned(), AttributeValue::Ss(vec![id.to_owned()])),
             (":exp".to_owned(), n(person_expiry(now_ms))),
+            (":kept".to_owned(), AttributeValue::Bool(true)),
         ]),
     }
 }
@@ -158,25 +160,30 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Record what the person's watchers were told, if it is news: a conditional
-    /// `UpdateItem` of the person item, refused when it holds `told` already.
+    /// Claim the telling of `told` (read at `read_at`): a conditional `UpdateItem` of the
+    /// person item, refused when it holds `told` already or a reading newer than this one.
     pub(super) async fn write_shown(
         &self,
         key: &PresenceKey,
         told: &str,
-        now_ms: i64,
+        read_at: i64,
     ) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(keyed(presence_pk(key), PERSON_SK)))
-            .update_expression("SET #shown = :told, #exp = :exp")
-            .condition_expression("attribute_not_exists(#shown) OR #shown <> :told")
+            .update_expression("SET #shown = :told, #at = :readAt, #exp = :exp")
+            .condition_expression(
+                "(attribute_not_exists(#shown) OR #shown <> :told) AND \
+                 (attribute_not_exists(#at) OR #at < :readAt)",
+            )
             .expression_attribute_names("#shown", person::SHOWN)
+            .expression_attribute_names("#at", person::SHOWN_AT)
             .expression_attribute_names("#exp", TTL_ATTRIBUTE)
             .expression_attribute_values(":told", s(told))
-            .expression_attribute_values(":exp", n(person_expiry(now_ms)))
+            .expression_attribute_values(":readAt", n(read_at))
+            .expression_attribute_values(":exp", n(person_expiry(read_at)))
             .send()
             .await;
         Ok(matches!(
@@ -185,8 +192,34 @@ impl DynamoStore {
         ))
     }
 
+    /// Give back a claim whose telling failed, if it is still that claim.
+    pub(super) async fn remove_shown(
+        &self,
+        key: &PresenceKey,
+        told: &str,
+        read_at: i64,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keyed(presence_pk(key), PERSON_SK)))
+            .update_expression("REMOVE #shown, #at")
+            .condition_expression("#shown = :told AND #at = :readAt")
+            .expression_attribute_names("#shown", person::SHOWN)
+            .expression_attribute_names("#at", person::SHOWN_AT)
+            .expression_attribute_values(":told", s(told))
+            .expression_attribute_values(":readAt", n(read_at))
+            .send()
+            .await;
+        conditional(STORE, "UpdateItem", result)?;
+        Ok(())
+    }
+
     /// Many people's presence: their person items by key, then every device and call those
-    /// name, by key: two rounds of `BatchGetItem`s (100 keys each, sent together).
+    /// name, by key: two rounds of `BatchGetItem`s (100 keys each, sent together). A person
+    /// whose item does not keep those keys yet (no write since people presence came: a device
+    /// registered before it) is read by a `Query` of their partition instead, in the same round.
     pub(super) async fn read_people(
         &self,
         keys: &[PresenceKey],
@@ -197,32 +230,46 @@ impl DynamoStore {
             .map(|key| keyed(presence_pk(key), PERSON_SK))
             .collect();
         let persons = self.batch_get(person_keys).await?;
+        let person_item =
+            |key: &PresenceKey| persons.get(&(presence_pk(key), PERSON_SK.to_owned()));
         let mut rows = Vec::new();
-        let mut statuses = Vec::with_capacity(keys.len());
+        let mut unkept = Vec::new();
         for key in keys {
             let pk = presence_pk(key);
-            let item = persons.get(&(pk.clone(), PERSON_SK.to_owned()));
-            statuses.push(item.and_then(status_from_item));
-            let Some(item) = item else { continue };
-            for id in string_set(item, person::DEVICES) {
-                rows.push(keyed(pk.clone(), id.as_str()));
-            }
-            for sid in string_set(item, person::CALLS) {
-                rows.push(keyed(pk.clone(), call_sk(&sid)));
+            match person_item(key).filter(|item| item.contains_key(person::KEPT)) {
+                Some(item) => {
+                    for id in string_set(item, person::DEVICES) {
+                        rows.push(keyed(pk.clone(), id.as_str()));
+                    }
+                    for sid in string_set(item, person::CALLS) {
+                        rows.push(keyed(pk.clone(), call_sk(&sid)));
+                    }
+                }
+                None => unkept.push(key),
             }
         }
-        let rows = self.batch_get(rows).await?;
+        let queries = unkept.iter().map(|key| async move {
+            Ok::<_, StoreError>(((*key).clone(), self.presence(key, now_ms).await?))
+        });
+        let (rows, queried) = join(self.batch_get(rows), try_join_all(queries)).await;
+        let (rows, queried) = (rows?, queried?);
+        let mut by_partition: HashMap<&str, Vec<&Item>> = HashMap::new();
+        for ((pk, _), item) in &rows {
+            by_partition.entry(pk.as_str()).or_default().push(item);
+        }
+        let mut queried: HashMap<PresenceKey, UserPresence> = queried.into_iter().collect();
         let mut people = Vec::with_capacity(keys.len());
-        for (key, status) in keys.iter().zip(statuses) {
+        for key in keys {
+            if let Some(presence) = queried.remove(key) {
+                people.push(presence);
+                continue;
+            }
             let pk = presence_pk(key);
-            let mine = rows
-                .iter()
-                .filter(|((row_pk, _), _)| *row_pk == pk)
-                .map(|(_, item)| item);
+            let mine = by_partition.get(pk.as_str()).cloned().unwrap_or_default();
             let mut presence = presence_from_items(key, mine, now_ms)?;
-            presence.status = status;
-            presence.shown = persons
-                .get(&(pk.clone(), PERSON_SK.to_owned()))
+            let item = person_item(key);
+            presence.status = item.and_then(status_from_item);
+            presence.shown = item
                 .and_then(|item| get_s(item, person::SHOWN))
                 .map(str::to_owned);
             people.push(presence);
