@@ -3,6 +3,7 @@
 
 mod auth;
 mod binary;
+mod business_hours;
 mod call_history;
 mod call_state;
 mod callbacks;

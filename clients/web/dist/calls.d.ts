@@ -3,7 +3,7 @@ export type CallDirection = 'inbound' | 'outbound' | 'internal';
 /** What became of the call; `ringing` until a callback decides. */
 export type CallOutcome = 'ringing' | 'missed' | 'canceled' | 'answered' | 'voicemail';
 /** Why a call was missed. */
-export type MissedReason = 'nobody_live' | 'all_busy' | 'no_answer' | 'busy' | 'failed' | 'dnd';
+export type MissedReason = 'nobody_live' | 'all_busy' | 'no_answer' | 'busy' | 'failed' | 'dnd' | 'closed';
 /** Who took the call: a user of the number (their identity and name), or the number called. */
 export interface AnsweredBy {
     identity: string;

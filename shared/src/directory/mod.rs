@@ -3,6 +3,7 @@
 //! number goes) and its validation ([`validate`]: a bad file is refused whole, every problem
 //! listed). How the stores diff an import is in `store/directory/import.rs`.
 
+pub mod hours;
 mod validate;
 mod views;
 
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::destinations::{Policy, Region};
 use crate::domain::{E164, Email, Identity, IdentityStyle, OrgId, UserKey};
 
+pub use hours::Hours;
 pub use validate::{DirectoryError, Problem};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -72,6 +74,9 @@ pub struct Group {
     /// Members already on a call are not rung (a contact centre's queue rule).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub skip_busy_members: bool,
+    /// When its numbers take calls (a number's own hours win).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<Hours>,
 }
 
 fn yes() -> bool {
@@ -113,6 +118,9 @@ pub struct Phone {
     pub when_busy: WhenBusy,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms: Option<SmsSettings>,
+    /// When it takes calls; without, its group's hours, else always.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<Hours>,
 }
 
 /// A number's texts beyond the app's inbox.
@@ -192,6 +200,16 @@ pub struct NumberRoute {
     pub phone: Phone,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<Group>,
+}
+
+impl NumberRoute {
+    /// The hours the number keeps: its own, else its group's; none, always open.
+    pub fn hours(&self) -> Option<&Hours> {
+        self.phone
+            .hours
+            .as_ref()
+            .or_else(|| self.group.as_ref().and_then(|g| g.hours.as_ref()))
+    }
 }
 
 /// One person of one org as outgoing calls and internal calls see them: stored under the

@@ -143,6 +143,8 @@ pub enum MissedReason {
     Failed,
     /// Everyone it was for who had a live voice device had set "do not disturb".
     Dnd,
+    /// The number was outside its business hours: nobody was rung.
+    Closed,
 }
 
 impl MissedReason {
@@ -154,6 +156,7 @@ impl MissedReason {
             Self::Busy => "busy",
             Self::Failed => "failed",
             Self::Dnd => "dnd",
+            Self::Closed => "closed",
         }
     }
 
@@ -165,6 +168,7 @@ impl MissedReason {
             Self::Busy,
             Self::Failed,
             Self::Dnd,
+            Self::Closed,
         ]
         .into_iter()
         .find(|r| r.as_str() == raw)

@@ -2,7 +2,7 @@
 //! voicemail, else a short message; and Twilio's fallback URL, answered without the store.
 
 use super::{CallParams, Callbacks, Context, Decision, Outcome};
-use crate::directory::{Fallback, NumberRoute, Voicemail};
+use crate::directory::{Fallback, Hours, NumberRoute, Voicemail};
 use crate::domain::E164;
 use crate::twilio::twiml::{RecordVerb, Twiml};
 
@@ -33,25 +33,37 @@ pub fn voicemail_twiml(voicemail: &Voicemail, callbacks: &Callbacks) -> Twiml {
         .hangup()
 }
 
+/// What one fallback of the directory does.
+fn fallback_twiml(fallback: &Fallback, callbacks: &Callbacks) -> Twiml {
+    match fallback {
+        Fallback::Voicemail(vm) => voicemail_twiml(vm, callbacks),
+        Fallback::AiAssistant { url } if url.starts_with("wss://") => {
+            Twiml::new().connect_stream(url)
+        }
+        Fallback::AiAssistant { url } | Fallback::Automation { url } => Twiml::new().redirect(url),
+        Fallback::Hangup { message } => match message {
+            Some(text) => Twiml::new().say(text).hangup(),
+            None => Twiml::new().hangup(),
+        },
+    }
+}
+
+/// A call outside business hours: the hours' `whenClosed`, else what the number does when
+/// nobody can take a call.
+pub fn when_closed(hours: &Hours, route: &NumberRoute, callbacks: &Callbacks) -> Twiml {
+    match &hours.when_closed {
+        Some(closed) => fallback_twiml(closed, callbacks),
+        None => fallback(Some(route), callbacks),
+    }
+}
+
 /// The group's fallback, else the number's voicemail, else a short message and hangup.
 pub fn fallback(route: Option<&NumberRoute>, callbacks: &Callbacks) -> Twiml {
     let group_fallback = route
         .and_then(|r| r.group.as_ref())
         .and_then(|g| g.fallback.as_ref());
     if let Some(fallback) = group_fallback {
-        return match fallback {
-            Fallback::Voicemail(vm) => voicemail_twiml(vm, callbacks),
-            Fallback::AiAssistant { url } if url.starts_with("wss://") => {
-                Twiml::new().connect_stream(url)
-            }
-            Fallback::AiAssistant { url } | Fallback::Automation { url } => {
-                Twiml::new().redirect(url)
-            }
-            Fallback::Hangup { message } => match message {
-                Some(text) => Twiml::new().say(text).hangup(),
-                None => Twiml::new().hangup(),
-            },
-        };
+        return fallback_twiml(fallback, callbacks);
     }
     if let Some(vm) = route.and_then(|r| r.phone.voicemail.as_ref()) {
         return voicemail_twiml(vm, callbacks);

@@ -9,7 +9,7 @@ use tokio::time::timeout_at;
 use super::fallback::{NOT_IN_SERVICE, fallback};
 use super::history;
 use super::outgoing;
-use super::ring::{number_plan, ring};
+use super::ring::ring_number;
 use super::{CallParams, Context, Decision, Outcome, deadline_passed, noted, store_failed};
 use crate::directory::NumberRoute;
 use crate::domain::E164;
@@ -71,8 +71,7 @@ pub async fn incoming(ctx: &Context<'_>, params: &CallParams) -> Decision {
     let callbacks = ctx.callbacks.with_history(reference.clone());
     let ctx = ctx.with_callbacks(&callbacks);
     let caller_id = params.get("From").map(str::to_owned);
-    let plan = number_plan(&ctx, &route, caller_id, None, Vec::new());
-    let mut decision = ring(&ctx, plan).await;
+    let mut decision = ring_number(&ctx, &route, caller_id, None, Vec::new()).await;
     if let (Some(reason), Some(call_sid)) = (decision.unrung, history::call_sid(params)) {
         let from = params.get("From").unwrap_or_default();
         let to = params.get("To").unwrap_or_default();

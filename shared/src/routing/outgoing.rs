@@ -17,7 +17,7 @@ use tokio::time::timeout_at;
 use super::fallback::voicemail_twiml;
 use super::guard;
 use super::history;
-use super::ring::{RingPlan, number_plan, ring};
+use super::ring::{RingPlan, ring, ring_number};
 use super::{
     CallParams, Callbacks, Context, Decision, Outcome, deadline_passed, noted, store_failed,
 };
@@ -161,8 +161,8 @@ pub async fn outgoing(ctx: &Context<'_>, params: &CallParams) -> Decision {
                     let ctx = ctx.with_callbacks(&callbacks);
                     let extra = caller_parameters(&caller);
                     let caller_id = caller_id.map(|p| p.phone_number.as_str().to_owned());
-                    let plan = number_plan(&ctx, &route, caller_id, Some(&caller_identity), extra);
-                    let decision = ring(&ctx, plan).await;
+                    let caller = Some(&caller_identity);
+                    let decision = ring_number(&ctx, &route, caller_id, caller, extra).await;
                     missed_if_unrung(&ctx, params, &reference, Some(&route), decision).await
                 }
                 _ => {

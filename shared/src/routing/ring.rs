@@ -5,7 +5,7 @@
 use futures::future::join_all;
 use tokio::time::timeout_at;
 
-use super::fallback::fallback;
+use super::fallback::{fallback, when_closed};
 use super::{Callbacks, Context, Decision, Outcome, deadline_passed};
 use crate::directory::{Assignment, DEFAULT_RING_TIMEOUT_SECONDS, NumberRoute, WhenBusy};
 use crate::domain::{
@@ -188,6 +188,31 @@ fn targets(route: &NumberRoute) -> Vec<Email> {
         (Assignment::Group(_), Some(group)) => group.members.clone(),
         (Assignment::Group(_), None) => Vec::new(),
     }
+}
+
+/// A call to one of the org's numbers, from the public network or a colleague: outside the
+/// number's business hours (its own, else its group's) nobody is rung and the call goes to
+/// the hours' `whenClosed`, else the number's fallback, a missed call `closed`; otherwise its
+/// group or user is rung.
+pub async fn ring_number<'a>(
+    ctx: &Context<'a>,
+    route: &'a NumberRoute,
+    caller_id: Option<String>,
+    caller: Option<&'a Identity>,
+    extra: Vec<(&'static str, String)>,
+) -> Decision {
+    if let Some(hours) = route.hours().filter(|h| !h.is_open(ctx.now_ms)) {
+        return Decision {
+            unrung: Some(MissedReason::Closed),
+            ..Decision::new(
+                when_closed(hours, route, ctx.callbacks),
+                Outcome::Fallback,
+                Some("closed".to_owned()),
+            )
+        };
+    }
+    let plan = number_plan(ctx, route, caller_id, caller, extra);
+    ring(ctx, plan).await
 }
 
 /// The plan for a call to one of the org's numbers: its group, or its user.

@@ -2,6 +2,7 @@
 //! returned, or every problem found is, each at its JSON path. The field readers are here;
 //! the record readers (org, group, phone, fallback) are in [`records`].
 
+mod hours;
 mod outbound;
 mod records;
 
@@ -241,6 +242,50 @@ mod tests {
             "orgs[0].phones[1].colour",
         ];
         assert_problems_at(text, &expected);
+    }
+
+    #[test]
+    fn business_hours_name_every_bad_zone_time_range_and_date() {
+        let text = r#"{"orgs":[{"orgId":"o","users":[{"email":"a@x.io"}],
+            "groups":[{"id":"g1","name":"G","members":["a@x.io"],"hours":{"timeZone":"Mars/Base",
+              "weekly":{"mon":[["09:00","17:00"]],"funday":[["09:00","10:00"]]}}}],
+            "phones":[{"id":"p1","phoneNumber":"+14155550001","friendlyName":"A","userEmail":"a@x.io",
+              "hours":{"timeZone":"America/New_York",
+                "weekly":{"mon":[["09:00","12:00"],["11:00","13:00"]],"tue":[["9:00","17:00"]],
+                          "wed":[["10:00","10:00"]],"thu":[["22:00","06:00"],["23:00","23:30"]],
+                          "fri":"all day"},
+                "closedDates":[{"date":"2026-02-30"},{"date":"2026-12-25","name":"Christmas"},
+                               {"date":"2026-12-25"}],
+                "openDates":[{"date":"2026-12-24"}],
+                "whenClosed":{"type":"fax"},
+                "timezone":"UTC"}}]}]}"#;
+        assert_problems_at(
+            text,
+            &[
+                "orgs[0].groups[0].hours.timeZone",
+                "orgs[0].groups[0].hours.weekly.funday",
+                "orgs[0].phones[0].hours.weekly.mon[1]",
+                "orgs[0].phones[0].hours.weekly.tue[0]",
+                "orgs[0].phones[0].hours.weekly.wed[0]",
+                "orgs[0].phones[0].hours.weekly.thu[1]",
+                "orgs[0].phones[0].hours.weekly.fri",
+                "orgs[0].phones[0].hours.closedDates[0].date",
+                "orgs[0].phones[0].hours.closedDates[2].date",
+                "orgs[0].phones[0].hours.openDates[0].ranges",
+                "orgs[0].phones[0].hours.whenClosed.type",
+                "orgs[0].phones[0].hours.timezone",
+            ],
+        );
+        let good = r#"{"orgs":[{"orgId":"o","users":[{"email":"a@x.io"}],
+            "phones":[{"id":"p1","phoneNumber":"+14155550001","friendlyName":"A","userEmail":"a@x.io",
+              "hours":{"timeZone":"Australia/Sydney","weekly":{"mon":[["22:00","06:00"]],"tue":[["00:00","24:00"]]},
+                "closedDates":[{"date":"2026-12-25","name":"Christmas"}],
+                "openDates":[{"date":"2026-12-27","ranges":[["10:00","14:00"]]}],
+                "whenClosed":{"type":"hangup","message":"We are closed."}}}]}]}"#;
+        let dir = Directory::parse(good).unwrap();
+        let again = Directory::parse(&dir.to_json_pretty()).unwrap();
+        assert_eq!(dir, again, "exported as imported");
+        assert!(dir.orgs[0].phones[0].hours.is_some());
     }
 
     #[test]

@@ -126,6 +126,7 @@ impl Validator {
                 "ringTimeoutSeconds",
                 "fallback",
                 "skipBusyMembers",
+                "hours",
             ],
         )?;
         let id = self.record_id(obj, path, ids);
@@ -154,6 +155,10 @@ impl Validator {
             None | Some(Value::Null) => None,
             Some(value) => Some(self.fallback(value, &format!("{path}.fallback"))?),
         };
+        let hours = match obj.get("hours") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(self.hours(value, &format!("{path}.hours"))?),
+        };
         Some(Group {
             id: id?,
             name: name?,
@@ -161,10 +166,11 @@ impl Validator {
             ring_timeout_seconds: ring_timeout_seconds.unwrap_or(DEFAULT_RING_TIMEOUT_SECONDS),
             fallback,
             skip_busy_members,
+            hours,
         })
     }
 
-    fn fallback(&mut self, value: &Value, path: &str) -> Option<Fallback> {
+    pub(super) fn fallback(&mut self, value: &Value, path: &str) -> Option<Fallback> {
         let kind = value.get("type").and_then(Value::as_str);
         match kind {
             Some("voicemail") => {
@@ -281,6 +287,7 @@ impl Validator {
                 "voicemail",
                 "whenBusy",
                 "sms",
+                "hours",
             ],
         )?;
         let id = self.record_id(obj, path, ids);
@@ -355,6 +362,10 @@ impl Validator {
             None | Some(Value::Null) => None,
             Some(value) => Some(self.sms(value, &format!("{path}.sms"))?),
         };
+        let hours = match obj.get("hours") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(self.hours(value, &format!("{path}.hours"))?),
+        };
         Some(Phone {
             id: id?,
             phone_number: phone_number?,
@@ -363,6 +374,7 @@ impl Validator {
             voicemail,
             when_busy: when_busy?,
             sms,
+            hours,
         })
     }
 
