@@ -29,6 +29,7 @@ mod presence;
 mod push_presence;
 mod realtime;
 mod realtime_aws;
+mod ring_strategies;
 mod round_trips;
 mod secrets;
 mod security;

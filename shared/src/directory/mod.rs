@@ -77,6 +77,53 @@ pub struct Group {
     /// When its numbers take calls (a number's own hours win).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hours: Option<Hours>,
+    /// How its members are rung.
+    #[serde(default, skip_serializing_if = "Strategy::is_simultaneous")]
+    pub strategy: Strategy,
+    /// How long each step of a `sequential` group rings (5-120 s).
+    #[serde(
+        default = "default_member_ring_seconds",
+        skip_serializing_if = "is_default_member_ring_seconds"
+    )]
+    pub member_ring_seconds: u32,
+    /// How many members ring together in one step (1-10).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub batch_size: u32,
+}
+
+/// How a group's members are rung.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Strategy {
+    /// Every callable member at once (at most ten `<Client>`s).
+    #[default]
+    Simultaneous,
+    /// In the listed order, `batchSize` at a time, each step `memberRingSeconds`.
+    Sequential,
+}
+
+impl Strategy {
+    fn is_simultaneous(&self) -> bool {
+        *self == Self::Simultaneous
+    }
+}
+
+pub const DEFAULT_MEMBER_RING_SECONDS: u32 = 15;
+
+fn default_member_ring_seconds() -> u32 {
+    DEFAULT_MEMBER_RING_SECONDS
+}
+
+fn is_default_member_ring_seconds(value: &u32) -> bool {
+    *value == DEFAULT_MEMBER_RING_SECONDS
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(value: &u32) -> bool {
+    *value == 1
 }
 
 fn yes() -> bool {

@@ -9,7 +9,7 @@ use tokio::time::timeout_at;
 use super::fallback::{NOT_IN_SERVICE, fallback};
 use super::history;
 use super::outgoing;
-use super::ring::ring_number;
+use super::ring::{ring_number, ring_step};
 use super::{CallParams, Context, Decision, Outcome, deadline_passed, noted, store_failed};
 use crate::directory::NumberRoute;
 use crate::domain::E164;
@@ -108,6 +108,7 @@ pub async fn dial_status(ctx: &Context<'_>, params: &CallParams) -> Decision {
             let route = history::number_route(ctx).await;
             record_dial(ctx, params, route.as_ref(), fact, hangup("caller hung up")).await
         }
+        (Some("step"), _) => next_step(ctx, params, fact).await,
         (Some("outgoing"), status) => {
             record_dial(ctx, params, None, fact, outgoing::dial_ended(status)).await
         }
@@ -141,6 +142,37 @@ pub async fn dial_status(ctx: &Context<'_>, params: &CallParams) -> Decision {
             }
         }
     }
+}
+
+/// A step of a sequential group ended unanswered: the next step from where its URL says
+/// (the number's route, then the next members' presence: two rounds), or, with nobody left or
+/// the group's ring timeout spent, the fallback and the miss in the history.
+async fn next_step(ctx: &Context<'_>, params: &CallParams, fact: Option<Fact>) -> Decision {
+    let route = match lookup(ctx, params.get("To")).await {
+        Ok(route) => route,
+        Err(decision) => return decision,
+    };
+    let at = params.query("at").and_then(|v| v.parse::<usize>().ok());
+    let started_at = params.query("t0").and_then(|v| v.parse::<i64>().ok());
+    let timeout_ms = route
+        .group
+        .as_ref()
+        .map_or(0, |g| i64::from(g.ring_timeout_seconds) * 1000);
+    if let (Some(at), Some(started_at)) = (at, started_at)
+        && ctx.now_ms - started_at < timeout_ms
+    {
+        let caller_id = params.get("From").map(str::to_owned);
+        let decision = ring_step(ctx, &route, at, started_at, caller_id).await;
+        if decision.outcome == Outcome::Dial {
+            return decision;
+        }
+    }
+    let decision = Decision::new(
+        fallback(Some(&route), ctx.callbacks),
+        Outcome::Fallback,
+        Some("no member answered".to_owned()),
+    );
+    record_dial(ctx, params, Some(&route), fact, decision).await
 }
 
 /// What a dial's end adds to the call's history: an end (with its duration), a cancel, or a

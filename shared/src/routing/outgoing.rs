@@ -390,6 +390,7 @@ async fn call_colleague<'a>(
         caller_id: None,
         caller: Some(caller_identity),
         fallback: Box::new(move || colleague_fallback(callee, callbacks)),
+        step: None,
     };
     ring(ctx, plan).await
 }

@@ -7,7 +7,7 @@ use tokio::time::timeout_at;
 
 use super::fallback::{fallback, when_closed};
 use super::{Callbacks, Context, Decision, Outcome, deadline_passed};
-use crate::directory::{Assignment, DEFAULT_RING_TIMEOUT_SECONDS, NumberRoute, WhenBusy};
+use crate::directory::{Assignment, DEFAULT_RING_TIMEOUT_SECONDS, NumberRoute, Strategy, WhenBusy};
 use crate::domain::{
     Availability, Capability, Email, Identity, OrgId, PersonStatus, Platform, TwilioState,
 };
@@ -106,6 +106,20 @@ pub struct RingPlan<'a> {
     /// What the caller hears when nobody can be rung: built only then, since most calls
     /// ring someone (a voicemail's TwiML is as long as the dial's).
     pub fallback: Box<dyn FnOnce() -> Twiml + Send + 'a>,
+    /// A step of a `sequential` group: `targets` are its members from `start` on, rung in
+    /// that order, `batch` at a time; the dial's action (a step callback) says where the next
+    /// step starts, so it needs no read to know.
+    pub step: Option<Step>,
+}
+
+/// Where a step of a sequential group is in its call.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    /// The position, in the group's member list, of the step's first target.
+    pub start: usize,
+    /// When the call's first step began (epoch ms): the group's ring timeout counts from it.
+    pub started_at: i64,
+    pub batch: usize,
 }
 
 pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
@@ -146,12 +160,30 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
             ..Decision::new((plan.fallback)(), Outcome::Fallback, Some(reason))
         };
     }
-    ringing.sort_by(|a, b| {
-        b.last_seen
-            .cmp(&a.last_seen)
-            .then_with(|| a.identity.cmp(&b.identity))
-    });
-    ringing.truncate(MAX_CLIENTS_PER_DIAL);
+    let action_url = match plan.step {
+        // The listed order: the first `batch` callable members from the step's start; the
+        // next step starts after the last of them.
+        Some(step) => {
+            ringing.truncate(step.batch.clamp(1, MAX_CLIENTS_PER_DIAL));
+            let last = ringing
+                .last()
+                .and_then(|c| plan.targets.iter().position(|t| *t == c.identity))
+                .unwrap_or(0);
+            let next = (step.start + last + 1).to_string();
+            let started_at = step.started_at.to_string();
+            ctx.callbacks
+                .dial_status(&[("kind", "step"), ("at", &next), ("t0", &started_at)])
+        }
+        None => {
+            ringing.sort_by(|a, b| {
+                b.last_seen
+                    .cmp(&a.last_seen)
+                    .then_with(|| a.identity.cmp(&b.identity))
+            });
+            ringing.truncate(MAX_CLIENTS_PER_DIAL);
+            plan.action_url
+        }
+    };
 
     let timestamp = ctx.now_ms.to_string();
     let nouns = ringing
@@ -170,7 +202,7 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
         .collect();
     let dial = DialVerb {
         timeout_seconds: plan.timeout_seconds,
-        action_url: plan.action_url,
+        action_url,
         caller_id: plan.caller_id,
         nouns,
     };
@@ -211,7 +243,53 @@ pub async fn ring_number<'a>(
             )
         };
     }
+    // A sequential group rings in steps for a call from outside; a colleague's call rings
+    // its members at once, as before.
+    if route
+        .group
+        .as_ref()
+        .is_some_and(|g| g.strategy == Strategy::Sequential)
+        && caller.is_none()
+    {
+        return ring_step(ctx, route, 0, ctx.now_ms, caller_id).await;
+    }
     let plan = number_plan(ctx, route, caller_id, caller, extra);
+    ring(ctx, plan).await
+}
+
+/// One step of a sequential group's call: its next `batchSize` callable members from
+/// position `start` of its list (members without a live voice device, in do not disturb, or
+/// busy when the group skips busy members are passed over without a step), for
+/// `memberRingSeconds` or what is left of the group's ring timeout since `started_at`. Nobody
+/// left to ring: the fallback, as `ring` answers it.
+pub async fn ring_step<'a>(
+    ctx: &Context<'a>,
+    route: &'a NumberRoute,
+    start: usize,
+    started_at: i64,
+    caller_id: Option<String>,
+) -> Decision {
+    let Some(group) = route.group.as_ref() else {
+        let plan = number_plan(ctx, route, caller_id, None, Vec::new());
+        return ring(ctx, plan).await;
+    };
+    let mut plan = number_plan(ctx, route, caller_id, None, Vec::new());
+    plan.targets = group
+        .members
+        .iter()
+        .skip(start)
+        .filter_map(|email| {
+            Identity::for_person(&route.org_id, email, ctx.settings.identity_style).ok()
+        })
+        .collect();
+    let elapsed_s = u32::try_from((ctx.now_ms - started_at).max(0) / 1000).unwrap_or(u32::MAX);
+    let left_s = group.ring_timeout_seconds.saturating_sub(elapsed_s);
+    plan.timeout_seconds = group.member_ring_seconds.min(left_s).max(1);
+    plan.step = Some(Step {
+        start,
+        started_at,
+        batch: usize::try_from(group.batch_size).unwrap_or(1),
+    });
     ring(ctx, plan).await
 }
 
@@ -250,5 +328,6 @@ pub fn number_plan<'a>(
         caller_id,
         caller,
         fallback: Box::new(move || fallback(Some(route), callbacks)),
+        step: None,
     }
 }

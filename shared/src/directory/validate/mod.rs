@@ -289,6 +289,46 @@ mod tests {
     }
 
     #[test]
+    fn ring_strategies_and_their_step_settings_are_named_when_wrong() {
+        let group = |fields: &str| {
+            format!(
+                r#"{{"orgs":[{{"orgId":"o","users":[{{"email":"a@x.io"}}],"groups":[{{"id":"g","name":"G",
+                "members":["a@x.io"],{fields}}}]}}]}}"#
+            )
+        };
+        assert_problems_at(
+            &group(r#""strategy":"random""#),
+            &["orgs[0].groups[0].strategy"],
+        );
+        assert_problems_at(
+            &group(r#""strategy":"roundRobin""#),
+            &["orgs[0].groups[0].strategy"],
+        );
+        assert_problems_at(
+            &group(r#""memberRingSeconds":4,"batchSize":11"#),
+            &[
+                "orgs[0].groups[0].memberRingSeconds",
+                "orgs[0].groups[0].batchSize",
+            ],
+        );
+        let dir = Directory::parse(&group(
+            r#""strategy":"sequential","memberRingSeconds":20,"batchSize":2"#,
+        ))
+        .unwrap();
+        let sales = &dir.orgs[0].groups[0];
+        assert_eq!(
+            (sales.strategy, sales.member_ring_seconds, sales.batch_size),
+            (crate::directory::Strategy::Sequential, 20, 2)
+        );
+        assert_eq!(Directory::parse(&dir.to_json_pretty()).unwrap(), dir);
+        let plain = Directory::parse(&group(r#""ringTimeoutSeconds":30"#)).unwrap();
+        assert!(
+            !plain.to_json_pretty().contains("strategy"),
+            "defaults are left out"
+        );
+    }
+
+    #[test]
     fn sms_forwarding_is_validated_with_the_rest() {
         let text = r#"{"orgs":[{"orgId":"o","phones":[
             {"id":"p1","phoneNumber":"+14155550001","friendlyName":"A","userEmail":"a@x.io","sms":{"forwardTo":"555-0100"}},

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use super::{Validator, is_https_url};
 use crate::directory::{
-    Assignment, DEFAULT_RING_TIMEOUT_SECONDS, Directory, Fallback, Group, OrgDirectory, Phone,
-    SmsSettings, User, Voicemail, WhenBusy,
+    Assignment, DEFAULT_MEMBER_RING_SECONDS, DEFAULT_RING_TIMEOUT_SECONDS, Directory, Fallback,
+    Group, OrgDirectory, Phone, SmsSettings, Strategy, User, Voicemail, WhenBusy,
 };
 use crate::domain::{E164, Email, OrgId};
 
@@ -127,6 +127,9 @@ impl Validator {
                 "fallback",
                 "skipBusyMembers",
                 "hours",
+                "strategy",
+                "memberRingSeconds",
+                "batchSize",
             ],
         )?;
         let id = self.record_id(obj, path, ids);
@@ -159,6 +162,27 @@ impl Validator {
             None | Some(Value::Null) => None,
             Some(value) => Some(self.hours(value, &format!("{path}.hours"))?),
         };
+        let strategy = match obj.get("strategy") {
+            None | Some(Value::Null) => Some(Strategy::Simultaneous),
+            Some(Value::String(s)) if s == "simultaneous" => Some(Strategy::Simultaneous),
+            Some(Value::String(s)) if s == "sequential" => Some(Strategy::Sequential),
+            Some(Value::String(s)) if s == "roundRobin" || s == "longestIdle" => {
+                self.problem(
+                    &format!("{path}.strategy"),
+                    format!("{s:?} is not supported yet: \"simultaneous\" or \"sequential\""),
+                );
+                None
+            }
+            Some(_) => {
+                self.problem(
+                    &format!("{path}.strategy"),
+                    "must be \"simultaneous\" or \"sequential\"",
+                );
+                None
+            }
+        };
+        let member_ring_seconds = self.seconds(obj, "memberRingSeconds", path, (5, 120));
+        let batch_size = self.seconds(obj, "batchSize", path, (1, 10));
         Some(Group {
             id: id?,
             name: name?,
@@ -167,6 +191,9 @@ impl Validator {
             fallback,
             skip_busy_members,
             hours,
+            strategy: strategy?,
+            member_ring_seconds: member_ring_seconds.unwrap_or(DEFAULT_MEMBER_RING_SECONDS),
+            batch_size: batch_size.unwrap_or(1),
         })
     }
 

@@ -1,0 +1,127 @@
+//! Ring strategies (issue 29): a `sequential` group rings its callable members in the listed
+//! order, `batchSize` at a time, each step for `memberRingSeconds`; each step's `<Dial action>`
+//! (signed, carrying where the next step starts) decides the next, as Twilio drives it here:
+//! the incoming webhook, then each action posted with `DialCallStatus`.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use shared::directory::Directory;
+use shared::domain::IdentityStyle;
+
+use crate::helpers::{DEMO_DIRECTORY, ORG, StoreKind, TestApp, alice, app_token, spawn_app};
+use crate::on_both_stores;
+use crate::webhooks::{SALES, Twiml, call_params};
+
+const ALICE: &str = "u_org_5Fdemo__alice_40example_2Ecom";
+const BOB: &str = "u_org_5Fdemo__bob_40example_2Ecom";
+const CAROL: &str = "u_org_5Fdemo__carol_40example_2Ecom";
+
+on_both_stores!(
+    a_sequential_group_rings_one_member_after_another_then_falls_back,
+    an_answer_ends_the_chain_and_the_ring_timeout_bounds_it,
+    uncallable_members_are_passed_over_and_batches_ring_together,
+);
+
+/// Sales as a sequential group of Alice, Bob and Carol.
+async fn sequential_sales(app: &TestApp, batch: u32) {
+    let mut file: Value = serde_json::from_str(DEMO_DIRECTORY).unwrap();
+    let groups = file["orgs"][0]["groups"].as_array_mut().unwrap();
+    let sales = groups.iter_mut().find(|g| g["id"] == "grp-sales").unwrap();
+    sales["members"] = json!(["alice@example.com", "bob@example.com", "carol@example.com"]);
+    sales["strategy"] = json!("sequential");
+    sales["memberRingSeconds"] = json!(10);
+    sales["batchSize"] = json!(batch);
+    let directory = Directory::parse(&file.to_string()).expect("valid");
+    app.stores
+        .directory
+        .import(&directory, IdentityStyle::Safe)
+        .await
+        .unwrap();
+    for email in ["alice@example.com", "bob@example.com", "carol@example.com"] {
+        app.register_with(email, &format!("{}_web", &email[..3]), &["voice"])
+            .await;
+    }
+}
+
+/// The step's `<Dial action>` posted as Twilio posts it when the dial ends with `status`.
+async fn step_ended(app: &TestApp, twiml: &Twiml, status: &str) -> Twiml {
+    let action = twiml.attr("Dial", "action").expect("a dial with an action");
+    assert!(action.contains("kind=step"), "{action}");
+    let mut params = call_params(SALES);
+    params.push(("DialCallStatus".into(), status.into()));
+    app.follow(&action, &params).await
+}
+
+async fn a_sequential_group_rings_one_member_after_another_then_falls_back(kind: StoreKind) {
+    let app = spawn_app(kind).await;
+    sequential_sales(&app, 1).await;
+    let first = app.call(SALES).await;
+    assert_eq!(first.clients(), [ALICE], "{}", first.xml);
+    assert_eq!(first.attr("Dial", "timeout").as_deref(), Some("10"));
+    let second = step_ended(&app, &first, "no-answer").await;
+    assert_eq!(second.clients(), [BOB], "{}", second.xml);
+    let third = step_ended(&app, &second, "busy").await;
+    assert_eq!(third.clients(), [CAROL], "{}", third.xml);
+    let last = step_ended(&app, &third, "no-answer").await;
+    assert!(last.clients().is_empty(), "{}", last.xml);
+    assert_eq!(
+        last.texts("Say"),
+        vec!["Sales is busy. Please leave a message."],
+        "the group's fallback: {}",
+        last.xml
+    );
+    let call = app.only_call(&alice()).await;
+    assert_eq!(
+        (call["outcome"].clone(), call["reason"].clone()),
+        (json!("missed"), json!("no_answer"))
+    );
+}
+
+async fn an_answer_ends_the_chain_and_the_ring_timeout_bounds_it(kind: StoreKind) {
+    let app = spawn_app(kind).await;
+    sequential_sales(&app, 1).await;
+    let first = app.call(SALES).await;
+    let second = step_ended(&app, &first, "no-answer").await;
+    let answered = step_ended(&app, &second, "completed").await;
+    assert_eq!(answered.verbs(), vec!["Hangup"], "{}", answered.xml);
+
+    // The group's 25 s ring timeout: after it, no further step, the fallback.
+    let first = app.call(SALES).await;
+    app.advance(Duration::from_secs(26));
+    let over = step_ended(&app, &first, "no-answer").await;
+    assert!(over.clients().is_empty(), "{}", over.xml);
+    // Within it, a step rings what is left of it.
+    let first = app.call(SALES).await;
+    app.advance(Duration::from_secs(20));
+    let short = step_ended(&app, &first, "no-answer").await;
+    assert_eq!(short.clients(), [BOB]);
+    assert_eq!(short.attr("Dial", "timeout").as_deref(), Some("5"));
+}
+
+async fn uncallable_members_are_passed_over_and_batches_ring_together(kind: StoreKind) {
+    let app = spawn_app(kind).await;
+    sequential_sales(&app, 1).await;
+    let bob = app_token("bob@example.com", ORG);
+    app.put("/phone/presence/status", &bob, json!({"status": "dnd"}))
+        .await;
+    let first = app.call(SALES).await;
+    assert_eq!(first.clients(), [ALICE]);
+    let second = step_ended(&app, &first, "no-answer").await;
+    assert_eq!(
+        second.clients(),
+        [CAROL],
+        "Bob, in do not disturb, is passed over"
+    );
+
+    let app = spawn_app(kind).await;
+    sequential_sales(&app, 2).await;
+    let first = app.call(SALES).await;
+    assert_eq!(
+        first.clients(),
+        [ALICE, BOB],
+        "two at a time, in the listed order"
+    );
+    let second = step_ended(&app, &first, "no-answer").await;
+    assert_eq!(second.clients(), [CAROL]);
+}
