@@ -21,7 +21,40 @@ on_both_stores!(
     a_sequential_group_rings_one_member_after_another_then_falls_back,
     an_answer_ends_the_chain_and_the_ring_timeout_bounds_it,
     uncallable_members_are_passed_over_and_batches_ring_together,
+    round_robin_starts_each_call_one_member_further_even_when_concurrent,
+    longest_idle_rings_whoever_waited_longest_first,
+    a_simultaneous_group_of_25_rings_in_waves_of_10_10_and_5,
 );
+
+/// The demo directory with Sales as `members` and the group's `fields` set.
+async fn sales_with(app: &TestApp, members: &[String], fields: Value, extra_users: &[String]) {
+    let mut file: Value = serde_json::from_str(DEMO_DIRECTORY).unwrap();
+    let org = &mut file["orgs"][0];
+    let users = org["users"].as_array_mut().unwrap();
+    for email in extra_users {
+        users.push(json!({"email": email}));
+    }
+    let groups = org["groups"].as_array_mut().unwrap();
+    let sales = groups.iter_mut().find(|g| g["id"] == "grp-sales").unwrap();
+    sales["members"] = json!(members);
+    for (k, v) in fields.as_object().unwrap() {
+        sales[k] = v.clone();
+    }
+    let directory = Directory::parse(&file.to_string()).expect("valid");
+    app.stores
+        .directory
+        .import(&directory, IdentityStyle::Safe)
+        .await
+        .unwrap();
+}
+
+fn identity_of(email: &str) -> String {
+    let org = shared::domain::OrgId::parse_field(ORG, "org").unwrap();
+    let email = shared::domain::Email::parse_field(email, "email").unwrap();
+    shared::domain::Identity::for_person(&org, &email, IdentityStyle::Safe)
+        .unwrap()
+        .to_string()
+}
 
 /// Sales as a sequential group of Alice, Bob and Carol.
 async fn sequential_sales(app: &TestApp, batch: u32) {
@@ -124,4 +157,107 @@ async fn uncallable_members_are_passed_over_and_batches_ring_together(kind: Stor
     );
     let second = step_ended(&app, &first, "no-answer").await;
     assert_eq!(second.clients(), [CAROL]);
+}
+
+/// Five members, twenty calls at once: each call starts one member further (one atomic turn
+/// each), so each member is the first to ring for four of them.
+async fn round_robin_starts_each_call_one_member_further_even_when_concurrent(kind: StoreKind) {
+    let app = spawn_app(kind).await;
+    let emails: Vec<String> = ["alice", "bob", "carol", "dave", "erin"]
+        .iter()
+        .map(|n| format!("{n}@example.com"))
+        .collect();
+    sales_with(&app, &emails, json!({"strategy": "roundRobin"}), &[]).await;
+    for email in &emails {
+        app.register_with(email, &format!("{}_web", &email[..3]), &["voice"])
+            .await;
+    }
+    let calls = (0..20).map(|_| app.call(SALES));
+    let firsts: Vec<String> = futures::future::join_all(calls)
+        .await
+        .iter()
+        .map(|twiml| twiml.clients().first().cloned().expect("someone rings"))
+        .collect();
+    for email in &emails {
+        let n = firsts.iter().filter(|f| **f == identity_of(email)).count();
+        assert_eq!(n, 4, "{email} starts {n} of 20: {firsts:?}");
+    }
+    // Each call rings one member at a time, in the turned order.
+    let twiml = app.call(SALES).await;
+    assert_eq!(
+        twiml.clients(),
+        [ALICE],
+        "the 21st call starts with the first again"
+    );
+    let next = step_ended(&app, &twiml, "no-answer").await;
+    assert_eq!(next.clients(), [BOB]);
+}
+
+/// Carol never had a call; Alice's ended before Bob's: Carol, then Alice, then Bob.
+async fn longest_idle_rings_whoever_waited_longest_first(kind: StoreKind) {
+    let app = spawn_app(kind).await;
+    sequential_sales(&app, 1).await;
+    sales_with(
+        &app,
+        &[
+            "alice@example.com".into(),
+            "bob@example.com".into(),
+            "carol@example.com".into(),
+        ],
+        json!({"strategy": "longestIdle", "memberRingSeconds": 10}),
+        &[],
+    )
+    .await;
+    for (identity, sid) in [
+        (ALICE, "CA00000000000000000000000000000a11"),
+        (BOB, "CA00000000000000000000000000000b0b"),
+    ] {
+        app.progress(identity, sid, "in-progress", 1).await;
+        app.advance(Duration::from_secs(1));
+        app.progress(identity, sid, "completed", 2).await;
+        app.advance(Duration::from_secs(1));
+    }
+    let first = app.call(SALES).await;
+    assert_eq!(first.clients(), [CAROL], "never called: first");
+    let second = step_ended(&app, &first, "no-answer").await;
+    assert_eq!(second.clients(), [ALICE], "her call ended longest ago");
+    let third = step_ended(&app, &second, "no-answer").await;
+    assert_eq!(third.clients(), [BOB]);
+}
+
+/// A simultaneous group of 25 callable members: waves of ten in the listed order, each for
+/// `memberRingSeconds`; with only eight callable, all eight at once for the ring timeout.
+async fn a_simultaneous_group_of_25_rings_in_waves_of_10_10_and_5(kind: StoreKind) {
+    let app = spawn_app(kind).await;
+    let emails: Vec<String> = (0..25)
+        .map(|i| format!("agent{i:02}@example.com"))
+        .collect();
+    sales_with(
+        &app,
+        &emails,
+        json!({"memberRingSeconds": 8, "ringTimeoutSeconds": 60}),
+        &emails,
+    )
+    .await;
+    for email in emails.iter().take(8) {
+        app.register_with(email, &format!("{}_web", &email[..7]), &["voice"])
+            .await;
+    }
+    let few = app.call(SALES).await;
+    assert_eq!(few.clients().len(), 8, "{}", few.xml);
+    assert_eq!(few.attr("Dial", "timeout").as_deref(), Some("60"));
+    for email in emails.iter().skip(8) {
+        app.register_with(email, &format!("{}_web", &email[..7]), &["voice"])
+            .await;
+    }
+    let ids: Vec<String> = emails.iter().map(|e| identity_of(e)).collect();
+    let first = app.call(SALES).await;
+    assert_eq!(first.clients(), ids[..10], "{}", first.xml);
+    assert_eq!(first.attr("Dial", "timeout").as_deref(), Some("8"));
+    let second = step_ended(&app, &first, "no-answer").await;
+    assert_eq!(second.clients(), ids[10..20]);
+    let third = step_ended(&app, &second, "no-answer").await;
+    assert_eq!(third.clients(), ids[20..]);
+    let last = step_ended(&app, &third, "no-answer").await;
+    assert!(last.clients().is_empty(), "{}", last.xml);
 }

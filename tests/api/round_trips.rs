@@ -821,3 +821,50 @@ async fn a_status_is_one_round_and_a_team_of_500_is_three() {
         "the org's directory, then 5 + 5 BatchGetItems of 100 keys: {operations:?}"
     );
 }
+
+/// Ring strategies: a sequential group's first step is the route, then its members' presence
+/// (two rounds, as any group call); a round-robin call takes its turn (one atomic write) between
+/// the two (three rounds); each step's callback is the route, then the next members' presence.
+#[tokio::test]
+async fn a_ring_step_costs_two_rounds_and_a_round_robin_turn_one_write() {
+    use shared::directory::Directory;
+    use shared::domain::IdentityStyle;
+    let (app, wire) = counted_app().await;
+    app.register_with("alice@example.com", "alice_web", &["voice"])
+        .await;
+    app.register_with("bob@example.com", "bob_web", &["voice"])
+        .await;
+    for (strategy, rounds, ops_then) in [
+        ("sequential", 2, ops(&["GetItem", "Query", "Query"])),
+        (
+            "roundRobin",
+            3,
+            ops(&["GetItem", "UpdateItem", "Query", "Query"]),
+        ),
+    ] {
+        let mut file: serde_json::Value =
+            serde_json::from_str(crate::helpers::DEMO_DIRECTORY).unwrap();
+        let groups = file["orgs"][0]["groups"].as_array_mut().unwrap();
+        let sales = groups.iter_mut().find(|g| g["id"] == "grp-sales").unwrap();
+        sales["strategy"] = json!(strategy);
+        let directory = Directory::parse(&file.to_string()).unwrap();
+        app.stores
+            .directory
+            .import(&directory, IdentityStyle::Safe)
+            .await
+            .unwrap();
+        wire.take();
+        let twiml = app.call(SALES).await;
+        assert_eq!(wire.take(), (rounds, ops_then), "{strategy}: {}", twiml.xml);
+        let action = twiml.attr("Dial", "action").unwrap();
+        let mut params = crate::webhooks::call_params(SALES);
+        params.push(("DialCallStatus".into(), "no-answer".into()));
+        let next = app.follow(&action, &params).await;
+        assert_eq!(next.verbs(), vec!["Dial"], "{}", next.xml);
+        assert_eq!(
+            wire.take(),
+            (2, ops(&["GetItem", "Query"])),
+            "{strategy}: a step's callback: the route, then the presence of the members left"
+        );
+    }
+}

@@ -100,6 +100,11 @@ pub enum Strategy {
     Simultaneous,
     /// In the listed order, `batchSize` at a time, each step `memberRingSeconds`.
     Sequential,
+    /// As sequential, each call starting with the member after the one the previous call
+    /// started with.
+    RoundRobin,
+    /// As sequential, whoever's last call ended longest ago first (never called: first).
+    LongestIdle,
 }
 
 impl Strategy {

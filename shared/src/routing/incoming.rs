@@ -154,15 +154,26 @@ async fn next_step(ctx: &Context<'_>, params: &CallParams, fact: Option<Fact>) -
     };
     let at = params.query("at").and_then(|v| v.parse::<usize>().ok());
     let started_at = params.query("t0").and_then(|v| v.parse::<i64>().ok());
+    let members = route.group.as_ref().map_or(0, |g| g.members.len());
+    // The call's order, as the first step fixed it: positions in the group's list, each once
+    // (a directory changed since may have fewer members: those past its end are skipped).
+    let order: Option<Vec<usize>> = params.query("o").and_then(|raw| {
+        let order: Vec<usize> = raw
+            .split('.')
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
+        let distinct: std::collections::BTreeSet<&usize> = order.iter().collect();
+        (distinct.len() == order.len() && order.len() <= members.max(1) * 2).then_some(order)
+    });
     let timeout_ms = route
         .group
         .as_ref()
         .map_or(0, |g| i64::from(g.ring_timeout_seconds) * 1000);
-    if let (Some(at), Some(started_at)) = (at, started_at)
+    if let (Some(order), Some(at), Some(started_at)) = (order, at, started_at)
         && ctx.now_ms - started_at < timeout_ms
     {
         let caller_id = params.get("From").map(str::to_owned);
-        let decision = ring_step(ctx, &route, at, started_at, caller_id).await;
+        let decision = ring_step(ctx, &route, order, at, started_at, caller_id).await;
         if decision.outcome == Outcome::Dial {
             return decision;
         }

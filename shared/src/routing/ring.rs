@@ -112,14 +112,20 @@ pub struct RingPlan<'a> {
     pub step: Option<Step>,
 }
 
-/// Where a step of a sequential group is in its call.
-#[derive(Debug, Clone, Copy)]
+/// Where a step of a group's call is: the order of its members for this call (positions in
+/// the group's list: listed, turned for round robin, longest idle first), and where this step
+/// starts in it.
+#[derive(Debug, Clone)]
 pub struct Step {
-    /// The position, in the group's member list, of the step's first target.
-    pub start: usize,
+    pub order: Vec<usize>,
+    /// The position in `order` of the step's first target.
+    pub at: usize,
     /// When the call's first step began (epoch ms): the group's ring timeout counts from it.
     pub started_at: i64,
     pub batch: usize,
+    /// A simultaneous group of more than ten: waves of ten, but everyone at once (for this
+    /// many seconds, what is left of the ring timeout) when ten or fewer can take the call.
+    pub waves: Option<u32>,
 }
 
 pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
@@ -160,8 +166,19 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
             ..Decision::new((plan.fallback)(), Outcome::Fallback, Some(reason))
         };
     }
-    let action_url = match plan.step {
-        // The listed order: the first `batch` callable members from the step's start; the
+    let mut timeout_seconds = plan.timeout_seconds;
+    let step = match plan.step {
+        // Waves of a large simultaneous group, but few enough to take the call: all at once.
+        Some(Step {
+            waves: Some(full), ..
+        }) if ringing.len() <= MAX_CLIENTS_PER_DIAL => {
+            timeout_seconds = full;
+            None
+        }
+        step => step,
+    };
+    let action_url = match step {
+        // The call's order: the first `batch` callable members from the step's start; the
         // next step starts after the last of them.
         Some(step) => {
             ringing.truncate(step.batch.clamp(1, MAX_CLIENTS_PER_DIAL));
@@ -169,10 +186,17 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
                 .last()
                 .and_then(|c| plan.targets.iter().position(|t| *t == c.identity))
                 .unwrap_or(0);
-            let next = (step.start + last + 1).to_string();
+            let next = (step.at + last + 1).to_string();
             let started_at = step.started_at.to_string();
-            ctx.callbacks
-                .dial_status(&[("kind", "step"), ("at", &next), ("t0", &started_at)])
+            let order: Vec<String> = step.order.iter().map(usize::to_string).collect();
+            let order = order.join(".");
+            let query = [
+                ("kind", "step"),
+                ("o", order.as_str()),
+                ("at", &next),
+                ("t0", &started_at),
+            ];
+            ctx.callbacks.dial_status(&query)
         }
         None => {
             ringing.sort_by(|a, b| {
@@ -201,7 +225,7 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
         })
         .collect();
     let dial = DialVerb {
-        timeout_seconds: plan.timeout_seconds,
+        timeout_seconds,
         action_url,
         caller_id: plan.caller_id,
         nouns,
@@ -243,52 +267,112 @@ pub async fn ring_number<'a>(
             )
         };
     }
-    // A sequential group rings in steps for a call from outside; a colleague's call rings
-    // its members at once, as before.
-    if route
-        .group
-        .as_ref()
-        .is_some_and(|g| g.strategy == Strategy::Sequential)
-        && caller.is_none()
-    {
-        return ring_step(ctx, route, 0, ctx.now_ms, caller_id).await;
+    // A group with a strategy, or more members than one dial takes, rings in steps for a call
+    // from outside; a colleague's call rings its members at once, as before.
+    if let (Some(group), None) = (route.group.as_ref(), caller) {
+        let n = group.members.len();
+        let listed: Vec<usize> = (0..n).collect();
+        let order = match group.strategy {
+            Strategy::Simultaneous if n <= MAX_CLIENTS_PER_DIAL => None,
+            Strategy::Simultaneous | Strategy::Sequential => Some(listed),
+            Strategy::RoundRobin => {
+                // One atomic turn per call: concurrent calls each start one member further.
+                match ctx.directory.next_turn(&route.org_id, &group.id).await {
+                    Ok(turn) => {
+                        let first = usize::try_from(turn.saturating_sub(1)).unwrap_or(0) % n.max(1);
+                        Some(
+                            listed[first..]
+                                .iter()
+                                .chain(&listed[..first])
+                                .copied()
+                                .collect(),
+                        )
+                    }
+                    // Without its turn the call still rings, in the listed order.
+                    Err(_) => Some(listed),
+                }
+            }
+            Strategy::LongestIdle => Some(longest_idle_first(ctx, route, listed).await),
+        };
+        if let Some(order) = order {
+            return ring_step(ctx, route, order, 0, ctx.now_ms, caller_id).await;
+        }
     }
     let plan = number_plan(ctx, route, caller_id, caller, extra);
     ring(ctx, plan).await
 }
 
-/// One step of a sequential group's call: its next `batchSize` callable members from
-/// position `start` of its list (members without a live voice device, in do not disturb, or
-/// busy when the group skips busy members are passed over without a step), for
+/// The group's members, whoever's last call ended longest ago first; those never called (or
+/// unreadable) first of all, in the listed order.
+async fn longest_idle_first(
+    ctx: &Context<'_>,
+    route: &NumberRoute,
+    listed: Vec<usize>,
+) -> Vec<usize> {
+    let Some(group) = route.group.as_ref() else {
+        return listed;
+    };
+    let reads = group.members.iter().map(|email| async move {
+        let identity =
+            Identity::for_person(&route.org_id, email, ctx.settings.identity_style).ok()?;
+        let key = PresenceKey {
+            org: route.org_id.clone(),
+            identity,
+        };
+        ctx.presence
+            .presence(&key, ctx.now_ms)
+            .await
+            .ok()?
+            .last_call_ended
+    });
+    let ended = join_all(reads).await;
+    let mut order = listed;
+    // Stable: equal keys (never called) keep the listed order.
+    order.sort_by_key(|&i| ended.get(i).copied().flatten());
+    order
+}
+
+/// One step of a group's call: its next `batchSize` callable members (ten for waves) from
+/// position `at` of `order` (members without a live voice device, in do not disturb, or busy
+/// when the group skips busy members are passed over without a step), for
 /// `memberRingSeconds` or what is left of the group's ring timeout since `started_at`. Nobody
 /// left to ring: the fallback, as `ring` answers it.
 pub async fn ring_step<'a>(
     ctx: &Context<'a>,
     route: &'a NumberRoute,
-    start: usize,
+    order: Vec<usize>,
+    at: usize,
     started_at: i64,
     caller_id: Option<String>,
 ) -> Decision {
+    let mut plan = number_plan(ctx, route, caller_id, None, Vec::new());
     let Some(group) = route.group.as_ref() else {
-        let plan = number_plan(ctx, route, caller_id, None, Vec::new());
         return ring(ctx, plan).await;
     };
-    let mut plan = number_plan(ctx, route, caller_id, None, Vec::new());
-    plan.targets = group
-        .members
+    plan.targets = order
         .iter()
-        .skip(start)
+        .skip(at)
+        .filter_map(|&i| group.members.get(i))
         .filter_map(|email| {
             Identity::for_person(&route.org_id, email, ctx.settings.identity_style).ok()
         })
         .collect();
     let elapsed_s = u32::try_from((ctx.now_ms - started_at).max(0) / 1000).unwrap_or(u32::MAX);
-    let left_s = group.ring_timeout_seconds.saturating_sub(elapsed_s);
-    plan.timeout_seconds = group.member_ring_seconds.min(left_s).max(1);
+    let left_s = group.ring_timeout_seconds.saturating_sub(elapsed_s).max(1);
+    plan.timeout_seconds = group.member_ring_seconds.min(left_s);
+    let waves = group.strategy == Strategy::Simultaneous;
     plan.step = Some(Step {
-        start,
+        order,
+        at,
         started_at,
-        batch: usize::try_from(group.batch_size).unwrap_or(1),
+        batch: if waves {
+            MAX_CLIENTS_PER_DIAL
+        } else {
+            usize::try_from(group.batch_size).unwrap_or(1)
+        },
+        // Whether to ring in waves at all is the first step's to decide (more than ten can
+        // take the call); a later wave of ten or fewer is still a wave.
+        waves: (waves && at == 0).then_some(left_s),
     });
     ring(ctx, plan).await
 }

@@ -159,6 +159,8 @@ pub(in crate::store) struct Partition {
     pub(in crate::store) status: Option<PersonStatus>,
     /// What their watchers were last told of their presence, and when it was read (ms).
     pub(in crate::store) shown: Option<(String, i64)>,
+    /// When their last call ended (ms).
+    pub(in crate::store) last_call_ended: Option<i64>,
 }
 
 pub(in crate::store) struct CallRow {

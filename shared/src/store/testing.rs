@@ -141,6 +141,7 @@ wrap!(StoreName::Directory, DirectoryStore {
     fn user(&self, key: &UserKey) -> Option<UserProfile>;
     fn import(&self, directory: &Directory, style: IdentityStyle) -> ImportReport;
     fn export(&self) -> Directory;
+    fn next_turn(&self, org: &OrgId, group_id: &str) -> u64;
 });
 
 wrap!(StoreName::Events, EventStore {

@@ -300,10 +300,10 @@ mod tests {
             &group(r#""strategy":"random""#),
             &["orgs[0].groups[0].strategy"],
         );
-        assert_problems_at(
-            &group(r#""strategy":"roundRobin""#),
-            &["orgs[0].groups[0].strategy"],
-        );
+        for strategy in ["roundRobin", "longestIdle", "simultaneous"] {
+            let file = group(&format!(r#""strategy":"{strategy}""#));
+            assert!(Directory::parse(&file).is_ok(), "{strategy}");
+        }
         assert_problems_at(
             &group(r#""memberRingSeconds":4,"batchSize":11"#),
             &[

@@ -166,17 +166,12 @@ impl Validator {
             None | Some(Value::Null) => Some(Strategy::Simultaneous),
             Some(Value::String(s)) if s == "simultaneous" => Some(Strategy::Simultaneous),
             Some(Value::String(s)) if s == "sequential" => Some(Strategy::Sequential),
-            Some(Value::String(s)) if s == "roundRobin" || s == "longestIdle" => {
-                self.problem(
-                    &format!("{path}.strategy"),
-                    format!("{s:?} is not supported yet: \"simultaneous\" or \"sequential\""),
-                );
-                None
-            }
+            Some(Value::String(s)) if s == "roundRobin" => Some(Strategy::RoundRobin),
+            Some(Value::String(s)) if s == "longestIdle" => Some(Strategy::LongestIdle),
             Some(_) => {
                 self.problem(
                     &format!("{path}.strategy"),
-                    "must be \"simultaneous\" or \"sequential\"",
+                    "must be \"simultaneous\", \"sequential\", \"roundRobin\" or \"longestIdle\"",
                 );
                 None
             }

@@ -17,7 +17,7 @@ use crate::store::dynamo::DynamoStore;
 use crate::store::dynamo::codec::{Item, bad_item, get_n, get_s, keyed, n, s, to_json};
 use crate::store::dynamo::keys::{
     DIRECTORY_PK, GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_PREFIX, ORG_USER_SK_PREFIX,
-    PHONE_SK_PREFIX, PROFILE_SK, ROUTE_SK, SK, doc, number_pk, org_pk, user_pk,
+    PHONE_SK_PREFIX, PROFILE_SK, ROUTE_SK, SK, doc, number_pk, org_pk, turn_pk, user_pk,
 };
 use crate::store::dynamo::outcome::classify;
 use crate::store::dynamo::query::SkRange;
@@ -161,6 +161,23 @@ impl DirectoryStore for DynamoStore {
             .await
             .map_err(|e| classify(STORE, "GetItem", e))?;
         out.item.as_ref().map(from_doc).transpose()
+    }
+
+    async fn next_turn(&self, org: &OrgId, group_id: &str) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keyed(turn_pk(org), group_id)))
+            .update_expression("ADD #n :one")
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| classify(STORE, "UpdateItem", e))?;
+        let turn = out.attributes.as_ref().and_then(|a| get_n(a, "n"));
+        Ok(turn.and_then(|t| u64::try_from(t).ok()).unwrap_or(1))
     }
 
     async fn user(&self, key: &UserKey) -> Result<Option<UserProfile>, StoreError> {

@@ -20,6 +20,8 @@ pub(in crate::store) struct DirectoryState {
     style: IdentityStyle,
     routes: HashMap<E164, NumberRoute>,
     profiles: HashMap<UserKey, UserProfile>,
+    /// Round-robin groups' turns.
+    turns: HashMap<(OrgId, String), u64>,
 }
 
 impl DirectoryState {
@@ -59,6 +61,16 @@ impl DirectoryStore for MemoryStore {
 
     async fn user(&self, key: &UserKey) -> Result<Option<UserProfile>, StoreError> {
         Ok(self.directory().profiles.get(key).cloned())
+    }
+
+    async fn next_turn(&self, org: &OrgId, group_id: &str) -> Result<u64, StoreError> {
+        let mut directory = self.directory();
+        let turn = directory
+            .turns
+            .entry((org.clone(), group_id.to_owned()))
+            .or_default();
+        *turn += 1;
+        Ok(*turn)
     }
 
     async fn import(

@@ -35,4 +35,8 @@ pub trait DirectoryStore: Send + Sync {
     ) -> Result<ImportReport, StoreError>;
 
     async fn export(&self) -> Result<Directory, StoreError>;
+
+    /// The next turn of a round-robin group (1, 2, 3, …): one atomic increment, so concurrent
+    /// calls each get their own turn, none lost or repeated.
+    async fn next_turn(&self, org: &OrgId, group_id: &str) -> Result<u64, StoreError>;
 }

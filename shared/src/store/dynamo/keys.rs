@@ -215,6 +215,13 @@ pub const LIVE_SK_PREFIX: &str = "~live#";
 /// Subscriptions sort below this; the live marks above.
 pub const SUBSCRIPTIONS_SK_END: &str = "~";
 
+/// A round-robin group's turn counter: `turn:{orgId}`, sort key the group id, attribute `n`.
+pub const TURN_PREFIX: &str = "turn:";
+
+pub fn turn_pk(org: &OrgId) -> String {
+    format!("{TURN_PREFIX}{org}")
+}
+
 /// The orgs a connection has subscribed in (sort key: the org id): where the sweep looks.
 pub const TEAMS_PK: &str = "teams";
 
@@ -262,6 +269,7 @@ pub const PARTITIONS: &[&str] = &[
     CONNECTION_PREFIX,
     TEAM_PREFIX,
     TEAMS_PK,
+    TURN_PREFIX,
     USER_PREFIX,
     ORG_PREFIX,
     NUMBER_PREFIX,
@@ -340,6 +348,8 @@ pub mod person {
     /// `true` once a write has kept `devices` and `calls` (since people presence came): the
     /// team read trusts them only then, and reads the partition otherwise.
     pub const KEPT: &str = "kept";
+    /// When their last call ended (epoch ms): longest idle first.
+    pub const LAST_CALL_ENDED: &str = "lastCallEnded";
 }
 
 /// Attribute names of directory items (a JSON document and its place in the file).

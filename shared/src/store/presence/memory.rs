@@ -177,6 +177,7 @@ impl PresenceStore for MemoryStore {
             calls,
             status: partition.status.clone(),
             shown: partition.shown.as_ref().map(|(told, _)| told.clone()),
+            last_call_ended: partition.last_call_ended,
         })
     }
 
@@ -311,6 +312,7 @@ impl PresenceStore for MemoryStore {
                     let old = calls.get(&call.call_sid);
                     if !old.is_some_and(|r| r.ended) {
                         events.push(Event::call_state(&call.call_sid, None, now_ms));
+                        partition.last_call_ended = Some(now_ms);
                     }
                     let row = CallRow {
                         since_ms: old.map_or(now_ms, |r| r.since_ms),

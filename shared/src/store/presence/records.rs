@@ -295,6 +295,8 @@ pub struct UserPresence {
     pub status: Option<PersonStatus>,
     /// What their colleagues were last told of them (`PresenceStore::shown`).
     pub shown: Option<String>,
+    /// When their last call ended (epoch ms), if one has since people presence came.
+    pub last_call_ended: Option<i64>,
 }
 
 impl UserPresence {

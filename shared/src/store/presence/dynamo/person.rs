@@ -76,7 +76,15 @@ impl DynamoStore {
         change: SetChange,
         now_ms: i64,
     ) -> Result<TransactWriteItem, StoreError> {
-        let write = set_write(set, id, change, now_ms);
+        let mut write = set_write(set, id, change, now_ms);
+        // A call that ends: when (longest idle rings first whoever ended longest ago).
+        if set == person::CALLS && matches!(change, SetChange::Remove) {
+            write.expression.push_str(", #ended = :ended");
+            write
+                .names
+                .insert("#ended".into(), person::LAST_CALL_ENDED.into());
+            write.values.insert(":ended".into(), n(now_ms));
+        }
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(keyed(presence_pk(key), PERSON_SK)))
@@ -269,6 +277,7 @@ impl DynamoStore {
             let mut presence = presence_from_items(key, mine, now_ms)?;
             let item = person_item(key);
             presence.status = item.and_then(status_from_item);
+            presence.last_call_ended = item.and_then(|item| get_n(item, person::LAST_CALL_ENDED));
             presence.shown = item
                 .and_then(|item| get_s(item, person::SHOWN))
                 .map(str::to_owned);
@@ -358,6 +367,7 @@ pub(super) fn presence_from_items<'a>(
         let sk = get_s(item, SK).unwrap_or_default();
         if sk == PERSON_SK {
             presence.status = status_from_item(item);
+            presence.last_call_ended = get_n(item, person::LAST_CALL_ENDED);
             presence.shown = get_s(item, person::SHOWN).map(str::to_owned);
         } else if let Some(call_sid) = sk.strip_prefix(CALL_SK_PREFIX) {
             if !item.contains_key(call::ENDED)
