@@ -107,8 +107,12 @@ impl Hub {
         let Some(stores) = self.team_stores() else {
             return;
         };
-        if let Err(err) = team::sweep(&stores, self, self.clock.now_ms()).await {
-            tracing::warn!(error = %err, "team presence: sweep failed");
+        match team::sweep(&stores, self, self.clock.now_ms()).await {
+            Ok(swept) if !swept.errors.is_empty() => {
+                tracing::warn!(errors = ?swept.errors, "team presence: sweep left some for the next");
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "team presence: sweep failed"),
         }
     }
 

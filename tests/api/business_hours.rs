@@ -6,10 +6,8 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::directory::Directory;
-use shared::domain::IdentityStyle;
 
-use crate::helpers::{DEMO_DIRECTORY, StoreKind, TestApp, alice, spawn_app};
+use crate::helpers::{StoreKind, TestApp, alice, spawn_app};
 use crate::on_both_stores;
 
 const ALICE: &str = "u_org_5Fdemo__alice_40example_2Ecom";
@@ -37,34 +35,18 @@ fn always_closed(when_closed: Option<Value>) -> Value {
     hours
 }
 
-/// The demo directory with `hours` set on the phone `phone_id` and the group `group_id`.
+/// The demo directory with `hours` set on the phones and groups named.
 async fn with_hours(app: &TestApp, phones: &[(&str, Value)], groups: &[(&str, Value)]) {
-    let mut file: Value = serde_json::from_str(DEMO_DIRECTORY).unwrap();
-    let org = &mut file["orgs"][0];
-    for (id, hours) in phones {
-        let phone = org["phones"]
-            .as_array_mut()
-            .unwrap()
-            .iter_mut()
-            .find(|p| p["id"] == *id)
-            .unwrap();
-        phone["hours"] = hours.clone();
-    }
-    for (id, hours) in groups {
-        let group = org["groups"]
-            .as_array_mut()
-            .unwrap()
-            .iter_mut()
-            .find(|g| g["id"] == *id)
-            .unwrap();
-        group["hours"] = hours.clone();
-    }
-    let directory = Directory::parse(&file.to_string()).expect("valid hours");
-    app.stores
-        .directory
-        .import(&directory, IdentityStyle::Safe)
-        .await
-        .unwrap();
+    app.import_demo_with(|org| {
+        for (list, set) in [("phones", phones), ("groups", groups)] {
+            for (id, hours) in set {
+                let records = org[list].as_array_mut().unwrap();
+                let record = records.iter_mut().find(|r| r["id"] == *id).unwrap();
+                record["hours"] = hours.clone();
+            }
+        }
+    })
+    .await;
 }
 
 async fn a_closed_number_rings_nobody_and_is_missed_as_closed(kind: StoreKind) {

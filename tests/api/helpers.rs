@@ -408,6 +408,19 @@ impl TestApp {
             .await
     }
 
+    /// Import the demo directory with `edit` applied to its one org (as JSON): a test's own
+    /// hours, strategies or members, validated as any import is.
+    pub async fn import_demo_with(&self, edit: impl FnOnce(&mut Value)) {
+        let mut file: Value = serde_json::from_str(DEMO_DIRECTORY).unwrap();
+        edit(&mut file["orgs"][0]);
+        let directory = Directory::parse(&file.to_string()).expect("a valid directory");
+        self.stores
+            .directory
+            .import(&directory, shared::domain::IdentityStyle::Safe)
+            .await
+            .unwrap();
+    }
+
     /// The ids of the caller's live devices, in the order the API returns them.
     pub async fn device_ids(&self, token: &str) -> Vec<String> {
         let (status, body) = self.get("/phone/voice/devices", token).await;

@@ -381,15 +381,7 @@ pub(crate) fn websocket_event(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_disconnect() {
     let store = Arc::new(dynamo_store().await);
-    let secret = REALTIME_TICKET_SECRET.to_owned().into();
-    let gateway = Gateway {
-        presence: store.clone(),
-        directory: store.clone(),
-        events: store.clone(),
-        tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
-        socket: Default::default(),
-        clock: Clock::system(),
-    };
+    let gateway = crate::realtime_aws::gateway(&store, Clock::system());
     let now = Clock::system().now_ms();
     register(&store, "alice@example.com", "laptop", now).await;
     let device = store
@@ -485,15 +477,7 @@ async fn the_websocket_routes_connect_with_a_ticket_answer_pings_and_forget_on_d
 #[tokio::test]
 async fn a_ticket_opens_one_connection_through_the_websocket_routes() {
     let store = Arc::new(dynamo_store().await);
-    let secret = REALTIME_TICKET_SECRET.to_owned().into();
-    let gateway = Gateway {
-        presence: store.clone(),
-        directory: store.clone(),
-        events: store.clone(),
-        tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
-        socket: Default::default(),
-        clock: Clock::system(),
-    };
+    let gateway = crate::realtime_aws::gateway(&store, Clock::system());
     let now = Clock::system().now_ms();
     let alice = user("alice@example.com");
     register(&store, "alice@example.com", "laptop", now).await;
@@ -553,15 +537,7 @@ async fn team_presence_is_subscribed_on_default_and_pushed_from_the_stream() {
         .unwrap();
     let stream = store.enable_stream().await.unwrap();
     let (url, posts) = fake_connections_api().await;
-    let secret = REALTIME_TICKET_SECRET.to_owned().into();
-    let gateway = Gateway {
-        presence: store.clone(),
-        directory: store.clone(),
-        events: store.clone(),
-        tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
-        socket: Default::default(),
-        clock: Clock::system(),
-    };
+    let gateway = crate::realtime_aws::gateway(&store, Clock::system());
     let now = Clock::system().now_ms();
     register(&store, "bob@example.com", "desk", now).await;
     connect(&store, "bob@example.com", "c-bob", "desk", &["voice"]).await;
@@ -702,4 +678,18 @@ async fn team_presence_is_subscribed_on_default_and_pushed_from_the_stream() {
         .handle(&websocket_event("$disconnect", "c-bob", &[], None))
         .await;
     assert!(store.watchers(&org, now).await.unwrap().is_empty());
+}
+
+/// The `realtime` function's routes over `store`, with the tests' ticket secret, the default
+/// socket settings and `clock`.
+pub(crate) fn gateway(store: &Arc<DynamoStore>, clock: Clock) -> Gateway {
+    let secret = REALTIME_TICKET_SECRET.to_owned().into();
+    Gateway {
+        presence: store.clone(),
+        directory: store.clone(),
+        events: store.clone(),
+        tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
+        socket: Default::default(),
+        clock,
+    }
 }

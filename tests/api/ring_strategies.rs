@@ -6,10 +6,9 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shared::directory::Directory;
 use shared::domain::IdentityStyle;
 
-use crate::helpers::{DEMO_DIRECTORY, ORG, StoreKind, TestApp, alice, app_token, spawn_app};
+use crate::helpers::{ORG, StoreKind, TestApp, alice, app_token, spawn_app};
 use crate::on_both_stores;
 use crate::webhooks::{SALES, Twiml, call_params};
 
@@ -28,24 +27,17 @@ on_both_stores!(
 
 /// The demo directory with Sales as `members` and the group's `fields` set.
 async fn sales_with(app: &TestApp, members: &[String], fields: Value, extra_users: &[String]) {
-    let mut file: Value = serde_json::from_str(DEMO_DIRECTORY).unwrap();
-    let org = &mut file["orgs"][0];
-    let users = org["users"].as_array_mut().unwrap();
-    for email in extra_users {
-        users.push(json!({"email": email}));
-    }
-    let groups = org["groups"].as_array_mut().unwrap();
-    let sales = groups.iter_mut().find(|g| g["id"] == "grp-sales").unwrap();
-    sales["members"] = json!(members);
-    for (k, v) in fields.as_object().unwrap() {
-        sales[k] = v.clone();
-    }
-    let directory = Directory::parse(&file.to_string()).expect("valid");
-    app.stores
-        .directory
-        .import(&directory, IdentityStyle::Safe)
-        .await
-        .unwrap();
+    app.import_demo_with(|org| {
+        let users = org["users"].as_array_mut().unwrap();
+        users.extend(extra_users.iter().map(|email| json!({"email": email})));
+        let groups = org["groups"].as_array_mut().unwrap();
+        let sales = groups.iter_mut().find(|g| g["id"] == "grp-sales").unwrap();
+        sales["members"] = json!(members);
+        for (k, v) in fields.as_object().unwrap() {
+            sales[k] = v.clone();
+        }
+    })
+    .await;
 }
 
 fn identity_of(email: &str) -> String {
@@ -56,22 +48,12 @@ fn identity_of(email: &str) -> String {
         .to_string()
 }
 
-/// Sales as a sequential group of Alice, Bob and Carol.
+/// Sales as a sequential group of Alice, Bob and Carol, all three live.
 async fn sequential_sales(app: &TestApp, batch: u32) {
-    let mut file: Value = serde_json::from_str(DEMO_DIRECTORY).unwrap();
-    let groups = file["orgs"][0]["groups"].as_array_mut().unwrap();
-    let sales = groups.iter_mut().find(|g| g["id"] == "grp-sales").unwrap();
-    sales["members"] = json!(["alice@example.com", "bob@example.com", "carol@example.com"]);
-    sales["strategy"] = json!("sequential");
-    sales["memberRingSeconds"] = json!(10);
-    sales["batchSize"] = json!(batch);
-    let directory = Directory::parse(&file.to_string()).expect("valid");
-    app.stores
-        .directory
-        .import(&directory, IdentityStyle::Safe)
-        .await
-        .unwrap();
-    for email in ["alice@example.com", "bob@example.com", "carol@example.com"] {
+    let members = ["alice@example.com", "bob@example.com", "carol@example.com"].map(String::from);
+    let fields = json!({"strategy": "sequential", "memberRingSeconds": 10, "batchSize": batch});
+    sales_with(app, &members, fields, &[]).await;
+    for email in &members {
         app.register_with(email, &format!("{}_web", &email[..3]), &["voice"])
             .await;
     }

@@ -159,20 +159,10 @@ fn ops(names: &[&str]) -> Vec<String> {
 /// writes nothing.
 #[tokio::test]
 async fn a_websocket_connect_spends_its_ticket_before_it_writes_anything_else() {
-    use shared::realtime::Tickets;
-    use shared::realtime::websocket::Gateway;
     use shared::store::PresenceStore;
     let (store, wire) = counted_store().await;
     let store = Arc::new(store);
-    let secret = crate::helpers::REALTIME_TICKET_SECRET.to_owned().into();
-    let gateway = Gateway {
-        presence: store.clone(),
-        directory: store.clone(),
-        events: store.clone(),
-        tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
-        socket: Default::default(),
-        clock: shared::clock::Clock::system(),
-    };
+    let gateway = crate::realtime_aws::gateway(&store, shared::clock::Clock::system());
     let now = shared::clock::Clock::system().now_ms();
     let alice = crate::realtime_aws::user("alice@example.com");
     crate::realtime_aws::register(&store, "alice@example.com", "laptop", now).await;
@@ -650,21 +640,11 @@ async fn every_call_history_endpoint_keeps_its_dynamodb_round_trip_budget() {
 /// what docs/performance.md's cost model counts per device-hour, measured here on moto.
 #[tokio::test]
 async fn a_socket_device_hour_costs_what_the_cost_model_counts() {
-    use shared::realtime::Tickets;
-    use shared::realtime::websocket::Gateway;
     use shared::store::PresenceStore;
     let (store, wire) = counted_store().await;
     let store = Arc::new(store);
     let clock = shared::clock::Clock::movable();
-    let secret = crate::helpers::REALTIME_TICKET_SECRET.to_owned().into();
-    let gateway = Gateway {
-        presence: store.clone(),
-        directory: store.clone(),
-        events: store.clone(),
-        tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
-        socket: Default::default(),
-        clock: clock.clone(),
-    };
+    let gateway = crate::realtime_aws::gateway(&store, clock.clone());
     let alice = crate::realtime_aws::user("alice@example.com");
     crate::realtime_aws::register(&store, "alice@example.com", "laptop", clock.now_ms()).await;
     let device = store
@@ -829,8 +809,6 @@ async fn a_status_is_one_round_and_a_team_of_500_is_three() {
 /// the two (three rounds); each step's callback is the route, then the next members' presence.
 #[tokio::test]
 async fn a_ring_step_costs_two_rounds_and_a_round_robin_turn_one_write() {
-    use shared::directory::Directory;
-    use shared::domain::IdentityStyle;
     let (app, wire) = counted_app().await;
     app.register_with("alice@example.com", "alice_web", &["voice"])
         .await;
@@ -844,17 +822,12 @@ async fn a_ring_step_costs_two_rounds_and_a_round_robin_turn_one_write() {
             ops(&["GetItem", "UpdateItem", "Query", "Query"]),
         ),
     ] {
-        let mut file: serde_json::Value =
-            serde_json::from_str(crate::helpers::DEMO_DIRECTORY).unwrap();
-        let groups = file["orgs"][0]["groups"].as_array_mut().unwrap();
-        let sales = groups.iter_mut().find(|g| g["id"] == "grp-sales").unwrap();
-        sales["strategy"] = json!(strategy);
-        let directory = Directory::parse(&file.to_string()).unwrap();
-        app.stores
-            .directory
-            .import(&directory, IdentityStyle::Safe)
-            .await
-            .unwrap();
+        app.import_demo_with(|org| {
+            let groups = org["groups"].as_array_mut().unwrap();
+            let sales = groups.iter_mut().find(|g| g["id"] == "grp-sales").unwrap();
+            sales["strategy"] = json!(strategy);
+        })
+        .await;
         wire.take();
         let twiml = app.call(SALES).await;
         assert_eq!(wire.take(), (rounds, ops_then), "{strategy}: {}", twiml.xml);

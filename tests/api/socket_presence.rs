@@ -9,14 +9,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 use shared::clock::Clock;
-use shared::config::SocketSettings;
 use shared::domain::TwilioState;
-use shared::realtime::Tickets;
 use shared::realtime::websocket::Gateway;
 use shared::store::dynamo::DynamoStore;
 use shared::store::{DeviceRecord, PresenceStore};
 
-use crate::helpers::{REALTIME_TICKET_SECRET, dynamo_store};
+use crate::helpers::dynamo_store;
 use crate::realtime_aws::{register, user, websocket_event};
 
 struct Routes {
@@ -32,15 +30,7 @@ const ALICE: &str = "alice@example.com";
 async fn routes() -> Routes {
     let store = Arc::new(dynamo_store().await);
     let clock = Clock::movable();
-    let secret = REALTIME_TICKET_SECRET.to_owned().into();
-    let gateway = Gateway {
-        presence: store.clone(),
-        directory: store.clone(),
-        events: store.clone(),
-        tickets: shared::secrets::Rotating::fixed(Tickets::new(&secret)),
-        socket: SocketSettings::default(),
-        clock: clock.clone(),
-    };
+    let gateway = crate::realtime_aws::gateway(&store, clock.clone());
     let now = clock.now_ms();
     register(&store, ALICE, "laptop", now).await;
     let device = store

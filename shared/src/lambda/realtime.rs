@@ -145,7 +145,12 @@ pub async fn run_push() -> Result<(), Error> {
                 let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
                 return Ok::<_, Infallible>(match swept {
                     Ok(swept) => {
-                        let failed = swept.delivery.failed.len();
+                        let failed = swept.delivery.failed.len() + swept.errors.len();
+                        let cause = (failed > 0).then(|| {
+                            let mut causes = swept.delivery.failed.clone();
+                            causes.extend(swept.errors.iter().cloned());
+                            causes.join("; ")
+                        });
                         tracing::info!(
                             route = "team-sweep",
                             orgs = swept.orgs,
@@ -153,6 +158,7 @@ pub async fn run_push() -> Result<(), Error> {
                             told = swept.told,
                             sent = swept.delivery.sent,
                             failed,
+                            cause,
                             latency_ms,
                             "request"
                         );

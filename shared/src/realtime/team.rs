@@ -126,8 +126,6 @@ pub async fn unsubscribe(
 /// What one change told.
 #[derive(Debug, Default)]
 pub struct Told {
-    /// The person's presence now, if they are a person of the directory.
-    pub presence: Option<PersonPresence>,
     /// Whether it was news (and so sent).
     pub news: bool,
     pub delivery: Delivery,
@@ -170,14 +168,10 @@ pub async fn person_changed(
     let news = presence.shown.as_deref() != Some(told.as_str())
         && stores.presence.shown(person, &told, now_ms).await?;
     if !news {
-        return Ok(Told {
-            presence: Some(seen),
-            ..Told::default()
-        });
+        return Ok(Told::default());
     }
     match tell(stores, sender, person, &profile.email, &seen, now_ms).await {
         Ok(delivery) => Ok(Told {
-            presence: Some(seen),
             news: true,
             delivery,
         }),
