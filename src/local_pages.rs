@@ -22,8 +22,8 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header};
 use serde_json::{Value, json};
 use shared::App;
-use shared::directory::Directory;
-use shared::domain::{Email, FieldError, OrgId};
+use shared::directory::{Directory, NumberRoute};
+use shared::domain::{E164, Email, FieldError, OrgId};
 use shared::http::api::events::CONNECT_PATH;
 use shared::http::{ApiError, Request, Response, Route, webhooks};
 use shared::routing::{self, CallParams};
@@ -209,9 +209,35 @@ impl LocalPages {
             query: Vec::new(),
         };
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        let ctx = self.app.webhooks().context(&callbacks, deadline);
+        let mut ctx = self.app.webhooks().context(&callbacks, deadline);
+        let now_ms = ctx.now_ms;
+        // What the page shows of the number's policy; an unknown number has none.
+        let route = match E164::parse_field(&params.form[1].1, "phoneNumber") {
+            Ok(number) => ctx.directory.route_for_number(&number).await.ok().flatten(),
+            Err(_) => None,
+        };
         let decision = routing::incoming(&ctx, &params).await;
         let ringing: Vec<&str> = decision.rung.iter().map(|id| id.as_str()).collect();
+        // The steps a call nobody answers goes through, each step's callback played as
+        // Twilio would post it when the step's time is up (on a clock moved on to then).
+        let mut steps = Vec::new();
+        let mut step = Some((decision.rung.clone(), decision.dial.clone()));
+        while let Some((rung, Some(dial))) = step.take() {
+            steps.push(json!({
+                "ringing": rung.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
+                "seconds": dial.seconds,
+            }));
+            let Some(query) = dial.next_step.filter(|_| steps.len() < 100) else {
+                break;
+            };
+            ctx.now_ms += i64::from(dial.seconds) * 1000;
+            let mut form = params.form.clone();
+            form.push(("DialCallStatus".to_owned(), "no-answer".to_owned()));
+            let next = routing::dial_status(&ctx, &CallParams { form, query }).await;
+            if next.outcome == routing::Outcome::Dial {
+                step = Some((next.rung, next.dial));
+            }
+        }
         json_response(
             StatusCode::OK,
             &json!({
@@ -219,7 +245,31 @@ impl LocalPages {
                 "reason": decision.reason,
                 "ringing": ringing,
                 "twiml": decision.twiml.render(),
+                "policy": route.as_ref().map(|route| policy(route, now_ms)),
+                "steps": steps,
             }),
         )
     }
+}
+
+/// How a number's calls are rung, as the settings page shows it: its hours (whose, in which
+/// zone, open now or not) and its group's strategy.
+fn policy(route: &NumberRoute, now_ms: i64) -> Value {
+    let hours = route.hours().map(|hours| {
+        json!({
+            "timeZone": hours.time_zone,
+            "of": if route.phone.hours.is_some() { "phone" } else { "group" },
+            "openNow": hours.is_open(now_ms),
+        })
+    });
+    let group = route.group.as_ref().map(|group| {
+        json!({
+            "name": group.name,
+            "strategy": group.strategy,
+            "ringTimeoutSeconds": group.ring_timeout_seconds,
+            "memberRingSeconds": group.member_ring_seconds,
+            "batchSize": group.batch_size,
+        })
+    });
+    json!({ "hours": hours, "group": group })
 }

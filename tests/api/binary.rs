@@ -200,6 +200,40 @@ async fn the_settings_page_and_its_development_sign_in_are_served() {
         simulated["ringing"],
         json!(["u_org_5Fdemo__bob_40example_2Ecom"])
     );
+
+    // The page shows each number's policy and the steps a call would go through: Support
+    // rings Carol, then Bob, ten seconds each; Carol has no live device, so Bob alone.
+    let simulate = |number: &'static str| {
+        let http = http.clone();
+        let url = format!("{base}/dev/simulate-call");
+        async move {
+            let response = http.post(url).json(&json!({"phoneNumber": number})).send();
+            response
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let support = simulate("+14155551235").await;
+    assert_eq!(
+        support["policy"]["group"]["strategy"], "sequential",
+        "{support}"
+    );
+    assert_eq!(
+        support["steps"],
+        json!([{"ringing": ["u_org_5Fdemo__bob_40example_2Ecom"], "seconds": 10}])
+    );
+    // The night line keeps no hours at all: closed now, nobody rung, its closed message.
+    let night = simulate("+14155551236").await;
+    assert_eq!(night["policy"]["hours"]["openNow"], false, "{night}");
+    assert_eq!(night["policy"]["hours"]["timeZone"], "America/New_York");
+    assert_eq!(night["steps"], json!([]));
+    assert!(
+        night["twiml"].as_str().unwrap().contains("We are closed"),
+        "{night}"
+    );
 }
 
 #[tokio::test]

@@ -181,7 +181,7 @@ async fn the_app_and_webhook_fixtures_play_a_device_lifecycle_and_a_call() {
     );
     assert!(
         xml.contains(&format!(
-            "action=\"https://{URL_HOST}/phone/voice/dial-status?ho=org_demo&amp;hk=n&amp;hs="
+            "action=\"https://{URL_HOST}/phone/voice/dial-status?n=1&amp;ts="
         )),
         "{xml}"
     );

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use shared::domain::IdentityStyle;
 
+use crate::call_history::call_sid;
 use crate::helpers::{ORG, StoreKind, TestApp, alice, app_token, spawn_app};
 use crate::on_both_stores;
 use crate::webhooks::{SALES, Twiml, call_params};
@@ -23,6 +24,7 @@ on_both_stores!(
     round_robin_starts_each_call_one_member_further_even_when_concurrent,
     longest_idle_rings_whoever_waited_longest_first,
     a_simultaneous_group_of_25_rings_in_waves_of_10_10_and_5,
+    the_history_shows_who_each_step_rang_and_who_answered,
 );
 
 /// The demo directory with Sales as `members` and the group's `fields` set.
@@ -242,4 +244,49 @@ async fn a_simultaneous_group_of_25_rings_in_waves_of_10_10_and_5(kind: StoreKin
     assert_eq!(third.clients(), ids[20..]);
     let last = step_ended(&app, &third, "no-answer").await;
     assert!(last.clients().is_empty(), "{}", last.xml);
+}
+
+/// "It rang Alice, then Bob; Bob answered after 12 s", as every member's history shows it,
+/// however often the callbacks come.
+async fn the_history_shows_who_each_step_rang_and_who_answered(kind: StoreKind) {
+    let app = spawn_app(kind).await;
+    sequential_sales(&app, 1).await;
+    let sid = call_sid(0x5e9);
+    let first = app.ring(&sid, SALES).await;
+    app.advance(Duration::from_secs(10));
+    let second = app.dial_ended(&first, &sid, SALES, "no-answer").await;
+    assert_eq!(second.clients(), [BOB]);
+    app.advance(Duration::from_secs(2));
+    app.leg(&second, &sid, &format!("client:{BOB}"), "in-progress", 0)
+        .await;
+    app.advance(Duration::from_secs(42));
+    for _ in 0..2 {
+        let ended = app.dial_ended(&second, &sid, SALES, "completed").await;
+        assert_eq!(ended.verbs(), vec!["Hangup"]);
+    }
+    for email in ["alice@example.com", "carol@example.com"] {
+        let call = app.only_call(&app_token(email, ORG)).await;
+        let started = call["startedAt"].as_i64().unwrap();
+        // The test's clock is moved on by hand and runs on with real time between requests.
+        let after = |at: &Value| at.as_i64().unwrap() - started;
+        let steps = call["offeredTo"].as_array().unwrap();
+        let who: Vec<&Value> = steps.iter().map(|s| &s["to"]).collect();
+        assert_eq!(
+            who,
+            [&json!(["alice@example.com"]), &json!(["bob@example.com"])],
+            "{email}: {call}"
+        );
+        assert_eq!(
+            (steps[0]["step"].clone(), after(&steps[0]["at"])),
+            (json!(1), 0)
+        );
+        assert_eq!(steps[1]["step"], json!(2));
+        assert!((10_000..11_000).contains(&after(&steps[1]["at"])), "{call}");
+        assert_eq!(call["answeredBy"]["identity"], json!(BOB));
+        assert!(
+            (12_000..13_000).contains(&after(&call["answeredAt"])),
+            "{call}"
+        );
+        assert_eq!(call["outcome"], json!("answered"));
+    }
 }

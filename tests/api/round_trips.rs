@@ -838,8 +838,9 @@ async fn a_ring_step_costs_two_rounds_and_a_round_robin_turn_one_write() {
         assert_eq!(next.verbs(), vec!["Dial"], "{}", next.xml);
         assert_eq!(
             wire.take(),
-            (2, ops(&["GetItem", "Query"])),
-            "{strategy}: a step's callback: the route, then the presence of the members left"
+            (2, ops(&["GetItem", "Query", "TransactWriteItems"])),
+            "{strategy}: a step's callback: the route, then the presence of the members left \
+             beside the history's record of who the step that ended rang"
         );
     }
 }

@@ -226,9 +226,18 @@ async fn a_direct_number_rings_its_user_with_line_details(kind: StoreKind) {
     );
     assert_eq!(twiml.attr("Dial", "timeout").as_deref(), Some("30"));
     assert_eq!(twiml.attr("Dial", "callerId").as_deref(), Some(CALLER));
+    // The dial-status callback, which names the step of ringing for the history (the first,
+    // when it began, whom it rang).
+    let action = twiml.attr("Dial", "action").map(|u| without_history(&u));
+    let (path, query) = action.as_deref().and_then(|a| a.split_once('?')).unwrap();
+    assert_eq!(path, format!("{}/phone/voice/dial-status", app.base));
+    let query: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .filter(|(k, _)| k != "ts")
+        .collect();
     assert_eq!(
-        twiml.attr("Dial", "action").map(|u| without_history(&u)),
-        Some(format!("{}/phone/voice/dial-status", app.base))
+        query,
+        [("n", "1"), ("r", "alice@example.com")].map(|(k, v)| (k.to_owned(), v.to_owned()))
     );
     let params = twiml.parameters();
     let get = |name: &str| {

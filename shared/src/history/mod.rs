@@ -192,6 +192,44 @@ pub struct AnsweredBy {
     pub name: String,
 }
 
+/// One step of ringing: who was offered the call together, and when. A call that rings in
+/// steps (a sequential, round-robin or longest-idle group, a large group in waves) has one per
+/// step; any other dial has one. Learnt from the dial's action callback, whose URL names the
+/// step, so a repeated or late callback adds the same step again, which changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Offer {
+    /// 1 for the call's first dial.
+    pub step: u32,
+    /// When the step began ringing, epoch ms.
+    pub at: i64,
+    /// Who it rang, by email (or identity, for a softphone outside the directory).
+    pub to: Vec<String>,
+}
+
+/// Steps a call can have: a group of at most 100 members rung one at a time.
+pub const MAX_STEPS: u32 = 100;
+
+impl Offer {
+    /// The one string that stores a step (in a set, so a repeat adds nothing):
+    /// `{step}|{at}|{to, space-separated}` (emails and identities hold no space).
+    pub fn encode(&self) -> String {
+        format!("{}|{}|{}", self.step, self.at, self.to.join(" "))
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let mut parts = raw.splitn(3, '|');
+        let step = parts.next()?.parse().ok()?;
+        let at = parts.next()?.parse().ok()?;
+        let to = parts
+            .next()?
+            .split(' ')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Some(Self { step, at, to })
+    }
+}
+
 /// A voicemail left on a call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -250,6 +288,8 @@ pub struct Entry {
     pub voicemail: Option<Voicemail>,
     /// A voicemail was left and then deleted.
     pub voicemail_deleted: bool,
+    /// Who was offered the call, step by step (in step order, each step once).
+    pub offered_to: Vec<Offer>,
 }
 
 /// An entry's outcome, read from its facts.
@@ -334,6 +374,16 @@ impl Entry {
                 }
                 new
             }
+        }
+    }
+
+    /// Add a step of ringing, unless the entry has that step already.
+    pub fn offer(&mut self, offer: &Offer) {
+        if let Err(i) = self
+            .offered_to
+            .binary_search_by_key(&offer.step, |o| o.step)
+        {
+            self.offered_to.insert(i, offer.clone());
         }
     }
 

@@ -150,7 +150,7 @@ async fn record_leg(
     };
     let from = params.get("From").unwrap_or_default();
     let parties = history::parties(ctx, reference, call_sid, from, to, route.as_ref());
-    history::record(ctx, &parties, &fact, None).await
+    history::record(ctx, &parties, &fact, None, None).await
 }
 
 fn decide(

@@ -14,7 +14,7 @@ use super::{CallParams, Context};
 use crate::directory::NumberRoute;
 use crate::domain::{CallSid, Identity, RecordingSid};
 use crate::events::EventKind;
-use crate::history::{CallBase, Direction, Fact, HistoryRef, MissedReason, Voicemail};
+use crate::history::{CallBase, Direction, Fact, HistoryRef, MissedReason, Offer, Voicemail};
 use crate::store::history::{HistoryWrite, VoicemailRef};
 use crate::store::messages::Notice;
 use crate::store::{PresenceKey, StoreError};
@@ -151,12 +151,13 @@ fn notice(ctx: &Context<'_>, party: &Party, fact: &Fact) -> Option<Notice> {
     })
 }
 
-/// Add `fact` to every party's entries, concurrently, within the deadline; what failed, for
+/// Add `fact` (and the step of ringing `offer`, if any) to every party's entries, concurrently, within the deadline; what failed, for
 /// the decision's log line.
 pub(super) async fn record(
     ctx: &Context<'_>,
     parties: &[Party],
     fact: &Fact,
+    offer: Option<&Offer>,
     voicemail: Option<&VoicemailRef>,
 ) -> Option<String> {
     let retention = i64::from(ctx.settings.call_history_retention_days) * DAY_MS;
@@ -165,6 +166,7 @@ pub(super) async fn record(
             base: party.base.clone(),
             users: party.users.clone(),
             fact: fact.clone(),
+            offer: offer.cloned(),
             expires_at: (party.base.started_at + retention).div_euclid(1000),
             notice: notice(ctx, party, fact),
         };

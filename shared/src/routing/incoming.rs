@@ -9,11 +9,12 @@ use tokio::time::timeout_at;
 use super::fallback::{NOT_IN_SERVICE, fallback};
 use super::history;
 use super::outgoing;
-use super::ring::{ring_number, ring_step};
+use super::ring::{MAX_CLIENTS_PER_DIAL, Position, ring_number, ring_step};
 use super::{CallParams, Context, Decision, Outcome, deadline_passed, noted, store_failed};
 use crate::directory::NumberRoute;
 use crate::domain::E164;
-use crate::history::{Direction, Fact, HistoryRef};
+use crate::domain::{Email, Identity};
+use crate::history::{Direction, Fact, HistoryRef, MAX_STEPS, Offer};
 use crate::twilio::twiml::Twiml;
 
 /// Find the number's route within the deadline; `Err` is a finished decision (fallback).
@@ -76,7 +77,8 @@ pub async fn incoming(ctx: &Context<'_>, params: &CallParams) -> Decision {
         let from = params.get("From").unwrap_or_default();
         let to = params.get("To").unwrap_or_default();
         let parties = history::parties(&ctx, &reference, call_sid, from, to, Some(&route));
-        if let Some(failed) = history::record(&ctx, &parties, &Fact::Missed(reason), None).await {
+        let missed = Fact::Missed(reason);
+        if let Some(failed) = history::record(&ctx, &parties, &missed, None, None).await {
             decision = noted(decision, failed);
         }
     }
@@ -169,13 +171,30 @@ async fn next_step(ctx: &Context<'_>, params: &CallParams, fact: Option<Fact>) -
         .group
         .as_ref()
         .map_or(0, |g| i64::from(g.ring_timeout_seconds) * 1000);
-    if let (Some(order), Some(at), Some(started_at)) = (order, at, started_at)
+    let number = params.query("n").and_then(|v| v.parse::<u32>().ok());
+    if let (Some(order), Some(at), Some(started_at), Some(number)) = (order, at, started_at, number)
         && ctx.now_ms - started_at < timeout_ms
+        && number < MAX_STEPS
     {
         let caller_id = params.get("From").map(str::to_owned);
-        let decision = ring_step(ctx, &route, order, at, started_at, caller_id).await;
+        let position = Position {
+            order,
+            at,
+            number: number + 1,
+            started_at,
+        };
+        // Who the step that ended rang goes into the history beside the next step's presence
+        // read: the same round.
+        let (decision, failed) = futures::future::join(
+            ring_step(ctx, &route, position, caller_id),
+            record_facts(ctx, params, Some(&route), Some(Fact::Placed)),
+        )
+        .await;
         if decision.outcome == Outcome::Dial {
-            return decision;
+            return match failed {
+                Some(failed) => noted(decision, failed),
+                None => decision,
+            };
         }
     }
     let decision = Decision::new(
@@ -184,6 +203,24 @@ async fn next_step(ctx: &Context<'_>, params: &CallParams, fact: Option<Fact>) -
         Some("no member answered".to_owned()),
     );
     record_dial(ctx, params, Some(&route), fact, decision).await
+}
+
+/// The step of ringing a dial-status callback reports the end of, as its URL names it: its
+/// number, when it began, and who it rang (at most ten valid emails or identities).
+fn offer(params: &CallParams) -> Option<Offer> {
+    let step = params
+        .query("n")?
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_STEPS).contains(n))?;
+    let at = params.query("ts")?.parse::<i64>().ok().filter(|t| *t > 0)?;
+    let to: Vec<String> = params
+        .query_all("r")
+        .filter(|person| Email::parse_field(person, "r").is_ok() || Identity::parse(person).is_ok())
+        .take(MAX_CLIENTS_PER_DIAL)
+        .map(str::to_owned)
+        .collect();
+    (!to.is_empty()).then_some(Offer { step, at, to })
 }
 
 /// What a dial's end adds to the call's history: an end (with its duration), a cancel, or a
@@ -202,7 +239,8 @@ fn dial_fact(ctx: &Context<'_>, params: &CallParams, status: Option<&str>) -> Op
     }
 }
 
-/// Record `fact` (if any) for the call this callback reports on; what failed.
+/// Record `fact` (if any), with the step of ringing the callback's URL names, for the call
+/// this callback reports on; what failed.
 async fn record_facts(
     ctx: &Context<'_>,
     params: &CallParams,
@@ -219,7 +257,7 @@ async fn record_facts(
     let from = params.get("From").unwrap_or_default();
     let to = params.get("To").unwrap_or_default();
     let parties = history::parties(ctx, reference, call_sid, from, to, route);
-    history::record(ctx, &parties, &fact, None).await
+    history::record(ctx, &parties, &fact, offer(params).as_ref(), None).await
 }
 
 async fn record_dial(

@@ -133,6 +133,17 @@ pub struct Decision {
     pub rung: Vec<Identity>,
     /// Nobody could be rung, and why (not a store failure): a missed call.
     pub unrung: Option<MissedReason>,
+    /// How long the `<Dial>` rings, and, for a step of a group's call, the query of its
+    /// action (what the next step starts from): what a simulated call follows.
+    pub dial: Option<DialSummary>,
+}
+
+/// What a [`Decision`]'s `<Dial>` of softphones does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialSummary {
+    pub seconds: u32,
+    /// The step callback's query, for a call that rings in steps.
+    pub next_step: Option<Vec<(String, String)>>,
 }
 
 impl Context<'_> {
@@ -179,6 +190,7 @@ impl Decision {
             skipped_busy: 0,
             rung: Vec::new(),
             unrung: None,
+            dial: None,
         }
     }
 

@@ -386,7 +386,10 @@ async fn call_colleague<'a>(
             .is_some_and(|p| p.when_busy == WhenBusy::Fallback),
         parameters: caller_parameters(caller),
         timeout_seconds: DEFAULT_RING_TIMEOUT_SECONDS,
-        action_url: callbacks.dial_status(&[("kind", "internal"), ("user", callee_key.as_str())]),
+        action: vec![
+            ("kind", "internal".to_owned()),
+            ("user", callee_key.as_str().to_owned()),
+        ],
         caller_id: None,
         caller: Some(caller_identity),
         fallback: Box::new(move || colleague_fallback(callee, callbacks)),
@@ -410,7 +413,7 @@ async fn missed_if_unrung(
     let from = params.get("From").unwrap_or_default();
     let to = params.get("To").unwrap_or_default();
     let parties = history::parties(ctx, reference, call_sid, from, to, route);
-    match history::record(ctx, &parties, &Fact::Missed(reason), None).await {
+    match history::record(ctx, &parties, &Fact::Missed(reason), None, None).await {
         Some(failed) => noted(decision, failed),
         None => decision,
     }

@@ -135,6 +135,7 @@ pub async fn recording_status(
             ctx,
             &told_only,
             &Fact::Voicemail(voicemail.clone()),
+            None,
             pointer.as_ref(),
         ),
         forwarded,

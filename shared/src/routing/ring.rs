@@ -6,7 +6,7 @@ use futures::future::join_all;
 use tokio::time::timeout_at;
 
 use super::fallback::{fallback, when_closed};
-use super::{Callbacks, Context, Decision, Outcome, deadline_passed};
+use super::{Callbacks, Context, Decision, DialSummary, Outcome, deadline_passed};
 use crate::directory::{Assignment, DEFAULT_RING_TIMEOUT_SECONDS, NumberRoute, Strategy, WhenBusy};
 use crate::domain::{
     Availability, Capability, Email, Identity, OrgId, PersonStatus, Platform, TwilioState,
@@ -99,7 +99,9 @@ pub struct RingPlan<'a> {
     /// `<Parameter>`s every `<Client>` carries (after `timestamp`).
     pub parameters: Vec<(&'static str, String)>,
     pub timeout_seconds: u32,
-    pub action_url: String,
+    /// The dial-status callback's own query (its `kind` and what it needs); `ring` adds the
+    /// step of ringing the dial is (its number, start and who it rang), for the history.
+    pub action: Vec<(&'static str, String)>,
     pub caller_id: Option<String>,
     /// A softphone placing the call: on the call too once a callee answers.
     pub caller: Option<&'a Identity>,
@@ -117,6 +119,8 @@ pub struct RingPlan<'a> {
 /// starts in it.
 #[derive(Debug, Clone)]
 pub struct Step {
+    /// 1 for the call's first step.
+    pub number: u32,
     pub order: Vec<usize>,
     /// The position in `order` of the step's first target.
     pub at: usize,
@@ -177,7 +181,10 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
         }
         step => step,
     };
-    let action_url = match step {
+    let mut action = plan.action;
+    let number = step.as_ref().map_or(1, |step| step.number);
+    let stepped = step.is_some();
+    match step {
         // The call's order: the first `batch` callable members from the step's start; the
         // next step starts after the last of them.
         Some(step) => {
@@ -186,17 +193,13 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
                 .last()
                 .and_then(|c| plan.targets.iter().position(|t| *t == c.identity))
                 .unwrap_or(0);
-            let next = (step.at + last + 1).to_string();
-            let started_at = step.started_at.to_string();
             let order: Vec<String> = step.order.iter().map(usize::to_string).collect();
-            let order = order.join(".");
-            let query = [
-                ("kind", "step"),
-                ("o", order.as_str()),
-                ("at", &next),
-                ("t0", &started_at),
-            ];
-            ctx.callbacks.dial_status(&query)
+            action.extend([
+                ("kind", "step".to_owned()),
+                ("o", order.join(".")),
+                ("at", (step.at + last + 1).to_string()),
+                ("t0", step.started_at.to_string()),
+            ]);
         }
         None => {
             ringing.sort_by(|a, b| {
@@ -205,8 +208,21 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
                     .then_with(|| a.identity.cmp(&b.identity))
             });
             ringing.truncate(MAX_CLIENTS_PER_DIAL);
-            plan.action_url
         }
+    }
+    // The step of ringing, for the history: which, since when, and whom.
+    action.extend([("n", number.to_string()), ("ts", ctx.now_ms.to_string())]);
+    action.extend(ringing.iter().map(|c| ("r", c.identity.display_email())));
+    let query: Vec<(&str, &str)> = action.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let action_url = ctx.callbacks.dial_status(&query);
+    let summary = DialSummary {
+        seconds: timeout_seconds,
+        next_step: stepped.then(|| {
+            action
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect()
+        }),
     };
 
     let timestamp = ctx.now_ms.to_string();
@@ -234,6 +250,7 @@ pub async fn ring(ctx: &Context<'_>, plan: RingPlan<'_>) -> Decision {
         degraded,
         skipped_busy,
         rung: ringing.into_iter().map(|c| c.identity).collect(),
+        dial: Some(summary),
         ..Decision::new(Twiml::new().dial(&dial), Outcome::Dial, failure_note)
     }
 }
@@ -295,7 +312,13 @@ pub async fn ring_number<'a>(
             Strategy::LongestIdle => Some(longest_idle_first(ctx, route, listed).await),
         };
         if let Some(order) = order {
-            return ring_step(ctx, route, order, 0, ctx.now_ms, caller_id).await;
+            let first = Position {
+                order,
+                at: 0,
+                number: 1,
+                started_at: ctx.now_ms,
+            };
+            return ring_step(ctx, route, first, caller_id).await;
         }
     }
     let plan = number_plan(ctx, route, caller_id, caller, extra);
@@ -332,6 +355,18 @@ async fn longest_idle_first(
     order
 }
 
+/// Where a group's call is, as the first step sets it and each step's callback URL says.
+pub struct Position {
+    /// The call's order of members: positions in the group's list.
+    pub order: Vec<usize>,
+    /// The position in `order` the step starts at.
+    pub at: usize,
+    /// The step's number, 1 for the first.
+    pub number: u32,
+    /// When the first step began, epoch ms.
+    pub started_at: i64,
+}
+
 /// One step of a group's call: its next `batchSize` callable members (ten for waves) from
 /// position `at` of `order` (members without a live voice device, in do not disturb, or busy
 /// when the group skips busy members are passed over without a step), for
@@ -340,11 +375,15 @@ async fn longest_idle_first(
 pub async fn ring_step<'a>(
     ctx: &Context<'a>,
     route: &'a NumberRoute,
-    order: Vec<usize>,
-    at: usize,
-    started_at: i64,
+    position: Position,
     caller_id: Option<String>,
 ) -> Decision {
+    let Position {
+        order,
+        at,
+        number,
+        started_at,
+    } = position;
     let mut plan = number_plan(ctx, route, caller_id, None, Vec::new());
     let Some(group) = route.group.as_ref() else {
         return ring(ctx, plan).await;
@@ -362,6 +401,7 @@ pub async fn ring_step<'a>(
     plan.timeout_seconds = group.member_ring_seconds.min(left_s);
     let waves = group.strategy == Strategy::Simultaneous;
     plan.step = Some(Step {
+        number,
         order,
         at,
         started_at,
@@ -408,7 +448,7 @@ pub fn number_plan<'a>(
             .group
             .as_ref()
             .map_or(DEFAULT_RING_TIMEOUT_SECONDS, |g| g.ring_timeout_seconds),
-        action_url: callbacks.dial_status(&[]),
+        action: Vec::new(),
         caller_id,
         caller,
         fallback: Box::new(move || fallback(Some(route), callbacks)),

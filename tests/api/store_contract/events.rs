@@ -334,6 +334,7 @@ async fn the_sink_is_handed_exactly_the_events_written(kind: StoreKind) {
         },
         users: vec![alice.clone(), bob.clone()],
         fact: Fact::Missed(MissedReason::NoAnswer),
+        offer: None,
         expires_at: BASE / 1000 + 86_400,
         notice: Some(Notice {
             kind: EventKind::CallMissed,

@@ -3,7 +3,9 @@
 
 use serde_json::json;
 use shared::events::EventKind;
-use shared::history::{AnsweredBy, CallBase, Direction, Fact, MissedReason, Outcome, Voicemail};
+use shared::history::{
+    AnsweredBy, CallBase, Direction, Fact, MissedReason, Offer, Outcome, Voicemail,
+};
 use shared::store::PresenceKey;
 use shared::store::history::{HistoryWrite, SeenMark, VoicemailRef, position};
 use shared::store::messages::Notice;
@@ -24,6 +26,7 @@ on_both_stores!(
     removing_a_voicemail_touches_only_the_entries_that_show_it,
     only_a_fact_that_may_tell_is_refused_as_a_repeat,
     a_repeated_fact_still_fills_in_the_call,
+    the_steps_of_ringing_converge_whatever_order_their_callbacks_come_in,
 );
 
 fn sid(n: u32) -> String {
@@ -49,6 +52,7 @@ fn write(n: u32, users: &[&PresenceKey], fact: Fact, told: &[&PresenceKey]) -> H
         base: base(n, started_at),
         users: users.iter().map(|&u| u.clone()).collect(),
         fact,
+        offer: None,
         expires_at: started_at / 1000 + 86_400,
         notice: (!told.is_empty()).then(|| notice(EventKind::CallMissed, told)),
     }
@@ -400,6 +404,7 @@ async fn the_seen_mark_moves_only_to_an_entry_of_the_users_own_history(kind: Sto
         },
         users: vec![user.clone()],
         fact: Fact::Canceled,
+        offer: None,
         expires_at: started_at / 1000 + 86_400,
         notice: None,
     };
@@ -567,5 +572,56 @@ async fn removing_a_voicemail_touches_only_the_entries_that_show_it(kind: StoreK
             kinds_told(&s, user).await,
             vec![EventKind::VoicemailDeleted]
         );
+    }
+}
+
+/// The steps of ringing of a call (each reported by its dial's callback) end up in step
+/// order, each once, whether their callbacks come late, twice or out of order, and also when
+/// they ride on a fact that is a refused repeat.
+async fn the_steps_of_ringing_converge_whatever_order_their_callbacks_come_in(kind: StoreKind) {
+    let s = stores(kind).await;
+    let (alice, bob) = (key("alice@example.com"), key("bob@example.com"));
+    let step = |step: u32, to: &[&str]| Offer {
+        step,
+        at: T0 + i64::from(step) * 15_000,
+        to: to.iter().map(|t| (*t).to_owned()).collect(),
+    };
+    let with = |fact: Fact, offer: Offer| HistoryWrite {
+        offer: Some(offer),
+        ..write(1, &[&alice, &bob], fact, &[])
+    };
+    let missed = Fact::Missed(MissedReason::NoAnswer);
+    s.history
+        .record(&with(missed.clone(), step(3, &["carol@example.com"])), None)
+        .await
+        .unwrap();
+    s.history
+        .record(&with(Fact::Placed, step(1, &["alice@example.com"])), None)
+        .await
+        .unwrap();
+    // A repeat of the miss (refused) carrying a step not yet known, then a repeated step.
+    s.history
+        .record(
+            &with(missed, step(2, &["bob@example.com", "dan@example.com"])),
+            None,
+        )
+        .await
+        .unwrap();
+    s.history
+        .record(&with(Fact::Placed, step(1, &["alice@example.com"])), None)
+        .await
+        .unwrap();
+    for user in [&alice, &bob] {
+        let entry = entries(&s, user).await.remove(0).1;
+        assert_eq!(
+            entry.offered_to,
+            vec![
+                step(1, &["alice@example.com"]),
+                step(2, &["bob@example.com", "dan@example.com"]),
+                step(3, &["carol@example.com"]),
+            ],
+            "{user:?}"
+        );
+        assert_eq!(entry.missed, Some(MissedReason::NoAnswer));
     }
 }

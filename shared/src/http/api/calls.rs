@@ -13,7 +13,7 @@ use super::sms::{profile, rest_failure};
 use super::{Answer, key};
 use crate::domain::{CallSid, Caller, FieldError, RecordingSid};
 use crate::events::EventKind;
-use crate::history::{AnsweredBy, Direction, Entry, Outcome, Voicemail};
+use crate::history::{AnsweredBy, Direction, Entry, Offer, Outcome, Voicemail};
 use crate::http::routes::voicemail_sid;
 use crate::http::{ApiError, Request, Response, json_response};
 use crate::store::history::{SeenMark, VoicemailRef, position};
@@ -42,6 +42,8 @@ struct CallView<'a> {
     ended_at: Option<i64>,
     duration_seconds: Option<u32>,
     voicemail: Option<&'a Voicemail>,
+    /// Who was offered the call, step by step.
+    offered_to: &'a [Offer],
     seen: bool,
 }
 
@@ -69,6 +71,7 @@ fn view<'a>(entry: &'a Entry, seen: bool) -> CallView<'a> {
         ended_at: entry.ended_at,
         duration_seconds: entry.duration_seconds,
         voicemail: entry.voicemail.as_ref(),
+        offered_to: &entry.offered_to,
         seen,
     }
 }

@@ -25,7 +25,7 @@
 //! | read mark | `softphone:{orgId}:{identity}` | `~smsread:{phoneId}:{with}` | `phoneId`, `with`, `readInbound` |
 //! | send claim | `softphone:{orgId}:{identity}` | `~smssend:{clientMessageId}` | `inbox`, `with`, `position` once sent; `expiresAt` (s, TTL: a day) |
 //! | rate counter | `softphone:{orgId}:{identity}` | `~rate:{sms\|newto\|calls}:{windowStart}` | `count`, `expiresAt` (s, TTL: the window's end) |
-//! | call history entry | `softphone:{orgId}:{identity}` | `~hist:{startedAt:016x}:{CallSid}` | `callSid`, `direction`, `from`, `to`, `phoneId`?, `phoneNumber`?, `startedAt`; facts: `answeredBy`, `answeredByName`, `answeredAt`, `endedAt`, `durationSeconds`, `missed`, `canceled`, `recordingSid`, `recordingDuration`, `voicemailDeleted`; `expiresAt` (s, TTL: `CALL_HISTORY_RETENTION_DAYS`) |
+//! | call history entry | `softphone:{orgId}:{identity}` | `~hist:{startedAt:016x}:{CallSid}` | `callSid`, `direction`, `from`, `to`, `phoneId`?, `phoneNumber`?, `startedAt`; facts: `answeredBy`, `answeredByName`, `answeredAt`, `endedAt`, `durationSeconds`, `missed`, `canceled`, `recordingSid`, `recordingDuration`, `voicemailDeleted`, `offeredTo` (SS, one element per step of ringing); `expiresAt` (s, TTL: `CALL_HISTORY_RETENTION_DAYS`) |
 //! | calls seen mark | `softphone:{orgId}:{identity}` | `~hist:~seen` | `upTo` (a history position) |
 //! | call pointer | `callhist:{CallSid}` | `call` | `org`, `startedAt`, `expiresAt` |
 //! | voicemail pointer | `voicemail:{RecordingSid}` | `vm` | `org`, `phoneId`?, `callSid`, `startedAt`, `users` (the users' `pk`s, a string set), `expiresAt` |
@@ -411,6 +411,8 @@ pub mod hist {
     pub const RECORDING_SID: &str = "recordingSid";
     pub const RECORDING_DURATION: &str = "recordingDuration";
     pub const VOICEMAIL_DELETED: &str = "voicemailDeleted";
+    /// A string set: each step of ringing, as [`crate::history::Offer::encode`] writes it.
+    pub const OFFERED_TO: &str = "offeredTo";
     pub const UP_TO: &str = "upTo";
     pub const ORG: &str = "org";
     pub const USERS: &str = "users";

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem}
 use futures::future::{join, try_join_all};
 
 use crate::domain::OrgId;
-use crate::history::{AnsweredBy, Direction, Entry, Fact, MissedReason, Voicemail};
+use crate::history::{AnsweredBy, Direction, Entry, Fact, MissedReason, Offer, Voicemail};
 use crate::store::dynamo::DynamoStore;
 use crate::store::dynamo::changes::Changes;
 use crate::store::dynamo::codec::{Item, get_n, get_s, get_ss, keyed, n, s};
@@ -28,7 +28,8 @@ use crate::store::{PresenceKey, StoreError, StoreName};
 
 const STORE: StoreName = StoreName::History;
 
-/// The call's description in one user's entry, where it is missing.
+/// The call's description in one user's entry, where it is missing, and the step of ringing
+/// the write reports (added to a set: a repeat adds nothing).
 fn description(write: &HistoryWrite) -> Changes {
     let base = &write.base;
     let mut changes = Changes::default()
@@ -48,6 +49,9 @@ fn description(write: &HistoryWrite) -> Changes {
     if let Some(number) = &base.phone_number {
         changes = changes.keep(hist::PHONE_NUMBER, s(number));
     }
+    if let Some(offer) = &write.offer {
+        changes = changes.add(hist::OFFERED_TO, AttributeValue::Ss(vec![offer.encode()]));
+    }
     changes
 }
 
@@ -59,6 +63,7 @@ fn fills_in(write: &HistoryWrite, old: &Item) -> bool {
         || missing(hist::TO, !base.to.is_empty())
         || missing(hist::PHONE_ID, base.phone_id.is_some())
         || missing(hist::PHONE_NUMBER, base.phone_number.is_some())
+        || write.offer.is_some()
 }
 
 /// The update of one user's entry for `write`: the call's description where it is missing,
@@ -127,7 +132,19 @@ fn entry_from_item(item: &Item) -> Entry {
                 .unwrap_or(0),
         }),
         voicemail_deleted: item.contains_key(hist::VOICEMAIL_DELETED),
+        offered_to: offers(item),
     }
+}
+
+/// The steps of ringing an entry holds, in step order, each step once.
+fn offers(item: &Item) -> Vec<Offer> {
+    let mut offers: Vec<Offer> = get_ss(item, hist::OFFERED_TO)
+        .into_iter()
+        .filter_map(Offer::decode)
+        .collect();
+    offers.sort_by_key(|o| o.step);
+    offers.dedup_by_key(|o| o.step);
+    offers
 }
 
 fn voicemail_item(vm: &VoicemailRef) -> Item {

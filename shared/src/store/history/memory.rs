@@ -44,6 +44,9 @@ impl HistoryStore for MemoryStore {
                     .or_insert_with(|| (Entry::of(&write.base), write.expires_at));
                 entry.describe(&write.base);
                 new |= entry.apply(&write.fact);
+                if let Some(offer) = &write.offer {
+                    entry.offer(offer);
+                }
             }
             let org = write.users.first().map(|u| u.org.clone());
             if let Some(org) = org {

@@ -13,7 +13,7 @@ use super::events::Notice;
 use super::rates::{Budget, Counted};
 use super::{PresenceKey, StoreError};
 use crate::domain::OrgId;
-use crate::history::{CallBase, Entry, Fact};
+use crate::history::{CallBase, Entry, Fact, Offer};
 
 /// A fact for the entries of `users`.
 #[derive(Debug, Clone)]
@@ -21,6 +21,8 @@ pub struct HistoryWrite {
     pub base: CallBase,
     pub users: Vec<PresenceKey>,
     pub fact: Fact,
+    /// The step of ringing the callback reports the end of, added with the fact.
+    pub offer: Option<Offer>,
     /// Epoch seconds: `CALL_HISTORY_RETENTION_DAYS` after the call started.
     pub expires_at: i64,
     /// Told when the fact is new (a miss, a voicemail); never for a repeat.
