@@ -115,6 +115,9 @@ impl Strategy {
 
 pub const DEFAULT_MEMBER_RING_SECONDS: u32 = 15;
 
+/// The most members a group may list: ten waves of ten.
+pub const MAX_GROUP_MEMBERS: usize = 100;
+
 fn default_member_ring_seconds() -> u32 {
     DEFAULT_MEMBER_RING_SECONDS
 }

@@ -27,6 +27,7 @@ on_both_stores!(
     only_a_fact_that_may_tell_is_refused_as_a_repeat,
     a_repeated_fact_still_fills_in_the_call,
     the_steps_of_ringing_converge_whatever_order_their_callbacks_come_in,
+    a_call_to_a_group_of_150_is_in_each_members_history_and_told_once,
 );
 
 fn sid(n: u32) -> String {
@@ -623,5 +624,23 @@ async fn the_steps_of_ringing_converge_whatever_order_their_callbacks_come_in(ki
             "{user:?}"
         );
         assert_eq!(entry.missed, Some(MissedReason::NoAnswer));
+    }
+}
+
+/// More people than one DynamoDB transaction takes (100 items): every member has the entry and
+/// is told once; a repeat tells nobody.
+async fn a_call_to_a_group_of_150_is_in_each_members_history_and_told_once(kind: StoreKind) {
+    let s = stores(kind).await;
+    let members: Vec<PresenceKey> = (0..150)
+        .map(|i| key(&format!("agent{i:03}@example.com")))
+        .collect();
+    let all: Vec<&PresenceKey> = members.iter().collect();
+    let missed = write(1, &all, Fact::Missed(MissedReason::NoAnswer), &all);
+    assert!(s.history.record(&missed, None).await.unwrap());
+    assert!(!s.history.record(&missed, None).await.unwrap(), "a repeat");
+    for user in [&members[0], &members[97], &members[98], &members[149]] {
+        let entry = entries(&s, user).await.remove(0).1;
+        assert_eq!(entry.missed, Some(MissedReason::NoAnswer), "{user:?}");
+        assert_eq!(kinds_told(&s, user).await, vec![EventKind::CallMissed]);
     }
 }

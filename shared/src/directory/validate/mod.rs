@@ -289,6 +289,24 @@ mod tests {
     }
 
     #[test]
+    fn a_group_lists_at_most_100_members() {
+        let file = |n: usize| {
+            let users: Vec<String> = (0..n)
+                .map(|i| format!(r#"{{"email":"a{i}@x.io"}}"#))
+                .collect();
+            let members: Vec<String> = (0..n).map(|i| format!(r#""a{i}@x.io""#)).collect();
+            format!(
+                r#"{{"orgs":[{{"orgId":"o","users":[{}],"groups":[{{"id":"g","name":"G",
+                "members":[{}]}}]}}]}}"#,
+                users.join(","),
+                members.join(",")
+            )
+        };
+        assert!(Directory::parse(&file(100)).is_ok());
+        assert_problems_at(&file(101), &["orgs[0].groups[0].members"]);
+    }
+
+    #[test]
     fn ring_strategies_and_their_step_settings_are_named_when_wrong() {
         let group = |fields: &str| {
             format!(

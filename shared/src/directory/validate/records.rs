@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use super::{Validator, is_https_url};
 use crate::directory::{
     Assignment, DEFAULT_MEMBER_RING_SECONDS, DEFAULT_RING_TIMEOUT_SECONDS, Directory, Fallback,
-    Group, OrgDirectory, Phone, SmsSettings, Strategy, User, Voicemail, WhenBusy,
+    Group, MAX_GROUP_MEMBERS, OrgDirectory, Phone, SmsSettings, Strategy, User, Voicemail,
+    WhenBusy,
 };
 use crate::domain::{E164, Email, OrgId};
 
@@ -151,6 +152,12 @@ impl Validator {
                 Some(Ok(email)) => members.push(email),
                 _ => self.problem(&member_path, "must be an email address"),
             }
+        }
+        if members.len() > MAX_GROUP_MEMBERS {
+            self.problem(
+                &format!("{path}.members"),
+                format!("must list at most {MAX_GROUP_MEMBERS} members"),
+            );
         }
         let ring_timeout_seconds = self.seconds(obj, "ringTimeoutSeconds", path, (5, 600));
         let skip_busy_members = self.boolean(obj, "skipBusyMembers", path, true);

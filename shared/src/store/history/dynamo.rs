@@ -213,14 +213,12 @@ impl DynamoStore {
     }
 }
 
-#[async_trait]
-impl HistoryStore for DynamoStore {
-    /// One transaction: the fact on every user's entry, the call's pointer, a voicemail's
-    /// pointer, the events. A refusal names the entries that had the fact already (each
-    /// returned as it was): the fact is written again for the others alone, and those that
-    /// had it only get what this callback knows of the call and they do not (one more round,
-    /// only then), so a repeat neither tells twice nor keeps the others from the fact.
-    async fn record(
+/// Entries one transaction takes beside the call's pointer and a voicemail's (of 100 items).
+const USERS_PER_TX: usize = 98;
+
+impl DynamoStore {
+    /// [`HistoryStore::record`] for at most [`USERS_PER_TX`] users: one transaction.
+    async fn record_for(
         &self,
         write: &HistoryWrite,
         voicemail: Option<&VoicemailRef>,
@@ -287,6 +285,35 @@ impl HistoryStore for DynamoStore {
             "the history of {} could not be recorded",
             write.base.call_sid
         )))
+    }
+}
+
+#[async_trait]
+impl HistoryStore for DynamoStore {
+    /// One transaction (per 98 users): the fact on every user's entry, the call's pointer, a
+    /// voicemail's pointer, the events. A refusal names the entries that had the fact already (each
+    /// returned as it was): the fact is written again for the others alone, and those that
+    /// had it only get what this callback knows of the call and they do not (one more round,
+    /// only then), so a repeat neither tells twice nor keeps the others from the fact.
+    async fn record(
+        &self,
+        write: &HistoryWrite,
+        voicemail: Option<&VoicemailRef>,
+    ) -> Result<bool, StoreError> {
+        if write.users.len() <= USERS_PER_TX {
+            return self.record_for(write, voicemail).await;
+        }
+        // A group larger than one transaction holds: its members in parts, side by side, each
+        // told with its own part (the call's pointers are the same in every part).
+        let parts = write.users.chunks(USERS_PER_TX).map(|users| {
+            let mut part = write.clone();
+            part.users = users.to_vec();
+            if let Some(notice) = &mut part.notice {
+                notice.to.retain(|user| users.contains(user));
+            }
+            async move { self.record_for(&part, voicemail).await }
+        });
+        Ok(try_join_all(parts).await?.into_iter().any(|new| new))
     }
 
     async fn history(
