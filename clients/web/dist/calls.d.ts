@@ -14,6 +14,13 @@ export interface CallVoicemail {
     recordingSid: string;
     durationSeconds: number;
 }
+/** One step of ringing: who was offered the call together (emails), from when (epoch ms). */
+export interface CallOffer {
+    /** 1 for the call's first dial. */
+    step: number;
+    at: number;
+    to: string[];
+}
 /** The call an entry or an event is about. */
 export interface CallRef {
     callSid: string;
@@ -38,6 +45,8 @@ export interface CallEntry extends CallRef {
     endedAt: number | null;
     durationSeconds: number | null;
     voicemail: CallVoicemail | null;
+    /** Who was offered the call, step by step (a group that rings in turn has several). */
+    offeredTo: CallOffer[];
     /** At or before the user's seen mark. */
     seen: boolean;
 }
@@ -82,6 +91,13 @@ export declare function isMissed(call: Pick<CallEntry, 'outcome'>): boolean;
  * never lost to a copy that had not learnt it yet. `seen` is either's (it never moves back).
  */
 export declare function mergeCall(known: CallEntry | undefined, incoming: CallEntry): CallEntry;
+/**
+ * How the call rang, in words: "Rang Alice, then Bob and Carol; Carol Chen answered after 8 s".
+ * `name` turns an offered person's email into what to show (a colleague's name, "you");
+ * `answerer` is how to call whoever answered (their name in the directory by default). `null`
+ * for a call with no recorded ringing (placed by the user, or before its first step ended).
+ */
+export declare function describeRinging(call: CallEntry, name?: (email: string) => string, answerer?: string | undefined): string | null;
 /** The entry an event describes, knowing only what the event says. */
 export declare function callFromEvent(ref: CallRef, facts: Partial<Pick<CallEntry, 'outcome' | 'reason' | 'voicemail'>>): CallEntry;
 /** The entry once its voicemail `recordingSid` is deleted: what the server then says of it. */

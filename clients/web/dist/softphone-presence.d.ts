@@ -19,7 +19,7 @@ export { ServiceError } from './requests.js';
 export type { SendOptions } from './inbox.js';
 export { SmsError, SmsInbox } from './inbox.js';
 export type * from './calls.js';
-export { callPosition, isMissed, mergeCall, outcomeRank } from './calls.js';
+export { callPosition, describeRinging, isMissed, mergeCall, outcomeRank } from './calls.js';
 export type { DeletedVoicemail, SeenMark, VoicemailFormat } from './call-history.js';
 export { CallHistory, CallsError } from './call-history.js';
 export type { CallsSource, RecentCallsOptions, RecentCallsView } from './recent-calls.js';

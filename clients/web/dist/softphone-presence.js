@@ -1825,8 +1825,23 @@ function mergeCall(known, incoming) {
     voicemail: known.voicemail ?? incoming.voicemail,
     phoneId: known.phoneId ?? incoming.phoneId,
     phoneNumber: known.phoneNumber ?? incoming.phoneNumber,
+    offeredTo: mergeOffers(known.offeredTo ?? [], incoming.offeredTo ?? []),
     seen: known.seen || incoming.seen
   };
+}
+function mergeOffers(known, incoming) {
+  const steps = /* @__PURE__ */ new Map();
+  for (const offer of [...incoming, ...known]) steps.set(offer.step, offer);
+  return [...steps.values()].sort((a, b) => a.step - b.step);
+}
+function describeRinging(call, name = (email) => email, answerer = call.answeredBy?.name) {
+  const steps = call.offeredTo ?? [];
+  if (steps.length === 0) return null;
+  const list = (people) => people.length <= 1 ? people.join("") : `${people.slice(0, -1).join(", ")} and ${people[people.length - 1]}`;
+  const rang = `Rang ${steps.map((step) => list(step.to.map(name))).join(", then ")}`;
+  if (answerer === void 0 || call.answeredAt === null) return rang;
+  const after = Math.max(0, Math.round((call.answeredAt - call.startedAt) / 1e3));
+  return `${rang}; ${answerer} answered after ${after} s`;
 }
 function callFromEvent(ref, facts) {
   return {
@@ -1844,6 +1859,7 @@ function callFromEvent(ref, facts) {
     endedAt: null,
     durationSeconds: null,
     voicemail: facts.voicemail ?? null,
+    offeredTo: [],
     seen: false
   };
 }
@@ -2051,6 +2067,7 @@ export {
   TeamView,
   advancesStatus,
   callPosition,
+  describeRinging,
   isEventOf,
   isMissed,
   labelFromUserAgent,

@@ -24,6 +24,14 @@ export interface CallVoicemail {
   durationSeconds: number;
 }
 
+/** One step of ringing: who was offered the call together (emails), from when (epoch ms). */
+export interface CallOffer {
+  /** 1 for the call's first dial. */
+  step: number;
+  at: number;
+  to: string[];
+}
+
 /** The call an entry or an event is about. */
 export interface CallRef {
   callSid: string;
@@ -49,6 +57,8 @@ export interface CallEntry extends CallRef {
   endedAt: number | null;
   durationSeconds: number | null;
   voicemail: CallVoicemail | null;
+  /** Who was offered the call, step by step (a group that rings in turn has several). */
+  offeredTo: CallOffer[];
   /** At or before the user's seen mark. */
   seen: boolean;
 }
@@ -114,8 +124,37 @@ export function mergeCall(known: CallEntry | undefined, incoming: CallEntry): Ca
     voicemail: known.voicemail ?? incoming.voicemail,
     phoneId: known.phoneId ?? incoming.phoneId,
     phoneNumber: known.phoneNumber ?? incoming.phoneNumber,
+    offeredTo: mergeOffers(known.offeredTo ?? [], incoming.offeredTo ?? []),
     seen: known.seen || incoming.seen,
   };
+}
+
+/** Every step either copy knows, in step order (a step, once learnt, never changes). */
+function mergeOffers(known: CallOffer[], incoming: CallOffer[]): CallOffer[] {
+  const steps = new Map<number, CallOffer>();
+  for (const offer of [...incoming, ...known]) steps.set(offer.step, offer);
+  return [...steps.values()].sort((a, b) => a.step - b.step);
+}
+
+/**
+ * How the call rang, in words: "Rang Alice, then Bob and Carol; Carol Chen answered after 8 s".
+ * `name` turns an offered person's email into what to show (a colleague's name, "you");
+ * `answerer` is how to call whoever answered (their name in the directory by default). `null`
+ * for a call with no recorded ringing (placed by the user, or before its first step ended).
+ */
+export function describeRinging(
+  call: CallEntry,
+  name: (email: string) => string = (email) => email,
+  answerer: string | undefined = call.answeredBy?.name,
+): string | null {
+  const steps = call.offeredTo ?? [];
+  if (steps.length === 0) return null;
+  const list = (people: string[]): string =>
+    people.length <= 1 ? people.join('') : `${people.slice(0, -1).join(', ')} and ${people[people.length - 1]}`;
+  const rang = `Rang ${steps.map((step) => list(step.to.map(name))).join(', then ')}`;
+  if (answerer === undefined || call.answeredAt === null) return rang;
+  const after = Math.max(0, Math.round((call.answeredAt - call.startedAt) / 1000));
+  return `${rang}; ${answerer} answered after ${after} s`;
 }
 
 /** The entry an event describes, knowing only what the event says. */
@@ -135,6 +174,7 @@ export function callFromEvent(ref: CallRef, facts: Partial<Pick<CallEntry, 'outc
     endedAt: null,
     durationSeconds: null,
     voicemail: facts.voicemail ?? null,
+    offeredTo: [],
     seen: false,
   };
 }

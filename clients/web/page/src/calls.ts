@@ -5,7 +5,7 @@
 // <audio> element from a blob: URL (fetched with the app token in a header, never in a URL)
 // and can be deleted. Live from the realtime channel through RecentCalls; nothing polls.
 
-import { RecentCalls } from '../../src/softphone-presence.js';
+import { RecentCalls, describeRinging } from '../../src/softphone-presence.js';
 import type { CallEntry, SoftphonePresence } from '../../src/softphone-presence.js';
 import { log } from './activity.js';
 import { $, el, keyedRows, seen } from './dom.js';
@@ -18,6 +18,8 @@ const REASONS: Record<string, string> = {
   no_answer: 'nobody answered',
   busy: 'the line was busy',
   failed: 'the call failed',
+  dnd: 'do not disturb',
+  closed: 'outside business hours',
 };
 
 const OUTCOMES: Record<string, string> = {
@@ -38,6 +40,8 @@ export class CallsSection {
   /** Object URLs of the voicemail played, by recordingSid. */
   private readonly audio = new Map<string, string>();
   private marking = false;
+  /** A colleague's name by email, when the page knows it. */
+  names: (email: string) => string | undefined = () => undefined;
 
   constructor(
     private readonly presence: SoftphonePresence,
@@ -147,6 +151,15 @@ export class CallsSection {
     const meta = el('p', 'call-meta');
     meta.append(time, ` · ${details.join(' · ')}`);
     const parts: HTMLElement[] = [title, meta];
+    // "Rang Alice, then you; you answered after 8 s": who a group's call was offered to.
+    const me = session()?.email;
+    const you = call.answeredBy !== null && call.answeredBy.identity === this.presence.registration?.identity;
+    const ringing = describeRinging(
+      call,
+      (email) => (email === me ? 'you' : this.names(email) ?? email),
+      you ? 'you' : call.answeredBy?.name,
+    );
+    if (ringing) parts.push(el('p', 'call-ringing muted', ringing));
     const voicemail = call.voicemail;
     const kept = row.querySelector<HTMLElement>('.call-voicemail');
     if (voicemail && kept?.dataset.recordingSid === voicemail.recordingSid) parts.push(kept);

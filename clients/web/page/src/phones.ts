@@ -6,12 +6,53 @@ import { log } from './activity.js';
 import { $ } from './dom.js';
 import { authorized } from './session.js';
 
+/** How a number's calls are rung (`POST /dev/simulate-call`'s `policy`). */
+interface Policy {
+  hours: { timeZone: string; of: 'phone' | 'group'; openNow: boolean } | null;
+  group: {
+    name: string;
+    strategy: 'simultaneous' | 'sequential' | 'roundRobin' | 'longestIdle';
+    ringTimeoutSeconds: number;
+    memberRingSeconds: number;
+    batchSize: number;
+  } | null;
+}
+
 interface SimulatedCall {
   outcome: string;
   /** Why nobody rings, when nobody does. */
   reason?: string;
   ringing: string[];
   twiml: string;
+  policy: Policy | null;
+  /** Each step a call nobody answers goes through: whom it rings, for how long. */
+  steps: { ringing: string[]; seconds: number }[];
+}
+
+const STRATEGIES: Record<NonNullable<Policy['group']>['strategy'], string> = {
+  simultaneous: 'rings its members all at once',
+  sequential: 'rings its members one after another, in the listed order',
+  roundRobin: 'rings its members in turn, each call starting one member further',
+  longestIdle: 'rings whoever has waited longest since their last call first',
+};
+
+/** "Open now (America/New_York, the group's hours). Sales rings its members all at once …". */
+function describePolicy(policy: Policy | null): string {
+  if (!policy) return '';
+  const parts: string[] = [];
+  if (policy.hours) {
+    const whose = policy.hours.of === 'phone' ? "the number's hours" : "the group's hours";
+    parts.push(`${policy.hours.openNow ? 'Open now' : 'Closed now'} (${policy.hours.timeZone}, ${whose}).`);
+  } else {
+    parts.push('Open at all hours.');
+  }
+  const group = policy.group;
+  if (group) {
+    const batch = group.batchSize > 1 ? `, ${group.batchSize} at a time` : '';
+    const each = group.strategy === 'simultaneous' ? '' : `${batch}, ${group.memberRingSeconds} s each`;
+    parts.push(`${group.name} ${STRATEGIES[group.strategy]}${each}, for at most ${group.ringTimeoutSeconds} s in all.`);
+  }
+  return parts.join(' ');
 }
 
 export class PhonesSection {
@@ -89,12 +130,25 @@ export class PhonesSection {
           ? ` would ring ${call.ringing.length} identit${call.ringing.length === 1 ? 'y' : 'ies'}:`
           : ` would ring nobody (${call.outcome}${call.reason ? `: ${call.reason}` : ''}).`,
       );
+      const you = (who: string): string => (who === this.identity() ? `${who} (you)` : who);
       const list = document.createElement('ul');
       list.className = 'ringing';
       for (const who of call.ringing) {
         const item = document.createElement('li');
-        item.textContent = who === this.identity() ? `${who} (you)` : who;
+        item.textContent = you(who);
         list.append(item);
+      }
+      const policy = document.createElement('p');
+      policy.className = 'call-policy';
+      policy.textContent = describePolicy(call.policy);
+      // A call that rings in steps: every step it would go through if nobody answered.
+      const steps = document.createElement('ol');
+      steps.className = 'call-steps';
+      steps.setAttribute('aria-label', 'Steps of ringing if nobody answers');
+      for (const step of call.steps.length > 1 ? call.steps : []) {
+        const item = document.createElement('li');
+        item.textContent = `${step.ringing.map(you).join(', ')} for ${step.seconds} s`;
+        steps.append(item);
       }
       const details = document.createElement('details');
       const summary = document.createElement('summary');
@@ -102,7 +156,13 @@ export class PhonesSection {
       const pre = document.createElement('pre');
       pre.textContent = call.twiml;
       details.append(summary, pre);
-      result.replaceChildren(heading, ...(call.ringing.length > 0 ? [list] : []), details);
+      result.replaceChildren(
+        heading,
+        ...(call.ringing.length > 0 ? [list] : []),
+        policy,
+        ...(steps.childElementCount > 0 ? [steps] : []),
+        details,
+      );
       log(`Simulated a call to ${phone.friendlyName}: ${call.outcome}, ${call.ringing.length} ringing.`);
     } catch (error) {
       result.textContent = `Could not simulate the call: ${(error as Error).message}`;

@@ -52,6 +52,7 @@ const calls = new CallsSection(presence, phones);
 const inbox = new InboxSection(presence, phones);
 const team = new TeamSection(presence);
 phones.changed = () => team.groups(phones.groups());
+calls.names = (email) => team.name(email);
 
 const EXPLANATIONS: Record<PresenceState, string> = {
   starting: 'Registering this browser…',

@@ -34,6 +34,8 @@ function until(choice: string, now: Date): number | null {
 export class TeamSection {
   private view: TeamView | null = null;
   private group = '';
+  /** Names of the people seen in the team view, by email: how the call history names them. */
+  private readonly names = new Map<string, string>();
 
   constructor(private readonly presence: SoftphonePresence) {
     $('status-form').addEventListener('submit', (event) => {
@@ -69,6 +71,11 @@ export class TeamSection {
     this.view?.close();
     this.view = null;
     $('team-rows').replaceChildren();
+  }
+
+  /** A colleague's name, once the team view has shown them. */
+  name(email: string): string | undefined {
+    return this.names.get(email);
   }
 
   /** The groups the filter offers (the user's org's, from their numbers). */
@@ -120,6 +127,7 @@ export class TeamSection {
   }
 
   private render(people: PersonPresence[]): void {
+    for (const person of people) if (person.name) this.names.set(person.email, person.name);
     const list = $('team-rows');
     keyedRows(
       list,

@@ -181,6 +181,8 @@ test('a missed call and its voicemail show live with the unseen badge; the voice
   await row(bob.page, third).waitFor({ state: 'attached' });
   assert.equal(await row(bob.page, third).getAttribute('data-outcome'), 'answered');
   assert.match(await row(bob.page, third).locator('.call-meta').textContent(), /Answered by Alice Adams · 0:42/);
+  // Who the call was offered to (Alice, the only member online), and how soon she took it.
+  assert.match(await row(bob.page, third).locator('.call-ringing').textContent(), /^Rang (Alice Adams|alice@example\.com); Alice Adams answered after \d+ s$/);
   assert.equal(await bob.page.locator('#calls-unseen').textContent(), '2', 'the two calls nobody answered');
   // Bob's first catch-up brings the events of the last seconds, the voicemail's among them:
   // the page read SETTLE_MS later says it is gone.

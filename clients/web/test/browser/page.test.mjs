@@ -3,7 +3,7 @@
 // SETTINGS_SCREENSHOT=path saves a screenshot of it (docs/settings-page.png).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { appToken, deviceIds, openSettings, pageDeviceId, post, serverAndBrowser, waitFor, waitForState } from './harness.mjs';
+import { appToken, deviceIds, livePage, openSettings, pageDeviceId, post, serverAndBrowser, waitFor, waitForState } from './harness.mjs';
 
 const env = serverAndBrowser({ ttlSeconds: 30 });
 
@@ -51,6 +51,10 @@ test('real Voice SDK without Twilio: "Twilio unreachable", presence live, calls 
   const result = page.locator('#call-result');
   await result.getByText('u_org_5Fdemo__alice_40example_2Ecom (you)').waitFor({ timeout: 5000 });
   assert.match(await result.innerText(), /A call to Sales \(\+14155551234\) would ring/);
+  assert.equal(
+    await result.locator('.call-policy').textContent(),
+    'Open at all hours. Sales rings its members all at once, for at most 25 s in all.',
+  );
 
   if (process.env.SETTINGS_SCREENSHOT) {
     await page.screenshot({ path: process.env.SETTINGS_SCREENSHOT, fullPage: true });
@@ -76,4 +80,20 @@ test('?device=fake-offline shows the same notice through the fake Device', async
     page.evaluate(() => window.softphone.presence.twilioStatus.state === 'unregistered'),
   );
   await context.close();
+});
+
+test('a simulated call shows the number’s policy and every step: Support rings Carol, then Bob', async () => {
+  const carol = await appToken(env.server.url, 'carol@example.com');
+  await post(env.server.url, '/phone/voice/register-device', { deviceId: 'carol_desk', platform: 'web', capabilities: ['voice'] }, carol);
+  const bob = await livePage(env, 'bob@example.com', { section: 'phones' });
+  await bob.page.getByRole('button', { name: /^Simulate an incoming call to Support/ }).click();
+  const result = bob.page.locator('#call-result');
+  await result.locator('.call-policy').waitFor({ timeout: 5000 });
+  assert.equal(
+    await result.locator('.call-policy').textContent(),
+    'Open at all hours. Support rings its members one after another, in the listed order, 10 s each, for at most 20 s in all.',
+  );
+  const steps = await result.getByRole('list', { name: 'Steps of ringing if nobody answers' }).locator('li').allTextContents();
+  assert.deepEqual(steps, ['u_org_5Fdemo__carol_40example_2Ecom for 10 s', 'u_org_5Fdemo__bob_40example_2Ecom (you) for 10 s']);
+  await bob.context.close();
 });

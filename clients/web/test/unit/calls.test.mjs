@@ -5,7 +5,7 @@
 // Fake clock, server and realtime channel (fakes.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CallsError, EVENT_TYPES, RecentCalls, SETTLE_MS, ServiceError, callPosition, mergeCall } from '../../src/softphone-presence.ts';
+import { CallsError, EVENT_TYPES, RecentCalls, SETTLE_MS, ServiceError, callPosition, describeRinging, mergeCall } from '../../src/softphone-presence.ts';
 import { FakeCalls, browser, jsonResponse, settle } from './fakes.mjs';
 
 const SECOND = 1000;
@@ -381,4 +381,30 @@ test('older pages: loadOlder follows the cursor until the last page', async () =
   assert.deepEqual(small.calls.map((c) => c.callSid), [5, 4, 3, 2, 1].map((n) => sid('CA', n)));
   const befores = server.of('/phone/calls').map((r) => r.query.get('before'));
   assert.deepEqual(befores, [null, callPosition(small.calls[1]), callPosition(small.calls[3])]);
+});
+
+test('describeRinging: who each step offered the call to, and who answered after how long; copies merge their steps', () => {
+  const base = {
+    callSid: sid('CA', 7), direction: 'inbound', from: '+14155550100', to: '+14155551235', phoneId: 'phone-support', phoneNumber: '+14155551235',
+    outcome: 'answered', reason: null, answeredBy: null, answeredAt: null, endedAt: null, durationSeconds: null, voicemail: null, seen: false,
+    startedAt: 1_000_000, offeredTo: [],
+  };
+  assert.equal(describeRinging(base), null, 'no step recorded');
+  const steps = [
+    { step: 1, at: 1_000_000, to: ['carol@example.com'] },
+    { step: 2, at: 1_010_000, to: ['bob@example.com', 'dave@example.com', 'erin@example.com'] },
+  ];
+  const answered = { ...base, offeredTo: steps, answeredBy: { identity: 'u_org_5Fdemo__bob_40example_2Ecom', name: 'Bob Brown' }, answeredAt: 1_018_400 };
+  const names = { 'carol@example.com': 'Carol Chen', 'bob@example.com': 'Bob Brown' };
+  assert.equal(
+    describeRinging(answered, (email) => names[email] ?? email),
+    'Rang Carol Chen, then Bob Brown, dave@example.com and erin@example.com; Bob Brown answered after 18 s',
+  );
+  assert.equal(describeRinging({ ...answered, answeredBy: null, answeredAt: null }), 'Rang carol@example.com, then bob@example.com, dave@example.com and erin@example.com');
+  assert.equal(describeRinging(answered, undefined, 'you'), 'Rang carol@example.com, then bob@example.com, dave@example.com and erin@example.com; you answered after 18 s');
+  // A copy that knows step 1 and one that knows step 2: either order, both steps.
+  const first = { ...base, offeredTo: [steps[0]] };
+  const second = { ...base, offeredTo: [steps[1]] };
+  assert.deepEqual(mergeCall(first, second).offeredTo, steps);
+  assert.deepEqual(mergeCall(second, first).offeredTo, steps);
 });
