@@ -45,6 +45,8 @@ const FIXTURES: &[(&str, &[Route])] = &[
     ("voice-incoming-bad-signature.json", &Route::WEBHOOKS),
     ("dial-status-no-answer-function-url.json", &Route::WEBHOOKS),
     ("dial-status-completed-function-url.json", &Route::WEBHOOKS),
+    ("voice-incoming-closed-function-url.json", &Route::WEBHOOKS),
+    ("dial-status-step-function-url.json", &Route::WEBHOOKS),
     ("voice-outgoing-function-url.json", &Route::WEBHOOKS),
     ("call-status-answered-function-url.json", &Route::WEBHOOKS),
     ("call-status-completed-function-url.json", &Route::WEBHOOKS),
@@ -453,6 +455,65 @@ async fn the_call_history_fixtures_keep_a_voicemail_and_mark_it_seen() {
     let (status, body) = invoke(&app, "voicemail-not-found.json").await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(json(&body)["error"]["code"], "not_found");
+}
+
+/// The history of `email` of the demo org, as the store keeps it.
+async fn history_of(app: &App, email: &str) -> Vec<shared::history::Entry> {
+    let org = shared::domain::OrgId::parse_field("org_demo", "org").unwrap();
+    let email = shared::domain::Email::parse_field(email, "email").unwrap();
+    let identity =
+        shared::domain::Identity::for_person(&org, &email, shared::domain::IdentityStyle::Safe)
+            .unwrap();
+    let key = shared::store::PresenceKey { org, identity };
+    let now = app.core().now_ms();
+    let page = app.core().stores.history.history(&key, None, 10, now);
+    page.await
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect()
+}
+
+/// Routing policies' fixtures: a call to the Night line, closed at every hour, rings nobody
+/// and is Dave's missed call, `closed`; the end of the first step of a call to Support (begun
+/// long ago, past its ring timeout) answers Support's fallback, and Carol's and Bob's history
+/// say the call was missed after it rang Carol.
+#[tokio::test]
+async fn the_routing_policy_fixtures_answer_a_closed_number_and_a_step() {
+    let app = dev_app(&[("CALL_HISTORY_RETENTION_DAYS", "3650")]).await;
+    let (status, xml) = invoke(&app, "voice-incoming-closed-function-url.json").await;
+    assert_eq!(status, 200, "{xml}");
+    assert!(
+        xml.ends_with(
+            "<Say>We are closed. Please call again during office hours.</Say><Hangup/></Response>"
+        ),
+        "{xml}"
+    );
+    let dave = history_of(&app, "dave@example.com").await;
+    assert_eq!(dave.len(), 1);
+    assert_eq!(dave[0].missed, Some(shared::history::MissedReason::Closed));
+
+    let (status, xml) = invoke(&app, "dial-status-step-function-url.json").await;
+    assert_eq!(status, 200, "{xml}");
+    assert!(
+        xml.contains("<Stream url=\"wss://assistant.example.com/stream\""),
+        "{xml}"
+    );
+    for email in ["carol@example.com", "bob@example.com"] {
+        let entries = history_of(&app, email).await;
+        assert_eq!(entries.len(), 1, "{email}");
+        assert_eq!(
+            entries[0].missed,
+            Some(shared::history::MissedReason::NoAnswer)
+        );
+        let offered: Vec<_> = entries[0]
+            .offered_to
+            .iter()
+            .map(|o| (o.step, &o.to))
+            .collect();
+        assert_eq!(offered, [(1, &vec!["carol@example.com".to_owned()])]);
+    }
 }
 
 /// People presence's fixtures: Alice, live, sets "away" with a note and reads it back; her

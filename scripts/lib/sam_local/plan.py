@@ -63,6 +63,15 @@ EXPECT = [
     ("dial-status-no-answer-function-url.json", "calls", 65, {}, [("text", "<Record")]),
     ("dial-status-completed-function-url.json", "calls", 66, {}, [("text", "<Hangup/>")]),
     ("voice-fallback-function-url.json", "calls", 67, {}, [("text", "<Record")]),
+    # Routing policies: the Night line keeps no hours (closed at any hour: its whenClosed,
+    # nobody rung); the end of a step of a call to Support begun on 2026-11-21, past its ring
+    # timeout: Support's fallback, and Carol's history says the step rang her.
+    ("voice-incoming-closed-function-url.json", "calls", 67.1, {},
+     [("text", "<Say>We are closed. Please call again during office hours.</Say><Hangup/>")]),
+    ("dial-status-step-function-url.json", "calls", 67.2, {"CALL_HISTORY_RETENTION_DAYS": "3650"},
+     [("text", '<Stream url="wss://assistant.example.com/stream"'),
+      ("moto", "softphone:org_demo:u_org_5Fdemo__carol_40example_2Ecom",
+       "~hist:000001a1fdfa4600:CA7e3b9d1f5a2c4e6b8d0f1a3c5e7b9d2f")]),
     # The SMS inbox while Alice is live: a customer texts Sales (Alice and Bob), Alice lists,
     # reads, finds no media, and cannot reply while Twilio's REST API is unreachable (nothing
     # listens on port 9 of the container; the fake Twilio sees no request); a status callback

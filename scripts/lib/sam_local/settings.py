@@ -124,5 +124,6 @@ def moto_item(endpoint, table, pk, sk):
     if not item:
         return None
     flat = {k: next(iter(v.values())) for k, v in item.items()}
-    keep = ["pk", "sk", "platform", "label", "lastSeen", "expiresAt", "ttlSeconds", "inbox", "activity"]
+    keep = ["pk", "sk", "platform", "label", "lastSeen", "expiresAt", "ttlSeconds", "inbox", "activity",
+            "missed", "offeredTo"]
     return " ".join(f"{k}={flat[k]}" for k in keep if k in flat)
