@@ -24,7 +24,15 @@ pub const DEV_DEFAULTS: &[(&str, &str)] = &[
         "REALTIME_TICKET_SECRET",
         "dev-only-realtime-ticket-secret-never-deploy",
     ),
+    // Who is an admin of their org: a development token minted as one carries this role.
+    ("APP_JWT_ADMIN_CLAIM", DEV_ADMIN_CLAIM),
+    ("APP_JWT_ADMIN_VALUE", DEV_ADMIN_ROLE),
 ];
+
+/// The claim and value a development admin token carries (`serve --admin`, the settings
+/// page's "Sign in as an admin"): `"roles": ["phone-admin"]`.
+pub const DEV_ADMIN_CLAIM: &str = "roles";
+pub const DEV_ADMIN_ROLE: &str = "phone-admin";
 
 /// Defaulted whatever else is set: no credential, nothing an attacker gains by knowing it.
 const ALWAYS_DEFAULTED: &[&str] = &["TABLE_NAME"];
@@ -168,13 +176,28 @@ pub fn mint_app_jwt(
     now_s: i64,
     ttl_seconds: i64,
 ) -> Result<String, String> {
-    let claims = json!({
+    mint_dev_jwt(secret, email, org_id, now_s, ttl_seconds, false)
+}
+
+/// [`mint_app_jwt`], as an admin of the org when `admin` (the development admin role).
+pub fn mint_dev_jwt(
+    secret: &str,
+    email: &str,
+    org_id: &str,
+    now_s: i64,
+    ttl_seconds: i64,
+    admin: bool,
+) -> Result<String, String> {
+    let mut claims = json!({
         "sub": email,
         "email": email,
         "orgId": org_id,
         "iat": now_s,
         "exp": now_s + ttl_seconds,
     });
+    if admin {
+        claims[DEV_ADMIN_CLAIM] = json!([DEV_ADMIN_ROLE]);
+    }
     jsonwebtoken::encode(
         &Header::default(),
         &claims,

@@ -175,3 +175,26 @@ pub fn holds(value: Option<&Value>, required: &RequiredClaim) -> bool {
         _ => false,
     }
 }
+
+/// A claim by name, else by a dotted path into nested objects (`realm_access.roles`). The
+/// whole name is tried first: claim names such as `https://example.com/roles` hold dots.
+pub fn at_path<'a>(claims: &'a Claims, name: &str) -> Option<&'a Value> {
+    if let Some(value) = claims.get(name) {
+        return Some(value);
+    }
+    let mut parts = name.split('.');
+    let mut value = claims.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_object()?.get(part)?;
+    }
+    Some(value)
+}
+
+/// Whether a claim is `value`, or a list holding it.
+pub fn includes(claim: Option<&Value>, value: &str) -> bool {
+    match claim {
+        Some(Value::String(s)) => s == value,
+        Some(Value::Array(items)) => items.iter().any(|item| item.as_str() == Some(value)),
+        _ => false,
+    }
+}

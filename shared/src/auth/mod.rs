@@ -144,12 +144,40 @@ impl Authenticator {
         let org = OrgId::parse_field(&org_raw, &self.claims.org).map_err(bad(&self.claims.org))?;
         let identity = Identity::for_person(&org, &email, self.identity_style)
             .map_err(bad(&self.claims.email))?;
+        let admin = self
+            .claims
+            .admin
+            .as_ref()
+            .is_some_and(|admin| match &verified {
+                Verified::Token(claims) => {
+                    jwt::includes(jwt::at_path(claims, &admin.name), &admin.value)
+                }
+                Verified::Gateway(claims) => {
+                    gateway_includes(claims.get(&admin.name), &admin.value)
+                }
+            });
         Ok(Caller {
             org,
             email,
             identity,
+            admin,
         })
     }
+}
+
+/// Whether an API Gateway authorizer's claim holds `value`: API Gateway hands a list claim
+/// over as one string, `[a b c]` (or JSON-ish `["a","b"]` from some providers).
+fn gateway_includes(claim: Option<&String>, value: &str) -> bool {
+    let Some(raw) = claim else {
+        return false;
+    };
+    raw == value
+        || raw
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .split([' ', ','])
+            .map(|item| item.trim().trim_matches('"'))
+            .any(|item| item == value)
 }
 
 /// The token of an `Authorization: Bearer <token>` header.

@@ -15,6 +15,7 @@ pub(super) fn read(r: &mut Reader<'_>) -> Option<AppAuthConfig> {
             .optional("APP_JWT_ORG_CLAIM")
             .unwrap_or_else(|| "orgId".into()),
         required: required_claims(r),
+        admin: admin_claim(r),
     };
     match r.optional("AUTH_MODE").as_deref() {
         Some("gateway") => return Some(AppAuthConfig::Gateway { claims }),
@@ -36,6 +37,25 @@ pub(super) fn read(r: &mut Reader<'_>) -> Option<AppAuthConfig> {
         audience: r.optional("APP_JWT_AUDIENCE"),
         claims,
     })
+}
+
+/// `APP_JWT_ADMIN_CLAIM` and `APP_JWT_ADMIN_VALUE`, both or neither.
+fn admin_claim(r: &mut Reader<'_>) -> Option<RequiredClaim> {
+    match (
+        r.optional("APP_JWT_ADMIN_CLAIM"),
+        r.optional("APP_JWT_ADMIN_VALUE"),
+    ) {
+        (Some(name), Some(value)) => Some(RequiredClaim { name, value }),
+        (None, None) => None,
+        _ => {
+            r.problems.push(
+                "set both APP_JWT_ADMIN_CLAIM (the claim, e.g. cognito:groups) and \
+                 APP_JWT_ADMIN_VALUE (the value that makes an admin, e.g. phone-admin), or neither"
+                    .into(),
+            );
+            None
+        }
+    }
 }
 
 /// Exactly one of the three key sources.

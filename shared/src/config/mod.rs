@@ -201,6 +201,10 @@ pub struct ClaimNames {
     pub org: String,
     /// `APP_JWT_REQUIRED_CLAIMS`: each claim must hold exactly this value.
     pub required: Vec<RequiredClaim>,
+    /// `APP_JWT_ADMIN_CLAIM` and `APP_JWT_ADMIN_VALUE`: a token whose claim (a dotted path
+    /// allowed) is this value, or a list holding it, is an admin's of its own org. None: nobody
+    /// is an admin, and the admin API answers 403 to all.
+    pub admin: Option<RequiredClaim>,
 }
 
 /// A claim a token must carry with this value (`token_use=id`). `true` and `false` also match

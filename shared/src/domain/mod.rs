@@ -91,4 +91,7 @@ pub struct Caller {
     pub org: OrgId,
     pub email: Email,
     pub identity: Identity,
+    /// An admin of `org` (the token carries the configured admin claim): may change its
+    /// directory through the admin API.
+    pub admin: bool,
 }

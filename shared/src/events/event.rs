@@ -42,10 +42,13 @@ pub enum EventKind {
     /// The user set their status, on any of their devices (`data.status`, `data.until`,
     /// `data.note`).
     PresenceStatus,
+    /// An admin's change of the directory changed the numbers that ring the user
+    /// (`data.assignedPhones`, as `GET /phone/user-phones` shows them).
+    PhonesChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::DevicesChanged,
         EventKind::DeviceSignedOut,
         EventKind::CallState,
@@ -58,6 +61,7 @@ impl EventKind {
         EventKind::CallsSeen,
         EventKind::VoicemailDeleted,
         EventKind::PresenceStatus,
+        EventKind::PhonesChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +78,7 @@ impl EventKind {
             Self::CallsSeen => "calls.seen",
             Self::VoicemailDeleted => "voicemail.deleted",
             Self::PresenceStatus => "presence.status",
+            Self::PhonesChanged => "phones.changed",
         }
     }
 

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
+use super::directory::write::{AuditPage, OrgWrite, OrgWritten, WriteRefused};
 use super::events::{Connected, Connection, ConnectionOwner, SpentTicket, Subscription};
 use super::history::{HistoryPage, HistoryWrite, SeenMark, VoicemailRef};
 use super::messages::{
@@ -142,6 +143,9 @@ wrap!(StoreName::Directory, DirectoryStore {
     fn import(&self, directory: &Directory, style: IdentityStyle) -> ImportReport;
     fn export(&self) -> Directory;
     fn next_turn(&self, org: &OrgId, group_id: &str) -> u64;
+    fn org_with_version(&self, org: &OrgId) -> (OrgDirectory, u64);
+    fn write_org(&self, write: &OrgWrite<'_>) -> Result<OrgWritten, WriteRefused>;
+    fn audit_log(&self, org: &OrgId, before: Option<&str>, limit: usize, now_ms: i64) -> AuditPage;
 });
 
 wrap!(StoreName::Events, EventStore {

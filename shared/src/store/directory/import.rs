@@ -1,13 +1,19 @@
-//! What an import changed: both stores diff the records of an org's directory (one per user,
-//! group and phone, keyed as the DynamoDB store keys them) against what they hold, so their
-//! import reports agree.
+//! An import: each org of a directory file written through the one write path
+//! ([`super::write`]), which diffs the records of an org's directory (one per user, group and
+//! phone, keyed as the DynamoDB store keys them) against what the store holds, so both
+//! stores' import reports agree.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::directory::OrgDirectory;
+use super::DirectoryStore;
+use super::write::{DEFAULT_AUDIT_RETENTION_DAYS, OrgWrite};
+use crate::directory::{Directory, OrgDirectory};
+use crate::domain::{E164, IdentityStyle};
+use crate::store::StoreError;
 use crate::store::dynamo::keys::{
     GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX,
 };
@@ -91,20 +97,51 @@ fn to_doc<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-/// Count per-record differences between what is stored and what is wanted. Only documents
-/// count: a record that merely moved in the file is unchanged. Shared by both stores so their
-/// import reports agree.
-pub fn diff_records(
-    existing: &BTreeMap<String, Record>,
-    wanted: &BTreeMap<String, Record>,
-    report: &mut ImportReport,
-) {
-    for (key, record) in wanted {
-        match existing.get(key) {
-            None => report.added += 1,
-            Some(old) if old.doc == record.doc => report.unchanged += 1,
-            Some(_) => report.updated += 1,
-        }
+/// Who an import is, in the audit log.
+pub const IMPORT_ACTOR: &str = "import-directory";
+
+/// An import through the one write path: each org of the file written whole (whatever its
+/// version), every route and profile rewritten, numbers moving between the file's orgs kept,
+/// each change audited as the import's. Shared by both stores so their reports agree.
+pub async fn import_each(
+    store: &dyn DirectoryStore,
+    directory: &Directory,
+    style: IdentityStyle,
+) -> Result<ImportReport, StoreError> {
+    let numbers: BTreeSet<E164> = directory
+        .orgs
+        .iter()
+        .flat_map(|org| org.phones.iter().map(|p| p.phone_number.clone()))
+        .collect();
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let retention_s = i64::from(DEFAULT_AUDIT_RETENTION_DAYS) * 86_400;
+    let mut report = ImportReport {
+        orgs: directory.orgs.len(),
+        ..ImportReport::default()
+    };
+    for org in &directory.orgs {
+        let write = OrgWrite {
+            org,
+            expected: None,
+            actor: IMPORT_ACTOR,
+            now_ms,
+            audit_expires_at: now_ms.div_euclid(1000) + retention_s,
+            style,
+            dry_run: false,
+            may_take_numbers: true,
+            keep_numbers: numbers.clone(),
+            rewrite_views: true,
+        };
+        let written = store
+            .write_org(&write)
+            .await?
+            .map_err(|refused| StoreError::Internal(refused.to_string()))?;
+        report.added += written.changes.added.len();
+        report.updated += written.changes.updated.len();
+        report.removed += written.changes.removed.len();
+        report.unchanged += written.changes.unchanged;
     }
-    report.removed += existing.keys().filter(|k| !wanted.contains_key(*k)).count();
+    Ok(report)
 }

@@ -4,11 +4,15 @@ use async_trait::async_trait;
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::import::{ImportReport, diff_records};
+use super::import::{ImportReport, import_each};
+use super::write::{
+    AuditEntry, AuditPage, OrgWrite, OrgWritten, WriteRefused, audit_position, plan,
+};
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{E164, IdentityStyle, OrgId, UserKey};
-use crate::store::MemoryStore;
-use crate::store::{DirectoryStore, StoreError};
+use crate::events::EventKind;
+use crate::store::events::Notice;
+use crate::store::{DirectoryStore, MemoryStore, PresenceKey, StoreError};
 
 /// The imported directories, and what a call reads from them indexed the way the DynamoDB
 /// store keeps them (one item per number, one per user), so that a call costs a lookup here
@@ -22,6 +26,10 @@ pub(in crate::store) struct DirectoryState {
     profiles: HashMap<UserKey, UserProfile>,
     /// Round-robin groups' turns.
     turns: HashMap<(OrgId, String), u64>,
+    /// Each org's version: one more for each write that changed its records.
+    versions: HashMap<OrgId, u64>,
+    /// Each org's audit log by position, with when each entry expires (epoch s).
+    audit: HashMap<OrgId, BTreeMap<String, (AuditEntry, i64)>>,
 }
 
 impl DirectoryState {
@@ -78,23 +86,112 @@ impl DirectoryStore for MemoryStore {
         directory: &Directory,
         style: IdentityStyle,
     ) -> Result<ImportReport, StoreError> {
-        let mut stored = self.directory();
-        stored.style = style;
-        let mut report = ImportReport {
-            orgs: directory.orgs.len(),
-            ..ImportReport::default()
+        import_each(self, directory, style).await
+    }
+
+    async fn org_with_version(&self, org: &OrgId) -> Result<(OrgDirectory, u64), StoreError> {
+        let state = self.directory();
+        let dir = state.orgs.get(org).cloned();
+        let version = state.versions.get(org).copied().unwrap_or(0);
+        Ok((
+            dir.unwrap_or_else(|| OrgDirectory::empty(org.clone())),
+            version,
+        ))
+    }
+
+    async fn write_org(
+        &self,
+        w: &OrgWrite<'_>,
+    ) -> Result<Result<OrgWritten, WriteRefused>, StoreError> {
+        let org = &w.org.org_id;
+        let (plan, version) = {
+            let mut state = self.directory();
+            let version = state.versions.get(org).copied().unwrap_or(0);
+            if w.expected.is_some_and(|v| v != version) {
+                return Ok(Err(WriteRefused::Stale { current: version }));
+            }
+            let old = state.orgs.get(org).cloned();
+            let old = old.unwrap_or_else(|| OrgDirectory::empty(org.clone()));
+            let plan = plan(&old, w.org, w);
+            if !w.may_take_numbers {
+                let taken = plan.new_numbers.iter().find(|number| {
+                    state
+                        .routes
+                        .get(*number)
+                        .is_some_and(|route| route.org_id != *org)
+                });
+                if let Some(number) = taken {
+                    let number = number.clone();
+                    return Ok(Err(WriteRefused::NumberTaken { number }));
+                }
+            }
+            if w.dry_run {
+                return Ok(Ok(OrgWritten {
+                    version,
+                    changes: plan.changes,
+                    phones_changed: plan.phones_changed,
+                }));
+            }
+            let version = version + u64::from(plan.changes_records());
+            state.style = w.style;
+            state.orgs.insert(org.clone(), w.org.clone());
+            state.versions.insert(org.clone(), version);
+            let log = state.audit.entry(org.clone()).or_default();
+            for (seq, entry) in plan.audit_entries().enumerate() {
+                let position = audit_position(entry.at, version, seq + 1);
+                log.insert(position, (entry.clone(), w.audit_expires_at));
+            }
+            state.reindex();
+            (plan, version)
         };
-        for org in &directory.orgs {
-            let existing = stored
-                .orgs
-                .get(&org.org_id)
-                .map(OrgDirectory::records)
-                .unwrap_or_default();
-            diff_records(&existing, &org.records(), &mut report);
-            stored.orgs.insert(org.org_id.clone(), org.clone());
+        for (identity, phones) in &plan.phones_changed {
+            let notice = Notice {
+                kind: EventKind::PhonesChanged,
+                data: serde_json::json!({ "assignedPhones": phones }),
+                at: w.now_ms,
+                to: vec![PresenceKey {
+                    org: org.clone(),
+                    identity: identity.clone(),
+                }],
+            };
+            self.tell(&notice).await;
         }
-        stored.reindex();
-        Ok(report)
+        Ok(Ok(OrgWritten {
+            version,
+            changes: plan.changes,
+            phones_changed: plan.phones_changed,
+        }))
+    }
+
+    async fn audit_log(
+        &self,
+        org: &OrgId,
+        before: Option<&str>,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<AuditPage, StoreError> {
+        let state = self.directory();
+        let Some(log) = state.audit.get(org) else {
+            return Ok(AuditPage::default());
+        };
+        let now_s = now_ms.div_euclid(1000);
+        let mut live = log
+            .iter()
+            .rev()
+            .filter(|(position, _)| before.is_none_or(|b| position.as_str() < b))
+            .filter(|(_, (_, expires))| *expires > now_s);
+        let entries: Vec<(&String, &AuditEntry)> = live
+            .by_ref()
+            .take(limit)
+            .map(|(position, (entry, _))| (position, entry))
+            .collect();
+        let more = live.next().is_some();
+        Ok(AuditPage {
+            cursor: more
+                .then(|| entries.last().map(|(position, _)| (*position).clone()))
+                .flatten(),
+            entries: entries.into_iter().map(|(_, e)| e.clone()).collect(),
+        })
     }
 
     async fn export(&self) -> Result<Directory, StoreError> {

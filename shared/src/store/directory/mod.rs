@@ -6,10 +6,12 @@
 mod dynamo;
 pub mod import;
 pub(super) mod memory;
+pub mod write;
 
 use async_trait::async_trait;
 
 use self::import::ImportReport;
+use self::write::{AuditPage, OrgWrite, OrgWritten, WriteRefused};
 use super::StoreError;
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{E164, IdentityStyle, OrgId, UserKey};
@@ -35,6 +37,27 @@ pub trait DirectoryStore: Send + Sync {
     ) -> Result<ImportReport, StoreError>;
 
     async fn export(&self) -> Result<Directory, StoreError>;
+
+    /// One org's directory and its version (0 before its first write; each write that changes
+    /// its records adds one): what an admin's `ETag` names.
+    async fn org_with_version(&self, org: &OrgId) -> Result<(OrgDirectory, u64), StoreError>;
+
+    /// The one write path of an org's directory ([`write`]): the org as it should be, if it is
+    /// still at the version expected; only what differs is written, each changed record with
+    /// its audit entry, and the people whose numbers changed are told.
+    async fn write_org(
+        &self,
+        write: &OrgWrite<'_>,
+    ) -> Result<Result<OrgWritten, WriteRefused>, StoreError>;
+
+    /// The org's audit log before the position `before`, newest first, live at `now_ms`.
+    async fn audit_log(
+        &self,
+        org: &OrgId,
+        before: Option<&str>,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<AuditPage, StoreError>;
 
     /// The next turn of a round-robin group (1, 2, 3, …): one atomic increment, so concurrent
     /// calls each get their own turn, none lost or repeated.

@@ -14,6 +14,8 @@
 //! | org outbound settings | `org:{orgId}` | `outbound` | `doc` (JSON: `allowRegions`?, `allowPremium`?), `pos` (0); only when not the default |
 //! | number route | `number:{e164}` | `route` | `doc` (JSON: org, phone, and its group) |
 //! | org index | `directory` | `org:{orgId}` | (none) |
+//! | org directory version | `dirmeta:{orgId}` | `meta` | `version` (N: each write adds one), `lock` and `lockedUntil` (ms) while a write is under way |
+//! | audit entry | `audit:{orgId}` | `{at:016x}:{version:010}:{seq:05}` | `at` (ms), `actor`, `action`, `kind`, `id`, `before`? and `after`? (JSON), `expiresAt` (s, TTL: `AUDIT_RETENTION_DAYS`) |
 //! | event | `softphone:{orgId}:{identity}` | `~evt:{cursor}` | `type`, `at` (ms), `data` (JSON), `expiresAt` (s, TTL: `EVENT_RETENTION_SECONDS`) |
 //! | device state | `softphone:{orgId}:{identity}` | `~state:{deviceId}` | `platform`, `capabilities`, `twilioState`, `label`, `expiresAt` (s, TTL) |
 //! | connection | `softphone:{orgId}:{identity}` | `~conn:{connectionId}` | `deviceId`, `capabilities` (string set), `expiresAt` (s, TTL: two hours) |
@@ -214,6 +216,35 @@ pub fn team_pk(org: &OrgId) -> String {
 pub const LIVE_SK_PREFIX: &str = "~live#";
 /// Subscriptions sort below this; the live marks above.
 pub const SUBSCRIPTIONS_SK_END: &str = "~";
+
+/// An org directory's version and write lock: `dirmeta:{orgId}`, sort key `meta`.
+pub const DIRMETA_PREFIX: &str = "dirmeta:";
+pub const DIRMETA_SK: &str = "meta";
+
+pub fn dirmeta_pk(org: &OrgId) -> String {
+    format!("{DIRMETA_PREFIX}{org}")
+}
+
+/// An org's audit log of directory changes.
+pub const AUDIT_PREFIX: &str = "audit:";
+
+pub fn audit_pk(org: &OrgId) -> String {
+    format!("{AUDIT_PREFIX}{org}")
+}
+
+/// Attribute names of the directory's version item and audit entries.
+pub mod admin {
+    pub const VERSION: &str = "version";
+    pub const LOCK: &str = "lock";
+    pub const LOCKED_UNTIL: &str = "lockedUntil";
+    pub const AT: &str = "at";
+    pub const ACTOR: &str = "actor";
+    pub const ACTION: &str = "action";
+    pub const KIND: &str = "kind";
+    pub const ID: &str = "id";
+    pub const BEFORE: &str = "before";
+    pub const AFTER: &str = "after";
+}
 
 /// A round-robin group's turn counter: `turn:{orgId}`, sort key the group id, attribute `n`.
 pub const TURN_PREFIX: &str = "turn:";

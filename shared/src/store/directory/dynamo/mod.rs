@@ -2,7 +2,7 @@
 //! export), and the two views a request reads in one `GetItem`: a number's route and a user's
 //! profile, both rewritten whole by every import.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,11 +10,14 @@ use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use futures::future::try_join_all;
 use serde::de::DeserializeOwned;
 
-use super::import::{ImportReport, Record, diff_records};
+mod write;
+
+use super::import::{ImportReport, Record, import_each};
+use super::write::{AuditPage, OrgWrite, OrgWritten, WriteError, WriteRefused};
 use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
-use crate::domain::{E164, Email, Identity, IdentityStyle, OrgId, UserKey};
+use crate::domain::{E164, IdentityStyle, OrgId, UserKey};
 use crate::store::dynamo::DynamoStore;
-use crate::store::dynamo::codec::{Item, bad_item, get_n, get_s, keyed, n, s, to_json};
+use crate::store::dynamo::codec::{Item, bad_item, get_n, get_s, keyed, n, s};
 use crate::store::dynamo::keys::{
     DIRECTORY_PK, GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_PREFIX, ORG_USER_SK_PREFIX,
     PHONE_SK_PREFIX, PROFILE_SK, ROUTE_SK, SK, doc, number_pk, org_pk, turn_pk, user_pk,
@@ -71,77 +74,9 @@ impl DynamoStore {
         Ok(OrgItems { docs })
     }
 
-    /// `numbers_in_file`: every number of the whole import. A number that moves to another
-    /// org of the same file keeps its route, whichever org is written first.
-    async fn import_org(
-        &self,
-        org: &OrgDirectory,
-        numbers_in_file: &BTreeSet<&E164>,
-        style: IdentityStyle,
-        report: &mut ImportReport,
-    ) -> Result<(), StoreError> {
-        let existing = self.org_items(&org.org_id).await?;
-        let old_dir = existing.directory(&org.org_id)?;
-        let wanted = org.records();
-        diff_records(&existing.docs, &wanted, report);
-
-        let pk = org_pk(&org.org_id);
-        let mut requests = Vec::new();
-        for (sk, record) in &wanted {
-            // A record that only moved in the file is rewritten too: export keeps file order.
-            if existing.docs.get(sk) != Some(record) {
-                requests.push(put(doc_item(
-                    pk.clone(),
-                    sk.clone(),
-                    record.doc.clone(),
-                    record.pos,
-                ))?);
-            }
-        }
-        for sk in existing.docs.keys().filter(|sk| !wanted.contains_key(*sk)) {
-            requests.push(delete(pk.clone(), sk.clone())?);
-        }
-        // Route items embed the phone and its group, so rewrite them all; drop the ones for
-        // numbers this org no longer has.
-        let routes = org.routes();
-        for route in &routes {
-            requests.push(put(doc_item(
-                number_pk(&route.phone.phone_number),
-                ROUTE_SK.to_owned(),
-                to_json(route)?,
-                0,
-            ))?);
-        }
-        for old in &old_dir.phones {
-            if !numbers_in_file.contains(&old.phone_number) {
-                requests.push(delete(number_pk(&old.phone_number), ROUTE_SK.to_owned())?);
-            }
-        }
-        // Profiles embed numbers and the org's outbound policy: rewrite them all, like routes.
-        for profile in org.user_profiles(style) {
-            requests.push(put(doc_item(
-                user_pk(&profile.key()),
-                PROFILE_SK.to_owned(),
-                to_json(&profile)?,
-                0,
-            ))?);
-        }
-        // A person's profile is keyed by an identity that names this org: one who left this
-        // org keeps any profile they have in another.
-        let people: BTreeSet<&Email> = org.emails().into_iter().collect();
-        for old in old_dir.emails() {
-            let gone = Identity::for_person(&org.org_id, old, style)
-                .ok()
-                .filter(|_| !people.contains(old));
-            if let Some(identity) = gone {
-                requests.push(delete(
-                    user_pk(&UserKey::for_identity(&identity)),
-                    PROFILE_SK.to_owned(),
-                )?);
-            }
-        }
-        requests.push(put(keyed(DIRECTORY_PK, org_pk(&org.org_id)))?);
-        self.batch_write(requests).await
+    /// The org's directory as its records say.
+    async fn org_items_directory(&self, org: &OrgId) -> Result<OrgDirectory, StoreError> {
+        self.org_items(org).await?.directory(org)
     }
 }
 
@@ -197,20 +132,28 @@ impl DirectoryStore for DynamoStore {
         directory: &Directory,
         style: IdentityStyle,
     ) -> Result<ImportReport, StoreError> {
-        let mut report = ImportReport {
-            orgs: directory.orgs.len(),
-            ..ImportReport::default()
-        };
-        let numbers_in_file: BTreeSet<&E164> = directory
-            .orgs
-            .iter()
-            .flat_map(|org| org.phones.iter().map(|p| &p.phone_number))
-            .collect();
-        for org in &directory.orgs {
-            self.import_org(org, &numbers_in_file, style, &mut report)
-                .await?;
-        }
-        Ok(report)
+        import_each(self, directory, style).await
+    }
+
+    async fn org_with_version(&self, org: &OrgId) -> Result<(OrgDirectory, u64), StoreError> {
+        futures::future::try_join(self.org_items_directory(org), self.org_version(org)).await
+    }
+
+    async fn write_org(
+        &self,
+        write: &OrgWrite<'_>,
+    ) -> Result<Result<OrgWritten, WriteRefused>, StoreError> {
+        WriteError::split(self.write_org_locked(write).await)
+    }
+
+    async fn audit_log(
+        &self,
+        org: &OrgId,
+        before: Option<&str>,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<AuditPage, StoreError> {
+        self.audit_page(org, before, limit, now_ms).await
     }
 
     async fn export(&self) -> Result<Directory, StoreError> {

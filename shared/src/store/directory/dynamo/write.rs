@@ -1,0 +1,444 @@
+//! An org's directory written on DynamoDB ([`super::super::write`]'s plan carried out). An
+//! org of 5,000 people is more than one transaction holds (100 items), so a write takes the
+//! org's lock first (a conditional update of `dirmeta:{orgId}` that also checks the version
+//! the writer read), writes each changed record in a transaction with its audit entry (50
+//! pairs per transaction), then the routes and profiles derived from them in batches, and
+//! releases the lock adding one to the version. A writer that dies holding the lock holds it
+//! for [`LOCK_MS`] at most; the version it leaves unchanged then tells no reader anything
+//! false, and the next write rewrites what differs.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
+use futures::future::try_join_all;
+
+use super::super::import::Record;
+use super::super::write::{
+    AuditEntry, AuditPage, OrgWrite, OrgWritten, Plan, WriteError, WriteRefused, plan,
+};
+use super::{delete, doc_item, put};
+use crate::directory::NumberRoute;
+use crate::domain::OrgId;
+use crate::events::EventKind;
+use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::changes::Changes;
+use crate::store::dynamo::codec::{Item, bad_item, get_n, get_s, keyed, n, s, to_json};
+use crate::store::dynamo::keys::{
+    DIRECTORY_PK, DIRMETA_SK, PK, PROFILE_SK, ROUTE_SK, SK, TTL_ATTRIBUTE, admin, audit_pk,
+    dirmeta_pk, doc, number_pk, org_pk, user_pk,
+};
+use crate::store::dynamo::outcome::{Conditional, conditional};
+use crate::store::dynamo::tx::built;
+use crate::store::events::Notice;
+use crate::store::{PresenceKey, StoreError, StoreName};
+
+const STORE: StoreName = StoreName::Directory;
+
+/// How long a write may hold its org's lock: far longer than a 5,000-person org takes.
+pub const LOCK_MS: i64 = 120_000;
+
+/// Record-and-audit pairs per transaction (of 100 items).
+const PAIRS_PER_TX: usize = 50;
+
+impl DynamoStore {
+    /// The org's version: 0 before its first write.
+    pub(super) async fn org_version(&self, org: &OrgId) -> Result<u64, StoreError> {
+        let item = self.get(STORE, keyed(dirmeta_pk(org), DIRMETA_SK)).await?;
+        Ok(item
+            .as_ref()
+            .and_then(|i| get_n(i, admin::VERSION))
+            .and_then(|v| u64::try_from(v).ok())
+            .unwrap_or(0))
+    }
+
+    /// Take the org's lock for `token`, if no other write holds it and the org is still at
+    /// `expected` (any version for `None`); the version it is at.
+    async fn lock(
+        &self,
+        org: &OrgId,
+        expected: Option<u64>,
+        token: &str,
+        now_ms: i64,
+    ) -> Result<u64, WriteError> {
+        let free = "(attribute_not_exists(#lock) OR #lockedUntil < :now)";
+        let (condition, values) = match expected {
+            None => (free.to_owned(), vec![("now", n(now_ms))]),
+            Some(0) => (
+                format!("{free} AND attribute_not_exists(#version)"),
+                vec![("now", n(now_ms))],
+            ),
+            Some(v) => (
+                format!("{free} AND #version = :expected"),
+                vec![("now", n(now_ms)), ("expected", n(v))],
+            ),
+        };
+        let changes = Changes::default()
+            .set(admin::LOCK, s(token))
+            .set(admin::LOCKED_UNTIL, n(now_ms + LOCK_MS))
+            .when(&condition, values)
+            .returning_old();
+        let sent = changes
+            .update_item(self, keyed(dirmeta_pk(org), DIRMETA_SK))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match conditional(STORE, "UpdateItem", sent)? {
+            Conditional::Written(out) => Ok(out
+                .attributes
+                .as_ref()
+                .and_then(|a| get_n(a, admin::VERSION))
+                .and_then(|v| u64::try_from(v).ok())
+                .unwrap_or(0)),
+            Conditional::Refused(old) => {
+                let old = old.unwrap_or_default();
+                let current = get_n(&old, admin::VERSION)
+                    .and_then(|v| u64::try_from(v).ok())
+                    .unwrap_or(0);
+                let locked = get_n(&old, admin::LOCKED_UNTIL).is_some_and(|until| until >= now_ms);
+                if expected.is_some_and(|v| v != current) {
+                    Err(WriteRefused::Stale { current }.into())
+                } else if locked {
+                    Err(WriteRefused::Busy.into())
+                } else {
+                    Err(WriteRefused::Stale { current }.into())
+                }
+            }
+        }
+    }
+
+    /// Release the org's lock, adding one to its version when the write changed anything;
+    /// the version it is then at.
+    async fn unlock(&self, org: &OrgId, token: &str, bump: bool) -> Result<u64, StoreError> {
+        let update = if bump {
+            "SET #version = if_not_exists(#version, :zero) + :one REMOVE #lock, #lockedUntil"
+        } else {
+            "REMOVE #lock, #lockedUntil"
+        };
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keyed(dirmeta_pk(org), DIRMETA_SK)))
+            .update_expression(update)
+            .condition_expression("#lock = :token")
+            .expression_attribute_names("#lock", admin::LOCK)
+            .expression_attribute_names("#lockedUntil", admin::LOCKED_UNTIL)
+            .expression_attribute_values(":token", s(token))
+            .return_values(ReturnValue::AllNew);
+        if bump {
+            request = request
+                .expression_attribute_names("#version", admin::VERSION)
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":one", n(1));
+        }
+        match conditional(STORE, "UpdateItem", request.send().await)? {
+            Conditional::Written(out) => Ok(out
+                .attributes
+                .as_ref()
+                .and_then(|a| get_n(a, admin::VERSION))
+                .and_then(|v| u64::try_from(v).ok())
+                .unwrap_or(0)),
+            Conditional::Refused(_) => Err(StoreError::Internal(format!(
+                "the directory lock of {org} was lost: the write took longer than {LOCK_MS} ms"
+            ))),
+        }
+    }
+
+    /// The one write path: lock, read, plan, write what differs, unlock.
+    pub(super) async fn write_org_locked(
+        &self,
+        w: &OrgWrite<'_>,
+    ) -> Result<OrgWritten, WriteError> {
+        let org = &w.org.org_id;
+        if w.dry_run {
+            let (old, version) =
+                futures::future::try_join(self.org_items_directory(org), self.org_version(org))
+                    .await?;
+            if w.expected.is_some_and(|v| v != version) {
+                return Err(WriteRefused::Stale { current: version }.into());
+            }
+            let plan = plan(&old, w.org, w);
+            self.check_numbers(org, &plan, w).await?;
+            return Ok(OrgWritten {
+                version,
+                changes: plan.changes,
+                phones_changed: plan.phones_changed,
+            });
+        }
+        let token = lock_token(w.now_ms);
+        let version = self.lock(org, w.expected, &token, w.now_ms).await?;
+        let result = self.write_planned(w, version).await;
+        match result {
+            Ok(plan) => {
+                let version = self.unlock(org, &token, plan.changes_records()).await?;
+                self.tell_phones_changed(org, &plan, w.now_ms).await;
+                Ok(OrgWritten {
+                    version,
+                    changes: plan.changes,
+                    phones_changed: plan.phones_changed,
+                })
+            }
+            Err((err, wrote)) => {
+                // A write that failed half-way still moves the version: readers must not take
+                // what they read before it for current.
+                if let Err(unlock) = self.unlock(org, &token, wrote).await {
+                    tracing::warn!(%org, error = %unlock, "directory lock not released");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Read, plan and write under the lock; on failure, whether anything was written.
+    async fn write_planned(
+        &self,
+        w: &OrgWrite<'_>,
+        version: u64,
+    ) -> Result<Plan, (WriteError, bool)> {
+        let org = &w.org.org_id;
+        let old = self
+            .org_items_directory(org)
+            .await
+            .map_err(|e| (e.into(), false))?;
+        let plan = plan(&old, w.org, w);
+        self.check_numbers(org, &plan, w)
+            .await
+            .map_err(|e| (e, false))?;
+        if plan.is_empty() {
+            return Ok(plan);
+        }
+        self.write_records(org, &plan, version + 1, w)
+            .await
+            .map_err(|e| (e.into(), true))?;
+        self.write_views(org, &plan, &w.keep_numbers)
+            .await
+            .map_err(|e| (e.into(), true))?;
+        Ok(plan)
+    }
+
+    /// Refuse a number another org routes, unless the write may take it.
+    async fn check_numbers(
+        &self,
+        org: &OrgId,
+        plan: &Plan,
+        w: &OrgWrite<'_>,
+    ) -> Result<(), WriteError> {
+        if w.may_take_numbers {
+            return Ok(());
+        }
+        let reads = plan
+            .new_numbers
+            .iter()
+            .map(|number| self.get(STORE, keyed(number_pk(number), ROUTE_SK)));
+        let routes = try_join_all(reads).await?;
+        for (number, item) in plan.new_numbers.iter().zip(routes) {
+            let owner = item
+                .as_ref()
+                .and_then(|item| get_s(item, doc::DOC))
+                .and_then(|json| serde_json::from_str::<NumberRoute>(json).ok())
+                .map(|route| route.org_id);
+            if owner.is_some_and(|owner| owner != *org) {
+                return Err(WriteRefused::NumberTaken {
+                    number: number.clone(),
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Each changed record with its audit entry, in transactions of [`PAIRS_PER_TX`] pairs.
+    async fn write_records(
+        &self,
+        org: &OrgId,
+        plan: &Plan,
+        version: u64,
+        w: &OrgWrite<'_>,
+    ) -> Result<(), StoreError> {
+        let pk = org_pk(org);
+        let mut seq = 0;
+        let mut audit_item = |entry: &AuditEntry| {
+            seq += 1;
+            audit_item(org, entry, version, seq, w.audit_expires_at)
+        };
+        let mut pairs: Vec<Vec<TransactWriteItem>> = Vec::new();
+        for (sk, Record { doc: json, pos }, audit) in &plan.puts {
+            let mut pair =
+                vec![self.put(doc_item(pk.clone(), sk.clone(), json.clone(), *pos), None)?];
+            if let Some(entry) = audit {
+                pair.push(self.put(audit_item(entry)?, None)?);
+            }
+            pairs.push(pair);
+        }
+        for (sk, entry) in &plan.deletes {
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(keyed(pk.clone(), sk.clone())));
+            pairs.push(vec![
+                TransactWriteItem::builder()
+                    .delete(built(delete.build())?)
+                    .build(),
+                self.put(audit_item(entry)?, None)?,
+            ]);
+        }
+        for chunk in pairs.chunks(PAIRS_PER_TX) {
+            let writes: Vec<TransactWriteItem> = chunk.iter().flatten().cloned().collect();
+            self.transact(STORE, writes).await?;
+        }
+        Ok(())
+    }
+
+    /// The routes and profiles that differ, the numbers and people gone, the org's index.
+    async fn write_views(
+        &self,
+        org: &OrgId,
+        plan: &Plan,
+        keep_numbers: &BTreeSet<crate::domain::E164>,
+    ) -> Result<(), StoreError> {
+        let mut requests = Vec::new();
+        for route in &plan.routes {
+            let item = doc_item(
+                number_pk(&route.phone.phone_number),
+                ROUTE_SK.to_owned(),
+                to_json(route)?,
+                0,
+            );
+            requests.push(put(item)?);
+        }
+        for number in plan
+            .routes_gone
+            .iter()
+            .filter(|n| !keep_numbers.contains(*n))
+        {
+            requests.push(delete(number_pk(number), ROUTE_SK.to_owned())?);
+        }
+        for profile in &plan.profiles {
+            let item = doc_item(
+                user_pk(&profile.key()),
+                PROFILE_SK.to_owned(),
+                to_json(profile)?,
+                0,
+            );
+            requests.push(put(item)?);
+        }
+        for key in &plan.profiles_gone {
+            requests.push(delete(user_pk(key), PROFILE_SK.to_owned())?);
+        }
+        requests.push(put(keyed(DIRECTORY_PK, org_pk(org)))?);
+        self.batch_write(requests).await
+    }
+
+    /// `phones.changed` to each person whose numbers changed: a lost event costs only a
+    /// refresh the client does on its next connect anyway, so a failure is logged, not
+    /// returned.
+    async fn tell_phones_changed(&self, org: &OrgId, plan: &Plan, now_ms: i64) {
+        let tells = plan.phones_changed.iter().map(|(identity, phones)| {
+            let notice = Notice {
+                kind: EventKind::PhonesChanged,
+                data: serde_json::json!({ "assignedPhones": phones }),
+                at: now_ms,
+                to: vec![PresenceKey {
+                    org: org.clone(),
+                    identity: identity.clone(),
+                }],
+            };
+            async move { self.transact_noticed(STORE, Vec::new(), &notice).await }
+        });
+        for result in futures::future::join_all(tells).await {
+            if let Err(err) = result {
+                tracing::warn!(%org, error = %err, "phones.changed not written");
+            }
+        }
+    }
+
+    /// A page of the org's audit log, newest first.
+    pub(super) async fn audit_page(
+        &self,
+        org: &OrgId,
+        before: Option<&str>,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<AuditPage, StoreError> {
+        let mut query = self
+            .query_request()
+            .consistent_read(true)
+            .scan_index_forward(false)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(audit_pk(org)))
+            .filter_expression("#exp > :now")
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", n(now_ms.div_euclid(1000)));
+        query = match before {
+            Some(before) => query
+                .key_condition_expression("#pk = :pk AND #sk < :before")
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":before", s(before)),
+            None => query.key_condition_expression("#pk = :pk"),
+        };
+        let mut items: Vec<Item> = Vec::new();
+        // One more than asked: whether there is an older page.
+        self.paginate(STORE, query, |page| {
+            items.extend(page.items.unwrap_or_default());
+            Ok(items.len() <= limit)
+        })
+        .await?;
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let cursor = more
+            .then(|| items.last().and_then(|i| get_s(i, SK)).map(str::to_owned))
+            .flatten();
+        let entries = items.iter().map(audit_entry).collect::<Result<_, _>>()?;
+        Ok(AuditPage { entries, cursor })
+    }
+}
+
+/// A token no other write holds: the time and random bits.
+fn lock_token(now_ms: i64) -> String {
+    let mut bytes = [0u8; 8];
+    // Without randomness two writers of the same millisecond could share a token; the lock's
+    // condition on the version still keeps them apart.
+    let _ = aws_lc_rs::rand::fill(&mut bytes);
+    let random: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{now_ms}-{random}")
+}
+
+fn audit_item(
+    org: &OrgId,
+    entry: &AuditEntry,
+    version: u64,
+    seq: usize,
+    expires_at: i64,
+) -> Result<Item, StoreError> {
+    let position = super::super::write::audit_position(entry.at, version, seq);
+    let mut item = keyed(audit_pk(org), position);
+    item.insert(admin::AT.to_owned(), n(entry.at));
+    item.insert(admin::ACTOR.to_owned(), s(&entry.actor));
+    item.insert(admin::ACTION.to_owned(), s(&entry.action));
+    item.insert(admin::KIND.to_owned(), s(&entry.record.kind));
+    item.insert(admin::ID.to_owned(), s(&entry.record.id));
+    for (name, value) in [(admin::BEFORE, &entry.before), (admin::AFTER, &entry.after)] {
+        if let Some(value) = value {
+            item.insert(name.to_owned(), s(to_json(value)?));
+        }
+    }
+    item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at));
+    Ok(item)
+}
+
+fn audit_entry(item: &Item) -> Result<AuditEntry, StoreError> {
+    let text = |name: &str| get_s(item, name).map(str::to_owned);
+    let json = |name: &str| {
+        get_s(item, name).and_then(|raw| serde_json::from_str::<serde_json::Value>(raw).ok())
+    };
+    Ok(AuditEntry {
+        at: get_n(item, admin::AT).ok_or_else(|| bad_item(admin::AT))?,
+        actor: text(admin::ACTOR).unwrap_or_default(),
+        action: text(admin::ACTION).unwrap_or_default(),
+        record: super::super::write::AuditRecord {
+            kind: text(admin::KIND).unwrap_or_default(),
+            id: text(admin::ID).unwrap_or_default(),
+        },
+        before: json(admin::BEFORE),
+        after: json(admin::AFTER),
+    })
+}
