@@ -8,7 +8,8 @@
 //! | `GET /assets/settings.js`, `/assets/settings.css` | its built script and style sheet |
 //! | `GET /openapi.yaml` | the API contract, `docs/openapi.yaml` |
 //! | `GET /dev/users` | the directory's users, to pick one to sign in as |
-//! | `POST /dev/sign-in` | `{email, orgId}` → an app JWT signed with the development secret |
+//! | `GET /admin`, `/assets/admin.js` | the admin console (`clients/web/page/admin.html`) and its built script |
+//! | `POST /dev/sign-in` | `{email, orgId, admin?}` → an app JWT signed with the development secret (with the admin role when `admin`) |
 //! | `POST /dev/simulate-call` | `{phoneNumber}` → which identities a call to it would ring |
 //! | `GET /phone/events/connect` | the realtime channel's WebSocket (`realtime/`) |
 
@@ -36,6 +37,9 @@ use crate::realtime::{self, Hub};
 const INDEX_HTML: &str = include_str!("../clients/web/page/index.html");
 const SETTINGS_JS: &str = include_str!("../clients/web/page/dist/settings.js");
 const SETTINGS_CSS: &str = include_str!("../clients/web/page/settings.css");
+/// The admin console (issue 30): its page and its built script.
+const ADMIN_HTML: &str = include_str!("../clients/web/page/admin.html");
+const ADMIN_JS: &str = include_str!("../clients/web/page/dist/admin.js");
 /// The API contract; tests/api/contract.rs holds it to the routes served.
 const OPENAPI_YAML: &str = include_str!("../docs/openapi.yaml");
 
@@ -99,6 +103,12 @@ impl LocalRoutes for LocalPages {
             ),
             "/assets/settings.css" if get => {
                 respond(StatusCode::OK, "text/css; charset=utf-8", SETTINGS_CSS)
+            }
+            "/admin" | "/admin.html" if get => {
+                respond(StatusCode::OK, "text/html; charset=utf-8", ADMIN_HTML)
+            }
+            "/assets/admin.js" if get => {
+                respond(StatusCode::OK, "text/javascript; charset=utf-8", ADMIN_JS)
             }
             "/openapi.yaml" if get => respond(StatusCode::OK, "application/yaml", OPENAPI_YAML),
             "/dev/users" | "/dev/sign-in" | "/dev/simulate-call" => {
@@ -168,13 +178,16 @@ impl LocalPages {
             let unknown = FieldError::new("email", "not a user of that org in the directory");
             return ApiError::from(unknown).response();
         }
+        // `"admin": true`: a token carrying the development admin role (the admin console).
+        let admin = body.get("admin").and_then(Value::as_bool).unwrap_or(false);
         let now = self.app.core().now_ms().div_euclid(1000);
-        match shared::local::mint_app_jwt(
+        match shared::local::mint_dev_jwt(
             secret,
             email.as_str(),
             org.as_str(),
             now,
             DEV_TOKEN_SECONDS,
+            admin,
         ) {
             Ok(token) => json_response(
                 StatusCode::OK,

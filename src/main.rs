@@ -14,7 +14,7 @@ use shared::config::{Config, ConfigError, Needs};
 use shared::directory::{Directory, DirectoryError};
 use shared::domain::IdentityStyle;
 use shared::http::Endpoint;
-use shared::local::{LocalSettings, mint_app_jwt, public_secrets_in, with_dev_defaults};
+use shared::local::{LocalSettings, mint_dev_jwt, public_secrets_in, with_dev_defaults};
 use shared::secrets::Env;
 use shared::store::dynamo::{DynamoStore, client_from_env};
 use shared::store::{DirectoryStore, StoreError};
@@ -128,6 +128,11 @@ struct ServeArgs {
     /// With --store dynamodb: create TABLE_NAME (TTL enabled) when it is missing.
     #[arg(long)]
     create_table: bool,
+    /// Print the development token as an admin's of its org (the `roles: ["phone-admin"]`
+    /// claim): for the admin API (`/phone/admin/…`) with curl. The console at /admin signs
+    /// in as an admin itself.
+    #[arg(long)]
+    admin: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -363,7 +368,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .then(|| shared::local::dev_default("APP_JWT_SECRET"))
         .flatten()
         .map(str::to_owned);
-    print_banner(addr, dev_secret.as_deref(), &directory);
+    print_banner(addr, dev_secret.as_deref(), &directory, args.admin);
     let options = shared::server::Options {
         cors: shared::server::Cors::from_setting(env("CORS_ALLOW_ORIGINS").as_deref()),
         local: Some(local_routes(app.clone(), hub, dev_secret)),
@@ -379,10 +384,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
 /// Print where the server listens, and with the development secrets a warning (red on a
 /// terminal), a token and curl lines. Write errors are ignored: a closed stdout must not stop
 /// the server.
-fn print_banner(addr: SocketAddr, dev_secret: Option<&str>, directory: &Directory) {
+fn print_banner(addr: SocketAddr, dev_secret: Option<&str>, directory: &Directory, admin: bool) {
     let mut stdout = std::io::stdout().lock();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let text = banner(addr, dev_secret, directory, color);
+    let text = banner(addr, dev_secret, directory, color, admin);
     let _ = stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush());
@@ -400,6 +405,7 @@ fn banner(
     dev_secret: Option<&str>,
     directory: &Directory,
     color: bool,
+    admin: bool,
 ) -> String {
     let mut out = String::new();
     let base = format!("http://{addr}");
@@ -413,6 +419,7 @@ fn banner(
         let _ = writeln!(out, "{red}{DEVELOPMENT_WARNING}{plain}");
     }
     let _ = writeln!(out, "settings page: {base}/");
+    let _ = writeln!(out, "admin console: {base}/admin");
     // Only mint a sample token with the development secret: never print one signed with a real key.
     let Some(secret) = dev_secret else {
         let _ = writeln!(
@@ -431,12 +438,13 @@ fn banner(
         .unwrap_or_else(|| ("alice@example.com".into(), "org_demo".into()));
     // Whoever checks the token (jsonwebtoken) reads the system clock.
     let now = Clock::system().now_ms().div_euclid(1000);
-    let Ok(jwt) = mint_app_jwt(secret, &email, &org, now, 12 * 3600) else {
+    let Ok(jwt) = mint_dev_jwt(secret, &email, &org, now, 12 * 3600, admin) else {
         return out;
     };
+    let role = if admin { ", an admin of it" } else { "" };
     let _ = writeln!(
         out,
-        "development app JWT for {email} in {org} (valid 12 h):"
+        "development app JWT for {email} in {org}{role} (valid 12 h):"
     );
     let _ = writeln!(out, "export TOKEN={jwt}");
     let _ = writeln!(out);

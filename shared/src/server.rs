@@ -79,10 +79,11 @@ impl Cors {
             headers.insert(header::VARY, HeaderValue::from_static("Origin"));
         }
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
-        // A cross-origin client must read Retry-After to back off as asked.
+        // A cross-origin client must read Retry-After to back off as asked, and the admin
+        // console the ETag it sends back as If-Match.
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("Retry-After"),
+            HeaderValue::from_static("Retry-After, ETag"),
         );
     }
 
@@ -97,7 +98,7 @@ impl Cors {
         );
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("Authorization, Content-Type"),
+            HeaderValue::from_static("Authorization, Content-Type, If-Match, If-None-Match"),
         );
         headers.insert(
             header::ACCESS_CONTROL_MAX_AGE,

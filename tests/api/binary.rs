@@ -301,6 +301,12 @@ async fn browsers_on_other_origins_may_call_the_api_as_configured() {
             .unwrap()
             .contains("Authorization")
     );
+    // The admin console's preconditions, from a console hosted on another origin.
+    let allowed_headers = headers["access-control-allow-headers"].to_str().unwrap();
+    assert!(
+        allowed_headers.contains("If-Match") && allowed_headers.contains("If-None-Match"),
+        "{allowed_headers}"
+    );
     // DELETE: a voicemail is deleted from the web app.
     let methods = headers["access-control-allow-methods"].to_str().unwrap();
     assert!(
@@ -317,7 +323,7 @@ async fn browsers_on_other_origins_may_call_the_api_as_configured() {
     assert_eq!(list.headers()["access-control-allow-origin"], "*");
     assert_eq!(
         list.headers()["access-control-expose-headers"],
-        "Retry-After"
+        "Retry-After, ETag"
     );
 
     // CORS_ALLOW_ORIGINS: only the listed origins.

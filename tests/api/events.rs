@@ -68,6 +68,11 @@ const FIXTURES: &[(&str, &[Route])] = &[
     ("presence-status.json", &Route::PEOPLE),
     ("team.json", &Route::PEOPLE),
     ("team-unknown-group.json", &Route::PEOPLE),
+    ("admin-directory.json", &Route::ADMIN),
+    ("admin-user-create.json", &Route::ADMIN),
+    ("admin-group-stale.json", &Route::ADMIN),
+    ("admin-audit.json", &Route::ADMIN),
+    ("admin-forbidden.json", &Route::ADMIN),
 ];
 
 /// Fixtures that are not HTTP requests: API Gateway's WebSocket events (the `realtime`
@@ -514,6 +519,31 @@ async fn the_routing_policy_fixtures_answer_a_closed_number_and_a_step() {
             .collect();
         assert_eq!(offered, [(1, &vec!["carol@example.com".to_owned()])]);
     }
+}
+
+/// The admin API's fixtures, as the admin function gets them: Erin (an admin by the development
+/// admin claim) reads the org at its first version, creates Frank, is refused a group by a
+/// stale ETag, and finds Frank's creation in the audit log; Alice, no admin, gets 403.
+#[tokio::test]
+async fn the_admin_fixtures_read_create_refuse_and_audit() {
+    let app = dev_app(&[]).await;
+    let (status, body) = invoke(&app, "admin-directory.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["orgId"], "org_demo");
+    let (status, body) = invoke(&app, "admin-user-create.json").await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(json(&body)["name"], "Frank Fisher");
+    let (status, body) = invoke(&app, "admin-user-create.json").await;
+    assert_eq!(status, 412, "a second create: {body}");
+    let (status, body) = invoke(&app, "admin-group-stale.json").await;
+    assert_eq!(status, 412, "{body}");
+    assert_eq!(json(&body)["error"]["code"], "precondition_failed");
+    let (status, body) = invoke(&app, "admin-audit.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["entries"][0]["action"], "user.created");
+    assert_eq!(json(&body)["entries"][0]["actor"], "erin@example.com");
+    let (status, body) = invoke(&app, "admin-forbidden.json").await;
+    assert_eq!(status, 403, "{body}");
 }
 
 /// People presence's fixtures: Alice, live, sets "away" with a note and reads it back; her

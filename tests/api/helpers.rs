@@ -124,6 +124,8 @@ pub fn test_env(overrides: &[(&str, &str)]) -> HashMap<String, String> {
         ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
         ("TWILIO_TWIML_APP_SID", TWIML_APP_SID),
         ("REALTIME_TICKET_SECRET", REALTIME_TICKET_SECRET),
+        ("APP_JWT_ADMIN_CLAIM", shared::local::DEV_ADMIN_CLAIM),
+        ("APP_JWT_ADMIN_VALUE", shared::local::DEV_ADMIN_ROLE),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -322,6 +324,11 @@ pub fn now_s() -> i64 {
 /// An app token for `email` in `org`, as the app's sign-in would issue it.
 pub fn app_token(email: &str, org: &str) -> String {
     shared::local::mint_app_jwt(APP_JWT_SECRET, email, org, now_s(), 3600).unwrap()
+}
+
+/// An app token for an admin of `org` (the admin claim the tests configure).
+pub fn admin_token(email: &str, org: &str) -> String {
+    shared::local::mint_dev_jwt(APP_JWT_SECRET, email, org, now_s(), 3600, true).unwrap()
 }
 
 pub fn alice() -> String {

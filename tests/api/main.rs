@@ -1,6 +1,7 @@
 //! End-to-end tests: the real handlers over HTTP, on the memory store and on a real
 //! DynamoDB-protocol server (moto, started by `scripts/test`). One binary for all of them.
 
+mod admin;
 mod auth;
 mod binary;
 mod business_hours;

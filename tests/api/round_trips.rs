@@ -844,3 +844,151 @@ async fn a_ring_step_costs_two_rounds_and_a_round_robin_turn_one_write() {
         );
     }
 }
+
+/// The admin API: reading a record or the audit log is one round (the org's records; a change
+/// reads its version beside them); changing a record is four, whatever the org's size: the read, the
+/// lock (which checks the version read, so the org is not read again), the record with its
+/// audit entry beside the routes and profiles that differ, then the unlock (adding one to the
+/// version) beside the `phones.changed` events of anyone whose numbers moved.
+#[tokio::test]
+async fn an_admin_read_is_one_round_and_a_records_change_four() {
+    let (app, wire) = counted_app().await;
+    let token = crate::helpers::admin_token("erin@example.com", crate::helpers::ORG);
+    let url = format!("{}/phone/admin/groups/grp-sales", app.base);
+    let read = app.http.get(&url).bearer_auth(&token).send().await.unwrap();
+    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
+    let mut sales: serde_json::Value = read.json().await.unwrap();
+    assert_eq!(
+        wire.take(),
+        (1, ops(&["Query"])),
+        "a record's read: the org's records"
+    );
+
+    sales["ringTimeoutSeconds"] = json!(40);
+    let written = app
+        .http
+        .put(&url)
+        .bearer_auth(&token)
+        .header("if-match", etag)
+        .json(&sales)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(written.status(), 200);
+    assert_eq!(
+        wire.take(),
+        (
+            4,
+            ops(&[
+                "GetItem",
+                "Query",
+                "UpdateItem",
+                "TransactWriteItems",
+                "BatchWriteItem",
+                "UpdateItem",
+            ])
+        ),
+        "read; lock; Sales with its audit entry beside its number's route and the org index; unlock"
+    );
+
+    let audit = format!("{}/phone/admin/audit", app.base);
+    let page = app
+        .http
+        .get(&audit)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(wire.take(), (1, ops(&["Query"])), "the audit log");
+}
+
+/// An org at the admin API's limit of people: 5,000 users (and 10 groups of 100, 10 numbers)
+/// written whole, read whole, and changed by one name, against moto. The first write is one
+/// transaction per 50 records (each with its audit entry) beside the profiles in batches of 25;
+/// a read is the org's records (1 MB pages) beside its version; a change of one name writes
+/// that record, its audit entry and one profile. The times are printed (moto on this machine,
+/// not DynamoDB); the request counts are held.
+#[tokio::test]
+async fn an_org_of_5000_people_is_written_read_and_changed_within_the_limits() {
+    let (app, wire) = counted_app().await;
+    let org = "org_big";
+    let token = crate::helpers::admin_token("admin0000@big.example.com", org);
+    let users: Vec<serde_json::Value> = (0..5000)
+        .map(|i| json!({"email": format!("agent{i:04}@big.example.com"), "name": format!("Agent {i}")}))
+        .collect();
+    let groups: Vec<serde_json::Value> = (0..10)
+        .map(|g| {
+            let members: Vec<String> = (g * 100..g * 100 + 100)
+                .map(|i| format!("agent{i:04}@big.example.com"))
+                .collect();
+            json!({"id": format!("team{g}"), "name": format!("Team {g}"), "members": members})
+        })
+        .collect();
+    let phones: Vec<serde_json::Value> = (0..10)
+        .map(|g| {
+            json!({"id": format!("line{g}"), "phoneNumber": format!("+1415555{:04}", 7000 + g),
+                   "friendlyName": format!("Line {g}"), "groupId": format!("team{g}")})
+        })
+        .collect();
+    let body = json!({"users": users, "groups": groups, "phones": phones});
+    assert!(
+        body.to_string().len() < 1024 * 1024,
+        "within the body limit"
+    );
+    let url = format!("{}/phone/admin/directory", app.base);
+    let put = |body: serde_json::Value, etag: String| {
+        app.http
+            .put(&url)
+            .bearer_auth(&token)
+            .header("if-match", etag)
+            .json(&body)
+            .send()
+    };
+
+    let started = std::time::Instant::now();
+    let written = put(body.clone(), "\"v0\"".into()).await.unwrap();
+    let first_ms = started.elapsed().as_millis();
+    assert_eq!(written.status(), 200);
+    let report: serde_json::Value = written.json().await.unwrap();
+    assert_eq!(report["added"].as_array().unwrap().len(), 5020);
+    let (_, first) = wire.take();
+    let count = |ops: &[String], name: &str| ops.iter().filter(|o| *o == name).count();
+    // 5,020 records, each with its audit entry: 50 pairs to a transaction.
+    assert_eq!(count(&first, "TransactWriteItems"), 101, "{first:?}");
+    // 5,000 profiles, 10 routes and the org index, 25 to a batch.
+    assert_eq!(count(&first, "BatchWriteItem"), 201, "{first:?}");
+
+    let started = std::time::Instant::now();
+    let read = app.http.get(&url).bearer_auth(&token).send().await.unwrap();
+    let read_ms = started.elapsed().as_millis();
+    assert_eq!(read.status(), 200);
+    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, "\"v1\"");
+    let mut org_now: serde_json::Value = read.json().await.unwrap();
+    assert_eq!(org_now["users"].as_array().unwrap().len(), 5000);
+    let (rounds, reads) = wire.take();
+    assert!(rounds <= 3, "the org's pages, one after another: {reads:?}");
+
+    org_now["users"][42]["name"] = json!("Agent Forty-Two");
+    let started = std::time::Instant::now();
+    let changed = put(org_now, etag).await.unwrap();
+    let change_ms = started.elapsed().as_millis();
+    assert_eq!(changed.status(), 200);
+    let report: serde_json::Value = changed.json().await.unwrap();
+    assert_eq!(report["updated"], json!(["user:agent0042@big.example.com"]));
+    let (_, change) = wire.take();
+    assert_eq!(count(&change, "TransactWriteItems"), 1, "{change:?}");
+    assert_eq!(
+        count(&change, "BatchWriteItem"),
+        1,
+        "one profile and the index: {change:?}"
+    );
+    println!(
+        "5,000 people on moto: first write {first_ms} ms ({} requests), read {read_ms} ms ({} \
+         requests, {rounds} rounds), a change of one name {change_ms} ms ({} requests)",
+        first.len(),
+        reads.len(),
+        change.len()
+    );
+}

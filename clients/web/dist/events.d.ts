@@ -1,3 +1,4 @@
+import type { AssignedPhone } from './api.js';
 import type { CallEventData } from './calls.js';
 import type { SmsEventData } from './sms.js';
 /** Why a user's device list changed, in `devices.changed`. */
@@ -31,10 +32,14 @@ export interface EventDataByType extends SmsEventData, CallEventData {
         until: number | null;
         note: string | null;
     };
+    /** An admin changed which numbers ring the user (theirs, or a group's they joined or left): the whole new list, as `GET /phone/user-phones` answers it. */
+    'phones.changed': {
+        assignedPhones: AssignedPhone[];
+    };
 }
 export type KnownEventType = keyof EventDataByType;
 /** The types `EventDataByType` describes, at run time: each is also emitted under its own name. */
-export declare const EVENT_TYPES: readonly ["devices.changed", "device.signedOut", "call.state", "sms.received", "sms.sent", "sms.status", "sms.read", "call.missed", "voicemail.received", "calls.seen", "voicemail.deleted", "presence.status"];
+export declare const EVENT_TYPES: readonly ["devices.changed", "device.signedOut", "call.state", "sms.received", "sms.sent", "sms.status", "sms.read", "call.missed", "voicemail.received", "calls.seen", "voicemail.deleted", "presence.status", "phones.changed"];
 /** One event of a known type: `{ cursor, type, at, data }`. */
 export interface ServerEventOf<T extends KnownEventType> {
     /** 20 lower-case hex characters; their string order is the events' order. */
@@ -56,6 +61,7 @@ export type VoicemailReceivedEvent = ServerEventOf<'voicemail.received'>;
 export type CallsSeenEvent = ServerEventOf<'calls.seen'>;
 export type VoicemailDeletedEvent = ServerEventOf<'voicemail.deleted'>;
 export type PresenceStatusEvent = ServerEventOf<'presence.status'>;
+export type PhonesChangedEvent = ServerEventOf<'phones.changed'>;
 export type KnownServerEvent = {
     [T in KnownEventType]: ServerEventOf<T>;
 }[KnownEventType];

@@ -1,7 +1,7 @@
 export { SoftphonePresence } from './presence.js';
 export type * from './api.js';
 export type * from './environment.js';
-export type { CallMissedEvent, CallsSeenEvent, PresenceStatusEvent, VoicemailDeletedEvent, CallStateEvent, DeviceChange, DeviceSignedOutEvent, DevicesChangedEvent, EventDataByType, KnownEventType, KnownServerEvent, ServerEvent, ServerEventOf, ServerEventsByType, SmsReadEvent, SmsReceivedEvent, SmsSentEvent, SmsStatusEvent, UnknownServerEvent, VoicemailReceivedEvent, } from './events.js';
+export type { CallMissedEvent, CallsSeenEvent, PresenceStatusEvent, PhonesChangedEvent, VoicemailDeletedEvent, CallStateEvent, DeviceChange, DeviceSignedOutEvent, DevicesChangedEvent, EventDataByType, KnownEventType, KnownServerEvent, ServerEvent, ServerEventOf, ServerEventsByType, SmsReadEvent, SmsReceivedEvent, SmsSentEvent, SmsStatusEvent, UnknownServerEvent, VoicemailReceivedEvent, } from './events.js';
 export type { PresenceError } from './outcome.js';
 export type { RealtimeState } from './realtime.js';
 export { EVENT_TYPES, isEventOf } from './events.js';

@@ -473,7 +473,8 @@ var EVENT_TYPES = [
   "voicemail.received",
   "calls.seen",
   "voicemail.deleted",
-  "presence.status"
+  "presence.status",
+  "phones.changed"
 ];
 function isEventOf(event, type) {
   return event.type === type;

@@ -51,3 +51,12 @@ await build({
   minify: true,
   define: { 'process.env.NODE_ENV': '"production"' },
 });
+
+// The admin console (issue 30), served as /assets/admin.js: the org's directory, edited live.
+await build({
+  ...common,
+  entryPoints: ['page/src/admin.ts'],
+  outfile: join(out, 'page/dist/admin.js'),
+  minify: true,
+  define: { 'process.env.NODE_ENV': '"production"' },
+});

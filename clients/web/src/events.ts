@@ -2,6 +2,7 @@
 // channel pushes and catch-up returns, typed by `type`, and the cursor bookkeeping that hands
 // each one to the app once.
 
+import type { AssignedPhone } from './api.js';
 import type { CallEventData } from './calls.js';
 import type { SmsEventData } from './sms.js';
 
@@ -23,6 +24,8 @@ export interface EventDataByType extends SmsEventData, CallEventData {
   'call.state': { callSid: string; onCall: boolean; onCallSince: number | null };
   /** The user set their status, on this device or another (`until` epoch seconds). */
   'presence.status': { status: 'available' | 'away' | 'dnd'; until: number | null; note: string | null };
+  /** An admin changed which numbers ring the user (theirs, or a group's they joined or left): the whole new list, as `GET /phone/user-phones` answers it. */
+  'phones.changed': { assignedPhones: AssignedPhone[] };
 }
 
 export type KnownEventType = keyof EventDataByType;
@@ -41,6 +44,7 @@ export const EVENT_TYPES = [
   'calls.seen',
   'voicemail.deleted',
   'presence.status',
+  'phones.changed',
 ] as const satisfies readonly KnownEventType[];
 
 /** Does not compile while a type of `EventDataByType` is missing from `EVENT_TYPES`. */
@@ -69,6 +73,7 @@ export type VoicemailReceivedEvent = ServerEventOf<'voicemail.received'>;
 export type CallsSeenEvent = ServerEventOf<'calls.seen'>;
 export type VoicemailDeletedEvent = ServerEventOf<'voicemail.deleted'>;
 export type PresenceStatusEvent = ServerEventOf<'presence.status'>;
+export type PhonesChangedEvent = ServerEventOf<'phones.changed'>;
 
 export type KnownServerEvent = { [T in KnownEventType]: ServerEventOf<T> }[KnownEventType];
 

@@ -9,6 +9,7 @@ export type {
   CallMissedEvent,
   CallsSeenEvent,
   PresenceStatusEvent,
+  PhonesChangedEvent,
   VoicemailDeletedEvent,
   CallStateEvent,
   DeviceChange,

@@ -52,6 +52,16 @@ EXPECT = [
     ("presence-status.json", "devices", 43, {}, [("json", "status", "away")]),
     ("team.json", "devices", 44, {}, [("json-contains", "people[].email", "alice@example.com")]),
     ("team-unknown-group.json", "devices", 45, {}, [("status", 404), ("json", "error.code", "not_found")]),
+    # The admin API (AppJwtAdminClaim=roles, AppJwtAdminValue=phone-admin, the development
+    # defaults): Erin reads the org, creates Frank (no number of anyone's changes), a stale
+    # ETag writes nothing, the audit log has Frank's creation; Alice, no admin, gets 403.
+    ("admin-directory.json", "admin", 46, {}, [("json", "orgId", "org_demo"),
+                                             ("header", "etag", '"v1"')]),
+    ("admin-user-create.json", "admin", 46.1, {}, [("status", 201), ("json", "name", "Frank Fisher"),
+                                                 ("moto", "org:org_demo", "user:frank@example.com")]),
+    ("admin-group-stale.json", "admin", 46.2, {}, [("status", 412), ("json", "error.code", "precondition_failed")]),
+    ("admin-audit.json", "admin", 46.3, {}, [("json-contains", "entries[].action", "user.created")]),
+    ("admin-forbidden.json", "admin", 46.4, {}, [("status", 403), ("json", "error.code", "forbidden")]),
     # The gateway fixture carries claims an API Gateway JWT authorizer verified (AuthMode=gateway).
     ("register-device-gateway-authorizer.json", "devices", 50, {"AUTH_MODE": "gateway"},
      [("json", "identity", "u_org_5Fdemo__bob_40example_2Ecom")]),

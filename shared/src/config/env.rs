@@ -98,6 +98,12 @@ impl Config {
                 1,
                 3650,
             ),
+            audit_retention_days: r.number(
+                "AUDIT_RETENTION_DAYS",
+                crate::store::directory::write::DEFAULT_AUDIT_RETENTION_DAYS,
+                1,
+                3650,
+            ),
             // Bounds: a lease (keep-alive + grace + 60 s) of at most SOCKET_LEASE_MAX_SECONDS,
             // which every device write keeps the stored row beyond.
             socket: SocketSettings {

@@ -89,6 +89,8 @@ pub struct PresenceSettings {
     pub event_retention_seconds: u32,
     /// How long call history entries are kept.
     pub call_history_retention_days: u32,
+    /// How long the admin API's audit entries are kept (`AUDIT_RETENTION_DAYS`).
+    pub audit_retention_days: u32,
     /// Socket presence: how an open realtime connection keeps its device live.
     pub socket: SocketSettings,
     /// `HEARTBEAT_URL`: where clients send heartbeats when not to the API's own path (in AWS,
@@ -143,6 +145,7 @@ impl Default for PresenceSettings {
             max_call_seconds: 14_400,
             event_retention_seconds: crate::events::DEFAULT_RETENTION_SECONDS,
             call_history_retention_days: crate::history::DEFAULT_RETENTION_DAYS,
+            audit_retention_days: crate::store::directory::write::DEFAULT_AUDIT_RETENTION_DAYS,
             socket: SocketSettings::default(),
             heartbeat_url: None,
         }

@@ -118,6 +118,12 @@ pub const DEFAULT_MEMBER_RING_SECONDS: u32 = 15;
 /// The most members a group may list: ten waves of ten.
 pub const MAX_GROUP_MEMBERS: usize = 100;
 
+/// The most records of each kind one org may hold (what the admin API and an import are
+/// sized and measured for).
+pub const MAX_ORG_USERS: usize = 5_000;
+pub const MAX_ORG_GROUPS: usize = 1_000;
+pub const MAX_ORG_PHONES: usize = 1_000;
+
 fn default_member_ring_seconds() -> u32 {
     DEFAULT_MEMBER_RING_SECONDS
 }

@@ -8,8 +8,10 @@
 use futures::future::BoxFuture;
 
 use super::api::sms_send::{self, Sending};
-use super::api::{self, Api, callbacks, calls, devices, events, people, sms};
-use super::routes::{CallsRoute, EventsRoute, Handler, PeopleRoute, SmsRoute, WebhookRoute};
+use super::api::{self, Api, admin, callbacks, calls, devices, events, people, sms};
+use super::routes::{
+    AdminRoute, CallsRoute, EventsRoute, Handler, PeopleRoute, SmsRoute, WebhookRoute,
+};
 use super::{Request, Response, Route};
 use crate::app::{Core, StartupError, Stores};
 use crate::config::Config;
@@ -399,6 +401,42 @@ pub mod endpoints {
         }
     }
 
+    /// The admin API, one function chosen by path.
+    pub struct Admin(pub(in crate::http) Api);
+
+    impl Endpoint for Admin {
+        type Route = AdminRoute;
+
+        fn route(handler: Handler) -> Option<AdminRoute> {
+            match handler {
+                Handler::Admin(route) => Some(route),
+                _ => None,
+            }
+        }
+
+        fn build(core: Core, config: &Config) -> Result<Self, StartupError> {
+            Api::new(core, config).map(Self)
+        }
+
+        fn serve<'a>(&'a self, route: AdminRoute, request: &'a Request) -> BoxFuture<'a, Response> {
+            let core = &self.0.core;
+            Box::pin(api::answer(&self.0, request, move |caller| async move {
+                let ctx = admin::AdminContext {
+                    directory: core.stores.directory.as_ref(),
+                    caller: &caller,
+                    now_ms: core.now_ms(),
+                    style: core.settings.identity_style,
+                    audit_retention_days: core.settings.audit_retention_days,
+                };
+                admin::admin(&ctx, route, request).await
+            }))
+        }
+
+        fn warm(&self) -> BoxFuture<'_, ()> {
+            Box::pin(self.0.warm())
+        }
+    }
+
     /// Twilio's webhooks (voice and SMS), one function chosen by path.
     pub use crate::http::webhooks::Webhooks;
 
@@ -427,7 +465,7 @@ pub mod endpoints {
 }
 
 use endpoints::{
-    Calls, Events, Heartbeat, ListDevices, People, RegisterDevice, Sms, UnregisterDevice,
+    Admin, Calls, Events, Heartbeat, ListDevices, People, RegisterDevice, Sms, UnregisterDevice,
     UserPhones, Webhooks,
 };
 
@@ -444,6 +482,7 @@ pub struct App {
     sms: Sms,
     calls: Calls,
     people: People,
+    admin: Admin,
     webhooks: Webhooks,
 }
 
@@ -481,6 +520,7 @@ impl Endpoint for App {
             events: Events::with_api(api.clone(), config)?,
             sms: Sms::with_api(api.clone(), config)?,
             people: People(api.clone()),
+            admin: Admin(api.clone()),
             calls: Calls::with_api(api, config)?,
             webhooks: Webhooks::build(core.clone(), config)?,
             core,
@@ -502,6 +542,7 @@ impl Endpoint for App {
             Handler::Sms(route) => self.sms.serve(route, request),
             Handler::Calls(route) => self.calls.serve(route, request),
             Handler::People(route) => self.people.serve(route, request),
+            Handler::Admin(route) => self.admin.serve(route, request),
             Handler::Webhook(route) => self.webhooks.serve(route, request),
         }
     }

@@ -58,6 +58,14 @@ error_codes! {
     DestinationRefused = "destination_refused" => FORBIDDEN,
     DestinationNotAllowed = "destination_not_allowed" => FORBIDDEN,
     NotFound = "not_found" => NOT_FOUND,
+    /// A directory (or one of its records) that would not be valid: `problems` lists each.
+    InvalidDirectory = "invalid_directory" => BAD_REQUEST,
+    /// A change of the directory without `If-Match` (or `If-None-Match: *` to create).
+    PreconditionRequired = "precondition_required" => PRECONDITION_REQUIRED,
+    /// The record or org changed since its `ETag` was read.
+    PreconditionFailed = "precondition_failed" => PRECONDITION_FAILED,
+    /// Something refers to the record (`referencedBy`), or another change is being written.
+    Conflict = "conflict" => CONFLICT,
     DeviceNotRegistered = "device_not_registered" => NOT_FOUND,
     MethodNotAllowed = "method_not_allowed" => METHOD_NOT_ALLOWED,
     /// The local server: a body that stopped arriving.

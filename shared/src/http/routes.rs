@@ -9,7 +9,8 @@ use http::Method;
 use crate::config::Needs;
 
 pub use super::body_limits::{
-    MAX_ANY_BODY_BYTES, MAX_APP_BODY_BYTES, MAX_SMS_SEND_BODY_BYTES, MAX_WEBHOOK_BODY_BYTES,
+    MAX_ADMIN_BODY_BYTES, MAX_ANY_BODY_BYTES, MAX_APP_BODY_BYTES, MAX_SMS_SEND_BODY_BYTES,
+    MAX_WEBHOOK_BODY_BYTES,
 };
 
 /// A voicemail's path: this, with the `RecordingSid` for `{recordingSid}`.
@@ -38,8 +39,35 @@ pub enum Handler {
     Sms(SmsRoute),
     Calls(CallsRoute),
     People(PeopleRoute),
+    Admin(AdminRoute),
     Webhook(WebhookRoute),
 }
+
+/// The admin API's routes (the `admin` function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminRoute {
+    /// The caller's whole org: read, or replaced.
+    Directory,
+    /// One record of the org: read, created or replaced, or deleted.
+    Record(RecordKind),
+    /// The org's audit log.
+    Audit,
+}
+
+/// The kinds of record of an org's directory the admin API changes one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    User,
+    Group,
+    Phone,
+}
+
+/// The admin API's record paths: the prefix, then the record's key.
+const ADMIN_RECORD_PREFIXES: [(&str, Route); 3] = [
+    ("/phone/admin/users/", Route::AdminUser),
+    ("/phone/admin/groups/", Route::AdminGroup),
+    ("/phone/admin/phones/", Route::AdminPhone),
+];
 
 /// People presence's app routes (the `people` function).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +144,8 @@ pub enum Methods {
     GetOrDelete,
     /// A status: read, or replaced.
     GetOrPut,
+    /// An admin's record: read, replaced, or deleted.
+    GetPutOrDelete,
     /// A webhook: POST, or GET when Twilio is configured so.
     PostOrGet,
 }
@@ -124,7 +154,7 @@ impl Methods {
     /// The method the route is documented with.
     pub fn primary(self) -> Method {
         match self {
-            Self::Get | Self::GetOrDelete | Self::GetOrPut => Method::GET,
+            Self::Get | Self::GetOrDelete | Self::GetOrPut | Self::GetPutOrDelete => Method::GET,
             Self::Post | Self::PostOrGet => Method::POST,
         }
     }
@@ -135,6 +165,9 @@ impl Methods {
             Self::Post => method == Method::POST,
             Self::GetOrDelete => method == Method::GET || method == Method::DELETE,
             Self::GetOrPut => method == Method::GET || method == Method::PUT,
+            Self::GetPutOrDelete => {
+                method == Method::GET || method == Method::PUT || method == Method::DELETE
+            }
             Self::PostOrGet => method == Method::POST || method == Method::GET,
         }
     }
@@ -146,6 +179,7 @@ impl Methods {
             Self::Post => "POST",
             Self::GetOrDelete => "GET, DELETE",
             Self::GetOrPut => "GET, PUT",
+            Self::GetPutOrDelete => "GET, PUT, DELETE",
             Self::PostOrGet => "GET, POST",
         }
     }
@@ -254,7 +288,7 @@ impl Facts {
 // call reads the caller's profile and the destination's route together; an incoming group
 // call reads its members' presence together (two, a small group); a send reads the profile
 // and the conversation and claims its id together.
-use Methods::{Get, GetOrDelete, GetOrPut, Post};
+use Methods::{Get, GetOrDelete, GetOrPut, GetPutOrDelete, Post};
 
 routes! {
     RegisterDevice => app("/phone/voice/register-device", Post, "register-device",
@@ -333,6 +367,29 @@ routes! {
         .with_body_limit(MAX_SMS_SEND_BODY_BYTES)
         .with_store_calls(3)
         .using(Uses::TwilioApi),
+    /// The admin API: the caller's whole org, read or replaced (a body up to 1 MiB: an org of
+    /// 5,000 people). One write takes the org's lock, then writes its records and views.
+    AdminDirectory => app("/phone/admin/directory", GetOrPut, "admin-directory",
+        Handler::Admin(AdminRoute::Directory))
+        .with_body_limit(MAX_ADMIN_BODY_BYTES)
+        .with_store_calls(2),
+    /// The admin API: one person of the org.
+    AdminUser => app("/phone/admin/users/{email}", GetPutOrDelete, "admin-user",
+        Handler::Admin(AdminRoute::Record(RecordKind::User)))
+        .with_body_limit(MAX_ADMIN_BODY_BYTES)
+        .with_store_calls(2),
+    /// The admin API: one group of the org.
+    AdminGroup => app("/phone/admin/groups/{id}", GetPutOrDelete, "admin-group",
+        Handler::Admin(AdminRoute::Record(RecordKind::Group)))
+        .with_body_limit(MAX_ADMIN_BODY_BYTES)
+        .with_store_calls(2),
+    /// The admin API: one number of the org.
+    AdminPhone => app("/phone/admin/phones/{id}", GetPutOrDelete, "admin-phone",
+        Handler::Admin(AdminRoute::Record(RecordKind::Phone)))
+        .with_body_limit(MAX_ADMIN_BODY_BYTES)
+        .with_store_calls(2),
+    /// The admin API: the org's audit log.
+    AdminAudit => app("/phone/admin/audit", Get, "admin-audit", Handler::Admin(AdminRoute::Audit)),
     /// Twilio: a text arrives on a number.
     SmsIncoming => webhook("/phone/sms/incoming", "sms-incoming",
         WebhookRoute::Sms(SmsWebhook::Incoming))
@@ -357,6 +414,14 @@ impl Route {
         Route::SmsIncoming,
         Route::SmsStatus,
         Route::SmsFallback,
+    ];
+    /// The admin API's routes: one function.
+    pub const ADMIN: [Route; 5] = [
+        Route::AdminDirectory,
+        Route::AdminUser,
+        Route::AdminGroup,
+        Route::AdminPhone,
+        Route::AdminAudit,
     ];
     /// People presence's app routes: one function.
     pub const PEOPLE: [Route; 2] = [Route::PresenceStatus, Route::Team];
@@ -429,6 +494,14 @@ impl Route {
         if voicemail_sid(path).is_some() {
             return Some(Self::Voicemail);
         }
+        for (prefix, route) in ADMIN_RECORD_PREFIXES {
+            if let Some(at) = path.find(prefix) {
+                let key = &path[at + prefix.len()..];
+                if !key.is_empty() && !key.contains('/') {
+                    return Some(route);
+                }
+            }
+        }
         Self::ALL
             .into_iter()
             .filter(|r| path == r.path() || path.ends_with(r.path()))
@@ -479,6 +552,10 @@ mod tests {
             Route::PEOPLE.to_vec(),
             of(|h| matches!(h, Handler::People(_)))
         );
+        assert_eq!(
+            Route::ADMIN.to_vec(),
+            of(|h| matches!(h, Handler::Admin(_)))
+        );
         for route in Route::ALL {
             assert_eq!(
                 route.is_webhook(),
@@ -494,7 +571,9 @@ mod tests {
         for route in Route::ALL {
             let path = route
                 .path()
-                .replace("{recordingSid}", "RE0123456789abcdef0123456789abcdef");
+                .replace("{recordingSid}", "RE0123456789abcdef0123456789abcdef")
+                .replace("{email}", "alice@example.com")
+                .replace("{id}", "grp-sales");
             assert_eq!(Route::for_path(&path), Some(route), "{path}");
         }
     }

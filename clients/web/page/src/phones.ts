@@ -81,11 +81,16 @@ export class PhonesSection {
   async refresh(): Promise<void> {
     try {
       const { assignedPhones } = await authorized<UserPhonesResponse>('GET', '/phone/user-phones');
-      this.render(assignedPhones);
-      this.changed?.();
+      this.update(assignedPhones);
     } catch (error) {
       log(`Cannot load your numbers: ${(error as Error).message}`);
     }
+  }
+
+  /** A new list of the user's numbers (read, or pushed by `phones.changed`): shown, and the team's groups follow it. */
+  update(phones: AssignedPhone[]): void {
+    this.render(phones);
+    this.changed?.();
   }
 
   render(phones: AssignedPhone[]): void {

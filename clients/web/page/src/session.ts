@@ -1,10 +1,13 @@
 // The settings page's connection to the local server: where the API is, the demo sign-in (a
-// session kept in localStorage, which every tab of the browser shares), and JSON requests.
+// session kept in localStorage, which every tab of the browser shares, the admin console's too),
+// and JSON requests.
 
 export interface DemoUser {
   email: string;
   orgId: string;
   name?: string;
+  /** Signed in as an admin of the org (the development admin role): the admin console works. */
+  admin?: boolean;
 }
 
 export interface Session extends DemoUser {
@@ -18,8 +21,14 @@ const SESSION_KEY = 'softphone.demoSession';
 const params = new URLSearchParams(location.search);
 /** `?device=fake` or `fake-offline`: a stand-in Twilio Device (tests and demos). */
 export const deviceMode = params.get('device');
-/** `?api=URL`: another API than this page's origin (it must allow the origin in CORS). */
-export const apiBaseUrl = (params.get('api') ?? location.origin).replace(/\/+$/, '');
+/**
+ * `?api=URL`, else `<meta name="softphone-api" content="URL">` (a page hosted apart from the
+ * API, such as the admin console on a static host): another API than this page's origin (it
+ * must allow the origin in CORS). Without either, the page's own origin (the local server).
+ */
+export const apiBaseUrl = (
+  params.get('api') ?? document.querySelector<HTMLMetaElement>('meta[name="softphone-api"]')?.content ?? location.origin
+).replace(/\/+$/, '');
 
 export class ApiError extends Error {
   constructor(
@@ -69,12 +78,21 @@ export function session(): Session | null {
   return current;
 }
 
+/** `user.admin`: a token with the admin role, kept when the token is renewed. */
 export async function signInAs(user: DemoUser): Promise<Session> {
   const { token, expiresIn } = await request<{ token: string; expiresIn: number }>('POST', '/dev/sign-in', {
     email: user.email,
     orgId: user.orgId,
+    ...(user.admin ? { admin: true } : {}),
   });
-  current = { ...user, token, expiresAt: Date.now() + expiresIn * 1000 };
+  current = {
+    email: user.email,
+    orgId: user.orgId,
+    ...(user.name ? { name: user.name } : {}),
+    ...(user.admin ? { admin: true } : {}),
+    token,
+    expiresAt: Date.now() + expiresIn * 1000,
+  };
   localStorage.setItem(SESSION_KEY, JSON.stringify(current));
   return current;
 }
@@ -98,7 +116,8 @@ export function followOtherTabs(changed: () => void): void {
   window.addEventListener('storage', (event) => {
     if (event.key !== SESSION_KEY) return;
     const next = loadSession();
-    if (!next || !current || next.email !== current.email || next.orgId !== current.orgId) changed();
+    // The admin role too: the page shows the admin console's link (settings) or its controls (admin) by it.
+    if (!next || !current || next.email !== current.email || next.orgId !== current.orgId || next.admin !== current.admin) changed();
     else current = next;
   });
 }

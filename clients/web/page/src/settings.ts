@@ -146,6 +146,8 @@ presence.on('realtime', ({ state }) => {
 
 presence.on('event', (event) => log(describe(event)));
 presence.on('devices.changed', () => void devices.refresh());
+// An admin changed which numbers ring this user: the event carries the new list.
+presence.on('phones.changed', ({ data }) => phones.update(data.assignedPhones));
 presence.on('call.state', (event) => devices.onCallState(event));
 presence.on('resync', () => {
   log('This browser was away longer than the server keeps events: reloading.');
@@ -167,6 +169,7 @@ function describe(event: ServerEvent): string {
   if (isEventOf(event, 'call.missed')) return `Missed call from ${event.data.from} to ${event.data.phoneNumber ?? event.data.to}.`;
   if (isEventOf(event, 'voicemail.received')) return `Voicemail from ${event.data.from} (${event.data.voicemail.durationSeconds} s).`;
   if (isEventOf(event, 'calls.seen')) return 'Your calls were marked seen.';
+  if (isEventOf(event, 'phones.changed')) return `Your phone numbers changed: ${event.data.assignedPhones.length} now ring you.`;
   return `Event ${event.type}.`;
 }
 
@@ -179,6 +182,8 @@ function showSignedIn(current: Session): void {
   for (const id of SECTIONS) $(id).hidden = false;
   $('account-name').textContent = current.name ? `${current.name} <${current.email}>` : current.email;
   $('account-org').textContent = `(${current.orgId})`;
+  // An admin (signed in with "Sign in as an admin") changes the org's directory there.
+  $('admin-link').hidden = !current.admin;
   renderPresence();
   void devices.refresh();
   void phones.refresh();
@@ -231,7 +236,7 @@ $<HTMLFormElement>('sign-in-form').addEventListener('submit', (event) => {
   if (!user) return;
   const button = $<HTMLButtonElement>('sign-in-button');
   button.disabled = true;
-  signInAs(user)
+  signInAs({ ...user, admin: $<HTMLInputElement>('sign-in-admin').checked })
     .then((current) => {
       showSignedIn(current);
       log(`Signed in as ${current.email}.`);

@@ -18,8 +18,10 @@ test('real Voice SDK without Twilio: "Twilio unreachable", presence live, calls 
   const alice = await select.locator('option', { hasText: 'alice@example.com' }).first().getAttribute('value');
   await select.selectOption(alice);
   await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'sign-in-admin', 'then "Sign in as an admin"');
+  await page.keyboard.press('Tab');
   const focused = await page.evaluate(() => document.activeElement?.textContent);
-  assert.equal(focused, 'Sign in', 'the sign-in button follows the user field');
+  assert.equal(focused, 'Sign in', 'the sign-in button follows the user field and the admin box');
   await page.keyboard.press('Enter');
 
   await waitForState(page, 'live', 10_000);

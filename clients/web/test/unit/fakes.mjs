@@ -777,6 +777,7 @@ export function browser({ locks = true, realtime = false } = {}) {
         'call.missed': [],
         'voicemail.received': [],
         'calls.seen': [],
+        'phones.changed': [],
       };
       presence.on('state', (change) => states.push(change));
       for (const type of Object.keys(events)) presence.on(type, (payload) => events[type].push(payload));

@@ -59,6 +59,64 @@ impl Directory {
     }
 }
 
+impl super::OrgDirectory {
+    /// One org as the admin API takes it (an org of the directory file; `orgId`, when given,
+    /// the caller's own): validated exactly as an import validates it, identity style
+    /// included, each problem at its path within the org (`groups[0].members[1]`).
+    pub fn from_admin_value(
+        org: &crate::domain::OrgId,
+        value: &Value,
+        style: crate::domain::IdentityStyle,
+    ) -> Result<Self, Vec<Problem>> {
+        let mut value = value.clone();
+        if let Some(obj) = value.as_object_mut() {
+            match obj.get("orgId") {
+                None => {
+                    obj.insert("orgId".to_owned(), org.as_str().into());
+                }
+                Some(given) if given.as_str() != Some(org.as_str()) => {
+                    return Err(vec![Problem {
+                        path: "orgId".into(),
+                        message: format!("must be your own org, {org}"),
+                    }]);
+                }
+                Some(_) => {}
+            }
+        }
+        let mut v = Validator::default();
+        let directory = v.directory(&serde_json::json!({ "orgs": [value] }));
+        let mut problems: Vec<Problem> = v
+            .problems
+            .into_iter()
+            .map(|p| Problem {
+                path: p
+                    .path
+                    .strip_prefix("orgs[0].")
+                    .or_else(|| p.path.strip_prefix("orgs[0]").map(|_| "$"))
+                    .unwrap_or(&p.path)
+                    .to_owned(),
+                message: p.message,
+            })
+            .collect();
+        if problems.is_empty()
+            && let Err(style_problems) = directory.check_identity_style(style)
+        {
+            problems.extend(style_problems.into_iter().map(|message| Problem {
+                path: "$".into(),
+                message,
+            }));
+        }
+        match (problems.is_empty(), directory.orgs.into_iter().next()) {
+            (true, Some(org)) => Ok(org),
+            (true, None) => Err(vec![Problem {
+                path: "$".into(),
+                message: "must be an org of the directory file".into(),
+            }]),
+            (false, _) => Err(problems),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Validator {
     problems: Vec<Problem>,

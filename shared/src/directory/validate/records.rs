@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use super::{Validator, is_https_url};
 use crate::directory::{
     Assignment, DEFAULT_MEMBER_RING_SECONDS, DEFAULT_RING_TIMEOUT_SECONDS, Directory, Fallback,
-    Group, MAX_GROUP_MEMBERS, OrgDirectory, Phone, SmsSettings, Strategy, User, Voicemail,
-    WhenBusy,
+    Group, MAX_GROUP_MEMBERS, MAX_ORG_GROUPS, MAX_ORG_PHONES, MAX_ORG_USERS, OrgDirectory, Phone,
+    SmsSettings, Strategy, User, Voicemail, WhenBusy,
 };
 use crate::domain::{E164, Email, OrgId};
 
@@ -85,6 +85,18 @@ impl Validator {
             if let Some(phone) = self.phone(phone, &phone_path, &mut phone_ids, &group_ids, numbers)
             {
                 phones.push(phone);
+            }
+        }
+        for (key, count, most) in [
+            ("users", users.len(), MAX_ORG_USERS),
+            ("groups", groups.len(), MAX_ORG_GROUPS),
+            ("phones", phones.len(), MAX_ORG_PHONES),
+        ] {
+            if count > most {
+                self.problem(
+                    &format!("{path}.{key}"),
+                    format!("must list at most {most}"),
+                );
             }
         }
         let outbound = self.outbound(obj, path);

@@ -2,6 +2,7 @@
 //! request becomes a [`Caller`] and an answer ([`answer`]), reading bodies ([`body`]), where
 //! Twilio calls back for them ([`callbacks`]) and the device endpoints ([`devices`]).
 
+pub mod admin;
 pub mod body;
 pub mod callbacks;
 pub mod calls;

@@ -133,6 +133,7 @@ pub async fn import_each(
             may_take_numbers: true,
             keep_numbers: numbers.clone(),
             rewrite_views: true,
+            read: None,
         };
         let written = store
             .write_org(&write)

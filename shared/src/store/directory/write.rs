@@ -44,6 +44,9 @@ pub struct OrgWrite<'a> {
     /// Rewrite every route and profile, not only those that differ (an import: it also
     /// repairs views a failed write or another identity style left behind).
     pub rewrite_views: bool,
+    /// The org as the writer read it at `expected`: the store plans against it instead of
+    /// reading the org again (the version holding says it is still current).
+    pub read: Option<&'a OrgDirectory>,
 }
 
 /// What a write changed, by record key (`user:{email}`, `group:{id}`, `phone:{id}`,

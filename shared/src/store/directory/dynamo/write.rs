@@ -170,8 +170,12 @@ impl DynamoStore {
         let result = self.write_planned(w, version).await;
         match result {
             Ok(plan) => {
-                let version = self.unlock(org, &token, plan.changes_records()).await?;
-                self.tell_phones_changed(org, &plan, w.now_ms).await;
+                let (version, ()) = futures::future::join(
+                    self.unlock(org, &token, plan.changes_records()),
+                    self.tell_phones_changed(org, &plan, w.now_ms),
+                )
+                .await;
+                let version = version?;
                 Ok(OrgWritten {
                     version,
                     changes: plan.changes,
@@ -196,10 +200,14 @@ impl DynamoStore {
         version: u64,
     ) -> Result<Plan, (WriteError, bool)> {
         let org = &w.org.org_id;
-        let old = self
-            .org_items_directory(org)
-            .await
-            .map_err(|e| (e.into(), false))?;
+        // The lock held at the version the writer read at: what it read is what is stored.
+        let old = match (w.read, w.expected) {
+            (Some(read), Some(expected)) if expected == version => read.clone(),
+            _ => self
+                .org_items_directory(org)
+                .await
+                .map_err(|e| (e.into(), false))?,
+        };
         let plan = plan(&old, w.org, w);
         self.check_numbers(org, &plan, w)
             .await
@@ -207,12 +215,13 @@ impl DynamoStore {
         if plan.is_empty() {
             return Ok(plan);
         }
-        self.write_records(org, &plan, version + 1, w)
-            .await
-            .map_err(|e| (e.into(), true))?;
-        self.write_views(org, &plan, &w.keep_numbers)
-            .await
-            .map_err(|e| (e.into(), true))?;
+        // The records (with their audit) and the views they derive, side by side: one round.
+        futures::future::try_join(
+            self.write_records(org, &plan, version + 1, w),
+            self.write_views(org, &plan, &w.keep_numbers),
+        )
+        .await
+        .map_err(|e| (e.into(), true))?;
         Ok(plan)
     }
 
