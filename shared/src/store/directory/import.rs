@@ -3,7 +3,7 @@
 //! phone, keyed as the DynamoDB store keys them) against what the store holds, so both
 //! stores' import reports agree.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,12 +11,9 @@ use serde::Serialize;
 
 use super::DirectoryStore;
 use super::write::{DEFAULT_AUDIT_RETENTION_DAYS, OrgWrite};
-use crate::directory::{Directory, OrgDirectory};
+use crate::directory::Directory;
 use crate::domain::{E164, IdentityStyle};
 use crate::store::StoreError;
-use crate::store::dynamo::keys::{
-    GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX,
-};
 
 /// What an import changed, by kind of record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -37,64 +34,6 @@ impl fmt::Display for ImportReport {
             self.orgs, self.added, self.updated, self.removed, self.unchanged
         )
     }
-}
-
-/// One group or phone as a store keeps it: its place in the file (so export keeps the
-/// order) and its JSON document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    pub pos: usize,
-    pub doc: String,
-}
-
-impl OrgDirectory {
-    /// Every user, group and phone keyed `user:{email}`, `group:{id}`, `phone:{id}`, and the
-    /// org's `outbound` settings (when not the default) keyed `outbound`: the sort keys of the
-    /// DynamoDB store, and what both stores diff an import against.
-    pub fn records(&self) -> BTreeMap<String, Record> {
-        let groups = self.groups.iter().enumerate().map(|(pos, g)| {
-            (
-                format!("{GROUP_SK_PREFIX}{}", g.id),
-                Record {
-                    pos,
-                    doc: to_doc(g),
-                },
-            )
-        });
-        let phones = self.phones.iter().enumerate().map(|(pos, p)| {
-            (
-                format!("{PHONE_SK_PREFIX}{}", p.id),
-                Record {
-                    pos,
-                    doc: to_doc(p),
-                },
-            )
-        });
-        let users = self.users.iter().enumerate().map(|(pos, u)| {
-            (
-                format!("{ORG_USER_SK_PREFIX}{}", u.email),
-                Record {
-                    pos,
-                    doc: to_doc(u),
-                },
-            )
-        });
-        let outbound = (self.outbound != Default::default()).then(|| {
-            (
-                ORG_OUTBOUND_SK.to_owned(),
-                Record {
-                    pos: 0,
-                    doc: to_doc(&self.outbound),
-                },
-            )
-        });
-        users.chain(groups).chain(phones).chain(outbound).collect()
-    }
-}
-
-fn to_doc<T: Serialize>(value: &T) -> String {
-    // Serializing plain data with string keys cannot fail.
-    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// Who an import is, in the audit log.

@@ -1,11 +1,13 @@
-//! The directory store: each org's numbers, groups and users as imported, and the two views a
-//! call or a request reads in one lookup (a number's route, a user's profile). Here the trait;
-//! how an import is diffed (both stores report alike) in [`import`]; implemented in
-//! `memory.rs` and `dynamo.rs`.
+//! The directory store: each org's numbers, groups and users, and the two views a call or a
+//! request reads in one lookup (a number's route, a user's profile). Here the trait; an org as
+//! records in [`records`]; the one write path (import and admin API alike, both stores
+//! planning the same way) in [`write`]; an import in [`import`]; implemented in `memory.rs`
+//! and `dynamo/`.
 
 mod dynamo;
 pub mod import;
 pub(super) mod memory;
+pub mod records;
 pub mod write;
 
 use async_trait::async_trait;

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::import::Record;
+use super::records::Record;
 use crate::directory::{AssignedPhone, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{E164, Identity, IdentityStyle, UserKey};
 use crate::store::dynamo::keys::{

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
 use futures::future::try_join_all;
 
-use super::super::import::Record;
+use super::super::records::Record;
 use super::super::write::{
     AuditEntry, AuditPage, OrgWrite, OrgWritten, Plan, WriteError, WriteRefused, plan,
 };
