@@ -208,3 +208,94 @@ fn only_rs256_and_es256_signing_keys_with_a_kid_are_used() {
     }
     assert!(jwks::parse(b"<html>").is_err());
 }
+
+/// The admin claim: the value itself or a list holding it; a dotted path into nested claims; a
+/// claim name with dots of its own (a namespaced URL) read whole; API Gateway's flattened
+/// lists. Anything else, or no admin settings at all, is no admin.
+#[test]
+fn the_admin_claim_makes_an_admin_in_every_shape_it_comes_in() {
+    let admin_of = |claim: &str, extra: Value| {
+        let auth = authenticator(&[
+            ("APP_JWT_SECRET", "s"),
+            ("APP_JWT_ADMIN_CLAIM", claim),
+            ("APP_JWT_ADMIN_VALUE", "phone-admin"),
+        ]);
+        ready(auth.authenticate(Some(&token(extra)), None))
+            .unwrap()
+            .admin
+    };
+    assert!(admin_of("roles", json!({"roles": "phone-admin"})));
+    assert!(admin_of(
+        "roles",
+        json!({"roles": ["viewer", "phone-admin"]})
+    ));
+    assert!(admin_of(
+        "cognito:groups",
+        json!({"cognito:groups": ["phone-admin"]})
+    ));
+    assert!(admin_of(
+        "https://example.com/roles",
+        json!({"https://example.com/roles": ["phone-admin"]})
+    ));
+    assert!(admin_of(
+        "realm_access.roles",
+        json!({"realm_access": {"roles": ["phone-admin"]}})
+    ));
+    for not_admin in [
+        json!({}),
+        json!({"roles": "viewer"}),
+        json!({"roles": ["phone-admins"]}),
+        json!({"roles": {"phone-admin": true}}),
+        json!({"roles": true}),
+    ] {
+        assert!(!admin_of("roles", not_admin.clone()), "{not_admin}");
+    }
+    let no_settings = authenticator(&[("APP_JWT_SECRET", "s")]);
+    let caller =
+        ready(no_settings.authenticate(Some(&token(json!({"roles": ["phone-admin"]}))), None));
+    assert!(
+        !caller.unwrap().admin,
+        "no admin claim configured: nobody is one"
+    );
+
+    // API Gateway's authorizer hands a list claim over as one string.
+    let gateway = authenticator(&[
+        ("AUTH_MODE", "gateway"),
+        ("APP_JWT_ADMIN_CLAIM", "cognito:groups"),
+        ("APP_JWT_ADMIN_VALUE", "phone-admin"),
+    ]);
+    let claims = |groups: &str| -> HashMap<String, String> {
+        [
+            ("email", "alice@example.com"),
+            ("orgId", "org_demo"),
+            ("cognito:groups", groups),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    };
+    for (groups, admin) in [
+        ("[viewer phone-admin]", true),
+        ("phone-admin", true),
+        ("[\"phone-admin\",\"x\"]", true),
+        ("[viewer phone-admins]", false),
+    ] {
+        let caller = ready(gateway.authenticate(None, Some(&claims(groups)))).unwrap();
+        assert_eq!(caller.admin, admin, "{groups}");
+    }
+}
+
+#[test]
+fn an_admin_claim_without_its_value_is_a_configuration_error() {
+    let lookup = |name: &str| match name {
+        "APP_JWT_SECRET" => Some("s".to_owned()),
+        "APP_JWT_ADMIN_CLAIM" => Some("roles".to_owned()),
+        _ => None,
+    };
+    let needs = crate::config::Needs {
+        app_auth: true,
+        ..Default::default()
+    };
+    let problems = Config::from_env(&lookup, needs).unwrap_err().to_string();
+    assert!(problems.contains("APP_JWT_ADMIN_VALUE"), "{problems}");
+}
