@@ -20,6 +20,55 @@ on_both_stores!(
     another_orgs_number_cannot_be_taken,
 );
 
+/// On DynamoDB a number's route says whose it is: when the operator's import gives one of this
+/// org's numbers to another org, this org's admin can neither take it back by editing what its
+/// route holds nor tear it down by deleting the number. (The memory store keeps no such
+/// owner: each import there routes a number to the first org, by id, that lists it.)
+#[tokio::test]
+async fn a_number_the_operator_gave_away_stays_with_its_new_org() {
+    let app = spawn_app(StoreKind::Dynamo).await;
+    let mut file: Value = serde_json::from_str(crate::helpers::DEMO_DIRECTORY).unwrap();
+    file["orgs"] = json!([{"orgId": OTHER_ORG, "users": [{"email": "mallory@example.com"}],
+        "phones": [{"id": "theirs", "phoneNumber": SALES, "friendlyName": "Theirs",
+                    "userEmail": "mallory@example.com"}]}]);
+    let directory = shared::directory::Directory::parse(&file.to_string()).unwrap();
+    app.stores
+        .directory
+        .import(&directory, shared::domain::IdentityStyle::Safe)
+        .await
+        .unwrap();
+    let token = admin();
+    let status = edit_sales(&app, &token, |sales| {
+        sales["ringTimeoutSeconds"] = json!(40)
+    })
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "Sales' route would point back at org_demo"
+    );
+    let (_, etag, _) = get(&app, "/phone/admin/phones/phone-sales", &token).await;
+    let (status, _, body) = delete(
+        &app,
+        "/phone/admin/phones/phone-sales",
+        &token,
+        &[("if-match", &etag.unwrap())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let number = shared::domain::E164::parse_field(SALES, "number").unwrap();
+    let route = app
+        .stores
+        .directory
+        .route_for_number(&number)
+        .await
+        .unwrap();
+    assert_eq!(
+        route.map(|r| r.org_id.to_string()),
+        Some(OTHER_ORG.to_owned())
+    );
+}
+
 const OTHER_ORG: &str = "org_other";
 
 fn admin() -> String {
@@ -194,6 +243,21 @@ async fn a_record_is_created_replaced_and_deleted_with_its_etag(kind: StoreKind)
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _, _) = get(&app, path, &token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // An email's `+` is a plus in the path; ids are as written (`GRP-SALES` is no group).
+    let plus = "/phone/admin/users/frank+sales@example.com";
+    let (status, _, body) = put(
+        &app,
+        plus,
+        &token,
+        &[("if-none-match", "*")],
+        json!({"email": "frank+sales@example.com"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _, _) = get(&app, plus, &token).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = get(&app, "/phone/admin/groups/GRP-SALES", &token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     // A body naming another record than its path.
     let (status, _, body) = put(
         &app,
@@ -347,6 +411,17 @@ async fn the_whole_org_is_replaced_only_at_its_version_and_a_dry_run_writes_noth
     // The same body at the old version: stale.
     let (status, _, body) = put(&app, path, &token, &[("if-match", &etag)], org.clone()).await;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
+    // A dry run is asked for plainly: anything but true or false is refused, not written.
+    let (status, _, body) = put(
+        &app,
+        &format!("{path}?dryRun=1"),
+        &token,
+        &[("if-match", &written)],
+        org.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "dryRun");
     // Another org's id in the body.
     org["orgId"] = json!(OTHER_ORG);
     let (status, _, body) = put(&app, path, &token, &[("if-match", &written)], org).await;

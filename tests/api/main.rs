@@ -28,6 +28,7 @@ mod outgoing;
 mod people;
 mod presence;
 mod push_presence;
+mod push_tokens;
 mod realtime;
 mod realtime_aws;
 mod ring_strategies;

@@ -66,6 +66,7 @@ fn phone(device: &str, now_ms: i64, state: Option<TwilioState>) -> Registration 
         twilio_state: state,
         registration_id: format!("reg{device}"),
         sign_in: false,
+        notifications: None,
     }
 }
 

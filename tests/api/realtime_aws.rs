@@ -130,6 +130,7 @@ pub(crate) async fn register(store: &DynamoStore, email: &str, device: &str, now
         twilio_state: None,
         registration_id: format!("r{device}"),
         sign_in: false,
+        notifications: None,
     };
     store.register(registration).await.unwrap();
 }

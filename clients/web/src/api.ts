@@ -44,6 +44,8 @@ export interface StoredDevice {
   expiresAt: number;
   twilioState?: TwilioState;
   reachability: Reachability;
+  /** A phone's alert registration: its provider and the token's last characters only. */
+  notifications?: { provider: 'apns' | 'apns-sandbox' | 'fcm'; tokenSuffix: string };
 }
 
 export interface AssignedPhone {

@@ -43,6 +43,7 @@ macro_rules! string_value {
 pub mod dates;
 mod device;
 mod identity;
+mod push;
 pub mod sid;
 mod status;
 mod values;
@@ -50,6 +51,7 @@ mod values;
 pub use dates::days_from_civil;
 pub use device::{Capabilities, Capability, DeviceId, Label, Platform, Reachability, TwilioState};
 pub use identity::{Identity, IdentityStyle, UserKey};
+pub use push::{PushProvider, PushTarget};
 pub use sid::{AccountSid, CallSid, MediaSid, MessageSid, RecordingSid, Sid};
 pub use status::{
     Availability, MAX_NOTE_CHARS, MAX_SUBSCRIPTIONS, MAX_UNTIL_SECONDS, PersonStatus, Team,

@@ -174,6 +174,7 @@ impl World {
                 twilio_state,
                 registration_id: format!("r{n}"),
                 sign_in: false,
+                notifications: None,
             };
             store.register(registration).await.unwrap();
         }

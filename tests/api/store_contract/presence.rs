@@ -48,6 +48,7 @@ pub(super) fn registration(
         twilio_state: None,
         registration_id: format!("reg{device}"),
         sign_in: false,
+        notifications: None,
     }
 }
 

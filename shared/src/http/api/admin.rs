@@ -138,7 +138,15 @@ impl RecordKind {
     fn find(self, org: &OrgDirectory, key: &str) -> Option<Value> {
         self.records(org)
             .into_iter()
-            .find(|r| self.key_of(r).is_some_and(|k| k.eq_ignore_ascii_case(key)))
+            .find(|r| self.key_of(r).is_some_and(|k| self.same_key(k, key)))
+    }
+
+    /// Emails are one whatever their case; ids are as written (`Sales` and `sales` are two).
+    fn same_key(self, a: &str, b: &str) -> bool {
+        match self {
+            Self::User => a.eq_ignore_ascii_case(b),
+            Self::Group | Self::Phone => a == b,
+        }
     }
 
     fn key_of(self, record: &Value) -> Option<&str> {
@@ -148,8 +156,13 @@ impl RecordKind {
 
 /// The record's key: the path's last segment, decoded (an email's `@` may come encoded).
 fn record_key(kind: RecordKind, request: &Request) -> Result<String, ApiError> {
-    let path = request.uri().path();
-    let raw = path.rsplit('/').next().unwrap_or_default();
+    let path = request.uri().path().trim_end_matches('/');
+    // Percent-decoded as a path is: a `+` is a plus (an email may hold one), not a space.
+    let raw = path
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .replace('+', "%2B");
     let key: String = form_urlencoded::parse(format!("k={raw}").as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())
@@ -299,7 +312,14 @@ async fn put_directory(ctx: &AdminContext<'_>, request: &Request) -> Answer {
     let Precondition::Match(tags) = precondition(request)? else {
         return Err(precondition_required("the whole directory"));
     };
-    let dry_run = param(&query(request), "dryRun").is_some_and(|v| v == "true");
+    let dry_run = match param(&query(request), "dryRun") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            let message = "must be true or false";
+            return Err(crate::domain::FieldError::new("dryRun", message).into());
+        }
+    };
     let value = body_value(request)?;
     let org = match OrgDirectory::from_admin_value(&ctx.caller.org, &value, ctx.style) {
         Ok(org) => org,
@@ -355,7 +375,7 @@ fn org_with(
     if let Some(Value::Array(records)) = list {
         let at = records
             .iter()
-            .position(|r| kind.key_of(r).is_some_and(|k| k.eq_ignore_ascii_case(key)));
+            .position(|r| kind.key_of(r).is_some_and(|k| kind.same_key(k, key)));
         match (at, record) {
             (Some(at), Some(record)) => records[at] = record.clone(),
             (None, Some(record)) => records.push(record.clone()),
@@ -383,7 +403,7 @@ async fn put_record(
         None => {
             record[kind.key_field()] = Value::from(key);
         }
-        Some(given) if given.as_str().is_some_and(|g| g.eq_ignore_ascii_case(key)) => {}
+        Some(given) if given.as_str().is_some_and(|g| kind.same_key(g, key)) => {}
         Some(_) => {
             let message = format!("must be {key:?}, the record's key in the path");
             return Err(crate::domain::FieldError::new(kind.key_field(), message).into());

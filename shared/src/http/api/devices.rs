@@ -12,8 +12,8 @@ use super::{Answer, key};
 use crate::config::PresenceSettings;
 use crate::directory::AssignedPhone;
 use crate::domain::{
-    Caller, Capabilities, DeviceId, FieldError, Identity, Label, Platform, Reachability, UserKey,
-    lower_hex,
+    Caller, Capabilities, DeviceId, FieldError, Identity, Label, Platform, PushTarget,
+    Reachability, UserKey, lower_hex,
 };
 use crate::http::{ApiError, Request, json_response};
 use crate::store::{
@@ -153,6 +153,7 @@ pub async fn register_device(
     let capabilities = capabilities(&body)?.unwrap_or_else(Capabilities::voice_only);
     let twilio_state = twilio_state(&body)?;
     let sign_in = bool_field(&body, "signIn")?;
+    let notifications = PushTarget::from_body(&body, platform)?;
     let ttls = ttls_for(settings, platform);
     let registration = Registration {
         key: key(caller),
@@ -169,6 +170,7 @@ pub async fn register_device(
         twilio_state,
         registration_id: new_registration_id()?,
         sign_in,
+        notifications,
     };
     // Independent reads and writes go out together: one round trip of latency, not two.
     let (outcome, assigned_phones) = try_join(

@@ -114,12 +114,17 @@ impl DirectoryStore for MemoryStore {
             let old = old.unwrap_or_else(|| OrgDirectory::empty(org.clone()));
             let plan = plan(&old, w.org, w);
             if !w.may_take_numbers {
-                let taken = plan.new_numbers.iter().find(|number| {
-                    state
-                        .routes
-                        .get(*number)
-                        .is_some_and(|route| route.org_id != *org)
-                });
+                // Every route it would put: an import may have given a number away since.
+                let taken = plan
+                    .routes
+                    .iter()
+                    .map(|r| &r.phone.phone_number)
+                    .find(|number| {
+                        state
+                            .routes
+                            .get(*number)
+                            .is_some_and(|route| route.org_id != *org)
+                    });
                 if let Some(number) = taken {
                     let number = number.clone();
                     return Ok(Err(WriteRefused::NumberTaken { number }));

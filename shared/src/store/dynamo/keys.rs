@@ -4,7 +4,7 @@
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `onlineUntil` (s), `reachUntil` (s: the end of its push reach), `socketUntil`? and `socketConnection`? (s, the connection: socket presence), `expiresAt` (s, TTL: never before any of them ends), `ttlSeconds`, `pushTtlSeconds`, `registrationId`, `twilioState`? |
+//! | device | `softphone:{orgId}:{identity}` | `{deviceId}` | `userEmail`, `platform`, `label`?, `capabilities` (string set), `userAgent`?, `ip`?, `lastSeen` (ms), `onlineUntil` (s), `reachUntil` (s: the end of its push reach), `socketUntil`? and `socketConnection`? (s, the connection: socket presence), `expiresAt` (s, TTL: never before any of them ends), `ttlSeconds`, `pushTtlSeconds`, `registrationId`, `twilioState`?, `pushProvider`? and `pushToken`? (the phone's alert registration) |
 //! | signed-out device | `softphone:{orgId}:{identity}` | `{deviceId}` | `signedOutAt` (ms), `expiresAt` (s, TTL) |
 //! | call | `softphone:{orgId}:{identity}` | `#call:{CallSid}` | `since` (ms), `ended`?, `expiresAt` (s, TTL) |
 //! | user | `user:{sha256(identity)}` | `profile` | `doc` (JSON: org, email, identity, name, numbers, direct phone, the org's outbound policy) |
@@ -14,7 +14,7 @@
 //! | org outbound settings | `org:{orgId}` | `outbound` | `doc` (JSON: `allowRegions`?, `allowPremium`?), `pos` (0); only when not the default |
 //! | number route | `number:{e164}` | `route` | `doc` (JSON: org, phone, and its group) |
 //! | org index | `directory` | `org:{orgId}` | (none) |
-//! | org directory version | `dirmeta:{orgId}` | `meta` | `version` (N: each write adds one), `lock` and `lockedUntil` (ms) while a write is under way |
+//! | org directory version | `dirmeta:{orgId}` | `meta` | `version` (N: each write adds one), `lock` and `lockedUntil` (ms) while a write is under way, `dirty` after a write that failed half-way |
 //! | audit entry | `audit:{orgId}` | `{at:016x}:{version:010}:{seq:05}` | `at` (ms), `actor`, `action`, `kind`, `id`, `before`? and `after`? (JSON), `expiresAt` (s, TTL: `AUDIT_RETENTION_DAYS`) |
 //! | event | `softphone:{orgId}:{identity}` | `~evt:{cursor}` | `type`, `at` (ms), `data` (JSON), `expiresAt` (s, TTL: `EVENT_RETENTION_SECONDS`) |
 //! | device state | `softphone:{orgId}:{identity}` | `~state:{deviceId}` | `platform`, `capabilities`, `twilioState`, `label`, `expiresAt` (s, TTL) |
@@ -237,6 +237,8 @@ pub mod admin {
     pub const VERSION: &str = "version";
     pub const LOCK: &str = "lock";
     pub const LOCKED_UNTIL: &str = "lockedUntil";
+    /// Set when a write failed after writing: the org's next write rewrites every view.
+    pub const DIRTY: &str = "dirty";
     pub const AT: &str = "at";
     pub const ACTOR: &str = "actor";
     pub const ACTION: &str = "action";
@@ -339,6 +341,9 @@ pub mod device {
     pub const SOCKET_CONNECTION: &str = "socketConnection";
     pub const REGISTRATION_ID: &str = "registrationId";
     pub const TWILIO_STATE: &str = "twilioState";
+    /// A phone's alert registration (issue 31): `apns`, `apns-sandbox` or `fcm`, and its token.
+    pub const PUSH_PROVIDER: &str = "pushProvider";
+    pub const PUSH_TOKEN: &str = "pushToken";
     /// Present only on a remotely signed-out device's tombstone.
     pub const SIGNED_OUT_AT: &str = "signedOutAt";
 }

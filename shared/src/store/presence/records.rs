@@ -5,8 +5,8 @@
 use serde::Serialize;
 
 use crate::domain::{
-    Capabilities, DeviceId, Email, Identity, Label, OrgId, PersonStatus, Platform, Reachability,
-    TwilioState,
+    Capabilities, DeviceId, Email, Identity, Label, OrgId, PersonStatus, Platform, PushTarget,
+    Reachability, TwilioState,
 };
 
 /// The partition that holds one user's devices.
@@ -56,6 +56,10 @@ pub struct DeviceRecord {
     /// The connection whose keep-alive set `socket_until`: only its close may shorten it.
     #[serde(skip)]
     pub socket_connection: Option<String>,
+    /// Where its alerts go while the app sleeps (a phone's APNs or FCM registration); shown
+    /// as its provider and the token's last characters only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<PushTarget>,
 }
 
 fn is_zero(value: &i64) -> bool {
@@ -191,6 +195,8 @@ pub struct Registration {
     /// An explicit sign-in by the user, which lifts a remote sign-out. Automatic registers
     /// (after a 404, a token renewal, a tab taking over) are refused while one stands.
     pub sign_in: bool,
+    /// The phone's alert registration; none removes any the device had.
+    pub notifications: Option<PushTarget>,
 }
 
 impl Registration {
@@ -212,6 +218,7 @@ impl Registration {
             registration_id: self.registration_id.clone(),
             socket_until: 0,
             socket_connection: None,
+            notifications: self.notifications.clone(),
         };
         record.seen_at(self.now_ms);
         record

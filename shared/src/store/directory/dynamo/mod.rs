@@ -153,8 +153,12 @@ impl DirectoryStore for DynamoStore {
         import_each(self, directory, style).await
     }
 
+    /// The version first, then the records: a write that lands between makes the version
+    /// read stale (its lock refuses it), where reading both at once could pair older records
+    /// with a newer version and let a stale change through.
     async fn org_with_version(&self, org: &OrgId) -> Result<(OrgDirectory, u64), StoreError> {
-        futures::future::try_join(self.org_items_directory(org), self.org_version(org)).await
+        let version = self.org_version(org).await?;
+        Ok((self.org_items_directory(org).await?, version))
     }
 
     async fn write_org(

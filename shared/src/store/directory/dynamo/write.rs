@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::types::{Delete, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem};
 use futures::future::try_join_all;
 
 use super::super::records::Record;
@@ -40,6 +40,12 @@ pub const LOCK_MS: i64 = 120_000;
 /// Record-and-audit pairs per transaction (of 100 items).
 const PAIRS_PER_TX: usize = 50;
 
+/// A lock taken: the version the org is at, and whether a failed write left its views unsure.
+struct Locked {
+    version: u64,
+    dirty: bool,
+}
+
 impl DynamoStore {
     /// The org's version: 0 before its first write.
     pub(super) async fn org_version(&self, org: &OrgId) -> Result<u64, StoreError> {
@@ -59,9 +65,10 @@ impl DynamoStore {
         expected: Option<u64>,
         token: &str,
         now_ms: i64,
-    ) -> Result<u64, WriteError> {
-        let free = "(attribute_not_exists(#lock) OR #lockedUntil < :now)";
-        let (condition, values) = match expected {
+    ) -> Result<Locked, WriteError> {
+        // Its own token too: an SDK retry of a lock whose first attempt did land.
+        let free = "(attribute_not_exists(#lock) OR #lockedUntil < :now OR #lock = :token)";
+        let (condition, mut values) = match expected {
             None => (free.to_owned(), vec![("now", n(now_ms))]),
             Some(0) => (
                 format!("{free} AND attribute_not_exists(#version)"),
@@ -72,6 +79,7 @@ impl DynamoStore {
                 vec![("now", n(now_ms)), ("expected", n(v))],
             ),
         };
+        values.push(("token", s(token)));
         let changes = Changes::default()
             .set(admin::LOCK, s(token))
             .set(admin::LOCKED_UNTIL, n(now_ms + LOCK_MS))
@@ -83,12 +91,15 @@ impl DynamoStore {
             .send()
             .await;
         match conditional(STORE, "UpdateItem", sent)? {
-            Conditional::Written(out) => Ok(out
-                .attributes
-                .as_ref()
-                .and_then(|a| get_n(a, admin::VERSION))
-                .and_then(|v| u64::try_from(v).ok())
-                .unwrap_or(0)),
+            Conditional::Written(out) => {
+                let attributes = out.attributes.unwrap_or_default();
+                Ok(Locked {
+                    version: get_n(&attributes, admin::VERSION)
+                        .and_then(|v| u64::try_from(v).ok())
+                        .unwrap_or(0),
+                    dirty: attributes.contains_key(admin::DIRTY),
+                })
+            }
             Conditional::Refused(old) => {
                 let old = old.unwrap_or_default();
                 let current = get_n(&old, admin::VERSION)
@@ -106,38 +117,63 @@ impl DynamoStore {
         }
     }
 
-    /// Release the org's lock, adding one to its version when the write changed anything;
-    /// the version it is then at.
-    async fn unlock(&self, org: &OrgId, token: &str, bump: bool) -> Result<u64, StoreError> {
-        let update = if bump {
-            "SET #version = if_not_exists(#version, :zero) + :one REMOVE #lock, #lockedUntil"
+    /// Release the org's lock, adding one to its version when the write changed anything, and
+    /// marking the org `dirty` when a write failed after writing (its next write then rewrites
+    /// every route and profile); the version it is then at.
+    async fn unlock(
+        &self,
+        org: &OrgId,
+        token: &str,
+        bump: bool,
+        dirty: bool,
+    ) -> Result<u64, StoreError> {
+        let mut update = String::new();
+        if bump {
+            update.push_str("SET #version = if_not_exists(#version, :zero) + :one");
+        }
+        if dirty {
+            update.push_str(if bump {
+                ", #dirty = :true"
+            } else {
+                "SET #dirty = :true"
+            });
+            update.push_str(" REMOVE #lock, #lockedUntil");
         } else {
-            "REMOVE #lock, #lockedUntil"
-        };
+            update.push_str(" REMOVE #lock, #lockedUntil, #dirty");
+        }
         let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(keyed(dirmeta_pk(org), DIRMETA_SK)))
-            .update_expression(update)
+            .update_expression(update.trim_start())
             .condition_expression("#lock = :token")
             .expression_attribute_names("#lock", admin::LOCK)
             .expression_attribute_names("#lockedUntil", admin::LOCKED_UNTIL)
+            .expression_attribute_names("#dirty", admin::DIRTY)
             .expression_attribute_values(":token", s(token))
-            .return_values(ReturnValue::AllNew);
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            );
         if bump {
             request = request
                 .expression_attribute_names("#version", admin::VERSION)
                 .expression_attribute_values(":zero", n(0))
                 .expression_attribute_values(":one", n(1));
         }
-        match conditional(STORE, "UpdateItem", request.send().await)? {
-            Conditional::Written(out) => Ok(out
-                .attributes
-                .as_ref()
-                .and_then(|a| get_n(a, admin::VERSION))
+        if dirty {
+            request = request.expression_attribute_values(":true", AttributeValue::Bool(true));
+        }
+        let version = |item: &Item| {
+            get_n(item, admin::VERSION)
                 .and_then(|v| u64::try_from(v).ok())
-                .unwrap_or(0)),
+                .unwrap_or(0)
+        };
+        match conditional(STORE, "UpdateItem", request.send().await)? {
+            Conditional::Written(out) => Ok(version(&out.attributes.unwrap_or_default())),
+            // An SDK retry of an unlock whose first attempt landed: the lock is gone already.
+            Conditional::Refused(Some(old)) if !old.contains_key(admin::LOCK) => Ok(version(&old)),
             Conditional::Refused(_) => Err(StoreError::Internal(format!(
                 "the directory lock of {org} was lost: the write took longer than {LOCK_MS} ms"
             ))),
@@ -166,12 +202,32 @@ impl DynamoStore {
             });
         }
         let token = lock_token(w.now_ms);
-        let version = self.lock(org, w.expected, &token, w.now_ms).await?;
-        let result = self.write_planned(w, version).await;
+        // Planned from the writer's own read, the numbers are checked beside the lock: the
+        // lock then confirms that read is what is stored.
+        let (locked, checked) = match (w.read, w.expected) {
+            (Some(read), Some(_)) => {
+                let early = plan(read, w.org, w);
+                let (locked, checked) = futures::future::join(
+                    self.lock(org, w.expected, &token, w.now_ms),
+                    self.check_numbers(org, &early, w),
+                )
+                .await;
+                match (locked, checked) {
+                    (Ok(locked), Ok(checked)) => (locked, Some(checked)),
+                    (Ok(_), Err(refused)) => {
+                        self.unlock(org, &token, false, false).await?;
+                        return Err(refused);
+                    }
+                    (Err(err), _) => return Err(err),
+                }
+            }
+            _ => (self.lock(org, w.expected, &token, w.now_ms).await?, None),
+        };
+        let result = self.write_planned(w, &locked, checked).await;
         match result {
             Ok(plan) => {
                 let (version, ()) = futures::future::join(
-                    self.unlock(org, &token, plan.changes_records()),
+                    self.unlock(org, &token, plan.changes_records(), false),
                     self.tell_phones_changed(org, &plan, w.now_ms),
                 )
                 .await;
@@ -185,7 +241,7 @@ impl DynamoStore {
             Err((err, wrote)) => {
                 // A write that failed half-way still moves the version: readers must not take
                 // what they read before it for current.
-                if let Err(unlock) = self.unlock(org, &token, wrote).await {
+                if let Err(unlock) = self.unlock(org, &token, wrote, wrote || locked.dirty).await {
                     tracing::warn!(%org, error = %unlock, "directory lock not released");
                 }
                 Err(err)
@@ -197,9 +253,11 @@ impl DynamoStore {
     async fn write_planned(
         &self,
         w: &OrgWrite<'_>,
-        version: u64,
+        locked: &Locked,
+        checked: Option<BTreeSet<crate::domain::E164>>,
     ) -> Result<Plan, (WriteError, bool)> {
         let org = &w.org.org_id;
+        let version = locked.version;
         // The lock held at the version the writer read at: what it read is what is stored.
         let old = match (w.read, w.expected) {
             (Some(read), Some(expected)) if expected == version => read.clone(),
@@ -208,52 +266,83 @@ impl DynamoStore {
                 .await
                 .map_err(|e| (e.into(), false))?,
         };
+        // A write that failed half-way left the views unsure: this one rewrites them all.
+        let w = &OrgWrite {
+            rewrite_views: w.rewrite_views || locked.dirty,
+            ..w.clone()
+        };
         let plan = plan(&old, w.org, w);
-        self.check_numbers(org, &plan, w)
-            .await
-            .map_err(|e| (e, false))?;
+        // Checked beside the lock when the writer's read was planned from; else here.
+        let not_ours = match checked {
+            Some(not_ours) if !locked.dirty => not_ours,
+            _ => self
+                .check_numbers(org, &plan, w)
+                .await
+                .map_err(|e| (e, false))?,
+        };
         if plan.is_empty() {
             return Ok(plan);
         }
+        let keep: BTreeSet<crate::domain::E164> =
+            w.keep_numbers.iter().chain(&not_ours).cloned().collect();
         // The records (with their audit) and the views they derive, side by side: one round.
         futures::future::try_join(
             self.write_records(org, &plan, version + 1, w),
-            self.write_views(org, &plan, &w.keep_numbers),
+            self.write_views(org, &plan, &keep),
         )
         .await
         .map_err(|e| (e.into(), true))?;
         Ok(plan)
     }
 
-    /// Refuse a number another org routes, unless the write may take it.
+    /// Refuse a number another org routes, unless the write may take it: every route the
+    /// write would put (a new number, or one whose route changed: an operator's import may
+    /// have given it to another org since) is read first. Routes the org no longer has but
+    /// another org routes now are left to that org: the numbers not to delete.
     async fn check_numbers(
         &self,
         org: &OrgId,
         plan: &Plan,
         w: &OrgWrite<'_>,
-    ) -> Result<(), WriteError> {
+    ) -> Result<BTreeSet<crate::domain::E164>, WriteError> {
         if w.may_take_numbers {
-            return Ok(());
+            return Ok(BTreeSet::new());
         }
-        let reads = plan
-            .new_numbers
+        let numbers: Vec<&crate::domain::E164> = plan
+            .routes
             .iter()
-            .map(|number| self.get(STORE, keyed(number_pk(number), ROUTE_SK)));
-        let routes = try_join_all(reads).await?;
-        for (number, item) in plan.new_numbers.iter().zip(routes) {
-            let owner = item
-                .as_ref()
-                .and_then(|item| get_s(item, doc::DOC))
-                .and_then(|json| serde_json::from_str::<NumberRoute>(json).ok())
-                .map(|route| route.org_id);
-            if owner.is_some_and(|owner| owner != *org) {
+            .map(|r| &r.phone.phone_number)
+            .chain(&plan.routes_gone)
+            .collect();
+        // Sixteen at a time: a whole org's write may change a thousand routes.
+        let mut owners: Vec<Option<OrgId>> = Vec::with_capacity(numbers.len());
+        for chunk in numbers.chunks(16) {
+            let keys: Vec<_> = chunk
+                .iter()
+                .map(|number| keyed(number_pk(number), ROUTE_SK))
+                .collect();
+            let items = try_join_all(keys.into_iter().map(|key| self.get(STORE, key))).await?;
+            owners.extend(items.iter().map(|item| {
+                item.as_ref()
+                    .and_then(|item| get_s(item, doc::DOC))
+                    .and_then(|json| serde_json::from_str::<NumberRoute>(json).ok())
+                    .map(|route| route.org_id)
+            }));
+        }
+        let mut not_ours = BTreeSet::new();
+        for (i, (number, owner)) in numbers.iter().zip(owners).enumerate() {
+            if owner.is_none_or(|owner| owner == *org) {
+                continue;
+            }
+            if i < plan.routes.len() {
                 return Err(WriteRefused::NumberTaken {
-                    number: number.clone(),
+                    number: (*number).clone(),
                 }
                 .into());
             }
+            not_ours.insert((*number).clone());
         }
-        Ok(())
+        Ok(not_ours)
     }
 
     /// Each changed record with its audit entry, in transactions of [`PAIRS_PER_TX`] pairs.
@@ -353,9 +442,18 @@ impl DynamoStore {
             };
             async move { self.transact_noticed(STORE, Vec::new(), &notice).await }
         });
-        for result in futures::future::join_all(tells).await {
-            if let Err(err) = result {
-                tracing::warn!(%org, error = %err, "phones.changed not written");
+        // Sixteen at a time: a group's number moving tells a hundred people.
+        let tells: Vec<_> = tells.collect();
+        let mut tells = tells.into_iter();
+        loop {
+            let chunk: Vec<_> = tells.by_ref().take(16).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            for result in futures::future::join_all(chunk).await {
+                if let Err(err) = result {
+                    tracing::warn!(%org, error = %err, "phones.changed not written");
+                }
             }
         }
     }
@@ -376,7 +474,9 @@ impl DynamoStore {
             .expression_attribute_values(":pk", s(audit_pk(org)))
             .filter_expression("#exp > :now")
             .expression_attribute_names("#exp", TTL_ATTRIBUTE)
-            .expression_attribute_values(":now", n(now_ms.div_euclid(1000)));
+            .expression_attribute_values(":now", n(now_ms.div_euclid(1000)))
+            // One more than asked, to know whether there is an older page.
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
         query = match before {
             Some(before) => query
                 .key_condition_expression("#pk = :pk AND #sk < :before")

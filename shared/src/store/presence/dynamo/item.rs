@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::Capabilities;
-use crate::domain::{DeviceId, Email, Label, Platform, TwilioState};
+use crate::domain::{DeviceId, Email, Label, Platform, PushProvider, PushTarget, TwilioState};
 use crate::store::dynamo::codec::{Item, bad_item, caps_value, get_n, get_s, get_ss, n, s};
 use crate::store::dynamo::keys::{SK, TTL_ATTRIBUTE, device};
 use crate::store::{
@@ -55,7 +55,14 @@ pub(super) fn device_from_item(key: &PresenceKey, item: &Item) -> Result<DeviceR
             .to_owned(),
         socket_until: get_n(item, device::SOCKET_UNTIL).unwrap_or(0),
         socket_connection: get_s(item, device::SOCKET_CONNECTION).map(str::to_owned),
+        notifications: push_target(item),
     })
+}
+
+/// The device's alert registration, if its row has a whole, valid one.
+fn push_target(item: &Item) -> Option<PushTarget> {
+    let provider = PushProvider::parse(get_s(item, device::PUSH_PROVIDER)?).ok()?;
+    PushTarget::new(provider, get_s(item, device::PUSH_TOKEN)?).ok()
 }
 
 /// Whether a stored row (or what a write returned of it) is a device still live at `now_ms`:
@@ -119,16 +126,22 @@ pub(super) fn device_attributes(record: &DeviceRecord) -> Item {
     if let Some(ip) = &record.ip {
         put(device::IP, s(ip));
     }
+    if let Some(target) = &record.notifications {
+        put(device::PUSH_PROVIDER, s(target.provider.as_str()));
+        put(device::PUSH_TOKEN, s(&target.token));
+    }
     item
 }
 
 /// What a register removes when its record lacks it: optional fields it no longer reports, and
 /// a sign-out's mark (an explicit sign-in replaces the tombstone).
-pub(super) const REGISTER_REMOVES: [&str; 5] = [
+pub(super) const REGISTER_REMOVES: [&str; 7] = [
     device::TWILIO_STATE,
     device::LABEL,
     device::USER_AGENT,
     device::IP,
+    device::PUSH_PROVIDER,
+    device::PUSH_TOKEN,
     device::SIGNED_OUT_AT,
 ];
 
@@ -189,11 +202,24 @@ mod tests {
             registration_id: "f".repeat(24),
             socket_until: 1_800_000_750,
             socket_connection: Some("c".repeat(16)),
+            notifications: None,
         };
         let mut item = device_item(&key, &device);
         item.insert(device::SOCKET_UNTIL.into(), n(device.socket_until));
         item.insert(device::SOCKET_CONNECTION.into(), s("c".repeat(16)));
         let size = item_size(&item);
         assert!(size <= 1024, "{size} bytes");
+        // A phone that also takes alerts, at the longest token it may register: two units.
+        let token = "t".repeat(512);
+        let alerts = crate::domain::PushTarget::new(crate::domain::PushProvider::Fcm, &token);
+        let with_alerts = DeviceRecord {
+            notifications: Some(alerts.unwrap()),
+            ..device
+        };
+        let mut item = device_item(&key, &with_alerts);
+        item.insert(device::SOCKET_UNTIL.into(), n(with_alerts.socket_until));
+        item.insert(device::SOCKET_CONNECTION.into(), s("c".repeat(16)));
+        let size = item_size(&item);
+        assert!(size <= 2048, "{size} bytes");
     }
 }
