@@ -3,6 +3,7 @@
 //! [`store`], [`routing`], [`http`]; [`lambda`] and [`server`] are the two ways the handlers
 //! are served. docs/architecture.md maps the modules and how a request crosses them.
 
+pub mod alerts;
 pub mod app;
 pub mod auth;
 pub mod clock;

@@ -34,6 +34,30 @@ pub struct OrgDirectory {
     /// Where the org's users may call and text (docs/directory.md, "Outbound").
     #[serde(default, skip_serializing_if = "Outbound::is_default")]
     pub outbound: Outbound,
+    /// What the org's notifications to sleeping phones show (docs/directory.md,
+    /// "Notifications").
+    #[serde(default, skip_serializing_if = "Notifications::is_default")]
+    pub notifications: Notifications,
+}
+
+/// An org's `notifications` settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notifications {
+    /// A text's first characters in its alert; `false`: only who it is from.
+    pub preview: bool,
+}
+
+impl Default for Notifications {
+    fn default() -> Self {
+        Self { preview: true }
+    }
+}
+
+impl Notifications {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// An org's `outbound` settings: unset fields keep the default.

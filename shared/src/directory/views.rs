@@ -28,6 +28,7 @@ impl OrgDirectory {
             groups: Vec::new(),
             phones: Vec::new(),
             outbound: super::Outbound::default(),
+            notifications: super::Notifications::default(),
         }
     }
 

@@ -347,6 +347,27 @@ mod tests {
     }
 
     #[test]
+    fn an_org_may_turn_text_previews_off_in_its_alerts() {
+        let org = |notifications: &str| {
+            format!(r#"{{"orgs":[{{"orgId":"o","notifications":{notifications}}}]}}"#)
+        };
+        let dir = Directory::parse(&org(r#"{"preview":false}"#)).unwrap();
+        assert!(!dir.orgs[0].notifications.preview);
+        let again = Directory::parse(&dir.to_json_pretty()).unwrap();
+        assert_eq!(dir, again, "exported as imported");
+        let default = Directory::parse(r#"{"orgs":[{"orgId":"o"}]}"#).unwrap();
+        assert!(default.orgs[0].notifications.preview, "previews by default");
+        assert!(!default.to_json_pretty().contains("notifications"));
+        assert_problems_at(
+            &org(r#"{"preview":"no","sound":true}"#),
+            &[
+                "orgs[0].notifications.preview",
+                "orgs[0].notifications.sound",
+            ],
+        );
+    }
+
+    #[test]
     fn a_group_lists_at_most_100_members() {
         let file = |n: usize| {
             let users: Vec<String> = (0..n)

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use super::{Validator, is_https_url};
 use crate::directory::{
     Assignment, DEFAULT_MEMBER_RING_SECONDS, DEFAULT_RING_TIMEOUT_SECONDS, Directory, Fallback,
-    Group, MAX_GROUP_MEMBERS, MAX_ORG_GROUPS, MAX_ORG_PHONES, MAX_ORG_USERS, OrgDirectory, Phone,
-    SmsSettings, Strategy, User, Voicemail, WhenBusy,
+    Group, MAX_GROUP_MEMBERS, MAX_ORG_GROUPS, MAX_ORG_PHONES, MAX_ORG_USERS, Notifications,
+    OrgDirectory, Phone, SmsSettings, Strategy, User, Voicemail, WhenBusy,
 };
 use crate::domain::{E164, Email, OrgId};
 
@@ -40,7 +40,14 @@ impl Validator {
         let obj = self.object(
             value,
             path,
-            &["orgId", "users", "groups", "phones", "outbound"],
+            &[
+                "orgId",
+                "users",
+                "groups",
+                "phones",
+                "outbound",
+                "notifications",
+            ],
         )?;
         let org_id =
             self.string(obj, "orgId", path, true).and_then(|raw| {
@@ -100,14 +107,30 @@ impl Validator {
             }
         }
         let outbound = self.outbound(obj, path);
+        let notifications = self.notifications(obj, path);
         let org = OrgDirectory {
             org_id: org_id?,
             users,
             groups,
             phones,
             outbound,
+            notifications,
         };
         Some(org)
+    }
+
+    /// The org's `notifications`: `{"preview": false}` hides texts from their alerts.
+    fn notifications(&mut self, org: &Map<String, Value>, path: &str) -> Notifications {
+        let Some(value) = org.get("notifications") else {
+            return Notifications::default();
+        };
+        let path = format!("{path}.notifications");
+        let Some(obj) = self.object(value, &path, &["preview"]) else {
+            return Notifications::default();
+        };
+        Notifications {
+            preview: self.boolean(obj, "preview", &path, true),
+        }
     }
 
     fn user(&mut self, value: &Value, path: &str) -> Option<User> {

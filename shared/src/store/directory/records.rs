@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::directory::OrgDirectory;
 use crate::store::dynamo::keys::{
-    GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX,
+    GROUP_SK_PREFIX, ORG_NOTIFICATIONS_SK, ORG_OUTBOUND_SK, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX,
 };
 
 /// One group or phone as a store keeps it: its place in the file (so export keeps the
@@ -60,7 +60,21 @@ impl OrgDirectory {
                 },
             )
         });
-        users.chain(groups).chain(phones).chain(outbound).collect()
+        let notifications = (self.notifications != Default::default()).then(|| {
+            (
+                ORG_NOTIFICATIONS_SK.to_owned(),
+                Record {
+                    pos: 0,
+                    doc: to_doc(&self.notifications),
+                },
+            )
+        });
+        users
+            .chain(groups)
+            .chain(phones)
+            .chain(outbound)
+            .chain(notifications)
+            .collect()
     }
 }
 

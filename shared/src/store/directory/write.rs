@@ -14,7 +14,7 @@ use super::records::Record;
 use crate::directory::{AssignedPhone, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{E164, Identity, IdentityStyle, UserKey};
 use crate::store::dynamo::keys::{
-    GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX,
+    GROUP_SK_PREFIX, ORG_NOTIFICATIONS_SK, ORG_OUTBOUND_SK, ORG_USER_SK_PREFIX, PHONE_SK_PREFIX,
 };
 
 /// How long audit entries are kept when `AUDIT_RETENTION_DAYS` is unset.
@@ -197,6 +197,9 @@ fn kind_and_id(key: &str) -> (&'static str, &str) {
     }
     if key == ORG_OUTBOUND_SK {
         return ("outbound", "outbound");
+    }
+    if key == ORG_NOTIFICATIONS_SK {
+        return ("notifications", "notifications");
     }
     ("record", key)
 }

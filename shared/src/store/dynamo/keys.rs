@@ -12,6 +12,7 @@
 //! | group | `org:{orgId}` | `group:{id}` | `doc` (JSON), `pos` |
 //! | phone | `org:{orgId}` | `phone:{id}` | `doc` (JSON), `pos` |
 //! | org outbound settings | `org:{orgId}` | `outbound` | `doc` (JSON: `allowRegions`?, `allowPremium`?), `pos` (0); only when not the default |
+//! | org notification settings | `org:{orgId}` | `notifications` | `doc` (JSON: `preview`), `pos` (0); only when not the default |
 //! | number route | `number:{e164}` | `route` | `doc` (JSON: org, phone, and its group) |
 //! | org index | `directory` | `org:{orgId}` | (none) |
 //! | org directory version | `dirmeta:{orgId}` | `meta` | `version` (N: each write adds one), `lock` and `lockedUntil` (ms) while a write is under way, `dirty` after a write that failed half-way |
@@ -111,6 +112,8 @@ pub const GROUP_SK_PREFIX: &str = "group:";
 pub const PHONE_SK_PREFIX: &str = "phone:";
 /// The org's `outbound` settings, when the file sets them.
 pub const ORG_OUTBOUND_SK: &str = "outbound";
+/// The org's `notifications` settings, when the file sets them.
+pub const ORG_NOTIFICATIONS_SK: &str = "notifications";
 
 pub fn org_pk(org: &OrgId) -> String {
     format!("{ORG_PREFIX}{org}")

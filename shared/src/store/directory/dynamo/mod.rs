@@ -20,8 +20,9 @@ use crate::domain::{E164, IdentityStyle, OrgId, UserKey};
 use crate::store::dynamo::DynamoStore;
 use crate::store::dynamo::codec::{Item, bad_item, get_n, get_s, keyed, n, s};
 use crate::store::dynamo::keys::{
-    DIRECTORY_PK, GROUP_SK_PREFIX, ORG_OUTBOUND_SK, ORG_PREFIX, ORG_USER_SK_PREFIX,
-    PHONE_SK_PREFIX, PK, PROFILE_SK, ROUTE_SK, SK, doc, number_pk, org_pk, turn_pk, user_pk,
+    DIRECTORY_PK, GROUP_SK_PREFIX, ORG_NOTIFICATIONS_SK, ORG_OUTBOUND_SK, ORG_PREFIX,
+    ORG_USER_SK_PREFIX, PHONE_SK_PREFIX, PK, PROFILE_SK, ROUTE_SK, SK, doc, number_pk, org_pk,
+    turn_pk, user_pk,
 };
 use crate::store::dynamo::outcome::classify;
 use crate::store::dynamo::query::SkRange;
@@ -51,6 +52,8 @@ impl OrgItems {
                 dir.users.push(parse_record(sk, doc)?);
             } else if sk == ORG_OUTBOUND_SK {
                 dir.outbound = parse_record(sk, doc)?;
+            } else if sk == ORG_NOTIFICATIONS_SK {
+                dir.notifications = parse_record(sk, doc)?;
             }
         }
         Ok(dir)
