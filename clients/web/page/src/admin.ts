@@ -16,7 +16,7 @@ import { GroupsSection } from './admin/groups.js';
 import { NumbersSection } from './admin/numbers.js';
 import { PeopleSection } from './admin/people.js';
 import { $ } from './dom.js';
-import { followOtherTabs, request, signInAs } from './session.js';
+import { followOtherTabs, loadDemoUsers, signInAs } from './session.js';
 import type { DemoUser } from './session.js';
 
 const FACES = ['loading', 'load-error', 'sign-in', 'not-admin', 'console', 'account'];
@@ -103,16 +103,7 @@ async function showSignIn(message?: string): Promise<void> {
   error.textContent = message ?? '';
   const select = $<HTMLSelectElement>('user-select');
   try {
-    const { users } = await request<{ users: DemoUser[] }>('GET', '/dev/users');
-    select.replaceChildren(
-      ...users.map((user, index) => {
-        const option = document.createElement('option');
-        option.value = String(index);
-        option.textContent = `${user.name ? `${user.name} — ` : ''}${user.email} (${user.orgId})`;
-        return option;
-      }),
-    );
-    usersByIndex = users;
+    usersByIndex = await loadDemoUsers(select);
     $('dev-sign-in').hidden = false;
   } catch {
     // Not the local server (a hosted console): only a token of the identity provider signs in.

@@ -121,3 +121,20 @@ export function followOtherTabs(changed: () => void): void {
     else current = next;
   });
 }
+
+/**
+ * The directory's users, from the local server's `GET /dev/users`, as the options of the
+ * sign-in `select` (each option's value its index in the list returned).
+ */
+export async function loadDemoUsers(select: HTMLSelectElement): Promise<DemoUser[]> {
+  const { users } = await request<{ users: DemoUser[] }>('GET', '/dev/users');
+  select.replaceChildren(
+    ...users.map((user, index) => {
+      const option = document.createElement('option');
+      option.value = String(index);
+      option.textContent = `${user.name ? `${user.name} — ` : ''}${user.email} (${user.orgId})`;
+      return option;
+    }),
+  );
+  return users;
+}

@@ -18,7 +18,7 @@ import { fakeDeviceClass } from './fake-device.js';
 import { InboxSection } from './inbox.js';
 import { PhonesSection } from './phones.js';
 import { TeamSection } from './team.js';
-import { apiBaseUrl, deviceMode, followOtherTabs, forgetSession, getAppToken, request, session, signInAs } from './session.js';
+import { apiBaseUrl, deviceMode, followOtherTabs, forgetSession, getAppToken, loadDemoUsers, session, signInAs } from './session.js';
 import type { DemoUser, Session } from './session.js';
 
 /** How often the page redraws what depends on time alone (no request). */
@@ -206,16 +206,7 @@ async function showSignIn(message?: string): Promise<void> {
   error.textContent = message ?? '';
   const select = $<HTMLSelectElement>('user-select');
   try {
-    const { users } = await request<{ users: DemoUser[] }>('GET', '/dev/users');
-    select.replaceChildren(
-      ...users.map((user, index) => {
-        const option = document.createElement('option');
-        option.value = String(index);
-        option.textContent = `${user.name ? `${user.name} — ` : ''}${user.email} (${user.orgId})`;
-        return option;
-      }),
-    );
-    usersByIndex = users;
+    usersByIndex = await loadDemoUsers(select);
   } catch (e) {
     error.textContent = `Cannot load the demo users (is this the local server?): ${(e as Error).message}`;
     error.hidden = false;

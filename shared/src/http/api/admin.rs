@@ -409,15 +409,13 @@ async fn put_record(
             return Err(crate::domain::FieldError::new(kind.key_field(), message).into());
         }
     }
-    for _ in 0..RECORD_WRITE_TRIES {
-        let (org, version) = ctx.directory.org_with_version(&ctx.caller.org).await?;
+    let changed = change_record(ctx, key, |org| {
         // The body first: a record that could never be written is 400 whatever its ETag.
-        let new_org = match org_with(ctx, &org, kind, key, Some(&record)) {
+        let new_org = match org_with(ctx, org, kind, key, Some(&record)) {
             Ok(new_org) => new_org,
-            Err(problems) => return Ok(invalid(&problems)),
+            Err(problems) => return Ok(Step::Answer(invalid(&problems))),
         };
-        let current = kind.find(&org, key);
-        let created = match (&precondition, &current) {
+        let status = match (&precondition, &kind.find(org, key)) {
             (Precondition::Absent, Some(_)) => {
                 return Err(ApiError::refused(
                     ErrorCode::PreconditionFailed,
@@ -427,32 +425,56 @@ async fn put_record(
                     ),
                 ));
             }
-            (Precondition::Absent, None) => true,
+            (Precondition::Absent, None) => StatusCode::CREATED,
             (Precondition::Match(_), None) => return Err(not_found(kind, key)),
             (Precondition::Match(tags), Some(current)) => {
                 if !matches(tags, &record_etag(current)) {
                     return Err(stale(&format!("{key:?}")));
                 }
-                false
+                StatusCode::OK
             }
             (Precondition::None, _) => return Err(precondition_required(kind.segment())),
+        };
+        Ok(Step::Write(new_org, status))
+    })
+    .await?;
+    Ok(match changed {
+        Step::Write(new_org, status) => {
+            let stored = kind.find(&new_org, key).unwrap_or(Value::Null);
+            let etag = record_etag(&stored);
+            with_etag(json_response(status, &stored), &etag)
+        }
+        Step::Answer(response) => response,
+    })
+}
+
+/// What a one-record change makes of the org as read: the org to write (and the status to
+/// answer once it is written), or an answer at once.
+enum Step {
+    Write(OrgDirectory, StatusCode),
+    Answer(Response),
+}
+
+/// Read the org, let `change` decide, and write what it decided at the version read. When
+/// another record of the org changed in between, the org is read and `change` decides again
+/// (so the record's own ETag is checked again): only the record's own change is a conflict.
+async fn change_record(
+    ctx: &AdminContext<'_>,
+    key: &str,
+    change: impl Fn(&OrgDirectory) -> Result<Step, ApiError>,
+) -> Result<Step, ApiError> {
+    for _ in 0..RECORD_WRITE_TRIES {
+        let (org, version) = ctx.directory.org_with_version(&ctx.caller.org).await?;
+        let (new_org, status) = match change(&org)? {
+            Step::Write(new_org, status) => (new_org, status),
+            answer @ Step::Answer(_) => return Ok(answer),
         };
         match ctx
             .directory
             .write_org(&ctx.write(&new_org, &org, version, false))
             .await?
         {
-            Ok(_) => {
-                let stored = kind.find(&new_org, key).unwrap_or(Value::Null);
-                let etag = record_etag(&stored);
-                let status = if created {
-                    StatusCode::CREATED
-                } else {
-                    StatusCode::OK
-                };
-                return Ok(with_etag(json_response(status, &stored), &etag));
-            }
-            // Another record changed in between: read again; this one is checked again.
+            Ok(_) => return Ok(Step::Write(new_org, status)),
             Err(WriteRefused::Stale { .. }) => continue,
             Err(refused) => return Err(refused_write(refused, &format!("{key:?}"))),
         }
@@ -506,46 +528,37 @@ async fn delete_record(
     let Precondition::Match(tags) = precondition(request)? else {
         return Err(precondition_required(kind.segment()));
     };
-    for _ in 0..RECORD_WRITE_TRIES {
-        let (org, version) = ctx.directory.org_with_version(&ctx.caller.org).await?;
-        let current = kind.find(&org, key).ok_or_else(|| not_found(kind, key))?;
+    let changed = change_record(ctx, key, |org| {
+        let current = kind.find(org, key).ok_or_else(|| not_found(kind, key))?;
         if !matches(&tags, &record_etag(&current)) {
             return Err(stale(&format!("{key:?}")));
         }
-        let refs = referenced_by(&org, kind, key);
+        let refs = referenced_by(org, kind, key);
         if !refs.is_empty() {
             let message = format!(
                 "{key:?} cannot be deleted while {} refer to it: change them first",
                 refs.join(", ")
             );
-            return Ok(json_response(
+            return Ok(Step::Answer(json_response(
                 StatusCode::CONFLICT,
                 &json!({ "error": { "code": ErrorCode::Conflict.as_str(), "message": message,
                                     "referencedBy": refs } }),
-            ));
+            )));
         }
-        let new_org = match org_with(ctx, &org, kind, key, None) {
-            Ok(new_org) => new_org,
-            Err(problems) => return Ok(invalid(&problems)),
-        };
-        match ctx
-            .directory
-            .write_org(&ctx.write(&new_org, &org, version, false))
-            .await?
-        {
-            Ok(_) => {
-                let mut response = Response::new(bytes::Bytes::new());
-                *response.status_mut() = StatusCode::NO_CONTENT;
-                return Ok(response);
-            }
-            Err(WriteRefused::Stale { .. }) => continue,
-            Err(refused) => return Err(refused_write(refused, &format!("{key:?}"))),
+        match org_with(ctx, org, kind, key, None) {
+            Ok(new_org) => Ok(Step::Write(new_org, StatusCode::NO_CONTENT)),
+            Err(problems) => Ok(Step::Answer(invalid(&problems))),
         }
-    }
-    Err(ApiError::refused(
-        ErrorCode::Conflict,
-        "your org's directory is changing too often to write this now; try again",
-    ))
+    })
+    .await?;
+    Ok(match changed {
+        Step::Write(_, status) => {
+            let mut response = Response::new(bytes::Bytes::new());
+            *response.status_mut() = status;
+            response
+        }
+        Step::Answer(response) => response,
+    })
 }
 
 #[derive(Serialize)]

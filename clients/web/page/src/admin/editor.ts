@@ -4,7 +4,7 @@
 // (412): the page never retries a write with a stale version, so nothing another admin saved is
 // overwritten; the admin reads their change and makes theirs again.
 
-import { el } from '../dom.js';
+import { $, el } from '../dom.js';
 import { AdminError } from './api.js';
 import type { AdminApi } from './api.js';
 import type { DirectoryState } from './directory.js';
@@ -68,6 +68,19 @@ export class RecordEditor<K extends Kind> {
       this.parts.status.dataset.tone = 'error';
       if (refusal.status === 404) void this.parts.changed();
     }
+  }
+
+  /**
+   * A section's "Add", "Close" and "Delete" buttons, by id: closing gives the focus back to
+   * "Add", where the keyboard was before the form opened.
+   */
+  bindButtons(ids: { add: string; close: string; remove: string }): void {
+    $(ids.add).addEventListener('click', () => this.create());
+    $(ids.close).addEventListener('click', () => {
+      this.close();
+      $(ids.add).focus();
+    });
+    $(ids.remove).addEventListener('click', () => void this.remove());
   }
 
   /** An empty form for a new record. */

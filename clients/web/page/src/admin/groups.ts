@@ -42,12 +42,7 @@ export class GroupsSection {
       changed,
       signedOut,
     });
-    $('group-add').addEventListener('click', () => this.editor.create());
-    $('group-close').addEventListener('click', () => {
-      this.editor.close();
-      $('group-add').focus();
-    });
-    $('group-delete').addEventListener('click', () => void this.editor.remove());
+    this.editor.bindButtons({ add: 'group-add', close: 'group-close', remove: 'group-delete' });
     $('group-add-member-button').addEventListener('click', () => this.addMember());
     $('group-fallback').addEventListener('change', () => this.showFallbackFields());
     $<HTMLFormElement>('group-editor').addEventListener('submit', (event) => {

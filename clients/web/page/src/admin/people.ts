@@ -31,12 +31,7 @@ export class PeopleSection {
       changed,
       signedOut,
     });
-    $('person-add').addEventListener('click', () => this.editor.create());
-    $('person-close').addEventListener('click', () => {
-      this.editor.close();
-      $('person-add').focus();
-    });
-    $('person-delete').addEventListener('click', () => void this.editor.remove());
+    this.editor.bindButtons({ add: 'person-add', close: 'person-close', remove: 'person-delete' });
     $<HTMLFormElement>('person-editor').addEventListener('submit', (event) => {
       event.preventDefault();
       const email = $<HTMLInputElement>('person-email').value.trim().toLowerCase();

@@ -46,15 +46,19 @@ struct Locked {
     dirty: bool,
 }
 
+/// The version a `dirmeta` item (or what a write returned of it) holds: 0 before the org's
+/// first write.
+fn version_of(item: &Item) -> u64 {
+    get_n(item, admin::VERSION)
+        .and_then(|v| u64::try_from(v).ok())
+        .unwrap_or(0)
+}
+
 impl DynamoStore {
     /// The org's version: 0 before its first write.
     pub(super) async fn org_version(&self, org: &OrgId) -> Result<u64, StoreError> {
         let item = self.get(STORE, keyed(dirmeta_pk(org), DIRMETA_SK)).await?;
-        Ok(item
-            .as_ref()
-            .and_then(|i| get_n(i, admin::VERSION))
-            .and_then(|v| u64::try_from(v).ok())
-            .unwrap_or(0))
+        Ok(item.as_ref().map_or(0, version_of))
     }
 
     /// Take the org's lock for `token`, if no other write holds it and the org is still at
@@ -94,17 +98,13 @@ impl DynamoStore {
             Conditional::Written(out) => {
                 let attributes = out.attributes.unwrap_or_default();
                 Ok(Locked {
-                    version: get_n(&attributes, admin::VERSION)
-                        .and_then(|v| u64::try_from(v).ok())
-                        .unwrap_or(0),
+                    version: version_of(&attributes),
                     dirty: attributes.contains_key(admin::DIRTY),
                 })
             }
             Conditional::Refused(old) => {
                 let old = old.unwrap_or_default();
-                let current = get_n(&old, admin::VERSION)
-                    .and_then(|v| u64::try_from(v).ok())
-                    .unwrap_or(0);
+                let current = version_of(&old);
                 let locked = get_n(&old, admin::LOCKED_UNTIL).is_some_and(|until| until >= now_ms);
                 if expected.is_some_and(|v| v != current) {
                     Err(WriteRefused::Stale { current }.into())
@@ -165,15 +165,12 @@ impl DynamoStore {
         if dirty {
             request = request.expression_attribute_values(":true", AttributeValue::Bool(true));
         }
-        let version = |item: &Item| {
-            get_n(item, admin::VERSION)
-                .and_then(|v| u64::try_from(v).ok())
-                .unwrap_or(0)
-        };
         match conditional(STORE, "UpdateItem", request.send().await)? {
-            Conditional::Written(out) => Ok(version(&out.attributes.unwrap_or_default())),
+            Conditional::Written(out) => Ok(version_of(&out.attributes.unwrap_or_default())),
             // An SDK retry of an unlock whose first attempt landed: the lock is gone already.
-            Conditional::Refused(Some(old)) if !old.contains_key(admin::LOCK) => Ok(version(&old)),
+            Conditional::Refused(Some(old)) if !old.contains_key(admin::LOCK) => {
+                Ok(version_of(&old))
+            }
             Conditional::Refused(_) => Err(StoreError::Internal(format!(
                 "the directory lock of {org} was lost: the write took longer than {LOCK_MS} ms"
             ))),
@@ -187,13 +184,20 @@ impl DynamoStore {
     ) -> Result<OrgWritten, WriteError> {
         let org = &w.org.org_id;
         if w.dry_run {
-            let (old, version) =
-                futures::future::try_join(self.org_items_directory(org), self.org_version(org))
-                    .await?;
+            // The writer's own read is the org at the version it expects; without one, read.
+            let fresh;
+            let (old, version) = match (w.read, w.expected) {
+                (Some(read), Some(expected)) => (read, expected),
+                _ => {
+                    let version = self.org_version(org).await?;
+                    fresh = self.org_items_directory(org).await?;
+                    (&fresh, version)
+                }
+            };
             if w.expected.is_some_and(|v| v != version) {
                 return Err(WriteRefused::Stale { current: version }.into());
             }
-            let plan = plan(&old, w.org, w);
+            let plan = plan(old, w.org, w);
             self.check_numbers(org, &plan, w).await?;
             return Ok(OrgWritten {
                 version,
@@ -259,19 +263,23 @@ impl DynamoStore {
         let org = &w.org.org_id;
         let version = locked.version;
         // The lock held at the version the writer read at: what it read is what is stored.
+        let fresh;
         let old = match (w.read, w.expected) {
-            (Some(read), Some(expected)) if expected == version => read.clone(),
-            _ => self
-                .org_items_directory(org)
-                .await
-                .map_err(|e| (e.into(), false))?,
+            (Some(read), Some(expected)) if expected == version => read,
+            _ => {
+                fresh = self
+                    .org_items_directory(org)
+                    .await
+                    .map_err(|e| (e.into(), false))?;
+                &fresh
+            }
         };
         // A write that failed half-way left the views unsure: this one rewrites them all.
         let w = &OrgWrite {
             rewrite_views: w.rewrite_views || locked.dirty,
             ..w.clone()
         };
-        let plan = plan(&old, w.org, w);
+        let plan = plan(old, w.org, w);
         // Checked beside the lock when the writer's read was planned from; else here.
         let not_ours = match checked {
             Some(not_ours) if !locked.dirty => not_ours,
