@@ -295,6 +295,9 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let env: Env = Arc::new(settings.lookup(process_env));
     let needs = Needs {
         table: args.store == StoreKind::Dynamodb,
+        // Alerts to sleeping phones, from a background task (when APNS_KEY or
+        // FCM_SERVICE_ACCOUNT is set; otherwise none are sent).
+        alerts: true,
         ..shared::http::Route::needs_of(&shared::http::Route::ALL)
     };
     // With SECRETS_ARN, the secrets come from Secrets Manager (the SDK's usual settings apply,

@@ -72,6 +72,30 @@ impl Outbound {
         }
     }
 
+    /// [`Self::new`] that also trusts the certificate `pem` (a test's local TLS fake of APNs).
+    #[cfg(feature = "test-util")]
+    pub fn trusting(deadline: Duration, pem: &str) -> Self {
+        use aws_smithy_http_client::tls::{TlsContext, TrustStore};
+        let settings = HttpConnectorSettings::builder()
+            .connect_timeout(deadline)
+            .build();
+        let trust = TrustStore::default().with_pem_certificate(pem.as_bytes());
+        let context = TlsContext::builder()
+            .with_trust_store(trust)
+            .build()
+            .expect("a TLS context");
+        let connector = Connector::builder()
+            .connector_settings(settings)
+            .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
+            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(context)
+            .build();
+        Self {
+            connector: std::sync::Arc::new(connector),
+            deadline,
+        }
+    }
+
     pub fn deadline(&self) -> Duration {
         self.deadline
     }

@@ -14,7 +14,7 @@ use crate::helpers::{
 use crate::on_both_stores;
 use crate::webhooks::{SALES, Twiml};
 
-const CALLER: &str = "+14158675309";
+pub(crate) const CALLER: &str = "+14158675309";
 const ALICE_ID: &str = "u_org_5Fdemo__alice_40example_2Ecom";
 pub(crate) const RECORDING: &str = "RE0123456789abcdef0123456789abcdef";
 pub(crate) const AUDIO: &[u8] = b"ID3\x04\x00\x00\x00\x00\x00\x00fake mp3 frames";

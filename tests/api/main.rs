@@ -2,6 +2,7 @@
 //! DynamoDB-protocol server (moto, started by `scripts/test`). One binary for all of them.
 
 mod admin;
+mod alerts;
 mod auth;
 mod binary;
 mod business_hours;
@@ -11,6 +12,7 @@ mod callbacks;
 mod contract;
 mod errors;
 mod events;
+mod fake_push;
 mod fake_twilio;
 mod fallback;
 mod fault_proxy;

@@ -8,11 +8,12 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::alerts::background::Background;
 use shared::clock::Clock;
 use shared::config::Config;
 use shared::directory::Directory;
 use shared::secrets::Secrets;
-use softphone_presence::{Backend, Hub, local_app, local_routes};
+use softphone_presence::{Backend, Hub, local_app_with, local_routes};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
@@ -65,11 +66,22 @@ pub(crate) async fn spawn_local(
     kind: StoreKind,
     clock: Clock,
 ) -> (TestApp, Arc<Hub>) {
+    spawn_local_with(config, secrets, kind, clock, None).await
+}
+
+/// [`spawn_local`] with `alerts` as its sender of alerts to sleeping phones.
+pub(crate) async fn spawn_local_with(
+    config: &Config,
+    secrets: Option<Secrets>,
+    kind: StoreKind,
+    clock: Clock,
+    alerts: Option<Arc<Background>>,
+) -> (TestApp, Arc<Hub>) {
     let backend = match kind {
         StoreKind::Memory => Backend::Memory,
         StoreKind::Dynamo => Backend::Dynamo(dynamo_store().await),
     };
-    let (app, hub) = local_app(config, backend, secrets, clock.clone()).expect("app");
+    let (app, hub) = local_app_with(config, backend, secrets, clock.clone(), alerts).expect("app");
     let directory = Directory::parse(DEMO_DIRECTORY).expect("demo directory");
     app.core()
         .stores

@@ -103,44 +103,107 @@ pub fn alert_for(
     })
 }
 
+/// A badge change with nothing to show (`calls.seen`, `sms.read` on another of the user's
+/// devices): the icon's count follows without a banner or a sound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadgeUpdate {
+    pub badge: u32,
+    pub kind: EventKind,
+    pub cursor: String,
+}
+
+/// What one event sends one device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Push {
+    Alert(Alert),
+    Badge(BadgeUpdate),
+}
+
+impl Push {
+    pub fn badge(&self) -> u32 {
+        match self {
+            Push::Alert(a) => a.badge,
+            Push::Badge(b) => b.badge,
+        }
+    }
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Push::Alert(a) => a.kind,
+            Push::Badge(b) => b.kind,
+        }
+    }
+    pub fn cursor(&self) -> &str {
+        match self {
+            Push::Alert(a) => &a.cursor,
+            Push::Badge(b) => &b.cursor,
+        }
+    }
+}
+
 /// APNs: the headers beyond the provider token (`apns-topic` is the app's bundle id) and the
-/// JSON body.
-pub fn apns_payload(alert: &Alert, topic: &str) -> (Vec<(&'static str, String)>, Value) {
-    let headers = vec![
+/// JSON body. A badge update is an `alert` push with no alert (Apple's way to change the badge
+/// silently), at the low priority that lets the phone wait for a convenient moment.
+pub fn apns_payload(push: &Push, topic: &str) -> (Vec<(&'static str, String)>, Value) {
+    let mut headers = vec![
         ("apns-topic", topic.to_owned()),
         ("apns-push-type", "alert".to_owned()),
-        ("apns-priority", "10".to_owned()),
-        // APNs takes a collapse id of at most 64 bytes.
-        ("apns-collapse-id", alert.thread.chars().take(64).collect()),
     ];
-    let body = json!({
-        "aps": {
-            "alert": { "title": alert.title, "body": alert.body },
-            "badge": alert.badge,
-            "sound": "default",
-            "thread-id": alert.thread,
-        },
-        "type": alert.kind.as_str(),
-        "cursor": alert.cursor,
-    });
+    let aps = match push {
+        Push::Alert(alert) => {
+            headers.push(("apns-priority", "10".to_owned()));
+            // APNs takes a collapse id of at most 64 bytes (the thread is ASCII).
+            headers.push(("apns-collapse-id", alert.thread.chars().take(64).collect()));
+            json!({
+                "alert": { "title": alert.title, "body": alert.body },
+                "badge": alert.badge,
+                "sound": "default",
+                "thread-id": alert.thread,
+            })
+        }
+        Push::Badge(update) => {
+            headers.push(("apns-priority", "5".to_owned()));
+            json!({ "badge": update.badge })
+        }
+    };
+    let body = json!({ "aps": aps, "type": push.kind().as_str(), "cursor": push.cursor() });
     (headers, body)
 }
 
-/// FCM HTTP v1: the `messages:send` body for one registration token.
-pub fn fcm_message(alert: &Alert, token: &str) -> Value {
-    json!({
-        "message": {
-            "token": token,
-            "notification": { "title": alert.title, "body": alert.body },
-            "android": {
-                "collapse_key": alert.thread,
-                "notification": { "tag": alert.thread, "notification_count": alert.badge },
-            },
-            "apns": { "payload": { "aps": { "badge": alert.badge, "thread-id": alert.thread } } },
-            // FCM data values are strings.
-            "data": { "type": alert.kind.as_str(), "cursor": alert.cursor },
-        }
-    })
+/// FCM HTTP v1: the `messages:send` body for one registration token. A badge update is a data
+/// message (no notification) at normal priority; the app sets its own count from `badge`.
+pub fn fcm_message(push: &Push, token: &str) -> Value {
+    // FCM data values are strings.
+    let data = json!({
+        "type": push.kind().as_str(),
+        "cursor": push.cursor(),
+        "badge": push.badge().to_string(),
+    });
+    match push {
+        Push::Alert(alert) => json!({
+            "message": {
+                "token": token,
+                "notification": { "title": alert.title, "body": alert.body },
+                "android": {
+                    "priority": "high",
+                    "collapse_key": alert.thread,
+                    "notification": { "tag": alert.thread, "notification_count": alert.badge },
+                },
+                "apns": { "payload": { "aps": { "badge": alert.badge, "thread-id": alert.thread } } },
+                "data": data,
+            }
+        }),
+        Push::Badge(update) => json!({
+            "message": {
+                "token": token,
+                "android": { "priority": "normal" },
+                "apns": {
+                    "headers": { "apns-priority": "5" },
+                    "payload": { "aps": { "badge": update.badge } },
+                },
+                "data": data,
+            }
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +270,7 @@ mod tests {
             kind: EventKind::CallMissed,
             cursor: "0000000000000000abcd".into(),
         };
+        let alert = Push::Alert(alert);
         let (headers, body) = apns_payload(&alert, "com.example.softphone");
         assert!(headers.contains(&("apns-push-type", "alert".to_owned())));
         assert!(headers.contains(&("apns-topic", "com.example.softphone".to_owned())));
@@ -219,5 +283,16 @@ mod tests {
             fcm["message"]["android"]["notification"]["notification_count"],
             2
         );
+        let update = Push::Badge(BadgeUpdate {
+            badge: 0,
+            kind: EventKind::CallsSeen,
+            cursor: "0000000000000000abce".into(),
+        });
+        let (headers, body) = apns_payload(&update, "com.example.softphone");
+        assert!(headers.contains(&("apns-priority", "5".to_owned())));
+        assert_eq!(body["aps"], json!({"badge": 0}), "no alert, no sound");
+        let fcm = fcm_message(&update, "fcm-token");
+        assert!(fcm["message"].get("notification").is_none());
+        assert_eq!(fcm["message"]["data"]["badge"], "0");
     }
 }

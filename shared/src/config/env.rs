@@ -254,6 +254,8 @@ impl Config {
             }
         });
 
+        let alerts = needs.alerts.then(|| r.alerts());
+
         if r.problems.is_empty() {
             Ok(Self {
                 table_name,
@@ -264,6 +266,7 @@ impl Config {
                 realtime,
                 push,
                 twilio_api,
+                alerts,
             })
         } else {
             // A setting two sections read (TWILIO_TWIML_APP_SID) is reported once.

@@ -7,6 +7,7 @@
 //! use the same code as the Lambda functions. Secrets are [`SecretString`]s: no `Debug` or
 //! log line can print them.
 
+mod alerts;
 mod app_auth;
 mod env;
 mod outbound;
@@ -15,6 +16,10 @@ mod secrets;
 #[cfg(test)]
 mod tests;
 
+pub use alerts::{
+    AlertsConfig, ApnsConfig, DEFAULT_APNS_BASE_URL, DEFAULT_APNS_SANDBOX_BASE_URL,
+    DEFAULT_FCM_BASE_URL, DEFAULT_FCM_TOKEN_URL, FcmConfig,
+};
 pub use outbound::{
     DEFAULT_CALLS_PER_MINUTE, DEFAULT_NEW_RECIPIENTS_PER_DAY, DEFAULT_SMS_PER_MINUTE,
     OutboundSettings,
@@ -39,6 +44,8 @@ pub struct Needs {
     /// Twilio's REST API (sending texts, fetching media and recordings).
     pub twilio_api: bool,
     pub table: bool,
+    /// Alerts to sleeping phones through APNs and FCM.
+    pub alerts: bool,
 }
 
 impl Needs {
@@ -51,6 +58,7 @@ impl Needs {
             push: self.push || other.push,
             twilio_api: self.twilio_api || other.twilio_api,
             table: self.table || other.table,
+            alerts: self.alerts || other.alerts,
         }
     }
 }
@@ -65,6 +73,7 @@ pub struct Config {
     pub realtime: Option<RealtimeConfig>,
     pub push: Option<PushConfig>,
     pub twilio_api: Option<TwilioApiConfig>,
+    pub alerts: Option<AlertsConfig>,
 }
 
 /// `PRESENCE_TTL_SECONDS_PUSH` unless set: a week. A user who has not opened the app for that

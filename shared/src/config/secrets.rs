@@ -8,18 +8,20 @@ use super::{ConfigError, ExposeSecret, Needs, SecretString};
 /// The settings that are secrets. With `SECRETS_ARN` set they come from its JSON object (keys
 /// named as these variables) and never from the environment. The one list: the scripts read
 /// this declaration (scripts/lib/secret_names.py parses it and fails on any other form).
-pub const SECRET_NAMES: [&str; 5] = [
+pub const SECRET_NAMES: [&str; 7] = [
     "APP_JWT_SECRET",
     "TWILIO_API_KEY_SECRET",
     "TWILIO_AUTH_TOKEN",
     "TWILIO_AUTH_TOKEN_SECONDARY",
     "REALTIME_TICKET_SECRET",
+    "APNS_KEY",
+    "FCM_SERVICE_ACCOUNT",
 ];
 
 /// Settings that are no secret but change together with one, so a rotation changes both at
 /// once: taken from the secret when it has them, from the environment otherwise. A new Twilio
-/// API key is a new SID with a new secret.
-pub const ROTATED_WITH_SECRETS: [&str; 1] = ["TWILIO_API_KEY_SID"];
+/// API key is a new SID with a new secret, a new APNs key a new key id.
+pub const ROTATED_WITH_SECRETS: [&str; 2] = ["TWILIO_API_KEY_SID", "APNS_KEY_ID"];
 
 /// Where the secrets are: `SECRETS_ARN`, re-read at most every `SECRETS_REFRESH_SECONDS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +51,12 @@ impl Needs {
     /// Whether a binary with these needs holds any secret (the realtime-push function holds
     /// none, so it never reads `SECRETS_ARN`).
     pub fn holds_secrets(self) -> bool {
-        self.app_auth || self.voice_tokens || self.webhooks || self.realtime || self.twilio_api
+        self.app_auth
+            || self.voice_tokens
+            || self.webhooks
+            || self.realtime
+            || self.twilio_api
+            || self.alerts
     }
 }
 

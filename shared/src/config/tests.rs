@@ -21,6 +21,7 @@ const EVERY_APP_NEED: Needs = Needs {
     push: false,
     twilio_api: true,
     table: false,
+    alerts: false,
 };
 
 #[test]
@@ -121,6 +122,7 @@ const APP_AUTH: Needs = Needs {
     push: false,
     twilio_api: false,
     table: false,
+    alerts: false,
 };
 
 fn app_auth(pairs: &[(&str, &str)]) -> Result<AppAuthConfig, String> {

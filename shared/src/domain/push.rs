@@ -41,7 +41,7 @@ impl PushProvider {
         }
     }
 
-    fn is_apns(self) -> bool {
+    pub fn is_apns(self) -> bool {
         matches!(self, Self::Apns | Self::ApnsSandbox)
     }
 }

@@ -484,6 +484,7 @@ impl Route {
             push: false,
             twilio_api: facts.uses == Uses::TwilioApi,
             table: true,
+            alerts: false,
         }
     }
 

@@ -44,6 +44,7 @@ const WEBHOOKS: Needs = Needs {
     push: false,
     twilio_api: false,
     table: false,
+    alerts: false,
 };
 
 fn env() -> Env {

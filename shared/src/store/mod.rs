@@ -153,6 +153,8 @@ pub(in crate::store) struct Partition {
     /// The event log: event and when it expires (epoch s).
     pub(in crate::store) events: BTreeMap<Cursor, (Event, i64)>,
     pub(in crate::store) connections: BTreeMap<String, Connection>,
+    /// Alerts claimed (issue 31): (cursor, device) → when the claim expires (epoch s).
+    pub(in crate::store) alerts: BTreeMap<(String, DeviceId), i64>,
     /// Realtime tickets spent: id → when the ticket expires (epoch s).
     pub(in crate::store) spent_tickets: BTreeMap<String, i64>,
     /// The status the person last set.

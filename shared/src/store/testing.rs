@@ -22,7 +22,7 @@ use super::{
     ImportReport, MessageStore, PresenceKey, PresenceStore, RegisterOutcome, Registration,
     SocketAlive, SocketClosed, StoreError, StoreName, Unregistration, UserPresence,
 };
-use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
+use crate::directory::{Directory, Notifications, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{DeviceId, E164, IdentityStyle, OrgId, PersonStatus, Team, UserKey};
 use crate::events::{Cursor, Event};
 use crate::sms::message::{Conversation, Inbox, Message, MessageLocation, Party};
@@ -134,6 +134,8 @@ wrap!(StoreName::Presence, PresenceStore {
     fn shown(&self, key: &PresenceKey, told: &str, read_at: i64) -> bool;
     fn unshown(&self, key: &PresenceKey, told: &str, read_at: i64) -> ();
     fn record_call(&self, key: &PresenceKey, event: CallEvent) -> ();
+    fn claim_alert(&self, key: &PresenceKey, device_id: &DeviceId, cursor: &str, expires_at: i64) -> bool;
+    fn drop_push_token(&self, key: &PresenceKey, device_id: &DeviceId, token: &str) -> bool;
 });
 
 wrap!(StoreName::Directory, DirectoryStore {
@@ -143,6 +145,7 @@ wrap!(StoreName::Directory, DirectoryStore {
     fn import(&self, directory: &Directory, style: IdentityStyle) -> ImportReport;
     fn export(&self) -> Directory;
     fn next_turn(&self, org: &OrgId, group_id: &str) -> u64;
+    fn notifications(&self, org: &OrgId) -> Notifications;
     fn org_with_version(&self, org: &OrgId) -> (OrgDirectory, u64);
     fn write_org(&self, write: &OrgWrite<'_>) -> Result<OrgWritten, WriteRefused>;
     fn audit_log(&self, org: &OrgId, before: Option<&str>, limit: usize, now_ms: i64) -> AuditPage;

@@ -8,7 +8,7 @@ use super::import::{ImportReport, import_each};
 use super::write::{
     AuditEntry, AuditPage, OrgWrite, OrgWritten, WriteRefused, audit_position, plan,
 };
-use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
+use crate::directory::{Directory, Notifications, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{E164, IdentityStyle, OrgId, UserKey};
 use crate::events::EventKind;
 use crate::store::events::Notice;
@@ -69,6 +69,15 @@ impl DirectoryStore for MemoryStore {
 
     async fn user(&self, key: &UserKey) -> Result<Option<UserProfile>, StoreError> {
         Ok(self.directory().profiles.get(key).cloned())
+    }
+
+    async fn notifications(&self, org: &OrgId) -> Result<Notifications, StoreError> {
+        let directory = self.directory();
+        Ok(directory
+            .orgs
+            .get(org)
+            .map(|o| o.notifications.clone())
+            .unwrap_or_default())
     }
 
     async fn next_turn(&self, org: &OrgId, group_id: &str) -> Result<u64, StoreError> {

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use self::import::ImportReport;
 use self::write::{AuditPage, OrgWrite, OrgWritten, WriteRefused};
 use super::StoreError;
-use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
+use crate::directory::{Directory, Notifications, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{E164, IdentityStyle, OrgId, UserKey};
 
 #[async_trait]
@@ -60,6 +60,9 @@ pub trait DirectoryStore: Send + Sync {
         limit: usize,
         now_ms: i64,
     ) -> Result<AuditPage, StoreError>;
+
+    /// The org's `notifications` settings (what its alerts show), in one read.
+    async fn notifications(&self, org: &OrgId) -> Result<Notifications, StoreError>;
 
     /// The next turn of a round-robin group (1, 2, 3, …): one atomic increment, so concurrent
     /// calls each get their own turn, none lost or repeated.

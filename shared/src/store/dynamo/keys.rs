@@ -21,6 +21,7 @@
 //! | device state | `softphone:{orgId}:{identity}` | `~state:{deviceId}` | `platform`, `capabilities`, `twilioState`, `label`, `expiresAt` (s, TTL) |
 //! | connection | `softphone:{orgId}:{identity}` | `~conn:{connectionId}` | `deviceId`, `capabilities` (string set), `expiresAt` (s, TTL: two hours) |
 //! | connection owner | `connection:{connectionId}` | `owner` | `user` (the user's `pk`), `expiresAt` (s, TTL: two hours) |
+//! | alert claim | `softphone:{orgId}:{identity}` | `~alert:{cursor}:{deviceId}` | `expiresAt` (s, TTL: `EVENT_RETENTION_SECONDS`): the alert of that event went to that device |
 //! | spent ticket | `softphone:{orgId}:{identity}` | `~ticket:{jti}` | `expiresAt` (s, TTL: the ticket's expiry) |
 //! | conversation | `sms:{orgId}:{phoneId}` | `conv:{with}` | `phoneId`, `phoneNumber`, `with`, `inbound` (count), `optedOut`?, `startedBy` (`inbound` or `outbound`: its first message), `last` (JSON), `lastSid`, `lastStatus`, `lastRank`, `lastErrorCode`?; once it has a message: `inbox` (= pk) and `activity` (the newest position), the keys of the `inbox-activity` index |
 //! | message | `sms:{orgId}:{phoneId}` | `msg:{with}:{position}` | `doc` (JSON), `direction`, `status`, `statusRank`, `errorCode`? |
@@ -87,6 +88,14 @@ pub fn state_sk(device_id: &DeviceId) -> String {
 
 pub fn connection_sk(connection_id: &str) -> String {
     format!("{CONNECTION_SK_PREFIX}{connection_id}")
+}
+
+/// An event's alert sent to one device, in its user's partition: a second claim fails the
+/// write's condition.
+pub const ALERT_SK_PREFIX: &str = "~alert:";
+
+pub fn alert_sk(cursor: &str, device_id: &DeviceId) -> String {
+    format!("{ALERT_SK_PREFIX}{cursor}:{device_id}")
 }
 
 /// A realtime ticket that opened a connection, in its user's partition: a second use fails the

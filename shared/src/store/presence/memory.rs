@@ -289,6 +289,44 @@ impl PresenceStore for MemoryStore {
         Ok(())
     }
 
+    async fn claim_alert(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        cursor: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let mut presence = self.presence();
+        let claims = &mut presence.entry(key.clone()).or_default().alerts;
+        match claims.entry((cursor.to_owned(), device_id.clone())) {
+            Entry::Occupied(_) => Ok(false),
+            Entry::Vacant(slot) => {
+                slot.insert(expires_at);
+                Ok(true)
+            }
+        }
+    }
+
+    async fn drop_push_token(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        token: &str,
+    ) -> Result<bool, StoreError> {
+        let mut presence = self.presence();
+        let device = presence
+            .get_mut(key)
+            .and_then(|p| p.devices.get_mut(device_id))
+            .filter(|d| d.notifications.as_ref().is_some_and(|n| n.token == token));
+        Ok(match device {
+            Some(device) => {
+                device.notifications = None;
+                true
+            }
+            None => false,
+        })
+    }
+
     async fn record_call(&self, key: &PresenceKey, call: CallEvent) -> Result<(), StoreError> {
         let now_ms = call.now_ms;
         let events = {

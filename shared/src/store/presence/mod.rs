@@ -95,4 +95,24 @@ pub trait PresenceStore: Send + Sync {
     /// Apply one call-progress callback. Duplicates and late arrivals converge: an `Answered`
     /// after its `Ended` changes nothing.
     async fn record_call(&self, key: &PresenceKey, event: CallEvent) -> Result<(), StoreError>;
+
+    /// Claim the alert of the event at `cursor` for one device (issue 31): `Ok(true)` the first
+    /// time, `Ok(false)` ever after (a repeated webhook's event is not written again, and a
+    /// stream retry finds the claim), until the claim expires at `expires_at` (epoch s).
+    async fn claim_alert(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        cursor: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Forget a device's alert registration that its provider says is dead, if it is still
+    /// `token` (a register since may have brought a new one). The device itself stays.
+    async fn drop_push_token(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        token: &str,
+    ) -> Result<bool, StoreError>;
 }

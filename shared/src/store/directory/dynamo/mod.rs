@@ -15,7 +15,7 @@ mod write;
 use super::import::{ImportReport, import_each};
 use super::records::Record;
 use super::write::{AuditPage, OrgWrite, OrgWritten, WriteError, WriteRefused};
-use crate::directory::{Directory, NumberRoute, OrgDirectory, UserProfile};
+use crate::directory::{Directory, Notifications, NumberRoute, OrgDirectory, UserProfile};
 use crate::domain::{E164, IdentityStyle, OrgId, UserKey};
 use crate::store::dynamo::DynamoStore;
 use crate::store::dynamo::codec::{Item, bad_item, get_n, get_s, keyed, n, s};
@@ -117,6 +117,16 @@ impl DirectoryStore for DynamoStore {
             .await
             .map_err(|e| classify(STORE, "GetItem", e))?;
         out.item.as_ref().map(from_doc).transpose()
+    }
+
+    async fn notifications(&self, org: &OrgId) -> Result<Notifications, StoreError> {
+        let item = self
+            .get(STORE, keyed(org_pk(org), ORG_NOTIFICATIONS_SK))
+            .await?;
+        match item.as_ref().and_then(|i| get_s(i, "doc")) {
+            Some(doc) => parse_record(ORG_NOTIFICATIONS_SK, doc),
+            None => Ok(Notifications::default()),
+        }
     }
 
     async fn next_turn(&self, org: &OrgId, group_id: &str) -> Result<u64, StoreError> {

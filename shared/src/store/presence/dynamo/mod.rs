@@ -11,6 +11,7 @@
 //! it makes anyway for the limit; unregisters and evictions delete the device, its state and
 //! write the event in one transaction, so a repeated one logs nothing.
 
+mod alerts;
 mod devices;
 mod item;
 mod person;
@@ -257,6 +258,26 @@ impl PresenceStore for DynamoStore {
 
     /// One row per dialled leg in the user's partition, with the `call.state` event of each
     /// change, written together. A repeated or late callback changes nothing and logs nothing.
+    async fn claim_alert(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        cursor: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        self.put_alert_claim(key, device_id, cursor, expires_at)
+            .await
+    }
+
+    async fn drop_push_token(
+        &self,
+        key: &PresenceKey,
+        device_id: &DeviceId,
+        token: &str,
+    ) -> Result<bool, StoreError> {
+        self.remove_push_token(key, device_id, token).await
+    }
+
     async fn record_call(&self, key: &PresenceKey, leg: CallEvent) -> Result<(), StoreError> {
         let update = Update::builder()
             .table_name(&self.table)
