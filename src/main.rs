@@ -372,6 +372,14 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .flatten()
         .map(str::to_owned);
     print_banner(addr, dev_secret.as_deref(), &directory, args.admin);
+    if let Some(alerts) = config.alerts.as_ref().filter(|a| a.any()) {
+        let on = |yes: bool| if yes { "on" } else { "off" };
+        println!(
+            "alerts to sleeping phones (docs/alerts.md): APNs {}, FCM {}",
+            on(alerts.apns.is_some()),
+            on(alerts.fcm.is_some())
+        );
+    }
     let options = shared::server::Options {
         cors: shared::server::Cors::from_setting(env("CORS_ALLOW_ORIGINS").as_deref()),
         local: Some(local_routes(app.clone(), hub, dev_secret)),

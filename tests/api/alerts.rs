@@ -3,6 +3,7 @@
 //! (OAuth assertion and bearer verified): who gets an alert and what it says, its badge, once
 //! per event and device, dead registrations dropped, a provider that is down, another org.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -106,6 +107,10 @@ impl Alerting {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
+}
+
+fn now_ms() -> i64 {
+    crate::helpers::now_s() * 1000
 }
 
 fn bob() -> String {
@@ -417,4 +422,191 @@ async fn alert_latency_from_webhook_to_provider() {
         at(0.5),
         at(0.99)
     );
+}
+
+/// The providers of the fakes' settings, trusting the APNs fake's certificate.
+fn fake_providers(apns: &FakeApns, fcm: &FakeFcm) -> (Providers, Config) {
+    let mut settings: Vec<(&str, String)> = apns.env();
+    settings.extend(fcm.env());
+    let pairs: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let env = test_env(&pairs);
+    let needs = Needs {
+        alerts: true,
+        ..Needs::default()
+    };
+    let config = Config::from_env(&|k| env.get(k).cloned(), needs).expect("config");
+    let alerts = config.alerts.as_ref().expect("alerts");
+    let providers = Providers::new(alerts, &Outbound::trusting(alerts.timeout, &apns.cert_pem));
+    (providers, config)
+}
+
+/// On AWS: the `alerts` function's consumer given moto's real stream records. A batch Lambda
+/// delivers again (its retry after a later record failed) sends nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alerts_function_sends_from_the_stream_once_whatever_the_retries() {
+    use shared::alerts::stream::consume;
+    use shared::realtime::stream::StreamBatch;
+
+    let store = crate::helpers::dynamo_store().await;
+    let stream = store.enable_stream().await.unwrap();
+    let app = crate::helpers::spawn_on(crate::helpers::Stores::on_dynamo(store.clone()), &[]).await;
+    let (apns, fcm) = (FakeApns::start().await, FakeFcm::start().await);
+    let (providers, config) = fake_providers(&apns, &fcm);
+    for (token, device, platform, provider, push) in [
+        (alice(), "alice_iphone", "ios", "apns", ALICE_APNS),
+        (bob(), "bob_pixel", "android", "fcm", BOB_FCM),
+    ] {
+        let body = json!({
+            "deviceId": device, "platform": platform, "capabilities": ["voice", "sms"],
+            "notifications": {"provider": provider, "token": push},
+        });
+        let (status, body) = app.post("/phone/voice/register-device", &token, body).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    app.text(1, CUSTOMER, SALES, "From the stream").await;
+
+    let batch: StreamBatch =
+        serde_json::from_value(crate::realtime_aws::stream_batch(&stream).await).unwrap();
+    let sources = shared::alerts::Sources {
+        presence: &store,
+        events: &store,
+        directory: &store,
+        messages: &store,
+        history: &store,
+    };
+    let clock = Clock::system();
+    let sending = shared::alerts::Sending {
+        providers: &providers,
+        clock: &clock,
+        style: config.presence.identity_style,
+        claim_seconds: config.presence.event_retention_seconds,
+    };
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let (response, report) = consume(sources, &sending, &batch, until).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!((report.sent, report.events), (2, 2), "{report:?}");
+    let to_alice = apns.fake.received_for(ALICE_APNS);
+    assert_eq!(to_alice.len(), 1);
+    assert_eq!(to_alice[0].body["aps"]["alert"]["body"], "From the stream");
+    assert_eq!(fcm.fake.received_for(BOB_FCM).len(), 1);
+
+    let (response, again) = consume(sources, &sending, &batch, until).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!((again.sent, again.repeated), (0, 2), "{again:?}");
+    assert_eq!(apns.fake.received().len(), 1);
+    assert_eq!(fcm.fake.received().len(), 1);
+}
+
+/// What one alerting event costs the store: one round for the devices, their connections, the
+/// person's numbers and the org's preview setting; one for the badge (conversations, read
+/// marks, calls) and colleagues' names; then one claim per device, side by side.
+#[tokio::test]
+async fn an_alert_costs_three_rounds_of_store_calls() {
+    use shared::store::memory::MemoryStore;
+    use shared::store::testing::TestStore;
+
+    let memory = Arc::new(MemoryStore::new());
+    let counted = Arc::new(TestStore::new(memory.clone()));
+    let app =
+        crate::helpers::spawn_on(crate::helpers::Stores::on_memory_arc(memory.clone()), &[]).await;
+    let (apns, fcm) = (FakeApns::start().await, FakeFcm::start().await);
+    let (providers, config) = fake_providers(&apns, &fcm);
+    let body = json!({
+        "deviceId": "alice_iphone", "platform": "ios", "capabilities": ["voice", "sms"],
+        "notifications": {"provider": "apns", "token": ALICE_APNS},
+    });
+    let (status, _) = app
+        .post("/phone/voice/register-device", &alice(), body)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let start = app.start_cursor(&alice()).await;
+    app.text(1, CUSTOMER, SALES, "Count me").await;
+    let user = crate::realtime_aws::user("alice@example.com");
+    let after = shared::events::Cursor::parse(&start).unwrap();
+    let events =
+        shared::store::EventStore::events_after(memory.as_ref(), &user, &after, 10, now_ms())
+            .await
+            .unwrap();
+    // The start cursor is the clock's: the registration's event just before it comes too.
+    let events: Vec<_> = events
+        .into_iter()
+        .filter(|e| e.kind == shared::events::EventKind::SmsReceived)
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let clock = Clock::system();
+    let sending = shared::alerts::Sending {
+        providers: &providers,
+        clock: &clock,
+        style: config.presence.identity_style,
+        claim_seconds: config.presence.event_retention_seconds,
+    };
+    let sources = shared::alerts::Sources {
+        presence: counted.as_ref(),
+        events: counted.as_ref(),
+        directory: counted.as_ref(),
+        messages: counted.as_ref(),
+        history: counted.as_ref(),
+    };
+    counted.reset();
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let report = shared::alerts::alert_user(sources, &sending, &user, &events, until)
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 1);
+    // 4 + 3 + 1: presence, connections, profile, settings; conversations, read marks,
+    // history; the claim.
+    assert_eq!(counted.calls(), 8);
+}
+
+/// `events/alerts-stream.json` (a text to Sales in Alice's log, as the stream hands it to the
+/// `alerts` function) alerts Alice's sleeping iPhone.
+#[tokio::test]
+async fn the_alerts_fixture_alerts_alices_sleeping_phone() {
+    use shared::alerts::stream::consume;
+    use shared::realtime::stream::StreamBatch;
+
+    let memory = Arc::new(shared::store::memory::MemoryStore::new());
+    let app =
+        crate::helpers::spawn_on(crate::helpers::Stores::on_memory_arc(memory.clone()), &[]).await;
+    let body = json!({
+        "deviceId": "alice_iphone", "platform": "ios", "capabilities": ["voice", "sms"],
+        "notifications": {"provider": "apns", "token": ALICE_APNS},
+    });
+    let (status, _) = app
+        .post("/phone/voice/register-device", &alice(), body)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (apns, fcm) = (FakeApns::start().await, FakeFcm::start().await);
+    let (providers, config) = fake_providers(&apns, &fcm);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/alerts-stream.json");
+    let batch: StreamBatch = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let store = memory.as_ref();
+    let sources = shared::alerts::Sources {
+        presence: store,
+        events: store,
+        directory: store,
+        messages: store,
+        history: store,
+    };
+    let clock = Clock::system();
+    let sending = shared::alerts::Sending {
+        providers: &providers,
+        clock: &clock,
+        style: config.presence.identity_style,
+        claim_seconds: config.presence.event_retention_seconds,
+    };
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let (response, report) = consume(sources, &sending, &batch, until).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(report.sent, 1, "{report:?}");
+    let alert = &apns.fake.received_for(ALICE_APNS)[0];
+    assert_eq!(
+        alert.body["aps"]["alert"]["title"],
+        "Text from +14155550199"
+    );
+    assert_eq!(
+        alert.body["aps"]["alert"]["body"],
+        "Is the blue one in stock?"
+    );
+    assert_eq!(alert.body["cursor"], "000662d2fa000000c3d4");
 }

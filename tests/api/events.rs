@@ -76,7 +76,8 @@ const FIXTURES: &[(&str, &[Route])] = &[
 ];
 
 /// Fixtures that are not HTTP requests: API Gateway's WebSocket events (the `realtime`
-/// function), a stream batch (`realtime-push`) and a schedule's event (`sms-reconcile`).
+/// function), stream batches (`realtime-push`, `alerts`) and a schedule's event
+/// (`sms-reconcile`).
 const OTHER_FIXTURES: &[&str] = &[
     "realtime-connect.json",
     "realtime-connect-bad-ticket.json",
@@ -84,6 +85,7 @@ const OTHER_FIXTURES: &[&str] = &[
     "realtime-disconnect.json",
     "realtime-push-stream.json",
     "realtime-push-sweep-schedule.json",
+    "alerts-stream.json",
     "sms-reconcile-schedule.json",
 ];
 

@@ -171,7 +171,11 @@ impl Stores {
 
     /// Every store on one memory store (which a test may have configured).
     pub fn on_memory(store: MemoryStore) -> Self {
-        let store = Arc::new(store);
+        Self::on_memory_arc(Arc::new(store))
+    }
+
+    /// [`Self::on_memory`] of a store the test keeps a handle on.
+    pub fn on_memory_arc(store: Arc<MemoryStore>) -> Self {
         Stores {
             presence: store.clone(),
             directory: store.clone(),

@@ -154,7 +154,7 @@ async fn connect(store: &DynamoStore, email: &str, id: &str, device: &str, caps:
 
 /// The table's stream as Lambda would deliver it: moto's GetRecords answer, read over its
 /// DynamoDB Streams API (whose records are the shape of Lambda's event).
-async fn stream_batch(stream_arn: &str) -> Value {
+pub(crate) async fn stream_batch(stream_arn: &str) -> Value {
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap();
     let http = reqwest::Client::new();
     let call = |target: &'static str, body: Value| {

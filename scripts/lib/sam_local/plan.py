@@ -40,6 +40,9 @@ EXPECT = [
     ("realtime-connect.json", "realtime", 45, {}, [("header", "sec-websocket-protocol", "softphone-presence.v1")]),
     ("realtime-ping.json", "realtime", 46, {}, [("json", "type", "pong")]),
     ("realtime-push-stream.json", "realtime", 47, {}, []),
+    # Alerts: no provider is configured here (no key in the local settings), so the text in
+    # Alice's log is read and nothing is sent; the batch has no failure.
+    ("alerts-stream.json", "realtime", 47.2, {}, [("json-len", "batchItemFailures", 0)]),
     # The team presence sweep's schedule: nobody subscribed here, so no org to look at.
     ("realtime-push-sweep-schedule.json", "realtime", 47.5, {}, [("json", "orgs", 0), ("json", "people", 0)]),
     ("realtime-disconnect.json", "realtime", 48, {}, []),

@@ -55,6 +55,20 @@ fn pem_text(raw: &str) -> String {
     raw.replace("\\n", "\n")
 }
 
+/// The file's text, given as is or in base64 (`base64 -w0 AuthKey_….p8`: what a template
+/// parameter and a JSON secret hold without escaping).
+fn file_text(raw: String) -> String {
+    use base64::Engine;
+    if raw.contains("-----BEGIN") || raw.trim_start().starts_with('{') {
+        return raw;
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(raw.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or(raw)
+}
+
 impl Reader<'_> {
     fn base_url(&mut self, name: &str, default: &str) -> String {
         let value = self.optional(name).unwrap_or_else(|| default.to_owned());
@@ -79,7 +93,9 @@ impl Reader<'_> {
     }
 
     fn apns(&mut self) -> Option<ApnsConfig> {
-        let key = pem_text(&self.optional("APNS_KEY")?);
+        let key = pem_text(&file_text(self.optional("APNS_KEY")?))
+            .trim()
+            .to_owned();
         if jsonwebtoken::EncodingKey::from_ec_pem(key.as_bytes()).is_err() {
             self.problems.push(
                 "APNS_KEY must be the APNs auth key's .p8 text (a P-256 private key in PEM)".into(),
@@ -97,7 +113,7 @@ impl Reader<'_> {
     }
 
     fn fcm(&mut self) -> Option<FcmConfig> {
-        let raw = self.optional("FCM_SERVICE_ACCOUNT")?;
+        let raw = file_text(self.optional("FCM_SERVICE_ACCOUNT")?);
         let account: serde_json::Value = serde_json::from_str(&raw).unwrap_or_default();
         let field = |name: &str| {
             account

@@ -345,3 +345,114 @@ fn socket_presence_and_the_heartbeat_url_are_checked() {
         assert!(err.to_string().contains(name), "{name}={value}: {err}");
     }
 }
+
+/// PEM of DER bytes.
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+fn p8() -> String {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let key = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    pem("PRIVATE KEY", key.as_ref())
+}
+
+const ALERTS: Needs = Needs {
+    app_auth: false,
+    voice_tokens: false,
+    webhooks: false,
+    realtime: false,
+    push: false,
+    twilio_api: false,
+    table: false,
+    alerts: true,
+};
+
+#[test]
+fn alerts_are_off_until_a_key_is_given_and_the_key_comes_as_pem_or_base64() {
+    use base64::Engine;
+    let cfg = Config::from_env(&env(&[]), ALERTS).unwrap();
+    let alerts = cfg.alerts.unwrap();
+    assert!(!alerts.any());
+
+    let key = p8();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&key);
+    let escaped = key.replace('\n', "\\n");
+    for given in [key.as_str(), b64.as_str(), escaped.as_str()] {
+        let pairs = [
+            ("APNS_KEY", given),
+            ("APNS_KEY_ID", "ABC123DEFG"),
+            ("APNS_TEAM_ID", "DEF123GHIJ"),
+            ("APNS_TOPIC", "com.example.softphone"),
+        ];
+        let cfg = Config::from_env(&env(&pairs), ALERTS).unwrap();
+        let apns = cfg.alerts.unwrap().apns.unwrap();
+        assert_eq!(apns.key_pem(), key.trim_end(), "as written, trimmed");
+        assert_eq!(apns.base_url, DEFAULT_APNS_BASE_URL);
+        assert_eq!(apns.sandbox_base_url, DEFAULT_APNS_SANDBOX_BASE_URL);
+    }
+
+    // A key without its ids, and a key that is no key: each named, the value never shown.
+    let err = Config::from_env(&env(&[("APNS_KEY", &key)]), ALERTS)
+        .unwrap_err()
+        .to_string();
+    for name in ["APNS_KEY_ID", "APNS_TEAM_ID", "APNS_TOPIC"] {
+        assert!(err.contains(name), "{err}");
+    }
+    let err = Config::from_env(&env(&[("APNS_KEY", "not-a-key-SECRETVALUE")]), ALERTS)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("APNS_KEY must be"), "{err}");
+    assert!(!err.contains("SECRETVALUE"), "{err}");
+    let err = Config::from_env(
+        &env(&[("FCM_SERVICE_ACCOUNT", r#"{"private_key": "SECRETVALUE"}"#)]),
+        ALERTS,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("FCM_SERVICE_ACCOUNT must be"), "{err}");
+    assert!(err.contains("FCM_PROJECT_ID"), "{err}");
+    assert!(!err.contains("SECRETVALUE"), "{err}");
+}
+
+#[test]
+fn an_fcm_service_account_gives_the_project_and_token_url_unless_set() {
+    use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let der: Pkcs8V1Der<'_> = pair.as_der().unwrap();
+    let account = serde_json::json!({
+        "type": "service_account",
+        "project_id": "softphone-prod",
+        "private_key": pem("PRIVATE KEY", der.as_ref()),
+        "client_email": "alerts@softphone-prod.iam.gserviceaccount.com",
+    })
+    .to_string();
+    let cfg = Config::from_env(&env(&[("FCM_SERVICE_ACCOUNT", &account)]), ALERTS).unwrap();
+    let fcm = cfg.alerts.unwrap().fcm.unwrap();
+    assert_eq!(fcm.project_id, "softphone-prod");
+    assert_eq!(fcm.token_url, DEFAULT_FCM_TOKEN_URL);
+    assert_eq!(fcm.base_url, DEFAULT_FCM_BASE_URL);
+    let pairs = [
+        ("FCM_SERVICE_ACCOUNT", account.as_str()),
+        ("FCM_PROJECT_ID", "other-project"),
+        ("FCM_BASE_URL", "ftp://nope"),
+    ];
+    let err = Config::from_env(&env(&pairs), ALERTS)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("FCM_BASE_URL must start with https://"),
+        "{err}"
+    );
+}

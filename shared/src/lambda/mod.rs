@@ -21,6 +21,7 @@ use crate::store::dynamo::keys::{PK, SK, WARMUP_KEY};
 
 pub use lambda_http::Error;
 
+pub mod alerts;
 pub mod realtime;
 pub mod reconcile;
 

@@ -2,6 +2,7 @@
 //! memory store and on DynamoDB (moto). One file per trait. Time is passed in, so expiry is
 //! tested to the millisecond without sleeping.
 
+mod alerts;
 mod directory;
 mod events;
 mod history;
