@@ -191,10 +191,13 @@ async fn dynamo_store() -> Result<DynamoStore, CliError> {
             ..Needs::default()
         },
     )?;
+    // The operator's commands write events too (an import's `phones.changed`): they expire
+    // after the retention the functions reckon with.
     Ok(DynamoStore::new(
         client_from_env().await,
         config.table_name.unwrap_or_default(),
-    ))
+    )
+    .with_event_retention(config.presence.event_retention_seconds))
 }
 
 async fn create_table() -> Result<(), CliError> {
@@ -263,7 +266,8 @@ async fn reconcile_sms(since: &str) -> Result<(), CliError> {
     let store = DynamoStore::new(
         client_from_env().await,
         config.table_name.clone().unwrap_or_default(),
-    );
+    )
+    .with_event_retention(config.presence.event_retention_seconds);
     let now_ms = clock.now_ms();
     let style = config.presence.identity_style;
     let report =

@@ -33,6 +33,7 @@ mod push_presence;
 mod push_tokens;
 mod realtime;
 mod realtime_aws;
+mod retention;
 mod ring_strategies;
 mod round_trips;
 mod secrets;

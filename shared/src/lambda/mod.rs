@@ -76,11 +76,19 @@ fn pick(serves: impl Fn(&Route) -> bool, request: &http::Request) -> Option<Rout
 /// provider's keys): init lasts as long as the longer of the two.
 pub async fn endpoint_from_env<E: Endpoint>() -> Result<E, StartupError> {
     let env: Env = Arc::new(|name: &str| std::env::var(name).ok());
+    endpoint_from::<E>(env, lambda_sdk_config()).await
+}
+
+/// [`endpoint_from_env`] of the settings `env` gives, with the AWS settings `sdk`: what a test
+/// builds a function's endpoint with, as Lambda starts it.
+pub async fn endpoint_from<E: Endpoint>(
+    env: Env,
+    sdk: aws_config::SdkConfig,
+) -> Result<E, StartupError> {
     let needs = Needs {
         table: true,
         ..Route::needs_of(&E::routes())
     };
-    let sdk = lambda_sdk_config();
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     // The table's name is no secret: the warm-up need not wait for the configuration.
     let table = env("TABLE_NAME").unwrap_or_default().trim().to_owned();
@@ -90,7 +98,11 @@ pub async fn endpoint_from_env<E: Endpoint>() -> Result<E, StartupError> {
         let configured = secrets::configure(env, needs, async { sdk.clone() }, &clock);
         let (config, secrets) = configured.await?;
         let table = config.table_name.clone().unwrap_or_default();
-        let store = Arc::new(DynamoStore::new(client.clone(), table));
+        // Events expire after the retention catch-up's 410 is reckoned by.
+        let store = Arc::new(
+            DynamoStore::new(client.clone(), table)
+                .with_event_retention(config.presence.event_retention_seconds),
+        );
         let core = Core::new(config.presence.clone(), Stores::of(store)).with_secrets(secrets);
         let core = Core { clock, ..core };
         let endpoint = E::build(core, &config)?;
