@@ -26,6 +26,7 @@ const FIXTURES: &[(&str, &[Route])] = &[
         "register-device-gateway-authorizer.json",
         &[Route::RegisterDevice],
     ),
+    ("register-device-evicts.json", &[Route::RegisterDevice]),
     ("heartbeat.json", &[Route::Heartbeat]),
     ("list-devices.json", &[Route::ListDevices]),
     ("list-devices-bad-jwt.json", &[Route::ListDevices]),
@@ -246,6 +247,41 @@ async fn the_gateway_fixture_authenticates_from_authorizer_claims() {
             .0,
         401
     );
+}
+
+/// Bob's second phone beyond a limit of one evicts his first (what the sam-local run's IAM
+/// check sees register-device delete).
+#[tokio::test]
+async fn the_eviction_fixture_evicts_bobs_first_phone() {
+    let app = dev_app(&[("MAX_DEVICES_PER_IDENTITY", "1")]).await;
+    // His iPhone first: the same request for the other device.
+    let text = std::fs::read_to_string(events_dir().join("register-device-evicts.json")).unwrap();
+    let iphone = text.replace("bob_pixel", "bob_iphone");
+    let request = lambda_http::request::from_str(&iphone).unwrap();
+    let response = shared::lambda::serve_one(
+        &app,
+        &[Route::RegisterDevice],
+        shared::lambda::from_lambda(request),
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let (status, body) = invoke(&app, "register-device-evicts.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["device"]["deviceId"], "bob_pixel");
+    let bob = shared::store::PresenceKey {
+        org: shared::domain::OrgId::parse_field("org_demo", "org").unwrap(),
+        identity: shared::domain::Identity::parse("u_org_5Fdemo__bob_40example_2Ecom").unwrap(),
+    };
+    let now = shared::clock::Clock::system().now_ms();
+    let live = app
+        .core()
+        .stores
+        .presence
+        .live_devices(&bob, now)
+        .await
+        .unwrap();
+    let ids: Vec<String> = live.iter().map(|d| d.device_id.to_string()).collect();
+    assert_eq!(ids, vec!["bob_pixel".to_owned()]);
 }
 
 #[tokio::test]

@@ -42,6 +42,15 @@ has PyYAML and boto3 through the SAM CLI and moto):
       than Amazon Linux 2023's (--any-glibc: any, for --host-debug's build for this machine).
   table-indexes TEMPLATE MOTO_ENDPOINT TABLE
       The table in moto has every global secondary index of the template's table.
+  recorder HOST PORT MOTO_ENDPOINT LOG
+      Serves on HOST:PORT what the functions take for DynamoDB, Secrets Manager and
+      @connections, recording each call with the function that made it (JSON lines in LOG) on
+      its way to moto (recorder.py).
+  iam TEMPLATE LOG ALLOWED_UNUSED PARAMETER_OVERRIDES TABLE
+      Every recorded call checked against its function's IAM statements in TEMPLATE as IAM
+      evaluates them (actions, resources with index ARNs, dynamodb:LeadingKeys); every
+      statement's action that no call used must be listed in ALLOWED_UNUSED with the reason it
+      is granted (iam.py). Exits non-zero on a call not allowed or an action unused and unlisted.
 """
 
 import sys
@@ -49,7 +58,9 @@ import sys
 from .build import cmd_bootstraps, cmd_functions, cmd_host_build
 from .image import cmd_image
 from .invoke import cmd_invoke
+from .iam import cmd_iam
 from .plan import cmd_plan
+from .recorder import cmd_recorder
 from .settings import cmd_settings, cmd_table_indexes
 from .start_api import cmd_start_api_template
 
@@ -65,6 +76,11 @@ def main(argv):
     if cmd == "functions" and len(args) == 1:
         cmd_functions(*args)
         return 0
+    if cmd == "recorder" and len(args) == 4:
+        cmd_recorder(*args)
+        return 0
+    if cmd == "iam" and len(args) == 5:
+        return cmd_iam(*args)
     if cmd == "plan" and len(args) == 2:
         return cmd_plan(*args)
     if cmd == "invoke" and len(args) == 9:

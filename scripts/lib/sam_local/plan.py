@@ -68,6 +68,11 @@ EXPECT = [
     # The gateway fixture carries claims an API Gateway JWT authorizer verified (AuthMode=gateway).
     ("register-device-gateway-authorizer.json", "devices", 50, {"AUTH_MODE": "gateway"},
      [("json", "identity", "u_org_5Fdemo__bob_40example_2Ecom")]),
+    # Bob's second phone beyond a limit of one: his iPhone is evicted, his Pixel stored.
+    ("register-device-evicts.json", "devices", 51, {"MAX_DEVICES_PER_IDENTITY": "1"},
+     [("json", "device.deviceId", "bob_pixel"),
+      ("moto", "softphone:org_demo:u_org_5Fdemo__bob_40example_2Ecom", "bob_pixel"),
+      ("moto-absent", "softphone:org_demo:u_org_5Fdemo__bob_40example_2Ecom", "bob_iphone")]),
     ("voice-incoming-function-url.json", "calls", 60, {}, [("text", f"<Identity>{ALICE}</Identity>")]),
     ("voice-incoming-http-api.json", "calls", 61, {}, [("text", '<Parameter name="phoneId" value="phone-alice"/>')]),
     ("voice-outgoing-function-url.json", "calls", 62, {}, [("text", ">+14155559999</Number>")]),

@@ -2,6 +2,7 @@
 Secrets Manager and table as the invocations' checks read them."""
 
 import json
+import os
 import pathlib
 import sys
 import time
@@ -63,14 +64,38 @@ def cmd_settings(template_path, env_file, out_json, moto, *extra):
             overrides[value["Ref"]] = dev[var]
         else:
             env_vars[var] = dev[var]
+    secrets = {k: v for k, v in dev.items() if k in SECRET_NAMES}
+    if "ApnsKeyId" in params and "APNS_KEY" in SECRET_NAMES:
+        # Alerts on, so the alerts function reads what an alert needs: an APNs key made for
+        # the run (no phone in the story is registered for alerts, so nothing is sent).
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        key = ec.generate_private_key(ec.SECP256R1())
+        secrets["APNS_KEY"] = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()).decode()
+        overrides.update(ApnsKeyId="ABC123DEFG", ApnsTeamId="DEF123GHIJ", ApnsTopic="com.example.softphone")
     if "SECRETS_ARN" in declared:
-        arn = moto_secret(moto, {k: v for k, v in dev.items() if k in SECRET_NAMES})
+        arn = moto_secret(moto, secrets)
         env_vars["SECRETS_ARN"] = arn
         overrides["SecretsArn"] = arn
     for item in extra:
         k, v = item.split("=", 1)
         overrides[k] = v
     by_function = unresolvable_public_base_urls(template)
+    recorder = os.environ.get("SAM_LOCAL_RECORDER")
+    if recorder:
+        # Each function's calls carry its name to the recorder (recorder.py), which takes it
+        # off before moto sees them.
+        for logical_id, fn in functions(template).items():
+            own = ((fn.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+            tags = by_function.setdefault(logical_id, {})
+            if "TABLE_NAME" in env_vars:
+                tags["TABLE_NAME"] = f"{env_vars['TABLE_NAME']}--fn--{logical_id}"
+            if "SECRETS_ARN" in env_vars:
+                tags["SECRETS_ARN"] = f"{env_vars['SECRETS_ARN']}#fn={logical_id}"
+            for var, value in own.items():
+                if is_connections_endpoint(template, value):
+                    tags[var] = f"{recorder}/fn/{logical_id}"
     out = {"Parameters": env_vars, **by_function}
     pathlib.Path(out_json).write_text(json.dumps(out, indent=2) + "\n")
     print(f"settings: parameters {', '.join(sorted(overrides))}; --env-vars {', '.join(sorted(env_vars))}",
