@@ -83,6 +83,7 @@ const OTHER_FIXTURES: &[&str] = &[
     "realtime-connect.json",
     "realtime-connect-bad-ticket.json",
     "realtime-ping.json",
+    "realtime-subscribe.json",
     "realtime-disconnect.json",
     "realtime-push-stream.json",
     "realtime-push-sweep-schedule.json",
@@ -415,10 +416,34 @@ async fn the_realtime_fixtures_issue_a_ticket_connect_ping_push_and_disconnect()
     assert_eq!(frames[0].0, "Jk1cXdwKoAMCEfw=");
     assert_eq!(json(&frames[0].1)["data"]["deviceId"], "dev_phone");
 
+    // Alice watches Sales; her disconnect drops the subscription.
+    let (subscribed, _) = gateway
+        .handle(&websocket_fixture("realtime-subscribe.json"))
+        .await;
+    let subscribed = serde_json::to_value(&subscribed).unwrap();
+    let answer = json(subscribed["body"].as_str().unwrap());
+    assert_eq!(
+        answer,
+        serde_json::json!({"type": "subscribed", "team": "grp-sales"})
+    );
+    let org = shared::domain::OrgId::parse_field("org_demo", "org").unwrap();
+    assert_eq!(
+        core.stores.events.watchers(&org, now).await.unwrap().len(),
+        1
+    );
+
     let (gone, _) = gateway
         .handle(&websocket_fixture("realtime-disconnect.json"))
         .await;
     assert_eq!(gone.status_code, 200);
+    assert!(
+        core.stores
+            .events
+            .watchers(&org, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let user = shared::store::PresenceKey {
         org: shared::domain::OrgId::parse_field("org_demo", "org").unwrap(),
         identity: shared::domain::Identity::parse("u_org_5Fdemo__alice_40example_2Ecom").unwrap(),

@@ -45,6 +45,10 @@ EXPECT = [
     ("alerts-stream.json", "realtime", 47.2, {}, [("json-len", "batchItemFailures", 0)]),
     # The team presence sweep's schedule: nobody subscribed here, so no org to look at.
     ("realtime-push-sweep-schedule.json", "realtime", 47.5, {}, [("json", "orgs", 0), ("json", "people", 0)]),
+    # After the sweep (which then finds no watched org): Alice subscribes to Sales' presence;
+    # her disconnect below drops the subscription.
+    ("realtime-subscribe.json", "realtime", 47.6, {}, [("json", "type", "subscribed"), ("json", "team", "grp-sales"),
+                                                       ("moto", "teams", "org_demo")]),
     ("realtime-disconnect.json", "realtime", 48, {}, []),
     # People presence while Alice is live: she sets "away" (still rung, so the call fixtures
     # beside these ring her as before), reads it back, and sees herself in her org's team.
