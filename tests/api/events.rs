@@ -60,6 +60,7 @@ const FIXTURES: &[(&str, &[Route])] = &[
     ("sms-read.json", &Route::SMS),
     ("sms-media-not-found.json", &Route::SMS),
     ("sms-send-twilio-unreachable.json", &Route::SMS),
+    ("sms-send.json", &Route::SMS),
     ("recording-status-function-url.json", &Route::WEBHOOKS),
     ("calls-history.json", &Route::CALLS),
     ("calls-seen.json", &Route::CALLS),
@@ -491,6 +492,32 @@ async fn the_sms_fixtures_play_a_text_and_a_reply() {
     let (status, xml) = invoke(&app, "sms-fallback-function-url.json").await;
     assert_eq!(status, 200, "{xml}");
     assert!(xml.ends_with("<Response></Response>"), "{xml}");
+}
+
+/// The send fixture, with Twilio (the test's fake) taking the text: sent once, with its body,
+/// from Sales' number, and stored under the sid Twilio gave.
+#[tokio::test]
+async fn the_send_fixture_stores_the_text_twilio_took() {
+    use crate::helpers::{ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID};
+    let twilio = crate::fake_twilio::FakeTwilio::start().await;
+    twilio.next_message_sid("SM5e0d1c2b3a4958677685a4b3c2d1e0f9");
+    let base: &'static str = Box::leak(twilio.base.clone().into_boxed_str());
+    let app = dev_app(&[
+        ("TWILIO_API_BASE_URL", base),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ("TWILIO_API_KEY_SID", API_KEY_SID),
+        ("TWILIO_API_KEY_SECRET", API_KEY_SECRET),
+    ])
+    .await;
+    let (status, body) = invoke(&app, "sms-send.json").await;
+    assert_eq!(status, 200, "{body}");
+    let sent = json(&body);
+    assert_eq!(sent["messageSid"], "SM5e0d1c2b3a4958677685a4b3c2d1e0f9");
+    assert_eq!(sent["body"], "Yes, in stock.");
+    let sends = twilio.sends();
+    assert_eq!(sends.len(), 1);
+    assert_eq!(sends[0].field("To"), Some("+14155550199"));
+    assert_eq!(sends[0].field("From"), Some("+14155551234"));
 }
 
 /// The call-history fixtures: a voicemail left on Sales is in Alice's recent calls (the

@@ -10,11 +10,14 @@ import urllib.parse
 
 
 class FakeTwilio:
-    """Twilio's REST API as far as the reconciler reads it, on HOST (where the containers
-    reach this machine), in a thread: `GET /2010-04-01/Accounts/{AccountSid}/Messages.json`
-    answers an empty page; a request without the development API key as HTTP Basic auth 401,
-    anything else 404, both in Twilio's error shape. Keeps every request as (method, path,
-    query, authorized)."""
+    """Twilio's REST API as far as the reconciler reads it and a send writes it, on HOST
+    (where the containers reach this machine), in a thread: `GET
+    /2010-04-01/Accounts/{AccountSid}/Messages.json` answers an empty page, a `POST` of a text
+    (`To`, `From`, `Body`) 201 with the message queued (its sid, SENT_SID, is the fixture's); a
+    request without the development API key as HTTP Basic auth 401, anything else 404, both in
+    Twilio's error shape. Keeps every request as (method, path, query and form, authorized)."""
+
+    SENT_SID = "SM5e0d1c2b3a4958677685a4b3c2d1e0f9"
 
     def __init__(self, host, account_sid, api_key_sid, api_key_secret):
         self.requests = []
@@ -26,13 +29,28 @@ class FakeTwilio:
         class Handler(http.server.BaseHTTPRequestHandler):
             def answer(self):
                 url = urllib.parse.urlsplit(self.path)
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 authorized = hmac.compare_digest(self.headers.get("Authorization", "").encode(), expected.encode())
                 query = urllib.parse.parse_qs(url.query)
+                form = urllib.parse.parse_qs(raw.decode(errors="replace")) if self.command == "POST" else {}
+                query.update(form)
                 with lock:
                     requests.append((self.command, url.path, query, authorized))
                 if not authorized:
                     status, body = 401, {"code": 20003, "message": "Authenticate", "status": 401}
+                elif self.command == "POST" and url.path == messages:
+                    missing = [k for k in ("To", "From", "Body") if not form.get(k)]
+                    if missing:
+                        status, body = 400, {"code": 21604, "message": f"A '{missing[0]}' is required",
+                                             "status": 400}
+                    else:
+                        status, body = 201, {
+                            "sid": FakeTwilio.SENT_SID, "account_sid": account_sid, "to": form["To"][0],
+                            "from": form["From"][0], "body": form["Body"][0], "status": "queued",
+                            "direction": "outbound-api", "num_segments": "1", "num_media": "0",
+                            "error_code": None, "error_message": None, "price": None,
+                            "date_created": "Mon, 07 Dec 2026 12:00:00 +0000", "date_sent": None,
+                            "uri": f"{messages[:-5]}/{FakeTwilio.SENT_SID}.json"}
                 elif self.command == "GET" and url.path == messages:
                     status, body = 200, {"messages": [], "next_page_uri": None, "page": 0, "start": 0, "end": 0,
                                          "uri": self.path, "first_page_uri": self.path, "previous_page_uri": None}

@@ -96,7 +96,8 @@ EXPECT = [
        "~hist:000001a1fdfa4600:CA7e3b9d1f5a2c4e6b8d0f1a3c5e7b9d2f")]),
     # The SMS inbox while Alice is live: a customer texts Sales (Alice and Bob), Alice lists,
     # reads, finds no media, and cannot reply while Twilio's REST API is unreachable (nothing
-    # listens on port 9 of the container; the fake Twilio sees no request); a status callback
+    # listens on port 9 of the container; the fake Twilio sees no request), then replies through
+    # the fake Twilio (stored, with its pointer); a status callback
     # for a text not stored; the fallback of a number this cold process has not seen forwards
     # nothing; the reconciler lists each demo number from the fake Twilio and finds nothing.
     ("sms-incoming-function-url.json", "sms", 70, {}, [("text-end", "<Response></Response>"),
@@ -110,6 +111,9 @@ EXPECT = [
     ("sms-send-twilio-unreachable.json", "sms", 75, {"TWILIO_API_BASE_URL": "http://127.0.0.1:9"},
      [("status", 503), ("json", "error.code", "twilio_unavailable"), ("twilio", "*", 0),
       ("moto-absent", f"softphone:org_demo:{ALICE}", "~smssend:c0ffee-1")]),
+    ("sms-send.json", "sms", 75.5, {}, [("json", "messageSid", "SM5e0d1c2b3a4958677685a4b3c2d1e0f9"),
+                                        ("twilio", "POST /2010-04-01/Accounts/*/Messages.json", 1),
+                                        ("moto", "smsid:SM5e0d1c2b3a4958677685a4b3c2d1e0f9", "msg")]),
     ("sms-status-function-url.json", "sms", 76, {}, [("text-end", "<Response></Response>")]),
     ("sms-fallback-function-url.json", "sms", 77, {}, [("text-end", "<Response></Response>")]),
     ("sms-reconcile-schedule.json", "sms", 78, {}, [("json", "numbers", 5), ("json", "listed", 0),
