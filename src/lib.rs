@@ -36,7 +36,8 @@ pub enum Backend {
 /// The app over `backend`'s stores, with the realtime hub as their event sink, so that what
 /// they write reaches open connections at once, and alerts to sleeping phones as another when
 /// the configuration turns a provider on. Keys made from secrets follow `secrets`' re-reads
-/// (when the secrets come from `SECRETS_ARN`). The app and the hub read `clock`.
+/// (when the secrets come from `SECRETS_ARN`), but for the alert providers' keys, which are
+/// made at start (docs/alerts.md). The app and the hub read `clock`.
 pub fn local_app(
     config: &Config,
     backend: Backend,

@@ -16,7 +16,7 @@ use shared::outbound::Outbound;
 use tokio::sync::Mutex;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::fake_push::{APNS_TOPIC, FakeApns, FakeFcm};
+use crate::fake_push::{APNS_TOPIC, FakeApns, FakeFcm, NOT_FOUND_ELSEWHERE};
 use crate::helpers::{ORG, StoreKind, TestApp, alice, app_token, test_env};
 use crate::on_both_stores;
 use crate::realtime::spawn_local_with;
@@ -609,4 +609,89 @@ async fn the_alerts_fixture_alerts_alices_sleeping_phone() {
         "Is the blue one in stock?"
     );
     assert_eq!(alert.body["cursor"], "000662d2fa000000c3d4");
+}
+
+/// What only a failure of the service's side means: an FCM 404 without `UNREGISTERED` (a wrong
+/// URL, a proxy) and APNs refusing the provider token (a wrong key) keep the registrations,
+/// and neither is tried again.
+#[tokio::test]
+async fn a_refusal_that_is_not_about_the_token_keeps_the_registration_and_is_not_retried() {
+    let t = spawn(StoreKind::Memory).await;
+    t.phone(&alice(), "alice_iphone", "ios", "apns", ALICE_APNS)
+        .await;
+    t.phone(&bob(), "bob_pixel", "android", "fcm", BOB_FCM)
+        .await;
+    t.apns.fake.answer(ALICE_APNS, &[403]);
+    t.fcm.fake.answer(BOB_FCM, &[NOT_FOUND_ELSEWHERE]);
+    t.app.text(1, CUSTOMER, SALES, "Anyone?").await;
+    let report = t.batches(2).await;
+    assert_eq!((report.dead, report.gave_up.len()), (0, 2), "{report:?}");
+    assert_eq!(t.apns.fake.received_for(ALICE_APNS).len(), 1, "not retried");
+    assert_eq!(t.fcm.fake.received_for(BOB_FCM).len(), 1, "not retried");
+    for (token, device) in [(alice(), "alice_iphone"), (bob(), "bob_pixel")] {
+        let (_, list) = t.app.get("/phone/voice/devices", &token).await;
+        let found = list["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["deviceId"] == device)
+            .cloned()
+            .unwrap();
+        assert!(found.get("notifications").is_some(), "{found}");
+    }
+}
+
+/// A batch whose time is spent sends nothing more (no attempt that would end past it), and
+/// tells the stream to try those events again; the retry sends them once.
+#[tokio::test]
+async fn events_left_for_lack_of_time_are_retried_and_sent_once() {
+    use shared::alerts::stream::consume;
+    use shared::realtime::stream::StreamBatch;
+
+    let memory = Arc::new(shared::store::memory::MemoryStore::new());
+    let app =
+        crate::helpers::spawn_on(crate::helpers::Stores::on_memory_arc(memory.clone()), &[]).await;
+    let body = json!({
+        "deviceId": "alice_iphone", "platform": "ios", "capabilities": ["voice", "sms"],
+        "notifications": {"provider": "apns", "token": ALICE_APNS},
+    });
+    let (status, _) = app
+        .post("/phone/voice/register-device", &alice(), body)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (apns, fcm) = (FakeApns::start().await, FakeFcm::start().await);
+    let (providers, config) = fake_providers(&apns, &fcm);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/alerts-stream.json");
+    let batch: StreamBatch = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let store = memory.as_ref();
+    let sources = shared::alerts::Sources {
+        presence: store,
+        events: store,
+        directory: store,
+        messages: store,
+        history: store,
+    };
+    let clock = Clock::system();
+    let sending = shared::alerts::Sending {
+        providers: &providers,
+        clock: &clock,
+        style: config.presence.identity_style,
+        claim_seconds: config.presence.event_retention_seconds,
+    };
+    // Less time than one attempt may take (ALERTS_TIMEOUT_MS, 5 s).
+    let short = std::time::Instant::now() + Duration::from_secs(1);
+    let (response, report) = consume(sources, &sending, &batch, short).await;
+    assert_eq!(report.deferred, 1, "{report:?}");
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert_eq!(
+        response.batch_item_failures[0].item_identifier,
+        "1200000000000000000001"
+    );
+    assert!(apns.fake.received().is_empty());
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let (response, report) = consume(sources, &sending, &batch, until).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(report.sent, 1, "{report:?}");
+    let (_, again) = consume(sources, &sending, &batch, until).await;
+    assert_eq!((again.sent, again.repeated), (0, 1));
 }

@@ -4,13 +4,13 @@
 //!   test's client trusts). Every request must be HTTP/2, `POST /3/device/{hex token}`, carry
 //!   a provider token that verifies (ES256) against the public key of the `.p8` key the test
 //!   generated, with its key id and team, and the app's topic and a push type. Answers 200,
-//!   or what the test told it for that token (410 `Unregistered`, 400 `BadDeviceToken`, 429,
-//!   503), as Apple does: a JSON `reason`.
+//!   or what the test told it for that token (410 `Unregistered`, 400 `BadDeviceToken`, 403
+//!   `InvalidProviderToken`, 429, 503), as Apple does: a JSON `reason`.
 //! - [`FakeFcm`]: the OAuth token endpoint, which verifies the service account's RS256 JWT
 //!   assertion (issuer, audience, scope, expiry) against its public key and hands out an access
 //!   token; and `messages:send`, which takes only that bearer token. Answers 200 or what the
-//!   test told it for that registration token (404 `UNREGISTERED`, 400 `INVALID_ARGUMENT`, 429,
-//!   503), in FCM v1's error format.
+//!   test told it for that registration token (404 `UNREGISTERED`, a 404 without it, 400
+//!   `INVALID_ARGUMENT`, 429, 503), in FCM v1's error format.
 //!
 //! The signatures are checked with aws-lc-rs directly, not with the JWT library the service
 //! signs with.
@@ -37,6 +37,8 @@ pub const APNS_TEAM_ID: &str = "DEF123GHIJ";
 pub const APNS_TOPIC: &str = "com.example.softphone";
 pub const FCM_PROJECT: &str = "softphone-test";
 pub const FCM_CLIENT_EMAIL: &str = "alerts@softphone-test.iam.gserviceaccount.com";
+/// Told to the FCM fake: answer 404 without `UNREGISTERED`.
+pub const NOT_FOUND_ELSEWHERE: u16 = 1404;
 
 /// PEM of DER bytes, as a file holds it.
 pub fn pem(label: &str, der: &[u8]) -> String {
@@ -326,6 +328,8 @@ async fn apns_answer(
             &[("apns-id", "00000000-0000-0000-0000-000000000001")],
             Value::Null,
         ),
+        // As Apple answers a token signed with a key it does not know.
+        403 => reply(403, &[], json!({"reason": "InvalidProviderToken"})),
         410 => reply(
             410,
             &[],
@@ -499,6 +503,8 @@ async fn fcm_answer(
             json!({"name": format!("projects/{FCM_PROJECT}/messages/1")}),
         ),
         404 => fcm_error(404, "UNREGISTERED", Value::Null),
+        // A 404 that says nothing of the token (a wrong path, a proxy in front).
+        NOT_FOUND_ELSEWHERE => fcm_error(404, "UNSPECIFIED_ERROR", Value::Null),
         400 => fcm_error(
             400,
             "INVALID_ARGUMENT",

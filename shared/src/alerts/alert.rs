@@ -140,6 +140,15 @@ impl Push {
     }
 }
 
+/// The longest start of `text` of at most `max` bytes that ends on a character boundary.
+fn at_most_bytes(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or_default()
+}
+
 /// APNs: the headers beyond the provider token (`apns-topic` is the app's bundle id) and the
 /// JSON body. A badge update is an `alert` push with no alert (Apple's way to change the badge
 /// silently), at the low priority that lets the phone wait for a convenient moment.
@@ -151,8 +160,11 @@ pub fn apns_payload(push: &Push, topic: &str) -> (Vec<(&'static str, String)>, V
     let aps = match push {
         Push::Alert(alert) => {
             headers.push(("apns-priority", "10".to_owned()));
-            // APNs takes a collapse id of at most 64 bytes (the thread is ASCII).
-            headers.push(("apns-collapse-id", alert.thread.chars().take(64).collect()));
+            // APNs takes a collapse id of at most 64 bytes.
+            headers.push((
+                "apns-collapse-id",
+                at_most_bytes(&alert.thread, 64).to_owned(),
+            ));
             json!({
                 "alert": { "title": alert.title, "body": alert.body },
                 "badge": alert.badge,
@@ -258,6 +270,15 @@ mod tests {
             alert_for(&event(EventKind::CallsSeen, json!({})), &names, true, 0),
             None
         );
+    }
+
+    #[test]
+    fn a_collapse_id_is_cut_at_64_bytes_on_a_character_boundary() {
+        let thread = format!("sms:phone-sales:{}", "é".repeat(40));
+        let cut = at_most_bytes(&thread, 64);
+        assert!(cut.len() <= 64 && cut.len() >= 63);
+        assert!(thread.starts_with(cut));
+        assert_eq!(at_most_bytes("call:CA1", 64), "call:CA1");
     }
 
     #[test]

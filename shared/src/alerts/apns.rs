@@ -78,9 +78,13 @@ impl Apns {
         Ok(token)
     }
 
-    /// Forget the provider token Apple refused, so the next attempt makes a new one.
-    fn refused_token(&self) {
-        *self.token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    /// Forget the provider token Apple called expired, so the next attempt makes a new one,
+    /// unless another send has already replaced it.
+    fn expired_token(&self, refused: &str) {
+        let mut held = self.token.lock().unwrap_or_else(|e| e.into_inner());
+        if held.as_ref().is_some_and(|(token, _)| token == refused) {
+            *held = None;
+        }
     }
 
     /// One attempt to send `push` to the device `token` (`sandbox`: an `apns-sandbox`
@@ -122,10 +126,13 @@ impl Apns {
             (410, _) | (400, "BadDeviceToken" | "DeviceTokenNotForTopic") => {
                 Outcome::Dead(format!("APNs {} {reason}", answer.status))
             }
-            (403, "ExpiredProviderToken" | "InvalidProviderToken") => {
-                self.refused_token();
+            (403, "ExpiredProviderToken") => {
+                self.expired_token(&provider_token);
                 Outcome::Retry(None, format!("APNs 403 {reason}"))
             }
+            // A wrong key, key id or team (InvalidProviderToken) falls to the last arm: a new
+            // token signed the same way would be refused too, and renewing it often is refused
+            // in itself (TooManyProviderTokenUpdates).
             (429 | 500 | 503, _) => {
                 Outcome::Retry(retry_after, format!("APNs {} {reason}", answer.status))
             }

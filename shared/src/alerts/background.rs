@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use tokio::sync::mpsc::error::TrySendError;
 
 use super::dispatch::{Report, Sending, Sources, alert_user, alerts_on};
 use super::provider::Providers;
@@ -20,6 +21,8 @@ use crate::store::{EventSink, PresenceKey};
 
 /// How long one batch may keep retrying a provider.
 pub const BATCH_BUDGET: Duration = Duration::from_secs(30);
+/// Batches one user may have waiting for a provider that is slow or down.
+const QUEUED_BATCHES: usize = 64;
 
 pub struct Background {
     providers: Arc<Providers>,
@@ -30,7 +33,7 @@ pub struct Background {
     /// Told each batch's report (tests wait on it); logged in any case.
     reports: Option<tokio::sync::mpsc::UnboundedSender<Report>>,
     /// Each user's queue of batches, and the task that sends them in turn.
-    queues: Mutex<HashMap<PresenceKey, tokio::sync::mpsc::UnboundedSender<Vec<Event>>>>,
+    queues: Mutex<HashMap<PresenceKey, tokio::sync::mpsc::Sender<Vec<Event>>>>,
 }
 
 impl Background {
@@ -79,12 +82,8 @@ impl Background {
 
 impl Background {
     /// The task that sends `user`'s batches one after another, as they come.
-    fn worker(
-        &self,
-        stores: Stores,
-        user: PresenceKey,
-    ) -> tokio::sync::mpsc::UnboundedSender<Vec<Event>> {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Event>>();
+    fn worker(&self, stores: Stores, user: PresenceKey) -> tokio::sync::mpsc::Sender<Vec<Event>> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Event>>(QUEUED_BATCHES);
         let (providers, clock, style, claim_seconds) = (
             self.providers.clone(),
             self.clock.clone(),
@@ -142,25 +141,35 @@ impl EventSink for Background {
         let queue = queues
             .entry(user.clone())
             .or_insert_with(|| self.worker(stores.clone(), user.clone()));
-        if let Err(returned) = queue.send(events.to_vec()) {
-            // Its task has ended (the runtime is stopping): a new one takes the batch.
-            let queue = self.worker(stores.clone(), user.clone());
-            let _ = queue.send(returned.0);
-            queues.insert(user.clone(), queue);
+        match queue.try_send(events.to_vec()) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                // A provider has been down for a while: alerts this late are no use, and the
+                // events are in the user's log for the app to catch up.
+                let cause = "alerts of a user queued past the limit: these are not sent";
+                tracing::warn!(route = "alerts", events = events.len(), cause, "request");
+            }
+            Err(TrySendError::Closed(returned)) => {
+                // Its task has ended (the runtime is stopping): a new one takes the batch.
+                let queue = self.worker(stores.clone(), user.clone());
+                let _ = queue.try_send(returned);
+                queues.insert(user.clone(), queue);
+            }
         }
     }
 }
 
 /// One line per batch: what was sent, and why anything was given up.
 pub fn log(report: &Report, latency_ms: f64) {
-    let failed = report.gave_up.len();
+    let failed = report.gave_up.len() + report.deferred;
     let cause = (failed > 0).then(|| report.gave_up.join("; "));
-    let (events, sent, repeated, dead, no_provider) = (
+    let (events, sent, repeated, dead, no_provider, deferred) = (
         report.events,
         report.sent,
         report.repeated,
         report.dead,
         report.no_provider,
+        report.deferred,
     );
     macro_rules! line {
         ($level:ident) => {
@@ -171,6 +180,7 @@ pub fn log(report: &Report, latency_ms: f64) {
                 repeated,
                 dead,
                 no_provider,
+                deferred,
                 failed,
                 cause,
                 latency_ms,

@@ -61,6 +61,9 @@ pub struct Report {
     pub no_provider: usize,
     /// Alerts given up, with why.
     pub gave_up: Vec<String>,
+    /// Events not tried for lack of time: the stream tries them again (what was sent before
+    /// them is claimed, so nothing goes twice).
+    pub deferred: usize,
 }
 
 impl Report {
@@ -71,6 +74,7 @@ impl Report {
         self.dead += other.dead;
         self.no_provider += other.no_provider;
         self.gave_up.extend(other.gave_up);
+        self.deferred += other.deferred;
     }
 }
 
@@ -176,7 +180,12 @@ pub async fn alert_user(
     let (counts, names) = (counts?, names?);
     let name_of = |party: &str| names.get(party).cloned();
     let claim_until = now_ms.div_euclid(1000) + i64::from(sending.claim_seconds);
-    for event in events {
+    let total = events.len();
+    for (done, event) in events.into_iter().enumerate() {
+        if !sending.providers.time_for_an_attempt(until) {
+            report.deferred = total - done;
+            break;
+        }
         let for_texts = event.kind.for_sms_devices();
         let sends = targets
             .iter()
@@ -233,9 +242,10 @@ async fn send_once(
 ) -> (DeviceId, Result<Sent, StoreError>) {
     let sent = async {
         let cursor = push.cursor().to_owned();
+        let now_s = sending.clock.now_ms().div_euclid(1000);
         let claimed = sources
             .presence
-            .claim_alert(user, &target.device_id, &cursor, claim_until)
+            .claim_alert(user, &target.device_id, &cursor, now_s, claim_until)
             .await?;
         if !claimed {
             return Ok(Sent::Repeated);

@@ -63,8 +63,12 @@ impl Fcm {
             .map(|(token, _)| token.clone())
     }
 
-    fn forget_token(&self) {
-        *self.access.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    /// Forget the access token FCM refused, unless another send has already replaced it.
+    fn forget_token(&self, refused: &str) {
+        let mut held = self.access.lock().unwrap_or_else(|e| e.into_inner());
+        if held.as_ref().is_some_and(|(token, _)| token == refused) {
+            *held = None;
+        }
     }
 
     /// The access token: the one held while it lasts, else a new one from the token URL.
@@ -108,10 +112,12 @@ impl Fcm {
         }
         let body: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
         let token = body.get("access_token").and_then(Value::as_str);
+        // Google answers 3,599 s; anything odd is held to a day.
         let expires_in = body
             .get("expires_in")
             .and_then(Value::as_i64)
-            .unwrap_or(3600);
+            .unwrap_or(3600)
+            .clamp(0, 86_400);
         let token = token
             .ok_or_else(|| Outcome::Failed("FCM token URL answered no access_token".into()))?
             .to_owned();
@@ -152,14 +158,16 @@ impl Fcm {
         let retry_after = retry_after(answer.header("retry-after"));
         match (answer.status, code) {
             (200, _) => Outcome::Sent,
-            (404, _) | (_, "UNREGISTERED") => {
-                Outcome::Dead(format!("FCM {} {code}", answer.status))
-            }
+            // Only UNREGISTERED says the token is gone: any other 404 (a wrong FCM_BASE_URL, a
+            // proxy) is no reason to forget a phone's registration.
+            (_, "UNREGISTERED") => Outcome::Dead(format!("FCM {} {code}", answer.status)),
             (400, "INVALID_ARGUMENT") if about_the_token(error) => {
                 Outcome::Dead(format!("FCM 400 {code}"))
             }
+            // The app's APNs key is missing or wrong in Firebase: no new access token helps.
+            (401, "THIRD_PARTY_AUTH_ERROR") => Outcome::Failed(format!("FCM 401 {code}")),
             (401, _) => {
-                self.forget_token();
+                self.forget_token(&access);
                 Outcome::Retry(None, "FCM 401: access token refused".into())
             }
             (429 | 500 | 503, _) => {

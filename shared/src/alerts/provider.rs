@@ -36,6 +36,9 @@ const MAX_WAIT: Duration = Duration::from_secs(10);
 pub struct Providers {
     apns: Option<Apns>,
     fcm: Option<Fcm>,
+    /// The longest one attempt takes (`ALERTS_TIMEOUT_MS`): none starts that would end past
+    /// the caller's time.
+    attempt_time: Duration,
 }
 
 impl Providers {
@@ -47,7 +50,15 @@ impl Providers {
                 .as_ref()
                 .and_then(|c| Apns::new(c, http.clone())),
             fcm: config.fcm.as_ref().and_then(|c| Fcm::new(c, http.clone())),
+            attempt_time: http.deadline(),
         }
+    }
+
+    /// Whether an attempt started now would end by `until`.
+    pub fn time_for_an_attempt(&self, until: Instant) -> bool {
+        Instant::now()
+            .checked_add(self.attempt_time)
+            .is_some_and(|end| end <= until)
     }
 
     pub fn any(&self) -> bool {
@@ -84,6 +95,9 @@ impl Providers {
     ) -> Delivered {
         let mut wait = FIRST_BACKOFF;
         let mut attempts = 0;
+        if !self.time_for_an_attempt(until) {
+            return Delivered::GaveUp("no time left for an attempt".into());
+        }
         loop {
             attempts += 1;
             let Some(outcome) = self.attempt(target, push, clock.now_ms()).await else {
@@ -96,8 +110,13 @@ impl Providers {
                 Outcome::Retry(after, why) => (after, why),
             };
             let pause = after.unwrap_or(wait);
-            let out_of_time = Instant::now() + pause >= until || pause > MAX_WAIT;
-            if attempts >= MAX_ATTEMPTS || out_of_time {
+            // The next attempt must end in time, after the pause: a Retry-After longer than
+            // MAX_WAIT is not waited for at all.
+            let in_time = pause <= MAX_WAIT
+                && Instant::now()
+                    .checked_add(pause + self.attempt_time)
+                    .is_some_and(|end| end <= until);
+            if attempts >= MAX_ATTEMPTS || !in_time {
                 return Delivered::GaveUp(format!("{why} (after {attempts} attempts)"));
             }
             tokio::time::sleep(pause).await;

@@ -134,7 +134,7 @@ wrap!(StoreName::Presence, PresenceStore {
     fn shown(&self, key: &PresenceKey, told: &str, read_at: i64) -> bool;
     fn unshown(&self, key: &PresenceKey, told: &str, read_at: i64) -> ();
     fn record_call(&self, key: &PresenceKey, event: CallEvent) -> ();
-    fn claim_alert(&self, key: &PresenceKey, device_id: &DeviceId, cursor: &str, expires_at: i64) -> bool;
+    fn claim_alert(&self, key: &PresenceKey, device_id: &DeviceId, cursor: &str, now_s: i64, expires_at: i64) -> bool;
     fn drop_push_token(&self, key: &PresenceKey, device_id: &DeviceId, token: &str) -> bool;
 });
 

@@ -28,7 +28,7 @@ async fn an_alert_is_claimed_once_per_event_and_device(kind: StoreKind) {
         let presence = s.presence.clone();
         async move {
             presence
-                .claim_alert(&user, &id(device), cursor, until)
+                .claim_alert(&user, &id(device), cursor, T0 / 1000, until)
                 .await
                 .unwrap()
         }
@@ -41,6 +41,17 @@ async fn an_alert_is_claimed_once_per_event_and_device(kind: StoreKind) {
     // Claims never show as devices.
     let devices = s.presence.presence(&alice, T0).await.unwrap().devices;
     assert!(devices.is_empty(), "{devices:?}");
+    // Once expired, a claim is gone (the memory store forgets it; DynamoDB's TTL deletes it
+    // in time, and a stream never brings back an event that old).
+    if kind == StoreKind::Memory {
+        let later = until + 1;
+        let again = s
+            .presence
+            .claim_alert(&alice, &id("phone"), "c1", later, later + 3600)
+            .await
+            .unwrap();
+        assert!(again);
+    }
 }
 
 async fn a_dead_registration_is_dropped_only_while_it_is_the_one_registered(kind: StoreKind) {

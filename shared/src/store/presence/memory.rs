@@ -294,10 +294,13 @@ impl PresenceStore for MemoryStore {
         key: &PresenceKey,
         device_id: &DeviceId,
         cursor: &str,
+        now_s: i64,
         expires_at: i64,
     ) -> Result<bool, StoreError> {
         let mut presence = self.presence();
         let claims = &mut presence.entry(key.clone()).or_default().alerts;
+        // What DynamoDB's TTL does: expired claims go (the events they were of are gone too).
+        claims.retain(|_, until| *until > now_s);
         match claims.entry((cursor.to_owned(), device_id.clone())) {
             Entry::Occupied(_) => Ok(false),
             Entry::Vacant(slot) => {

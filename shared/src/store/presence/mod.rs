@@ -98,12 +98,14 @@ pub trait PresenceStore: Send + Sync {
 
     /// Claim the alert of the event at `cursor` for one device (issue 31): `Ok(true)` the first
     /// time, `Ok(false)` ever after (a repeated webhook's event is not written again, and a
-    /// stream retry finds the claim), until the claim expires at `expires_at` (epoch s).
+    /// stream retry finds the claim), until the claim expires at `expires_at` (epoch s; `now_s`
+    /// is the time of the claim).
     async fn claim_alert(
         &self,
         key: &PresenceKey,
         device_id: &DeviceId,
         cursor: &str,
+        now_s: i64,
         expires_at: i64,
     ) -> Result<bool, StoreError>;
 

@@ -263,8 +263,10 @@ impl PresenceStore for DynamoStore {
         key: &PresenceKey,
         device_id: &DeviceId,
         cursor: &str,
+        _now_s: i64,
         expires_at: i64,
     ) -> Result<bool, StoreError> {
+        // DynamoDB's TTL deletes expired claims.
         self.put_alert_claim(key, device_id, cursor, expires_at)
             .await
     }
