@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
 use aws_smithy_http_client::Connector;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_http_client::tls::{Provider, TlsContext, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorSettings};
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
@@ -56,34 +56,27 @@ pub struct Outbound {
 impl Outbound {
     /// A client whose requests each end within `deadline`.
     pub fn new(deadline: Duration) -> Self {
-        // The deadline below bounds the whole exchange; the connector's own read timeout would
-        // end it earlier under another name.
-        let settings = HttpConnectorSettings::builder()
-            .connect_timeout(deadline)
-            .build();
-        let connector = Connector::builder()
-            .connector_settings(settings)
-            .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
-            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-            .build();
-        Self {
-            connector: std::sync::Arc::new(connector),
-            deadline,
-        }
+        Self::with_tls(deadline, TlsContext::default())
     }
 
     /// [`Self::new`] that also trusts the certificate `pem` (a test's local TLS fake of APNs).
     #[cfg(feature = "test-util")]
     pub fn trusting(deadline: Duration, pem: &str) -> Self {
-        use aws_smithy_http_client::tls::{TlsContext, TrustStore};
-        let settings = HttpConnectorSettings::builder()
-            .connect_timeout(deadline)
-            .build();
+        use aws_smithy_http_client::tls::TrustStore;
         let trust = TrustStore::default().with_pem_certificate(pem.as_bytes());
         let context = TlsContext::builder()
             .with_trust_store(trust)
             .build()
             .expect("a TLS context");
+        Self::with_tls(deadline, context)
+    }
+
+    fn with_tls(deadline: Duration, context: TlsContext) -> Self {
+        // The deadline below bounds the whole exchange; the connector's own read timeout would
+        // end it earlier under another name.
+        let settings = HttpConnectorSettings::builder()
+            .connect_timeout(deadline)
+            .build();
         let connector = Connector::builder()
             .connector_settings(settings)
             .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))

@@ -9,15 +9,19 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::alerts::background::Background;
-use shared::alerts::{Providers, Report};
+use shared::alerts::stream::consume;
+use shared::alerts::{Providers, Report, Sending, Sources};
 use shared::clock::Clock;
 use shared::config::{Config, Needs};
 use shared::outbound::Outbound;
+use shared::realtime::stream::StreamBatch;
+use shared::store::memory::MemoryStore;
+use shared::store::{DirectoryStore, EventStore, HistoryStore, MessageStore, PresenceStore};
 use tokio::sync::Mutex;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::fake_push::{APNS_TOPIC, FakeApns, FakeFcm, NOT_FOUND_ELSEWHERE};
-use crate::helpers::{ORG, StoreKind, TestApp, alice, app_token, test_env};
+use crate::helpers::{ORG, StoreKind, Stores, TestApp, alice, app_token, test_env};
 use crate::on_both_stores;
 use crate::realtime::spawn_local_with;
 use crate::sms::CUSTOMER;
@@ -95,18 +99,26 @@ impl Alerting {
         total
     }
 
-    /// Register a phone of `email` with its alert registration (and the `sms` capability).
     async fn phone(&self, token: &str, device: &str, platform: &str, provider: &str, push: &str) {
-        let body = json!({
-            "deviceId": device, "platform": platform, "capabilities": ["voice", "sms"],
-            "notifications": {"provider": provider, "token": push},
-        });
-        let (status, body) = self
-            .app
-            .post("/phone/voice/register-device", token, body)
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        register_phone(&self.app, token, device, platform, provider, push).await;
     }
+}
+
+/// Register a phone of the token's user with its alert registration (and the `sms` capability).
+async fn register_phone(
+    app: &TestApp,
+    token: &str,
+    device: &str,
+    platform: &str,
+    provider: &str,
+    push: &str,
+) {
+    let body = json!({
+        "deviceId": device, "platform": platform, "capabilities": ["voice", "sms"],
+        "notifications": {"provider": provider, "token": push},
+    });
+    let (status, body) = app.post("/phone/voice/register-device", token, body).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 fn now_ms() -> i64 {
@@ -424,64 +436,98 @@ async fn alert_latency_from_webhook_to_provider() {
     );
 }
 
-/// The providers of the fakes' settings, trusting the APNs fake's certificate.
-fn fake_providers(apns: &FakeApns, fcm: &FakeFcm) -> (Providers, Config) {
-    let mut settings: Vec<(&str, String)> = apns.env();
-    settings.extend(fcm.env());
-    let pairs: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let env = test_env(&pairs);
-    let needs = Needs {
-        alerts: true,
-        ..Needs::default()
-    };
-    let config = Config::from_env(&|k| env.get(k).cloned(), needs).expect("config");
-    let alerts = config.alerts.as_ref().expect("alerts");
-    let providers = Providers::new(alerts, &Outbound::trusting(alerts.timeout, &apns.cert_pem));
-    (providers, config)
+/// The `alerts` function's side of a test: the fakes, providers of their settings (trusting
+/// the APNs fake's certificate), the settings the function reads and the system clock.
+struct Consumer {
+    apns: FakeApns,
+    fcm: FakeFcm,
+    providers: Providers,
+    config: Config,
+    clock: Clock,
+}
+
+impl Consumer {
+    async fn start() -> Self {
+        let (apns, fcm) = (FakeApns::start().await, FakeFcm::start().await);
+        let mut settings: Vec<(&str, String)> = apns.env();
+        settings.extend(fcm.env());
+        let pairs: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let env = test_env(&pairs);
+        let needs = Needs {
+            alerts: true,
+            ..Needs::default()
+        };
+        let config = Config::from_env(&|k| env.get(k).cloned(), needs).expect("config");
+        let alerts = config.alerts.as_ref().expect("alerts");
+        let http = Outbound::trusting(alerts.timeout, &apns.cert_pem);
+        let providers = Providers::new(alerts, &http);
+        Self {
+            apns,
+            fcm,
+            providers,
+            config,
+            clock: Clock::system(),
+        }
+    }
+
+    fn sending(&self) -> Sending<'_> {
+        Sending {
+            providers: &self.providers,
+            clock: &self.clock,
+            style: self.config.presence.identity_style,
+            claim_seconds: self.config.presence.event_retention_seconds,
+        }
+    }
+}
+
+/// Every store an alert reads on `store`.
+fn sources_on<S>(store: &S) -> Sources<'_>
+where
+    S: PresenceStore + EventStore + DirectoryStore + MessageStore + HistoryStore,
+{
+    Sources {
+        presence: store,
+        events: store,
+        directory: store,
+        messages: store,
+        history: store,
+    }
+}
+
+/// The server on a memory store the test keeps, with Alice's iPhone registered for alerts.
+async fn alices_phone_on_memory() -> (TestApp, Arc<MemoryStore>) {
+    let memory = Arc::new(MemoryStore::new());
+    let app = crate::helpers::spawn_on(Stores::on_memory_arc(memory.clone()), &[]).await;
+    register_phone(&app, &alice(), "alice_iphone", "ios", "apns", ALICE_APNS).await;
+    (app, memory)
+}
+
+/// `events/alerts-stream.json`: a text to Sales in Alice's log, as the stream hands it over.
+fn alerts_fixture() -> StreamBatch {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/alerts-stream.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn in_seconds(seconds: u64) -> std::time::Instant {
+    std::time::Instant::now() + Duration::from_secs(seconds)
 }
 
 /// On AWS: the `alerts` function's consumer given moto's real stream records. A batch Lambda
 /// delivers again (its retry after a later record failed) sends nothing more.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_alerts_function_sends_from_the_stream_once_whatever_the_retries() {
-    use shared::alerts::stream::consume;
-    use shared::realtime::stream::StreamBatch;
-
     let store = crate::helpers::dynamo_store().await;
     let stream = store.enable_stream().await.unwrap();
-    let app = crate::helpers::spawn_on(crate::helpers::Stores::on_dynamo(store.clone()), &[]).await;
-    let (apns, fcm) = (FakeApns::start().await, FakeFcm::start().await);
-    let (providers, config) = fake_providers(&apns, &fcm);
-    for (token, device, platform, provider, push) in [
-        (alice(), "alice_iphone", "ios", "apns", ALICE_APNS),
-        (bob(), "bob_pixel", "android", "fcm", BOB_FCM),
-    ] {
-        let body = json!({
-            "deviceId": device, "platform": platform, "capabilities": ["voice", "sms"],
-            "notifications": {"provider": provider, "token": push},
-        });
-        let (status, body) = app.post("/phone/voice/register-device", &token, body).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
+    let app = crate::helpers::spawn_on(Stores::on_dynamo(store.clone()), &[]).await;
+    let c = Consumer::start().await;
+    let (apns, fcm) = (&c.apns, &c.fcm);
+    register_phone(&app, &alice(), "alice_iphone", "ios", "apns", ALICE_APNS).await;
+    register_phone(&app, &bob(), "bob_pixel", "android", "fcm", BOB_FCM).await;
     app.text(1, CUSTOMER, SALES, "From the stream").await;
 
     let batch: StreamBatch =
         serde_json::from_value(crate::realtime_aws::stream_batch(&stream).await).unwrap();
-    let sources = shared::alerts::Sources {
-        presence: &store,
-        events: &store,
-        directory: &store,
-        messages: &store,
-        history: &store,
-    };
-    let clock = Clock::system();
-    let sending = shared::alerts::Sending {
-        providers: &providers,
-        clock: &clock,
-        style: config.presence.identity_style,
-        claim_seconds: config.presence.event_retention_seconds,
-    };
-    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let (sources, sending, until) = (sources_on(&store), c.sending(), in_seconds(20));
     let (response, report) = consume(sources, &sending, &batch, until).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     assert_eq!((report.sent, report.events), (2, 2), "{report:?}");
@@ -502,23 +548,11 @@ async fn the_alerts_function_sends_from_the_stream_once_whatever_the_retries() {
 /// marks, calls) and colleagues' names; then one claim per device, side by side.
 #[tokio::test]
 async fn an_alert_costs_three_rounds_of_store_calls() {
-    use shared::store::memory::MemoryStore;
     use shared::store::testing::TestStore;
 
-    let memory = Arc::new(MemoryStore::new());
-    let counted = Arc::new(TestStore::new(memory.clone()));
-    let app =
-        crate::helpers::spawn_on(crate::helpers::Stores::on_memory_arc(memory.clone()), &[]).await;
-    let (apns, fcm) = (FakeApns::start().await, FakeFcm::start().await);
-    let (providers, config) = fake_providers(&apns, &fcm);
-    let body = json!({
-        "deviceId": "alice_iphone", "platform": "ios", "capabilities": ["voice", "sms"],
-        "notifications": {"provider": "apns", "token": ALICE_APNS},
-    });
-    let (status, _) = app
-        .post("/phone/voice/register-device", &alice(), body)
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let (app, memory) = alices_phone_on_memory().await;
+    let counted = TestStore::new(memory.clone());
+    let c = Consumer::start().await;
     let start = app.start_cursor(&alice()).await;
     app.text(1, CUSTOMER, SALES, "Count me").await;
     let user = crate::realtime_aws::user("alice@example.com");
@@ -533,23 +567,9 @@ async fn an_alert_costs_three_rounds_of_store_calls() {
         .filter(|e| e.kind == shared::events::EventKind::SmsReceived)
         .collect();
     assert_eq!(events.len(), 1, "{events:?}");
-    let clock = Clock::system();
-    let sending = shared::alerts::Sending {
-        providers: &providers,
-        clock: &clock,
-        style: config.presence.identity_style,
-        claim_seconds: config.presence.event_retention_seconds,
-    };
-    let sources = shared::alerts::Sources {
-        presence: counted.as_ref(),
-        events: counted.as_ref(),
-        directory: counted.as_ref(),
-        messages: counted.as_ref(),
-        history: counted.as_ref(),
-    };
     counted.reset();
-    let until = std::time::Instant::now() + Duration::from_secs(20);
-    let report = shared::alerts::alert_user(sources, &sending, &user, &events, until)
+    let (sources, sending) = (sources_on(&counted), c.sending());
+    let report = shared::alerts::alert_user(sources, &sending, &user, &events, in_seconds(20))
         .await
         .unwrap();
     assert_eq!(report.sent, 1);
@@ -562,44 +582,13 @@ async fn an_alert_costs_three_rounds_of_store_calls() {
 /// `alerts` function) alerts Alice's sleeping iPhone.
 #[tokio::test]
 async fn the_alerts_fixture_alerts_alices_sleeping_phone() {
-    use shared::alerts::stream::consume;
-    use shared::realtime::stream::StreamBatch;
-
-    let memory = Arc::new(shared::store::memory::MemoryStore::new());
-    let app =
-        crate::helpers::spawn_on(crate::helpers::Stores::on_memory_arc(memory.clone()), &[]).await;
-    let body = json!({
-        "deviceId": "alice_iphone", "platform": "ios", "capabilities": ["voice", "sms"],
-        "notifications": {"provider": "apns", "token": ALICE_APNS},
-    });
-    let (status, _) = app
-        .post("/phone/voice/register-device", &alice(), body)
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (apns, fcm) = (FakeApns::start().await, FakeFcm::start().await);
-    let (providers, config) = fake_providers(&apns, &fcm);
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/alerts-stream.json");
-    let batch: StreamBatch = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let store = memory.as_ref();
-    let sources = shared::alerts::Sources {
-        presence: store,
-        events: store,
-        directory: store,
-        messages: store,
-        history: store,
-    };
-    let clock = Clock::system();
-    let sending = shared::alerts::Sending {
-        providers: &providers,
-        clock: &clock,
-        style: config.presence.identity_style,
-        claim_seconds: config.presence.event_retention_seconds,
-    };
-    let until = std::time::Instant::now() + Duration::from_secs(20);
-    let (response, report) = consume(sources, &sending, &batch, until).await;
+    let (_app, memory) = alices_phone_on_memory().await;
+    let c = Consumer::start().await;
+    let (sources, sending) = (sources_on(memory.as_ref()), c.sending());
+    let (response, report) = consume(sources, &sending, &alerts_fixture(), in_seconds(20)).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(report.sent, 1, "{report:?}");
-    let alert = &apns.fake.received_for(ALICE_APNS)[0];
+    let alert = &c.apns.fake.received_for(ALICE_APNS)[0];
     assert_eq!(
         alert.body["aps"]["alert"]["title"],
         "Text from +14155550199"
@@ -645,50 +634,19 @@ async fn a_refusal_that_is_not_about_the_token_keeps_the_registration_and_is_not
 /// tells the stream to try those events again; the retry sends them once.
 #[tokio::test]
 async fn events_left_for_lack_of_time_are_retried_and_sent_once() {
-    use shared::alerts::stream::consume;
-    use shared::realtime::stream::StreamBatch;
-
-    let memory = Arc::new(shared::store::memory::MemoryStore::new());
-    let app =
-        crate::helpers::spawn_on(crate::helpers::Stores::on_memory_arc(memory.clone()), &[]).await;
-    let body = json!({
-        "deviceId": "alice_iphone", "platform": "ios", "capabilities": ["voice", "sms"],
-        "notifications": {"provider": "apns", "token": ALICE_APNS},
-    });
-    let (status, _) = app
-        .post("/phone/voice/register-device", &alice(), body)
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (apns, fcm) = (FakeApns::start().await, FakeFcm::start().await);
-    let (providers, config) = fake_providers(&apns, &fcm);
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/alerts-stream.json");
-    let batch: StreamBatch = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let store = memory.as_ref();
-    let sources = shared::alerts::Sources {
-        presence: store,
-        events: store,
-        directory: store,
-        messages: store,
-        history: store,
-    };
-    let clock = Clock::system();
-    let sending = shared::alerts::Sending {
-        providers: &providers,
-        clock: &clock,
-        style: config.presence.identity_style,
-        claim_seconds: config.presence.event_retention_seconds,
-    };
+    let (_app, memory) = alices_phone_on_memory().await;
+    let c = Consumer::start().await;
+    let (sources, sending, batch) = (sources_on(memory.as_ref()), c.sending(), alerts_fixture());
     // Less time than one attempt may take (ALERTS_TIMEOUT_MS, 5 s).
-    let short = std::time::Instant::now() + Duration::from_secs(1);
-    let (response, report) = consume(sources, &sending, &batch, short).await;
+    let (response, report) = consume(sources, &sending, &batch, in_seconds(1)).await;
     assert_eq!(report.deferred, 1, "{report:?}");
     assert_eq!(response.batch_item_failures.len(), 1);
     assert_eq!(
         response.batch_item_failures[0].item_identifier,
         "1200000000000000000001"
     );
-    assert!(apns.fake.received().is_empty());
-    let until = std::time::Instant::now() + Duration::from_secs(20);
+    assert!(c.apns.fake.received().is_empty());
+    let until = in_seconds(20);
     let (response, report) = consume(sources, &sending, &batch, until).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(report.sent, 1, "{report:?}");

@@ -18,6 +18,8 @@ granted anyway (a path no fixture reaches, a call Lambda's event source mapping 
 function's role); an entry that matches no grant fails too, so the list cannot go stale.
 """
 
+import collections
+import copy
 import fnmatch
 import json
 import re
@@ -262,16 +264,16 @@ def check(template, lines, allowed, params, table):
     fns = functions(template)
     statements = {name: statements_of(resolver, fn) for name, fn in fns.items()}
     used = {name: set() for name in fns}
-    problems, counts = [], {name: 0 for name in fns}
-    seen_calls = {name: {} for name in fns}
+    problems = []
+    # Per function: (action, resource) -> calls.
+    seen = {name: collections.Counter() for name in fns}
     for line in lines:
         fn = line.get("function")
         if fn not in fns:
             problems.append(f"a call from no known function ({fn}): {line.get('operation') or line.get('path')}")
             continue
         for action, resource, context, what in calls_of(template, resolver, line):
-            counts[fn] += 1
-            seen_calls[fn][(action, describe(resolver, resource))] = seen_calls[fn].get((action, describe(resolver, resource)), 0) + 1
+            seen[fn][(action, describe(resolver, resource))] += 1
             allowing = [(i, a, r) for i, st in enumerate(statements[fn]) if st["Effect"] == "Allow"
                         for a in st["Action"] if like(a, action, case=False)
                         for r in st["Resource"] if like(r, resource)
@@ -306,7 +308,7 @@ def check(template, lines, allowed, params, table):
         for key in keys:
             problems.append(f"{fn}: grants {key}, which no call used (remove it, or say in "
                             f"scripts/config/iam-unused.json why it is needed)")
-    return problems, counts, seen_calls
+    return problems, seen
 
 
 def _statements(template, fn):
@@ -357,16 +359,15 @@ def cmd_iam(template_path, log_path, allowed_path, overrides, table):
     lines = [json.loads(l) for l in open(log_path, encoding="utf-8") if l.strip()]
     allowed = json.loads(open(allowed_path, encoding="utf-8").read())
     params = dict(item.split("=", 1) for item in overrides.split() if "=" in item)
-    problems, counts, seen = check(template, lines, allowed, params, table)
-    for fn in sorted(counts):
+    problems, seen = check(template, lines, allowed, params, table)
+    for fn in sorted(seen):
         calls = ", ".join(f"{a.split(':')[1]} {r} ×{n}" for (a, r), n in sorted(seen[fn].items()))
-        print(f"iam: {fn}: {counts[fn]} calls checked: {calls}")
+        print(f"iam: {fn}: {sum(seen[fn].values())} calls checked: {calls}")
     if not problems:
-        import copy
         for what, mutate, expected in MUTATIONS:
             mutated = copy.deepcopy(template)
             mutate(mutated)
-            caught, _, _ = check(mutated, lines, allowed, params, table)
+            caught, _ = check(mutated, lines, allowed, params, table)
             hit = [p for p in caught if p.startswith(expected) or expected in p]
             if hit:
                 print(f"iam: a template with {what} fails: {hit[0]}")
@@ -375,6 +376,6 @@ def cmd_iam(template_path, log_path, allowed_path, overrides, table):
                                 f"it found {caught[:3]}")
     for p in problems:
         print(f"iam: FAILED {p}", file=sys.stderr)
-    print(f"iam: {sum(counts.values())} calls of {len([c for c in counts.values() if c])} functions checked, "
+    print(f"iam: {sum(sum(c.values()) for c in seen.values())} calls of {sum(1 for c in seen.values() if c)} functions checked, "
           f"{len(problems)} problems", file=sys.stderr)
     return 1 if problems else 0

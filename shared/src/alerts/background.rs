@@ -43,15 +43,13 @@ impl Background {
         style: IdentityStyle,
         claim_seconds: u32,
     ) -> Arc<Self> {
-        Arc::new(Self {
-            providers: Arc::new(providers),
+        Arc::new(Self::with_reports(
+            providers,
             clock,
             style,
             claim_seconds,
-            stores: OnceLock::new(),
-            reports: None,
-            queues: Mutex::default(),
-        })
+            None,
+        ))
     }
 
     /// As [`Self::new`], telling each batch's report on the channel returned.
@@ -62,16 +60,26 @@ impl Background {
         claim_seconds: u32,
     ) -> (Arc<Self>, tokio::sync::mpsc::UnboundedReceiver<Report>) {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let background = Arc::new(Self {
+        let background = Self::with_reports(providers, clock, style, claim_seconds, Some(tx));
+        (Arc::new(background), rx)
+    }
+
+    fn with_reports(
+        providers: Providers,
+        clock: Clock,
+        style: IdentityStyle,
+        claim_seconds: u32,
+        reports: Option<tokio::sync::mpsc::UnboundedSender<Report>>,
+    ) -> Self {
+        Self {
             providers: Arc::new(providers),
             clock,
             style,
             claim_seconds,
             stores: OnceLock::new(),
-            reports: Some(tx),
+            reports,
             queues: Mutex::default(),
-        });
-        (background, rx)
+        }
     }
 
     /// The stores it reads, once they exist (they hold this sink).

@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::domain::{Capability, DeviceId, Email, Identity, IdentityStyle, PushTarget, UserKey};
 use crate::events::{Event, EventKind};
 use crate::sms::message::Inbox;
+use crate::store::messages::ReadMark;
 use crate::store::{
     DeviceRecord, DirectoryStore, EventStore, HistoryStore, MessageStore, PresenceKey,
     PresenceStore, StoreError,
@@ -164,14 +165,7 @@ pub async fn alert_user(
     let profile = profile?.filter(|p| p.org_id == user.org);
     let preview = settings?.preview;
     // Round 2: what the badge counts, and the names of colleagues the alerts are about.
-    let inboxes: Vec<Inbox> = profile
-        .iter()
-        .flat_map(|p| p.assigned_phones.iter())
-        .map(|phone| Inbox {
-            org: user.org.clone(),
-            phone_id: phone.id.clone(),
-        })
-        .collect();
+    let inboxes = profile.map(|p| p.inboxes()).unwrap_or_default();
     let (counts, names) = join(
         counts(sources, user, &inboxes, now_ms),
         names(sources, sending.style, user, &events),
@@ -294,21 +288,9 @@ async fn counts(
     let ((conversations, marks), page) = (texts?, calls?);
     let unread_texts = conversations
         .iter()
-        .map(|c| {
-            let read = marks
-                .iter()
-                .find(|m| m.phone_id == c.phone_id && m.with == c.with)
-                .map_or(0, |m| m.read_inbound);
-            c.inbound.saturating_sub(read)
-        })
+        .map(|c| c.inbound.saturating_sub(ReadMark::read_in(&marks, c)))
         .sum();
-    let seen = page.seen_up_to.as_deref().unwrap_or("");
-    let email = user.identity.display_email();
-    let unseen_missed = page
-        .entries
-        .iter()
-        .filter(|(position, entry)| position.as_str() > seen && entry.is_missed_for(&email))
-        .count() as u64;
+    let unseen_missed = page.unseen_missed(&user.identity.display_email()) as u64;
     Ok(Counts {
         unread_texts,
         unseen_missed,

@@ -70,15 +70,6 @@ fn file_text(raw: String) -> String {
 }
 
 impl Reader<'_> {
-    fn base_url(&mut self, name: &str, default: &str) -> String {
-        let value = self.optional(name).unwrap_or_else(|| default.to_owned());
-        if !(value.starts_with("https://") || value.starts_with("http://")) {
-            self.problems
-                .push(format!("{name} must start with https:// (or http://)"));
-        }
-        value.trim_end_matches('/').to_owned()
-    }
-
     pub(super) fn alerts(&mut self) -> AlertsConfig {
         AlertsConfig {
             apns: self.apns(),
@@ -148,10 +139,7 @@ impl Reader<'_> {
             .optional("FCM_TOKEN_URL")
             .or_else(|| field("token_uri"))
             .unwrap_or_else(|| DEFAULT_FCM_TOKEN_URL.to_owned());
-        if !(token_url.starts_with("https://") || token_url.starts_with("http://")) {
-            self.problems
-                .push("FCM_TOKEN_URL must start with https:// (or http://)".into());
-        }
+        self.check_web_url("FCM_TOKEN_URL", &token_url);
         Some(FcmConfig {
             project_id: project_id.unwrap_or_default(),
             client_email: email.unwrap_or_default(),

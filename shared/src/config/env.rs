@@ -193,17 +193,11 @@ impl Config {
         });
 
         let twilio_api = needs.twilio_api.then(|| {
-            let base = r
-                .optional("TWILIO_API_BASE_URL")
-                .unwrap_or_else(|| DEFAULT_TWILIO_API_BASE_URL.to_owned());
-            if !(base.starts_with("https://") || base.starts_with("http://")) {
-                r.problems
-                    .push("TWILIO_API_BASE_URL must start with https:// (or http://)".into());
-            }
+            let base = r.base_url("TWILIO_API_BASE_URL", DEFAULT_TWILIO_API_BASE_URL);
             let (api_key_sid, api_key_secret) = api_key.clone().unwrap_or_default();
             TwilioApiConfig {
                 rest: RestConfig {
-                    base_url: base.trim_end_matches('/').to_owned(),
+                    base_url: base,
                     account_sid: account_sid.clone().unwrap_or_default(),
                     api_key_sid,
                     api_key_secret,

@@ -28,6 +28,21 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// An `https://` (or `http://`) base URL, `default` when unset, without a trailing slash.
+    pub(super) fn base_url(&mut self, name: &str, default: &str) -> String {
+        let value = self.optional(name).unwrap_or_else(|| default.to_owned());
+        self.check_web_url(name, &value);
+        value.trim_end_matches('/').to_owned()
+    }
+
+    /// A problem unless `value` of `name` is an `https://` (or `http://`) URL.
+    pub(super) fn check_web_url(&mut self, name: &str, value: &str) {
+        if !(value.starts_with("https://") || value.starts_with("http://")) {
+            self.problems
+                .push(format!("{name} must start with https:// (or http://)"));
+        }
+    }
+
     pub(super) fn number(&mut self, name: &str, default: u32, min: u32, max: u32) -> u32 {
         match self.optional(name) {
             None => default,

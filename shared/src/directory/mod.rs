@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::destinations::{Policy, Region};
 use crate::domain::{E164, Email, Identity, IdentityStyle, OrgId, UserKey};
+use crate::sms::message::Inbox;
 
 pub use hours::Hours;
 pub use validate::{DirectoryError, Problem};
@@ -333,6 +334,17 @@ impl UserProfile {
     /// How the callee's app should show this caller.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(self.email.as_str())
+    }
+
+    /// The SMS inboxes this person reads: one per number of theirs.
+    pub fn inboxes(&self) -> Vec<Inbox> {
+        self.assigned_phones
+            .iter()
+            .map(|phone| Inbox {
+                org: self.org_id.clone(),
+                phone_id: phone.id.clone(),
+            })
+            .collect()
     }
 }
 

@@ -97,20 +97,12 @@ pub async fn history(
     let page = history
         .history(&key(caller), before.as_deref(), limit, now_ms)
         .await?;
-    let seen_up_to = page.seen_up_to.as_deref().unwrap_or("");
-    let email = caller.email.as_str();
-    let mut unseen_missed = 0;
     let calls = page
         .entries
         .iter()
-        .map(|(position, entry)| {
-            let seen = position.as_str() <= seen_up_to;
-            if !seen && entry.is_missed_for(email) {
-                unseen_missed += 1;
-            }
-            view(entry, seen)
-        })
+        .map(|(position, entry)| view(entry, page.is_seen(position)))
         .collect();
+    let unseen_missed = page.unseen_missed(caller.email.as_str());
     let cursor = (page.entries.len() == limit)
         .then(|| page.entries.last().map(|(p, _)| p.as_str()))
         .flatten();

@@ -14,6 +14,7 @@ use crate::directory::{AssignedPhone, UserProfile};
 use crate::domain::{Caller, FieldError, MessageSid, UserKey};
 use crate::http::{ApiError, ErrorCode, Request, Response, json_response};
 use crate::sms::message::{ConversationView, Inbox, Message, Party};
+use crate::store::messages::ReadMark;
 use crate::store::messages::{ReadWrite, SidState};
 use crate::store::{DirectoryStore, MessageStore, StoreError};
 use crate::twilio::rest::{RestError, TwilioRest};
@@ -91,14 +92,7 @@ pub async fn conversations(
     )?;
     let before = cursor(&params, "before")?;
     let profile = profile(directory, caller).await?;
-    let inboxes: Vec<Inbox> = profile
-        .iter()
-        .flat_map(|p| p.assigned_phones.iter())
-        .map(|phone| Inbox {
-            org: caller.org.clone(),
-            phone_id: phone.id.clone(),
-        })
-        .collect();
+    let inboxes = profile.map(|p| p.inboxes()).unwrap_or_default();
     if inboxes.is_empty() {
         let body = ConversationsResponse {
             conversations: Vec::new(),
@@ -115,13 +109,7 @@ pub async fn conversations(
     let (found, marks) = (found?, marks?);
     let views = found
         .iter()
-        .map(|c| {
-            let read = marks
-                .iter()
-                .find(|m| m.phone_id == c.phone_id && m.with == c.with)
-                .map_or(0, |m| m.read_inbound);
-            c.view(read)
-        })
+        .map(|c| c.view(ReadMark::read_in(&marks, c)))
         .collect();
     let next = (found.len() == limit)
         .then(|| found.last().map(|c| c.activity.as_str()))

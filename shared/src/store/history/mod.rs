@@ -63,6 +63,21 @@ pub struct HistoryPage {
     pub seen_up_to: Option<String>,
 }
 
+impl HistoryPage {
+    /// Whether the entry at `position` is at or before the user's seen mark.
+    pub fn is_seen(&self, position: &str) -> bool {
+        position <= self.seen_up_to.as_deref().unwrap_or("")
+    }
+
+    /// The calls of this page missed by `email` (voicemails included) and not yet seen.
+    pub fn unseen_missed(&self, email: &str) -> usize {
+        self.entries
+            .iter()
+            .filter(|(position, entry)| !self.is_seen(position) && entry.is_missed_for(email))
+            .count()
+    }
+}
+
 /// An entry's position: its start (16 hex digits of epoch ms, so positions sort by time) and
 /// its `CallSid`.
 pub fn position(started_at: i64, call_sid: &str) -> String {

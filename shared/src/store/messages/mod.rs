@@ -127,6 +127,16 @@ pub struct ReadMark {
     pub read_inbound: u64,
 }
 
+impl ReadMark {
+    /// How many of `conversation`'s inbound messages the user of `marks` has read.
+    pub fn read_in(marks: &[ReadMark], conversation: &Conversation) -> u64 {
+        marks
+            .iter()
+            .find(|m| m.phone_id == conversation.phone_id && m.with == conversation.with)
+            .map_or(0, |m| m.read_inbound)
+    }
+}
+
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     /// Store a received text once (keyed by its `MessageSid`) with its conversation's update,
