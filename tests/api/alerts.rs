@@ -99,6 +99,20 @@ impl Alerting {
         total
     }
 
+    /// The next `count` batches' reports, whatever they did.
+    async fn next_reports(&self, count: usize) -> Report {
+        let mut total = Report::default();
+        let mut reports = self.reports.lock().await;
+        for _ in 0..count {
+            let report = tokio::time::timeout(Duration::from_secs(20), reports.recv())
+                .await
+                .unwrap_or_else(|_| panic!("{count} batches within 20 s, got {total:?}"))
+                .expect("the sender runs");
+            total.add(report);
+        }
+        total
+    }
+
     async fn phone(&self, token: &str, device: &str, platform: &str, provider: &str, push: &str) {
         register_phone(&self.app, token, device, platform, provider, push).await;
     }
@@ -248,8 +262,9 @@ async fn a_dead_registration_is_dropped_and_gets_nothing_more(kind: StoreKind) {
         assert_eq!(found.get("notifications"), None, "{found}");
     }
     t.app.text(2, CUSTOMER, SALES, "Anyone now?").await;
-    // Nothing is left to alert: the next text makes no batch that sends.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Nothing is left to alert: the next text's two batches (Alice's, Bob's) send nothing.
+    let report = t.next_reports(2).await;
+    assert_eq!((report.events, report.sent), (2, 0), "{report:?}");
     assert_eq!(t.apns.fake.received_for(ALICE_APNS).len(), 1);
     assert_eq!(t.fcm.fake.received_for(BOB_FCM).len(), 1);
 
